@@ -1,0 +1,1 @@
+"""PMO Bot: the product's logic (cadences, reports, digests, permissions, the tick)."""

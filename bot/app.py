@@ -1,0 +1,73 @@
+"""Composition root for Slack: builds the Bolt app over our services and registers handlers.
+
+With bot/cli.py this is the one place that knows every layer (see ARCHITECTURE.md).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable
+from concurrent.futures import Executor
+from typing import Any
+
+from slack_bolt import App, BoltResponse
+from slack_bolt.adapter.wsgi import SlackRequestHandler
+from slack_sdk import WebClient
+
+from bot.services import Services
+from handlers import commands, events, prompts
+
+log = logging.getLogger(__name__)
+SLACK_PATH = "/slack/events"
+
+
+def build_app(
+    services: Services,
+    *,
+    client: WebClient,
+    signing_secret: str,
+    process_before_response: bool = False,
+    listener_executor: Executor | None = None,
+) -> App:
+    """The Bolt app. Bolt calls auth.test on `client` here, so a bad token fails at start-up.
+
+    `process_before_response=True` (tests, FaaS) answers Slack only when the listener returns;
+    the default acks first and finishes in a worker thread."""
+    kwargs: dict[str, Any] = {}
+    if listener_executor is not None:
+        kwargs["listener_executor"] = listener_executor
+    app = App(
+        client=client,
+        signing_secret=signing_secret,
+        process_before_response=process_before_response,
+        logger=logging.getLogger("slack_bolt"),
+        **kwargs,
+    )
+    commands.register(app, services)
+    prompts.register(app, services)
+    events.register(app, services)
+
+    def on_error(error: Exception, body: dict[str, Any]) -> BoltResponse | None:
+        kind = body.get("type") or body.get("command") or "request"
+        user = (body.get("user") or {}).get("id") or body.get("user_id")
+        log.error("unhandled error on %s from %s", kind, user, exc_info=error)
+        return None
+
+    app.error(on_error)
+    return app
+
+
+WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
+
+
+def wsgi_app(app: App) -> WsgiApp:
+    """Bolt's WSGI adapter on /slack/events, plus GET /healthz for load balancers."""
+    slack = SlackRequestHandler(app, path=SLACK_PATH)
+
+    def application(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        if environ.get("PATH_INFO") == "/healthz":
+            start_response("200 OK", [("Content-Type", "text/plain")])
+            return [b"ok\n"]
+        return slack(environ, start_response)  # type: ignore[no-any-return]
+
+    return application

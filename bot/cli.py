@@ -1,0 +1,215 @@
+"""`pmo-bot`: the command line, and with bot/app.py the composition root.
+
+Every error a person can fix is one line on stderr and exit status 2, never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+import time
+from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import NoReturn, TextIO
+
+from sqlalchemy import Engine
+from sqlalchemy.exc import OperationalError, SQLAlchemyError
+
+from bot.config import ConfigError, Settings, load_settings, redact_url
+from bot.portfolio_file import PortfolioError
+from bot.render import RenderError, Renderer
+from storage.db import SchemaError, check_schema, make_engine, make_sessionmaker, upgrade
+
+log = logging.getLogger("pmo_bot")
+
+
+class UsageError(Exception):
+    """A mistake on the command line or in the environment: one line, exit status 2."""
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:  # one line, not argparse's usage block
+        raise UsageError(f"{message} (see `pmo-bot --help`)")
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="pmo-bot", description="PMO Bot: status reporting for a PMO, in Slack.")
+    commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    serve = commands.add_parser("serve", help="run the bot (HTTP, or Socket Mode with SLACK_APP_TOKEN)")
+    serve.add_argument("--port", type=int, default=3000, help="HTTP port (default 3000)")
+    serve.add_argument("--no-scheduler", action="store_true", help="do not tick every minute")
+    db = commands.add_parser("db", help="database schema")
+    db.add_argument("action", choices=["upgrade"], help="create or migrate the schema")
+    importer = commands.add_parser("import", help="load or update the portfolio from YAML")
+    importer.add_argument("file", type=Path)
+    tick = commands.add_parser("tick", help="run one scheduler cycle now, or as if at --at")
+    tick.add_argument("--at", help="ISO-8601 time; without an offset, read in PMO_TIMEZONE")
+    demo = commands.add_parser("demo", help="offline demo: sample portfolio and its digest")
+    demo.add_argument("--db", type=Path, default=Path("pmo-demo.sqlite"), help="SQLite file")
+    demo.add_argument("--json", type=Path, default=Path("pmo-demo-digest.json"),
+                      help="where to write the digest's Block Kit JSON")
+    return parser
+
+
+def run(
+    argv: Sequence[str],
+    *,
+    environ: Mapping[str, str],
+    stdout: TextIO = sys.stdout,
+    stderr: TextIO = sys.stderr,
+) -> int:
+    """Run one command; return the exit status."""
+    try:
+        args = _parser().parse_args(argv)
+        settings = load_settings(environ)
+        return _dispatch(args, settings, stdout)
+    except (UsageError, ConfigError, SchemaError, RenderError) as exc:
+        print(f"pmo-bot: {exc}", file=stderr)
+        return 2
+    except PortfolioError as exc:
+        print(f"pmo-bot: the portfolio has {len(exc.problems)} problem(s); nothing was imported:",
+              file=stderr)
+        for problem in exc.problems:
+            print(f"  - {problem}", file=stderr)
+        return 2
+    except OperationalError as exc:
+        reason = str(exc.orig).strip().splitlines()[0] if exc.orig else "unreachable"
+        print(f"pmo-bot: cannot use the database: {reason}", file=stderr)
+        return 2
+    except SQLAlchemyError as exc:
+        print(f"pmo-bot: database error: {type(exc).__name__}: {str(exc).splitlines()[0]}",
+              file=stderr)
+        return 2
+    except SystemExit as exc:  # --help
+        return int(exc.code or 0)
+
+
+def main() -> None:
+    sys.exit(run(sys.argv[1:], environ=os.environ))
+
+
+def _engine(settings: Settings) -> Engine:
+    try:
+        return make_engine(settings.database_url)
+    except Exception as exc:  # bad URL, unknown driver
+        raise UsageError(f"DATABASE_URL={redact_url(settings.database_url)!r}: {exc}") from None
+
+
+def _dispatch(args: argparse.Namespace, settings: Settings, out: TextIO) -> int:
+    if args.command == "demo":
+        from bot.demo import run_demo
+
+        return run_demo(settings, db_path=args.db, json_path=args.json, out=out)
+    engine = _engine(settings)
+    if args.command == "db":
+        upgrade(engine)
+        print(f"database {redact_url(settings.database_url)} is up to date", file=out)
+        return 0
+    if args.command == "import":
+        return _import(engine, args.file, out)
+    if args.command == "tick":
+        return _tick(engine, settings, args.at, out)
+    return _serve(engine, settings, args.port, not args.no_scheduler)
+
+
+def _import(engine: Engine, path: Path, out: TextIO) -> int:
+    from bot.portfolio import import_portfolio
+
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise UsageError(f"cannot read {path}: {getattr(exc, 'strerror', None) or exc}") from None
+    check_schema(engine)
+    with make_sessionmaker(engine).begin() as session:
+        summary = import_portfolio(session, text, now=datetime.now(UTC))
+    print(
+        f"imported {summary.projects} project(s) ({summary.projects_changed} new or changed) and "
+        f"{summary.subscriptions} digest subscription(s) ({summary.subscriptions_changed} new or "
+        f"changed) from {path}",
+        file=out,
+    )
+    return 0
+
+
+def parse_at(text: str, settings: Settings) -> datetime:
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise UsageError(
+            f"--at {text!r} is not an ISO-8601 date-time (like 2026-11-26T10:00+01:00)"
+        ) from None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=settings.timezone)
+    return moment.astimezone(UTC)
+
+
+def _services(engine: Engine, settings: Settings, *, token: str):  # type: ignore[no-untyped-def]
+    from bot.services import Services
+    from bot.slack_gateway import WebApiGateway, build_client
+
+    client = build_client(token=token, base_url=settings.slack_api_url, sleep=time.sleep)
+    renderer = Renderer(settings.templates_dir)
+    renderer.check_all()
+    services = Services(
+        settings=settings,
+        sessions=make_sessionmaker(engine),
+        gateway=WebApiGateway(client),
+        renderer=renderer,
+        clock=lambda: datetime.now(UTC),
+    )
+    return services, client
+
+
+def _tick(engine: Engine, settings: Settings, at: str | None, out: TextIO) -> int:
+    from bot.tick import tick
+
+    now = parse_at(at, settings) if at else datetime.now(UTC)
+    token = settings.require_bot_token()
+    check_schema(engine)
+    services, _ = _services(engine, settings, token=token)
+    result = tick(services, now=now)
+    print(
+        f"tick at {result.at.isoformat()}: {result.prompts_sent} prompt(s) and "
+        f"{result.digests_sent} digest(s) sent, {len(result.failures)} failed",
+        file=out,
+    )
+    for failure in result.failures:
+        print(f"  failed: {failure}", file=out)
+    return 1 if result.failures else 0
+
+
+def _serve(engine: Engine, settings: Settings, port: int, scheduler: bool) -> int:
+    from slack_sdk.errors import SlackApiError, SlackClientError
+
+    from bot.app import build_app, wsgi_app
+    from bot.tick import tick
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    socket_mode = settings.slack_app_token is not None
+    secret = "" if socket_mode else settings.require_signing_secret()
+    token = settings.require_bot_token()
+    check_schema(engine)
+    services, client = _services(engine, settings, token=token)
+    try:
+        app = build_app(services, client=client, signing_secret=secret)
+    except (SlackApiError, SlackClientError, OSError) as exc:
+        raise UsageError(f"Slack did not accept SLACK_BOT_TOKEN at {settings.slack_api_url}: "
+                         f"{getattr(exc, 'response', {}) and exc.response.get('error') or exc}") from None
+    if scheduler:
+        from bot.scheduler import start_scheduler
+
+        start_scheduler(lambda now: tick(services, now=now))
+    if socket_mode:
+        from slack_bolt.adapter.socket_mode import SocketModeHandler
+
+        log.info("PMO Bot in Socket Mode")
+        SocketModeHandler(app, settings.slack_app_token).start()
+        return 0
+    import waitress
+
+    log.info("PMO Bot listening on port %d (POST /slack/events)", port)
+    waitress.serve(wsgi_app(app), host="0.0.0.0", port=port, ident="pmo-bot")  # noqa: S104
+    return 0

@@ -1,0 +1,58 @@
+"""The seam between the product and Slack: what `bot/` may ask of Slack, as a Protocol.
+
+The real implementation is `bot.slack_gateway.WebApiGateway`; tests may pass any object with
+these methods. Nothing here imports slack_sdk.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+
+class SlackError(Exception):
+    """Slack refused or could not be reached; `code` is Slack's error (e.g. channel_not_found)."""
+
+    def __init__(self, code: str, method: str = "") -> None:
+        super().__init__(f"{method}: {code}" if method else code)
+        self.code = code
+        self.method = method
+
+
+@dataclass(frozen=True, slots=True)
+class Posted:
+    channel: str
+    ts: str
+
+
+@dataclass(frozen=True, slots=True)
+class UserProfile:
+    user_id: str
+    tz: str | None
+    locale: str | None
+    name: str | None
+    deleted: bool = False
+    is_bot: bool = False
+
+
+class SlackGateway(Protocol):
+    def post_message(
+        self,
+        *,
+        channel: str,
+        text: str,
+        blocks: list[dict[str, Any]],
+        thread_ts: str | None = None,
+    ) -> Posted: ...
+
+    def update_message(
+        self, *, channel: str, ts: str, text: str, blocks: list[dict[str, Any]]
+    ) -> None: ...
+
+    def open_view(self, *, trigger_id: str, view: dict[str, Any]) -> None: ...
+
+    def publish_home(self, *, user_id: str, view: dict[str, Any]) -> None: ...
+
+    def open_dm(self, user_id: str) -> str: ...
+
+    def lookup_user(self, user_id: str) -> UserProfile: ...

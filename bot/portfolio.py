@@ -1,0 +1,46 @@
+"""Importing the portfolio file: all or nothing, idempotent (upsert by key and by channel)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy.orm import Session
+
+from bot.portfolio_file import PortfolioError, parse_portfolio
+from storage import portfolio
+
+
+@dataclass(frozen=True, slots=True)
+class ImportSummary:
+    projects: int
+    projects_changed: int
+    subscriptions: int
+    subscriptions_changed: int
+    holidays: int | None
+
+
+def import_portfolio(session: Session, text: str, *, now: datetime) -> ImportSummary:
+    """Validate the whole file, then write it in the caller's transaction. Raises
+    PortfolioError listing every problem, before anything is written."""
+    parsed = parse_portfolio(text)
+    known = set(portfolio.list_project_keys(session)) | {p.key for p in parsed.projects}
+    problems = [
+        f"digests[{index + 1}] ({sub.channel}): keys: {key} is not a project"
+        for index, sub in enumerate(parsed.subscriptions)
+        for key in sub.keys
+        if key not in known
+    ]
+    if problems:
+        raise PortfolioError(tuple(problems))
+    changed = portfolio.upsert_projects(session, parsed.projects, now=now)
+    subs_changed = portfolio.upsert_subscriptions(session, parsed.subscriptions, now=now)
+    if parsed.holidays is not None:
+        portfolio.replace_holidays(session, parsed.holidays)
+    return ImportSummary(
+        projects=len(parsed.projects),
+        projects_changed=changed,
+        subscriptions=len(parsed.subscriptions),
+        subscriptions_changed=subs_changed,
+        holidays=len(parsed.holidays) if parsed.holidays is not None else None,
+    )

@@ -1,0 +1,293 @@
+"""The portfolio file (YAML): parse and validate it into specs, listing every bad entry.
+
+Validation is pure: it returns every problem at once (position, key, field, what is wrong), so a
+PMO fixes the whole file in one pass. Nothing here touches the database; importing is
+`bot.portfolio.import_portfolio`.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal, InvalidOperation
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import yaml
+
+from bot import cadence
+from storage.records import (
+    DEFAULT_CADENCE,
+    DEFAULT_DIGEST_SCHEDULE,
+    ProjectSpec,
+    ProjectState,
+    SubscriptionSpec,
+)
+
+KEY_PATTERN = re.compile(r"^[A-Za-z0-9-]{2,20}$")
+USER_PATTERN = re.compile(r"^[UW][A-Z0-9]{2,30}$")
+CHANNEL_PATTERN = re.compile(r"^[CG][A-Z0-9]{2,30}$")
+LANGUAGES = ("en", "fr")
+
+
+@dataclass(frozen=True, slots=True)
+class Portfolio:
+    projects: tuple[ProjectSpec, ...] = ()
+    subscriptions: tuple[SubscriptionSpec, ...] = ()
+    holidays: tuple[date, ...] | None = None  # None: the file does not set the global list
+
+
+class PortfolioError(Exception):
+    """The file cannot be imported; `problems` lists every bad entry, one line each."""
+
+    def __init__(self, problems: tuple[str, ...]) -> None:
+        super().__init__(*problems)
+        self.problems = problems
+
+    def __str__(self) -> str:
+        return f"{len(self.problems)} problem(s): " + "; ".join(self.problems)
+
+
+class _Bad(ValueError):
+    pass
+
+
+def _text(limit: int) -> Callable[[Any], str]:
+    def check(value: Any) -> str:
+        if not isinstance(value, str | int) or isinstance(value, bool) or not str(value).strip():
+            raise _Bad("must be a non-empty text")
+        text = str(value).strip()
+        if len(text) > limit:
+            raise _Bad(f"must be at most {limit} characters")
+        return text
+
+    return check
+
+
+def _pattern(regex: re.Pattern[str], what: str) -> Callable[[Any], str]:
+    def check(value: Any) -> str:
+        if not isinstance(value, str) or not regex.match(value.strip()):
+            raise _Bad(f"{value!r} is not {what}")
+        return value.strip()
+
+    return check
+
+
+_user = _pattern(USER_PATTERN, "a Slack user id (like U012ABCDEF)")
+
+
+def _key(value: Any) -> str:
+    if not isinstance(value, str) or not KEY_PATTERN.match(value):
+        raise _Bad(f"{value!r} is not a key (2-20 letters, digits or '-')")
+    return value.upper()
+
+
+def _list_of(item: Callable[[Any], Any]) -> Callable[[Any], tuple[Any, ...]]:
+    def check(value: Any) -> tuple[Any, ...]:
+        if not isinstance(value, list):
+            raise _Bad("must be a list")
+        return tuple(item(v) for v in value)
+
+    return check
+
+
+def _int_range(low: int, high: int) -> Callable[[Any], int]:
+    def check(value: Any) -> int:
+        if not isinstance(value, int) or isinstance(value, bool) or not low <= value <= high:
+            raise _Bad(f"must be a whole number from {low} to {high}")
+        return value
+
+    return check
+
+
+def _bool(value: Any) -> bool:
+    if not isinstance(value, bool):
+        raise _Bad("must be true or false")
+    return value
+
+
+def _date(value: Any) -> date:
+    if isinstance(value, date):
+        return value
+    try:
+        return date.fromisoformat(str(value))
+    except ValueError:
+        raise _Bad(f"{value!r} is not a date (YYYY-MM-DD)") from None
+
+
+def _budget(value: Any) -> Decimal:
+    if isinstance(value, bool):
+        raise _Bad("must be a number")
+    try:
+        amount = Decimal(str(value))
+    except InvalidOperation:
+        raise _Bad(f"{value!r} is not a number") from None
+    if not amount.is_finite() or amount < 0:
+        raise _Bad("must be a positive number")
+    return amount
+
+
+def _rule(value: Any) -> str:
+    if not isinstance(value, str):
+        raise _Bad("must be an RRULE text")
+    try:
+        cadence.validate(value)
+    except cadence.CadenceError as exc:
+        raise _Bad(f"{value!r}: {exc}") from None
+    return value.strip()
+
+
+def _timezone(value: Any) -> str:
+    try:
+        return ZoneInfo(str(value)).key
+    except (ZoneInfoNotFoundError, ValueError):
+        raise _Bad(f"{value!r} is not an IANA timezone (like Europe/Paris)") from None
+
+
+def _choice(options: tuple[str, ...]) -> Callable[[Any], str]:
+    def check(value: Any) -> str:
+        if value not in options:
+            raise _Bad(f"{value!r} is not one of {', '.join(options)}")
+        return str(value)
+
+    return check
+
+
+PROJECT_FIELDS: dict[str, tuple[str, Callable[[Any], Any]]] = {
+    "key": ("key", _key),
+    "name": ("name", _text(200)),
+    "pm": ("pm", _user),
+    "sponsor": ("sponsor", _user),
+    "portfolio": ("portfolio", _text(100)),
+    "tags": ("tags", _list_of(_text(50))),
+    "priority": ("priority", _int_range(1, 5)),
+    "budget": ("budget", _budget),
+    "start": ("start", _date),
+    "end": ("end", _date),
+    "cadence": ("cadence", _rule),
+    "state": ("state", lambda v: ProjectState(_choice(tuple(ProjectState))(v))),
+    "reminder_after_hours": ("reminder_after_hours", _int_range(1, 24 * 30)),
+    "holidays": ("holidays", _list_of(_date)),
+    "delegates": ("delegates", _list_of(_user)),
+    "confidential": ("confidential", _bool),
+}
+PROJECT_REQUIRED = ("key", "name", "pm")
+
+DIGEST_FIELDS: dict[str, tuple[str, Callable[[Any], Any]]] = {
+    "channel": ("channel", _pattern(CHANNEL_PATTERN, "a Slack channel id (like C0LEADERS)")),
+    "schedule": ("schedule", _rule),
+    "timezone": ("timezone", _timezone),
+    "language": ("language", _choice(LANGUAGES)),
+    "mention_pms": ("mention_pms", _bool),
+    "portfolio": ("portfolio", _text(100)),
+    "tags": ("tags", _list_of(_text(50))),
+    "keys": ("keys", _list_of(_key)),
+}
+DIGEST_REQUIRED = ("channel",)
+
+
+def _entry(
+    raw: Any,
+    where: str,
+    fields: Mapping[str, tuple[str, Callable[[Any], Any]]],
+    required: tuple[str, ...],
+    problems: list[str],
+) -> dict[str, Any] | None:
+    if not isinstance(raw, dict):
+        problems.append(f"{where}: must be a mapping of fields")
+        return None
+    values: dict[str, Any] = {}
+    count = len(problems)
+    for name in required:
+        if raw.get(name) is None:
+            problems.append(f"{where}: {name} is required")
+    for name, value in raw.items():
+        if name not in fields:
+            problems.append(f"{where}: unknown field {name!r}")
+            continue
+        if value is None:
+            continue
+        attribute, check = fields[name]
+        try:
+            values[attribute] = check(value)
+        except _Bad as exc:
+            problems.append(f"{where}: {name}: {exc}")
+    return values if len(problems) == count else None
+
+
+def _label(raw: Any, index: int, section: str, id_field: str) -> str:
+    ident = raw.get(id_field) if isinstance(raw, dict) else None
+    return f"{section}[{index + 1}]" + (f" ({ident})" if isinstance(ident, str) else "")
+
+
+def _projects(raw: Any, problems: list[str]) -> list[ProjectSpec]:
+    if not isinstance(raw, list):
+        problems.append("projects: must be a list")
+        return []
+    specs: list[ProjectSpec] = []
+    seen: dict[str, str] = {}
+    for index, item in enumerate(raw):
+        where = _label(item, index, "projects", "key")
+        key = item.get("key") if isinstance(item, dict) else None
+        if isinstance(key, str) and key.upper() in seen:
+            problems.append(f"{where}: key {key.upper()} is already used by {seen[key.upper()]}")
+            continue
+        if isinstance(key, str):
+            seen[key.upper()] = where
+        values = _entry(item, where, PROJECT_FIELDS, PROJECT_REQUIRED, problems)
+        if values is None:
+            continue
+        if values.get("start") and values.get("end") and values["end"] < values["start"]:
+            problems.append(f"{where}: end {values['end']} is before start {values['start']}")
+            continue
+        values.setdefault("cadence", DEFAULT_CADENCE)
+        specs.append(ProjectSpec(**values))
+    return specs
+
+
+def _digests(raw: Any, problems: list[str]) -> list[SubscriptionSpec]:
+    if not isinstance(raw, list):
+        problems.append("digests: must be a list")
+        return []
+    specs: list[SubscriptionSpec] = []
+    seen: set[str] = set()
+    for index, item in enumerate(raw):
+        where = _label(item, index, "digests", "channel")
+        values = _entry(item, where, DIGEST_FIELDS, DIGEST_REQUIRED, problems)
+        if values is None:
+            continue
+        if values["channel"] in seen:
+            problems.append(f"{where}: channel {values['channel']} is listed twice")
+            continue
+        seen.add(values["channel"])
+        values.setdefault("schedule", DEFAULT_DIGEST_SCHEDULE)
+        specs.append(SubscriptionSpec(**values))
+    return specs
+
+
+def parse_portfolio(text: str) -> Portfolio:
+    """Parse and validate a portfolio file; raise PortfolioError listing every problem."""
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        problem = getattr(exc, "problem", None) or "unreadable"
+        raise PortfolioError((f"not valid YAML{where}: {problem}",)) from None
+    if not isinstance(data, dict):
+        raise PortfolioError(("the file must be a mapping with projects, digests, holidays",))
+    problems = [f"unknown top-level field {name!r}" for name in data if name not in
+                ("projects", "digests", "holidays")]
+    projects = _projects(data.get("projects") or [], problems)
+    digests = _digests(data.get("digests") or [], problems)
+    holidays: tuple[date, ...] | None = None
+    if "holidays" in data:
+        try:
+            holidays = _list_of(_date)(data["holidays"] or [])
+        except _Bad as exc:
+            problems.append(f"holidays: {exc}")
+    if problems:
+        raise PortfolioError(tuple(problems))
+    return Portfolio(projects=tuple(projects), subscriptions=tuple(digests), holidays=holidays)

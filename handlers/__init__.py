@@ -1,0 +1,1 @@
+"""Bolt listeners: turn Slack payloads into calls to `bot/` and results into Slack answers."""

@@ -1,0 +1,1 @@
+"""Jinja2 templates producing Block Kit, one folder per language."""

@@ -1,0 +1,165 @@
+"""Projects, digest subscriptions and the global holiday list."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import date, datetime
+from decimal import Decimal
+
+from sqlalchemy import delete, func, select
+from sqlalchemy.orm import Session
+
+from storage.models import HolidayRow, ProjectRow, SubscriptionRow
+from storage.records import Project, ProjectSpec, ProjectState, Subscription, SubscriptionSpec
+
+
+def _to_project(row: ProjectRow) -> Project:
+    return Project(
+        id=row.id,
+        key=row.key,
+        name=row.name,
+        pm=row.pm_id,
+        sponsor=row.sponsor_id,
+        portfolio=row.portfolio,
+        tags=tuple(row.tags or ()),
+        priority=row.priority,
+        budget=Decimal(row.budget) if row.budget is not None else None,
+        start=row.start_date,
+        end=row.end_date,
+        cadence=row.cadence,
+        state=ProjectState(row.state),
+        reminder_after_hours=row.reminder_after_hours,
+        holidays=tuple(date.fromisoformat(d) for d in row.holidays or ()),
+        delegates=tuple(row.delegates or ()),
+        confidential=row.confidential,
+    )
+
+
+def _apply_project(row: ProjectRow, spec: ProjectSpec) -> None:
+    row.key = spec.key
+    row.name = spec.name
+    row.pm_id = spec.pm
+    row.sponsor_id = spec.sponsor
+    row.portfolio = spec.portfolio
+    row.tags = list(spec.tags)
+    row.priority = spec.priority
+    row.budget = spec.budget
+    row.start_date = spec.start
+    row.end_date = spec.end
+    row.cadence = spec.cadence
+    row.state = spec.state.value
+    row.reminder_after_hours = spec.reminder_after_hours
+    row.holidays = [d.isoformat() for d in spec.holidays]
+    row.delegates = list(spec.delegates)
+    row.confidential = spec.confidential
+
+
+def upsert_projects(session: Session, specs: Sequence[ProjectSpec], *, now: datetime) -> int:
+    """Insert or update projects by key (keys are stored upper-case); return how many changed."""
+    existing = {
+        row.key: row
+        for row in session.scalars(
+            select(ProjectRow).where(ProjectRow.key.in_([s.key for s in specs]))
+        )
+    }
+    changed = 0
+    for spec in specs:
+        row = existing.get(spec.key)
+        if row is None:
+            row = ProjectRow(created_at=now)
+            session.add(row)
+        before = _to_project(row) if row.id else None
+        _apply_project(row, spec)
+        if before is None or _to_project(row) != before:
+            row.updated_at = now
+            changed += 1
+    session.flush()
+    return changed
+
+
+def _to_subscription(row: SubscriptionRow) -> Subscription:
+    return Subscription(
+        id=row.id,
+        channel=row.channel,
+        schedule=row.schedule,
+        timezone=row.timezone,
+        language=row.language,
+        mention_pms=row.mention_pms,
+        portfolio=row.portfolio,
+        tags=tuple(row.tags or ()),
+        keys=tuple(row.keys or ()),
+    )
+
+
+def upsert_subscriptions(
+    session: Session, specs: Sequence[SubscriptionSpec], *, now: datetime
+) -> int:
+    """Insert or update digest subscriptions by channel; return how many changed."""
+    existing = {
+        row.channel: row
+        for row in session.scalars(
+            select(SubscriptionRow).where(SubscriptionRow.channel.in_([s.channel for s in specs]))
+        )
+    }
+    changed = 0
+    for spec in specs:
+        row = existing.get(spec.channel)
+        if row is None:
+            row = SubscriptionRow(channel=spec.channel, created_at=now)
+            session.add(row)
+        before = _to_subscription(row) if row.id else None
+        row.schedule = spec.schedule
+        row.timezone = spec.timezone
+        row.language = spec.language
+        row.mention_pms = spec.mention_pms
+        row.portfolio = spec.portfolio
+        row.tags = list(spec.tags)
+        row.keys = list(spec.keys)
+        if before is None or _to_subscription(row) != before:
+            row.updated_at = now
+            changed += 1
+    session.flush()
+    return changed
+
+
+def replace_holidays(session: Session, days: Iterable[date]) -> None:
+    session.execute(delete(HolidayRow))
+    session.add_all(HolidayRow(day=d) for d in sorted(set(days)))
+    session.flush()
+
+
+def list_holidays(session: Session) -> frozenset[date]:
+    return frozenset(session.scalars(select(HolidayRow.day)))
+
+
+def list_projects(
+    session: Session, *, states: Iterable[ProjectState] | None = None
+) -> list[Project]:
+    """Projects ordered by key, optionally only those in the given states."""
+    query = select(ProjectRow).order_by(ProjectRow.key)
+    if states is not None:
+        query = query.where(ProjectRow.state.in_([s.value for s in states]))
+    return [_to_project(row) for row in session.scalars(query)]
+
+
+def find_project(session: Session, key: str) -> Project | None:
+    row = session.scalar(select(ProjectRow).where(ProjectRow.key == key.upper()))
+    return _to_project(row) if row else None
+
+
+def find_project_by_id(session: Session, project_id: int) -> Project | None:
+    row = session.get(ProjectRow, project_id)
+    return _to_project(row) if row else None
+
+
+def list_project_keys(session: Session) -> list[str]:
+    return list(session.scalars(select(ProjectRow.key).order_by(ProjectRow.key)))
+
+
+def list_subscriptions(session: Session) -> list[Subscription]:
+    rows = session.scalars(select(SubscriptionRow).order_by(SubscriptionRow.channel))
+    return [_to_subscription(row) for row in rows]
+
+
+def count_projects(session: Session) -> int:
+    return session.scalar(select(func.count()).select_from(ProjectRow)) or 0

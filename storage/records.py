@@ -1,0 +1,143 @@
+"""Plain values that cross out of storage: what the rest of the code reads, never ORM rows."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+from enum import StrEnum
+
+
+class Rag(StrEnum):
+    """A red/amber/green rating. Ordered by severity through `severity`."""
+
+    GREEN = "green"
+    AMBER = "amber"
+    RED = "red"
+
+    @property
+    def severity(self) -> int:
+        return {"green": 0, "amber": 1, "red": 2}[self.value]
+
+
+class ProjectState(StrEnum):
+    ACTIVE = "active"
+    ON_HOLD = "on_hold"
+    CLOSED = "closed"
+
+
+class DeliveryKind(StrEnum):
+    PROMPT = "prompt"
+    DIGEST = "digest"
+
+
+class DeliveryStatus(StrEnum):
+    PENDING = "pending"
+    SENT = "sent"
+    FAILED = "failed"
+
+
+DEFAULT_CADENCE = "FREQ=WEEKLY;BYDAY=TH;BYHOUR=10;BYMINUTE=0"
+DEFAULT_DIGEST_SCHEDULE = "FREQ=WEEKLY;BYDAY=FR;BYHOUR=16;BYMINUTE=0"
+
+
+@dataclass(frozen=True, slots=True)
+class ProjectSpec:
+    """A project as the portfolio describes it (import, and later the admin modals)."""
+
+    key: str
+    name: str
+    pm: str
+    sponsor: str | None = None
+    portfolio: str | None = None
+    tags: tuple[str, ...] = ()
+    priority: int | None = None
+    budget: Decimal | None = None
+    start: date | None = None
+    end: date | None = None
+    cadence: str = DEFAULT_CADENCE
+    state: ProjectState = ProjectState.ACTIVE
+    reminder_after_hours: int = 24
+    holidays: tuple[date, ...] = ()
+    delegates: tuple[str, ...] = ()
+    confidential: bool = False
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Project(ProjectSpec):
+    """A stored project."""
+
+    id: int
+
+
+@dataclass(frozen=True, slots=True)
+class SubscriptionSpec:
+    channel: str
+    schedule: str = DEFAULT_DIGEST_SCHEDULE
+    timezone: str | None = None
+    language: str = "en"
+    mention_pms: bool = True
+    portfolio: str | None = None
+    tags: tuple[str, ...] = ()
+    keys: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Subscription(SubscriptionSpec):
+    id: int
+
+
+@dataclass(frozen=True, slots=True)
+class ReportDraft:
+    """A validated status report, ready to store for one project and period."""
+
+    overall: Rag
+    schedule: Rag
+    budget: Rag
+    scope: Rag
+    summary: str
+    path_to_green: str | None = None
+    forecast_end: date | None = None
+    percent_complete: int | None = None
+    accomplishments: str | None = None
+    next_steps: str | None = None
+    risks: tuple[str, ...] = ()
+    blockers: tuple[str, ...] = ()
+    help_needed: str | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Report(ReportDraft):
+    """A stored report: the draft plus its project, period and who sent it when."""
+
+    id: int
+    project_id: int
+    period_start: datetime
+    submitted_by: str
+    submitted_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class SlackUser:
+    """What we cache of a Slack user (users.info), so a tick does not ask Slack every minute."""
+
+    user_id: str
+    tz: str | None
+    locale: str | None
+    name: str | None
+    dm_channel: str | None
+    fetched_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Delivery:
+    id: int
+    kind: DeliveryKind
+    target: str
+    occurrence: datetime
+    status: DeliveryStatus
+    project_id: int | None
+    subscription_id: int | None
+    channel: str | None
+    ts: str | None
+    error: str | None

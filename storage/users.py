@@ -1,0 +1,53 @@
+"""Cache of Slack users (timezone, locale, display name, DM channel)."""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from storage.models import SlackUserRow
+from storage.records import SlackUser
+from storage.upsert import insert_for
+
+
+def _to_user(row: SlackUserRow) -> SlackUser:
+    return SlackUser(
+        user_id=row.user_id,
+        tz=row.tz,
+        locale=row.locale,
+        name=row.name,
+        dm_channel=row.dm_channel,
+        fetched_at=row.fetched_at,
+    )
+
+
+def find_users(session: Session, user_ids: Collection[str]) -> dict[str, SlackUser]:
+    """The cached users among `user_ids`, in one query."""
+    if not user_ids:
+        return {}
+    rows = session.scalars(select(SlackUserRow).where(SlackUserRow.user_id.in_(list(user_ids))))
+    return {row.user_id: _to_user(row) for row in rows}
+
+
+def save_user(session: Session, user: SlackUser) -> None:
+    """Insert or refresh a cached user (keeps a known DM channel when the new one is unknown)."""
+    table = SlackUserRow.__table__
+    insert = insert_for(session, table).values(
+        user_id=user.user_id,
+        tz=user.tz,
+        locale=user.locale,
+        name=user.name,
+        dm_channel=user.dm_channel,
+        fetched_at=user.fetched_at,
+    )
+    updates = {
+        "tz": insert.excluded.tz,
+        "locale": insert.excluded.locale,
+        "name": insert.excluded.name,
+        "fetched_at": insert.excluded.fetched_at,
+    }
+    if user.dm_channel:
+        updates["dm_channel"] = insert.excluded.dm_channel
+    session.execute(insert.on_conflict_do_update(index_elements=["user_id"], set_=updates))
