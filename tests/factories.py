@@ -1,0 +1,55 @@
+"""Builders for test data, with sensible defaults and any field overridable."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from storage.records import Project, ProjectSpec, Rag, Report, ReportDraft, Subscription
+
+T0 = datetime(2026, 11, 19, 10, 0, tzinfo=UTC)
+
+
+def project_spec(key: str = "ATLAS", **overrides: Any) -> ProjectSpec:
+    values: dict[str, Any] = {"key": key, "name": f"{key.title()} project", "pm": "U0PM00001"}
+    values.update(overrides)
+    return ProjectSpec(**values)
+
+
+def project(key: str = "ATLAS", *, id: int = 1, **overrides: Any) -> Project:  # noqa: A002
+    values: dict[str, Any] = {"key": key, "name": f"{key.title()} project", "pm": "U0PM00001"}
+    values.update(overrides)
+    return Project(id=id, **values)
+
+
+def draft(overall: str = "green", **overrides: Any) -> ReportDraft:
+    values: dict[str, Any] = {
+        "overall": Rag(overall),
+        "schedule": Rag(overall),
+        "budget": Rag.GREEN,
+        "scope": Rag.GREEN,
+        "summary": "On track.",
+    }
+    if overall != "green":
+        values["path_to_green"] = "Recover by next month."
+    values.update(overrides)
+    return ReportDraft(**values)
+
+
+def report(
+    project_id: int = 1, period_start: datetime = T0, overall: str = "green", **overrides: Any
+) -> Report:
+    report_id = overrides.pop("id", project_id * 100_000 + int(period_start.timestamp()) % 100_000)
+    base = draft(overall, **overrides)
+    return Report(
+        id=report_id,
+        project_id=project_id,
+        period_start=period_start,
+        submitted_by="U0PM00001",
+        submitted_at=period_start,
+        **{f: getattr(base, f) for f in ReportDraft.__dataclass_fields__},
+    )
+
+
+def subscription(channel: str = "C0LEADERS", **overrides: Any) -> Subscription:
+    return Subscription(id=overrides.pop("id", 1), channel=channel, **overrides)
