@@ -54,7 +54,7 @@ def project_status(
     project = portfolio.find_project(session, key) if key else None
     if project is None or not can_view(actor, project, admins):
         return NotFound(key, suggest(key, _visible(session, actor, admins)) if key else ())
-    latest = reports.latest_reports(session, [project.id], before=now, per_project=1)[project.id]
+    latest = reports.latest_reports(session, [project.id], per_project=1)[project.id]
     return ProjectRow(project, latest[0] if latest else None)
 
 
@@ -69,7 +69,5 @@ def active_projects(
         for p in portfolio.list_projects(session, states=[ProjectState.ACTIVE])
         if can_view(actor, p, admins) and (pm is None or pm == p.pm)
     ]
-    latest = reports.latest_reports(
-        session, [p.id for p in projects], before=now, per_project=1
-    )
+    latest = reports.latest_reports(session, [p.id for p in projects], per_project=1)
     return [ProjectRow(p, (latest[p.id] or [None])[0]) for p in projects]

@@ -83,10 +83,14 @@ def save_report(
 
 
 def latest_reports(
-    session: Session, project_ids: Collection[int], *, before: datetime, per_project: int = 2
+    session: Session,
+    project_ids: Collection[int],
+    *,
+    before: datetime | None = None,
+    per_project: int = 2,
 ) -> dict[int, list[Report]]:
-    """The newest `per_project` reports of each project whose period began before `before`,
-    newest first, in one statement whatever the number of projects."""
+    """The newest `per_project` reports of each project (only those whose period began before
+    `before`, if given), newest first, in one statement whatever the number of projects."""
     if not project_ids:
         return {}
     rank = (
@@ -94,11 +98,10 @@ def latest_reports(
         .over(partition_by=ReportRow.project_id, order_by=ReportRow.period_start.desc())
         .label("rank")
     )
-    inner = (
-        select(ReportRow.id, rank)
-        .where(ReportRow.project_id.in_(list(project_ids)), ReportRow.period_start < before)
-        .subquery()
-    )
+    query = select(ReportRow.id, rank).where(ReportRow.project_id.in_(list(project_ids)))
+    if before is not None:
+        query = query.where(ReportRow.period_start < before)
+    inner = query.subquery()
     rows = session.scalars(
         select(ReportRow)
         .join(inner, inner.c.id == ReportRow.id)
