@@ -1,0 +1,186 @@
+"""Storage on SQLite and PostgreSQL: migrations match the models, promises are constraints,
+and the queries behind a digest and /pmo status do not grow with the portfolio."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import Engine, event
+from sqlalchemy.exc import IntegrityError
+
+from bot.digest import build_digest
+from bot.lookup import project_status
+from storage import deliveries, portfolio, reports, users
+from storage.db import make_engine, make_sessionmaker
+from storage.deliveries import Claim
+from storage.models import Base, DeliveryRow
+from storage.records import DeliveryKind, DeliveryStatus, SlackUser
+from tests import factories
+
+NOW = datetime(2026, 11, 20, 15, 0, tzinfo=UTC)
+UTC_ZONE = ZoneInfo("UTC")
+
+
+def test_migrations_create_exactly_the_models(engine: Engine) -> None:
+    with engine.connect() as conn:
+        diff = compare_metadata(MigrationContext.configure(conn), Base.metadata)
+    assert diff == []
+
+
+def test_import_upserts_by_key_and_reports_what_changed(engine: Engine) -> None:
+    sessions = make_sessionmaker(engine)
+    with sessions.begin() as session:
+        assert portfolio.upsert_projects(
+            session, [factories.project_spec("ATLAS"), factories.project_spec("BOREAL")], now=NOW
+        ) == 2
+    with sessions.begin() as session:
+        assert portfolio.upsert_projects(
+            session, [factories.project_spec("ATLAS"), factories.project_spec("BOREAL",
+                                                                            name="Renamed")],
+            now=NOW,
+        ) == 1
+    with sessions.begin() as session:
+        stored = portfolio.list_projects(session)
+    assert [(p.key, p.name) for p in stored] == [("ATLAS", "Atlas project"),
+                                                 ("BOREAL", "Renamed")]
+
+
+def test_datetimes_come_back_aware_in_utc(engine: Engine) -> None:
+    sessions = make_sessionmaker(engine)
+    paris = datetime(2026, 11, 19, 10, 0, tzinfo=ZoneInfo("Europe/Paris"))
+    with sessions.begin() as session:
+        portfolio.upsert_projects(session, [factories.project_spec()], now=NOW)
+        project = portfolio.list_projects(session)[0]
+        reports.save_report(session, factories.draft(), project_id=project.id,
+                            period_start=paris, submitted_by="U0PM00001", submitted_at=NOW)
+    with sessions.begin() as session:
+        stored = reports.latest_reports(session, [project.id])[project.id][0]
+    assert stored.period_start == datetime(2026, 11, 19, 9, 0, tzinfo=UTC)
+    assert stored.period_start.tzinfo is not None
+
+
+def test_a_second_answer_for_a_period_replaces_the_first(engine: Engine) -> None:
+    sessions = make_sessionmaker(engine)
+    with sessions.begin() as session:
+        portfolio.upsert_projects(session, [factories.project_spec()], now=NOW)
+        pid = portfolio.list_projects(session)[0].id
+    for overall in ("green", "red"):
+        with sessions.begin() as session:
+            reports.save_report(session, factories.draft(overall), project_id=pid,
+                                period_start=factories.T0, submitted_by="U0PM00001",
+                                submitted_at=NOW)
+    with sessions.begin() as session:
+        history = reports.latest_reports(session, [pid], per_project=5)[pid]
+    assert [r.overall.value for r in history] == ["red"]
+
+
+def test_the_database_refuses_a_second_delivery_for_the_same_occurrence(engine: Engine) -> None:
+    sessions = make_sessionmaker(engine)
+    row = {"kind": "prompt", "target": "project:1", "occurrence": factories.T0,
+           "status": "pending", "attempts": 0, "created_at": NOW}
+    with sessions.begin() as session:
+        session.add(DeliveryRow(**row))
+    with pytest.raises(IntegrityError), sessions.begin() as session:
+        session.add(DeliveryRow(**row))
+
+
+def test_claims_are_granted_once_even_to_concurrent_processes(database_url: str) -> None:
+    """Two engines (as two processes would have) claim the same occurrences at once."""
+    engines = [make_engine(database_url) for _ in range(2)]
+    try:
+        from storage.db import upgrade
+
+        upgrade(engines[0])
+        claims = [Claim(DeliveryKind.PROMPT, f"project:{i}", factories.T0) for i in range(50)]
+        granted: list[list[int]] = []
+        barrier = threading.Barrier(2)
+
+        def claim_all(engine: Engine) -> None:
+            barrier.wait()
+            with make_sessionmaker(engine).begin() as session:
+                granted.append([d.id for d in deliveries.claim(session, claims, now=NOW)])
+
+        threads = [threading.Thread(target=claim_all, args=(e,)) for e in engines]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert sorted(len(g) for g in granted) == [0, 50]
+        with make_sessionmaker(engines[0]).begin() as session:
+            again = deliveries.claim(session, claims, now=NOW + timedelta(minutes=1))
+            stored = deliveries.list_deliveries(session)
+        assert again == []
+        assert len(stored) == 50 and {d.status for d in stored} == {DeliveryStatus.PENDING}
+    finally:
+        for engine in engines:
+            engine.dispose()
+
+
+def test_user_cache_keeps_a_known_dm_channel(engine: Engine) -> None:
+    sessions = make_sessionmaker(engine)
+    with sessions.begin() as session:
+        users.save_user(session, SlackUser("U1AAA", "Europe/Paris", "fr-FR", "Cam", "D1", NOW))
+    with sessions.begin() as session:
+        users.save_user(session, SlackUser("U1AAA", "Asia/Tokyo", "fr-FR", "Cam", None, NOW))
+    with sessions.begin() as session:
+        cached = users.find_users(session, ["U1AAA"])["U1AAA"]
+    assert (cached.tz, cached.dm_channel) == ("Asia/Tokyo", "D1")
+
+
+@contextmanager
+def count_statements(engine: Engine) -> Iterator[list[str]]:
+    statements: list[str] = []
+
+    def record(conn: object, cursor: object, statement: str, *args: object) -> None:
+        statements.append(statement)
+
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        yield statements
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+
+
+def _portfolio_of(engine: Engine, size: int) -> None:
+    sessions = make_sessionmaker(engine)
+    with sessions.begin() as session:
+        portfolio.upsert_projects(
+            session,
+            [factories.project_spec(f"P{i:03d}", pm=f"U0PM{i:05d}", portfolio="Ops")
+             for i in range(size)],
+            now=NOW,
+        )
+        portfolio.upsert_subscriptions(session, [factories.subscription()], now=NOW)
+        for project in portfolio.list_projects(session):
+            for week in range(3):
+                reports.save_report(
+                    session, factories.draft("amber" if week else "green"),
+                    project_id=project.id, period_start=factories.T0 - timedelta(weeks=week),
+                    submitted_by=project.pm, submitted_at=NOW,
+                )
+            users.save_user(session, SlackUser(project.pm, "Europe/Paris", None, "PM", None, NOW))
+
+
+@pytest.mark.parametrize("size", [3, 40])
+def test_a_digest_and_a_status_lookup_cost_the_same_statements_whatever_the_size(
+    engine: Engine, size: int
+) -> None:
+    _portfolio_of(engine, size)
+    sessions = make_sessionmaker(engine)
+    with sessions.begin() as session, count_statements(engine) as statements:
+        subscription = portfolio.list_subscriptions(session)[0]
+        digest = build_digest(session, subscription, at=NOW, default_tz=UTC_ZONE)
+    assert digest.counts.total == size
+    assert len(statements) == 4  # subscriptions, projects, users, reports
+
+    with sessions.begin() as session, count_statements(engine) as statements:
+        found = project_status(session, actor="U0X", key="P001", admins=(), now=NOW)
+    assert getattr(found, "report", None) is not None
+    assert len(statements) == 2  # the project, its latest report

@@ -1,0 +1,337 @@
+"""The portfolio file: every documented field stored, every bad entry listed at once."""
+
+from __future__ import annotations
+
+import textwrap
+from datetime import date
+from decimal import Decimal
+
+import pytest
+
+from bot.portfolio_file import Portfolio, PortfolioError, parse_portfolio
+from storage.records import (
+    DEFAULT_CADENCE,
+    DEFAULT_DIGEST_SCHEDULE,
+    ProjectSpec,
+    ProjectState,
+    SubscriptionSpec,
+)
+
+# Copied from PRODUCT.md, "Portfolio file (YAML)".
+PRODUCT_EXAMPLE = """\
+projects:
+  - key: ATLAS                  # unique, case-insensitive; letters, digits, '-'; 2-20 characters
+    name: Atlas ERP migration
+    pm: U012ABCDEF               # Slack user id of the project manager
+    sponsor: U0SPONSOR1          # optional
+    portfolio: Operations        # optional grouping
+    tags: [erp, finance]         # optional
+    priority: 2                  # optional, 1 (highest) to 5
+    budget: 1200000              # optional, planned budget
+    start: 2026-01-05            # optional
+    end: 2027-06-30              # optional, target end date
+    cadence: "FREQ=WEEKLY;BYDAY=TH;BYHOUR=10;BYMINUTE=0"   # optional RRULE, default weekly Thursday 10:00
+    state: active                # optional: active (default), on_hold, closed
+    reminder_after_hours: 24     # optional, default 24
+    holidays: [2026-12-24]       # optional, this project's non-working dates (added to the global list)
+    delegates: [U0DEPUTY01]      # optional, may report in the PM's place
+    confidential: false          # optional; true: visible only to PM, sponsor, delegates, admins, subscribed channels
+holidays: [2026-12-25, 2027-01-01]   # optional, non-working dates for every project
+digests:
+  - channel: C0LEADERS            # Slack channel id
+    schedule: "FREQ=WEEKLY;BYDAY=FR;BYHOUR=16;BYMINUTE=0"   # optional RRULE, default Friday 16:00
+    timezone: Europe/Paris       # optional, default PMO_TIMEZONE
+    language: fr                 # optional: en (default) or fr
+    mention_pms: true            # optional, default true: mention (notify) PMs of missing reports, or only name them
+    portfolio: Operations        # optional filter
+    tags: [erp]                  # optional filter
+    keys: [ATLAS, DELTA]         # optional filter
+"""
+
+
+def problems_of(text: str) -> tuple[str, ...]:
+    with pytest.raises(PortfolioError) as raised:
+        parse_portfolio(textwrap.dedent(text))
+    return raised.value.problems
+
+
+def one_project(body: str) -> str:
+    """A file with one project ATLAS whose extra lines are `body` (indented YAML lines)."""
+    lines = "".join(f"    {line}\n" for line in textwrap.dedent(body).strip().splitlines())
+    return f"projects:\n  - key: ATLAS\n    name: Atlas\n    pm: U012ABCDEF\n{lines}"
+
+
+def test_product_example_parses_with_every_field_stored() -> None:
+    parsed = parse_portfolio(PRODUCT_EXAMPLE)
+    assert parsed == Portfolio(
+        projects=(
+            ProjectSpec(
+                key="ATLAS",
+                name="Atlas ERP migration",
+                pm="U012ABCDEF",
+                sponsor="U0SPONSOR1",
+                portfolio="Operations",
+                tags=("erp", "finance"),
+                priority=2,
+                budget=Decimal(1200000),
+                start=date(2026, 1, 5),
+                end=date(2027, 6, 30),
+                cadence="FREQ=WEEKLY;BYDAY=TH;BYHOUR=10;BYMINUTE=0",
+                state=ProjectState.ACTIVE,
+                reminder_after_hours=24,
+                holidays=(date(2026, 12, 24),),
+                delegates=("U0DEPUTY01",),
+                confidential=False,
+            ),
+        ),
+        subscriptions=(
+            SubscriptionSpec(
+                channel="C0LEADERS",
+                schedule="FREQ=WEEKLY;BYDAY=FR;BYHOUR=16;BYMINUTE=0",
+                timezone="Europe/Paris",
+                language="fr",
+                mention_pms=True,
+                portfolio="Operations",
+                tags=("erp",),
+                keys=("ATLAS", "DELTA"),
+            ),
+        ),
+        holidays=(date(2026, 12, 25), date(2027, 1, 1)),
+    )
+
+
+def test_every_documented_field_is_accepted_with_non_default_values() -> None:
+    parsed = parse_portfolio(
+        one_project(
+            """
+            sponsor: W0SPONSOR1
+            portfolio: R&D
+            tags: [a, b]
+            priority: 5
+            budget: 12.5
+            start: 2026-02-01
+            end: 2026-02-01
+            cadence: "FREQ=MONTHLY;BYDAY=1MO;BYHOUR=9;BYMINUTE=0"
+            state: on_hold
+            reminder_after_hours: 48
+            holidays: [2026-05-01, 2026-05-08]
+            delegates: [U0DEPUTY01, U0DEPUTY02]
+            confidential: true
+            """
+        )
+        + "digests:\n  - channel: G0PRIVATE1\n    mention_pms: false\n    language: en\n"
+    )
+    (spec,) = parsed.projects
+    assert spec.state is ProjectState.ON_HOLD
+    assert (spec.priority, spec.budget, spec.reminder_after_hours) == (5, Decimal("12.5"), 48)
+    assert spec.holidays == (date(2026, 5, 1), date(2026, 5, 8))
+    assert spec.delegates == ("U0DEPUTY01", "U0DEPUTY02")
+    assert spec.confidential is True
+    assert spec.cadence == "FREQ=MONTHLY;BYDAY=1MO;BYHOUR=9;BYMINUTE=0"
+    (sub,) = parsed.subscriptions
+    assert (sub.channel, sub.mention_pms, sub.language) == ("G0PRIVATE1", False, "en")
+    assert parsed.holidays is None  # the file does not set the global list
+
+
+def test_defaults_apply_to_fields_left_out() -> None:
+    parsed = parse_portfolio(
+        "projects:\n  - {key: atlas, name: Atlas, pm: U012ABCDEF}\n"
+        "digests:\n  - {channel: C0LEADERS}\n"
+    )
+    (spec,) = parsed.projects
+    assert spec.key == "ATLAS"
+    assert spec.cadence == DEFAULT_CADENCE == "FREQ=WEEKLY;BYDAY=TH;BYHOUR=10;BYMINUTE=0"
+    assert spec.state is ProjectState.ACTIVE
+    assert spec.reminder_after_hours == 24
+    assert (spec.sponsor, spec.portfolio, spec.priority, spec.budget) == (None, None, None, None)
+    assert (spec.tags, spec.holidays, spec.delegates, spec.confidential) == ((), (), (), False)
+    (sub,) = parsed.subscriptions
+    assert sub.schedule == DEFAULT_DIGEST_SCHEDULE == "FREQ=WEEKLY;BYDAY=FR;BYHOUR=16;BYMINUTE=0"
+    assert (sub.timezone, sub.language, sub.mention_pms) == (None, "en", True)
+    assert (sub.portfolio, sub.tags, sub.keys) == (None, (), ())
+
+
+def test_an_empty_file_or_empty_sections_import_nothing() -> None:
+    assert parse_portfolio("projects: []\n") == Portfolio()
+    assert parse_portfolio("projects:\ndigests:\n") == Portfolio()
+
+
+@pytest.mark.parametrize("written", ["atlas", "Atlas", "ATLAS", "aTlAs-2"])
+def test_keys_are_stored_upper_case(written: str) -> None:
+    parsed = parse_portfolio(f"projects:\n  - {{key: {written}, name: A, pm: U012ABCDEF}}\n")
+    assert parsed.projects[0].key == written.upper()
+
+
+def test_digest_keys_filter_is_upper_cased_too() -> None:
+    parsed = parse_portfolio("digests:\n  - {channel: C0LEADERS, keys: [atlas, Delta]}\n")
+    assert parsed.subscriptions[0].keys == ("ATLAS", "DELTA")
+
+
+def test_keys_are_unique_case_insensitively() -> None:
+    assert problems_of(
+        """
+        projects:
+          - {key: atlas, name: A, pm: U012ABCDEF}
+          - {key: ATLAS, name: B, pm: U012ABCDEF}
+        """
+    ) == ("projects[2] (ATLAS): key ATLAS is already used by projects[1] (atlas)",)
+
+
+def test_all_digit_key_written_unquoted_is_accepted() -> None:
+    # PRODUCT.md: keys are letters, digits and '-'; YAML reads `key: 2026` as a number.
+    parsed = parse_portfolio("projects:\n  - {key: 2026, name: Year plan, pm: U012ABCDEF}\n")
+    assert parsed.projects[0].key == "2026"
+
+
+def test_several_bad_entries_are_all_listed_with_position_and_key() -> None:
+    problems = problems_of(
+        """
+        projects:
+          - {key: ATLAS, name: Atlas, pm: U012ABCDEF}
+          - {key: B, name: Too short, pm: U012ABCDEF}
+          - {key: DELTA, pm: nobody}
+          - {key: ECHO, name: Echo, pm: U012ABCDEF, priority: 9, colour: blue}
+          - just a string
+          - {key: atlas, name: Again, pm: U012ABCDEF}
+        digests:
+          - {channel: C0LEADERS}
+          - {channel: general, language: de}
+          - {channel: C0LEADERS}
+        """
+    )
+    assert problems == (
+        "projects[2] (B): key: 'B' is not a key (2-20 letters, digits or '-')",
+        "projects[3] (DELTA): name is required",
+        "projects[3] (DELTA): pm: 'nobody' is not a Slack user id (like U012ABCDEF)",
+        "projects[4] (ECHO): priority: must be a whole number from 1 to 5",
+        "projects[4] (ECHO): unknown field 'colour'",
+        "projects[5]: must be a mapping of fields",
+        "projects[6] (atlas): key ATLAS is already used by projects[1] (ATLAS)",
+        "digests[2] (general): channel: 'general' is not a Slack channel id (like C0LEADERS)",
+        "digests[2] (general): language: 'de' is not one of en, fr",
+        "digests[3] (C0LEADERS): channel C0LEADERS is listed twice",
+    )
+
+
+def test_error_lists_its_problems_in_its_message() -> None:
+    with pytest.raises(PortfolioError) as raised:
+        parse_portfolio("projects:\n  - {key: ATLAS, name: A}\n  - {key: DELTA, name: D}\n")
+    assert str(raised.value) == (
+        "2 problem(s): projects[1] (ATLAS): pm is required; projects[2] (DELTA): pm is required"
+    )
+
+
+@pytest.mark.parametrize(
+    ("text", "problem"),
+    [
+        (one_project("colour: blue"), "projects[1] (ATLAS): unknown field 'colour'"),
+        (one_project("Priority: 1"), "projects[1] (ATLAS): unknown field 'Priority'"),
+        ("digests:\n  - {channel: C0LEADERS, shedule: FREQ=DAILY}\n",
+         "digests[1] (C0LEADERS): unknown field 'shedule'"),
+        ("project:\n  - {key: ATLAS, name: A, pm: U012ABCDEF}\n",
+         "unknown top-level field 'project'"),
+    ],
+    ids=["project", "project-case", "digest", "top-level"],
+)
+def test_unknown_field_is_an_error_naming_it(text: str, problem: str) -> None:
+    assert problems_of(text) == (problem,)
+
+
+@pytest.mark.parametrize(
+    ("text", "where"),
+    [
+        ("projects:\n  - key: ATLAS\n\tname: x\n", "line 3, column 1"),
+        ("projects:\n  - key: ATLAS\n    name: x\n   pm: U1\n", "line 4, column 4"),
+    ],
+)
+def test_yaml_syntax_error_gives_line_and_column(text: str, where: str) -> None:
+    (problem,) = problems_of(text)
+    assert problem.startswith("not valid YAML at ")
+    assert where in problem
+
+
+@pytest.mark.parametrize("text", ["- a list\n", "just text\n", "42\n"])
+def test_file_that_is_not_a_mapping_is_rejected(text: str) -> None:
+    assert problems_of(text) == ("the file must be a mapping with projects, digests, holidays",)
+
+
+def test_end_before_start_is_an_error() -> None:
+    assert problems_of(one_project("start: 2026-06-01\nend: 2026-05-31")) == (
+        "projects[1] (ATLAS): end 2026-05-31 is before start 2026-06-01",
+    )
+
+
+@pytest.mark.parametrize(
+    ("body", "problem"),
+    [
+        ("priority: 9", "priority: must be a whole number from 1 to 5"),
+        ("priority: 0", "priority: must be a whole number from 1 to 5"),
+        ("priority: '1'", "priority: must be a whole number from 1 to 5"),
+        ("priority: true", "priority: must be a whole number from 1 to 5"),
+        ("budget: lots", "budget: 'lots' is not a number"),
+        ("budget: -5", "budget: must be a positive number"),
+        ("budget: .nan", "budget: must be a positive number"),
+        ("budget: true", "budget: must be a number"),
+        ("confidential: 'yes'", "confidential: must be true or false"),
+        ("confidential: 1", "confidential: must be true or false"),
+        ("tags: erp", "tags: must be a list"),
+        ("delegates: U0DEPUTY01", "delegates: must be a list"),
+        ("delegates: [someone]", "delegates: 'someone' is not a Slack user id (like U012ABCDEF)"),
+        ("holidays: [christmas]", "holidays: 'christmas' is not a date (YYYY-MM-DD)"),
+        ("holidays: 2026-12-25", "holidays: must be a list"),
+        ("start: soon", "start: 'soon' is not a date (YYYY-MM-DD)"),
+        ("state: paused", "state: 'paused' is not one of active, on_hold, closed"),
+        ("reminder_after_hours: 0", "reminder_after_hours: must be a whole number from 1 to 720"),
+        ("cadence: FREQ=HOURLY",
+         "cadence: 'FREQ=HOURLY': the shortest cadence is daily (FREQ=DAILY)"),
+        ("sponsor: boss", "sponsor: 'boss' is not a Slack user id (like U012ABCDEF)"),
+        ("name: '   '", "name: must be a non-empty text"),
+        ("portfolio: [a]", "portfolio: must be a non-empty text"),
+    ],
+)
+def test_bad_value_is_an_error_naming_the_field(body: str, problem: str) -> None:
+    assert problems_of(one_project(body)) == (f"projects[1] (ATLAS): {problem}",)
+
+
+def test_impossible_calendar_date_is_listed_not_crashed_on() -> None:
+    # YAML reads 2026-02-30 as a timestamp and cannot build it: still one listed problem.
+    problems = problems_of(one_project("holidays: [2026-02-30]"))
+    assert len(problems) == 1
+    assert "holidays" in problems[0] or "2026-02-30" in problems[0]
+
+
+@pytest.mark.parametrize(
+    ("text", "problem"),
+    [
+        ("holidays: [someday]\n", "holidays: 'someday' is not a date (YYYY-MM-DD)"),
+        ("holidays: 2026-12-25\n", "holidays: must be a list"),
+        ("projects: {ATLAS: x}\n", "projects: must be a list"),
+        ("digests: C0LEADERS\n", "digests: must be a list"),
+        ("digests:\n  - {channel: C0LEADERS, timezone: Mars/Base}\n",
+         "digests[1] (C0LEADERS): timezone: 'Mars/Base' is not an IANA timezone (like Europe/Paris)"),
+        ("digests:\n  - {language: en}\n", "digests[1]: channel is required"),
+        ("digests:\n  - {channel: C0LEADERS, mention_pms: 'no'}\n",
+         "digests[1] (C0LEADERS): mention_pms: must be true or false"),
+        ("digests:\n  - {channel: C0LEADERS, schedule: garbage}\n",
+         "digests[1] (C0LEADERS): schedule: 'garbage': not a valid RRULE"),
+    ],
+)
+def test_bad_top_level_and_digest_values_are_errors(text: str, problem: str) -> None:
+    (found,) = problems_of(text)
+    assert found.startswith(problem)
+
+
+def test_text_fields_are_trimmed_and_length_limited() -> None:
+    parsed = parse_portfolio(one_project("portfolio: '  Ops  '"))
+    assert parsed.projects[0].portfolio == "Ops"
+    assert problems_of(one_project(f"name: {'n' * 201}")) == (
+        "projects[1] (ATLAS): name: must be at most 200 characters",
+    )
+
+
+def test_a_bad_entry_keeps_good_ones_from_being_returned() -> None:
+    # All or nothing: one bad project means no Portfolio at all, not the good part of it.
+    with pytest.raises(PortfolioError):
+        parse_portfolio(
+            "projects:\n  - {key: ATLAS, name: A, pm: U012ABCDEF}\n  - {key: X, name: B}\n"
+        )
