@@ -13,12 +13,13 @@ A reporting period runs from one occurrence to the next.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from dateutil.rrule import HOURLY, MINUTELY, SECONDLY, rrule, rrulestr
+from dateutil.rrule import rrule, rrulestr
 
 # Interval rules (bi-weekly, every other month) count from the project's start date; a project
 # without one counts from this Monday, so every replica and every restart agrees on the phase.
@@ -51,7 +52,7 @@ def _compile(rule: str, anchor: date) -> rrule:
         raise CadenceError(f"not a valid RRULE ({exc})") from None
     if not isinstance(parsed, rrule):
         raise CadenceError("write a single RRULE, not a set of rules")
-    if parsed._freq in (HOURLY, MINUTELY, SECONDLY):  # noqa: SLF001 - dateutil has no accessor
+    if re.search(r"FREQ=(HOURLY|MINUTELY|SECONDLY)\b", text.upper()):
         raise CadenceError("the shortest cadence is daily (FREQ=DAILY)")
     return parsed
 

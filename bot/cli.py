@@ -15,12 +15,15 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import NoReturn, TextIO
 
+from slack_sdk import WebClient
 from sqlalchemy import Engine
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
 from bot.config import ConfigError, Settings, load_settings, redact_url
 from bot.portfolio_file import PortfolioError
-from bot.render import RenderError, Renderer
+from bot.render import Renderer, RenderError
+from bot.services import Services
+from bot.slack_gateway import WebApiGateway, build_client
 from storage.db import SchemaError, check_schema, make_engine, make_sessionmaker, upgrade
 
 log = logging.getLogger("pmo_bot")
@@ -38,7 +41,9 @@ class _Parser(argparse.ArgumentParser):
 def _parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="pmo-bot", description="PMO Bot: status reporting for a PMO, in Slack.")
     commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
-    serve = commands.add_parser("serve", help="run the bot (HTTP, or Socket Mode with SLACK_APP_TOKEN)")
+    serve = commands.add_parser(
+        "serve", help="run the bot (HTTP, or Socket Mode with SLACK_APP_TOKEN)"
+    )
     serve.add_argument("--port", type=int, default=3000, help="HTTP port (default 3000)")
     serve.add_argument("--no-scheduler", action="store_true", help="do not tick every minute")
     db = commands.add_parser("db", help="database schema")
@@ -49,8 +54,12 @@ def _parser() -> argparse.ArgumentParser:
     tick.add_argument("--at", help="ISO-8601 time; without an offset, read in PMO_TIMEZONE")
     demo = commands.add_parser("demo", help="offline demo: sample portfolio and its digest")
     demo.add_argument("--db", type=Path, default=Path("pmo-demo.sqlite"), help="SQLite file")
-    demo.add_argument("--json", type=Path, default=Path("pmo-demo-digest.json"),
-                      help="where to write the digest's Block Kit JSON")
+    demo.add_argument(
+        "--json",
+        type=Path,
+        default=Path("pmo-demo-digest.json"),
+        help="where to write the digest's Block Kit JSON",
+    )
     return parser
 
 
@@ -70,8 +79,10 @@ def run(
         print(f"pmo-bot: {exc}", file=stderr)
         return 2
     except PortfolioError as exc:
-        print(f"pmo-bot: the portfolio has {len(exc.problems)} problem(s); nothing was imported:",
-              file=stderr)
+        print(
+            f"pmo-bot: the portfolio has {len(exc.problems)} problem(s); nothing was imported:",
+            file=stderr,
+        )
         for problem in exc.problems:
             print(f"  - {problem}", file=stderr)
         return 2
@@ -80,8 +91,10 @@ def run(
         print(f"pmo-bot: cannot use the database: {reason}", file=stderr)
         return 2
     except SQLAlchemyError as exc:
-        print(f"pmo-bot: database error: {type(exc).__name__}: {str(exc).splitlines()[0]}",
-              file=stderr)
+        print(
+            f"pmo-bot: database error: {type(exc).__name__}: {str(exc).splitlines()[0]}",
+            file=stderr,
+        )
         return 2
     except SystemExit as exc:  # --help
         return int(exc.code or 0)
@@ -146,10 +159,7 @@ def parse_at(text: str, settings: Settings) -> datetime:
     return moment.astimezone(UTC)
 
 
-def _services(engine: Engine, settings: Settings, *, token: str):  # type: ignore[no-untyped-def]
-    from bot.services import Services
-    from bot.slack_gateway import WebApiGateway, build_client
-
+def _services(engine: Engine, settings: Settings, *, token: str) -> tuple[Services, WebClient]:
     client = build_client(token=token, base_url=settings.slack_api_url, sleep=time.sleep)
     renderer = Renderer(settings.templates_dir)
     renderer.check_all()
@@ -187,7 +197,9 @@ def _serve(engine: Engine, settings: Settings, port: int, scheduler: bool) -> in
     from bot.app import build_app, wsgi_app
     from bot.tick import tick
 
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
     socket_mode = settings.slack_app_token is not None
     secret = "" if socket_mode else settings.require_signing_secret()
     token = settings.require_bot_token()
@@ -195,9 +207,10 @@ def _serve(engine: Engine, settings: Settings, port: int, scheduler: bool) -> in
     services, client = _services(engine, settings, token=token)
     try:
         app = build_app(services, client=client, signing_secret=secret)
-    except (SlackApiError, SlackClientError, OSError) as exc:
-        raise UsageError(f"Slack did not accept SLACK_BOT_TOKEN at {settings.slack_api_url}: "
-                         f"{getattr(exc, 'response', {}) and exc.response.get('error') or exc}") from None
+    except SlackApiError as exc:
+        raise UsageError(f"Slack refused SLACK_BOT_TOKEN: {exc.response.get('error')}") from None
+    except (SlackClientError, OSError) as exc:
+        raise UsageError(f"cannot reach Slack at {settings.slack_api_url}: {exc}") from None
     if scheduler:
         from bot.scheduler import start_scheduler
 
@@ -206,10 +219,10 @@ def _serve(engine: Engine, settings: Settings, port: int, scheduler: bool) -> in
         from slack_bolt.adapter.socket_mode import SocketModeHandler
 
         log.info("PMO Bot in Socket Mode")
-        SocketModeHandler(app, settings.slack_app_token).start()
+        SocketModeHandler(app, settings.slack_app_token).start()  # type: ignore[no-untyped-call]
         return 0
     import waitress
 
     log.info("PMO Bot listening on port %d (POST /slack/events)", port)
-    waitress.serve(wsgi_app(app), host="0.0.0.0", port=port, ident="pmo-bot")  # noqa: S104
+    waitress.serve(wsgi_app(app), host="0.0.0.0", port=port, ident="pmo-bot")
     return 0

@@ -181,7 +181,9 @@ def build_digest(
     """Load what a digest needs in three queries and compose it."""
     projects = [
         p
-        for p in portfolio.list_projects(session, states=(ProjectState.ACTIVE, ProjectState.ON_HOLD))
+        for p in portfolio.list_projects(
+            session, states=(ProjectState.ACTIVE, ProjectState.ON_HOLD)
+        )
         if covers(subscription, p)
     ]
     cached = users.find_users(session, {p.pm for p in projects})

@@ -12,7 +12,10 @@ def home_view(services: Services, *, user_id: str) -> dict[str, Any]:
     """A welcome and the user's own projects with their latest rating."""
     with services.sessions.begin() as session:
         rows = active_projects(
-            session, actor=user_id, admins=services.settings.admins, now=services.clock(),
+            session,
+            actor=user_id,
+            admins=services.settings.admins,
+            now=services.clock(),
             pm=user_id,
         )
     return dict(services.renderer.render("home", rows=rows))

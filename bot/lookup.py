@@ -59,7 +59,11 @@ def project_status(
 
 
 def active_projects(
-    session: Session, *, actor: str, admins: Collection[str], now: datetime,
+    session: Session,
+    *,
+    actor: str,
+    admins: Collection[str],
+    now: datetime,
     pm: str | None = None,
 ) -> list[ProjectRow]:
     """Active projects the actor may see (optionally only those `pm` manages), each with its
@@ -70,4 +74,4 @@ def active_projects(
         if can_view(actor, p, admins) and (pm is None or pm == p.pm)
     ]
     latest = reports.latest_reports(session, [p.id for p in projects], per_project=1)
-    return [ProjectRow(p, (latest[p.id] or [None])[0]) for p in projects]
+    return [ProjectRow(p, latest[p.id][0] if latest[p.id] else None) for p in projects]

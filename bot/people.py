@@ -51,8 +51,12 @@ def refresh_profiles(
 
 
 def dm_channel(
-    sessions: sessionmaker[Session], gateway: SlackGateway, user: SlackUser | None, user_id: str,
-    *, now: datetime,
+    sessions: sessionmaker[Session],
+    gateway: SlackGateway,
+    user: SlackUser | None,
+    user_id: str,
+    *,
+    now: datetime,
 ) -> str:
     """The user's DM channel id, opened once (conversations.open) and then cached."""
     if user is not None and user.dm_channel:

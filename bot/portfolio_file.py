@@ -50,17 +50,17 @@ class PortfolioError(Exception):
         return f"{len(self.problems)} problem(s): " + "; ".join(self.problems)
 
 
-class _Bad(ValueError):
+class _InvalidError(ValueError):
     pass
 
 
 def _text(limit: int) -> Callable[[Any], str]:
     def check(value: Any) -> str:
         if not isinstance(value, str | int) or isinstance(value, bool) or not str(value).strip():
-            raise _Bad("must be a non-empty text")
+            raise _InvalidError("must be a non-empty text")
         text = str(value).strip()
         if len(text) > limit:
-            raise _Bad(f"must be at most {limit} characters")
+            raise _InvalidError(f"must be at most {limit} characters")
         return text
 
     return check
@@ -69,7 +69,7 @@ def _text(limit: int) -> Callable[[Any], str]:
 def _pattern(regex: re.Pattern[str], what: str) -> Callable[[Any], str]:
     def check(value: Any) -> str:
         if not isinstance(value, str) or not regex.match(value.strip()):
-            raise _Bad(f"{value!r} is not {what}")
+            raise _InvalidError(f"{value!r} is not {what}")
         return value.strip()
 
     return check
@@ -80,14 +80,14 @@ _user = _pattern(USER_PATTERN, "a Slack user id (like U012ABCDEF)")
 
 def _key(value: Any) -> str:
     if not isinstance(value, str) or not KEY_PATTERN.match(value):
-        raise _Bad(f"{value!r} is not a key (2-20 letters, digits or '-')")
+        raise _InvalidError(f"{value!r} is not a key (2-20 letters, digits or '-')")
     return value.upper()
 
 
 def _list_of(item: Callable[[Any], Any]) -> Callable[[Any], tuple[Any, ...]]:
     def check(value: Any) -> tuple[Any, ...]:
         if not isinstance(value, list):
-            raise _Bad("must be a list")
+            raise _InvalidError("must be a list")
         return tuple(item(v) for v in value)
 
     return check
@@ -96,7 +96,7 @@ def _list_of(item: Callable[[Any], Any]) -> Callable[[Any], tuple[Any, ...]]:
 def _int_range(low: int, high: int) -> Callable[[Any], int]:
     def check(value: Any) -> int:
         if not isinstance(value, int) or isinstance(value, bool) or not low <= value <= high:
-            raise _Bad(f"must be a whole number from {low} to {high}")
+            raise _InvalidError(f"must be a whole number from {low} to {high}")
         return value
 
     return check
@@ -104,7 +104,7 @@ def _int_range(low: int, high: int) -> Callable[[Any], int]:
 
 def _bool(value: Any) -> bool:
     if not isinstance(value, bool):
-        raise _Bad("must be true or false")
+        raise _InvalidError("must be true or false")
     return value
 
 
@@ -114,28 +114,28 @@ def _date(value: Any) -> date:
     try:
         return date.fromisoformat(str(value))
     except ValueError:
-        raise _Bad(f"{value!r} is not a date (YYYY-MM-DD)") from None
+        raise _InvalidError(f"{value!r} is not a date (YYYY-MM-DD)") from None
 
 
 def _budget(value: Any) -> Decimal:
     if isinstance(value, bool):
-        raise _Bad("must be a number")
+        raise _InvalidError("must be a number")
     try:
         amount = Decimal(str(value))
     except InvalidOperation:
-        raise _Bad(f"{value!r} is not a number") from None
+        raise _InvalidError(f"{value!r} is not a number") from None
     if not amount.is_finite() or amount < 0:
-        raise _Bad("must be a positive number")
+        raise _InvalidError("must be a positive number")
     return amount
 
 
 def _rule(value: Any) -> str:
     if not isinstance(value, str):
-        raise _Bad("must be an RRULE text")
+        raise _InvalidError("must be an RRULE text")
     try:
         cadence.validate(value)
     except cadence.CadenceError as exc:
-        raise _Bad(f"{value!r}: {exc}") from None
+        raise _InvalidError(f"{value!r}: {exc}") from None
     return value.strip()
 
 
@@ -143,13 +143,13 @@ def _timezone(value: Any) -> str:
     try:
         return ZoneInfo(str(value)).key
     except (ZoneInfoNotFoundError, ValueError):
-        raise _Bad(f"{value!r} is not an IANA timezone (like Europe/Paris)") from None
+        raise _InvalidError(f"{value!r} is not an IANA timezone (like Europe/Paris)") from None
 
 
 def _choice(options: tuple[str, ...]) -> Callable[[Any], str]:
     def check(value: Any) -> str:
         if value not in options:
-            raise _Bad(f"{value!r} is not one of {', '.join(options)}")
+            raise _InvalidError(f"{value!r} is not one of {', '.join(options)}")
         return str(value)
 
     return check
@@ -212,7 +212,7 @@ def _entry(
         attribute, check = fields[name]
         try:
             values[attribute] = check(value)
-        except _Bad as exc:
+        except _InvalidError as exc:
             problems.append(f"{where}: {name}: {exc}")
     return values if len(problems) == count else None
 
@@ -278,15 +278,18 @@ def parse_portfolio(text: str) -> Portfolio:
         raise PortfolioError((f"not valid YAML{where}: {problem}",)) from None
     if not isinstance(data, dict):
         raise PortfolioError(("the file must be a mapping with projects, digests, holidays",))
-    problems = [f"unknown top-level field {name!r}" for name in data if name not in
-                ("projects", "digests", "holidays")]
+    problems = [
+        f"unknown top-level field {name!r}"
+        for name in data
+        if name not in ("projects", "digests", "holidays")
+    ]
     projects = _projects(data.get("projects") or [], problems)
     digests = _digests(data.get("digests") or [], problems)
     holidays: tuple[date, ...] | None = None
     if "holidays" in data:
         try:
             holidays = _list_of(_date)(data["holidays"] or [])
-        except _Bad as exc:
+        except _InvalidError as exc:
             problems.append(f"holidays: {exc}")
     if problems:
         raise PortfolioError(tuple(problems))

@@ -10,9 +10,9 @@ fields, which Slack shows literally (escaping there would show `&amp;`).
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 import re
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import date, datetime
 from importlib import resources
 from pathlib import Path
@@ -109,8 +109,11 @@ def mention(user_id: str) -> Trusted:
 
 def rag_emoji(rag: Rag | str | None) -> Trusted:
     return Trusted(
-        {"red": ":red_circle:", "amber": ":large_orange_circle:", "green": ":large_green_circle:"}
-        .get(str(rag), ":white_circle:")
+        {
+            "red": ":red_circle:",
+            "amber": ":large_orange_circle:",
+            "green": ":large_green_circle:",
+        }.get(str(rag), ":white_circle:")
     )
 
 
@@ -149,8 +152,15 @@ class Renderer:
             lstrip_blocks=True,
         )
         self.env.filters.update(
-            clip=clip, plain=Plain, clip_plain=clip_plain, mention=mention, day=day,
-            json=to_json, lines=lines, rag_emoji=rag_emoji, slack_date=slack_date,
+            clip=clip,
+            plain=Plain,
+            clip_plain=clip_plain,
+            mention=mention,
+            day=day,
+            json=to_json,
+            lines=lines,
+            rag_emoji=rag_emoji,
+            slack_date=slack_date,
             trusted=Trusted,
             # Output of our own macros, whose {{ }} values were already escaped inside them.
             raw=Raw,

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from bot import ids
+from bot.render import Message, as_message
 from bot.reports import (
     Denied,
     FieldError,
@@ -17,7 +18,6 @@ from bot.reports import (
     submit_report,
 )
 from bot.services import Services
-from bot.render import Message, as_message
 from storage.records import Project, Report
 
 
@@ -33,7 +33,9 @@ def open_modal(services: Services, *, actor: str, delivery_id: int) -> dict[str,
             default_tz=services.settings.timezone,
         )
     if isinstance(target, Denied):
-        return dict(services.renderer.render("denied", reason=target.reason, project=target.project))
+        return dict(
+            services.renderer.render("denied", reason=target.reason, project=target.project)
+        )
     return dict(services.renderer.render("report_modal", **_modal_context(target, delivery_id)))
 
 
@@ -88,7 +90,9 @@ def submit_modal(
             )
     if isinstance(outcome, Denied):
         errors = [FieldError("overall", outcome.reason)]
-        return dict(services.renderer.render("modal_errors", errors=errors, project=outcome.project))
+        return dict(
+            services.renderer.render("modal_errors", errors=errors, project=outcome.project)
+        )
     if isinstance(outcome, list):
         return dict(services.renderer.render("modal_errors", errors=outcome, project=None))
     target = outcome.target

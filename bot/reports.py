@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Collection
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from dataclasses import field as dataclass_field
 from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -46,7 +47,7 @@ class FieldError:
 
     field: str
     code: str
-    params: dict[str, Any] = field(default_factory=dict)
+    params: dict[str, Any] = dataclass_field(default_factory=dict)
 
 
 def _text(value: str | None) -> str | None:
@@ -55,7 +56,9 @@ def _text(value: str | None) -> str | None:
 
 
 def _items(value: str | None) -> tuple[str, ...]:
-    return tuple(line.strip(" \t-•*") for line in (value or "").splitlines() if line.strip(" \t-•*"))
+    return tuple(
+        line.strip(" \t-•*") for line in (value or "").splitlines() if line.strip(" \t-•*")
+    )
 
 
 def validate_report(form: ReportForm) -> ReportDraft | list[FieldError]:

@@ -54,7 +54,7 @@ class RateLimitRetry(RateLimitErrorRetryHandler):
             wait = 1.0
         state.next_attempt_requested = True
         log.warning("Slack rate limit on %s: waiting %.0f s", request.url.rsplit("/", 1)[-1], wait)
-        self._sleep(wait + random.random())  # noqa: S311 - jitter, not cryptography
+        self._sleep(wait + random.random())
         state.increment_current_attempt()
 
 

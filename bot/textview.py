@@ -98,9 +98,13 @@ def _wrap(text: str, width: int) -> str:
         hang = indent + ("  " if line.lstrip().startswith(("• ", "- ")) else "")
         out.append(
             textwrap.fill(
-                line, width, subsequent_indent=hang, break_long_words=False,
+                line,
+                width,
+                subsequent_indent=hang,
+                break_long_words=False,
                 break_on_hyphens=False,
-            ) or line
+            )
+            or line
         )
     return "\n".join(out)
 

@@ -40,26 +40,26 @@ def tick(services: Services, *, now: datetime) -> TickResult:
     return TickResult(now, prompts, digests, prompt_failures + digest_failures)
 
 
-def _claim(services: Services, kind: DeliveryKind, claims: list[Claim], now: datetime) -> list[
-    Delivery
-]:
+def _claim(
+    services: Services, kind: DeliveryKind, claims: list[Claim], now: datetime
+) -> list[Delivery]:
     if not claims:
         return []
     with services.sessions.begin() as session:
-        seen = deliveries.existing_targets(
-            session, kind, since=min(c.occurrence for c in claims)
-        )
+        seen = deliveries.existing_targets(session, kind, since=min(c.occurrence for c in claims))
         return deliveries.claim(
             session, [c for c in claims if (c.target, c.occurrence) not in seen], now=now
         )
 
 
-def _record(services: Services, delivery: Delivery, posted: Posted | None, error: str | None,
-            now: datetime) -> None:
+def _record(
+    services: Services, delivery: Delivery, posted: Posted | None, error: str | None, now: datetime
+) -> None:
     with services.sessions.begin() as session:
         if posted is not None:
-            deliveries.mark_sent(session, delivery.id, channel=posted.channel, ts=posted.ts,
-                                 now=now)
+            deliveries.mark_sent(
+                session, delivery.id, channel=posted.channel, ts=posted.ts, now=now
+            )
         else:
             deliveries.mark_failed(session, delivery.id, error=error or "unknown error")
 
@@ -87,8 +87,13 @@ def _send_prompts(services: Services, now: datetime) -> tuple[int, tuple[str, ..
         try:
             profile = profiles.get(project.pm)
             channel = dm_channel(services.sessions, services.gateway, profile, project.pm, now=now)
-            message = _prompt_message(services, project, delivery, profile.tz if profile else None,
-                                      profile.locale if profile else None)
+            message = _prompt_message(
+                services,
+                project,
+                delivery,
+                profile.tz if profile else None,
+                profile.locale if profile else None,
+            )
             posted = services.gateway.post_message(
                 channel=channel, text=message.text, blocks=message.blocks
             )
@@ -103,12 +108,16 @@ def _send_prompts(services: Services, now: datetime) -> tuple[int, tuple[str, ..
 
 
 def _prompt_message(
-    services: Services, project: Project, delivery: Delivery, tz_name: str | None,
+    services: Services,
+    project: Project,
+    delivery: Delivery,
+    tz_name: str | None,
     locale: str | None,
 ) -> Message:
     tz = cadence.zone(tz_name, services.settings.timezone)
-    end = cadence.next_occurrence(project.cadence, tz, after=delivery.occurrence,
-                                  anchor=project.start)
+    end = cadence.next_occurrence(
+        project.cadence, tz, after=delivery.occurrence, anchor=project.start
+    )
     rendered = services.renderer.render(
         "prompt",
         (locale or "en")[:2],
@@ -129,8 +138,9 @@ def _send_digests(services: Services, now: datetime) -> tuple[int, tuple[str, ..
         tz = cadence.zone(sub.timezone, services.settings.timezone)
         start = cadence.latest_occurrence(sub.schedule, tz, at=now)
         if start is not None:
-            claims.append(Claim(DeliveryKind.DIGEST, f"channel:{sub.channel}", start,
-                                subscription_id=sub.id))
+            claims.append(
+                Claim(DeliveryKind.DIGEST, f"channel:{sub.channel}", start, subscription_id=sub.id)
+            )
     by_id = {s.id: s for s in subscriptions}
     sent, failures = 0, []
     for delivery in _claim(services, DeliveryKind.DIGEST, claims, now):

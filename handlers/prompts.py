@@ -19,7 +19,9 @@ log = logging.getLogger(__name__)
 
 
 def register(app: App, services: Services) -> None:
-    def open_report(ack: Ack, body: dict[str, Any], action: dict[str, Any], respond: Respond) -> None:
+    def open_report(
+        ack: Ack, body: dict[str, Any], action: dict[str, Any], respond: Respond
+    ) -> None:
         ack()
         try:
             delivery_id = int(action.get("value") or "")
@@ -35,7 +37,9 @@ def register(app: App, services: Services) -> None:
     def submit_report(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
         actor = body["user"]["id"]
         result = submit_modal(
-            services, actor=actor, private_metadata=view.get("private_metadata") or "",
+            services,
+            actor=actor,
+            private_metadata=view.get("private_metadata") or "",
             form=report_form(view),
         )
         if not isinstance(result, Submitted):
@@ -53,7 +57,9 @@ def _confirm(services: Services, actor: str, result: Submitted) -> None:
     try:
         with services.sessions.begin() as session:
             cached = users.find_users(session, [actor]).get(actor)
-        channel = dm_channel(services.sessions, services.gateway, cached, actor, now=services.clock())
+        channel = dm_channel(
+            services.sessions, services.gateway, cached, actor, now=services.clock()
+        )
         services.gateway.post_message(
             channel=channel, text=result.confirmation.text, blocks=result.confirmation.blocks
         )

@@ -54,9 +54,12 @@ def upgrade(engine: Engine) -> None:
 def check_schema(engine: Engine) -> None:
     """Raise SchemaError unless the database is reachable and migrated to head."""
     database = engine.url.database
-    if engine.dialect.name == "sqlite" and database and database != ":memory:" and not Path(
-        database
-    ).exists():  # do not leave an empty file behind
+    if (
+        engine.dialect.name == "sqlite"
+        and database
+        and database != ":memory:"
+        and not Path(database).exists()
+    ):  # do not leave an empty file behind
         raise SchemaError(f"the database file {database} does not exist; run `pmo-bot db upgrade`")
     head = ScriptDirectory.from_config(alembic_config(engine)).get_current_head()
     with engine.connect() as conn:

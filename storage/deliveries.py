@@ -89,9 +89,7 @@ def claim(session: Session, claims: Sequence[Claim], *, now: datetime) -> list[D
     return sorted((_to_delivery(r) for r in rows), key=lambda d: d.id)
 
 
-def mark_sent(
-    session: Session, delivery_id: int, *, channel: str, ts: str, now: datetime
-) -> None:
+def mark_sent(session: Session, delivery_id: int, *, channel: str, ts: str, now: datetime) -> None:
     session.execute(
         update(DeliveryRow)
         .where(DeliveryRow.id == delivery_id)

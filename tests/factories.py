@@ -16,7 +16,7 @@ def project_spec(key: str = "ATLAS", **overrides: Any) -> ProjectSpec:
     return ProjectSpec(**values)
 
 
-def project(key: str = "ATLAS", *, id: int = 1, **overrides: Any) -> Project:  # noqa: A002
+def project(key: str = "ATLAS", *, id: int = 1, **overrides: Any) -> Project:
     values: dict[str, Any] = {"key": key, "name": f"{key.title()} project", "pm": "U0PM00001"}
     values.update(overrides)
     return Project(id=id, **values)

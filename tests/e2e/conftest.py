@@ -11,11 +11,11 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import Executor, Future
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from socketserver import ThreadingMixIn
 from typing import Any, ParamSpec, TypeVar
+from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
 import pytest
-from socketserver import ThreadingMixIn
-from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
 from bot.app import build_app, wsgi_app
 from bot.config import load_settings
@@ -32,7 +32,11 @@ P = ParamSpec("P")
 R = TypeVar("R")
 SECRET = "e2e-signing-secret"
 PM_PARIS, PM_NEW_YORK, ADMIN, OUTSIDER, SPONSOR = (
-    "U0PMPARIS1", "U0PMNYC001", "U0ADMIN001", "U0OUTSIDE1", "U0SPONSOR1",
+    "U0PMPARIS1",
+    "U0PMNYC001",
+    "U0ADMIN001",
+    "U0OUTSIDE1",
+    "U0SPONSOR1",
 )
 PORTFOLIO = f"""
 projects:
@@ -61,7 +65,7 @@ class _ThreadingWSGIServer(ThreadingMixIn, WSGIServer):
 
 
 class _QuietHandler(WSGIRequestHandler):
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib's name
+    def log_message(self, format: str, *args: Any) -> None:
         pass
 
 
@@ -119,8 +123,12 @@ class Harness:
         before = len(self.fake.calls_to("views.open"))
         button = prompt["blocks"][-1]["elements"][0]
         response = self.driver.block_action(
-            user_id, button["action_id"], value=button["value"], block_id="prompt",
-            message=prompt, channel_id=prompt["channel"],
+            user_id,
+            button["action_id"],
+            value=button["value"],
+            block_id="prompt",
+            message=prompt,
+            channel_id=prompt["channel"],
         )
         assert response.status == 200, response.body
         opened = [v for v in self.fake.views if v.get("method") == "views.open"]
@@ -128,16 +136,19 @@ class Harness:
         return opened[-1]
 
 
-def make_services(database_url: str, fake: FakeSlack, clock: Clock,
-                  sleeps: list[float]) -> Services:
-    settings = load_settings({
-        "SLACK_BOT_TOKEN": fake.bot_token,
-        "SLACK_SIGNING_SECRET": SECRET,
-        "SLACK_API_URL": fake.base_url,
-        "DATABASE_URL": database_url,
-        "PMO_ADMINS": ADMIN,
-        "PMO_TIMEZONE": "Europe/Paris",
-    })
+def make_services(
+    database_url: str, fake: FakeSlack, clock: Clock, sleeps: list[float]
+) -> Services:
+    settings = load_settings(
+        {
+            "SLACK_BOT_TOKEN": fake.bot_token,
+            "SLACK_SIGNING_SECRET": SECRET,
+            "SLACK_API_URL": fake.base_url,
+            "DATABASE_URL": database_url,
+            "PMO_ADMINS": ADMIN,
+            "PMO_TIMEZONE": "Europe/Paris",
+        }
+    )
     engine = make_engine(database_url)
     client = build_client(token=fake.bot_token, base_url=fake.base_url, sleep=sleeps.append)
     return Services(
@@ -163,9 +174,9 @@ def fake_slack() -> Iterator[FakeSlack]:
     fake.stop()
 
 
-def start_harness(database_url: str, fake: FakeSlack, portfolio: str = PORTFOLIO) -> tuple[
-    Harness, Callable[[], None]
-]:
+def start_harness(
+    database_url: str, fake: FakeSlack, portfolio: str = PORTFOLIO
+) -> tuple[Harness, Callable[[], None]]:
     clock = Clock(datetime(2026, 11, 16, 8, 0, tzinfo=UTC))
     sleeps: list[float] = []
     services = make_services(database_url, fake, clock, sleeps)
@@ -173,12 +184,19 @@ def start_harness(database_url: str, fake: FakeSlack, portfolio: str = PORTFOLIO
     with services.sessions.begin() as session:
         import_portfolio(session, portfolio, now=clock.now)
     client = build_client(token=fake.bot_token, base_url=fake.base_url, sleep=sleeps.append)
-    app = build_app(services, client=client, signing_secret=SECRET,
-                    listener_executor=InlineExecutor())
-    server = make_server("127.0.0.1", 0, wsgi_app(app), server_class=_ThreadingWSGIServer,
-                         handler_class=_QuietHandler)
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.01},
-                              daemon=True)
+    app = build_app(
+        services, client=client, signing_secret=SECRET, listener_executor=InlineExecutor()
+    )
+    server = make_server(
+        "127.0.0.1",
+        0,
+        wsgi_app(app),
+        server_class=_ThreadingWSGIServer,
+        handler_class=_QuietHandler,
+    )
+    thread = threading.Thread(
+        target=server.serve_forever, kwargs={"poll_interval": 0.01}, daemon=True
+    )
     thread.start()
     driver = SlackDriver(f"http://127.0.0.1:{server.server_port}", SECRET, fake)
     harness = Harness(fake, driver, services, clock, database_url, sleeps)

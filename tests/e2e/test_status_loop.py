@@ -22,7 +22,10 @@ THU_19_NYC = datetime(2026, 11, 19, 15, 0, tzinfo=UTC)
 FRI_20_DIGEST = datetime(2026, 11, 20, 15, 0, tzinfo=UTC)  # Friday 16:00 Paris
 
 GOOD_ANSWER = {
-    "overall": "green", "schedule": "green", "budget": "green", "scope": "green",
+    "overall": "green",
+    "schedule": "green",
+    "budget": "green",
+    "scope": "green",
     "summary": "Cut-over rehearsal done.",
 }
 
@@ -87,15 +90,22 @@ def test_pm_answers_in_the_modal_and_anyone_can_look_the_project_up(harness: Har
     assert forecast["element"]["initial_date"] == "2027-06-30"
 
     harness.clock.now = datetime(2026, 11, 19, 11, 30, tzinfo=UTC)
-    response = harness.driver.submit_view(PM_PARIS, modal, {
-        "overall": "amber", "schedule": "red", "budget": "green", "scope": "green",
-        "summary": "Vendor delivery slipped two weeks.",
-        "path_to_green": "Second vendor team from 1 Dec.",
-        "percent_complete": "45",
-        "risks": "Key user availability\n- Data quality",
-        "blockers": "Licence approval pending",
-        "help_needed": "Decision on licence budget",
-    })
+    response = harness.driver.submit_view(
+        PM_PARIS,
+        modal,
+        {
+            "overall": "amber",
+            "schedule": "red",
+            "budget": "green",
+            "scope": "green",
+            "summary": "Vendor delivery slipped two weeks.",
+            "path_to_green": "Second vendor team from 1 Dec.",
+            "percent_complete": "45",
+            "risks": "Key user availability\n- Data quality",
+            "blockers": "Licence approval pending",
+            "help_needed": "Decision on licence budget",
+        },
+    )
     assert response.status == 200 and not response.body  # modal closes
     confirmation = harness.fake.messages(PM_PARIS)[-1]
     assert "ATLAS" in confirmation["text"] and "amber" in confirmation["text"]
@@ -103,9 +113,17 @@ def test_pm_answers_in_the_modal_and_anyone_can_look_the_project_up(harness: Har
     status = harness.command(OUTSIDER, "status atlas")
     assert status["response_type"] == "ephemeral"
     text = json.dumps(status, ensure_ascii=False)
-    for expected in ("Vendor delivery slipped two weeks.", "Key user availability",
-                     "Data quality", "Licence approval pending", "Decision on licence budget",
-                     f"<@{PM_PARIS}>", "Amber", "45% complete", "Thu 19 Nov 2026"):
+    for expected in (
+        "Vendor delivery slipped two weeks.",
+        "Key user availability",
+        "Data quality",
+        "Licence approval pending",
+        "Decision on licence budget",
+        f"<@{PM_PARIS}>",
+        "Amber",
+        "45% complete",
+        "Thu 19 Nov 2026",
+    ):
         assert expected in text, expected
 
     listing = json.dumps(harness.command(OUTSIDER, "list"), ensure_ascii=False)
@@ -115,8 +133,15 @@ def test_pm_answers_in_the_modal_and_anyone_can_look_the_project_up(harness: Har
 
 def test_the_next_modal_is_prefilled_from_the_previous_report(harness: Harness) -> None:
     harness.tick(THU_12_PARIS)
-    answer(harness, PM_PARIS, harness.prompts_to(PM_PARIS)[-1], schedule="amber",
-           overall="amber", path_to_green="Hire.", forecast_end="2027-09-30")
+    answer(
+        harness,
+        PM_PARIS,
+        harness.prompts_to(PM_PARIS)[-1],
+        schedule="amber",
+        overall="amber",
+        path_to_green="Hire.",
+        forecast_end="2027-09-30",
+    )
     harness.tick(THU_19_PARIS)
     modal = harness.open_modal(PM_PARIS, harness.prompts_to(PM_PARIS)[-1])
     blocks = {b.get("block_id"): b for b in modal["blocks"]}
@@ -139,10 +164,18 @@ def test_a_late_answer_lands_in_the_period_of_the_prompt_it_answers(harness: Har
 def test_invalid_answers_get_inline_errors_and_store_nothing(harness: Harness) -> None:
     harness.tick(THU_19_PARIS)
     modal = harness.open_modal(PM_PARIS, harness.prompts_to(PM_PARIS)[-1])
-    response = harness.driver.submit_view(PM_PARIS, modal, {
-        "overall": "red", "schedule": "green", "budget": "green", "scope": "green",
-        "summary": "   ", "percent_complete": "140",
-    })
+    response = harness.driver.submit_view(
+        PM_PARIS,
+        modal,
+        {
+            "overall": "red",
+            "schedule": "green",
+            "budget": "green",
+            "scope": "green",
+            "summary": "   ",
+            "percent_complete": "140",
+        },
+    )
     assert response.status == 200
     assert response.json is not None and response.json["response_action"] == "errors"
     assert set(response.json["errors"]) == {"summary", "path_to_green", "percent_complete"}
@@ -166,8 +199,9 @@ def test_only_the_pm_or_an_admin_may_report_whatever_the_payload_claims(harness:
     # A crafted click on the PM's button opens no modal for an outsider.
     views_before = len(harness.fake.calls_to("views.open"))
     button = prompt["blocks"][-1]["elements"][0]
-    harness.driver.block_action(OUTSIDER, button["action_id"], value=button["value"],
-                                channel_id="C0GENERAL")
+    harness.driver.block_action(
+        OUTSIDER, button["action_id"], value=button["value"], channel_id="C0GENERAL"
+    )
     assert len(harness.fake.calls_to("views.open")) == views_before
     assert "Only the PM of ATLAS" in harness.last_response()["text"]
 
@@ -201,9 +235,15 @@ def test_the_digest_puts_attention_first_escapes_user_text_and_posts_once(
 ) -> None:
     harness.tick(THU_19_PARIS)
     harness.tick(THU_19_NYC)
-    answer(harness, PM_PARIS, harness.prompts_to(PM_PARIS)[-1], overall="red",
-           path_to_green="Escalate.", summary="Blocked <!channel> & <https://evil.example|login>",
-           blockers="Licence <@U0SPONSOR1> approval")
+    answer(
+        harness,
+        PM_PARIS,
+        harness.prompts_to(PM_PARIS)[-1],
+        overall="red",
+        path_to_green="Escalate.",
+        summary="Blocked <!channel> & <https://evil.example|login>",
+        blockers="Licence <@U0SPONSOR1> approval",
+    )
     # BOREAL does not answer: it is missing.
 
     # The first tick (Thursday) already posted the digest of the period begun Friday 13th.
@@ -234,11 +274,18 @@ def test_the_digest_shows_trends_against_the_previous_report(harness: Harness) -
     harness.tick(THU_12_PARIS)
     answer(harness, PM_PARIS, harness.prompts_to(PM_PARIS)[-1], overall="green")
     harness.tick(THU_19_PARIS)
-    answer(harness, PM_PARIS, harness.prompts_to(PM_PARIS)[-1], overall="red", schedule="red",
-           path_to_green="Re-plan.")
+    answer(
+        harness,
+        PM_PARIS,
+        harness.prompts_to(PM_PARIS)[-1],
+        overall="red",
+        schedule="red",
+        path_to_green="Re-plan.",
+    )
     harness.tick(FRI_20_DIGEST)
-    atlas = next(b for b in harness.fake.messages("C0LEADERS")[-1]["blocks"]
-                 if "*ATLAS*" in json.dumps(b))
+    atlas = next(
+        b for b in harness.fake.messages("C0LEADERS")[-1]["blocks"] if "*ATLAS*" in json.dumps(b)
+    )
     assert "worse (was Green)" in atlas["text"]["text"]
     assert "schedule Green → Red" in atlas["text"]["text"]
 

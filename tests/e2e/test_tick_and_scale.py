@@ -12,10 +12,10 @@ import pytest
 from bot.cli import run
 from bot.render import MAX_BLOCKS_PER_MESSAGE
 from bot.tick import tick
-from tests.e2e.conftest import PM_NEW_YORK, PM_PARIS, PORTFOLIO, Clock, make_services, start_harness
 from storage.portfolio import list_projects
 from storage.reports import save_report
 from tests import factories
+from tests.e2e.conftest import PM_NEW_YORK, PM_PARIS, PORTFOLIO, Clock, make_services, start_harness
 from tests.fakes.fake_slack import FakeSlack
 
 pytestmark = pytest.mark.e2e
@@ -54,7 +54,7 @@ def test_the_tick_command_sends_what_is_due_at_the_given_time(
 def test_replicas_ticking_at_the_same_instant_send_each_message_once(
     database_url: str, fake_slack: FakeSlack
 ) -> None:
-    harness, stop = start_harness(database_url, fake_slack)
+    _, stop = start_harness(database_url, fake_slack)
     try:
         at = datetime(2026, 11, 20, 15, 0, tzinfo=UTC)
         replicas = [make_services(database_url, fake_slack, Clock(at), []) for _ in range(3)]
@@ -92,9 +92,14 @@ def test_a_large_portfolio_digest_continues_in_its_thread(
     try:
         with harness.services.sessions.begin() as session:
             for project in list_projects(session):
-                save_report(session, factories.draft("red" if project.id % 3 else "green"),
-                            project_id=project.id, period_start=factories.T0,
-                            submitted_by=project.pm, submitted_at=factories.T0)
+                save_report(
+                    session,
+                    factories.draft("red" if project.id % 3 else "green"),
+                    project_id=project.id,
+                    period_start=factories.T0,
+                    submitted_by=project.pm,
+                    submitted_at=factories.T0,
+                )
         harness.tick(datetime(2026, 11, 20, 16, 0, tzinfo=UTC))
         posts = [m for m in fake_slack.messages("C0LEADERS") if not m.get("thread_ts")]
         assert len(posts) == 1

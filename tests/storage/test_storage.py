@@ -37,19 +37,26 @@ def test_migrations_create_exactly_the_models(engine: Engine) -> None:
 def test_import_upserts_by_key_and_reports_what_changed(engine: Engine) -> None:
     sessions = make_sessionmaker(engine)
     with sessions.begin() as session:
-        assert portfolio.upsert_projects(
-            session, [factories.project_spec("ATLAS"), factories.project_spec("BOREAL")], now=NOW
-        ) == 2
+        assert (
+            portfolio.upsert_projects(
+                session,
+                [factories.project_spec("ATLAS"), factories.project_spec("BOREAL")],
+                now=NOW,
+            )
+            == 2
+        )
     with sessions.begin() as session:
-        assert portfolio.upsert_projects(
-            session, [factories.project_spec("ATLAS"), factories.project_spec("BOREAL",
-                                                                            name="Renamed")],
-            now=NOW,
-        ) == 1
+        assert (
+            portfolio.upsert_projects(
+                session,
+                [factories.project_spec("ATLAS"), factories.project_spec("BOREAL", name="Renamed")],
+                now=NOW,
+            )
+            == 1
+        )
     with sessions.begin() as session:
         stored = portfolio.list_projects(session)
-    assert [(p.key, p.name) for p in stored] == [("ATLAS", "Atlas project"),
-                                                 ("BOREAL", "Renamed")]
+    assert [(p.key, p.name) for p in stored] == [("ATLAS", "Atlas project"), ("BOREAL", "Renamed")]
 
 
 def test_datetimes_come_back_aware_in_utc(engine: Engine) -> None:
@@ -58,8 +65,14 @@ def test_datetimes_come_back_aware_in_utc(engine: Engine) -> None:
     with sessions.begin() as session:
         portfolio.upsert_projects(session, [factories.project_spec()], now=NOW)
         project = portfolio.list_projects(session)[0]
-        reports.save_report(session, factories.draft(), project_id=project.id,
-                            period_start=paris, submitted_by="U0PM00001", submitted_at=NOW)
+        reports.save_report(
+            session,
+            factories.draft(),
+            project_id=project.id,
+            period_start=paris,
+            submitted_by="U0PM00001",
+            submitted_at=NOW,
+        )
     with sessions.begin() as session:
         stored = reports.latest_reports(session, [project.id])[project.id][0]
     assert stored.period_start == datetime(2026, 11, 19, 9, 0, tzinfo=UTC)
@@ -73,9 +86,14 @@ def test_a_second_answer_for_a_period_replaces_the_first(engine: Engine) -> None
         pid = portfolio.list_projects(session)[0].id
     for overall in ("green", "red"):
         with sessions.begin() as session:
-            reports.save_report(session, factories.draft(overall), project_id=pid,
-                                period_start=factories.T0, submitted_by="U0PM00001",
-                                submitted_at=NOW)
+            reports.save_report(
+                session,
+                factories.draft(overall),
+                project_id=pid,
+                period_start=factories.T0,
+                submitted_by="U0PM00001",
+                submitted_at=NOW,
+            )
     with sessions.begin() as session:
         history = reports.latest_reports(session, [pid], per_project=5)[pid]
     assert [r.overall.value for r in history] == ["red"]
@@ -83,8 +101,14 @@ def test_a_second_answer_for_a_period_replaces_the_first(engine: Engine) -> None
 
 def test_the_database_refuses_a_second_delivery_for_the_same_occurrence(engine: Engine) -> None:
     sessions = make_sessionmaker(engine)
-    row = {"kind": "prompt", "target": "project:1", "occurrence": factories.T0,
-           "status": "pending", "attempts": 0, "created_at": NOW}
+    row = {
+        "kind": "prompt",
+        "target": "project:1",
+        "occurrence": factories.T0,
+        "status": "pending",
+        "attempts": 0,
+        "created_at": NOW,
+    }
     with sessions.begin() as session:
         session.add(DeliveryRow(**row))
     with pytest.raises(IntegrityError), sessions.begin() as session:
@@ -153,17 +177,22 @@ def _portfolio_of(engine: Engine, size: int) -> None:
     with sessions.begin() as session:
         portfolio.upsert_projects(
             session,
-            [factories.project_spec(f"P{i:03d}", pm=f"U0PM{i:05d}", portfolio="Ops")
-             for i in range(size)],
+            [
+                factories.project_spec(f"P{i:03d}", pm=f"U0PM{i:05d}", portfolio="Ops")
+                for i in range(size)
+            ],
             now=NOW,
         )
         portfolio.upsert_subscriptions(session, [factories.subscription()], now=NOW)
         for project in portfolio.list_projects(session):
             for week in range(3):
                 reports.save_report(
-                    session, factories.draft("amber" if week else "green"),
-                    project_id=project.id, period_start=factories.T0 - timedelta(weeks=week),
-                    submitted_by=project.pm, submitted_at=NOW,
+                    session,
+                    factories.draft("amber" if week else "green"),
+                    project_id=project.id,
+                    period_start=factories.T0 - timedelta(weeks=week),
+                    submitted_by=project.pm,
+                    submitted_at=NOW,
                 )
             users.save_user(session, SlackUser(project.pm, "Europe/Paris", None, "PM", None, NOW))
 
