@@ -150,10 +150,21 @@ def blocks_to_text(
     width: int = DEFAULT_WIDTH,
     dim: bool = False,
 ) -> str:
-    """Block Kit blocks as terminal text, one paragraph per block. `names` maps user ids to
-    display names for mentions; `dim` greys context lines with ANSI codes (for a terminal)."""
-    rendered = (_block(block, names, width, dim) for block in blocks)
-    return "\n".join(text for text in rendered if text is not None)
+    """Block Kit blocks as terminal text, a paragraph per block (a context line stays with the
+    block above it). `names` maps user ids to display names for mentions; `dim` greys context
+    lines with ANSI codes, for a terminal."""
+    lines: list[str] = []
+    previous: object = None
+    for block in blocks:
+        text = _block(block, names, width, dim)
+        if text is None:
+            continue
+        kind = block.get("type")
+        if lines and previous not in ("header", "divider") and kind != "context":
+            lines.append("")
+        lines.append(text)
+        previous = kind
+    return "\n".join(lines)
 
 
 def messages_to_text(

@@ -179,7 +179,7 @@ def test_biweekly_phase_does_not_depend_on_when_it_is_asked(at_day: int) -> None
 def test_biweekly_rule_without_anchor_counts_from_the_default_anchor() -> None:
     # DEFAULT_ANCHOR is Monday 2024-01-01, so the phase starts on Thursday 2024-01-04,
     # 104 weeks before Thursday 2026-01-01.
-    assert cadence.DEFAULT_ANCHOR == date(2024, 1, 1)
+    assert date(2024, 1, 1) == cadence.DEFAULT_ANCHOR
     found = between(BIWEEKLY, PARIS, utc(2026, 1, 1), utc(2026, 2, 28))
     assert [m.astimezone(PARIS).date() for m in found] == [
         date(2026, 1, 1), date(2026, 1, 15), date(2026, 1, 29), date(2026, 2, 12),

@@ -293,11 +293,22 @@ def test_bad_value_is_an_error_naming_the_field(body: str, problem: str) -> None
     assert problems_of(one_project(body)) == (f"projects[1] (ATLAS): {problem}",)
 
 
-def test_impossible_calendar_date_is_listed_not_crashed_on() -> None:
-    # YAML reads 2026-02-30 as a timestamp and cannot build it: still one listed problem.
-    problems = problems_of(one_project("holidays: [2026-02-30]"))
+@pytest.mark.parametrize(
+    ("text", "bad"),
+    [
+        (one_project("holidays: [2026-02-30]"), "2026-02-30"),
+        (one_project("start: 2026-13-01"), "2026-13-01"),
+        ("holidays: [2026-12-25, 2027-02-29]\n", "2027-02-29"),
+    ],
+    ids=["project-holiday", "start", "global-holiday"],
+)
+def test_impossible_calendar_date_is_listed_as_a_problem_not_crashed_on(
+    text: str, bad: str
+) -> None:
+    # YAML reads these as timestamps and cannot build them; it must still be one listed problem.
+    problems = problems_of(text)
     assert len(problems) == 1
-    assert "holidays" in problems[0] or "2026-02-30" in problems[0]
+    assert bad in problems[0]
 
 
 @pytest.mark.parametrize(

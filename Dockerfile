@@ -1,0 +1,21 @@
+# Build: docker build -t pmo-bot .
+# Run:   docker run -p 3000:3000 --env-file .env pmo-bot
+FROM python:3.11-slim AS build
+WORKDIR /src
+COPY pyproject.toml requirements.lock README.md ./
+COPY bot ./bot
+COPY handlers ./handlers
+COPY storage ./storage
+COPY message_templates ./message_templates
+RUN python -m venv /opt/pmo-bot \
+ && /opt/pmo-bot/bin/pip install --no-cache-dir -c requirements.lock .
+
+FROM python:3.11-slim
+RUN useradd --create-home --uid 10001 pmo
+COPY --from=build /opt/pmo-bot /opt/pmo-bot
+ENV PATH=/opt/pmo-bot/bin:$PATH PYTHONUNBUFFERED=1
+USER pmo
+WORKDIR /home/pmo
+EXPOSE 3000
+HEALTHCHECK CMD python -c "import urllib.request; urllib.request.urlopen('http://127.0.0.1:3000/healthz')"
+CMD ["sh", "-c", "pmo-bot db upgrade && exec pmo-bot serve --port 3000"]

@@ -1,0 +1,559 @@
+"""`pmo-bot demo`: a sample portfolio with weeks of history, and the digest leadership would get.
+
+Offline and Slack-free. It goes through the real code paths: the portfolio is imported from YAML
+text, reports pass the modal's validation and are stored in their periods, and the digest is
+built and rendered as `pmo-bot tick` would post it. The clock is read once, in `run_demo`.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from pathlib import Path
+from typing import Any, TextIO
+from zoneinfo import ZoneInfo
+
+import yaml
+from sqlalchemy.orm import Session
+
+from bot import cadence
+from bot.cli import UsageError
+from bot.config import Settings
+from bot.digest import build_digest, digest_messages
+from bot.portfolio import import_portfolio
+from bot.render import Message, Renderer
+from bot.reports import ReportForm, validate_report
+from bot.textview import messages_to_text
+from storage import portfolio, reports, users
+from storage.db import make_engine, make_sessionmaker, upgrade
+from storage.records import (
+    DEFAULT_DIGEST_SCHEDULE,
+    Project,
+    ReportDraft,
+    SlackUser,
+    Subscription,
+)
+
+HISTORY = timedelta(weeks=8)
+CHANNEL = "C0LEADERS"
+DIGEST_SCHEDULE = DEFAULT_DIGEST_SCHEDULE  # Friday 16:00
+BIWEEKLY = "FREQ=WEEKLY;INTERVAL=2;BYDAY=TH;BYHOUR=10;BYMINUTE=0"
+BLOCK_KIT_BUILDER = "https://app.slack.com/block-kit-builder"
+# Written in the SQLite header (PRAGMA application_id, "PMOD"): an existing file is replaced only
+# when it carries it, so `--db pmo-bot.sqlite` can never wipe a real database.
+APPLICATION_ID = 0x504D4F44
+_SQLITE_MAGIC = b"SQLite format 3\x00"
+
+
+@dataclass(frozen=True, slots=True)
+class Person:
+    user_id: str
+    name: str
+    tz: str
+
+
+@dataclass(frozen=True, slots=True)
+class Beat:
+    """One stage of a project's story. `ratings` is overall, schedule, budget, scope as letters
+    (G, A, R); the stage covers its last `periods` reports (the first stage fills the rest)."""
+
+    ratings: str
+    summaries: tuple[str, ...]
+    periods: int = 1
+    path_to_green: str | None = None
+    risks: tuple[str, ...] = ()
+    blockers: tuple[str, ...] = ()
+    help_needed: str | None = None
+    slip_weeks: int = 0  # forecast end, past the planned end
+
+
+@dataclass(frozen=True, slots=True)
+class Story:
+    key: str
+    name: str
+    pm: Person
+    sponsor: Person
+    portfolio: str
+    tags: tuple[str, ...]
+    priority: int
+    budget: int
+    started_days_ago: int  # before the digest day, then back to a Monday
+    weeks_to_go: int
+    progress: tuple[int, int]  # percent complete at the first and the last report shown
+    beats: tuple[Beat, ...]
+    unreported: int = 0  # latest periods without a report
+    cadence: str | None = None
+    state: str = "active"
+
+
+def _p(number: int, name: str, tz: str) -> Person:
+    return Person(f"U0DEMOPM{number:02d}", name, tz)
+
+
+COO = Person("U0DEMOSP01", "Hélène Moreau", "Europe/Paris")
+CDO = Person("U0DEMOSP02", "James Whitfield", "Europe/London")
+CFO = Person("U0DEMOSP03", "Nadia Petrova", "Europe/Paris")
+CHRO = Person("U0DEMOSP04", "Kwame Mensah", "America/New_York")
+DEPUTY = Person("U0DEMODP01", "Julien Roux", "Europe/Paris")
+
+STORIES: tuple[Story, ...] = (
+    Story(
+        "ATLAS", "Atlas ERP migration (S/4HANA)", _p(1, "Claire Dubois", "Europe/Paris"), COO,
+        "Operations", ("erp", "finance", "sap"), 1, 2_400_000, 260, 30, (54, 66),
+        (
+            Beat("GGGG", (
+                "Mock load 2 completed: 96% of open purchase orders and the vendor master "
+                "migrated cleanly. Finance key users signed off the chart of accounts mapping.",
+                "Integration testing cycle 1 under way, 142 of 210 scripts passed. Interfaces to "
+                "the banks and to the WMS are green.",
+                "Cutover plan drafted with Finance and Supply Chain; dress rehearsal booked. "
+                "Training material for 320 end users in review.",
+            )),
+            Beat("AAGG", (
+                "Integration testing cycle 2 is two weeks behind: 31 defects open on inventory "
+                "valuation, 6 of them critical.",
+                "Defect burn-down slower than planned; the integrator added two ABAP developers. "
+                "Dress rehearsal moved by three weeks.",
+                "Critical defects down to 3, but material master data for the Lyon plant is "
+                "still below the 98% quality threshold for go-live.",
+            ), periods=3, slip_weeks=3,
+                path_to_green="Close the critical valuation defects with the integrator by "
+                "Friday, then re-baseline the cutover plan with Finance.",
+                risks=("Lyon plant master data below the go-live quality threshold",
+                       "Key users only part-time until month-end close is over")),
+            Beat("RRAG", (
+                "Dress rehearsal failed: stock balances off by 2.1% after the data load, and the "
+                "integrator cannot fix valuation before the planned go-live. Go-live on the "
+                "current date is no longer achievable.",
+            ), slip_weeks=8,
+                path_to_green="Re-plan go-live after the Q3 close, run a third mock load with "
+                "cleansed Lyon data, get a dated fix for INC-4471.",
+                blockers=("Valuation defect INC-4471 open for 3 weeks, no fix date from the "
+                          "integrator",
+                          "Lyon data owners unavailable until the physical inventory is done"),
+                help_needed="Steering committee decision this week: move go-live by eight weeks, "
+                "or go live without the Lyon plant. Escalation to the integrator's account "
+                "executive."),
+        ),
+    ),
+    Story(
+        "DCEXIT", "Data centre exit", _p(2, "Marcus Reed", "America/New_York"), COO,
+        "Operations", ("infrastructure", "cloud"), 2, 1_750_000, 300, 16, (61, 74),
+        (
+            Beat("GGGG", (
+                "Wave 3 migrated over the weekend: 46 servers moved to the cloud landing zone, "
+                "no P1 incidents.",
+                "Wave 4 (file and print servers) planned; firewall rules reviewed with Security.",
+                "Wave 4 complete, 38 servers migrated. Decommissioning of the first two racks "
+                "has started.",
+            )),
+            Beat("AAGA", (
+                "Wave 5 delayed: the legacy trading platform depends on a mainframe feed nobody "
+                "had documented. The colocation exit date is at risk by about a month.",
+            ), slip_weeks=4,
+                path_to_green="Map the mainframe feed with the trading team this week, then "
+                "choose between re-platforming it and a temporary VPN link.",
+                risks=("Colocation contract ends in 16 weeks; an extension costs about €40k a "
+                       "month", "Undocumented mainframe feed for the trading platform")),
+        ),
+    ),
+    Story(
+        "WMS", "Warehouse management upgrade", _p(3, "Priya Raman", "Asia/Singapore"), COO,
+        "Operations", ("supply-chain",), 3, 620_000, 180, 12, (58, 70),
+        (
+            Beat("GGGG", (
+                "Singapore DC live on the new WMS release; pick rates back to baseline after "
+                "three days.",
+                "Rollout to the Rotterdam DC prepared; scanner firmware updated on 180 devices.",
+                "Rotterdam cutover rehearsal successful; go-live planned for the long weekend.",
+            )),
+        ),
+        unreported=1,
+    ),
+    Story(
+        "FLEET", "Fleet telematics rollout", _p(4, "Tomás Herrera", "Europe/Madrid"), COO,
+        "Operations", ("logistics", "iot"), 5, 380_000, 150, 20, (30, 38),
+        (
+            Beat("GGGG", (
+                "Telematics boxes fitted on 420 of 1,100 vans; drivers' feedback on the app is "
+                "positive.",
+                "Fitting rate up to 90 vans a week; fuel reports live for the first two depots.",
+            )),
+            Beat("AAAG", (
+                "The hardware supplier entered insolvency proceedings; the remaining 680 boxes "
+                "will not be delivered. Looking at alternative suppliers.",
+            ), periods=2,
+                path_to_green="Choose an alternative supplier or pause the rollout; the COO "
+                "decides at the next operations review."),
+        ),
+        unreported=3, state="on_hold",
+    ),
+    Story(
+        "CRM", "CRM rollout (Salesforce)", _p(5, "Sophie Martin", "Europe/Paris"), CDO,
+        "Digital", ("sales", "salesforce"), 2, 1_100_000, 220, 26, (31, 52),
+        (
+            Beat("RRAA", (
+                "Nordics pilot paused: duplicate accounts from the data load broke territory "
+                "assignment and lead routing.",
+                "Deduplication rules rebuilt with the vendor; 18,000 duplicate accounts merged, "
+                "4,000 left to review by hand.",
+            ),
+                path_to_green="Finish deduplication, re-run territory assignment, restart the "
+                "Nordics pilot.",
+                blockers=("Lead routing broken for the pilot team until deduplication is done",),
+                help_needed="Two sales-ops analysts for two weeks to review the remaining "
+                "duplicate accounts.", slip_weeks=4),
+            Beat("AAGG", (
+                "Pilot restarted with the Nordics team; lead routing verified on 500 test leads. "
+                "Daily adoption at 64%.",
+                "Adoption up to 78%; the remaining issues are report layouts, not data.",
+            ), periods=2, slip_weeks=2,
+                path_to_green="Reach 85% daily adoption in the pilot, then confirm the DACH "
+                "rollout date."),
+            Beat("GGGG", (
+                "Back on track: pilot adoption at 88%, DACH rollout confirmed for the planned "
+                "date. Training booked for 140 sales reps.",
+            )),
+        ),
+    ),
+    Story(
+        "MOBILE", "Customer mobile app v2", _p(6, "Daniel Okafor", "Europe/London"), CDO,
+        "Digital", ("customer", "mobile"), 2, 450_000, 200, 10, (62, 80),
+        (
+            Beat("GGGG", (
+                "Sprint 14 delivered biometric login and notification preferences. Crash-free "
+                "sessions at 99.7% in the beta.",
+                "Beta passed App Store review; 2,300 testers enrolled. All 12 accessibility "
+                "audit findings fixed.",
+                "Payments SDK upgraded and the PCI scan is clean. Public release planned after "
+                "the next sprint.",
+            )),
+        ),
+        cadence=BIWEEKLY,
+    ),
+    Story(
+        "WEB", "Website replatforming", _p(7, "Emily Chen", "America/Los_Angeles"), CDO,
+        "Digital", ("marketing", "web"), 3, 300_000, 160, 9, (40, 57),
+        (
+            Beat("GGGG", (
+                "Design system components 70% built; content migration scripts tested on the "
+                "blog section.",
+            )),
+            Beat("AAGA", (
+                "Marketing added three country sites to the scope; we are re-estimating. Launch "
+                "date holds for now, but the buffer is gone.",
+                "Change request for the country sites sent to the steering committee; content "
+                "freeze moved by one week.",
+                "Localisation vendor onboarded; the translation memory import is slower than "
+                "expected.",
+                "Redirect map for 14,000 URLs is 60% done; still amber until the change request "
+                "is approved.",
+            ), periods=5, slip_weeks=2,
+                path_to_green="Approve the change request for the three country sites at the "
+                "next steering committee, or phase them after launch.",
+                risks=("Scope growth: three country sites added after sign-off",
+                       "Search ranking loss if redirects are incomplete at launch")),
+        ),
+    ),
+    Story(
+        "DATA", "Data platform and analytics", _p(8, "Lukas Becker", "Europe/Berlin"), CDO,
+        "Digital", ("data", "analytics"), 3, 850_000, 340, 22, (66, 75),
+        (
+            Beat("GGGG", (
+                "Sales and finance data marts live on the new platform; 23 of 31 legacy reports "
+                "retired.",
+                "Data catalogue opened to 120 analysts; lineage for the finance marts complete.",
+            )),
+            Beat("GGGG", (
+                "Joint R&D <-> vendor workshop on the demand forecasting model: the pilot beats "
+                "the current forecast by 11% on Q1 data.",
+            )),
+        ),
+    ),
+    Story(
+        "TREASURY", "Treasury management system", _p(9, "Aisha Khan", "Asia/Dubai"), CFO,
+        "Finance", ("treasury", "finance"), 3, 540_000, 210, 8, (68, 86),
+        (
+            Beat("GGGG", (
+                "Bank connectivity live with 9 of 12 banks over SWIFT; the cash positioning "
+                "report is in user acceptance testing.",
+                "Remaining three banks onboarded; FX deal capture tested end to end with the "
+                "front office.",
+                "UAT signed off by Group Treasury; go-live rehearsal scheduled.",
+            ), risks=("One bank's SWIFT certification slot not yet confirmed",)),
+        ),
+    ),
+    Story(
+        "EINV", "E-invoicing compliance", _p(10, "Rachel Goldberg", "America/New_York"), CFO,
+        "Finance", ("regulatory", "finance"), 1, 260_000, 190, 18, (44, 55),
+        (
+            Beat("GGGG", (
+                "Platform partner contract signed; supplier master data enrichment at 72%.",
+                "Inbound e-invoice flows tested with 15 pilot suppliers.",
+            )),
+            Beat("AGGA", (
+                "8% of outbound invoices rejected by the platform: legal identifiers missing in "
+                "the customer master.",
+            ), slip_weeks=2,
+                path_to_green="Customer data clean-up sprint with the order-to-cash team, then "
+                "retest the outbound flow."),
+        ),
+        unreported=1,
+    ),
+    Story(
+        "PAYROLL", "Payroll replacement", _p(11, "Olivier Lambert", "Europe/Paris"), CHRO,
+        "People", ("hr", "regulatory"), 1, 900_000, 320, 14, (60, 69),
+        (
+            Beat("GGGG", (
+                "Parallel run 1 for France: 99.2% of payslips match to the cent; the 41 "
+                "differences are explained (meal voucher rounding).",
+                "Employee data for Germany and Spain migrated; works council briefed on the "
+                "new payslip layout.",
+            )),
+            Beat("AAGG", (
+                "Parallel run 2 shows 312 mismatches in Spain on overtime and night-shift "
+                "premiums; root cause in the collective agreement rules.",
+            ), periods=2, slip_weeks=2,
+                path_to_green="Vendor to correct the Spanish premium rules; rerun the Spanish "
+                "parallel run in two weeks.",
+                risks=("Spanish collective agreement rules more complex than scoped",
+                       "Year-end tax changes landing during the parallel runs")),
+            Beat("RRAA", (
+                "The vendor confirms the Spanish premium rules need a product change, not "
+                "configuration, with no delivery date. Spain cannot go live on the planned date "
+                "without a manual workaround.",
+                "Still no delivery date from the vendor. The legacy payroll contract ends in 10 "
+                "weeks: an extension must be signed by month end.",
+            ), periods=2, slip_weeks=10,
+                path_to_green="Go live for France and Germany as planned; keep Spain on the "
+                "legacy system until the vendor ships the fix.",
+                blockers=("Vendor product change for Spanish premiums not scheduled",
+                          "Legacy payroll contract extension awaiting procurement approval"),
+                help_needed="Procurement approval to extend the legacy contract by 6 months "
+                "(about €85k), and a sponsor call with the vendor's VP Product."),
+        ),
+    ),
+    Story(
+        "ONBOARD", "New-joiner onboarding portal", _p(12, "Mei Tanaka", "Asia/Tokyo"), CHRO,
+        "People", ("hr", "employee-experience"), 4, 120_000, 0, 24, (4, 4),
+        (
+            Beat("GGGG", (
+                "Kick-off done with HR, IT and Facilities; requirements workshops booked for the "
+                "next two weeks. Team and budget confirmed.",
+            )),
+        ),
+    ),
+)
+
+
+def run_demo(
+    settings: Settings, *, db_path: Path, json_path: Path, out: TextIO,
+    now: datetime | None = None,
+) -> int:
+    """Build the demo database at `db_path`, print the digest, write its Block Kit JSON.
+    `now` defaults to the wall clock (tests pass one to pin the dates)."""
+    now = now or datetime.now(UTC)
+    _prepare(db_path)
+    engine = make_engine(f"sqlite:///{db_path}")
+    try:
+        upgrade(engine)
+        with engine.begin() as conn:
+            conn.exec_driver_sql(f"PRAGMA application_id = {APPLICATION_ID}")
+        with make_sessionmaker(engine).begin() as session:
+            subscription, moment = _populate(session, settings, now=now)
+            digest = build_digest(session, subscription, at=moment, default_tz=settings.timezone)
+    finally:
+        engine.dispose()
+    messages = digest_messages(Renderer(settings.templates_dir), digest)
+    _write_json(json_path, messages[0])
+    tz = cadence.zone(subscription.timezone, settings.timezone)
+    _show(out, messages, moment=moment.astimezone(tz), db_path=db_path, json_path=json_path)
+    return 0
+
+
+def _prepare(db_path: Path) -> None:
+    """Remove a previous demo database; refuse to touch any other file."""
+    if db_path.is_dir():
+        raise UsageError(f"--db {db_path} is a folder; give a file name")
+    if not db_path.parent.is_dir():
+        raise UsageError(f"--db {db_path}: the folder {db_path.parent} does not exist")
+    if not db_path.exists():
+        return
+    try:
+        with db_path.open("rb") as file:
+            header = file.read(72)
+        if header and not _is_demo_database(header):
+            raise UsageError(
+                f"--db {db_path} exists and is not a database made by `pmo-bot demo`; "
+                "not replacing it (choose another file)"
+            )
+        db_path.unlink()
+    except OSError as exc:
+        raise UsageError(f"cannot replace {db_path}: {exc.strerror or exc}") from None
+
+
+def _is_demo_database(header: bytes) -> bool:
+    return header.startswith(_SQLITE_MAGIC) and int.from_bytes(header[68:72]) == APPLICATION_ID
+
+
+def _populate(
+    session: Session, settings: Settings, *, now: datetime
+) -> tuple[Subscription, datetime]:
+    """Import the portfolio, cache the people, write the history; return the subscription and
+    the moment of its latest digest, around which the portfolio's dates are set."""
+    moment = cadence.latest_occurrence(DIGEST_SCHEDULE, settings.timezone, at=now)
+    if moment is None:  # a weekly schedule always has a past occurrence
+        raise RuntimeError(f"the demo digest schedule {DIGEST_SCHEDULE} never occurs")
+    day = moment.astimezone(settings.timezone).date()
+    import_portfolio(session, portfolio_yaml(day), now=now)
+    for person in _people():
+        users.save_user(
+            session, SlackUser(person.user_id, person.tz, "en-US", person.name, None, now)
+        )
+    stories = {story.key: story for story in STORIES}
+    rng = random.Random(42)
+    for project in portfolio.list_projects(session):
+        _write_history(session, project, stories[project.key], moment=moment, rng=rng)
+    (subscription,) = portfolio.list_subscriptions(session)
+    return subscription, moment
+
+
+def _people() -> list[Person]:
+    people = {s.pm.user_id: s.pm for s in STORIES} | {s.sponsor.user_id: s.sponsor for s in STORIES}
+    people[DEPUTY.user_id] = DEPUTY
+    return sorted(people.values(), key=lambda person: person.user_id)
+
+
+def portfolio_yaml(digest_day: date) -> str:
+    """The demo portfolio as a portfolio file, dated around the digest's day: projects start on
+    a Monday and end on a Friday."""
+    document = {
+        "projects": [_project_entry(story, digest_day) for story in STORIES],
+        "digests": [{"channel": CHANNEL, "schedule": DIGEST_SCHEDULE}],
+    }
+    return yaml.safe_dump(document, sort_keys=False, allow_unicode=True)
+
+
+def _project_entry(story: Story, digest_day: date) -> dict[str, Any]:
+    start = digest_day - timedelta(days=story.started_days_ago)
+    end = digest_day + timedelta(weeks=story.weeks_to_go)
+    entry: dict[str, Any] = {
+        "key": story.key, "name": story.name, "pm": story.pm.user_id,
+        "sponsor": story.sponsor.user_id, "portfolio": story.portfolio,
+        "tags": list(story.tags), "priority": story.priority, "budget": story.budget,
+        "start": start - timedelta(days=start.weekday()),
+        "end": end + timedelta(days=(4 - end.weekday()) % 7),
+    }
+    if story.cadence:
+        entry["cadence"] = story.cadence
+    if story.state != "active":
+        entry["state"] = story.state
+    if story.key == "ATLAS":
+        entry["delegates"] = [DEPUTY.user_id]
+    return entry
+
+
+def _write_history(
+    session: Session, project: Project, story: Story, *, moment: datetime, rng: random.Random
+) -> None:
+    """One report per period that began in the last weeks before the digest, following the
+    story, except for the latest `story.unreported` periods."""
+    tz = cadence.zone(story.pm.tz, ZoneInfo("UTC"))
+    since = moment - HISTORY
+    if project.start:
+        since = max(since, datetime.combine(project.start, time(), tzinfo=tz))
+    periods = cadence.occurrences(project.cadence, tz, start=since, end=moment,
+                                  anchor=project.start)
+    periods = periods[: len(periods) - story.unreported]
+    percents = _progress(story.progress, len(periods), rng)
+    told: Counter[Beat] = Counter()  # a stage's summaries in turn, so weeks differ
+    for period, beat, percent in zip(periods, _beats(story.beats, len(periods)), percents,
+                                     strict=True):
+        summary = beat.summaries[told[beat] % len(beat.summaries)]
+        told[beat] += 1
+        draft = _draft(beat, project, percent, summary=summary)
+        submitted = min(period + timedelta(hours=rng.randint(1, 28)), moment)
+        reports.save_report(session, draft, project_id=project.id, period_start=period,
+                            submitted_by=project.pm, submitted_at=submitted)
+
+
+def _beats(beats: Sequence[Beat], count: int) -> list[Beat]:
+    """The stage of each of `count` periods, oldest first: each stage covers its last
+    `periods`, the first stage the rest."""
+    newest_first: list[Beat] = []
+    for beat in reversed(beats[1:]):
+        newest_first += [beat] * beat.periods
+    newest_first = newest_first[:count]
+    newest_first += [beats[0]] * (count - len(newest_first))
+    return newest_first[::-1]
+
+
+def _progress(bounds: tuple[int, int], count: int, rng: random.Random) -> list[int]:
+    """Percent complete for `count` reports: from the first bound to the second, a little
+    unevenly, never going back."""
+    first, last = bounds
+    if count <= 1:
+        return [last] * count
+    step = (last - first) / (count - 1)
+    values = [round(first + step * i + rng.uniform(-1, 1)) for i in range(count - 1)]
+    values.append(last)
+    for i in range(1, count):
+        values[i] = max(values[i], values[i - 1])
+    return [min(max(v, 0), 100) for v in values]
+
+
+def _draft(beat: Beat, project: Project, percent: int, *, summary: str) -> ReportDraft:
+    """The report as the PM would fill the modal, checked by the modal's own validation."""
+    overall, schedule, budget, scope = (
+        {"G": "green", "A": "amber", "R": "red"}[letter] for letter in beat.ratings
+    )
+    forecast = project.end + timedelta(weeks=beat.slip_weeks) if project.end else None
+    form = ReportForm(
+        overall=overall, schedule=schedule, budget=budget, scope=scope, summary=summary,
+        path_to_green=beat.path_to_green, forecast_end=forecast.isoformat() if forecast else None,
+        percent_complete=str(percent), risks="\n".join(beat.risks),
+        blockers="\n".join(beat.blockers), help_needed=beat.help_needed,
+    )
+    draft = validate_report(form)
+    if not isinstance(draft, ReportDraft):
+        raise RuntimeError(f"demo report for {project.key} is invalid: {draft}")
+    return draft
+
+
+def _write_json(path: Path, message: Message) -> None:
+    text = json.dumps({"blocks": message.blocks}, ensure_ascii=False, indent=2) + "\n"
+    try:
+        path.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise UsageError(f"cannot write {path}: {exc.strerror or exc}") from None
+
+
+def _names() -> Mapping[str, str]:
+    return {person.user_id: person.name for person in _people()}
+
+
+def _show(
+    out: TextIO, messages: Sequence[Message], *, moment: datetime, db_path: Path, json_path: Path
+) -> None:
+    when = f"{moment:%a} {moment.day} {moment:%b %Y} at {moment:%H:%M} ({moment.tzinfo})"
+    width = 100
+    lines = [
+        f"PMO Bot demo: {len(STORIES)} sample projects with {HISTORY.days // 7} weeks of status "
+        f"reports, in {db_path}.",
+        f"This is the digest channel {CHANNEL} would have received on {when}.",
+        "Nothing was sent: the demo works offline, without Slack.",
+        "",
+        messages_to_text(messages, names=_names(), width=width, dim=out.isatty()),
+        "",
+        "─" * width,
+        f"The message as Block Kit JSON: {json_path}",
+        f"Paste it into Slack's Block Kit Builder ({BLOCK_KIT_BUILDER}) to see it as Slack "
+        "shows it.",
+        "Next: describe your portfolio in YAML, `pmo-bot import` it, and run `pmo-bot serve`; "
+        "README.md walks through the Slack setup.",
+    ]
+    out.write("\n".join(lines) + "\n")

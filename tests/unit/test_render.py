@@ -1,0 +1,589 @@
+"""Rendering: every value users typed is escaped, and every output is valid Block Kit that
+fits Slack's limits, for hostile and for maximal inputs."""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+from collections.abc import Iterator
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+from slack_sdk.models.blocks import Block
+from slack_sdk.models.views import View
+
+from bot.digest import Digest, compose_digest, digest_messages
+from bot.lookup import ProjectRow
+from bot.render import (
+    BUILTIN_TEMPLATES,
+    MAX_BLOCKS_PER_MESSAGE,
+    Renderer,
+    RenderError,
+    clip,
+    clip_plain,
+    mention,
+    slack_escape,
+    split_blocks,
+)
+from bot.reports import FieldError
+from storage.records import Project, ProjectState, Report
+from tests import factories
+
+UTC_ZONE = ZoneInfo("UTC")
+AT = datetime(2026, 11, 20, 15, 0, tzinfo=UTC)  # Friday, after Thursday 19th's prompts
+THIS_PERIOD = datetime(2026, 11, 19, 10, 0, tzinfo=UTC)
+LAST_PERIOD = THIS_PERIOD - timedelta(days=7)
+PM = "U0PM00001"
+
+HOSTILE = {
+    "channel": "<!channel> look",
+    "here": "<!here|here> & <!everyone>",
+    "user": "hi <@U123> and <@W123|bob>",
+    "link": "<https://evil.example|click> me",
+    "amp": "Tom & Jerry's \"R&D\" <b>",
+    "backslash": "C:\\temp\\new \\u0041 \\\" end\\",
+    "newlines": "line one\nline two\r\n\ttabbed\n",
+    "markup": "*bold* _it_ ~strike~ `code` ```block``` > quote",
+    "emoji": "launch 🚀 — naïve café 漢字 :tada: \u200b\U0001f469\u200d\U0001f4bb",
+    "braces": "{{ 7*7 }} {% if %} {# x #} }}\"]",
+    "long": ("<!channel> & <@U123> " * 200)[:3000],
+    "long_plain": "x" * 3000,
+}
+# Raw control sequences that must never reach Slack from user text.
+FORBIDDEN = ("<!channel>", "<!here", "<!everyone>", "<@U123>", "<@W123", "<https://evil")
+# Tokens our own code builds: a mention of a checked user id, and date tokens.
+ALLOWED_TOKEN = re.compile(r"<@[UW][A-Z0-9]{2,30}>|<!date\^\d+\^[^|>]*\|[^>]*>")
+
+
+def renderer() -> Renderer:
+    return Renderer()
+
+
+def template_names() -> list[str]:
+    return sorted(p.name.removesuffix(".json.j2") for p in (BUILTIN_TEMPLATES / "en").glob("*.json.j2"))
+
+
+# --- builders --------------------------------------------------------------------------------
+
+
+def hostile_project(text: str, *, key: str = "ATLAS", id: int = 1, **kw: Any) -> Project:  # noqa: A002
+    # Import limits names to 200 characters, portfolios to 100 and tags to 50.
+    return factories.project(
+        key=key, id=id, name=text[:200], pm=PM, sponsor="U0SPONS001", portfolio=text[:100],
+        tags=(text[:50],), **kw,
+    )
+
+
+def hostile_report(text: str, *, project_id: int = 1, period_start: datetime = THIS_PERIOD,
+                   overall: str = "red", items: int = 3, item_length: int = 500,
+                   **kw: Any) -> Report:
+    item = text[:item_length]
+    values: dict[str, Any] = {
+        "summary": text,
+        "path_to_green": text,
+        "accomplishments": text,
+        "next_steps": text,
+        "help_needed": text,
+        "risks": (item,) * items,
+        "blockers": (item,) * items,
+        "percent_complete": 42,
+        "forecast_end": date(2027, 6, 30),
+    }
+    values.update(kw)
+    return factories.report(project_id, period_start, overall, **values)
+
+
+def hostile_digest(text: str, *, mention_pms: bool = True) -> Digest:
+    key = f"K-{abs(hash(text)) % 1000:03d}"[:20]
+    projects = [
+        hostile_project(text, key=f"{key}R", id=1),
+        hostile_project(text, key=f"{key}A", id=2),
+        hostile_project(text, key=f"{key}G", id=3),
+        hostile_project(text, key=f"{key}M", id=4),
+        hostile_project(text, key=f"{key}N", id=5),
+        hostile_project(text, key=f"{key}H", id=6, state=ProjectState.ON_HOLD),
+    ]
+    history = {
+        1: [hostile_report(text, project_id=1, overall="red"),
+            hostile_report(text, project_id=1, overall="green", period_start=LAST_PERIOD)],
+        2: [hostile_report(text, project_id=2, overall="amber"),
+            hostile_report(text, project_id=2, overall="red", period_start=LAST_PERIOD)],
+        3: [hostile_report(text, project_id=3, overall="green")],
+        4: [hostile_report(text, project_id=4, overall="amber", period_start=LAST_PERIOD)],
+        5: [],
+        6: [hostile_report(text, project_id=6, overall="green", period_start=LAST_PERIOD)],
+    }
+    sub = factories.subscription(mention_pms=mention_pms)
+    return compose_digest(sub, projects, history, {}, {PM: text[:80]}, at=AT,
+                          default_tz=UTC_ZONE)
+
+
+def contexts(text: str) -> dict[str, list[dict[str, Any]]]:
+    """Every template with every user-text field set to `text`, within the limits import and
+    validation enforce (keys 20, names 200, list items 500, Slack names 80 characters)."""
+    key = text.strip()[:20] or "ATLAS"
+    project = hostile_project(text, key=key)
+    report = hostile_report(text)
+    digest = hostile_digest(text)
+    rows = [ProjectRow(project, report), ProjectRow(hostile_project(text, key=key, id=2), None)]
+    errors = [
+        FieldError("overall", "required"),
+        FieldError("schedule", "invalid_rating"),
+        FieldError("summary", "too_long", {"limit": 3000}),
+        FieldError("path_to_green", "path_required"),
+        FieldError("forecast_end", "invalid_date"),
+        FieldError("percent_complete", "invalid_percent"),
+        FieldError("risks", "too_many_items", {"limit": 20}),
+        FieldError("blockers", "item_too_long", {"limit": 500}),
+        FieldError("budget", "not_allowed"),
+        FieldError("scope", "not_found"),
+        FieldError("help_needed", "summary_required"),
+    ]
+    modal = {
+        "project": project,
+        "period_start": date(2026, 11, 19),
+        "period_end": date(2026, 11, 26),
+        "previous": report,
+        "forecast_end": date(2027, 6, 30),
+        "metadata": json.dumps({"delivery": 7}),
+        "callback_id": "submit_report",
+    }
+    return {
+        "denied": [{"reason": "not_allowed", "project": project},
+                   {"reason": "not_found", "project": None}],
+        "digest": [{"digest": digest}, {"digest": hostile_digest(text, mention_pms=False)}],
+        "digest_continued": [{"digest": digest, "part": 2, "parts": 3}],
+        "help": [{"unknown": text}, {"unknown": None}],
+        "home": [{"rows": rows}, {"rows": []}],
+        "list": [{"rows": rows, "shown": 900}, {"rows": [], "shown": 900}],
+        "modal_errors": [{"errors": errors, "project": project}],
+        "not_found": [
+            {"key": text, "suggestions": (project, hostile_project(text, key="X" + key[:19]))},
+            {"key": "", "suggestions": ()},
+        ],
+        "prompt": [{"project": project, "period_start": date(2026, 11, 19),
+                    "period_end": date(2026, 11, 26), "delivery_id": 7,
+                    "action_id": "open_report"}],
+        "report_modal": [modal, {**modal, "previous": None, "forecast_end": None}],
+        "report_saved": [{"project": project, "report": report,
+                          "period_start": date(2026, 11, 19)}],
+        "status": [{"project": project, "report": report},
+                   {"project": project, "report": hostile_report(text, overall="green",
+                                                                 path_to_green=None,
+                                                                 help_needed=None, risks=(),
+                                                                 blockers=())},
+                   {"project": project, "report": None}],
+    }
+
+
+# --- checks ----------------------------------------------------------------------------------
+
+
+def walk(value: Any, plain: bool = False) -> Iterator[tuple[str, bool]]:
+    """Every string in a rendered value, with whether Slack shows it as plain text."""
+    if isinstance(value, dict):
+        is_plain = value.get("type") == "plain_text"
+        for name, item in value.items():
+            yield from walk(item, plain or (is_plain and name == "text"))
+    elif isinstance(value, list):
+        for item in value:
+            yield from walk(item, plain)
+    elif isinstance(value, str):
+        yield value, plain
+
+
+def assert_escaped(rendered: Any) -> None:
+    for text, plain in walk(rendered):
+        if plain:
+            # Slack shows plain_text literally: entities there would show as "&amp;".
+            assert not re.search(r"&(amp|lt|gt);", text), text[:200]
+            continue
+        for bad in FORBIDDEN:
+            assert bad not in text, f"{bad!r} survived in {text[:200]!r}"
+        rest = ALLOWED_TOKEN.sub("", text)
+        assert "<" not in rest and ">" not in rest, f"raw angle bracket in {text[:200]!r}"
+
+
+def assert_section_limits(blocks: list[dict[str, Any]]) -> None:
+    for block in blocks:
+        kind = block["type"]
+        if kind == "section":
+            if "text" in block:
+                assert len(block["text"]["text"]) <= 3000, f"section of {len(block['text']['text'])}"
+            fields = block.get("fields", [])
+            assert len(fields) <= 10
+            assert all(len(f["text"]) <= 2000 for f in fields)
+        elif kind == "header":
+            assert len(block["text"]["text"]) <= 150
+        elif kind == "context":
+            assert len(block["elements"]) <= 10
+            assert all(len(e.get("text", "")) <= 3000 for e in block["elements"])
+
+
+def assert_valid_message(message: dict[str, Any]) -> None:
+    assert isinstance(message["text"], str) and message["text"].strip()
+    assert len(message["text"]) <= 4000, f"message text of {len(message['text'])}"
+    blocks = message.get("blocks", [])
+    assert len(blocks) <= MAX_BLOCKS_PER_MESSAGE
+    assert_section_limits(blocks)
+    parsed = Block.parse_all(blocks)
+    assert len(parsed) == len(blocks)
+    for raw, block in zip(blocks, parsed, strict=True):
+        assert block is not None, f"unknown block type {raw.get('type')!r}"
+        block.to_dict()  # runs slack_sdk's validators
+
+
+def assert_valid_view(view: dict[str, Any]) -> None:
+    View(**view).to_dict()
+    assert len(view["blocks"]) <= 100
+    assert_section_limits(view["blocks"])
+
+
+@pytest.fixture
+def no_ignored_fields(caplog: pytest.LogCaptureFixture) -> Iterator[None]:
+    """slack_sdk logs (at debug level) the fields it does not know: a typo in a template."""
+    caplog.set_level(logging.DEBUG, logger="slack_sdk.models")
+    yield
+    ignored = [r.getMessage() for r in caplog.records if "were ignored" in r.getMessage()]
+    assert not ignored, ignored
+
+
+def check(name: str, rendered: Any) -> None:
+    assert_escaped(rendered)
+    if name == "modal_errors":
+        assert isinstance(rendered, dict) and rendered
+        assert all(isinstance(v, str) and v for v in rendered.values())
+    elif name in ("report_modal", "home"):
+        assert_valid_view(rendered)
+    elif name == "digest":
+        pytest.fail("digests are checked message by message")
+    else:
+        assert_valid_message(rendered)
+
+
+# --- every template, hostile text ------------------------------------------------------------
+
+
+def test_every_template_has_a_hostile_context_here() -> None:
+    assert set(contexts("x")) == set(template_names())
+
+
+@pytest.mark.usefixtures("no_ignored_fields")
+@pytest.mark.parametrize("hostile", list(HOSTILE), ids=list(HOSTILE))
+@pytest.mark.parametrize("name", template_names())
+def test_every_template_escapes_user_text_and_is_valid_block_kit(name: str, hostile: str) -> None:
+    text = HOSTILE[hostile]
+    r = renderer()
+    for context in contexts(text)[name]:
+        if name == "digest":
+            rendered = r.render("digest", **context)
+            assert_escaped(rendered)
+            for message in digest_messages(r, context["digest"]):
+                assert_valid_message({"text": message.text, "blocks": message.blocks})
+        else:
+            check(name, r.render(name, **context))
+
+
+@pytest.mark.parametrize("name", ["prompt", "status", "report_saved", "not_found"])
+def test_hostile_text_arrives_escaped_not_dropped(name: str) -> None:
+    text = "R&D <!channel> ok"
+    context = contexts(text)[name][0]
+    dump = json.dumps(renderer().render(name, **context), ensure_ascii=False)
+    assert "R&amp;D &lt;!channel&gt; ok" in dump
+
+
+def test_status_header_is_plain_text_shown_literally() -> None:
+    project = factories.project(key="RND", name="R&D <beta> \"x\"")
+    rendered = renderer().render("status", project=project, report=None)
+    header = rendered["blocks"][0]
+    assert header == {"type": "header",
+                      "text": {"type": "plain_text", "text": "RND · R&D <beta> \"x\""}}
+
+
+def test_modal_labels_are_plain_text_not_entity_escaped() -> None:
+    context = contexts("A & B")["report_modal"][0]
+    view = renderer().render("report_modal", **context)
+    labels = [b["label"]["text"] for b in view["blocks"] if b["type"] == "input"]
+    assert "Help needed from leadership" in labels
+    for text, plain in walk(view):
+        if plain:
+            assert "&amp;" not in text and "&lt;" not in text
+    assert view["title"] == {"type": "plain_text", "text": "Status report"}
+    assert json.loads(view["private_metadata"]) == {"delivery": 7}
+
+
+# --- maximal inputs --------------------------------------------------------------------------
+
+MAX_TEXT = ("<!channel> & <@U123> *x* " * 200)[:3000]
+MAX_ITEM = ("&<>" * 200)[:500]
+
+
+def max_report(project_id: int, overall: str, period_start: datetime = THIS_PERIOD) -> Report:
+    return factories.report(
+        project_id, period_start, overall,
+        summary=MAX_TEXT, path_to_green=MAX_TEXT, help_needed=MAX_TEXT,
+        accomplishments=MAX_TEXT, next_steps=MAX_TEXT,
+        risks=(MAX_ITEM,) * 20, blockers=(MAX_ITEM,) * 20,
+        percent_complete=100, forecast_end=date(2027, 12, 31),
+    )
+
+
+def max_project(index: int, **kw: Any) -> Project:
+    return factories.project(
+        key=f"P-{index:04d}", id=index, name=("N&<" * 100)[:200], pm=f"U{index:09d}",
+        portfolio="Operations", tags=("erp",), priority=1 + index % 5, **kw,
+    )
+
+
+def test_digest_of_500_maximal_projects_splits_into_valid_messages_each_project_once() -> None:
+    projects, history = [], {}
+    for index in range(1, 501):
+        bucket = index % 10
+        if bucket == 9:
+            projects.append(max_project(index, state=ProjectState.ON_HOLD))
+            history[index] = [max_report(index, "red", LAST_PERIOD)]
+            continue
+        projects.append(max_project(index))
+        if bucket == 8:  # missing, last known report a week older
+            history[index] = [max_report(index, "amber", LAST_PERIOD)]
+        elif bucket == 7:  # never reported
+            history[index] = []
+        else:
+            overall = ("red", "amber", "green")[bucket % 3]
+            previous = ("green", "red", "amber")[bucket % 3]
+            history[index] = [max_report(index, overall),
+                              max_report(index, previous, LAST_PERIOD)]
+    names = {p.pm: f"Firstname Lastname-{p.key} " + "ä" * 55 for p in projects}  # 80 long
+    for mention_pms in (True, False):
+        sub = factories.subscription(mention_pms=mention_pms)
+        digest = compose_digest(sub, projects, history, {}, names, at=AT, default_tz=UTC_ZONE)
+        assert digest.counts.total == 500
+        messages = digest_messages(renderer(), digest)
+        assert len(messages) > 1
+        seen: dict[str, int] = {}
+        for number, message in enumerate(messages):
+            payload = {"text": message.text, "blocks": message.blocks}
+            assert_valid_message(payload)
+            assert_escaped(payload)
+            chunk_text = json.dumps(message.blocks, ensure_ascii=False)
+            for key in re.findall(r"\*(P-\d{4})\*", chunk_text):
+                assert key not in seen or seen[key] == number, f"{key} in two messages"
+                seen[key] = number
+        assert sorted(seen) == sorted(p.key for p in projects)
+        assert "continued, part 2 of" in messages[1].text
+
+
+def test_digest_stays_valid_when_a_pm_display_name_is_full_of_characters_to_escape() -> None:
+    # One PM with ten missing projects, whose Slack display name (80 characters, Slack's
+    # maximum) is all ampersands: each escapes to five characters.
+    projects = [factories.project(key=f"MISS-{i:02d}", id=i, name="n" * 200) for i in range(10)]
+    digest = compose_digest(
+        factories.subscription(mention_pms=False), projects, {}, {}, {PM: "&" * 80},
+        at=AT, default_tz=UTC_ZONE,
+    )
+    for message in digest_messages(renderer(), digest):
+        assert_valid_message({"text": message.text, "blocks": message.blocks})
+
+
+def test_status_of_a_maximal_report_fits_slack_limits() -> None:
+    project = max_project(1)
+    rendered = renderer().render("status", project=project, report=max_report(1, "red"))
+    assert_escaped(rendered)
+    assert_valid_message(rendered)
+
+
+def test_status_with_20_plain_risks_of_500_characters_fits_slack_limits() -> None:
+    # validate_report accepts up to 20 risks and 20 blockers of up to 500 characters each.
+    report = factories.report(risks=("r" * 500,) * 20, blockers=("b" * 500,) * 20)
+    rendered = renderer().render("status", project=factories.project(), report=report)
+    assert_valid_message(rendered)
+
+
+def test_report_modal_for_a_maximal_previous_report_is_a_valid_view() -> None:
+    context = {**contexts("x")["report_modal"][0], "project": max_project(1),
+               "previous": max_report(1, "red")}
+    assert_valid_view(renderer().render("report_modal", **context))
+
+
+def test_list_of_900_maximal_projects_fits_in_one_message() -> None:
+    rows = [ProjectRow(max_project(i), max_report(i, "amber") if i % 2 else None)
+            for i in range(1, 1001)]
+    rendered = renderer().render("list", rows=rows, shown=900)
+    assert_escaped(rendered)
+    assert_valid_message(rendered)
+    assert "100 more" in rendered["blocks"][-1]["elements"][0]["text"]
+
+
+def test_home_with_40_maximal_projects_is_a_valid_view() -> None:
+    rows = [ProjectRow(max_project(i), max_report(i, "green")) for i in range(1, 41)]
+    rendered = renderer().render("home", rows=rows)
+    assert_escaped(rendered)
+    assert_valid_view(rendered)
+
+
+def test_home_with_40_projects_with_plain_long_names_is_a_valid_view() -> None:
+    # The template lists up to 40 projects; names are up to 200 characters (clipped to 60).
+    rows = [ProjectRow(factories.project(key=f"PROJECT-{i:02d}", id=i, name="n" * 200),
+                       factories.report(i))
+            for i in range(40)]
+    assert_valid_view(renderer().render("home", rows=rows))
+
+
+def test_not_found_with_maximal_query_and_suggestions_fits() -> None:
+    rendered = renderer().render(
+        "not_found", key=MAX_TEXT, suggestions=tuple(max_project(i) for i in range(1, 4))
+    )
+    assert_escaped(rendered)
+    assert_valid_message(rendered)
+
+
+# --- slack_escape, clip, mention, split_blocks -----------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "escaped"),
+    [
+        ("plain", "plain"),
+        ("<!channel>", "&lt;!channel&gt;"),
+        ("a & b", "a &amp; b"),
+        ("&lt;", "&amp;lt;"),  # typed entities stay visible as typed
+        ("<@U123|x>", "&lt;@U123|x&gt;"),
+        ("\"quotes\" 'and' \\ *_~`", "\"quotes\" 'and' \\ *_~`"),
+        ("", ""),
+    ],
+)
+def test_slack_escape_escapes_exactly_the_three_control_characters(text: str, escaped: str) -> None:
+    assert slack_escape(text) == escaped
+
+
+TRICKY = [
+    "", "a", "&", "<>", "&&&&&&&&&&", "<<<<<>>>>>", "a&b<c>d" * 10, "   &  ", "word " * 30,
+    "🚀" * 40, "é&é<é>" * 10, "x" * 100, "&x" * 50, "\n\n&\n\n" * 10, "a" * 9 + "&" + "b" * 50,
+]
+
+
+@pytest.mark.parametrize("text", TRICKY, ids=range(len(TRICKY)))
+def test_clip_never_exceeds_its_limit_once_escaped(text: str) -> None:
+    for limit in range(1, 80):
+        clipped = clip(text, limit)
+        assert len(slack_escape(clipped)) <= limit, (limit, clipped)
+        if len(slack_escape(text)) <= limit:
+            assert clipped == text
+        else:
+            assert clipped.endswith("…")
+            assert text.startswith(clipped[:-1])
+
+
+def test_clip_accepts_none_and_non_text() -> None:
+    assert clip(None, 10) == ""
+    assert clip(12345, 3) == "12…"
+
+
+@pytest.mark.parametrize("text", TRICKY, ids=range(len(TRICKY)))
+def test_clip_plain_never_exceeds_its_limit(text: str) -> None:
+    for limit in range(1, 80):
+        clipped = clip_plain(text, limit)
+        assert len(clipped) <= limit
+        assert clipped == text or clipped.endswith("…")
+
+
+@pytest.mark.parametrize(
+    ("user_id", "expected"),
+    [
+        ("U012ABCDEF", "<@U012ABCDEF>"),
+        ("W0ENTERPRISE", "<@W0ENTERPRISE>"),
+        ("U012>|<!channel", "U012&gt;|&lt;!channel"),
+        ("<!channel>", "&lt;!channel&gt;"),
+        ("u012abcdef", "u012abcdef"),
+        ("", "?"),
+    ],
+)
+def test_mention_only_builds_markup_for_real_user_ids(user_id: str, expected: str) -> None:
+    assert mention(user_id) == expected
+
+
+def test_crafted_pm_id_cannot_inject_markup_into_a_rendered_message() -> None:
+    project = factories.project(pm="U1>|<!channel")
+    rendered = renderer().render("status", project=project, report=None)
+    assert_escaped(rendered)
+
+
+def test_split_blocks_never_exceeds_the_limit_and_keeps_every_block_in_order() -> None:
+    blocks = []
+    for i in range(237):
+        blocks.append({"type": "divider"} if i % 7 == 0 else
+                      {"type": "section", "text": {"type": "mrkdwn", "text": str(i)}})
+    chunks = split_blocks(blocks)
+    assert all(0 < len(chunk) <= 50 for chunk in chunks)
+    assert [b for chunk in chunks for b in chunk] == blocks
+
+
+def test_split_blocks_does_not_end_a_message_on_a_header_or_divider() -> None:
+    section = {"type": "section", "text": {"type": "mrkdwn", "text": "s"}}
+    blocks = [section] * 48 + [{"type": "divider"}, {"type": "header", "text": {}}] + [section] * 5
+    chunks = split_blocks(blocks)
+    assert [len(c) for c in chunks] == [48, 7]
+    assert chunks[1][0]["type"] == "divider"
+
+
+def test_split_blocks_leaves_a_short_list_alone() -> None:
+    blocks = [{"type": "divider"}] * 3
+    assert split_blocks(blocks) == [blocks]
+    assert split_blocks([]) == []
+
+
+# --- custom templates ------------------------------------------------------------------------
+
+
+def test_custom_template_dir_overrides_a_built_in_template(tmp_path: Path) -> None:
+    (tmp_path / "en").mkdir()
+    (tmp_path / "en" / "help.json.j2").write_text(
+        '{"text": "Custom help for {{ unknown }}", "blocks": []}', encoding="utf-8"
+    )
+    custom = Renderer(tmp_path)
+    assert custom.render("help", unknown="<x>") == {
+        "text": "Custom help for &lt;x&gt;", "blocks": []
+    }
+    # Templates it does not override still come from the built-in set.
+    assert custom.render("not_found", key="ZZ", suggestions=())["text"] == "No project ZZ"
+    assert Renderer().render("help", unknown=None)["text"] == "PMO Bot commands"
+
+
+def test_missing_language_falls_back_to_english() -> None:
+    assert renderer().render("help", "xx", unknown=None) == renderer().render("help",
+                                                                             unknown=None)
+
+
+def test_check_all_accepts_the_built_in_templates() -> None:
+    renderer().check_all()
+
+
+def test_check_all_reports_a_broken_custom_template_with_file_and_line(tmp_path: Path) -> None:
+    (tmp_path / "en").mkdir()
+    (tmp_path / "en" / "status.json.j2").write_text(
+        '{\n  "text": "fine",\n  "blocks": [{% if %}]\n}\n', encoding="utf-8"
+    )
+    with pytest.raises(RenderError) as raised:
+        Renderer(tmp_path).check_all()
+    message = str(raised.value)
+    assert "status.json.j2" in message
+    assert "line 3" in message
+
+
+def test_render_names_a_custom_template_that_produces_invalid_json(tmp_path: Path) -> None:
+    (tmp_path / "en").mkdir()
+    (tmp_path / "en" / "help.json.j2").write_text('{"text": {{ unknown }}}', encoding="utf-8")
+    with pytest.raises(RenderError) as raised:
+        Renderer(tmp_path).render("help", unknown="oops")
+    assert "help.json.j2" in str(raised.value)
+
+
+def test_render_names_the_template_when_a_value_is_missing() -> None:
+    with pytest.raises(RenderError) as raised:
+        renderer().render("prompt")
+    assert "prompt.json.j2" in str(raised.value)
+
