@@ -27,7 +27,7 @@ from bot.digest import build_digest, digest_messages
 from bot.portfolio import import_portfolio
 from bot.render import Message, Renderer
 from bot.reports import ReportForm, validate_report
-from bot.textview import messages_to_text
+from bot.textview import DEFAULT_WIDTH, RULE, messages_to_text
 from storage import portfolio, reports, users
 from storage.db import make_engine, make_sessionmaker, upgrade
 from storage.records import (
@@ -88,6 +88,7 @@ class Story:
     unreported: int = 0  # latest periods without a report
     cadence: str | None = None
     state: str = "active"
+    delegates: tuple[str, ...] = ()
 
 
 def _p(number: int, name: str, tz: str) -> Person:
@@ -98,13 +99,17 @@ COO = Person("U0DEMOSP01", "Hélène Moreau", "Europe/Paris")
 CDO = Person("U0DEMOSP02", "James Whitfield", "Europe/London")
 CFO = Person("U0DEMOSP03", "Nadia Petrova", "Europe/Paris")
 CHRO = Person("U0DEMOSP04", "Kwame Mensah", "America/New_York")
-DEPUTY = Person("U0DEMODP01", "Julien Roux", "Europe/Paris")
 
+# The data reads better as a table than one argument per line.
+# fmt: off
 STORIES: tuple[Story, ...] = (
     Story(
-        "ATLAS", "Atlas ERP migration (S/4HANA)", _p(1, "Claire Dubois", "Europe/Paris"), COO,
-        "Operations", ("erp", "finance", "sap"), 1, 2_400_000, 260, 30, (54, 66),
-        (
+        key="ATLAS", name="Atlas ERP migration (S/4HANA)",
+        pm=_p(1, "Claire Dubois", "Europe/Paris"),
+        sponsor=COO, portfolio="Operations", tags=("erp", "finance", "sap"), priority=1,
+        budget=2_400_000, started_days_ago=260, weeks_to_go=30, progress=(54, 66),
+        delegates=("U0DEMODP01",),
+        beats=(
             Beat("GGGG", (
                 "Mock load 2 completed: 96% of open purchase orders and the vendor master "
                 "migrated cleanly. Finance key users signed off the chart of accounts mapping.",
@@ -141,9 +146,10 @@ STORIES: tuple[Story, ...] = (
         ),
     ),
     Story(
-        "DCEXIT", "Data centre exit", _p(2, "Marcus Reed", "America/New_York"), COO,
-        "Operations", ("infrastructure", "cloud"), 2, 1_750_000, 300, 16, (61, 74),
-        (
+        key="DCEXIT", name="Data centre exit", pm=_p(2, "Marcus Reed", "America/New_York"),
+        sponsor=COO, portfolio="Operations", tags=("infrastructure", "cloud"), priority=2,
+        budget=1_750_000, started_days_ago=300, weeks_to_go=16, progress=(61, 74),
+        beats=(
             Beat("GGGG", (
                 "Wave 3 migrated over the weekend: 46 servers moved to the cloud landing zone, "
                 "no P1 incidents.",
@@ -162,9 +168,10 @@ STORIES: tuple[Story, ...] = (
         ),
     ),
     Story(
-        "WMS", "Warehouse management upgrade", _p(3, "Priya Raman", "Asia/Singapore"), COO,
-        "Operations", ("supply-chain",), 3, 620_000, 180, 12, (58, 70),
-        (
+        key="WMS", name="Warehouse management upgrade", pm=_p(3, "Priya Raman", "Asia/Singapore"),
+        sponsor=COO, portfolio="Operations", tags=("supply-chain",), priority=3,
+        budget=620_000, started_days_ago=180, weeks_to_go=12, progress=(58, 70), unreported=1,
+        beats=(
             Beat("GGGG", (
                 "Singapore DC live on the new WMS release; pick rates back to baseline after "
                 "three days.",
@@ -172,12 +179,13 @@ STORIES: tuple[Story, ...] = (
                 "Rotterdam cutover rehearsal successful; go-live planned for the long weekend.",
             )),
         ),
-        unreported=1,
     ),
     Story(
-        "FLEET", "Fleet telematics rollout", _p(4, "Tomás Herrera", "Europe/Madrid"), COO,
-        "Operations", ("logistics", "iot"), 5, 380_000, 150, 20, (30, 38),
-        (
+        key="FLEET", name="Fleet telematics rollout", pm=_p(4, "Tomás Herrera", "Europe/Madrid"),
+        sponsor=COO, portfolio="Operations", tags=("logistics", "iot"), priority=5,
+        budget=380_000, started_days_ago=150, weeks_to_go=20, progress=(30, 38), unreported=3,
+        state="on_hold",
+        beats=(
             Beat("GGGG", (
                 "Telematics boxes fitted on 420 of 1,100 vans; drivers' feedback on the app is "
                 "positive.",
@@ -190,23 +198,23 @@ STORIES: tuple[Story, ...] = (
                 path_to_green="Choose an alternative supplier or pause the rollout; the COO "
                 "decides at the next operations review."),
         ),
-        unreported=3, state="on_hold",
     ),
     Story(
-        "CRM", "CRM rollout (Salesforce)", _p(5, "Sophie Martin", "Europe/Paris"), CDO,
-        "Digital", ("sales", "salesforce"), 2, 1_100_000, 220, 26, (31, 52),
-        (
+        key="CRM", name="CRM rollout (Salesforce)", pm=_p(5, "Sophie Martin", "Europe/Paris"),
+        sponsor=CDO, portfolio="Digital", tags=("sales", "salesforce"), priority=2,
+        budget=1_100_000, started_days_ago=220, weeks_to_go=26, progress=(31, 52),
+        beats=(
             Beat("RRAA", (
                 "Nordics pilot paused: duplicate accounts from the data load broke territory "
                 "assignment and lead routing.",
                 "Deduplication rules rebuilt with the vendor; 18,000 duplicate accounts merged, "
                 "4,000 left to review by hand.",
-            ),
+            ), slip_weeks=4,
                 path_to_green="Finish deduplication, re-run territory assignment, restart the "
                 "Nordics pilot.",
                 blockers=("Lead routing broken for the pilot team until deduplication is done",),
                 help_needed="Two sales-ops analysts for two weeks to review the remaining "
-                "duplicate accounts.", slip_weeks=4),
+                "duplicate accounts."),
             Beat("AAGG", (
                 "Pilot restarted with the Nordics team; lead routing verified on 500 test leads. "
                 "Daily adoption at 64%.",
@@ -221,9 +229,11 @@ STORIES: tuple[Story, ...] = (
         ),
     ),
     Story(
-        "MOBILE", "Customer mobile app v2", _p(6, "Daniel Okafor", "Europe/London"), CDO,
-        "Digital", ("customer", "mobile"), 2, 450_000, 200, 10, (62, 80),
-        (
+        key="MOBILE", name="Customer mobile app v2", pm=_p(6, "Daniel Okafor", "Europe/London"),
+        sponsor=CDO, portfolio="Digital", tags=("customer", "mobile"), priority=2,
+        budget=450_000, started_days_ago=200, weeks_to_go=10, progress=(62, 80),
+        cadence=BIWEEKLY,
+        beats=(
             Beat("GGGG", (
                 "Sprint 14 delivered biometric login and notification preferences. Crash-free "
                 "sessions at 99.7% in the beta.",
@@ -233,12 +243,12 @@ STORIES: tuple[Story, ...] = (
                 "the next sprint.",
             )),
         ),
-        cadence=BIWEEKLY,
     ),
     Story(
-        "WEB", "Website replatforming", _p(7, "Emily Chen", "America/Los_Angeles"), CDO,
-        "Digital", ("marketing", "web"), 3, 300_000, 160, 9, (40, 57),
-        (
+        key="WEB", name="Website replatforming", pm=_p(7, "Emily Chen", "America/Los_Angeles"),
+        sponsor=CDO, portfolio="Digital", tags=("marketing", "web"), priority=3,
+        budget=300_000, started_days_ago=160, weeks_to_go=9, progress=(40, 57),
+        beats=(
             Beat("GGGG", (
                 "Design system components 70% built; content migration scripts tested on the "
                 "blog section.",
@@ -260,24 +270,26 @@ STORIES: tuple[Story, ...] = (
         ),
     ),
     Story(
-        "DATA", "Data platform and analytics", _p(8, "Lukas Becker", "Europe/Berlin"), CDO,
-        "Digital", ("data", "analytics"), 3, 850_000, 340, 22, (66, 75),
-        (
+        key="DATA", name="Data platform and analytics", pm=_p(8, "Lukas Becker", "Europe/Berlin"),
+        sponsor=CDO, portfolio="Digital", tags=("data", "analytics"), priority=3,
+        budget=850_000, started_days_ago=340, weeks_to_go=22, progress=(66, 75),
+        beats=(
             Beat("GGGG", (
                 "Sales and finance data marts live on the new platform; 23 of 31 legacy reports "
                 "retired.",
                 "Data catalogue opened to 120 analysts; lineage for the finance marts complete.",
             )),
-            Beat("GGGG", (
+            Beat("GGGG", (  # user text that Slack needs escaped
                 "Joint R&D <-> vendor workshop on the demand forecasting model: the pilot beats "
                 "the current forecast by 11% on Q1 data.",
             )),
         ),
     ),
     Story(
-        "TREASURY", "Treasury management system", _p(9, "Aisha Khan", "Asia/Dubai"), CFO,
-        "Finance", ("treasury", "finance"), 3, 540_000, 210, 8, (68, 86),
-        (
+        key="TREASURY", name="Treasury management system", pm=_p(9, "Aisha Khan", "Asia/Dubai"),
+        sponsor=CFO, portfolio="Finance", tags=("treasury", "finance"), priority=3,
+        budget=540_000, started_days_ago=210, weeks_to_go=8, progress=(68, 86),
+        beats=(
             Beat("GGGG", (
                 "Bank connectivity live with 9 of 12 banks over SWIFT; the cash positioning "
                 "report is in user acceptance testing.",
@@ -288,9 +300,10 @@ STORIES: tuple[Story, ...] = (
         ),
     ),
     Story(
-        "EINV", "E-invoicing compliance", _p(10, "Rachel Goldberg", "America/New_York"), CFO,
-        "Finance", ("regulatory", "finance"), 1, 260_000, 190, 18, (44, 55),
-        (
+        key="EINV", name="E-invoicing compliance", pm=_p(10, "Rachel Goldberg", "America/New_York"),
+        sponsor=CFO, portfolio="Finance", tags=("regulatory", "finance"), priority=1,
+        budget=260_000, started_days_ago=190, weeks_to_go=18, progress=(44, 55), unreported=1,
+        beats=(
             Beat("GGGG", (
                 "Platform partner contract signed; supplier master data enrichment at 72%.",
                 "Inbound e-invoice flows tested with 15 pilot suppliers.",
@@ -302,12 +315,12 @@ STORIES: tuple[Story, ...] = (
                 path_to_green="Customer data clean-up sprint with the order-to-cash team, then "
                 "retest the outbound flow."),
         ),
-        unreported=1,
     ),
     Story(
-        "PAYROLL", "Payroll replacement", _p(11, "Olivier Lambert", "Europe/Paris"), CHRO,
-        "People", ("hr", "regulatory"), 1, 900_000, 320, 14, (60, 69),
-        (
+        key="PAYROLL", name="Payroll replacement", pm=_p(11, "Olivier Lambert", "Europe/Paris"),
+        sponsor=CHRO, portfolio="People", tags=("hr", "regulatory"), priority=1,
+        budget=900_000, started_days_ago=320, weeks_to_go=14, progress=(60, 69),
+        beats=(
             Beat("GGGG", (
                 "Parallel run 1 for France: 99.2% of payslips match to the cent; the 41 "
                 "differences are explained (meal voucher rounding).",
@@ -338,9 +351,10 @@ STORIES: tuple[Story, ...] = (
         ),
     ),
     Story(
-        "ONBOARD", "New-joiner onboarding portal", _p(12, "Mei Tanaka", "Asia/Tokyo"), CHRO,
-        "People", ("hr", "employee-experience"), 4, 120_000, 0, 24, (4, 4),
-        (
+        key="ONBOARD", name="New-joiner onboarding portal", pm=_p(12, "Mei Tanaka", "Asia/Tokyo"),
+        sponsor=CHRO, portfolio="People", tags=("hr", "employee-experience"), priority=4,
+        budget=120_000, started_days_ago=0, weeks_to_go=24, progress=(4, 4),
+        beats=(
             Beat("GGGG", (
                 "Kick-off done with HR, IT and Facilities; requirements workshops booked for the "
                 "next two weeks. Team and budget confirmed.",
@@ -348,16 +362,21 @@ STORIES: tuple[Story, ...] = (
         ),
     ),
 )
+# fmt: on
 
 
 def run_demo(
-    settings: Settings, *, db_path: Path, json_path: Path, out: TextIO,
+    settings: Settings,
+    *,
+    db_path: Path,
+    json_path: Path,
+    out: TextIO,
     now: datetime | None = None,
 ) -> int:
     """Build the demo database at `db_path`, print the digest, write its Block Kit JSON.
     `now` defaults to the wall clock (tests pass one to pin the dates)."""
     now = now or datetime.now(UTC)
-    _prepare(db_path)
+    _prepare(db_path, json_path)
     engine = make_engine(f"sqlite:///{db_path}")
     try:
         upgrade(engine)
@@ -375,12 +394,14 @@ def run_demo(
     return 0
 
 
-def _prepare(db_path: Path) -> None:
-    """Remove a previous demo database; refuse to touch any other file."""
-    if db_path.is_dir():
-        raise UsageError(f"--db {db_path} is a folder; give a file name")
-    if not db_path.parent.is_dir():
-        raise UsageError(f"--db {db_path}: the folder {db_path.parent} does not exist")
+def _prepare(db_path: Path, json_path: Path) -> None:
+    """Check both paths before any work; remove a previous demo database, and refuse to touch
+    any other file."""
+    for option, path in (("--db", db_path), ("--json", json_path)):
+        if path.is_dir():
+            raise UsageError(f"{option} {path} is a folder; give a file name")
+        if not path.parent.is_dir():
+            raise UsageError(f"{option} {path}: the folder {path.parent} does not exist")
     if not db_path.exists():
         return
     try:
@@ -424,7 +445,6 @@ def _populate(
 
 def _people() -> list[Person]:
     people = {s.pm.user_id: s.pm for s in STORIES} | {s.sponsor.user_id: s.sponsor for s in STORIES}
-    people[DEPUTY.user_id] = DEPUTY
     return sorted(people.values(), key=lambda person: person.user_id)
 
 
@@ -442,9 +462,14 @@ def _project_entry(story: Story, digest_day: date) -> dict[str, Any]:
     start = digest_day - timedelta(days=story.started_days_ago)
     end = digest_day + timedelta(weeks=story.weeks_to_go)
     entry: dict[str, Any] = {
-        "key": story.key, "name": story.name, "pm": story.pm.user_id,
-        "sponsor": story.sponsor.user_id, "portfolio": story.portfolio,
-        "tags": list(story.tags), "priority": story.priority, "budget": story.budget,
+        "key": story.key,
+        "name": story.name,
+        "pm": story.pm.user_id,
+        "sponsor": story.sponsor.user_id,
+        "portfolio": story.portfolio,
+        "tags": list(story.tags),
+        "priority": story.priority,
+        "budget": story.budget,
         "start": start - timedelta(days=start.weekday()),
         "end": end + timedelta(days=(4 - end.weekday()) % 7),
     }
@@ -452,8 +477,8 @@ def _project_entry(story: Story, digest_day: date) -> dict[str, Any]:
         entry["cadence"] = story.cadence
     if story.state != "active":
         entry["state"] = story.state
-    if story.key == "ATLAS":
-        entry["delegates"] = [DEPUTY.user_id]
+    if story.delegates:
+        entry["delegates"] = list(story.delegates)
     return entry
 
 
@@ -462,23 +487,31 @@ def _write_history(
 ) -> None:
     """One report per period that began in the last weeks before the digest, following the
     story, except for the latest `story.unreported` periods."""
-    tz = cadence.zone(story.pm.tz, ZoneInfo("UTC"))
+    tz = ZoneInfo(story.pm.tz)
     since = moment - HISTORY
     if project.start:
         since = max(since, datetime.combine(project.start, time(), tzinfo=tz))
-    periods = cadence.occurrences(project.cadence, tz, start=since, end=moment,
-                                  anchor=project.start)
+    periods = cadence.occurrences(
+        project.cadence, tz, start=since, end=moment, anchor=project.start
+    )
     periods = periods[: len(periods) - story.unreported]
     percents = _progress(story.progress, len(periods), rng)
     told: Counter[Beat] = Counter()  # a stage's summaries in turn, so weeks differ
-    for period, beat, percent in zip(periods, _beats(story.beats, len(periods)), percents,
-                                     strict=True):
+    for period, beat, percent in zip(
+        periods, _beats(story.beats, len(periods)), percents, strict=True
+    ):
         summary = beat.summaries[told[beat] % len(beat.summaries)]
         told[beat] += 1
         draft = _draft(beat, project, percent, summary=summary)
         submitted = min(period + timedelta(hours=rng.randint(1, 28)), moment)
-        reports.save_report(session, draft, project_id=project.id, period_start=period,
-                            submitted_by=project.pm, submitted_at=submitted)
+        reports.save_report(
+            session,
+            draft,
+            project_id=project.id,
+            period_start=period,
+            submitted_by=project.pm,
+            submitted_at=submitted,
+        )
 
 
 def _beats(beats: Sequence[Beat], count: int) -> list[Beat]:
@@ -499,11 +532,11 @@ def _progress(bounds: tuple[int, int], count: int, rng: random.Random) -> list[i
     if count <= 1:
         return [last] * count
     step = (last - first) / (count - 1)
-    values = [round(first + step * i + rng.uniform(-1, 1)) for i in range(count - 1)]
+    values = [min(round(first + step * i + rng.uniform(-1, 1)), last) for i in range(count - 1)]
     values.append(last)
     for i in range(1, count):
         values[i] = max(values[i], values[i - 1])
-    return [min(max(v, 0), 100) for v in values]
+    return [max(v, 0) for v in values]
 
 
 def _draft(beat: Beat, project: Project, percent: int, *, summary: str) -> ReportDraft:
@@ -513,10 +546,17 @@ def _draft(beat: Beat, project: Project, percent: int, *, summary: str) -> Repor
     )
     forecast = project.end + timedelta(weeks=beat.slip_weeks) if project.end else None
     form = ReportForm(
-        overall=overall, schedule=schedule, budget=budget, scope=scope, summary=summary,
-        path_to_green=beat.path_to_green, forecast_end=forecast.isoformat() if forecast else None,
-        percent_complete=str(percent), risks="\n".join(beat.risks),
-        blockers="\n".join(beat.blockers), help_needed=beat.help_needed,
+        overall=overall,
+        schedule=schedule,
+        budget=budget,
+        scope=scope,
+        summary=summary,
+        path_to_green=beat.path_to_green,
+        forecast_end=forecast.isoformat() if forecast else None,
+        percent_complete=str(percent),
+        risks="\n".join(beat.risks),
+        blockers="\n".join(beat.blockers),
+        help_needed=beat.help_needed,
     )
     draft = validate_report(form)
     if not isinstance(draft, ReportDraft):
@@ -540,7 +580,7 @@ def _show(
     out: TextIO, messages: Sequence[Message], *, moment: datetime, db_path: Path, json_path: Path
 ) -> None:
     when = f"{moment:%a} {moment.day} {moment:%b %Y} at {moment:%H:%M} ({moment.tzinfo})"
-    width = 100
+    width = DEFAULT_WIDTH
     lines = [
         f"PMO Bot demo: {len(STORIES)} sample projects with {HISTORY.days // 7} weeks of status "
         f"reports, in {db_path}.",
@@ -549,7 +589,7 @@ def _show(
         "",
         messages_to_text(messages, names=_names(), width=width, dim=out.isatty()),
         "",
-        "─" * width,
+        RULE * width,
         f"The message as Block Kit JSON: {json_path}",
         f"Paste it into Slack's Block Kit Builder ({BLOCK_KIT_BUILDER}) to see it as Slack "
         "shows it.",

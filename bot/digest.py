@@ -63,6 +63,7 @@ class Counts:
 @dataclass(frozen=True, slots=True)
 class Digest:
     at: datetime
+    tz: ZoneInfo  # the subscription's: dates in the digest are its dates
     subscription: Subscription
     counts: Counts
     attention: tuple[ProjectLine, ...]  # red, then amber
@@ -164,6 +165,7 @@ def compose_digest(
 
     return Digest(
         at=at,
+        tz=cadence.zone(subscription.timezone, default_tz),
         subscription=subscription,
         counts=Counts(
             count(Rag.RED), count(Rag.AMBER), count(Rag.GREEN), len(missing), len(on_hold)

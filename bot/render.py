@@ -13,7 +13,7 @@ import json
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, tzinfo
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -123,9 +123,12 @@ def slack_date(moment: datetime, token_format: str = "{date_short_pretty} {time}
     return Trusted(f"<!date^{int(moment.timestamp())}^{token_format}|{fallback}>")
 
 
-def day(value: date | datetime | None) -> str:
+def day(value: date | datetime | None, tz: tzinfo | None = None) -> str:
+    """A date as people write it ("Thu 19 Nov 2026"); an instant is first placed in `tz`."""
     if value is None:
         return ""
+    if isinstance(value, datetime) and tz is not None:
+        value = value.astimezone(tz)
     return f"{value:%a} {value.day} {value:%b %Y}"
 
 

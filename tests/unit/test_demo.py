@@ -1,0 +1,263 @@
+"""`pmo-bot demo` (sample portfolio, history, digest) and the Block Kit → terminal text view."""
+
+from __future__ import annotations
+
+import io
+import json
+import sqlite3
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+from slack_sdk.models.blocks import Block
+
+from bot.cli import run
+from bot.config import load_settings
+from bot.demo import run_demo
+from bot.render import Message
+from bot.textview import THREAD_LINE, blocks_to_text, messages_to_text, mrkdwn_to_text
+
+NAMES = {"U0PM00001": "Claire Dubois"}
+
+
+def _demo(tmp_path: Path, environ: dict[str, str] | None = None) -> tuple[int, str, str]:
+    out, err = io.StringIO(), io.StringIO()
+    status = run(
+        ["demo", "--db", str(tmp_path / "d.sqlite"), "--json", str(tmp_path / "d.json")],
+        environ=environ or {},
+        stdout=out,
+        stderr=err,
+    )
+    return status, out.getvalue(), err.getvalue()
+
+
+def _line_of(text: str, key: str) -> str:
+    """The digest line that opens with a project's key (its rating emoji, then *KEY*)."""
+    (line,) = [line for line in text.splitlines() if f"*{key}* ·" in line]
+    return line
+
+
+@pytest.fixture(scope="module")
+def demo_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[int, str, str, Path]:
+    folder = tmp_path_factory.mktemp("demo")
+    status, out, err = _demo(folder)
+    return status, out, err, folder
+
+
+def test_demo_shows_the_digest_with_each_rating_and_the_missing_reports(
+    demo_run: tuple[int, str, str, Path],
+) -> None:
+    status, out, err, folder = demo_run
+    assert (status, err) == (0, "")
+    assert str(folder / "d.sqlite") in out.splitlines()[0]
+    assert "🔴 *2 red*   🟠 *2 amber*   🟢 *5 green*   ⚪ *2 not reported*   ⏸ 1 on hold" in out
+    for key, emoji in [
+        ("ATLAS", "🔴"),
+        ("PAYROLL", "🔴"),
+        ("DCEXIT", "🟠"),
+        ("WEB", "🟠"),
+        ("CRM", "🟢"),
+        ("ONBOARD", "🟢"),
+    ]:
+        assert _line_of(out, key).startswith(f"{emoji} *{key}* ·")
+    assert "🔽 worse (was Amber)" in _line_of(out, "ATLAS")
+    assert "🔼 better (was Amber)" in _line_of(out, "CRM")
+    assert "first report" in _line_of(out, "ONBOARD")
+    missing = out[out.index("*Not reported* (2)") : out.index("*On hold* (1)")]
+    assert "*EINV* · E-invoicing compliance — PM @Rachel Goldberg (last: 🟠" in missing
+    assert "*WMS* · Warehouse management upgrade — PM @Priya Raman (last: 🟢" in missing
+    assert "*FLEET* · Fleet telematics rollout" in out[out.index("*On hold* (1)") :]
+    assert "_PM: @Claire Dubois · 66% complete" in out
+    assert "<@" not in out and "<!date" not in out and ":red_circle:" not in out
+    assert str(folder / "d.json") in out and "Block Kit Builder" in out and "pmo-bot serve" in out
+
+
+def test_demo_writes_the_digest_as_valid_block_kit_json(
+    demo_run: tuple[int, str, str, Path],
+) -> None:
+    _, _, _, folder = demo_run
+    raw = (folder / "d.json").read_text(encoding="utf-8")
+    blocks = json.loads(raw)["blocks"]
+    assert 10 < len(blocks) <= 50
+    parsed = Block.parse_all(blocks)
+    assert None not in parsed
+    assert [block.to_dict() for block in parsed] == blocks  # to_dict validates each block
+    assert "<@U0DEMOPM10>" in raw  # the PMs of missing reports are mentioned
+
+
+def test_user_text_is_escaped_in_slack_and_readable_in_the_terminal(
+    demo_run: tuple[int, str, str, Path],
+) -> None:
+    _, out, _, folder = demo_run
+    raw = (folder / "d.json").read_text(encoding="utf-8")
+    assert "R&amp;D &lt;-&gt; vendor" in raw and "R&D <-> vendor" not in raw
+    assert "Joint R&D <-> vendor workshop" in out and "&amp;" not in out
+
+
+def test_demo_recreates_its_database_when_run_again(
+    demo_run: tuple[int, str, str, Path],
+) -> None:
+    _, _, _, folder = demo_run
+    with sqlite3.connect(folder / "d.sqlite") as conn:
+        reports = conn.execute("select count(*) from status_reports").fetchone()[0]
+        conn.execute("create table leftover (x)")
+    conn.close()
+    status, again, err = _demo(folder)
+    assert (status, err) == (0, "")
+    with sqlite3.connect(folder / "d.sqlite") as conn:
+        tables = {row[0] for row in conn.execute("select name from sqlite_master")}
+        assert conn.execute("select count(*) from status_reports").fetchone()[0] == reports
+    conn.close()
+    assert "leftover" not in tables
+    assert "*Not reported* (2)" in again
+
+
+@pytest.mark.parametrize("content", [b"my notes", b""], ids=["text file", "other database"])
+def test_demo_never_replaces_a_file_it_did_not_make(tmp_path: Path, content: bytes) -> None:
+    target = tmp_path / "d.sqlite"
+    if content:
+        target.write_bytes(content)
+    else:  # a real database, made by someone else
+        with sqlite3.connect(target) as conn:
+            conn.execute("create table precious (x)")
+        conn.close()
+    before = target.read_bytes()
+    status, out, err = _demo(tmp_path)
+    assert status == 2 and out == ""
+    assert err.count("\n") == 1 and str(target) in err and "not a database made by" in err
+    assert target.read_bytes() == before
+
+
+def test_demo_names_a_missing_folder_in_one_line(tmp_path: Path) -> None:
+    status, _, err = _demo(tmp_path / "nowhere")
+    assert status == 2 and err.count("\n") == 1 and "--db" in err and "does not exist" in err
+    out = io.StringIO()
+    status = run(
+        ["demo", "--db", str(tmp_path / "d.sqlite"), "--json", str(tmp_path)],
+        environ={},
+        stdout=out,
+        stderr=(err_io := io.StringIO()),
+    )
+    assert status == 2 and "--json" in err_io.getvalue() and "is a folder" in err_io.getvalue()
+    assert not (tmp_path / "d.sqlite").exists()  # checked before any work
+
+
+@pytest.mark.parametrize("tz", ["UTC", "Pacific/Auckland", "America/Los_Angeles"])
+def test_demo_digest_is_the_latest_friday_digest_and_is_reproducible(
+    tmp_path: Path, tz: str
+) -> None:
+    settings = load_settings({"PMO_TIMEZONE": tz})
+    now = datetime(2026, 3, 27, 12, 0, tzinfo=UTC)  # Friday, across US daylight-saving start
+    outputs = []
+    for run_number in range(2):
+        out = io.StringIO()
+        status = run_demo(
+            settings,
+            db_path=tmp_path / f"{run_number}.sqlite",
+            json_path=tmp_path / f"{run_number}.json",
+            out=out,
+            now=now,
+        )
+        assert status == 0
+        outputs.append(
+            out.getvalue().replace(f"{run_number}.sqlite", "").replace(f"{run_number}.json", "")
+        )
+    assert outputs[0] == outputs[1]
+    # 12:00 UTC is already Saturday in Auckland, and still Friday morning in Los Angeles
+    day = {"UTC": "Fri 20 Mar", "Pacific/Auckland": "Fri 27 Mar"}.get(tz, "Fri 20 Mar")
+    assert f"Portfolio digest · {day} 2026" in outputs[0]
+    assert "🔴 *2 red*   🟠 *2 amber*   🟢 *5 green*   ⚪ *2 not reported*" in outputs[0]
+
+
+# --- Block Kit → text ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("mrkdwn", "text"),
+    [
+        ("PM: <@U0PM00001>", "PM: @Claire Dubois"),
+        ("PM: <@U0UNKNOWN>", "PM: @U0UNKNOWN"),
+        ("<@U0UNKNOWN|sam>", "@sam"),
+        (
+            "before <!date^1795190400^{date_short_pretty} {time}|2026-11-20 16:00 UTC>",
+            "before 2026-11-20 16:00 UTC",
+        ),
+        ("see <https://example.com/a?b=1&amp;c=2|the plan>", "see the plan"),
+        ("<https://example.com>", "https://example.com"),
+        ("in <#C0LEADERS|leaders>, <!here>", "in #leaders, @here"),
+        ("R&amp;D &lt;-&gt; vendor", "R&D <-> vendor"),
+        ("&amp;lt;", "&lt;"),
+        ("&lt;@U0PM00001&gt; typed by a user", "<@U0PM00001> typed by a user"),
+        (":red_circle: :large_orange_circle: :large_green_circle: :white_circle:", "🔴 🟠 🟢 ⚪"),
+        (":double_vertical_bar: :arrow_down_small: :arrow_up_small:", "⏸ 🔽 🔼"),
+        ("a :tada: at 10:00:00", "a :tada: at 10:00:00"),
+        ("x:red_circle::large_green_circle:", "x🔴🟢"),
+        ("*bold* stays", "*bold* stays"),
+    ],
+)
+def test_mrkdwn_reads_as_slack_shows_it(mrkdwn: str, text: str) -> None:
+    assert mrkdwn_to_text(mrkdwn, names=NAMES) == text
+
+
+def test_blocks_become_terminal_text() -> None:
+    blocks: list[dict[str, Any]] = [
+        {"type": "header", "text": {"type": "plain_text", "text": "Digest & more"}},
+        {
+            "type": "section",
+            "text": {"type": "mrkdwn", "text": ":red_circle: *ATLAS*"},
+            "fields": [
+                {"type": "mrkdwn", "text": "PM <@U0PM00001>"},
+                {"type": "plain_text", "text": "a &amp; b"},
+            ],
+        },
+        {"type": "context", "elements": [{"type": "mrkdwn", "text": "12 &gt; 11"}]},
+        {"type": "divider"},
+        {
+            "type": "actions",
+            "elements": [
+                {
+                    "type": "button",
+                    "text": {"type": "plain_text", "text": "Open"},
+                    "action_id": "a",
+                },
+                {
+                    "type": "button",
+                    "text": {"type": "plain_text", "text": "Skip"},
+                    "action_id": "b",
+                },
+            ],
+        },
+    ]
+    assert blocks_to_text(blocks, names=NAMES, width=20).splitlines() == [
+        "Digest & more",
+        "=============",
+        "🔴 *ATLAS*",
+        "PM @Claire Dubois",
+        "a &amp; b",  # plain_text is shown literally by Slack
+        "  12 > 11",
+        "",
+        "─" * 20,
+        "[ Open ] [ Skip ]",
+    ]
+
+
+def test_context_is_dimmed_for_a_terminal_and_long_lines_wrap() -> None:
+    context = [{"type": "context", "elements": [{"type": "mrkdwn", "text": "note"}]}]
+    assert blocks_to_text(context, names={}, dim=True) == "\x1b[2m  note\x1b[0m"
+    bullet = [{"type": "section", "text": {"type": "mrkdwn", "text": "• " + "word " * 8}}]
+    assert blocks_to_text(bullet, names={}, width=22).splitlines() == [
+        "• word word word word",
+        "  word word word word",
+    ]
+
+
+def test_thread_replies_follow_a_separator() -> None:
+    def message(text: str) -> Message:
+        return Message(
+            text=text, blocks=[{"type": "section", "text": {"type": "mrkdwn", "text": text}}]
+        )
+
+    text = messages_to_text([message("first"), message("second")], names={})
+    assert text.splitlines() == ["first", "", THREAD_LINE, "", "second"]
+    assert messages_to_text([message("only")], names={}) == "only"
