@@ -36,7 +36,9 @@ def fill(url: str, size: int) -> None:
         portfolio.upsert_projects(
             session,
             [
-                ProjectSpec(key=f"P{i:05d}", name=f"Project {i}", pm=f"U{i:08d}", priority=i % 5 + 1)
+                ProjectSpec(
+                    key=f"P{i:05d}", name=f"Project {i}", pm=f"U{i:08d}", priority=i % 5 + 1
+                )
                 for i in range(size)
             ],
             now=AT,
@@ -53,7 +55,10 @@ def fill(url: str, size: int) -> None:
                 reports.save_report(
                     session,
                     ReportDraft(
-                        overall=rag, schedule=rag, budget=Rag.GREEN, scope=Rag.GREEN,
+                        overall=rag,
+                        schedule=rag,
+                        budget=Rag.GREEN,
+                        scope=Rag.GREEN,
                         summary="Progress as planned; vendor review next week. " * 4,
                         path_to_green=None if rag is Rag.GREEN else "Re-plan with the vendor.",
                         blockers=("Licence approval",) if rag is Rag.RED else (),

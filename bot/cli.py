@@ -176,7 +176,7 @@ def _services(engine: Engine, settings: Settings, *, token: str) -> tuple[Servic
 def _tick(engine: Engine, settings: Settings, at: str | None, out: TextIO) -> int:
     from bot.tick import tick
 
-    now = parse_at(at, settings) if at else datetime.now(UTC)
+    now = parse_at(at, settings) if at is not None else datetime.now(UTC)
     token = settings.require_bot_token()
     check_schema(engine)
     services, _ = _services(engine, settings, token=token)

@@ -7,7 +7,7 @@ from typing import Any
 from bot.lookup import NotFound, active_projects, project_status
 from bot.services import Services
 
-MAX_LISTED = 900  # 45 sections of 20 lines: the list stays inside Slack's 50 blocks
+MAX_LISTED = 675  # 45 sections of 15 lines: the list stays inside Slack's 50 blocks
 
 
 def answer(services: Services, *, user_id: str, text: str) -> dict[str, Any]:

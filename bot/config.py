@@ -50,8 +50,9 @@ class Settings:
 
 
 def redact_url(url: str) -> str:
-    """Hide the password of a database URL, for messages and logs."""
-    return re.sub(r"(://[^:/@]+):[^@]*@", r"\1:***@", url)
+    """Hide the password of a database URL (in its user part or its query), for messages."""
+    url = re.sub(r"(://[^:/@]*):[^@/]*@", r"\1:***@", url)
+    return re.sub(r"(?i)([?&]password=)[^&]*", r"\1***", url)
 
 
 def load_settings(environ: Mapping[str, str]) -> Settings:

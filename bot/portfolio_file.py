@@ -95,17 +95,21 @@ def _list_of(item: Callable[[Any], Any]) -> Callable[[Any], tuple[Any, ...]]:
 
 def _int_range(low: int, high: int) -> Callable[[Any], int]:
     def check(value: Any) -> int:
-        if not isinstance(value, int) or isinstance(value, bool) or not low <= value <= high:
+        if not isinstance(value, str) or not re.fullmatch(r"[+-]?\d+", value.strip()):
             raise _InvalidError(f"must be a whole number from {low} to {high}")
-        return value
+        number = int(value)
+        if not low <= number <= high:
+            raise _InvalidError(f"must be a whole number from {low} to {high}")
+        return number
 
     return check
 
 
 def _bool(value: Any) -> bool:
-    if not isinstance(value, bool):
+    text = str(value).strip().lower()
+    if text not in ("true", "false"):
         raise _InvalidError("must be true or false")
-    return value
+    return text == "true"
 
 
 def _date(value: Any) -> date:
@@ -267,10 +271,23 @@ def _digests(raw: Any, problems: list[str]) -> list[SubscriptionSpec]:
     return specs
 
 
+class _Loader(yaml.SafeLoader):
+    """SafeLoader that reads every scalar as the text written (only `~`/empty is null), and
+    leaves conversion to each field's check. PyYAML's guesses would otherwise rewrite keys
+    (`0123` → 83, `NO` → False) and crash on an impossible date (2026-02-30)."""
+
+
+_GUESSED = {"bool", "int", "float", "timestamp"}
+_Loader.yaml_implicit_resolvers = {
+    first: [(tag, rx) for tag, rx in resolvers if tag.rsplit(":", 1)[-1] not in _GUESSED]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+
+
 def parse_portfolio(text: str) -> Portfolio:
     """Parse and validate a portfolio file; raise PortfolioError listing every problem."""
     try:
-        data = yaml.safe_load(text)
+        data = yaml.load(text, Loader=_Loader)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""

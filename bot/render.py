@@ -95,6 +95,12 @@ def clip(value: Any, limit: int) -> str:
     return "".join(out).rstrip() + "…"
 
 
+def bullets(items: Iterable[str] | None, limit: int, *, empty: str = "") -> str:
+    """Items as "• item" lines, clipped as a whole to `limit` escaped characters."""
+    text = "\n".join(f"• {item}" for item in items or ())
+    return clip(text or empty, limit)
+
+
 def clip_plain(value: Any, limit: int) -> Plain:
     text = "" if value is None else str(value)
     return Plain(text if len(text) <= limit else text[: limit - 1].rstrip() + "…")
@@ -156,6 +162,7 @@ class Renderer:
         )
         self.env.filters.update(
             clip=clip,
+            bullets=bullets,
             plain=Plain,
             clip_plain=clip_plain,
             mention=mention,

