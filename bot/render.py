@@ -49,7 +49,7 @@ class Plain(str):
 
 
 class Raw(str):
-    """Already-serialised JSON (the `json` filter): inserted as is."""
+    """Output of our own macros, already escaped (the `raw` filter): inserted as is."""
 
     __slots__ = ()
 
@@ -138,14 +138,6 @@ def day(value: date | datetime | None, tz: tzinfo | None = None) -> str:
     return f"{value:%a} {value.day} {value:%b %Y}"
 
 
-def to_json(value: Any) -> Raw:
-    return Raw(json.dumps(value, ensure_ascii=False, default=str))
-
-
-def lines(value: Iterable[str] | None) -> list[str]:
-    return [line for line in (value or ()) if line]
-
-
 class Renderer:
     """Renders `<lang>/<name>.json.j2` into a dict; custom templates override built-in ones."""
 
@@ -167,8 +159,6 @@ class Renderer:
             clip_plain=clip_plain,
             mention=mention,
             day=day,
-            json=to_json,
-            lines=lines,
             rag_emoji=rag_emoji,
             slack_date=slack_date,
             trusted=Trusted,

@@ -6,7 +6,7 @@ from collections.abc import Iterable, Sequence
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from storage.models import HolidayRow, ProjectRow, SubscriptionRow
@@ -128,10 +128,6 @@ def replace_holidays(session: Session, days: Iterable[date]) -> None:
     session.flush()
 
 
-def list_holidays(session: Session) -> frozenset[date]:
-    return frozenset(session.scalars(select(HolidayRow.day)))
-
-
 def list_projects(
     session: Session, *, states: Iterable[ProjectState] | None = None
 ) -> list[Project]:
@@ -160,6 +156,3 @@ def list_subscriptions(session: Session) -> list[Subscription]:
     rows = session.scalars(select(SubscriptionRow).order_by(SubscriptionRow.channel))
     return [_to_subscription(row) for row in rows]
 
-
-def count_projects(session: Session) -> int:
-    return session.scalar(select(func.count()).select_from(ProjectRow)) or 0

@@ -113,11 +113,3 @@ def latest_reports(
         result[row.project_id].append(_to_report(row))
     return result
 
-
-def find_report(session: Session, *, project_id: int, period_start: datetime) -> Report | None:
-    row = session.scalar(
-        select(ReportRow).where(
-            ReportRow.project_id == project_id, ReportRow.period_start == period_start
-        )
-    )
-    return _to_report(row) if row else None
