@@ -16,19 +16,16 @@ def answer(services: Services, *, user_id: str, text: str) -> dict[str, Any]:
     verb = words[0].lower() if words else "help"
     args = words[1:]
     render = services.renderer.render
-    now = services.clock()
     admins = services.settings.admins
     if verb == "help":
         return dict(render("help", unknown=None))
     with services.sessions.begin() as session:
         if verb == "status":
-            found = project_status(
-                session, actor=user_id, key=" ".join(args), admins=admins, now=now
-            )
+            found = project_status(session, actor=user_id, key=" ".join(args), admins=admins)
             if isinstance(found, NotFound):
                 return dict(render("not_found", key=found.key, suggestions=found.suggestions))
             return dict(render("status", project=found.project, report=found.report))
         if verb == "list":
-            rows = active_projects(session, actor=user_id, admins=admins, now=now)
+            rows = active_projects(session, actor=user_id, admins=admins)
             return dict(render("list", rows=rows, shown=MAX_LISTED))
     return dict(render("help", unknown=verb))

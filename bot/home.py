@@ -15,7 +15,6 @@ def home_view(services: Services, *, user_id: str) -> dict[str, Any]:
             session,
             actor=user_id,
             admins=services.settings.admins,
-            now=services.clock(),
             pm=user_id,
         )
     return dict(services.renderer.render("home", rows=rows))

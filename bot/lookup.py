@@ -5,7 +5,6 @@ from __future__ import annotations
 import difflib
 from collections.abc import Collection
 from dataclasses import dataclass
-from datetime import datetime
 
 from sqlalchemy.orm import Session
 
@@ -47,7 +46,7 @@ def suggest(query: str, projects: Collection[Project], *, limit: int = 3) -> tup
 
 
 def project_status(
-    session: Session, *, actor: str, key: str, admins: Collection[str], now: datetime
+    session: Session, *, actor: str, key: str, admins: Collection[str]
 ) -> ProjectRow | NotFound:
     """The latest report of a project the actor may see; otherwise the closest matches.
     A confidential project is answered as unknown to those who may not see it."""
@@ -63,7 +62,6 @@ def active_projects(
     *,
     actor: str,
     admins: Collection[str],
-    now: datetime,
     pm: str | None = None,
 ) -> list[ProjectRow]:
     """Active projects the actor may see (optionally only those `pm` manages), each with its

@@ -155,4 +155,3 @@ def list_project_keys(session: Session) -> list[str]:
 def list_subscriptions(session: Session) -> list[Subscription]:
     rows = session.scalars(select(SubscriptionRow).order_by(SubscriptionRow.channel))
     return [_to_subscription(row) for row in rows]
-

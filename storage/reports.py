@@ -112,4 +112,3 @@ def latest_reports(
     for row in rows:
         result[row.project_id].append(_to_report(row))
     return result
-

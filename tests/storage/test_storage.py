@@ -210,6 +210,6 @@ def test_a_digest_and_a_status_lookup_cost_the_same_statements_whatever_the_size
     assert len(statements) == 4  # subscriptions, projects, users, reports
 
     with sessions.begin() as session, count_statements(engine) as statements:
-        found = project_status(session, actor="U0X", key="P001", admins=(), now=NOW)
+        found = project_status(session, actor="U0X", key="P001", admins=())
     assert getattr(found, "report", None) is not None
     assert len(statements) == 2  # the project, its latest report
