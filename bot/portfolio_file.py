@@ -176,6 +176,7 @@ PROJECT_FIELDS: dict[str, tuple[str, Callable[[Any], Any]]] = {
     "holidays": ("holidays", _list_of(_date)),
     "delegates": ("delegates", _list_of(_user)),
     "confidential": ("confidential", _bool),
+    "escalate_to_sponsor": ("escalate_to_sponsor", _bool),
 }
 PROJECT_REQUIRED = ("key", "name", "pm")
 
@@ -226,7 +227,7 @@ def _label(raw: Any, index: int, section: str, id_field: str) -> str:
     return f"{section}[{index + 1}]" + (f" ({ident})" if isinstance(ident, str) else "")
 
 
-def _projects(raw: Any, problems: list[str]) -> list[ProjectSpec]:
+def _projects(raw: Any, problems: list[str], *, escalate: bool = False) -> list[ProjectSpec]:
     if not isinstance(raw, list):
         problems.append("projects: must be a list")
         return []
@@ -247,6 +248,7 @@ def _projects(raw: Any, problems: list[str]) -> list[ProjectSpec]:
             problems.append(f"{where}: end {values['end']} is before start {values['start']}")
             continue
         values.setdefault("cadence", DEFAULT_CADENCE)
+        values.setdefault("escalate_to_sponsor", escalate)
         specs.append(ProjectSpec(**values))
     return specs
 
@@ -298,9 +300,15 @@ def parse_portfolio(text: str) -> Portfolio:
     problems = [
         f"unknown top-level field {name!r}"
         for name in data
-        if name not in ("projects", "digests", "holidays")
+        if name not in ("projects", "digests", "holidays", "escalate_to_sponsor")
     ]
-    projects = _projects(data.get("projects") or [], problems)
+    escalate = False
+    if data.get("escalate_to_sponsor") is not None:
+        try:
+            escalate = _bool(data["escalate_to_sponsor"])
+        except _InvalidError as exc:
+            problems.append(f"escalate_to_sponsor: {exc}")
+    projects = _projects(data.get("projects") or [], problems, escalate=escalate)
     digests = _digests(data.get("digests") or [], problems)
     holidays: tuple[date, ...] | None = None
     if "holidays" in data:

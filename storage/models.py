@@ -79,6 +79,8 @@ class ProjectRow(Base):
     holidays: Mapped[list[str]] = mapped_column(JSON, default=list)
     delegates: Mapped[list[str]] = mapped_column(JSON, default=list)
     confidential: Mapped[bool] = mapped_column(Boolean, default=False)
+    escalate_to_sponsor: Mapped[bool] = mapped_column(Boolean, default=False)
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # set when state -> closed
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
@@ -134,14 +136,40 @@ class ReportRow(Base):
     help_needed: Mapped[str | None] = mapped_column(Text)
     submitted_by: Mapped[str] = mapped_column(String(32))
     submitted_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # "No change": the report this one copies (the digest and the flags can tell copies apart).
+    copied_from_id: Mapped[int | None] = mapped_column(
+        ForeignKey("status_reports.id", ondelete="SET NULL")
+    )
+
+
+class SkipRow(Base):
+    """A period the PM chose not to report on ("Skip this period"), with the reason."""
+
+    __tablename__ = "period_skips"
+    __table_args__ = (
+        UniqueConstraint("project_id", "period_start", name="uq_period_skips_period"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"))
+    period_start: Mapped[datetime] = mapped_column(UTCDateTime)
+    reason: Mapped[str] = mapped_column(String(32))  # on_leave, project_paused, other
+    note: Mapped[str | None] = mapped_column(Text)
+    skipped_by: Mapped[str] = mapped_column(String(32))
+    skipped_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
 class DeliveryRow(Base):
-    """Every message the bot sends on its own: claimed here first, so it is sent at most once."""
+    """The outbox: every message the bot sends on its own, recorded here before it is sent.
+
+    The unique key (kind, target, occurrence) makes "once per occurrence" a constraint. A row is
+    `pending` until a worker leases it (`sending`, `lease_until`), then `sent`, `failed` (with
+    `error`) or `skipped`; a lease that runs out means the worker died mid-send."""
 
     __tablename__ = "deliveries"
     __table_args__ = (
         UniqueConstraint("kind", "target", "occurrence", name="uq_deliveries_occurrence"),
+        Index("ix_deliveries_work", "status", "next_attempt_at"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -159,8 +187,12 @@ class DeliveryRow(Base):
     ts: Mapped[str | None] = mapped_column(String(32))
     error: Mapped[str | None] = mapped_column(Text)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)  # kind-specific facts
+    next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # None once final
+    lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # sent, failed or skipped
 
 
 class SlackUserRow(Base):

@@ -32,6 +32,8 @@ def _to_project(row: ProjectRow) -> Project:
         holidays=tuple(date.fromisoformat(d) for d in row.holidays or ()),
         delegates=tuple(row.delegates or ()),
         confidential=row.confidential,
+        escalate_to_sponsor=row.escalate_to_sponsor,
+        closed_at=row.closed_at,
     )
 
 
@@ -52,6 +54,7 @@ def _apply_project(row: ProjectRow, spec: ProjectSpec) -> None:
     row.holidays = [d.isoformat() for d in spec.holidays]
     row.delegates = list(spec.delegates)
     row.confidential = spec.confidential
+    row.escalate_to_sponsor = spec.escalate_to_sponsor
 
 
 def upsert_projects(session: Session, specs: Sequence[ProjectSpec], *, now: datetime) -> int:
@@ -69,6 +72,10 @@ def upsert_projects(session: Session, specs: Sequence[ProjectSpec], *, now: date
             row = ProjectRow(created_at=now)
             session.add(row)
         before = _to_project(row) if row.id else None
+        if spec.state is ProjectState.CLOSED and (before is None or before.closed_at is None):
+            row.closed_at = now  # digests show it until the period it was closed in is over
+        elif spec.state is not ProjectState.CLOSED:
+            row.closed_at = None
         _apply_project(row, spec)
         if before is None or _to_project(row) != before:
             row.updated_at = now

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
+from typing import Any
 
 
 class Rag(StrEnum):
@@ -27,14 +28,26 @@ class ProjectState(StrEnum):
 
 
 class DeliveryKind(StrEnum):
-    PROMPT = "prompt"
-    DIGEST = "digest"
+    PROMPT = "prompt"  # DM to the PM: "status report due"
+    REMINDER = "reminder"  # reply in the prompt's thread when no answer came
+    DIGEST = "digest"  # the portfolio digest in a leadership channel
+    LATE_REPORT = "late_report"  # reply in a posted digest's thread: a late report arrived
+    ESCALATION = "escalation"  # DM to the sponsor after two missed periods
+    FAILURE_SUMMARY = "failure_summary"  # DM to a PMO admin: deliveries that failed
 
 
 class DeliveryStatus(StrEnum):
-    PENDING = "pending"
+    PENDING = "pending"  # recorded, waiting for its next attempt
+    SENDING = "sending"  # leased by a worker; if the lease runs out, the worker died
     SENT = "sent"
-    FAILED = "failed"
+    FAILED = "failed"  # gave up: `error` says why
+    SKIPPED = "skipped"  # no longer needed when its turn came (`error` says why)
+
+
+class SkipReason(StrEnum):
+    ON_LEAVE = "on_leave"
+    PROJECT_PAUSED = "project_paused"
+    OTHER = "other"
 
 
 DEFAULT_CADENCE = "FREQ=WEEKLY;BYDAY=TH;BYHOUR=10;BYMINUTE=0"
@@ -61,6 +74,7 @@ class ProjectSpec:
     holidays: tuple[date, ...] = ()
     delegates: tuple[str, ...] = ()
     confidential: bool = False
+    escalate_to_sponsor: bool = False
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -68,6 +82,7 @@ class Project(ProjectSpec):
     """A stored project."""
 
     id: int
+    closed_at: datetime | None = None  # when it was last put in state closed
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,6 +130,19 @@ class Report(ReportDraft):
     period_start: datetime
     submitted_by: str
     submitted_at: datetime
+    copied_from_id: int | None = None  # set on a "No change" copy
+
+
+@dataclass(frozen=True, slots=True)
+class Skip:
+    """A period the PM skipped, and why."""
+
+    project_id: int
+    period_start: datetime
+    reason: SkipReason
+    note: str | None
+    skipped_by: str
+    skipped_at: datetime
 
 
 @dataclass(frozen=True, slots=True)
@@ -141,3 +169,10 @@ class Delivery:
     channel: str | None
     ts: str | None
     error: str | None
+    attempts: int = 0
+    payload: dict[str, Any] | None = None
+    next_attempt_at: datetime | None = None
+    lease_until: datetime | None = None
+    created_at: datetime | None = None
+    sent_at: datetime | None = None
+    finished_at: datetime | None = None

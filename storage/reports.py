@@ -5,11 +5,11 @@ from __future__ import annotations
 from collections.abc import Collection
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select, tuple_
 from sqlalchemy.orm import Session
 
-from storage.models import ReportRow
-from storage.records import Rag, Report, ReportDraft
+from storage.models import ReportRow, SkipRow
+from storage.records import Rag, Report, ReportDraft, Skip, SkipReason
 from storage.upsert import insert_for
 
 
@@ -33,6 +33,7 @@ def _to_report(row: ReportRow) -> Report:
         risks=tuple(row.risks or ()),
         blockers=tuple(row.blockers or ()),
         help_needed=row.help_needed,
+        copied_from_id=row.copied_from_id,
     )
 
 
@@ -44,9 +45,14 @@ def save_report(
     period_start: datetime,
     submitted_by: str,
     submitted_at: datetime,
+    copied_from_id: int | None = None,
 ) -> Report:
     """Store the report of a period in one statement; a second answer for the same period
-    replaces the first (an atomic upsert, so two concurrent answers cannot both insert)."""
+    replaces the first (an atomic upsert, so two concurrent answers cannot both insert).
+    A report replaces a skip of the same period: the answer is what counts."""
+    session.execute(
+        delete(SkipRow).where(SkipRow.project_id == project_id, SkipRow.period_start == period_start)
+    )
     values = {
         "project_id": project_id,
         "period_start": period_start,
@@ -65,6 +71,7 @@ def save_report(
         "help_needed": draft.help_needed,
         "submitted_by": submitted_by,
         "submitted_at": submitted_at,
+        "copied_from_id": copied_from_id,
     }
     insert = insert_for(session, ReportRow.__table__).values(**values)
     updates = {k: insert.excluded[k] for k in values if k not in ("project_id", "period_start")}
@@ -78,6 +85,7 @@ def save_report(
         period_start=period_start,
         submitted_by=submitted_by,
         submitted_at=submitted_at,
+        copied_from_id=copied_from_id,
         **{f: getattr(draft, f) for f in ReportDraft.__dataclass_fields__},
     )
 
@@ -112,3 +120,71 @@ def latest_reports(
     for row in rows:
         result[row.project_id].append(_to_report(row))
     return result
+
+
+def _to_skip(row: SkipRow) -> Skip:
+    return Skip(
+        project_id=row.project_id,
+        period_start=row.period_start,
+        reason=SkipReason(row.reason),
+        note=row.note,
+        skipped_by=row.skipped_by,
+        skipped_at=row.skipped_at,
+    )
+
+
+def save_skip(
+    session: Session,
+    *,
+    project_id: int,
+    period_start: datetime,
+    reason: SkipReason,
+    note: str | None,
+    skipped_by: str,
+    skipped_at: datetime,
+) -> Skip:
+    """Record that a period is skipped (an upsert: skipping again updates the reason)."""
+    values = {
+        "project_id": project_id,
+        "period_start": period_start,
+        "reason": reason.value,
+        "note": note,
+        "skipped_by": skipped_by,
+        "skipped_at": skipped_at,
+    }
+    insert = insert_for(session, SkipRow.__table__).values(**values)
+    session.execute(
+        insert.on_conflict_do_update(
+            index_elements=["project_id", "period_start"],
+            set_={k: insert.excluded[k] for k in ("reason", "note", "skipped_by", "skipped_at")},
+        )
+    )
+    return Skip(project_id, period_start, reason, note, skipped_by, skipped_at)
+
+
+def find_skips(
+    session: Session, periods: Collection[tuple[int, datetime]]
+) -> dict[tuple[int, datetime], Skip]:
+    """The skips of the given (project id, period start) pairs, in one statement."""
+    if not periods:
+        return {}
+    rows = session.scalars(
+        select(SkipRow).where(
+            tuple_(SkipRow.project_id, SkipRow.period_start).in_(list(periods))
+        )
+    )
+    return {(row.project_id, row.period_start): _to_skip(row) for row in rows}
+
+
+def find_period_reports(
+    session: Session, periods: Collection[tuple[int, datetime]]
+) -> dict[tuple[int, datetime], Report]:
+    """The reports of the given (project id, period start) pairs, in one statement."""
+    if not periods:
+        return {}
+    rows = session.scalars(
+        select(ReportRow).where(
+            tuple_(ReportRow.project_id, ReportRow.period_start).in_(list(periods))
+        )
+    )
+    return {(row.project_id, row.period_start): _to_report(row) for row in rows}
