@@ -51,7 +51,9 @@ def save_report(
     replaces the first (an atomic upsert, so two concurrent answers cannot both insert).
     A report replaces a skip of the same period: the answer is what counts."""
     session.execute(
-        delete(SkipRow).where(SkipRow.project_id == project_id, SkipRow.period_start == period_start)
+        delete(SkipRow).where(
+            SkipRow.project_id == project_id, SkipRow.period_start == period_start
+        )
     )
     values = {
         "project_id": project_id,
@@ -169,9 +171,7 @@ def find_skips(
     if not periods:
         return {}
     rows = session.scalars(
-        select(SkipRow).where(
-            tuple_(SkipRow.project_id, SkipRow.period_start).in_(list(periods))
-        )
+        select(SkipRow).where(tuple_(SkipRow.project_id, SkipRow.period_start).in_(list(periods)))
     )
     return {(row.project_id, row.period_start): _to_skip(row) for row in rows}
 
