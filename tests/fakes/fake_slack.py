@@ -15,7 +15,15 @@ What it imitates (see /work/shared/SLACK.md §1.3, §1.8, §1.9, §2.3, §3.2-3.
   (monotonic unique ``ts``), ephemeral messages, views and view stacks, files, single-use
   ``trigger_id``s with a TTL, ``response_url``s with 5 uses.
 * Slack's error codes for the mistakes the bot can make (§3.4), and injectable faults: 429 with
-  ``Retry-After``, 5xx, ``ok: false``, dropped connections, slow answers.
+  ``Retry-After``, 5xx, ``ok: false``, dropped connections (before or after the call was
+  handled), slow answers.
+* Rate limits (§3.1-3.2), off by default: ``enforce_rate_limits()`` adds token buckets per
+  method by Slack's tiers and per channel (plus optionally workspace-wide) for
+  ``chat.postMessage``, on an injectable clock; over a limit the fake answers 429 with
+  ``Retry-After`` and does not handle the call.
+* Users' status (``status_text``/``status_emoji``/``status_expiration`` in ``profile``), message
+  ``metadata``, and Slack's paging: ``oldest``/``latest``/``inclusive``/``limit``/``cursor`` on
+  ``conversations.history`` and ``conversations.replies``, ``limit``/``cursor`` on ``users.list``.
 
 It is independent of the bot's code on purpose. Everything is guarded by one lock; the recording
 API (``calls``, ``messages``, ``views``...) returns copies.
@@ -23,16 +31,19 @@ API (``calls``, ``messages``, ``views``...) returns copies.
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import copy
 import json
+import math
 import random
 import sys
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from decimal import Decimal, InvalidOperation
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -48,6 +59,34 @@ VIEW_BLOCK_LIMIT = 100  # "... and 100 blocks in modals or Home tabs"
 VIEW_STACK_LIMIT = 3
 VIEW_MAX_BYTES = 250_000
 
+# Slack's rate-limit tiers in calls per minute, per app per workspace (SLACK.md §3.1).
+TIER_PER_MINUTE = {1: 1.0, 2: 20.0, 3: 50.0, 4: 100.0}
+# Each method's tier, from Slack's method reference. chat.postMessage is "Special" (see
+# FakeSlack.enforce_rate_limits); auth.test is "Special" too and is not limited by the fake.
+METHOD_TIERS = {
+    "chat.update": 3,
+    "chat.postEphemeral": 4,
+    "chat.scheduleMessage": 3,
+    "chat.deleteScheduledMessage": 3,
+    "chat.scheduledMessages.list": 3,
+    "conversations.open": 3,
+    "conversations.info": 3,
+    "conversations.list": 2,
+    "conversations.history": 3,
+    "conversations.replies": 3,
+    "users.info": 4,
+    "users.list": 2,
+    "users.lookupByEmail": 3,
+    "views.open": 4,
+    "views.push": 4,
+    "views.update": 4,
+    "views.publish": 4,
+    "files.getUploadURLExternal": 4,
+    "files.completeUploadExternal": 4,
+}
+# Float slack when comparing token counts and waits (clocks are floats).
+_EPSILON = 1e-9
+
 
 @dataclass(frozen=True)
 class Fault:
@@ -59,11 +98,23 @@ class Fault:
     drop: bool = False
     delay: float = 0.0
     body: str | None = None
+    drop_after: bool = False
 
     @property
     def delay_only(self) -> bool:
         """True if this fault only slows the call down; the call is then handled normally."""
-        return not self.drop and self.status == 200 and self.error is None and self.body is None
+        return (
+            not self.drop
+            and not self.drop_after
+            and self.status == 200
+            and self.error is None
+            and self.body is None
+        )
+
+    @property
+    def handled(self) -> bool:
+        """True if the call is handled normally despite this fault (``delay``, ``drop_after``)."""
+        return self.delay_only or self.drop_after
 
 
 @dataclass(frozen=True)
@@ -73,8 +124,10 @@ class Call:
     ``method`` is the Web API method (``"chat.postMessage"``), or ``"upload"`` for a file upload
     to an ``upload_url``, or ``"response_url"`` for a post to a ``response_url``. ``at`` is the
     fake's clock (``time.monotonic`` unless injected). ``status``/``error`` say what was answered
-    (``error`` is the ``ok: false`` code, if any; ``status`` 0 means the connection was dropped);
-    ``fault`` is the injected fault, if one was served.
+    (``error`` is the ``ok: false`` code, if any; ``status`` 0 means the connection was dropped;
+    after a ``drop_after`` fault ``error`` is what the handled call would have answered);
+    ``fault`` is the injected fault, if one was served. ``rate_limited`` is True when the rate-limit
+    emulation (``FakeSlack.enforce_rate_limits``) answered 429 instead of handling the call.
     """
 
     method: str
@@ -85,6 +138,7 @@ class Call:
     status: int = 200
     error: str | None = None
     fault: Fault | None = None
+    rate_limited: bool = False
 
 
 class _SlackError(Exception):
@@ -110,6 +164,7 @@ class _Reply:
     headers: dict[str, str] = field(default_factory=dict)
     drop: bool = False
     error: str | None = None
+    rate_limited: bool = False
 
     @classmethod
     def json(cls, status: int, data: JSON, **headers: str) -> _Reply:
@@ -136,6 +191,47 @@ class _ResponseUrl:
     message_ts: str | None
     user_id: str | None
     uses: int = 0
+
+
+@dataclass
+class _Bucket:
+    """A token bucket: holds up to ``capacity`` calls, refills at ``rate`` calls per second."""
+
+    rate: float
+    capacity: float
+    tokens: float
+    at: float
+
+    def refill(self, now: float) -> None:
+        if now > self.at:  # a clock that goes backwards refills nothing
+            self.tokens = min(self.capacity, self.tokens + (now - self.at) * self.rate)
+            self.at = now
+
+    def wait(self) -> float:
+        """Seconds until one token is free (0 if one is free now)."""
+        missing = 1.0 - self.tokens
+        return 0.0 if missing <= _EPSILON else missing / self.rate
+
+
+@dataclass
+class _RateLimits:
+    """The configuration of ``FakeSlack.enforce_rate_limits`` and its buckets."""
+
+    clock: Callable[[], float] | None
+    per_minute: dict[str, float]  # method -> calls per minute (tiers merged with overrides)
+    method_burst: float | None
+    channel_rate: float  # chat.postMessage per channel, per second
+    channel_burst: float
+    workspace_per_minute: float | None
+    workspace_burst: float | None
+    buckets: dict[tuple[str, ...], _Bucket] = field(default_factory=dict)
+
+    def bucket(self, key: tuple[str, ...], rate: float, capacity: float, now: float) -> _Bucket:
+        bucket = self.buckets.get(key)
+        if bucket is None:
+            bucket = self.buckets[key] = _Bucket(rate, capacity, capacity, now)
+        bucket.refill(now)
+        return bucket
 
 
 def _truthy(value: Any) -> bool:
@@ -236,6 +332,80 @@ def _check_view(view: Any, *, allowed_types: tuple[str, ...]) -> JSON:
     return view
 
 
+def _ts_value(ts: Any, error: str) -> Decimal:
+    """A ``ts`` (``"1700000000.000100"``) or unix time (``"1700000000"``) as a number, for
+    comparisons as Slack makes them; ``error`` (e.g. ``invalid_ts_oldest``) if it is not one."""
+    try:
+        value = Decimal(str(ts).strip())
+    except InvalidOperation:
+        raise _SlackError(error) from None
+    if not value.is_finite() or value < 0:
+        raise _SlackError(error)
+    return value
+
+
+def _in_range(ts: str, oldest: Decimal | None, latest: Decimal | None, inclusive: bool) -> bool:
+    """Slack's ``oldest``/``latest`` window: exclusive unless ``inclusive``."""
+    value = Decimal(ts)
+    if oldest is not None and (value < oldest or (value == oldest and not inclusive)):
+        return False
+    return latest is None or value < latest or (value == latest and inclusive)
+
+
+def _page_size(p: JSON, default: int, maximum: int | None) -> int:
+    """``limit`` as Slack reads it: absent or 0 means ``default``, above ``maximum`` is clamped,
+    anything else that is not a non-negative integer is ``invalid_limit``."""
+    raw = p.get("limit")
+    if raw is None or raw == "":
+        return default
+    try:
+        limit = int(raw)
+    except (TypeError, ValueError):
+        raise _SlackError("invalid_limit") from None
+    if limit < 0:
+        raise _SlackError("invalid_limit")
+    if limit == 0:
+        return default
+    return limit if maximum is None else min(limit, maximum)
+
+
+def _cursor(kind: str, value: str) -> str:
+    """An opaque cursor as Slack makes them: base64 of ``next_ts:<ts>`` or ``user:<id>``."""
+    return base64.b64encode(f"{kind}:{value}".encode()).decode()
+
+
+def _read_cursor(cursor: Any, kind: str) -> str | None:
+    """The value inside a cursor from ``_cursor(kind, ...)``; None for no cursor."""
+    if cursor is None or cursor == "":
+        return None
+    try:
+        text = base64.b64decode(str(cursor), validate=True).decode()
+    except (ValueError, UnicodeDecodeError):  # binascii.Error is a ValueError
+        raise _SlackError("invalid_cursor") from None
+    prefix, _, value = text.partition(":")
+    if prefix != kind or not value:
+        raise _SlackError("invalid_cursor")
+    return value
+
+
+def _check_metadata(metadata: Any) -> JSON | None:
+    """Message metadata as Slack takes it: ``{"event_type": str, "event_payload": object}``
+    (a JSON string in form bodies), else ``invalid_metadata_format``. Returns a copy to store."""
+    if metadata is None or metadata == "":
+        return None
+    if (
+        not isinstance(metadata, dict)
+        or not isinstance(metadata.get("event_type"), str)
+        or not metadata["event_type"]
+        or not isinstance(metadata.get("event_payload"), dict)
+    ):
+        raise _SlackError("invalid_metadata_format")
+    return {
+        "event_type": metadata["event_type"],
+        "event_payload": copy.deepcopy(metadata["event_payload"]),
+    }
+
+
 def _parse_params(query: str, body: bytes, content_type: str) -> tuple[JSON, bool, bool]:
     """Query string + body -> params. Returns (params, body_was_json, body_was_bad_json)."""
     params: JSON = {k: v[-1] for k, v in parse_qs(query, keep_blank_values=True).items()}
@@ -300,8 +470,16 @@ class _Server(ThreadingHTTPServer):
 class FakeSlack:
     """A fake Slack workspace with one bot, served on ``127.0.0.1`` (port 0) while started.
 
-    ``clock`` (default ``time.monotonic``) measures trigger and response_url ages and stamps
-    ``Call.at``; inject one to test expiry without waiting.
+    ``clock`` (default ``time.monotonic``) measures trigger and response_url ages, stamps
+    ``Call.at`` and (unless ``enforce_rate_limits`` gets its own) drives the rate-limit buckets;
+    inject one to test expiry and limits without waiting.
+
+    ``wall_clock`` (default None: synthetic time) is a unix-time clock (epoch seconds). Without
+    it, message ``ts`` values are synthetic (``1700000000.000100``, ``...000200``...) and users'
+    ``tz_offset`` uses the real date. With it, each new ``ts`` is the wall clock's time (still
+    strictly increasing, so unique), so callers that filter history by ``oldest=<unix time>``
+    work; ``tz_offset`` uses its date, and a user status whose ``status_expiration`` has passed
+    reads as cleared, as Slack clears it.
     """
 
     def __init__(
@@ -318,6 +496,7 @@ class FakeSlack:
         response_url_ttl: float = 1800.0,
         response_url_uses: int = 5,
         clock: Callable[[], float] = time.monotonic,
+        wall_clock: Callable[[], float] | None = None,
     ) -> None:
         self.bot_token, self.team_id, self.bot_user_id = bot_token, team_id, bot_user_id
         self.bot_id, self.app_id = bot_id, app_id
@@ -325,6 +504,7 @@ class FakeSlack:
         self.trigger_ttl, self.response_url_ttl = trigger_ttl, response_url_ttl
         self.response_url_uses = response_url_uses
         self.clock = clock
+        self.wall_clock = wall_clock
         # When False, DMs from the bot fail with messages_tab_disabled (App Home Messages tab off).
         self.messages_tab_enabled = True
 
@@ -341,6 +521,8 @@ class FakeSlack:
         self._dm_users: dict[str, str] = {}  # D id -> user id
         self._seq = 0
         self._ts_seq = 0
+        self._last_ts = 0  # microseconds of the last ts handed out
+        self._limits: _RateLimits | None = None  # see enforce_rate_limits()
         self.add_user(bot_user_id, name="pmo-bot", real_name="PMO Bot", is_bot=True)
         self._clear_records()
 
@@ -442,7 +624,12 @@ class FakeSlack:
         deleted: bool = False,
         is_bot: bool = False,
         email: str | None = None,
+        status_text: str = "",
+        status_emoji: str = "",
+        status_expiration: int = 0,
     ) -> None:
+        """Add (or replace) a user. ``status_*`` are Slack's custom status fields, returned under
+        ``user["profile"]`` (``status_expiration``: unix time, 0 = never; see ``wall_clock``)."""
         ZoneInfo(tz)  # fail early on a bad zone name
         name = name or user_id.lower()
         with self._lock:
@@ -456,12 +643,25 @@ class FakeSlack:
                 "deleted": deleted,
                 "is_bot": is_bot,
                 "email": email,
+                "status_text": status_text,
+                "status_emoji": status_emoji,
+                "status_expiration": int(status_expiration),
             }
 
     def set_user_tz(self, user_id: str, tz: str) -> None:
         ZoneInfo(tz)
         with self._lock:
             self._users[user_id]["tz"] = tz
+
+    def set_user_status(
+        self, user_id: str, text: str = "", emoji: str = "", expiration: int = 0
+    ) -> None:
+        """Set (or, with no arguments, clear) a user's custom status, as the user would in Slack.
+        ``expiration``: unix time when Slack clears it, 0 = never. KeyError for unknown users."""
+        with self._lock:
+            self._users[user_id].update(
+                status_text=text, status_emoji=emoji, status_expiration=int(expiration)
+            )
 
     def add_channel(
         self, channel_id: str, *, name: str | None = None, is_member: bool = True
@@ -531,18 +731,40 @@ class FakeSlack:
         drop: bool = False,
         delay: float = 0.0,
         body: str | None = None,
+        drop_after: bool = False,
     ) -> None:
         """Serve a fault for the next ``times`` calls to ``method`` (queued after earlier faults).
 
-        ``status=429`` answers ``{"ok": false, "error": "ratelimited"}`` (plus ``Retry-After`` if
-        ``retry_after`` is given); other statuses answer an HTML page (or ``body``, or a JSON
-        error if ``error`` is given); ``error`` alone answers HTTP 200 ``ok: false``;
-        ``drop`` closes the connection without an answer; ``delay`` waits first (alone, the call
-        is then handled normally). ``method`` may be ``"upload"`` or ``"response_url"``.
+        Faults that answer instead of Slack (the call is *not* handled, nothing changes):
+
+        * ``status=429`` answers ``{"ok": false, "error": "ratelimited"}`` (plus ``Retry-After``
+          if ``retry_after`` is given);
+        * other statuses answer an HTML page (or ``body``, or a JSON error if ``error`` is given);
+        * ``error`` alone answers HTTP 200 ``ok: false``;
+        * ``drop`` closes the connection without an answer (the client sees
+          ``RemoteDisconnected``), as when a request never reached Slack.
+
+        Faults after which the call *is* handled normally (e.g. the message is stored):
+
+        * ``drop_after`` handles the call, then closes the connection without an answer: Slack
+          did the work but the answer was lost. A client that retries on connection errors then
+          posts twice. Not combinable with ``status``/``error``/``body``/``drop``/``retry_after``.
+        * ``delay`` alone waits, then answers normally. A "hang" is a ``delay`` longer than the
+          client's ``timeout``: the client gives up with a timeout while the fake still handles
+          the call when the delay ends (like Slack answering too late). To hang *without*
+          handling the call, combine ``delay`` with ``drop`` (or with a ``status``).
+
+        ``delay`` combines with every fault and is waited first (``stop()`` cuts it short).
+        Injected faults are served before rate limits are checked and consume no tokens.
+        ``method`` may be ``"upload"`` or ``"response_url"``.
         """
-        fault = Fault(status, error, retry_after, drop, delay, body)
+        if drop_after and (
+            drop or status != 200 or error is not None or body is not None or retry_after
+        ):
+            raise ValueError("drop_after cannot be combined with drop, status, error or body")
+        fault = Fault(status, error, retry_after, drop, delay, body, drop_after)
         if fault.delay_only and not delay:
-            raise ValueError("fail() needs status, error, drop, body or delay")
+            raise ValueError("fail() needs status, error, drop, drop_after, body or delay")
         with self._lock:
             self._faults.setdefault(method, []).extend([fault] * times)
 
@@ -556,6 +778,7 @@ class FakeSlack:
                 self._ratio_faults[method] = (ratio, Fault(**fault), random.Random(seed))
 
     def clear_faults(self) -> None:
+        """Forget queued and ratio faults (rate limits are not faults: they stay as they are)."""
         with self._lock:
             self._faults.clear()
             self._ratio_faults.clear()
@@ -568,6 +791,127 @@ class FakeSlack:
             ratio, fault, rng = self._ratio_faults[method]
             if rng.random() < ratio:
                 return fault
+        return None
+
+    # ----------------------------------------------------------------- rate limits
+
+    def enforce_rate_limits(
+        self,
+        *,
+        clock: Callable[[], float] | None = None,
+        per_minute: Mapping[str, float | None] | None = None,
+        method_burst: float | None = None,
+        post_message_per_second: float = 1.0,
+        post_message_burst: float = 3.0,
+        post_message_workspace_per_minute: float | None = None,
+        post_message_workspace_burst: float | None = None,
+    ) -> None:
+        """Emulate Slack's rate limits (§3.1) with token buckets, per team (token's workspace).
+
+        Over a limit the fake answers HTTP 429 ``{"ok": false, "error": "ratelimited"}`` with
+        ``Retry-After: <n>`` (whole seconds until a token is free, rounded up, at least 1) and
+        does not handle the call; the call is recorded with ``status=429`` and
+        ``rate_limited=True`` (see ``rate_limited_calls``). A 429 consumes no token; every call
+        that passes consumes one, whether it then succeeds or answers ``ok: false``. Calls
+        without a valid token, unknown methods, uploads and response_urls are not limited.
+
+        * ``clock``: seconds, for refills; default: the fake's ``clock`` (read on every call).
+        * Per-method buckets, for the methods in ``METHOD_TIERS`` (Slack's tiers: Tier 2 = 20,
+          Tier 3 = 50, Tier 4 = 100 calls per minute): ``per_minute`` overrides or adds methods
+          (``{"users.info": 5}``; ``None`` removes a method's limit, e.g. ``{"users.info":
+          None}``). Each bucket refills at that rate and holds ``method_burst`` calls (default: a
+          minute's worth, so e.g. 100 ``users.info`` calls pass at once, then 100/min).
+        * ``chat.postMessage`` (Slack's "Special" tier): one bucket per channel (a user id and
+          the bot's DM with that user are the same channel) refilling at
+          ``post_message_per_second`` and holding ``post_message_burst`` messages; plus, if
+          ``post_message_workspace_per_minute`` is given, one workspace-wide bucket at that rate,
+          holding ``post_message_workspace_burst`` (default: a minute's worth). Slack does not
+          publish its workspace limit ("several hundred per minute"), so it is off by default.
+
+        Calling it again replaces the configuration and refills every bucket. ``reset()``
+        refills every bucket and keeps the configuration; ``clear_faults()`` leaves both alone;
+        ``disable_rate_limits()`` turns the emulation off.
+        """
+        rates = {m: TIER_PER_MINUTE[tier] for m, tier in METHOD_TIERS.items()}
+        for method, rate in (per_minute or {}).items():
+            if method == "chat.postMessage":
+                raise ValueError("chat.postMessage is limited by the post_message_* arguments")
+            if rate is None:
+                rates.pop(method, None)
+            else:
+                rates[method] = float(rate)
+        positive = [*rates.values(), post_message_per_second]
+        if post_message_workspace_per_minute is not None:
+            positive.append(post_message_workspace_per_minute)
+        if any(rate <= 0 for rate in positive):
+            raise ValueError("rates must be positive (use None to remove a limit)")
+        bursts = (method_burst, post_message_burst, post_message_workspace_burst)
+        if any(b is not None and b < 1 for b in bursts):
+            raise ValueError("bursts must be at least 1")
+        with self._lock:
+            self._limits = _RateLimits(
+                clock=clock,
+                per_minute=rates,
+                method_burst=method_burst,
+                channel_rate=post_message_per_second,
+                channel_burst=post_message_burst,
+                workspace_per_minute=post_message_workspace_per_minute,
+                workspace_burst=post_message_workspace_burst,
+            )
+
+    def disable_rate_limits(self) -> None:
+        """Stop emulating rate limits (the default) and forget the buckets."""
+        with self._lock:
+            self._limits = None
+
+    @property
+    def rate_limited_calls(self) -> list[Call]:
+        """The calls the rate-limit emulation answered with 429, in order (injected 429 faults
+        are not included). Cleared by ``reset()`` like ``calls``."""
+        with self._lock:
+            return [c for c in self._calls if c.rate_limited]
+
+    @property
+    def rate_limited_counts(self) -> dict[str, int]:
+        """How many calls the rate-limit emulation answered with 429, by method."""
+        counts: dict[str, int] = {}
+        for call in self.rate_limited_calls:
+            counts[call.method] = counts.get(call.method, 0) + 1
+        return counts
+
+    def _check_rate_limit(self, method: str, p: JSON, team_id: str) -> _Reply | None:
+        """A 429 reply if the call is over a limit; otherwise take its tokens and return None."""
+        limits = self._limits
+        if limits is None:
+            return None
+        now = (limits.clock or self.clock)()
+        buckets = []
+        if method == "chat.postMessage":
+            channel = str(p.get("channel") or "")
+            channel = self._dm_users.get(channel, channel)  # D id -> user id: one key per DM
+            buckets.append(
+                limits.bucket(
+                    (team_id, method, channel), limits.channel_rate, limits.channel_burst, now
+                )
+            )
+            if limits.workspace_per_minute is not None:
+                capacity = limits.workspace_burst or limits.workspace_per_minute
+                rate = limits.workspace_per_minute / 60
+                buckets.append(limits.bucket((team_id, method), rate, capacity, now))
+        elif method in limits.per_minute:
+            per_minute = limits.per_minute[method]
+            capacity = limits.method_burst or per_minute
+            buckets.append(limits.bucket((team_id, method), per_minute / 60, capacity, now))
+        wait = max((b.wait() for b in buckets), default=0.0)
+        if wait > 0:
+            retry_after = max(1, math.ceil(wait - _EPSILON))
+            reply = _Reply.json(
+                429, {"ok": False, "error": "ratelimited"}, **{"Retry-After": str(retry_after)}
+            )
+            reply.rate_limited = True
+            return reply
+        for bucket in buckets:
+            bucket.tokens -= 1
         return None
 
     @staticmethod
@@ -673,10 +1017,13 @@ class FakeSlack:
             return copy.deepcopy(self._files)
 
     def reset(self) -> None:
-        """Forget calls, messages, views, files, responses, triggers and faults; keep the
-        workspace (tokens, users, channels, DM channel ids)."""
+        """Forget calls, messages, views, files, responses, triggers and faults, and refill the
+        rate-limit buckets; keep the workspace (tokens, users, channels, DM channel ids) and the
+        rate-limit configuration (``disable_rate_limits()`` turns it off)."""
         with self._lock:
             self._clear_records()
+            if self._limits is not None:
+                self._limits.buckets.clear()
 
     # ----------------------------------------------------------------- HTTP plumbing
 
@@ -708,7 +1055,7 @@ class FakeSlack:
         if fault is not None and fault.delay:
             self._stopping.wait(fault.delay)  # the only wait in the fake, interrupted by stop()
         with self._lock:
-            if fault is not None and not fault.delay_only:
+            if fault is not None and not fault.handled:
                 reply = self._fault_reply(fault)
             elif parts[0] == "api":
                 reply = self._web_api(method, params, token, bad_json)
@@ -716,8 +1063,20 @@ class FakeSlack:
                 reply = self._upload(parts[1], raw)
             else:
                 reply = self._post_response_url(parts[1], params, bad_json)
+            if fault is not None and fault.drop_after:
+                reply.status, reply.drop = 0, True  # handled, but the answer is lost
             self._calls.append(
-                Call(method, params, headers, token, self.clock(), reply.status, reply.error, fault)
+                Call(
+                    method,
+                    params,
+                    headers,
+                    token,
+                    self.clock(),
+                    reply.status,
+                    reply.error,
+                    fault,
+                    reply.rate_limited,
+                )
             )
             self._changed.notify_all()
         if reply.drop:
@@ -737,6 +1096,9 @@ class FakeSlack:
         auth = self._tokens.get(token)
         if auth is None:
             return _Reply.json(200, {"ok": False, "error": "invalid_auth"})
+        limited = self._check_rate_limit(method, params, auth[0])
+        if limited is not None:
+            return limited
         try:
             return _Reply.json(200, {"ok": True, **handler(params, auth)})
         except _SlackError as e:
@@ -745,9 +1107,20 @@ class FakeSlack:
     # ----------------------------------------------------------------- shared state helpers
 
     def _next_ts(self) -> str:
+        """A new, strictly increasing ``ts``: synthetic, or the ``wall_clock``'s time."""
         self._ts_seq += 1
-        micros = 1_700_000_000_000_000 + self._ts_seq * 100
+        if self.wall_clock is None:
+            micros = 1_700_000_000_000_000 + self._ts_seq * 100
+        else:
+            micros = max(int(self.wall_clock() * 1_000_000), self._last_ts + 1)
+        self._last_ts = micros
         return f"{micros // 1_000_000}.{micros % 1_000_000:06d}"
+
+    def _now(self) -> datetime:
+        """The current date: the ``wall_clock``'s if there is one, else the real one."""
+        if self.wall_clock is None:
+            return datetime.now(UTC)
+        return datetime.fromtimestamp(self.wall_clock(), UTC)
 
     def _open_dm(self, user_id: str) -> str:
         if user_id not in self._dms:
@@ -780,7 +1153,7 @@ class FakeSlack:
     def _find_message(self, channel: str, ts: Any) -> JSON | None:
         return next((m for m in self._messages.get(channel, []) if m["ts"] == ts), None)
 
-    def _store_message(self, channel: str, p: JSON) -> JSON:
+    def _store_message(self, channel: str, p: JSON, metadata: JSON | None = None) -> JSON:
         thread_ts = p.get("thread_ts") or None
         msg = {
             "type": "message",
@@ -790,7 +1163,7 @@ class FakeSlack:
             "blocks": p.get("blocks"),
             "attachments": p.get("attachments"),
             "thread_ts": str(thread_ts) if thread_ts else None,
-            "metadata": p.get("metadata"),
+            "metadata": metadata,
             "user": self.bot_user_id,
             "bot_id": self.bot_id,
             "app_id": self.app_id,
@@ -811,9 +1184,15 @@ class FakeSlack:
         return {k: copy.deepcopy(v) for k, v in msg.items() if k != "channel" and v is not None}
 
     def _user_json(self, user: JSON, *, include_locale: bool = False) -> JSON:
-        now = datetime.now(UTC).astimezone(ZoneInfo(user["tz"]))
+        utc_now = self._now()
+        now = utc_now.astimezone(ZoneInfo(user["tz"]))
         offset = now.utcoffset()
-        out = {k: v for k, v in user.items() if k not in ("locale", "email")}
+        profile_keys = ("locale", "email", "status_text", "status_emoji", "status_expiration")
+        out = {k: v for k, v in user.items() if k not in profile_keys}
+        status = (user["status_text"], user["status_emoji"], user["status_expiration"])
+        expires = status[2]
+        if self.wall_clock is not None and expires and expires <= utc_now.timestamp():
+            status = ("", "", 0)  # Slack clears an expired status
         out.update(
             tz_label=now.tzname(),
             tz_offset=int(offset.total_seconds()) if offset is not None else 0,
@@ -822,6 +1201,9 @@ class FakeSlack:
                 "real_name": user["real_name"],
                 "display_name": user["name"],
                 **({"email": user["email"]} if user["email"] else {}),
+                "status_text": status[0],
+                "status_emoji": status[1],
+                "status_expiration": status[2],
             },
         )
         if include_locale:
@@ -845,7 +1227,8 @@ class FakeSlack:
     def _chat_post_message(self, p: JSON, auth: tuple[str, str]) -> JSON:
         channel = self._resolve_channel(p.get("channel"))
         self._check_message_content(p)
-        msg = self._store_message(channel, p)
+        metadata = _check_metadata(p.get("metadata"))
+        msg = self._store_message(channel, p, metadata)
         return {"channel": channel, "ts": msg["ts"], "message": self._wire(msg)}
 
     def _chat_post_ephemeral(self, p: JSON, auth: tuple[str, str]) -> JSON:
@@ -874,9 +1257,12 @@ class FakeSlack:
         if len(str(p.get("text") or "")) > 4000:
             raise _SlackError("msg_too_long")
         self._check_message_content(p)
-        for key in ("text", "blocks", "attachments", "metadata"):
+        metadata = _check_metadata(p.get("metadata"))
+        for key in ("text", "blocks", "attachments"):
             if key in p:
                 msg[key] = p[key]
+        if "metadata" in p:
+            msg["metadata"] = metadata
         msg["edited"] = {"user": self.bot_user_id, "ts": self._next_ts()}
         return {
             "channel": channel,
@@ -929,16 +1315,50 @@ class FakeSlack:
             raise _SlackError("not_in_channel")
         return channel
 
+    @staticmethod
+    def _window(p: JSON) -> tuple[Decimal | None, Decimal | None, bool]:
+        """``oldest``, ``latest`` (ts strings or unix times, compared as numbers) and
+        ``inclusive``, as history and replies take them."""
+        oldest = _ts_value(p["oldest"], "invalid_ts_oldest") if p.get("oldest") else None
+        latest = _ts_value(p["latest"], "invalid_ts_latest") if p.get("latest") else None
+        return oldest, latest, _truthy(p.get("inclusive"))
+
+    @staticmethod
+    def _page(items: list[JSON], limit: int) -> tuple[list[JSON], JSON]:
+        """One page of ``items`` (in answer order) and the paging keys of the answer."""
+        page, rest = items[:limit], items[limit:]
+        next_cursor = _cursor("next_ts", rest[0]["ts"]) if rest else ""
+        return page, {"has_more": bool(rest), "response_metadata": {"next_cursor": next_cursor}}
+
     def _conversations_history(self, p: JSON, auth: tuple[str, str]) -> JSON:
-        """Top-level messages, newest first, with ``reply_count`` on thread parents. Metadata is
-        included (Slack returns the calling app's own metadata; ``include_all_metadata`` adds
-        other apps', and every message here is the bot's)."""
+        """Top-level messages, newest first, with ``reply_count`` on thread parents.
+
+        Paging as Slack's: only messages after ``oldest`` and before ``latest`` (ts strings or
+        unix times, compared as numbers; exclusive unless ``inclusive``), ``limit`` per page
+        (default 100, at most 999), then ``response_metadata.next_cursor`` (``""`` on the last
+        page) and ``has_more`` lead to the next, older page. Metadata is included (Slack returns
+        the calling app's own metadata; ``include_all_metadata`` adds other apps', and every
+        message here is the bot's)."""
         channel = self._readable_channel(p)
+        oldest, latest, inclusive = self._window(p)
+        limit = _page_size(p, 100, 999)
+        start = _read_cursor(p.get("cursor"), "next_ts")
+        until = _ts_value(start, "invalid_cursor") if start is not None else None
         all_msgs = self._messages.get(channel, [])
-        limit = int(p.get("limit") or 100)
-        top = [m for m in reversed(all_msgs) if m["thread_ts"] in (None, m["ts"])]
+        top = sorted(
+            (
+                m
+                for m in all_msgs
+                if m["thread_ts"] in (None, m["ts"])
+                and _in_range(m["ts"], oldest, latest, inclusive)
+                and (until is None or Decimal(m["ts"]) <= until)
+            ),
+            key=lambda m: Decimal(m["ts"]),
+            reverse=True,
+        )
+        page, paging = self._page(top, limit)
         out = []
-        for m in top[:limit]:
+        for m in page:
             wire = self._wire(m)
             replies = [r for r in all_msgs if r["thread_ts"] == m["ts"] and r["ts"] != m["ts"]]
             if replies:
@@ -946,19 +1366,37 @@ class FakeSlack:
                     thread_ts=m["ts"], reply_count=len(replies), latest_reply=replies[-1]["ts"]
                 )
             out.append(wire)
-        return {"messages": out, "has_more": len(top) > limit, "pin_count": 0}
+        return {"messages": out, **paging, "pin_count": 0}
 
     def _conversations_replies(self, p: JSON, auth: tuple[str, str]) -> JSON:
+        """The thread under ``ts``: the parent, then replies oldest first.
+
+        ``oldest``/``latest``/``inclusive`` filter the replies (the parent always leads the first
+        page, as in Slack); ``limit`` (default and maximum 1000) counts the parent; pages after
+        the first (``cursor`` = a previous ``response_metadata.next_cursor``) hold replies only,
+        as Slack's continuation pages omit the parent."""
         channel = self._readable_channel(p)
         parent = self._find_message(channel, p.get("ts"))
         if parent is None:
             raise _SlackError("thread_not_found")
-        replies = [
-            m for m in self._messages[channel] if m["thread_ts"] == parent["ts"] and m is not parent
-        ]
-        limit = int(p.get("limit") or 1000)
-        msgs = [self._wire(parent), *(self._wire(r) for r in replies)][:limit]
-        return {"messages": msgs, "has_more": len(replies) + 1 > limit}
+        oldest, latest, inclusive = self._window(p)
+        limit = _page_size(p, 1000, 1000)
+        start = _read_cursor(p.get("cursor"), "next_ts")
+        since = _ts_value(start, "invalid_cursor") if start is not None else None
+        replies = sorted(
+            (
+                m
+                for m in self._messages[channel]
+                if m["thread_ts"] == parent["ts"]
+                and m is not parent
+                and _in_range(m["ts"], oldest, latest, inclusive)
+                and (since is None or Decimal(m["ts"]) >= since)
+            ),
+            key=lambda m: Decimal(m["ts"]),
+        )
+        items = replies if since is not None else [parent, *replies]
+        page, paging = self._page(items, limit)
+        return {"messages": [self._wire(m) for m in page], **paging}
 
     def _users_info(self, p: JSON, auth: tuple[str, str]) -> JSON:
         user = self._users.get(str(p.get("user") or ""))
@@ -967,9 +1405,22 @@ class FakeSlack:
         return {"user": self._user_json(user, include_locale=_truthy(p.get("include_locale")))}
 
     def _users_list(self, p: JSON, auth: tuple[str, str]) -> JSON:
+        """Every user (deleted ones and bots too), in the order they were added. ``limit``
+        absent or 0 means all of them, as in Slack; otherwise pages of ``limit`` users joined by
+        ``response_metadata.next_cursor`` (``""`` on the last page)."""
         locale = _truthy(p.get("include_locale"))
-        members = [self._user_json(u, include_locale=locale) for u in self._users.values()]
-        return {"members": members, "response_metadata": {"next_cursor": ""}}
+        limit = _page_size(p, 0, None)
+        users = list(self._users.values())
+        start = _read_cursor(p.get("cursor"), "user")
+        if start is not None:
+            ids = [u["id"] for u in users]
+            if start not in ids:
+                raise _SlackError("invalid_cursor")
+            users = users[ids.index(start) :]
+        page, rest = (users[:limit], users[limit:]) if limit else (users, [])
+        members = [self._user_json(u, include_locale=locale) for u in page]
+        next_cursor = _cursor("user", rest[0]["id"]) if rest else ""
+        return {"members": members, "response_metadata": {"next_cursor": next_cursor}}
 
     def _users_lookup_by_email(self, p: JSON, auth: tuple[str, str]) -> JSON:
         for user in self._users.values():
@@ -1175,7 +1626,10 @@ class FakeSlack:
         elif _truthy(body.get("replace_original")) and original is not None:
             original.update(text=body.get("text") or "", blocks=body.get("blocks"))
         elif body.get("response_type") == "in_channel" and rurl.channel:
-            self._store_message(rurl.channel, body)
+            metadata = None
+            with contextlib.suppress(_SlackError):  # malformed metadata is dropped, not refused
+                metadata = _check_metadata(body.get("metadata"))
+            self._store_message(rurl.channel, body, metadata)
         else:
             self._ephemerals.append(
                 {

@@ -10,6 +10,7 @@ import json
 import threading
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -339,7 +340,7 @@ def test_message_edges(fake: FakeSlack, client: WebClient) -> None:
 
 def test_form_and_query_wire_formats(fake: FakeSlack) -> None:
     """Form bodies with JSON-in-string params, token as a form param, and GET query strings."""
-    form = "token=xoxb-test-token&channel=C0GENERAL&text=hi&blocks=" + urllib.request.quote(
+    form = "token=xoxb-test-token&channel=C0GENERAL&text=hi&blocks=" + urllib.parse.quote(
         json.dumps([{"type": "divider"}])
     )
     req = urllib.request.Request(fake.base_url + "chat.postMessage", data=form.encode())
@@ -712,3 +713,344 @@ def test_interaction_payload_shapes(fake: FakeSlack, client: WebClient, capture:
     assert view["callback_id"] == "status_report" and view["private_metadata"] == "project=42"
     assert set(view["state"]["values"]) == {"summary", "rag", "pct", "due", "risks"}
     assert "method" not in view and "user_id" not in view
+
+
+def test_drop_after_fault_handles_the_call_then_loses_the_answer(
+    fake: FakeSlack, client: WebClient
+) -> None:
+    fake.fail("chat.postMessage", drop_after=True)
+    with pytest.raises((http.client.RemoteDisconnected, urllib.error.URLError, ConnectionError)):
+        client.chat_postMessage(channel="C0GENERAL", text="posted, answer lost")
+    assert [m["text"] for m in fake.messages("C0GENERAL")] == ["posted, answer lost"]
+    (call,) = fake.calls_to("chat.postMessage")
+    assert call.status == 0 and call.fault is not None and call.fault.drop_after
+
+    # a client that retries on connection errors then posts the message twice
+    fake.fail("chat.postMessage", drop_after=True)
+    retrying = WebClient(
+        token=TOKEN,
+        base_url=fake.base_url,
+        retry_handlers=[
+            ConnectionErrorRetryHandler(interval_calculator=FixedValueRetryIntervalCalculator(0))
+        ],
+    )
+    assert retrying.chat_postMessage(channel="C0GENERAL", text="twice")["ok"]
+    assert [m["text"] for m in fake.messages("C0GENERAL")][1:] == ["twice", "twice"]
+
+    # what the handled call would have answered is recorded
+    fake.fail("chat.postMessage", drop_after=True)
+    with pytest.raises((http.client.RemoteDisconnected, urllib.error.URLError, ConnectionError)):
+        client.chat_postMessage(channel="C0NOPE", text="x")
+    assert fake.calls[-1].status == 0 and fake.calls[-1].error == "channel_not_found"
+    with pytest.raises(ValueError, match="drop_after"):
+        fake.fail("chat.postMessage", drop_after=True, status=500)
+
+
+def test_hang_beyond_client_timeout_still_handles_the_call(fake: FakeSlack) -> None:
+    fake.fail("chat.postMessage", delay=0.3)
+    impatient = WebClient(token=TOKEN, base_url=fake.base_url, retry_handlers=[], timeout=0.05)
+    with pytest.raises((TimeoutError, urllib.error.URLError)):
+        impatient.chat_postMessage(channel="C0GENERAL", text="late")
+    fake.wait_for("chat.postMessage", timeout=5)
+    assert [m["text"] for m in fake.messages("C0GENERAL")] == ["late"]
+
+
+# ------------------------------------------------------------------------- rate limits
+
+
+@pytest.fixture
+def now() -> list[float]:
+    """The injected clock of ``timed``: tests move ``now[0]`` instead of sleeping."""
+    return [1000.0]
+
+
+@pytest.fixture
+def timed(now: list[float]) -> Iterator[FakeSlack]:
+    with FakeSlack(clock=lambda: now[0]) as f:
+        f.add_user("U1")
+        f.add_user("U2")
+        f.add_channel("C0GENERAL")
+        f.add_channel("C0OTHER")
+        yield f
+
+
+def _ratelimited(call: Any) -> SlackApiError:
+    with pytest.raises(SlackApiError) as e:
+        call()
+    assert e.value.response.status_code == 429 and e.value.response["error"] == "ratelimited"
+    return e.value
+
+
+def test_tier_buckets_answer_429_then_recover_on_the_clock(
+    timed: FakeSlack, now: list[float]
+) -> None:
+    client = WebClient(token=TOKEN, base_url=timed.base_url, retry_handlers=[])
+    timed.enforce_rate_limits(per_minute={"chat.update": 2})  # clock: the fake's own
+    ts = client.chat_postMessage(channel="C0GENERAL", text="v0")["ts"]
+    for text in ("v1", "v2"):
+        client.chat_update(channel="C0GENERAL", ts=ts, text=text)
+    error = _ratelimited(lambda: client.chat_update(channel="C0GENERAL", ts=ts, text="v3"))
+    assert error.response.headers["Retry-After"] == "30"  # 2/min: a token every 30 s
+    assert timed.messages("C0GENERAL")[0]["text"] == "v2"  # the limited call was not handled
+    now[0] += 29.5
+    error = _ratelimited(lambda: client.chat_update(channel="C0GENERAL", ts=ts, text="v3"))
+    assert error.response.headers["Retry-After"] == "1"  # rounded up, at least 1
+    now[0] += 0.5
+    assert client.chat_update(channel="C0GENERAL", ts=ts, text="v3")["ok"]
+
+    # Slack's tiers by default: users.list is Tier 2 (20/min); other methods have their own
+    # buckets; auth.test is not limited
+    for _ in range(20):
+        client.users_list()
+    error = _ratelimited(client.users_list)
+    assert error.response.headers["Retry-After"] == "3"
+    assert client.users_info(user="U1")["ok"]
+    for _ in range(30):
+        client.auth_test()
+
+    limited = timed.rate_limited_calls
+    assert [c.method for c in limited] == ["chat.update", "chat.update", "users.list"]
+    assert all(c.status == 429 and c.rate_limited and c.fault is None for c in limited)
+    assert timed.rate_limited_counts == {"chat.update": 2, "users.list": 1}
+
+    # reset() refills the buckets but keeps the limits; disable_rate_limits() turns them off
+    timed.reset()
+    assert timed.rate_limited_calls == []
+    for _ in range(20):
+        client.users_list()
+    _ratelimited(client.users_list)
+    timed.disable_rate_limits()
+    assert client.users_list()["ok"]
+
+
+def test_injected_clock_and_faults_vs_rate_limits(timed: FakeSlack) -> None:
+    own = [0.0]
+    client = WebClient(token=TOKEN, base_url=timed.base_url, retry_handlers=[])
+    timed.enforce_rate_limits(clock=lambda: own[0], per_minute={"users.info": 1})
+    timed.fail("users.info", status=429, retry_after=9)  # served first, takes no token
+
+    def retry_after() -> str:
+        return str(
+            _ratelimited(lambda: client.users_info(user="U1")).response.headers["Retry-After"]
+        )
+
+    assert retry_after() == "9"
+    assert client.users_info(user="U1")["ok"]
+    assert retry_after() == "60"
+    assert timed.rate_limited_counts == {"users.info": 1}  # the injected 429 is not counted
+    timed.clear_faults()  # leaves rate limits alone
+    _ratelimited(lambda: client.users_info(user="U1"))
+    own[0] += 60
+    assert client.users_info(user="U1")["ok"]
+    # a user's error counts against the limit too, as in Slack
+    own[0] += 60
+    with pytest.raises(SlackApiError) as e:
+        client.users_info(user="UNOBODY")
+    assert e.value.response["error"] == "user_not_found"
+    _ratelimited(lambda: client.users_info(user="U1"))
+    with pytest.raises(ValueError, match=r"chat\.postMessage"):
+        timed.enforce_rate_limits(per_minute={"chat.postMessage": 60})
+
+
+def test_post_message_per_channel_and_workspace_limits(timed: FakeSlack, now: list[float]) -> None:
+    client = WebClient(token=TOKEN, base_url=timed.base_url, retry_handlers=[])
+
+    def post(channel: str) -> Any:
+        return client.chat_postMessage(channel=channel, text=f"to {channel}")
+
+    # default: 1 per second per channel with a burst of 3, no workspace-wide limit
+    timed.enforce_rate_limits()
+    for _ in range(3):
+        post("C0GENERAL")
+    assert _ratelimited(lambda: post("C0GENERAL")).response.headers["Retry-After"] == "1"
+    for channel in ("C0OTHER", "U1", "U2"):
+        post(channel)
+    now[0] += 1
+    post("C0GENERAL")
+    assert len(timed.messages("C0GENERAL")) == 4
+
+    timed.enforce_rate_limits(
+        post_message_burst=1,
+        post_message_workspace_per_minute=60,
+        post_message_workspace_burst=3,
+    )
+    timed.reset()
+    post("C0GENERAL")
+    _ratelimited(lambda: post("C0GENERAL"))  # per channel
+    post("U1")
+    _ratelimited(lambda: post(timed.dm_channel("U1")))  # a user id and its DM: one channel
+    post("U2")
+    error = _ratelimited(lambda: post("C0OTHER"))  # a fresh channel, but the workspace is spent
+    assert error.response.headers["Retry-After"] == "1"  # 60/min: one token a second
+    assert timed.messages("C0OTHER") == []
+    now[0] += 1
+    post("C0OTHER")
+    assert timed.rate_limited_counts == {"chat.postMessage": 3}
+    assert [c.status for c in timed.calls_to("chat.postMessage")] == [
+        200,
+        429,
+        200,
+        429,
+        200,
+        429,
+        200,
+    ]
+
+
+# ------------------------------------------------------------------------- status, metadata, paging
+
+
+def test_user_status_in_users_info_and_users_list(fake: FakeSlack, client: WebClient) -> None:
+    fake.add_user("U3", status_text="On holiday", status_emoji=":palm_tree:", status_expiration=9)
+    profile = client.users_info(user="U3")["user"]["profile"]
+    assert (profile["status_text"], profile["status_emoji"], profile["status_expiration"]) == (
+        "On holiday",
+        ":palm_tree:",
+        9,  # without a wall_clock the fake does not know the date: nothing expires
+    )
+    assert "status_text" not in client.users_info(user="U3")["user"]  # only under profile
+    assert client.users_info(user="U1")["user"]["profile"]["status_text"] == ""
+    fake.set_user_status("U1", text="In a meeting", emoji=":calendar:")
+    members = {m["id"]: m for m in client.users_list()["members"]}
+    assert members["U1"]["profile"]["status_text"] == "In a meeting"
+    assert members["U1"]["profile"]["status_expiration"] == 0
+    fake.set_user_status("U1")
+    assert client.users_info(user="U1")["user"]["profile"]["status_emoji"] == ""
+
+    wall = [1_800_000_000.0]
+    with FakeSlack(wall_clock=lambda: wall[0]) as dated:
+        dated.add_user("U1", status_text="Away", status_expiration=1_800_000_060)
+        dated_client = WebClient(token=TOKEN, base_url=dated.base_url, retry_handlers=[])
+        assert dated_client.users_info(user="U1")["user"]["profile"]["status_text"] == "Away"
+        wall[0] += 60
+        profile = dated_client.users_info(user="U1")["user"]["profile"]
+        assert (profile["status_text"], profile["status_expiration"]) == ("", 0)
+
+
+def test_metadata_round_trip_and_errors(fake: FakeSlack, client: WebClient) -> None:
+    meta = {"event_type": "status_prompt", "event_payload": {"project": "Apollo", "week": 7}}
+    ts = client.chat_postMessage(channel="C0GENERAL", text="prompt", metadata=meta)["ts"]
+    # form bodies carry metadata as a JSON string
+    form = urllib.parse.urlencode(
+        {
+            "token": TOKEN,
+            "channel": "C0GENERAL",
+            "text": "form",
+            "metadata": json.dumps({"event_type": "f", "event_payload": {}}),
+        }
+    )
+    req = urllib.request.Request(fake.base_url + "chat.postMessage", data=form.encode())
+    with urllib.request.urlopen(req) as resp:
+        assert json.load(resp)["message"]["metadata"]["event_type"] == "f"
+    history = client.conversations_history(channel="C0GENERAL")["messages"]
+    assert history[1]["metadata"] == meta and history[0]["metadata"]["event_payload"] == {}
+    reply = client.chat_postMessage(channel="C0GENERAL", text="r", thread_ts=ts, metadata=meta)
+    replies = client.conversations_replies(channel="C0GENERAL", ts=ts)["messages"]
+    assert [m.get("metadata") for m in replies] == [meta, meta] and reply["ok"]
+    assert "metadata" not in client.chat_postMessage(channel="C0GENERAL", text="x")["message"]
+
+    new = {"event_type": "status_prompt", "event_payload": {"answered": True}}
+    client.chat_update(channel="C0GENERAL", ts=ts, text="answered", metadata=new)
+    assert fake.messages("C0GENERAL")[0]["metadata"] == new
+
+    bad_metadata: list[Any] = [
+        "{not json",
+        {"event_type": "x"},
+        {"event_payload": {}},
+        {"event_type": "", "event_payload": {}},
+        {"event_type": "x", "event_payload": "not an object"},
+    ]
+    for bad in bad_metadata:
+        with pytest.raises(SlackApiError) as e:
+            client.chat_postMessage(channel="C0GENERAL", text="bad", metadata=bad)
+        assert e.value.response["error"] == "invalid_metadata_format"
+    assert all(m["text"] != "bad" for m in fake.messages("C0GENERAL"))
+
+
+def test_history_oldest_latest_and_cursor_paging(fake: FakeSlack, client: WebClient) -> None:
+    ts = [client.chat_postMessage(channel="C0GENERAL", text=str(i))["ts"] for i in range(5)]
+    client.chat_postMessage(channel="C0GENERAL", text="reply", thread_ts=ts[0])
+
+    def texts(**kwargs: Any) -> list[str]:
+        resp = client.conversations_history(channel="C0GENERAL", **kwargs)
+        return [m["text"] for m in resp["messages"]]
+
+    first = client.conversations_history(channel="C0GENERAL", limit=2)
+    assert [m["text"] for m in first["messages"]] == ["4", "3"] and first["has_more"] is True
+    cursor = first["response_metadata"]["next_cursor"]
+    second = client.conversations_history(channel="C0GENERAL", limit=2, cursor=cursor)
+    assert [m["text"] for m in second["messages"]] == ["2", "1"]
+    pages = [
+        [m["text"] for m in page["messages"]]
+        for page in client.conversations_history(channel="C0GENERAL", limit=2)
+    ]
+    assert pages == [["4", "3"], ["2", "1"], ["0"]]  # slack_sdk follows next_cursor
+    last = client.conversations_history(channel="C0GENERAL", limit=2, cursor=cursor)
+    last = client.conversations_history(
+        channel="C0GENERAL", limit=2, cursor=last["response_metadata"]["next_cursor"]
+    )
+    assert last["has_more"] is False and last["response_metadata"]["next_cursor"] == ""
+
+    # oldest/latest are exclusive unless inclusive, and compare as numbers: "…0002" == "…000200"
+    assert ts[1] == "1700000000.000200"
+    assert texts(oldest="1700000000.0002") == ["4", "3", "2"]
+    assert texts(oldest="1700000000.0002", inclusive=True) == ["4", "3", "2", "1"]
+    assert texts(oldest=ts[1], latest=ts[3]) == ["2"]
+    assert texts(oldest=ts[1], latest=ts[3], inclusive=True) == ["3", "2", "1"]
+    assert texts(latest=ts[2], limit=1) == ["1"]
+    assert texts(oldest="1700000001") == []
+    bad_args: list[tuple[dict[str, Any], str]] = [
+        ({"oldest": "yesterday"}, "invalid_ts_oldest"),
+        ({"latest": "soon"}, "invalid_ts_latest"),
+        ({"cursor": "not-a-cursor"}, "invalid_cursor"),
+        ({"limit": "many"}, "invalid_limit"),
+    ]
+    for kwargs, error in bad_args:
+        with pytest.raises(SlackApiError) as e:
+            client.conversations_history(channel="C0GENERAL", **kwargs)
+        assert e.value.response["error"] == error
+
+
+def test_replies_paging(fake: FakeSlack, client: WebClient) -> None:
+    parent = client.chat_postMessage(channel="C0GENERAL", text="parent")["ts"]
+    replies = [
+        client.chat_postMessage(channel="C0GENERAL", text=f"r{i}", thread_ts=parent)["ts"]
+        for i in range(4)
+    ]
+    pages = [
+        [m["text"] for m in page["messages"]]
+        for page in client.conversations_replies(channel="C0GENERAL", ts=parent, limit=2)
+    ]
+    # the parent leads the first page; continuation pages hold replies only, as in Slack
+    assert pages == [["parent", "r0"], ["r1", "r2"], ["r3"]]
+    since = client.conversations_replies(channel="C0GENERAL", ts=parent, oldest=replies[1])
+    assert [m["text"] for m in since["messages"]] == ["parent", "r2", "r3"]
+    assert since["has_more"] is False
+
+
+def test_wall_clock_ts_for_oldest_filters() -> None:
+    wall = [1_800_000_000.0]
+    with FakeSlack(wall_clock=lambda: wall[0]) as fake:
+        fake.add_channel("C0GENERAL")
+        client = WebClient(token=TOKEN, base_url=fake.base_url, retry_handlers=[])
+        a = client.chat_postMessage(channel="C0GENERAL", text="a")["ts"]
+        b = client.chat_postMessage(channel="C0GENERAL", text="b")["ts"]
+        wall[0] += 3600
+        client.chat_postMessage(channel="C0GENERAL", text="c")
+        assert (a, b) == ("1800000000.000000", "1800000000.000001")  # unique, increasing
+        recent = client.conversations_history(channel="C0GENERAL", oldest=str(1_800_000_000 + 60))
+        assert [m["text"] for m in recent["messages"]] == ["c"]
+
+
+def test_users_list_paging(fake: FakeSlack, client: WebClient) -> None:
+    everyone = client.users_list()
+    assert [m["id"] for m in everyone["members"]] == ["U0PMOBOT", "U1", "U2", "UGONE"]
+    assert everyone["response_metadata"]["next_cursor"] == ""
+    pages = [[m["id"] for m in page["members"]] for page in client.users_list(limit=3)]
+    assert pages == [["U0PMOBOT", "U1", "U2"], ["UGONE"]]
+    first = client.users_list(limit=2)
+    second = client.users_list(limit=2, cursor=first["response_metadata"]["next_cursor"])
+    assert [m["id"] for m in second["members"]] == ["U2", "UGONE"]
+    with pytest.raises(SlackApiError) as e:
+        client.users_list(cursor="bm9wZQ==")
+    assert e.value.response["error"] == "invalid_cursor"
