@@ -14,6 +14,7 @@ A reporting period runs from one occurrence to the next.
 from __future__ import annotations
 
 import re
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
@@ -140,3 +141,22 @@ def occurrences(
         if following >= start:
             found.append(following)
         cursor = following
+
+
+def postpone_past_holidays(
+    moment: datetime, tz: ZoneInfo, holidays: Collection[date], *, weekends: bool = False
+) -> datetime:
+    """When `moment`'s local date is a holiday (or, with `weekends`, a Saturday or Sunday), the
+    same local time on the next working day (neither a holiday nor a weekend day); otherwise
+    `moment` itself. A cadence set on a Saturday is kept: only holidays move a prompt, while a
+    reminder (whose day nobody chose) also moves off weekends.
+
+    Only the sending moves: the period still starts at the occurrence, so an answer given on the
+    next working day still reports on the period it was asked for."""
+    local = _local(moment, tz)
+    if local.date() not in holidays and not (weekends and local.weekday() >= 5):
+        return moment
+    day = local.date()
+    while day in holidays or day.weekday() >= 5:
+        day += timedelta(days=1)
+    return to_utc(datetime.combine(day, local.time()), tz)

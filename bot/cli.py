@@ -11,7 +11,7 @@ import os
 import sys
 import time
 from collections.abc import Mapping, Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import NoReturn, TextIO
 
@@ -20,6 +20,7 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
 from bot.config import ConfigError, Settings, load_settings, redact_url
+from bot.pacing import Pacer
 from bot.portfolio_file import PortfolioError
 from bot.render import Renderer, RenderError
 from bot.services import Services
@@ -27,6 +28,7 @@ from bot.slack_gateway import WebApiGateway, build_client
 from storage.db import SchemaError, check_schema, make_engine, make_sessionmaker, upgrade
 
 log = logging.getLogger("pmo_bot")
+TICK_BUDGET = timedelta(seconds=50)
 
 
 class UsageError(Exception):
@@ -52,6 +54,15 @@ def _parser() -> argparse.ArgumentParser:
     importer.add_argument("file", type=Path)
     tick = commands.add_parser("tick", help="run one scheduler cycle now, or as if at --at")
     tick.add_argument("--at", help="ISO-8601 time; without an offset, read in PMO_TIMEZONE")
+    listing = commands.add_parser(
+        "deliveries", help="list pending and failed deliveries, or retry failed ones"
+    )
+    listing.add_argument(
+        "--all", action="store_true", help="also list sent and skipped ones (newest 200)"
+    )
+    listing.add_argument(
+        "--retry", type=int, nargs="+", metavar="ID", help="send these failed deliveries again"
+    )
     demo = commands.add_parser("demo", help="offline demo: sample portfolio and its digest")
     demo.add_argument("--db", type=Path, default=Path("pmo-demo.sqlite"), help="SQLite file")
     demo.add_argument(
@@ -125,6 +136,13 @@ def _dispatch(args: argparse.Namespace, settings: Settings, out: TextIO) -> int:
         return _import(engine, args.file, out)
     if args.command == "tick":
         return _tick(engine, settings, args.at, out)
+    if args.command == "deliveries":
+        from bot.deliveries_cli import list_or_retry
+
+        check_schema(engine)
+        return list_or_retry(
+            make_sessionmaker(engine), settings, show_all=args.all, retry=args.retry or [], out=out
+        )
     return _serve(engine, settings, args.port, not args.no_scheduler)
 
 
@@ -160,13 +178,16 @@ def parse_at(text: str, settings: Settings) -> datetime:
 
 
 def _services(engine: Engine, settings: Settings, *, token: str) -> tuple[Services, WebClient]:
-    client = build_client(token=token, base_url=settings.slack_api_url, sleep=time.sleep)
+    pacer = Pacer(post_per_second=settings.send_rate)
+    client = build_client(
+        token=token, base_url=settings.slack_api_url, sleep=time.sleep, pacer=pacer
+    )
     renderer = Renderer(settings.templates_dir)
     renderer.check_all()
     services = Services(
         settings=settings,
         sessions=make_sessionmaker(engine),
-        gateway=WebApiGateway(client),
+        gateway=WebApiGateway(client, pacer),
         renderer=renderer,
         clock=lambda: datetime.now(UTC),
     )
@@ -181,9 +202,13 @@ def _tick(engine: Engine, settings: Settings, at: str | None, out: TextIO) -> in
     check_schema(engine)
     services, _ = _services(engine, settings, token=token)
     result = tick(services, now=now)
+    sent = ", ".join(
+        f"{count} {kind.value.replace('_', ' ')}(s)" for kind, count in result.sent.items()
+    )
     print(
-        f"tick at {result.at.isoformat()}: {result.prompts_sent} prompt(s) and "
-        f"{result.digests_sent} digest(s) sent, {len(result.failures)} failed",
+        f"tick at {result.at.isoformat()}: {result.recorded} due, sent {sent or 'nothing'}, "
+        f"{result.skipped} no longer needed, {result.retrying} to retry, "
+        f"{len(result.failures)} failed",
         file=out,
     )
     for failure in result.failures:
@@ -214,7 +239,9 @@ def _serve(engine: Engine, settings: Settings, port: int, scheduler: bool) -> in
     if scheduler:
         from bot.scheduler import start_scheduler
 
-        start_scheduler(lambda now: tick(services, now=now))
+        # A tick sends for at most 50 s, so planning runs every minute even during a long
+        # fan-out; what is left is sent by the next tick.
+        start_scheduler(lambda now: tick(services, now=now, budget=TICK_BUDGET))
     if socket_mode:
         from slack_bolt.adapter.socket_mode import SocketModeHandler
 

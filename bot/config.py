@@ -27,6 +27,7 @@ class Settings:
     admins: frozenset[str]
     timezone: ZoneInfo
     templates_dir: Path | None = None
+    send_rate: float = 1.0  # chat.postMessage calls per second, per process
 
     def require_bot_token(self) -> str:
         if not self.slack_bot_token:
@@ -80,6 +81,16 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
     templates = environ.get("PMO_TEMPLATES_DIR") or None
     if templates and not Path(templates).is_dir():
         raise ConfigError(f"PMO_TEMPLATES_DIR={templates!r} is not a folder")
+    rate_text = environ.get("PMO_SEND_RATE", "").strip() or "1"
+    try:
+        send_rate = float(rate_text)
+    except ValueError:
+        send_rate = -1.0
+    if not 0 < send_rate <= 50:
+        raise ConfigError(
+            f"PMO_SEND_RATE={rate_text!r} must be a number of messages per second, "
+            "more than 0 and at most 50 (default 1)"
+        )
     return Settings(
         database_url=environ.get("DATABASE_URL") or DEFAULT_DATABASE_URL,
         slack_bot_token=token,
@@ -89,4 +100,5 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
         admins=admins,
         timezone=timezone,
         templates_dir=Path(templates) if templates else None,
+        send_rate=send_rate,
     )

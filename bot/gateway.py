@@ -26,6 +26,16 @@ class Posted:
 
 
 @dataclass(frozen=True, slots=True)
+class Tag:
+    """What the bot attaches to a message it sends on its own (as Slack message metadata), so
+    that after a crash it can find out whether the message went out: the delivery and which of
+    its messages (a digest may take several)."""
+
+    delivery_id: int
+    part: int = 1
+
+
+@dataclass(frozen=True, slots=True)
 class UserProfile:
     user_id: str
     tz: str | None
@@ -33,6 +43,9 @@ class UserProfile:
     name: str | None
     deleted: bool = False
     is_bot: bool = False
+    status_text: str = ""
+    status_emoji: str = ""
+    status_expiration: int = 0  # Unix time; 0 means the status does not expire
 
 
 class SlackGateway(Protocol):
@@ -43,7 +56,14 @@ class SlackGateway(Protocol):
         text: str,
         blocks: list[dict[str, Any]],
         thread_ts: str | None = None,
+        tag: Tag | None = None,
     ) -> Posted: ...
+
+    def find_tagged(
+        self, *, channel: str, delivery_id: int, thread_ts: str | None = None
+    ) -> dict[int, Posted]:
+        """The messages of a delivery already in a channel (or in a thread), by part."""
+        ...
 
     def update_message(
         self, *, channel: str, ts: str, text: str, blocks: list[dict[str, Any]]
@@ -56,3 +76,7 @@ class SlackGateway(Protocol):
     def open_dm(self, user_id: str) -> str: ...
 
     def lookup_user(self, user_id: str) -> UserProfile: ...
+
+    def list_users(self) -> list[UserProfile]:
+        """Every user of the workspace (users.list, paginated): warms the profile cache."""
+        ...

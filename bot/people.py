@@ -3,17 +3,21 @@
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Collection
 from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot.gateway import SlackError, SlackGateway
+from bot.gateway import SlackError, SlackGateway, UserProfile
 from storage import users
 from storage.records import SlackUser
 
 log = logging.getLogger(__name__)
 PROFILE_TTL = timedelta(hours=24)
+# Past this many profiles to refresh, one paginated users.list (Tier 2, 200 a page) is cheaper
+# than a users.info (Tier 4) each: 5,000 PMs are 25 calls instead of 5,000.
+BULK_REFRESH_AT = 40
 
 
 def refresh_profiles(
@@ -27,27 +31,64 @@ def refresh_profiles(
     than a day. A user Slack cannot describe keeps the old entry, or none (default timezone)."""
     with sessions.begin() as session:
         cached = users.find_users(session, user_ids)
-    for user_id in sorted(user_ids):
-        known = cached.get(user_id)
-        if known is not None and now - known.fetched_at < PROFILE_TTL:
+    stale = sorted(
+        u for u in user_ids if u not in cached or now - cached[u].fetched_at >= PROFILE_TTL
+    )
+    if not stale:
+        return cached
+    fetched: dict[str, UserProfile] = {}
+    if len(stale) >= BULK_REFRESH_AT:
+        try:
+            wanted = set(stale)
+            fetched = {p.user_id: p for p in gateway.list_users() if p.user_id in wanted}
+        except SlackError as exc:
+            log.warning("users.list failed: %s; asking for each user instead", exc.code)
+    for user_id in stale:
+        if user_id in fetched:
             continue
         try:
-            profile = gateway.lookup_user(user_id)
+            fetched[user_id] = gateway.lookup_user(user_id)
         except SlackError as exc:
             log.warning("users.info failed for %s: %s", user_id, exc.code)
-            continue
-        fresh = SlackUser(
+    fresh = {
+        user_id: SlackUser(
             user_id=user_id,
             tz=profile.tz,
             locale=profile.locale,
             name=profile.name,
-            dm_channel=known.dm_channel if known else None,
+            dm_channel=cached[user_id].dm_channel if user_id in cached else None,
             fetched_at=now,
         )
-        with sessions.begin() as session:
-            users.save_user(session, fresh)
-        cached[user_id] = fresh
+        for user_id, profile in fetched.items()
+    }
+    with sessions.begin() as session:
+        users.save_users(session, list(fresh.values()))
+    cached.update(fresh)
     return cached
+
+
+_AWAY_EMOJI = {
+    ":palm_tree:",
+    ":desert_island:",
+    ":beach_with_umbrella:",
+    ":airplane:",
+    ":face_with_thermometer:",
+    ":thermometer:",
+    ":mask:",
+    ":baby:",
+}
+_AWAY_WORDS = re.compile(
+    r"\b(ooo|out of (the )?office|on leave|annual leave|parental leave|sick|vacation|vacances|"
+    r"holidays?|pto|away until|back on|off until|congés?|absent)\b",
+    re.IGNORECASE,
+)
+
+
+def is_out_of_office(profile: UserProfile, *, now: datetime) -> bool:
+    """Whether the user's Slack status says they are away (an expired status does not count)."""
+    if profile.status_expiration and profile.status_expiration <= now.timestamp():
+        return False
+    return profile.status_emoji in _AWAY_EMOJI or bool(_AWAY_WORDS.search(profile.status_text))
 
 
 def dm_channel(
@@ -75,3 +116,22 @@ def dm_channel(
             ),
         )
     return channel
+
+
+def remember_dm(
+    sessions: sessionmaker[Session], user_id: str, channel: str, *, now: datetime
+) -> None:
+    """Cache the DM channel Slack reported for a user (a profile not fetched yet stays stale)."""
+    with sessions.begin() as session:
+        known = users.find_users(session, [user_id]).get(user_id)
+        users.save_user(
+            session,
+            SlackUser(
+                user_id=user_id,
+                tz=known.tz if known else None,
+                locale=known.locale if known else None,
+                name=known.name if known else None,
+                dm_channel=channel,
+                fetched_at=known.fetched_at if known else now - PROFILE_TTL,
+            ),
+        )

@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.orm import Session
 
 from bot import cadence
+from bot.late import note_late_report
 from bot.permissions import can_submit
 from storage import deliveries, portfolio, reports, users
 from storage.records import DeliveryKind, Project, Rag, Report, ReportDraft
@@ -190,6 +191,8 @@ def submit_report(
     draft = validate_report(form)
     if isinstance(draft, list):
         return draft
+    period = (target.project.id, target.period.start)
+    replaced = bool(reports.find_period_reports(session, [period]))
     report = reports.save_report(
         session,
         draft,
@@ -197,5 +200,13 @@ def submit_report(
         period_start=target.period.start,
         submitted_by=actor,
         submitted_at=now,
+    )
+    note_late_report(
+        session,
+        project=target.project,
+        report=report,
+        replaced=replaced,
+        now=now,
+        default_tz=default_tz,
     )
     return Saved(report, target)

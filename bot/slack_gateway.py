@@ -1,7 +1,14 @@
-"""SlackGateway over slack_sdk's WebClient, with retries that honour Slack's limits.
+"""SlackGateway over slack_sdk's WebClient: paced, retried where that is safe, errors as codes.
 
-Retries are slack_sdk's own handlers (connection errors, 500/503, 429 with Retry-After), with
-the sleep injected so tests never wait. The token is held by the WebClient and never logged.
+* Every call waits its turn in the `Pacer` (Slack's published rate per method), so a fan-out to
+  thousands of PMs stays inside the limits instead of running into them.
+* A 429 is retried after its `Retry-After` (the call was not processed, so retrying is safe) and
+  holds the method's pace for every thread.
+* Connection errors and 5xx are retried with exponential backoff and jitter, except for
+  `chat.postMessage`: a post whose answer was lost may have been posted, so it is left to the
+  outbox, which looks for the message (by its metadata) before posting again.
+* The sleep and the pacer's clock are injected, so tests never wait. The token is held by the
+  WebClient and never logged.
 """
 
 from __future__ import annotations
@@ -10,6 +17,7 @@ import logging
 import random
 import time
 from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 from slack_sdk import WebClient
@@ -24,18 +32,28 @@ from slack_sdk.http_retry.request import HttpRequest
 from slack_sdk.http_retry.response import HttpResponse
 from slack_sdk.http_retry.state import RetryState
 
-from bot.gateway import Posted, SlackError, UserProfile
+from bot.gateway import Posted, SlackError, Tag, UserProfile
+from bot.pacing import Pacer
 
 log = logging.getLogger(__name__)
 Sleep = Callable[[float], None]
+METADATA_EVENT = "pmo_bot_delivery"
+NOT_RETRIED_IN_CLIENT = ("chat.postMessage",)
+
+
+def _method(request: HttpRequest) -> str:
+    return request.url.rsplit("/", 1)[-1].split("?", 1)[0]
 
 
 class RateLimitRetry(RateLimitErrorRetryHandler):
     """Retry a 429 after its Retry-After (plus up to a second of jitter), sleeping via `sleep`."""
 
-    def __init__(self, *, max_retry_count: int = 3, sleep: Sleep = time.sleep) -> None:
+    def __init__(
+        self, *, max_retry_count: int = 3, sleep: Sleep = time.sleep, pacer: Pacer | None = None
+    ) -> None:
         super().__init__(max_retry_count=max_retry_count)
         self._sleep = sleep
+        self._pacer = pacer
 
     def prepare_for_next_attempt(
         self,
@@ -53,13 +71,29 @@ class RateLimitRetry(RateLimitErrorRetryHandler):
         except (ValueError, IndexError):
             wait = 1.0
         state.next_attempt_requested = True
-        log.warning("Slack rate limit on %s: waiting %.0f s", request.url.rsplit("/", 1)[-1], wait)
+        method = _method(request)
+        log.warning("Slack rate limit on %s: waiting %.0f s", method, wait)
+        if self._pacer is not None:
+            self._pacer.hold(method, wait)
         self._sleep(wait + random.random())
         state.increment_current_attempt()
 
 
 def _with_sleep(handler: RetryHandler, sleep: Sleep) -> RetryHandler:
-    """Make a backoff handler sleep through `sleep` (exponential backoff with jitter)."""
+    """Make a backoff handler sleep through `sleep` (exponential backoff with jitter), and
+    leave the methods whose retry could double a message to the outbox."""
+    can_retry = handler._can_retry
+
+    def safe_can_retry(
+        *,
+        state: RetryState,
+        request: HttpRequest,
+        response: HttpResponse | None = None,
+        error: Exception | None = None,
+    ) -> bool:
+        if _method(request) in NOT_RETRIED_IN_CLIENT:
+            return False
+        return can_retry(state=state, request=request, response=response, error=error)
 
     def prepare(
         *,
@@ -73,11 +107,17 @@ def _with_sleep(handler: RetryHandler, sleep: Sleep) -> RetryHandler:
         state.increment_current_attempt()
 
     handler.prepare_for_next_attempt = prepare  # type: ignore[method-assign]
+    handler._can_retry = safe_can_retry  # type: ignore[method-assign]
     return handler
 
 
 def build_client(
-    *, token: str, base_url: str, sleep: Sleep = time.sleep, timeout: int = 15
+    *,
+    token: str,
+    base_url: str,
+    sleep: Sleep = time.sleep,
+    timeout: int = 15,
+    pacer: Pacer | None = None,
 ) -> WebClient:
     """The one WebClient of the process (Bolt's per-request clients copy its settings)."""
     return WebClient(
@@ -87,7 +127,7 @@ def build_client(
         retry_handlers=[
             _with_sleep(ConnectionErrorRetryHandler(max_retry_count=2), sleep),
             _with_sleep(ServerErrorRetryHandler(max_retry_count=2), sleep),
-            RateLimitRetry(max_retry_count=3, sleep=sleep),
+            RateLimitRetry(max_retry_count=3, sleep=sleep, pacer=pacer),
         ],
     )
 
@@ -95,15 +135,19 @@ def build_client(
 class WebApiGateway:
     """SlackGateway over a WebClient; Slack errors become SlackError with Slack's code."""
 
-    def __init__(self, client: WebClient) -> None:
+    def __init__(self, client: WebClient, pacer: Pacer | None = None) -> None:
         self._client = client
+        self._pacer = pacer
 
     def _call(self, method: str, call: Callable[[], Any]) -> Any:
+        if self._pacer is not None:
+            self._pacer.wait(method)
         try:
             return call()
         except SlackApiError as exc:
-            code = exc.response.get("error") if exc.response is not None else None
-            status = exc.response.status_code if exc.response is not None else "?"
+            response = exc.response
+            status = response.status_code if response is not None else 0
+            code = response.get("error") if response is not None and status == 200 else None
             raise SlackError(str(code or f"http_{status}"), method) from None
         except (SlackClientError, OSError) as exc:
             raise SlackError(f"unreachable ({type(exc).__name__})", method) from None
@@ -115,14 +159,68 @@ class WebApiGateway:
         text: str,
         blocks: list[dict[str, Any]],
         thread_ts: str | None = None,
+        tag: Tag | None = None,
     ) -> Posted:
+        metadata = None
+        if tag is not None:
+            metadata = {
+                "event_type": METADATA_EVENT,
+                "event_payload": {"delivery_id": tag.delivery_id, "part": tag.part},
+            }
         response = self._call(
             "chat.postMessage",
             lambda: self._client.chat_postMessage(
-                channel=channel, text=text, blocks=blocks, thread_ts=thread_ts, unfurl_links=False
+                channel=channel,
+                text=text,
+                blocks=blocks,
+                thread_ts=thread_ts,
+                unfurl_links=False,
+                metadata=metadata,
             ),
         )
         return Posted(channel=response["channel"], ts=response["ts"])
+
+    def find_tagged(
+        self, *, channel: str, delivery_id: int, thread_ts: str | None = None
+    ) -> dict[int, Posted]:
+        found: dict[int, Posted] = {}
+        cursor: str | None = None
+        for _ in range(10):  # at most 2,000 messages back: a delivery is looked for soon after
+            if thread_ts:
+                response = self._call(
+                    "conversations.replies",
+                    partial(
+                        self._client.conversations_replies,
+                        channel=channel,
+                        ts=thread_ts,
+                        limit=200,
+                        cursor=cursor,
+                        include_all_metadata=True,
+                    ),
+                )
+            else:
+                response = self._call(
+                    "conversations.history",
+                    partial(
+                        self._client.conversations_history,
+                        channel=channel,
+                        limit=200,
+                        cursor=cursor,
+                        include_all_metadata=True,
+                    ),
+                )
+            for message in response.get("messages") or []:
+                metadata = message.get("metadata") or {}
+                payload = metadata.get("event_payload") or {}
+                if (
+                    metadata.get("event_type") == METADATA_EVENT
+                    and payload.get("delivery_id") == delivery_id
+                ):
+                    found[int(payload.get("part") or 1)] = Posted(channel, str(message["ts"]))
+            cursor = (response.get("response_metadata") or {}).get("next_cursor") or None
+            if not cursor:
+                break
+        return found
 
     def update_message(
         self, *, channel: str, ts: str, text: str, blocks: list[dict[str, Any]]
@@ -148,13 +246,36 @@ class WebApiGateway:
         response = self._call(
             "users.info", lambda: self._client.users_info(user=user_id, include_locale=True)
         )
-        user = response["user"]
-        profile = user.get("profile") or {}
-        return UserProfile(
-            user_id=user_id,
-            tz=user.get("tz"),
-            locale=user.get("locale"),
-            name=profile.get("display_name") or user.get("real_name") or user.get("name"),
-            deleted=bool(user.get("deleted")),
-            is_bot=bool(user.get("is_bot")),
-        )
+        return _profile(response["user"])
+
+    def list_users(self) -> list[UserProfile]:
+        profiles: list[UserProfile] = []
+        cursor: str | None = None
+        while True:
+            response = self._call(
+                "users.list",
+                partial(self._client.users_list, limit=200, cursor=cursor, include_locale=True),
+            )
+            profiles.extend(_profile(member) for member in response.get("members") or [])
+            cursor = (response.get("response_metadata") or {}).get("next_cursor") or None
+            if not cursor:
+                return profiles
+
+
+def _profile(user: dict[str, Any]) -> UserProfile:
+    profile = user.get("profile") or {}
+    try:
+        expiration = int(profile.get("status_expiration") or 0)
+    except (TypeError, ValueError):
+        expiration = 0
+    return UserProfile(
+        user_id=str(user.get("id")),
+        tz=user.get("tz"),
+        locale=user.get("locale"),
+        name=profile.get("display_name") or user.get("real_name") or user.get("name"),
+        deleted=bool(user.get("deleted")),
+        is_bot=bool(user.get("is_bot")),
+        status_text=str(profile.get("status_text") or ""),
+        status_emoji=str(profile.get("status_emoji") or ""),
+        status_expiration=expiration,
+    )

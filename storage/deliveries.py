@@ -1,33 +1,40 @@
-"""The record of every message the bot sends on its own, claimed before it is sent.
+"""The outbox: every message the bot sends on its own, recorded before it is sent.
 
-Sending is "claim, commit, send, mark": the claim is an INSERT that the unique constraint on
-(kind, target, occurrence) lets through once, so a second tick, a restart or a second process
-finds the row already there and sends nothing.
+A delivery's life: `record` inserts it (the unique key (kind, target, occurrence) lets it through
+once, whatever the number of ticks, restarts or replicas), `lease` hands due ones to one worker
+(`SELECT … FOR UPDATE SKIP LOCKED` on PostgreSQL, so replicas never take the same row), and the
+worker counts an attempt just before it calls Slack, then marks it `sent`, schedules a retry, or
+marks it `failed` or `skipped`. A lease that runs out means its worker died: the next lease hands
+it out again, and if an attempt had started, the worker checks Slack for the message first.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
-from datetime import datetime
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from storage.models import DeliveryRow
 from storage.records import Delivery, DeliveryKind, DeliveryStatus
 from storage.upsert import insert_for
 
+FINAL = (DeliveryStatus.SENT, DeliveryStatus.FAILED, DeliveryStatus.SKIPPED)
+
 
 @dataclass(frozen=True, slots=True)
 class Claim:
-    """A delivery to claim: what, for whom, for which occurrence of its schedule."""
+    """A delivery to record: what, for whom, for which occurrence of its schedule."""
 
     kind: DeliveryKind
     target: str
     occurrence: datetime
     project_id: int | None = None
     subscription_id: int | None = None
+    payload: dict[str, Any] = field(default_factory=dict)
 
 
 def _to_delivery(row: DeliveryRow) -> Delivery:
@@ -42,6 +49,13 @@ def _to_delivery(row: DeliveryRow) -> Delivery:
         channel=row.channel,
         ts=row.ts,
         error=row.error,
+        attempts=row.attempts,
+        payload=dict(row.payload or {}),
+        next_attempt_at=row.next_attempt_at,
+        lease_until=row.lease_until,
+        created_at=row.created_at,
+        sent_at=row.sent_at,
+        finished_at=row.finished_at,
     )
 
 
@@ -57,10 +71,19 @@ def existing_targets(
     return {(target, occurrence) for target, occurrence in rows}
 
 
-def claim(session: Session, claims: Sequence[Claim], *, now: datetime) -> list[Delivery]:
-    """Insert the claims; return only those this call created (others already existed)."""
-    if not claims:
-        return []
+def record(session: Session, claims: Sequence[Claim], *, now: datetime) -> list[int]:
+    """Insert the claims as pending deliveries due at `now`; return the ids of those this call
+    created (a claim whose key exists already is left as it is)."""
+    created: list[int] = []
+    for start in range(0, len(claims), CHUNK):
+        created.extend(_record_chunk(session, claims[start : start + CHUNK], now=now))
+    return created
+
+
+CHUNK = 500  # rows per statement: stays under SQLite's limit on bound parameters
+
+
+def _record_chunk(session: Session, claims: Sequence[Claim], *, now: datetime) -> list[int]:
     table = DeliveryRow.__table__
     statement = (
         insert_for(session, table)
@@ -72,8 +95,10 @@ def claim(session: Session, claims: Sequence[Claim], *, now: datetime) -> list[D
                     "occurrence": c.occurrence,
                     "project_id": c.project_id,
                     "subscription_id": c.subscription_id,
+                    "payload": c.payload,
                     "status": DeliveryStatus.PENDING.value,
                     "attempts": 0,
+                    "next_attempt_at": now,
                     "created_at": now,
                 }
                 for c in claims
@@ -82,38 +107,140 @@ def claim(session: Session, claims: Sequence[Claim], *, now: datetime) -> list[D
         .on_conflict_do_nothing(index_elements=["kind", "target", "occurrence"])
         .returning(table.c.id)
     )
-    ids = list(session.execute(statement).scalars())
-    if not ids:
+    return list(session.execute(statement).scalars())
+
+
+def lease(session: Session, *, now: datetime, lease_for: timedelta, limit: int) -> list[Delivery]:
+    """Take up to `limit` deliveries that are due (pending and due, or leased by a worker whose
+    lease ran out) for this worker until `now + lease_for`. Two statements; on PostgreSQL the
+    rows are locked with SKIP LOCKED, so concurrent workers get disjoint batches."""
+    due = or_(
+        and_(
+            DeliveryRow.status == DeliveryStatus.PENDING.value,
+            DeliveryRow.next_attempt_at <= now,
+        ),
+        and_(
+            DeliveryRow.status == DeliveryStatus.SENDING.value,
+            DeliveryRow.lease_until <= now,
+        ),
+    )
+    rows = list(
+        session.scalars(
+            select(DeliveryRow)
+            .where(due)
+            .order_by(DeliveryRow.next_attempt_at, DeliveryRow.id)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        )
+    )
+    if not rows:
         return []
-    rows = session.scalars(select(DeliveryRow).where(DeliveryRow.id.in_(ids)))
-    return sorted((_to_delivery(r) for r in rows), key=lambda d: d.id)
+    before = [_to_delivery(r) for r in rows]
+    taken = set(
+        session.execute(
+            update(DeliveryRow)
+            .where(DeliveryRow.id.in_([d.id for d in before]), due)
+            .values(status=DeliveryStatus.SENDING.value, lease_until=now + lease_for)
+            .returning(DeliveryRow.id)
+            .execution_options(synchronize_session=False)
+        ).scalars()
+    )
+    return [d for d in before if d.id in taken]
+
+
+def mark_attempt(session: Session, delivery_id: int) -> None:
+    """Count an attempt, just before the first call to Slack that may post: a delivery with
+    attempts may already be in Slack, and is looked for there before it is sent again."""
+    session.execute(
+        update(DeliveryRow)
+        .where(DeliveryRow.id == delivery_id)
+        .values(attempts=DeliveryRow.attempts + 1)
+        .execution_options(synchronize_session=False)
+    )
+
+
+def _finish(session: Session, delivery_id: int, **values: Any) -> None:
+    session.execute(
+        update(DeliveryRow)
+        .where(DeliveryRow.id == delivery_id)
+        .values(lease_until=None, **values)
+        .execution_options(synchronize_session=False)
+    )
 
 
 def mark_sent(session: Session, delivery_id: int, *, channel: str, ts: str, now: datetime) -> None:
-    session.execute(
-        update(DeliveryRow)
-        .where(DeliveryRow.id == delivery_id)
-        .values(
-            status=DeliveryStatus.SENT.value,
-            channel=channel,
-            ts=ts,
-            sent_at=now,
-            error=None,
-            attempts=DeliveryRow.attempts + 1,
-        )
+    _finish(
+        session,
+        delivery_id,
+        status=DeliveryStatus.SENT.value,
+        channel=channel,
+        ts=ts,
+        sent_at=now,
+        finished_at=now,
+        next_attempt_at=None,
+        error=None,
     )
 
 
-def mark_failed(session: Session, delivery_id: int, *, error: str) -> None:
+def mark_progress(session: Session, delivery_id: int, *, channel: str, ts: str) -> None:
+    """Remember where the first message of a multi-message delivery went, before the rest."""
     session.execute(
         update(DeliveryRow)
         .where(DeliveryRow.id == delivery_id)
-        .values(
-            status=DeliveryStatus.FAILED.value,
-            error=error[:2000],
-            attempts=DeliveryRow.attempts + 1,
-        )
+        .values(channel=channel, ts=ts)
+        .execution_options(synchronize_session=False)
     )
+
+
+def mark_retry(session: Session, delivery_id: int, *, error: str, at: datetime) -> None:
+    _finish(
+        session,
+        delivery_id,
+        status=DeliveryStatus.PENDING.value,
+        error=error[:2000],
+        next_attempt_at=at,
+    )
+
+
+def mark_failed(session: Session, delivery_id: int, *, error: str, now: datetime) -> None:
+    _finish(
+        session,
+        delivery_id,
+        status=DeliveryStatus.FAILED.value,
+        error=error[:2000],
+        finished_at=now,
+        next_attempt_at=None,
+    )
+
+
+def mark_skipped(session: Session, delivery_id: int, *, reason: str, now: datetime) -> None:
+    _finish(
+        session,
+        delivery_id,
+        status=DeliveryStatus.SKIPPED.value,
+        error=reason[:2000],
+        finished_at=now,
+        next_attempt_at=None,
+    )
+
+
+def retry_now(session: Session, delivery_ids: Collection[int]) -> int:
+    """Put failed deliveries back in the queue (an admin's retry); return how many."""
+    result = session.execute(
+        update(DeliveryRow)
+        .where(
+            DeliveryRow.id.in_(list(delivery_ids)),
+            DeliveryRow.status == DeliveryStatus.FAILED.value,
+        )
+        .values(
+            status=DeliveryStatus.PENDING.value,
+            next_attempt_at=DeliveryRow.created_at,  # due at once, whatever clock ticks next
+            finished_at=None,
+            attempts=0,  # a fresh set of attempts; `error` stays, so Slack is checked first
+        )
+        .execution_options(synchronize_session=False)
+    )
+    return int(getattr(result, "rowcount", 0) or 0)
 
 
 def find_delivery(session: Session, delivery_id: int) -> Delivery | None:
@@ -121,8 +248,93 @@ def find_delivery(session: Session, delivery_id: int) -> Delivery | None:
     return _to_delivery(row) if row else None
 
 
-def list_deliveries(session: Session, *, kind: DeliveryKind | None = None) -> list[Delivery]:
+def list_deliveries(
+    session: Session,
+    *,
+    kind: DeliveryKind | None = None,
+    statuses: Collection[DeliveryStatus] = (),
+    limit: int | None = None,
+) -> list[Delivery]:
     query = select(DeliveryRow).order_by(DeliveryRow.id)
     if kind is not None:
         query = query.where(DeliveryRow.kind == kind.value)
+    if statuses:
+        query = query.where(DeliveryRow.status.in_([s.value for s in statuses]))
+    if limit is not None:
+        query = query.limit(limit)
     return [_to_delivery(r) for r in session.scalars(query)]
+
+
+def recent_per_project(
+    session: Session, kind: DeliveryKind, project_ids: Collection[int], *, per_project: int
+) -> dict[int, list[Delivery]]:
+    """The newest `per_project` deliveries of a kind for each project (newest first), in one
+    statement whatever the number of projects."""
+    if not project_ids:
+        return {}
+    rank = (
+        func.row_number()
+        .over(partition_by=DeliveryRow.project_id, order_by=DeliveryRow.occurrence.desc())
+        .label("rank")
+    )
+    inner = (
+        select(DeliveryRow.id, rank)
+        .where(DeliveryRow.kind == kind.value, DeliveryRow.project_id.in_(list(project_ids)))
+        .subquery()
+    )
+    rows = session.scalars(
+        select(DeliveryRow)
+        .join(inner, inner.c.id == DeliveryRow.id)
+        .where(inner.c.rank <= per_project)
+        .order_by(DeliveryRow.project_id, DeliveryRow.occurrence.desc())
+    )
+    result: dict[int, list[Delivery]] = {pid: [] for pid in project_ids}
+    for row in rows:
+        if row.project_id is not None:
+            result[row.project_id].append(_to_delivery(row))
+    return result
+
+
+def sent_digests(
+    session: Session, subscription_ids: Collection[int], *, after: datetime
+) -> list[Delivery]:
+    """Digests posted for these subscriptions whose occurrence is after `after`, oldest first."""
+    if not subscription_ids:
+        return []
+    rows = session.scalars(
+        select(DeliveryRow)
+        .where(
+            DeliveryRow.kind == DeliveryKind.DIGEST.value,
+            DeliveryRow.status == DeliveryStatus.SENT.value,
+            DeliveryRow.subscription_id.in_(list(subscription_ids)),
+            DeliveryRow.occurrence > after,
+        )
+        .order_by(DeliveryRow.occurrence, DeliveryRow.id)
+    )
+    return [_to_delivery(r) for r in rows]
+
+
+def finished_since(
+    session: Session, status: DeliveryStatus, *, since: datetime, exclude: DeliveryKind
+) -> list[Delivery]:
+    """Deliveries that ended in `status` after `since` (other than those of kind `exclude`)."""
+    rows = session.scalars(
+        select(DeliveryRow)
+        .where(
+            DeliveryRow.status == status.value,
+            DeliveryRow.finished_at > since,
+            DeliveryRow.kind != exclude.value,
+        )
+        .order_by(DeliveryRow.finished_at, DeliveryRow.id)
+    )
+    return [_to_delivery(r) for r in rows]
+
+
+def latest_of_kind(session: Session, kind: DeliveryKind, target: str) -> Delivery | None:
+    row = session.scalars(
+        select(DeliveryRow)
+        .where(DeliveryRow.kind == kind.value, DeliveryRow.target == target)
+        .order_by(DeliveryRow.occurrence.desc())
+        .limit(1)
+    ).first()
+    return _to_delivery(row) if row else None

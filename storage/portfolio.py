@@ -162,3 +162,13 @@ def list_project_keys(session: Session) -> list[str]:
 def list_subscriptions(session: Session) -> list[Subscription]:
     rows = session.scalars(select(SubscriptionRow).order_by(SubscriptionRow.channel))
     return [_to_subscription(row) for row in rows]
+
+
+def list_holidays(session: Session) -> frozenset[date]:
+    """The non-working dates of every project (the portfolio file's top-level `holidays`)."""
+    return frozenset(session.scalars(select(HolidayRow.day)))
+
+
+def find_subscription_by_id(session: Session, subscription_id: int) -> Subscription | None:
+    row = session.get(SubscriptionRow, subscription_id)
+    return _to_subscription(row) if row else None

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from storage.models import SlackUserRow
@@ -33,21 +33,39 @@ def find_users(session: Session, user_ids: Collection[str]) -> dict[str, SlackUs
 
 def save_user(session: Session, user: SlackUser) -> None:
     """Insert or refresh a cached user (keeps a known DM channel when the new one is unknown)."""
+    save_users(session, [user])
+
+
+def save_users(session: Session, batch: Sequence[SlackUser]) -> None:
+    """Insert or refresh cached users in one statement (a known DM channel is kept when the
+    new entry does not know it)."""
+    for start in range(0, len(batch), CHUNK):
+        _save_chunk(session, batch[start : start + CHUNK])
+
+
+CHUNK = 500  # rows per statement: stays under SQLite's limit on bound parameters
+
+
+def _save_chunk(session: Session, batch: Sequence[SlackUser]) -> None:
     table = SlackUserRow.__table__
     insert = insert_for(session, table).values(
-        user_id=user.user_id,
-        tz=user.tz,
-        locale=user.locale,
-        name=user.name,
-        dm_channel=user.dm_channel,
-        fetched_at=user.fetched_at,
+        [
+            {
+                "user_id": user.user_id,
+                "tz": user.tz,
+                "locale": user.locale,
+                "name": user.name,
+                "dm_channel": user.dm_channel,
+                "fetched_at": user.fetched_at,
+            }
+            for user in batch
+        ]
     )
     updates = {
         "tz": insert.excluded.tz,
         "locale": insert.excluded.locale,
         "name": insert.excluded.name,
         "fetched_at": insert.excluded.fetched_at,
+        "dm_channel": func.coalesce(insert.excluded.dm_channel, table.c.dm_channel),
     }
-    if user.dm_channel:
-        updates["dm_channel"] = insert.excluded.dm_channel
     session.execute(insert.on_conflict_do_update(index_elements=["user_id"], set_=updates))

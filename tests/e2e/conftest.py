@@ -19,6 +19,7 @@ import pytest
 
 from bot.app import build_app, wsgi_app
 from bot.config import load_settings
+from bot.pacing import Pacer
 from bot.portfolio import import_portfolio
 from bot.render import Renderer
 from bot.services import Services
@@ -91,13 +92,31 @@ class Clock:
 
 
 @dataclass
+class VirtualTime:
+    """Monotonic time that only moves when something sleeps on it: the pacer's (and, when a
+    test enforces Slack's rate limits, the fake's), so pacing is tested without waiting."""
+
+    at: float = 1_000.0
+    slept: list[float] = field(default_factory=list)
+
+    def __call__(self) -> float:
+        return self.at
+
+    def sleep(self, seconds: float) -> None:
+        self.slept.append(seconds)
+        self.at += seconds
+
+
+@dataclass
 class Harness:
     fake: FakeSlack
     driver: SlackDriver
     services: Services
     clock: Clock
     database_url: str
-    sleeps: list[float] = field(default_factory=list)
+    sleeps: list[float] = field(default_factory=list)  # the retry handlers' waits (Retry-After)
+    pace: VirtualTime = field(default_factory=VirtualTime)  # the pacer's clock
+    pacer: Pacer | None = None
 
     def tick(self, at: datetime) -> TickResult:
         self.clock.now = at
@@ -137,7 +156,12 @@ class Harness:
 
 
 def make_services(
-    database_url: str, fake: FakeSlack, clock: Clock, sleeps: list[float]
+    database_url: str,
+    fake: FakeSlack,
+    clock: Clock,
+    sleeps: list[float],
+    pacer: Pacer | None = None,
+    timeout: int = 15,
 ) -> Services:
     settings = load_settings(
         {
@@ -150,11 +174,17 @@ def make_services(
         }
     )
     engine = make_engine(database_url)
-    client = build_client(token=fake.bot_token, base_url=fake.base_url, sleep=sleeps.append)
+    client = build_client(
+        token=fake.bot_token,
+        base_url=fake.base_url,
+        sleep=sleeps.append,
+        pacer=pacer,
+        timeout=timeout,
+    )
     return Services(
         settings=settings,
         sessions=make_sessionmaker(engine),
-        gateway=WebApiGateway(client),
+        gateway=WebApiGateway(client, pacer),
         renderer=Renderer(),
         clock=clock,
     )
@@ -179,7 +209,9 @@ def start_harness(
 ) -> tuple[Harness, Callable[[], None]]:
     clock = Clock(datetime(2026, 11, 16, 8, 0, tzinfo=UTC))
     sleeps: list[float] = []
-    services = make_services(database_url, fake, clock, sleeps)
+    pace = VirtualTime()
+    pacer = Pacer(clock=pace, sleep=pace.sleep)
+    services = make_services(database_url, fake, clock, sleeps, pacer)
     upgrade(services.sessions.kw["bind"])
     with services.sessions.begin() as session:
         import_portfolio(session, portfolio, now=clock.now)
@@ -199,7 +231,7 @@ def start_harness(
     )
     thread.start()
     driver = SlackDriver(f"http://127.0.0.1:{server.server_port}", SECRET, fake)
-    harness = Harness(fake, driver, services, clock, database_url, sleeps)
+    harness = Harness(fake, driver, services, clock, database_url, sleeps, pace, pacer)
 
     def stop() -> None:
         server.shutdown()

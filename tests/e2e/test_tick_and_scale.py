@@ -43,11 +43,11 @@ def test_the_tick_command_sends_what_is_due_at_the_given_time(
     # 10:00 in Paris on Thursday 26 November, given with its offset.
     code, out, err = _cli(["tick", "--at", "2026-11-26T10:00:00+01:00"], environ)
     assert (code, err) == (0, "")
-    assert "2 prompt(s) and 1 digest(s) sent" in out
+    assert "sent 2 prompt(s), 1 digest(s)," in out
     assert len(fake_slack.messages(PM_PARIS)) == 1
     assert len(fake_slack.messages(PM_NEW_YORK)) == 1
     code, out, _ = _cli(["tick", "--at", "2026-11-26T10:00:00+01:00"], environ)
-    assert "0 prompt(s) and 0 digest(s) sent" in out
+    assert "0 due, sent nothing," in out
     assert len(fake_slack.messages(PM_PARIS)) == 1
 
 

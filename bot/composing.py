@@ -1,0 +1,192 @@
+"""What each kind of delivery says, composed when it is sent from the database as it is then.
+
+A composer returns the messages and where they go, or `Drop` when the delivery is no longer
+wanted (the report arrived, the project was put on hold, the PM is out of office).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+
+from bot import cadence, ids
+from bot.digest import build_digest, digest_messages
+from bot.outbox import Composer, Drop, Outgoing
+from bot.people import is_out_of_office
+from bot.planning import prompt_zone
+from bot.render import as_message
+from bot.services import Services
+from storage import deliveries, portfolio, reports, users
+from storage.records import Delivery, DeliveryKind, DeliveryStatus, Project, ProjectState
+
+
+def _active_project(services: Services, delivery: Delivery) -> Project | Drop:
+    with services.sessions.begin() as session:
+        project = portfolio.find_project_by_id(session, delivery.project_id or 0)
+    if project is None:
+        return Drop("project removed")
+    if project.state is not ProjectState.ACTIVE:
+        return Drop(f"project is {project.state.value.replace('_', ' ')}")
+    return project
+
+
+def _answered(services: Services, project: Project, period_start: datetime) -> bool:
+    key = (project.id, period_start)
+    with services.sessions.begin() as session:
+        return bool(reports.find_period_reports(session, [key])) or bool(
+            reports.find_skips(session, [key])
+        )
+
+
+def compose_prompt(services: Services, delivery: Delivery, now: datetime) -> Outgoing | Drop:
+    project = _active_project(services, delivery)
+    if isinstance(project, Drop):
+        return project
+    with services.sessions.begin() as session:
+        cached = users.find_users(session, [project.pm]).get(project.pm)
+    tz = prompt_zone(delivery, services.settings.timezone)
+    end = cadence.next_occurrence(
+        project.cadence, tz, after=delivery.occurrence, anchor=project.start
+    )
+    rendered = services.renderer.render(
+        "prompt",
+        ((cached.locale if cached else None) or "en")[:2],
+        project=project,
+        period_start=delivery.occurrence.astimezone(tz).date(),
+        period_end=end.astimezone(tz).date() if end else None,
+        delivery_id=delivery.id,
+        action_id=ids.OPEN_REPORT,
+    )
+    return Outgoing([as_message(rendered)], user=project.pm)
+
+
+def compose_reminder(services: Services, delivery: Delivery, now: datetime) -> Outgoing | Drop:
+    project = _active_project(services, delivery)
+    if isinstance(project, Drop):
+        return project
+    if _answered(services, project, delivery.occurrence):
+        return Drop("answered before the reminder")
+    with services.sessions.begin() as session:
+        prompt = deliveries.find_delivery(session, int((delivery.payload or {})["prompt"]))
+    if prompt is None or prompt.status is not DeliveryStatus.SENT or not prompt.ts:
+        return Drop("the prompt was not delivered")
+    tz = prompt_zone(prompt, services.settings.timezone)
+    end = cadence.next_occurrence(
+        project.cadence, tz, after=prompt.occurrence, anchor=project.start
+    )
+    if end is not None and now >= end:
+        return Drop("the period is over")
+    profile = services.gateway.lookup_user(project.pm)  # fresh: the status changes by the hour
+    if is_out_of_office(profile, now=now):
+        return Drop(f"out of office ({profile.status_emoji} {profile.status_text})".strip())
+    with services.sessions.begin() as session:
+        cached = users.find_users(session, [project.pm]).get(project.pm)
+    rendered = services.renderer.render(
+        "reminder",
+        ((cached.locale if cached else None) or "en")[:2],
+        project=project,
+        period_start=prompt.occurrence.astimezone(tz).date(),
+        prompt_id=prompt.id,
+        action_id=ids.OPEN_REPORT,
+    )
+    return Outgoing([as_message(rendered)], channel=prompt.channel, thread_ts=prompt.ts)
+
+
+def compose_escalation(services: Services, delivery: Delivery, now: datetime) -> Outgoing | Drop:
+    project = _active_project(services, delivery)
+    if isinstance(project, Drop):
+        return project
+    if not project.sponsor or not project.escalate_to_sponsor:
+        return Drop("escalation turned off")
+    periods = [datetime.fromisoformat(p) for p in (delivery.payload or {}).get("periods", [])]
+    if any(_answered(services, project, start) for start in periods):
+        return Drop("a missing report arrived")
+    tz = services.settings.timezone
+    with services.sessions.begin() as session:
+        cached = users.find_users(session, [project.sponsor]).get(project.sponsor)
+        tz = cadence.zone(cached.tz if cached else None, tz)
+    rendered = services.renderer.render(
+        "escalation",
+        ((cached.locale if cached else None) or "en")[:2],
+        project=project,
+        periods=[start.astimezone(tz).date() for start in periods],
+    )
+    return Outgoing([as_message(rendered)], user=project.sponsor)
+
+
+def compose_digest(services: Services, delivery: Delivery, now: datetime) -> Outgoing | Drop:
+    with services.sessions.begin() as session:
+        subscription = portfolio.find_subscription_by_id(session, delivery.subscription_id or 0)
+        if subscription is None:
+            return Drop("subscription removed")
+        digest = build_digest(
+            session, subscription, at=delivery.occurrence, default_tz=services.settings.timezone
+        )
+    return Outgoing(digest_messages(services.renderer, digest), channel=subscription.channel)
+
+
+def compose_late_report(services: Services, delivery: Delivery, now: datetime) -> Outgoing | Drop:
+    payload = delivery.payload or {}
+    with services.sessions.begin() as session:
+        digest = deliveries.find_delivery(session, int(payload["digest"]))
+        project = portfolio.find_project_by_id(session, delivery.project_id or 0)
+        found = reports.find_period_reports(
+            session, [(delivery.project_id or 0, delivery.occurrence)]
+        )
+        subscription = portfolio.find_subscription_by_id(session, delivery.subscription_id or 0)
+    report = next(iter(found.values()), None)
+    if digest is None or not digest.channel or not digest.ts or project is None or report is None:
+        return Drop("the digest or the report is gone")
+    tz = cadence.zone(subscription.timezone if subscription else None, services.settings.timezone)
+    rendered = services.renderer.render(
+        "late_report",
+        subscription.language if subscription else "en",
+        project=project,
+        report=report,
+        period_start=delivery.occurrence.astimezone(tz).date(),
+    )
+    return Outgoing([as_message(rendered)], channel=digest.channel, thread_ts=digest.ts)
+
+
+@dataclass(frozen=True, slots=True)
+class FailureLine:
+    kind: str
+    label: str
+    error: str
+
+
+def compose_failure_summary(
+    services: Services, delivery: Delivery, now: datetime
+) -> Outgoing | Drop:
+    payload = delivery.payload or {}
+    since = datetime.fromisoformat(payload["since"])
+    with services.sessions.begin() as session:
+        failed = deliveries.finished_since(
+            session, DeliveryStatus.FAILED, since=since, exclude=DeliveryKind.FAILURE_SUMMARY
+        )
+        keys = {p.id: p.key for p in portfolio.list_projects(session)}
+    if not failed:
+        return Drop("nothing failed any more")
+    lines = [
+        FailureLine(
+            d.kind.value,
+            keys.get(d.project_id or 0, d.target) if d.project_id else d.target.split(":", 1)[-1],
+            d.error or "unknown",
+        )
+        for d in failed
+    ]
+    rendered = services.renderer.render(
+        "failure_summary", failures=lines, since=since.astimezone(services.settings.timezone)
+    )
+    return Outgoing([as_message(rendered)], user=str(payload["user"]))
+
+
+COMPOSERS: Mapping[DeliveryKind, Composer] = {
+    DeliveryKind.PROMPT: compose_prompt,
+    DeliveryKind.REMINDER: compose_reminder,
+    DeliveryKind.ESCALATION: compose_escalation,
+    DeliveryKind.DIGEST: compose_digest,
+    DeliveryKind.LATE_REPORT: compose_late_report,
+    DeliveryKind.FAILURE_SUMMARY: compose_failure_summary,
+}

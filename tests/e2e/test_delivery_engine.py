@@ -1,0 +1,549 @@
+"""The delivery engine end to end: every delivery sent exactly once whatever Slack does.
+
+Slack throttles, fails, hangs and loses answers (FakeSlack's faults); a worker dies between
+posting and recording; ticks come late or many times. Each test asserts what Slack received
+and what the outbox says, and runs on SQLite and PostgreSQL.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import io
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+
+from bot.cli import run
+from bot.gateway import Posted, SlackGateway
+from bot.outbox import MAX_ATTEMPTS
+from bot.tick import tick
+from storage import deliveries
+from storage.records import Delivery, DeliveryKind, DeliveryStatus
+from tests.e2e.conftest import (
+    ADMIN,
+    PM_NEW_YORK,
+    PM_PARIS,
+    SPONSOR,
+    Harness,
+    make_services,
+    start_harness,
+)
+from tests.e2e.test_status_loop import answer
+from tests.fakes.fake_slack import FakeSlack
+
+pytestmark = pytest.mark.e2e
+
+THU_19_PARIS = datetime(2026, 11, 19, 9, 0, tzinfo=UTC)  # 10:00 in Paris
+THU_19_NYC = datetime(2026, 11, 19, 15, 0, tzinfo=UTC)  # 10:00 in New York
+FRI_20_DIGEST = datetime(2026, 11, 20, 15, 0, tzinfo=UTC)  # Friday 16:00 in Paris
+
+
+def outbox(h: Harness, kind: DeliveryKind | None = None) -> list[Delivery]:
+    with h.services.sessions.begin() as session:
+        return deliveries.list_deliveries(session, kind=kind)
+
+
+def dms(h: Harness, user: str) -> list[dict[str, Any]]:
+    return h.fake.messages(user)
+
+
+def reminders(h: Harness, user: str) -> list[dict[str, Any]]:
+    return [m for m in dms(h, user) if m["text"].startswith("Reminder:")]
+
+
+# ------------------------------------------------------------------ Slack misbehaving
+
+
+def test_429s_are_waited_out_for_their_retry_after_and_nothing_is_doubled(
+    harness: Harness,
+) -> None:
+    harness.fake.fail("chat.postMessage", status=429, retry_after=4, times=2)
+    harness.fake.fail("users.info", status=429, retry_after=2, times=1)
+    result = harness.tick(THU_19_NYC)
+    assert result.prompts_sent == 2 and result.failures == ()
+    assert len(harness.prompts_to(PM_PARIS)) == 1 and len(harness.prompts_to(PM_NEW_YORK)) == 1
+    assert sum(1 for s in harness.sleeps if 4 <= s < 5) == 2, harness.sleeps
+    assert any(2 <= s < 3 for s in harness.sleeps), harness.sleeps
+    assert {d.status for d in outbox(harness)} == {DeliveryStatus.SENT}
+
+
+def test_server_errors_are_retried_later_with_backoff_then_sent_once(harness: Harness) -> None:
+    harness.fake.fail("chat.postMessage", status=503, times=1)
+    first = harness.tick(THU_19_NYC)
+    # chat.postMessage is not retried inside the client (a lost answer could double it): the
+    # outbox schedules the retry, about a minute later with jitter.
+    assert first.prompts_sent == 1 and first.retrying == 1 and first.failures == ()
+    waiting = [d for d in outbox(harness) if d.status is DeliveryStatus.PENDING]
+    assert len(waiting) == 1 and waiting[0].error == "chat.postMessage: http_503"
+    assert waiting[0].next_attempt_at is not None
+    delay = waiting[0].next_attempt_at - THU_19_NYC
+    assert timedelta(seconds=44) <= delay <= timedelta(seconds=76)
+
+    assert harness.tick(THU_19_NYC + timedelta(seconds=20)).prompts_sent == 0  # not yet due
+    assert harness.tick(THU_19_NYC + timedelta(minutes=2)).prompts_sent == 1
+    assert len(harness.prompts_to(PM_PARIS)) == 1 and len(harness.prompts_to(PM_NEW_YORK)) == 1
+    assert {d.status for d in outbox(harness)} == {DeliveryStatus.SENT}
+
+
+def test_a_post_whose_answer_was_lost_is_found_in_slack_and_not_posted_again(
+    harness: Harness,
+) -> None:
+    # Slack posts the first prompt, then the connection drops before its answer.
+    harness.fake.fail("chat.postMessage", drop_after=True, times=1)
+    first = harness.tick(THU_19_NYC)
+    assert first.retrying == 1
+    posted = [m for m in harness.fake.calls_to("chat.postMessage") if m.status == 0]
+    assert len(posted) == 1
+    history_before = len(harness.fake.calls_to("conversations.history"))
+
+    harness.tick(THU_19_NYC + timedelta(minutes=5))
+    # The retry looked for the message by its metadata, found it, and did not post again.
+    assert len(harness.fake.calls_to("conversations.history")) == history_before + 1
+    assert len(harness.prompts_to(PM_PARIS)) == 1 and len(harness.prompts_to(PM_NEW_YORK)) == 1
+    sent = outbox(harness, DeliveryKind.PROMPT)
+    assert {d.status for d in sent} == {DeliveryStatus.SENT}
+    stored = {m["ts"] for u in (PM_PARIS, PM_NEW_YORK) for m in harness.prompts_to(u)}
+    assert {d.ts for d in sent} == stored
+
+
+def test_a_post_that_hangs_past_the_timeout_and_lands_later_is_not_doubled(
+    harness: Harness, database_url: str
+) -> None:
+    # A client with a one-second timeout; Slack answers the first post after two seconds.
+    impatient = dataclasses.replace(
+        harness.services,
+        gateway=make_services(
+            database_url, harness.fake, harness.clock, [], harness.pacer, timeout=1
+        ).gateway,
+    )
+    harness.fake.fail("chat.postMessage", delay=2.0, times=1)
+    harness.clock.now = THU_19_NYC
+    first = tick(impatient, now=THU_19_NYC)
+    assert first.retrying == 1
+    # Wait (on the fake's condition, not a sleep) until the hung post has landed.
+    harness.fake.wait_for("chat.postMessage", count=2, where=lambda c: c.status == 200)
+    harness.tick(THU_19_NYC + timedelta(minutes=5))
+    assert len(harness.prompts_to(PM_PARIS)) == 1 and len(harness.prompts_to(PM_NEW_YORK)) == 1
+    assert {d.status for d in outbox(harness)} == {DeliveryStatus.SENT}
+
+
+def test_a_delivery_that_keeps_failing_ends_failed_with_its_reason_and_admins_are_told_once(
+    harness: Harness,
+) -> None:
+    harness.fake.fail_ratio("chat.postMessage", 1.0, status=500)
+    at = THU_19_NYC
+    for attempt in range(1, MAX_ATTEMPTS + 1):
+        result = harness.tick(at)
+        if attempt < MAX_ATTEMPTS:
+            assert result.retrying == 3 and result.failures == (), attempt  # 2 prompts, 1 digest
+        at += timedelta(hours=1)
+    assert len(result.failures) == 3
+    failed = [d for d in outbox(harness) if d.status is DeliveryStatus.FAILED]
+    assert len(failed) == 3
+    assert all(
+        d.error == f"chat.postMessage: http_500 (gave up after {MAX_ATTEMPTS} attempts)"
+        for d in failed
+    )
+    assert harness.prompts_to(PM_PARIS) == []
+
+    # `pmo-bot deliveries` lists them with the reason.
+    out, err = io.StringIO(), io.StringIO()
+    environ = {"DATABASE_URL": harness.database_url, "PMO_TIMEZONE": "Europe/Paris"}
+    assert run(["deliveries"], environ=environ, stdout=out, stderr=err) == 0, err.getvalue()
+    listing = out.getvalue()
+    assert "ATLAS" in listing and "BOREAL" in listing and "C0LEADERS" in listing
+    assert listing.count("http_500 (gave up") == 3 and "3 failed" in listing
+
+    # Slack is back: the admins get one summary of the failures, once that day.
+    harness.fake.clear_faults()
+    harness.tick(at)
+    summaries = dms(harness, ADMIN)
+    assert len(summaries) == 1 and "3 message(s) could not be delivered" in summaries[0]["text"]
+    body = str(summaries[0]["blocks"])
+    assert "ATLAS" in body and "BOREAL" in body and "http_500" in body
+    harness.tick(at + timedelta(hours=2))
+    assert len(dms(harness, ADMIN)) == 1
+
+    # An admin retries them from the command line: each is sent once.
+    ids = [str(d.id) for d in failed]
+    assert run(["deliveries", "--retry", *ids], environ=environ, stdout=out, stderr=err) == 0
+    harness.tick(at + timedelta(hours=3))
+    assert len(harness.prompts_to(PM_PARIS)) == 1 and len(harness.prompts_to(PM_NEW_YORK)) == 1
+    assert not [d for d in outbox(harness) if d.status is DeliveryStatus.FAILED]
+    # Retrying something that is not a failed delivery changes nothing and says so.
+    err = io.StringIO()
+    assert run(["deliveries", "--retry", ids[0]], environ=environ, stdout=out, stderr=err) == 2
+    assert "not failed deliveries" in err.getvalue() and err.getvalue().count("\n") == 1
+
+
+def test_slack_refusing_for_good_fails_at_once_and_other_deliveries_go_out(
+    harness: Harness,
+) -> None:
+    harness.fake.fail("chat.postMessage", error="user_disabled", times=1)
+    result = harness.tick(THU_19_NYC)
+    assert result.prompts_sent == 1 and result.retrying == 0
+    assert len(result.failures) == 1 and "user_disabled" in result.failures[0]
+    failed = [d for d in outbox(harness) if d.status is DeliveryStatus.FAILED]
+    assert len(failed) == 1 and failed[0].attempts == 1
+    harness.tick(THU_19_NYC + timedelta(hours=1))
+    assert len([d for d in outbox(harness) if d.status is DeliveryStatus.FAILED]) == 1
+
+
+# ------------------------------------------------------------------ a worker dying mid-send
+
+
+class Crash(BaseException):
+    """The process dying (nothing in the bot catches a BaseException)."""
+
+
+class DiesAfterPosting:
+    """A gateway that posts, then kills the process before the outcome is recorded."""
+
+    def __init__(self, inner: SlackGateway, *, before: bool = False) -> None:
+        self._inner, self._before = inner, before
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._inner, name)
+
+    def post_message(self, **kwargs: Any) -> Posted:
+        if self._before:
+            raise Crash
+        self._inner.post_message(**kwargs)
+        raise Crash
+
+
+@pytest.mark.parametrize("before", [False, True], ids=["after-posting", "before-posting"])
+def test_a_worker_that_dies_mid_send_loses_nothing_and_doubles_nothing(
+    harness: Harness, before: bool
+) -> None:
+    dying = dataclasses.replace(
+        harness.services, gateway=DiesAfterPosting(harness.services.gateway, before=before)
+    )
+    harness.clock.now = THU_19_NYC
+    with pytest.raises(Crash):
+        tick(dying, now=THU_19_NYC)
+    in_flight = [d for d in outbox(harness) if d.status is DeliveryStatus.SENDING]
+    assert len(in_flight) == 3  # the whole leased batch: 2 prompts and a digest
+
+    # While the lease runs, another worker leaves them alone (their worker may be alive).
+    assert harness.tick(THU_19_NYC + timedelta(minutes=5)).sent == {}
+    # Once it has run out, they are recovered: what was posted is found, the rest is sent.
+    result = harness.tick(THU_19_NYC + timedelta(minutes=11))
+    assert sum(result.sent.values()) == 3
+    assert len(harness.prompts_to(PM_PARIS)) == 1 and len(harness.prompts_to(PM_NEW_YORK)) == 1
+    assert len(harness.fake.messages("C0LEADERS")) == 1
+    assert {d.status for d in outbox(harness)} == {DeliveryStatus.SENT}
+
+
+# ------------------------------------------------------------------ pacing
+
+
+def test_a_fan_out_is_paced_inside_slacks_limits(sqlite_url: str, fake_slack: FakeSlack) -> None:
+    pms = [f"U0PM{i:05d}" for i in range(120)]
+    for pm in pms:
+        fake_slack.add_user(pm, tz="Europe/Paris")
+    projects = "\n".join(
+        f"  - {{key: P{i:03d}, name: Project {i}, pm: {pm}}}" for i, pm in enumerate(pms)
+    )
+    harness, stop = start_harness(sqlite_url, fake_slack, f"projects:\n{projects}\n")
+    try:
+        # The fake enforces Slack's limits on the same virtual clock the pacer sleeps on.
+        fake_slack.enforce_rate_limits(clock=harness.pace, post_message_workspace_per_minute=60)
+        started = harness.pace()
+        result = harness.tick(THU_19_PARIS)
+        assert result.prompts_sent == 120 and result.failures == ()
+        assert fake_slack.rate_limited_calls == []
+        assert all(len(harness.prompts_to(pm)) == 1 for pm in pms)
+        # One message a second after a short burst; profiles came from one users.list page
+        # instead of 120 users.info calls.
+        assert 115 <= harness.pace() - started <= 125
+        assert len(fake_slack.calls_to("users.list")) == 1
+        assert fake_slack.calls_to("users.info") == []
+    finally:
+        stop()
+
+
+# ------------------------------------------------------------------ reminders
+
+
+def test_a_pm_who_has_not_answered_is_reminded_once_in_the_prompts_thread(
+    harness: Harness,
+) -> None:
+    harness.tick(THU_19_NYC)  # both prompted for their 19 Nov periods
+    answer(harness, PM_NEW_YORK, harness.prompts_to(PM_NEW_YORK)[-1])
+
+    assert harness.tick(THU_19_NYC + timedelta(hours=23)).reminders_sent == 0
+    result = harness.tick(THU_19_NYC + timedelta(hours=24))
+    assert result.reminders_sent == 1
+    prompt = harness.prompts_to(PM_PARIS)[-1]
+    thread = harness.fake.thread(PM_PARIS, prompt["ts"])
+    assert len(thread) == 1 and "ATLAS" in thread[0]["text"]
+    assert (
+        thread[0]["blocks"][-1]["elements"][0]["value"]
+        == prompt["blocks"][-1]["elements"][0]["value"]
+    )
+    assert reminders(harness, PM_NEW_YORK) == []  # answered: not reminded
+
+    # Hourly ticks for the rest of the week: never more than two unrequested messages a period.
+    at = THU_19_NYC + timedelta(hours=25)
+    while at < datetime(2026, 11, 26, 8, 0, tzinfo=UTC):
+        harness.tick(at)
+        at += timedelta(hours=1)
+    unrequested = [m for m in dms(harness, PM_PARIS) if not m["text"].startswith("Thanks")]
+    assert len(unrequested) == 2
+
+
+def test_a_pm_out_of_office_is_not_reminded(harness: Harness) -> None:
+    harness.tick(THU_19_NYC)
+    harness.fake.set_user_status(PM_PARIS, text="Out of office until Monday", emoji=":palm_tree:")
+    result = harness.tick(THU_19_NYC + timedelta(hours=24))
+    assert result.reminders_sent == 1  # New York's PM only
+    assert reminders(harness, PM_PARIS) == [] and len(reminders(harness, PM_NEW_YORK)) == 1
+    skipped = [d for d in outbox(harness, DeliveryKind.REMINDER) if d.status.value == "skipped"]
+    assert len(skipped) == 1 and "out of office" in (skipped[0].error or "")
+    harness.fake.set_user_status(PM_PARIS)  # back: still no second chance this period
+    harness.tick(THU_19_NYC + timedelta(hours=30))
+    assert reminders(harness, PM_PARIS) == []
+
+
+REMINDER_PORTFOLIO = f"""
+holidays: [2026-11-23]
+projects:
+  - key: ATLAS
+    name: Atlas ERP migration
+    pm: {PM_PARIS}
+    cadence: FREQ=WEEKLY;BYDAY=FR;BYHOUR=10;BYMINUTE=0
+  - key: BOREAL
+    name: Boreal CRM rollout
+    pm: {PM_NEW_YORK}
+    reminder_after_hours: 2
+"""
+
+
+def test_reminders_follow_the_projects_delay_and_skip_weekends_and_holidays(
+    database_url: str, fake_slack: FakeSlack
+) -> None:
+    harness, stop = start_harness(database_url, fake_slack, REMINDER_PORTFOLIO)
+    try:
+        # Friday 09:00 UTC: ATLAS's Friday 10:00 prompt, and BOREAL's for Thursday's period.
+        harness.tick(datetime(2026, 11, 20, 9, 0, tzinfo=UTC))
+        # BOREAL reminds 2 hours after its prompt.
+        assert harness.tick(datetime(2026, 11, 20, 10, 59, tzinfo=UTC)).reminders_sent == 0
+        assert harness.tick(datetime(2026, 11, 20, 11, 0, tzinfo=UTC)).reminders_sent == 1
+        assert len(reminders(harness, PM_NEW_YORK)) == 1
+        # ATLAS's 24 hours end on Saturday; Monday 23rd is a holiday: Tuesday 10:00 it is.
+        for day in (21, 22, 23):
+            harness.tick(datetime(2026, 11, day, 12, 0, tzinfo=UTC))
+        assert reminders(harness, PM_PARIS) == []
+        harness.tick(datetime(2026, 11, 24, 9, 0, tzinfo=UTC))
+        assert len(reminders(harness, PM_PARIS)) == 1
+    finally:
+        stop()
+
+
+# ------------------------------------------------------------------ escalation
+
+ESCALATION_PORTFOLIO = f"""
+escalate_to_sponsor: true
+projects:
+  - key: ATLAS
+    name: Atlas ERP migration
+    pm: {PM_PARIS}
+    sponsor: {SPONSOR}
+  - key: BOREAL
+    name: Boreal CRM rollout
+    pm: {PM_NEW_YORK}
+    sponsor: {SPONSOR}
+    escalate_to_sponsor: false
+"""
+
+
+def test_the_sponsor_is_told_once_after_a_second_missed_period(
+    database_url: str, fake_slack: FakeSlack
+) -> None:
+    harness, stop = start_harness(database_url, fake_slack, ESCALATION_PORTFOLIO)
+    try:
+        thursdays = [datetime(2026, 11, d, 15, 0, tzinfo=UTC) for d in (5, 12, 19, 26)]
+        harness.tick(thursdays[0])
+        harness.tick(thursdays[1])
+        assert dms(harness, SPONSOR) == []  # one missed period is not news yet
+        harness.tick(thursdays[2])  # the 19th's prompt: the 12th's period is over, missed
+        harness.tick(thursdays[2] + timedelta(minutes=1))
+        told = dms(harness, SPONSOR)
+        assert len(told) == 1 and "ATLAS" in told[0]["text"] and "2 periods" in told[0]["text"]
+        assert "BOREAL" not in str(told)  # BOREAL opted out
+        harness.tick(thursdays[2] + timedelta(hours=3))
+        assert len(dms(harness, SPONSOR)) == 1
+        # ATLAS reports for the 19th: the 12th and 19th are not both missed, no new message.
+        answer(harness, PM_PARIS, harness.prompts_to(PM_PARIS)[-1])
+        harness.tick(thursdays[3])
+        assert len(dms(harness, SPONSOR)) == 1
+    finally:
+        stop()
+
+
+# ------------------------------------------------------------------ late reports
+
+
+def test_a_late_report_gets_one_reply_in_the_digests_thread(harness: Harness) -> None:
+    harness.tick(THU_19_NYC)
+    harness.tick(FRI_20_DIGEST)  # ATLAS and BOREAL missing
+    digest = harness.fake.messages("C0LEADERS")[-1]
+    assert "2 not reported" in digest["text"]
+
+    # Monday: ATLAS's PM answers Thursday's prompt.
+    harness.clock.now = datetime(2026, 11, 23, 8, 0, tzinfo=UTC)
+    answer(
+        harness,
+        PM_PARIS,
+        harness.prompts_to(PM_PARIS)[-1],
+        overall="amber",
+        path_to_green="Re-plan.",
+    )
+    harness.tick(datetime(2026, 11, 23, 8, 1, tzinfo=UTC))
+    thread = harness.fake.thread("C0LEADERS", digest["ts"])
+    assert len(thread) == 1
+    assert "Late report" in thread[0]["text"] and "ATLAS" in thread[0]["text"]
+    assert ":large_orange_circle:" in str(thread[0]["blocks"]) or "Amber" in str(
+        thread[0]["blocks"]
+    )
+    # The digest itself is left as leadership read it.
+    assert next(m for m in harness.fake.messages("C0LEADERS") if m["ts"] == digest["ts"]) == digest
+    # A correction is not news: no second reply.
+    answer(
+        harness,
+        PM_PARIS,
+        harness.prompts_to(PM_PARIS)[-1],
+        overall="red",
+        path_to_green="Escalate.",
+    )
+    harness.tick(datetime(2026, 11, 23, 9, 0, tzinfo=UTC))
+    assert len(harness.fake.thread("C0LEADERS", digest["ts"])) == 1
+
+
+def test_an_answer_before_the_digest_is_not_a_late_report(harness: Harness) -> None:
+    harness.tick(THU_19_NYC)
+    answer(harness, PM_PARIS, harness.prompts_to(PM_PARIS)[-1])
+    harness.tick(FRI_20_DIGEST)
+    digest = harness.fake.messages("C0LEADERS")[-1]
+    assert harness.fake.thread("C0LEADERS", digest["ts"]) == []
+    assert outbox(harness, DeliveryKind.LATE_REPORT) == []
+
+
+# ------------------------------------------------------------------ lifecycle and calendar
+
+
+LIFECYCLE_PORTFOLIO = f"""
+holidays: [2026-11-19]
+projects:
+  - key: ATLAS
+    name: Atlas ERP migration
+    pm: {PM_PARIS}
+  - key: BOREAL
+    name: Boreal CRM rollout
+    pm: {PM_NEW_YORK}
+    state: on_hold
+  - key: CEDAR
+    name: Cedar data platform
+    pm: {SPONSOR}
+    state: closed
+  - key: DUNE
+    name: Dune supplier portal
+    pm: {ADMIN}
+    holidays: [2026-11-20]
+"""
+
+
+def test_only_active_projects_are_prompted_and_holidays_move_the_prompt(
+    database_url: str, fake_slack: FakeSlack
+) -> None:
+    harness, stop = start_harness(database_url, fake_slack, LIFECYCLE_PORTFOLIO)
+    try:
+        harness.tick(datetime(2026, 11, 13, 9, 0, tzinfo=UTC))  # last week's periods
+        assert [len(harness.prompts_to(u)) for u in (PM_PARIS, PM_NEW_YORK, SPONSOR, ADMIN)] == [
+            1,
+            0,
+            0,
+            1,
+        ]
+        # Thursday 19th is a holiday for everyone: no prompt that day...
+        assert harness.tick(datetime(2026, 11, 19, 9, 0, tzinfo=UTC)).prompts_sent == 0
+        # ...Friday 10:00 Paris instead, for the period that began on Thursday.
+        assert harness.tick(datetime(2026, 11, 20, 9, 0, tzinfo=UTC)).prompts_sent == 1
+        text = harness.prompts_to(PM_PARIS)[-1]["blocks"][0]["text"]["text"]
+        assert "from Thu 19 Nov 2026" in text
+        # DUNE's own holiday on Friday too: next working day is Monday 23rd.
+        assert harness.prompts_to(ADMIN)[-1]["ts"] == harness.prompts_to(ADMIN)[0]["ts"]
+        harness.tick(datetime(2026, 11, 23, 9, 0, tzinfo=UTC))
+        assert len(harness.prompts_to(ADMIN)) == 2
+    finally:
+        stop()
+
+
+def test_a_prompt_waiting_for_a_retry_is_dropped_when_its_project_goes_on_hold(
+    harness: Harness,
+) -> None:
+    from bot.portfolio import import_portfolio
+    from tests.e2e.conftest import PORTFOLIO
+
+    harness.fake.fail("chat.postMessage", status=503, times=1)
+    harness.tick(THU_19_NYC)  # the first prompt (ATLAS) fails for now
+    with harness.services.sessions.begin() as session:
+        import_portfolio(
+            session,
+            PORTFOLIO.replace("    priority: 1\n", "    priority: 1\n    state: on_hold\n"),
+            now=THU_19_NYC,
+        )
+    result = harness.tick(THU_19_NYC + timedelta(minutes=5))
+    assert result.skipped == 1 and harness.prompts_to(PM_PARIS) == []
+    prompt = next(d for d in outbox(harness, DeliveryKind.PROMPT) if d.target.endswith(":1"))
+    assert prompt.status is DeliveryStatus.SKIPPED and prompt.error == "project is on hold"
+
+
+def test_a_pm_whose_timezone_changes_is_prompted_in_the_new_one_from_the_next_period(
+    harness: Harness,
+) -> None:
+    harness.tick(THU_19_PARIS)  # ATLAS: 10:00 in Paris
+    assert len(harness.prompts_to(PM_PARIS)) == 1
+    harness.fake.set_user_tz(PM_PARIS, "America/New_York")
+    # A day later the profile is refreshed: in New York, Thursday 10:00 was 15:00 UTC, which
+    # is the same occurrence, already prompted.
+    for hours in (25, 30, 48):
+        harness.tick(THU_19_PARIS + timedelta(hours=hours))
+    assert len(harness.prompts_to(PM_PARIS)) == 1
+    # The next Thursday: not at 10:00 Paris, at 10:00 New York.
+    assert harness.tick(datetime(2026, 11, 26, 9, 0, tzinfo=UTC)).prompts_sent == 0
+    assert harness.tick(datetime(2026, 11, 26, 15, 0, tzinfo=UTC)).prompts_sent == 2
+    assert len(harness.prompts_to(PM_PARIS)) == 2
+    # Its answer lands in its period and the digest counts it as current.
+    answer(harness, PM_PARIS, harness.prompts_to(PM_PARIS)[-1])
+    harness.tick(datetime(2026, 11, 27, 15, 0, tzinfo=UTC))
+    digest = harness.fake.messages("C0LEADERS")[-1]
+    assert "1 green" in digest["text"]
+
+
+def test_a_ten_oclock_prompt_stays_at_ten_across_the_daylight_saving_change(
+    harness: Harness,
+) -> None:
+    # Europe moves to summer time on Sunday 28 March 2027.
+    harness.tick(datetime(2027, 3, 25, 9, 0, tzinfo=UTC))  # 10:00 CET
+    harness.tick(datetime(2027, 3, 25, 14, 0, tzinfo=UTC))  # 10:00 in New York (EDT)
+    before = len(harness.prompts_to(PM_PARIS))
+    assert harness.tick(datetime(2027, 4, 1, 7, 59, tzinfo=UTC)).prompts_sent == 0
+    assert harness.tick(datetime(2027, 4, 1, 8, 0, tzinfo=UTC)).prompts_sent == 1  # 10:00 CEST
+    assert len(harness.prompts_to(PM_PARIS)) == before + 1
+
+
+def test_every_message_the_bot_sends_on_its_own_carries_its_delivery_id(
+    harness: Harness,
+) -> None:
+    harness.tick(THU_19_NYC)
+    harness.tick(FRI_20_DIGEST)
+    posts = [c for c in harness.fake.calls_to("chat.postMessage") if c.status == 200]
+    assert posts
+    ids = {d.id for d in outbox(harness)}
+    for call in posts:
+        metadata = call.params["metadata"]
+        assert metadata["event_type"] == "pmo_bot_delivery"
+        assert metadata["event_payload"]["delivery_id"] in ids
