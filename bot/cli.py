@@ -28,7 +28,7 @@ from bot.slack_gateway import WebApiGateway, build_client
 from storage.db import SchemaError, check_schema, make_engine, make_sessionmaker, upgrade
 
 log = logging.getLogger("pmo_bot")
-TICK_BUDGET = timedelta(seconds=50)
+TICK_BUDGET = timedelta(seconds=55)
 
 
 class UsageError(Exception):
@@ -239,7 +239,7 @@ def _serve(engine: Engine, settings: Settings, port: int, scheduler: bool) -> in
     if scheduler:
         from bot.scheduler import start_scheduler
 
-        # A tick sends for at most 50 s, so planning runs every minute even during a long
+        # A tick sends for at most 55 s, so planning runs every minute even during a long
         # fan-out; what is left is sent by the next tick.
         start_scheduler(lambda now: tick(services, now=now, budget=TICK_BUDGET))
     if socket_mode:

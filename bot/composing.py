@@ -58,7 +58,9 @@ def compose_prompt(services: Services, delivery: Delivery, now: datetime) -> Out
         delivery_id=delivery.id,
         action_id=ids.OPEN_REPORT,
     )
-    return Outgoing([as_message(rendered)], user=project.pm)
+    return Outgoing(
+        [as_message(rendered)], user=project.pm, channel=cached.dm_channel if cached else None
+    )
 
 
 def compose_reminder(services: Services, delivery: Delivery, now: datetime) -> Outgoing | Drop:
@@ -112,7 +114,11 @@ def compose_escalation(services: Services, delivery: Delivery, now: datetime) ->
         project=project,
         periods=[start.astimezone(tz).date() for start in periods],
     )
-    return Outgoing([as_message(rendered)], user=project.sponsor)
+    return Outgoing(
+        [as_message(rendered)],
+        user=project.sponsor,
+        channel=cached.dm_channel if cached else None,
+    )
 
 
 def compose_digest(services: Services, delivery: Delivery, now: datetime) -> Outgoing | Drop:
@@ -176,10 +182,15 @@ def compose_failure_summary(
         )
         for d in failed
     ]
+    admin = str(payload["user"])
+    with services.sessions.begin() as session:
+        cached = users.find_users(session, [admin]).get(admin)
     rendered = services.renderer.render(
         "failure_summary", failures=lines, since=since.astimezone(services.settings.timezone)
     )
-    return Outgoing([as_message(rendered)], user=str(payload["user"]))
+    return Outgoing(
+        [as_message(rendered)], user=admin, channel=cached.dm_channel if cached else None
+    )
 
 
 COMPOSERS: Mapping[DeliveryKind, Composer] = {

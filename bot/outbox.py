@@ -29,7 +29,7 @@ from bot.gateway import Posted, SlackError, Tag
 from bot.people import remember_dm
 from bot.render import Message
 from bot.services import Services
-from storage import deliveries, users
+from storage import deliveries
 from storage.records import Delivery, DeliveryKind
 
 log = logging.getLogger(__name__)
@@ -55,9 +55,9 @@ TRANSIENT = frozenset(
 
 @dataclass(frozen=True, slots=True)
 class Outgoing:
-    """What a delivery sends: messages to a channel, or to a user's DM (`user`), optionally in
-    a thread. The first message is the delivery's; the others follow in its thread (or in
-    `thread_ts` when given)."""
+    """What a delivery sends: messages to a channel, or to a user's DM (`user`, with `channel`
+    their DM channel when it is known), optionally in a thread. The first message is the
+    delivery's; the others follow in its thread (or in `thread_ts` when given)."""
 
     messages: list[Message]
     channel: str | None = None
@@ -170,22 +170,15 @@ def _failed(
     result.failures.append(f"{delivery.kind} {delivery.target}: {reason}")
 
 
-def _channel(services: Services, delivery: Delivery, outgoing: Outgoing) -> str | None:
-    """Where the messages go, when known without asking Slack (a DM's channel is cached once
-    the first message to the user has been posted)."""
-    if outgoing.channel:
-        return outgoing.channel
-    if delivery.channel:
-        return delivery.channel
-    assert outgoing.user is not None
-    with services.sessions.begin() as session:
-        cached = users.find_users(session, [outgoing.user]).get(outgoing.user)
-    return cached.dm_channel if cached else None
+def _channel(delivery: Delivery, outgoing: Outgoing) -> str | None:
+    """Where the messages go, when known without asking Slack: the composer passes a user's
+    cached DM channel; otherwise the first post to the user's id tells it."""
+    return outgoing.channel or delivery.channel
 
 
 def _send(services: Services, delivery: Delivery, outgoing: Outgoing, now: Now) -> Posted:
     gateway = services.gateway
-    channel = _channel(services, delivery, outgoing)
+    channel = _channel(delivery, outgoing)
     already: dict[int, Posted] = {}
     if delivery.attempts > 0 or delivery.error:  # tried before: it may be in Slack already
         if channel is None and outgoing.user is not None:

@@ -121,17 +121,6 @@ def dm_channel(
 def remember_dm(
     sessions: sessionmaker[Session], user_id: str, channel: str, *, now: datetime
 ) -> None:
-    """Cache the DM channel Slack reported for a user (a profile not fetched yet stays stale)."""
+    """Cache the DM channel Slack reported for a user."""
     with sessions.begin() as session:
-        known = users.find_users(session, [user_id]).get(user_id)
-        users.save_user(
-            session,
-            SlackUser(
-                user_id=user_id,
-                tz=known.tz if known else None,
-                locale=known.locale if known else None,
-                name=known.name if known else None,
-                dm_channel=channel,
-                fetched_at=known.fetched_at if known else now - PROFILE_TTL,
-            ),
-        )
+        users.set_dm_channel(session, user_id, channel, stale_since=now - PROFILE_TTL)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Collection, Sequence
+from datetime import datetime
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -69,3 +70,17 @@ def _save_chunk(session: Session, batch: Sequence[SlackUser]) -> None:
         "dm_channel": func.coalesce(insert.excluded.dm_channel, table.c.dm_channel),
     }
     session.execute(insert.on_conflict_do_update(index_elements=["user_id"], set_=updates))
+
+
+def set_dm_channel(session: Session, user_id: str, channel: str, *, stale_since: datetime) -> None:
+    """Remember a user's DM channel in one statement (a user not cached yet is inserted with
+    `fetched_at=stale_since`, so their profile is still fetched)."""
+    table = SlackUserRow.__table__
+    insert = insert_for(session, table).values(
+        user_id=user_id, dm_channel=channel, fetched_at=stale_since
+    )
+    session.execute(
+        insert.on_conflict_do_update(
+            index_elements=["user_id"], set_={"dm_channel": insert.excluded.dm_channel}
+        )
+    )
