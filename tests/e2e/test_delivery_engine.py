@@ -11,6 +11,7 @@ import dataclasses
 import io
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -547,3 +548,53 @@ def test_every_message_the_bot_sends_on_its_own_carries_its_delivery_id(
         metadata = call.params["metadata"]
         assert metadata["event_type"] == "pmo_bot_delivery"
         assert metadata["event_payload"]["delivery_id"] in ids
+
+
+CADENCE_PORTFOLIO = f"""
+projects:
+  - key: FORTNIGHT
+    name: Every other Thursday
+    pm: {PM_PARIS}
+    start: 2026-11-05
+    cadence: FREQ=WEEKLY;INTERVAL=2;BYDAY=TH;BYHOUR=10;BYMINUTE=0
+  - key: MONTHLY
+    name: First Monday of the month
+    pm: {PM_NEW_YORK}
+    cadence: FREQ=MONTHLY;BYDAY=1MO;BYHOUR=9;BYMINUTE=0
+"""
+
+
+def test_bi_weekly_and_monthly_cadences_prompt_on_their_days_only(
+    database_url: str, fake_slack: FakeSlack
+) -> None:
+    harness, stop = start_harness(database_url, fake_slack, CADENCE_PORTFOLIO)
+    try:
+        day = datetime(2026, 11, 5, 0, 0, tzinfo=UTC)
+        while day < datetime(2027, 1, 8, tzinfo=UTC):
+            for hour in (9, 15):  # 10:00 in Paris, 09:00 or 10:00 in New York
+                harness.tick(day + timedelta(hours=hour))
+            day += timedelta(days=1)
+
+        def periods(user: str) -> list[str]:
+            return [
+                p["blocks"][0]["text"]["text"].split("from ", 1)[1][:15]
+                for p in harness.prompts_to(user)
+            ]
+
+        assert periods(PM_PARIS) == [
+            "Thu 5 Nov 2026 ",
+            "Thu 19 Nov 2026",
+            "Thu 3 Dec 2026 ",
+            "Thu 17 Dec 2026",
+            "Thu 31 Dec 2026",
+        ]
+        # The first tick asks for the current period (begun Monday 2 November), then each
+        # first Monday.
+        assert periods(PM_NEW_YORK) == ["Mon 2 Nov 2026 ", "Mon 7 Dec 2026 ", "Mon 4 Jan 2027 "]
+        # Each prompt went out at 10:00 Paris / 09:00 New York on its day, not before.
+        fortnight = [d for d in outbox(harness, DeliveryKind.PROMPT) if d.target == "project:1"]
+        assert [d.occurrence.astimezone(ZoneInfo("Europe/Paris")).hour for d in fortnight] == [
+            10
+        ] * 5
+    finally:
+        stop()
