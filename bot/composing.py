@@ -57,6 +57,8 @@ def compose_prompt(services: Services, delivery: Delivery, now: datetime) -> Out
         period_end=end.astimezone(tz).date() if end else None,
         delivery_id=delivery.id,
         action_id=ids.OPEN_REPORT,
+        no_change_action_id=ids.NO_CHANGE,
+        skip_action_id=ids.SKIP_PERIOD,
     )
     return Outgoing(
         [as_message(rendered)], user=project.pm, channel=cached.dm_channel if cached else None

@@ -25,6 +25,9 @@ EMOJI = {
     "double_vertical_bar": "⏸",
     "arrow_down_small": "🔽",
     "arrow_up_small": "🔼",
+    "repeat": "🔁",  # a "No change" copy of the last report
+    "next_track_button": "⏭",  # a skipped period
+    "checkered_flag": "🏁",  # a project closed this period
 }
 ENTITIES = {"lt": "<", "gt": ">", "amp": "&"}
 # One pass over the text, so what one rule produces is never read again by another: an escaped

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import fields
 from typing import Any
 
+from bot.answers import SkipForm
 from bot.reports import ReportForm
 
 
@@ -19,6 +20,15 @@ def field_value(state: dict[str, Any], block_id: str) -> str | None:
     return None
 
 
+def _state(view: dict[str, Any]) -> dict[str, Any]:
+    return (view.get("state") or {}).get("values") or {}
+
+
 def report_form(view: dict[str, Any]) -> ReportForm:
-    state = (view.get("state") or {}).get("values") or {}
+    state = _state(view)
     return ReportForm(**{f.name: field_value(state, f.name) for f in fields(ReportForm)})
+
+
+def skip_form(view: dict[str, Any]) -> SkipForm:
+    state = _state(view)
+    return SkipForm(**{f.name: field_value(state, f.name) for f in fields(SkipForm)})

@@ -1,38 +1,51 @@
-"""The prompt's button (open the status modal) and the modal's submission."""
+"""The prompt's buttons (Submit status, No change, Skip this period) and their modals."""
 
 from __future__ import annotations
 
 import logging
-from typing import Any
+from collections.abc import Callable
+from typing import Any, Protocol
 
 from slack_bolt import Ack, App, Respond
 
-from bot import ids
+from bot import answers, ids
 from bot.gateway import SlackError
 from bot.people import dm_channel
+from bot.render import Message
 from bot.report_modal import Submitted, open_modal, submit_modal
 from bot.services import Services
-from handlers.forms import report_form
+from handlers.forms import report_form, skip_form
 from storage import users
 
 log = logging.getLogger(__name__)
 
 
+class Opener(Protocol):
+    """What a prompt button asks of bot/: a modal view, or a refusal with "response_type"."""
+
+    def __call__(self, services: Services, *, actor: str, delivery_id: int) -> dict[str, Any]: ...
+
+
 def register(app: App, services: Services) -> None:
-    def open_report(
-        ack: Ack, body: dict[str, Any], action: dict[str, Any], respond: Respond
-    ) -> None:
-        ack()
-        try:
-            delivery_id = int(action.get("value") or "")
-        except ValueError:
-            delivery_id = 0
-        view = open_modal(services, actor=body["user"]["id"], delivery_id=delivery_id)
-        if "response_type" in view:  # a refusal, shown only to the one who clicked
-            respond(**view, replace_original=False)
-            return
-        # trigger_id lives 3 seconds: open the modal before anything slow.
-        services.gateway.open_view(trigger_id=body["trigger_id"], view=view)
+    def opens(opener: Opener) -> Callable[[Ack, dict[str, Any], dict[str, Any], Respond], None]:
+        """A button listener that opens the modal `opener` returns, or shows its refusal."""
+
+        def listener(
+            ack: Ack, body: dict[str, Any], action: dict[str, Any], respond: Respond
+        ) -> None:
+            ack()
+            try:
+                delivery_id = int(action.get("value") or "")
+            except ValueError:
+                delivery_id = 0
+            view = opener(services, actor=body["user"]["id"], delivery_id=delivery_id)
+            if "response_type" in view:  # a refusal, shown only to the one who clicked
+                respond(**view, replace_original=False)
+                return
+            # trigger_id lives 3 seconds: open the modal before anything slow.
+            services.gateway.open_view(trigger_id=body["trigger_id"], view=view)
+
+        return listener
 
     def submit_report(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
         actor = body["user"]["id"]
@@ -46,13 +59,43 @@ def register(app: App, services: Services) -> None:
             ack(response_action="errors", errors=result)
             return
         ack()
-        _confirm(services, actor, result)
+        _confirm(services, actor, result.project.key, result.confirmation)
 
-    app.action(ids.OPEN_REPORT)(open_report)
+    def confirm_no_change(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
+        actor = body["user"]["id"]
+        result = answers.confirm_no_change(
+            services, actor=actor, private_metadata=view.get("private_metadata") or ""
+        )
+        if not isinstance(result, answers.Answered):
+            # The confirmation modal has no input to hang an inline error on: say why instead.
+            ack(response_action="update", view=result)
+            return
+        ack()
+        _confirm(services, actor, result.project.key, result.confirmation)
+
+    def submit_skip(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
+        actor = body["user"]["id"]
+        result = answers.submit_skip(
+            services,
+            actor=actor,
+            private_metadata=view.get("private_metadata") or "",
+            form=skip_form(view),
+        )
+        if not isinstance(result, answers.Answered):
+            ack(response_action="errors", errors=result)
+            return
+        ack()
+        _confirm(services, actor, result.project.key, result.confirmation)
+
+    app.action(ids.OPEN_REPORT)(opens(open_modal))
+    app.action(ids.NO_CHANGE)(opens(answers.open_no_change))
+    app.action(ids.SKIP_PERIOD)(opens(answers.open_skip))
     app.view(ids.SUBMIT_REPORT)(submit_report)
+    app.view(ids.CONFIRM_NO_CHANGE)(confirm_no_change)
+    app.view(ids.SUBMIT_SKIP)(submit_skip)
 
 
-def _confirm(services: Services, actor: str, result: Submitted) -> None:
+def _confirm(services: Services, actor: str, key: str, confirmation: Message) -> None:
     """Tell the author it worked, in their DM with the bot (after the ack: may be slow)."""
     try:
         with services.sessions.begin() as session:
@@ -61,7 +104,7 @@ def _confirm(services: Services, actor: str, result: Submitted) -> None:
             services.sessions, services.gateway, cached, actor, now=services.clock()
         )
         services.gateway.post_message(
-            channel=channel, text=result.confirmation.text, blocks=result.confirmation.blocks
+            channel=channel, text=confirmation.text, blocks=confirmation.blocks
         )
     except SlackError as exc:
-        log.warning("could not confirm %s's report on %s: %s", actor, result.project.key, exc)
+        log.warning("could not confirm %s's answer on %s: %s", actor, key, exc)

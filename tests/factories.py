@@ -5,7 +5,16 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from storage.records import Project, ProjectSpec, Rag, Report, ReportDraft, Subscription
+from storage.records import (
+    Project,
+    ProjectSpec,
+    Rag,
+    Report,
+    ReportDraft,
+    Skip,
+    SkipReason,
+    Subscription,
+)
 
 T0 = datetime(2026, 11, 19, 10, 0, tzinfo=UTC)
 
@@ -53,3 +62,37 @@ def report(
 
 def subscription(channel: str = "C0LEADERS", **overrides: Any) -> Subscription:
     return Subscription(id=overrides.pop("id", 1), channel=channel, **overrides)
+
+
+def copy_of(source: Report, period_start: datetime, **overrides: Any) -> Report:
+    """A "No change" copy of `source` for the period beginning at `period_start`."""
+    values: dict[str, Any] = {f: getattr(source, f) for f in ReportDraft.__dataclass_fields__}
+    values.update(
+        id=source.id + 1,
+        project_id=source.project_id,
+        period_start=period_start,
+        submitted_by=source.submitted_by,
+        submitted_at=period_start,
+        copied_from_id=source.id,
+    )
+    values.update(overrides)
+    return Report(**values)
+
+
+def skip(
+    project_id: int = 1,
+    period_start: datetime = T0,
+    reason: str = "on_leave",
+    note: str | None = None,
+    **overrides: Any,
+) -> Skip:
+    values: dict[str, Any] = {
+        "project_id": project_id,
+        "period_start": period_start,
+        "reason": SkipReason(reason),
+        "note": note,
+        "skipped_by": "U0PM00001",
+        "skipped_at": period_start,
+    }
+    values.update(overrides)
+    return Skip(**values)

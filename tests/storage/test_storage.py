@@ -129,7 +129,7 @@ def test_claims_are_granted_once_even_to_concurrent_processes(database_url: str)
         def claim_all(engine: Engine) -> None:
             barrier.wait()
             with make_sessionmaker(engine).begin() as session:
-                granted.append([d.id for d in deliveries.claim(session, claims, now=NOW)])
+                granted.append(deliveries.record(session, claims, now=NOW))
 
         threads = [threading.Thread(target=claim_all, args=(e,)) for e in engines]
         for thread in threads:
@@ -138,7 +138,7 @@ def test_claims_are_granted_once_even_to_concurrent_processes(database_url: str)
             thread.join()
         assert sorted(len(g) for g in granted) == [0, 50]
         with make_sessionmaker(engines[0]).begin() as session:
-            again = deliveries.claim(session, claims, now=NOW + timedelta(minutes=1))
+            again = deliveries.record(session, claims, now=NOW + timedelta(minutes=1))
             stored = deliveries.list_deliveries(session)
         assert again == []
         assert len(stored) == 50 and {d.status for d in stored} == {DeliveryStatus.PENDING}
@@ -207,7 +207,7 @@ def test_a_digest_and_a_status_lookup_cost_the_same_statements_whatever_the_size
         subscription = portfolio.list_subscriptions(session)[0]
         digest = build_digest(session, subscription, at=NOW, default_tz=UTC_ZONE)
     assert digest.counts.total == size
-    assert len(statements) == 4  # subscriptions, projects, users, reports
+    assert len(statements) == 5  # subscriptions, projects, users, reports, skips
 
     with sessions.begin() as session, count_statements(engine) as statements:
         found = project_status(session, actor="U0X", key="P001", admins=())

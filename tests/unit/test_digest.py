@@ -21,7 +21,8 @@ from bot.digest import (
     digest_messages,
 )
 from bot.render import Renderer
-from storage.records import Project, ProjectState, Rag, Report, Subscription
+from bot.textview import blocks_to_text
+from storage.records import Project, ProjectState, Rag, Report, Skip, Subscription
 from tests import factories
 
 UTC_ZONE = ZoneInfo("UTC")
@@ -40,6 +41,7 @@ def compose(
     zones: Mapping[str, ZoneInfo] | None = None,
     names: Mapping[str, str] | None = None,
     at: datetime = AT,
+    skips: Mapping[tuple[int, datetime], Skip] | None = None,
 ) -> Digest:
     return compose_digest(
         sub or factories.subscription(),
@@ -49,6 +51,7 @@ def compose(
         names or {},
         at=at,
         default_tz=UTC_ZONE,
+        skips=skips,
     )
 
 
@@ -240,11 +243,10 @@ def test_project_that_started_this_week_before_its_first_occurrence_is_not_missi
 
 
 def test_counts_add_up_to_every_line_shown() -> None:
+    states = [ProjectState.ACTIVE] * 10 + [ProjectState.ON_HOLD] * 2 + [ProjectState.CLOSED] * 2
     projects = [
-        factories.project(f"P-{i}", id=i, state=state)
-        for i, state in enumerate(
-            [ProjectState.ACTIVE] * 9 + [ProjectState.ON_HOLD] * 2 + [ProjectState.CLOSED]
-        )
+        factories.project(f"P-{i}", id=i, state=state, closed_at=AT if i == 13 else None)
+        for i, state in enumerate(states)
     ]
     history = {
         0: rated(0, "red", None),
@@ -255,12 +257,22 @@ def test_counts_add_up_to_every_line_shown() -> None:
         5: rated(5, "green", None),
         6: [factories.report(6, LAST, "red")],
     }
-    digest = compose(projects, history)
-    assert digest.counts == Counts(red=2, amber=1, green=3, missing=3, on_hold=2)
-    assert digest.counts.total == 11
-    shown = digest.attention + digest.on_track + digest.missing + digest.on_hold
+    skips = {(9, THIS): factories.skip(9, THIS)}
+    digest = compose(projects, history, skips=skips)
+    assert digest.counts == Counts(
+        red=2, amber=1, green=3, missing=3, on_hold=2, skipped=1, closed=1
+    )
+    assert digest.counts.total == 13
+    shown = (
+        digest.attention
+        + digest.on_track
+        + digest.missing
+        + digest.on_hold
+        + digest.skipped
+        + digest.closed
+    )
     assert len(shown) == digest.counts.total
-    assert len({line.project.key for line in shown}) == 11
+    assert len({line.project.key for line in shown}) == 13
 
 
 # --- subscription filters ------------------------------------------------------------------
@@ -366,10 +378,12 @@ def test_each_project_period_is_computed_in_its_pm_timezone() -> None:
     assert keys(digest.attention) == ["TOKYO", "NYC"]
     assert keys(digest.missing) == ["LONDON"]
 
-    # Read in UTC for everyone, the answer would be different: the zones matter.
+    # Read in UTC for everyone, the answer would be different: the zones matter. (Tokyo's
+    # report, nine hours before the UTC period's start, is still read as this period's: see the
+    # timezone-change tests below.)
     in_utc = compose(projects, history, at=at)
-    assert keys(in_utc.attention) == []
-    assert keys(in_utc.missing) == ["TOKYO", "NYC", "LONDON"]
+    assert keys(in_utc.attention) == ["TOKYO"]
+    assert keys(in_utc.missing) == ["NYC", "LONDON"]
 
 
 def test_pm_whose_period_has_not_begun_yet_in_their_zone_is_not_missing() -> None:
@@ -427,3 +441,212 @@ def test_digest_dates_are_the_subscription_timezone_dates() -> None:
     (message,) = digest_messages(Renderer(), digest)
     assert message.text.startswith("Portfolio digest, Sat 21 Nov 2026:")
     assert compose([factories.project()], {}).tz == UTC_ZONE
+
+
+# --- skipped periods -----------------------------------------------------------------------
+
+
+def test_a_skipped_period_is_shown_as_skipped_with_its_reason_not_as_missing() -> None:
+    projects = [
+        factories.project("AWAY", id=1),
+        factories.project("SILENT", id=2),
+        factories.project("OLD-SKIP", id=3),
+    ]
+    last = factories.report(1, LAST, "amber")
+    history = {1: [last], 2: [factories.report(2, LAST, "green")]}
+    skips = {
+        (1, THIS): factories.skip(1, THIS, "other", "Team at the <!channel> offsite"),
+        (3, LAST): factories.skip(3, LAST, "on_leave"),  # last period's: this one is missing
+    }
+    digest = compose(projects, history, skips=skips)
+    (line,) = digest.skipped
+    assert line.project.key == "AWAY" and line.report is None and line.previous == last
+    assert line.skip is not None and line.skip.note == "Team at the <!channel> offsite"
+    assert keys(digest.missing) == ["SILENT", "OLD-SKIP"]
+    assert (digest.counts.skipped, digest.counts.missing) == (1, 2)
+
+    (message,) = digest_messages(Renderer(), digest)
+    assert message.text.endswith("0 green, 2 not reported, 1 skipped")
+    texts = [json.dumps(b, ensure_ascii=False) for b in message.blocks]
+    skipped_at = next(i for i, t in enumerate(texts) if "*Skipped this period* (1)" in t)
+    missing_at = next(i for i, t in enumerate(texts) if "*Not reported* (2)" in t)
+    assert (
+        "*AWAY*" in texts[skipped_at + 1]
+        and "Other: Team at the &lt;!channel&gt;" in (texts[skipped_at + 1])
+    )
+    assert "AWAY" not in texts[missing_at + 1]
+    assert ":next_track_button: *1 skipped*" in texts[1]
+
+
+def test_a_report_for_a_skipped_period_wins_over_the_skip() -> None:
+    skips = {(1, THIS): factories.skip(1, THIS, "project_paused")}
+    digest = compose([factories.project()], {1: rated(1, "green", None)}, skips=skips)
+    assert keys(digest.on_track) == ["ATLAS"]
+    assert digest.skipped == () and digest.counts.skipped == 0
+
+
+def test_a_project_on_hold_stays_on_hold_even_if_skipped() -> None:
+    project = factories.project(state=ProjectState.ON_HOLD)
+    digest = compose([project], {}, skips={(1, THIS): factories.skip(1, THIS)})
+    assert keys(digest.on_hold) == ["ATLAS"] and digest.skipped == ()
+
+
+# --- "No change" copies --------------------------------------------------------------------
+
+
+def test_a_no_change_copy_is_shown_as_no_change_since_the_report_it_copies() -> None:
+    source = factories.report(1, LAST, "amber", summary="Waiting for the vendor.")
+    copy = factories.copy_of(source, THIS)
+    fresh = factories.report(2, THIS, "amber")
+    projects = [factories.project("COPY", id=1), factories.project("FRESH", id=2)]
+    digest = compose(projects, {1: [copy, source], 2: [fresh, factories.report(2, LAST, "red")]})
+    line = next(line for line in digest.attention if line.project.key == "COPY")
+    assert line.is_copy and line.report == copy and line.previous == source
+    assert line.unchanged_since == LAST
+    assert (line.trend, line.changes) == (Trend.SAME, ())
+    other = next(line for line in digest.attention if line.project.key == "FRESH")
+    assert not other.is_copy and other.unchanged_since is None
+
+    (message,) = digest_messages(Renderer(), digest)
+    copy_block = next(json.dumps(b) for b in message.blocks if "*COPY*" in json.dumps(b))
+    assert ":repeat: no change since Thu 12 Nov 2026" in copy_block
+    assert "Waiting for the vendor." in copy_block
+    fresh_block = next(json.dumps(b) for b in message.blocks if "*FRESH*" in json.dumps(b))
+    assert "no change" not in fresh_block and "better (was Red)" in fresh_block
+
+
+def test_a_copy_of_a_report_that_is_not_the_previous_one_still_says_no_change() -> None:
+    # The copied report is not among those loaded (e.g. an older period was reported later).
+    source = factories.report(1, OLDER, "green")
+    copy = factories.copy_of(source, THIS)
+    digest = compose([factories.project()], {1: [copy, factories.report(1, LAST, "green")]})
+    (line,) = digest.on_track
+    assert line.is_copy and line.unchanged_since is None
+    (message,) = digest_messages(Renderer(), digest)
+    block = next(json.dumps(b) for b in message.blocks if "*ATLAS*" in json.dumps(b))
+    assert ":repeat: no change" in block and "since" not in block
+
+
+# --- closed projects -----------------------------------------------------------------------
+
+
+def test_a_project_closed_during_the_current_period_is_shown_in_closed_with_its_last_report() -> (
+    None
+):
+    last = factories.report(1, LAST, "amber", summary="Go-live done, handing over.")
+    projects = [
+        factories.project("DONE", id=1, state=ProjectState.CLOSED, closed_at=THIS + timedelta(1)),
+        factories.project("NEVER", id=2, state=ProjectState.CLOSED, closed_at=AT),
+        factories.project(
+            "EARLIER", id=3, state=ProjectState.CLOSED, closed_at=THIS - timedelta(1)
+        ),
+        factories.project("UNKNOWN", id=4, state=ProjectState.CLOSED),  # closed_at not recorded
+        factories.project("LIVE", id=5),
+    ]
+    history = {1: [last], 3: [factories.report(3, LAST, "red")]}
+    digest = compose(projects, history)
+    assert keys(digest.closed) == ["DONE", "NEVER"]
+    done, never = digest.closed
+    assert (done.report, done.previous) == (None, last)
+    assert (never.report, never.previous) == (None, None)
+    assert keys(digest.missing) == ["LIVE"]  # a closed project is never missing
+    assert (digest.counts.closed, digest.counts.total) == (2, 3)
+
+    (message,) = digest_messages(Renderer(), digest)
+    assert message.text.endswith("1 not reported, 2 closed")
+    texts = [json.dumps(b, ensure_ascii=False) for b in message.blocks]
+    start = next(i for i, t in enumerate(texts) if "*Closed this period* (2)" in t)
+    assert "*DONE*" in texts[start + 1] and "closed Fri 20 Nov 2026" in texts[start + 1]
+    assert "Last report (Thu 12 Nov 2026)" in texts[start + 1]
+    assert "Go-live done, handing over." in texts[start + 1]
+    assert "*NEVER*" in texts[start + 2] and "No report was ever sent" in texts[start + 2]
+    assert "EARLIER" not in "".join(texts) and "UNKNOWN" not in "".join(texts)
+
+
+def test_a_closed_project_drops_out_once_the_period_it_was_closed_in_is_over() -> None:
+    project = factories.project(state=ProjectState.CLOSED, closed_at=THIS + timedelta(hours=1))
+    history = {1: rated(1, "green", None)}
+    (line,) = compose([project], history).closed
+    assert line.report is not None and line.report.period_start == THIS  # reported, then closed
+    next_week = compose([project], history, at=AT + timedelta(days=7))
+    assert next_week.closed == () and next_week.counts.total == 0
+
+
+def test_a_closed_project_is_shown_in_its_pm_timezone_period() -> None:
+    # Closed Thursday 19th 12:00 UTC. For a New York PM the period begun before the digest
+    # (Thursday 19th 15:00 UTC) had not started then: it was closed in the previous period,
+    # which is over, so it is not shown; for a UTC PM it was closed in the current one.
+    closed_at = datetime(2026, 11, 19, 12, 0, tzinfo=UTC)
+    projects = [
+        factories.project(
+            "NYC", id=1, pm="U0NEWYORK", state=ProjectState.CLOSED, closed_at=closed_at
+        ),
+        factories.project("UTC", id=2, state=ProjectState.CLOSED, closed_at=closed_at),
+    ]
+    digest = compose(projects, {}, zones={"U0NEWYORK": NEW_YORK})
+    assert keys(digest.closed) == ["UTC"]
+
+
+# --- a PM whose timezone changed since the prompt ------------------------------------------
+
+PARIS = ZoneInfo("Europe/Paris")
+
+
+def test_a_report_stays_current_when_the_pm_moved_west_since_the_prompt() -> None:
+    # Prompted in Paris (Thursday 10:00 = 09:00 UTC), now in New York: the current period read
+    # in New York began at 15:00 UTC, six hours after the stored period_start.
+    report = factories.report(1, datetime(2026, 11, 19, 9, 0, tzinfo=UTC), "amber")
+    previous = factories.report(1, datetime(2026, 11, 12, 9, 0, tzinfo=UTC), "green")
+    project = factories.project(pm="U0MOVER01")
+    digest = compose([project], {1: [report, previous]}, zones={"U0MOVER01": NEW_YORK})
+    (line,) = digest.attention
+    assert line.report == report and line.previous == previous
+    assert line.trend is Trend.WORSE
+    assert digest.missing == ()
+
+
+def test_last_periods_report_is_not_taken_for_this_one_when_the_pm_moved_east() -> None:
+    # Prompted last week in New York (Thursday 12th 15:00 UTC), now in Paris: this period
+    # began Thursday 19th 09:00 UTC, and last week's report, though six hours later than last
+    # week's Paris occurrence, is last week's: this period is missing.
+    last_week = factories.report(1, datetime(2026, 11, 12, 15, 0, tzinfo=UTC), "red")
+    project = factories.project(pm="U0MOVER01")
+    digest = compose([project], {1: [last_week]}, zones={"U0MOVER01": PARIS})
+    (line,) = digest.missing
+    assert line.previous == last_week
+    # The same report, read in the zone the PM had then, is missing too: a week has passed.
+    assert keys(compose([project], {1: [last_week]}, zones={"U0MOVER01": NEW_YORK}).missing) == [
+        "ATLAS"
+    ]
+
+
+def test_a_report_of_the_first_period_is_current_after_a_timezone_change() -> None:
+    # The project's first period: no earlier occurrence to measure from.
+    project = factories.project(pm="U0MOVER01", start=date(2026, 11, 16))
+    report = factories.report(1, datetime(2026, 11, 19, 9, 0, tzinfo=UTC), "green")
+    digest = compose([project], {1: [report]}, zones={"U0MOVER01": NEW_YORK})
+    assert keys(digest.on_track) == ["ATLAS"]
+
+
+# --- the digest as terminal text (pmo-bot demo) --------------------------------------------
+
+
+def test_text_view_shows_skipped_no_change_and_closed_sections() -> None:
+    source = factories.report(1, LAST, "green", summary="Steady.")
+    projects = [
+        factories.project("COPY", id=1),
+        factories.project("AWAY", id=2),
+        factories.project("DONE", id=3, state=ProjectState.CLOSED, closed_at=AT),
+    ]
+    history = {1: [factories.copy_of(source, THIS), source], 3: [factories.report(3, LAST)]}
+    skips = {(2, THIS): factories.skip(2, THIS, "on_leave")}
+    digest = compose(projects, history, skips=skips, names={"U0PM00001": "Ada Lovelace"})
+    (message,) = digest_messages(Renderer(), digest)
+    text = blocks_to_text(message.blocks, names={"U0PM00001": "Ada Lovelace"})
+    assert "🟢 *COPY* · Copy project — 🔁 no change since Thu 12 Nov 2026" in text
+    assert "⏭ 1 skipped" in text.replace("*", "") and "🏁 1 closed" in text
+    assert "*Skipped this period* (1)" in text
+    assert "• ⏭ *AWAY* · Away project — On leave (PM Ada Lovelace)" in text
+    assert "*Closed this period* (1)" in text
+    assert "🏁 *DONE* · Done project — closed Fri 20 Nov 2026" in text
+    assert ":" + "repeat:" not in text and ":checkered_flag:" not in text

@@ -3,6 +3,7 @@ fits Slack's limits, for hostile and for maximal inputs."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 import re
@@ -16,7 +17,10 @@ import pytest
 from slack_sdk.models.blocks import Block
 from slack_sdk.models.views import View
 
+from bot import ids
+from bot.answers import MAX_NOTE
 from bot.commands import MAX_LISTED
+from bot.composing import FailureLine
 from bot.digest import Digest, compose_digest, digest_messages
 from bot.lookup import ProjectRow
 from bot.render import (
@@ -31,7 +35,7 @@ from bot.render import (
     split_blocks,
 )
 from bot.reports import FieldError
-from storage.records import Project, ProjectState, Report
+from storage.records import Project, ProjectState, Report, SkipReason
 from tests import factories
 
 UTC_ZONE = ZoneInfo("UTC")
@@ -121,7 +125,16 @@ def hostile_digest(text: str, *, mention_pms: bool = True) -> Digest:
         hostile_project(text, key=f"{key}M", id=4),
         hostile_project(text, key=f"{key}N", id=5),
         hostile_project(text, key=f"{key}H", id=6, state=ProjectState.ON_HOLD),
+        hostile_project(text, key=f"{key}S", id=7),  # skipped this period
+        hostile_project(text, key=f"{key}C", id=8),  # "No change" copy of last period's report
+        # closed this period, with and without a report; closed before: not shown
+        hostile_project(text, key=f"{key}X", id=9, state=ProjectState.CLOSED, closed_at=AT),
+        hostile_project(text, key=f"{key}Y", id=10, state=ProjectState.CLOSED, closed_at=AT),
+        hostile_project(
+            text, key=f"{key}Z", id=11, state=ProjectState.CLOSED, closed_at=LAST_PERIOD
+        ),
     ]
+    copied = hostile_report(text, project_id=8, overall="amber", period_start=LAST_PERIOD)
     history = {
         1: [
             hostile_report(text, project_id=1, overall="red"),
@@ -135,9 +148,16 @@ def hostile_digest(text: str, *, mention_pms: bool = True) -> Digest:
         4: [hostile_report(text, project_id=4, overall="amber", period_start=LAST_PERIOD)],
         5: [],
         6: [hostile_report(text, project_id=6, overall="green", period_start=LAST_PERIOD)],
+        7: [hostile_report(text, project_id=7, overall="amber", period_start=LAST_PERIOD)],
+        8: [factories.copy_of(copied, THIS_PERIOD), copied],
+        9: [hostile_report(text, project_id=9, overall="red", period_start=LAST_PERIOD)],
+        11: [hostile_report(text, project_id=11, overall="red", period_start=LAST_PERIOD)],
     }
+    skips = {(7, THIS_PERIOD): factories.skip(7, THIS_PERIOD, "other", text[:MAX_NOTE])}
     sub = factories.subscription(mention_pms=mention_pms)
-    return compose_digest(sub, projects, history, {}, {PM: text[:80]}, at=AT, default_tz=UTC_ZONE)
+    return compose_digest(
+        sub, projects, history, {}, {PM: text[:80]}, at=AT, default_tz=UTC_ZONE, skips=skips
+    )
 
 
 def contexts(text: str) -> dict[str, list[dict[str, Any]]]:
@@ -170,7 +190,74 @@ def contexts(text: str) -> dict[str, list[dict[str, Any]]]:
         "metadata": json.dumps({"delivery": 7}),
         "callback_id": "submit_report",
     }
+    period = {
+        "project": project,
+        "period_start": date(2026, 11, 19),
+        "period_end": date(2026, 11, 26),
+    }
+    plain_report = hostile_report(
+        text, overall="green", path_to_green=None, help_needed=None, risks=(), blockers=()
+    )
+    skip_errors = [
+        FieldError("reason", "reason_required"),
+        FieldError("reason", "invalid_reason"),
+        FieldError("note", "note_required"),
+        FieldError("note", "note_too_long", {"limit": MAX_NOTE}),
+        FieldError("reason", "already_reported", {"report": report}),
+        FieldError("reason", "not_allowed"),
+        FieldError("reason", "not_found"),
+    ]
+    skip_modal = {
+        **period,
+        "skip": factories.skip(reason="other", note=text[:MAX_NOTE]),
+        "reasons": list(SkipReason),
+        "max_note": MAX_NOTE,
+        "metadata": json.dumps({"delivery": 7}),
+        "callback_id": "skip.submit",
+    }
     return {
+        "answer_refused": [
+            {**period, "reason": "already_reported", "report": report},
+            {**period, "reason": "nothing_to_copy", "report": None},
+        ],
+        "no_change_modal": [
+            {
+                **period,
+                "source": report,
+                "source_start": date(2026, 11, 12),
+                "metadata": json.dumps({"delivery": 7, "source": 3}),
+                "callback_id": "no_change.confirm",
+            },
+            {
+                **period,
+                "period_end": None,
+                "source": plain_report,
+                "source_start": date(2026, 11, 12),
+                "metadata": "{}",
+                "callback_id": "no_change.confirm",
+            },
+        ],
+        "no_change_refused": [
+            {"reason": reason, "project": project}
+            for reason in ("not_allowed", "already_reported", "nothing_to_copy", "stale")
+        ]
+        + [{"reason": "not_found", "project": None}],
+        "no_change_saved": [
+            {
+                **period,
+                "report": factories.copy_of(report, THIS_PERIOD),
+                "source_start": date(2026, 11, 12),
+            }
+        ],
+        "skip_errors": [
+            {"errors": skip_errors, "project": project},
+            {"errors": skip_errors[:1], "project": None},
+        ],
+        "skip_modal": [skip_modal, {**skip_modal, "skip": None}],
+        "skip_saved": [
+            {**period, "skip": factories.skip(reason="other", note=text[:MAX_NOTE])},
+            {**period, "skip": factories.skip(reason="project_paused")},
+        ],
         "denied": [
             {"reason": "not_allowed", "project": project},
             {"reason": "not_found", "project": None},
@@ -213,6 +300,39 @@ def contexts(text: str) -> dict[str, list[dict[str, Any]]]:
             },
             {"project": project, "report": None},
         ],
+        "reminder": [
+            {
+                "project": project,
+                "period_start": date(2026, 11, 19),
+                "prompt_id": 7,
+                "action_id": "open_report",
+            }
+        ],
+        "escalation": [
+            {"project": project, "periods": [date(2026, 11, 5), date(2026, 11, 12)]},
+        ],
+        "late_report": [
+            {"project": project, "report": report, "period_start": date(2026, 11, 19)},
+            {
+                "project": project,
+                "report": dataclasses.replace(report, copied_from_id=3),
+                "period_start": date(2026, 11, 19),
+            },
+        ],
+        "failure_summary": [
+            {
+                "failures": [
+                    FailureLine("prompt", key, text[:2000]),
+                    FailureLine("digest", "C0LEADERS", "chat.postMessage: channel_not_found"),
+                ]
+                * 12,
+                "since": datetime(2026, 11, 19, 9, 0, tzinfo=UTC),
+            },
+            {
+                "failures": [FailureLine("late_report", key, text[:2000])],
+                "since": datetime(2026, 11, 19, 9, 0, tzinfo=UTC),
+            },
+        ],
     }
 
 
@@ -220,11 +340,12 @@ def contexts(text: str) -> dict[str, list[dict[str, Any]]]:
 
 
 def walk(value: Any, plain: bool = False) -> Iterator[tuple[str, bool]]:
-    """Every string in a rendered value, with whether Slack shows it as plain text."""
+    """Every string in a rendered value, with whether Slack shows it as plain text (a
+    plain_text object's text, and an input's initial value, which the user edits as is)."""
     if isinstance(value, dict):
         is_plain = value.get("type") == "plain_text"
         for name, item in value.items():
-            yield from walk(item, plain or (is_plain and name == "text"))
+            yield from walk(item, plain or (is_plain and name == "text") or name == "initial_value")
     elif isinstance(value, list):
         for item in value:
             yield from walk(item, plain)
@@ -291,10 +412,10 @@ def no_ignored_fields(caplog: pytest.LogCaptureFixture) -> Iterator[None]:
 
 def check(name: str, rendered: Any) -> None:
     assert_escaped(rendered)
-    if name == "modal_errors":
+    if name in ("modal_errors", "skip_errors"):
         assert isinstance(rendered, dict) and rendered
         assert all(isinstance(v, str) and v for v in rendered.values())
-    elif name in ("report_modal", "home"):
+    elif name in ("report_modal", "home", "no_change_modal", "no_change_refused", "skip_modal"):
         assert_valid_view(rendered)
     elif name == "digest":
         pytest.fail("digests are checked message by message")
@@ -325,7 +446,21 @@ def test_every_template_escapes_user_text_and_is_valid_block_kit(name: str, host
             check(name, r.render(name, **context))
 
 
-@pytest.mark.parametrize("name", ["prompt", "status", "report_saved", "not_found"])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "prompt",
+        "status",
+        "report_saved",
+        "not_found",
+        "no_change_modal",
+        "skip_saved",
+        "reminder",
+        "escalation",
+        "late_report",
+        "failure_summary",
+    ],
+)
 def test_hostile_text_arrives_escaped_not_dropped(name: str) -> None:
     text = "R&D <!channel> ok"
     context = contexts(text)[name][0]
@@ -474,6 +609,79 @@ def test_report_modal_for_a_maximal_previous_report_is_a_valid_view() -> None:
         "previous": max_report(1, "red"),
     }
     assert_valid_view(renderer().render("report_modal", **context))
+
+
+def test_no_change_modal_for_a_maximal_report_is_a_valid_view() -> None:
+    context = {**contexts("x")["no_change_modal"][0], "project": max_project(1)}
+    context["source"] = max_report(1, "red")
+    rendered = renderer().render("no_change_modal", **context)
+    assert_escaped(rendered)
+    assert_valid_view(rendered)
+
+
+def test_digest_of_many_maximal_skipped_and_closed_projects_splits_into_valid_messages() -> None:
+    note = ("&<>" * 200)[:MAX_NOTE]
+    projects, history, skips = [], {}, {}
+    for index in range(1, 301):
+        if index % 3 == 0:  # closed this period, with a maximal last report
+            projects.append(max_project(index, state=ProjectState.CLOSED, closed_at=AT))
+            history[index] = [max_report(index, "red", LAST_PERIOD)]
+            continue
+        projects.append(max_project(index))
+        if index % 3 == 1:  # skipped, with the longest note
+            history[index] = [max_report(index, "amber", LAST_PERIOD)]
+            skips[(index, THIS_PERIOD)] = factories.skip(index, THIS_PERIOD, "other", note)
+        else:  # a "No change" copy
+            source = max_report(index, "amber", LAST_PERIOD)
+            history[index] = [factories.copy_of(source, THIS_PERIOD), source]
+    names = {p.pm: "ä&" * 40 for p in projects}  # 80 long
+    digest = compose_digest(
+        factories.subscription(),
+        projects,
+        history,
+        {},
+        names,
+        at=AT,
+        default_tz=UTC_ZONE,
+        skips=skips,
+    )
+    assert (digest.counts.skipped, digest.counts.closed, len(digest.attention)) == (100, 100, 100)
+    messages = digest_messages(renderer(), digest)
+    assert len(messages) > 1
+    for message in messages:
+        payload = {"text": message.text, "blocks": message.blocks}
+        assert_valid_message(payload)
+        assert_escaped(payload)
+
+
+def test_prompt_offers_submit_first_then_no_change_and_skip_with_the_delivery_id() -> None:
+    # Rendered with what the tick passes: the quick answers' ids come from the template.
+    context = contexts("x")["prompt"][0]
+    actions = renderer().render("prompt", **context)["blocks"][-1]
+    assert actions["type"] == "actions"
+    buttons = [(b["action_id"], b["text"]["text"], b["value"]) for b in actions["elements"]]
+    assert buttons == [
+        (context["action_id"], "Submit status", "7"),
+        (ids.NO_CHANGE, "No change", "7"),
+        (ids.SKIP_PERIOD, "Skip this period", "7"),
+    ]
+
+
+def test_skip_modal_prefills_an_existing_skip_with_its_note_shown_literally() -> None:
+    context = contexts("R&D <!channel> ok")["skip_modal"][0]
+    view = renderer().render("skip_modal", **context)
+    blocks = {b.get("block_id"): b for b in view["blocks"]}
+    radio = blocks["reason"]["element"]
+    assert radio["initial_option"] in radio["options"]
+    assert radio["initial_option"]["value"] == "other"
+    assert [o["value"] for o in radio["options"]] == ["on_leave", "project_paused", "other"]
+    assert blocks["note"]["element"]["initial_value"] == "R&D <!channel> ok"
+    assert blocks["note"]["element"]["max_length"] == MAX_NOTE
+    assert json.loads(view["private_metadata"]) == {"delivery": 7}
+    empty = renderer().render("skip_modal", **{**context, "skip": None})
+    empty_blocks = {b.get("block_id"): b for b in empty["blocks"]}
+    assert "initial_option" not in empty_blocks["reason"]["element"]
+    assert "initial_value" not in empty_blocks["note"]["element"]
 
 
 def test_list_of_as_many_maximal_projects_as_listed_fits_in_one_message() -> None:
