@@ -17,6 +17,7 @@ the allowed rate this is, 429s received, SQL statements per delivery, and wall t
 from __future__ import annotations
 
 import argparse
+import sys
 import tempfile
 import threading
 import time
@@ -34,6 +35,8 @@ from bot.tick import tick
 from storage import deliveries, portfolio
 from storage.db import make_engine, make_sessionmaker, upgrade
 from storage.records import DeliveryKind, DeliveryStatus, ProjectSpec
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the fake Slack lives in tests/
 from tests.fakes.fake_slack import FakeSlack
 
 THURSDAY_10_PARIS = datetime(2026, 11, 19, 9, 0, tzinfo=UTC)
