@@ -598,3 +598,42 @@ def test_bi_weekly_and_monthly_cadences_prompt_on_their_days_only(
         ] * 5
     finally:
         stop()
+
+
+@pytest.mark.parametrize(
+    "fault",
+    [
+        {"status": 429, "retry_after": 1},
+        {"status": 503},
+        {"drop": True},
+        {"drop_after": True},
+    ],
+    ids=["throttled", "server-error", "dropped", "lost-answer"],
+)
+def test_under_a_share_of_failing_calls_every_prompt_ends_sent_exactly_once(
+    sqlite_url: str, fake_slack: FakeSlack, fault: dict[str, Any]
+) -> None:
+    pms = [f"U0PM{i:05d}" for i in range(40)]
+    for pm in pms:
+        fake_slack.add_user(pm, tz="Europe/Paris")
+    projects = "\n".join(
+        f"  - {{key: P{i:03d}, name: Project {i}, pm: {pm}}}" for i, pm in enumerate(pms)
+    )
+    harness, stop = start_harness(sqlite_url, fake_slack, f"projects:\n{projects}\n")
+    try:
+        # A third of the posts fail, and a fifth of the history look-ups the retries make.
+        fake_slack.fail_ratio("chat.postMessage", 0.33, seed=7, **fault)
+        fake_slack.fail_ratio("conversations.history", 0.2, seed=8, status=503)
+        at = THU_19_PARIS
+        for _ in range(24):  # two hours of ticks, five minutes apart
+            harness.tick(at)
+            at += timedelta(minutes=5)
+        assert all(len(harness.prompts_to(pm)) == 1 for pm in pms)
+        prompts = outbox(harness, DeliveryKind.PROMPT)
+        assert len(prompts) == 40 and {d.status for d in prompts} == {DeliveryStatus.SENT}
+        faulted = [c for c in fake_slack.calls_to("chat.postMessage") if c.fault is not None]
+        assert len(faulted) >= 5, "the faults did not happen"
+        if fault.get("status") == 429:
+            assert any(1 <= s < 2 for s in harness.sleeps)  # Retry-After was waited
+    finally:
+        stop()
