@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import yaml
 
 from bot import cadence
+from bot.render import available_languages
 from storage.records import (
     DEFAULT_CADENCE,
     DEFAULT_DIGEST_SCHEDULE,
@@ -29,7 +30,7 @@ from storage.records import (
 KEY_PATTERN = re.compile(r"^[A-Za-z0-9-]{2,20}$")
 USER_PATTERN = re.compile(r"^[UW][A-Z0-9]{2,30}$")
 CHANNEL_PATTERN = re.compile(r"^[CG][A-Z0-9]{2,30}$")
-LANGUAGES = ("en", "fr")
+LANGUAGES = available_languages()  # a folder of templates each, under message_templates/
 
 
 @dataclass(frozen=True, slots=True)

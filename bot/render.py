@@ -1,5 +1,10 @@
 """Every text a person reads comes from a Jinja2 template in message_templates/<lang>/.
 
+Languages: a language is a folder of templates plus its catalogue of words (`words.yml`, read
+as `words.…` in templates); a template or word a language lacks falls back to English. Dates
+and numbers are formatted for the language with Babel (`day`, `number`, `percent` filters).
+Adding a language is adding a folder, no code.
+
 Templates write JSON (Block Kit). Escaping cannot be forgotten: `finalize` turns every `{{ }}`
 value into Slack-escaped (`&`, `<`, `>`), JSON-escaped text, so a summary containing
 `<!channel>` arrives as `&lt;!channel&gt;` and pings no one. Two explicit opt-outs:
@@ -16,8 +21,12 @@ from dataclasses import dataclass
 from datetime import date, datetime, tzinfo
 from importlib import resources
 from pathlib import Path
+from functools import cache
 from typing import Any
 
+import yaml
+from babel.dates import format_date
+from babel.numbers import format_decimal, format_percent
 from jinja2 import (
     ChoiceLoader,
     Environment,
@@ -25,7 +34,9 @@ from jinja2 import (
     StrictUndefined,
     TemplateError,
     TemplateNotFound,
+    pass_context,
 )
+from jinja2.runtime import Context
 
 import message_templates
 from storage.records import Rag
@@ -129,19 +140,78 @@ def slack_date(moment: datetime, token_format: str = "{date_short_pretty} {time}
     return Trusted(f"<!date^{int(moment.timestamp())}^{token_format}|{fallback}>")
 
 
-def day(value: date | datetime | None, tz: tzinfo | None = None) -> str:
-    """A date as people write it ("Thu 19 Nov 2026"); an instant is first placed in `tz`."""
+def language_of(locale: str | None) -> str:
+    """The language part of a Slack locale ("fr-FR" → "fr"); English when unknown."""
+    return (locale or DEFAULT_LANGUAGE).replace("_", "-").split("-")[0].lower() or "en"
+
+
+def day(value: date | datetime | None, tz: tzinfo | None = None, language: str = "en") -> str:
+    """A date as people write it ("Thu 19 Nov 2026", "jeu. 19 nov. 2026"); an instant is first
+    placed in `tz`."""
     if value is None:
         return ""
-    if isinstance(value, datetime) and tz is not None:
-        value = value.astimezone(tz)
-    return f"{value:%a} {value.day} {value:%b %Y}"
+    if isinstance(value, datetime):
+        value = (value.astimezone(tz) if tz is not None else value).date()
+    return str(format_date(value, "EEE d MMM y", locale=language))
+
+
+@pass_context
+def _day(context: Context, value: date | datetime | None, tz: tzinfo | None = None) -> str:
+    return day(value, tz, context.get("language", DEFAULT_LANGUAGE))
+
+
+@pass_context
+def _number(context: Context, value: float | int | None, digits: int = 0) -> str:
+    if value is None:
+        return ""
+    fmt = "#,##0" + ("." + "0" * digits if digits else "")
+    return str(format_decimal(value, fmt, locale=context.get("language", DEFAULT_LANGUAGE)))
+
+
+@pass_context
+def _percent(context: Context, value: float | int | None) -> str:
+    """A share (0.42) or a percentage (42, when above 1) as the language writes it."""
+    if value is None:
+        return ""
+    share = value / 100 if value > 1 else value
+    return str(format_percent(share, locale=context.get("language", DEFAULT_LANGUAGE)))
+
+
+def _merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
+    out = dict(base)
+    for key, value in over.items():
+        out[key] = (
+            _merge(out[key], value)
+            if isinstance(value, dict) and isinstance(out.get(key), dict)
+            else value
+        )
+    return out
+
+
+class Words(dict[str, Any]):
+    """A language's catalogue: nested mappings read as attributes (`words.rag.red`)."""
+
+    def __getattr__(self, name: str) -> Any:
+        try:
+            value = self[name]
+        except KeyError:
+            raise AttributeError(f"no word {name!r} in the catalogue") from None
+        return Words(value) if isinstance(value, dict) else value
+
+
+def available_languages(templates_dir: Path | None = None) -> tuple[str, ...]:
+    """The languages with a folder of templates, built in or custom."""
+    found = {p.name for p in BUILTIN_TEMPLATES.iterdir() if p.is_dir() and len(p.name) == 2}
+    if templates_dir is not None and templates_dir.is_dir():
+        found |= {p.name for p in templates_dir.iterdir() if p.is_dir() and len(p.name) == 2}
+    return tuple(sorted(found))
 
 
 class Renderer:
     """Renders `<lang>/<name>.json.j2` into a dict; custom templates override built-in ones."""
 
     def __init__(self, templates_dir: Path | None = None) -> None:
+        self.templates_dir = templates_dir
         loaders = [FileSystemLoader(str(templates_dir))] if templates_dir else []
         loaders.append(FileSystemLoader(str(BUILTIN_TEMPLATES)))
         self.env = Environment(
@@ -158,7 +228,9 @@ class Renderer:
             plain=Plain,
             clip_plain=clip_plain,
             mention=mention,
-            day=day,
+            day=_day,
+            number=_number,
+            percent=_percent,
             rag_emoji=rag_emoji,
             slack_date=slack_date,
             trusted=Trusted,
@@ -167,12 +239,31 @@ class Renderer:
         )
         self.env.globals.update(mention=mention, rag_emoji=rag_emoji, slack_date=slack_date)
 
+    def words(self, language: str) -> Words:
+        """The catalogue of a language, over English's (a missing word falls back)."""
+        return self._words(language_of(language))
+
+    @cache  # noqa: B019 - one Renderer per process; the catalogues never change while it runs
+    def _words(self, language: str) -> Words:
+        merged: dict[str, Any] = {}
+        for code in dict.fromkeys((DEFAULT_LANGUAGE, language)):
+            for root in (BUILTIN_TEMPLATES, self.templates_dir):
+                path = root / code / "words.yml" if root is not None else None
+                if path is not None and path.is_file():
+                    loaded = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+                    merged = _merge(merged, loaded)
+        return Words(merged)
+
     def render(self, name: str, language: str = DEFAULT_LANGUAGE, **context: Any) -> Any:
-        """Render a template to its JSON value (falls back to English if the language lacks it)."""
+        """Render a template to its JSON value, in `language` (a Slack locale such as "fr-FR"
+        works too), falling back to English when the language lacks the template."""
+        language = language_of(language)
         try:
             template = self.env.get_template(f"{language}/{name}.json.j2")
         except TemplateNotFound:
             template = self.env.get_template(f"{DEFAULT_LANGUAGE}/{name}.json.j2")
+        context.setdefault("language", language)
+        context.setdefault("words", self.words(language))
         try:
             text = template.render(**context)
         except TemplateError as exc:
@@ -185,13 +276,21 @@ class Renderer:
             ) from exc
 
     def check_all(self) -> None:
-        """Compile every template now, so a broken custom one is reported at start-up."""
+        """Compile every template and read every catalogue now, so a broken custom one is
+        reported at start-up with its file and line, not when a message is sent."""
         for name in self.env.list_templates(extensions=["j2"]):
             try:
                 self.env.get_template(name)
             except TemplateError as exc:
                 line = getattr(exc, "lineno", None)
                 raise RenderError(f"{name}{f' line {line}' if line else ''}: {exc}") from exc
+        for language in available_languages(self.templates_dir):
+            try:
+                self.words(language)
+            except yaml.YAMLError as exc:
+                mark = getattr(exc, "problem_mark", None)
+                where = f" line {mark.line + 1}" if mark else ""
+                raise RenderError(f"{language}/words.yml{where}: not valid YAML") from exc
 
 
 def split_blocks(
