@@ -8,7 +8,7 @@ from datetime import datetime
 from sqlalchemy.orm import Session
 
 from bot.portfolio_file import PortfolioError, parse_portfolio
-from storage import portfolio
+from storage import items, portfolio
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,6 +34,9 @@ def import_portfolio(session: Session, text: str, *, now: datetime) -> ImportSum
     if problems:
         raise PortfolioError(tuple(problems))
     changed = portfolio.upsert_projects(session, parsed.projects, now=now)
+    ids = {p.key: p.id for p in portfolio.list_projects(session)}
+    for key, milestones in parsed.milestones.items():
+        items.replace_milestones(session, ids[key], milestones)
     subs_changed = portfolio.upsert_subscriptions(session, parsed.subscriptions, now=now)
     if parsed.holidays is not None:
         portfolio.replace_holidays(session, parsed.holidays)

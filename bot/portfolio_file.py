@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -22,6 +22,7 @@ from bot.render import available_languages
 from storage.records import (
     DEFAULT_CADENCE,
     DEFAULT_DIGEST_SCHEDULE,
+    MilestoneSpec,
     ProjectSpec,
     ProjectState,
     SubscriptionSpec,
@@ -38,6 +39,7 @@ class Portfolio:
     projects: tuple[ProjectSpec, ...] = ()
     subscriptions: tuple[SubscriptionSpec, ...] = ()
     holidays: tuple[date, ...] | None = None  # None: the file does not set the global list
+    milestones: Mapping[str, tuple[MilestoneSpec, ...]] = field(default_factory=dict)  # by key
 
 
 class PortfolioError(Exception):
@@ -160,6 +162,33 @@ def _choice(options: tuple[str, ...]) -> Callable[[Any], str]:
     return check
 
 
+MAX_MILESTONES = 50
+
+
+def _milestones(value: Any) -> tuple[MilestoneSpec, ...]:
+    """A list of {name, due, done?} mappings, names unique within the project."""
+    if not isinstance(value, list):
+        raise _InvalidError("must be a list of {name, due, done} mappings")
+    if len(value) > MAX_MILESTONES:
+        raise _InvalidError(f"at most {MAX_MILESTONES} milestones")
+    specs: list[MilestoneSpec] = []
+    for index, item in enumerate(value, start=1):
+        if not isinstance(item, dict) or set(item) - {"name", "due", "done"}:
+            raise _InvalidError(f"milestone {index} must have name, due and optionally done")
+        if item.get("name") is None or item.get("due") is None:
+            raise _InvalidError(f"milestone {index} needs a name and a due date")
+        try:
+            name = _text(200)(item["name"])
+            due = _date(item["due"])
+            done = _date(item["done"]) if item.get("done") is not None else None
+        except _InvalidError as exc:
+            raise _InvalidError(f"milestone {index}: {exc}") from None
+        if any(spec.name.casefold() == name.casefold() for spec in specs):
+            raise _InvalidError(f"milestone {name!r} is listed twice")
+        specs.append(MilestoneSpec(name=name, due=due, done_on=done))
+    return tuple(specs)
+
+
 PROJECT_FIELDS: dict[str, tuple[str, Callable[[Any], Any]]] = {
     "key": ("key", _key),
     "name": ("name", _text(200)),
@@ -178,6 +207,7 @@ PROJECT_FIELDS: dict[str, tuple[str, Callable[[Any], Any]]] = {
     "delegates": ("delegates", _list_of(_user)),
     "confidential": ("confidential", _bool),
     "escalate_to_sponsor": ("escalate_to_sponsor", _bool),
+    "milestones": ("milestones", _milestones),
 }
 PROJECT_REQUIRED = ("key", "name", "pm")
 
@@ -228,7 +258,13 @@ def _label(raw: Any, index: int, section: str, id_field: str) -> str:
     return f"{section}[{index + 1}]" + (f" ({ident})" if isinstance(ident, str) else "")
 
 
-def _projects(raw: Any, problems: list[str], *, escalate: bool = False) -> list[ProjectSpec]:
+def _projects(
+    raw: Any,
+    problems: list[str],
+    *,
+    escalate: bool = False,
+    milestones: dict[str, tuple[MilestoneSpec, ...]] | None = None,
+) -> list[ProjectSpec]:
     if not isinstance(raw, list):
         problems.append("projects: must be a list")
         return []
@@ -250,6 +286,9 @@ def _projects(raw: Any, problems: list[str], *, escalate: bool = False) -> list[
             continue
         values.setdefault("cadence", DEFAULT_CADENCE)
         values.setdefault("escalate_to_sponsor", escalate)
+        found = values.pop("milestones", ())
+        if milestones is not None:
+            milestones[values["key"]] = found
         specs.append(ProjectSpec(**values))
     return specs
 
@@ -309,7 +348,10 @@ def parse_portfolio(text: str) -> Portfolio:
             escalate = _bool(data["escalate_to_sponsor"])
         except _InvalidError as exc:
             problems.append(f"escalate_to_sponsor: {exc}")
-    projects = _projects(data.get("projects") or [], problems, escalate=escalate)
+    milestones: dict[str, tuple[MilestoneSpec, ...]] = {}
+    projects = _projects(
+        data.get("projects") or [], problems, escalate=escalate, milestones=milestones
+    )
     digests = _digests(data.get("digests") or [], problems)
     holidays: tuple[date, ...] | None = None
     if "holidays" in data:
@@ -319,4 +361,9 @@ def parse_portfolio(text: str) -> Portfolio:
             problems.append(f"holidays: {exc}")
     if problems:
         raise PortfolioError(tuple(problems))
-    return Portfolio(projects=tuple(projects), subscriptions=tuple(digests), holidays=holidays)
+    return Portfolio(
+        projects=tuple(projects),
+        subscriptions=tuple(digests),
+        holidays=holidays,
+        milestones=milestones,
+    )

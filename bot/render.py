@@ -19,9 +19,9 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, tzinfo
+from functools import cache
 from importlib import resources
 from pathlib import Path
-from functools import cache
 from typing import Any
 
 import yaml
@@ -260,8 +260,9 @@ class Renderer:
         language = language_of(language)
         try:
             template = self.env.get_template(f"{language}/{name}.json.j2")
-        except TemplateNotFound:
+        except TemplateNotFound:  # the whole message in English, dates and numbers too
             template = self.env.get_template(f"{DEFAULT_LANGUAGE}/{name}.json.j2")
+            language = DEFAULT_LANGUAGE
         context.setdefault("language", language)
         context.setdefault("words", self.words(language))
         try:

@@ -119,7 +119,10 @@ def validate_report(form: ReportForm) -> ReportDraft | list[FieldError]:
         risks=items["risks"],
         blockers=items["blockers"],
         help_needed=_text(form.help_needed),
-        **ratings,
+        overall=ratings["overall"],
+        schedule=ratings["schedule"],
+        budget=ratings["budget"],
+        scope=ratings["scope"],
     )
 
 

@@ -136,10 +136,67 @@ class ReportRow(Base):
     help_needed: Mapped[str | None] = mapped_column(Text)
     submitted_by: Mapped[str] = mapped_column(String(32))
     submitted_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    budget_spent: Mapped[Decimal | None] = mapped_column(Numeric(18, 2))  # to date
+    help_needed_by: Mapped[date | None] = mapped_column(Date)  # when leadership must act
     # "No change": the report this one copies (the digest and the flags can tell copies apart).
     copied_from_id: Mapped[int | None] = mapped_column(
         ForeignKey("status_reports.id", ondelete="SET NULL")
     )
+
+
+class RiskRow(Base):
+    """A risk of a project, kept across periods until the PM closes it."""
+
+    __tablename__ = "risks"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    project_id: Mapped[int] = mapped_column(
+        ForeignKey("projects.id", ondelete="CASCADE"), index=True
+    )
+    title: Mapped[str] = mapped_column(Text)
+    probability: Mapped[int] = mapped_column(Integer)  # 1 (rare) to 5 (almost certain)
+    impact: Mapped[int] = mapped_column(Integer)  # 1 (minor) to 5 (severe)
+    owner: Mapped[str | None] = mapped_column(String(200))  # a Slack user id or a name
+    mitigation: Mapped[str | None] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(16), default="open")  # open, closed
+    opened_period: Mapped[datetime] = mapped_column(UTCDateTime)
+    opened_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class BlockerRow(Base):
+    """Something stopping a project, with who can unblock it, kept until it is resolved."""
+
+    __tablename__ = "blockers"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    project_id: Mapped[int] = mapped_column(
+        ForeignKey("projects.id", ondelete="CASCADE"), index=True
+    )
+    title: Mapped[str] = mapped_column(Text)
+    unblocker: Mapped[str | None] = mapped_column(String(200))  # a Slack user id or a name
+    needs_leadership: Mapped[bool] = mapped_column(Boolean, default=False)
+    status: Mapped[str] = mapped_column(String(16), default="open")  # open, resolved
+    raised_period: Mapped[datetime] = mapped_column(UTCDateTime)
+    raised_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class MilestoneRow(Base):
+    """A dated milestone of a project (from the portfolio file); reached when `done_on` is set."""
+
+    __tablename__ = "milestones"
+    __table_args__ = (UniqueConstraint("project_id", "name", name="uq_milestones_name"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    project_id: Mapped[int] = mapped_column(
+        ForeignKey("projects.id", ondelete="CASCADE"), index=True
+    )
+    name: Mapped[str] = mapped_column(String(200))
+    due: Mapped[date] = mapped_column(Date)
+    done_on: Mapped[date | None] = mapped_column(Date)
 
 
 class SkipRow(Base):

@@ -44,6 +44,68 @@ class DeliveryStatus(StrEnum):
     SKIPPED = "skipped"  # no longer needed when its turn came (`error` says why)
 
 
+class ItemStatus(StrEnum):
+    OPEN = "open"
+    CLOSED = "closed"  # a risk closed, a blocker resolved
+
+
+@dataclass(frozen=True, slots=True)
+class RiskSpec:
+    """A risk as the PM describes it (new, or an update of `id`)."""
+
+    title: str
+    probability: int  # 1-5
+    impact: int  # 1-5
+    owner: str | None = None
+    mitigation: str | None = None
+    status: ItemStatus = ItemStatus.OPEN
+    id: int | None = None
+
+    @property
+    def score(self) -> int:
+        return self.probability * self.impact
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Risk(RiskSpec):
+    project_id: int
+    opened_period: datetime
+    opened_at: datetime
+    updated_at: datetime
+    closed_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class BlockerSpec:
+    title: str
+    unblocker: str | None = None
+    needs_leadership: bool = False
+    status: ItemStatus = ItemStatus.OPEN
+    id: int | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Blocker(BlockerSpec):
+    project_id: int
+    raised_period: datetime
+    raised_at: datetime
+    updated_at: datetime
+    resolved_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class MilestoneSpec:
+    name: str
+    due: date
+    done_on: date | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Milestone(MilestoneSpec):
+    id: int
+    project_id: int
+
+
 class SkipReason(StrEnum):
     ON_LEAVE = "on_leave"
     PROJECT_PAUSED = "project_paused"
@@ -116,9 +178,11 @@ class ReportDraft:
     percent_complete: int | None = None
     accomplishments: str | None = None
     next_steps: str | None = None
-    risks: tuple[str, ...] = ()
-    blockers: tuple[str, ...] = ()
+    risks: tuple[str, ...] = ()  # snapshot of the open risks' titles when reported
+    blockers: tuple[str, ...] = ()  # snapshot of the open blockers' titles when reported
     help_needed: str | None = None
+    help_needed_by: date | None = None
+    budget_spent: Decimal | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -33,6 +33,8 @@ def _to_report(row: ReportRow) -> Report:
         risks=tuple(row.risks or ()),
         blockers=tuple(row.blockers or ()),
         help_needed=row.help_needed,
+        help_needed_by=row.help_needed_by,
+        budget_spent=row.budget_spent,
         copied_from_id=row.copied_from_id,
     )
 
@@ -71,6 +73,8 @@ def save_report(
         "risks": list(draft.risks),
         "blockers": list(draft.blockers),
         "help_needed": draft.help_needed,
+        "help_needed_by": draft.help_needed_by,
+        "budget_spent": draft.budget_spent,
         "submitted_by": submitted_by,
         "submitted_at": submitted_at,
         "copied_from_id": copied_from_id,

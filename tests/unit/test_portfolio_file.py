@@ -12,6 +12,7 @@ from bot.portfolio_file import Portfolio, PortfolioError, parse_portfolio
 from storage.records import (
     DEFAULT_CADENCE,
     DEFAULT_DIGEST_SCHEDULE,
+    MilestoneSpec,
     ProjectSpec,
     ProjectState,
     SubscriptionSpec,
@@ -97,6 +98,7 @@ def test_product_example_parses_with_every_field_stored() -> None:
             ),
         ),
         holidays=(date(2026, 12, 25), date(2027, 1, 1)),
+        milestones={"ATLAS": ()},
     )
 
 
@@ -373,3 +375,34 @@ def test_a_bad_entry_keeps_good_ones_from_being_returned() -> None:
         parse_portfolio(
             "projects:\n  - {key: ATLAS, name: A, pm: U012ABCDEF}\n  - {key: X, name: B}\n"
         )
+
+
+def test_milestones_are_parsed_and_bad_ones_listed() -> None:
+    parsed = parse_portfolio(
+        one_project(
+            """
+            milestones:
+              - {name: Design signed off, due: 2026-10-01, done: 2026-10-03}
+              - {name: Go-live, due: 2027-03-01}
+            """
+        )
+    )
+    assert parsed.milestones == {
+        "ATLAS": (
+            MilestoneSpec("Design signed off", date(2026, 10, 1), date(2026, 10, 3)),
+            MilestoneSpec("Go-live", date(2027, 3, 1)),
+        )
+    }
+    for body, problem in [
+        ("milestones: [{name: Go-live, due: soon}]", "milestone 1: 'soon' is not a date"),
+        ("milestones: [{name: Go-live}]", "milestone 1 needs a name and a due date"),
+        ("milestones: [{name: A, due: 2027-01-01, when: x}]", "milestone 1 must have name"),
+        (
+            "milestones: [{name: A, due: 2027-01-01}, {name: a, due: 2027-02-01}]",
+            "milestone 'a' is listed twice",
+        ),
+        ("milestones: Go-live", "must be a list"),
+    ]:
+        with pytest.raises(PortfolioError) as raised:
+            parse_portfolio(one_project(body))
+        assert problem in str(raised.value), (body, str(raised.value))

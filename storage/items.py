@@ -1,0 +1,216 @@
+"""Risks, blockers and milestones: records that live across reporting periods.
+
+A PM reviews the open risks and blockers of a project in each period's modal (updates them,
+closes them, adds new ones); the portfolio file describes milestones, and the PM marks them
+reached. Every read takes many projects at once, in one statement.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Sequence
+from datetime import date, datetime
+
+from sqlalchemy import delete, select, update
+from sqlalchemy.orm import Session
+
+from storage.models import BlockerRow, MilestoneRow, RiskRow
+from storage.records import (
+    Blocker,
+    BlockerSpec,
+    ItemStatus,
+    Milestone,
+    MilestoneSpec,
+    Risk,
+    RiskSpec,
+)
+
+
+def _to_risk(row: RiskRow) -> Risk:
+    return Risk(
+        id=row.id,
+        project_id=row.project_id,
+        title=row.title,
+        probability=row.probability,
+        impact=row.impact,
+        owner=row.owner,
+        mitigation=row.mitigation,
+        status=ItemStatus(row.status),
+        opened_period=row.opened_period,
+        opened_at=row.opened_at,
+        updated_at=row.updated_at,
+        closed_at=row.closed_at,
+    )
+
+
+def _to_blocker(row: BlockerRow) -> Blocker:
+    return Blocker(
+        id=row.id,
+        project_id=row.project_id,
+        title=row.title,
+        unblocker=row.unblocker,
+        needs_leadership=row.needs_leadership,
+        status=ItemStatus(row.status),
+        raised_period=row.raised_period,
+        raised_at=row.raised_at,
+        updated_at=row.updated_at,
+        resolved_at=row.resolved_at,
+    )
+
+
+def _to_milestone(row: MilestoneRow) -> Milestone:
+    return Milestone(
+        id=row.id, project_id=row.project_id, name=row.name, due=row.due, done_on=row.done_on
+    )
+
+
+def open_risks(session: Session, project_ids: Collection[int]) -> dict[int, list[Risk]]:
+    """Each project's open risks, highest score first."""
+    result: dict[int, list[Risk]] = {pid: [] for pid in project_ids}
+    if not project_ids:
+        return result
+    rows = session.scalars(
+        select(RiskRow)
+        .where(RiskRow.project_id.in_(list(project_ids)), RiskRow.status == ItemStatus.OPEN.value)
+        .order_by(RiskRow.project_id, RiskRow.id)
+    )
+    for row in rows:
+        result[row.project_id].append(_to_risk(row))
+    for risks in result.values():
+        risks.sort(key=lambda r: (-r.score, r.id or 0))
+    return result
+
+
+def open_blockers(session: Session, project_ids: Collection[int]) -> dict[int, list[Blocker]]:
+    """Each project's open blockers, oldest first."""
+    result: dict[int, list[Blocker]] = {pid: [] for pid in project_ids}
+    if not project_ids:
+        return result
+    rows = session.scalars(
+        select(BlockerRow)
+        .where(
+            BlockerRow.project_id.in_(list(project_ids)),
+            BlockerRow.status == ItemStatus.OPEN.value,
+        )
+        .order_by(BlockerRow.project_id, BlockerRow.raised_at, BlockerRow.id)
+    )
+    for row in rows:
+        result[row.project_id].append(_to_blocker(row))
+    return result
+
+
+def save_risks(
+    session: Session,
+    project_id: int,
+    specs: Sequence[RiskSpec],
+    *,
+    period_start: datetime,
+    now: datetime,
+) -> list[Risk]:
+    """Apply the PM's review: update or close the risks named by id (only this project's;
+    other ids are ignored), open the new ones. Returns the project's open risks after."""
+    known = {
+        row.id: row
+        for row in session.scalars(select(RiskRow).where(RiskRow.project_id == project_id))
+    }
+    for spec in specs:
+        row = known.get(spec.id) if spec.id is not None else None
+        if spec.id is not None and row is None:
+            continue
+        if row is None:
+            row = RiskRow(project_id=project_id, opened_period=period_start, opened_at=now)
+            session.add(row)
+        row.title, row.probability, row.impact = spec.title, spec.probability, spec.impact
+        row.owner, row.mitigation, row.updated_at = spec.owner, spec.mitigation, now
+        closing = spec.status is ItemStatus.CLOSED
+        row.closed_at = (row.closed_at or now) if closing else None
+        row.status = spec.status.value
+    session.flush()
+    return open_risks(session, [project_id])[project_id]
+
+
+def save_blockers(
+    session: Session,
+    project_id: int,
+    specs: Sequence[BlockerSpec],
+    *,
+    period_start: datetime,
+    now: datetime,
+) -> list[Blocker]:
+    """Apply the PM's review of blockers, as `save_risks` does for risks."""
+    known = {
+        row.id: row
+        for row in session.scalars(select(BlockerRow).where(BlockerRow.project_id == project_id))
+    }
+    for spec in specs:
+        row = known.get(spec.id) if spec.id is not None else None
+        if spec.id is not None and row is None:
+            continue
+        if row is None:
+            row = BlockerRow(project_id=project_id, raised_period=period_start, raised_at=now)
+            session.add(row)
+        row.title, row.unblocker = spec.title, spec.unblocker
+        row.needs_leadership, row.updated_at = spec.needs_leadership, now
+        resolving = spec.status is ItemStatus.CLOSED
+        row.resolved_at = (row.resolved_at or now) if resolving else None
+        row.status = spec.status.value
+    session.flush()
+    return open_blockers(session, [project_id])[project_id]
+
+
+def list_milestones(session: Session, project_ids: Collection[int]) -> dict[int, list[Milestone]]:
+    """Each project's milestones, by due date."""
+    result: dict[int, list[Milestone]] = {pid: [] for pid in project_ids}
+    if not project_ids:
+        return result
+    rows = session.scalars(
+        select(MilestoneRow)
+        .where(MilestoneRow.project_id.in_(list(project_ids)))
+        .order_by(MilestoneRow.project_id, MilestoneRow.due, MilestoneRow.name)
+    )
+    for row in rows:
+        result[row.project_id].append(_to_milestone(row))
+    return result
+
+
+def replace_milestones(session: Session, project_id: int, specs: Sequence[MilestoneSpec]) -> None:
+    """Make the project's milestones those of the portfolio file (by name). A milestone the PM
+    marked reached stays reached unless the file gives its own `done` date."""
+    existing = {
+        row.name: row
+        for row in session.scalars(
+            select(MilestoneRow).where(MilestoneRow.project_id == project_id)
+        )
+    }
+    wanted = {spec.name for spec in specs}
+    stale = [row.id for name, row in existing.items() if name not in wanted]
+    if stale:
+        session.execute(delete(MilestoneRow).where(MilestoneRow.id.in_(stale)))
+    for spec in specs:
+        row = existing.get(spec.name)
+        if row is None:
+            session.add(
+                MilestoneRow(
+                    project_id=project_id, name=spec.name, due=spec.due, done_on=spec.done_on
+                )
+            )
+        else:
+            row.due = spec.due
+            row.done_on = spec.done_on or row.done_on
+    session.flush()
+
+
+def mark_milestones_done(
+    session: Session, project_id: int, milestone_ids: Collection[int], *, on: date
+) -> None:
+    """Mark this project's milestones reached (ids of other projects are ignored)."""
+    if not milestone_ids:
+        return
+    session.execute(
+        update(MilestoneRow)
+        .where(
+            MilestoneRow.project_id == project_id,
+            MilestoneRow.id.in_(list(milestone_ids)),
+            MilestoneRow.done_on.is_(None),
+        )
+        .values(done_on=on)
+    )

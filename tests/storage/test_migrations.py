@@ -1,0 +1,55 @@
+"""Data migrations keep what users wrote."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from alembic import command
+from sqlalchemy import text
+
+from storage.db import alembic_config, make_engine
+
+
+def test_text_risks_and_blockers_of_the_latest_report_become_open_records(
+    database_url: str,
+) -> None:
+    engine = make_engine(database_url)
+    try:
+        config = alembic_config(engine)
+        command.upgrade(config, "0002")
+        older, newer = datetime(2026, 11, 12, 9, tzinfo=UTC), datetime(2026, 11, 19, 9, tzinfo=UTC)
+        with engine.begin() as conn:
+            conn.execute(
+                text(
+                    "INSERT INTO projects (id, key, name, pm_id, tags, cadence, state,"
+                    " reminder_after_hours, holidays, delegates, confidential, escalate_to_sponsor,"
+                    " created_at, updated_at) VALUES (1, 'ATLAS', 'Atlas', 'U1', '[]',"
+                    " 'FREQ=DAILY', 'active', 24, '[]', '[]', false, false, :t, :t)"
+                ),
+                {"t": older},
+            )
+            for period, risks, blockers in (
+                (older, '["Old risk"]', '["Old blocker"]'),
+                (newer, '["Vendor late", "Key person leaves"]', '["Licence approval"]'),
+            ):
+                conn.execute(
+                    text(
+                        "INSERT INTO status_reports (project_id, period_start, overall, schedule,"
+                        " budget, scope, summary, risks, blockers, submitted_by, submitted_at)"
+                        " VALUES (1, :p, 'amber', 'amber', 'green', 'green', 's', :r, :b, 'U1', :p)"
+                    ),
+                    {"p": period, "r": risks, "b": blockers},
+                )
+        command.upgrade(config, "head")
+        with engine.connect() as conn:
+            risks = conn.execute(
+                text("SELECT title, probability, impact, status FROM risks ORDER BY title")
+            ).all()
+            blockers = conn.execute(text("SELECT title, status FROM blockers")).all()
+        assert [tuple(r) for r in risks] == [
+            ("Key person leaves", 3, 3, "open"),
+            ("Vendor late", 3, 3, "open"),
+        ]
+        assert [tuple(b) for b in blockers] == [("Licence approval", "open")]
+    finally:
+        engine.dispose()
