@@ -4,6 +4,7 @@ fits Slack's limits, for hostile and for maximal inputs."""
 from __future__ import annotations
 
 import dataclasses
+import importlib
 import json
 import logging
 import re
@@ -69,8 +70,27 @@ def renderer() -> Renderer:
 
 
 def template_names() -> list[str]:
-    found = (BUILTIN_TEMPLATES / "en").glob("*.json.j2")
-    return sorted(p.name.removesuffix(".json.j2") for p in found)
+    """Every template name, in any language."""
+    return sorted({name for _, name in templates()})
+
+
+def templates() -> list[tuple[str, str]]:
+    """(language, name) of every built-in template file: each language's own are checked."""
+    return sorted(
+        (p.parent.name, p.name.removesuffix(".json.j2"))
+        for p in BUILTIN_TEMPLATES.glob("*/*.json.j2")
+    )
+
+
+def more_contexts(text: str) -> dict[str, list[dict[str, Any]]]:
+    """Contexts contributed by `tests/unit/contexts_*.py` modules (one per feature area), each
+    with a `contexts(text)` function like the one below."""
+    merged: dict[str, list[dict[str, Any]]] = {}
+    for path in sorted(Path(__file__).parent.glob("contexts_*.py")):
+        module = importlib.import_module(f"tests.unit.{path.stem}")
+        for name, found in module.contexts(text).items():
+            merged.setdefault(name, []).extend(found)
+    return merged
 
 
 # --- builders --------------------------------------------------------------------------------
@@ -426,24 +446,35 @@ def check(name: str, rendered: Any) -> None:
 # --- every template, hostile text ------------------------------------------------------------
 
 
+def all_contexts(text: str) -> dict[str, list[dict[str, Any]]]:
+    merged = contexts(text)
+    for name, found in more_contexts(text).items():
+        merged[name] = merged.get(name, []) + found
+    return merged
+
+
 def test_every_template_has_a_hostile_context_here() -> None:
-    assert set(contexts("x")) == set(template_names())
+    assert set(all_contexts("x")) == set(template_names())
 
 
 @pytest.mark.usefixtures("no_ignored_fields")
 @pytest.mark.parametrize("hostile", list(HOSTILE), ids=list(HOSTILE))
-@pytest.mark.parametrize("name", template_names())
-def test_every_template_escapes_user_text_and_is_valid_block_kit(name: str, hostile: str) -> None:
+@pytest.mark.parametrize(
+    ("language", "name"), templates(), ids=[f"{lang}/{n}" for lang, n in templates()]
+)
+def test_every_template_escapes_user_text_and_is_valid_block_kit(
+    language: str, name: str, hostile: str
+) -> None:
     text = HOSTILE[hostile]
     r = renderer()
-    for context in contexts(text)[name]:
+    for context in all_contexts(text)[name]:
         if name == "digest":
-            rendered = r.render("digest", **context)
+            rendered = r.render("digest", language, **context)
             assert_escaped(rendered)
             for message in digest_messages(r, context["digest"]):
                 assert_valid_message({"text": message.text, "blocks": message.blocks})
         else:
-            check(name, r.render(name, **context))
+            check(name, r.render(name, language, **context))
 
 
 @pytest.mark.parametrize(
