@@ -80,3 +80,18 @@ class SlackGateway(Protocol):
     def list_users(self) -> list[UserProfile]:
         """Every user of the workspace (users.list, paginated): warms the profile cache."""
         ...
+
+    def upload_file(
+        self,
+        *,
+        channel: str,
+        thread_ts: str | None,
+        filename: str,
+        content: bytes,
+        title: str,
+        alt_text: str,
+    ) -> None:
+        """Share a file in a channel (in the thread of `thread_ts`, if given), e.g. the digest's
+        chart: files.getUploadURLExternal, the upload, files.completeUploadExternal. `alt_text`
+        is what screen readers say for an image. Raises SlackError whichever step fails."""
+        ...

@@ -24,6 +24,7 @@ from collections import Counter
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
 from bot.gateway import Posted, SlackError, Tag
 from bot.people import remember_dm
@@ -54,6 +55,17 @@ TRANSIENT = frozenset(
 
 
 @dataclass(frozen=True, slots=True)
+class Upload:
+    """A file posted in the delivery's thread after its messages (the digest's chart). A
+    failed upload is logged and does not fail the delivery: the messages matter more."""
+
+    filename: str
+    content: bytes
+    title: str
+    alt_text: str
+
+
+@dataclass(frozen=True, slots=True)
 class Outgoing:
     """What a delivery sends: messages to a channel, or to a user's DM (`user`, with `channel`
     their DM channel when it is known), optionally in a thread. The first message is the
@@ -63,6 +75,8 @@ class Outgoing:
     channel: str | None = None
     user: str | None = None
     thread_ts: str | None = None
+    upload: Upload | None = None
+    remember: dict[str, Any] | None = None  # kept in the delivery's payload once sent
 
 
 @dataclass(frozen=True, slots=True)
@@ -145,7 +159,16 @@ def _attempt(
         _failed(services, delivery, exc, now(), result)
         return
     with services.sessions.begin() as session:
-        deliveries.mark_sent(session, delivery.id, channel=first.channel, ts=first.ts, now=now())
+        deliveries.mark_sent(
+            session,
+            delivery.id,
+            channel=first.channel,
+            ts=first.ts,
+            now=now(),
+            payload={**(delivery.payload or {}), **outgoing.remember}
+            if outgoing.remember
+            else None,
+        )
     result.sent[delivery.kind] += 1
 
 
@@ -217,7 +240,26 @@ def _send(services: Services, delivery: Delivery, outgoing: Outgoing, now: Now) 
                 thread_ts=thread,
                 tag=Tag(delivery.id, part),
             )
+    if outgoing.upload is not None and not already:
+        _upload(services, delivery, outgoing.upload, first)
     return first
+
+
+def _upload(services: Services, delivery: Delivery, upload: Upload, first: Posted) -> None:
+    """Post the file in the thread of the delivery's first message; never fails the delivery.
+    (Files carry no metadata, so it is sent only by the attempt that posted the messages: a
+    retry after a crash may go without it rather than post it twice.)"""
+    try:
+        services.gateway.upload_file(
+            channel=first.channel,
+            thread_ts=first.ts,
+            filename=upload.filename,
+            content=upload.content,
+            title=upload.title,
+            alt_text=upload.alt_text,
+        )
+    except SlackError as exc:
+        log.warning("delivery %s: the upload of %s failed: %s", delivery.id, upload.filename, exc)
 
 
 def _find_posted(

@@ -16,12 +16,13 @@ from __future__ import annotations
 import logging
 import random
 import time
+import urllib.error
 from collections.abc import Callable
 from functools import partial
 from typing import Any
 
 from slack_sdk import WebClient
-from slack_sdk.errors import SlackApiError, SlackClientError
+from slack_sdk.errors import SlackApiError, SlackClientError, SlackRequestError
 from slack_sdk.http_retry import RetryHandler
 from slack_sdk.http_retry.builtin_handlers import (
     ConnectionErrorRetryHandler,
@@ -39,6 +40,11 @@ log = logging.getLogger(__name__)
 Sleep = Callable[[float], None]
 METADATA_EVENT = "pmo_bot_delivery"
 NOT_RETRIED_IN_CLIENT = ("chat.postMessage",)
+UPLOAD_URL_METHOD, COMPLETE_UPLOAD_METHOD = (
+    "files.getUploadURLExternal",
+    "files.completeUploadExternal",
+)
+MAX_ALT_TEXT = 1000  # Slack refuses longer alt text for a file (alt_txt_too_large)
 
 
 def _method(request: HttpRequest) -> str:
@@ -145,10 +151,7 @@ class WebApiGateway:
         try:
             return call()
         except SlackApiError as exc:
-            response = exc.response
-            status = response.status_code if response is not None else 0
-            code = response.get("error") if response is not None and status == 200 else None
-            raise SlackError(str(code or f"http_{status}"), method) from None
+            raise _api_error(exc, method) from None
         except (SlackClientError, OSError) as exc:
             raise SlackError(f"unreachable ({type(exc).__name__})", method) from None
 
@@ -260,6 +263,57 @@ class WebApiGateway:
             cursor = (response.get("response_metadata") or {}).get("next_cursor") or None
             if not cursor:
                 return profiles
+
+    def upload_file(
+        self,
+        *,
+        channel: str,
+        thread_ts: str | None,
+        filename: str,
+        content: bytes,
+        title: str,
+        alt_text: str,
+    ) -> None:
+        """files_upload_v2: files.getUploadURLExternal (with the alt text), the bytes to the
+        upload URL, files.completeUploadExternal (channel, thread, title). Both Web API calls
+        are paced; a failure at any step is a SlackError naming the step ("upload" for the
+        bytes), so the caller can carry on without the file."""
+        if self._pacer is not None:
+            self._pacer.wait(UPLOAD_URL_METHOD)
+
+        def upload() -> Any:
+            try:
+                return self._client.files_upload_v2(
+                    channel=channel,
+                    thread_ts=thread_ts,
+                    filename=filename,
+                    content=content,
+                    title=title,
+                    alt_txt=alt_text[:MAX_ALT_TEXT],
+                )
+            except SlackApiError as exc:  # either Web API call: say which
+                raise _api_error(exc, _method_of(exc, default=COMPLETE_UPLOAD_METHOD)) from None
+            except urllib.error.HTTPError as exc:  # only the upload URL answers HTTPError:
+                raise SlackError(f"http_{exc.code}", "upload") from None  # WebClient reads them
+            except SlackRequestError:  # the upload URL answered, but not 200
+                raise SlackError("upload_failed", "upload") from None
+
+        self._call(COMPLETE_UPLOAD_METHOD, upload)
+
+
+def _api_error(exc: SlackApiError, method: str) -> SlackError:
+    """Slack's `error` code for an `ok: false` answer, else `http_<status>`."""
+    response = exc.response
+    status = response.status_code if response is not None else 0
+    code = response.get("error") if response is not None and status == 200 else None
+    return SlackError(str(code or f"http_{status}"), method)
+
+
+def _method_of(exc: SlackApiError, *, default: str) -> str:
+    """The Web API method a SlackApiError answered (from its URL)."""
+    url = getattr(exc.response, "api_url", "") or ""
+    method = str(url).rstrip("/").rsplit("/", 1)[-1].split("?", 1)[0]
+    return method or default
 
 
 def _profile(user: dict[str, Any]) -> UserProfile:

@@ -168,7 +168,17 @@ def _finish(session: Session, delivery_id: int, **values: Any) -> None:
     )
 
 
-def mark_sent(session: Session, delivery_id: int, *, channel: str, ts: str, now: datetime) -> None:
+def mark_sent(
+    session: Session,
+    delivery_id: int,
+    *,
+    channel: str,
+    ts: str,
+    now: datetime,
+    payload: dict[str, Any] | None = None,
+) -> None:
+    """Record the delivery as sent (and, when given, replace its payload with `payload`)."""
+    extra = {"payload": payload} if payload is not None else {}
     _finish(
         session,
         delivery_id,
@@ -179,6 +189,7 @@ def mark_sent(session: Session, delivery_id: int, *, channel: str, ts: str, now:
         finished_at=now,
         next_attempt_at=None,
         error=None,
+        **extra,
     )
 
 
@@ -334,6 +345,24 @@ def latest_of_kind(session: Session, kind: DeliveryKind, target: str) -> Deliver
     row = session.scalars(
         select(DeliveryRow)
         .where(DeliveryRow.kind == kind.value, DeliveryRow.target == target)
+        .order_by(DeliveryRow.occurrence.desc())
+        .limit(1)
+    ).first()
+    return _to_delivery(row) if row else None
+
+
+def latest_sent_digest(
+    session: Session, subscription_id: int, *, before: datetime
+) -> Delivery | None:
+    """The last digest posted for a subscription before `before` (what leadership last saw)."""
+    row = session.scalars(
+        select(DeliveryRow)
+        .where(
+            DeliveryRow.kind == DeliveryKind.DIGEST.value,
+            DeliveryRow.status == DeliveryStatus.SENT.value,
+            DeliveryRow.subscription_id == subscription_id,
+            DeliveryRow.occurrence < before,
+        )
         .order_by(DeliveryRow.occurrence.desc())
         .limit(1)
     ).first()
