@@ -1,12 +1,20 @@
-"""The status report: validating the modal's answers, and storing them in their period."""
+"""The status report: validating the modal's answers, and storing them in their period.
+
+Besides the report itself, the modal reviews the project's records that live across periods:
+the open risks and blockers (the PM re-rates, closes or resolves them, and adds new ones) and
+the milestones due soon (the PM ticks those reached). `validate_report` checks the report's
+own fields, `validate_review` the records' part; `submit_report` stores both in one
+transaction, or nothing when either finds a problem.
+"""
 
 from __future__ import annotations
 
 import re
 from collections.abc import Collection
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from dataclasses import field as dataclass_field
 from datetime import date, datetime, timedelta
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -15,13 +23,79 @@ from sqlalchemy.orm import Session
 from bot import cadence
 from bot.late import note_late_report
 from bot.permissions import can_submit
-from storage import deliveries, portfolio, reports, users
-from storage.records import DeliveryKind, Project, Rag, Report, ReportDraft
+from storage import deliveries, items, portfolio, reports, users
+from storage.records import (
+    Blocker,
+    BlockerSpec,
+    DeliveryKind,
+    ItemStatus,
+    Milestone,
+    Project,
+    Rag,
+    Report,
+    ReportDraft,
+    Risk,
+    RiskSpec,
+)
 
 MAX_TEXT = 3000
-MAX_ITEMS = 20
-MAX_ITEM_LENGTH = 500
+MAX_ITEM_LENGTH = 500  # a risk's or a blocker's title
+MAX_MITIGATION = 1000
+MAX_AMOUNT = Decimal("9999999999999999.99")  # what the budget_spent column holds (18, 2)
 RATINGS = ("overall", "schedule", "budget", "scope")
+SCALE = range(1, 6)  # probability and impact: 1 (rare, minor) to 5 (almost certain, severe)
+
+# What the modal shows, so that it stays well under Slack's 100 blocks (about 80 at most).
+SHOWN_RISKS = 10  # open risks reviewed in the modal, highest score first
+SHOWN_BLOCKERS = 10  # open blockers reviewed in the modal, oldest first
+SHOWN_MILESTONES = 10  # Slack's limit of options in a checkboxes element
+NEW_RISK_SLOTS = 3  # empty slots to add risks
+NEW_BLOCKER_SLOTS = 3  # empty slots to add blockers
+MILESTONE_HORIZON = timedelta(weeks=4)  # milestones due up to this long after the period starts
+
+_USER_ID = re.compile(r"^[UW][A-Z0-9]{2,30}$")
+_ID = re.compile(r"[0-9]{1,18}")
+
+
+@dataclass(frozen=True, slots=True)
+class RiskReview:
+    """An open risk as the PM left it in the modal (values as Slack sent them)."""
+
+    id: int
+    probability: str | None = None
+    impact: str | None = None
+    status: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class NewRisk:
+    """One of the modal's empty slots for a new risk; `slot` names its blocks."""
+
+    slot: int
+    title: str | None = None
+    probability: str | None = None
+    impact: str | None = None
+    owner: str | None = None
+    mitigation: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class BlockerReview:
+    """An open blocker as the PM left it in the modal: needs_leadership "yes"/"no"."""
+
+    id: int
+    needs_leadership: str | None = None
+    status: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class NewBlocker:
+    """One of the modal's empty slots for a new blocker."""
+
+    slot: int
+    title: str | None = None
+    unblocker: str | None = None
+    needs_leadership: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,20 +110,35 @@ class ReportForm:
     path_to_green: str | None = None
     forecast_end: str | None = None
     percent_complete: str | None = None
+    budget_spent: str | None = None
     accomplishments: str | None = None
     next_steps: str | None = None
-    risks: str | None = None
-    blockers: str | None = None
     help_needed: str | None = None
+    help_needed_by: str | None = None
+    risk_reviews: tuple[RiskReview, ...] = ()
+    new_risks: tuple[NewRisk, ...] = ()
+    blocker_reviews: tuple[BlockerReview, ...] = ()
+    new_blockers: tuple[NewBlocker, ...] = ()
+    milestones_done: tuple[str, ...] = ()  # milestone ids, as the checkboxes' values
 
 
 @dataclass(frozen=True, slots=True)
 class FieldError:
     """A problem with one field, as a code the templates turn into words."""
 
-    field: str
+    field: str  # the modal's block id, where Slack shows the error
     code: str
     params: dict[str, Any] = dataclass_field(default_factory=dict)
+
+
+def new_risk_block(slot: int, part: str) -> str:
+    """Block id of a part (title, rating, mitigation) of a new-risk slot."""
+    return f"risk.new.{slot}.{part}"
+
+
+def new_blocker_block(slot: int, part: str) -> str:
+    """Block id of a part (title, more) of a new-blocker slot."""
+    return f"blocker.new.{slot}.{part}"
 
 
 def _text(value: str | None) -> str | None:
@@ -57,17 +146,25 @@ def _text(value: str | None) -> str | None:
     return text or None
 
 
-_BULLET = re.compile(r"^\s*[-•*]\s+")
+def _grade(value: str | None) -> int | None:
+    """A probability or impact from 1 to 5, or None when it is not one."""
+    return int(value) if value in {str(n) for n in SCALE} else None
 
 
-def _items(value: str | None) -> tuple[str, ...]:
-    """One item per line, without a leading bullet ("- ", "• ", "* "); "-20%" stays as is."""
-    lines = (_BULLET.sub("", line).strip() for line in (value or "").splitlines())
-    return tuple(line for line in lines if line and line not in ("-", "•", "*"))
+def _status(value: str | None) -> ItemStatus | None:
+    return next((s for s in ItemStatus if s.value == value), None)
+
+
+def _user(value: str | None) -> str | None:
+    """A Slack user id from a users_select; anything else (a crafted value) is no one."""
+    return value if value and _USER_ID.match(value) else None
 
 
 def validate_report(form: ReportForm) -> ReportDraft | list[FieldError]:
-    """Check every field at once; return the draft, or every error found."""
+    """Check the report's own fields at once; return the draft, or every error found.
+
+    The draft's `risks` and `blockers` snapshots are left empty: they are the titles of the
+    records still open once the review is applied, which `submit_report` fills in."""
     errors: list[FieldError] = []
     ratings: dict[str, Rag] = {}
     for name in RATINGS:
@@ -98,15 +195,25 @@ def validate_report(form: ReportForm) -> ReportDraft | list[FieldError]:
             percent = -1
         if not 0 <= percent <= 100:
             errors.append(FieldError("percent_complete", "invalid_percent"))
+    spent: Decimal | None = None
+    if _text(form.budget_spent) is not None:
+        spent = _amount(str(form.budget_spent))
+        if spent is None:
+            errors.append(FieldError("budget_spent", "invalid_amount"))
     for name in ("summary", "path_to_green", "accomplishments", "next_steps", "help_needed"):
         if len(_text(getattr(form, name)) or "") > MAX_TEXT:
             errors.append(FieldError(name, "too_long", {"limit": MAX_TEXT}))
-    items = {name: _items(getattr(form, name)) for name in ("risks", "blockers")}
-    for name, values in items.items():
-        if len(values) > MAX_ITEMS:
-            errors.append(FieldError(name, "too_many_items", {"limit": MAX_ITEMS}))
-        elif any(len(v) > MAX_ITEM_LENGTH for v in values):
-            errors.append(FieldError(name, "item_too_long", {"limit": MAX_ITEM_LENGTH}))
+    help_needed = _text(form.help_needed)
+    help_by: date | None = None
+    if form.help_needed_by:
+        try:
+            help_by = date.fromisoformat(form.help_needed_by)
+        except ValueError:
+            errors.append(FieldError("help_needed_by", "invalid_date"))
+        else:
+            if help_needed is None:
+                # On the text: a datepicker cannot be emptied, the text can be written.
+                errors.append(FieldError("help_needed", "help_date_without_help"))
     if errors or summary is None:
         return errors
     return ReportDraft(
@@ -116,14 +223,123 @@ def validate_report(form: ReportForm) -> ReportDraft | list[FieldError]:
         percent_complete=percent,
         accomplishments=_text(form.accomplishments),
         next_steps=_text(form.next_steps),
-        risks=items["risks"],
-        blockers=items["blockers"],
-        help_needed=_text(form.help_needed),
+        help_needed=help_needed,
+        help_needed_by=help_by,
+        budget_spent=spent,
         overall=ratings["overall"],
         schedule=ratings["schedule"],
         budget=ratings["budget"],
         scope=ratings["scope"],
     )
+
+
+def _amount(text: str) -> Decimal | None:
+    """A non-negative amount with at most cents (rounded to them), or None if it is not one."""
+    try:
+        value = Decimal(text.strip())
+    except InvalidOperation:
+        return None
+    if not value.is_finite() or value < 0 or value > MAX_AMOUNT:
+        return None
+    value = value.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+    return value if value <= MAX_AMOUNT else None
+
+
+@dataclass(frozen=True, slots=True)
+class RiskChange:
+    """What the PM set on an open risk; None keeps the stored value."""
+
+    id: int
+    probability: int | None
+    impact: int | None
+    status: ItemStatus | None
+
+
+@dataclass(frozen=True, slots=True)
+class BlockerChange:
+    id: int
+    needs_leadership: bool | None
+    status: ItemStatus | None
+
+
+@dataclass(frozen=True, slots=True)
+class Review:
+    """The valid records' part of an answer: changes to open records, new ones, milestones."""
+
+    risk_changes: tuple[RiskChange, ...] = ()
+    new_risks: tuple[RiskSpec, ...] = ()
+    blocker_changes: tuple[BlockerChange, ...] = ()
+    new_blockers: tuple[BlockerSpec, ...] = ()
+    milestones_done: frozenset[int] = frozenset()
+
+
+def validate_review(form: ReportForm) -> Review | list[FieldError]:
+    """Check the new risks and blockers (errors go on each slot's title, the block the PM
+    types in); read the reviews of open records leniently.
+
+    A review's values come from selects that always hold one of their options, so a value that
+    is not one (a crafted submission) keeps what is stored instead of failing the answer; which
+    ids belong to the project is checked when the review is applied."""
+    errors: list[FieldError] = []
+    new_risks: list[RiskSpec] = []
+    for risk in sorted(form.new_risks, key=lambda r: r.slot):
+        title, mitigation, owner = _text(risk.title), _text(risk.mitigation), _user(risk.owner)
+        if title is None and mitigation is None and owner is None:
+            continue  # an empty slot (probability and impact are preselected)
+        title_block = new_risk_block(risk.slot, "title")
+        probability, impact = _grade(risk.probability), _grade(risk.impact)
+        if title is None:
+            errors.append(FieldError(title_block, "risk_title_required"))
+        elif len(title) > MAX_ITEM_LENGTH:
+            errors.append(FieldError(title_block, "too_long", {"limit": MAX_ITEM_LENGTH}))
+        elif probability is None or impact is None:
+            errors.append(FieldError(title_block, "risk_rating_required"))
+        if mitigation is not None and len(mitigation) > MAX_MITIGATION:
+            errors.append(
+                FieldError(
+                    new_risk_block(risk.slot, "mitigation"), "too_long", {"limit": MAX_MITIGATION}
+                )
+            )
+        if title is not None and probability is not None and impact is not None:
+            new_risks.append(RiskSpec(title, probability, impact, owner, mitigation))
+    new_blockers: list[BlockerSpec] = []
+    for blocker in sorted(form.new_blockers, key=lambda b: b.slot):
+        title, unblocker = _text(blocker.title), _user(blocker.unblocker)
+        if title is None and unblocker is None and not blocker.needs_leadership:
+            continue
+        title_block = new_blocker_block(blocker.slot, "title")
+        if title is None:
+            errors.append(FieldError(title_block, "blocker_title_required"))
+        elif len(title) > MAX_ITEM_LENGTH:
+            errors.append(FieldError(title_block, "too_long", {"limit": MAX_ITEM_LENGTH}))
+        else:
+            new_blockers.append(BlockerSpec(title, unblocker, blocker.needs_leadership))
+    if errors:
+        return errors
+    leadership = {"yes": True, "no": False}
+    return Review(
+        risk_changes=tuple(
+            RiskChange(r.id, _grade(r.probability), _grade(r.impact), _status(r.status))
+            for r in form.risk_reviews
+        ),
+        new_risks=tuple(new_risks),
+        blocker_changes=tuple(
+            BlockerChange(b.id, leadership.get(b.needs_leadership or ""), _status(b.status))
+            for b in form.blocker_reviews
+        ),
+        new_blockers=tuple(new_blockers),
+        milestones_done=frozenset(int(m) for m in form.milestones_done if _ID.fullmatch(m)),
+    )
+
+
+def validate_answer(form: ReportForm) -> tuple[ReportDraft, Review] | list[FieldError]:
+    """The whole modal: the report and the review, or every error of both at once."""
+    draft, review = validate_report(form), validate_review(form)
+    if isinstance(draft, list) or isinstance(review, list):
+        return (draft if isinstance(draft, list) else []) + (
+            review if isinstance(review, list) else []
+        )
+    return draft, review
 
 
 @dataclass(frozen=True, slots=True)
@@ -146,6 +362,51 @@ class Denied:
 class Saved:
     report: Report
     target: ReportTarget
+    milestones: tuple[Milestone, ...] = ()  # marked reached by this answer
+
+
+@dataclass(frozen=True, slots=True)
+class OpenItems:
+    """What the modal reviews: the project's open risks and blockers and its milestones due
+    soon, as many as it shows, and how many more there are."""
+
+    risks: tuple[Risk, ...]
+    blockers: tuple[Blocker, ...]
+    milestones: tuple[Milestone, ...]
+    more_risks: int = 0
+    more_blockers: int = 0
+    more_milestones: int = 0
+
+
+def period_day(target: ReportTarget) -> date:
+    """The day the period starts, in the PM's timezone (when its milestones are reached)."""
+    return target.period.start.astimezone(target.tz).date()
+
+
+def _due_milestones(session: Session, target: ReportTarget) -> list[Milestone]:
+    """Open milestones due by the horizon, overdue ones included, soonest first."""
+    until = period_day(target) + MILESTONE_HORIZON
+    project_id = target.project.id
+    return [
+        m
+        for m in items.list_milestones(session, [project_id])[project_id]
+        if m.done_on is None and m.due <= until
+    ]
+
+
+def open_items(session: Session, target: ReportTarget) -> OpenItems:
+    project_id = target.project.id
+    risks = items.open_risks(session, [project_id])[project_id]
+    blockers = items.open_blockers(session, [project_id])[project_id]
+    milestones = _due_milestones(session, target)
+    return OpenItems(
+        risks=tuple(risks[:SHOWN_RISKS]),
+        blockers=tuple(blockers[:SHOWN_BLOCKERS]),
+        milestones=tuple(milestones[:SHOWN_MILESTONES]),
+        more_risks=max(len(risks) - SHOWN_RISKS, 0),
+        more_blockers=max(len(blockers) - SHOWN_BLOCKERS, 0),
+        more_milestones=max(len(milestones) - SHOWN_MILESTONES, 0),
+    )
 
 
 def find_target(
@@ -175,6 +436,57 @@ def find_target(
     return ReportTarget(project, cadence.Period(delivery.occurrence, end), tz, previous)
 
 
+def _risk_specs(open_risks: Collection[Risk], changes: Collection[RiskChange]) -> list[RiskSpec]:
+    """The open risks the PM changed, as complete specs (title, owner and mitigation kept);
+    ids that are not open risks of this project are left out."""
+    stored = {r.id: r for r in open_risks}
+    specs: list[RiskSpec] = []
+    for change in changes:
+        risk = stored.pop(change.id, None)  # a second review of the same risk is ignored
+        if risk is None:
+            continue
+        spec = RiskSpec(
+            title=risk.title,
+            probability=change.probability or risk.probability,
+            impact=change.impact or risk.impact,
+            owner=risk.owner,
+            mitigation=risk.mitigation,
+            status=change.status or risk.status,
+            id=risk.id,
+        )
+        if (spec.probability, spec.impact, spec.status) != (
+            risk.probability,
+            risk.impact,
+            risk.status,
+        ):
+            specs.append(spec)
+    return specs
+
+
+def _blocker_specs(
+    open_blockers: Collection[Blocker], changes: Collection[BlockerChange]
+) -> list[BlockerSpec]:
+    stored = {b.id: b for b in open_blockers}
+    specs: list[BlockerSpec] = []
+    for change in changes:
+        blocker = stored.pop(change.id, None)
+        if blocker is None:
+            continue
+        needs = (
+            blocker.needs_leadership if change.needs_leadership is None else change.needs_leadership
+        )
+        spec = BlockerSpec(
+            title=blocker.title,
+            unblocker=blocker.unblocker,
+            needs_leadership=needs,
+            status=change.status or blocker.status,
+            id=blocker.id,
+        )
+        if (spec.needs_leadership, spec.status) != (blocker.needs_leadership, blocker.status):
+            specs.append(spec)
+    return specs
+
+
 def submit_report(
     session: Session,
     *,
@@ -185,22 +497,54 @@ def submit_report(
     default_tz: ZoneInfo,
     now: datetime,
 ) -> Saved | Denied | list[FieldError]:
-    """Store a valid answer in the period of the prompt it answers, whenever it arrives."""
+    """Store a valid answer in the period of the prompt it answers, whenever it arrives: the
+    report, the review of the project's risks and blockers, and the milestones reached, in the
+    caller's transaction. Nothing is stored when there is any error."""
     target = find_target(
         session, actor=actor, delivery_id=delivery_id, admins=admins, default_tz=default_tz
     )
     if isinstance(target, Denied):
         return target
-    draft = validate_report(form)
-    if isinstance(draft, list):
-        return draft
-    period = (target.project.id, target.period.start)
-    replaced = bool(reports.find_period_reports(session, [period]))
+    answer = validate_answer(form)
+    if isinstance(answer, list):
+        return answer
+    draft, review = answer
+    project_id, period_start = target.project.id, target.period.start
+    risks = items.save_risks(
+        session,
+        project_id,
+        _risk_specs(items.open_risks(session, [project_id])[project_id], review.risk_changes)
+        + list(review.new_risks),
+        period_start=period_start,
+        now=now,
+    )
+    blockers = items.save_blockers(
+        session,
+        project_id,
+        _blocker_specs(
+            items.open_blockers(session, [project_id])[project_id], review.blocker_changes
+        )
+        + list(review.new_blockers),
+        period_start=period_start,
+        now=now,
+    )
+    # Any open milestone of the project may be ticked (the window may have moved since the
+    # modal opened); other projects' ids and milestones already reached are ignored.
+    reached = tuple(
+        m
+        for m in items.list_milestones(session, [project_id])[project_id]
+        if m.done_on is None and m.id in review.milestones_done
+    )
+    items.mark_milestones_done(session, project_id, [m.id for m in reached], on=period_day(target))
+    draft = replace(
+        draft, risks=tuple(r.title for r in risks), blockers=tuple(b.title for b in blockers)
+    )
+    replaced = bool(reports.find_period_reports(session, [(project_id, period_start)]))
     report = reports.save_report(
         session,
         draft,
-        project_id=target.project.id,
-        period_start=target.period.start,
+        project_id=project_id,
+        period_start=period_start,
         submitted_by=actor,
         submitted_at=now,
     )
@@ -212,4 +556,4 @@ def submit_report(
         now=now,
         default_tz=default_tz,
     )
-    return Saved(report, target)
+    return Saved(report, target, reached)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Callable
 from typing import Any, Protocol
 
@@ -18,6 +19,10 @@ from handlers.forms import report_form, skip_form
 from storage import users
 
 log = logging.getLogger(__name__)
+# The selects and checkboxes of the status modal's actions blocks (reviews of risks and
+# blockers, new ones' ratings and people): Slack sends a block_actions for each change, which
+# needs an ack (or the element shows a warning); their values are read on submission.
+MODAL_REVIEW_ACTIONS = re.compile(r"^(risk|blocker)\.")
 
 
 class Opener(Protocol):
@@ -87,7 +92,11 @@ def register(app: App, services: Services) -> None:
         ack()
         _confirm(services, actor, result.project.key, result.confirmation)
 
+    def acknowledge(ack: Ack) -> None:
+        ack()
+
     app.action(ids.OPEN_REPORT)(opens(open_modal))
+    app.action(MODAL_REVIEW_ACTIONS)(acknowledge)
     app.action(ids.NO_CHANGE)(opens(answers.open_no_change))
     app.action(ids.SKIP_PERIOD)(opens(answers.open_skip))
     app.view(ids.SUBMIT_REPORT)(submit_report)

@@ -111,21 +111,34 @@ def _element_state(block_id: str, element: JSON, given: Any, touched: bool) -> J
     return state
 
 
+def _stateful(element: JSON) -> bool:
+    return element.get("type") in _VALUE_STATE or element.get("type") in _LIST_STATE
+
+
 def view_state(view: JSON, inputs: dict[str, Any]) -> JSON:
-    """``state`` for a view as Slack sends it on submission: every input block, with the given
-    values for the blocks in ``inputs`` and initial values (or empty) for the others."""
+    """``state`` for a view as Slack sends it on submission: every input block, and every
+    actions block's stateful elements (selects, checkboxes, pickers; not buttons), with the
+    given values for the blocks in ``inputs`` and initial values (or empty) for the others.
+
+    An input block takes one value; an actions block takes a dict of action_id -> value for the
+    elements to set (or a bare value when it has a single stateful element)."""
     values: JSON = {}
     input_blocks = {}
+    actions_blocks = {}
     for i, block in enumerate(view.get("blocks") or []):
-        if block.get("type") != "input":
-            continue
         block_id = block.get("block_id") or f"fake-block-{i}"  # Slack generates random ids
-        input_blocks[block_id] = block
-    unknown = set(inputs) - set(input_blocks)
+        if block.get("type") == "input":
+            input_blocks[block_id] = block
+        elif block.get("type") == "actions" and any(
+            _stateful(e) for e in block.get("elements") or []
+        ):
+            actions_blocks[block_id] = block
+    unknown = set(inputs) - set(input_blocks) - set(actions_blocks)
     if unknown:
         raise ValueError(
-            f"no input block(s) {sorted(unknown)} in view {view.get('callback_id')!r}; "
-            f"input blocks are {sorted(input_blocks)}"
+            f"no input block(s) {sorted(unknown)} (nor actions blocks) in view "
+            f"{view.get('callback_id')!r}; input blocks are {sorted(input_blocks)}, "
+            f"actions blocks {sorted(actions_blocks)}"
         )
     for block_id, block in input_blocks.items():
         element = block.get("element") or {}
@@ -134,6 +147,30 @@ def view_state(view: JSON, inputs: dict[str, Any]) -> JSON:
         values[block_id] = {
             action_id: _element_state(block_id, element, inputs.get(block_id), touched)
         }
+    for block_id, block in actions_blocks.items():
+        elements = [e for e in block.get("elements") or [] if _stateful(e)]
+        given = inputs.get(block_id)
+        if block_id in inputs and not isinstance(given, dict):
+            if len(elements) != 1:
+                raise ValueError(
+                    f"actions block {block_id!r} has {len(elements)} elements: "
+                    "give a dict of action_id -> value"
+                )
+            given = {elements[0].get("action_id"): given}
+        given = given or {}
+        known = {e.get("action_id") for e in elements}
+        if set(given) - known:
+            raise ValueError(
+                f"actions block {block_id!r} has no element(s) {sorted(set(given) - known)}; "
+                f"its elements are {sorted(str(k) for k in known)}"
+            )
+        state: JSON = {}
+        for index, element in enumerate(elements):
+            action_id = element.get("action_id") or f"fake-action-{block_id}-{index}"
+            state[action_id] = _element_state(
+                block_id, element, given.get(action_id), action_id in given
+            )
+        values[block_id] = state
     return {"values": values}
 
 
@@ -377,8 +414,9 @@ class SlackDriver:
     ) -> Response:
         """A ``view_submission`` of ``view`` (a view dict from ``fake.views``/``fake.view(id)``,
         or its id) with ``inputs`` mapping block_id -> value: a string (or number/date) for text,
-        number and date inputs, an option value for selects and radio buttons, a list of option
-        values for checkboxes."""
+        number and date inputs, an option value for selects and radio buttons, a user id for user
+        selects, a list of option values for checkboxes; for an actions block, a dict of
+        action_id -> such a value."""
         resolved = self.fake.view(view) if isinstance(view, str) else view
         payload = self._view_payload(
             "view_submission", user_id, resolved, view_state(resolved, inputs)
