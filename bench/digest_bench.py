@@ -1,7 +1,9 @@
 """Benchmark: compose and render the digest for portfolios of growing size.
 
 Prints, per size: seconds to load and compose, seconds to render to Block Kit, SQL statements,
-messages posted (main + thread replies), and peak Python memory. Run:
+messages posted (the channel message + its thread replies), and peak Python memory. Each
+project has two open risks and a milestone; every third one a blocker asking for leadership.
+Run:
 
     .venv/bin/python bench/digest_bench.py [--sizes 100 500 2000] [--database-url URL]
 """
@@ -20,9 +22,18 @@ from sqlalchemy import event
 
 from bot.digest import build_digest, digest_messages
 from bot.render import Renderer
-from storage import portfolio, reports, users
+from storage import items, portfolio, reports, users
 from storage.db import make_engine, make_sessionmaker, upgrade
-from storage.records import ProjectSpec, Rag, ReportDraft, SlackUser, SubscriptionSpec
+from storage.records import (
+    BlockerSpec,
+    MilestoneSpec,
+    ProjectSpec,
+    Rag,
+    ReportDraft,
+    RiskSpec,
+    SlackUser,
+    SubscriptionSpec,
+)
 
 AT = datetime(2026, 11, 20, 15, 0, tzinfo=UTC)
 THURSDAY = datetime(2026, 11, 19, 9, 0, tzinfo=UTC)
@@ -48,6 +59,21 @@ def fill(url: str, size: int) -> None:
             users.save_user(
                 session, SlackUser(project.pm, "Europe/Paris", None, f"PM {project.id}", None, AT)
             )
+            items.save_risks(
+                session,
+                project.id,
+                [
+                    RiskSpec("Vendor capacity", 1 + project.id % 5, 1 + project.id // 5 % 5),
+                    RiskSpec("Key users part-time", 2, 3, owner=project.pm),
+                ],
+                period_start=THURSDAY,
+                now=AT,
+            )
+            items.replace_milestones(
+                session,
+                project.id,
+                [MilestoneSpec("Go-live", (AT + timedelta(days=project.id % 30 - 10)).date())],
+            )
             if project.id % 10 == 0:
                 continue  # 10 % missing
             for week in range(4):
@@ -62,11 +88,20 @@ def fill(url: str, size: int) -> None:
                         summary="Progress as planned; vendor review next week. " * 4,
                         path_to_green=None if rag is Rag.GREEN else "Re-plan with the vendor.",
                         blockers=("Licence approval",) if rag is Rag.RED else (),
+                        percent_complete=40 + week,
                     ),
                     project_id=project.id,
                     period_start=THURSDAY - timedelta(weeks=week),
                     submitted_by=project.pm,
                     submitted_at=AT,
+                )
+            if project.id % 3 == 0:
+                items.save_blockers(
+                    session,
+                    project.id,
+                    [BlockerSpec("Licence approval", "U0CFO0001", needs_leadership=True)],
+                    period_start=THURSDAY,
+                    now=AT,
                 )
     engine.dispose()
 

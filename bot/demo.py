@@ -11,8 +11,9 @@ import json
 import random
 from collections import Counter
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
+from decimal import Decimal
 from pathlib import Path
 from typing import Any, TextIO
 from zoneinfo import ZoneInfo
@@ -23,17 +24,23 @@ from sqlalchemy.orm import Session
 from bot import cadence
 from bot.cli import UsageError
 from bot.config import Settings
-from bot.digest import build_digest, digest_messages
+from bot.digest import Digest, build_digest, digest_messages, digest_summary
 from bot.portfolio import import_portfolio
 from bot.render import Message, Renderer
 from bot.reports import ReportForm, validate_report
 from bot.textview import DEFAULT_WIDTH, RULE, messages_to_text
-from storage import portfolio, reports, users
+from storage import items, portfolio, reports, users
 from storage.db import make_engine, make_sessionmaker, upgrade
 from storage.records import (
     DEFAULT_DIGEST_SCHEDULE,
+    Blocker,
+    BlockerSpec,
+    ItemStatus,
     Project,
+    Report,
     ReportDraft,
+    Risk,
+    RiskSpec,
     SlackUser,
     Subscription,
 )
@@ -57,6 +64,28 @@ class Person:
 
 
 @dataclass(frozen=True, slots=True)
+class DemoRisk:
+    title: str
+    probability: int  # 1-5
+    impact: int  # 1-5
+    owner: str | None = None  # a Slack user id or a name
+
+
+@dataclass(frozen=True, slots=True)
+class DemoBlocker:
+    title: str
+    unblocker: str | None = None  # who can unblock it: a Slack user id or a name
+    leadership: bool = False  # asks leadership for help
+
+
+@dataclass(frozen=True, slots=True)
+class DemoMilestone:
+    name: str
+    due: int  # days from the digest's day (negative: past)
+    done: int | None = None  # reached, days from the digest's day
+
+
+@dataclass(frozen=True, slots=True)
 class Beat:
     """One stage of a project's story. `ratings` is overall, schedule, budget, scope as letters
     (G, A, R); the stage covers its last `periods` reports (the first stage fills the rest)."""
@@ -65,9 +94,10 @@ class Beat:
     summaries: tuple[str, ...]
     periods: int = 1
     path_to_green: str | None = None
-    risks: tuple[str, ...] = ()
-    blockers: tuple[str, ...] = ()
+    risks: tuple[DemoRisk, ...] = ()  # open while the stage lasts, closed after
+    blockers: tuple[DemoBlocker, ...] = ()  # likewise
     help_needed: str | None = None
+    help_by: int | None = None  # help needed by: days from the digest's day
     slip_weeks: int = 0  # forecast end, past the planned end
 
 
@@ -89,6 +119,10 @@ class Story:
     cadence: str | None = None
     state: str = "active"
     delegates: tuple[str, ...] = ()
+    milestones: tuple[DemoMilestone, ...] = ()
+    overspend: float = 0.02  # budget spent runs this share of the budget ahead of progress
+    copies: int = 0  # the latest reports are "No change" copies
+    flat: int = 0  # the latest reports give the same percent complete
 
 
 def _p(number: int, name: str, tz: str) -> Person:
@@ -100,6 +134,8 @@ CDO = Person("U0DEMOSP02", "James Whitfield", "Europe/London")
 CFO = Person("U0DEMOSP03", "Nadia Petrova", "Europe/Paris")
 CHRO = Person("U0DEMOSP04", "Kwame Mensah", "America/New_York")
 
+INC_4471 = "Valuation defect INC-4471 open for weeks, no fix date from the integrator"
+
 # The data reads better as a table than one argument per line.
 # fmt: off
 STORIES: tuple[Story, ...] = (
@@ -108,7 +144,10 @@ STORIES: tuple[Story, ...] = (
         pm=_p(1, "Claire Dubois", "Europe/Paris"),
         sponsor=COO, portfolio="Operations", tags=("erp", "finance", "sap"), priority=1,
         budget=2_400_000, started_days_ago=260, weeks_to_go=30, progress=(54, 66),
-        delegates=("U0DEMODP01",),
+        delegates=("U0DEMODP01",), overspend=0.05,
+        milestones=(DemoMilestone("Cutover plan signed off", -40, -38),
+                    DemoMilestone("Dress rehearsal passed", -9),
+                    DemoMilestone("Go-live", 200)),
         beats=(
             Beat("GGGG", (
                 "Mock load 2 completed: 96% of open purchase orders and the vendor master "
@@ -128,8 +167,11 @@ STORIES: tuple[Story, ...] = (
             ), periods=3, slip_weeks=3,
                 path_to_green="Close the critical valuation defects with the integrator by "
                 "Friday, then re-baseline the cutover plan with Finance.",
-                risks=("Lyon plant master data below the go-live quality threshold",
-                       "Key users only part-time until month-end close is over")),
+                risks=(DemoRisk("Lyon plant master data below the go-live quality threshold", 4, 4,
+                                "Plant manager, Lyon"),
+                       DemoRisk("Key users only part-time until month-end close is over", 3, 3,
+                                "U0DEMOPM01")),
+                blockers=(DemoBlocker(INC_4471, "Integrator's account executive"),)),
             Beat("RRAG", (
                 "Dress rehearsal failed: stock balances off by 2.1% after the data load, and the "
                 "integrator cannot fix valuation before the planned go-live. Go-live on the "
@@ -137,18 +179,26 @@ STORIES: tuple[Story, ...] = (
             ), slip_weeks=8,
                 path_to_green="Re-plan go-live after the Q3 close, run a third mock load with "
                 "cleansed Lyon data, get a dated fix for INC-4471.",
-                blockers=("Valuation defect INC-4471 open for 3 weeks, no fix date from the "
-                          "integrator",
-                          "Lyon data owners unavailable until the physical inventory is done"),
+                risks=(DemoRisk("Go-live slips past the Q3 close", 5, 5, "U0DEMOSP01"),
+                       DemoRisk("Lyon plant master data below the go-live quality threshold", 4, 4,
+                                "Plant manager, Lyon"),
+                       DemoRisk("Key users only part-time until month-end close is over", 3, 3,
+                                "U0DEMOPM01")),
+                blockers=(DemoBlocker(INC_4471, "Integrator's account executive", leadership=True),
+                          DemoBlocker("Lyon data owners unavailable until the physical "
+                                      "inventory is done", "Plant manager, Lyon")),
                 help_needed="Steering committee decision this week: move go-live by eight weeks, "
                 "or go live without the Lyon plant. Escalation to the integrator's account "
-                "executive."),
+                "executive.", help_by=5),
         ),
     ),
     Story(
         key="DCEXIT", name="Data centre exit", pm=_p(2, "Marcus Reed", "America/New_York"),
         sponsor=COO, portfolio="Operations", tags=("infrastructure", "cloud"), priority=2,
         budget=1_750_000, started_days_ago=300, weeks_to_go=16, progress=(61, 74),
+        overspend=0.18,
+        milestones=(DemoMilestone("First two racks decommissioned", -5),
+                    DemoMilestone("Wave 5 <trading & mainframe> migrated", 10)),
         beats=(
             Beat("GGGG", (
                 "Wave 3 migrated over the weekend: 46 servers moved to the cloud landing zone, "
@@ -163,14 +213,17 @@ STORIES: tuple[Story, ...] = (
             ), slip_weeks=4,
                 path_to_green="Map the mainframe feed with the trading team this week, then "
                 "choose between re-platforming it and a temporary VPN link.",
-                risks=("Colocation contract ends in 16 weeks; an extension costs about €40k a "
-                       "month", "Undocumented mainframe feed for the trading platform")),
+                risks=(DemoRisk("Colocation contract ends in 16 weeks; an extension costs about "
+                                "€40k a month", 3, 4, "U0DEMOSP03"),
+                       DemoRisk("Undocumented mainframe feed for the trading platform", 4, 3,
+                                "Head of trading IT"))),
         ),
     ),
     Story(
         key="WMS", name="Warehouse management upgrade", pm=_p(3, "Priya Raman", "Asia/Singapore"),
         sponsor=COO, portfolio="Operations", tags=("supply-chain",), priority=3,
         budget=620_000, started_days_ago=180, weeks_to_go=12, progress=(58, 70), unreported=1,
+        milestones=(DemoMilestone("Rotterdam go-live", 3),),
         beats=(
             Beat("GGGG", (
                 "Singapore DC live on the new WMS release; pick rates back to baseline after "
@@ -203,6 +256,8 @@ STORIES: tuple[Story, ...] = (
         key="CRM", name="CRM rollout (Salesforce)", pm=_p(5, "Sophie Martin", "Europe/Paris"),
         sponsor=CDO, portfolio="Digital", tags=("sales", "salesforce"), priority=2,
         budget=1_100_000, started_days_ago=220, weeks_to_go=26, progress=(31, 52),
+        milestones=(DemoMilestone("Nordics pilot restarted", -1, -1),
+                    DemoMilestone("DACH rollout", 12)),
         beats=(
             Beat("RRAA", (
                 "Nordics pilot paused: duplicate accounts from the data load broke territory "
@@ -212,7 +267,8 @@ STORIES: tuple[Story, ...] = (
             ), slip_weeks=4,
                 path_to_green="Finish deduplication, re-run territory assignment, restart the "
                 "Nordics pilot.",
-                blockers=("Lead routing broken for the pilot team until deduplication is done",),
+                blockers=(DemoBlocker("Lead routing broken for the pilot team until "
+                                      "deduplication is done", "Sales operations"),),
                 help_needed="Two sales-ops analysts for two weeks to review the remaining "
                 "duplicate accounts."),
             Beat("AAGG", (
@@ -241,13 +297,14 @@ STORIES: tuple[Story, ...] = (
                 "audit findings fixed.",
                 "Payments SDK upgraded and the PCI scan is clean. Public release planned after "
                 "the next sprint.",
-            )),
+            ), risks=(DemoRisk("App store rules on in-app payments may block the public release",
+                               3, 5, "U0DEMOSP02"),)),
         ),
     ),
     Story(
         key="WEB", name="Website replatforming", pm=_p(7, "Emily Chen", "America/Los_Angeles"),
         sponsor=CDO, portfolio="Digital", tags=("marketing", "web"), priority=3,
-        budget=300_000, started_days_ago=160, weeks_to_go=9, progress=(40, 57),
+        budget=300_000, started_days_ago=160, weeks_to_go=9, progress=(40, 57), flat=4,
         beats=(
             Beat("GGGG", (
                 "Design system components 70% built; content migration scripts tested on the "
@@ -265,14 +322,16 @@ STORIES: tuple[Story, ...] = (
             ), periods=5, slip_weeks=2,
                 path_to_green="Approve the change request for the three country sites at the "
                 "next steering committee, or phase them after launch.",
-                risks=("Scope growth: three country sites added after sign-off",
-                       "Search ranking loss if redirects are incomplete at launch")),
+                risks=(DemoRisk("Scope growth: three country sites added after sign-off", 4, 3,
+                                "U0DEMOSP02"),
+                       DemoRisk("Search ranking loss if redirects are incomplete at launch", 2, 4,
+                                "SEO agency"))),
         ),
     ),
     Story(
         key="DATA", name="Data platform and analytics", pm=_p(8, "Lukas Becker", "Europe/Berlin"),
         sponsor=CDO, portfolio="Digital", tags=("data", "analytics"), priority=3,
-        budget=850_000, started_days_ago=340, weeks_to_go=22, progress=(66, 75),
+        budget=850_000, started_days_ago=340, weeks_to_go=22, progress=(66, 75), copies=3,
         beats=(
             Beat("GGGG", (
                 "Sales and finance data marts live on the new platform; 23 of 31 legacy reports "
@@ -282,13 +341,15 @@ STORIES: tuple[Story, ...] = (
             Beat("GGGG", (  # user text that Slack needs escaped
                 "Joint R&D <-> vendor workshop on the demand forecasting model: the pilot beats "
                 "the current forecast by 11% on Q1 data.",
-            )),
+            ), periods=4),  # then three "No change" copies of it
         ),
     ),
     Story(
         key="TREASURY", name="Treasury management system", pm=_p(9, "Aisha Khan", "Asia/Dubai"),
         sponsor=CFO, portfolio="Finance", tags=("treasury", "finance"), priority=3,
-        budget=540_000, started_days_ago=210, weeks_to_go=8, progress=(68, 86),
+        budget=540_000, started_days_ago=210, weeks_to_go=-1, progress=(68, 86),
+        milestones=(DemoMilestone("UAT signed off", -6, -3),
+                    DemoMilestone("Go-live rehearsal", 5)),
         beats=(
             Beat("GGGG", (
                 "Bank connectivity live with 9 of 12 banks over SWIFT; the cash positioning "
@@ -296,7 +357,8 @@ STORIES: tuple[Story, ...] = (
                 "Remaining three banks onboarded; FX deal capture tested end to end with the "
                 "front office.",
                 "UAT signed off by Group Treasury; go-live rehearsal scheduled.",
-            ), risks=("One bank's SWIFT certification slot not yet confirmed",)),
+            ), risks=(DemoRisk("One bank's SWIFT certification slot not yet confirmed", 2, 3,
+                               "U0DEMOPM09"),)),
         ),
     ),
     Story(
@@ -320,6 +382,8 @@ STORIES: tuple[Story, ...] = (
         key="PAYROLL", name="Payroll replacement", pm=_p(11, "Olivier Lambert", "Europe/Paris"),
         sponsor=CHRO, portfolio="People", tags=("hr", "regulatory"), priority=1,
         budget=900_000, started_days_ago=320, weeks_to_go=14, progress=(60, 69),
+        milestones=(DemoMilestone("Parallel run 2 signed off", -9),
+                    DemoMilestone("Go-live France and Germany", 60)),
         beats=(
             Beat("GGGG", (
                 "Parallel run 1 for France: 99.2% of payslips match to the cent; the 41 "
@@ -333,8 +397,10 @@ STORIES: tuple[Story, ...] = (
             ), periods=2, slip_weeks=2,
                 path_to_green="Vendor to correct the Spanish premium rules; rerun the Spanish "
                 "parallel run in two weeks.",
-                risks=("Spanish collective agreement rules more complex than scoped",
-                       "Year-end tax changes landing during the parallel runs")),
+                risks=(DemoRisk("Spanish collective agreement rules more complex than scoped", 4, 4,
+                                "U0DEMOPM11"),
+                       DemoRisk("Year-end tax changes landing during the parallel runs", 3, 4,
+                                "Payroll vendor"))),
             Beat("RRAA", (
                 "The vendor confirms the Spanish premium rules need a product change, not "
                 "configuration, with no delivery date. Spain cannot go live on the planned date "
@@ -344,8 +410,14 @@ STORIES: tuple[Story, ...] = (
             ), periods=2, slip_weeks=10,
                 path_to_green="Go live for France and Germany as planned; keep Spain on the "
                 "legacy system until the vendor ships the fix.",
-                blockers=("Vendor product change for Spanish premiums not scheduled",
-                          "Legacy payroll contract extension awaiting procurement approval"),
+                risks=(DemoRisk("Spain cannot go live on the planned date", 5, 4, "U0DEMOSP04"),
+                       DemoRisk("Spanish collective agreement rules more complex than scoped",
+                                4, 4, "U0DEMOPM11")),
+                blockers=(DemoBlocker("Vendor product change for Spanish premiums not scheduled",
+                                      "Vendor's VP Product", leadership=True),
+                          DemoBlocker("Legacy payroll contract extension awaiting procurement "
+                                      "approval", "U0DEMOSP03", leadership=True)),
+                help_by=10,
                 help_needed="Procurement approval to extend the legacy contract by 6 months "
                 "(about €85k), and a sponsor call with the vendor's VP Product."),
         ),
@@ -384,7 +456,7 @@ def run_demo(
             conn.exec_driver_sql(f"PRAGMA application_id = {APPLICATION_ID}")
         with make_sessionmaker(engine).begin() as session:
             subscription, moment = _populate(session, settings, now=now)
-            digest = build_digest(session, subscription, at=moment, default_tz=settings.timezone)
+            digest = _digest(session, subscription, moment, settings)
     finally:
         engine.dispose()
     messages = digest_messages(Renderer(settings.templates_dir), digest)
@@ -392,6 +464,22 @@ def run_demo(
     tz = cadence.zone(subscription.timezone, settings.timezone)
     _show(out, messages, moment=moment.astimezone(tz), db_path=db_path, json_path=json_path)
     return 0
+
+
+def _digest(
+    session: Session, subscription: Subscription, moment: datetime, settings: Settings
+) -> Digest:
+    """The digest at `moment`, compared with the one posted at the schedule's occurrence before
+    (what leadership saw last week), as the sender does."""
+    tz = cadence.zone(subscription.timezone, settings.timezone)
+    before = cadence.latest_occurrence(subscription.schedule, tz, at=moment, inclusive=False)
+    previous = None
+    if before is not None:
+        last = build_digest(session, subscription, at=before, default_tz=settings.timezone)
+        previous = digest_summary(last)
+    return build_digest(
+        session, subscription, at=moment, default_tz=settings.timezone, previous=previous
+    )
 
 
 def _prepare(db_path: Path, json_path: Path) -> None:
@@ -479,6 +567,12 @@ def _project_entry(story: Story, digest_day: date) -> dict[str, Any]:
         entry["state"] = story.state
     if story.delegates:
         entry["delegates"] = list(story.delegates)
+    if story.milestones:
+        entry["milestones"] = [
+            {"name": m.name, "due": digest_day + timedelta(days=m.due)}
+            | ({"done": digest_day + timedelta(days=m.done)} if m.done is not None else {})
+            for m in story.milestones
+        ]
     return entry
 
 
@@ -486,7 +580,9 @@ def _write_history(
     session: Session, project: Project, story: Story, *, moment: datetime, rng: random.Random
 ) -> None:
     """One report per period that began in the last weeks before the digest, following the
-    story, except for the latest `story.unreported` periods."""
+    story, except for the latest `story.unreported` periods; the latest `story.copies` are
+    "No change" copies. Each report comes with the PM's review of the risks and blockers, as
+    the modal stores it."""
     tz = ZoneInfo(story.pm.tz)
     since = moment - HISTORY
     if project.start:
@@ -495,23 +591,79 @@ def _write_history(
         project.cadence, tz, start=since, end=moment, anchor=project.start
     )
     periods = periods[: len(periods) - story.unreported]
-    percents = _progress(story.progress, len(periods), rng)
+    percents = _progress(story.progress, len(periods), rng, flat=story.flat)
     told: Counter[Beat] = Counter()  # a stage's summaries in turn, so weeks differ
-    for period, beat, percent in zip(
-        periods, _beats(story.beats, len(periods)), percents, strict=True
+    review = _Review(session, project)
+    last: Report | None = None
+    for index, (period, beat, percent) in enumerate(
+        zip(periods, _beats(story.beats, len(periods)), percents, strict=True)
     ):
-        summary = beat.summaries[told[beat] % len(beat.summaries)]
-        told[beat] += 1
-        draft = _draft(beat, project, percent, summary=summary)
         submitted = min(period + timedelta(hours=rng.randint(1, 28)), moment)
-        reports.save_report(
+        copy = last is not None and index >= len(periods) - story.copies
+        if last is not None and copy:
+            draft = ReportDraft(**{f: getattr(last, f) for f in ReportDraft.__dataclass_fields__})
+        else:
+            summary = beat.summaries[told[beat] % len(beat.summaries)]
+            told[beat] += 1
+            review.apply(beat, period=period, now=submitted)
+            draft = _draft(beat, project, story, percent, summary=summary, moment=moment)
+            draft = replace(draft, risks=review.risk_titles, blockers=review.blocker_titles)
+        last = reports.save_report(
             session,
             draft,
             project_id=project.id,
             period_start=period,
             submitted_by=project.pm,
             submitted_at=submitted,
+            copied_from_id=last.id if copy and last else None,
         )
+
+
+class _Review:
+    """A project's open risks and blockers, reviewed each period as the PM does in the modal:
+    those of the story's current stage stay open (or open), the others are closed."""
+
+    def __init__(self, session: Session, project: Project) -> None:
+        self.session, self.project = session, project
+        self.risks: dict[str, Risk] = {}
+        self.blockers: dict[str, Blocker] = {}
+
+    @property
+    def risk_titles(self) -> tuple[str, ...]:
+        return tuple(self.risks)
+
+    @property
+    def blocker_titles(self) -> tuple[str, ...]:
+        return tuple(self.blockers)
+
+    def apply(self, beat: Beat, *, period: datetime, now: datetime) -> None:
+        wanted = {r.title: r for r in beat.risks}
+        risk_specs = [
+            RiskSpec(r.title, r.probability, r.impact, owner=r.owner, id=self._id(self.risks, r))
+            for r in beat.risks
+        ] + [replace(r, status=ItemStatus.CLOSED) for t, r in self.risks.items() if t not in wanted]
+        kept = items.save_risks(
+            self.session, self.project.id, risk_specs, period_start=period, now=now
+        )
+        self.risks = {r.title: r for r in kept}
+        asked = {b.title: b for b in beat.blockers}
+        blocker_specs = [
+            BlockerSpec(
+                b.title, b.unblocker, needs_leadership=b.leadership, id=self._id(self.blockers, b)
+            )
+            for b in beat.blockers
+        ] + [
+            replace(b, status=ItemStatus.CLOSED) for t, b in self.blockers.items() if t not in asked
+        ]
+        kept_blockers = items.save_blockers(
+            self.session, self.project.id, blocker_specs, period_start=period, now=now
+        )
+        self.blockers = {b.title: b for b in kept_blockers}
+
+    @staticmethod
+    def _id(known: Mapping[str, Risk | Blocker], item: DemoRisk | DemoBlocker) -> int | None:
+        found = known.get(item.title)
+        return found.id if found else None
 
 
 def _beats(beats: Sequence[Beat], count: int) -> list[Beat]:
@@ -525,22 +677,28 @@ def _beats(beats: Sequence[Beat], count: int) -> list[Beat]:
     return newest_first[::-1]
 
 
-def _progress(bounds: tuple[int, int], count: int, rng: random.Random) -> list[int]:
+def _progress(
+    bounds: tuple[int, int], count: int, rng: random.Random, *, flat: int = 0
+) -> list[int]:
     """Percent complete for `count` reports: from the first bound to the second, a little
-    unevenly, never going back."""
+    unevenly, never going back; the latest `flat` reports stuck at the second."""
     first, last = bounds
+    moving = max(count - max(flat - 1, 0), 1)
     if count <= 1:
         return [last] * count
-    step = (last - first) / (count - 1)
-    values = [min(round(first + step * i + rng.uniform(-1, 1)), last) for i in range(count - 1)]
-    values.append(last)
+    step = (last - first) / max(moving - 1, 1)
+    values = [min(round(first + step * i + rng.uniform(-1, 1)), last) for i in range(moving - 1)]
+    values += [last] * (count - len(values))
     for i in range(1, count):
         values[i] = max(values[i], values[i - 1])
     return [max(v, 0) for v in values]
 
 
-def _draft(beat: Beat, project: Project, percent: int, *, summary: str) -> ReportDraft:
-    """The report as the PM would fill the modal, checked by the modal's own validation."""
+def _draft(
+    beat: Beat, project: Project, story: Story, percent: int, *, summary: str, moment: datetime
+) -> ReportDraft:
+    """The report as the PM would fill the modal, checked by the modal's own validation; the
+    budget spent runs `story.overspend` ahead of progress."""
     overall, schedule, budget, scope = (
         {"G": "green", "A": "amber", "R": "red"}[letter] for letter in beat.ratings
     )
@@ -554,14 +712,14 @@ def _draft(beat: Beat, project: Project, percent: int, *, summary: str) -> Repor
         path_to_green=beat.path_to_green,
         forecast_end=forecast.isoformat() if forecast else None,
         percent_complete=str(percent),
-        risks="\n".join(beat.risks),
-        blockers="\n".join(beat.blockers),
         help_needed=beat.help_needed,
     )
     draft = validate_report(form)
     if not isinstance(draft, ReportDraft):
         raise RuntimeError(f"demo report for {project.key} is invalid: {draft}")
-    return draft
+    spent = round(Decimal(story.budget) * Decimal(percent / 100 + story.overspend), -3)
+    by = moment.date() + timedelta(days=beat.help_by) if beat.help_by is not None else None
+    return replace(draft, budget_spent=spent, help_needed_by=by)
 
 
 def _write_json(path: Path, message: Message) -> None:

@@ -2,8 +2,8 @@
 
 Used by `pmo-bot demo` to show the digest offline. mrkdwn is turned back into what a reader sees:
 mentions become names, date tokens their fallback, links their label, `&lt; &gt; &amp;` the
-characters they stand for, and the emoji codes our templates use their emoji. `*bold*` markers
-stay, as they read well enough in a terminal.
+characters they stand for, the emoji codes our templates use their emoji, and a code block loses
+its fences. `*bold*` markers stay, as they read well enough in a terminal.
 """
 
 from __future__ import annotations
@@ -28,6 +28,15 @@ EMOJI = {
     "repeat": "🔁",  # a "No change" copy of the last report
     "next_track_button": "⏭",  # a skipped period
     "checkered_flag": "🏁",  # a project closed this period
+    "raising_hand": "🙋",  # asks leadership for help
+    "new": "🆕",  # blockers raised since the previous report
+    "calendar": "📆",  # a date: forecast end, a milestone due
+    "warning": "⚠️",  # late, or stale
+    "hourglass": "⌛",  # a project's target end date
+    "triangular_flag_on_post": "🚩",  # a consistency flag
+    "tada": "🎉",  # a milestone reached
+    "white_check_mark": "✅",
+    "thread": "🧵",
 }
 ENTITIES = {"lt": "<", "gt": ">", "amp": "&"}
 # One pass over the text, so what one rule produces is never read again by another: an escaped
@@ -37,6 +46,7 @@ _MRKDWN = re.compile(
     r"|&(?P<entity>lt|gt|amp);"
     r"|:(?P<emoji>" + "|".join(map(re.escape, EMOJI)) + r"):"
 )
+_CODE_FENCE = re.compile(r"\n?```\n?")  # a code block shows without its fences
 _SPECIAL = {"here": "@here", "channel": "@channel", "everyone": "@everyone"}
 RULE = "─"
 THREAD_LINE = "— continued in the thread —"
@@ -73,7 +83,7 @@ def mrkdwn_to_text(text: str, *, names: Mapping[str, str]) -> str:
             return ENTITIES[match.group("entity")]
         return EMOJI[match.group("emoji")]
 
-    return _MRKDWN.sub(replace, text)
+    return _CODE_FENCE.sub("\n", _MRKDWN.sub(replace, text))
 
 
 def _text(obj: Any, names: Mapping[str, str]) -> str:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -17,11 +17,18 @@ from sqlalchemy.exc import IntegrityError
 
 from bot.digest import build_digest
 from bot.lookup import project_status
-from storage import deliveries, portfolio, reports, users
+from storage import deliveries, items, portfolio, reports, users
 from storage.db import make_engine, make_sessionmaker
 from storage.deliveries import Claim
 from storage.models import Base, DeliveryRow
-from storage.records import DeliveryKind, DeliveryStatus, SlackUser
+from storage.records import (
+    BlockerSpec,
+    DeliveryKind,
+    DeliveryStatus,
+    MilestoneSpec,
+    RiskSpec,
+    SlackUser,
+)
 from tests import factories
 
 NOW = datetime(2026, 11, 20, 15, 0, tzinfo=UTC)
@@ -203,11 +210,33 @@ def test_a_digest_and_a_status_lookup_cost_the_same_statements_whatever_the_size
 ) -> None:
     _portfolio_of(engine, size)
     sessions = make_sessionmaker(engine)
+    with sessions.begin() as session:  # every project with risks, blockers and milestones
+        for project in portfolio.list_projects(session):
+            items.save_risks(
+                session,
+                project.id,
+                [RiskSpec("Vendor", 4, 4, owner="U0OWNER001"), RiskSpec("Staff", 2, 3)],
+                period_start=factories.T0,
+                now=NOW,
+            )
+            items.save_blockers(
+                session,
+                project.id,
+                [BlockerSpec("Licence", unblocker="U0CFO0001", needs_leadership=True)],
+                period_start=factories.T0,
+                now=NOW,
+            )
+            items.replace_milestones(
+                session, project.id, [MilestoneSpec("Go-live", date(2026, 11, 30))]
+            )
     with sessions.begin() as session, count_statements(engine) as statements:
         subscription = portfolio.list_subscriptions(session)[0]
         digest = build_digest(session, subscription, at=NOW, default_tz=UTC_ZONE)
     assert digest.counts.total == size
-    assert len(statements) == 5  # subscriptions, projects, users, reports, skips
+    assert len(digest.risks) == 2 * size and len(digest.blockers) == size
+    assert len(digest.deadlines) == size and len(digest.chart.periods) == 8
+    # subscriptions; projects, risks, blockers, milestones, people, reports, skips
+    assert len(statements) == 8
 
     with sessions.begin() as session, count_statements(engine) as statements:
         found = project_status(session, actor="U0X", key="P001", admins=())

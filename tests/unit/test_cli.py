@@ -4,17 +4,23 @@ idempotent and all or nothing."""
 from __future__ import annotations
 
 import io
+import json
 import sqlite3
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
 from bot.cli import run
-from storage import portfolio
+from bot.digest import SUMMARY_KEY
+from storage import deliveries, portfolio, reports
 from storage.db import make_engine, make_sessionmaker
-from storage.records import Project, Subscription
+from storage.deliveries import Claim
+from storage.records import DeliveryKind, Project, Subscription
+from tests import factories
+from tests.unit.test_render import assert_escaped, assert_valid_message
 
 GOOD_FILE = """\
 projects:
@@ -338,3 +344,150 @@ def test_an_empty_at_is_a_bad_argument_not_now(tmp_path: Path) -> None:
         stderr=err,
     )
     assert code == 2 and "--at ''" in err.getvalue()
+
+
+# --- pmo-bot digest preview ----------------------------------------------------------------
+
+PREVIEW_FILE = """\
+projects:
+  - {key: ATLAS, name: Atlas ERP <migration>, pm: U012ABCDEF, priority: 1}
+  - {key: BOREAL, name: Boreal data platform, pm: U0PMBOREAL}
+digests:
+  - {channel: C0LEADERS, timezone: Europe/Paris}
+  - {channel: C0DIRECTION, language: fr, keys: [ATLAS]}
+"""
+THURSDAY = datetime(2026, 11, 19, 9, 0, tzinfo=UTC)  # 10:00 in Paris, the default cadence
+
+
+@pytest.fixture
+def previewed(migrated: dict[str, str], tmp_path: Path) -> dict[str, str]:
+    """Two projects, two digests (English, and French on ATLAS only); ATLAS reported red on
+    Thursday, BOREAL did not."""
+    assert cli(["import", str(write(tmp_path, PREVIEW_FILE))], migrated).code == 0
+    engine = make_engine(migrated["DATABASE_URL"])
+    try:
+        with make_sessionmaker(engine).begin() as session:
+            atlas = portfolio.find_project(session, "ATLAS")
+            assert atlas is not None
+            reports.save_report(
+                session,
+                factories.draft("red", help_needed="Decide on <the> budget & scope"),
+                project_id=atlas.id,
+                period_start=THURSDAY,
+                submitted_by=atlas.pm,
+                submitted_at=THURSDAY,
+            )
+    finally:
+        engine.dispose()
+    return migrated
+
+
+def test_digest_preview_prints_each_digest_as_text_without_slack(
+    previewed: dict[str, str],
+) -> None:
+    assert "SLACK_BOT_TOKEN" not in previewed
+    result = cli(["digest", "preview", "--at", "2026-11-20T18:00"], previewed)  # Paris time
+    assert (result.code, result.err) == (0, "")
+    out = result.out
+    assert "Digest for C0DIRECTION of Fri 20 Nov 2026 at 16:00 (UTC, fr)" in out
+    assert "Digest for C0LEADERS of Fri 20 Nov 2026 at 16:00 (Europe/Paris, en)" in out
+    assert "Synthèse du portefeuille · ven. 20 nov. 2026" in out
+    assert "Portfolio digest · Fri 20 Nov 2026" in out
+    english = out[out.index("Digest for C0LEADERS") :]
+    assert "🔴 *ATLAS* · Atlas ERP <migration>" in english
+    assert "🙋 *Asks for help*: Decide on <the> budget & scope" in english
+    assert "*BOREAL* · Boreal data platform — PM @U0PMBOREAL · never reported" in english
+    assert "— continued in the thread —" in english and "🧵 *Full reports* · part 1 of 1" in english
+    assert "<@" not in out and "&amp;" not in out
+
+
+def test_digest_preview_as_json_is_what_would_be_posted(previewed: dict[str, str]) -> None:
+    result = cli(
+        [
+            "digest",
+            "preview",
+            "--format",
+            "json",
+            "--channel",
+            "C0LEADERS",
+            "--at",
+            "2026-11-20T16:00:00+01:00",
+        ],
+        previewed,
+    )
+    assert (result.code, result.err) == (0, "")
+    (found,) = json.loads(result.out)
+    assert (found["channel"], found["language"]) == ("C0LEADERS", "en")
+    assert found["occurrence"] == "2026-11-20T15:00:00+00:00"
+    assert found["message"]["text"] == (
+        "Portfolio digest, Fri 20 Nov 2026: 1 red, 0 amber, 0 green, 1 not reported"
+        " · 1 needs your attention"
+    )
+    (reply,) = found["thread"]
+    for message in (found["message"], reply):
+        assert_valid_message(message)
+        assert_escaped(message)
+    dump = json.dumps(found, ensure_ascii=False)
+    assert "Decide on &lt;the&gt; budget &amp; scope" in dump and "<@U0PMBOREAL>" in dump
+
+
+def test_digest_preview_compares_with_the_digest_posted_before(
+    previewed: dict[str, str],
+) -> None:
+    engine = make_engine(previewed["DATABASE_URL"])
+    try:
+        with make_sessionmaker(engine).begin() as session:
+            sub = next(s for s in portfolio.list_subscriptions(session) if s.channel == "C0LEADERS")
+            last_week = datetime(2026, 11, 13, 15, 0, tzinfo=UTC)
+            summary = {
+                "version": 1,
+                "at": last_week.isoformat(),
+                "counts": {"red": 0, "amber": 1, "green": 0, "missing": 1},
+                "participation": {"received": 1, "expected": 2},
+                "projects": {"ATLAS": "amber", "BOREAL": "missing"},
+            }
+            (delivery_id,) = deliveries.record(
+                session,
+                [
+                    Claim(
+                        DeliveryKind.DIGEST,
+                        "channel:C0LEADERS",
+                        last_week,
+                        subscription_id=sub.id,
+                        payload={SUMMARY_KEY: summary},
+                    )
+                ],
+                now=last_week,
+            )
+            deliveries.mark_sent(session, delivery_id, channel="C0LEADERS", ts="1.1", now=last_week)
+    finally:
+        engine.dispose()
+    result = cli(
+        ["digest", "preview", "--channel", "C0LEADERS", "--at", "2026-11-20T16:00"], previewed
+    )
+    assert result.code == 0
+    assert "🔴 *1 red* (+1)   🟠 *0 amber* (−1)" in result.out  # noqa: RUF001
+    assert "since the digest of Fri 13 Nov 2026" in " ".join(result.out.split())
+    assert "50% of the expected reports received (1 of 2) · unchanged" in " ".join(
+        result.out.split()
+    )
+
+
+@pytest.mark.parametrize(
+    ("argv", "words"),
+    [
+        (["digest", "preview", "--channel", "C0NOBODY"], ["C0NOBODY", "no digest"]),
+        (["digest", "preview", "--at", "friday"], ["--at", "friday"]),
+        (["digest", "preview", "--format", "yaml"], ["--format", "yaml"]),
+        (["digest"], ["action"]),
+        (["digest", "send"], ["send"]),
+    ],
+)
+def test_digest_preview_mistakes_are_one_line_and_exit_2(
+    previewed: dict[str, str], argv: list[str], words: list[str]
+) -> None:
+    assert_one_line_error(cli(argv, previewed), *words)
+
+
+def test_digest_preview_without_any_digest_says_so(migrated: dict[str, str]) -> None:
+    assert_one_line_error(cli(["digest", "preview"], migrated), "no digest to preview")

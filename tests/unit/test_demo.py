@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 import sqlite3
 from datetime import UTC, datetime
 from pathlib import Path
@@ -16,7 +17,7 @@ from bot.cli import run
 from bot.config import load_settings
 from bot.demo import run_demo
 from bot.render import Message
-from bot.textview import THREAD_LINE, blocks_to_text, messages_to_text, mrkdwn_to_text
+from bot.textview import RULE, THREAD_LINE, blocks_to_text, messages_to_text, mrkdwn_to_text
 
 NAMES = {"U0PM00001": "Claire Dubois"}
 
@@ -32,10 +33,22 @@ def _demo(tmp_path: Path, environ: dict[str, str] | None = None) -> tuple[int, s
     return status, out.getvalue(), err.getvalue()
 
 
-def _line_of(text: str, key: str) -> str:
-    """The digest line that opens with a project's key (its rating emoji, then *KEY*)."""
-    (line,) = [line for line in text.splitlines() if f"*{key}* ·" in line]
-    return line
+def _entry(text: str, key: str) -> str:
+    """A project's first entry in the digest (its rating emoji, then *KEY* ·) up to the next
+    blank line."""
+    (start,) = [m.start() for m in re.finditer(rf"^\S+ \*{key}\* · ", text, re.M)][:1]
+    return text[start : text.index("\n\n", start)]
+
+
+def _flat(text: str) -> str:
+    """Terminal text without its line wrapping."""
+    return re.sub(r"\n(?!\n) *", " ", text)
+
+
+def _section(text: str, title: str) -> str:
+    """A section of the channel message, from its title to the next rule."""
+    start = text.index(title)
+    return text[start : text.index(RULE, start)]
 
 
 @pytest.fixture(scope="module")
@@ -51,26 +64,71 @@ def test_demo_shows_the_digest_with_each_rating_and_the_missing_reports(
     status, out, err, folder = demo_run
     assert (status, err) == (0, "")
     assert str(folder / "d.sqlite") in out.splitlines()[0]
-    assert "🔴 *2 red*   🟠 *2 amber*   🟢 *5 green*   ⚪ *2 not reported*   ⏸ 1 on hold" in out
+    main, _, thread = out.partition(THREAD_LINE)
+    assert (
+        "🔴 *2 red* (+1)   🟠 *2 amber* (−2)   🟢 *5 green*   ⚪ *2 not reported* (+2), 2 stale"  # noqa: RUF001
+        "   ⏸ 1 on hold" in main
+    )
+    attention = _section(main, "*Needs your attention* (7)")
     for key, emoji in [
         ("ATLAS", "🔴"),
         ("PAYROLL", "🔴"),
         ("DCEXIT", "🟠"),
+        ("MOBILE", "🟢"),
+        ("DATA", "🟢"),
+        ("TREASURY", "🟢"),
         ("WEB", "🟠"),
-        ("CRM", "🟢"),
-        ("ONBOARD", "🟢"),
     ]:
-        assert _line_of(out, key).startswith(f"{emoji} *{key}* ·")
-    assert "🔽 worse (was Amber)" in _line_of(out, "ATLAS")
-    assert "🔼 better (was Amber)" in _line_of(out, "CRM")
-    assert "first report" in _line_of(out, "ONBOARD")
-    missing = out[out.index("*Not reported* (2)") : out.index("*On hold* (1)")]
-    assert "*EINV* · E-invoicing compliance — PM @Rachel Goldberg (last: 🟠" in missing
-    assert "*WMS* · Warehouse management upgrade — PM @Priya Raman (last: 🟢" in missing
-    assert "*FLEET* · Fleet telematics rollout" in out[out.index("*On hold* (1)") :]
-    assert "_PM: @Claire Dubois · 66% complete" in out
+        assert _entry(attention, key).startswith(f"{emoji} *{key}* ·")
+    atlas = _flat(_entry(attention, "ATLAS"))
+    assert "🔽 worse (was Amber)" in atlas and "🙋 *Asks for help* by Wed 25 Nov 2026" in atlas
+    assert "🆕 1 new blocker: Lyon data owners" in atlas and "📆 forecast end slipped" in atlas
+    assert "_PM Claire Dubois · 66% complete · priority 1_" in atlas
+    assert "🔼 better (was Amber)" in _entry(thread, "CRM")
+    assert "first report" in _entry(thread, "ONBOARD")
+    missing = _section(main, "*Missing and stale reports* (2)")
+    assert "*EINV* · E-invoicing compliance — PM @Rachel Goldberg · ⚠️ stale since" in missing
+    assert "*WMS* · Warehouse management upgrade — PM @Priya Raman · ⚠️ stale since" in missing
+    assert "⏸ On hold: FLEET" in missing
+    assert "⏸ *FLEET* · Fleet telematics rollout\n⏸ On hold" in thread
     assert "<@" not in out and "<!date" not in out and ":red_circle:" not in out
     assert str(folder / "d.json") in out and "Block Kit Builder" in out and "pmo-bot serve" in out
+
+
+def test_demo_shows_every_section_and_every_flag(demo_run: tuple[int, str, str, Path]) -> None:
+    _, out, _, _ = demo_run
+    main, _, thread = (_flat(part) for part in out.partition(THREAD_LINE))
+    assert "in brackets: the change since the digest of Fri 13 Nov 2026" in main
+    risks = _section(main, "*Top risks* (")
+    assert "1. *25* · *ATLAS* · Go-live slips past the Q3 close (P5 × I5)" in risks  # noqa: RUF001
+    assert "probability →" in risks and "impact 5" in risks and "```" not in risks
+    blockers = _section(main, "*Blockers asking for leadership help* (3)")
+    assert "who can unblock: Nadia Petrova · 8 days old" in blockers
+    deadlines = _section(main, "*Milestones and end dates*")
+    assert "⚠️ *ATLAS* · Dress rehearsal passed — due Wed 11 Nov 2026, 9 days late" in deadlines
+    assert "⌛ *TREASURY* · target end date — Fri 13 Nov 2026, 7 days ago" in deadlines
+    assert "📆 *WMS* · Rotterdam go-live — due Mon 23 Nov 2026, in 3 days" in deadlines
+    assert "*Participation*: 82% of the expected reports received (9 of 11)" in main
+    good = main[main.index("*Good news*") :]
+    assert "🟢 *CRM* · CRM rollout (Salesforce) is back to green (was Amber)" in good
+    assert "🎉 *TREASURY* · milestone reached: UAT signed off" in good
+    for reason in (
+        "🚩 92% of the budget spent for 74% complete",
+        "🚩 Rated green with an open risk scored 15: App store rules",
+        "🚩 Same report copied (“No change”) for 3 periods in a row",
+        "🚩 Percent complete stuck at 57% for 4 periods",
+        "🚩 Rated green, but its target end date (Fri 13 Nov 2026) has passed",
+    ):
+        assert reason in main and reason in thread, reason
+    # the thread: every project's full report
+    assert thread.count(THREAD_LINE) == 1  # two replies
+    for key in ("ATLAS", "PAYROLL", "DCEXIT", "CRM", "ONBOARD", "EINV", "WMS", "FLEET"):
+        assert f"*{key}* · " in thread
+    raw_thread = out.partition(THREAD_LINE)[2]
+    assert "budget spent 1,704,000 of 2,400,000 (71%)" in _flat(_entry(raw_thread, "ATLAS"))
+    assert "*Open risks* (3), by probability × impact" in thread  # noqa: RUF001
+    assert "✅ Cutover plan signed off — reached" in thread
+    assert "_The last report, of the period of Thu 12 Nov 2026: not current._" in thread
 
 
 def test_demo_writes_the_digest_as_valid_block_kit_json(
@@ -91,8 +149,10 @@ def test_user_text_is_escaped_in_slack_and_readable_in_the_terminal(
 ) -> None:
     _, out, _, folder = demo_run
     raw = (folder / "d.json").read_text(encoding="utf-8")
-    assert "R&amp;D &lt;-&gt; vendor" in raw and "R&D <-> vendor" not in raw
-    assert "Joint R&D <-> vendor workshop" in out and "&amp;" not in out
+    assert "Wave 5 &lt;trading &amp; mainframe&gt; migrated" in raw
+    assert "<trading & mainframe>" not in raw
+    assert "Wave 5 <trading & mainframe> migrated" in out and "&amp;" not in out
+    assert "Joint R&D <-> vendor workshop" in out  # in the thread
 
 
 def test_demo_recreates_its_database_when_run_again(
@@ -110,7 +170,7 @@ def test_demo_recreates_its_database_when_run_again(
         assert conn.execute("select count(*) from status_reports").fetchone()[0] == reports
     conn.close()
     assert "leftover" not in tables
-    assert "*Not reported* (2)" in again
+    assert "*Missing and stale reports* (2)" in again
 
 
 @pytest.mark.parametrize("content", [b"my notes", b""], ids=["text file", "other database"])
@@ -167,7 +227,7 @@ def test_demo_digest_is_the_latest_friday_digest_and_is_reproducible(
     # 12:00 UTC is already Saturday in Auckland, and still Friday morning in Los Angeles
     day = {"UTC": "Fri 20 Mar", "Pacific/Auckland": "Fri 27 Mar"}.get(tz, "Fri 20 Mar")
     assert f"Portfolio digest · {day} 2026" in outputs[0]
-    assert "🔴 *2 red*   🟠 *2 amber*   🟢 *5 green*   ⚪ *2 not reported*" in outputs[0]
+    assert "🔴 *2 red* (+1)   🟠 *2 amber* (−2)   🟢 *5 green*   ⚪ *2 not reported*" in outputs[0]  # noqa: RUF001
 
 
 # --- Block Kit → text ---------------------------------------------------------------------------
@@ -191,7 +251,9 @@ def test_demo_digest_is_the_latest_friday_digest_and_is_reproducible(
         ("&lt;@U0PM00001&gt; typed by a user", "<@U0PM00001> typed by a user"),
         (":red_circle: :large_orange_circle: :large_green_circle: :white_circle:", "🔴 🟠 🟢 ⚪"),
         (":double_vertical_bar: :arrow_down_small: :arrow_up_small:", "⏸ 🔽 🔼"),
-        ("a :tada: at 10:00:00", "a :tada: at 10:00:00"),
+        ("a :sparkles: at 10:00:00", "a :sparkles: at 10:00:00"),
+        (":tada: :warning: :triangular_flag_on_post:", "🎉 ⚠️ 🚩"),
+        ("grid:\n```\n 1  2\n```", "grid:\n 1  2\n"),
         ("x:red_circle::large_green_circle:", "x🔴🟢"),
         ("*bold* stays", "*bold* stays"),
     ],

@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping, Sequence
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
 
 from bot.digest import (
+    MAX_MESSAGE_JSON,
+    Attention,
     Counts,
     Digest,
     ProjectLine,
@@ -19,11 +23,16 @@ from bot.digest import (
     compose_digest,
     covers,
     digest_messages,
+    digest_summary,
+    message_size,
+    pack,
 )
-from bot.render import Renderer
-from bot.textview import blocks_to_text
-from storage.records import Project, ProjectState, Rag, Report, Skip, Subscription
+from bot.flags import FlagCode
+from bot.render import Renderer, as_message
+from bot.textview import blocks_to_text, messages_to_text
+from storage.records import Milestone, Project, ProjectState, Rag, Report, Skip, Subscription
 from tests import factories
+from tests.unit import contexts_digest
 
 UTC_ZONE = ZoneInfo("UTC")
 # Friday 2026-11-20 16:00 UTC; the default cadence (Thursday 10:00) last began on the 19th.
@@ -42,6 +51,7 @@ def compose(
     names: Mapping[str, str] | None = None,
     at: datetime = AT,
     skips: Mapping[tuple[int, datetime], Skip] | None = None,
+    **records: Any,
 ) -> Digest:
     return compose_digest(
         sub or factories.subscription(),
@@ -52,11 +62,16 @@ def compose(
         at=at,
         default_tz=UTC_ZONE,
         skips=skips,
+        **records,
     )
 
 
 def keys(lines: Sequence[ProjectLine]) -> list[str]:
     return [line.project.key for line in lines]
+
+
+def reported(digest: Digest) -> list[ProjectLine]:
+    return [line for line in digest.lines if line.report is not None]
 
 
 def rated(project_id: int, overall: str, before: str | None, **kw: Any) -> list[Report]:
@@ -70,44 +85,78 @@ def rated(project_id: int, overall: str, before: str | None, **kw: Any) -> list[
 # --- order ---------------------------------------------------------------------------------
 
 
-def test_attention_lists_red_before_amber_worse_trend_first_then_priority_then_key() -> None:
+def test_attention_lists_help_then_red_then_worse_then_flagged_each_by_priority_then_key() -> None:
     spec = [
-        # key, priority, overall now, overall last period
-        ("RED-SAME-P3", 3, "red", "red"),
-        ("RED-WORSE-P5", 5, "red", "amber"),
-        ("RED-NEW-P2", 2, "red", None),
-        ("RED-SAME-P1", 1, "red", "red"),
-        ("AMB-SAME-NONE", None, "amber", "amber"),
-        ("AMB-SAME-P1-B", 1, "amber", "amber"),
-        ("AMB-BETTER-P1", 1, "amber", "red"),
-        ("AMB-SAME-P1-A", 1, "amber", "amber"),
-        ("AMB-WORSE-P4", 4, "amber", "green"),
-        ("GRN-P2", 2, "green", "green"),
+        # key, priority, overall now, overall last period, help needed by (None: no help)
+        ("HELP-NO-DATE", 1, "green", "green", "no date"),
+        ("HELP-LATE", 5, "amber", "amber", date(2026, 12, 4)),
+        ("HELP-SOON", 4, "red", "red", date(2026, 11, 27)),
+        ("HELP-SOON-P2", 2, "green", "green", date(2026, 11, 27)),
+        ("RED-SAME-P3", 3, "red", "red", None),
+        ("RED-NEW-P2", 2, "red", None, None),
+        ("RED-NONE", None, "red", "amber", None),
+        ("AMB-WORSE-P4", 4, "amber", "green", None),
+        ("AMB-WORSE-P1", 1, "amber", "green", None),
+        ("AMB-SAME", 1, "amber", "amber", None),
+        ("AMB-BETTER", 1, "amber", "red", None),
+        ("GRN", 2, "green", "green", None),
     ]
-    projects = [factories.project(key, id=i, priority=p) for i, (key, p, _, _) in enumerate(spec)]
-    history = {i: rated(i, now, before) for i, (_, _, now, before) in enumerate(spec)}
+    projects = [
+        factories.project(key, id=i, priority=p) for i, (key, p, _, _, _) in enumerate(spec)
+    ]
+    history = {
+        i: rated(
+            i,
+            now,
+            before,
+            help_needed="Decide." if by else None,
+            help_needed_by=by if isinstance(by, date) else None,
+        )
+        for i, (_, _, now, before, by) in enumerate(spec)
+    }
     digest = compose(projects, history)
     assert keys(digest.attention) == [
-        "RED-WORSE-P5",
-        "RED-SAME-P1",
+        "HELP-SOON-P2",
+        "HELP-SOON",
+        "HELP-LATE",
+        "HELP-NO-DATE",
         "RED-NEW-P2",
         "RED-SAME-P3",
+        "RED-NONE",
+        "AMB-WORSE-P1",
         "AMB-WORSE-P4",
-        "AMB-BETTER-P1",
-        "AMB-SAME-P1-A",
-        "AMB-SAME-P1-B",
-        "AMB-SAME-NONE",
     ]
-    assert keys(digest.on_track) == ["GRN-P2"]
+    assert [line.attention for line in digest.attention] == [Attention.HELP] * 4 + [
+        Attention.RED
+    ] * 3 + [Attention.WORSE] * 2
+    # The thread: every project, attention first, then the others by rating and priority.
+    assert keys(digest.lines) == [*keys(digest.attention), "AMB-BETTER", "AMB-SAME", "GRN"]
 
 
-def test_green_projects_are_on_track_by_priority_then_key() -> None:
+def test_flagged_projects_come_last_in_attention_and_carry_their_flags() -> None:
+    projects = [
+        factories.project("LATE-GREEN", id=1, priority=1, end=date(2026, 10, 30)),
+        factories.project("RED", id=2, priority=5),
+        factories.project("FINE", id=3, end=date(2027, 10, 30)),
+    ]
+    history = {1: rated(1, "green", "green"), 2: rated(2, "red", "red"), 3: rated(3, "green", None)}
+    digest = compose(projects, history)
+    assert keys(digest.attention) == ["RED", "LATE-GREEN"]
+    late = digest.attention[1]
+    assert late.attention is Attention.FLAGGED
+    assert [flag.code for flag in late.flags] == [FlagCode.GREEN_PAST_END]
+    (message, *_) = digest_messages(Renderer(), digest)
+    text = blocks_to_text(message.blocks, names={}, width=200)
+    assert "🚩 Rated green, but its target end date (Fri 30 Oct 2026) has passed" in text
+
+
+def test_projects_needing_no_attention_follow_in_the_thread_by_rating_then_priority() -> None:
     spec = [("ZULU", 1), ("ALPHA", None), ("MIKE", 1), ("BRAVO", 3), ("ECHO", 5)]
     projects = [factories.project(key, id=i, priority=p) for i, (key, p) in enumerate(spec)]
     history = {i: rated(i, "green", "red" if i % 2 else None) for i in range(len(spec))}
     digest = compose(projects, history)
-    assert keys(digest.on_track) == ["MIKE", "ZULU", "BRAVO", "ECHO", "ALPHA"]
     assert digest.attention == ()
+    assert keys(digest.lines) == ["MIKE", "ZULU", "BRAVO", "ECHO", "ALPHA"]
 
 
 # --- trends and changes --------------------------------------------------------------------
@@ -131,7 +180,7 @@ def test_trend_compares_overall_rating_with_the_previous_report(
     now: str, before: str | None, trend: Trend
 ) -> None:
     digest = compose([factories.project()], {1: rated(1, now, before)})
-    (line,) = digest.attention + digest.on_track
+    (line,) = digest.lines
     assert line.trend is trend
     assert line.report is not None and line.report.period_start == THIS
     if before:
@@ -147,7 +196,7 @@ def test_rating_changes_list_every_dimension_that_moved() -> None:
     previous = factories.report(
         1, LAST, "green", schedule=Rag.GREEN, budget=Rag.GREEN, scope=Rag.GREEN
     )
-    (line,) = compose([factories.project()], {1: [current, previous]}).attention
+    (line,) = compose([factories.project()], {1: [current, previous]}).lines
     assert line.changes == (
         RatingChange("overall", Rag.GREEN, Rag.AMBER),
         RatingChange("schedule", Rag.GREEN, Rag.RED),
@@ -158,26 +207,41 @@ def test_rating_changes_list_every_dimension_that_moved() -> None:
 def test_same_overall_with_a_moved_dimension_is_same_trend_with_that_change() -> None:
     current = factories.report(1, THIS, "amber", budget=Rag.RED)
     previous = factories.report(1, LAST, "amber", budget=Rag.GREEN)
-    (line,) = compose([factories.project()], {1: [current, previous]}).attention
+    (line,) = compose([factories.project()], {1: [current, previous]}).lines
     assert line.trend is Trend.SAME
     assert line.changes == (RatingChange("budget", Rag.GREEN, Rag.RED),)
 
 
 def test_first_report_has_no_changes() -> None:
-    (line,) = compose([factories.project()], {1: rated(1, "red", None)}).attention
+    (line,) = compose([factories.project()], {1: rated(1, "red", None)}).lines
     assert (line.trend, line.changes, line.previous) == (Trend.NEW, (), None)
 
 
 # --- missing, on hold, closed, not started -------------------------------------------------
 
 
-def test_report_from_an_older_period_is_missing_and_kept_as_previous() -> None:
+def test_report_from_an_older_period_is_stale_and_kept_as_previous() -> None:
     old = factories.report(1, LAST, "red")
     digest = compose([factories.project()], {1: [old, factories.report(1, OLDER, "green")]})
     (line,) = digest.missing
     assert (line.report, line.previous, line.trend, line.changes) == (None, old, None, ())
-    assert digest.attention == digest.on_track == ()
-    assert digest.counts == Counts(red=0, amber=0, green=0, missing=1, on_hold=0)
+    assert line.is_stale and line.stale_since == THIS  # when the next period began
+    assert digest.attention == () and line.flags == ()
+    assert digest.counts == Counts(red=0, amber=0, green=0, missing=1, on_hold=0, stale=1)
+
+
+def test_a_stale_report_is_shown_as_stale_since_its_date_never_as_current() -> None:
+    old = factories.report(1, LAST, "red", summary="Vendor late.", help_needed="Call them.")
+    digest = compose([factories.project("OLD")], {1: [old]})
+    main, thread = digest_messages(Renderer(), digest)
+    text = blocks_to_text(main.blocks, names={}, width=200)
+    assert "stale since Thu 19 Nov 2026 (last: 🔴 Red, period of Thu 12 Nov 2026)" in text
+    assert "Needs your attention" not in text and "Asks for help" not in text
+    assert "🔴 *1 red*" not in text and "⚪ *1 not reported*, 1 stale" in text
+    report = blocks_to_text(thread.blocks, names={}, width=200)
+    assert "⚪ *OLD*" in report and "🔴 *OLD*" not in report
+    assert "No report for the current period: ⚠️ stale since Thu 19 Nov 2026" in report
+    assert "_The last report, of the period of Thu 12 Nov 2026: not current._" in report
 
 
 def test_project_never_reported_is_missing_without_previous() -> None:
@@ -189,7 +253,7 @@ def test_period_beginning_exactly_at_the_digest_moment_is_not_yet_expected() -> 
     # "latest period that began before the digest": at exactly Thursday 10:00 the period that
     # begins then is not expected yet, so last week's report is still the current one.
     history = {1: [factories.report(1, LAST, "red")]}
-    assert keys(compose([factories.project()], history, at=THIS).attention) == ["ATLAS"]
+    assert keys(reported(compose([factories.project()], history, at=THIS))) == ["ATLAS"]
     later = compose([factories.project()], history, at=THIS + timedelta(seconds=1))
     assert keys(later.missing) == ["ATLAS"]
 
@@ -207,8 +271,8 @@ def test_on_hold_projects_are_counted_and_listed_separately() -> None:
         4: rated(4, "green", None),
     }
     digest = compose(projects, history)
-    assert keys(digest.on_hold) == ["HOLD-OLD", "HOLD-NEVER", "HOLD-NOW"]
-    assert keys(digest.on_track) == ["ACTIVE"]
+    assert keys(digest.on_hold) == ["HOLD-NEVER", "HOLD-NOW", "HOLD-OLD"]  # by priority, key
+    assert keys(digest.lines) == ["ACTIVE", "HOLD-NEVER", "HOLD-NOW", "HOLD-OLD"]
     assert digest.attention == digest.missing == ()
     assert digest.counts == Counts(red=0, amber=0, green=1, missing=0, on_hold=3)
 
@@ -260,19 +324,11 @@ def test_counts_add_up_to_every_line_shown() -> None:
     skips = {(9, THIS): factories.skip(9, THIS)}
     digest = compose(projects, history, skips=skips)
     assert digest.counts == Counts(
-        red=2, amber=1, green=3, missing=3, on_hold=2, skipped=1, closed=1
+        red=2, amber=1, green=3, missing=3, on_hold=2, skipped=1, closed=1, stale=1
     )
     assert digest.counts.total == 13
-    shown = (
-        digest.attention
-        + digest.on_track
-        + digest.missing
-        + digest.on_hold
-        + digest.skipped
-        + digest.closed
-    )
-    assert len(shown) == digest.counts.total
-    assert len({line.project.key for line in shown}) == 13
+    assert len(digest.lines) == digest.counts.total
+    assert len({line.project.key for line in digest.lines}) == 13
 
 
 # --- subscription filters ------------------------------------------------------------------
@@ -375,15 +431,15 @@ def test_each_project_period_is_computed_in_its_pm_timezone() -> None:
     }
     zones = {"U0TOKYO01": TOKYO, "U0NEWYORK": NEW_YORK}
     digest = compose(projects, history, zones=zones, at=at)
-    assert keys(digest.attention) == ["TOKYO", "NYC"]
+    assert keys(reported(digest)) == ["TOKYO", "NYC"]
     assert keys(digest.missing) == ["LONDON"]
 
     # Read in UTC for everyone, the answer would be different: the zones matter. (Tokyo's
     # report, nine hours before the UTC period's start, is still read as this period's: see the
     # timezone-change tests below.)
     in_utc = compose(projects, history, at=at)
-    assert keys(in_utc.attention) == ["TOKYO"]
-    assert keys(in_utc.missing) == ["NYC", "LONDON"]
+    assert keys(reported(in_utc)) == ["TOKYO"]
+    assert keys(in_utc.missing) == ["LONDON", "NYC"]  # by priority, then key
 
 
 def test_pm_whose_period_has_not_begun_yet_in_their_zone_is_not_missing() -> None:
@@ -405,7 +461,7 @@ def test_project_cadence_and_start_anchor_are_used() -> None:
         cadence="FREQ=WEEKLY;INTERVAL=2;BYDAY=TH;BYHOUR=10;BYMINUTE=0", start=date(2026, 11, 9)
     )  # occurrences Thursday 12th, 26th...
     digest = compose([project], {1: [factories.report(1, LAST, "red")]})
-    assert keys(digest.attention) == ["ATLAS"]
+    assert keys(reported(digest)) == ["ATLAS"]
 
 
 # --- names and mentions in the rendered digest ---------------------------------------------
@@ -422,15 +478,20 @@ def test_missing_pms_are_mentioned_or_only_named(mention_pms: bool) -> None:
     assert ("Ada Lovelace" in dump) is not mention_pms
 
 
-def test_small_digest_is_one_message_whose_text_gives_the_counts() -> None:
+def test_small_digest_is_a_message_whose_text_gives_the_counts_and_a_thread_reply() -> None:
     projects = [factories.project("RED", id=1), factories.project("MISS", id=2)]
     digest = compose(projects, {1: rated(1, "red", None)})
-    (message,) = digest_messages(Renderer(), digest)
-    assert message.text == (
+    main, reply = digest_messages(Renderer(), digest)
+    assert main.text == (
         "Portfolio digest, Fri 20 Nov 2026: 1 red, 0 amber, 0 green, 1 not reported"
+        " · 1 needs your attention"
     )
-    text = json.dumps(message.blocks)
+    text = json.dumps(main.blocks)
     assert text.index("*RED*") < text.index("*MISS*")
+    assert (
+        reply.text
+        == "Portfolio digest, Fri 20 Nov 2026 (continued): full reports, part 1 of 1 (RED, MISS)"
+    )
 
 
 def test_digest_dates_are_the_subscription_timezone_dates() -> None:
@@ -438,7 +499,7 @@ def test_digest_dates_are_the_subscription_timezone_dates() -> None:
     sub = factories.subscription(timezone="Asia/Tokyo")
     digest = compose([factories.project()], {}, sub=sub)
     assert digest.tz == TOKYO
-    (message,) = digest_messages(Renderer(), digest)
+    (message, *_) = digest_messages(Renderer(), digest)
     assert message.text.startswith("Portfolio digest, Sat 21 Nov 2026:")
     assert compose([factories.project()], {}).tz == UTC_ZONE
 
@@ -462,26 +523,27 @@ def test_a_skipped_period_is_shown_as_skipped_with_its_reason_not_as_missing() -
     (line,) = digest.skipped
     assert line.project.key == "AWAY" and line.report is None and line.previous == last
     assert line.skip is not None and line.skip.note == "Team at the <!channel> offsite"
-    assert keys(digest.missing) == ["SILENT", "OLD-SKIP"]
+    assert not line.is_stale  # skipped, not stale
+    assert keys(digest.missing) == ["OLD-SKIP", "SILENT"]
     assert (digest.counts.skipped, digest.counts.missing) == (1, 2)
+    # A skipped period expects no report: participation counts the two missing ones.
+    assert (digest.participation.received, digest.participation.expected) == (0, 2)
 
-    (message,) = digest_messages(Renderer(), digest)
-    assert message.text.endswith("0 green, 2 not reported, 1 skipped")
-    texts = [json.dumps(b, ensure_ascii=False) for b in message.blocks]
-    skipped_at = next(i for i, t in enumerate(texts) if "*Skipped this period* (1)" in t)
-    missing_at = next(i for i, t in enumerate(texts) if "*Not reported* (2)" in t)
-    assert (
-        "*AWAY*" in texts[skipped_at + 1]
-        and "Other: Team at the &lt;!channel&gt;" in (texts[skipped_at + 1])
-    )
-    assert "AWAY" not in texts[missing_at + 1]
+    main, reply = digest_messages(Renderer(), digest)
+    assert main.text.endswith("0 green, 2 not reported, 1 skipped")
+    texts = [json.dumps(b, ensure_ascii=False) for b in main.blocks]
     assert ":next_track_button: *1 skipped*" in texts[1]
+    missing = next(t for t in texts if "*Missing and stale reports* (2)" in t)
+    assert "AWAY" not in missing
+    assert any(":next_track_button: Skipped: AWAY" in t for t in texts)
+    thread = json.dumps(reply.blocks, ensure_ascii=False)
+    assert "Skipped this period: Other: Team at the &lt;!channel&gt; offsite" in thread
 
 
 def test_a_report_for_a_skipped_period_wins_over_the_skip() -> None:
     skips = {(1, THIS): factories.skip(1, THIS, "project_paused")}
     digest = compose([factories.project()], {1: rated(1, "green", None)}, skips=skips)
-    assert keys(digest.on_track) == ["ATLAS"]
+    assert keys(reported(digest)) == ["ATLAS"]
     assert digest.skipped == () and digest.counts.skipped == 0
 
 
@@ -500,18 +562,19 @@ def test_a_no_change_copy_is_shown_as_no_change_since_the_report_it_copies() -> 
     fresh = factories.report(2, THIS, "amber")
     projects = [factories.project("COPY", id=1), factories.project("FRESH", id=2)]
     digest = compose(projects, {1: [copy, source], 2: [fresh, factories.report(2, LAST, "red")]})
-    line = next(line for line in digest.attention if line.project.key == "COPY")
+    line = next(line for line in digest.lines if line.project.key == "COPY")
     assert line.is_copy and line.report == copy and line.previous == source
     assert line.unchanged_since == LAST
     assert (line.trend, line.changes) == (Trend.SAME, ())
-    other = next(line for line in digest.attention if line.project.key == "FRESH")
+    other = next(line for line in digest.lines if line.project.key == "FRESH")
     assert not other.is_copy and other.unchanged_since is None
 
-    (message,) = digest_messages(Renderer(), digest)
-    copy_block = next(json.dumps(b) for b in message.blocks if "*COPY*" in json.dumps(b))
+    (_, reply) = digest_messages(Renderer(), digest)
+    copy_block = next(json.dumps(b) for b in reply.blocks if "*COPY*" in json.dumps(b))
     assert ":repeat: no change since Thu 12 Nov 2026" in copy_block
-    assert "Waiting for the vendor." in copy_block
-    fresh_block = next(json.dumps(b) for b in message.blocks if "*FRESH*" in json.dumps(b))
+    summary = json.dumps(reply.blocks[reply.blocks.index(json.loads(copy_block)) + 1])
+    assert "Waiting for the vendor." in summary
+    fresh_block = next(json.dumps(b) for b in reply.blocks if "*FRESH*" in json.dumps(b))
     assert "no change" not in fresh_block and "better (was Red)" in fresh_block
 
 
@@ -520,10 +583,10 @@ def test_a_copy_of_a_report_that_is_not_the_previous_one_still_says_no_change() 
     source = factories.report(1, OLDER, "green")
     copy = factories.copy_of(source, THIS)
     digest = compose([factories.project()], {1: [copy, factories.report(1, LAST, "green")]})
-    (line,) = digest.on_track
+    (line,) = digest.lines
     assert line.is_copy and line.unchanged_since is None
-    (message,) = digest_messages(Renderer(), digest)
-    block = next(json.dumps(b) for b in message.blocks if "*ATLAS*" in json.dumps(b))
+    (_, reply) = digest_messages(Renderer(), digest)
+    block = next(json.dumps(b) for b in reply.blocks if "*ATLAS*" in json.dumps(b))
     assert ":repeat: no change" in block and "since" not in block
 
 
@@ -547,19 +610,20 @@ def test_a_project_closed_during_the_current_period_is_shown_in_closed_with_its_
     digest = compose(projects, history)
     assert keys(digest.closed) == ["DONE", "NEVER"]
     done, never = digest.closed
-    assert (done.report, done.previous) == (None, last)
+    assert (done.report, done.previous, done.stale_since) == (None, last, None)
     assert (never.report, never.previous) == (None, None)
     assert keys(digest.missing) == ["LIVE"]  # a closed project is never missing
     assert (digest.counts.closed, digest.counts.total) == (2, 3)
 
-    (message,) = digest_messages(Renderer(), digest)
-    assert message.text.endswith("1 not reported, 2 closed")
-    texts = [json.dumps(b, ensure_ascii=False) for b in message.blocks]
-    start = next(i for i, t in enumerate(texts) if "*Closed this period* (2)" in t)
-    assert "*DONE*" in texts[start + 1] and "closed Fri 20 Nov 2026" in texts[start + 1]
-    assert "Last report (Thu 12 Nov 2026)" in texts[start + 1]
+    main, reply = digest_messages(Renderer(), digest)
+    assert main.text.endswith("1 not reported, 2 closed")
+    assert ":checkered_flag: Closed this period: DONE, NEVER" in json.dumps(main.blocks)
+    texts = [json.dumps(b, ensure_ascii=False) for b in reply.blocks]
+    start = next(i for i, t in enumerate(texts) if "*DONE*" in t)
+    assert "Closed Fri 20 Nov 2026" in texts[start]
+    assert "Last report (period of Thu 12 Nov 2026): :large_orange_circle: Amber" in texts[start]
     assert "Go-live done, handing over." in texts[start + 1]
-    assert "*NEVER*" in texts[start + 2] and "No report was ever sent" in texts[start + 2]
+    assert "*NEVER*" in "".join(texts[start + 2 :])
     assert "EARLIER" not in "".join(texts) and "UNKNOWN" not in "".join(texts)
 
 
@@ -599,7 +663,7 @@ def test_a_report_stays_current_when_the_pm_moved_west_since_the_prompt() -> Non
     previous = factories.report(1, datetime(2026, 11, 12, 9, 0, tzinfo=UTC), "green")
     project = factories.project(pm="U0MOVER01")
     digest = compose([project], {1: [report, previous]}, zones={"U0MOVER01": NEW_YORK})
-    (line,) = digest.attention
+    (line,) = digest.lines
     assert line.report == report and line.previous == previous
     assert line.trend is Trend.WORSE
     assert digest.missing == ()
@@ -625,13 +689,13 @@ def test_a_report_of_the_first_period_is_current_after_a_timezone_change() -> No
     project = factories.project(pm="U0MOVER01", start=date(2026, 11, 16))
     report = factories.report(1, datetime(2026, 11, 19, 9, 0, tzinfo=UTC), "green")
     digest = compose([project], {1: [report]}, zones={"U0MOVER01": NEW_YORK})
-    assert keys(digest.on_track) == ["ATLAS"]
+    assert keys(reported(digest)) == ["ATLAS"]
 
 
 # --- the digest as terminal text (pmo-bot demo) --------------------------------------------
 
 
-def test_text_view_shows_skipped_no_change_and_closed_sections() -> None:
+def test_text_view_shows_skipped_no_change_and_closed_projects() -> None:
     source = factories.report(1, LAST, "green", summary="Steady.")
     projects = [
         factories.project("COPY", id=1),
@@ -641,12 +705,411 @@ def test_text_view_shows_skipped_no_change_and_closed_sections() -> None:
     history = {1: [factories.copy_of(source, THIS), source], 3: [factories.report(3, LAST)]}
     skips = {(2, THIS): factories.skip(2, THIS, "on_leave")}
     digest = compose(projects, history, skips=skips, names={"U0PM00001": "Ada Lovelace"})
-    (message,) = digest_messages(Renderer(), digest)
-    text = blocks_to_text(message.blocks, names={"U0PM00001": "Ada Lovelace"})
-    assert "🟢 *COPY* · Copy project — 🔁 no change since Thu 12 Nov 2026" in text
-    assert "⏭ 1 skipped" in text.replace("*", "") and "🏁 1 closed" in text
-    assert "*Skipped this period* (1)" in text
-    assert "• ⏭ *AWAY* · Away project — On leave (PM Ada Lovelace)" in text
-    assert "*Closed this period* (1)" in text
-    assert "🏁 *DONE* · Done project — closed Fri 20 Nov 2026" in text
-    assert ":" + "repeat:" not in text and ":checkered_flag:" not in text
+    messages = digest_messages(Renderer(), digest)
+    main = blocks_to_text(messages[0].blocks, names={"U0PM00001": "Ada Lovelace"}, width=200)
+    assert "⏭ *1 skipped*" in main and "🏁 1 closed" in main
+    assert "⏭ Skipped: AWAY   🏁 Closed this period: DONE" in main
+    thread = messages_to_text(messages[1:], names={"U0PM00001": "Ada Lovelace"}, width=200)
+    assert "🟢 *COPY* · Copy project\n🔁 no change since Thu 12 Nov 2026" in thread
+    assert "⏭ *AWAY* · Away project\n⏭ Skipped this period: On leave" in thread
+    assert "🏁 *DONE* · Done project\n🏁 Closed Fri 20 Nov 2026" in thread
+    assert ":" + "repeat:" not in thread and ":checkered_flag:" not in thread
+
+
+# --- needs your attention: the cap, what changed --------------------------------------------
+
+
+def test_attention_shows_eight_entries_then_says_how_many_more_are_in_the_thread() -> None:
+    projects = [factories.project(f"RED-{i:02d}", id=i, priority=1 + i % 5) for i in range(11)]
+    digest = compose(projects, {i: rated(i, "red", "red") for i in range(11)})
+    assert len(digest.attention) == 11
+    assert (len(digest.attention_list.shown), digest.attention_list.more) == (8, 3)
+    main, *thread = digest_messages(Renderer(), digest)
+    text = blocks_to_text(main.blocks, names={}, width=200)
+    assert "*Needs your attention* (11)" in text
+    shown = [key for key in keys(digest.attention) if f"*{key}* ·" in text]
+    assert shown == keys(digest.attention)[:8]
+    assert "+3 more in the thread" in text
+    rest = messages_to_text(thread, names={}, width=200)
+    assert all(f"*{key}* ·" in rest for key in keys(digest.attention))
+    # the thread keeps the attention order
+    assert [rest.index(f"*{k}* ·") for k in keys(digest.attention)] == sorted(
+        rest.index(f"*{k}* ·") for k in keys(digest.attention)
+    )
+
+
+def test_eight_entries_or_fewer_say_nothing_more() -> None:
+    projects = [factories.project(f"RED-{i}", id=i) for i in range(8)]
+    digest = compose(projects, {i: rated(i, "red", None) for i in range(8)})
+    assert digest.attention_list.more == 0
+    (main, *_) = digest_messages(Renderer(), digest)
+    assert "more in the thread" not in json.dumps(main.blocks)
+
+
+def test_an_attention_entry_says_what_changed_new_blockers_and_a_slipped_forecast() -> None:
+    current = factories.report(
+        1,
+        THIS,
+        "red",
+        schedule=Rag.RED,
+        forecast_end=date(2027, 7, 28),
+        blockers=("Licence approval", "Vendor <b>", "Old one"),
+    )
+    previous = factories.report(
+        1, LAST, "amber", schedule=Rag.AMBER, forecast_end=date(2027, 6, 30), blockers=("Old one",)
+    )
+    digest = compose([factories.project()], {1: [current, previous]})
+    (line,) = digest.attention
+    assert line.new_blockers == ("Licence approval", "Vendor <b>")
+    assert line.forecast_slip == 28
+    (main, *_) = digest_messages(Renderer(), digest)
+    text = blocks_to_text(main.blocks, names={}, width=200)
+    assert "🔴 *ATLAS* · Atlas project — 🔽 worse (was Amber) · schedule Amber → Red" in text
+    assert "🆕 2 new blockers: Licence approval (+1) · 📆 forecast end slipped 28 days" in text
+
+
+def test_new_blockers_come_from_the_records_when_the_project_has_some() -> None:
+    records = {
+        "blockers": {
+            1: [
+                contexts_digest.blocker(1, 1, "Raised this period", "CFO", raised=THIS),
+                contexts_digest.blocker(1, 2, "Raised before", "CFO", raised=OLDER),
+            ]
+        }
+    }
+    digest = compose([factories.project()], {1: rated(1, "red", "red")}, **records)
+    (line,) = digest.lines
+    assert line.new_blockers == ("Raised this period",)
+
+
+def test_a_project_worse_than_the_previous_digest_showed_got_worse() -> None:
+    # Two reports since the previous digest: amber then amber; leadership last saw it green.
+    previous = {"version": 1, "at": (AT - timedelta(7)).isoformat(), "projects": {"ATLAS": "green"}}
+    digest = compose([factories.project()], {1: rated(1, "amber", "amber")}, previous=previous)
+    (line,) = digest.attention
+    assert (line.trend, line.seen, line.attention) == (Trend.SAME, "green", Attention.WORSE)
+    (main, *_) = digest_messages(Renderer(), digest)
+    assert "worse than the last digest showed (was Green)" in json.dumps(main.blocks)
+    # Without that summary, an unchanged amber project needs no attention.
+    assert compose([factories.project()], {1: rated(1, "amber", "amber")}).attention == ()
+
+
+# --- the previous digest: headline changes, participation trend -------------------------------
+
+
+def test_digest_summary_is_json_and_the_next_digest_shows_the_changes_since() -> None:
+    projects = [factories.project(f"P-{i}", id=i) for i in range(4)]
+    last_week = compose(
+        projects,
+        {0: [factories.report(0, LAST, "green")], 1: [factories.report(1, LAST, "red")]},
+        at=AT - timedelta(days=7),
+    )
+    summary = digest_summary(last_week)
+    assert json.loads(json.dumps(summary)) == summary
+    assert summary["projects"] == {"P-1": "red", "P-0": "green", "P-2": "missing", "P-3": "missing"}
+    assert summary["participation"] == {"received": 2, "expected": 4}
+
+    history = {
+        0: rated(0, "amber", "green"),
+        1: rated(1, "red", "red"),
+        2: [factories.report(2, THIS, "green")],
+        3: [factories.report(3, THIS, "green")],
+    }
+    digest = compose(projects, history, previous=summary)
+    assert digest.previous is not None and digest.previous.counts.red == 1
+    assert digest.participation.share == 1.0 and digest.participation.change == 50
+    (main, *_) = digest_messages(Renderer(), digest)
+    text = blocks_to_text(main.blocks, names={}, width=200)
+    assert "🔴 *1 red*   🟠 *1 amber* (+1)   🟢 *2 green* (+1)   ⚪ *0 not reported* (−2)" in text  # noqa: RUF001
+    assert "in brackets: the change since the digest of Fri 13 Nov 2026" in text
+    assert (
+        "*Participation*: 100% of the expected reports received (4 of 4) · 🔼 up 50 points "
+        "since the last digest (50%)" in text
+    )
+
+
+def test_participation_going_down_and_without_a_previous_digest() -> None:
+    projects = [factories.project(f"P-{i}", id=i) for i in range(4)]
+    history = {0: rated(0, "green", None)}
+    previous = {
+        "version": 1,
+        "at": (AT - timedelta(7)).isoformat(),
+        "participation": {"received": 3, "expected": 4},
+    }
+    digest = compose(projects, history, previous=previous)
+    assert (digest.participation.share, digest.participation.change) == (0.25, -50)
+    (main, *_) = digest_messages(Renderer(), digest)
+    assert "🔽 down 50 points since the last digest (75%)" in blocks_to_text(
+        main.blocks, names={}, width=200
+    )
+    first = compose(projects, history)
+    assert first.participation.change is None and first.previous is None
+
+
+@pytest.mark.parametrize(
+    "summary",
+    [None, {}, {"version": 99, "at": "2026-11-13T15:00:00+00:00"}, {"version": 1, "at": "soon"}],
+)
+def test_a_missing_or_unreadable_previous_summary_is_ignored(summary: Any) -> None:
+    digest = compose([factories.project()], {1: rated(1, "red", None)}, previous=summary)
+    assert digest.previous is None
+    digest_messages(Renderer(), digest)
+
+
+# --- good news ------------------------------------------------------------------------------
+
+
+def test_good_news_lists_projects_back_to_green_and_milestones_reached_since_the_last_digest() -> (
+    None
+):
+    projects = [
+        factories.project("BACK", id=1),
+        factories.project("STILL", id=2),
+        factories.project("SEEN-RED", id=3),
+        factories.project("STEPS", id=4),
+    ]
+    history = {
+        1: rated(1, "green", "amber"),
+        2: rated(2, "green", "green"),
+        3: rated(3, "green", "green"),  # green twice, but the last digest showed it red
+        4: rated(4, "amber", "amber"),
+    }
+    milestones = {
+        4: [
+            Milestone(
+                id=1,
+                project_id=4,
+                name="Reached Wednesday",
+                due=date(2026, 11, 18),
+                done_on=date(2026, 11, 18),
+            ),
+            Milestone(
+                id=2,
+                project_id=4,
+                name="Reached last week",
+                due=date(2026, 11, 10),
+                done_on=date(2026, 11, 10),
+            ),
+            Milestone(id=3, project_id=4, name="Not yet", due=date(2026, 12, 10)),
+        ]
+    }
+    previous = {
+        "version": 1,
+        "at": (AT - timedelta(7)).isoformat(),
+        "projects": {"SEEN-RED": "red"},
+    }
+    digest = compose(projects, history, milestones=milestones, previous=previous)
+    assert [
+        (n.project.key, n.back_to_green_from, n.milestone and n.milestone.name)
+        for n in digest.good_news
+    ] == [
+        ("BACK", Rag.AMBER, None),
+        ("SEEN-RED", Rag.RED, None),
+        ("STEPS", None, "Reached Wednesday"),
+    ]
+    (main, *_) = digest_messages(Renderer(), digest)
+    text = blocks_to_text(main.blocks, names={}, width=200)
+    assert "*Good news*\n• 🟢 *BACK* · Back project is back to green (was Amber)" in text
+    assert "• 🎉 *STEPS* · milestone reached: Reached Wednesday (Wed 18 Nov 2026)" in text
+
+
+# --- risks, blockers, milestones and end dates -----------------------------------------------
+
+
+def test_top_risks_are_ranked_by_score_across_the_portfolio_with_a_heatmap() -> None:
+    risk = contexts_digest.risk
+    projects = [
+        factories.project("ONE", id=1, priority=2),
+        factories.project("TWO", id=2, priority=1),
+    ]
+    risks = {
+        1: [
+            risk(1, 1, "Low", 1, 2, None),
+            risk(1, 2, "Top", 5, 5, "U0OWNER001"),
+            risk(1, 3, "Twelve", 3, 4, None),
+        ],
+        2: [
+            risk(2, 1, "Twelve too", 4, 3, "Finance team"),
+            risk(2, 2, "Sixteen", 4, 4, None),
+            risk(2, 3, "Also sixteen", 4, 4, None),
+            risk(2, 4, "Four", 2, 2, None),
+        ],
+    }
+    digest = compose(
+        projects,
+        {1: rated(1, "red", None), 2: rated(2, "green", None)},
+        names={"U0OWNER001": "Grace Hopper"},
+        risks=risks,
+    )
+    assert [(e.project.key, e.risk.title) for e in digest.risks] == [
+        ("ONE", "Top"),
+        ("TWO", "Sixteen"),
+        ("TWO", "Also sixteen"),
+        ("ONE", "Twelve"),
+        ("TWO", "Twelve too"),
+        ("TWO", "Four"),
+        ("ONE", "Low"),
+    ]
+    assert digest.heatmap[4][4] == 1 and digest.heatmap[3][3] == 2 and digest.heatmap[1][0] == 1
+    assert sum(map(sum, digest.heatmap)) == 7
+    assert digest.chart.heatmap == digest.heatmap
+    (main, *_) = digest_messages(Renderer(), digest)
+    text = blocks_to_text(main.blocks, names={}, width=200)
+    assert "*Top risks* (7 open, by probability × impact)\n" in text  # noqa: RUF001
+    assert "1. *25* · *ONE* · Top (P5 × I5) · owner Grace Hopper" in text  # noqa: RUF001
+    assert "5. *12* · *TWO* · Twelve too (P4 × I3) · owner Finance team" in text  # noqa: RUF001
+    assert "6. *" not in text
+    assert (
+        "impact 5  ·  ·  ·  ·  1\n"
+        "       4  ·  ·  1  2  ·\n"
+        "       3  ·  ·  ·  1  ·\n"
+        "       2  1  1  ·  ·  ·\n"
+        "       1  ·  ·  ·  ·  ·"
+    ) in text
+
+
+def test_blockers_asking_for_leadership_show_who_can_unblock_them_and_their_age() -> None:
+    blocker = contexts_digest.blocker
+    blockers = {
+        1: [
+            blocker(1, 1, "Budget sign-off", "U0OWNER001", raised=THIS - timedelta(days=20)),
+            blocker(1, 2, "Team issue", "PM", needs_leadership=False),
+            blocker(1, 3, "Vendor escalation", None, raised=THIS),
+        ]
+    }
+    digest = compose(
+        [factories.project()],
+        {1: rated(1, "amber", None)},
+        blockers=blockers,
+        names={"U0OWNER001": "Grace Hopper"},
+    )
+    assert [(e.blocker.title, e.age_days) for e in digest.blockers] == [
+        ("Budget sign-off", 21),
+        ("Vendor escalation", 1),
+    ]
+    (main, *_) = digest_messages(Renderer(), digest)
+    text = blocks_to_text(main.blocks, names={}, width=200)
+    assert (
+        "*Blockers asking for leadership help* (2)\n"
+        "• *ATLAS* · Budget sign-off — who can unblock: Grace Hopper · 21 days old\n"
+        "• *ATLAS* · Vendor escalation — no one named to unblock it · 1 day old"
+    ) in text
+
+
+# --- the thread -------------------------------------------------------------------------------
+
+
+def test_pack_fills_each_reply_in_order_and_never_splits_a_part() -> None:
+    divider = 19 + 2
+    assert pack([], max_blocks=49, max_chars=100) == []
+    assert pack([(3, 10)] * 5, max_blocks=11, max_chars=1000) == [[0, 1, 2], [3, 4]]
+    assert pack([(1, 40), (1, 40), (1, 40)], max_blocks=49, max_chars=80 + divider) == [[0, 1], [2]]
+    # A part too big for any reply still goes, alone.
+    assert pack([(1, 10), (1, 500), (1, 10)], max_blocks=49, max_chars=100) == [[0], [1], [2]]
+
+
+def test_the_thread_holds_every_project_once_as_many_to_a_reply_as_fit() -> None:
+    projects = [factories.project(f"P-{i:03d}", id=i, priority=1 + i % 5) for i in range(60)]
+    history = {
+        i: rated(i, ("red", "amber", "green")[i % 3], "green", summary="x" * 300) for i in range(60)
+    }
+    digest = compose(projects, history)
+    main, *thread = digest_messages(Renderer(), digest)
+    assert len(main.blocks) <= 50
+    assert 1 < len(thread) < 30  # several projects to a reply
+    seen: list[str] = []
+    for number, reply in enumerate(thread, start=1):
+        assert len(reply.blocks) <= 50 and message_size(reply.blocks) <= MAX_MESSAGE_JSON
+        assert reply.blocks[0]["type"] == "context"
+        assert f"part {number} of {len(thread)}" in reply.text
+        heads = [
+            b for b in reply.blocks if b["type"] == "section" and " *P-" in b["text"]["text"][:40]
+        ]
+        found = [re.search(r"\*(P-\d{3})\*", b["text"]["text"]).group(1) for b in heads]
+        assert found and f"({', '.join(found)})" in reply.text
+        # each project whole: its head, then its summary, before the next divider
+        for head in heads:
+            at = reply.blocks.index(head)
+            assert "*Summary*" in reply.blocks[at + 1]["text"]["text"]
+        seen += found
+    assert seen == keys(digest.lines)
+
+
+def test_an_empty_digest_is_one_message_without_a_thread() -> None:
+    (only,) = digest_messages(Renderer(), compose([], {}))
+    assert only.text.startswith("Portfolio digest, Fri 20 Nov 2026: 0 red")
+
+
+# --- the chart ------------------------------------------------------------------------------
+
+
+def test_chart_counts_each_period_from_each_projects_latest_report_before_it() -> None:
+    projects = [factories.project(f"P-{i}", id=i) for i in range(3)]
+    history = {
+        0: [
+            factories.report(0, THIS - timedelta(weeks=w), ("red", "amber", "green")[w % 3])
+            for w in range(8)
+        ],
+        1: [factories.report(1, THIS - timedelta(weeks=3), "amber")],  # stale since 3 weeks
+        2: [],
+    }
+    digest = compose(projects, history)
+    chart = digest.chart
+    assert [p.label for p in chart.periods] == [
+        "2 Oct",
+        "9 Oct",
+        "16 Oct",
+        "23 Oct",
+        "30 Oct",
+        "6 Nov",
+        "13 Nov",
+        "20 Nov",
+    ]
+    rows = [(p.red, p.amber, p.green, p.missing) for p in chart.periods]
+    assert rows[-1] == (1, 0, 0, 2)  # this digest: P-0 red, P-1 stale, P-2 never
+    assert rows[-1] == (
+        digest.counts.red,
+        digest.counts.amber,
+        digest.counts.green,
+        digest.counts.missing,
+    )
+    assert rows[-2] == (0, 1, 0, 2)  # 13 Nov: P-0 amber (period of 12 Nov), P-1 stale
+    assert rows[-4] == (1, 1, 0, 1)  # 30 Oct: P-0 red, P-1's report of 29 Oct current
+    assert rows[0] == (0, 1, 0, 2)  # 2 Oct: P-0's report of 1 Oct
+    assert chart.title == "C0LEADERS"
+    fr = compose(projects, history, sub=factories.subscription(language="fr", portfolio=None))
+    assert fr.chart.periods[-1].label == "20 nov."
+
+
+# --- staying within Slack's limits -----------------------------------------------------------
+
+
+def test_a_channel_message_too_long_for_slack_is_sent_in_its_compact_form() -> None:
+    # Quotes double in JSON: the plain form of this digest is over the budget.
+    digest = contexts_digest.full_digest('"' * 3000, extra_red=8)
+    renderer = Renderer()
+    plain = as_message(renderer.render("digest", "en", digest=digest))
+    compact = as_message(renderer.render("digest", "en", digest=digest, compact=True))
+    assert message_size(plain.blocks) > MAX_MESSAGE_JSON >= message_size(compact.blocks)
+    main, *thread = digest_messages(renderer, digest)
+    assert main.blocks == compact.blocks
+    assert all(message_size(m.blocks) <= MAX_MESSAGE_JSON for m in thread)
+    # and a digest of ordinary size is sent as it is
+    small = contexts_digest.full_digest("Vendor late.")
+    first = digest_messages(renderer, small)[0]
+    assert first.blocks == as_message(renderer.render("digest", "en", digest=small)).blocks
+
+
+def test_a_custom_channel_message_over_50_blocks_goes_on_in_the_thread(tmp_path: Path) -> None:
+    (tmp_path / "en").mkdir()
+    (tmp_path / "en" / "digest.json.j2").write_text(
+        '{"text": "Custom", "blocks": [{% for i in range(120) %}{% if not loop.first %},'
+        '{% endif %}{"type": "section", "text": {"type": "mrkdwn", "text": "{{ i }}"}}'
+        "{% endfor %}]}",
+        encoding="utf-8",
+    )
+    digest = compose([factories.project()], {1: rated(1, "red", None)})
+    messages = digest_messages(Renderer(tmp_path), digest)
+    assert [len(m.blocks) for m in messages[:3]] == [50, 50, 20]
+    assert [m.text for m in messages[:3]] == ["Custom"] * 3
+    assert "full reports" in messages[3].text

@@ -1,0 +1,149 @@
+"""Consistency flags: what a PMO would raise by hand about a report that does not add up.
+
+"Watermelon" projects are green outside and red inside. Each rule below looks at one project's
+current report (with its earlier ones and its open risks) and either says nothing or returns a
+`Flag` carrying what its one-line reason quotes. The reason's wording lives in each language's
+catalogue (`digest.flag.<code>` in message_templates/<lang>/words.yml), so a language is a
+folder, not code; the rules and their thresholds live here, and only here.
+
+Each rule, and its reason in English:
+
+* green_past_end: rated green after the project's target end date: "Rated green, but its
+  target end date (DATE) has passed".
+* budget_ahead: the share of the budget spent exceeds percent complete by more than
+  BUDGET_TOLERANCE points: "82% of the budget spent for 60% complete".
+* high_risk_green: rated green with an open risk scored HIGH_RISK_SCORE or more: "Rated green
+  with an open risk scored 20: TITLE".
+* copied: "No change" copies for COPY_STREAK periods or more in a row: "Same report copied
+  ("No change") for 3 periods in a row".
+* flat_progress: the same percent complete in FLAT_STREAK reports or more in a row: "Percent
+  complete stuck at 40% for 4 periods".
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from enum import StrEnum
+
+from storage.records import Project, Rag, Report, Risk
+
+# Budget spent may run ahead of progress by this many percentage points before it is flagged:
+# spending is lumpy (licences and deposits are paid up front), so a few points say nothing.
+BUDGET_TOLERANCE = 10
+HIGH_RISK_SCORE = 15  # probability x impact, each 1-5: 15 is e.g. likely (3) x severe (5)
+COPY_STREAK = 3  # "No change" copies in a row
+FLAT_STREAK = 4  # reports in a row with the same percent complete
+# Reports a project needs loaded (newest first) for every rule to see its whole streak.
+HISTORY_NEEDED = max(COPY_STREAK, FLAT_STREAK) + 1
+
+
+class FlagCode(StrEnum):
+    GREEN_PAST_END = "green_past_end"
+    BUDGET_AHEAD = "budget_ahead"
+    HIGH_RISK_GREEN = "high_risk_green"
+    COPIED = "copied"
+    FLAT_PROGRESS = "flat_progress"
+
+
+@dataclass(frozen=True, slots=True)
+class Flag:
+    """A flag and what its reason quotes (only the fields its code uses are set)."""
+
+    code: FlagCode
+    end: date | None = None  # green_past_end: the target end date
+    spent: int | None = None  # budget_ahead: percent of the budget spent
+    percent: int | None = None  # budget_ahead, flat_progress: percent complete
+    score: int | None = None  # high_risk_green: the risk's score
+    risk: str | None = None  # high_risk_green: the risk's title
+    periods: int | None = None  # copied, flat_progress: how many periods in a row
+
+
+@dataclass(frozen=True, slots=True)
+class Evidence:
+    """What the rules look at: the current report first in `reports` (newest first)."""
+
+    project: Project
+    reports: Sequence[Report]
+    risks: Sequence[Risk]
+    today: date  # the digest's date, in its timezone
+
+    @property
+    def current(self) -> Report:
+        return self.reports[0]
+
+
+def green_past_end(e: Evidence) -> Flag | None:
+    """Rated green, but the target end date has passed."""
+    end = e.project.end
+    if e.current.overall is Rag.GREEN and end is not None and end < e.today:
+        return Flag(FlagCode.GREEN_PAST_END, end=end)
+    return None
+
+
+def budget_ahead(e: Evidence) -> Flag | None:
+    """The share of the budget spent exceeds percent complete by more than the tolerance."""
+    budget, spent, done = e.project.budget, e.current.budget_spent, e.current.percent_complete
+    if not budget or budget <= 0 or spent is None or done is None:
+        return None
+    share = Decimal(spent) * 100 / Decimal(budget)
+    if share - done > BUDGET_TOLERANCE:
+        return Flag(FlagCode.BUDGET_AHEAD, spent=int(share.to_integral_value()), percent=done)
+    return None
+
+
+def high_risk_green(e: Evidence) -> Flag | None:
+    """Rated green while an open risk is scored 15 or more (the highest one is quoted)."""
+    if e.current.overall is not Rag.GREEN:
+        return None
+    worst = max(e.risks, key=lambda r: (r.score, -(r.id or 0)), default=None)
+    if worst is None or worst.score < HIGH_RISK_SCORE:
+        return None
+    return Flag(FlagCode.HIGH_RISK_GREEN, score=worst.score, risk=worst.title)
+
+
+def copied(e: Evidence) -> Flag | None:
+    """The latest reports are "No change" copies, three periods or more in a row."""
+    streak = 0
+    for report in e.reports:
+        if report.copied_from_id is None:
+            break
+        streak += 1
+    return Flag(FlagCode.COPIED, periods=streak) if streak >= COPY_STREAK else None
+
+
+def flat_progress(e: Evidence) -> Flag | None:
+    """The same percent complete in four reports or more in a row (a finished 100% is fine)."""
+    percent = e.current.percent_complete
+    if percent is None or percent >= 100:
+        return None
+    streak = 0
+    for report in e.reports:
+        if report.percent_complete != percent:
+            break
+        streak += 1
+    if streak >= FLAT_STREAK:
+        return Flag(FlagCode.FLAT_PROGRESS, percent=percent, periods=streak)
+    return None
+
+
+RULES: tuple[Callable[[Evidence], Flag | None], ...] = (
+    green_past_end,
+    budget_ahead,
+    high_risk_green,
+    copied,
+    flat_progress,
+)
+
+
+def consistency_flags(
+    project: Project, reports: Sequence[Report], risks: Sequence[Risk], *, today: date
+) -> tuple[Flag, ...]:
+    """Every flag a project's current report raises, in the order of RULES. `reports` holds
+    the current report first, then the earlier ones (newest first); no report, no flag."""
+    if not reports:
+        return ()
+    evidence = Evidence(project, reports, risks, today)
+    return tuple(flag for rule in RULES if (flag := rule(evidence)) is not None)

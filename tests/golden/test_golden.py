@@ -1,0 +1,227 @@
+"""Golden tests: the digest of a fixed portfolio, as Block Kit JSON and as the text a reader
+sees (bot/textview.py), in English and in French, compared exactly with the files beside this
+test. They were read by eye once; a change to them is a change leadership will see.
+
+To regenerate them after a deliberate change, run
+
+    PMO_UPDATE_GOLDEN=1 .venv/bin/python -m pytest tests/golden
+
+then read the diff (`git diff tests/golden`) before keeping it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from bot.digest import Digest, compose_digest, digest_messages
+from bot.render import Message, Renderer
+from bot.textview import messages_to_text
+from storage.records import ProjectState, Rag, Report
+from tests import factories
+from tests.unit.contexts_digest import blocker, milestone, risk
+
+HERE = Path(__file__).parent
+UPDATE = os.environ.get("PMO_UPDATE_GOLDEN") == "1"
+AT = datetime(2026, 11, 20, 15, 0, tzinfo=UTC)  # Friday 16:00 in Paris
+THIS = datetime(2026, 11, 19, 9, 0, tzinfo=UTC)  # Thursday 10:00 in Paris
+PARIS = ZoneInfo("Europe/Paris")
+PEOPLE = {
+    "U0PMCLAIRE": "Claire Dubois",
+    "U0PMMARCUS": "Marcus Reed",
+    "U0PMPRIYA": "Priya Raman",
+    "U0PMSOPHIE": "Sophie Martin",
+    "U0PMAISHA": "Aisha Khan",
+    "U0PMOLIVIER": "Olivier Lambert",
+    "U0CFO": "Nadia Petrova",
+    "U0COO": "Hélène Moreau",
+}
+
+
+def week(n: int) -> datetime:
+    return THIS - timedelta(weeks=n)
+
+
+def report(project_id: int, weeks_ago: int, overall: str, **kw: Any) -> Report:
+    return factories.report(project_id, week(weeks_ago), overall, **kw)
+
+
+def golden_digest(language: str) -> Digest:
+    """Eight projects where every section of the digest and every flag shows."""
+
+    def project(key: str, id: int, name: str, pm: str, **kw: Any) -> Any:
+        return factories.project(key, id=id, name=name, pm=pm, sponsor="U0COO", **kw)
+
+    projects = [
+        project(
+            "ATLAS",
+            1,
+            "Atlas ERP migration",
+            "U0PMCLAIRE",
+            priority=1,
+            budget=Decimal(2_400_000),
+            end=date(2027, 6, 25),
+        ),
+        project(
+            "DCEXIT",
+            2,
+            "Data centre exit",
+            "U0PMMARCUS",
+            priority=2,
+            budget=Decimal(1_750_000),
+            end=date(2027, 3, 12),
+        ),
+        project("WMS", 3, "Warehouse upgrade", "U0PMPRIYA", priority=3),
+        project("CRM", 4, "CRM rollout", "U0PMSOPHIE", priority=2, end=date(2027, 5, 21)),
+        project("TREASURY", 5, "Treasury system", "U0PMAISHA", priority=3, end=date(2026, 11, 13)),
+        project("PAYROLL", 6, "Payroll replacement", "U0PMOLIVIER", priority=1),
+        project(
+            "FLEET", 7, "Fleet telematics", "U0PMMARCUS", priority=5, state=ProjectState.ON_HOLD
+        ),
+        project("EINV", 8, "E-invoicing", "U0PMAISHA", priority=1),
+        project("ONBOARD", 9, "Onboarding portal", "U0PMSOPHIE", priority=4),
+    ]
+    history = {
+        1: [
+            report(
+                1,
+                0,
+                "red",
+                schedule=Rag.RED,
+                summary="Dress rehearsal failed: stock balances off by 2.1% after the load.",
+                path_to_green="Re-plan go-live after the Q3 close; third mock load.",
+                help_needed="Steering committee decision: move go-live by eight weeks, or "
+                "go live without the Lyon plant.",
+                help_needed_by=date(2026, 11, 25),
+                percent_complete=66,
+                budget_spent=Decimal(1_704_000),
+                forecast_end=date(2027, 8, 20),
+            ),
+            report(1, 1, "amber", forecast_end=date(2027, 7, 16), percent_complete=63),
+        ],
+        2: [
+            report(
+                2,
+                0,
+                "amber",
+                summary="Wave 5 delayed by an undocumented mainframe feed.",
+                path_to_green="Map the feed this week.",
+                percent_complete=74,
+                budget_spent=Decimal(1_610_000),
+            ),
+            report(2, 1, "green", percent_complete=72),
+        ],
+        3: [report(3, 1, "green", summary="Rotterdam cutover rehearsal successful.")],
+        4: [
+            report(
+                4,
+                0,
+                "green",
+                summary="Back on track: pilot adoption at 88% & rising.",
+                percent_complete=52,
+            ),
+            report(4, 1, "amber", percent_complete=48),
+        ],
+        5: [
+            report(5, w, "green", summary="UAT signed off.", percent_complete=86) for w in range(4)
+        ],
+        7: [report(7, 3, "amber", summary="Supplier insolvency: rollout paused.")],
+    }
+    # PAYROLL: a report, then three "No change" copies, each of the one before.
+    chain = [report(6, 3, "amber", summary="Vendor <fix> still undated.", percent_complete=60)]
+    for w in (2, 1, 0):
+        chain.insert(0, factories.copy_of(chain[0], week(w), id=600 + w))
+    history[6] = chain
+    risks = {
+        1: [
+            risk(1, 1, "Go-live slips past the Q3 close", 5, 5, "U0COO"),
+            risk(1, 2, "Lyon master data below threshold", 4, 4, "Plant manager, Lyon"),
+        ],
+        2: [risk(2, 1, "Colocation extension costs €40k a month", 3, 4, "U0CFO")],
+        5: [risk(5, 1, "One bank's SWIFT slot not confirmed", 4, 4, "U0PMAISHA")],
+        6: [risk(6, 1, "Spanish rules more complex than scoped", 2, 3, None)],
+    }
+    blockers = {
+        1: [
+            blocker(
+                1,
+                1,
+                "Valuation defect INC-4471 has no fix date",
+                "Integrator's account executive",
+                raised=week(0),
+            ),
+            blocker(
+                1,
+                2,
+                "Lyon data owners unavailable",
+                "Plant manager, Lyon",
+                needs_leadership=False,
+                raised=week(2),
+            ),
+        ],
+        6: [blocker(6, 1, "Legacy contract extension awaits procurement", "U0CFO", raised=week(1))],
+    }
+    milestones = {
+        1: [
+            milestone(1, 1, "Dress rehearsal passed", date(2026, 11, 11)),
+            milestone(1, 2, "Cutover plan signed off", date(2026, 10, 9), date(2026, 10, 13)),
+        ],
+        2: [milestone(2, 1, "Wave 5 migrated", date(2026, 11, 30))],
+        4: [milestone(4, 1, "Nordics pilot restarted", date(2026, 11, 19), date(2026, 11, 19))],
+    }
+    previous = {
+        "version": 1,
+        "at": (AT - timedelta(days=7)).isoformat(),
+        "counts": {"red": 0, "amber": 4, "green": 2, "missing": 0, "on_hold": 1},
+        "participation": {"received": 6, "expected": 6},
+        "projects": {"ATLAS": "amber", "DCEXIT": "green", "CRM": "amber"},
+    }
+    skips = {(8, THIS): factories.skip(8, THIS, "on_leave")}
+    return compose_digest(
+        factories.subscription(timezone="Europe/Paris", language=language),
+        projects,
+        history,
+        dict.fromkeys(PEOPLE, PARIS),
+        PEOPLE,
+        at=AT,
+        default_tz=PARIS,
+        skips=skips,
+        risks=risks,
+        blockers=blockers,
+        milestones=milestones,
+        previous=previous,
+    )
+
+
+def as_json(messages: list[Message]) -> str:
+    return (
+        json.dumps(
+            [{"text": m.text, "blocks": m.blocks} for m in messages], ensure_ascii=False, indent=2
+        )
+        + "\n"
+    )
+
+
+def as_text(messages: list[Message]) -> str:
+    return messages_to_text(messages, names=PEOPLE) + "\n"
+
+
+@pytest.mark.parametrize("language", ["en", "fr"])
+@pytest.mark.parametrize("form", ["json", "txt"])
+def test_the_digest_of_a_fixed_portfolio_is_exactly_the_golden_one(
+    language: str, form: str
+) -> None:
+    messages = digest_messages(Renderer(), golden_digest(language))
+    actual = as_json(messages) if form == "json" else as_text(messages)
+    path = HERE / f"digest.{language}.{form}"
+    if UPDATE:
+        path.write_text(actual, encoding="utf-8")
+    expected = path.read_text(encoding="utf-8")
+    assert actual == expected, f"{path.name} differs: see the module docstring to regenerate it"

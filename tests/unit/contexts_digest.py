@@ -1,0 +1,217 @@
+"""Hostile contexts for the digest's templates (digest, digest_project, digest_continued): a
+portfolio where every section and every flag shows, with user text everywhere it can go, in
+English and in French. test_render.py renders each of them in each language's folder."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from bot.digest import Digest, compose_digest
+from storage.records import (
+    Blocker,
+    ItemStatus,
+    Milestone,
+    Project,
+    ProjectState,
+    Report,
+    Risk,
+)
+from tests import factories
+
+UTC_ZONE = ZoneInfo("UTC")
+AT = datetime(2026, 11, 20, 15, 0, tzinfo=UTC)  # Friday, after Thursday 19th's prompts
+THIS = datetime(2026, 11, 19, 10, 0, tzinfo=UTC)
+PM = "U0PM00001"
+OWNER = "U0OWNER001"
+
+
+def period(weeks_ago: int) -> datetime:
+    return THIS - timedelta(weeks=weeks_ago)
+
+
+def risk(project_id: int, index: int, title: str, p: int, i: int, owner: str | None) -> Risk:
+    return Risk(
+        id=project_id * 100 + index,
+        project_id=project_id,
+        title=title,
+        probability=p,
+        impact=i,
+        owner=owner,
+        mitigation=title,
+        status=ItemStatus.OPEN,
+        opened_period=period(3),
+        opened_at=period(3),
+        updated_at=period(0),
+    )
+
+
+def blocker(project_id: int, index: int, title: str, unblocker: str | None, **kw: Any) -> Blocker:
+    raised = kw.pop("raised", period(0))
+    return Blocker(
+        id=project_id * 100 + index,
+        project_id=project_id,
+        title=title,
+        unblocker=unblocker,
+        needs_leadership=kw.pop("needs_leadership", True),
+        raised_period=raised,
+        raised_at=raised + timedelta(hours=2),
+        updated_at=raised + timedelta(hours=2),
+    )
+
+
+def milestone(
+    project_id: int, index: int, name: str, due: date, done: date | None = None
+) -> Milestone:
+    return Milestone(
+        id=project_id * 100 + index, project_id=project_id, name=name, due=due, done_on=done
+    )
+
+
+def streak(project_id: int, overall: str, weeks: int, **kw: Any) -> list[Report]:
+    """`weeks` reports, newest first, of the same content: the newest `copies` of them are
+    "No change" copies of the one before."""
+    copies = kw.pop("copies", 0)
+    reports = [factories.report(project_id, period(w), overall, **kw) for w in range(weeks)]
+    for w in range(min(copies, weeks - 1)):
+        reports[w] = factories.copy_of(reports[w + 1], period(w), id=reports[w].id)
+    return reports
+
+
+def full_inputs(text: str, *, extra_red: int = 4) -> dict[str, Any]:
+    """Projects, history, records and a previous summary where every section and every flag
+    shows; user text is `text` (within what import and the modal accept)."""
+    item, name = text[:500], text[:200]
+
+    def project(key: str, id: int, **kw: Any) -> Project:
+        return factories.project(
+            key, id=id, name=name, pm=PM, sponsor="U0SPONS001", priority=kw.pop("priority", 2), **kw
+        )
+
+    projects = [
+        project("HELP", 1, priority=1, budget=Decimal(100_000), end=date(2027, 6, 30)),
+        project("RED", 2, priority=3),
+        project("SLIDE", 3),  # amber; green in the previous digest: got worse since
+        project("WATERMELON", 4, budget=Decimal(10_000), end=date(2026, 11, 1)),
+        project("BACK", 5),  # back to green
+        project("NEVER", 6),
+        project("STALE", 7),
+        project("AWAY", 8),
+        project("PAUSED", 9, state=ProjectState.ON_HOLD),
+        project("DONE", 10, state=ProjectState.CLOSED, closed_at=AT),
+    ]
+    projects += [project(f"RED-{i}", 20 + i) for i in range(extra_red)]
+    full = {
+        "summary": text,
+        "path_to_green": text,
+        "help_needed": text,
+        "accomplishments": text,
+        "next_steps": text,
+        "risks": (item,) * 3,
+        "blockers": (item,) * 3,
+    }
+    history: dict[int, list[Report]] = {
+        1: [
+            factories.report(
+                1,
+                period(0),
+                "red",
+                **full,
+                help_needed_by=date(2026, 11, 27),
+                budget_spent=Decimal(75_000),
+                percent_complete=40,
+                forecast_end=date(2027, 9, 30),
+            ),
+            factories.report(1, period(1), "amber", forecast_end=date(2027, 6, 30)),
+        ],
+        2: [factories.report(2, period(0), "red", **full), factories.report(2, period(1), "red")],
+        3: streak(3, "amber", 2, summary=text),
+        4: streak(4, "green", 5, copies=4, percent_complete=60, budget_spent=Decimal(9_000)),
+        5: [factories.report(5, period(0), "green", **full), factories.report(5, period(1), "red")],
+        7: [factories.report(7, period(1), "amber", **full)],
+        8: [factories.report(8, period(1), "amber", **full)],
+        9: [factories.report(9, period(2), "green", **full)],
+        10: [factories.report(10, period(1), "red", **full)],
+    }
+    for i in range(extra_red):
+        history[20 + i] = [factories.report(20 + i, period(0), "red", **full)]
+    risks = {
+        1: [risk(1, i, item, 1 + i % 5, 5 - i % 3, OWNER if i % 2 else name) for i in range(8)],
+        4: [risk(4, 1, item, 4, 5, None)],
+    }
+    blockers = {
+        1: [blocker(1, i, item, name if i % 2 else OWNER) for i in range(8)],
+        2: [blocker(2, 1, item, None, raised=period(6))],
+        5: [blocker(5, 1, item, name, needs_leadership=False)],
+    }
+    milestones = {
+        1: [
+            milestone(1, 1, name, date(2026, 11, 10)),  # slipped
+            milestone(1, 2, name[:190] + " (2)", date(2026, 11, 30)),  # due soon
+            milestone(1, 3, name[:190] + " (3)", date(2026, 11, 1), date(2026, 11, 18)),  # reached
+        ],
+        2: [
+            milestone(2, i, f"{name[:190]} {i}", date(2026, 11, 1) + timedelta(i))
+            for i in range(12)
+        ],
+    }
+    previous = {
+        "version": 1,
+        "at": (AT - timedelta(days=7)).isoformat(),
+        "counts": {"red": 3, "amber": 1, "green": 3, "missing": 1, "on_hold": 2, "stale": 1},
+        "participation": {"received": 7, "expected": 9},
+        "projects": {"SLIDE": "green", "BACK": "red", "RED": "red"},
+    }
+    skips = {(8, period(0)): factories.skip(8, period(0), "other", text[:280])}
+    return {
+        "projects": projects,
+        "history": history,
+        "risks": risks,
+        "blockers": blockers,
+        "milestones": milestones,
+        "previous": previous,
+        "skips": skips,
+        "names": {PM: text[:80], OWNER: text[:80]},
+    }
+
+
+def full_digest(
+    text: str, *, language: str = "en", mention_pms: bool = True, extra_red: int = 4
+) -> Digest:
+    inputs = full_inputs(text, extra_red=extra_red)
+    return compose(inputs, language=language, mention_pms=mention_pms)
+
+
+def compose(inputs: Mapping[str, Any], *, language: str = "en", mention_pms: bool = True) -> Digest:
+    return compose_digest(
+        factories.subscription(language=language, mention_pms=mention_pms),
+        inputs["projects"],
+        inputs["history"],
+        {},
+        inputs["names"],
+        at=AT,
+        default_tz=UTC_ZONE,
+        skips=inputs["skips"],
+        risks=inputs["risks"],
+        blockers=inputs["blockers"],
+        milestones=inputs["milestones"],
+        previous=inputs["previous"],
+    )
+
+
+def contexts(text: str) -> dict[str, list[dict[str, Any]]]:
+    digests = [
+        full_digest(text),
+        full_digest(text, language="fr", mention_pms=False),
+        full_digest(text, extra_red=0),
+    ]
+    en = digests[0]
+    return {
+        "digest": [{"digest": d} for d in digests] + [{"digest": en, "compact": True}],
+        "digest_project": [{"digest": d, "line": line} for d in digests[:2] for line in d.lines]
+        + [{"digest": en, "line": line, "compact": True} for line in en.lines],
+        "digest_continued": [{"digest": en, "part": 1, "parts": 2, "lines": list(en.lines)}],
+    }
