@@ -63,6 +63,14 @@ def _parser() -> argparse.ArgumentParser:
     listing.add_argument(
         "--retry", type=int, nargs="+", metavar="ID", help="send these failed deliveries again"
     )
+    digest = commands.add_parser("digest", help="the portfolio digest")
+    digest_actions = digest.add_subparsers(dest="action", required=True, parser_class=_Parser)
+    preview = digest_actions.add_parser(
+        "preview", help="print what each digest would post, without posting (needs no Slack)"
+    )
+    preview.add_argument("--channel", help="only the digest of this channel (default: every one)")
+    preview.add_argument("--at", help="ISO-8601 time; without an offset, read in PMO_TIMEZONE")
+    preview.add_argument("--format", choices=["text", "json"], default="text")
     demo = commands.add_parser("demo", help="offline demo: sample portfolio and its digest")
     demo.add_argument("--db", type=Path, default=Path("pmo-demo.sqlite"), help="SQLite file")
     demo.add_argument(
@@ -136,6 +144,18 @@ def _dispatch(args: argparse.Namespace, settings: Settings, out: TextIO) -> int:
         return _import(engine, args.file, out)
     if args.command == "tick":
         return _tick(engine, settings, args.at, out)
+    if args.command == "digest":
+        from bot.preview import preview_digests
+
+        return preview_digests(
+            engine,
+            settings,
+            channel=args.channel,
+            at=args.at,
+            fmt=args.format,
+            out=out,
+            now=datetime.now(UTC),
+        )
     if args.command == "deliveries":
         from bot.deliveries_cli import list_or_retry
 
