@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 
 from bot import ids
 from bot.late import note_late_report
+from bot.people import user_locale
 from bot.render import Message, as_message
 from bot.reports import Denied, FieldError, ReportTarget, find_target
 from bot.services import Services
@@ -105,15 +106,23 @@ def _period_context(target: ReportTarget) -> dict[str, Any]:
     }
 
 
-def _ephemeral(services: Services, outcome: Denied | Refused) -> dict[str, Any]:
+def _locale(services: Services, actor: str) -> str:
+    """The actor's Slack locale: every modal, refusal and confirmation is in their language."""
+    return user_locale(services.sessions, services.gateway, actor, now=services.clock())
+
+
+def _ephemeral(services: Services, outcome: Denied | Refused, locale: str) -> dict[str, Any]:
     """A refusal shown only to the one who clicked."""
     if isinstance(outcome, Denied):
         return dict(
-            services.renderer.render("denied", reason=outcome.reason, project=outcome.project)
+            services.renderer.render(
+                "denied", locale, reason=outcome.reason, project=outcome.project
+            )
         )
     return dict(
         services.renderer.render(
             "answer_refused",
+            locale,
             reason=outcome.reason,
             report=outcome.report,
             **_period_context(outcome.target),
@@ -141,12 +150,14 @@ def open_no_change(services: Services, *, actor: str, delivery_id: int) -> dict[
     rather than overwritten: "Submit status" opens that report to correct it."""
     with services.sessions.begin() as session:
         outcome = _copyable(_resolve(session, services, actor=actor, delivery_id=delivery_id))
+    locale = _locale(services, actor)
     if not isinstance(outcome, _Period):
-        return _ephemeral(services, outcome)
+        return _ephemeral(services, outcome, locale)
     assert outcome.source is not None  # _copyable checked it
     return dict(
         services.renderer.render(
             "no_change_modal",
+            locale,
             source=outcome.source,
             source_start=outcome.source.period_start.astimezone(outcome.target.tz).date(),
             metadata=json.dumps({"delivery": delivery_id, "source": outcome.source.id}),
@@ -210,20 +221,22 @@ def confirm_no_change(
             delivery_id=_metadata_id(private_metadata, "delivery"),
             shown=_metadata_id(private_metadata, "source"),
         )
+    locale = _locale(services, actor)
     if isinstance(outcome, Denied):
         return dict(
             services.renderer.render(
-                "no_change_refused", reason=outcome.reason, project=outcome.project
+                "no_change_refused", locale, reason=outcome.reason, project=outcome.project
             )
         )
     if isinstance(outcome, Refused):
         return dict(
             services.renderer.render(
-                "no_change_refused", reason=outcome.reason, project=outcome.target.project
+                "no_change_refused", locale, reason=outcome.reason, project=outcome.target.project
             )
         )
     confirmation = services.renderer.render(
         "no_change_saved",
+        locale,
         report=outcome.report,
         source_start=outcome.source.period_start.astimezone(outcome.target.tz).date(),
         **_period_context(outcome.target),
@@ -268,11 +281,13 @@ def open_skip(services: Services, *, actor: str, delivery_id: int) -> dict[str, 
         elif isinstance(outcome, _Period):
             key = (outcome.target.project.id, outcome.target.period.start)
             skip = reports.find_skips(session, [key]).get(key)
+    locale = _locale(services, actor)
     if not isinstance(outcome, _Period):
-        return _ephemeral(services, outcome)
+        return _ephemeral(services, outcome, locale)
     return dict(
         services.renderer.render(
             "skip_modal",
+            locale,
             skip=skip,
             reasons=list(SkipReason),
             max_note=MAX_NOTE,
@@ -327,11 +342,12 @@ def submit_skip(
             delivery_id=_metadata_id(private_metadata, "delivery"),
             form=form,
         )
+    locale = _locale(services, actor)
     if not isinstance(outcome, _Skipped):
         errors, project = outcome
-        rendered = services.renderer.render("skip_errors", errors=errors, project=project)
+        rendered = services.renderer.render("skip_errors", locale, errors=errors, project=project)
         return {str(k): str(v) for k, v in rendered.items()}
     confirmation = services.renderer.render(
-        "skip_saved", skip=outcome.skip, **_period_context(outcome.target)
+        "skip_saved", locale, skip=outcome.skip, **_period_context(outcome.target)
     )
     return Answered(outcome.target.project, as_message(confirmation))

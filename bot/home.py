@@ -5,11 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 from bot.lookup import active_projects
+from bot.people import user_locale
 from bot.services import Services
 
 
 def home_view(services: Services, *, user_id: str) -> dict[str, Any]:
-    """A welcome and the user's own projects with their latest rating."""
+    """A welcome and the user's own projects with their latest rating, in the viewer's
+    language (their Slack locale)."""
     with services.sessions.begin() as session:
         rows = active_projects(
             session,
@@ -17,4 +19,5 @@ def home_view(services: Services, *, user_id: str) -> dict[str, Any]:
             admins=services.settings.admins,
             pm=user_id,
         )
-    return dict(services.renderer.render("home", rows=rows))
+    locale = user_locale(services.sessions, services.gateway, user_id, now=services.clock())
+    return dict(services.renderer.render("home", locale, rows=rows))

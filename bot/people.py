@@ -10,6 +10,7 @@ from datetime import datetime, timedelta
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.gateway import SlackError, SlackGateway, UserProfile
+from bot.render import DEFAULT_LANGUAGE
 from storage import users
 from storage.records import SlackUser
 
@@ -124,3 +125,19 @@ def remember_dm(
     """Cache the DM channel Slack reported for a user."""
     with sessions.begin() as session:
         users.set_dm_channel(session, user_id, channel, stale_since=now - PROFILE_TTL)
+
+
+def user_locale(
+    sessions: sessionmaker[Session],
+    gateway: SlackGateway,
+    user_id: str,
+    *,
+    now: datetime,
+) -> str:
+    """The user's Slack locale ("fr-FR"), to address them in their language: from the cache,
+    asking Slack (users.info) only when the user is unknown or their entry is older than a day,
+    and caching the answer. English when Slack cannot say."""
+    if not user_id:
+        return DEFAULT_LANGUAGE
+    profile = refresh_profiles(sessions, gateway, [user_id], now=now).get(user_id)
+    return (profile.locale if profile is not None else None) or DEFAULT_LANGUAGE

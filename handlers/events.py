@@ -1,4 +1,4 @@
-"""Events: App Home (a short welcome with the user's projects)."""
+"""Events: App Home (a short welcome with the user's projects, in the viewer's language)."""
 
 from __future__ import annotations
 

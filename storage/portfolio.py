@@ -129,6 +129,28 @@ def upsert_subscriptions(
     return changed
 
 
+def find_subscription(session: Session, channel: str) -> Subscription | None:
+    """The digest subscription of a channel, if it has one."""
+    row = session.scalar(select(SubscriptionRow).where(SubscriptionRow.channel == channel))
+    return _to_subscription(row) if row else None
+
+
+def upsert_subscription(session: Session, spec: SubscriptionSpec, *, now: datetime) -> Subscription:
+    """Create or update one channel's digest subscription (by channel); return it as stored."""
+    upsert_subscriptions(session, [spec], now=now)
+    stored = find_subscription(session, spec.channel)
+    assert stored is not None  # just written in this transaction
+    return stored
+
+
+def delete_subscription(session: Session, channel: str) -> bool:
+    """Remove a channel's digest subscription; whether there was one. Its past deliveries stay
+    (their subscription id is cleared by the database), and a digest still waiting to be sent
+    is dropped when its turn comes (its subscription is gone)."""
+    result = session.execute(delete(SubscriptionRow).where(SubscriptionRow.channel == channel))
+    return bool(getattr(result, "rowcount", 0))
+
+
 def replace_holidays(session: Session, days: Iterable[date]) -> None:
     session.execute(delete(HolidayRow))
     session.add_all(HolidayRow(day=d) for d in sorted(set(days)))
