@@ -6,19 +6,30 @@ wanted (the report arrived, the project was put on hold, the PM is out of office
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
 from bot import cadence, ids
-from bot.digest import build_digest, digest_messages
-from bot.outbox import Composer, Drop, Outgoing
-from bot.people import is_out_of_office
+from bot.chart import alt_text, render_chart
+from bot.digest import (
+    SUMMARY_KEY,
+    Digest,
+    build_digest,
+    digest_messages,
+    digest_summary,
+    find_previous_summary,
+)
+from bot.outbox import Composer, Drop, Outgoing, Upload
+from bot.people import is_out_of_office, user_locale
 from bot.planning import prompt_zone
-from bot.render import as_message
+from bot.render import DEFAULT_LANGUAGE, as_message
 from bot.services import Services
 from storage import deliveries, portfolio, reports, users
 from storage.records import Delivery, DeliveryKind, DeliveryStatus, Project, ProjectState
+
+log = logging.getLogger(__name__)
 
 
 def _active_project(services: Services, delivery: Delivery) -> Project | Drop:
@@ -51,7 +62,7 @@ def compose_prompt(services: Services, delivery: Delivery, now: datetime) -> Out
     )
     rendered = services.renderer.render(
         "prompt",
-        ((cached.locale if cached else None) or "en")[:2],
+        (cached.locale if cached else None) or DEFAULT_LANGUAGE,  # the PM's (planning refreshed it)
         project=project,
         period_start=delivery.occurrence.astimezone(tz).date(),
         period_end=end.astimezone(tz).date() if end else None,
@@ -88,7 +99,7 @@ def compose_reminder(services: Services, delivery: Delivery, now: datetime) -> O
         cached = users.find_users(session, [project.pm]).get(project.pm)
     rendered = services.renderer.render(
         "reminder",
-        ((cached.locale if cached else None) or "en")[:2],
+        profile.locale or (cached.locale if cached else None) or DEFAULT_LANGUAGE,  # the PM's
         project=project,
         period_start=prompt.occurrence.astimezone(tz).date(),
         prompt_id=prompt.id,
@@ -107,12 +118,15 @@ def compose_escalation(services: Services, delivery: Delivery, now: datetime) ->
     if any(_answered(services, project, start) for start in periods):
         return Drop("a missing report arrived")
     tz = services.settings.timezone
+    # The sponsor's locale, asked of Slack when not cached (sponsors are not PMs, whose
+    # profiles planning refreshes).
+    locale = user_locale(services.sessions, services.gateway, project.sponsor, now=now)
     with services.sessions.begin() as session:
         cached = users.find_users(session, [project.sponsor]).get(project.sponsor)
         tz = cadence.zone(cached.tz if cached else None, tz)
     rendered = services.renderer.render(
         "escalation",
-        ((cached.locale if cached else None) or "en")[:2],
+        locale,
         project=project,
         periods=[start.astimezone(tz).date() for start in periods],
     )
@@ -129,9 +143,33 @@ def compose_digest(services: Services, delivery: Delivery, now: datetime) -> Out
         if subscription is None:
             return Drop("subscription removed")
         digest = build_digest(
-            session, subscription, at=delivery.occurrence, default_tz=services.settings.timezone
+            session,
+            subscription,
+            at=delivery.occurrence,
+            default_tz=services.settings.timezone,
+            previous=find_previous_summary(session, subscription, before=delivery.occurrence),
         )
-    return Outgoing(digest_messages(services.renderer, digest), channel=subscription.channel)
+    return Outgoing(
+        digest_messages(services.renderer, digest),
+        channel=subscription.channel,
+        upload=_chart(digest, subscription.language),
+        remember={SUMMARY_KEY: digest_summary(digest)},
+    )
+
+
+def _chart(digest: Digest, language: str) -> Upload | None:
+    """The digest's picture; a drawing failure costs the picture, never the digest."""
+    try:
+        day = digest.at.astimezone(digest.tz).date().isoformat()
+        return Upload(
+            filename=f"portfolio-{day}.png",
+            content=render_chart(digest.chart, language),
+            title=digest.chart.title,
+            alt_text=alt_text(digest.chart, language),
+        )
+    except Exception:
+        log.exception("could not draw the chart of the digest for %s", digest.subscription.channel)
+        return None
 
 
 def compose_late_report(services: Services, delivery: Delivery, now: datetime) -> Outgoing | Drop:
@@ -149,7 +187,7 @@ def compose_late_report(services: Services, delivery: Delivery, now: datetime) -
     tz = cadence.zone(subscription.timezone if subscription else None, services.settings.timezone)
     rendered = services.renderer.render(
         "late_report",
-        subscription.language if subscription else "en",
+        subscription.language if subscription else DEFAULT_LANGUAGE,
         project=project,
         report=report,
         period_start=delivery.occurrence.astimezone(tz).date(),
@@ -185,10 +223,14 @@ def compose_failure_summary(
         for d in failed
     ]
     admin = str(payload["user"])
+    locale = user_locale(services.sessions, services.gateway, admin, now=now)  # cached after
     with services.sessions.begin() as session:
         cached = users.find_users(session, [admin]).get(admin)
     rendered = services.renderer.render(
-        "failure_summary", failures=lines, since=since.astimezone(services.settings.timezone)
+        "failure_summary",
+        locale,
+        failures=lines,
+        since=since.astimezone(services.settings.timezone),
     )
     return Outgoing(
         [as_message(rendered)], user=admin, channel=cached.dm_channel if cached else None

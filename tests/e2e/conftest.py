@@ -123,7 +123,17 @@ class Harness:
         return tick(self.services, now=at)
 
     def prompts_to(self, user_id: str) -> list[dict[str, Any]]:
-        return [m for m in self.fake.messages(user_id) if "Status report due" in m["text"]]
+        """The prompts in a user's DM, in any language (their buttons' block is "prompt")."""
+        return [
+            m
+            for m in self.fake.messages(user_id)
+            if any(b.get("block_id") == "prompt" for b in m.get("blocks") or [])
+        ]
+
+    def digests(self, channel: str) -> list[dict[str, Any]]:
+        """The digests posted in a channel: its top-level messages (the full reports and the
+        chart are replies in each digest's thread)."""
+        return [m for m in self.fake.messages(channel) if m.get("thread_ts") in (None, m["ts"])]
 
     def last_response(self) -> dict[str, Any]:
         assert self.fake.responses, "the bot sent nothing to the response_url"

@@ -50,7 +50,16 @@ def dms(h: Harness, user: str) -> list[dict[str, Any]]:
 
 
 def reminders(h: Harness, user: str) -> list[dict[str, Any]]:
-    return [m for m in dms(h, user) if m["text"].startswith("Reminder:")]
+    """The reminders in a user's DM, in any language (their buttons' block is "reminder")."""
+    return [
+        m for m in dms(h, user) if any(b.get("block_id") == "reminder" for b in m["blocks"] or [])
+    ]
+
+
+@pytest.fixture(autouse=True)
+def english_speaking_pm(fake_slack: FakeSlack) -> None:
+    """These tests read some English texts; messages in French are tested in test_languages.py."""
+    fake_slack.add_user(PM_PARIS, real_name="Camille Durand", tz="Europe/Paris", locale="en-GB")
 
 
 # ------------------------------------------------------------------ Slack misbehaving
@@ -233,7 +242,7 @@ def test_a_worker_that_dies_mid_send_loses_nothing_and_doubles_nothing(
     result = harness.tick(THU_19_NYC + timedelta(minutes=11))
     assert sum(result.sent.values()) == 3
     assert len(harness.prompts_to(PM_PARIS)) == 1 and len(harness.prompts_to(PM_NEW_YORK)) == 1
-    assert len(harness.fake.messages("C0LEADERS")) == 1
+    assert len(harness.digests("C0LEADERS")) == 1
     assert {d.status for d in outbox(harness)} == {DeliveryStatus.SENT}
 
 
@@ -387,10 +396,15 @@ def test_the_sponsor_is_told_once_after_a_second_missed_period(
 # ------------------------------------------------------------------ late reports
 
 
+def late_notes(h: Harness, digest: dict[str, Any]) -> list[dict[str, Any]]:
+    """The late-report replies in a digest's thread (which also holds the full reports)."""
+    return [m for m in h.fake.thread("C0LEADERS", digest["ts"]) if "Late report" in m["text"]]
+
+
 def test_a_late_report_gets_one_reply_in_the_digests_thread(harness: Harness) -> None:
     harness.tick(THU_19_NYC)
     harness.tick(FRI_20_DIGEST)  # ATLAS and BOREAL missing
-    digest = harness.fake.messages("C0LEADERS")[-1]
+    digest = harness.digests("C0LEADERS")[-1]
     assert "2 not reported" in digest["text"]
 
     # Monday: ATLAS's PM answers Thursday's prompt.
@@ -403,14 +417,14 @@ def test_a_late_report_gets_one_reply_in_the_digests_thread(harness: Harness) ->
         path_to_green="Re-plan.",
     )
     harness.tick(datetime(2026, 11, 23, 8, 1, tzinfo=UTC))
-    thread = harness.fake.thread("C0LEADERS", digest["ts"])
+    thread = late_notes(harness, digest)
     assert len(thread) == 1
     assert "Late report" in thread[0]["text"] and "ATLAS" in thread[0]["text"]
     assert ":large_orange_circle:" in str(thread[0]["blocks"]) or "Amber" in str(
         thread[0]["blocks"]
     )
     # The digest itself is left as leadership read it.
-    assert next(m for m in harness.fake.messages("C0LEADERS") if m["ts"] == digest["ts"]) == digest
+    assert next(m for m in harness.digests("C0LEADERS") if m["ts"] == digest["ts"]) == digest
     # A correction is not news: no second reply.
     answer(
         harness,
@@ -420,15 +434,15 @@ def test_a_late_report_gets_one_reply_in_the_digests_thread(harness: Harness) ->
         path_to_green="Escalate.",
     )
     harness.tick(datetime(2026, 11, 23, 9, 0, tzinfo=UTC))
-    assert len(harness.fake.thread("C0LEADERS", digest["ts"])) == 1
+    assert len(late_notes(harness, digest)) == 1
 
 
 def test_an_answer_before_the_digest_is_not_a_late_report(harness: Harness) -> None:
     harness.tick(THU_19_NYC)
     answer(harness, PM_PARIS, harness.prompts_to(PM_PARIS)[-1])
     harness.tick(FRI_20_DIGEST)
-    digest = harness.fake.messages("C0LEADERS")[-1]
-    assert harness.fake.thread("C0LEADERS", digest["ts"]) == []
+    digest = harness.digests("C0LEADERS")[-1]
+    assert late_notes(harness, digest) == []
     assert outbox(harness, DeliveryKind.LATE_REPORT) == []
 
 
@@ -520,7 +534,7 @@ def test_a_pm_whose_timezone_changes_is_prompted_in_the_new_one_from_the_next_pe
     # Its answer lands in its period and the digest counts it as current.
     answer(harness, PM_PARIS, harness.prompts_to(PM_PARIS)[-1])
     harness.tick(datetime(2026, 11, 27, 15, 0, tzinfo=UTC))
-    digest = harness.fake.messages("C0LEADERS")[-1]
+    digest = harness.digests("C0LEADERS")[-1]
     assert "1 green" in digest["text"]
 
 

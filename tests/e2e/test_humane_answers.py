@@ -17,9 +17,17 @@ import pytest
 from storage import portfolio, reports
 from storage.records import Report, Skip, SkipReason
 from tests.e2e.conftest import ADMIN, OUTSIDER, PM_NEW_YORK, PM_PARIS, Harness
+from tests.fakes.fake_slack import FakeSlack
 from tests.fakes.slack_driver import Response
 
 pytestmark = pytest.mark.e2e
+
+
+@pytest.fixture(autouse=True)
+def english_speaking_pm(fake_slack: FakeSlack) -> None:
+    """These tests read the English texts; the same flows in French are in test_languages.py."""
+    fake_slack.add_user(PM_PARIS, real_name="Camille Durand", tz="Europe/Paris", locale="en-GB")
+
 
 # Thursdays 10:00 Paris (UTC+1 in November); the digest is Friday 16:00 Paris.
 THU_12_PARIS = datetime(2026, 11, 12, 9, 0, tzinfo=UTC)
@@ -35,8 +43,8 @@ LAST_WEEK = {
     "path_to_green": "Second vendor team from 1 Dec.",
     "forecast_end": "2027-09-30",
     "percent_complete": "45",
-    "risks": "Key user availability",
-    "blockers": "Licence approval pending",
+    "risk.new.0.title": "Key user availability",
+    "blocker.new.0.title": "Licence approval pending",
     "help_needed": "Decision on licence budget",
 }
 GREEN = {
@@ -115,8 +123,18 @@ def stored(
 
 def latest_digest(h: Harness) -> tuple[str, list[str]]:
     """The text and blocks (as JSON text) of the last digest posted to the leaders' channel."""
-    digest = h.fake.messages("C0LEADERS")[-1]
+    digest = h.digests("C0LEADERS")[-1]
     return digest["text"], [json.dumps(b, ensure_ascii=False) for b in digest["blocks"]]
+
+
+def latest_digest_thread(h: Harness) -> list[str]:
+    """The blocks (as JSON text) of the full reports in the last digest's thread."""
+    digest = h.digests("C0LEADERS")[-1]
+    return [
+        json.dumps(b, ensure_ascii=False)
+        for m in h.fake.thread("C0LEADERS", digest["ts"])
+        for b in m["blocks"]
+    ]
 
 
 def section_after(blocks: list[str], title: str) -> str:
@@ -191,9 +209,10 @@ def test_no_change_shows_the_last_report_and_stores_a_marked_copy_for_this_perio
     harness.tick(FRI_20_DIGEST)
     text, blocks = latest_digest(harness)
     assert "1 amber" in text and "1 not reported" in text  # BOREAL did not answer
-    atlas = next(b for b in blocks if "*ATLAS*" in b)
-    assert "no change since Thu 12 Nov 2026" in atlas
-    assert "Vendor delivery slipped two weeks." in atlas
+    assert "no change since Thu 12 Nov 2026" in next(b for b in blocks if "*ATLAS*" in b)
+    thread = latest_digest_thread(harness)
+    assert "no change since Thu 12 Nov 2026" in next(b for b in thread if "*ATLAS*" in b)
+    assert "Vendor delivery slipped two weeks." in "".join(thread)  # ATLAS's full report
 
 
 def test_no_change_without_an_earlier_report_explains_and_opens_nothing(
@@ -284,11 +303,11 @@ def test_skip_needs_a_note_for_other_and_the_digest_shows_it_as_skipped_not_miss
     assert harness.tick(FRI_20_DIGEST).digests_sent == 1
     text, blocks = latest_digest(harness)
     assert "0 green, 1 not reported, 1 skipped" in text
-    skipped = section_after(blocks, "*Skipped this period* (1)")
-    assert "*ATLAS*" in skipped and "Other: Team at the &lt;!channel&gt; offsite &amp;" in skipped
-    missing = section_after(blocks, "*Not reported* (1)")
-    assert "BOREAL" in missing and "ATLAS" not in missing
-    assert "<!channel>" not in "".join(blocks)
+    missing = section_after(blocks, "*Missing and stale reports* (1)")
+    assert "BOREAL" in missing and "Skipped: ATLAS" in missing  # skipped, not missing
+    atlas = next(b for b in latest_digest_thread(harness) if "*ATLAS*" in b)
+    assert "Skipped this period: Other: Team at the &lt;!channel&gt; offsite &amp;" in atlas
+    assert "<!channel>" not in "".join(blocks + latest_digest_thread(harness))
 
 
 @pytest.mark.parametrize("reason", ["on_leave", "project_paused"])
@@ -324,8 +343,9 @@ def test_a_report_submitted_later_replaces_the_skip(harness: Harness) -> None:
     harness.tick(FRI_20_DIGEST)
     text, blocks = latest_digest(harness)
     assert "skipped" not in text.lower() and "1 green" in text
-    assert "Skipped this period" not in "".join(blocks)
-    assert "*ATLAS*" in section_after(blocks, "*On track*")
+    assert "Skipped" not in "".join(blocks + latest_digest_thread(harness))
+    atlas = next(b for b in latest_digest_thread(harness) if "*ATLAS*" in b)
+    assert ":large_green_circle: *ATLAS*" in atlas
 
 
 def test_skipping_a_period_reported_meanwhile_gets_an_inline_error(harness: Harness) -> None:

@@ -71,12 +71,15 @@ def test_serve_answers_health_checks_and_signed_slack_requests(
         assert response.status == 200
     driver = SlackDriver(url, SECRET, fake)
     assert driver.command(PM_PARIS, "help", signature="bad").status == 401
-    assert driver.command(PM_PARIS, "help").status == 200
+    assert driver.command(PM_PARIS, "help").status == 200  # answered in French: fr-FR
     fake.wait_for("response_url", timeout=10)
-    assert "/pmo status KEY" in str(fake.responses[-1])
+    assert "/pmo status CLÉ" in str(fake.responses[-1])  # the French help
     # The scheduler ticks at start-up: the PMs' current prompts arrive without any tick command.
     fake.wait_for("chat.postMessage", count=3, timeout=20)
-    assert any("Status report due" in m["text"] for m in fake.messages(PM_PARIS))
+    assert any(
+        any(b.get("block_id") == "prompt" for b in m.get("blocks") or [])
+        for m in fake.messages(PM_PARIS)
+    )
 
 
 def test_the_scheduler_runs_a_tick_at_once_with_the_time_and_survives_errors() -> None:

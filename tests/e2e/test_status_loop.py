@@ -72,9 +72,9 @@ def test_a_missed_occurrence_is_sent_at_the_next_tick_while_its_period_lasts(
     assert harness.tick(datetime(2026, 11, 16, 7, 0, tzinfo=UTC)).prompts_sent == 2
     # Down again over the next Thursday: the 19 Nov period is the one asked for, not 12 Nov's.
     harness.tick(datetime(2026, 11, 20, 7, 0, tzinfo=UTC))
-    texts = [p["blocks"][0]["text"]["text"] for p in harness.prompts_to(PM_PARIS)]
+    texts = [p["blocks"][0]["text"]["text"] for p in harness.prompts_to(PM_PARIS)]  # in French
     assert len(texts) == 3
-    assert "Thu 12 Nov 2026" in texts[1] and "Thu 19 Nov 2026" in texts[2]
+    assert "jeu. 12 nov. 2026" in texts[1] and "jeu. 19 nov. 2026" in texts[2]
 
 
 def test_pm_answers_in_the_modal_and_anyone_can_look_the_project_up(harness: Harness) -> None:
@@ -82,7 +82,7 @@ def test_pm_answers_in_the_modal_and_anyone_can_look_the_project_up(harness: Har
     prompt = harness.prompts_to(PM_PARIS)[-1]
     modal = harness.open_modal(PM_PARIS, prompt)
     header = modal["blocks"][0]["text"]["text"]
-    assert "ATLAS" in header and "Thu 19 Nov 2026" in header
+    assert "ATLAS" in header and "jeu. 19 nov. 2026" in header  # in the PM's language: fr-FR
     assert modal["callback_id"] == "report.submit"
     # Summary is never prefilled; the forecast end date comes from the project.
     summary = next(b for b in modal["blocks"] if b.get("block_id") == "summary")
@@ -102,14 +102,15 @@ def test_pm_answers_in_the_modal_and_anyone_can_look_the_project_up(harness: Har
             "summary": "Vendor delivery slipped two weeks.",
             "path_to_green": "Second vendor team from 1 Dec.",
             "percent_complete": "45",
-            "risks": "Key user availability\n- Data quality",
-            "blockers": "Licence approval pending",
+            "risk.new.0.title": "Key user availability",
+            "risk.new.1.title": "Data quality",
+            "blocker.new.0.title": "Licence approval pending",
             "help_needed": "Decision on licence budget",
         },
     )
     assert response.status == 200 and not response.body  # modal closes
     confirmation = harness.fake.messages(PM_PARIS)[-1]
-    assert "ATLAS" in confirmation["text"] and "amber" in confirmation["text"]
+    assert "ATLAS" in confirmation["text"] and "Orange" in confirmation["text"]
 
     status = harness.command(OUTSIDER, "status atlas")
     assert status["response_type"] == "ephemeral"
@@ -180,10 +181,11 @@ def test_invalid_answers_get_inline_errors_and_store_nothing(harness: Harness) -
     assert response.status == 200
     assert response.json is not None and response.json["response_action"] == "errors"
     assert set(response.json["errors"]) == {"summary", "path_to_green", "percent_complete"}
-    assert "amber or red" in response.json["errors"]["path_to_green"]
-    status = json.dumps(harness.command(PM_PARIS, "status ATLAS"))
+    assert "orange ou rouge" in response.json["errors"]["path_to_green"]  # the PM's fr-FR
+    status = json.dumps(harness.command(OUTSIDER, "status ATLAS"))  # an English speaker
     assert "No status report yet" in status
-    assert not [m for m in harness.fake.messages(PM_PARIS) if "Thanks" in m["text"]]
+    confirmations = ("Thanks", "Merci")  # the PM's confirmation is in their language
+    assert not [m for m in harness.fake.messages(PM_PARIS) if m["text"].startswith(confirmations)]
 
 
 def test_only_the_pm_or_an_admin_may_report_whatever_the_payload_claims(harness: Harness) -> None:
@@ -243,32 +245,39 @@ def test_the_digest_puts_attention_first_escapes_user_text_and_posts_once(
         overall="red",
         path_to_green="Escalate.",
         summary="Blocked <!channel> & <https://evil.example|login>",
-        blockers="Licence <@U0SPONSOR1> approval",
+        **{"blocker.new.0.title": "Licence <@U0SPONSOR1> approval"},
     )
     # BOREAL does not answer: it is missing.
 
     # The first tick (Thursday) already posted the digest of the period begun Friday 13th.
-    assert len(harness.fake.messages("C0LEADERS")) == 1
+    assert len(harness.digests("C0LEADERS")) == 1
     result = harness.tick(FRI_20_DIGEST)
     assert result.digests_sent == 1
-    posts = harness.fake.messages("C0LEADERS")
+    posts = harness.digests("C0LEADERS")
     assert len(posts) == 2
     digest = posts[-1]
     assert "1 red" in digest["text"] and "1 not reported" in digest["text"]
     texts = [json.dumps(b, ensure_ascii=False) for b in digest["blocks"]]
-    everything = "".join(texts)
-    attention = next(i for i, t in enumerate(texts) if "Needs attention" in t)
+    attention = next(i for i, t in enumerate(texts) if "Needs your attention" in t)
     atlas = next(i for i, t in enumerate(texts) if "*ATLAS*" in t)
-    missing = next(i for i, t in enumerate(texts) if "Not reported" in t)
+    missing = next(i for i, t in enumerate(texts) if "Missing and stale reports" in t)
     assert attention < atlas < missing
-    assert "BOREAL" in texts[missing + 1] and f"<@{PM_NEW_YORK}>" in texts[missing + 1]
+    assert "BOREAL" in "".join(texts[missing:]) and f"<@{PM_NEW_YORK}>" in "".join(texts[missing:])
+    # The full reports follow in the digest's thread, ATLAS's with its summary and blocker.
+    thread = harness.fake.thread("C0LEADERS", digest["ts"])
+    assert thread and all(m.get("thread_ts") == digest["ts"] for m in thread)
+    everything = "".join(texts) + "".join(json.dumps(m["blocks"]) for m in thread)
+    assert "Blocked &lt;!channel&gt; &amp;" in everything and "Licence" in everything
     # User text is escaped: nothing pings the channel or fakes a link or a mention.
     assert "<!channel>" not in everything and "&lt;!channel&gt;" in everything
     assert "<https://evil" not in everything and "<@U0SPONSOR1>" not in everything
+    # The chart went into the thread too, as a PNG.
+    [chart] = [f for f in harness.fake.files if f.get("thread_ts") == digest["ts"]]
+    assert chart["name"].endswith(".png") and chart["channel"] == "C0LEADERS"
 
     assert harness.tick(FRI_20_DIGEST).digests_sent == 0
     assert harness.tick(datetime(2026, 11, 21, 9, 0, tzinfo=UTC)).digests_sent == 0
-    assert len(harness.fake.messages("C0LEADERS")) == 2
+    assert len(harness.digests("C0LEADERS")) == 2
 
 
 def test_the_digest_shows_trends_against_the_previous_report(harness: Harness) -> None:
@@ -285,7 +294,7 @@ def test_the_digest_shows_trends_against_the_previous_report(harness: Harness) -
     )
     harness.tick(FRI_20_DIGEST)
     atlas = next(
-        b for b in harness.fake.messages("C0LEADERS")[-1]["blocks"] if "*ATLAS*" in json.dumps(b)
+        b for b in harness.digests("C0LEADERS")[-1]["blocks"] if "*ATLAS*" in json.dumps(b)
     )
     assert "worse (was Green)" in atlas["text"]["text"]
     assert "schedule Green → Red" in atlas["text"]["text"]

@@ -10,6 +10,7 @@ import logging
 import re
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -22,7 +23,7 @@ from bot import ids
 from bot.answers import MAX_NOTE
 from bot.commands import MAX_LISTED
 from bot.composing import FailureLine
-from bot.digest import Digest, compose_digest, digest_messages
+from bot.digest import MAX_MESSAGE_JSON, Digest, compose_digest, digest_messages, message_size
 from bot.lookup import ProjectRow
 from bot.render import (
     BUILTIN_TEMPLATES,
@@ -36,7 +37,7 @@ from bot.render import (
     split_blocks,
 )
 from bot.reports import FieldError
-from storage.records import Project, ProjectState, Report, SkipReason
+from storage.records import Blocker, Milestone, Project, ProjectState, Report, Risk, SkipReason
 from tests import factories
 
 UTC_ZONE = ZoneInfo("UTC")
@@ -473,6 +474,7 @@ def test_every_template_escapes_user_text_and_is_valid_block_kit(
             assert_escaped(rendered)
             for message in digest_messages(r, context["digest"]):
                 assert_valid_message({"text": message.text, "blocks": message.blocks})
+                assert message_size(message.blocks) <= MAX_MESSAGE_JSON
         else:
             check(name, r.render(name, language, **context))
 
@@ -557,15 +559,81 @@ def max_project(index: int, **kw: Any) -> Project:
     )
 
 
-def test_digest_of_500_maximal_projects_splits_into_valid_messages_each_project_once() -> None:
-    projects, history = [], {}
-    for index in range(1, 501):
+def max_records(index: int) -> dict[str, Any]:
+    """As many risks, blockers and milestones as the modal and the file allow, maximal."""
+    at = LAST_PERIOD - timedelta(days=30)
+    risks = [
+        Risk(
+            id=index * 100 + i,
+            project_id=index,
+            title=MAX_ITEM,
+            probability=1 + i % 5,
+            impact=5 - i % 5,
+            owner=("&" * 200) if i % 2 else f"U{index:09d}",
+            mitigation=MAX_TEXT,
+            opened_period=at,
+            opened_at=at,
+            updated_at=at,
+        )
+        for i in range(20)
+    ]
+    blockers = [
+        Blocker(
+            id=index * 100 + i,
+            project_id=index,
+            title=MAX_ITEM,
+            unblocker="<&>" * 66,
+            needs_leadership=True,
+            raised_period=THIS_PERIOD,
+            raised_at=at,
+            updated_at=at,
+        )
+        for i in range(20)
+    ]
+    milestones = [
+        Milestone(
+            id=index * 100 + i,
+            project_id=index,
+            name=("&<" * 100)[:197] + f"{i:03d}",
+            due=date(2026, 11, 1) + timedelta(days=i),
+            done_on=date(2026, 11, 19) if i % 3 == 0 else None,
+        )
+        for i in range(50)
+    ]
+    return {"risks": risks, "blockers": blockers, "milestones": milestones}
+
+
+def assert_digest_messages(r: Renderer, digest: Digest, messages: list[Any]) -> None:
+    """Every message is valid Block Kit within Slack's limits (blocks, and the whole message's
+    size); the thread holds each project's full report, whole, in exactly one reply."""
+    for message in messages:
+        payload = {"text": message.text, "blocks": message.blocks}
+        assert_valid_message(payload)
+        assert_escaped(payload)
+        assert message_size(message.blocks) <= MAX_MESSAGE_JSON
+    replies = [json.dumps(m.blocks, ensure_ascii=False) for m in messages[1:]]
+    for line in digest.lines:
+        report = r.render("digest_project", digest.subscription.language, digest=digest, line=line)
+        part = json.dumps(report["blocks"], ensure_ascii=False)[1:-1]
+        compact = r.render(
+            "digest_project", digest.subscription.language, digest=digest, line=line, compact=True
+        )
+        short = json.dumps(compact["blocks"], ensure_ascii=False)[1:-1]
+        holding = [i for i, reply in enumerate(replies) if part in reply or short in reply]
+        assert len(holding) == 1, f"{line.project.key} in replies {holding}"
+
+
+def maximal_portfolio(size: int) -> dict[str, Any]:
+    projects, history, records = [], {}, {"risks": {}, "blockers": {}, "milestones": {}}
+    for index in range(1, size + 1):
         bucket = index % 10
         if bucket == 9:
             projects.append(max_project(index, state=ProjectState.ON_HOLD))
             history[index] = [max_report(index, "red", LAST_PERIOD)]
             continue
-        projects.append(max_project(index))
+        projects.append(max_project(index, budget=Decimal(1000), end=date(2026, 11, 1)))
+        for name, found in max_records(index).items():
+            records[name][index] = found
         if bucket == 8:  # missing, last known report a week older
             history[index] = [max_report(index, "amber", LAST_PERIOD)]
         elif bucket == 7:  # never reported
@@ -575,23 +643,40 @@ def test_digest_of_500_maximal_projects_splits_into_valid_messages_each_project_
             previous = ("green", "red", "amber")[bucket % 3]
             history[index] = [max_report(index, overall), max_report(index, previous, LAST_PERIOD)]
     names = {p.pm: f"Firstname Lastname-{p.key} " + "ä" * 55 for p in projects}  # 80 long
-    for mention_pms in (True, False):
-        sub = factories.subscription(mention_pms=mention_pms)
-        digest = compose_digest(sub, projects, history, {}, names, at=AT, default_tz=UTC_ZONE)
+    names |= {f"U{i:09d}": "&" * 80 for i in range(1, size + 1)}
+    return {"projects": projects, "history": history, "names": names, **records}
+
+
+def test_digest_of_500_maximal_projects_is_one_main_message_and_a_packed_thread() -> None:
+    portfolio = maximal_portfolio(500)
+    previous = {
+        "version": 1,
+        "at": (AT - timedelta(days=7)).isoformat(),
+        "counts": {"red": 400, "amber": 10, "green": 0, "missing": 90},
+        "participation": {"received": 1, "expected": 3},
+        "projects": {p.key: "green" for p in portfolio["projects"]},
+    }
+    r = renderer()
+    for mention_pms, language in ((True, "en"), (False, "fr")):
+        sub = factories.subscription(mention_pms=mention_pms, language=language)
+        digest = compose_digest(
+            sub,
+            portfolio["projects"],
+            portfolio["history"],
+            {},
+            portfolio["names"],
+            at=AT,
+            default_tz=UTC_ZONE,
+            risks=portfolio["risks"],
+            blockers=portfolio["blockers"],
+            milestones=portfolio["milestones"],
+            previous=previous,
+        )
         assert digest.counts.total == 500
-        messages = digest_messages(renderer(), digest)
-        assert len(messages) > 1
-        seen: dict[str, int] = {}
-        for number, message in enumerate(messages):
-            payload = {"text": message.text, "blocks": message.blocks}
-            assert_valid_message(payload)
-            assert_escaped(payload)
-            chunk_text = json.dumps(message.blocks, ensure_ascii=False)
-            for key in re.findall(r"\*(P-\d{4})\*", chunk_text):
-                assert key not in seen or seen[key] == number, f"{key} in two messages"
-                seen[key] = number
-        assert sorted(seen) == sorted(p.key for p in projects)
-        assert "continued, part 2 of" in messages[1].text
+        messages = digest_messages(r, digest)
+        assert len(messages[0].blocks) <= MAX_BLOCKS_PER_MESSAGE
+        assert len(messages) > 2
+        assert_digest_messages(r, digest, messages)
 
 
 def test_digest_stays_valid_when_a_pm_display_name_is_full_of_characters_to_escape() -> None:
