@@ -22,7 +22,7 @@ from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from bot.config import ConfigError, Settings, load_settings, redact_url
 from bot.pacing import Pacer
 from bot.portfolio_file import PortfolioError
-from bot.render import Renderer, RenderError
+from bot.render import Renderer, RenderError, available_languages
 from bot.services import Services
 from bot.slack_gateway import WebApiGateway, build_client
 from storage.db import SchemaError, check_schema, make_engine, make_sessionmaker, upgrade
@@ -141,7 +141,7 @@ def _dispatch(args: argparse.Namespace, settings: Settings, out: TextIO) -> int:
         print(f"database {redact_url(settings.database_url)} is up to date", file=out)
         return 0
     if args.command == "import":
-        return _import(engine, args.file, out)
+        return _import(engine, settings, args.file, out)
     if args.command == "tick":
         return _tick(engine, settings, args.at, out)
     if args.command == "digest":
@@ -166,7 +166,7 @@ def _dispatch(args: argparse.Namespace, settings: Settings, out: TextIO) -> int:
     return _serve(engine, settings, args.port, not args.no_scheduler)
 
 
-def _import(engine: Engine, path: Path, out: TextIO) -> int:
+def _import(engine: Engine, settings: Settings, path: Path, out: TextIO) -> int:
     from bot.portfolio import import_portfolio
 
     try:
@@ -175,7 +175,12 @@ def _import(engine: Engine, path: Path, out: TextIO) -> int:
         raise UsageError(f"cannot read {path}: {getattr(exc, 'strerror', None) or exc}") from None
     check_schema(engine)
     with make_sessionmaker(engine).begin() as session:
-        summary = import_portfolio(session, text, now=datetime.now(UTC))
+        summary = import_portfolio(
+            session,
+            text,
+            now=datetime.now(UTC),
+            languages=available_languages(settings.templates_dir),
+        )
     print(
         f"imported {summary.projects} project(s) ({summary.projects_changed} new or changed) and "
         f"{summary.subscriptions} digest subscription(s) ({summary.subscriptions_changed} new or "

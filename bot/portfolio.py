@@ -7,7 +7,7 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
-from bot.portfolio_file import PortfolioError, parse_portfolio
+from bot.portfolio_file import LANGUAGES, PortfolioError, parse_portfolio
 from storage import items, portfolio
 
 
@@ -20,10 +20,13 @@ class ImportSummary:
     holidays: int | None
 
 
-def import_portfolio(session: Session, text: str, *, now: datetime) -> ImportSummary:
+def import_portfolio(
+    session: Session, text: str, *, now: datetime, languages: tuple[str, ...] = LANGUAGES
+) -> ImportSummary:
     """Validate the whole file, then write it in the caller's transaction. Raises
-    PortfolioError listing every problem, before anything is written."""
-    parsed = parse_portfolio(text)
+    PortfolioError listing every problem, before anything is written. `languages`: those a
+    digest may use (the built-in ones, plus a custom templates folder's)."""
+    parsed = parse_portfolio(text, languages=languages)
     known = set(portfolio.list_project_keys(session)) | {p.key for p in parsed.projects}
     problems = [
         f"digests[{index + 1}] ({sub.channel}): keys: {key} is not a project"

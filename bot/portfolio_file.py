@@ -31,7 +31,7 @@ from storage.records import (
 KEY_PATTERN = re.compile(r"^[A-Za-z0-9-]{2,20}$")
 USER_PATTERN = re.compile(r"^[UW][A-Z0-9]{2,30}$")
 CHANNEL_PATTERN = re.compile(r"^[CG][A-Z0-9]{2,30}$")
-LANGUAGES = available_languages()  # a folder of templates each, under message_templates/
+LANGUAGES = available_languages()  # built in; a custom templates folder may add more
 
 
 @dataclass(frozen=True, slots=True)
@@ -293,7 +293,7 @@ def _projects(
     return specs
 
 
-def _digests(raw: Any, problems: list[str]) -> list[SubscriptionSpec]:
+def _digests(raw: Any, problems: list[str], languages: tuple[str, ...]) -> list[SubscriptionSpec]:
     if not isinstance(raw, list):
         problems.append("digests: must be a list")
         return []
@@ -301,7 +301,8 @@ def _digests(raw: Any, problems: list[str]) -> list[SubscriptionSpec]:
     seen: set[str] = set()
     for index, item in enumerate(raw):
         where = _label(item, index, "digests", "channel")
-        values = _entry(item, where, DIGEST_FIELDS, DIGEST_REQUIRED, problems)
+        fields = {**DIGEST_FIELDS, "language": ("language", _choice(languages))}
+        values = _entry(item, where, fields, DIGEST_REQUIRED, problems)
         if values is None:
             continue
         if values["channel"] in seen:
@@ -326,8 +327,9 @@ _Loader.yaml_implicit_resolvers = {
 }
 
 
-def parse_portfolio(text: str) -> Portfolio:
-    """Parse and validate a portfolio file; raise PortfolioError listing every problem."""
+def parse_portfolio(text: str, *, languages: tuple[str, ...] = LANGUAGES) -> Portfolio:
+    """Parse and validate a portfolio file; raise PortfolioError listing every problem.
+    `languages` are those a digest may be in (a folder of templates each)."""
     try:
         data = yaml.load(text, Loader=_Loader)
     except yaml.YAMLError as exc:
@@ -352,7 +354,7 @@ def parse_portfolio(text: str) -> Portfolio:
     projects = _projects(
         data.get("projects") or [], problems, escalate=escalate, milestones=milestones
     )
-    digests = _digests(data.get("digests") or [], problems)
+    digests = _digests(data.get("digests") or [], problems, languages)
     holidays: tuple[date, ...] | None = None
     if "holidays" in data:
         try:

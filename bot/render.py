@@ -170,11 +170,10 @@ def _number(context: Context, value: float | int | None, digits: int = 0) -> str
 
 @pass_context
 def _percent(context: Context, value: float | int | None) -> str:
-    """A share (0.42) or a percentage (42, when above 1) as the language writes it."""
+    """A share (0.42) as a percentage the way the language writes it ("42%", "42 %")."""
     if value is None:
         return ""
-    share = value / 100 if value > 1 else value
-    return str(format_percent(share, locale=context.get("language", DEFAULT_LANGUAGE)))
+    return str(format_percent(value, locale=context.get("language", DEFAULT_LANGUAGE)))
 
 
 def _merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:

@@ -651,3 +651,20 @@ def test_under_a_share_of_failing_calls_every_prompt_ends_sent_exactly_once(
             assert any(1 <= s < 2 for s in harness.sleeps)  # Retry-After was waited
     finally:
         stop()
+
+
+def test_a_digest_goes_out_without_its_chart_when_the_upload_fails(harness: Harness) -> None:
+    harness.fake.fail("files.completeUploadExternal", error="internal_error", times=3)
+    harness.tick(THU_19_NYC)
+    result = harness.tick(FRI_20_DIGEST)
+    assert result.digests_sent == 1 and result.failures == ()
+    digest = harness.digests("C0LEADERS")[-1]
+    assert "Portfolio digest" in digest["text"]
+    assert harness.fake.thread("C0LEADERS", digest["ts"])  # the full reports are there
+    assert [f for f in harness.fake.files if f.get("thread_ts") == digest["ts"]] == []
+    assert {d.status for d in outbox(harness, DeliveryKind.DIGEST)} == {DeliveryStatus.SENT}
+    # The next digest has its chart again.
+    harness.fake.clear_faults()
+    harness.tick(FRI_20_DIGEST + timedelta(days=7))
+    latest = harness.digests("C0LEADERS")[-1]
+    assert [f for f in harness.fake.files if f.get("thread_ts") == latest["ts"]]

@@ -406,3 +406,13 @@ def test_milestones_are_parsed_and_bad_ones_listed() -> None:
         with pytest.raises(PortfolioError) as raised:
             parse_portfolio(one_project(body))
         assert problem in str(raised.value), (body, str(raised.value))
+
+
+def test_a_digest_language_must_have_its_templates_folder() -> None:
+    text = "digests:\n  - {channel: C0LEADERS, language: de}\n"
+    with pytest.raises(PortfolioError) as raised:
+        parse_portfolio(text)
+    assert "'de' is not one of en, fr" in str(raised.value)
+    # A custom templates folder (PMO_TEMPLATES_DIR/de/) adds the language.
+    parsed = parse_portfolio(text, languages=("de", "en", "fr"))
+    assert parsed.subscriptions[0].language == "de"
