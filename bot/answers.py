@@ -25,6 +25,7 @@ from bot.late import note_late_report
 from bot.people import user_locale
 from bot.render import Message, as_message
 from bot.reports import Denied, FieldError, ReportTarget, find_target
+from bot.roles import current_admins
 from bot.services import Services
 from storage import reports
 from storage.records import Project, Report, ReportDraft, Skip, SkipReason
@@ -76,7 +77,7 @@ def _resolve(
         session,
         actor=actor,
         delivery_id=delivery_id,
-        admins=services.settings.admins,
+        admins=current_admins(services),
         default_tz=services.settings.timezone,
     )
     if isinstance(target, Denied):

@@ -25,7 +25,9 @@ from bot.people import user_locale
 from bot.permissions import is_admin
 from bot.portfolio_file import DIGEST_FIELDS
 from bot.render import DEFAULT_LANGUAGE, available_languages, language_of
+from bot.roles import current_admins
 from bot.services import Services
+from bot.verbs import VERBS, Request, Result, verb
 from storage import deliveries, portfolio
 from storage.records import (
     DEFAULT_DIGEST_SCHEDULE,
@@ -77,41 +79,92 @@ class Problem:
     detail: str = ""  # the portfolio file's own explanation (for a schedule: why the RRULE fails)
 
 
-def answer(services: Services, *, user_id: str, text: str, channel_id: str = "") -> dict[str, Any]:
+def answer(
+    services: Services,
+    *,
+    user_id: str,
+    text: str,
+    channel_id: str = "",
+    trigger_id: str = "",
+) -> Result:
     """The response to `/pmo <text>` from `user_id` in `channel_id`: a dict for Bolt's
-    respond(), in the asker's language."""
+    respond() in the asker's language (in the channel when the text ends with `public`), or a
+    modal to open."""
     words = text.split()
-    verb = words[0].lower() if words else "help"
-    args = words[1:]
+    public = len(words) > 1 and words[-1].lower() == "public"
+    if public:
+        words = words[:-1]
+    name = words[0].lower() if words else "help"
+    rest = text.strip()[len(words[0]) :].strip() if words else ""
+    if public:
+        rest = rest[: rest.lower().rfind("public")].strip()
     locale = user_locale(services.sessions, services.gateway, user_id, now=services.clock())
-    language = language_of(locale)
+    request = Request(
+        services=services,
+        user_id=user_id,
+        channel_id=channel_id,
+        verb=name,
+        args=tuple(words[1:]),
+        text=rest,
+        language=language_of(locale),
+        admins=current_admins(services),
+        trigger_id=trigger_id,
+        public=public,
+    )
+    result = VERBS.get(name, _unknown)(request)
+    if public and isinstance(result, dict) and result.get("response_type") != "in_channel":
+        result = {**result, "response_type": "in_channel"}
+    return result
 
-    def render(name: str, **context: Any) -> dict[str, Any]:
-        return dict(services.renderer.render(name, language, **context))
 
-    admins = services.settings.admins
-    languages = available_languages(services.settings.templates_dir)
-    if verb == "help":
-        return render("help", unknown=None, languages=languages)
-    if verb in ("subscribe", "unsubscribe"):
-        if not is_admin(user_id, admins):
-            return render(
-                "subscription_denied", verb=verb, admins=sorted(admins)[:10], more=len(admins) > 10
-            )
-        rest = text.strip()[len(words[0]) :]
-        if verb == "subscribe":
-            return subscribe(services, render, channel=channel_id, text=rest, language=language)
-        return unsubscribe(services, render, channel=channel_id, text=rest)
-    with services.sessions.begin() as session:
-        if verb == "status":
-            found = project_status(session, actor=user_id, key=" ".join(args), admins=admins)
-            if isinstance(found, NotFound):
-                return render("not_found", key=found.key, suggestions=found.suggestions)
-            return render("status", project=found.project, report=found.report)
-        if verb == "list":
-            rows = active_projects(session, actor=user_id, admins=admins)
-            return render("list", rows=rows, shown=MAX_LISTED)
-    return render("help", unknown=verb, languages=languages)
+def _unknown(request: Request) -> Result:
+    languages = available_languages(request.services.settings.templates_dir)
+    return request.render("help", unknown=request.verb, languages=languages)
+
+
+@verb("help")
+def _help(request: Request) -> Result:
+    languages = available_languages(request.services.settings.templates_dir)
+    return request.render("help", unknown=None, languages=languages)
+
+
+@verb("subscribe", "unsubscribe")
+def _subscription(request: Request) -> Result:
+    services, admins = request.services, request.admins
+    if not is_admin(request.user_id, admins):
+        return request.render(
+            "subscription_denied",
+            verb=request.verb,
+            admins=sorted(admins)[:10],
+            more=len(admins) > 10,
+        )
+    if request.verb == "subscribe":
+        return subscribe(
+            services,
+            request.render,
+            channel=request.channel_id,
+            text=request.text,
+            language=request.language,
+        )
+    return unsubscribe(services, request.render, channel=request.channel_id, text=request.text)
+
+
+@verb("status")
+def _status(request: Request) -> Result:
+    with request.services.sessions.begin() as session:
+        found = project_status(
+            session, actor=request.user_id, key=" ".join(request.args), admins=request.admins
+        )
+    if isinstance(found, NotFound):
+        return request.render("not_found", key=found.key, suggestions=found.suggestions)
+    return request.render("status", project=found.project, report=found.report)
+
+
+@verb("list")
+def _list(request: Request) -> Result:
+    with request.services.sessions.begin() as session:
+        rows = active_projects(session, actor=request.user_id, admins=request.admins)
+    return request.render("list", rows=rows, shown=MAX_LISTED)
 
 
 # --- /pmo subscribe and unsubscribe ----------------------------------------------------------
@@ -318,3 +371,7 @@ def unsubscribe(
     with services.sessions.begin() as session:
         removed = portfolio.delete_subscription(session, channel)
     return render("unsubscribed", removed=removed)
+
+
+# The verbs of the other areas register themselves when their module is imported.
+from bot import cmd_export, cmd_lookup, cmd_projects  # noqa: E402,F401

@@ -6,6 +6,7 @@ from typing import Any
 
 from bot.lookup import active_projects
 from bot.people import user_locale
+from bot.roles import current_admins
 from bot.services import Services
 
 
@@ -16,7 +17,7 @@ def home_view(services: Services, *, user_id: str) -> dict[str, Any]:
         rows = active_projects(
             session,
             actor=user_id,
-            admins=services.settings.admins,
+            admins=current_admins(services),
             pm=user_id,
         )
     locale = user_locale(services.sessions, services.gateway, user_id, now=services.clock())

@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 from bot import cadence
 from bot.people import refresh_profiles
 from bot.services import Services
-from storage import deliveries, portfolio, reports
+from storage import audit, deliveries, portfolio, reports
 from storage.deliveries import Claim
 from storage.records import (
     Delivery,
@@ -205,7 +205,7 @@ def _failure_summaries(session: Session, services: Services, now: datetime) -> l
     tz = services.settings.timezone
     today = cadence.to_utc(datetime.combine(now.astimezone(tz).date(), time()), tz)
     claims = []
-    for admin in sorted(services.settings.admins):
+    for admin in sorted(services.settings.admins | audit.granted_admins(session)):
         target = f"user:{admin}"
         last = deliveries.latest_of_kind(session, DeliveryKind.FAILURE_SUMMARY, target)
         if last is not None and last.occurrence >= today:

@@ -23,6 +23,7 @@ from bot.reports import (
     open_items,
     submit_report,
 )
+from bot.roles import current_admins
 from bot.services import Services
 from storage import users
 from storage.records import Project, Report
@@ -43,7 +44,7 @@ def open_modal(services: Services, *, actor: str, delivery_id: int) -> dict[str,
             session,
             actor=actor,
             delivery_id=delivery_id,
-            admins=services.settings.admins,
+            admins=current_admins(services),
             default_tz=services.settings.timezone,
         )
         if isinstance(target, Denied):
@@ -104,7 +105,7 @@ def submit_modal(
                 actor=actor,
                 delivery_id=delivery_id,
                 form=form,
-                admins=services.settings.admins,
+                admins=current_admins(services),
                 default_tz=services.settings.timezone,
                 now=services.clock(),
             )

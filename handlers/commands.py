@@ -1,26 +1,40 @@
 """`/pmo`: ack at once (Slack waits 3 s at most), then answer through the response_url, in the
-asker's language; `subscribe`/`unsubscribe` act on the channel the command was typed in."""
+asker's language, or open a modal with the command's trigger_id; `subscribe`/`unsubscribe`
+act on the channel the command was typed in."""
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from slack_bolt import Ack, App, Respond
 
 from bot.commands import answer
+from bot.gateway import SlackError
 from bot.services import Services
+from bot.verbs import OpenModal
+
+log = logging.getLogger(__name__)
 
 
 def register(app: App, services: Services) -> None:
     def handle_pmo(ack: Ack, command: dict[str, Any], respond: Respond) -> None:
         ack()  # at once: the answer (which may ask Slack for the asker's locale) follows
-        respond(
-            **answer(
-                services,
-                user_id=command["user_id"],
-                text=command.get("text") or "",
-                channel_id=command.get("channel_id") or "",
-            )
+        result = answer(
+            services,
+            user_id=command["user_id"],
+            text=command.get("text") or "",
+            channel_id=command.get("channel_id") or "",
+            trigger_id=command.get("trigger_id") or "",
         )
+        if isinstance(result, OpenModal):
+            try:
+                services.gateway.open_view(
+                    trigger_id=command.get("trigger_id") or "", view=result.view
+                )
+            except SlackError as exc:
+                log.warning("could not open the modal for /pmo %s: %s", command.get("text"), exc)
+            return
+        respond(**result)
 
     app.command("/pmo")(handle_pmo)

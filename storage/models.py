@@ -263,3 +263,43 @@ class SlackUserRow(Base):
     name: Mapped[str | None] = mapped_column(String(200))
     dm_channel: Mapped[str | None] = mapped_column(String(32))
     fetched_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class AdminRow(Base):
+    """A PMO admin granted in Slack (`/pmo admin add`), on top of PMO_ADMINS."""
+
+    __tablename__ = "admins"
+
+    user_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    granted_by: Mapped[str] = mapped_column(String(32))
+    granted_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class AuditRow(Base):
+    """Who changed what, when: every change to the portfolio, whatever made it."""
+
+    __tablename__ = "audit_log"
+    __table_args__ = (Index("ix_audit_log_project_at", "project_id", "at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    project_id: Mapped[int | None] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"))
+    actor: Mapped[str] = mapped_column(String(64))  # a Slack user id, or "import"
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+    action: Mapped[str] = mapped_column(String(32))  # created, updated, closed, admin_added...
+    changes: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)  # field: [before, after]
+
+
+class ArchiveRow(Base):
+    """A closed project's full record (Markdown), with its closing summary and lessons."""
+
+    __tablename__ = "project_archives"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    project_id: Mapped[int] = mapped_column(
+        ForeignKey("projects.id", ondelete="CASCADE"), index=True
+    )
+    closed_by: Mapped[str] = mapped_column(String(32))
+    closed_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    summary: Mapped[str] = mapped_column(Text)
+    lessons: Mapped[str] = mapped_column(Text)
+    markdown: Mapped[str] = mapped_column(Text)
