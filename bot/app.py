@@ -15,7 +15,7 @@ from slack_bolt.adapter.wsgi import SlackRequestHandler
 from slack_sdk import WebClient
 
 from bot.services import Services
-from handlers import commands, events, prompts
+from handlers import commands, events, home_actions, projects, prompts
 
 log = logging.getLogger(__name__)
 SLACK_PATH = "/slack/events"
@@ -46,6 +46,8 @@ def build_app(
     commands.register(app, services)
     prompts.register(app, services)
     events.register(app, services)
+    home_actions.register(app, services)
+    projects.register(app, services)
 
     def on_error(error: Exception, body: dict[str, Any]) -> BoltResponse | None:
         kind = body.get("type") or body.get("command") or "request"

@@ -374,4 +374,4 @@ def unsubscribe(
 
 
 # The verbs of the other areas register themselves when their module is imported.
-from bot import cmd_export, cmd_lookup, cmd_projects  # noqa: E402,F401
+from bot import cmd_actions, cmd_export, cmd_lookup, cmd_projects  # noqa: E402,F401

@@ -1,0 +1,1 @@
+"""`/pmo` verbs: see bot/verbs.py (filled in by its feature)."""
