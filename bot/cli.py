@@ -6,6 +6,7 @@ Every error a person can fix is one line on stderr and exit status 2, never a tr
 from __future__ import annotations
 
 import argparse
+import contextlib
 import logging
 import os
 import sys
@@ -52,6 +53,14 @@ def _parser() -> argparse.ArgumentParser:
     db.add_argument("action", choices=["upgrade"], help="create or migrate the schema")
     importer = commands.add_parser("import", help="load or update the portfolio from YAML")
     importer.add_argument("file", type=Path)
+    exporter = commands.add_parser(
+        "export", help="write the whole portfolio in the import format (YAML; - for stdout)"
+    )
+    exporter.add_argument("file", help="where to write it, or - for stdout")
+    export_reports = commands.add_parser(
+        "export-reports", help="write every status report as CSV (UTF-8; - for stdout)"
+    )
+    export_reports.add_argument("file", help="where to write it, or - for stdout")
     tick = commands.add_parser("tick", help="run one scheduler cycle now, or as if at --at")
     tick.add_argument("--at", help="ISO-8601 time; without an offset, read in PMO_TIMEZONE")
     listing = commands.add_parser(
@@ -144,6 +153,8 @@ def _dispatch(args: argparse.Namespace, settings: Settings, out: TextIO) -> int:
         return _import(engine, settings, args.file, out)
     if args.command == "tick":
         return _tick(engine, settings, args.at, out)
+    if args.command in ("export", "export-reports"):
+        return _export(engine, args.command, args.file, out)
     if args.command == "digest":
         from bot.preview import preview_digests
 
@@ -188,6 +199,45 @@ def _import(engine: Engine, settings: Settings, path: Path, out: TextIO) -> int:
         file=out,
     )
     return 0
+
+
+def _export(engine: Engine, command: str, target: str, out: TextIO) -> int:
+    """`export`: the portfolio as YAML; `export-reports`: every report as CSV (with a UTF-8
+    byte order mark in a file, for spreadsheets; none on stdout, for pipes)."""
+    from bot.export import export_portfolio, export_reports
+    from storage.portfolio import list_project_keys
+
+    check_schema(engine)
+    to_stdout = target == "-"
+    with make_sessionmaker(engine).begin() as session:
+        if command == "export":
+            text = export_portfolio(session, now=datetime.now(UTC))
+            done = f"exported {len(list_project_keys(session))} project(s)"
+        else:
+            text, count = export_reports(session, bom=not to_stdout)
+            done = f"exported {count} report(s)"
+    if to_stdout:
+        out.write(text)
+        return 0
+    _write_file(Path(target), text)
+    print(f"{done} to {target}", file=out)
+    return 0
+
+
+def _write_file(path: Path, text: str) -> None:
+    """Write a whole file or nothing: a temporary file next to it, then renamed over it."""
+    if not path.name:
+        raise UsageError(f"cannot write {str(path)!r}: not a file name")
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        # newline="": the text's own line ends (CSV rows end in CRLF) are written as they are.
+        with temporary.open("w", encoding="utf-8", newline="") as handle:
+            handle.write(text)
+        os.replace(temporary, path)
+    except OSError as exc:
+        with contextlib.suppress(OSError):
+            temporary.unlink(missing_ok=True)
+        raise UsageError(f"cannot write {path}: {exc.strerror or exc}") from None
 
 
 def parse_at(text: str, settings: Settings) -> datetime:

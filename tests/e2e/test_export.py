@@ -1,0 +1,146 @@
+"""`/pmo export` through signed slash commands: the CSV of the latest status is shared in the
+channel where the command was typed (a DM too), the asker gets a short ephemeral answer, and a
+confidential project never reaches someone who may not see it."""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from bot.export import BOM
+from bot.portfolio import import_portfolio
+from storage import portfolio, reports
+from tests import factories
+from tests.e2e.conftest import ADMIN, OUTSIDER, PM_NEW_YORK, PM_PARIS, SPONSOR, Harness
+
+CONFIDENTIAL = f"""
+projects:
+  - key: ATLAS
+    name: Atlas ERP migration
+    pm: {PM_PARIS}
+    sponsor: {SPONSOR}
+    portfolio: Operations
+    priority: 1
+    end: 2027-06-30
+  - key: BOREAL
+    name: Boreal CRM rollout
+    pm: {PM_NEW_YORK}
+    portfolio: Digital
+    priority: 2
+  - key: SECRET
+    name: Project Nightingale
+    pm: {PM_PARIS}
+    portfolio: Operations
+    confidential: true
+"""
+SUMMARY = 'Go-live moved, "again"; café\nsee plan, v2'
+
+
+def setup(harness: Harness) -> None:
+    with harness.services.sessions.begin() as session:
+        import_portfolio(session, CONFIDENTIAL, now=harness.clock.now)
+        atlas = portfolio.find_project(session, "ATLAS")
+        assert atlas is not None
+        period = harness.clock.now - timedelta(days=4)
+        reports.save_report(
+            session,
+            factories.draft("amber", summary=SUMMARY, percent_complete=55),
+            project_id=atlas.id,
+            period_start=period,
+            submitted_by=PM_PARIS,
+            submitted_at=period + timedelta(hours=1),
+        )
+
+
+def rows_of(file: dict[str, Any]) -> list[dict[str, str]]:
+    data = file["bytes"]
+    assert isinstance(data, bytes)
+    assert data.startswith(BOM.encode("utf-8"))
+    return list(csv.DictReader(io.StringIO(data.decode("utf-8-sig"), newline="")))
+
+
+def answer_text(response: dict[str, Any]) -> str:
+    return " ".join(
+        b["text"]["text"] for b in response.get("blocks", []) if b.get("type") == "section"
+    )
+
+
+def test_export_uploads_a_csv_to_the_channel_and_answers_ephemerally(harness: Harness) -> None:
+    setup(harness)
+    response = harness.command(OUTSIDER, "export")
+    assert response.get("response_type", "ephemeral") == "ephemeral"
+    assert "2 projects" in response["text"]
+    assert len(harness.fake.calls_to("files.getUploadURLExternal")) == 1
+    assert len(harness.fake.calls_to("files.completeUploadExternal")) == 1
+    (shared,) = harness.fake.files
+    assert shared["channel"] == "C0GENERAL"
+    assert shared["name"].startswith("pmo-status-") and shared["name"].endswith(".csv")
+    rows = rows_of(shared)
+    assert [row["Key"] for row in rows] == ["ATLAS", "BOREAL"]  # no SECRET for an outsider
+    atlas = rows[0]
+    assert atlas["Summary"] == SUMMARY
+    assert (atlas["Overall"], atlas["Percent complete"], atlas["Portfolio"]) == (
+        "amber",
+        "55",
+        "Operations",
+    )
+    assert rows[1]["Overall"] == ""  # BOREAL never reported
+    assert b"SECRET" not in shared["bytes"] and b"Nightingale" not in shared["bytes"]
+
+
+def test_export_filter_and_french_headers_in_a_dm(harness: Harness) -> None:
+    setup(harness)
+    dm = harness.fake.dm_channel(PM_PARIS)
+    before = len(harness.fake.responses)
+    response = harness.driver.command(PM_PARIS, "export operations", channel_id=dm)
+    assert response.status == 200
+    assert len(harness.fake.responses) == before + 1
+    answer = harness.last_response()
+    assert "2 projets exportés" in answer["text"]  # PM_PARIS's Slack locale is French
+    (shared,) = harness.fake.files
+    assert shared["channel"] == dm
+    rows = rows_of(shared)
+    # In their own DM, the PM's confidential project is included.
+    assert [row["Clé"] for row in rows] == ["ATLAS", "SECRET"]
+
+
+def test_confidential_project_is_left_out_of_a_shared_channel_even_for_its_pm(
+    harness: Harness,
+) -> None:
+    setup(harness)
+    response = harness.command(PM_PARIS, "export")
+    (shared,) = harness.fake.files
+    assert [row["Clé"] for row in rows_of(shared)] == ["ATLAS", "BOREAL"]
+    assert ":lock:" in response["blocks"][1]["elements"][0]["text"]
+
+
+def test_export_with_no_match_uploads_nothing_and_suggests_filters(harness: Harness) -> None:
+    setup(harness)
+    response = harness.command(OUTSIDER, "export nowhere")
+    assert harness.fake.files == []
+    assert "nowhere" in answer_text(response)
+    hint = response["blocks"][1]["elements"][0]["text"]
+    assert "Digital" in hint and "Operations" in hint and "missing" in hint
+
+
+def test_upload_failure_is_answered_politely(harness: Harness) -> None:
+    setup(harness)
+    harness.fake.fail("files.completeUploadExternal", error="not_in_channel")
+    response = harness.command(ADMIN, "export red")
+    # Nothing is red: nothing to upload, so no failure either.
+    assert harness.fake.files == []
+    assert "red" in answer_text(response)
+    response = harness.command(ADMIN, "export amber")
+    assert harness.fake.files == []
+    text = answer_text(response)
+    assert "Sorry" in text and "not_in_channel" in text
+
+
+def test_export_at_a_given_time_names_the_file_with_the_day(harness: Harness) -> None:
+    setup(harness)
+    harness.clock.now = datetime(2026, 11, 18, 12, 0, tzinfo=UTC)
+    harness.command(ADMIN, "export")
+    (shared,) = harness.fake.files
+    assert shared["name"] == "pmo-status-2026-11-18.csv"

@@ -1,0 +1,33 @@
+"""Contexts for the `/pmo export` answer (message_templates/*/export.json.j2), merged into
+tests/unit/test_render.py's checks: rendered with hostile text in every language and checked
+for escaping and Slack's limits, in each of its outcomes."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+def contexts(text: str) -> dict[str, list[dict[str, Any]]]:
+    portfolios = tuple(f"{text[:99]}{i}" for i in range(20))  # portfolios: 100 characters
+    tags = tuple(f"{text[:49]}{i}" for i in range(30))  # tags: 50 characters
+    base = {
+        "wanted": text,
+        "count": 1234,
+        "withheld": 12,
+        "portfolios": portfolios,
+        "tags": tags,
+        "filename": f"pmo-status-2026-11-16-{text[:40]}.csv",
+        "code": text,
+    }
+    return {
+        "export": [
+            {**base, "outcome": "uploaded"},
+            {**base, "outcome": "uploaded", "wanted": "", "count": 1, "withheld": 0},
+            {**base, "outcome": "uploaded", "withheld": 1},
+            {**base, "outcome": "failed"},
+            {**base, "outcome": "failed", "wanted": ""},
+            {**base, "outcome": "nothing", "count": 0},
+            {**base, "outcome": "nothing", "count": 0, "wanted": "", "withheld": 1},
+            {**base, "outcome": "nothing", "count": 0, "portfolios": (), "tags": (), "withheld": 0},
+        ]
+    }

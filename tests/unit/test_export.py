@@ -1,0 +1,572 @@
+"""Exports: `pmo-bot export` writes the portfolio back in the import format (import → export →
+import is lossless, on both backends), `pmo-bot export-reports` writes every report as CSV, and
+the `/pmo export` rows (filters, confidential projects) are those the asker may see."""
+
+from __future__ import annotations
+
+import csv
+import dataclasses
+import io
+from collections.abc import Iterator
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session
+
+from bot.export import (
+    BOM,
+    REPORT_COLUMNS,
+    STATUS_COLUMNS,
+    export_portfolio,
+    export_reports,
+    project_status,
+    safe_text,
+    status_csv,
+)
+from bot.portfolio import import_portfolio
+from bot.portfolio_file import parse_portfolio
+from storage import items, portfolio, reports
+from storage.db import make_engine, make_sessionmaker, upgrade
+from storage.records import (
+    ItemStatus,
+    MilestoneSpec,
+    ProjectSpec,
+    ProjectState,
+    RiskSpec,
+    SubscriptionSpec,
+)
+from tests import factories
+from tests.unit.test_cli import assert_one_line_error, cli
+
+NOW = datetime(2026, 11, 20, 15, 0, tzinfo=UTC)  # a Friday, after Thursday's prompts
+PM, SPONSOR, DEPUTY, ADMIN, OUTSIDER = (
+    "U012ABCDEF",
+    "U0SPONSOR1",
+    "U0DEPUTY01",
+    "U0ADMIN001",
+    "U0OUTSIDE1",
+)
+
+RICH = f"""\
+escalate_to_sponsor: true
+projects:
+  - key: ATLAS
+    name: "Atlas ERP migration: phase 2, “R&D” <beta>"
+    pm: {PM}
+    sponsor: {SPONSOR}
+    portfolio: Opérations
+    tags: [erp, finance, "null"]
+    priority: 2
+    budget: 1200000.50
+    start: 2026-01-05
+    end: 2027-06-30
+    cadence: "FREQ=WEEKLY;INTERVAL=2;BYDAY=MO;BYHOUR=9;BYMINUTE=30"
+    state: on_hold
+    reminder_after_hours: 48
+    holidays: [2026-12-31, 2026-12-24]
+    delegates: [{DEPUTY}, W0DEPUTY02]
+    confidential: true
+    milestones:
+      - {{name: Design signed off, due: 2026-10-01, done: 2026-10-03}}
+      - {{name: "Go-live: wave #1", due: 2027-03-01}}
+      - {{name: "~", due: 2026-02-01, done: 2026-02-01}}
+  - key: "0123"
+    name: "NO"
+    pm: {PM}
+    escalate_to_sponsor: false
+  - key: delta
+    name: Delta data warehouse
+    pm: U0PMDELTA1
+    state: closed
+    budget: 0
+    tags: []
+holidays: [2027-01-01, 2026-12-25]
+digests:
+  - channel: C0LEADERS
+    schedule: "FREQ=WEEKLY;BYDAY=MO;BYHOUR=8;BYMINUTE=0"
+    timezone: Europe/Paris
+    language: fr
+    mention_pms: false
+    portfolio: Opérations
+    tags: [erp, "yes"]
+    keys: [ATLAS, DELTA]
+  - channel: G0PRIVATE1
+"""
+
+
+# --- helpers ---------------------------------------------------------------------------------
+
+
+def stored_portfolio(session: Session) -> dict[str, Any]:
+    """Everything the portfolio file describes, as stored, without database ids or the moment
+    a project was closed (the import records when it saw that)."""
+    projects = portfolio.list_projects(session)
+    milestones = items.list_milestones(session, [p.id for p in projects])
+    return {
+        "projects": [dataclasses.replace(p, id=0, closed_at=None) for p in projects],
+        "milestones": {
+            p.key: [(m.name, m.due, m.done_on) for m in milestones[p.id]] for p in projects
+        },
+        "subscriptions": [
+            dataclasses.replace(s, id=0) for s in portfolio.list_subscriptions(session)
+        ],
+        "holidays": portfolio.list_holidays(session),
+    }
+
+
+@pytest.fixture
+def fresh(tmp_path: Path) -> Iterator[Engine]:
+    """A second, empty, migrated database (SQLite) to import an export into."""
+    engine = make_engine(f"sqlite:///{tmp_path / 'fresh.sqlite'}")
+    upgrade(engine)
+    yield engine
+    engine.dispose()
+
+
+def import_text(engine: Engine, text: str, now: datetime = NOW) -> None:
+    with make_sessionmaker(engine).begin() as session:
+        import_portfolio(session, text, now=now)
+
+
+def export_text(engine: Engine) -> str:
+    with make_sessionmaker(engine).begin() as session:
+        return export_portfolio(session)
+
+
+def snapshot(engine: Engine) -> dict[str, Any]:
+    with make_sessionmaker(engine).begin() as session:
+        return stored_portfolio(session)
+
+
+# --- the portfolio file ----------------------------------------------------------------------
+
+
+def test_import_export_import_is_lossless(engine: Engine, fresh: Engine) -> None:
+    import_text(engine, RICH)
+    exported = export_text(engine)
+    import_text(fresh, exported, now=NOW + timedelta(days=3))
+    original, copy = snapshot(engine), snapshot(fresh)
+    assert copy == original
+    # What was imported is really there (the comparison is not of two empty portfolios).
+    atlas = original["projects"][1]
+    assert (atlas.key, atlas.state, atlas.confidential, atlas.escalate_to_sponsor) == (
+        "ATLAS",
+        ProjectState.ON_HOLD,
+        True,
+        True,
+    )
+    assert atlas.holidays == (date(2026, 12, 31), date(2026, 12, 24))
+    assert original["projects"][0].key == "0123" and original["projects"][0].name == "NO"
+    assert len(original["milestones"]["ATLAS"]) == 3
+    assert original["holidays"] == {date(2026, 12, 25), date(2027, 1, 1)}
+    assert len(original["subscriptions"]) == 2
+    # And the export of the copy is the same file: the format is stable.
+    assert export_text(fresh) == exported
+
+
+def test_export_parses_back_to_the_same_specs(engine: Engine) -> None:
+    import_text(engine, RICH)
+    again = parse_portfolio(export_text(engine))
+    first = parse_portfolio(RICH)
+    assert sorted(again.projects, key=lambda p: p.key) == sorted(
+        first.projects, key=lambda p: p.key
+    )
+    assert again.subscriptions == first.subscriptions
+    assert set(again.holidays or ()) == set(first.holidays or ())
+    assert {k: sorted(v, key=lambda m: m.due) for k, v in again.milestones.items()} == {
+        k: sorted(v, key=lambda m: m.due) for k, v in first.milestones.items()
+    }
+
+
+def test_export_of_an_empty_portfolio_imports_as_an_empty_portfolio(
+    engine: Engine, fresh: Engine
+) -> None:
+    exported = export_text(engine)
+    assert parse_portfolio(exported).projects == ()
+    import_text(fresh, exported)
+    assert snapshot(fresh) == snapshot(engine)
+
+
+TRICKY = [
+    "null",
+    "~",
+    "NO",
+    "yes",
+    "0123",
+    "1e3",
+    "2026-02-30",
+    "12:30",
+    "a: b",
+    "# not a comment",
+    "- dash",
+    "[x]",
+    "{y: 1}",
+    "&anchor *alias",
+    "!tag",
+    "%directive",
+    "@at `tick` |pipe >fold",
+    "'single' \"double\" \\backslash",
+    "line one\nline two",
+    "tab\there",
+    "naïve café 漢字 🚀",
+    "bell\x07 and nel\x85 and ls\u2028 end",
+    "<!channel> & <@U123>",
+]
+
+
+@pytest.mark.parametrize("text", TRICKY, ids=range(len(TRICKY)))
+def test_any_text_survives_the_round_trip(text: str, sqlite_url: str, fresh: Engine) -> None:
+    engine = make_engine(sqlite_url)
+    upgrade(engine)
+    try:
+        with make_sessionmaker(engine).begin() as session:
+            spec = ProjectSpec(
+                key="TRICKY",
+                name=text,
+                pm=PM,
+                portfolio=text[:100],
+                tags=(text[:50], "plain"),
+                budget=Decimal("1234.56"),
+            )
+            portfolio.upsert_projects(session, [spec], now=NOW)
+            project = portfolio.find_project(session, "TRICKY")
+            assert project is not None
+            items.replace_milestones(
+                session,
+                project.id,
+                [MilestoneSpec(name=text, due=date(2027, 1, 1), done_on=date(2026, 12, 31))],
+            )
+            portfolio.upsert_subscriptions(
+                session, [SubscriptionSpec(channel="C0LEADERS", portfolio=text[:100])], now=NOW
+            )
+        import_text(fresh, export_text(engine))
+        assert snapshot(fresh) == snapshot(engine)
+    finally:
+        engine.dispose()
+
+
+def test_export_writes_texts_quoted_and_fields_in_the_readme_order(engine: Engine) -> None:
+    import_text(engine, RICH)
+    text = export_text(engine)
+    assert text.startswith("# PMO Bot portfolio")
+    assert '- key: "0123"\n    name: "NO"\n' in text
+    assert 'tags: ["erp", "finance", "null"]' in text
+    assert "budget: 1200000.5\n" in text
+    assert "start: 2026-01-05\n" in text
+    fields = [
+        "key:",
+        "name:",
+        "pm:",
+        "sponsor:",
+        "portfolio:",
+        "tags:",
+        "priority:",
+        "budget:",
+        "start:",
+        "end:",
+        "cadence:",
+        "state:",
+        "reminder_after_hours:",
+        "holidays:",
+        "delegates:",
+        "confidential:",
+        "escalate_to_sponsor:",
+        "milestones:",
+    ]
+    atlas = text[text.index('key: "ATLAS"') - 2 :]
+    positions = [atlas.index(field) for field in fields]
+    assert positions == sorted(positions)
+    assert text.index("\nholidays:") < text.index("\ndigests:")
+
+
+# --- reports as CSV --------------------------------------------------------------------------
+
+TRICKY_SUMMARY = 'Late, "very" late; café\nsecond line, déjà vu'
+
+
+def add_report(session: Session, key: str, period: datetime, **overrides: Any) -> None:
+    project = portfolio.find_project(session, key)
+    assert project is not None
+    reports.save_report(
+        session,
+        factories.draft(**overrides),
+        project_id=project.id,
+        period_start=period,
+        submitted_by=PM,
+        submitted_at=period + timedelta(hours=2),
+    )
+
+
+def test_every_report_as_csv_with_tricky_text_read_back(engine: Engine) -> None:
+    import_text(engine, RICH)
+    period = datetime(2026, 11, 19, 9, 0, tzinfo=UTC)
+    with make_sessionmaker(engine).begin() as session:
+        add_report(
+            session,
+            "ATLAS",
+            period,
+            overall="red",
+            summary=TRICKY_SUMMARY,
+            percent_complete=40,
+            forecast_end=date(2027, 7, 31),
+            budget_spent=Decimal("1000.50"),
+            help_needed='=HYPERLINK("http://evil")',
+            help_needed_by=date(2026, 12, 1),
+            risks=("Vendor, late", "Budget"),
+            blockers=("Licence",),
+        )
+        add_report(session, "ATLAS", period - timedelta(days=14))
+        add_report(session, "0123", period)
+        text, count = export_reports(session, bom=False)
+    assert count == 3
+    rows = list(csv.reader(io.StringIO(text, newline="")))
+    assert tuple(rows[0]) == REPORT_COLUMNS
+    assert [(r[0], r[2]) for r in rows[1:]] == [
+        ("0123", "2026-11-19T09:00:00+00:00"),
+        ("ATLAS", "2026-11-05T09:00:00+00:00"),
+        ("ATLAS", "2026-11-19T09:00:00+00:00"),
+    ]
+    row = dict(zip(REPORT_COLUMNS, rows[3], strict=True))
+    assert row["summary"] == TRICKY_SUMMARY
+    assert row["overall"] == "red"
+    assert row["percent_complete"] == "40"
+    assert row["forecast_end"] == "2027-07-31"
+    assert row["budget_spent"] == "1000.5"
+    assert row["help_needed"] == '\'=HYPERLINK("http://evil")'  # shown, not run
+    assert row["help_needed_by"] == "2026-12-01"
+    assert row["risks"] == "Vendor, late; Budget"
+    assert row["blockers"] == "Licence"
+    assert row["submitted_by"] == PM
+    assert row["submitted_at"] == "2026-11-19T11:00:00+00:00"
+    assert row["copied"] == "no"
+
+
+@pytest.mark.parametrize(
+    ("text", "cell"),
+    [
+        ("=1+1", "'=1+1"),
+        ("+33 6", "'+33 6"),
+        ("-x", "'-x"),
+        ("@SUM(A1)", "'@SUM(A1)"),
+        ("fine = ok", "fine = ok"),
+        ("", ""),
+        (None, ""),
+    ],
+)
+def test_typed_text_is_defused_for_spreadsheets(text: str | None, cell: str) -> None:
+    assert safe_text(text) == cell
+
+
+# --- /pmo export rows ------------------------------------------------------------------------
+
+STATUS = f"""\
+projects:
+  - {{key: ATLAS, name: Atlas, pm: {PM}, sponsor: {SPONSOR}, portfolio: Operations, tags: [ERP]}}
+  - {{key: BOREAL, name: Boreal, pm: {PM}, portfolio: Digital, tags: [crm, erp]}}
+  - {{key: CYGNUS, name: Cygnus, pm: {PM}, portfolio: digital}}
+  - {{key: SECRET, name: Secret, pm: {PM}, confidential: true, portfolio: Operations}}
+  - {{key: HOLD, name: On hold, pm: {PM}, state: on_hold}}
+digests:
+  - {{channel: C0LEADERS, keys: [SECRET]}}
+"""
+THIS_PERIOD = datetime(2026, 11, 19, 10, 0, tzinfo=UTC)  # Thursday 10:00 UTC (PM's tz: UTC)
+
+
+@pytest.fixture
+def status_db(engine: Engine) -> Engine:
+    import_text(engine, STATUS)
+    with make_sessionmaker(engine).begin() as session:
+        add_report(session, "ATLAS", THIS_PERIOD, overall="red", summary=TRICKY_SUMMARY)
+        add_report(session, "BOREAL", THIS_PERIOD - timedelta(days=7), overall="amber")
+        add_report(session, "SECRET", THIS_PERIOD, overall="green")
+        atlas = portfolio.find_project(session, "ATLAS")
+        assert atlas is not None
+        items.save_risks(
+            session,
+            atlas.id,
+            [
+                RiskSpec("Vendor", 4, 5),
+                RiskSpec("Staff", 2, 2),
+                RiskSpec("Old", 5, 5, status=ItemStatus.CLOSED),
+            ],
+            period_start=THIS_PERIOD,
+            now=NOW,
+        )
+    return engine
+
+
+def keys(
+    engine: Engine, *, actor: str = OUTSIDER, channel: str = "C0GENERAL", wanted: str = ""
+) -> list[str]:
+    with make_sessionmaker(engine).begin() as session:
+        found = project_status(
+            session,
+            actor=actor,
+            admins={ADMIN},
+            channel=channel,
+            wanted=wanted,
+            now=NOW,
+            default_tz=ZoneInfo("UTC"),
+        )
+    return [line.project.key for line in found.lines]
+
+
+@pytest.mark.parametrize(
+    ("wanted", "expected"),
+    [
+        ("", ["ATLAS", "BOREAL", "CYGNUS", "HOLD"]),
+        ("DIGITAL", ["BOREAL", "CYGNUS"]),
+        ("erp", ["ATLAS", "BOREAL"]),
+        ("Red", ["ATLAS"]),
+        ("amber", ["BOREAL"]),
+        ("green", []),
+        ("missing", ["BOREAL", "CYGNUS"]),  # HOLD is on hold: nothing is due
+        ("nothing-like-this", []),
+    ],
+)
+def test_status_filters_match_case_insensitively(
+    status_db: Engine, wanted: str, expected: list[str]
+) -> None:
+    assert keys(status_db, wanted=wanted) == expected
+
+
+def test_confidential_project_only_for_those_who_may_see_it_and_where_it_may_be_shared(
+    status_db: Engine,
+) -> None:
+    assert "SECRET" not in keys(status_db, actor=OUTSIDER, channel="D0OUTSIDER")
+    # Its PM sees it in a DM and in the channel whose digest names it, not in another channel.
+    assert "SECRET" in keys(status_db, actor=PM, channel="D0PM000001")
+    assert "SECRET" in keys(status_db, actor=ADMIN, channel="C0LEADERS")
+    assert "SECRET" not in keys(status_db, actor=PM, channel="C0GENERAL")
+    with make_sessionmaker(status_db).begin() as session:
+        found = project_status(
+            session,
+            actor=PM,
+            admins={ADMIN},
+            channel="C0GENERAL",
+            wanted="",
+            now=NOW,
+            default_tz=ZoneInfo("UTC"),
+        )
+    assert found.withheld == 1
+
+
+def test_status_csv_has_one_row_per_project_with_counts(status_db: Engine) -> None:
+    with make_sessionmaker(status_db).begin() as session:
+        found = project_status(
+            session,
+            actor=OUTSIDER,
+            admins={ADMIN},
+            channel="C0GENERAL",
+            wanted="",
+            now=NOW,
+            default_tz=ZoneInfo("UTC"),
+        )
+    data = status_csv(found.lines, {PM: "Camille Durand"})
+    assert data.startswith(BOM.encode("utf-8"))
+    rows = list(csv.reader(io.StringIO(data.decode("utf-8-sig"), newline="")))
+    assert tuple(rows[0]) == STATUS_COLUMNS
+    by_key = {row[0]: dict(zip(STATUS_COLUMNS, row, strict=True)) for row in rows[1:]}
+    assert list(by_key) == ["ATLAS", "BOREAL", "CYGNUS", "HOLD"]
+    atlas = by_key["ATLAS"]
+    assert atlas["summary"] == TRICKY_SUMMARY
+    assert (atlas["overall"], atlas["open_risks"], atlas["top_risk_score"]) == ("red", "2", "20")
+    assert (atlas["pm"], atlas["pm_name"], atlas["sponsor"]) == (PM, "Camille Durand", SPONSOR)
+    assert atlas["latest_period"] == "2026-11-19T10:00:00+00:00"
+    assert by_key["CYGNUS"]["overall"] == "" and by_key["CYGNUS"]["open_blockers"] == "0"
+    assert by_key["HOLD"]["state"] == "on_hold"
+    assert by_key["BOREAL"]["tags"] == "crm, erp"
+
+
+# --- the command line ------------------------------------------------------------------------
+
+
+@pytest.fixture
+def migrated_env(tmp_path: Path) -> dict[str, str]:
+    env = {"DATABASE_URL": f"sqlite:///{tmp_path / 'cli.sqlite'}"}
+    assert cli(["db", "upgrade"], env).code == 0
+    return env
+
+
+def test_cli_export_then_import_into_a_fresh_database(
+    migrated_env: dict[str, str], tmp_path: Path
+) -> None:
+    source = tmp_path / "rich.yaml"
+    source.write_text(RICH, encoding="utf-8")
+    assert cli(["import", str(source)], migrated_env).code == 0
+    target = tmp_path / "exported.yaml"
+    result = cli(["export", str(target)], migrated_env)
+    assert result.code == 0, result
+    assert result.out == f"exported 3 project(s) to {target}\n"
+    other = {"DATABASE_URL": f"sqlite:///{tmp_path / 'other.sqlite'}"}
+    assert cli(["db", "upgrade"], other).code == 0
+    assert cli(["import", str(target)], other).code == 0, cli(["import", str(target)], other)
+    first = make_engine(migrated_env["DATABASE_URL"])
+    second = make_engine(other["DATABASE_URL"])
+    try:
+        assert snapshot(second) == snapshot(first)
+    finally:
+        first.dispose()
+        second.dispose()
+    stdout = cli(["export", "-"], migrated_env)
+    assert stdout.code == 0 and stdout.err == ""
+    assert parse_portfolio(stdout.out).projects == parse_portfolio(target.read_text()).projects
+
+
+def test_cli_export_to_an_unwritable_path_is_one_line(
+    migrated_env: dict[str, str], tmp_path: Path
+) -> None:
+    missing = tmp_path / "no-such-folder" / "out.yaml"
+    assert_one_line_error(cli(["export", str(missing)], migrated_env), "cannot write", "out.yaml")
+    assert_one_line_error(cli(["export-reports", str(tmp_path)], migrated_env), "cannot write")
+    assert_one_line_error(cli(["export", ""], migrated_env), "cannot write")
+    assert list(tmp_path.glob(".*.tmp")) == []
+
+
+def test_cli_exports_without_a_schema_are_one_line(tmp_path: Path) -> None:
+    env = {"DATABASE_URL": f"sqlite:///{tmp_path / 'none.sqlite'}"}
+    for command in ("export", "export-reports"):
+        assert_one_line_error(cli([command, str(tmp_path / "out")], env), "db upgrade")
+        assert not (tmp_path / "out").exists()
+
+
+def test_cli_export_needs_a_file(migrated_env: dict[str, str]) -> None:
+    assert_one_line_error(cli(["export"], migrated_env), "file")
+    assert_one_line_error(cli(["export-reports"], migrated_env), "file")
+
+
+def test_cli_export_reports_writes_a_spreadsheet_ready_csv(
+    migrated_env: dict[str, str], tmp_path: Path
+) -> None:
+    source = tmp_path / "rich.yaml"
+    source.write_text(RICH, encoding="utf-8")
+    assert cli(["import", str(source)], migrated_env).code == 0
+    engine = make_engine(migrated_env["DATABASE_URL"])
+    try:
+        with make_sessionmaker(engine).begin() as session:
+            add_report(session, "ATLAS", THIS_PERIOD, overall="amber", summary=TRICKY_SUMMARY)
+    finally:
+        engine.dispose()
+    target = tmp_path / "reports.csv"
+    result = cli(["export-reports", str(target)], migrated_env)
+    assert result.code == 0, result
+    assert result.out == f"exported 1 report(s) to {target}\n"
+    raw = target.read_bytes()
+    assert raw.startswith(BOM.encode("utf-8"))  # Excel reads it as UTF-8
+    assert b"\r\n" in raw  # spreadsheet (excel dialect) row ends
+    with target.open(encoding="utf-8-sig", newline="") as handle:
+        rows = list(csv.reader(handle))
+    assert tuple(rows[0]) == REPORT_COLUMNS
+    assert len(rows) == 2
+    row = dict(zip(REPORT_COLUMNS, rows[1], strict=True))
+    assert (row["key"], row["overall"], row["summary"]) == ("ATLAS", "amber", TRICKY_SUMMARY)
+    assert row["project"] == "Atlas ERP migration: phase 2, “R&D” <beta>"
+    stdout = cli(["export-reports", "-"], migrated_env)
+    assert stdout.code == 0
+    assert not stdout.out.startswith(BOM)  # a pipe gets plain UTF-8
+    assert list(csv.reader(io.StringIO(stdout.out, newline=""))) == rows
