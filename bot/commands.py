@@ -20,7 +20,6 @@ from sqlalchemy.exc import IntegrityError
 
 from bot import cadence
 from bot.digest import covers
-from bot.lookup import NotFound, active_projects, project_status
 from bot.people import user_locale
 from bot.permissions import is_admin
 from bot.portfolio_file import DIGEST_FIELDS
@@ -147,24 +146,6 @@ def _subscription(request: Request) -> Result:
             language=request.language,
         )
     return unsubscribe(services, request.render, channel=request.channel_id, text=request.text)
-
-
-@verb("status")
-def _status(request: Request) -> Result:
-    with request.services.sessions.begin() as session:
-        found = project_status(
-            session, actor=request.user_id, key=" ".join(request.args), admins=request.admins
-        )
-    if isinstance(found, NotFound):
-        return request.render("not_found", key=found.key, suggestions=found.suggestions)
-    return request.render("status", project=found.project, report=found.report)
-
-
-@verb("list")
-def _list(request: Request) -> Result:
-    with request.services.sessions.begin() as session:
-        rows = active_projects(session, actor=request.user_id, admins=request.admins)
-    return request.render("list", rows=rows, shown=MAX_LISTED)
 
 
 # --- /pmo subscribe and unsubscribe ----------------------------------------------------------
