@@ -1,24 +1,232 @@
-"""App Home: what the user sees on the bot's Home tab."""
+"""App Home: what each user sees on the bot's Home tab, rebuilt from the database every time
+they open it (and republished after they act through it), in their Slack language.
+
+Sections, by role (one user may see several):
+
+* **Your projects**: the active projects the user manages or is a delegate of, each with its
+  last rating, the state of this period's report (due; late once the project's reminder delay
+  has passed since the prompt went out, or since the period began; done; skipped) and a
+  Report button that opens the status modal for the current period.
+* **Portfolio** (leadership): the digest's headline counts and "needs attention" list, computed
+  by bot.digest over every project the user may see (confidential ones only for those allowed).
+  Shown to PMO admins, to the sponsor of any project, and to everyone who manages no project:
+  a PM who sponsors nothing sees only their own projects.
+* **PMO admins** also see the failed deliveries and this period's missing reports (due or late),
+  each with a Remind button.
+
+Slack takes at most 100 blocks in a Home view: the template shows at most SHOWN_* entries of
+each list and says how many more there are. Buttons carry only a project id; what a click may
+do is decided again on the server (handlers/home_actions.py, bot/cmd_actions.py).
+"""
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from enum import StrEnum
 from typing import Any
+from zoneinfo import ZoneInfo
 
-from bot.lookup import active_projects
+from sqlalchemy.orm import Session
+
+from bot import cadence, ids
+from bot.cmd_actions import Outcome, current_prompt
+from bot.composing import FailureLine
+from bot.digest import Counts, ProjectLine, Shortlist, build_digest
+from bot.gateway import SlackError
 from bot.people import user_locale
+from bot.permissions import can_view, is_admin
+from bot.planning import prompt_zone
 from bot.roles import current_admins
 from bot.services import Services
+from storage import deliveries, portfolio, reports, users
+from storage.records import (
+    Delivery,
+    DeliveryKind,
+    DeliveryStatus,
+    Project,
+    ProjectState,
+    Report,
+    Subscription,
+)
+
+log = logging.getLogger(__name__)
+
+# Entries shown in each list (at most 2 + 22 + 4 + 3 + 22 blocks with the headers: under 100).
+SHOWN_PROJECTS = 20
+SHOWN_FAILED = 10  # lines in one section
+SHOWN_MISSING = 20
 
 
-def home_view(services: Services, *, user_id: str) -> dict[str, Any]:
-    """A welcome and the user's own projects with their latest rating, in the viewer's
-    language (their Slack locale)."""
-    with services.sessions.begin() as session:
-        rows = active_projects(
-            session,
-            actor=user_id,
-            admins=current_admins(services),
-            pm=user_id,
+class PeriodState(StrEnum):
+    LATE = "late"
+    DUE = "due"
+    SKIPPED = "skipped"
+    DONE = "done"
+    NONE = "none"  # no period yet (the cadence starts later)
+
+
+_ORDER = tuple(PeriodState)
+
+
+@dataclass(frozen=True, slots=True)
+class HomeProject:
+    """A project on the Home: its latest report (any period) and this period's state."""
+
+    project: Project
+    report: Report | None
+    state: PeriodState
+    period_start: date | None  # the current period's first day, in the PM's timezone
+
+
+@dataclass(frozen=True, slots=True)
+class PortfolioSummary:
+    counts: Counts
+    attention: Shortlist[ProjectLine]
+
+
+@dataclass(frozen=True, slots=True)
+class AdminPanel:
+    failed: tuple[FailureLine, ...]  # newest first
+    missing: tuple[HomeProject, ...]  # late first, then due
+
+
+def period_states(
+    session: Session, projects: Sequence[Project], *, now: datetime, default_tz: ZoneInfo
+) -> list[HomeProject]:
+    """Each project's state this period, in five statements whatever their number. The period
+    is planning's (bot.cmd_actions.current_prompt), in the PM's cached timezone."""
+    project_ids = [p.id for p in projects]
+    cached = users.find_users(session, {p.pm for p in projects})
+    prompts = deliveries.recent_per_project(
+        session, DeliveryKind.PROMPT, project_ids, per_project=1
+    )
+    latest = reports.latest_reports(session, project_ids, per_project=1)
+    found: dict[int, tuple[datetime, Delivery | None, ZoneInfo] | None] = {}
+    for project in projects:
+        profile = cached.get(project.pm)
+        tz = cadence.zone(profile.tz if profile else None, default_tz)
+        last = prompts[project.id][0] if prompts[project.id] else None
+        current = current_prompt(project, tz, last, now=now, default_tz=default_tz)
+        if current is None:
+            found[project.id] = None
+            continue
+        start, prompt = current
+        found[project.id] = (start, prompt, prompt_zone(prompt, default_tz) if prompt else tz)
+    pairs = [(pid, value[0]) for pid, value in found.items() if value is not None]
+    done = reports.find_period_reports(session, pairs)
+    skipped = reports.find_skips(session, pairs)
+    rows = []
+    for project in projects:
+        report = latest[project.id][0] if latest[project.id] else None
+        value = found[project.id]
+        if value is None:
+            rows.append(HomeProject(project, report, PeriodState.NONE, None))
+            continue
+        start, prompt, zone = value
+        if (project.id, start) in done:
+            state = PeriodState.DONE
+        elif (project.id, start) in skipped:
+            state = PeriodState.SKIPPED
+        else:
+            since = prompt.sent_at if prompt is not None and prompt.sent_at else start
+            late = now >= since + timedelta(hours=project.reminder_after_hours)
+            state = PeriodState.LATE if late else PeriodState.DUE
+        rows.append(HomeProject(project, report, state, start.astimezone(zone).date()))
+    return rows
+
+
+def _order(row: HomeProject) -> tuple[int, int, str]:
+    return (_ORDER.index(row.state), row.project.priority or 6, row.project.key)
+
+
+def portfolio_summary(
+    session: Session, visible: Collection[Project], *, now: datetime, default_tz: ZoneInfo
+) -> PortfolioSummary | None:
+    """The digest's headline over the projects the viewer may see (None: there are none)."""
+    if not visible:
+        return None
+    # A digest of exactly these projects: listing the keys also lets in the confidential ones
+    # the viewer may see (a digest shows a confidential project only where its key is listed).
+    everything = Subscription(id=0, channel="home", keys=tuple(sorted(p.key for p in visible)))
+    digest = build_digest(session, everything, at=now, default_tz=default_tz)
+    return PortfolioSummary(digest.counts, digest.attention_list)
+
+
+def _failures(session: Session, projects: Sequence[Project]) -> tuple[FailureLine, ...]:
+    keys = {p.id: p.key for p in projects}
+    failed = deliveries.list_deliveries(session, statuses=[DeliveryStatus.FAILED])
+    return tuple(
+        FailureLine(
+            d.kind.value,
+            keys.get(d.project_id, d.target) if d.project_id else d.target.split(":", 1)[-1],
+            d.error or "unknown",
         )
-    locale = user_locale(services.sessions, services.gateway, user_id, now=services.clock())
-    return dict(services.renderer.render("home", locale, rows=rows))
+        for d in reversed(failed)
+    )
+
+
+def home_view(services: Services, *, user_id: str, notice: Outcome | None = None) -> dict[str, Any]:
+    """The user's Home view (see the module's docstring); `notice`: what their last click on
+    it came to, shown at the top."""
+    now, default_tz = services.clock(), services.settings.timezone
+    admins = current_admins(services)
+    admin = is_admin(user_id, admins)
+    locale = user_locale(services.sessions, services.gateway, user_id, now=now)
+    with services.sessions.begin() as session:
+        projects = portfolio.list_projects(session)
+        active = [p for p in projects if p.state is ProjectState.ACTIVE]
+        mine = [p for p in active if user_id == p.pm or user_id in p.delegates]
+        states = period_states(session, active if admin else mine, now=now, default_tz=default_tz)
+        mine_ids = {p.id for p in mine}
+        rows = sorted((r for r in states if r.project.id in mine_ids), key=_order)
+        leadership = admin or not mine or any(p.sponsor == user_id for p in projects)
+        summary = (
+            portfolio_summary(
+                session,
+                [p for p in projects if can_view(user_id, p, admins)],
+                now=now,
+                default_tz=default_tz,
+            )
+            if leadership
+            else None
+        )
+        panel = (
+            AdminPanel(
+                _failures(session, projects),
+                tuple(
+                    sorted(
+                        (r for r in states if r.state in (PeriodState.LATE, PeriodState.DUE)),
+                        key=_order,
+                    )
+                ),
+            )
+            if admin
+            else None
+        )
+    return dict(
+        services.renderer.render(
+            "home",
+            locale,
+            rows=rows,
+            summary=summary,
+            admin=panel,
+            notice=notice,
+            shown_projects=SHOWN_PROJECTS,
+            shown_failed=SHOWN_FAILED,
+            shown_missing=SHOWN_MISSING,
+            report_action=ids.HOME_OPEN_REPORT,
+            remind_action=ids.HOME_REMIND,
+        )
+    )
+
+
+def publish_home(services: Services, user_id: str, *, notice: Outcome | None = None) -> None:
+    """Build and publish the user's Home (views.publish); a refusal from Slack is logged."""
+    view = home_view(services, user_id=user_id, notice=notice)
+    try:
+        services.gateway.publish_home(user_id=user_id, view=view)
+    except SlackError as exc:
+        log.warning("could not publish the Home of %s: %s", user_id, exc)

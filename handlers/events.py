@@ -1,4 +1,5 @@
-"""Events: App Home (a short welcome with the user's projects, in the viewer's language)."""
+"""Events: App Home (`app_home_opened`): the user's Home, rebuilt for their role each time they
+open the tab (bot/home.py)."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ from typing import Any
 
 from slack_bolt import App
 
-from bot.home import home_view
+from bot.home import publish_home
 from bot.services import Services
 
 
@@ -14,7 +15,6 @@ def register(app: App, services: Services) -> None:
     def app_home_opened(event: dict[str, Any]) -> None:
         if event.get("tab", "home") != "home":
             return
-        user_id = event["user"]
-        services.gateway.publish_home(user_id=user_id, view=home_view(services, user_id=user_id))
+        publish_home(services, event["user"])
 
     app.event("app_home_opened")(app_home_opened)

@@ -1,0 +1,116 @@
+"""Contexts for the App Home (`home`) and the answers to its buttons and to `/pmo report` and
+`/pmo remind` (`action_result`), merged into tests/unit/test_render.py's checks: each is
+rendered in every language with hostile text and checked for escaping and Slack's limits
+(a Home view: at most 100 blocks, whatever the number of projects, failures and missing reports).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from bot import ids
+from bot.cmd_actions import Outcome
+from bot.composing import FailureLine
+from bot.digest import compose_digest
+from bot.home import (
+    SHOWN_FAILED,
+    SHOWN_MISSING,
+    SHOWN_PROJECTS,
+    AdminPanel,
+    HomeProject,
+    PeriodState,
+    PortfolioSummary,
+)
+from storage.records import Project, ProjectState
+from tests import factories
+
+AT = datetime(2026, 11, 20, 15, 0, tzinfo=UTC)
+THIS_PERIOD = datetime(2026, 11, 19, 10, 0, tzinfo=UTC)
+LAST_PERIOD = THIS_PERIOD - timedelta(days=7)
+PM = "U0PM00001"
+CODES = (
+    "reminded",
+    "queued",
+    "answered",
+    "remind_denied",
+    "not_allowed",
+    "not_active",
+    "no_period",
+    "slack_error",
+    "not_found",
+)
+
+
+def _project(text: str, index: int, **kw: Any) -> Project:
+    return factories.project(
+        key=f"H{index:03d}-" + "X" * 14,  # keys are at most 20 characters
+        id=index,
+        name=text[:200],
+        pm=PM,
+        sponsor="U0SPONS001",
+        portfolio=text[:100],
+        **kw,
+    )
+
+
+def _summary(text: str, projects: int) -> PortfolioSummary:
+    """A digest's headline where every project asks for help (the longest attention lines)."""
+    found = [_project(text, i) for i in range(1, projects + 1)]
+    history = {
+        p.id: [factories.report(p.id, THIS_PERIOD, "red", help_needed=text, path_to_green=text)]
+        for p in found
+    }
+    digest = compose_digest(
+        factories.subscription(), found, history, {}, {}, at=AT, default_tz=ZoneInfo("UTC")
+    )
+    return PortfolioSummary(digest.counts, digest.attention_list)
+
+
+def contexts(text: str) -> dict[str, list[dict[str, Any]]]:
+    states = list(PeriodState)
+    rows = [
+        HomeProject(
+            _project(text, i),
+            factories.report(i, LAST_PERIOD, "amber", summary=text) if i % 2 else None,
+            states[i % len(states)],
+            None if states[i % len(states)] is PeriodState.NONE else date(2026, 11, 19),
+        )
+        for i in range(1, 3 * SHOWN_PROJECTS)
+    ]
+    missing = tuple(r for r in rows if r.state in (PeriodState.DUE, PeriodState.LATE))
+    failures = tuple(
+        FailureLine(kind, text[:200], text[:2000])
+        for kind in ("prompt", "reminder", "digest", "late_report", "escalation", text[:20])
+    ) * (SHOWN_FAILED // 2)
+    many_missing = tuple(missing) * (SHOWN_MISSING // 2)
+    base = {
+        "shown_projects": SHOWN_PROJECTS,
+        "shown_failed": SHOWN_FAILED,
+        "shown_missing": SHOWN_MISSING,
+        "report_action": ids.HOME_OPEN_REPORT,
+        "remind_action": ids.HOME_REMIND,
+    }
+    project = _project(text, 1)
+    on_hold = _project(text, 2, state=ProjectState.ON_HOLD)
+    outcomes = [
+        Outcome(code, on_hold if code == "not_active" else project, date(2026, 11, 19), text[:60])
+        for code in CODES
+    ]
+    everything = {
+        **base,
+        "rows": rows,
+        "summary": _summary(text, 12),
+        "admin": AdminPanel(failures, many_missing),
+        "notice": outcomes[0],
+    }
+    return {
+        "home": [
+            everything,  # an admin who is also a PM: every section, every list over its cap
+            *({**everything, "notice": o} for o in outcomes[1:]),
+            {**base, "rows": rows[:3], "summary": None, "admin": None, "notice": None},
+            {**base, "rows": [], "summary": _summary(text, 0), "admin": AdminPanel((), ())},
+        ],
+        "action_result": [{"outcome": o} for o in outcomes],
+    }
