@@ -33,7 +33,7 @@ from bot.gateway import SlackError
 from bot.lookup import Audience, find_visible
 from bot.people import dm_channel, refresh_profiles
 from bot.permissions import can_submit, can_view, is_admin
-from bot.planning import _later, prompt_zone  # planning's own rule, not a copy of it
+from bot.planning import is_later_occurrence, prompt_zone
 from bot.render import DEFAULT_LANGUAGE, as_message
 from bot.report_modal import open_modal
 from bot.services import Services
@@ -86,7 +86,7 @@ def current_prompt(
     start = cadence.latest_occurrence(project.cadence, tz, at=now, anchor=project.start)
     if start is None:
         return None
-    if last is not None and not _later(start, tz, last, default_tz):
+    if last is not None and not is_later_occurrence(start, tz, last, default_tz):
         return last.occurrence, last
     return start, None
 

@@ -54,6 +54,8 @@ def compose_prompt(services: Services, delivery: Delivery, now: datetime) -> Out
     project = _active_project(services, delivery)
     if isinstance(project, Drop):
         return project
+    if _answered(services, project, delivery.occurrence):  # e.g. through /pmo report first
+        return Drop("answered before the prompt was sent")
     with services.sessions.begin() as session:
         cached = users.find_users(session, [project.pm]).get(project.pm)
     tz = prompt_zone(delivery, services.settings.timezone)

@@ -86,7 +86,8 @@ def _prompts(
         if end is not None and due >= end:
             continue  # holidays fill the whole period: no prompt this time
         last = history[project.id][0] if history[project.id] else None
-        if last is not None and not _later(start, tz, last, services.settings.timezone):
+        default_tz = services.settings.timezone
+        if last is not None and not is_later_occurrence(start, tz, last, default_tz):
             continue
         claims.append(
             Claim(
@@ -100,7 +101,7 @@ def _prompts(
     return claims
 
 
-def _later(start: datetime, tz: ZoneInfo, last: Delivery, default: ZoneInfo) -> bool:
+def is_later_occurrence(start: datetime, tz: ZoneInfo, last: Delivery, default: ZoneInfo) -> bool:
     """Whether `start` is a later occurrence than the last prompt's. Compared as local wall-clock
     times, each in the zone it was computed in: when the PM's timezone changes, "Thursday 10:00"
     this week is the occurrence already prompted, and the new zone applies from the next one."""
