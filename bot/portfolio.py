@@ -8,6 +8,7 @@ from datetime import datetime
 from sqlalchemy.orm import Session
 
 from bot.portfolio_file import LANGUAGES, PortfolioError, parse_portfolio
+from bot.project_admin import IMPORT_ACTOR, record_change, spec_of
 from storage import items, portfolio
 
 
@@ -36,8 +37,20 @@ def import_portfolio(
     ]
     if problems:
         raise PortfolioError(tuple(problems))
+    before = {p.key: p for p in portfolio.list_projects(session)}
     changed = portfolio.upsert_projects(session, parsed.projects, now=now)
-    ids = {p.key: p.id for p in portfolio.list_projects(session)}
+    after = {p.key: p for p in portfolio.list_projects(session)}
+    ids = {key: p.id for key, p in after.items()}
+    for spec in parsed.projects:  # the audit log: what the import changed, field by field
+        old = before.get(spec.key)
+        record_change(
+            session,
+            actor=IMPORT_ACTOR,
+            at=now,
+            project_id=after[spec.key].id,
+            before=spec_of(old) if old is not None else None,
+            after=spec_of(after[spec.key]),
+        )
     for key, milestones in parsed.milestones.items():
         items.replace_milestones(session, ids[key], milestones)
     subs_changed = portfolio.upsert_subscriptions(session, parsed.subscriptions, now=now)

@@ -1,0 +1,282 @@
+"""A closed project's full record, as a Markdown document (kept in the database, and uploaded
+to the PM and the PMO admins when the project is closed).
+
+Pure: it is given everything it shows, and the words of one language (`projects.archive`,
+`projects.field`, `rag`, `state`, `dimension` of a catalogue). Every text people typed is
+escaped, so a summary cannot add headings, links or HTML to the record; long texts are quoted
+line by line, so their line breaks survive.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from typing import Any
+
+from storage.audit import AuditEntry
+from storage.records import Blocker, ItemStatus, Milestone, Project, Report, Risk
+
+# Characters Markdown (CommonMark, GitHub's, Slack's preview) may read as markup.
+_SPECIAL = re.compile(r"([\\`*_{}\[\]()<>#+!|~])")
+PEOPLE_FIELDS = ("pm", "sponsor", "delegates")
+# The project's fields, in the order the record lists them (the portfolio file's names).
+PROJECT_FIELDS = (
+    "key",
+    "name",
+    "pm",
+    "sponsor",
+    "portfolio",
+    "tags",
+    "priority",
+    "budget",
+    "start",
+    "end",
+    "cadence",
+    "state",
+    "reminder_after_hours",
+    "holidays",
+    "delegates",
+    "confidential",
+    "escalate_to_sponsor",
+)
+
+
+def inline(text: Any) -> str:
+    """User text on one line, every Markdown control character escaped."""
+    flat = " ".join(str(text).split())
+    return _SPECIAL.sub(r"\\\1", flat)
+
+
+def quote(text: Any) -> list[str]:
+    """User text as a block quote, line by line, escaped."""
+    lines = str(text).replace("\r\n", "\n").replace("\r", "\n").strip("\n").split("\n")
+    return [("> " + _SPECIAL.sub(r"\\\1", line.strip())).rstrip() for line in lines]
+
+
+def _day(value: date | datetime | None) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        return value.astimezone(UTC).date().isoformat()
+    return value.isoformat()
+
+
+def _moment(value: datetime) -> str:
+    return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
+
+
+class _Writer:
+    def __init__(self, words: Mapping[str, Any], names: Mapping[str, str]) -> None:
+        self.words = words
+        self.a: Mapping[str, Any] = words["projects"]["archive"]
+        self.field: Mapping[str, Any] = words["projects"]["field"]
+        self.names = names
+        self.lines: list[str] = []
+
+    def say(self, word: str, /, **params: Any) -> str:
+        text = str(self.a[word])
+        return text % params if params else text
+
+    def who(self, user_id: str | None) -> str:
+        if not user_id:
+            return self.nothing()
+        name = self.names.get(user_id)
+        return f"{inline(name)} ({inline(user_id)})" if name else inline(user_id)
+
+    def nothing(self) -> str:
+        return str(self.words["projects"]["nothing"])
+
+    def rag(self, value: Any) -> str:
+        return str(self.words["rag"].get(str(value), str(value)))
+
+    def value(self, name: str, value: Any) -> str:
+        """A project field's value (as stored, or as the audit log keeps it), for people."""
+        if value is None or value == [] or value == ():
+            return self.nothing()
+        if name in PEOPLE_FIELDS:
+            people = value if isinstance(value, list | tuple) else [value]
+            return ", ".join(self.who(str(p)) for p in people)
+        if isinstance(value, bool):
+            return str(self.words["projects"]["answer_yes" if value else "answer_no"])
+        if name == "state":
+            return inline(self.words["state"].get(str(value), str(value)))
+        if isinstance(value, list | tuple):
+            return ", ".join(inline(_plain(v)) for v in value)
+        return inline(_plain(value))
+
+    def heading(self, level: int, text: str) -> None:
+        if self.lines and self.lines[-1] != "":
+            self.lines.append("")
+        self.lines += [f"{'#' * level} {text}", ""]
+
+    def text_block(self, label: str, text: str | None) -> None:
+        if not text or not text.strip():
+            return
+        self.lines += [f"**{label}**", "", *quote(text), ""]
+
+
+def _plain(value: Any) -> str:
+    if isinstance(value, date | datetime):
+        return _day(value)
+    if isinstance(value, Decimal):
+        return format(value, "f")
+    return str(value)
+
+
+def project_record(
+    *,
+    project: Project,
+    reports: Sequence[Report],
+    risks: Sequence[Risk],
+    blockers: Sequence[Blocker],
+    milestones: Sequence[Milestone],
+    changes: Sequence[AuditEntry],
+    summary: str,
+    lessons: str,
+    closed_by: str,
+    closed_at: datetime,
+    created_at: datetime | None,
+    names: Mapping[str, str],
+    words: Mapping[str, Any],
+) -> str:
+    """The record: the closing summary and lessons, the project's fields, every report in
+    period order, its risks and blockers (opened, updated, closed), milestones, and the audit
+    log's changes, oldest first."""
+    w = _Writer(words, names)
+    say = w.say
+    lines = w.lines
+    lines += [
+        f"# {say('title', key=inline(project.key), name=inline(project.name))}",
+        "",
+        say("closed", date=_day(closed_at), who=w.who(closed_by)),
+    ]
+    w.heading(2, inline(w.field["summary"]))
+    lines += [*quote(summary), ""]
+    w.heading(2, inline(w.field["lessons"]))
+    lines += [*quote(lessons), ""]
+
+    w.heading(2, say("project"))
+    for name in PROJECT_FIELDS:
+        lines.append(f"- {w.field[name]}: {w.value(name, getattr(project, name))}")
+    if created_at is not None:
+        lines.append(f"- {say('created')}: {_moment(created_at)}")
+    if project.closed_at is not None:
+        lines.append(f"- {say('closed_at')}: {_moment(project.closed_at)}")
+
+    w.heading(2, f"{say('reports')} ({len(reports)})")
+    if not reports:
+        lines.append(say("no_reports"))
+    for report in sorted(reports, key=lambda r: r.period_start):
+        _report(w, report)
+
+    w.heading(2, f"{say('risks')} ({len(risks)})")
+    if not risks:
+        lines.append(say("no_risks"))
+    for risk in risks:
+        _risk(w, risk)
+
+    w.heading(2, f"{say('blockers')} ({len(blockers)})")
+    if not blockers:
+        lines.append(say("no_blockers"))
+    for blocker in blockers:
+        _blocker(w, blocker)
+
+    w.heading(2, f"{say('milestones')} ({len(milestones)})")
+    if not milestones:
+        lines.append(say("no_milestones"))
+    for milestone in sorted(milestones, key=lambda m: (m.due, m.name)):
+        done = say("reached", date=_day(milestone.done_on)) if milestone.done_on else None
+        lines.append(
+            f"- {inline(milestone.name)}: {say('due', date=_day(milestone.due))}, "
+            f"{done or say('not_reached')}"
+        )
+
+    w.heading(2, f"{say('changes')} ({len(changes)})")
+    if not changes:
+        lines.append(say("no_changes"))
+    for entry in sorted(changes, key=lambda e: (e.at, e.id)):
+        _change(w, entry)
+    return "\n".join(lines).rstrip() + "\n"
+
+
+def _report(w: _Writer, report: Report) -> None:
+    say, lines = w.say, w.lines
+    w.heading(3, f"{say('period', date=_day(report.period_start))}: {w.rag(report.overall)}")
+    dimension = w.words["dimension"]
+    ratings = " · ".join(
+        f"{dimension[d]} {w.rag(getattr(report, d))}"
+        for d in ("overall", "schedule", "budget", "scope")
+    )
+    lines.append(f"- {ratings}")
+    lines.append(
+        f"- {say('submitted', who=w.who(report.submitted_by), at=_moment(report.submitted_at))}"
+    )
+    if report.copied_from_id is not None:
+        lines.append(f"- {say('copy')}")
+    if report.percent_complete is not None:
+        lines.append(f"- {say('percent_complete')}: {report.percent_complete}%")
+    if report.forecast_end is not None:
+        lines.append(f"- {say('forecast_end')}: {_day(report.forecast_end)}")
+    if report.budget_spent is not None:
+        lines.append(f"- {say('budget_spent')}: {_plain(report.budget_spent)}")
+    lines.append("")
+    w.text_block(say("summary"), report.summary)
+    w.text_block(say("path_to_green"), report.path_to_green)
+    w.text_block(say("accomplishments"), report.accomplishments)
+    w.text_block(say("next_steps"), report.next_steps)
+    if report.help_needed:
+        w.text_block(say("help_needed"), report.help_needed)
+        if report.help_needed_by is not None:
+            lines += [say("help_needed_by", date=_day(report.help_needed_by)), ""]
+    for label, titles in (("risks_then", report.risks), ("blockers_then", report.blockers)):
+        if titles:
+            lines += [f"**{say(label)}**", "", *(f"- {inline(t)}" for t in titles), ""]
+
+
+def _risk(w: _Writer, risk: Risk) -> None:
+    say, lines = w.say, w.lines
+    status = say("open") if risk.status is ItemStatus.OPEN else say("closed_item")
+    w.heading(3, f"{inline(risk.title)} ({status})")
+    lines.append(
+        "- " + say("score", score=risk.score, probability=risk.probability, impact=risk.impact)
+    )
+    if risk.owner:
+        lines.append(f"- {say('owner')}: {w.who(risk.owner)}")
+    history = [
+        say("opened_on", date=_day(risk.opened_at)),
+        say("updated_on", date=_day(risk.updated_at)),
+    ]
+    if risk.closed_at is not None:
+        history.append(say("closed_on", date=_day(risk.closed_at)))
+    lines += [f"- {', '.join(history)}", ""]
+    w.text_block(say("mitigation"), risk.mitigation)
+
+
+def _blocker(w: _Writer, blocker: Blocker) -> None:
+    say, lines = w.say, w.lines
+    status = say("open") if blocker.status is ItemStatus.OPEN else say("resolved")
+    w.heading(3, f"{inline(blocker.title)} ({status})")
+    if blocker.unblocker:
+        lines.append(f"- {say('unblocker')}: {w.who(blocker.unblocker)}")
+    if blocker.needs_leadership:
+        lines.append(f"- {say('needs_leadership')}")
+    history = [
+        say("opened_on", date=_day(blocker.raised_at)),
+        say("updated_on", date=_day(blocker.updated_at)),
+    ]
+    if blocker.resolved_at is not None:
+        history.append(say("resolved_on", date=_day(blocker.resolved_at)))
+    lines += [f"- {', '.join(history)}", ""]
+
+
+def _change(w: _Writer, entry: AuditEntry) -> None:
+    action = w.words["projects"]["action"].get(entry.action, entry.action)
+    by = w.say("by", who=w.who(entry.actor) if entry.actor != "import" else "import")
+    w.lines.append(f"- {_moment(entry.at)}: {inline(action)}, {by}")
+    for name, values in entry.changes.items():
+        pair = [*values, None, None][:2] if isinstance(values, list) else [None, values]
+        before, after = pair[0], pair[1]
+        label = w.field.get(name, name)
+        w.lines.append(f"  - {label}: {w.value(name, before)} → {w.value(name, after)}")

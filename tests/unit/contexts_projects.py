@@ -1,0 +1,103 @@
+"""Contexts for project administration's templates (the add/edit and closing modals, the
+admin's confirmations, the answers to `/pmo project` and `/pmo admin`), merged into
+tests/unit/test_render.py's checks: every template, in every language folder, is rendered with
+each context below and checked for escaping and Slack limits.
+
+The modals carry a top-level `text` (a description bot/cmd_projects.py removes before
+views.open), so test_render.py checks them as messages; tests/unit/test_project_admin.py checks
+them as views."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from typing import Any
+
+from bot import ids
+from bot.project_admin import MAX_CLOSING_TEXT, diff, metadata, spec_of
+from storage.records import DEFAULT_CADENCE, ProjectState
+from tests import factories
+
+PM = "U0PM00001"
+USERS = tuple(f"U{i:09d}" for i in range(30))
+
+
+def hostile(text: str, **overrides: Any) -> Any:
+    """A project with every text field as long and hostile as the import lets it be."""
+    key = "".join(c for c in text.upper() if c.isalnum())[:20] or "ATLAS"
+    values: dict[str, Any] = {
+        "key": key if len(key) >= 2 else "AT",
+        "name": text[:200],
+        "pm": PM,
+        "sponsor": "U0SPONS001",
+        "portfolio": text[:100],
+        "tags": tuple(f"{text[:45]}{i}" for i in range(60)),
+        "priority": 1,
+        "budget": Decimal("1234567.89"),
+        "start": date(2026, 1, 5),
+        "end": date(2027, 6, 30),
+        "cadence": DEFAULT_CADENCE,
+        "state": ProjectState.ON_HOLD,
+        "reminder_after_hours": 720,
+        "delegates": USERS,
+        "confidential": True,
+        "escalate_to_sponsor": True,
+        "closed_at": datetime(2026, 11, 19, 10, 0, tzinfo=UTC),
+    }
+    values.update(overrides)
+    return factories.project(**values)
+
+
+def contexts(text: str) -> dict[str, list[dict[str, Any]]]:
+    project = hostile(text)
+    plain = factories.project(key="PLAIN", id=2)
+    states = [state.value for state in ProjectState]
+    modal = {
+        "project": project,
+        "metadata": metadata(1, "en"),
+        "callback_id": ids.PROJECT_SAVE,
+        "states": states,
+        "default_cadence": DEFAULT_CADENCE,
+    }
+    before = spec_of(hostile(text[::-1] or "x", pm="U0OTHER01", state=ProjectState.ACTIVE))
+    created = diff(None, spec_of(project))
+    updated = diff(before, spec_of(project))
+    return {
+        "project_modal": [
+            modal,
+            {**modal, "project": None},
+            {**modal, "project": plain},
+        ],
+        "close_modal": [
+            {
+                "project": project,
+                "metadata": metadata(1, "fr"),
+                "callback_id": ids.PROJECT_CLOSE,
+                "max_text": MAX_CLOSING_TEXT,
+            }
+        ],
+        "project_saved": [
+            {"project": project, "action": "created", "changes": created},
+            {"project": project, "action": "updated", "changes": updated},
+            {"project": project, "action": "closed", "changes": {"state": ["active", "closed"]}},
+            {"project": plain, "action": "reopened", "changes": {"state": ["closed", "active"]}},
+            {"project": plain, "action": "unchanged", "changes": {}},
+        ],
+        "project_closed": [
+            {"project": project, "filename": "X-record.md", "sent": list(USERS), "failed": []},
+            {"project": project, "filename": "X-record.md", "sent": [], "failed": list(USERS)},
+            {"project": plain, "filename": "PLAIN-record.md", "sent": [PM], "failed": [PM]},
+        ],
+        "project_answer": [
+            {"reason": "usage"},
+            {"reason": "admin_usage"},
+            {"reason": "denied", "verb": "add", "admins": list(USERS[:10]), "more": True},
+            {"reason": "denied", "verb": "edit", "admins": [PM], "more": False},
+            {"reason": "denied", "verb": "close", "admins": [PM, USERS[1]], "more": False},
+            {"reason": "denied", "verb": "admin", "admins": [], "more": False},
+            {"reason": "not_found", "key": text},
+            {"reason": "archived", "project": project},
+            {"reason": "admin_added", "user": PM},
+            {"reason": "admin_already", "user": PM},
+        ],
+    }
