@@ -17,12 +17,10 @@ from bot import ids
 from bot.cmd_actions import Outcome, open_report, remind
 from bot.gateway import SlackError
 from bot.home import publish_home
-from bot.people import dm_channel
-from bot.report_modal import Submitted, submit_modal
 from bot.roles import current_admins
 from bot.services import Services
-from handlers.forms import report_form
-from storage import portfolio, users
+from handlers.prompts import take_report
+from storage import portfolio
 from storage.records import Project
 
 log = logging.getLogger(__name__)
@@ -66,36 +64,9 @@ def register(app: App, services: Services) -> None:
         publish_home(services, actor, notice=outcome)
 
     def submit_report(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
-        actor = body["user"]["id"]
-        result = submit_modal(
-            services,
-            actor=actor,
-            private_metadata=view.get("private_metadata") or "",
-            form=report_form(view),
-        )
-        if not isinstance(result, Submitted):
-            ack(response_action="errors", errors=result)
-            return
-        ack()
-        _confirm(services, actor, result)
-        publish_home(services, actor)
+        if take_report(services, ack, body, view) is not None:
+            publish_home(services, body["user"]["id"])
 
     app.action(ids.HOME_OPEN_REPORT)(open_report_modal)
     app.action(ids.HOME_REMIND)(remind_pm)
     app.view(ids.HOME_SUBMIT_REPORT)(submit_report)
-
-
-def _confirm(services: Services, actor: str, submitted: Submitted) -> None:
-    """The same confirmation as an answer to a prompt, in the author's DM with the bot."""
-    confirmation = submitted.confirmation
-    try:
-        with services.sessions.begin() as session:
-            cached = users.find_users(session, [actor]).get(actor)
-        channel = dm_channel(
-            services.sessions, services.gateway, cached, actor, now=services.clock()
-        )
-        services.gateway.post_message(
-            channel=channel, text=confirmation.text, blocks=confirmation.blocks
-        )
-    except SlackError as exc:
-        log.warning("could not confirm %s's answer on %s: %s", actor, submitted.project.key, exc)

@@ -53,18 +53,7 @@ def register(app: App, services: Services) -> None:
         return listener
 
     def submit_report(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
-        actor = body["user"]["id"]
-        result = submit_modal(
-            services,
-            actor=actor,
-            private_metadata=view.get("private_metadata") or "",
-            form=report_form(view),
-        )
-        if not isinstance(result, Submitted):
-            ack(response_action="errors", errors=result)
-            return
-        ack()
-        _confirm(services, actor, result.project.key, result.confirmation)
+        take_report(services, ack, body, view)
 
     def confirm_no_change(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
         actor = body["user"]["id"]
@@ -102,6 +91,26 @@ def register(app: App, services: Services) -> None:
     app.view(ids.SUBMIT_REPORT)(submit_report)
     app.view(ids.CONFIRM_NO_CHANGE)(confirm_no_change)
     app.view(ids.SUBMIT_SKIP)(submit_skip)
+
+
+def take_report(
+    services: Services, ack: Ack, body: dict[str, Any], view: dict[str, Any]
+) -> Submitted | None:
+    """A status modal's submission (from a prompt, the Home or `/pmo report`): the inline
+    errors, or the stored report, acked, with the author's confirmation DM."""
+    actor = body["user"]["id"]
+    result = submit_modal(
+        services,
+        actor=actor,
+        private_metadata=view.get("private_metadata") or "",
+        form=report_form(view),
+    )
+    if not isinstance(result, Submitted):
+        ack(response_action="errors", errors=result)
+        return None
+    ack()
+    _confirm(services, actor, result.project.key, result.confirmation)
+    return result
 
 
 def _confirm(services: Services, actor: str, key: str, confirmation: Message) -> None:
