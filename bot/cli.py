@@ -88,6 +88,10 @@ def _parser() -> argparse.ArgumentParser:
         default=Path("pmo-demo-digest.json"),
         help="where to write the digest's Block Kit JSON",
     )
+    demo.add_argument(
+        "--at",
+        help="ISO-8601 time the demo is built at (default now); without an offset, PMO_TIMEZONE",
+    )
     return parser
 
 
@@ -143,7 +147,8 @@ def _dispatch(args: argparse.Namespace, settings: Settings, out: TextIO) -> int:
     if args.command == "demo":
         from bot.demo import run_demo
 
-        return run_demo(settings, db_path=args.db, json_path=args.json, out=out)
+        now = parse_at(args.at, settings) if args.at is not None else datetime.now(UTC)
+        return run_demo(settings, db_path=args.db, json_path=args.json, out=out, now=now)
     engine = _engine(settings)
     if args.command == "db":
         upgrade(engine)

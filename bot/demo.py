@@ -12,7 +12,7 @@ import random
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any, TextIO
@@ -443,11 +443,10 @@ def run_demo(
     db_path: Path,
     json_path: Path,
     out: TextIO,
-    now: datetime | None = None,
+    now: datetime,
 ) -> int:
-    """Build the demo database at `db_path`, print the digest, write its Block Kit JSON.
-    `now` defaults to the wall clock (tests pass one to pin the dates)."""
-    now = now or datetime.now(UTC)
+    """Build the demo database at `db_path` as if the time were `now`, print the digest, write
+    its Block Kit JSON. (`pmo-bot demo --at` sets `now`; the command line reads the clock.)"""
     _prepare(db_path, json_path)
     engine = make_engine(f"sqlite:///{db_path}")
     try:

@@ -20,12 +20,15 @@ from bot.render import Message
 from bot.textview import RULE, THREAD_LINE, blocks_to_text, messages_to_text, mrkdwn_to_text
 
 NAMES = {"U0PM00001": "Claire Dubois"}
+# The demo is pinned to a Sunday: its digest is then that of Friday 20 November 2026.
+AT = "2026-11-22T12:00:00+00:00"
+J = "d.json"
 
 
 def _demo(tmp_path: Path, environ: dict[str, str] | None = None) -> tuple[int, str, str]:
     out, err = io.StringIO(), io.StringIO()
     status = run(
-        ["demo", "--db", str(tmp_path / "d.sqlite"), "--json", str(tmp_path / "d.json")],
+        ["demo", "--at", AT, "--db", str(tmp_path / "d.sqlite"), "--json", str(tmp_path / J)],
         environ=environ or {},
         stdout=out,
         stderr=err,
@@ -201,6 +204,19 @@ def test_demo_names_a_missing_folder_in_one_line(tmp_path: Path) -> None:
     )
     assert status == 2 and "--json" in err_io.getvalue() and "is a folder" in err_io.getvalue()
     assert not (tmp_path / "d.sqlite").exists()  # checked before any work
+
+
+def test_demo_refuses_a_bad_at_in_one_line(tmp_path: Path) -> None:
+    out, err = io.StringIO(), io.StringIO()
+    status = run(
+        ["demo", "--db", str(tmp_path / "d.sqlite"), "--at", "next friday"],
+        environ={},
+        stdout=out,
+        stderr=err,
+    )
+    assert (status, out.getvalue()) == (2, "")
+    assert err.getvalue().count("\n") == 1 and "--at 'next friday'" in err.getvalue()
+    assert not (tmp_path / "d.sqlite").exists()
 
 
 @pytest.mark.parametrize("tz", ["UTC", "Pacific/Auckland", "America/Los_Angeles"])
