@@ -20,7 +20,8 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import event
 
-from bot.digest import build_digest, digest_messages
+from bot.digest.load import build_digest
+from bot.digest.messages import digest_messages
 from bot.render import Renderer
 from storage import items, portfolio, reports, users
 from storage.db import make_engine, make_sessionmaker, upgrade

@@ -27,11 +27,11 @@ from pathlib import Path
 from sqlalchemy import event
 
 from bot.config import load_settings
-from bot.pacing import Pacer
+from bot.delivery.tick import tick
 from bot.render import Renderer
 from bot.services import Services
-from bot.slack_gateway import WebApiGateway, build_client
-from bot.tick import tick
+from bot.slack.pacing import Pacer
+from bot.slack.web_api import WebApiGateway, build_client
 from storage import deliveries, portfolio
 from storage.db import make_engine, make_sessionmaker, upgrade
 from storage.records import DeliveryKind, DeliveryStatus, ProjectSpec

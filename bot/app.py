@@ -15,7 +15,8 @@ from slack_bolt.adapter.wsgi import SlackRequestHandler
 from slack_sdk import WebClient
 
 from bot.services import Services
-from handlers import commands, events, home_actions, projects, prompts
+from handlers import commands, events, projects, prompts
+from handlers import home as home_actions
 
 log = logging.getLogger(__name__)
 SLACK_PATH = "/slack/events"

@@ -8,9 +8,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from bot.slack.user_ids import is_user_id
+
 DEFAULT_DATABASE_URL = "sqlite:///pmo-bot.sqlite"
 DEFAULT_SLACK_API_URL = "https://slack.com/api/"
-_USER_ID = re.compile(r"^[UW][A-Z0-9]{2,}$")
 
 
 class ConfigError(Exception):
@@ -67,7 +68,7 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
         ) from None
     admins = frozenset(a.strip() for a in environ.get("PMO_ADMINS", "").split(",") if a.strip())
     for admin in admins:
-        if not _USER_ID.match(admin):
+        if not is_user_id(admin):
             raise ConfigError(f"PMO_ADMINS: {admin!r} is not a Slack user id (like U012ABCDEF)")
     token = environ.get("SLACK_BOT_TOKEN") or None
     if token and not token.startswith("xoxb-"):

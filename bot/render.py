@@ -15,7 +15,6 @@ fields, which Slack shows literally (escaping there would show `&amp;`).
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, tzinfo
@@ -39,12 +38,12 @@ from jinja2 import (
 from jinja2.runtime import Context
 
 import message_templates
+from bot.slack.user_ids import is_user_id
 from storage.records import Rag
 
 BUILTIN_TEMPLATES = Path(str(resources.files(message_templates)))
 DEFAULT_LANGUAGE = "en"
 MAX_BLOCKS_PER_MESSAGE = 50
-_USER_ID = re.compile(r"^[UW][A-Z0-9]{2,30}$")
 
 
 class Trusted(str):
@@ -119,7 +118,7 @@ def clip_plain(value: Any, limit: int) -> Plain:
 
 def mention(user_id: str) -> Trusted:
     """A user mention; the id is checked so a crafted id cannot inject markup."""
-    if not _USER_ID.match(user_id or ""):
+    if not is_user_id(user_id):
         return Trusted(slack_escape(user_id or "?"))
     return Trusted(f"<@{user_id}>")
 

@@ -9,8 +9,8 @@ from datetime import datetime
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.config import Settings
-from bot.gateway import SlackGateway
 from bot.render import Renderer
+from bot.slack.gateway import SlackGateway
 
 
 @dataclass(frozen=True, slots=True)

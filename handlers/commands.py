@@ -9,10 +9,10 @@ from typing import Any
 
 from slack_bolt import Ack, App, Respond
 
-from bot.commands import answer
-from bot.gateway import SlackError
 from bot.services import Services
-from bot.verbs import OpenModal
+from bot.slack.gateway import SlackError
+from bot.slash.dispatch import answer
+from bot.slash.request import OpenModal
 
 log = logging.getLogger(__name__)
 

@@ -7,7 +7,7 @@ from typing import Any
 
 from slack_bolt import App
 
-from bot.home import publish_home
+from bot.home.view import publish_home
 from bot.services import Services
 
 

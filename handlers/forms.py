@@ -22,8 +22,8 @@ import re
 from dataclasses import fields
 from typing import Any
 
-from bot.answers import SkipForm
-from bot.reports import (
+from bot.reporting.answers import SkipForm
+from bot.reporting.form import (
     BlockerReview,
     NewBlocker,
     NewRisk,

@@ -13,9 +13,7 @@ from typing import Any
 from slack_bolt import Ack, App
 
 from bot import ids
-from bot.gateway import SlackError
-from bot.people import dm_channel
-from bot.project_admin import (
+from bot.portfolio.admin import (
     FLAGS_BLOCK,
     MODAL_FIELDS,
     Closed,
@@ -28,6 +26,8 @@ from bot.project_admin import (
 )
 from bot.render import as_message
 from bot.services import Services
+from bot.slack.gateway import SlackError
+from bot.slack.people import dm_channel
 from handlers.forms import field_value
 from storage import users
 

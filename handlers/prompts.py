@@ -9,12 +9,13 @@ from typing import Any, Protocol
 
 from slack_bolt import Ack, App, Respond
 
-from bot import answers, ids
-from bot.gateway import SlackError
-from bot.people import dm_channel
+from bot import ids
 from bot.render import Message
-from bot.report_modal import Submitted, open_modal, submit_modal
+from bot.reporting import answers
+from bot.reporting.modal import Submitted, open_modal, submit_modal
 from bot.services import Services
+from bot.slack.gateway import SlackError
+from bot.slack.people import dm_channel
 from handlers.forms import report_form, skip_form
 from storage import users
 

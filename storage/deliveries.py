@@ -277,10 +277,15 @@ def list_deliveries(
 
 
 def recent_per_project(
-    session: Session, kind: DeliveryKind, project_ids: Collection[int], *, per_project: int
+    session: Session,
+    kind: DeliveryKind,
+    project_ids: Collection[int],
+    *,
+    per_project: int,
+    before: datetime | None = None,
 ) -> dict[int, list[Delivery]]:
-    """The newest `per_project` deliveries of a kind for each project (newest first), in one
-    statement whatever the number of projects."""
+    """The newest `per_project` deliveries of a kind for each project (newest first; only those
+    whose occurrence is before `before`, if given), in one statement whatever their number."""
     if not project_ids:
         return {}
     rank = (
@@ -288,11 +293,12 @@ def recent_per_project(
         .over(partition_by=DeliveryRow.project_id, order_by=DeliveryRow.occurrence.desc())
         .label("rank")
     )
-    inner = (
-        select(DeliveryRow.id, rank)
-        .where(DeliveryRow.kind == kind.value, DeliveryRow.project_id.in_(list(project_ids)))
-        .subquery()
+    query = select(DeliveryRow.id, rank).where(
+        DeliveryRow.kind == kind.value, DeliveryRow.project_id.in_(list(project_ids))
     )
+    if before is not None:
+        query = query.where(DeliveryRow.occurrence < before)
+    inner = query.subquery()
     rows = session.scalars(
         select(DeliveryRow)
         .join(inner, inner.c.id == DeliveryRow.id)
@@ -339,6 +345,20 @@ def finished_since(
         .order_by(DeliveryRow.finished_at, DeliveryRow.id)
     )
     return [_to_delivery(r) for r in rows]
+
+
+def find_occurrence(
+    session: Session, kind: DeliveryKind, target: str, occurrence: datetime
+) -> Delivery | None:
+    """The delivery of a kind to a target for one occurrence (the outbox's unique key)."""
+    row = session.scalar(
+        select(DeliveryRow).where(
+            DeliveryRow.kind == kind.value,
+            DeliveryRow.target == target,
+            DeliveryRow.occurrence == occurrence,
+        )
+    )
+    return _to_delivery(row) if row else None
 
 
 def latest_of_kind(session: Session, kind: DeliveryKind, target: str) -> Delivery | None:

@@ -19,12 +19,12 @@ import pytest
 
 from bot.app import build_app, wsgi_app
 from bot.config import load_settings
-from bot.pacing import Pacer
-from bot.portfolio import import_portfolio
+from bot.delivery.tick import TickResult, tick
+from bot.portfolio.importing import import_portfolio
 from bot.render import Renderer
 from bot.services import Services
-from bot.slack_gateway import WebApiGateway, build_client
-from bot.tick import TickResult, tick
+from bot.slack.pacing import Pacer
+from bot.slack.web_api import WebApiGateway, build_client
 from storage.db import make_engine, make_sessionmaker, upgrade
 from tests.fakes.fake_slack import FakeSlack
 from tests.fakes.slack_driver import SlackDriver

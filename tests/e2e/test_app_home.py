@@ -90,6 +90,7 @@ def test_a_pm_sees_their_projects_with_this_periods_state_and_a_report_button(
     harness: Harness,
 ) -> None:
     harness.tick(THU_19_PARIS)
+    harness.clock.now = THU_19_PARIS + timedelta(minutes=1)  # the new period has begun
     view = home(harness, PM_PARIS)
     found = blocks(view)
     atlas = found[f"home.project.{project_id(harness, 'ATLAS')}"]
@@ -113,6 +114,7 @@ def test_the_report_button_opens_the_modal_and_the_home_is_republished_once_repo
     harness: Harness,
 ) -> None:
     harness.tick(THU_19_PARIS)
+    harness.clock.now = THU_19_PARIS + timedelta(minutes=1)
     home(harness, PM_PARIS)
     atlas = str(project_id(harness, "ATLAS"))
     click(harness, PM_PARIS, ids.HOME_OPEN_REPORT, atlas)
@@ -128,7 +130,7 @@ def test_the_report_button_opens_the_modal_and_the_home_is_republished_once_repo
     assert response.status == 200 and not response.body, response.body
     assert len(harness.fake.calls_to("views.publish")) == published + 1
     after = blocks(harness.fake.home_view(PM_PARIS) or {})[f"home.project.{atlas}"]
-    assert "Statut saisi" in text_of(after) and ":large_green_circle:" in text_of(after)
+    assert "Statut transmis" in text_of(after) and ":large_green_circle:" in text_of(after)
     assert "ATLAS" in harness.fake.messages(PM_PARIS)[-1]["text"]  # the usual confirmation
 
 
@@ -180,6 +182,7 @@ def test_an_admin_sees_failed_deliveries_and_missing_reports_with_remind_buttons
 
 def test_remind_as_admin_reminds_the_pm_in_the_prompts_thread(harness: Harness) -> None:
     harness.tick(THU_19_PARIS)
+    harness.clock.now = THU_19_PARIS + timedelta(minutes=1)
     prompt = harness.prompts_to(PM_PARIS)[-1]
     home(harness, ADMIN)
     click(harness, ADMIN, ids.HOME_REMIND, str(project_id(harness, "ATLAS")))
@@ -246,6 +249,7 @@ def test_a_crafted_click_on_a_confidential_project_does_not_even_name_it(
     h, stop = start_harness(database_url, fake_slack, CONFIDENTIAL)
     try:
         h.tick(THU_19_PARIS)
+        h.clock.now = THU_19_PARIS + timedelta(minutes=1)
         secret = str(project_id(h, "SECRET"))
         for action in (ids.HOME_REMIND, ids.HOME_OPEN_REPORT):
             click(h, OUTSIDER, action, secret)

@@ -10,10 +10,10 @@ from dataclasses import dataclass, field
 
 import pytest
 
-from bot.chart import ChartData, PeriodCounts, alt_text, render_chart
-from bot.gateway import Posted, SlackError
-from bot.pacing import Pacer
-from bot.slack_gateway import WebApiGateway, build_client
+from bot.digest.chart import ChartData, PeriodCounts, alt_text, render_chart
+from bot.slack.gateway import Posted, SlackError
+from bot.slack.pacing import Pacer
+from bot.slack.web_api import WebApiGateway, build_client
 from tests.e2e.conftest import VirtualTime
 from tests.fakes.fake_slack import FakeSlack
 

@@ -15,10 +15,10 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.cli import run
-from bot.gateway import Posted, SlackGateway
-from bot.outbox import MAX_ATTEMPTS
-from bot.tick import tick
+from bot.cli.main import run
+from bot.delivery.outbox import MAX_ATTEMPTS
+from bot.delivery.tick import tick
+from bot.slack.gateway import Posted, SlackGateway
 from storage import deliveries
 from storage.records import Delivery, DeliveryKind, DeliveryStatus
 from tests.e2e.conftest import (
@@ -499,7 +499,7 @@ def test_only_active_projects_are_prompted_and_holidays_move_the_prompt(
 def test_a_prompt_waiting_for_a_retry_is_dropped_when_its_project_goes_on_hold(
     harness: Harness,
 ) -> None:
-    from bot.portfolio import import_portfolio
+    from bot.portfolio.importing import import_portfolio
     from tests.e2e.conftest import PORTFOLIO
 
     harness.fake.fail("chat.postMessage", status=503, times=1)

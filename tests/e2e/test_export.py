@@ -9,8 +9,8 @@ import io
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from bot.export import BOM
-from bot.portfolio import import_portfolio
+from bot.portfolio.export import BOM
+from bot.portfolio.importing import import_portfolio
 from storage import portfolio, reports
 from tests import factories
 from tests.e2e.conftest import ADMIN, OUTSIDER, PM_NEW_YORK, PM_PARIS, SPONSOR, Harness

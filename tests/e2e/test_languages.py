@@ -402,7 +402,7 @@ def test_a_broken_custom_french_template_is_reported_at_start_up_with_file_and_l
 
 
 def test_pmo_bot_refuses_to_start_with_a_broken_custom_template(tmp_path: Path) -> None:
-    from bot.cli import run
+    from bot.cli.main import run
 
     (tmp_path / "fr").mkdir()
     (tmp_path / "fr" / "prompt.json.j2").write_text('{"text": "{{ project.key }"}', "utf-8")

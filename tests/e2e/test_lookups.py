@@ -10,10 +10,12 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+from sqlalchemy.orm import Session
 
-from storage import audit, items, reports
-from storage.portfolio import find_project
-from storage.records import BlockerSpec, RiskSpec
+from storage import audit, deliveries, items, reports
+from storage.deliveries import Claim
+from storage.portfolio import find_project, list_projects
+from storage.records import BlockerSpec, DeliveryKind, RiskSpec
 from tests import factories
 from tests.e2e.conftest import (
     ADMIN,
@@ -69,7 +71,7 @@ digests:
 """
 # The harness's clock: Monday 16 Nov 2026, 08:00 UTC. Every project reports on Thursdays at
 # 10:00 (Paris, PMO_TIMEZONE, for PMs whose timezone is not cached): the current period began
-# on Thursday 12 Nov, and the reminder's 24 hours are past.
+# on Thursday 12 Nov, every PM was prompted then, and the reminder's 24 hours are past.
 THU = datetime(2026, 11, 12, 9, 0, tzinfo=UTC)
 
 
@@ -156,6 +158,21 @@ def seed(h: Harness) -> None:
             project_id=atlas.id,
             changes={"end": ["2027-06-30", "2027-09-30"]},
         )
+        for project in list_projects(session):  # this period's prompts went out on time
+            prompted(session, project.id, THU)
+
+
+def prompted(session: Session, project_id: int, at: datetime) -> None:
+    """Record the period's prompt as planning records it, and as sent at `at`."""
+    claim = Claim(
+        DeliveryKind.PROMPT,
+        f"project:{project_id}",
+        at,
+        project_id=project_id,
+        payload={"tz": "Europe/Paris"},
+    )
+    (delivery_id,) = deliveries.record(session, [claim], now=at)
+    deliveries.mark_sent(session, delivery_id, channel="D0PROMPT", ts=f"{project_id}.0", now=at)
 
 
 def save(session: Any, project_id: int, period: datetime, rating: str, summary: str) -> None:

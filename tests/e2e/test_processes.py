@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.cli import run
+from bot.cli.main import run
 from storage import deliveries
 from storage.db import make_engine, make_sessionmaker
 from storage.records import Delivery, DeliveryKind, DeliveryStatus
@@ -56,7 +56,7 @@ class Setup:
             (self.workdir / f"{name}.err").open("w") as err,
         ):
             return subprocess.Popen(
-                [sys.executable, "-c", "from bot.cli import main; main()", "tick", "--at", at],
+                [sys.executable, "-m", "bot.cli", "tick", "--at", at],
                 env={**os.environ, **self.environ},
                 stdout=out,
                 stderr=err,

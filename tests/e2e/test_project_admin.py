@@ -427,7 +427,7 @@ def test_a_failed_upload_is_logged_and_the_closing_stands(
 
 
 def test_the_import_records_its_changes_as_actor_import(harness: Harness) -> None:
-    from bot.portfolio import import_portfolio
+    from bot.portfolio.importing import import_portfolio
     from tests.e2e.conftest import PORTFOLIO
 
     with harness.services.sessions.begin() as session:

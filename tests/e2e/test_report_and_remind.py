@@ -49,6 +49,7 @@ def report(h: Harness, user: str, text: str) -> dict[str, Any]:
 
 def test_report_opens_the_modal_on_the_prompt_already_sent(harness: Harness) -> None:
     harness.tick(THU_19_PARIS)
+    harness.clock.now = THU_19_PARIS + timedelta(minutes=1)  # the new period has begun
     prompt = harness.prompts_to(PM_PARIS)[-1]
     modal = report(harness, PM_PARIS, "report atlas")
     assert json.loads(modal["private_metadata"]) == {
@@ -93,6 +94,7 @@ def test_report_is_refused_to_others_and_records_nothing(harness: Harness) -> No
 
 def test_remind_by_an_admin_or_the_sponsor_posts_in_the_prompts_thread(harness: Harness) -> None:
     harness.tick(THU_19_PARIS)
+    harness.clock.now = THU_19_PARIS + timedelta(minutes=1)
     prompt = harness.prompts_to(PM_PARIS)[-1]
     answer = harness.command(ADMIN, "remind atlas")
     assert "Reminder sent" in answer["text"] and f"<@{PM_PARIS}>" in answer["text"]

@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.cli import run
-from bot.scheduler import start_scheduler
+from bot.cli.main import run
+from bot.delivery.scheduler import start_scheduler
 from tests.e2e.conftest import PM_PARIS, PORTFOLIO, SECRET
 from tests.fakes.fake_slack import FakeSlack
 from tests.fakes.slack_driver import SlackDriver
@@ -43,7 +43,7 @@ def served(tmp_path: Path, fake_slack: FakeSlack) -> Iterator[tuple[str, FakeSla
     assert run(["import", str(portfolio)], environ=environ) == 0
     port = _free_port()
     process = subprocess.Popen(
-        [sys.executable, "-c", "from bot.cli import main; main()", "serve", "--port", str(port)],
+        [sys.executable, "-m", "bot.cli", "serve", "--port", str(port)],
         env={**os.environ, **environ, "NO_PROXY": "127.0.0.1,localhost"},
         stderr=subprocess.PIPE,
         text=True,

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from bot.cli import run
+from bot.cli.main import run
+from bot.delivery.tick import tick
 from bot.render import MAX_BLOCKS_PER_MESSAGE
-from bot.tick import tick
 from storage.portfolio import list_projects
 from storage.reports import save_report
 from tests import factories

@@ -21,9 +21,11 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.digest import Digest, compose_digest, digest_messages
+from bot.cli.textview import messages_to_text
+from bot.digest.compose import compose_digest
+from bot.digest.messages import digest_messages
+from bot.digest.model import Digest
 from bot.render import Message, Renderer
-from bot.textview import messages_to_text
 from storage.records import ProjectState, Rag, Report
 from tests import factories
 from tests.unit.contexts_digest import blocker, milestone, risk

@@ -6,7 +6,7 @@ from datetime import UTC, date, datetime, timedelta
 
 from sqlalchemy import Engine
 
-from bot.portfolio import import_portfolio
+from bot.portfolio.importing import import_portfolio
 from storage import items, portfolio
 from storage.db import make_sessionmaker
 from storage.records import BlockerSpec, ItemStatus, MilestoneSpec, RiskSpec

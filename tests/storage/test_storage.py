@@ -15,8 +15,8 @@ from alembic.runtime.migration import MigrationContext
 from sqlalchemy import Engine, event
 from sqlalchemy.exc import IntegrityError
 
-from bot.digest import build_digest
-from bot.lookup import project_status
+from bot.digest.load import build_digest
+from bot.lookup.status import status_view
 from storage import deliveries, items, portfolio, reports, users
 from storage.db import make_engine, make_sessionmaker
 from storage.deliveries import Claim
@@ -235,10 +235,15 @@ def test_a_digest_and_a_status_lookup_cost_the_same_statements_whatever_the_size
     assert digest.counts.total == size
     assert len(digest.risks) == 2 * size and len(digest.blockers) == size
     assert len(digest.deadlines) == size and len(digest.chart.periods) == 8
-    # subscriptions; projects, risks, blockers, milestones, people, reports, skips
-    assert len(statements) == 8
+    # subscriptions; projects, risks, blockers, milestones, people, reports, prompts, holidays,
+    # skips
+    assert len(statements) == 10
 
     with sessions.begin() as session, count_statements(engine) as statements:
-        found = project_status(session, actor="U0X", key="P001", admins=())
-    assert getattr(found, "report", None) is not None
-    assert len(statements) == 2  # the project, its latest report
+        project = portfolio.find_project(session, "P001")
+        assert project is not None
+        view = status_view(session, project, now=NOW, default_tz=UTC_ZONE)
+    assert view.report is not None and len(view.strip) == 8
+    # the project; this period's state (zones, reports, prompts, skips, holidays); the strip's
+    # reports and skips; risks, blockers, milestones; the names it shows
+    assert len(statements) == 12

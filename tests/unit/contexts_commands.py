@@ -10,8 +10,8 @@ from datetime import UTC, date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from bot.commands import OPTIONS, Problem
-from bot.composing import FailureLine
+from bot.delivery.composers import FailureLine
+from bot.slash.subscriptions import OPTIONS, Problem
 from storage.records import DEFAULT_DIGEST_SCHEDULE
 from tests import factories
 

@@ -10,7 +10,8 @@ from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from bot.digest import Digest, compose_digest
+from bot.digest.compose import compose_digest
+from bot.digest.model import Digest
 from storage.records import (
     Blocker,
     ItemStatus,

@@ -11,18 +11,18 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from bot import ids
-from bot.cmd_actions import Outcome
-from bot.composing import FailureLine
-from bot.digest import compose_digest
-from bot.home import (
+from bot.delivery.composers import FailureLine
+from bot.digest.compose import compose_digest
+from bot.home.view import (
     SHOWN_FAILED,
     SHOWN_MISSING,
     SHOWN_PROJECTS,
     AdminPanel,
     HomeProject,
-    PeriodState,
     PortfolioSummary,
 )
+from bot.periods.state import MISSING_STATES, PeriodState
+from bot.reporting.on_demand import Outcome
 from storage.records import Project, ProjectState
 from tests import factories
 
@@ -75,11 +75,11 @@ def contexts(text: str) -> dict[str, list[dict[str, Any]]]:
             _project(text, i),
             factories.report(i, LAST_PERIOD, "amber", summary=text) if i % 2 else None,
             states[i % len(states)],
-            None if states[i % len(states)] is PeriodState.NONE else date(2026, 11, 19),
+            None if states[i % len(states)] is PeriodState.NOT_STARTED else date(2026, 11, 19),
         )
         for i in range(1, 3 * SHOWN_PROJECTS)
     ]
-    missing = tuple(r for r in rows if r.state in (PeriodState.DUE, PeriodState.LATE))
+    missing = tuple(r for r in rows if r.state in MISSING_STATES)
     failures = tuple(
         FailureLine(kind, text[:200], text[:2000])
         for kind in ("prompt", "reminder", "digest", "late_report", "escalation", text[:20])

@@ -1,36 +1,33 @@
 """Contexts for the `/pmo` lookups (status, list, not_found, candidates, risks, blockers,
 history, mine), merged into tests/unit/test_render.py's checks: every template, in every
 language, rendered with hostile text at the sizes import and the modal allow, and with the
-largest answers the verbs produce (bot/cmd_lookup.py's caps)."""
+largest answers the verbs produce (bot/slash/lookups.py's caps)."""
 
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
-from bot import cmd_lookup
-from bot.digest import Person
-from bot.lookup import (
-    FIXED_FILTERS,
-    BlockerLine,
-    Change,
-    Filter,
-    FilterKind,
-    History,
-    HistoryEntry,
-    MineRow,
-    Owed,
-    PeriodState,
-    ProjectRow,
-    RiskLine,
-    StatusView,
-    StripCell,
-)
+from bot.lookup.history import Change, History, HistoryEntry
+from bot.lookup.listing import FIXED_FILTERS, Filter, FilterKind, ProjectRow
+from bot.lookup.mine import MineRow
+from bot.lookup.records import BlockerLine, RiskLine
+from bot.lookup.status import StatusView, StripCell
+from bot.periods.state import CurrentPeriod, PeriodState, PeriodStatus
+from bot.slack.user_ids import Person
+from bot.slash import lookups
 from storage.records import Blocker, Milestone, ProjectState, Rag, Risk
 from tests import factories
 
 NOW = datetime(2026, 11, 20, 15, 0, tzinfo=UTC)
 PERIOD = datetime(2026, 11, 19, 9, 0, tzinfo=UTC)
+PERIOD_OF = CurrentPeriod(
+    PERIOD,
+    PERIOD + timedelta(days=7),
+    ZoneInfo("Europe/Paris"),
+    PERIOD - timedelta(days=3, hours=12),
+)
 
 
 def _project(text: str, i: int = 1, **kw: Any) -> Any:
@@ -109,7 +106,7 @@ def contexts(text: str) -> dict[str, list[dict[str, Any]]]:
         next_milestone=Milestone(id=1, project_id=1, name=text[:200], due=date(2026, 12, 1)),
         pm=user,
         sponsor=named,
-        owed=Owed.LATE,
+        state=PeriodState.LATE,
     )
     empty_view = StatusView(
         project=_project(text, sponsor=None),
@@ -122,14 +119,14 @@ def contexts(text: str) -> dict[str, list[dict[str, Any]]]:
         next_milestone=None,
         pm=None,
         sponsor=None,
-        owed=None,
+        state=PeriodState.ON_HOLD,
     )
     many = [_project(text, i) for i in range(1, 801)]
     rows = [
         ProjectRow(
             p,
             report if i % 3 else None,
-            (Owed.LATE, Owed.DUE)[i % 2],
+            (PeriodState.LATE, PeriodState.DUE, PeriodState.NOT_ASKED)[i % 3],
             text[:80] if i % 2 else None,
         )
         for i, p in enumerate(many)
@@ -138,11 +135,11 @@ def contexts(text: str) -> dict[str, list[dict[str, Any]]]:
     filters = [*FIXED_FILTERS, group, Filter(FilterKind.GROUP, text[:50], (text[:50],))]
     risk_lines = [
         RiskLine(p, _risk(text, i), (named, user, None)[i % 3])
-        for i, p in enumerate(many[: cmd_lookup.RISKS_SHOWN])
+        for i, p in enumerate(many[: lookups.RISKS_SHOWN])
     ]
     blocker_lines = [
         BlockerLine(p, _blocker(text, i, i % 2 == 0), (user, named, None)[i % 3], i)
-        for i, p in enumerate(many[: cmd_lookup.BLOCKERS_SHOWN])
+        for i, p in enumerate(many[: lookups.BLOCKERS_SHOWN])
     ]
     reports = [
         factories.report(
@@ -153,7 +150,7 @@ def contexts(text: str) -> dict[str, list[dict[str, Any]]]:
             percent_complete=i,
             id=i + 1,
         )
-        for i in range(cmd_lookup.HISTORY_MAX)
+        for i in range(lookups.HISTORY_MAX)
     ]
     reports[1] = factories.copy_of(reports[2], reports[1].period_start)
     changes = [
@@ -163,25 +160,24 @@ def contexts(text: str) -> dict[str, list[dict[str, Any]]]:
             ("updated", "created", text[:40])[i % 3],
             tuple(Change(f"{text[:30]}{j}", text[:500], text[:500]) for j in range(12)),
         )
-        for i in range(cmd_lookup.CHANGES_SHOWN)
+        for i in range(lookups.CHANGES_SHOWN)
     ]
     mine_rows = [
         MineRow(
             p,
             ("pm", "delegate")[i % 2],
-            PeriodState(
-                list(Owed)[i % len(Owed)],
-                PERIOD if i % 5 else None,
-                PERIOD + timedelta(days=7),
+            PeriodStatus(
+                list(PeriodState)[i % len(PeriodState)],
+                PERIOD_OF if i % 5 else None,
                 report if i % 2 else None,
             ),
         )
-        for i, p in enumerate(many[: cmd_lookup.MINE_SHOWN])
+        for i, p in enumerate(many[: lookups.MINE_SHOWN])
     ]
     mine_rows[3] = MineRow(
         _project(text, 999, state=ProjectState.ON_HOLD),
         "pm",
-        PeriodState(Owed.NOT_YET, None, None, None),
+        PeriodStatus(PeriodState.ON_HOLD, None, None),
     )
     return {
         "status": [
@@ -192,15 +188,15 @@ def contexts(text: str) -> dict[str, list[dict[str, Any]]]:
         "list": [
             {
                 "rows": rows,
-                "shown": cmd_lookup.LISTED,
+                "shown": lookups.LISTED,
                 "filter": Filter(FilterKind.MISSING, "missing"),
                 "query": text,
                 "public": True,
             },
-            {"rows": rows, "shown": cmd_lookup.LISTED, "filter": group, "query": text},
-            {"rows": [], "shown": cmd_lookup.LISTED, "filter": FIXED_FILTERS[0], "query": "red"},
-            {"rows": [], "shown": cmd_lookup.LISTED, "filter": FIXED_FILTERS[3], "query": "m"},
-            {"rows": rows[:5], "shown": cmd_lookup.LISTED, "filter": Filter(FilterKind.ALL)},
+            {"rows": rows, "shown": lookups.LISTED, "filter": group, "query": text},
+            {"rows": [], "shown": lookups.LISTED, "filter": FIXED_FILTERS[0], "query": "red"},
+            {"rows": [], "shown": lookups.LISTED, "filter": FIXED_FILTERS[3], "query": "m"},
+            {"rows": rows[:5], "shown": lookups.LISTED, "filter": Filter(FilterKind.ALL)},
         ],
         "not_found": [
             {"key": text, "suggestions": (), "filters": tuple(filters[:3]), "verb": "list"},
@@ -212,7 +208,7 @@ def contexts(text: str) -> dict[str, list[dict[str, Any]]]:
             {
                 "verb": "status",
                 "query": text,
-                "projects": tuple(many[: cmd_lookup.CANDIDATES_SHOWN]),
+                "projects": tuple(many[: lookups.CANDIDATES_SHOWN]),
                 "total": 800,
             },
             {"verb": "history", "query": text, "projects": tuple(many[:2]), "total": 2},
@@ -231,7 +227,7 @@ def contexts(text: str) -> dict[str, list[dict[str, Any]]]:
         "history": [
             {
                 "history": History(project, reports, changes),
-                "periods": cmd_lookup.HISTORY_MAX,
+                "periods": lookups.HISTORY_MAX,
                 "matched_from": text,
             },
             {"history": History(project, [], []), "periods": 1, "matched_from": None},

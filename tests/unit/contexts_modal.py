@@ -15,7 +15,7 @@ from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from bot.reports import (
+from bot.reporting.form import (
     MAX_ITEM_LENGTH,
     MAX_MITIGATION,
     NEW_BLOCKER_SLOTS,
@@ -24,8 +24,8 @@ from bot.reports import (
     SHOWN_MILESTONES,
     SHOWN_RISKS,
     FieldError,
-    OpenItems,
 )
+from bot.reporting.submit import OpenItems
 from storage.records import Blocker, ItemStatus, Milestone, Project, Report, Risk
 from tests import factories
 

@@ -14,7 +14,7 @@ from decimal import Decimal
 from typing import Any
 
 from bot import ids
-from bot.project_admin import MAX_CLOSING_TEXT, diff, metadata, spec_of
+from bot.portfolio.admin import MAX_CLOSING_TEXT, diff, metadata, spec_of
 from storage.records import DEFAULT_CADENCE, ProjectState
 from tests import factories
 

@@ -8,8 +8,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot import cadence
-from bot.cadence import CadenceError, Period
+from bot.periods import cadence
+from bot.periods.cadence import CadenceError, Period
 from storage.records import DEFAULT_CADENCE, DEFAULT_DIGEST_SCHEDULE
 
 PARIS = ZoneInfo("Europe/Paris")

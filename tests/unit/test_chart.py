@@ -13,7 +13,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 from PIL import Image
 
-from bot.chart import (
+from bot.digest.chart import (
     HEIGHT_PX,
     HOT,
     MAX_ALT_TEXT,
@@ -164,7 +164,7 @@ def test_rendering_leaves_pyplot_alone() -> None:
     code = (
         "import sys, matplotlib\n"
         "backend = matplotlib.rcParams._get_backend_or_none()\n"
-        "from bot.chart import ChartData, render_chart\n"
+        "from bot.digest.chart import ChartData, render_chart\n"
         "render_chart(ChartData((), (), 't'))\n"
         "assert 'matplotlib.pyplot' not in sys.modules, 'pyplot imported'\n"
         "assert matplotlib.rcParams._get_backend_or_none() == backend, 'backend changed'\n"

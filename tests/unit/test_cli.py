@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.cli import run
-from bot.digest import SUMMARY_KEY
+from bot.cli.main import run
+from bot.digest.summary import SUMMARY_KEY
 from storage import deliveries, portfolio, reports
 from storage.db import make_engine, make_sessionmaker
 from storage.deliveries import Claim

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from bot.commands import DEFAULTS, Problem, parse_options, split_words
+from bot.slash.subscriptions import DEFAULTS, Problem, parse_options
+from bot.slash.words import split_words
 from storage.records import DEFAULT_DIGEST_SCHEDULE
 
 LANGUAGES = ("en", "fr")

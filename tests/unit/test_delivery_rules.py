@@ -8,13 +8,13 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot import cadence
 from bot.config import ConfigError, load_settings
-from bot.gateway import SlackError, UserProfile
-from bot.outbox import MAX_ATTEMPTS, backoff, is_transient
-from bot.pacing import Pacer
-from bot.people import is_out_of_office
-from bot.portfolio_file import PortfolioError, parse_portfolio
+from bot.delivery.outbox import MAX_ATTEMPTS, backoff, is_transient
+from bot.periods import cadence
+from bot.portfolio.file import PortfolioError, parse_portfolio
+from bot.slack.gateway import SlackError, UserProfile
+from bot.slack.pacing import Pacer
+from bot.slack.people import is_out_of_office
 
 PARIS = ZoneInfo("Europe/Paris")
 NOW = datetime(2026, 11, 19, 9, 0, tzinfo=UTC)

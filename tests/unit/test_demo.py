@@ -13,11 +13,11 @@ from typing import Any
 import pytest
 from slack_sdk.models.blocks import Block
 
-from bot.cli import run
+from bot.cli.demo import run_demo
+from bot.cli.main import run
+from bot.cli.textview import RULE, THREAD_LINE, blocks_to_text, messages_to_text, mrkdwn_to_text
 from bot.config import load_settings
-from bot.demo import run_demo
 from bot.render import Message
-from bot.textview import RULE, THREAD_LINE, blocks_to_text, messages_to_text, mrkdwn_to_text
 
 NAMES = {"U0PM00001": "Claire Dubois"}
 # The demo is pinned to a Sunday: its digest is then that of Friday 20 November 2026.

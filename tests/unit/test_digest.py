@@ -12,24 +12,14 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.digest import (
-    MAX_MESSAGE_JSON,
-    Attention,
-    Counts,
-    Digest,
-    ProjectLine,
-    RatingChange,
-    Trend,
-    compose_digest,
-    covers,
-    digest_messages,
-    digest_summary,
-    message_size,
-    pack,
-)
-from bot.flags import FlagCode
+from bot.cli.textview import blocks_to_text, messages_to_text
+from bot.digest.compose import compose_digest
+from bot.digest.flags import FlagCode
+from bot.digest.messages import MAX_MESSAGE_JSON, digest_messages, message_size, pack
+from bot.digest.model import Attention, Counts, Digest, ProjectLine, RatingChange, Trend
+from bot.digest.selection import covers
+from bot.digest.summary import digest_summary
 from bot.render import Renderer, as_message
-from bot.textview import blocks_to_text, messages_to_text
 from storage.records import Milestone, Project, ProjectState, Rag, Report, Skip, Subscription
 from tests import factories
 from tests.unit import contexts_digest

@@ -18,7 +18,7 @@ import pytest
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
-from bot.export import (
+from bot.portfolio.export import (
     BOM,
     REPORT_COLUMNS,
     STATUS_COLUMNS,
@@ -28,8 +28,8 @@ from bot.export import (
     safe_text,
     status_csv,
 )
-from bot.portfolio import import_portfolio
-from bot.portfolio_file import parse_portfolio
+from bot.portfolio.file import parse_portfolio
+from bot.portfolio.importing import import_portfolio
 from storage import items, portfolio, reports
 from storage.db import make_engine, make_sessionmaker, upgrade
 from storage.records import (

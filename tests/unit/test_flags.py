@@ -8,12 +8,7 @@ from typing import Any
 
 import pytest
 
-from bot.flags import (
-    BUDGET_TOLERANCE,
-    Flag,
-    FlagCode,
-    consistency_flags,
-)
+from bot.digest.flags import BUDGET_TOLERANCE, Flag, FlagCode, consistency_flags
 from bot.render import Renderer
 from storage.records import Project, Report, Risk
 from tests import factories

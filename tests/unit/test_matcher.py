@@ -5,15 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from bot.lookup import (
-    FilterKind,
-    How,
-    compact,
-    distance,
-    fold,
-    match_filter,
-    match_projects,
-)
+from bot.lookup.listing import FilterKind, match_filter
+from bot.lookup.matching import How, compact, distance, fold, match_projects
 from tests import factories
 
 PROJECTS = [

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from bot.permissions import can_submit, can_view, is_admin
+from bot.access.admins import is_admin
+from bot.access.permissions import can_submit, can_view
 from tests import factories
 
 ADMINS = frozenset({"U0ADMIN01"})

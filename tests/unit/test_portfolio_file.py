@@ -8,7 +8,7 @@ from decimal import Decimal
 
 import pytest
 
-from bot.portfolio_file import Portfolio, PortfolioError, parse_portfolio
+from bot.portfolio.file import Portfolio, PortfolioError, parse_portfolio
 from storage.records import (
     DEFAULT_CADENCE,
     DEFAULT_DIGEST_SCHEDULE,

@@ -10,19 +10,19 @@ from typing import Any
 
 import pytest
 
-from bot import archive
-from bot.cmd_projects import modal
-from bot.project_admin import (
+from bot.portfolio import archive
+from bot.portfolio.admin import (
     action_of,
     diff,
     error_texts,
-    mentioned_user,
     metadata,
     read_metadata,
     spec_of,
     validate,
 )
 from bot.render import Renderer
+from bot.slack.user_ids import mentioned_user
+from bot.slash.projects import modal
 from storage.audit import AuditEntry
 from storage.records import (
     DEFAULT_CADENCE,

@@ -20,11 +20,11 @@ from slack_sdk.models.blocks import Block
 from slack_sdk.models.views import View
 
 from bot import ids
-from bot.answers import MAX_NOTE
-from bot.commands import MAX_LISTED
-from bot.composing import FailureLine
-from bot.digest import MAX_MESSAGE_JSON, Digest, compose_digest, digest_messages, message_size
-from bot.lookup import ProjectRow
+from bot.delivery.composers import FailureLine
+from bot.digest.compose import compose_digest
+from bot.digest.messages import MAX_MESSAGE_JSON, digest_messages, message_size
+from bot.digest.model import Digest
+from bot.lookup.listing import ProjectRow
 from bot.render import (
     BUILTIN_TEMPLATES,
     MAX_BLOCKS_PER_MESSAGE,
@@ -36,7 +36,9 @@ from bot.render import (
     slack_escape,
     split_blocks,
 )
-from bot.reports import FieldError
+from bot.reporting.answers import MAX_NOTE
+from bot.reporting.form import FieldError
+from bot.slash.subscriptions import MAX_LISTED
 from storage.records import Blocker, Milestone, Project, ProjectState, Report, Risk, SkipReason
 from tests import factories
 

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from bot.reports import (
+from bot.reporting.form import (
     MAX_ITEM_LENGTH,
     MAX_MITIGATION,
     MAX_TEXT,

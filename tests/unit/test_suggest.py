@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.lookup import suggest
+from bot.lookup.matching import suggest
 from tests import factories
 
 PROJECTS = [

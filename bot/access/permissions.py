@@ -1,0 +1,31 @@
+"""Who may do what. Checked on the server for every action, whatever the payload claims."""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+
+from bot.access.admins import is_admin
+from storage.records import Project
+
+
+def can_submit(user_id: str, project: Project, admins: Collection[str]) -> bool:
+    """The project's PM, a delegate the portfolio names, or a PMO admin."""
+    return user_id == project.pm or user_id in project.delegates or is_admin(user_id, admins)
+
+
+def shown_in_channel(project: Project, channel_keys: Collection[str]) -> bool:
+    """Whether a project may be shown in a channel, read by everyone in it: a confidential one
+    only where the channel's digest subscription names its key (`keys`)."""
+    return not project.confidential or project.key in channel_keys
+
+
+def can_view(user_id: str, project: Project, admins: Collection[str]) -> bool:
+    """Everyone, unless the project is confidential: then its PM, sponsor, delegates, admins."""
+    if not project.confidential:
+        return True
+    return user_id in (project.pm, project.sponsor) or can_submit(user_id, project, admins)
+
+
+def can_remind(user_id: str, project: Project, admins: Collection[str]) -> bool:
+    """PMO admins, and the project's sponsor."""
+    return is_admin(user_id, admins) or (bool(project.sponsor) and user_id == project.sponsor)

@@ -1,0 +1,5 @@
+"""`python -m bot.cli …` is `pmo-bot …`."""
+
+from bot.cli.main import main
+
+main()

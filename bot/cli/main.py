@@ -1,0 +1,320 @@
+"""`pmo-bot`: the command line, and with bot/app.py the composition root.
+
+Every error a person can fix is one line on stderr and exit status 2, never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import logging
+import os
+import sys
+import time
+from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import NoReturn, TextIO
+
+from slack_sdk import WebClient
+from sqlalchemy import Engine
+from sqlalchemy.exc import OperationalError, SQLAlchemyError
+
+from bot.cli.arguments import UsageError, parse_at
+from bot.config import ConfigError, Settings, load_settings, redact_url
+from bot.portfolio.file import PortfolioError
+from bot.render import Renderer, RenderError, available_languages
+from bot.services import Services
+from bot.slack.pacing import Pacer
+from bot.slack.web_api import WebApiGateway, build_client
+from storage.db import SchemaError, check_schema, make_engine, make_sessionmaker, upgrade
+
+log = logging.getLogger("pmo_bot")
+TICK_BUDGET = timedelta(seconds=55)
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:  # one line, not argparse's usage block
+        raise UsageError(f"{message} (see `pmo-bot --help`)")
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="pmo-bot", description="PMO Bot: status reporting for a PMO, in Slack.")
+    commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    serve = commands.add_parser(
+        "serve", help="run the bot (HTTP, or Socket Mode with SLACK_APP_TOKEN)"
+    )
+    serve.add_argument("--port", type=int, default=3000, help="HTTP port (default 3000)")
+    serve.add_argument("--no-scheduler", action="store_true", help="do not tick every minute")
+    db = commands.add_parser("db", help="database schema")
+    db.add_argument("action", choices=["upgrade"], help="create or migrate the schema")
+    importer = commands.add_parser("import", help="load or update the portfolio from YAML")
+    importer.add_argument("file", type=Path)
+    exporter = commands.add_parser(
+        "export", help="write the whole portfolio in the import format (YAML; - for stdout)"
+    )
+    exporter.add_argument("file", help="where to write it, or - for stdout")
+    export_reports = commands.add_parser(
+        "export-reports", help="write every status report as CSV (UTF-8; - for stdout)"
+    )
+    export_reports.add_argument("file", help="where to write it, or - for stdout")
+    tick = commands.add_parser("tick", help="run one scheduler cycle now, or as if at --at")
+    tick.add_argument("--at", help="ISO-8601 time; without an offset, read in PMO_TIMEZONE")
+    listing = commands.add_parser(
+        "deliveries", help="list pending and failed deliveries, or retry failed ones"
+    )
+    listing.add_argument(
+        "--all", action="store_true", help="also list sent and skipped ones (newest 200)"
+    )
+    listing.add_argument(
+        "--retry", type=int, nargs="+", metavar="ID", help="send these failed deliveries again"
+    )
+    digest = commands.add_parser("digest", help="the portfolio digest")
+    digest_actions = digest.add_subparsers(dest="action", required=True, parser_class=_Parser)
+    preview = digest_actions.add_parser(
+        "preview", help="print what each digest would post, without posting (needs no Slack)"
+    )
+    preview.add_argument("--channel", help="only the digest of this channel (default: every one)")
+    preview.add_argument("--at", help="ISO-8601 time; without an offset, read in PMO_TIMEZONE")
+    preview.add_argument("--format", choices=["text", "json"], default="text")
+    demo = commands.add_parser("demo", help="offline demo: sample portfolio and its digest")
+    demo.add_argument("--db", type=Path, default=Path("pmo-demo.sqlite"), help="SQLite file")
+    demo.add_argument(
+        "--json",
+        type=Path,
+        default=Path("pmo-demo-digest.json"),
+        help="where to write the digest's Block Kit JSON",
+    )
+    demo.add_argument(
+        "--at",
+        help="ISO-8601 time the demo is built at (default now); without an offset, PMO_TIMEZONE",
+    )
+    return parser
+
+
+def run(
+    argv: Sequence[str],
+    *,
+    environ: Mapping[str, str],
+    stdout: TextIO = sys.stdout,
+    stderr: TextIO = sys.stderr,
+) -> int:
+    """Run one command; return the exit status."""
+    try:
+        args = _parser().parse_args(argv)
+        settings = load_settings(environ)
+        return _dispatch(args, settings, stdout)
+    except (UsageError, ConfigError, SchemaError, RenderError) as exc:
+        print(f"pmo-bot: {exc}", file=stderr)
+        return 2
+    except PortfolioError as exc:
+        print(
+            f"pmo-bot: the portfolio has {len(exc.problems)} problem(s); nothing was imported:",
+            file=stderr,
+        )
+        for problem in exc.problems:
+            print(f"  - {problem}", file=stderr)
+        return 2
+    except OperationalError as exc:
+        reason = str(exc.orig).strip().splitlines()[0] if exc.orig else "unreachable"
+        print(f"pmo-bot: cannot use the database: {reason}", file=stderr)
+        return 2
+    except SQLAlchemyError as exc:
+        print(
+            f"pmo-bot: database error: {type(exc).__name__}: {str(exc).splitlines()[0]}",
+            file=stderr,
+        )
+        return 2
+    except SystemExit as exc:  # --help
+        return int(exc.code or 0)
+
+
+def main() -> None:
+    sys.exit(run(sys.argv[1:], environ=os.environ))
+
+
+def _engine(settings: Settings) -> Engine:
+    try:
+        return make_engine(settings.database_url)
+    except Exception as exc:  # bad URL, unknown driver
+        raise UsageError(f"DATABASE_URL={redact_url(settings.database_url)!r}: {exc}") from None
+
+
+def _dispatch(args: argparse.Namespace, settings: Settings, out: TextIO) -> int:
+    if args.command == "demo":
+        from bot.cli.demo import run_demo
+
+        now = parse_at(args.at, settings) if args.at is not None else datetime.now(UTC)
+        return run_demo(settings, db_path=args.db, json_path=args.json, out=out, now=now)
+    engine = _engine(settings)
+    if args.command == "db":
+        upgrade(engine)
+        print(f"database {redact_url(settings.database_url)} is up to date", file=out)
+        return 0
+    if args.command == "import":
+        return _import(engine, settings, args.file, out)
+    if args.command == "tick":
+        return _tick(engine, settings, args.at, out)
+    if args.command in ("export", "export-reports"):
+        return _export(engine, args.command, args.file, out)
+    if args.command == "digest":
+        from bot.cli.preview import preview_digests
+
+        return preview_digests(
+            engine,
+            settings,
+            channel=args.channel,
+            at=args.at,
+            fmt=args.format,
+            out=out,
+            now=datetime.now(UTC),
+        )
+    if args.command == "deliveries":
+        from bot.cli.deliveries import list_or_retry
+
+        check_schema(engine)
+        return list_or_retry(
+            make_sessionmaker(engine), settings, show_all=args.all, retry=args.retry or [], out=out
+        )
+    return _serve(engine, settings, args.port, not args.no_scheduler)
+
+
+def _import(engine: Engine, settings: Settings, path: Path, out: TextIO) -> int:
+    from bot.portfolio.importing import import_portfolio
+
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise UsageError(f"cannot read {path}: {getattr(exc, 'strerror', None) or exc}") from None
+    check_schema(engine)
+    with make_sessionmaker(engine).begin() as session:
+        summary = import_portfolio(
+            session,
+            text,
+            now=datetime.now(UTC),
+            languages=available_languages(settings.templates_dir),
+        )
+    print(
+        f"imported {summary.projects} project(s) ({summary.projects_changed} new or changed) and "
+        f"{summary.subscriptions} digest subscription(s) ({summary.subscriptions_changed} new or "
+        f"changed) from {path}",
+        file=out,
+    )
+    return 0
+
+
+def _export(engine: Engine, command: str, target: str, out: TextIO) -> int:
+    """`export`: the portfolio as YAML; `export-reports`: every report as CSV (with a UTF-8
+    byte order mark in a file, for spreadsheets; none on stdout, for pipes)."""
+    from bot.portfolio.export import export_portfolio, export_reports
+    from storage.portfolio import list_project_keys
+
+    check_schema(engine)
+    to_stdout = target == "-"
+    with make_sessionmaker(engine).begin() as session:
+        if command == "export":
+            text = export_portfolio(session, now=datetime.now(UTC))
+            done = f"exported {len(list_project_keys(session))} project(s)"
+        else:
+            text, count = export_reports(session, bom=not to_stdout)
+            done = f"exported {count} report(s)"
+    if to_stdout:
+        out.write(text)
+        return 0
+    _write_file(Path(target), text)
+    print(f"{done} to {target}", file=out)
+    return 0
+
+
+def _write_file(path: Path, text: str) -> None:
+    """Write a whole file or nothing: a temporary file next to it, then renamed over it."""
+    if not path.name:
+        raise UsageError(f"cannot write {str(path)!r}: not a file name")
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        # newline="": the text's own line ends (CSV rows end in CRLF) are written as they are.
+        with temporary.open("w", encoding="utf-8", newline="") as handle:
+            handle.write(text)
+        os.replace(temporary, path)
+    except OSError as exc:
+        with contextlib.suppress(OSError):
+            temporary.unlink(missing_ok=True)
+        raise UsageError(f"cannot write {path}: {exc.strerror or exc}") from None
+
+
+def _services(engine: Engine, settings: Settings, *, token: str) -> tuple[Services, WebClient]:
+    pacer = Pacer(post_per_second=settings.send_rate)
+    client = build_client(
+        token=token, base_url=settings.slack_api_url, sleep=time.sleep, pacer=pacer
+    )
+    renderer = Renderer(settings.templates_dir)
+    renderer.check_all()
+    services = Services(
+        settings=settings,
+        sessions=make_sessionmaker(engine),
+        gateway=WebApiGateway(client, pacer),
+        renderer=renderer,
+        clock=lambda: datetime.now(UTC),
+    )
+    return services, client
+
+
+def _tick(engine: Engine, settings: Settings, at: str | None, out: TextIO) -> int:
+    from bot.delivery.tick import tick
+
+    now = parse_at(at, settings) if at is not None else datetime.now(UTC)
+    token = settings.require_bot_token()
+    check_schema(engine)
+    services, _ = _services(engine, settings, token=token)
+    result = tick(services, now=now)
+    sent = ", ".join(
+        f"{count} {kind.value.replace('_', ' ')}(s)" for kind, count in result.sent.items()
+    )
+    print(
+        f"tick at {result.at.isoformat()}: {result.recorded} due, sent {sent or 'nothing'}, "
+        f"{result.skipped} no longer needed, {result.retrying} to retry, "
+        f"{len(result.failures)} failed",
+        file=out,
+    )
+    for failure in result.failures:
+        print(f"  failed: {failure}", file=out)
+    return 1 if result.failures else 0
+
+
+def _serve(engine: Engine, settings: Settings, port: int, scheduler: bool) -> int:
+    from slack_sdk.errors import SlackApiError, SlackClientError
+
+    from bot.app import build_app, wsgi_app
+    from bot.delivery.tick import tick
+
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    socket_mode = settings.slack_app_token is not None
+    secret = "" if socket_mode else settings.require_signing_secret()
+    token = settings.require_bot_token()
+    check_schema(engine)
+    services, client = _services(engine, settings, token=token)
+    try:
+        app = build_app(services, client=client, signing_secret=secret)
+    except SlackApiError as exc:
+        raise UsageError(f"Slack refused SLACK_BOT_TOKEN: {exc.response.get('error')}") from None
+    except (SlackClientError, OSError) as exc:
+        raise UsageError(f"cannot reach Slack at {settings.slack_api_url}: {exc}") from None
+    if scheduler:
+        from bot.delivery.scheduler import start_scheduler
+
+        # A tick sends for at most 55 s, so planning runs every minute even during a long
+        # fan-out; what is left is sent by the next tick.
+        start_scheduler(lambda now: tick(services, now=now, budget=TICK_BUDGET))
+    if socket_mode:
+        from slack_bolt.adapter.socket_mode import SocketModeHandler
+
+        log.info("PMO Bot in Socket Mode")
+        SocketModeHandler(app, settings.slack_app_token).start()  # type: ignore[no-untyped-call]
+        return 0
+    import waitress
+
+    log.info("PMO Bot listening on port %d (POST /slack/events)", port)
+    waitress.serve(wsgi_app(app), host="0.0.0.0", port=port, ident="pmo-bot")
+    return 0

@@ -1,0 +1,255 @@
+"""What each kind of delivery says, composed when it is sent from the database as it is then.
+
+A composer returns the messages and where they go, or `Drop` when the delivery is no longer
+wanted (the report arrived, the project was put on hold, the PM is out of office).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+
+from bot import ids
+from bot.delivery.outbox import Composer, Drop, Outgoing, Upload
+from bot.digest.chart import alt_text, render_chart
+from bot.digest.load import build_digest
+from bot.digest.messages import digest_messages
+from bot.digest.model import Digest
+from bot.digest.summary import SUMMARY_KEY, digest_summary, find_previous_summary
+from bot.periods import cadence
+from bot.periods.state import answered_periods, prompt_zone
+from bot.render import DEFAULT_LANGUAGE, as_message
+from bot.services import Services
+from bot.slack.people import is_out_of_office, person_zone, user_locale
+from storage import deliveries, portfolio, reports, users
+from storage.records import Delivery, DeliveryKind, DeliveryStatus, Project, ProjectState
+
+log = logging.getLogger(__name__)
+
+
+def _active_project(services: Services, delivery: Delivery) -> Project | Drop:
+    with services.sessions.begin() as session:
+        project = portfolio.find_project_by_id(session, delivery.project_id or 0)
+    if project is None:
+        return Drop("project removed")
+    if project.state is not ProjectState.ACTIVE:
+        return Drop(f"project is {project.state.value.replace('_', ' ')}")
+    return project
+
+
+def _answered(services: Services, project: Project, period_start: datetime) -> bool:
+    with services.sessions.begin() as session:
+        return bool(answered_periods(session, [(project.id, period_start)]))
+
+
+def compose_prompt_delivery(
+    services: Services, delivery: Delivery, now: datetime
+) -> Outgoing | Drop:
+    project = _active_project(services, delivery)
+    if isinstance(project, Drop):
+        return project
+    if _answered(services, project, delivery.occurrence):  # e.g. through /pmo report first
+        return Drop("answered before the prompt was sent")
+    with services.sessions.begin() as session:
+        cached = users.find_users(session, [project.pm]).get(project.pm)
+    tz = prompt_zone(delivery, services.settings.timezone)
+    end = cadence.next_occurrence(
+        project.cadence, tz, after=delivery.occurrence, anchor=project.start
+    )
+    if end is not None and now >= end:  # a prompt is never sent after its period
+        return Drop("the period is over")
+    rendered = services.renderer.render(
+        "prompt",
+        (cached.locale if cached else None) or DEFAULT_LANGUAGE,  # the PM's (planning refreshed it)
+        project=project,
+        period_start=delivery.occurrence.astimezone(tz).date(),
+        period_end=end.astimezone(tz).date() if end else None,
+        delivery_id=delivery.id,
+        action_id=ids.OPEN_REPORT,
+        no_change_action_id=ids.NO_CHANGE,
+        skip_action_id=ids.SKIP_PERIOD,
+    )
+    return Outgoing(
+        [as_message(rendered)], user=project.pm, channel=cached.dm_channel if cached else None
+    )
+
+
+def compose_reminder_delivery(
+    services: Services, delivery: Delivery, now: datetime
+) -> Outgoing | Drop:
+    project = _active_project(services, delivery)
+    if isinstance(project, Drop):
+        return project
+    if _answered(services, project, delivery.occurrence):
+        return Drop("answered before the reminder")
+    with services.sessions.begin() as session:
+        prompt = deliveries.find_delivery(session, int((delivery.payload or {})["prompt"]))
+    if prompt is None or prompt.status is not DeliveryStatus.SENT or not prompt.ts:
+        return Drop("the prompt was not delivered")
+    tz = prompt_zone(prompt, services.settings.timezone)
+    end = cadence.next_occurrence(
+        project.cadence, tz, after=prompt.occurrence, anchor=project.start
+    )
+    if end is not None and now >= end:
+        return Drop("the period is over")
+    profile = services.gateway.lookup_user(project.pm)  # fresh: the status changes by the hour
+    if is_out_of_office(profile, now=now):
+        return Drop(f"out of office ({profile.status_emoji} {profile.status_text})".strip())
+    with services.sessions.begin() as session:
+        cached = users.find_users(session, [project.pm]).get(project.pm)
+    rendered = services.renderer.render(
+        "reminder",
+        profile.locale or (cached.locale if cached else None) or DEFAULT_LANGUAGE,  # the PM's
+        project=project,
+        period_start=prompt.occurrence.astimezone(tz).date(),
+        prompt_id=prompt.id,
+        action_id=ids.OPEN_REPORT,
+    )
+    return Outgoing([as_message(rendered)], channel=prompt.channel, thread_ts=prompt.ts)
+
+
+def compose_escalation_delivery(
+    services: Services, delivery: Delivery, now: datetime
+) -> Outgoing | Drop:
+    project = _active_project(services, delivery)
+    if isinstance(project, Drop):
+        return project
+    if not project.sponsor or not project.escalate_to_sponsor:
+        return Drop("escalation turned off")
+    periods = [datetime.fromisoformat(p) for p in (delivery.payload or {}).get("periods", [])]
+    if any(_answered(services, project, start) for start in periods):
+        return Drop("a missing report arrived")
+    tz = services.settings.timezone
+    # The sponsor's locale, asked of Slack when not cached (sponsors are not PMs, whose
+    # profiles planning refreshes).
+    locale = user_locale(services.sessions, services.gateway, project.sponsor, now=now)
+    with services.sessions.begin() as session:
+        cached = users.find_users(session, [project.sponsor]).get(project.sponsor)
+        tz = person_zone(cached, tz)
+    rendered = services.renderer.render(
+        "escalation",
+        locale,
+        project=project,
+        periods=[start.astimezone(tz).date() for start in periods],
+    )
+    return Outgoing(
+        [as_message(rendered)],
+        user=project.sponsor,
+        channel=cached.dm_channel if cached else None,
+    )
+
+
+def compose_digest_delivery(
+    services: Services, delivery: Delivery, now: datetime
+) -> Outgoing | Drop:
+    with services.sessions.begin() as session:
+        subscription = portfolio.find_subscription_by_id(session, delivery.subscription_id or 0)
+        if subscription is None:
+            return Drop("subscription removed")
+        digest = build_digest(
+            session,
+            subscription,
+            at=delivery.occurrence,
+            default_tz=services.settings.timezone,
+            previous=find_previous_summary(session, subscription, before=delivery.occurrence),
+        )
+    return Outgoing(
+        digest_messages(services.renderer, digest),
+        channel=subscription.channel,
+        upload=_chart(digest, subscription.language),
+        remember={SUMMARY_KEY: digest_summary(digest)},
+    )
+
+
+def _chart(digest: Digest, language: str) -> Upload | None:
+    """The digest's picture; a drawing failure costs the picture, never the digest."""
+    try:
+        day = digest.at.astimezone(digest.tz).date().isoformat()
+        return Upload(
+            filename=f"portfolio-{day}.png",
+            content=render_chart(digest.chart, language),
+            title=digest.chart.title,
+            alt_text=alt_text(digest.chart, language),
+        )
+    except Exception:
+        log.exception("could not draw the chart of the digest for %s", digest.subscription.channel)
+        return None
+
+
+def compose_late_report_delivery(
+    services: Services, delivery: Delivery, now: datetime
+) -> Outgoing | Drop:
+    payload = delivery.payload or {}
+    with services.sessions.begin() as session:
+        digest = deliveries.find_delivery(session, int(payload["digest"]))
+        project = portfolio.find_project_by_id(session, delivery.project_id or 0)
+        found = reports.find_period_reports(
+            session, [(delivery.project_id or 0, delivery.occurrence)]
+        )
+        subscription = portfolio.find_subscription_by_id(session, delivery.subscription_id or 0)
+    report = next(iter(found.values()), None)
+    if digest is None or not digest.channel or not digest.ts or project is None or report is None:
+        return Drop("the digest or the report is gone")
+    tz = cadence.zone(subscription.timezone if subscription else None, services.settings.timezone)
+    rendered = services.renderer.render(
+        "late_report",
+        subscription.language if subscription else DEFAULT_LANGUAGE,
+        project=project,
+        report=report,
+        period_start=delivery.occurrence.astimezone(tz).date(),
+    )
+    return Outgoing([as_message(rendered)], channel=digest.channel, thread_ts=digest.ts)
+
+
+@dataclass(frozen=True, slots=True)
+class FailureLine:
+    kind: str
+    label: str
+    error: str
+
+
+def compose_failure_summary_delivery(
+    services: Services, delivery: Delivery, now: datetime
+) -> Outgoing | Drop:
+    payload = delivery.payload or {}
+    since = datetime.fromisoformat(payload["since"])
+    with services.sessions.begin() as session:
+        failed = deliveries.finished_since(
+            session, DeliveryStatus.FAILED, since=since, exclude=DeliveryKind.FAILURE_SUMMARY
+        )
+        keys = {p.id: p.key for p in portfolio.list_projects(session)}
+    if not failed:
+        return Drop("nothing failed any more")
+    lines = [
+        FailureLine(
+            d.kind.value,
+            keys.get(d.project_id or 0, d.target) if d.project_id else d.target.split(":", 1)[-1],
+            d.error or "unknown",
+        )
+        for d in failed
+    ]
+    admin = str(payload["user"])
+    locale = user_locale(services.sessions, services.gateway, admin, now=now)  # cached after
+    with services.sessions.begin() as session:
+        cached = users.find_users(session, [admin]).get(admin)
+    rendered = services.renderer.render(
+        "failure_summary",
+        locale,
+        failures=lines,
+        since=since.astimezone(services.settings.timezone),
+    )
+    return Outgoing(
+        [as_message(rendered)], user=admin, channel=cached.dm_channel if cached else None
+    )
+
+
+COMPOSERS: Mapping[DeliveryKind, Composer] = {
+    DeliveryKind.PROMPT: compose_prompt_delivery,
+    DeliveryKind.REMINDER: compose_reminder_delivery,
+    DeliveryKind.ESCALATION: compose_escalation_delivery,
+    DeliveryKind.DIGEST: compose_digest_delivery,
+    DeliveryKind.LATE_REPORT: compose_late_report_delivery,
+    DeliveryKind.FAILURE_SUMMARY: compose_failure_summary_delivery,
+}

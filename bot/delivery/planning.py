@@ -1,0 +1,205 @@
+"""What is due at `now`: the deliveries each schedule asks for, recorded in the outbox.
+
+Planning only records; the outbox worker sends. Recording is idempotent (one row per kind,
+target and occurrence), so every tick of every replica may plan the same things.
+
+* Prompt: the latest occurrence of an active project's cadence, in its PM's Slack timezone,
+  postponed to the next working day when it falls on a holiday, while its period lasts.
+* Reminder: once, `reminder_after_hours` after the prompt was sent, in the prompt's thread,
+  when the period has neither a report nor a skip (moved off weekends and holidays).
+* Escalation: once, to the sponsor, when the two periods before the current one were both
+  prompted and both ended with neither a report nor a skip (if the project asks for it).
+* Digest: the latest occurrence of each subscription's schedule, in its timezone.
+* Failure summary: at most one a day to each PMO admin, when deliveries failed since the last.
+* Late-report notes are recorded when the report is saved (bot.late), not here.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time, timedelta
+
+from sqlalchemy.orm import Session
+
+from bot.access.admins import admins_in
+from bot.periods import cadence
+from bot.periods.state import (
+    PeriodState,
+    answered_periods,
+    period_statuses,
+    prompt_occurrence,
+)
+from bot.services import Services
+from bot.slack.people import person_zone, refresh_profiles
+from storage import deliveries, portfolio
+from storage.deliveries import Claim
+from storage.records import (
+    Delivery,
+    DeliveryKind,
+    DeliveryStatus,
+    Project,
+    ProjectState,
+    SlackUser,
+)
+
+SUMMARY_WINDOW = timedelta(hours=24)
+
+
+def plan(services: Services, now: datetime) -> int:
+    """Record every delivery due at `now`; return how many new ones were recorded."""
+    claims: list[Claim] = []
+    with services.sessions.begin() as session:
+        projects = portfolio.list_projects(session, states=[ProjectState.ACTIVE])
+    profiles = refresh_profiles(
+        services.sessions, services.gateway, {p.pm for p in projects}, now=now
+    )
+    with services.sessions.begin() as session:
+        holidays = portfolio.list_holidays(session)
+        history = deliveries.recent_per_project(
+            session, DeliveryKind.PROMPT, [p.id for p in projects], per_project=3
+        )
+        claims += _prompts(services, projects, profiles, history, holidays, now)
+        claims += _reminders(session, services, projects, profiles, now)
+        claims += _escalations(session, projects, history)
+        claims += _digests(session, services, now)
+        claims += _failure_summaries(session, services, now)
+        return len(deliveries.record(session, claims, now=now))
+
+
+def _prompts(
+    services: Services,
+    projects: list[Project],
+    profiles: dict[str, SlackUser],
+    history: dict[int, list[Delivery]],
+    holidays: frozenset[date],
+    now: datetime,
+) -> list[Claim]:
+    claims = []
+    default = services.settings.timezone
+    for project in projects:
+        tz = person_zone(profiles.get(project.pm), default)
+        last = history[project.id][0] if history[project.id] else None
+        start = prompt_occurrence(project, tz, last, now=now, default=default)
+        if start is None:
+            continue
+        due = cadence.postpone_past_holidays(start, tz, holidays | set(project.holidays))
+        if due > now:
+            continue
+        end = cadence.next_occurrence(project.cadence, tz, after=start, anchor=project.start)
+        if end is not None and due >= end:
+            continue  # holidays fill the whole period: no prompt this time
+        claims.append(
+            Claim(
+                DeliveryKind.PROMPT,
+                f"project:{project.id}",
+                start,
+                project_id=project.id,
+                payload={"tz": tz.key},
+            )
+        )
+    return claims
+
+
+def _reminders(
+    session: Session,
+    services: Services,
+    projects: list[Project],
+    profiles: dict[str, SlackUser],
+    now: datetime,
+) -> list[Claim]:
+    """A reminder for each period the rule says is LATE (asked, not answered, the reminder's
+    time passed), while the period lasts."""
+    default = services.settings.timezone
+    zones = {p.pm: person_zone(profiles.get(p.pm), default) for p in projects}
+    statuses = period_statuses(session, projects, at=now, default=default, zones=zones)
+    claims = []
+    for project in projects:
+        status = statuses[project.id]
+        period, prompt = status.period, status.prompt
+        if status.state is not PeriodState.LATE or period is None or prompt is None:
+            continue
+        if period.end is None or now < period.end:
+            claims.append(
+                Claim(
+                    DeliveryKind.REMINDER,
+                    f"project:{project.id}",
+                    prompt.occurrence,
+                    project_id=project.id,
+                    payload={"prompt": prompt.id},
+                )
+            )
+    return claims
+
+
+def _escalations(
+    session: Session, projects: list[Project], history: dict[int, list[Delivery]]
+) -> list[Claim]:
+    candidates: list[tuple[Project, Delivery, Delivery]] = []
+    for project in projects:
+        prompts = history[project.id]
+        if not (project.escalate_to_sponsor and project.sponsor and len(prompts) >= 3):
+            continue
+        _, second, first = prompts[:3]  # the current period's prompt, then the two before
+        if all(p.status is DeliveryStatus.SENT for p in (first, second)):
+            candidates.append((project, first, second))
+    if not candidates:
+        return []
+    done = answered_periods(
+        session, [(p.id, d.occurrence) for p, *pair in candidates for d in pair]
+    )
+    return [
+        Claim(
+            DeliveryKind.ESCALATION,
+            f"project:{project.id}",
+            second.occurrence,
+            project_id=project.id,
+            payload={"periods": [first.occurrence.isoformat(), second.occurrence.isoformat()]},
+        )
+        for project, first, second in candidates
+        if (project.id, first.occurrence) not in done
+        and (project.id, second.occurrence) not in done
+    ]
+
+
+def _digests(session: Session, services: Services, now: datetime) -> list[Claim]:
+    claims = []
+    for sub in portfolio.list_subscriptions(session):
+        tz = cadence.zone(sub.timezone, services.settings.timezone)
+        start = cadence.latest_occurrence(sub.schedule, tz, at=now)
+        if start is not None:
+            claims.append(
+                Claim(DeliveryKind.DIGEST, f"channel:{sub.channel}", start, subscription_id=sub.id)
+            )
+    if not claims:
+        return []
+    seen = deliveries.existing_targets(
+        session, DeliveryKind.DIGEST, since=min(c.occurrence for c in claims)
+    )
+    return [c for c in claims if (c.target, c.occurrence) not in seen]
+
+
+def _failure_summaries(session: Session, services: Services, now: datetime) -> list[Claim]:
+    """One summary a day at most per admin, listing what failed since the previous one."""
+    tz = services.settings.timezone
+    today = cadence.to_utc(datetime.combine(now.astimezone(tz).date(), time()), tz)
+    claims = []
+    for admin in sorted(admins_in(session, services.settings.admins)):
+        target = f"user:{admin}"
+        last = deliveries.latest_of_kind(session, DeliveryKind.FAILURE_SUMMARY, target)
+        if last is not None and last.occurrence >= today:
+            continue
+        since = now - SUMMARY_WINDOW
+        if last is not None and last.created_at is not None:
+            since = max(since, last.created_at)
+        failed = deliveries.finished_since(
+            session, DeliveryStatus.FAILED, since=since, exclude=DeliveryKind.FAILURE_SUMMARY
+        )
+        if failed:
+            claims.append(
+                Claim(
+                    DeliveryKind.FAILURE_SUMMARY,
+                    target,
+                    today,
+                    payload={"since": since.isoformat(), "user": admin},
+                )
+            )
+    return claims

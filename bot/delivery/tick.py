@@ -1,0 +1,68 @@
+"""One scheduler cycle: record what is due at `now`, then send what the outbox holds.
+
+`tick` runs the same code in `pmo-bot serve` (APScheduler, every minute) and in
+`pmo-bot tick [--at]`. Planning (bot.planning) records deliveries idempotently; the outbox
+worker (bot.outbox) leases them, so any number of replicas can tick at the same instant and
+every delivery is still sent once. An occurrence missed while the bot was down is still due
+while its period lasts, because the current period is computed at `now`.
+
+Time: `now` is the instant the schedules are read at. While the tick works, its notion of
+time flows with the process clock from there (`now` + time spent), so leases and retry times
+stay meaningful during a long fan-out and under `tick --at`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from bot.delivery.composers import COMPOSERS
+from bot.delivery.outbox import drain
+from bot.delivery.planning import plan
+from bot.services import Services
+from storage.records import DeliveryKind
+
+
+@dataclass(frozen=True, slots=True)
+class TickResult:
+    at: datetime
+    recorded: int  # deliveries this tick found due and recorded
+    sent: dict[DeliveryKind, int]
+    skipped: int
+    retrying: int  # transient failures, to be tried again later
+    failures: tuple[str, ...]  # deliveries that failed for good during this tick
+
+    @property
+    def prompts_sent(self) -> int:
+        return self.sent.get(DeliveryKind.PROMPT, 0)
+
+    @property
+    def digests_sent(self) -> int:
+        return self.sent.get(DeliveryKind.DIGEST, 0)
+
+    @property
+    def reminders_sent(self) -> int:
+        return self.sent.get(DeliveryKind.REMINDER, 0)
+
+
+def tick(services: Services, *, now: datetime, budget: timedelta | None = None) -> TickResult:
+    """Run one cycle as if the time were `now` (aware). With a `budget`, stop sending once that
+    much time has passed (what is left is sent by the next tick), so a long fan-out does not
+    delay planning."""
+    started = services.clock()
+
+    def flowing() -> datetime:
+        return now + (services.clock() - started)
+
+    recorded = plan(services, now)
+    result = drain(
+        services, COMPOSERS, now=flowing, until=now + budget if budget is not None else None
+    )
+    return TickResult(
+        at=now,
+        recorded=recorded,
+        sent=dict(result.sent),
+        skipped=result.skipped,
+        retrying=result.retrying,
+        failures=tuple(result.failures),
+    )

@@ -1,0 +1,2 @@
+"""The portfolio digest leadership reads: its model, how it is composed and loaded, the
+consistency flags, the chart, and the messages it becomes."""

@@ -1,0 +1,415 @@
+"""Composing a digest (pure): every covered project placed in its section, and the chart's data."""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Mapping, Sequence
+from dataclasses import replace
+from datetime import date, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from babel.dates import format_date
+
+from bot.digest.chart import ChartData, PeriodCounts
+from bot.digest.lines import (
+    LineRecords,
+    attention_of,
+    attention_order,
+    priority_order,
+    project_line,
+)
+from bot.digest.model import (
+    HORIZON,
+    RATINGS,
+    BlockerEntry,
+    Counts,
+    Deadline,
+    Digest,
+    GoodNews,
+    Participation,
+    PreviousDigest,
+    ProjectLine,
+    RiskEntry,
+    Trend,
+)
+from bot.digest.selection import digest_zone, selects
+from bot.digest.summary import read_summary
+from bot.periods import cadence
+from bot.periods.state import (
+    CurrentPeriod,
+    PeriodState,
+    current_period,
+    latest_before,
+    statuses_of,
+)
+from bot.render import (
+    language_of,
+)
+from bot.slack.user_ids import person
+from storage.records import (
+    Blocker,
+    Delivery,
+    Milestone,
+    Project,
+    Rag,
+    Report,
+    Risk,
+    Skip,
+    Subscription,
+)
+
+CHART_POINTS = 8  # the chart's RAG distribution: this digest and the seven before it
+# --- the portfolio ----------------------------------------------------------------------------
+
+
+def compose_digest(
+    subscription: Subscription,
+    projects: Sequence[Project],
+    history: Mapping[int, Sequence[Report]],
+    pm_zones: Mapping[str, ZoneInfo],
+    pm_names: Mapping[str, str],
+    *,
+    at: datetime,
+    default_tz: ZoneInfo,
+    skips: Mapping[tuple[int, datetime], Skip] | None = None,
+    risks: Mapping[int, Sequence[Risk]] | None = None,
+    blockers: Mapping[int, Sequence[Blocker]] | None = None,
+    milestones: Mapping[int, Sequence[Milestone]] | None = None,
+    previous: Mapping[str, Any] | None = None,
+    prompts: Mapping[int, Sequence[Delivery]] | None = None,
+    holidays: Collection[date] = (),
+) -> Digest:
+    """Each covered project with the report of its latest period that began before `at`, as
+    the one rule reads it (bot.periods.state): done, skipped (`skips` holds its (project id,
+    period start)), or missing (stale when an older report exists). A closed project appears,
+    in `closed`, only while its current period is the one it was closed in. `history` holds
+    each project's reports newest first (enough of them for the flags and the chart),
+    `prompts` each project's latest prompts, newest first; `pm_names` names every user the
+    digest may show (PMs, risk owners, unblockers); `previous` is the previous digest's
+    `digest_summary`. Risks and blockers are those open now (storage keeps no history of
+    them): a digest of a past moment leaves out those opened after it."""
+    tz = digest_zone(subscription, default_tz)
+    today = at.astimezone(tz).date()
+    seen = read_summary(previous)
+    records = _RecordsOf(risks or {}, blockers or {}, milestones or {}, pm_names, seen, at=at)
+    selected = [p for p in projects if selects(subscription, p)]
+    statuses = statuses_of(
+        selected,
+        zones=pm_zones,
+        history=history,
+        prompts=prompts or {},
+        skips=skips or {},
+        holidays=holidays,
+        at=at,
+        default=default_tz,
+    )
+    active: list[ProjectLine] = []
+    on_hold: list[ProjectLine] = []
+    closed: list[ProjectLine] = []
+    for project in selected:
+        status = statuses[project.id]
+        line = project_line(
+            project, history.get(project.id, ()), status, records.of(project), today=today
+        )
+        if status.state is PeriodState.ON_HOLD:
+            on_hold.append(line)
+        elif status.period is None:  # not started yet: no report is expected
+            continue
+        elif status.state is not PeriodState.CLOSED:
+            active.append(replace(line, attention=attention_of(line)))
+        elif project.closed_at is not None and project.closed_at > status.period.start:
+            closed.append(line)
+    return _assemble(
+        subscription,
+        active,
+        on_hold,
+        closed,
+        history,
+        pm_zones,
+        prompts or {},
+        at=at,
+        tz=tz,
+        default_tz=default_tz,
+        previous=seen,
+        names=pm_names,
+    )
+
+
+class _RecordsOf:
+    """Each project's risks, blockers, milestones and PM name, as lines need them."""
+
+    def __init__(
+        self,
+        risks: Mapping[int, Sequence[Risk]],
+        blockers: Mapping[int, Sequence[Blocker]],
+        milestones: Mapping[int, Sequence[Milestone]],
+        names: Mapping[str, str],
+        seen: PreviousDigest | None,
+        *,
+        at: datetime,
+    ) -> None:
+        self.risks, self.blockers, self.milestones = risks, blockers, milestones
+        self.names, self.seen, self.at = names, seen, at
+
+    def of(self, project: Project) -> LineRecords:
+        risks = sorted(
+            (r for r in self.risks.get(project.id, ()) if r.opened_at <= self.at),
+            key=lambda r: (-r.score, -r.impact, r.id or 0),
+        )
+        blockers = sorted(
+            (b for b in self.blockers.get(project.id, ()) if b.raised_at <= self.at),
+            key=lambda b: (b.raised_at, b.id or 0),
+        )
+        return LineRecords(
+            pm_name=self.names.get(project.pm),
+            risks=tuple(RiskEntry(project, r, person(r.owner, self.names)) for r in risks),
+            blockers=tuple(
+                BlockerEntry(
+                    project,
+                    b,
+                    person(b.unblocker, self.names),
+                    max(0, (self.at - b.raised_at).days),
+                )
+                for b in blockers
+            ),
+            milestones=tuple(
+                sorted(self.milestones.get(project.id, ()), key=lambda m: (m.due, m.name))
+            ),
+            seen=self.seen.states.get(project.key) if self.seen else None,
+        )
+
+
+def _assemble(
+    subscription: Subscription,
+    active: list[ProjectLine],
+    on_hold: list[ProjectLine],
+    closed: list[ProjectLine],
+    history: Mapping[int, Sequence[Report]],
+    zones: Mapping[str, ZoneInfo],
+    prompts: Mapping[int, Sequence[Delivery]],
+    *,
+    at: datetime,
+    tz: ZoneInfo,
+    default_tz: ZoneInfo,
+    previous: PreviousDigest | None,
+    names: Mapping[str, str],
+) -> Digest:
+    reported = [line for line in active if line.report is not None]
+    attention = sorted((line for line in active if line.attention), key=attention_order)
+    rest = sorted(
+        (line for line in reported if line.attention is None),
+        key=lambda line: (-_severity(line), *priority_order(line)),
+    )
+    skipped = sorted((ln for ln in active if not ln.report and ln.skip), key=priority_order)
+    missing = sorted((ln for ln in active if not ln.report and not ln.skip), key=priority_order)
+    on_hold.sort(key=priority_order)
+    closed.sort(key=priority_order)
+    today = at.astimezone(tz).date()
+    moments = chart_moments(subscription, tz, at=at)
+    open_risks = sorted(
+        (entry for line in active for entry in line.risks),
+        key=lambda e: (-e.risk.score, -e.risk.impact, *_priority_order_of(e.project)),
+    )
+    return Digest(
+        at=at,
+        tz=tz,
+        subscription=subscription,
+        counts=_counts(reported, missing, on_hold, skipped, closed),
+        lines=tuple(attention + rest + missing + skipped + on_hold + closed),
+        attention=tuple(attention),
+        missing=tuple(missing),
+        on_hold=tuple(on_hold),
+        skipped=tuple(skipped),
+        closed=tuple(closed),
+        risks=tuple(open_risks),
+        heatmap=heatmap([entry.risk for entry in open_risks]),
+        blockers=_leadership_blockers(active),
+        deadlines=_deadlines(active, today),
+        good_news=_good_news(active, since=_since(previous, moments, tz), today=today),
+        participation=Participation(
+            len(reported),
+            len(reported) + len(missing),
+            previous.participation if previous else None,
+        ),
+        previous=previous,
+        chart=_chart(subscription, active, history, zones, prompts, moments, tz, default_tz),
+        people=dict(names),
+    )
+
+
+def _severity(line: ProjectLine) -> int:
+    return line.report.overall.severity if line.report else -1
+
+
+def _priority_order_of(project: Project) -> tuple[int, str]:
+    return (project.priority or 6, project.key)
+
+
+def _counts(
+    reported: Sequence[ProjectLine],
+    missing: Sequence[ProjectLine],
+    on_hold: Sequence[ProjectLine],
+    skipped: Sequence[ProjectLine],
+    closed: Sequence[ProjectLine],
+) -> Counts:
+    def count(rag: Rag) -> int:
+        return sum(1 for line in reported if line.report and line.report.overall is rag)
+
+    return Counts(
+        count(Rag.RED),
+        count(Rag.AMBER),
+        count(Rag.GREEN),
+        len(missing),
+        len(on_hold),
+        len(skipped),
+        len(closed),
+        sum(1 for line in missing if line.is_stale),
+    )
+
+
+def heatmap(risks: Sequence[Risk]) -> tuple[tuple[int, ...], ...]:
+    """Open risks counted by impact (rows, 1-5) and probability (columns, 1-5)."""
+    grid = [[0] * 5 for _ in range(5)]
+    for risk in risks:
+        grid[min(max(risk.impact, 1), 5) - 1][min(max(risk.probability, 1), 5) - 1] += 1
+    return tuple(tuple(row) for row in grid)
+
+
+def _leadership_blockers(active: Sequence[ProjectLine]) -> tuple[BlockerEntry, ...]:
+    """Open blockers that ask for leadership's help: the oldest first."""
+    asking = [e for line in active for e in line.blockers if e.blocker.needs_leadership]
+    return tuple(
+        sorted(asking, key=lambda e: (-e.age_days, *_priority_order_of(e.project), e.blocker.id))
+    )
+
+
+def _deadlines(active: Sequence[ProjectLine], today: date) -> tuple[Deadline, ...]:
+    """Milestones not reached and target end dates, due within HORIZON or already passed."""
+    until = today + HORIZON
+    found = [
+        Deadline(line.project, m, m.due, (m.due - today).days)
+        for line in active
+        for m in line.milestones
+        if m.done_on is None and m.due <= until
+    ]
+    found += [
+        Deadline(line.project, None, line.project.end, (line.project.end - today).days)
+        for line in active
+        if line.project.end is not None and line.project.end <= until
+    ]
+    return tuple(
+        sorted(found, key=lambda d: (d.due, *_priority_order_of(d.project), d.milestone is None))
+    )
+
+
+def _since(previous: PreviousDigest | None, moments: Sequence[datetime], tz: ZoneInfo) -> date:
+    """The day of the previous digest (what leadership saw), else of the schedule's previous
+    occurrence: good news is what happened after it."""
+    if previous is not None:
+        return previous.at.astimezone(tz).date()
+    before = moments[-2] if len(moments) > 1 else moments[-1] - timedelta(days=7)
+    return before.astimezone(tz).date()
+
+
+def _good_news(active: Sequence[ProjectLine], *, since: date, today: date) -> tuple[GoodNews, ...]:
+    """Back to green (from the previous report, or from what the previous digest showed), and
+    milestones reached after `since`."""
+    news: list[GoodNews] = []
+    for line in sorted(active, key=priority_order):
+        report = line.report
+        if report is not None and report.overall is Rag.GREEN:
+            was = line.previous.overall if line.previous and line.trend is Trend.BETTER else None
+            if was is None and line.seen in RATINGS and line.seen != Rag.GREEN.value:
+                was = Rag(line.seen)
+            if was is not None:
+                news.append(GoodNews(line.project, back_to_green_from=was))
+    reached = [
+        GoodNews(line.project, milestone=m)
+        for line in active
+        for m in line.milestones
+        if m.done_on is not None and since < m.done_on <= today
+    ]
+    reached.sort(key=_reached_order)
+    return tuple(news + reached)
+
+
+def _reached_order(news: GoodNews) -> tuple[int, int, str]:
+    """The latest reached first, then by priority and key."""
+    done = news.milestone.done_on if news.milestone else None
+    return (-(done.toordinal() if done else 0), *_priority_order_of(news.project))
+
+
+# --- the chart --------------------------------------------------------------------------------
+
+
+def chart_moments(
+    subscription: Subscription, tz: ZoneInfo, *, at: datetime
+) -> tuple[datetime, ...]:
+    """The moments the chart shows, oldest first: the digest's own (`at`) and the occurrences
+    of the subscription's schedule before it, CHART_POINTS in all."""
+    moments = [at]
+    while len(moments) < CHART_POINTS:
+        prior = cadence.latest_occurrence(
+            subscription.schedule, tz, at=moments[-1], inclusive=False
+        )
+        if prior is None:
+            break
+        moments.append(prior)
+    return tuple(reversed(moments))
+
+
+def _chart(
+    subscription: Subscription,
+    active: Sequence[ProjectLine],
+    history: Mapping[int, Sequence[Report]],
+    zones: Mapping[str, ZoneInfo],
+    prompts: Mapping[int, Sequence[Delivery]],
+    moments: Sequence[datetime],
+    tz: ZoneInfo,
+    default_tz: ZoneInfo,
+) -> ChartData:
+    """The RAG distribution of the digest's active projects at each moment (each project's
+    latest report before it, if that report was current then, else missing: a skipped period
+    counts as missing here), and the open-risk heatmap."""
+    language = language_of(subscription.language)
+    periods: dict[
+        tuple[str, ZoneInfo, date | None, datetime, int | None], CurrentPeriod | None
+    ] = {}
+    points: list[PeriodCounts] = []
+    for moment in moments:
+        tally = dict.fromkeys(("red", "amber", "green", "missing"), 0)
+        for line in active:
+            project = line.project
+            zone = zones.get(project.pm, default_tz)
+            last = latest_before(prompts.get(project.id, ()), moment)
+            key = (project.cadence, zone, project.start, moment, last.id if last else None)
+            if key not in periods:
+                periods[key] = current_period(project, zone, last, at=moment, default=default_tz)
+            period = periods[key]
+            if period is None:  # not started then
+                continue
+            report = next(
+                (r for r in history.get(project.id, ()) if r.period_start < moment), None
+            )
+            current = report is not None and report.period_start > period.since
+            tally[report.overall.value if report and current else "missing"] += 1
+        points.append(PeriodCounts(_short_day(moment.astimezone(tz).date(), language), **tally))
+    risks = [entry.risk for line in active for entry in line.risks]
+    return ChartData(tuple(points), heatmap(risks), _chart_title(subscription))
+
+
+def _short_day(day: date, language: str) -> str:
+    try:
+        return str(format_date(day, "d MMM", locale=language))
+    except (ValueError, LookupError):  # a language Babel does not know: English
+        return str(format_date(day, "d MMM", locale="en"))
+
+
+def _chart_title(subscription: Subscription) -> str:
+    """What the subscription follows: its portfolio, tags or keys; else its channel."""
+    return (
+        subscription.portfolio
+        or ", ".join(subscription.tags)
+        or ", ".join(subscription.keys)
+        or subscription.channel
+    )

@@ -1,0 +1,146 @@
+"""One project in a digest: its report for the period, what changed, its records and flags."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from datetime import date, datetime
+
+from bot.digest.flags import consistency_flags
+from bot.digest.model import Attention, BlockerEntry, ProjectLine, RatingChange, RiskEntry, Trend
+from bot.periods.state import PeriodState, PeriodStatus
+from storage.records import (
+    Milestone,
+    Project,
+    Rag,
+    Report,
+)
+
+
+def _changes(report: Report, previous: Report | None) -> tuple[Trend, tuple[RatingChange, ...]]:
+    if previous is None:
+        return Trend.NEW, ()
+    changes = tuple(
+        RatingChange(name, getattr(previous, name), getattr(report, name))
+        for name in ("overall", "schedule", "budget", "scope")
+        if getattr(previous, name) != getattr(report, name)
+    )
+    delta = report.overall.severity - previous.overall.severity
+    trend = Trend.WORSE if delta > 0 else Trend.BETTER if delta < 0 else Trend.SAME
+    return trend, changes
+
+
+def _new_blockers(
+    report: Report, previous: Report | None, blockers: Sequence[BlockerEntry]
+) -> tuple[str, ...]:
+    """Titles of the open blockers raised since the previous report (from the records; from
+    the reports' text lists for a project that has no blocker records)."""
+    if previous is None:
+        return ()
+    if blockers:
+        return tuple(
+            e.blocker.title for e in blockers if e.blocker.raised_period > previous.period_start
+        )
+    before = set(previous.blockers)
+    return tuple(title for title in report.blockers if title not in before)
+
+
+def _forecast_slip(report: Report, previous: Report | None) -> int | None:
+    if previous is None or report.forecast_end is None or previous.forecast_end is None:
+        return None
+    days = (report.forecast_end - previous.forecast_end).days
+    return days if days > 0 else None
+
+
+@dataclass(frozen=True, slots=True)
+class LineRecords:
+    """What compose_digest knows of one project besides its reports."""
+
+    pm_name: str | None
+    risks: tuple[RiskEntry, ...]
+    blockers: tuple[BlockerEntry, ...]
+    milestones: tuple[Milestone, ...]
+    seen: str | None
+
+
+def project_line(
+    project: Project,
+    history: Sequence[Report],
+    status: PeriodStatus,
+    records: LineRecords,
+    *,
+    today: date | None = None,
+) -> ProjectLine:
+    """The line of a project: its report for the period `status` reads (none for a project on
+    hold), or why there is none (skipped, missing, stale since when)."""
+    base = ProjectLine(
+        project,
+        records.pm_name,
+        None,
+        history[0] if history else None,
+        None,
+        (),
+        status.skip,
+        risks=records.risks,
+        blockers=records.blockers,
+        milestones=records.milestones,
+        seen=records.seen,
+    )
+    period = status.period if status.state is not PeriodState.ON_HOLD else None
+    current = history[0] if history and period and history[0].period_start > period.since else None
+    if current is None:
+        return replace(base, stale_since=status.stale_since)
+    previous = history[1] if len(history) > 1 else None
+    trend, changes = _changes(current, previous)
+    risks = [e.risk for e in records.risks]
+    return replace(
+        base,
+        report=current,
+        previous=previous,
+        trend=trend,
+        changes=changes,
+        unchanged_since=_unchanged_since(history),
+        flags=consistency_flags(
+            project, history, risks, today=today or current.period_start.date()
+        ),
+        new_blockers=_new_blockers(current, previous, records.blockers),
+        forecast_slip=_forecast_slip(current, previous),
+    )
+
+
+def _unchanged_since(history: Sequence[Report]) -> datetime | None:
+    """The period of the report the current one copies, following a chain of "No change"
+    copies (each of the report before it) back to the original; None when the current report
+    is not a copy of the one before it."""
+    index = 0
+    while index + 1 < len(history) and history[index].copied_from_id == history[index + 1].id:
+        index += 1
+    return history[index].period_start if index else None
+
+
+def attention_of(line: ProjectLine) -> Attention | None:
+    report = line.report
+    if report is None:
+        return None
+    if report.help_needed:
+        return Attention.HELP
+    if report.overall is Rag.RED:
+        return Attention.RED
+    if line.got_worse:
+        return Attention.WORSE
+    return Attention.FLAGGED if line.flags else None
+
+
+_GROUPS = tuple(Attention)
+
+
+def priority_order(line: ProjectLine) -> tuple[int, str]:
+    return (line.project.priority or 6, line.project.key)
+
+
+def attention_order(line: ProjectLine) -> tuple[int, date, int, str]:
+    """Groups in order; asks for help by soonest needed-by date (none last); then priority
+    (1 first, none last), then key."""
+    assert line.attention is not None and line.report is not None
+    needed_by = line.report.help_needed_by if line.attention is Attention.HELP else None
+    return (_GROUPS.index(line.attention), needed_by or date.max, *priority_order(line))

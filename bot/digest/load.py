@@ -1,0 +1,111 @@
+"""Loading what a digest needs in a fixed number of statements, whatever the portfolio size."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import date, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy.orm import Session
+
+from bot.digest.compose import chart_moments, compose_digest
+from bot.digest.flags import HISTORY_NEEDED
+from bot.digest.model import Digest
+from bot.digest.selection import digest_zone, selects
+from bot.periods import cadence
+from bot.periods.state import periods_of
+from bot.slack.people import person_zone
+from bot.slack.user_ids import is_user_id
+from storage import deliveries, items, portfolio, reports, users
+from storage.records import (
+    DeliveryKind,
+    Project,
+    ProjectState,
+    Subscription,
+)
+
+MAX_HISTORY = 64  # reports loaded per project, at most (a daily cadence under a monthly digest)
+
+
+def history_window(
+    subscription: Subscription,
+    projects: Sequence[Project],
+    zones: Mapping[str, ZoneInfo],
+    *,
+    at: datetime,
+    default_tz: ZoneInfo,
+) -> int:
+    """How many reports per project a digest needs: enough for the flags' streaks, and to
+    reach back to the chart's oldest moment (counted from each cadence, two spare for reports
+    a timezone change put off the grid), at most MAX_HISTORY."""
+    tz = digest_zone(subscription, default_tz)
+    oldest = chart_moments(subscription, tz, at=at)[0]
+    needed = HISTORY_NEEDED
+    done: set[tuple[str, ZoneInfo, date | None]] = set()
+    for project in projects:
+        zone = zones.get(project.pm, default_tz)
+        key = (project.cadence, zone, project.start)
+        if key in done:
+            continue
+        done.add(key)
+        periods = cadence.occurrences(
+            project.cadence, zone, start=oldest, end=at, anchor=project.start
+        )
+        needed = max(needed, len(periods) + 2)
+    return min(needed, MAX_HISTORY)
+
+
+def build_digest(
+    session: Session,
+    subscription: Subscription,
+    *,
+    at: datetime,
+    default_tz: ZoneInfo,
+    previous: Mapping[str, Any] | None = None,
+) -> Digest:
+    """Load what a digest needs in nine statements (projects, open risks, open blockers,
+    milestones, the people it names, reports, prompts, holidays, skips) and compose it.
+    Closed projects are loaded too: compose_digest keeps those closed this period. `previous`
+    is the summary (`digest_summary`) of the digest leadership last saw on this subscription."""
+    projects = [
+        p
+        for p in portfolio.list_projects(session)
+        if selects(subscription, p)
+        and (p.state is not ProjectState.CLOSED or p.closed_at is not None)
+    ]
+    ids = [p.id for p in projects]
+    risks = items.open_risks(session, ids)
+    blockers = items.open_blockers(session, ids)
+    milestones = items.list_milestones(session, ids)
+    named = {r.owner for found in risks.values() for r in found if is_user_id(r.owner)}
+    named |= {b.unblocker for found in blockers.values() for b in found if is_user_id(b.unblocker)}
+    cached = users.find_users(session, {p.pm for p in projects} | {n for n in named if n})
+    zones = {uid: person_zone(u, default_tz) for uid, u in cached.items()}
+    names = {uid: u.name for uid, u in cached.items() if u.name}
+    window = history_window(subscription, projects, zones, at=at, default_tz=default_tz)
+    history = reports.latest_reports(session, ids, before=at, per_project=window)
+    prompts = deliveries.recent_per_project(
+        session, DeliveryKind.PROMPT, ids, per_project=window, before=at
+    )
+    active = [p for p in projects if p.state is ProjectState.ACTIVE]
+    periods = periods_of(active, zones=zones, prompts=prompts, at=at, default=default_tz)
+    skips = reports.find_skips(
+        session, [(pid, period.start) for pid, period in periods.items() if period is not None]
+    )
+    return compose_digest(
+        subscription,
+        projects,
+        history,
+        zones,
+        names,
+        at=at,
+        default_tz=default_tz,
+        skips=skips,
+        risks=risks,
+        blockers=blockers,
+        milestones=milestones,
+        previous=previous,
+        prompts=prompts,
+        holidays=portfolio.list_holidays(session),
+    )

@@ -1,0 +1,279 @@
+"""What a digest is made of: one value per section, each project's line, the counts."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+from enum import StrEnum
+from typing import Generic, TypeVar
+from zoneinfo import ZoneInfo
+
+from bot.digest.chart import ChartData
+from bot.digest.flags import Flag
+from bot.slack.user_ids import Person
+from storage.records import (
+    Blocker,
+    Milestone,
+    Project,
+    Rag,
+    Report,
+    Risk,
+    Skip,
+    Subscription,
+)
+
+ATTENTION_SHOWN = 8  # "needs your attention" entries in the channel message; the rest: thread
+TOP_RISKS_SHOWN = 5
+BLOCKERS_SHOWN = 6
+DEADLINES_SHOWN = 8
+MISSING_SHOWN = 10
+GOOD_NEWS_SHOWN = 5
+KEYS_SHOWN = 10  # skipped, on hold, closed: keys listed in the channel message
+HORIZON = timedelta(days=14)  # milestones and end dates "due in the next two weeks"
+T = TypeVar("T")
+
+RATINGS = frozenset(r.value for r in Rag)  # what a previous digest may have shown as rated
+
+
+class Trend(StrEnum):
+    NEW = "new"  # no earlier report to compare with
+    WORSE = "worse"
+    BETTER = "better"
+    SAME = "same"
+
+
+class Attention(StrEnum):
+    """Why a project needs leadership's attention, in the order the groups are listed."""
+
+    HELP = "help"  # the report asks leadership for a decision or help
+    RED = "red"
+    WORSE = "worse"  # worse than its previous report, or than the previous digest showed
+    FLAGGED = "flagged"  # a consistency flag (bot/flags.py)
+
+
+@dataclass(frozen=True, slots=True)
+class RatingChange:
+    dimension: str  # overall, schedule, budget, scope
+    before: Rag
+    after: Rag
+
+
+@dataclass(frozen=True, slots=True)
+class RiskEntry:
+    project: Project
+    risk: Risk
+    owner: Person | None
+
+
+@dataclass(frozen=True, slots=True)
+class BlockerEntry:
+    project: Project
+    blocker: Blocker
+    unblocker: Person | None  # who can unblock it
+    age_days: int  # since it was raised, at the digest's moment
+
+
+@dataclass(frozen=True, slots=True)
+class Deadline:
+    """A milestone not reached, or the project's target end (`milestone` None), due soon or
+    passed: `days` until it (negative: that many days late)."""
+
+    project: Project
+    milestone: Milestone | None
+    due: date
+    days: int
+
+
+@dataclass(frozen=True, slots=True)
+class GoodNews:
+    project: Project
+    back_to_green_from: Rag | None = None  # back to green: the rating it had before
+    milestone: Milestone | None = None  # a milestone reached since the previous digest
+
+
+@dataclass(frozen=True, slots=True)
+class ProjectLine:
+    """One project in a digest: this period's report (None when missing) and what changed."""
+
+    project: Project
+    pm_name: str | None
+    report: Report | None
+    previous: Report | None  # the report before `report`; when missing, the last one known
+    trend: Trend | None
+    changes: tuple[RatingChange, ...]
+    skip: Skip | None = None  # the PM skipped this period ("Skip this period"); report is None
+    # `report` is a "No change" copy of `previous`: the period `previous` reported on
+    unchanged_since: datetime | None = None
+    # No current report, but an older one: when that one stopped being current.
+    stale_since: datetime | None = None
+    flags: tuple[Flag, ...] = ()
+    risks: tuple[RiskEntry, ...] = ()  # open, highest score first
+    blockers: tuple[BlockerEntry, ...] = ()  # open, oldest first
+    milestones: tuple[Milestone, ...] = ()  # by due date
+    new_blockers: tuple[str, ...] = ()  # titles of blockers raised since the previous report
+    forecast_slip: int | None = None  # days the forecast end moved later since `previous`
+    seen: str | None = None  # what the previous digest showed: a rating, "missing", "on_hold"…
+    attention: Attention | None = None
+
+    @property
+    def is_copy(self) -> bool:
+        """This period's report is a "No change" copy of an earlier one."""
+        return self.report is not None and self.report.copied_from_id is not None
+
+    @property
+    def is_stale(self) -> bool:
+        return self.stale_since is not None
+
+    @property
+    def got_worse(self) -> bool:
+        """Worse than its previous report, or than what the previous digest showed."""
+        if self.report is None:
+            return False
+        if self.trend is Trend.WORSE:
+            return True
+        return self.seen in RATINGS and Rag(self.seen).severity < self.report.overall.severity
+
+    @property
+    def spent_share(self) -> float | None:
+        """Budget spent as a share of the budget (0.52), when both are known."""
+        budget = self.project.budget
+        spent = self.report.budget_spent if self.report else None
+        if not budget or budget <= 0 or spent is None:
+            return None
+        return float(Decimal(spent) / Decimal(budget))
+
+
+@dataclass(frozen=True, slots=True)
+class Counts:
+    red: int
+    amber: int
+    green: int
+    missing: int  # no report for the current period, stale ones included
+    on_hold: int
+    skipped: int = 0
+    closed: int = 0
+    stale: int = 0  # of `missing`: a report exists, but from an earlier period
+
+    @property
+    def total(self) -> int:
+        return (
+            self.red
+            + self.amber
+            + self.green
+            + self.missing
+            + self.on_hold
+            + self.skipped
+            + self.closed
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Participation:
+    """Reports received of those expected (a skipped period expects none), and the share at
+    the previous digest."""
+
+    received: int
+    expected: int
+    previous: float | None = None
+
+    @property
+    def share(self) -> float | None:
+        return self.received / self.expected if self.expected else None
+
+    @property
+    def change(self) -> int | None:
+        """Percentage points since the previous digest (None without one to compare)."""
+        if self.share is None or self.previous is None:
+            return None
+        return round(self.share * 100) - round(self.previous * 100)
+
+
+@dataclass(frozen=True, slots=True)
+class PreviousDigest:
+    """What the previous digest showed (read from its `digest_summary`)."""
+
+    at: datetime
+    counts: Counts
+    participation: float | None
+    states: Mapping[str, str]  # project key -> rating, or missing, stale, skipped, on_hold…
+
+
+@dataclass(frozen=True, slots=True)
+class Shortlist(Generic[T]):
+    """The first entries of a list, and how many more the thread holds."""
+
+    shown: tuple[T, ...]
+    more: int
+
+    @property
+    def total(self) -> int:
+        return len(self.shown) + self.more
+
+
+def _shortlist(entries: Sequence[T], limit: int) -> Shortlist[T]:
+    return Shortlist(tuple(entries[:limit]), max(0, len(entries) - limit))
+
+
+@dataclass(frozen=True, slots=True)
+class Digest:
+    at: datetime
+    tz: ZoneInfo  # the subscription's: dates in the digest are its dates
+    subscription: Subscription
+    counts: Counts
+    lines: tuple[ProjectLine, ...]  # every project shown, in the thread's order
+    attention: tuple[ProjectLine, ...]  # help, red, worse, flagged (every one: see shortlists)
+    missing: tuple[ProjectLine, ...]  # missing and stale
+    on_hold: tuple[ProjectLine, ...]
+    skipped: tuple[ProjectLine, ...] = ()  # no report, and the PM said why
+    closed: tuple[ProjectLine, ...] = ()  # closed during the period the digest covers
+    risks: tuple[RiskEntry, ...] = ()  # every open risk, highest score first
+    heatmap: tuple[tuple[int, ...], ...] = ()  # open risks: heatmap[impact - 1][probability - 1]
+    blockers: tuple[BlockerEntry, ...] = ()  # open blockers asking for leadership, oldest first
+    deadlines: tuple[Deadline, ...] = ()
+    good_news: tuple[GoodNews, ...] = ()
+    participation: Participation = Participation(0, 0)
+    previous: PreviousDigest | None = None
+    chart: ChartData = field(default_factory=lambda: ChartData((), (), ""))
+    people: Mapping[str, str] = field(default_factory=dict)  # user id -> display name
+
+    @property
+    def today(self) -> date:
+        return self.at.astimezone(self.tz).date()
+
+    @property
+    def attention_list(self) -> Shortlist[ProjectLine]:
+        return _shortlist(self.attention, ATTENTION_SHOWN)
+
+    @property
+    def risk_list(self) -> Shortlist[RiskEntry]:
+        return _shortlist(self.risks, TOP_RISKS_SHOWN)
+
+    @property
+    def blocker_list(self) -> Shortlist[BlockerEntry]:
+        return _shortlist(self.blockers, BLOCKERS_SHOWN)
+
+    @property
+    def deadline_list(self) -> Shortlist[Deadline]:
+        return _shortlist(self.deadlines, DEADLINES_SHOWN)
+
+    @property
+    def missing_list(self) -> Shortlist[ProjectLine]:
+        return _shortlist(self.missing, MISSING_SHOWN)
+
+    @property
+    def good_news_list(self) -> Shortlist[GoodNews]:
+        return _shortlist(self.good_news, GOOD_NEWS_SHOWN)
+
+    @property
+    def skipped_list(self) -> Shortlist[ProjectLine]:
+        return _shortlist(self.skipped, KEYS_SHOWN)
+
+    @property
+    def on_hold_list(self) -> Shortlist[ProjectLine]:
+        return _shortlist(self.on_hold, KEYS_SHOWN)
+
+    @property
+    def closed_list(self) -> Shortlist[ProjectLine]:
+        return _shortlist(self.closed, KEYS_SHOWN)

@@ -1,0 +1,43 @@
+"""Which projects a digest subscription follows, and the timezone it is read in."""
+
+from __future__ import annotations
+
+from zoneinfo import ZoneInfo
+
+from bot.access.permissions import shown_in_channel
+from bot.periods import cadence
+from storage.records import (
+    Project,
+    ProjectState,
+    Subscription,
+)
+
+
+def digest_zone(subscription: Subscription, default: ZoneInfo) -> ZoneInfo:
+    """The timezone a subscription's schedule and dates are read in: its own, else
+    PMO_TIMEZONE."""
+    return cadence.zone(subscription.timezone, default)
+
+
+def selects(subscription: Subscription, project: Project) -> bool:
+    """Whether the subscription's filter selects a project, whatever its state."""
+    if not shown_in_channel(project, subscription.keys):
+        return False
+    if subscription.keys and project.key not in subscription.keys:
+        return False
+    if subscription.portfolio and (project.portfolio or "").casefold() != (
+        subscription.portfolio.casefold()
+    ):
+        return False
+    wanted = {t.casefold() for t in subscription.tags}
+    return not wanted or bool(wanted & {t.casefold() for t in project.tags})
+
+
+def covers(subscription: Subscription, project: Project) -> bool:
+    """Whether a subscription follows a project that is still open: every filter given must
+    match; a confidential project appears only where the subscription names its key.
+
+    A closed project is not covered: no report is expected of it, so none is ever missing or
+    late. The digest still shows it, in its "Closed" section, during the period it was closed in
+    (see `compose_digest`)."""
+    return project.state is not ProjectState.CLOSED and selects(subscription, project)

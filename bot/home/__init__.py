@@ -1,0 +1,1 @@
+"""The App Home: what each person sees on the bot's Home tab, by role."""

@@ -1,0 +1,56 @@
+"""`/pmo risks` and `/pmo blockers`: open records across projects, ranked."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy.orm import Session
+
+from bot.lookup.status import _age
+from bot.slack.people import known_names
+from bot.slack.user_ids import Person, person
+from storage import items
+from storage.records import Blocker, Project, Risk
+
+
+@dataclass(frozen=True, slots=True)
+class RiskLine:
+    project: Project
+    risk: Risk
+    owner: Person | None
+
+
+@dataclass(frozen=True, slots=True)
+class BlockerLine:
+    project: Project
+    blocker: Blocker
+    unblocker: Person | None
+    age_days: int
+
+
+def ranked_risks(
+    session: Session, projects: Sequence[Project], *, limit: int
+) -> tuple[list[RiskLine], int]:
+    """The open risks of these projects, highest score first (then the project's priority),
+    at most `limit` of them, and how many there are in all."""
+    found = items.open_risks(session, [p.id for p in projects])
+    pairs = [(p, r) for p in projects for r in found[p.id]]
+    pairs.sort(key=lambda pr: (-pr[1].score, pr[0].priority or 9, pr[0].key, pr[1].id or 0))
+    names = known_names(session, [r.owner for _, r in pairs[:limit]])
+    return [RiskLine(p, r, person(r.owner, names)) for p, r in pairs[:limit]], len(pairs)
+
+
+def ranked_blockers(
+    session: Session, projects: Sequence[Project], *, now: datetime, limit: int
+) -> tuple[list[BlockerLine], int]:
+    """The open blockers of these projects, those asking leadership first, then the oldest,
+    at most `limit` of them, and how many there are in all."""
+    found = items.open_blockers(session, [p.id for p in projects])
+    pairs = [(p, b) for p in projects for b in found[p.id]]
+    pairs.sort(key=lambda pb: (not pb[1].needs_leadership, pb[1].raised_at, pb[0].key))
+    names = known_names(session, [b.unblocker for _, b in pairs[:limit]])
+    return [
+        BlockerLine(p, b, person(b.unblocker, names), _age(b, now)) for p, b in pairs[:limit]
+    ], len(pairs)

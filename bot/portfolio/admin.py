@@ -1,0 +1,453 @@
+"""Project administration without YAML: add, edit (which also puts on hold, closes and
+reassigns), close with an archived record, and grant the PMO admin role. No Slack objects:
+handlers/projects.py reads the modals into plain forms and turns results into Slack answers.
+
+Rules (checked on the server at submission, whatever the modal or the payload says):
+
+- Only PMO admins (PMO_ADMINS plus those granted with `/pmo admin add`) change the portfolio:
+  add, edit, close, grant. A project's PM cannot close it: closing is a portfolio decision.
+- A modal validates with the portfolio file's own checks (`PROJECT_FIELDS`), reports every
+  problem at once, inline, and stores nothing when there is one. A project's key is set when
+  it is added and never changes (digests, files and subscriptions name it).
+- Every change is recorded in the audit log: who, when, and `field: [before, after]` for each
+  field that changed (the import records its own, as actor "import").
+- Closing sets the state to closed (closed_at as the import sets it), records "closed",
+  builds the project's full record (bot/archive.py), keeps it (project_archives) and sends it
+  to the PM and every admin in their DM. A project closed and archived cannot be closed again
+  until it is reopened (edit its state).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, fields, replace
+from datetime import date, datetime
+from decimal import Decimal
+from enum import Enum
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from bot.access.admins import current_admins, is_admin
+from bot.portfolio import archive
+from bot.portfolio.file import PROJECT_FIELDS, PROJECT_REQUIRED
+from bot.render import DEFAULT_LANGUAGE
+from bot.reporting.form import FieldError
+from bot.services import Services
+from bot.slack.gateway import SlackError
+from bot.slack.people import dm_channel
+from bot.slack.user_ids import is_user_id
+from storage import audit, items, portfolio, reports, users
+from storage.items import _to_blocker, _to_risk
+from storage.models import ArchiveRow, BlockerRow, ProjectRow, RiskRow
+from storage.records import DEFAULT_CADENCE, Project, ProjectSpec, ProjectState
+
+log = logging.getLogger(__name__)
+
+IMPORT_ACTOR = "import"
+MAX_CLOSING_TEXT = 3000
+# The project modal's input blocks, each named after the portfolio file's field; the two
+# booleans are the options of one checkboxes block, `flags`.
+MODAL_FIELDS = (
+    "key",
+    "name",
+    "pm",
+    "sponsor",
+    "portfolio",
+    "tags",
+    "priority",
+    "budget",
+    "start",
+    "end",
+    "cadence",
+    "state",
+    "reminder_after_hours",
+    "delegates",
+)
+FLAGS = ("confidential", "escalate_to_sponsor")
+FLAGS_BLOCK = "flags"
+SPEC_FIELDS = tuple(f.name for f in fields(ProjectSpec))
+# Where a refusal that concerns the whole modal is shown (a block both modals have).
+PROJECT_GENERAL_BLOCK = "name"
+CLOSE_GENERAL_BLOCK = "summary"
+
+# What a submitted project modal holds: text (None when empty) for each input, and the
+# chosen user ids (`delegates`) and ticked options (`flags`) as tuples.
+ProjectForm = Mapping[str, str | tuple[str, ...] | None]
+
+
+# --- metadata --------------------------------------------------------------------------------
+
+
+def metadata(project_id: int | None, language: str) -> str:
+    """The modal's private_metadata: which project (none when adding) and the admin's language
+    (for the inline errors). Never trusted for permissions."""
+    return json.dumps({"project": project_id, "language": language})
+
+
+def read_metadata(text: str) -> tuple[int | None, str]:
+    try:
+        data = json.loads(text or "{}")
+    except ValueError:
+        data = {}
+    if not isinstance(data, dict):
+        data = {}
+    project = data.get("project")
+    language = data.get("language")
+    return (
+        project if isinstance(project, int) and not isinstance(project, bool) else None,
+        language if isinstance(language, str) and len(language) <= 8 else DEFAULT_LANGUAGE,
+    )
+
+
+# --- validation and the audit diff -----------------------------------------------------------
+
+
+def spec_of(project: Project) -> ProjectSpec:
+    """A stored project as the portfolio describes it (without id and closed_at)."""
+    return ProjectSpec(**{name: getattr(project, name) for name in SPEC_FIELDS})
+
+
+def validate(
+    form: ProjectForm, *, current: Project | None
+) -> tuple[ProjectSpec | None, list[FieldError]]:
+    """The project the modal describes, checked field by field with the portfolio file's own
+    checks; or every problem, each on its block. Editing keeps the key and the holidays."""
+    raw: dict[str, Any] = {}
+    for name in MODAL_FIELDS:
+        value = form.get(name)
+        raw[name] = (value.strip() or None) if isinstance(value, str) else value
+    if current is not None:
+        raw["key"] = current.key
+    if isinstance(raw["tags"], str):
+        raw["tags"] = [tag.strip() for tag in raw["tags"].split(",") if tag.strip()]
+    raw["delegates"] = list(dict.fromkeys(raw["delegates"] or ()))
+    flags = form.get(FLAGS_BLOCK) or ()
+    for flag in FLAGS:
+        raw[flag] = "true" if flag in flags else "false"
+    values: dict[str, Any] = {}
+    errors: list[FieldError] = []
+    for name, value in raw.items():
+        if value is None:
+            if name in PROJECT_REQUIRED or name == "state":
+                errors.append(FieldError(name, "required"))
+            continue
+        attribute, check = PROJECT_FIELDS[name]
+        try:
+            values[attribute] = check(value)
+        except ValueError:
+            errors.append(
+                FieldError(FLAGS_BLOCK if name in FLAGS else name, "invalid", {"field": name})
+            )
+    start, end = values.get("start"), values.get("end")
+    if isinstance(start, date) and isinstance(end, date) and end < start:
+        errors.append(FieldError("end", "end_before_start", {"start": start.isoformat()}))
+    if errors:
+        return None, errors
+    values.setdefault("cadence", DEFAULT_CADENCE)
+    values["holidays"] = current.holidays if current is not None else ()
+    return ProjectSpec(**values), []
+
+
+def _plain(value: Any) -> Any:
+    """A field's value as the audit log keeps it (JSON)."""
+    if isinstance(value, Enum):
+        return value.value
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return format(value, "f")
+    if isinstance(value, tuple | list):
+        return [_plain(v) for v in value]
+    return value
+
+
+def diff(before: ProjectSpec | None, after: ProjectSpec) -> dict[str, list[Any]]:
+    """`field: [before, after]` for every field that changed (for a new project: every field
+    that has a value)."""
+    changes: dict[str, list[Any]] = {}
+    for name in SPEC_FIELDS:
+        new = _plain(getattr(after, name))
+        old = _plain(getattr(before, name)) if before is not None else None
+        if before is None and new in (None, [], ""):
+            continue
+        if old != new:
+            changes[name] = [old, new]
+    return changes
+
+
+def action_of(before: ProjectSpec | None, after: ProjectSpec) -> str:
+    if before is None:
+        return "created"
+    if after.state is ProjectState.CLOSED and before.state is not ProjectState.CLOSED:
+        return "closed"
+    if before.state is ProjectState.CLOSED and after.state is not ProjectState.CLOSED:
+        return "reopened"
+    return "updated"
+
+
+def record_change(
+    session: Session,
+    *,
+    actor: str,
+    at: datetime,
+    project_id: int,
+    before: ProjectSpec | None,
+    after: ProjectSpec,
+) -> tuple[str, dict[str, list[Any]]]:
+    """Write the audit entry of a change to a project (none when nothing changed); return its
+    action and changes ("unchanged", {} when nothing changed)."""
+    changes = diff(before, after)
+    if not changes:
+        return "unchanged", {}
+    action = action_of(before, after)
+    audit.record(session, actor=actor, at=at, action=action, project_id=project_id, changes=changes)
+    return action, changes
+
+
+def error_texts(words: Mapping[str, Any], errors: Sequence[FieldError]) -> dict[str, str]:
+    """Slack's inline errors ({block_id: text}) in the admin's language; one per block."""
+    texts: dict[str, str] = {}
+    catalogue = words["projects"]
+    for error in errors:
+        if error.field in texts:
+            continue
+        if error.code == "invalid":
+            text = str(catalogue["invalid"][error.params.get("field", error.field)])
+        else:
+            text = str(catalogue["errors"][error.code])
+            text = text % dict(error.params) if error.params else text
+        texts[error.field] = text
+    return texts
+
+
+# --- add and edit ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Saved:
+    project: Project
+    action: str  # created, updated, closed, reopened, unchanged
+    changes: dict[str, list[Any]] = field(default_factory=dict)
+    language: str = DEFAULT_LANGUAGE
+
+
+def find_for_edit(services: Services, key: str) -> Project | None:
+    with services.sessions.begin() as session:
+        return portfolio.find_project(session, key) if key else None
+
+
+def save_project(
+    services: Services, *, actor: str, private_metadata: str, form: ProjectForm
+) -> Saved | tuple[list[FieldError], str]:
+    """Add or update the project the modal describes; or the problems (and the language to
+    word them in), with nothing stored."""
+    project_id, language = read_metadata(private_metadata)
+    if not is_admin(actor, current_admins(services)):
+        return [FieldError(PROJECT_GENERAL_BLOCK, "not_allowed")], language
+    now = services.clock()
+    with services.sessions.begin() as session:
+        current: Project | None = None
+        if project_id is not None:
+            current = portfolio.find_project_by_id(session, project_id)
+            if current is None:
+                return [FieldError(PROJECT_GENERAL_BLOCK, "not_found")], language
+        spec, errors = validate(form, current=current)
+        if spec is None:
+            return errors, language
+        if current is None and portfolio.find_project(session, spec.key) is not None:
+            return [FieldError("key", "key_taken", {"key": spec.key})], language
+        before = spec_of(current) if current is not None else None
+        portfolio.upsert_projects(session, [spec], now=now)
+        saved = portfolio.find_project(session, spec.key)
+        assert saved is not None  # written in this transaction
+        action, changes = record_change(
+            session, actor=actor, at=now, project_id=saved.id, before=before, after=spec
+        )
+    return Saved(saved, action, changes, language)
+
+
+# --- closing ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Closed:
+    project: Project
+    markdown: str
+    language: str
+
+    @property
+    def filename(self) -> str:
+        return f"{self.project.key}-record.md"
+
+
+def is_archived(session: Session, project: Project) -> bool:
+    """Closed, and archived since it was closed (a reopened project may be closed again)."""
+    if project.state is not ProjectState.CLOSED or project.closed_at is None:
+        return False
+    found = session.scalar(
+        select(ArchiveRow.id).where(
+            ArchiveRow.project_id == project.id, ArchiveRow.closed_at >= project.closed_at
+        )
+    )
+    return found is not None
+
+
+def find_for_close(services: Services, key: str) -> tuple[Project | None, bool]:
+    """The project to close, and whether it is already closed and archived."""
+    with services.sessions.begin() as session:
+        project = portfolio.find_project(session, key) if key else None
+        return project, project is not None and is_archived(session, project)
+
+
+def close_project(
+    services: Services,
+    *,
+    actor: str,
+    private_metadata: str,
+    summary: str | None,
+    lessons: str | None,
+) -> Closed | tuple[list[FieldError], str]:
+    """Close the project, record it, build and keep its full record; or the problems (and the
+    language to word them in), with nothing changed."""
+    project_id, language = read_metadata(private_metadata)
+    if not is_admin(actor, current_admins(services)):
+        return [FieldError(CLOSE_GENERAL_BLOCK, "not_allowed")], language
+    texts = {"summary": (summary or "").strip(), "lessons": (lessons or "").strip()}
+    errors = [FieldError(name, "required") for name, text in texts.items() if not text]
+    errors += [
+        FieldError(name, "too_long", {"limit": MAX_CLOSING_TEXT})
+        for name, text in texts.items()
+        if len(text) > MAX_CLOSING_TEXT
+    ]
+    if errors:
+        return errors, language
+    now = services.clock()
+    with services.sessions.begin() as session:
+        current = portfolio.find_project_by_id(session, project_id) if project_id else None
+        if current is None:
+            return [FieldError(CLOSE_GENERAL_BLOCK, "not_found")], language
+        if is_archived(session, current):
+            return [FieldError(CLOSE_GENERAL_BLOCK, "archived")], language
+        before = spec_of(current)
+        after = replace(before, state=ProjectState.CLOSED)
+        portfolio.upsert_projects(session, [after], now=now)
+        audit.record(
+            session,
+            actor=actor,
+            at=now,
+            action="closed",
+            project_id=current.id,
+            changes=diff(before, after),
+        )
+        session.flush()
+        closed = portfolio.find_project_by_id(session, current.id)
+        assert closed is not None
+        markdown = build_record(
+            session,
+            closed,
+            summary=texts["summary"],
+            lessons=texts["lessons"],
+            closed_by=actor,
+            closed_at=now,
+            words=services.renderer.words(language),
+        )
+        session.add(
+            ArchiveRow(
+                project_id=closed.id,
+                closed_by=actor,
+                closed_at=now,
+                summary=texts["summary"],
+                lessons=texts["lessons"],
+                markdown=markdown,
+            )
+        )
+    return Closed(closed, markdown, language)
+
+
+def build_record(
+    session: Session,
+    project: Project,
+    *,
+    summary: str,
+    lessons: str,
+    closed_by: str,
+    closed_at: datetime,
+    words: Mapping[str, Any],
+) -> str:
+    """Gather everything stored about the project and write its Markdown record."""
+    found = reports.latest_reports(session, [project.id], per_project=1_000_000)
+    risks = [
+        _to_risk(row)
+        for row in session.scalars(
+            select(RiskRow)
+            .where(RiskRow.project_id == project.id)
+            .order_by(RiskRow.opened_at, RiskRow.id)
+        )
+    ]
+    blockers = [
+        _to_blocker(row)
+        for row in session.scalars(
+            select(BlockerRow)
+            .where(BlockerRow.project_id == project.id)
+            .order_by(BlockerRow.raised_at, BlockerRow.id)
+        )
+    ]
+    milestones = items.list_milestones(session, [project.id]).get(project.id, [])
+    history = audit.project_history(session, project.id, limit=1_000_000)
+    created_at = session.scalar(select(ProjectRow.created_at).where(ProjectRow.id == project.id))
+    people = {project.pm, project.sponsor, closed_by, *project.delegates}
+    people |= {r.submitted_by for r in found.get(project.id, [])}
+    people |= {e.actor for e in history}
+    people |= {r.owner for r in risks if r.owner} | {b.unblocker for b in blockers if b.unblocker}
+    known = users.find_users(session, [p for p in people if is_user_id(p)])
+    names = {uid: user.name for uid, user in known.items() if user.name}
+    return archive.project_record(
+        project=project,
+        reports=found.get(project.id, []),
+        risks=risks,
+        blockers=blockers,
+        milestones=milestones,
+        changes=history,
+        summary=summary,
+        lessons=lessons,
+        closed_by=closed_by,
+        closed_at=closed_at,
+        created_at=created_at,
+        names=names,
+        words=words,
+    )
+
+
+def send_record(services: Services, closed: Closed) -> tuple[list[str], list[str]]:
+    """Upload the record to the PM's and every admin's DM; who got it, and who could not get
+    it (logged: the closing stands whatever Slack says)."""
+    words = services.renderer.words(closed.language)["projects"]["archive"]
+    key = closed.project.key
+    recipients = [closed.project.pm]
+    recipients += sorted(current_admins(services) - {closed.project.pm})
+    sent: list[str] = []
+    failed: list[str] = []
+    for user_id in recipients:
+        try:
+            with services.sessions.begin() as session:
+                cached = users.find_users(session, [user_id]).get(user_id)
+            channel = dm_channel(
+                services.sessions, services.gateway, cached, user_id, now=services.clock()
+            )
+            services.gateway.upload_file(
+                channel=channel,
+                thread_ts=None,
+                filename=closed.filename,
+                content=closed.markdown.encode("utf-8"),
+                title=str(words["file_title"]) % {"key": key},
+                alt_text=str(words["alt_text"]) % {"key": key},
+            )
+            sent.append(user_id)
+        except SlackError as exc:
+            log.warning("could not send %s's record to %s: %s", key, user_id, exc)
+            failed.append(user_id)
+    return sent, failed

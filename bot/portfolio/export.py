@@ -1,0 +1,435 @@
+"""Exports: the portfolio back in the import format, every report as CSV, and the latest status
+of each project as CSV for `/pmo export`.
+
+The portfolio export is the import's mirror: `parse_portfolio(export_portfolio(session))`
+gives back the stored portfolio, so import → export → import is lossless. Every text is written
+double-quoted (the import's loader reads `null`, `~` or an empty value as nothing, and other
+YAML readers would turn `NO` into false or `0123` into 83); numbers, dates and booleans are
+written plain, which the import reads as the text written and checks field by field.
+
+CSV files are written with the standard `csv` module (quoted where needed, CRLF rows, UTF-8).
+Files meant for a spreadsheet start with a UTF-8 byte order mark: without it Excel reads a CSV
+in the machine's legacy code page and turns "Réalisé" into "RÃ©alisÃ©"; LibreOffice, Google
+Sheets and Python (`encoding="utf-8-sig"`) all skip it. A cell of text a person typed that
+starts with `=`, `+`, `-`, `@` (or a tab or carriage return) is prefixed with `'`, so a
+spreadsheet shows it rather than running it as a formula (CSV injection).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Collection, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import yaml
+from sqlalchemy.orm import Session
+
+from bot.access.audience import channel_audience, visible_projects
+from bot.periods.state import period_statuses
+from bot.slack.people import known_names
+from storage import items, portfolio, reports
+from storage.records import (
+    DEFAULT_DIGEST_SCHEDULE,
+    Milestone,
+    Project,
+    ProjectSpec,
+    Rag,
+    Report,
+    Subscription,
+)
+
+BOM = "\ufeff"
+ALL = 2**31 - 1  # "every report of a project" for storage.reports.latest_reports
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+# --- the portfolio file ----------------------------------------------------------------------
+
+
+class _Quoted(str):
+    """A text value: always written double-quoted."""
+
+    __slots__ = ()
+
+
+class _Flow(list[Any]):
+    """A list of values, written on one line: `tags: ["erp", "finance"]`."""
+
+    __slots__ = ()
+
+
+class _FlowMap(dict[str, Any]):
+    """A small mapping written on one line: `{name: "Go-live", due: 2027-03-01}`."""
+
+    __slots__ = ()
+
+
+class _Dumper(yaml.SafeDumper):
+    """PyYAML's safe dumper, with texts double-quoted, amounts written as plain numbers, and
+    lists indented under their field as in README."""
+
+    def increase_indent(self, flow: bool = False, indentless: bool = False) -> None:
+        super().increase_indent(flow, False)
+
+
+def _quoted(dumper: yaml.SafeDumper, value: _Quoted) -> yaml.ScalarNode:
+    return dumper.represent_scalar("tag:yaml.org,2002:str", str(value), style='"')
+
+
+def _decimal(dumper: yaml.SafeDumper, value: Decimal) -> yaml.ScalarNode:
+    text = format(value.normalize(), "f")  # 1200000.00 → "1200000", 0.50 → "0.5"
+    tag = "tag:yaml.org,2002:float" if "." in text else "tag:yaml.org,2002:int"
+    return dumper.represent_scalar(tag, text)
+
+
+def _flow(dumper: yaml.SafeDumper, value: _Flow) -> yaml.SequenceNode:
+    return dumper.represent_sequence("tag:yaml.org,2002:seq", value, flow_style=True)
+
+
+def _flow_map(dumper: yaml.SafeDumper, value: _FlowMap) -> yaml.MappingNode:
+    return dumper.represent_mapping("tag:yaml.org,2002:map", value, flow_style=True)
+
+
+_Dumper.add_representer(_Quoted, _quoted)
+_Dumper.add_representer(_Flow, _flow)
+_Dumper.add_representer(_FlowMap, _flow_map)
+_Dumper.add_representer(Decimal, _decimal)
+
+
+def _texts(values: Iterable[str]) -> _Flow:
+    return _Flow(_Quoted(v) for v in values)
+
+
+def _project_entry(project: Project, milestones: Sequence[Milestone]) -> dict[str, Any]:
+    """One project in the README's field order; optional fields at their default are left out,
+    except `escalate_to_sponsor`, whose default is the file's top-level value."""
+    default = ProjectSpec(key=project.key, name=project.name, pm=project.pm)
+    entry: dict[str, Any] = {
+        "key": _Quoted(project.key),
+        "name": _Quoted(project.name),
+        "pm": _Quoted(project.pm),
+    }
+    optional: list[tuple[str, Any, Any]] = [
+        ("sponsor", project.sponsor, _Quoted(project.sponsor or "")),
+        ("portfolio", project.portfolio, _Quoted(project.portfolio or "")),
+        ("tags", project.tags, _texts(project.tags)),
+        ("priority", project.priority, project.priority),
+        ("budget", project.budget, project.budget),
+        ("start", project.start, project.start),
+        ("end", project.end, project.end),
+        ("cadence", project.cadence, _Quoted(project.cadence)),
+        ("state", project.state, _Quoted(project.state.value)),
+        ("reminder_after_hours", project.reminder_after_hours, project.reminder_after_hours),
+        ("holidays", project.holidays, _Flow(project.holidays)),  # as stored
+        ("delegates", project.delegates, _texts(project.delegates)),
+        ("confidential", project.confidential, project.confidential),
+    ]
+    for name, value, written in optional:
+        if value != getattr(default, name):
+            entry[name] = written
+    entry["escalate_to_sponsor"] = project.escalate_to_sponsor
+    if milestones:
+        entry["milestones"] = [
+            _FlowMap(name=_Quoted(m.name), due=m.due, **({"done": m.done_on} if m.done_on else {}))
+            for m in milestones
+        ]
+    return entry
+
+
+def _digest_entry(sub: Subscription) -> dict[str, Any]:
+    entry: dict[str, Any] = {"channel": _Quoted(sub.channel)}
+    if sub.schedule != DEFAULT_DIGEST_SCHEDULE:
+        entry["schedule"] = _Quoted(sub.schedule)
+    if sub.timezone is not None:
+        entry["timezone"] = _Quoted(sub.timezone)
+    if sub.language != "en":
+        entry["language"] = _Quoted(sub.language)
+    if not sub.mention_pms:
+        entry["mention_pms"] = False
+    if sub.portfolio is not None:
+        entry["portfolio"] = _Quoted(sub.portfolio)
+    if sub.tags:
+        entry["tags"] = _texts(sub.tags)
+    if sub.keys:
+        entry["keys"] = _texts(sub.keys)
+    return entry
+
+
+def portfolio_document(session: Session) -> dict[str, Any]:
+    """The stored portfolio as the import file's structure: projects by key, the global
+    holidays (always written, so importing the export restores an empty list too), digests by
+    channel."""
+    projects = portfolio.list_projects(session)
+    milestones = items.list_milestones(session, [p.id for p in projects])
+    return {
+        "projects": [_project_entry(p, milestones[p.id]) for p in projects],
+        "holidays": _Flow(sorted(portfolio.list_holidays(session))),
+        "digests": [_digest_entry(s) for s in portfolio.list_subscriptions(session)],
+    }
+
+
+def export_portfolio(session: Session, *, now: datetime | None = None) -> str:
+    """The whole portfolio in the import format (YAML text)."""
+    header = "# PMO Bot portfolio: `pmo-bot import` reads this file back.\n"
+    if now is not None:
+        header += f"# Exported {now.astimezone(UTC).isoformat(timespec='seconds')}.\n"
+    body = yaml.dump(
+        portfolio_document(session),
+        Dumper=_Dumper,
+        sort_keys=False,
+        allow_unicode=True,
+        default_flow_style=False,  # but lists of values and milestones on one line (_Flow)
+        width=100,
+    )
+    return header + body
+
+
+# --- CSV -------------------------------------------------------------------------------------
+
+
+def _cell(value: Any) -> str:
+    """A value as a spreadsheet cell: dates ISO, amounts as plain numbers, nothing empty."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, datetime):
+        return value.astimezone(UTC).isoformat(timespec="seconds")
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return format(value.normalize(), "f")
+    return str(value)
+
+
+def safe_text(value: str | None) -> str:
+    """Text a person typed, defused for spreadsheets (see the module docstring)."""
+    if not value:
+        return ""
+    return "'" + value if value.startswith(_FORMULA_START) else value
+
+
+def write_csv(header: Sequence[str], rows: Iterable[Sequence[Any]], *, bom: bool) -> str:
+    out = io.StringIO()
+    writer = csv.writer(out)  # excel dialect: quotes where needed, CRLF rows
+    writer.writerow(header)
+    for row in rows:
+        writer.writerow([_cell(v) for v in row])
+    return (BOM if bom else "") + out.getvalue()
+
+
+REPORT_COLUMNS = (
+    "key",
+    "project",
+    "period_start",
+    "overall",
+    "schedule",
+    "budget",
+    "scope",
+    "summary",
+    "path_to_green",
+    "percent_complete",
+    "forecast_end",
+    "budget_spent",
+    "help_needed",
+    "help_needed_by",
+    "risks",
+    "blockers",
+    "submitted_by",
+    "submitted_at",
+    "copied",
+)
+
+
+def _report_row(project: Project, report: Report) -> list[Any]:
+    return [
+        project.key,
+        safe_text(project.name),
+        report.period_start,
+        report.overall.value,
+        report.schedule.value,
+        report.budget.value,
+        report.scope.value,
+        safe_text(report.summary),
+        safe_text(report.path_to_green),
+        report.percent_complete,
+        report.forecast_end,
+        report.budget_spent,
+        safe_text(report.help_needed),
+        report.help_needed_by,
+        safe_text("; ".join(report.risks)),
+        safe_text("; ".join(report.blockers)),
+        report.submitted_by,
+        report.submitted_at,
+        report.copied_from_id is not None,
+    ]
+
+
+def export_reports(session: Session, *, bom: bool = True) -> tuple[str, int]:
+    """Every report of every project as CSV (by key, then period, oldest first), and how many."""
+    projects = portfolio.list_projects(session)
+    found = reports.latest_reports(session, [p.id for p in projects], per_project=ALL)
+    rows = [
+        _report_row(project, report)
+        for project in projects
+        for report in sorted(found.get(project.id, ()), key=lambda r: r.period_start)
+    ]
+    return write_csv(REPORT_COLUMNS, rows, bom=bom), len(rows)
+
+
+# --- /pmo export: the latest status of each project -------------------------------------------
+
+STATUS_COLUMNS = (
+    "key",
+    "name",
+    "portfolio",
+    "tags",
+    "pm",
+    "pm_name",
+    "sponsor",
+    "sponsor_name",
+    "state",
+    "priority",
+    "latest_period",
+    "overall",
+    "schedule",
+    "budget",
+    "scope",
+    "percent_complete",
+    "forecast_end",
+    "summary",
+    "open_risks",
+    "top_risk_score",
+    "open_blockers",
+    "help_needed",
+)
+COLOURS = frozenset(r.value for r in Rag)
+MISSING = "missing"
+
+
+@dataclass(frozen=True, slots=True)
+class StatusLine:
+    project: Project
+    report: Report | None  # the latest report, whatever its period
+    missing: bool  # active, and no report nor skip for its current period (bot.periods.state)
+    open_risks: int
+    top_risk_score: int | None
+    open_blockers: int
+
+
+@dataclass(frozen=True, slots=True)
+class StatusExport:
+    lines: tuple[StatusLine, ...]  # those the filter selects, by key
+    withheld: int  # confidential projects the asker may see, left out of a shared channel
+    portfolios: tuple[str, ...]  # what the asker could filter on (when nothing matched)
+    tags: tuple[str, ...]
+
+
+def is_dm(channel: str) -> bool:
+    """A direct message channel (Slack's ids for them start with D)."""
+    return channel.startswith("D")
+
+
+def _matches(line: StatusLine, wanted: str) -> bool:
+    project = line.project
+    if wanted == MISSING:
+        return line.missing
+    if wanted in COLOURS:
+        return line.report is not None and line.report.overall.value == wanted
+    return (project.portfolio or "").casefold() == wanted or any(
+        t.casefold() == wanted for t in project.tags
+    )
+
+
+def project_status(
+    session: Session,
+    *,
+    actor: str,
+    admins: Collection[str],
+    channel: str,
+    wanted: str,
+    now: datetime,
+    default_tz: ZoneInfo,
+) -> StatusExport:
+    """The latest status of each project the actor may see (and may share in `channel`),
+    filtered by a portfolio, a tag, a colour or "missing" (case-insensitive; "" for all)."""
+    # A file shared in a channel is read by everyone in it; in a DM, by the asker alone.
+    audience = channel_audience(
+        session, actor=actor, admins=admins, channel=None if is_dm(channel) else channel
+    )
+    visible = visible_projects(session, audience.privately)
+    shown = [p for p in visible if audience.sees(p)]
+    ids = [p.id for p in shown]
+    found = reports.latest_reports(session, ids, per_project=1)
+    latest = {pid: (found[pid][0] if found.get(pid) else None) for pid in ids}
+    risks = items.open_risks(session, ids)
+    blockers = items.open_blockers(session, ids)
+    statuses = period_statuses(session, shown, at=now, default=default_tz)
+    lines = [
+        StatusLine(
+            project=p,
+            report=latest[p.id],
+            missing=statuses[p.id].is_missing,
+            open_risks=len(risks[p.id]),
+            top_risk_score=max((r.score for r in risks[p.id]), default=None),
+            open_blockers=len(blockers[p.id]),
+        )
+        for p in shown
+    ]
+    wanted = wanted.strip().casefold()
+    selected = tuple(line for line in lines if not wanted or _matches(line, wanted))
+    return StatusExport(
+        lines=selected,
+        withheld=len(visible) - len(shown),
+        portfolios=tuple(sorted({p.portfolio for p in shown if p.portfolio}, key=str.casefold)),
+        tags=tuple(sorted({t for p in shown for t in p.tags}, key=str.casefold)),
+    )
+
+
+def status_csv(
+    lines: Sequence[StatusLine], names: Mapping[str, str], header: Sequence[str] = STATUS_COLUMNS
+) -> bytes:
+    """The status export as a spreadsheet-ready CSV file (UTF-8 with a BOM). `names`: the
+    Slack names the bot knows, by user id; `header`: the column titles (in the asker's
+    language), in the order of STATUS_COLUMNS."""
+    rows = []
+    for line in lines:
+        p, r = line.project, line.report
+        rows.append(
+            [
+                p.key,
+                safe_text(p.name),
+                safe_text(p.portfolio),
+                safe_text(", ".join(p.tags)),
+                p.pm,
+                safe_text(names.get(p.pm)),
+                p.sponsor,
+                safe_text(names.get(p.sponsor or "")),
+                p.state.value,
+                p.priority,
+                r.period_start if r else None,
+                r.overall.value if r else None,
+                r.schedule.value if r else None,
+                r.budget.value if r else None,
+                r.scope.value if r else None,
+                r.percent_complete if r else None,
+                r.forecast_end if r else None,
+                safe_text(r.summary) if r else None,
+                line.open_risks,
+                line.top_risk_score,
+                line.open_blockers,
+                safe_text(r.help_needed) if r else None,
+            ]
+        )
+    return write_csv(header, rows, bom=True).encode("utf-8")
+
+
+def status_names(session: Session, lines: Sequence[StatusLine]) -> dict[str, str]:
+    """The cached Slack names of the PMs and sponsors of these projects."""
+    people = [p for line in lines for p in (line.project.pm, line.project.sponsor)]
+    return known_names(session, people)

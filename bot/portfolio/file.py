@@ -1,0 +1,371 @@
+"""The portfolio file (YAML): parse and validate it into specs, listing every bad entry.
+
+Validation is pure: it returns every problem at once (position, key, field, what is wrong), so a
+PMO fixes the whole file in one pass. Nothing here touches the database; importing is
+`bot.portfolio.import_portfolio`.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal, InvalidOperation
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import yaml
+
+from bot.periods import cadence
+from bot.render import available_languages
+from bot.slack.user_ids import USER_ID
+from storage.records import (
+    DEFAULT_CADENCE,
+    DEFAULT_DIGEST_SCHEDULE,
+    MilestoneSpec,
+    ProjectSpec,
+    ProjectState,
+    SubscriptionSpec,
+)
+
+KEY_PATTERN = re.compile(r"^[A-Za-z0-9-]{2,20}$")
+CHANNEL_PATTERN = re.compile(r"^[CG][A-Z0-9]{2,30}$")
+LANGUAGES = available_languages()  # built in; a custom templates folder may add more
+
+
+@dataclass(frozen=True, slots=True)
+class Portfolio:
+    projects: tuple[ProjectSpec, ...] = ()
+    subscriptions: tuple[SubscriptionSpec, ...] = ()
+    holidays: tuple[date, ...] | None = None  # None: the file does not set the global list
+    milestones: Mapping[str, tuple[MilestoneSpec, ...]] = field(default_factory=dict)  # by key
+
+
+class PortfolioError(Exception):
+    """The file cannot be imported; `problems` lists every bad entry, one line each."""
+
+    def __init__(self, problems: tuple[str, ...]) -> None:
+        super().__init__(*problems)
+        self.problems = problems
+
+    def __str__(self) -> str:
+        return f"{len(self.problems)} problem(s): " + "; ".join(self.problems)
+
+
+class _InvalidError(ValueError):
+    pass
+
+
+def _text(limit: int) -> Callable[[Any], str]:
+    def check(value: Any) -> str:
+        if not isinstance(value, str | int) or isinstance(value, bool) or not str(value).strip():
+            raise _InvalidError("must be a non-empty text")
+        text = str(value).strip()
+        if len(text) > limit:
+            raise _InvalidError(f"must be at most {limit} characters")
+        return text
+
+    return check
+
+
+def _pattern(regex: re.Pattern[str], what: str) -> Callable[[Any], str]:
+    def check(value: Any) -> str:
+        if not isinstance(value, str) or not regex.match(value.strip()):
+            raise _InvalidError(f"{value!r} is not {what}")
+        return value.strip()
+
+    return check
+
+
+_user = _pattern(USER_ID, "a Slack user id (like U012ABCDEF)")
+
+
+def _key(value: Any) -> str:
+    if not isinstance(value, str) or not KEY_PATTERN.match(value):
+        raise _InvalidError(f"{value!r} is not a key (2-20 letters, digits or '-')")
+    return value.upper()
+
+
+def _list_of(item: Callable[[Any], Any]) -> Callable[[Any], tuple[Any, ...]]:
+    def check(value: Any) -> tuple[Any, ...]:
+        if not isinstance(value, list):
+            raise _InvalidError("must be a list")
+        return tuple(item(v) for v in value)
+
+    return check
+
+
+def _int_range(low: int, high: int) -> Callable[[Any], int]:
+    def check(value: Any) -> int:
+        if not isinstance(value, str) or not re.fullmatch(r"[+-]?\d+", value.strip()):
+            raise _InvalidError(f"must be a whole number from {low} to {high}")
+        number = int(value)
+        if not low <= number <= high:
+            raise _InvalidError(f"must be a whole number from {low} to {high}")
+        return number
+
+    return check
+
+
+def _bool(value: Any) -> bool:
+    text = str(value).strip().lower()
+    if text not in ("true", "false"):
+        raise _InvalidError("must be true or false")
+    return text == "true"
+
+
+def _date(value: Any) -> date:
+    if isinstance(value, date):
+        return value
+    try:
+        return date.fromisoformat(str(value))
+    except ValueError:
+        raise _InvalidError(f"{value!r} is not a date (YYYY-MM-DD)") from None
+
+
+def _budget(value: Any) -> Decimal:
+    if isinstance(value, bool):
+        raise _InvalidError("must be a number")
+    try:
+        amount = Decimal(str(value))
+    except InvalidOperation:
+        raise _InvalidError(f"{value!r} is not a number") from None
+    if not amount.is_finite() or amount < 0:
+        raise _InvalidError("must be a positive number")
+    return amount
+
+
+def _rule(value: Any) -> str:
+    if not isinstance(value, str):
+        raise _InvalidError("must be an RRULE text")
+    try:
+        cadence.validate(value)
+    except cadence.CadenceError as exc:
+        raise _InvalidError(f"{value!r}: {exc}") from None
+    return value.strip()
+
+
+def _timezone(value: Any) -> str:
+    try:
+        return ZoneInfo(str(value)).key
+    except (ZoneInfoNotFoundError, ValueError):
+        raise _InvalidError(f"{value!r} is not an IANA timezone (like Europe/Paris)") from None
+
+
+def _choice(options: tuple[str, ...]) -> Callable[[Any], str]:
+    def check(value: Any) -> str:
+        if value not in options:
+            raise _InvalidError(f"{value!r} is not one of {', '.join(options)}")
+        return str(value)
+
+    return check
+
+
+MAX_MILESTONES = 50
+
+
+def _milestones(value: Any) -> tuple[MilestoneSpec, ...]:
+    """A list of {name, due, done?} mappings, names unique within the project."""
+    if not isinstance(value, list):
+        raise _InvalidError("must be a list of {name, due, done} mappings")
+    if len(value) > MAX_MILESTONES:
+        raise _InvalidError(f"at most {MAX_MILESTONES} milestones")
+    specs: list[MilestoneSpec] = []
+    for index, item in enumerate(value, start=1):
+        if not isinstance(item, dict) or set(item) - {"name", "due", "done"}:
+            raise _InvalidError(f"milestone {index} must have name, due and optionally done")
+        if item.get("name") is None or item.get("due") is None:
+            raise _InvalidError(f"milestone {index} needs a name and a due date")
+        try:
+            name = _text(200)(item["name"])
+            due = _date(item["due"])
+            done = _date(item["done"]) if item.get("done") is not None else None
+        except _InvalidError as exc:
+            raise _InvalidError(f"milestone {index}: {exc}") from None
+        if any(spec.name.casefold() == name.casefold() for spec in specs):
+            raise _InvalidError(f"milestone {name!r} is listed twice")
+        specs.append(MilestoneSpec(name=name, due=due, done_on=done))
+    return tuple(specs)
+
+
+PROJECT_FIELDS: dict[str, tuple[str, Callable[[Any], Any]]] = {
+    "key": ("key", _key),
+    "name": ("name", _text(200)),
+    "pm": ("pm", _user),
+    "sponsor": ("sponsor", _user),
+    "portfolio": ("portfolio", _text(100)),
+    "tags": ("tags", _list_of(_text(50))),
+    "priority": ("priority", _int_range(1, 5)),
+    "budget": ("budget", _budget),
+    "start": ("start", _date),
+    "end": ("end", _date),
+    "cadence": ("cadence", _rule),
+    "state": ("state", lambda v: ProjectState(_choice(tuple(ProjectState))(v))),
+    "reminder_after_hours": ("reminder_after_hours", _int_range(1, 24 * 30)),
+    "holidays": ("holidays", _list_of(_date)),
+    "delegates": ("delegates", _list_of(_user)),
+    "confidential": ("confidential", _bool),
+    "escalate_to_sponsor": ("escalate_to_sponsor", _bool),
+    "milestones": ("milestones", _milestones),
+}
+PROJECT_REQUIRED = ("key", "name", "pm")
+
+DIGEST_FIELDS: dict[str, tuple[str, Callable[[Any], Any]]] = {
+    "channel": ("channel", _pattern(CHANNEL_PATTERN, "a Slack channel id (like C0LEADERS)")),
+    "schedule": ("schedule", _rule),
+    "timezone": ("timezone", _timezone),
+    "language": ("language", _choice(LANGUAGES)),
+    "mention_pms": ("mention_pms", _bool),
+    "portfolio": ("portfolio", _text(100)),
+    "tags": ("tags", _list_of(_text(50))),
+    "keys": ("keys", _list_of(_key)),
+}
+DIGEST_REQUIRED = ("channel",)
+
+
+def _entry(
+    raw: Any,
+    where: str,
+    fields: Mapping[str, tuple[str, Callable[[Any], Any]]],
+    required: tuple[str, ...],
+    problems: list[str],
+) -> dict[str, Any] | None:
+    if not isinstance(raw, dict):
+        problems.append(f"{where}: must be a mapping of fields")
+        return None
+    values: dict[str, Any] = {}
+    count = len(problems)
+    for name in required:
+        if raw.get(name) is None:
+            problems.append(f"{where}: {name} is required")
+    for name, value in raw.items():
+        if name not in fields:
+            problems.append(f"{where}: unknown field {name!r}")
+            continue
+        if value is None:
+            continue
+        attribute, check = fields[name]
+        try:
+            values[attribute] = check(value)
+        except _InvalidError as exc:
+            problems.append(f"{where}: {name}: {exc}")
+    return values if len(problems) == count else None
+
+
+def _label(raw: Any, index: int, section: str, id_field: str) -> str:
+    ident = raw.get(id_field) if isinstance(raw, dict) else None
+    return f"{section}[{index + 1}]" + (f" ({ident})" if isinstance(ident, str) else "")
+
+
+def _projects(
+    raw: Any,
+    problems: list[str],
+    *,
+    escalate: bool = False,
+    milestones: dict[str, tuple[MilestoneSpec, ...]] | None = None,
+) -> list[ProjectSpec]:
+    if not isinstance(raw, list):
+        problems.append("projects: must be a list")
+        return []
+    specs: list[ProjectSpec] = []
+    seen: dict[str, str] = {}
+    for index, item in enumerate(raw):
+        where = _label(item, index, "projects", "key")
+        key = item.get("key") if isinstance(item, dict) else None
+        if isinstance(key, str) and key.upper() in seen:
+            problems.append(f"{where}: key {key.upper()} is already used by {seen[key.upper()]}")
+            continue
+        if isinstance(key, str):
+            seen[key.upper()] = where
+        values = _entry(item, where, PROJECT_FIELDS, PROJECT_REQUIRED, problems)
+        if values is None:
+            continue
+        if values.get("start") and values.get("end") and values["end"] < values["start"]:
+            problems.append(f"{where}: end {values['end']} is before start {values['start']}")
+            continue
+        values.setdefault("cadence", DEFAULT_CADENCE)
+        values.setdefault("escalate_to_sponsor", escalate)
+        found = values.pop("milestones", ())
+        if milestones is not None:
+            milestones[values["key"]] = found
+        specs.append(ProjectSpec(**values))
+    return specs
+
+
+def _digests(raw: Any, problems: list[str], languages: tuple[str, ...]) -> list[SubscriptionSpec]:
+    if not isinstance(raw, list):
+        problems.append("digests: must be a list")
+        return []
+    specs: list[SubscriptionSpec] = []
+    seen: set[str] = set()
+    for index, item in enumerate(raw):
+        where = _label(item, index, "digests", "channel")
+        fields = {**DIGEST_FIELDS, "language": ("language", _choice(languages))}
+        values = _entry(item, where, fields, DIGEST_REQUIRED, problems)
+        if values is None:
+            continue
+        if values["channel"] in seen:
+            problems.append(f"{where}: channel {values['channel']} is listed twice")
+            continue
+        seen.add(values["channel"])
+        values.setdefault("schedule", DEFAULT_DIGEST_SCHEDULE)
+        specs.append(SubscriptionSpec(**values))
+    return specs
+
+
+class _Loader(yaml.SafeLoader):
+    """SafeLoader that reads every scalar as the text written (only `~`/empty is null), and
+    leaves conversion to each field's check. PyYAML's guesses would otherwise rewrite keys
+    (`0123` → 83, `NO` → False) and crash on an impossible date (2026-02-30)."""
+
+
+_GUESSED = {"bool", "int", "float", "timestamp"}
+_Loader.yaml_implicit_resolvers = {
+    first: [(tag, rx) for tag, rx in resolvers if tag.rsplit(":", 1)[-1] not in _GUESSED]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+
+
+def parse_portfolio(text: str, *, languages: tuple[str, ...] = LANGUAGES) -> Portfolio:
+    """Parse and validate a portfolio file; raise PortfolioError listing every problem.
+    `languages` are those a digest may be in (a folder of templates each)."""
+    try:
+        data = yaml.load(text, Loader=_Loader)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        problem = getattr(exc, "problem", None) or "unreadable"
+        raise PortfolioError((f"not valid YAML{where}: {problem}",)) from None
+    if not isinstance(data, dict):
+        raise PortfolioError(("the file must be a mapping with projects, digests, holidays",))
+    problems = [
+        f"unknown top-level field {name!r}"
+        for name in data
+        if name not in ("projects", "digests", "holidays", "escalate_to_sponsor")
+    ]
+    escalate = False
+    if data.get("escalate_to_sponsor") is not None:
+        try:
+            escalate = _bool(data["escalate_to_sponsor"])
+        except _InvalidError as exc:
+            problems.append(f"escalate_to_sponsor: {exc}")
+    milestones: dict[str, tuple[MilestoneSpec, ...]] = {}
+    projects = _projects(
+        data.get("projects") or [], problems, escalate=escalate, milestones=milestones
+    )
+    digests = _digests(data.get("digests") or [], problems, languages)
+    holidays: tuple[date, ...] | None = None
+    if "holidays" in data:
+        try:
+            holidays = _list_of(_date)(data["holidays"] or [])
+        except _InvalidError as exc:
+            problems.append(f"holidays: {exc}")
+    if problems:
+        raise PortfolioError(tuple(problems))
+    return Portfolio(
+        projects=tuple(projects),
+        subscriptions=tuple(digests),
+        holidays=holidays,
+        milestones=milestones,
+    )

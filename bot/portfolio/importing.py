@@ -1,0 +1,65 @@
+"""Importing the portfolio file: all or nothing, idempotent (upsert by key and by channel)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy.orm import Session
+
+from bot.portfolio.admin import IMPORT_ACTOR, record_change, spec_of
+from bot.portfolio.file import LANGUAGES, PortfolioError, parse_portfolio
+from storage import items, portfolio
+
+
+@dataclass(frozen=True, slots=True)
+class ImportSummary:
+    projects: int
+    projects_changed: int
+    subscriptions: int
+    subscriptions_changed: int
+    holidays: int | None
+
+
+def import_portfolio(
+    session: Session, text: str, *, now: datetime, languages: tuple[str, ...] = LANGUAGES
+) -> ImportSummary:
+    """Validate the whole file, then write it in the caller's transaction. Raises
+    PortfolioError listing every problem, before anything is written. `languages`: those a
+    digest may use (the built-in ones, plus a custom templates folder's)."""
+    parsed = parse_portfolio(text, languages=languages)
+    known = set(portfolio.list_project_keys(session)) | {p.key for p in parsed.projects}
+    problems = [
+        f"digests[{index + 1}] ({sub.channel}): keys: {key} is not a project"
+        for index, sub in enumerate(parsed.subscriptions)
+        for key in sub.keys
+        if key not in known
+    ]
+    if problems:
+        raise PortfolioError(tuple(problems))
+    before = {p.key: p for p in portfolio.list_projects(session)}
+    changed = portfolio.upsert_projects(session, parsed.projects, now=now)
+    after = {p.key: p for p in portfolio.list_projects(session)}
+    ids = {key: p.id for key, p in after.items()}
+    for spec in parsed.projects:  # the audit log: what the import changed, field by field
+        old = before.get(spec.key)
+        record_change(
+            session,
+            actor=IMPORT_ACTOR,
+            at=now,
+            project_id=after[spec.key].id,
+            before=spec_of(old) if old is not None else None,
+            after=spec_of(after[spec.key]),
+        )
+    for key, milestones in parsed.milestones.items():
+        items.replace_milestones(session, ids[key], milestones)
+    subs_changed = portfolio.upsert_subscriptions(session, parsed.subscriptions, now=now)
+    if parsed.holidays is not None:
+        portfolio.replace_holidays(session, parsed.holidays)
+    return ImportSummary(
+        projects=len(parsed.projects),
+        projects_changed=changed,
+        subscriptions=len(parsed.subscriptions),
+        subscriptions_changed=subs_changed,
+        holidays=len(parsed.holidays) if parsed.holidays is not None else None,
+    )

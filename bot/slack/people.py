@@ -1,0 +1,170 @@
+"""What we know of the people we write to: timezone, locale, name, DM channel (cached).
+
+The timezone a person is addressed in is `person_zone`: their Slack timezone (`users.info` →
+`tz`, cached for a day), or PMO_TIMEZONE when Slack does not say or names a zone we do not
+know. Prompts, periods, reminders, lookups and the digest all ask it.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Collection, Iterable
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from bot.periods.cadence import zone
+from bot.render import DEFAULT_LANGUAGE
+from bot.slack.gateway import SlackError, SlackGateway, UserProfile
+from bot.slack.user_ids import is_user_id
+from storage import users
+from storage.records import SlackUser
+
+log = logging.getLogger(__name__)
+PROFILE_TTL = timedelta(hours=24)
+# Past this many profiles to refresh, one paginated users.list (Tier 2, 200 a page) is cheaper
+# than a users.info (Tier 4) each: 5,000 PMs are 25 calls instead of 5,000.
+BULK_REFRESH_AT = 40
+
+
+def refresh_profiles(
+    sessions: sessionmaker[Session],
+    gateway: SlackGateway,
+    user_ids: Collection[str],
+    *,
+    now: datetime,
+) -> dict[str, SlackUser]:
+    """Every user's cached profile, asking Slack (users.info) only for those unknown or older
+    than a day. A user Slack cannot describe keeps the old entry, or none (default timezone)."""
+    with sessions.begin() as session:
+        cached = users.find_users(session, user_ids)
+    stale = sorted(
+        u for u in user_ids if u not in cached or now - cached[u].fetched_at >= PROFILE_TTL
+    )
+    if not stale:
+        return cached
+    fetched: dict[str, UserProfile] = {}
+    if len(stale) >= BULK_REFRESH_AT:
+        try:
+            wanted = set(stale)
+            fetched = {p.user_id: p for p in gateway.list_users() if p.user_id in wanted}
+        except SlackError as exc:
+            log.warning("users.list failed: %s; asking for each user instead", exc.code)
+    for user_id in stale:
+        if user_id in fetched:
+            continue
+        try:
+            fetched[user_id] = gateway.lookup_user(user_id)
+        except SlackError as exc:
+            log.warning("users.info failed for %s: %s", user_id, exc.code)
+    fresh = {
+        user_id: SlackUser(
+            user_id=user_id,
+            tz=profile.tz,
+            locale=profile.locale,
+            name=profile.name,
+            dm_channel=cached[user_id].dm_channel if user_id in cached else None,
+            fetched_at=now,
+        )
+        for user_id, profile in fetched.items()
+    }
+    with sessions.begin() as session:
+        users.save_users(session, list(fresh.values()))
+    cached.update(fresh)
+    return cached
+
+
+_AWAY_EMOJI = {
+    ":palm_tree:",
+    ":desert_island:",
+    ":beach_with_umbrella:",
+    ":airplane:",
+    ":face_with_thermometer:",
+    ":thermometer:",
+    ":mask:",
+    ":baby:",
+}
+_AWAY_WORDS = re.compile(
+    r"\b(ooo|out of (the )?office|on leave|annual leave|parental leave|sick|vacation|vacances|"
+    r"holidays?|pto|away until|back on|off until|congés?|absent)\b",
+    re.IGNORECASE,
+)
+
+
+def is_out_of_office(profile: UserProfile, *, now: datetime) -> bool:
+    """Whether the user's Slack status says they are away (an expired status does not count)."""
+    if profile.status_expiration and profile.status_expiration <= now.timestamp():
+        return False
+    return profile.status_emoji in _AWAY_EMOJI or bool(_AWAY_WORDS.search(profile.status_text))
+
+
+def dm_channel(
+    sessions: sessionmaker[Session],
+    gateway: SlackGateway,
+    user: SlackUser | None,
+    user_id: str,
+    *,
+    now: datetime,
+) -> str:
+    """The user's DM channel id, opened once (conversations.open) and then cached."""
+    if user is not None and user.dm_channel:
+        return user.dm_channel
+    channel = gateway.open_dm(user_id)
+    with sessions.begin() as session:
+        users.save_user(
+            session,
+            SlackUser(
+                user_id=user_id,
+                tz=user.tz if user else None,
+                locale=user.locale if user else None,
+                name=user.name if user else None,
+                dm_channel=channel,
+                fetched_at=user.fetched_at if user else now - PROFILE_TTL,
+            ),
+        )
+    return channel
+
+
+def remember_dm(
+    sessions: sessionmaker[Session], user_id: str, channel: str, *, now: datetime
+) -> None:
+    """Cache the DM channel Slack reported for a user."""
+    with sessions.begin() as session:
+        users.set_dm_channel(session, user_id, channel, stale_since=now - PROFILE_TTL)
+
+
+def user_locale(
+    sessions: sessionmaker[Session],
+    gateway: SlackGateway,
+    user_id: str,
+    *,
+    now: datetime,
+) -> str:
+    """The user's Slack locale ("fr-FR"), to address them in their language: from the cache,
+    asking Slack (users.info) only when the user is unknown or their entry is older than a day,
+    and caching the answer. English when Slack cannot say."""
+    if not user_id:
+        return DEFAULT_LANGUAGE
+    profile = refresh_profiles(sessions, gateway, [user_id], now=now).get(user_id)
+    return (profile.locale if profile is not None else None) or DEFAULT_LANGUAGE
+
+
+def known_names(session: Session, people: Iterable[str | None]) -> dict[str, str]:
+    """The cached Slack display names of the users among `people` (texts are skipped)."""
+    wanted = {p for p in people if is_user_id(p)}
+    return {uid: u.name for uid, u in users.find_users(session, wanted).items() if u.name}
+
+
+def person_zone(profile: SlackUser | None, default: ZoneInfo) -> ZoneInfo:
+    """The timezone a person is addressed in: their cached Slack timezone, else `default`."""
+    return zone(profile.tz if profile is not None else None, default)
+
+
+def cached_zones(
+    session: Session, people: Collection[str], default: ZoneInfo
+) -> dict[str, ZoneInfo]:
+    """`person_zone` of each of `people`, from the cache (one statement; no call to Slack)."""
+    cached = users.find_users(session, people)
+    return {uid: person_zone(cached.get(uid), default) for uid in people}

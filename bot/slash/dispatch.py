@@ -1,0 +1,51 @@
+"""`/pmo <text>`: who asks, in which language, which word; the answer comes from the table
+(bot/slash/table.py), in the asker's language, in the channel when the text ends with `public`.
+"""
+
+from __future__ import annotations
+
+from bot.access.admins import current_admins
+from bot.render import language_of
+from bot.services import Services
+from bot.slack.people import user_locale
+from bot.slash.help import answer_unknown
+from bot.slash.request import Request, Result
+from bot.slash.table import VERBS
+
+
+def answer(
+    services: Services,
+    *,
+    user_id: str,
+    text: str,
+    channel_id: str = "",
+    trigger_id: str = "",
+) -> Result:
+    """The response to `/pmo <text>` from `user_id` in `channel_id`: a dict for Bolt's
+    respond() in the asker's language (in the channel when the text ends with `public`), or a
+    modal to open."""
+    words = text.split()
+    public = len(words) > 1 and words[-1].lower() == "public"
+    if public:
+        words = words[:-1]
+    name = words[0].lower() if words else "help"
+    rest = text.strip()[len(words[0]) :].strip() if words else ""
+    if public:
+        rest = rest[: rest.lower().rfind("public")].strip()
+    locale = user_locale(services.sessions, services.gateway, user_id, now=services.clock())
+    request = Request(
+        services=services,
+        user_id=user_id,
+        channel_id=channel_id,
+        verb=name,
+        args=tuple(words[1:]),
+        text=rest,
+        language=language_of(locale),
+        admins=current_admins(services),
+        trigger_id=trigger_id,
+        public=public,
+    )
+    result = VERBS.get(name, answer_unknown)(request)
+    if public and isinstance(result, dict) and result.get("response_type") != "in_channel":
+        result = {**result, "response_type": "in_channel"}
+    return result

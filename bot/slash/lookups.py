@@ -1,0 +1,198 @@
+"""`/pmo` lookups: the questions people ask about the portfolio (see bot/verbs.py).
+
+    /pmo status KEY          latest report, RAG strip of the last eight periods, top open risks
+                             and blockers, next milestone, PM and sponsor
+    /pmo list [WORD]         active projects; WORD: a portfolio or a tag, red|amber|green (the
+                             latest overall rating), or missing (this period's report not in)
+    /pmo risks [KEY]         open risks ranked by score, of every project or one
+    /pmo blockers [KEY]      open blockers, those asking leadership first, with age and who
+                             can unblock them
+    /pmo history KEY [N]     the last N reports (default 8) and the project's recorded changes
+    /pmo mine                the asker's projects (as PM or delegate) and this period's report
+
+KEY and WORD are matched forgivingly (bot.lookup.match). Any of them ending in `public` is
+posted in the channel: then a confidential project is left out unless the channel's digest
+names its key, whoever asks.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy.orm import Session
+
+from bot.access.audience import Audience, channel_audience, visible_projects
+from bot.lookup.history import project_history
+from bot.lookup.listing import Listing, list_projects
+from bot.lookup.matching import How, Matched, find_visible
+from bot.lookup.mine import my_projects
+from bot.lookup.records import ranked_blockers, ranked_risks
+from bot.lookup.status import status_view
+from bot.slash.request import Request, Result
+from storage.records import Project, ProjectState
+
+LISTED = 400  # /pmo list: 45 sections of 9 lines at most, inside Slack's 50 blocks
+RISKS_SHOWN = 30
+BLOCKERS_SHOWN = 30
+MINE_SHOWN = 40
+CANDIDATES_SHOWN = 15
+_OPEN = (ProjectState.ACTIVE, ProjectState.ON_HOLD)
+HISTORY_DEFAULT = 8
+HISTORY_MAX = 26
+CHANGES_SHOWN = 10
+
+
+def _audience(request: Request, session: Session) -> Audience:
+    return channel_audience(
+        session,
+        actor=request.user_id,
+        admins=request.admins,
+        channel=request.channel_id if request.public else None,
+    )
+
+
+def _resolve(request: Request, session: Session, query: str) -> Project | Result:
+    """The one project `query` names for this request, or the answer that says why not:
+    the candidates to choose from, or nothing found (with the closest as suggestions)."""
+    found = _find(request, session, query)
+    return found.one if found.one is not None else _unresolved(request, session, query, found)
+
+
+def _find(request: Request, session: Session, query: str) -> Matched[Project]:
+    return find_visible(session, _audience(request, session), query)
+
+
+def _typed(found: Matched[Project]) -> str | None:
+    """What was typed, when the project was found by a prefix, words or a typo (to say so)."""
+    return found.query if found.how is not How.EXACT else None
+
+
+def _unresolved(request: Request, session: Session, query: str, found: Matched[Project]) -> Result:
+    audience = _audience(request, session)
+    if found.found:
+        return request.render(
+            "candidates",
+            verb=request.verb,
+            query=query,
+            projects=found.found[:CANDIDATES_SHOWN],
+            total=len(found.found),
+        )
+    if audience.channel_keys is not None and find_visible(session, audience.privately, query).one:
+        # The asker may see it, the channel may not: say so without showing anything of it.
+        return request.render("not_found", key=query, suggestions=(), confidential_here=True)
+    return request.render("not_found", key=query, suggestions=found.suggestions, verb=request.verb)
+
+
+def answer_status(request: Request) -> Result:
+    query = " ".join(request.args)
+    services = request.services
+    with services.sessions.begin() as session:
+        found = _find(request, session, query)
+        if found.one is None:
+            return _unresolved(request, session, query, found)
+        view = status_view(
+            session, found.one, now=services.clock(), default_tz=services.settings.timezone
+        )
+    return request.render(
+        "status", project=view.project, report=view.report, view=view, matched_from=_typed(found)
+    )
+
+
+def answer_list(request: Request) -> Result:
+    query = " ".join(request.args)
+    services = request.services
+    with services.sessions.begin() as session:
+        found = list_projects(
+            session,
+            _audience(request, session),
+            query=query,
+            now=services.clock(),
+            default_tz=services.settings.timezone,
+        )
+    if isinstance(found, Listing):
+        return request.render(
+            "list",
+            rows=found.rows,
+            shown=LISTED,
+            filter=found.filter,
+            query=query,
+            public=request.public,
+        )
+    if found.found:
+        return request.render(
+            "candidates",
+            verb="list",
+            query=query,
+            filters=found.found[:CANDIDATES_SHOWN],
+            total=len(found.found),
+        )
+    return request.render(
+        "not_found", key=query, suggestions=(), filters=found.suggestions, verb="list"
+    )
+
+
+def _scope(request: Request, session: Session) -> list[Project] | Result:
+    """The projects a `risks`/`blockers` answer covers: the one named, or every open one."""
+    query = " ".join(request.args)
+    if query:
+        resolved = _resolve(request, session, query)
+        return [resolved] if isinstance(resolved, Project) else resolved
+    return visible_projects(session, _audience(request, session), states=_OPEN)
+
+
+def answer_risks(request: Request) -> Result:
+    with request.services.sessions.begin() as session:
+        scope = _scope(request, session)
+        if not isinstance(scope, list):
+            return scope
+        lines, total = ranked_risks(session, scope, limit=RISKS_SHOWN)
+    return request.render(
+        "risks",
+        lines=lines,
+        total=total,
+        project=scope[0] if request.args else None,
+        public=request.public,
+    )
+
+
+def answer_blockers(request: Request) -> Result:
+    services = request.services
+    with services.sessions.begin() as session:
+        scope = _scope(request, session)
+        if not isinstance(scope, list):
+            return scope
+        lines, total = ranked_blockers(session, scope, now=services.clock(), limit=BLOCKERS_SHOWN)
+    return request.render(
+        "blockers",
+        lines=lines,
+        total=total,
+        project=scope[0] if request.args else None,
+        public=request.public,
+    )
+
+
+def _history_args(args: tuple[str, ...]) -> tuple[str, int]:
+    """`history KEY [N]`: the key (any words) and how many periods (a final number)."""
+    if len(args) > 1 and args[-1].isdigit():
+        return " ".join(args[:-1]), max(1, min(int(args[-1]), HISTORY_MAX))
+    return " ".join(args), HISTORY_DEFAULT
+
+
+def answer_history(request: Request) -> Result:
+    query, periods = _history_args(request.args)
+    with request.services.sessions.begin() as session:
+        found = _find(request, session, query)
+        if found.one is None:
+            return _unresolved(request, session, query, found)
+        history = project_history(session, found.one, periods=periods, changes=CHANGES_SHOWN)
+    return request.render("history", history=history, periods=periods, matched_from=_typed(found))
+
+
+def answer_mine(request: Request) -> Result:
+    services = request.services
+    with services.sessions.begin() as session:
+        rows = my_projects(
+            session,
+            _audience(request, session),
+            now=services.clock(),
+            default_tz=services.settings.timezone,
+        )
+    return request.render("mine", rows=rows[:MINE_SHOWN], total=len(rows), public=request.public)

@@ -1,0 +1,235 @@
+"""The one rule (bot/periods/state.py): a project's current period at an instant, and this
+period's state. Pure: plain values and explicit instants, no database, no clock."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from bot.periods.state import (
+    MISSING_STATES,
+    CurrentPeriod,
+    PeriodState,
+    current_period,
+    period_status,
+    prompt_occurrence,
+    recent_starts,
+    reminder_time,
+    statuses_of,
+)
+from storage.records import Delivery, DeliveryKind, DeliveryStatus, Project, ProjectState
+from tests import factories
+
+PARIS = ZoneInfo("Europe/Paris")
+NEW_YORK = ZoneInfo("America/New_York")
+# Thursday 10:00 in Paris (the default cadence), three weeks running.
+THU_12 = datetime(2026, 11, 12, 9, 0, tzinfo=UTC)
+THU_19 = datetime(2026, 11, 19, 9, 0, tzinfo=UTC)
+THU_26 = datetime(2026, 11, 26, 9, 0, tzinfo=UTC)
+ATLAS = factories.project("ATLAS")
+
+
+def prompt(
+    occurrence: datetime, *, sent_at: datetime | None = None, tz: str = "Europe/Paris", id: int = 7
+) -> Delivery:
+    return Delivery(
+        id=id,
+        kind=DeliveryKind.PROMPT,
+        target="project:1",
+        occurrence=occurrence,
+        status=DeliveryStatus.SENT if sent_at else DeliveryStatus.PENDING,
+        project_id=1,
+        subscription_id=None,
+        channel="D0PM" if sent_at else None,
+        ts="1.0" if sent_at else None,
+        error=None,
+        payload={"tz": tz},
+        sent_at=sent_at,
+    )
+
+
+def period(at: datetime, *, last: Delivery | None = None, tz: ZoneInfo = PARIS) -> CurrentPeriod:
+    found = current_period(ATLAS, tz, last, at=at, default=PARIS)
+    assert found is not None
+    return found
+
+
+def status(at: datetime, **given: Any) -> PeriodState:
+    project = given.pop("project", ATLAS)
+    last = given.get("prompt")
+    found = current_period(project, given.pop("tz", PARIS), last, at=at, default=PARIS)
+    values: dict[str, Any] = {"prompt": None, "report": None, "skip": None, "holidays": ()}
+    values.update(given)
+    return period_status(project, found, at=at, default=PARIS, **values).state
+
+
+# --- the current period -----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("at", "start"),
+    [
+        (THU_19, THU_12),  # at the very instant a period begins, the last one is current
+        (THU_19 + timedelta(microseconds=1), THU_19),  # and from the next instant, the new one
+        (THU_19 + timedelta(days=6, hours=23), THU_19),
+        (THU_26 + timedelta(minutes=1), THU_26),
+    ],
+)
+def test_the_current_period_is_the_latest_that_began_before_the_instant(
+    at: datetime, start: datetime
+) -> None:
+    found = period(at)
+    assert found.start == start and found.end == start + timedelta(weeks=1)
+    assert found.since == start - timedelta(days=3, hours=12)  # half-way back
+    assert found.first_day == start.astimezone(PARIS).date()
+
+
+def test_there_is_no_period_before_the_first_occurrence() -> None:
+    later = factories.project(start=date(2026, 12, 1))
+    assert current_period(later, PARIS, None, at=THU_26, default=PARIS) is None
+    assert status(THU_26, project=later) is PeriodState.NOT_STARTED
+
+
+def test_a_pm_who_moved_west_keeps_the_period_already_prompted_until_the_next_occurrence() -> None:
+    asked = prompt(THU_19, sent_at=THU_19)  # 10:00 in Paris
+    # At 07:00 in New York that Thursday, the latest New York occurrence is a week old: the
+    # period is still the one the PM was asked for, read in Paris.
+    morning = period(THU_19 + timedelta(hours=3), last=asked, tz=NEW_YORK)
+    assert (morning.start, morning.tz) == (THU_19, PARIS)
+    # Thursday 10:00 in New York is the same wall-clock time as the prompt's: not a new period.
+    same_day = period(datetime(2026, 11, 19, 15, 0, tzinfo=UTC), last=asked, tz=NEW_YORK)
+    assert same_day.start == THU_19
+    # A week later, once 10:00 has come in New York, its occurrence is the new period.
+    ny_thu_26 = datetime(2026, 11, 26, 15, 0, tzinfo=UTC)
+    next_week = period(ny_thu_26 + timedelta(minutes=1), last=asked, tz=NEW_YORK)
+    assert (next_week.start, next_week.tz) == (ny_thu_26, NEW_YORK)
+
+
+def test_a_prompt_is_due_the_instant_its_period_begins_and_only_once() -> None:
+    assert prompt_occurrence(ATLAS, PARIS, None, now=THU_19, default=PARIS) == THU_19
+    asked = prompt(THU_19, sent_at=THU_19)
+    assert prompt_occurrence(ATLAS, PARIS, asked, now=THU_19, default=PARIS) is None
+    assert prompt_occurrence(ATLAS, PARIS, asked, now=THU_26, default=PARIS) == THU_26
+    # The PM moved to New York: Thursday 10:00 there is the occurrence already asked for.
+    moved = prompt_occurrence(
+        ATLAS, NEW_YORK, asked, now=datetime(2026, 11, 19, 16, 0, tzinfo=UTC), default=PARIS
+    )
+    assert moved is None
+
+
+def test_the_last_periods_count_back_from_the_current_one() -> None:
+    assert recent_starts(ATLAS, period(THU_26 + timedelta(hours=1)), count=3) == [
+        THU_12,
+        THU_19,
+        THU_26,
+    ]
+    assert recent_starts(ATLAS, None, count=3) == []
+
+
+# --- this period's state ----------------------------------------------------------------------
+
+
+def test_a_report_of_this_period_is_done_even_a_few_hours_off() -> None:
+    assert status(THU_19 + timedelta(days=1), report=factories.report(1, THU_19)) is (
+        PeriodState.DONE
+    )
+    # Six hours off (written before a timezone change moved the period's start): still this one.
+    shifted = factories.report(1, THU_19 - timedelta(hours=6))
+    assert status(THU_19 + timedelta(days=1), report=shifted) is PeriodState.DONE
+
+
+def test_last_periods_report_is_stale_not_current() -> None:
+    project, at = ATLAS, THU_19 + timedelta(days=1)
+    found = current_period(project, PARIS, None, at=at, default=PARIS)
+    old = factories.report(1, THU_12)
+    result = period_status(
+        project, found, prompt=None, report=old, skip=None, holidays=(), at=at, default=PARIS
+    )
+    assert result.state is PeriodState.NOT_ASKED and result.is_missing
+    assert result.stale_since == THU_19 and result.current_report is None
+
+
+def test_a_skipped_period_is_skipped_not_missing() -> None:
+    state = status(THU_19 + timedelta(days=2), skip=factories.skip(1, THU_19))
+    assert state is PeriodState.SKIPPED and state not in MISSING_STATES
+
+
+@pytest.mark.parametrize(
+    ("sent_at", "at", "expected"),
+    [
+        (None, THU_19 + timedelta(hours=2), PeriodState.NOT_ASKED),  # still in the outbox
+        (THU_19 + timedelta(hours=3), THU_19 + timedelta(hours=2), PeriodState.NOT_ASKED),
+        (THU_19, THU_19 + timedelta(seconds=1), PeriodState.DUE),  # asked as it began
+        (THU_19 + timedelta(hours=3), THU_19 + timedelta(hours=3), PeriodState.DUE),
+        # 24 hours after 10:00 but not after the prompt, which went out three hours late
+        (THU_19 + timedelta(hours=3), THU_19 + timedelta(hours=25), PeriodState.DUE),
+        (THU_19 + timedelta(hours=3), THU_19 + timedelta(hours=27), PeriodState.LATE),
+    ],
+)
+def test_due_until_the_reminders_time_then_late(
+    sent_at: datetime | None, at: datetime, expected: PeriodState
+) -> None:
+    assert status(at, prompt=prompt(THU_19, sent_at=sent_at)) is expected
+
+
+def test_a_prompt_of_an_earlier_period_does_not_ask_for_this_one() -> None:
+    assert status(THU_26 + timedelta(days=2), prompt=prompt(THU_19, sent_at=THU_19)) is (
+        PeriodState.NOT_ASKED
+    )
+
+
+def test_the_reminders_time_skips_weekends_and_holidays() -> None:
+    friday = factories.project(cadence="FREQ=WEEKLY;BYDAY=FR;BYHOUR=10;BYMINUTE=0")
+    fri = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
+    asked = prompt(fri, sent_at=fri)
+    monday = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
+    assert reminder_time(asked, friday, (), PARIS) == monday
+    assert status(monday - timedelta(hours=1), project=friday, prompt=asked) is PeriodState.DUE
+    assert status(monday, project=friday, prompt=asked) is PeriodState.LATE
+    # The project's own holiday on Monday moves it to Tuesday.
+    off = factories.project(cadence=friday.cadence, holidays=(date(2026, 11, 23),))
+    assert reminder_time(asked, off, (), PARIS) == monday + timedelta(days=1)
+    # and so does a holiday of every project
+    assert reminder_time(asked, friday, {date(2026, 11, 23)}, PARIS) == monday + timedelta(days=1)
+    assert reminder_time(prompt(fri), friday, (), PARIS) is None  # not sent: no reminder
+
+
+@pytest.mark.parametrize(
+    ("state", "expected"),
+    [(ProjectState.ON_HOLD, PeriodState.ON_HOLD), (ProjectState.CLOSED, PeriodState.CLOSED)],
+)
+def test_a_project_on_hold_or_closed_is_asked_nothing(
+    state: ProjectState, expected: PeriodState
+) -> None:
+    project = factories.project(state=state)
+    assert status(THU_19 + timedelta(days=2), project=project) is expected
+    assert expected not in MISSING_STATES
+
+
+def test_statuses_of_read_only_what_existed_at_the_instant() -> None:
+    projects: list[Project] = [ATLAS]
+    reports = {1: [factories.report(1, THU_26), factories.report(1, THU_19)]}  # newest first
+    prompts = {1: [prompt(THU_26, sent_at=THU_26, id=8), prompt(THU_19, sent_at=THU_19)]}
+
+    def at(moment: datetime) -> PeriodState:
+        found = statuses_of(
+            projects,
+            zones={},
+            history=reports,
+            prompts=prompts,
+            skips={},
+            holidays=(),
+            at=moment,
+            default=PARIS,
+        )
+        return found[1].state
+
+    assert at(THU_19 + timedelta(days=1)) is PeriodState.DONE  # the 26th's report is ignored
+    assert at(THU_26) is PeriodState.DONE  # the 19th's period is still the current one
+    # From the next instant, the 26th's period, answered as soon as it began.
+    assert at(THU_26 + timedelta(microseconds=1)) is PeriodState.DONE
+    del reports[1][0]
+    assert at(THU_26 + timedelta(microseconds=1)) is PeriodState.DUE
