@@ -38,11 +38,11 @@ from jinja2 import (
 from jinja2.runtime import Context
 
 import message_templates
+from bot.languages import DEFAULT_LANGUAGE, language_of
 from bot.slack.user_ids import is_user_id
 from storage.records import Rag
 
 BUILTIN_TEMPLATES = Path(str(resources.files(message_templates)))
-DEFAULT_LANGUAGE = "en"
 MAX_BLOCKS_PER_MESSAGE = 50
 
 
@@ -137,11 +137,6 @@ def slack_date(moment: datetime, token_format: str = "{date_short_pretty} {time}
     """A Slack date token: each reader sees the time in their own timezone."""
     fallback = moment.strftime("%Y-%m-%d %H:%M UTC")
     return Trusted(f"<!date^{int(moment.timestamp())}^{token_format}|{fallback}>")
-
-
-def language_of(locale: str | None) -> str:
-    """The language part of a Slack locale ("fr-FR" → "fr"); English when unknown."""
-    return (locale or DEFAULT_LANGUAGE).replace("_", "-").split("-")[0].lower() or "en"
 
 
 def day(value: date | datetime | None, tz: tzinfo | None = None, language: str = "en") -> str:

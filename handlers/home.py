@@ -1,6 +1,6 @@
 """The App Home's buttons (Report, Remind) and the status modal they and `/pmo report` open.
 
-Every click is checked again on the server (bot/cmd_actions.py): a button only carries a
+Every click is checked again on the server (bot/reporting/on_demand.py): a button only carries a
 project id, and a crafted click from someone who may not do what it asks changes nothing. What
 a click came to (a confirmation or a polite refusal) is shown at the top of the clicker's Home,
 republished at once; a status submitted through the modal republishes the author's Home too.
@@ -16,29 +16,19 @@ from slack_bolt import Ack, App
 from bot import ids
 from bot.access.admins import current_admins
 from bot.home.view import publish_home
-from bot.reporting.on_demand import Outcome, open_report, remind
+from bot.reporting.on_demand import Outcome, open_report, project_of_button, remind
 from bot.services import Services
 from bot.slack.gateway import SlackError
 from handlers.prompts import take_report
-from storage import portfolio
-from storage.records import Project
 
 log = logging.getLogger(__name__)
-
-
-def _project(services: Services, value: str | None) -> Project | None:
-    """The project a button names by id (anything else, crafted or stale, is none)."""
-    if not (value or "").isdigit() or len(value or "") > 18:
-        return None
-    with services.sessions.begin() as session:
-        return portfolio.find_project_by_id(session, int(value or "0"))
 
 
 def register(app: App, services: Services) -> None:
     def open_report_modal(ack: Ack, body: dict[str, Any], action: dict[str, Any]) -> None:
         ack()
         actor = body["user"]["id"]
-        project = _project(services, action.get("value"))
+        project = project_of_button(services, action.get("value"))
         result: dict[str, Any] | Outcome = Outcome("not_found")
         if project is not None:
             result = open_report(
@@ -55,7 +45,7 @@ def register(app: App, services: Services) -> None:
     def remind_pm(ack: Ack, body: dict[str, Any], action: dict[str, Any]) -> None:
         ack()
         actor = body["user"]["id"]
-        project = _project(services, action.get("value"))
+        project = project_of_button(services, action.get("value"))
         outcome = (
             remind(services, actor=actor, project=project, admins=current_admins(services))
             if project is not None

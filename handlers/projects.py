@@ -18,7 +18,7 @@ from bot.portfolio.admin import (
     MODAL_FIELDS,
     Closed,
     ProjectForm,
-    Saved,
+    ProjectSaved,
     close_project,
     error_texts,
     save_project,
@@ -27,9 +27,8 @@ from bot.portfolio.admin import (
 from bot.render import as_message
 from bot.services import Services
 from bot.slack.gateway import SlackError
-from bot.slack.people import dm_channel
+from bot.slack.people import send_dm
 from handlers.forms import field_value
-from storage import users
 
 log = logging.getLogger(__name__)
 
@@ -70,7 +69,7 @@ def register(app: App, services: Services) -> None:
             private_metadata=view.get("private_metadata") or "",
             form=project_form(view),
         )
-        if not isinstance(result, Saved):
+        if not isinstance(result, ProjectSaved):
             errors, language = result
             words = services.renderer.words(language)
             ack(response_action="errors", errors=error_texts(words, errors))
@@ -122,11 +121,13 @@ def _tell(services: Services, actor: str, template: str, language: str, **contex
     """Confirm to the admin in their DM with the bot (after the ack: may be slow)."""
     message = as_message(services.renderer.render(template, language, **context))
     try:
-        with services.sessions.begin() as session:
-            cached = users.find_users(session, [actor]).get(actor)
-        channel = dm_channel(
-            services.sessions, services.gateway, cached, actor, now=services.clock()
+        send_dm(
+            services.sessions,
+            services.gateway,
+            actor,
+            text=message.text,
+            blocks=message.blocks,
+            now=services.clock(),
         )
-        services.gateway.post_message(channel=channel, text=message.text, blocks=message.blocks)
     except SlackError as exc:
         log.warning("could not confirm %s's change to %s: %s", actor, template, exc)

@@ -15,9 +15,8 @@ from bot.reporting import answers
 from bot.reporting.modal import Submitted, open_modal, submit_modal
 from bot.services import Services
 from bot.slack.gateway import SlackError
-from bot.slack.people import dm_channel
+from bot.slack.people import send_dm
 from handlers.forms import report_form, skip_form
-from storage import users
 
 log = logging.getLogger(__name__)
 # The selects and checkboxes of the status modal's actions blocks (reviews of risks and
@@ -117,13 +116,13 @@ def take_report(
 def _confirm(services: Services, actor: str, key: str, confirmation: Message) -> None:
     """Tell the author it worked, in their DM with the bot (after the ack: may be slow)."""
     try:
-        with services.sessions.begin() as session:
-            cached = users.find_users(session, [actor]).get(actor)
-        channel = dm_channel(
-            services.sessions, services.gateway, cached, actor, now=services.clock()
-        )
-        services.gateway.post_message(
-            channel=channel, text=confirmation.text, blocks=confirmation.blocks
+        send_dm(
+            services.sessions,
+            services.gateway,
+            actor,
+            text=confirmation.text,
+            blocks=confirmation.blocks,
+            now=services.clock(),
         )
     except SlackError as exc:
         log.warning("could not confirm %s's answer on %s: %s", actor, key, exc)

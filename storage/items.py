@@ -157,6 +157,26 @@ def save_blockers(
     return open_blockers(session, [project_id])[project_id]
 
 
+def all_risks(session: Session, project_id: int) -> list[Risk]:
+    """Every risk a project ever had, open or closed, in the order they were raised."""
+    rows = session.scalars(
+        select(RiskRow)
+        .where(RiskRow.project_id == project_id)
+        .order_by(RiskRow.opened_at, RiskRow.id)
+    )
+    return [_to_risk(row) for row in rows]
+
+
+def all_blockers(session: Session, project_id: int) -> list[Blocker]:
+    """Every blocker a project ever had, open or resolved, in the order they were raised."""
+    rows = session.scalars(
+        select(BlockerRow)
+        .where(BlockerRow.project_id == project_id)
+        .order_by(BlockerRow.raised_at, BlockerRow.id)
+    )
+    return [_to_blocker(row) for row in rows]
+
+
 def list_milestones(session: Session, project_ids: Collection[int]) -> dict[int, list[Milestone]]:
     """Each project's milestones, by due date."""
     result: dict[int, list[Milestone]] = {pid: [] for pid in project_ids}

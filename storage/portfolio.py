@@ -194,3 +194,8 @@ def list_holidays(session: Session) -> frozenset[date]:
 def find_subscription_by_id(session: Session, subscription_id: int) -> Subscription | None:
     row = session.get(SubscriptionRow, subscription_id)
     return _to_subscription(row) if row else None
+
+
+def project_created_at(session: Session, project_id: int) -> datetime | None:
+    """When the project was first stored (imported or added in Slack)."""
+    return session.scalar(select(ProjectRow.created_at).where(ProjectRow.id == project_id))

@@ -21,7 +21,7 @@ def _label(delivery: Delivery, keys: dict[int, str]) -> str:
     return delivery.target.split(":", 1)[-1]
 
 
-def project_line(delivery: Delivery, keys: dict[int, str], settings: Settings) -> str:
+def delivery_line(delivery: Delivery, keys: dict[int, str], settings: Settings) -> str:
     when = delivery.occurrence.astimezone(settings.timezone).strftime("%Y-%m-%d %H:%M")
     if delivery.status is DeliveryStatus.PENDING and delivery.next_attempt_at is not None:
         note = f"next try {delivery.next_attempt_at.astimezone(settings.timezone):%Y-%m-%d %H:%M}"
@@ -76,7 +76,7 @@ def list_or_retry(
         file=out,
     )
     for delivery in found:
-        print(project_line(delivery, keys, settings), file=out)
+        print(delivery_line(delivery, keys, settings), file=out)
     counts = {s: sum(1 for d in found if d.status is s) for s in DeliveryStatus}
     summary = ", ".join(f"{n} {s.value}" for s, n in counts.items() if n)
     print(summary, file=out)

@@ -27,6 +27,7 @@ from bot.config import Settings
 from bot.digest.load import build_digest
 from bot.digest.messages import digest_messages
 from bot.digest.model import Digest
+from bot.digest.selection import digest_zone
 from bot.digest.summary import digest_summary
 from bot.periods import cadence
 from bot.portfolio.importing import import_portfolio
@@ -60,7 +61,7 @@ _SQLITE_MAGIC = b"SQLite format 3\x00"
 
 
 @dataclass(frozen=True, slots=True)
-class Person:
+class DemoPerson:
     user_id: str
     name: str
     tz: str
@@ -108,8 +109,8 @@ class Beat:
 class Story:
     key: str
     name: str
-    pm: Person
-    sponsor: Person
+    pm: DemoPerson
+    sponsor: DemoPerson
     portfolio: str
     tags: tuple[str, ...]
     priority: int
@@ -128,14 +129,14 @@ class Story:
     flat: int = 0  # the latest reports give the same percent complete
 
 
-def _p(number: int, name: str, tz: str) -> Person:
-    return Person(f"U0DEMOPM{number:02d}", name, tz)
+def _p(number: int, name: str, tz: str) -> DemoPerson:
+    return DemoPerson(f"U0DEMOPM{number:02d}", name, tz)
 
 
-COO = Person("U0DEMOSP01", "Hélène Moreau", "Europe/Paris")
-CDO = Person("U0DEMOSP02", "James Whitfield", "Europe/London")
-CFO = Person("U0DEMOSP03", "Nadia Petrova", "Europe/Paris")
-CHRO = Person("U0DEMOSP04", "Kwame Mensah", "America/New_York")
+COO = DemoPerson("U0DEMOSP01", "Hélène Moreau", "Europe/Paris")
+CDO = DemoPerson("U0DEMOSP02", "James Whitfield", "Europe/London")
+CFO = DemoPerson("U0DEMOSP03", "Nadia Petrova", "Europe/Paris")
+CHRO = DemoPerson("U0DEMOSP04", "Kwame Mensah", "America/New_York")
 
 INC_4471 = "Valuation defect INC-4471 open for weeks, no fix date from the integrator"
 
@@ -463,7 +464,7 @@ def run_demo(
         engine.dispose()
     messages = digest_messages(Renderer(settings.templates_dir), digest)
     _write_json(json_path, messages[0])
-    tz = cadence.zone(subscription.timezone, settings.timezone)
+    tz = digest_zone(subscription, settings.timezone)
     _show(out, messages, moment=moment.astimezone(tz), db_path=db_path, json_path=json_path)
     return 0
 
@@ -473,7 +474,7 @@ def _digest(
 ) -> Digest:
     """The digest at `moment`, compared with the one posted at the schedule's occurrence before
     (what leadership saw last week), as the sender does."""
-    tz = cadence.zone(subscription.timezone, settings.timezone)
+    tz = digest_zone(subscription, settings.timezone)
     before = cadence.latest_occurrence(subscription.schedule, tz, at=moment, inclusive=False)
     previous = None
     if before is not None:
@@ -533,7 +534,7 @@ def _populate(
     return subscription, moment
 
 
-def _people() -> list[Person]:
+def _people() -> list[DemoPerson]:
     people = {s.pm.user_id: s.pm for s in STORIES} | {s.sponsor.user_id: s.sponsor for s in STORIES}
     return sorted(people.values(), key=lambda person: person.user_id)
 

@@ -21,6 +21,7 @@ from bot.config import Settings
 from bot.digest.load import build_digest
 from bot.digest.messages import digest_messages
 from bot.digest.model import Digest
+from bot.digest.selection import digest_zone
 from bot.digest.summary import find_previous_summary
 from bot.periods import cadence
 from bot.render import Message, Renderer
@@ -82,7 +83,7 @@ def _digests(
             )
         digests = []
         for subscription in subscriptions:  # a few subscriptions, each its own digest
-            tz = cadence.zone(subscription.timezone, settings.timezone)
+            tz = digest_zone(subscription, settings.timezone)
             occurrence = cadence.latest_occurrence(subscription.schedule, tz, at=moment) or moment
             previous = find_previous_summary(session, subscription, before=occurrence)
             digests.append(

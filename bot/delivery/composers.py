@@ -17,10 +17,12 @@ from bot.digest.chart import alt_text, render_chart
 from bot.digest.load import build_digest
 from bot.digest.messages import digest_messages
 from bot.digest.model import Digest
+from bot.digest.selection import digest_zone
 from bot.digest.summary import SUMMARY_KEY, digest_summary, find_previous_summary
+from bot.languages import DEFAULT_LANGUAGE
 from bot.periods import cadence
 from bot.periods.state import answered_periods, prompt_zone
-from bot.render import DEFAULT_LANGUAGE, as_message
+from bot.render import as_message
 from bot.services import Services
 from bot.slack.people import is_out_of_office, person_zone, user_locale
 from storage import deliveries, portfolio, reports, users
@@ -192,7 +194,11 @@ def compose_late_report_delivery(
     report = next(iter(found.values()), None)
     if digest is None or not digest.channel or not digest.ts or project is None or report is None:
         return Drop("the digest or the report is gone")
-    tz = cadence.zone(subscription.timezone if subscription else None, services.settings.timezone)
+    tz = (
+        digest_zone(subscription, services.settings.timezone)
+        if subscription
+        else services.settings.timezone
+    )
     rendered = services.renderer.render(
         "late_report",
         subscription.language if subscription else DEFAULT_LANGUAGE,

@@ -21,6 +21,7 @@ from datetime import date, datetime, time, timedelta
 from sqlalchemy.orm import Session
 
 from bot.access.admins import admins_in
+from bot.digest.selection import digest_zone
 from bot.periods import cadence
 from bot.periods.state import (
     PeriodState,
@@ -163,7 +164,7 @@ def _escalations(
 def _digests(session: Session, services: Services, now: datetime) -> list[Claim]:
     claims = []
     for sub in portfolio.list_subscriptions(session):
-        tz = cadence.zone(sub.timezone, services.settings.timezone)
+        tz = digest_zone(sub, services.settings.timezone)
         start = cadence.latest_occurrence(sub.schedule, tz, at=now)
         if start is not None:
             claims.append(

@@ -26,6 +26,8 @@ from matplotlib.patches import Patch, Rectangle
 from matplotlib.text import Text
 from matplotlib.ticker import FuncFormatter, MaxNLocator
 
+from bot.slack.gateway import MAX_ALT_TEXT
+
 
 @dataclass(frozen=True, slots=True)
 class PeriodCounts:
@@ -48,7 +50,6 @@ class ChartData:
 WIDTH_PX, HEIGHT_PX, DPI = 1200, 700, 200
 HIGH_SCORE = 15  # probability x impact from which a risk is "high" (as the consistency flag)
 MAX_PERIODS = 8
-MAX_ALT_TEXT = 1000  # Slack refuses longer alt text for a file (alt_txt_too_large)
 FONT = "DejaVu Sans"
 
 # Colour-blind-safe-ish shades (Okabe-Ito family) that also differ in lightness, so the stack

@@ -20,7 +20,7 @@ from bot.digest.lines import (
 )
 from bot.digest.model import (
     HORIZON,
-    RATINGS,
+    RAG_VALUES,
     BlockerEntry,
     Counts,
     Deadline,
@@ -34,6 +34,7 @@ from bot.digest.model import (
 )
 from bot.digest.selection import digest_zone, selects
 from bot.digest.summary import read_summary
+from bot.languages import language_of
 from bot.periods import cadence
 from bot.periods.state import (
     CurrentPeriod,
@@ -41,9 +42,6 @@ from bot.periods.state import (
     current_period,
     latest_before,
     statuses_of,
-)
-from bot.render import (
-    language_of,
 )
 from bot.slack.user_ids import person
 from storage.records import (
@@ -319,7 +317,7 @@ def _good_news(active: Sequence[ProjectLine], *, since: date, today: date) -> tu
         report = line.report
         if report is not None and report.overall is Rag.GREEN:
             was = line.previous.overall if line.previous and line.trend is Trend.BETTER else None
-            if was is None and line.seen in RATINGS and line.seen != Rag.GREEN.value:
+            if was is None and line.seen in RAG_VALUES and line.seen != Rag.GREEN.value:
                 was = Rag(line.seen)
             if was is not None:
                 news.append(GoodNews(line.project, back_to_green_from=was))
@@ -388,9 +386,7 @@ def _chart(
             period = periods[key]
             if period is None:  # not started then
                 continue
-            report = next(
-                (r for r in history.get(project.id, ()) if r.period_start < moment), None
-            )
+            report = next((r for r in history.get(project.id, ()) if r.period_start < moment), None)
             current = report is not None and report.period_start > period.since
             tally[report.overall.value if report and current else "missing"] += 1
         points.append(PeriodCounts(_short_day(moment.astimezone(tz).date(), language), **tally))

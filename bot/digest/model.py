@@ -26,7 +26,7 @@ from storage.records import (
 
 ATTENTION_SHOWN = 8  # "needs your attention" entries in the channel message; the rest: thread
 TOP_RISKS_SHOWN = 5
-BLOCKERS_SHOWN = 6
+LEADERSHIP_BLOCKERS_SHOWN = 6
 DEADLINES_SHOWN = 8
 MISSING_SHOWN = 10
 GOOD_NEWS_SHOWN = 5
@@ -34,7 +34,7 @@ KEYS_SHOWN = 10  # skipped, on hold, closed: keys listed in the channel message
 HORIZON = timedelta(days=14)  # milestones and end dates "due in the next two weeks"
 T = TypeVar("T")
 
-RATINGS = frozenset(r.value for r in Rag)  # what a previous digest may have shown as rated
+RAG_VALUES = frozenset(r.value for r in Rag)  # what a previous digest may have shown as rated
 
 
 class Trend(StrEnum):
@@ -133,7 +133,7 @@ class ProjectLine:
             return False
         if self.trend is Trend.WORSE:
             return True
-        return self.seen in RATINGS and Rag(self.seen).severity < self.report.overall.severity
+        return self.seen in RAG_VALUES and Rag(self.seen).severity < self.report.overall.severity
 
     @property
     def spent_share(self) -> float | None:
@@ -252,7 +252,7 @@ class Digest:
 
     @property
     def blocker_list(self) -> Shortlist[BlockerEntry]:
-        return _shortlist(self.blockers, BLOCKERS_SHOWN)
+        return _shortlist(self.blockers, LEADERSHIP_BLOCKERS_SHOWN)
 
     @property
     def deadline_list(self) -> Shortlist[Deadline]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from zoneinfo import ZoneInfo
 
 from bot.access.permissions import shown_in_channel
-from bot.periods import cadence
+from bot.timezones import zone
 from storage.records import (
     Project,
     ProjectState,
@@ -16,7 +16,7 @@ from storage.records import (
 def digest_zone(subscription: Subscription, default: ZoneInfo) -> ZoneInfo:
     """The timezone a subscription's schedule and dates are read in: its own, else
     PMO_TIMEZONE."""
-    return cadence.zone(subscription.timezone, default)
+    return zone(subscription.timezone, default)
 
 
 def selects(subscription: Subscription, project: Project) -> bool:

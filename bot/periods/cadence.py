@@ -18,7 +18,7 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 from dateutil.rrule import rrule, rrulestr
 
@@ -58,7 +58,7 @@ def _compile(rule: str, anchor: date) -> rrule:
     return parsed
 
 
-def validate(rule: str, *, anchor: date = DEFAULT_ANCHOR) -> None:
+def validate_rule(rule: str, *, anchor: date = DEFAULT_ANCHOR) -> None:
     """Raise CadenceError unless the rule parses and recurs at least about once a year."""
     compiled = _compile(rule, anchor)
     first = compiled.after(datetime.combine(anchor, time()), inc=True)
@@ -69,14 +69,6 @@ def validate(rule: str, *, anchor: date = DEFAULT_ANCHOR) -> None:
         second is not None and second - first > _LONGEST_GAP
     ):
         raise CadenceError("the rule must occur at least once a year")
-
-
-def zone(name: str | None, default: ZoneInfo) -> ZoneInfo:
-    """The named IANA zone, or `default` when the name is empty or unknown (Slack may omit it)."""
-    try:
-        return ZoneInfo(name) if name else default
-    except (ZoneInfoNotFoundError, ValueError):
-        return default
 
 
 def to_utc(local: datetime, tz: ZoneInfo) -> datetime:
@@ -116,16 +108,6 @@ def next_occurrence(
             return moment
         cursor = compiled.after(cursor)
     return None
-
-
-def current_period(
-    rule: str, tz: ZoneInfo, *, at: datetime, anchor: date | None = None, inclusive: bool = True
-) -> Period | None:
-    """The period that contains `at` (or, with inclusive=False, that began strictly before)."""
-    start = latest_occurrence(rule, tz, at=at, anchor=anchor, inclusive=inclusive)
-    if start is None:
-        return None
-    return Period(start=start, end=next_occurrence(rule, tz, after=start, anchor=anchor))
 
 
 def occurrences(

@@ -45,6 +45,7 @@ from sqlalchemy.orm import Session
 
 from bot.periods import cadence
 from bot.slack.people import cached_zones
+from bot.timezones import zone
 from storage import deliveries, portfolio, reports
 from storage.records import (
     Delivery,
@@ -120,7 +121,7 @@ class PeriodStatus:
 
 def prompt_zone(prompt: Delivery, default: ZoneInfo) -> ZoneInfo:
     """The timezone a prompt was computed in (planning records it with the prompt)."""
-    return cadence.zone((prompt.payload or {}).get("tz"), default)
+    return zone((prompt.payload or {}).get("tz"), default)
 
 
 def is_later_occurrence(start: datetime, tz: ZoneInfo, last: Delivery, default: ZoneInfo) -> bool:

@@ -28,21 +28,18 @@ from decimal import Decimal
 from enum import Enum
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.access.admins import current_admins, is_admin
+from bot.languages import DEFAULT_LANGUAGE
 from bot.portfolio import archive
 from bot.portfolio.file import PROJECT_FIELDS, PROJECT_REQUIRED
-from bot.render import DEFAULT_LANGUAGE
 from bot.reporting.form import FieldError
 from bot.services import Services
 from bot.slack.gateway import SlackError
 from bot.slack.people import dm_channel
 from bot.slack.user_ids import is_user_id
-from storage import audit, items, portfolio, reports, users
-from storage.items import _to_blocker, _to_risk
-from storage.models import ArchiveRow, BlockerRow, ProjectRow, RiskRow
+from storage import archives, audit, items, portfolio, reports, users
 from storage.records import DEFAULT_CADENCE, Project, ProjectSpec, ProjectState
 
 log = logging.getLogger(__name__)
@@ -111,7 +108,7 @@ def spec_of(project: Project) -> ProjectSpec:
     return ProjectSpec(**{name: getattr(project, name) for name in SPEC_FIELDS})
 
 
-def validate(
+def validate_project(
     form: ProjectForm, *, current: Project | None
 ) -> tuple[ProjectSpec | None, list[FieldError]]:
     """The project the modal describes, checked field by field with the portfolio file's own
@@ -228,7 +225,7 @@ def error_texts(words: Mapping[str, Any], errors: Sequence[FieldError]) -> dict[
 
 
 @dataclass(frozen=True, slots=True)
-class Saved:
+class ProjectSaved:
     project: Project
     action: str  # created, updated, closed, reopened, unchanged
     changes: dict[str, list[Any]] = field(default_factory=dict)
@@ -242,7 +239,7 @@ def find_for_edit(services: Services, key: str) -> Project | None:
 
 def save_project(
     services: Services, *, actor: str, private_metadata: str, form: ProjectForm
-) -> Saved | tuple[list[FieldError], str]:
+) -> ProjectSaved | tuple[list[FieldError], str]:
     """Add or update the project the modal describes; or the problems (and the language to
     word them in), with nothing stored."""
     project_id, language = read_metadata(private_metadata)
@@ -255,7 +252,7 @@ def save_project(
             current = portfolio.find_project_by_id(session, project_id)
             if current is None:
                 return [FieldError(PROJECT_GENERAL_BLOCK, "not_found")], language
-        spec, errors = validate(form, current=current)
+        spec, errors = validate_project(form, current=current)
         if spec is None:
             return errors, language
         if current is None and portfolio.find_project(session, spec.key) is not None:
@@ -267,7 +264,7 @@ def save_project(
         action, changes = record_change(
             session, actor=actor, at=now, project_id=saved.id, before=before, after=spec
         )
-    return Saved(saved, action, changes, language)
+    return ProjectSaved(saved, action, changes, language)
 
 
 # --- closing ---------------------------------------------------------------------------------
@@ -288,12 +285,7 @@ def is_archived(session: Session, project: Project) -> bool:
     """Closed, and archived since it was closed (a reopened project may be closed again)."""
     if project.state is not ProjectState.CLOSED or project.closed_at is None:
         return False
-    found = session.scalar(
-        select(ArchiveRow.id).where(
-            ArchiveRow.project_id == project.id, ArchiveRow.closed_at >= project.closed_at
-        )
-    )
-    return found is not None
+    return archives.archived_since(session, project.id, project.closed_at)
 
 
 def find_for_close(services: Services, key: str) -> tuple[Project | None, bool]:
@@ -355,15 +347,14 @@ def close_project(
             closed_at=now,
             words=services.renderer.words(language),
         )
-        session.add(
-            ArchiveRow(
-                project_id=closed.id,
-                closed_by=actor,
-                closed_at=now,
-                summary=texts["summary"],
-                lessons=texts["lessons"],
-                markdown=markdown,
-            )
+        archives.save_archive(
+            session,
+            project_id=closed.id,
+            closed_by=actor,
+            closed_at=now,
+            summary=texts["summary"],
+            lessons=texts["lessons"],
+            markdown=markdown,
         )
     return Closed(closed, markdown, language)
 
@@ -380,25 +371,11 @@ def build_record(
 ) -> str:
     """Gather everything stored about the project and write its Markdown record."""
     found = reports.latest_reports(session, [project.id], per_project=1_000_000)
-    risks = [
-        _to_risk(row)
-        for row in session.scalars(
-            select(RiskRow)
-            .where(RiskRow.project_id == project.id)
-            .order_by(RiskRow.opened_at, RiskRow.id)
-        )
-    ]
-    blockers = [
-        _to_blocker(row)
-        for row in session.scalars(
-            select(BlockerRow)
-            .where(BlockerRow.project_id == project.id)
-            .order_by(BlockerRow.raised_at, BlockerRow.id)
-        )
-    ]
+    risks = items.all_risks(session, project.id)
+    blockers = items.all_blockers(session, project.id)
     milestones = items.list_milestones(session, [project.id]).get(project.id, [])
     history = audit.project_history(session, project.id, limit=1_000_000)
-    created_at = session.scalar(select(ProjectRow.created_at).where(ProjectRow.id == project.id))
+    created_at = portfolio.project_created_at(session, project.id)
     people = {project.pm, project.sponsor, closed_by, *project.delegates}
     people |= {r.submitted_by for r in found.get(project.id, [])}
     people |= {e.actor for e in history}

@@ -22,7 +22,7 @@ from storage.records import Blocker, ItemStatus, Milestone, Project, Report, Ris
 _SPECIAL = re.compile(r"([\\`*_{}\[\]()<>#+!|~])")
 PEOPLE_FIELDS = ("pm", "sponsor", "delegates")
 # The project's fields, in the order the record lists them (the portfolio file's names).
-PROJECT_FIELDS = (
+RECORD_FIELDS = (
     "key",
     "name",
     "pm",
@@ -158,7 +158,7 @@ def project_record(
     lines += [*quote(lessons), ""]
 
     w.heading(2, say("project"))
-    for name in PROJECT_FIELDS:
+    for name in RECORD_FIELDS:
         lines.append(f"- {w.field[name]}: {w.value(name, getattr(project, name))}")
     if created_at is not None:
         lines.append(f"- {say('created')}: {_moment(created_at)}")

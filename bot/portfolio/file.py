@@ -140,7 +140,7 @@ def _rule(value: Any) -> str:
     if not isinstance(value, str):
         raise _InvalidError("must be an RRULE text")
     try:
-        cadence.validate(value)
+        cadence.validate_rule(value)
     except cadence.CadenceError as exc:
         raise _InvalidError(f"{value!r}: {exc}") from None
     return value.strip()

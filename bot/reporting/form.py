@@ -28,7 +28,7 @@ MAX_TEXT = 3000
 MAX_ITEM_LENGTH = 500  # a risk's or a blocker's title
 MAX_MITIGATION = 1000
 MAX_AMOUNT = Decimal("9999999999999999.99")  # what the budget_spent column holds (18, 2)
-RATINGS = ("overall", "schedule", "budget", "scope")
+RATED_DIMENSIONS = ("overall", "schedule", "budget", "scope")
 SCALE = range(1, 6)  # probability and impact: 1 (rare, minor) to 5 (almost certain, severe)
 
 # What the modal shows, so that it stays well under Slack's 100 blocks (about 80 at most).
@@ -147,7 +147,7 @@ def validate_report(form: ReportForm) -> ReportDraft | list[FieldError]:
     records still open once the review is applied, which `submit_report` fills in."""
     errors: list[FieldError] = []
     ratings: dict[str, Rag] = {}
-    for name in RATINGS:
+    for name in RATED_DIMENSIONS:
         raw = getattr(form, name)
         if raw is None:
             errors.append(FieldError(name, "required"))

@@ -10,13 +10,14 @@ from sqlalchemy.orm import Session
 
 from bot import ids
 from bot.access.admins import current_admins
-from bot.render import DEFAULT_LANGUAGE, Message, as_message
+from bot.languages import DEFAULT_LANGUAGE
+from bot.render import Message, as_message
 from bot.reporting.form import NEW_BLOCKER_SLOTS, NEW_RISK_SLOTS, FieldError, ReportForm
 from bot.reporting.submit import (
     Denied,
     OpenItems,
+    ReportSaved,
     ReportTarget,
-    Saved,
     find_target,
     open_items,
     submit_report,
@@ -93,7 +94,7 @@ def submit_modal(
     language) to show in the modal; nothing is stored when there is any error, including a
     refusal."""
     delivery_id = delivery_from_metadata(private_metadata)
-    outcome: Saved | Denied | list[FieldError] = Denied("not_found")
+    outcome: ReportSaved | Denied | list[FieldError] = Denied("not_found")
     with services.sessions.begin() as session:
         language = actor_locale(session, actor) or DEFAULT_LANGUAGE
         if delivery_id is not None:

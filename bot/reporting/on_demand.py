@@ -28,13 +28,14 @@ from zoneinfo import ZoneInfo
 
 from bot import ids
 from bot.access.permissions import can_remind, can_submit, can_view
+from bot.languages import DEFAULT_LANGUAGE
 from bot.periods.state import answered_periods, current_period, prompt_zone
-from bot.render import DEFAULT_LANGUAGE, as_message
+from bot.render import as_message
 from bot.reporting.modal import open_modal
 from bot.services import Services
 from bot.slack.gateway import SlackError
 from bot.slack.people import dm_channel, person_zone, refresh_profiles
-from storage import deliveries, users
+from storage import deliveries, portfolio, users
 from storage.deliveries import Claim
 from storage.records import Delivery, DeliveryKind, DeliveryStatus, Project, ProjectState
 
@@ -65,6 +66,14 @@ class Anchor:
     @property
     def period_day(self) -> date:
         return self.prompt.occurrence.astimezone(self.tz).date()
+
+
+def project_of_button(services: Services, value: str | None) -> Project | None:
+    """The project a button names by id (anything else, crafted or stale, is none)."""
+    if not (value or "").isdigit() or len(value or "") > 18:
+        return None
+    with services.sessions.begin() as session:
+        return portfolio.find_project_by_id(session, int(value or "0"))
 
 
 def anchor_prompt(services: Services, project: Project, *, now: datetime) -> Anchor | Outcome:

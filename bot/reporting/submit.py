@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from bot.access.permissions import can_submit
 from bot.periods import cadence
+from bot.periods.state import prompt_zone
 from bot.reporting.form import (
     MILESTONE_HORIZON,
     SHOWN_BLOCKERS,
@@ -25,8 +26,7 @@ from bot.reporting.form import (
     validate_answer,
 )
 from bot.reporting.late import note_late_report
-from bot.slack.people import person_zone
-from storage import deliveries, items, portfolio, reports, users
+from storage import deliveries, items, portfolio, reports
 from storage.records import (
     Blocker,
     BlockerSpec,
@@ -41,7 +41,8 @@ from storage.records import (
 
 @dataclass(frozen=True, slots=True)
 class ReportTarget:
-    """What a prompt asks for: a project and the period it reports on, in the PM's timezone."""
+    """What a prompt asks for: a project and the period it reports on, read in the zone the
+    prompt was computed in (the PM's, when it went out)."""
 
     project: Project
     period: cadence.Period
@@ -56,7 +57,7 @@ class Denied:
 
 
 @dataclass(frozen=True, slots=True)
-class Saved:
+class ReportSaved:
     report: Report
     target: ReportTarget
     milestones: tuple[Milestone, ...] = ()  # marked reached by this answer
@@ -121,8 +122,7 @@ def find_target(
         return Denied("not_found")
     if not can_submit(actor, project, admins):
         return Denied("not_allowed", project)
-    cached = users.find_users(session, [project.pm]).get(project.pm)
-    tz = person_zone(cached, default_tz)
+    tz = prompt_zone(delivery, default_tz)  # the zone the period was computed in
     end = cadence.next_occurrence(
         project.cadence, tz, after=delivery.occurrence, anchor=project.start
     )
@@ -193,7 +193,7 @@ def submit_report(
     admins: Collection[str],
     default_tz: ZoneInfo,
     now: datetime,
-) -> Saved | Denied | list[FieldError]:
+) -> ReportSaved | Denied | list[FieldError]:
     """Store a valid answer in the period of the prompt it answers, whenever it arrives: the
     report, the review of the project's risks and blockers, and the milestones reached, in the
     caller's transaction. Nothing is stored when there is any error."""
@@ -253,4 +253,4 @@ def submit_report(
         now=now,
         default_tz=default_tz,
     )
-    return Saved(report, target, reached)
+    return ReportSaved(report, target, reached)

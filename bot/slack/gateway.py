@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+MAX_ALT_TEXT = 1000  # Slack refuses longer alt text for a file (alt_txt_too_large)
+
 
 class SlackError(Exception):
     """Slack refused or could not be reached; `code` is Slack's error (e.g. channel_not_found)."""

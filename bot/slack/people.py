@@ -11,14 +11,15 @@ import logging
 import re
 from collections.abc import Collection, Iterable
 from datetime import datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot.periods.cadence import zone
-from bot.render import DEFAULT_LANGUAGE
+from bot.languages import DEFAULT_LANGUAGE
 from bot.slack.gateway import SlackError, SlackGateway, UserProfile
 from bot.slack.user_ids import is_user_id
+from bot.timezones import zone
 from storage import users
 from storage.records import SlackUser
 
@@ -125,6 +126,23 @@ def dm_channel(
             ),
         )
     return channel
+
+
+def send_dm(
+    sessions: sessionmaker[Session],
+    gateway: SlackGateway,
+    user_id: str,
+    *,
+    text: str,
+    blocks: list[dict[str, Any]],
+    now: datetime,
+) -> None:
+    """Post a message in the user's DM with the bot (opened once, then cached); SlackError
+    when Slack refuses."""
+    with sessions.begin() as session:
+        cached = users.find_users(session, [user_id]).get(user_id)
+    channel = dm_channel(sessions, gateway, cached, user_id, now=now)
+    gateway.post_message(channel=channel, text=text, blocks=blocks)
 
 
 def remember_dm(

@@ -33,18 +33,16 @@ from slack_sdk.http_retry.request import HttpRequest
 from slack_sdk.http_retry.response import HttpResponse
 from slack_sdk.http_retry.state import RetryState
 
-from bot.slack.gateway import Posted, SlackError, Tag, UserProfile
-from bot.slack.pacing import Pacer
+from bot.slack.gateway import MAX_ALT_TEXT, Posted, SlackError, Tag, UserProfile
+from bot.slack.pacing import Pacer, Sleep
 
 log = logging.getLogger(__name__)
-Sleep = Callable[[float], None]
 METADATA_EVENT = "pmo_bot_delivery"
 NOT_RETRIED_IN_CLIENT = ("chat.postMessage",)
 UPLOAD_URL_METHOD, COMPLETE_UPLOAD_METHOD = (
     "files.getUploadURLExternal",
     "files.completeUploadExternal",
 )
-MAX_ALT_TEXT = 1000  # Slack refuses longer alt text for a file (alt_txt_too_large)
 
 
 def _method(request: HttpRequest) -> str:

@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 from bot.access.admins import current_admins
-from bot.render import language_of
+from bot.languages import language_of
 from bot.services import Services
 from bot.slack.people import user_locale
 from bot.slash.help import answer_unknown

@@ -16,10 +16,11 @@ from babel import Locale, UnknownLocaleError
 from sqlalchemy.exc import IntegrityError
 
 from bot.access.admins import is_admin
-from bot.digest.selection import covers
+from bot.digest.selection import covers, digest_zone
+from bot.languages import DEFAULT_LANGUAGE
 from bot.periods import cadence
 from bot.portfolio.file import DIGEST_FIELDS
-from bot.render import DEFAULT_LANGUAGE, available_languages
+from bot.render import available_languages
 from bot.services import Services
 from bot.slash.request import Request, Result
 from bot.slash.words import slack_unescape, split_words
@@ -223,7 +224,7 @@ def subscribe(
                 projects = portfolio.list_projects(
                     session, states=[ProjectState.ACTIVE, ProjectState.ON_HOLD]
                 )
-                tz = cadence.zone(sub.timezone, services.settings.timezone)
+                tz = digest_zone(sub, services.settings.timezone)
                 latest = cadence.latest_occurrence(sub.schedule, tz, at=now)
                 sent = (
                     deliveries.existing_targets(session, DeliveryKind.DIGEST, since=latest)

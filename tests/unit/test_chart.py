@@ -16,7 +16,6 @@ from PIL import Image
 from bot.digest.chart import (
     HEIGHT_PX,
     HOT,
-    MAX_ALT_TEXT,
     WIDTH_PX,
     ZONES,
     ChartData,
@@ -24,6 +23,7 @@ from bot.digest.chart import (
     alt_text,
     render_chart,
 )
+from bot.slack.gateway import MAX_ALT_TEXT
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 LABELS = ("19 Nov", "26 Nov", "3 Dec", "10 Dec", "17 Dec", "24 Dec", "31 Dec", "7 Jan")

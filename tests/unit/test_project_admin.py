@@ -18,7 +18,7 @@ from bot.portfolio.admin import (
     metadata,
     read_metadata,
     spec_of,
-    validate,
+    validate_project,
 )
 from bot.render import Renderer
 from bot.slack.user_ids import mentioned_user
@@ -61,7 +61,7 @@ WORDS = Renderer().words
 
 
 def test_a_valid_form_becomes_the_spec_the_import_would_make() -> None:
-    spec, errors = validate(GOOD, current=None)
+    spec, errors = validate_project(GOOD, current=None)
     assert errors == []
     assert spec == factories.project_spec(
         "CYGNUS",
@@ -105,7 +105,7 @@ def test_a_valid_form_becomes_the_spec_the_import_would_make() -> None:
     ],
 )
 def test_each_invalid_field_is_reported_on_its_block(field: str, value: Any) -> None:
-    spec, errors = validate({**GOOD, field: value}, current=None)
+    spec, errors = validate_project({**GOOD, field: value}, current=None)
     assert spec is None
     assert [(e.field, e.code) for e in errors] == [(field, "invalid")]
     texts = error_texts(WORDS("en"), errors)
@@ -116,7 +116,7 @@ def test_each_invalid_field_is_reported_on_its_block(field: str, value: Any) -> 
 def test_every_problem_is_reported_at_once() -> None:
     form = {**GOOD, "key": "", "name": " ", "pm": None, "state": None, "priority": "9"}
     form |= {"start": "2027-01-02", "end": "2027-01-01"}
-    spec, errors = validate(form, current=None)
+    spec, errors = validate_project(form, current=None)
     assert spec is None
     assert {(e.field, e.code) for e in errors} == {
         ("key", "required"),
@@ -133,14 +133,14 @@ def test_every_problem_is_reported_at_once() -> None:
 
 def test_editing_keeps_the_key_and_the_holidays_whatever_the_form_says() -> None:
     current = factories.project("ATLAS", id=4, holidays=(date(2026, 12, 25),))
-    spec, errors = validate({**GOOD, "key": "HIJACK"}, current=current)
+    spec, errors = validate_project({**GOOD, "key": "HIJACK"}, current=current)
     assert errors == [] and spec is not None
     assert spec.key == "ATLAS" and spec.holidays == (date(2026, 12, 25),)
 
 
 def test_empty_optional_fields_clear_them() -> None:
     empty = dict.fromkeys(GOOD) | {"key": "K1", "name": "n", "pm": PM, "state": "active"}
-    spec, errors = validate(empty, current=None)
+    spec, errors = validate_project(empty, current=None)
     assert errors == [] and spec is not None
     assert (spec.sponsor, spec.tags, spec.priority, spec.budget, spec.delegates) == (
         None,

@@ -87,6 +87,40 @@ def test_the_current_period_is_the_latest_that_began_before_the_instant(
     assert found.first_day == start.astimezone(PARIS).date()
 
 
+@pytest.mark.parametrize(
+    ("at", "start", "end"),
+    [
+        # The period that spans the autumn change lasts a week and an hour.
+        (
+            datetime(2026, 10, 27, tzinfo=UTC),
+            datetime(2026, 10, 22, 8, 0, tzinfo=UTC),
+            datetime(2026, 10, 29, 9, 0, tzinfo=UTC),
+        ),
+        # The spring change: a week less an hour.
+        (
+            datetime(2026, 3, 31, tzinfo=UTC),
+            datetime(2026, 3, 26, 9, 0, tzinfo=UTC),
+            datetime(2026, 4, 2, 8, 0, tzinfo=UTC),
+        ),
+    ],
+    ids=["autumn", "spring"],
+)
+def test_a_period_across_a_daylight_saving_change_keeps_its_local_times(
+    at: datetime, start: datetime, end: datetime
+) -> None:
+    found = period(at)
+    assert (found.start, found.end) == (start, end)
+
+
+def test_the_last_period_of_a_rule_that_stops_has_no_end() -> None:
+    stops = factories.project(
+        cadence="FREQ=WEEKLY;BYDAY=TH;BYHOUR=10;BYMINUTE=0;COUNT=3", start=date(2026, 1, 5)
+    )  # occurrences on 8, 15 and 22 January
+    found = current_period(stops, PARIS, None, at=datetime(2026, 3, 1, tzinfo=UTC), default=PARIS)
+    assert found is not None
+    assert (found.start, found.end) == (datetime(2026, 1, 22, 9, 0, tzinfo=UTC), None)
+
+
 def test_there_is_no_period_before_the_first_occurrence() -> None:
     later = factories.project(start=date(2026, 12, 1))
     assert current_period(later, PARIS, None, at=THU_26, default=PARIS) is None
