@@ -1,7 +1,8 @@
 """The seam between the product and Slack: what `bot/` may ask of Slack, as a Protocol.
 
-The real implementation is `bot.slack_gateway.WebApiGateway`; tests may pass any object with
-these methods. Nothing here imports slack_sdk.
+The real implementation is `bot.slack.web_api.WebApiGateway`; use-case tests pass
+`tests.fakes.fake_gateway.FakeGateway`, which records every call. Nothing here imports
+slack_sdk.
 """
 
 from __future__ import annotations

@@ -28,7 +28,7 @@ from bot.digest.model import Digest
 from bot.render import Message, Renderer
 from storage.records import ProjectState, Rag, Report
 from tests import factories
-from tests.unit.contexts_digest import blocker, milestone, risk
+from tests.rendering.contexts_digest import blocker, milestone, risk
 
 HERE = Path(__file__).parent
 UPDATE = os.environ.get("PMO_UPDATE_GOLDEN") == "1"

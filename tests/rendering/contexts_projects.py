@@ -1,10 +1,10 @@
 """Contexts for project administration's templates (the add/edit and closing modals, the
 admin's confirmations, the answers to `/pmo project` and `/pmo admin`), merged into
-tests/unit/test_render.py's checks: every template, in every language folder, is rendered with
+tests/rendering/test_render.py's checks: every template, in every language folder, is rendered with
 each context below and checked for escaping and Slack limits.
 
 The modals carry a top-level `text` (a description bot/cmd_projects.py removes before
-views.open), so test_render.py checks them as messages; tests/unit/test_project_admin.py checks
+views.open), so test_render.py checks them as messages; tests/unit/portfolio/test_admin.py checks
 them as views."""
 
 from __future__ import annotations

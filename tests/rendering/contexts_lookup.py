@@ -1,5 +1,5 @@
 """Contexts for the `/pmo` lookups (status, list, not_found, candidates, risks, blockers,
-history, mine), merged into tests/unit/test_render.py's checks: every template, in every
+history, mine), merged into tests/rendering/test_render.py's checks: every template, in every
 language, rendered with hostile text at the sizes import and the modal allow, and with the
 largest answers the verbs produce (bot/slash/lookups.py's caps)."""
 

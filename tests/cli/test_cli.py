@@ -20,7 +20,7 @@ from storage.db import make_engine, make_sessionmaker
 from storage.deliveries import Claim
 from storage.records import DeliveryKind, Project, Subscription
 from tests import factories
-from tests.unit.test_render import assert_escaped, assert_valid_message
+from tests.rendering.test_render import assert_escaped, assert_valid_message
 
 GOOD_FILE = """\
 projects:

@@ -1,5 +1,5 @@
 """Contexts for the `/pmo subscribe` and `/pmo unsubscribe` answers (and `/pmo help` with the
-installed languages), merged into tests/unit/test_render.py's checks: every template, in every
+installed languages), merged into tests/rendering/test_render.py's checks: every template, in every
 language folder, is rendered with each context below and checked for escaping and Slack limits.
 French templates share their English names, so test_render.py's contexts cover them too; the
 extra contexts here exercise the branches the French wording adds."""

@@ -1,5 +1,5 @@
 """Contexts for the `/pmo export` answer (message_templates/*/export.json.j2), merged into
-tests/unit/test_render.py's checks: rendered with hostile text in every language and checked
+tests/rendering/test_render.py's checks: rendered with hostile text in every language and checked
 for escaping and Slack's limits, in each of its outcomes."""
 
 from __future__ import annotations

@@ -1,11 +1,13 @@
-"""Who may report on a project, and who may see it."""
+"""Who may report on a project, remind its PM, and see it (alone, or in a channel)."""
 
 from __future__ import annotations
 
 import pytest
 
 from bot.access.admins import is_admin
-from bot.access.permissions import can_submit, can_view
+from bot.access.audience import Audience
+from bot.access.permissions import can_remind, can_submit, can_view, shown_in_channel
+from storage.records import Project
 from tests import factories
 
 ADMINS = frozenset({"U0ADMIN01"})
@@ -69,3 +71,30 @@ def test_confidential_project_without_sponsor_is_not_visible_to_an_empty_id() ->
     project = factories.project(confidential=True, sponsor=None)
     assert can_view("", project, ADMINS) is False
     assert can_view("U0OTHER01", project, ADMINS) is False
+
+
+@pytest.mark.parametrize(
+    ("user", "allowed"),
+    [("U0ADMIN01", True), ("U0SPONSOR", True), ("U0PM00001", False), ("U0OTHER01", False)],
+)
+def test_only_admins_and_the_sponsor_may_remind(user: str, allowed: bool) -> None:
+    assert can_remind(user, PROJECT, ADMINS) is allowed
+    assert can_remind("", factories.project(sponsor=None), ADMINS) is False
+
+
+@pytest.mark.parametrize(
+    ("project", "channel_keys", "shown"),
+    [
+        (PROJECT, frozenset(), True),  # read by everyone in the channel: not confidential
+        (SECRET, frozenset(), False),
+        (SECRET, frozenset({"ATLAS"}), False),
+        (SECRET, frozenset({"SECRET"}), True),  # the channel's digest names it
+    ],
+)
+def test_a_confidential_project_is_shown_in_a_channel_only_where_its_digest_names_it(
+    project: Project, channel_keys: frozenset[str], shown: bool
+) -> None:
+    assert shown_in_channel(project, channel_keys) is shown
+    # The same rule for an answer posted in a channel, whoever asked.
+    assert Audience("U0ADMIN01", ADMINS, channel_keys).sees(project) is shown
+    assert Audience("U0OTHER01", ADMINS, None).sees(project) is not project.confidential

@@ -86,11 +86,11 @@ def templates() -> list[tuple[str, str]]:
 
 
 def more_contexts(text: str) -> dict[str, list[dict[str, Any]]]:
-    """Contexts contributed by `tests/unit/contexts_*.py` modules (one per feature area), each
+    """Contexts contributed by `tests/rendering/contexts_*.py` modules (one per feature area), each
     with a `contexts(text)` function like the one below."""
     merged: dict[str, list[dict[str, Any]]] = {}
     for path in sorted(Path(__file__).parent.glob("contexts_*.py")):
-        module = importlib.import_module(f"tests.unit.{path.stem}")
+        module = importlib.import_module(f"tests.rendering.{path.stem}")
         for name, found in module.contexts(text).items():
             merged.setdefault(name, []).extend(found)
     return merged

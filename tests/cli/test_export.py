@@ -41,7 +41,7 @@ from storage.records import (
     SubscriptionSpec,
 )
 from tests import factories
-from tests.unit.test_cli import assert_one_line_error, cli
+from tests.cli.test_cli import assert_one_line_error, cli
 
 NOW = datetime(2026, 11, 20, 15, 0, tzinfo=UTC)  # a Friday, after Thursday's prompts
 PM, SPONSOR, DEPUTY, ADMIN, OUTSIDER = (

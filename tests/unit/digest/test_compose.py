@@ -22,7 +22,7 @@ from bot.digest.summary import digest_summary
 from bot.render import Renderer, as_message
 from storage.records import Milestone, Project, ProjectState, Rag, Report, Skip, Subscription
 from tests import factories
-from tests.unit import contexts_digest
+from tests.rendering import contexts_digest
 
 UTC_ZONE = ZoneInfo("UTC")
 # Friday 2026-11-20 16:00 UTC; the default cadence (Thursday 10:00) last began on the 19th.

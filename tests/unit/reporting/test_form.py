@@ -417,7 +417,7 @@ def test_a_submitted_modal_is_read_back_into_the_form_whatever_its_language() ->
     from bot.render import Renderer
     from tests.factories import project
     from tests.fakes.slack_driver import view_state
-    from tests.unit.contexts_modal import full_items, modal_context
+    from tests.rendering.contexts_modal import full_items, modal_context
 
     found = full_items("Vendor late")
     risk, other, blocker, milestone = (

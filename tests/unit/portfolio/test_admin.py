@@ -33,8 +33,8 @@ from storage.records import (
     Risk,
 )
 from tests import factories
-from tests.unit.contexts_projects import contexts
-from tests.unit.test_render import assert_escaped, assert_valid_view, walk
+from tests.rendering.contexts_projects import contexts
+from tests.rendering.test_render import assert_escaped, assert_valid_view, walk
 
 PM, SPONSOR, DELEGATE = "U0PM00001", "U0SPONS001", "U0DELEG001"
 GOOD: dict[str, Any] = {

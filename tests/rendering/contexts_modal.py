@@ -1,5 +1,5 @@
 """Hostile and maximal contexts for the status modal's templates (report_modal, modal_errors,
-report_saved), added to tests/unit/test_render.py's by `more_contexts`.
+report_saved), added to tests/rendering/test_render.py's by `more_contexts`.
 
 Limits the code enforces: risk and blocker titles 500 characters (MAX_ITEM_LENGTH), mitigations
 1000 (MAX_MITIGATION), milestone names 200 (import), owners and unblockers 200 (a Slack user id,

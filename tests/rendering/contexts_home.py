@@ -1,5 +1,5 @@
 """Contexts for the App Home (`home`) and the answers to its buttons and to `/pmo report` and
-`/pmo remind` (`action_result`), merged into tests/unit/test_render.py's checks: each is
+`/pmo remind` (`action_result`), merged into tests/rendering/test_render.py's checks: each is
 rendered in every language with hostile text and checked for escaping and Slack's limits
 (a Home view: at most 100 blocks, whatever the number of projects, failures and missing reports).
 """

@@ -12,7 +12,7 @@ from bot.digest.flags import BUDGET_TOLERANCE, Flag, FlagCode, consistency_flags
 from bot.render import Renderer
 from storage.records import Project, Report, Risk
 from tests import factories
-from tests.unit.contexts_digest import risk
+from tests.rendering.contexts_digest import risk
 
 TODAY = date(2026, 11, 20)
 THIS = datetime(2026, 11, 19, 10, 0, tzinfo=UTC)
