@@ -1,6 +1,6 @@
 """Composition root for Slack: builds the Bolt app over our services and registers handlers.
 
-With bot/cli.py this is the one place that knows every layer (see ARCHITECTURE.md).
+With bot/cli/main.py this is the one place that knows every layer (see ARCHITECTURE.md).
 """
 
 from __future__ import annotations

@@ -1,5 +1,5 @@
 """Events: App Home (`app_home_opened`): the user's Home, rebuilt for their role each time they
-open the tab (bot/home.py)."""
+open the tab (bot/home/view.py)."""
 
 from __future__ import annotations
 

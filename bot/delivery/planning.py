@@ -11,7 +11,7 @@ target and occurrence), so every tick of every replica may plan the same things.
   prompted and both ended with neither a report nor a skip (if the project asks for it).
 * Digest: the latest occurrence of each subscription's schedule, in its timezone.
 * Failure summary: at most one a day to each PMO admin, when deliveries failed since the last.
-* Late-report notes are recorded when the report is saved (bot.late), not here.
+* Late-report notes are recorded when the report is saved (bot.reporting.late), not here.
 """
 
 from __future__ import annotations

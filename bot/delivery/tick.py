@@ -1,8 +1,8 @@
 """One scheduler cycle: record what is due at `now`, then send what the outbox holds.
 
 `tick` runs the same code in `pmo-bot serve` (APScheduler, every minute) and in
-`pmo-bot tick [--at]`. Planning (bot.planning) records deliveries idempotently; the outbox
-worker (bot.outbox) leases them, so any number of replicas can tick at the same instant and
+`pmo-bot tick [--at]`. Planning (bot.delivery.planning) records deliveries idempotently; the outbox
+worker (bot.delivery.outbox) leases them, so any number of replicas can tick at the same instant and
 every delivery is still sent once. An occurrence missed while the bot was down is still due
 while its period lasts, because the current period is computed at `now`.
 

@@ -50,7 +50,7 @@ class Attention(StrEnum):
     HELP = "help"  # the report asks leadership for a decision or help
     RED = "red"
     WORSE = "worse"  # worse than its previous report, or than the previous digest showed
-    FLAGGED = "flagged"  # a consistency flag (bot/flags.py)
+    FLAGGED = "flagged"  # a consistency flag (bot/digest/flags.py)
 
 
 @dataclass(frozen=True, slots=True)

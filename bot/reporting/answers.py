@@ -1,7 +1,7 @@
 """The two quick answers to a prompt: "No change" (copy the last report into this period) and
 "Skip this period" (say why no report is coming, so the digest shows it as skipped, not missing).
 
-Like bot/report_modal.py, these take Services and plain values, never Slack objects; the handlers
+Like bot/reporting/modal.py, these take Services and plain values, never Slack objects; the handlers
 in handlers/prompts.py turn a click or a submission into one call here and the result into an
 answer. Every click and every submission resolves the prompt again with `find_target`, exactly as
 the status modal does: a forged delivery id, or a user who is neither the PM, a delegate nor a PMO

@@ -1,15 +1,15 @@
 """Report and Remind on demand: what `/pmo report KEY`, `/pmo remind KEY` and the App Home's
 Report and Remind buttons do, the same functions whichever surface asked.
 
-Both act on a project's current period as planning computes it (the latest occurrence of its
-cadence in its PM's Slack timezone), anchored on the period's prompt delivery: the one planning
-recorded, or the very claim planning would record (kind PROMPT, target "project:<id>",
+Both act on a project's current period (bot.periods.state, the rule every surface asks),
+anchored on the period's prompt delivery: the one planning recorded, or the very claim
+planning would record (kind PROMPT, target "project:<id>",
 occurrence = period start, payload {"tz": zone}), recorded now. Recording is idempotent, so the
 tick never sends a period's prompt twice.
 
 Rules (checked here, on the server, whatever the button or command claimed):
-* report: the project's PM, a delegate or a PMO admin (`bot.permissions.can_submit`), and only
-  for an active project whose first period has begun;
+* report: the project's PM, a delegate or a PMO admin (`bot.access.permissions.can_submit`),
+  and only for an active project whose first period has begun;
 * remind: PMO admins and the project's sponsor (`can_remind`): a reminder is a message to the
   PM that someone asked for, posted at once in the thread of the period's prompt (or, when that
   prompt was skipped by the outbox, in the PM's DM); when the prompt has not gone out yet, it is

@@ -13,7 +13,7 @@ from storage.records import Project
 
 def _project(request: Request) -> Project | dict[str, Any]:
     """The project the command names, matched forgivingly among those the asker may see
-    (bot.lookup.find_visible: case, accents, a typo, a prefix), or the "not found" answer,
+    (bot.lookup.matching.find_visible: case, accents, a typo, a prefix), or the "not found" answer,
     which lists the candidates when several match and the closest ones when none does."""
     query = " ".join(request.args)
     with request.services.sessions.begin() as session:

@@ -1,4 +1,4 @@
-"""`/pmo` lookups: the questions people ask about the portfolio (see bot/verbs.py).
+"""`/pmo` lookups: the questions people ask about the portfolio (see bot/slash/table.py).
 
     /pmo status KEY          latest report, RAG strip of the last eight periods, top open risks
                              and blockers, next milestone, PM and sponsor
@@ -10,7 +10,7 @@
     /pmo history KEY [N]     the last N reports (default 8) and the project's recorded changes
     /pmo mine                the asker's projects (as PM or delegate) and this period's report
 
-KEY and WORD are matched forgivingly (bot.lookup.match). Any of them ending in `public` is
+KEY and WORD are matched forgivingly (bot.lookup.matching.match). Any of them ending in `public` is
 posted in the channel: then a confidential project is left out unless the channel's digest
 names its key, whoever asks.
 """

@@ -1,6 +1,6 @@
 """`/pmo project add|edit KEY|close KEY` and `/pmo admin add @user`: PMO admins only (others
 get a polite, specific refusal). The modals' submissions are handled in handlers/projects.py,
-which checks the rules again (see bot/project_admin.py)."""
+which checks the rules again (see bot/portfolio/admin.py)."""
 
 from __future__ import annotations
 

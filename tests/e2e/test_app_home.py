@@ -1,7 +1,7 @@
 """The App Home end to end, for each role, through signed app_home_opened events and button
 clicks; what Slack received (FakeSlack's records) is asserted, never internal calls.
 
-Roles (bot/home.py): a PM sees their projects with this period's state and a Report button; a
+Roles (bot/home/view.py): a PM sees their projects with this period's state and a Report button; a
 sponsor, or anyone who manages no project, sees the portfolio summary; PMO admins see it too,
 plus failed deliveries and missing reports with Remind buttons. Clicks are checked again on the
 server: a crafted click changes nothing and shows a polite refusal on the clicker's Home."""

@@ -1,5 +1,5 @@
 """Golden tests: the digest of a fixed portfolio, as Block Kit JSON and as the text a reader
-sees (bot/textview.py), in English and in French, compared exactly with the files beside this
+sees (bot/cli/textview.py), in English and in French, compared exactly with the files beside this
 test. They were read by eye once; a change to them is a change leadership will see.
 
 To regenerate them after a deliberate change, run

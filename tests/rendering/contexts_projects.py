@@ -3,7 +3,7 @@ admin's confirmations, the answers to `/pmo project` and `/pmo admin`), merged i
 tests/rendering/test_render.py's checks: every template, in every language folder, is rendered with
 each context below and checked for escaping and Slack limits.
 
-The modals carry a top-level `text` (a description bot/cmd_projects.py removes before
+The modals carry a top-level `text` (a description bot/slash/projects.py removes before
 views.open), so test_render.py checks them as messages; tests/unit/portfolio/test_admin.py checks
 them as views."""
 
