@@ -111,7 +111,7 @@ def _setup(database_url: str, tmp_path: Path, channels: list[str]) -> Iterator[S
         portfolio.write_text(_portfolio(channels), encoding="utf-8")
         for args in (["db", "upgrade"], ["import", str(portfolio)]):
             err = io.StringIO()
-            assert run(args, environ=environ, stdout=io.StringIO(), stderr=err) == 0, err
+            assert run(args, environ=environ, stdout=io.StringIO(), stderr=err) == 0, err.getvalue()
         yield Setup(environ, fake, tmp_path)
     finally:
         fake.stop()
