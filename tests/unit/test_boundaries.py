@@ -1,13 +1,14 @@
-"""The boundaries of the code that import-linter cannot see (it checks imports, .importlinter):
-SQL is written only in storage/, handlers never open a transaction, and only the composition
-root and the clock driver read the wall clock. Read from the source, so a new module is checked
-the day it is added."""
+"""The boundaries of the code that import-linter's contracts (.importlinter) do not state: no
+module of bot/, handlers/ or storage/ is part of an import cycle; SQL is written only in
+storage/; handlers never open a transaction; only the composition root and the clock driver
+read the wall clock. Read from the source, so a new module is checked the day it is added."""
 
 from __future__ import annotations
 
 import ast
 from pathlib import Path
 
+import grimp
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -89,6 +90,64 @@ def test_only_the_composition_root_and_the_clock_driver_read_the_clock(path: Pat
         assert clock_reads(path), "listed as a clock reader but reads no clock: update the list"
     else:
         assert clock_reads(path) == []
+
+
+def import_cycles(graph: grimp.ImportGraph) -> list[list[str]]:
+    """The modules that import one another in a circle, each circle sorted (Tarjan's strongly
+    connected components of more than one module, and modules importing themselves)."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    on_stack: set[str] = set()
+    cycles: list[list[str]] = []
+
+    def visit(module: str) -> None:  # recursion depth is bounded by the import chain's length
+        index[module] = low[module] = len(index)
+        stack.append(module)
+        on_stack.add(module)
+        for imported in graph.find_modules_directly_imported_by(module):
+            if imported not in index:
+                visit(imported)
+                low[module] = min(low[module], low[imported])
+            elif imported in on_stack:
+                low[module] = min(low[module], index[imported])
+        if low[module] == index[module]:
+            component = []
+            while True:
+                member = stack.pop()
+                on_stack.discard(member)
+                component.append(member)
+                if member == module:
+                    break
+            if len(component) > 1 or module in graph.find_modules_directly_imported_by(module):
+                cycles.append(sorted(component))
+
+    for module in sorted(graph.modules):
+        if module not in index:
+            visit(module)
+    return sorted(cycles)
+
+
+def test_no_module_is_part_of_an_import_cycle() -> None:
+    graph = grimp.build_graph("bot", "handlers", "storage")
+    files = {  # the whole product was read (Alembic's revision files are scripts, not modules)
+        ".".join(path.relative_to(ROOT).with_suffix("").parts).removesuffix(".__init__")
+        for path in modules("bot", "handlers", "storage")
+        if "versions" not in path.parts
+    }
+    assert graph.modules == files
+    assert import_cycles(graph) == []
+
+
+def test_the_cycle_count_sees_a_cycle() -> None:
+    graph = grimp.ImportGraph()
+    for module in ("a", "a.one", "a.two", "a.three", "b"):
+        graph.add_module(module)
+    graph.add_import(importer="a.one", imported="a.two")
+    graph.add_import(importer="a.two", imported="a.three")
+    graph.add_import(importer="a.three", imported="a.one")
+    graph.add_import(importer="a.three", imported="b")
+    assert import_cycles(graph) == [["a.one", "a.three", "a.two"]]
 
 
 def test_the_checks_see_what_they_look_for(tmp_path: Path) -> None:
