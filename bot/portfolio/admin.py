@@ -48,23 +48,10 @@ IMPORT_ACTOR = "import"
 MAX_CLOSING_TEXT = 3000
 # The project modal's input blocks, each named after the portfolio file's field; the two
 # booleans are the options of one checkboxes block, `flags`.
-MODAL_FIELDS = (
-    "key",
-    "name",
-    "pm",
-    "sponsor",
-    "portfolio",
-    "tags",
-    "priority",
-    "budget",
-    "start",
-    "end",
-    "cadence",
-    "state",
-    "reminder_after_hours",
-    "delegates",
-)
 FLAGS = ("confidential", "escalate_to_sponsor")
+MODAL_FIELDS = tuple(  # the portfolio file's order; holidays and milestones have no field here
+    name for name in PROJECT_FIELDS if name not in ("holidays", "milestones", *FLAGS)
+)
 FLAGS_BLOCK = "flags"
 SPEC_FIELDS = tuple(f.name for f in fields(ProjectSpec))
 # Where a refusal that concerns the whole modal is shown (a block both modals have).

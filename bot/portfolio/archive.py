@@ -15,32 +15,16 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
+from bot.portfolio.file import PROJECT_FIELDS
 from storage.audit import AuditEntry
 from storage.records import Blocker, ItemStatus, Milestone, Project, Report, Risk
 
 # Characters Markdown (CommonMark, GitHub's, Slack's preview) may read as markup.
 _SPECIAL = re.compile(r"([\\`*_{}\[\]()<>#+!|~])")
 PEOPLE_FIELDS = ("pm", "sponsor", "delegates")
-# The project's fields, in the order the record lists them (the portfolio file's names).
-RECORD_FIELDS = (
-    "key",
-    "name",
-    "pm",
-    "sponsor",
-    "portfolio",
-    "tags",
-    "priority",
-    "budget",
-    "start",
-    "end",
-    "cadence",
-    "state",
-    "reminder_after_hours",
-    "holidays",
-    "delegates",
-    "confidential",
-    "escalate_to_sponsor",
-)
+# The project's fields, in the order the record lists them (the portfolio file's names and
+# order; milestones have a section of their own).
+RECORD_FIELDS = tuple(name for name in PROJECT_FIELDS if name != "milestones")
 
 
 def inline(text: Any) -> str:
