@@ -40,7 +40,7 @@ def record(
     )
 
 
-def project_history(session: Session, project_id: int, *, limit: int = 20) -> list[AuditEntry]:
+def project_changes(session: Session, project_id: int, *, limit: int = 20) -> list[AuditEntry]:
     """A project's changes, newest first."""
     rows = session.scalars(
         select(AuditRow)

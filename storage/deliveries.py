@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from storage.models import DeliveryRow
 from storage.records import Delivery, DeliveryKind, DeliveryStatus
-from storage.upsert import insert_for
+from storage.upsert import ROWS_PER_STATEMENT, insert_for
 
 FINAL = (DeliveryStatus.SENT, DeliveryStatus.FAILED, DeliveryStatus.SKIPPED)
 
@@ -71,16 +71,13 @@ def existing_targets(
     return {(target, occurrence) for target, occurrence in rows}
 
 
-def record(session: Session, claims: Sequence[Claim], *, now: datetime) -> list[int]:
+def enqueue(session: Session, claims: Sequence[Claim], *, now: datetime) -> list[int]:
     """Insert the claims as pending deliveries due at `now`; return the ids of those this call
     created (a claim whose key exists already is left as it is)."""
     created: list[int] = []
-    for start in range(0, len(claims), CHUNK):
-        created.extend(_record_chunk(session, claims[start : start + CHUNK], now=now))
+    for start in range(0, len(claims), ROWS_PER_STATEMENT):
+        created.extend(_record_chunk(session, claims[start : start + ROWS_PER_STATEMENT], now=now))
     return created
-
-
-CHUNK = 500  # rows per statement: stays under SQLite's limit on bound parameters
 
 
 def _record_chunk(session: Session, claims: Sequence[Claim], *, now: datetime) -> list[int]:

@@ -7,6 +7,10 @@ from typing import Any
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+# Rows per multi-row INSERT: stays under SQLite's limit on bound parameters (32,766 since 3.32)
+# with the widest row we insert.
+ROWS_PER_STATEMENT = 500
+
 
 def insert_for(session: Session, table: Any) -> Any:
     """A dialect-specific insert construct, which has on_conflict_do_nothing/do_update."""

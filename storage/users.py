@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from storage.models import SlackUserRow
 from storage.records import SlackUser
-from storage.upsert import insert_for
+from storage.upsert import ROWS_PER_STATEMENT, insert_for
 
 
 def _to_user(row: SlackUserRow) -> SlackUser:
@@ -40,11 +40,8 @@ def save_user(session: Session, user: SlackUser) -> None:
 def save_users(session: Session, batch: Sequence[SlackUser]) -> None:
     """Insert or refresh cached users in one statement (a known DM channel is kept when the
     new entry does not know it)."""
-    for start in range(0, len(batch), CHUNK):
-        _save_chunk(session, batch[start : start + CHUNK])
-
-
-CHUNK = 500  # rows per statement: stays under SQLite's limit on bound parameters
+    for start in range(0, len(batch), ROWS_PER_STATEMENT):
+        _save_chunk(session, batch[start : start + ROWS_PER_STATEMENT])
 
 
 def _save_chunk(session: Session, batch: Sequence[SlackUser]) -> None:

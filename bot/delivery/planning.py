@@ -63,7 +63,7 @@ def plan(services: Services, now: datetime) -> int:
         claims += _escalations(session, projects, history)
         claims += _digests(session, services, now)
         claims += _failure_summaries(session, services, now)
-        return len(deliveries.record(session, claims, now=now))
+        return len(deliveries.enqueue(session, claims, now=now))
 
 
 def _prompts(

@@ -57,5 +57,5 @@ class History:
 def project_history(session: Session, project: Project, *, periods: int, changes: int) -> History:
     """The last `periods` reports of a project, newest first, and its latest changes."""
     found = reports.latest_reports(session, [project.id], per_project=periods)[project.id]
-    log = audit.project_history(session, project.id, limit=changes)
+    log = audit.project_changes(session, project.id, limit=changes)
     return History(project, found, [changes_of(e) for e in log])

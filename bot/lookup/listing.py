@@ -18,7 +18,7 @@ from storage.records import Project, ProjectState, Rag, Report
 
 
 @dataclass(frozen=True, slots=True)
-class ProjectRow:
+class ListedProject:
     project: Project
     report: Report | None  # the latest report, whatever its period
     state: PeriodState | None = None  # this period's (bot.periods.state), when asked for
@@ -87,11 +87,11 @@ def match_filter(query: str, projects: Iterable[Project]) -> Matched[Filter]:
 
 @dataclass(frozen=True, slots=True)
 class Listing:
-    rows: list[ProjectRow]
+    rows: list[ListedProject]
     filter: Filter
 
 
-def list_projects(
+def project_listing(
     session: Session,
     audience: Audience,
     *,
@@ -111,7 +111,7 @@ def list_projects(
     statuses = period_statuses(session, projects, at=now, default=default_tz)
     names = known_names(session, {p.pm for p in projects})
     rows = [
-        ProjectRow(p, statuses[p.id].report, statuses[p.id].state, names.get(p.pm))
+        ListedProject(p, statuses[p.id].report, statuses[p.id].state, names.get(p.pm))
         for p in projects
         if chosen.keeps(p, statuses[p.id])
     ]

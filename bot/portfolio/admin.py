@@ -361,7 +361,7 @@ def build_record(
     risks = items.all_risks(session, project.id)
     blockers = items.all_blockers(session, project.id)
     milestones = items.list_milestones(session, [project.id]).get(project.id, [])
-    history = audit.project_history(session, project.id, limit=1_000_000)
+    history = audit.project_changes(session, project.id, limit=1_000_000)
     created_at = portfolio.project_created_at(session, project.id)
     people = {project.pm, project.sponsor, closed_by, *project.delegates}
     people |= {r.submitted_by for r in found.get(project.id, [])}

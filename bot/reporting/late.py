@@ -63,4 +63,4 @@ def note_late_report(
         )
         for subscription_id, digest_id in latest.items()
     ]
-    return len(deliveries.record(session, claims, now=now))
+    return len(deliveries.enqueue(session, claims, now=now))

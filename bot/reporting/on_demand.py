@@ -103,7 +103,7 @@ def anchor_prompt(services: Services, project: Project, *, now: datetime) -> Anc
             project_id=project.id,
             payload={"tz": period.tz.key},
         )
-        created = deliveries.record(session, [claim], now=now)
+        created = deliveries.enqueue(session, [claim], now=now)
         recorded = deliveries.find_occurrence(session, DeliveryKind.PROMPT, target, period.start)
     assert recorded is not None  # just recorded, or recorded by a concurrent tick
     return Anchor(project, recorded, prompt_zone(recorded, default), created=bool(created))

@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 
 from bot.access.audience import Audience, channel_audience, visible_projects
 from bot.lookup.history import project_history
-from bot.lookup.listing import Listing, list_projects
+from bot.lookup.listing import Listing, project_listing
 from bot.lookup.matching import How, Matched, find_visible
 from bot.lookup.mine import my_projects
 from bot.lookup.records import ranked_blockers, ranked_risks
@@ -100,7 +100,7 @@ def answer_list(request: Request) -> Result:
     query = " ".join(request.args)
     services = request.services
     with services.sessions.begin() as session:
-        found = list_projects(
+        found = project_listing(
             session,
             _audience(request, session),
             query=query,

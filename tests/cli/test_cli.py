@@ -446,7 +446,7 @@ def test_digest_preview_compares_with_the_digest_posted_before(
                 "participation": {"received": 1, "expected": 2},
                 "projects": {"ATLAS": "amber", "BOREAL": "missing"},
             }
-            (delivery_id,) = deliveries.record(
+            (delivery_id,) = deliveries.enqueue(
                 session,
                 [
                     Claim(

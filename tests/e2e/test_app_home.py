@@ -162,7 +162,7 @@ def test_an_admin_sees_failed_deliveries_and_missing_reports_with_remind_buttons
 ) -> None:
     harness.tick(THU_19_PARIS)
     with harness.services.sessions.begin() as session:
-        [failed] = deliveries.record(
+        [failed] = deliveries.enqueue(
             session,
             [Claim(DeliveryKind.DIGEST, "channel:C0GONE", THU_19_PARIS, payload={})],
             now=THU_19_PARIS,

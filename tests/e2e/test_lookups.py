@@ -171,7 +171,7 @@ def prompted(session: Session, project_id: int, at: datetime) -> None:
         project_id=project_id,
         payload={"tz": "Europe/Paris"},
     )
-    (delivery_id,) = deliveries.record(session, [claim], now=at)
+    (delivery_id,) = deliveries.enqueue(session, [claim], now=at)
     deliveries.mark_sent(session, delivery_id, channel="D0PROMPT", ts=f"{project_id}.0", now=at)
 
 

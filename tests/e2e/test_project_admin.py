@@ -59,7 +59,7 @@ def stored(h: Harness, key: str) -> Project | None:
 
 def history(h: Harness, project: Project) -> list[audit.AuditEntry]:
     with h.services.sessions.begin() as session:
-        return audit.project_history(session, project.id, limit=100)
+        return audit.project_changes(session, project.id, limit=100)
 
 
 def audit_count(h: Harness) -> int:
@@ -438,7 +438,7 @@ def test_the_import_records_its_changes_as_actor_import(harness: Harness) -> Non
         import_portfolio(session, changed, now=harness.clock.now + timedelta(hours=1))
         boreal = portfolio.find_project(session, "BOREAL")
         assert boreal is not None
-        latest = audit.project_history(session, boreal.id)[0]
+        latest = audit.project_changes(session, boreal.id)[0]
     assert (latest.actor, latest.action, latest.changes) == (
         "import",
         "updated",

@@ -10,7 +10,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from bot.lookup.history import Change, History, HistoryEntry
-from bot.lookup.listing import FIXED_FILTERS, Filter, FilterKind, ProjectRow
+from bot.lookup.listing import FIXED_FILTERS, Filter, FilterKind, ListedProject
 from bot.lookup.mine import MineRow
 from bot.lookup.records import BlockerLine, RiskLine
 from bot.lookup.status import StatusView, StripCell
@@ -123,7 +123,7 @@ def contexts(text: str) -> dict[str, list[dict[str, Any]]]:
     )
     many = [_project(text, i) for i in range(1, 801)]
     rows = [
-        ProjectRow(
+        ListedProject(
             p,
             report if i % 3 else None,
             (PeriodState.LATE, PeriodState.DUE, PeriodState.NOT_ASKED)[i % 3],

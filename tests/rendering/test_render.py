@@ -25,7 +25,7 @@ from bot.delivery.composers import FailureLine
 from bot.digest.compose import compose_digest
 from bot.digest.messages import MAX_MESSAGE_JSON, digest_messages, message_size
 from bot.digest.model import Digest
-from bot.lookup.listing import ProjectRow
+from bot.lookup.listing import ListedProject
 from bot.render import (
     BUILTIN_TEMPLATES,
     MAX_BLOCKS_PER_MESSAGE,
@@ -194,7 +194,10 @@ def contexts(text: str) -> dict[str, list[dict[str, Any]]]:
     project = hostile_project(text, key=key)
     report = hostile_report(text)
     digest = hostile_digest(text)
-    rows = [ProjectRow(project, report), ProjectRow(hostile_project(text, key=key, id=2), None)]
+    rows = [
+        ListedProject(project, report),
+        ListedProject(hostile_project(text, key=key, id=2), None),
+    ]
     errors = [
         FieldError("overall", "required"),
         FieldError("schedule", "invalid_rating"),
@@ -827,7 +830,7 @@ def test_skip_modal_prefills_an_existing_skip_with_its_note_shown_literally() ->
 
 def test_list_of_as_many_maximal_projects_as_listed_fits_in_one_message() -> None:
     rows = [
-        ProjectRow(max_project(i), max_report(i, "amber") if i % 2 else None)
+        ListedProject(max_project(i), max_report(i, "amber") if i % 2 else None)
         for i in range(1, MAX_LISTED + 101)
     ]
     rendered = renderer().render("list", rows=rows, shown=MAX_LISTED)
@@ -837,7 +840,7 @@ def test_list_of_as_many_maximal_projects_as_listed_fits_in_one_message() -> Non
 
 
 def test_home_with_many_maximal_projects_is_a_valid_view() -> None:
-    rows = [ProjectRow(max_project(i), max_report(i, "green")) for i in range(1, 121)]
+    rows = [ListedProject(max_project(i), max_report(i, "green")) for i in range(1, 121)]
     rendered = renderer().render("home", rows=rows)
     assert_escaped(rendered)
     assert_valid_view(rendered)
@@ -846,7 +849,7 @@ def test_home_with_many_maximal_projects_is_a_valid_view() -> None:
 def test_home_with_40_projects_with_plain_long_names_is_a_valid_view() -> None:
     # A PM with 40 projects; names are up to 200 characters.
     rows = [
-        ProjectRow(
+        ListedProject(
             factories.project(key=f"PROJECT-{i:02d}", id=i, name="n" * 200), factories.report(i)
         )
         for i in range(40)

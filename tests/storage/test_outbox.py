@@ -25,8 +25,8 @@ def claims(count: int) -> list[Claim]:
 def test_record_is_idempotent_and_due_at_once(engine: Engine) -> None:
     sessions = make_sessionmaker(engine)
     with sessions.begin() as session:
-        assert len(deliveries.record(session, claims(3), now=NOW)) == 3
-        assert deliveries.record(session, claims(3), now=NOW + timedelta(minutes=1)) == []
+        assert len(deliveries.enqueue(session, claims(3), now=NOW)) == 3
+        assert deliveries.enqueue(session, claims(3), now=NOW + timedelta(minutes=1)) == []
         leased = deliveries.lease(session, now=NOW, lease_for=LEASE, limit=10)
     assert len(leased) == 3 and all(d.attempts == 0 for d in leased)
 
@@ -34,7 +34,7 @@ def test_record_is_idempotent_and_due_at_once(engine: Engine) -> None:
 def test_a_lease_is_exclusive_until_it_runs_out(engine: Engine) -> None:
     sessions = make_sessionmaker(engine)
     with sessions.begin() as session:
-        deliveries.record(session, claims(5), now=NOW)
+        deliveries.enqueue(session, claims(5), now=NOW)
         first = deliveries.lease(session, now=NOW, lease_for=LEASE, limit=3)
         second = deliveries.lease(session, now=NOW, lease_for=LEASE, limit=10)
     assert len(first) == 3 and len(second) == 2
@@ -54,7 +54,7 @@ def test_a_lease_is_exclusive_until_it_runs_out(engine: Engine) -> None:
 def test_retries_wait_for_their_time_and_final_states_stay_final(engine: Engine) -> None:
     sessions = make_sessionmaker(engine)
     with sessions.begin() as session:
-        ids = deliveries.record(session, claims(4), now=NOW)
+        ids = deliveries.enqueue(session, claims(4), now=NOW)
         deliveries.lease(session, now=NOW, lease_for=LEASE, limit=10)
         for delivery_id in ids:
             deliveries.mark_attempt(session, delivery_id)
@@ -80,7 +80,7 @@ def test_retries_wait_for_their_time_and_final_states_stay_final(engine: Engine)
 def test_an_admin_retry_requeues_only_failed_deliveries(engine: Engine) -> None:
     sessions = make_sessionmaker(engine)
     with sessions.begin() as session:
-        ids = deliveries.record(session, claims(2), now=NOW)
+        ids = deliveries.enqueue(session, claims(2), now=NOW)
         deliveries.mark_failed(session, ids[0], error="channel_not_found", now=NOW)
         deliveries.mark_sent(session, ids[1], channel="D1", ts="1.1", now=NOW)
         assert deliveries.retry_now(session, ids) == 1
@@ -93,7 +93,7 @@ def test_an_admin_retry_requeues_only_failed_deliveries(engine: Engine) -> None:
 def test_leasing_costs_two_statements_whatever_the_batch(engine: Engine) -> None:
     sessions = make_sessionmaker(engine)
     with sessions.begin() as session:
-        deliveries.record(session, claims(120), now=NOW)
+        deliveries.enqueue(session, claims(120), now=NOW)
     statements: list[str] = []
     event.listen(engine, "before_cursor_execute", lambda *a: statements.append(a[2]))
     with sessions.begin() as session:
@@ -109,7 +109,7 @@ def test_concurrent_workers_on_postgresql_never_lease_the_same_delivery(
     try:
         upgrade(engines[0])
         with make_sessionmaker(engines[0]).begin() as session:
-            deliveries.record(session, claims(400), now=NOW)
+            deliveries.enqueue(session, claims(400), now=NOW)
         taken: list[list[int]] = [[] for _ in engines]
         barrier = threading.Barrier(len(engines))
 

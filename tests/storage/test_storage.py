@@ -136,7 +136,7 @@ def test_claims_are_granted_once_even_to_concurrent_processes(database_url: str)
         def claim_all(engine: Engine) -> None:
             barrier.wait()
             with make_sessionmaker(engine).begin() as session:
-                granted.append(deliveries.record(session, claims, now=NOW))
+                granted.append(deliveries.enqueue(session, claims, now=NOW))
 
         threads = [threading.Thread(target=claim_all, args=(e,)) for e in engines]
         for thread in threads:
@@ -145,7 +145,7 @@ def test_claims_are_granted_once_even_to_concurrent_processes(database_url: str)
             thread.join()
         assert sorted(len(g) for g in granted) == [0, 50]
         with make_sessionmaker(engines[0]).begin() as session:
-            again = deliveries.record(session, claims, now=NOW + timedelta(minutes=1))
+            again = deliveries.enqueue(session, claims, now=NOW + timedelta(minutes=1))
             stored = deliveries.list_deliveries(session)
         assert again == []
         assert len(stored) == 50 and {d.status for d in stored} == {DeliveryStatus.PENDING}

@@ -1,7 +1,8 @@
 """The boundaries of the code that import-linter's contracts (.importlinter) do not state: no
 module of bot/, handlers/ or storage/ is part of an import cycle; SQL is written only in
 storage/; handlers never open a transaction; only the composition root and the clock driver
-read the wall clock. Read from the source, so a new module is checked the day it is added."""
+read the wall clock; no two modules define the same public name. Read from the source, so a new
+module is checked the day it is added."""
 
 from __future__ import annotations
 
@@ -150,6 +151,37 @@ def test_the_cycle_count_sees_a_cycle() -> None:
     assert import_cycles(graph) == [["a.one", "a.three", "a.two"]]
 
 
+# Names every module of a kind has on purpose: each handlers module's entry point.
+SHARED_ON_PURPOSE = frozenset({"register"})
+
+
+def public_names(path: Path) -> set[str]:
+    """What a module defines at its top level for others to import (type variables aside)."""
+    found: set[str] = set()
+    for node in tree(path).body:
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+            found.add(node.name)
+        elif isinstance(node, ast.Assign) and not (
+            isinstance(node.value, ast.Call)
+            and isinstance(node.value.func, ast.Name)
+            and node.value.func.id == "TypeVar"
+        ):
+            found |= {t.id for t in node.targets if isinstance(t, ast.Name)}
+        elif isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name):
+            found.add(node.target.id)
+    return {n for n in found if not n.startswith("_") and n != "log"}
+
+
+def test_no_two_modules_define_the_same_name() -> None:
+    where: dict[str, list[str]] = {}
+    for path in modules("bot", "handlers", "storage"):
+        if "versions" not in path.parts:
+            for defined in public_names(path):
+                where.setdefault(defined, []).append(name(path))
+    shared = {n: paths for n, paths in where.items() if len(paths) > 1}
+    assert set(shared) <= SHARED_ON_PURPOSE, {n: shared[n] for n in set(shared) - SHARED_ON_PURPOSE}
+
+
 def test_the_checks_see_what_they_look_for(tmp_path: Path) -> None:
     """The checks themselves: a module with SQL and a clock read is caught."""
     bad = tmp_path / "bad.py"
@@ -163,3 +195,4 @@ def test_the_checks_see_what_they_look_for(tmp_path: Path) -> None:
     )
     assert sql_written(bad) == ["imports select", "calls session.execute()"]
     assert clock_reads(bad) == [5]
+    assert public_names(bad) == {"f"}

@@ -52,7 +52,7 @@ def test_a_prompt_recorded_for_a_period_that_is_over_is_dropped_not_sent(world: 
             project_id=atlas.id,
             payload={"tz": "Europe/Paris"},
         )
-        deliveries.record(session, [last_week], now=THU_19)
+        deliveries.enqueue(session, [last_week], now=THU_19)
     world.clock.now = THU_19 + timedelta(minutes=1)
     tick(world.services, now=world.clock.now)
     old, new = sorted(prompts(world), key=lambda p: p.occurrence)
