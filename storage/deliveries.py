@@ -4,15 +4,17 @@ A delivery's life: `record` inserts it (the unique key (kind, target, occurrence
 once, whatever the number of ticks, restarts or replicas), `lease` hands due ones to one worker
 (`SELECT … FOR UPDATE SKIP LOCKED` on PostgreSQL, so replicas never take the same row), and the
 worker counts an attempt just before it calls Slack, then marks it `sent`, schedules a retry, or
-marks it `failed` or `skipped`. A lease that runs out means its worker died: the next lease hands
-it out again, and if an attempt had started, the worker checks Slack for the message first.
+marks it `failed` or `skipped`; its composer may also `defer` it to a later time. A lease that runs
+out means its worker died: the next lease hands it out again, and if an attempt had started, the
+worker checks Slack for the message first. A worker that stops cleanly `release`s the leases it
+did not use, so they are sent at once by the next.
 """
 
 from __future__ import annotations
 
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import and_, func, or_, select, update
@@ -23,6 +25,7 @@ from storage.records import Delivery, DeliveryKind, DeliveryStatus
 from storage.upsert import ROWS_PER_STATEMENT, insert_for
 
 FINAL = (DeliveryStatus.SENT, DeliveryStatus.FAILED, DeliveryStatus.SKIPPED)
+DEFERRED = "deferred"  # the payload key `defer` keeps its reason and time under
 
 
 @dataclass(frozen=True, slots=True)
@@ -230,6 +233,65 @@ def mark_skipped(session: Session, delivery_id: int, *, reason: str, now: dateti
         finished_at=now,
         next_attempt_at=None,
     )
+
+
+def release(session: Session, delivery_ids: Collection[int], *, lease_until: datetime) -> int:
+    """Hand back leases a worker took but will not use (it is stopping): the deliveries are
+    pending again with no lease, due as they were, so the next worker sends them at once
+    instead of when the lease would have run out. Only rows still held under this lease
+    (`sending`, `lease_until` as the worker's) change; return how many."""
+    if not delivery_ids:
+        return 0
+    result = session.execute(
+        update(DeliveryRow)
+        .where(
+            DeliveryRow.id.in_(list(delivery_ids)),
+            DeliveryRow.status == DeliveryStatus.SENDING.value,
+            DeliveryRow.lease_until == lease_until,
+        )
+        .values(status=DeliveryStatus.PENDING.value, lease_until=None)
+        .execution_options(synchronize_session=False)
+    )
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
+def defer(session: Session, delivery_id: int, *, until: datetime, reason: str) -> None:
+    """Put a leased delivery back to wait until `until` (outside someone's working hours...):
+    pending, no lease, no attempt counted and `error` left as it was (a deferral is not a
+    failure, and says nothing about whether it is in Slack already). The reason is kept in the
+    payload under DEFERRED with the time, for `deferral` to tell why it waits."""
+    row = session.get(DeliveryRow, delivery_id)
+    if row is None:
+        return
+    session.execute(
+        update(DeliveryRow)
+        .where(DeliveryRow.id == delivery_id)
+        .values(
+            status=DeliveryStatus.PENDING.value,
+            lease_until=None,
+            next_attempt_at=until,
+            payload={
+                **(row.payload or {}),
+                DEFERRED: {"reason": reason[:2000], "until": until.astimezone(UTC).isoformat()},
+            },
+        )
+        .execution_options(synchronize_session=False)
+    )
+
+
+def deferral(delivery: Delivery) -> str | None:
+    """Why a pending delivery waits, if it waits because its composer deferred it (and not for
+    a retry scheduled since): the reason given to `defer`, else None."""
+    deferred = (delivery.payload or {}).get(DEFERRED)
+    if (
+        delivery.status is not DeliveryStatus.PENDING
+        or not isinstance(deferred, dict)
+        or delivery.next_attempt_at is None
+    ):
+        return None
+    if deferred.get("until") != delivery.next_attempt_at.astimezone(UTC).isoformat():
+        return None
+    return str(deferred.get("reason") or "")
 
 
 def retry_now(session: Session, delivery_ids: Collection[int]) -> int:

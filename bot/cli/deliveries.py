@@ -24,7 +24,10 @@ def _label(delivery: Delivery, keys: dict[int, str]) -> str:
 def delivery_line(delivery: Delivery, keys: dict[int, str], settings: Settings) -> str:
     when = delivery.occurrence.astimezone(settings.timezone).strftime("%Y-%m-%d %H:%M")
     if delivery.status is DeliveryStatus.PENDING and delivery.next_attempt_at is not None:
-        note = f"next try {delivery.next_attempt_at.astimezone(settings.timezone):%Y-%m-%d %H:%M}"
+        due = f"{delivery.next_attempt_at.astimezone(settings.timezone):%Y-%m-%d %H:%M}"
+        note = f"next try {due}"
+        if (waits := deliveries.deferral(delivery)) is not None:
+            note = f"waits until {due}: {waits}"
         if delivery.error:
             note += f" (last: {delivery.error})"
     elif delivery.status is DeliveryStatus.SENDING and delivery.lease_until is not None:

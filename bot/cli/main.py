@@ -1,6 +1,12 @@
 """`pmo-bot`: the command line, and with bot/app.py the composition root.
 
 Every error a person can fix is one line on stderr and exit status 2, never a traceback.
+
+SIGTERM and SIGINT stop `serve` and `tick` cleanly (the handlers are installed here and nowhere
+else; the product only sees a `threading.Event`): no more deliveries are leased, the one in
+flight is finished, the leases of the rest are handed back (pending again, due at once), every
+wait for Slack's pace or Retry-After is cut short, the scheduler and the HTTP server (or the
+Socket Mode connection) stop, and the process exits 0.
 """
 
 from __future__ import annotations
@@ -9,12 +15,15 @@ import argparse
 import contextlib
 import logging
 import os
+import signal
 import sys
-import time
-from collections.abc import Mapping, Sequence
+import threading
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import NoReturn, TextIO
+from types import FrameType
+from typing import TYPE_CHECKING, NoReturn, TextIO, TypeVar
 
 from slack_sdk import WebClient
 from sqlalchemy import Engine
@@ -29,8 +38,77 @@ from bot.slack.pacing import Pacer
 from bot.slack.web_api import WebApiGateway, build_client
 from storage.db import SchemaError, check_schema, make_engine, make_sessionmaker, upgrade
 
+if TYPE_CHECKING:
+    from slack_bolt import App
+
+    from bot.app import WsgiApp
+
 log = logging.getLogger("pmo_bot")
 TICK_BUDGET = timedelta(seconds=55)
+T = TypeVar("T")
+
+
+class _Stop:
+    """How the process stops. SIGTERM or SIGINT sets `event`, which the tick in progress
+    watches and which cuts short every wait for Slack (see `_services`); while the main thread
+    blocks in `block` (the HTTP server, Socket Mode), that wait is interrupted too, the way
+    waitress itself stops on Ctrl-C. The handler runs in the main thread, between two of its
+    bytecodes: the main thread never waits on `event` (the work runs in other threads), and
+    a second signal does not set it again, so the handler never blocks on the event's lock."""
+
+    def __init__(self) -> None:
+        self.event = threading.Event()
+        self.signal: str | None = None
+        self._blocking = False
+
+    def _handle(self, signum: int, frame: FrameType | None) -> None:
+        if not self.event.is_set():
+            self.signal = signal.Signals(signum).name
+            self.event.set()
+        if self._blocking:
+            self._blocking = False
+            raise KeyboardInterrupt
+
+    @contextlib.contextmanager
+    def on_signals(self) -> Iterator[_Stop]:
+        """Take SIGTERM and SIGINT while inside (only the main thread may; elsewhere, e.g.
+        `run` called from a test's thread, nothing is installed)."""
+        if threading.current_thread() is not threading.main_thread():
+            yield self
+            return
+        previous = {
+            signum: signal.signal(signum, self._handle)
+            for signum in (signal.SIGTERM, signal.SIGINT)
+        }
+        try:
+            yield self
+        finally:
+            for signum, handler in previous.items():
+                signal.signal(signum, handler)
+
+    def block(self, wait: Callable[[], object]) -> None:
+        """Run `wait` (a server's loop) in this, the main, thread until a signal ends it."""
+        try:
+            self._blocking = True
+            if not self.event.is_set():
+                wait()
+        except KeyboardInterrupt:
+            pass
+        finally:
+            self._blocking = False
+        if not self.event.is_set():  # the server ended on its own: stop the rest too
+            self.event.set()
+
+    def sleep(self, seconds: float) -> None:
+        """A sleep that a stop cuts short (Slack's pace and Retry-After waits)."""
+        self.event.wait(seconds)
+
+
+def _in_worker(work: Callable[[], T]) -> T:
+    """Run `work` in a thread of its own while the main thread waits for it, free to take
+    signals (a handler that ran inside the work's own waits could deadlock on their lock)."""
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="pmo-bot") as pool:
+        return pool.submit(work).result()
 
 
 class _Parser(argparse.ArgumentParser):
@@ -242,10 +320,12 @@ def _write_file(path: Path, text: str) -> None:
         raise UsageError(f"cannot write {path}: {exc.strerror or exc}") from None
 
 
-def _services(engine: Engine, settings: Settings, *, token: str) -> tuple[Services, WebClient]:
-    pacer = Pacer(post_per_second=settings.send_rate)
+def _services(
+    engine: Engine, settings: Settings, *, token: str, stop: _Stop
+) -> tuple[Services, WebClient]:
+    pacer = Pacer(post_per_second=settings.send_rate, sleep=stop.sleep)
     client = build_client(
-        token=token, base_url=settings.slack_api_url, sleep=time.sleep, pacer=pacer
+        token=token, base_url=settings.slack_api_url, sleep=stop.sleep, pacer=pacer
     )
     renderer = Renderer(settings.templates_dir)
     renderer.check_all()
@@ -265,19 +345,27 @@ def _tick(engine: Engine, settings: Settings, at: str | None, out: TextIO) -> in
     now = parse_at(at, settings) if at is not None else datetime.now(UTC)
     token = settings.require_bot_token()
     check_schema(engine)
-    services, _ = _services(engine, settings, token=token)
-    result = tick(services, now=now)
+    stop = _Stop()
+    services, _ = _services(engine, settings, token=token, stop=stop)
+    with stop.on_signals():
+        result = _in_worker(lambda: tick(services, now=now, stop=stop.event))
     sent = ", ".join(
         f"{count} {kind.value.replace('_', ' ')}(s)" for kind, count in result.sent.items()
     )
     print(
         f"tick at {result.at.isoformat()}: {result.recorded} due, sent {sent or 'nothing'}, "
-        f"{result.skipped} no longer needed, {result.retrying} to retry, "
-        f"{len(result.failures)} failed",
+        f"{result.skipped} no longer needed, {result.deferred} deferred, "
+        f"{result.retrying} to retry, {len(result.failures)} failed",
         file=out,
     )
     for failure in result.failures:
         print(f"  failed: {failure}", file=out)
+    if result.stopped:
+        print(
+            f"stopping ({stop.signal}): {result.handed_back} leased deliveries "
+            "handed back unsent, due at once for the next tick",
+            file=out,
+        )
     return 1 if result.failures else 0
 
 
@@ -294,27 +382,72 @@ def _serve(engine: Engine, settings: Settings, port: int, scheduler: bool) -> in
     secret = "" if socket_mode else settings.require_signing_secret()
     token = settings.require_bot_token()
     check_schema(engine)
-    services, client = _services(engine, settings, token=token)
+    stop = _Stop()
+    services, client = _services(engine, settings, token=token, stop=stop)
     try:
         app = build_app(services, client=client, signing_secret=secret)
     except SlackApiError as exc:
         raise UsageError(f"Slack refused SLACK_BOT_TOKEN: {exc.response.get('error')}") from None
     except (SlackClientError, OSError) as exc:
         raise UsageError(f"cannot reach Slack at {settings.slack_api_url}: {exc}") from None
-    if scheduler:
-        from bot.delivery.scheduler import start_scheduler
+    handed_back: list[int] = []
 
+    def run_tick(now: datetime) -> None:
         # A tick sends for at most 55 s, so planning runs every minute even during a long
         # fan-out; what is left is sent by the next tick.
-        start_scheduler(lambda now: tick(services, now=now, budget=TICK_BUDGET))
-    if socket_mode:
-        from slack_bolt.adapter.socket_mode import SocketModeHandler
+        result = tick(services, now=now, budget=TICK_BUDGET, stop=stop.event)
+        if result.stopped:
+            handed_back.append(result.handed_back)
 
-        log.info("PMO Bot in Socket Mode")
-        SocketModeHandler(app, settings.slack_app_token).start()  # type: ignore[no-untyped-call]
-        return 0
+    with stop.on_signals():
+        if socket_mode:
+            serving, close = _socket_mode(app, settings.slack_app_token or "")
+        else:
+            serving, close = _http(wsgi_app(app), port)
+        ticking = None
+        if scheduler:
+            from bot.delivery.scheduler import start_scheduler
+
+            ticking = start_scheduler(run_tick)
+        stop.block(serving)
+        log.info(
+            "stopping (%s): no new ticks or requests; finishing the delivery in flight",
+            stop.signal or "the server ended",
+        )
+        close()
+        if ticking is not None:
+            from bot.delivery.scheduler import stop_scheduler
+
+            stop_scheduler(ticking)
+    log.info("stopped: %d leased deliveries handed back unsent", sum(handed_back))
+    return 0
+
+
+_Serving = tuple[Callable[[], object], Callable[[], object]]  # serve until stopped; close
+
+
+def _http(app: WsgiApp, port: int) -> _Serving:
+    """waitress on `port`: its loop runs in the main thread until a signal interrupts it (then
+    it lets the requests in progress finish, 5 s at most); closing frees the port."""
     import waitress
 
+    server = waitress.create_server(app, host="0.0.0.0", port=port, ident="pmo-bot")
     log.info("PMO Bot listening on port %d (POST /slack/events)", port)
-    waitress.serve(wsgi_app(app), host="0.0.0.0", port=port, ident="pmo-bot")
-    return 0
+    server.print_listen("Serving on http://{}:{}")
+
+    def close() -> None:
+        server.task_dispatcher.shutdown()  # already done if the loop was interrupted
+        server.close()
+
+    return server.run, close
+
+
+def _socket_mode(app: App, app_token: str) -> _Serving:
+    """Socket Mode: the connection runs in its own threads; the main thread waits until a
+    signal interrupts it, then the connection is closed."""
+    from slack_bolt.adapter.socket_mode import SocketModeHandler
+
+    handler = SocketModeHandler(app, app_token)
+    handler.connect()  # type: ignore[no-untyped-call]
+    log.info("PMO Bot in Socket Mode")
+    return threading.Event().wait, handler.close

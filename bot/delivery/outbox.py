@@ -11,15 +11,26 @@ sends it with Slack message metadata naming the delivery, and records the outcom
 * a permanent failure (channel_not_found, user_disabled, invalid_blocks, ...) is marked failed
   at once, with Slack's reason.
 
+A composer may also say the delivery is no longer wanted (`Drop`: skipped) or not wanted yet
+(`Defer`: back to pending until a later time, with no attempt counted and its reason kept).
+
 Before a delivery that was tried before is sent again (its worker died mid-send, or its answer
 was lost), the worker looks for its messages in the conversation (by metadata) and sends only
-the ones that are not there, so a crash or a lost answer never doubles a message.
+the ones that are not there, so a crash or a lost answer never doubles a message. A public
+channel the bot posts to without being a member (scope chat:write.public) cannot be read: the
+worker joins it first (conversations.join), and only if Slack refuses (a private channel, no
+channels:join scope) sends as if nothing had been posted.
+
+A worker asked to stop (`stop`, set on SIGTERM by the composition root) leases nothing more,
+finishes the delivery in flight and hands back the leases of the rest of its batch, so another
+worker (or the next start) sends them at once rather than when the leases run out.
 """
 
 from __future__ import annotations
 
 import logging
 import random
+import threading
 from collections import Counter
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -86,16 +97,31 @@ class Drop:
     reason: str
 
 
-Composer = Callable[[Services, Delivery, datetime], Outgoing | Drop]
+@dataclass(frozen=True, slots=True)
+class Defer:
+    """The delivery is not wanted now but at `until` (outside the person's working hours...):
+    it goes back to pending, due then, with no attempt counted and no lease, and `reason` kept
+    for `pmo-bot deliveries` (storage.deliveries.deferral). A deferral is at least
+    MIN_DEFERRAL, so one drain never composes the same delivery over and over."""
+
+    until: datetime
+    reason: str
+
+
+Composer = Callable[[Services, Delivery, datetime], Outgoing | Drop | Defer]
 Now = Callable[[], datetime]
+MIN_DEFERRAL = timedelta(minutes=1)
 
 
 @dataclass
 class DrainResult:
     sent: Counter[DeliveryKind] = field(default_factory=Counter)
     skipped: int = 0
+    deferred: int = 0
     retrying: int = 0
     failures: list[str] = field(default_factory=list)
+    handed_back: int = 0  # leases given back unused because the worker was asked to stop
+    stopped: bool = False  # the drain ended because it was asked to stop
 
 
 def is_transient(error: SlackError) -> bool:
@@ -115,17 +141,40 @@ def drain(
     *,
     now: Now,
     until: datetime | None = None,
+    stop: threading.Event | None = None,
 ) -> DrainResult:
-    """Send due deliveries until none is left (or until `until`, so the next tick can plan)."""
+    """Send due deliveries until none is left (or until `until`, so the next tick can plan).
+
+    Once `stop` is set, lease nothing more: finish the delivery in flight, hand back the
+    leases of the rest of the batch (pending again, due at once) and return."""
     result = DrainResult()
-    while until is None or now() < until:
+
+    def stopping() -> bool:
+        return stop is not None and stop.is_set()
+
+    while (until is None or now() < until) and not stopping():
+        leased_at = now()
         with services.sessions.begin() as session:
-            batch = deliveries.lease(session, now=now(), lease_for=LEASE, limit=BATCH)
+            batch = deliveries.lease(session, now=leased_at, lease_for=LEASE, limit=BATCH)
         if not batch:
             break
-        for delivery in batch:
+        for index, delivery in enumerate(batch):
+            if stopping():
+                _hand_back(services, batch[index:], leased_at + LEASE, result)
+                break
             _attempt(services, composers[delivery.kind], delivery, now, result)
+    result.stopped = stopping()
     return result
+
+
+def _hand_back(
+    services: Services, unsent: list[Delivery], lease_until: datetime, result: DrainResult
+) -> None:
+    with services.sessions.begin() as session:
+        result.handed_back += deliveries.release(
+            session, [d.id for d in unsent], lease_until=lease_until
+        )
+    log.info("stopping: %d leased deliveries handed back unsent", result.handed_back)
 
 
 def _attempt(
@@ -150,6 +199,13 @@ def _attempt(
         with services.sessions.begin() as session:
             deliveries.mark_skipped(session, delivery.id, reason=outgoing.reason, now=now())
         result.skipped += 1
+        return
+    if isinstance(outgoing, Defer):
+        until = max(outgoing.until, now() + MIN_DEFERRAL)
+        with services.sessions.begin() as session:
+            deliveries.defer(session, delivery.id, until=until, reason=outgoing.reason)
+        log.info("delivery %s deferred until %s: %s", delivery.id, until, outgoing.reason)
+        result.deferred += 1
         return
     with services.sessions.begin() as session:
         deliveries.mark_attempt(session, delivery.id)
@@ -248,25 +304,71 @@ def _send(services: Services, delivery: Delivery, outgoing: Outgoing, now: Now) 
 def _upload(services: Services, delivery: Delivery, upload: Upload, first: Posted) -> None:
     """Post the file in the thread of the delivery's first message; never fails the delivery.
     (Files carry no metadata, so it is sent only by the attempt that posted the messages: a
-    retry after a crash may go without it rather than post it twice.)"""
+    retry after a crash may go without it rather than post it twice.) Sharing a file needs
+    membership, unlike posting with chat:write.public: on not_in_channel the bot joins the
+    (public) channel and uploads again, once."""
     try:
-        services.gateway.upload_file(
-            channel=first.channel,
-            thread_ts=first.ts,
-            filename=upload.filename,
-            content=upload.content,
-            title=upload.title,
-            alt_text=upload.alt_text,
-        )
+        _share(services, upload, first)
+        return
     except SlackError as exc:
-        log.warning("delivery %s: the upload of %s failed: %s", delivery.id, upload.filename, exc)
+        failure = str(exc)
+        if exc.code == "not_in_channel":
+            try:
+                services.gateway.join_channel(first.channel)
+                _share(services, upload, first)
+                return
+            except SlackError as again:
+                failure = f"{failure}, then {again}"
+    log.warning("delivery %s: the upload of %s failed: %s", delivery.id, upload.filename, failure)
+
+
+def _share(services: Services, upload: Upload, first: Posted) -> None:
+    services.gateway.upload_file(
+        channel=first.channel,
+        thread_ts=first.ts,
+        filename=upload.filename,
+        content=upload.content,
+        title=upload.title,
+        alt_text=upload.alt_text,
+    )
 
 
 def _find_posted(
     services: Services, delivery: Delivery, channel: str, outgoing: Outgoing
 ) -> dict[int, Posted]:
     """The parts of a delivery that are already in Slack (searched by message metadata in the
-    conversation's recent history, not by time: `tick --at` may run in the past or future)."""
+    conversation's recent history, not by time: `tick --at` may run in the past or future).
+
+    A public channel the bot is not a member of answers not_in_channel (posting there needs
+    only chat:write.public, reading needs membership): the bot joins it and reads. If Slack
+    refuses the join for good (a private channel, no channels:join scope), nothing can be
+    known: the delivery is sent as if none of it had been posted (a lost answer may then
+    double it; logged). A transient refusal raises, so the delivery is retried later."""
+    try:
+        return _find_tagged_parts(services, delivery, channel, outgoing)
+    except SlackError as exc:
+        if exc.code != "not_in_channel":
+            raise
+    try:
+        services.gateway.join_channel(channel)
+    except SlackError as exc:
+        if is_transient(exc):
+            raise
+        log.warning(
+            "delivery %s: cannot read %s to look for an earlier post (not a member) nor join it "
+            "(%s); sending it as not posted",
+            delivery.id,
+            channel,
+            exc,
+        )
+        return {}
+    log.info("delivery %s: joined %s to look for an earlier post", delivery.id, channel)
+    return _find_tagged_parts(services, delivery, channel, outgoing)
+
+
+def _find_tagged_parts(
+    services: Services, delivery: Delivery, channel: str, outgoing: Outgoing
+) -> dict[int, Posted]:
     found = services.gateway.find_tagged(
         channel=channel, delivery_id=delivery.id, thread_ts=outgoing.thread_ts
     )

@@ -36,3 +36,10 @@ def start_scheduler(run_tick: Callable[[datetime], object]) -> BackgroundSchedul
     )
     scheduler.start()
     return scheduler
+
+
+def stop_scheduler(scheduler: BackgroundScheduler) -> None:
+    """Start no more ticks and wait for the one running, if any, to return (a tick asked to
+    stop returns after the delivery in flight: see bot.delivery.tick)."""
+    if scheduler.running:
+        scheduler.shutdown(wait=True)

@@ -6,6 +6,10 @@ worker (bot.delivery.outbox) leases them, so any number of replicas can tick at 
 every delivery is still sent once. An occurrence missed while the bot was down is still due
 while its period lasts, because the current period is computed at `now`.
 
+Stopping: with a `stop` event (set by the composition root on SIGTERM or SIGINT), the tick
+leases nothing more once it is set, finishes the delivery in flight and hands back the leases
+of the rest (see bot.delivery.outbox.drain).
+
 Time: `now` is the instant the schedules are read at. While the tick works, its notion of
 time flows with the process clock from there (`now` + time spent), so leases and retry times
 stay meaningful during a long fan-out and under `tick --at`.
@@ -13,6 +17,7 @@ stay meaningful during a long fan-out and under `tick --at`.
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -31,6 +36,9 @@ class TickResult:
     skipped: int
     retrying: int  # transient failures, to be tried again later
     failures: tuple[str, ...]  # deliveries that failed for good during this tick
+    deferred: int = 0  # put back by their composer until a later time
+    handed_back: int = 0  # leased but left unsent because the tick was asked to stop
+    stopped: bool = False  # the tick was asked to stop before the outbox was empty
 
     @property
     def prompts_sent(self) -> int:
@@ -45,10 +53,16 @@ class TickResult:
         return self.sent.get(DeliveryKind.REMINDER, 0)
 
 
-def tick(services: Services, *, now: datetime, budget: timedelta | None = None) -> TickResult:
+def tick(
+    services: Services,
+    *,
+    now: datetime,
+    budget: timedelta | None = None,
+    stop: threading.Event | None = None,
+) -> TickResult:
     """Run one cycle as if the time were `now` (aware). With a `budget`, stop sending once that
     much time has passed (what is left is sent by the next tick), so a long fan-out does not
-    delay planning."""
+    delay planning. Once `stop` is set, send nothing more than the delivery in flight."""
     started = services.clock()
 
     def flowing() -> datetime:
@@ -56,7 +70,11 @@ def tick(services: Services, *, now: datetime, budget: timedelta | None = None) 
 
     recorded = plan(services, now)
     result = drain(
-        services, COMPOSERS, now=flowing, until=now + budget if budget is not None else None
+        services,
+        COMPOSERS,
+        now=flowing,
+        until=now + budget if budget is not None else None,
+        stop=stop,
     )
     return TickResult(
         at=now,
@@ -65,4 +83,7 @@ def tick(services: Services, *, now: datetime, budget: timedelta | None = None) 
         skipped=result.skipped,
         retrying=result.retrying,
         failures=tuple(result.failures),
+        deferred=result.deferred,
+        handed_back=result.handed_back,
+        stopped=result.stopped,
     )

@@ -68,6 +68,11 @@ class SlackGateway(Protocol):
         """The messages of a delivery already in a channel (or in a thread), by part."""
         ...
 
+    def join_channel(self, channel: str) -> None:
+        """Join a public channel (conversations.join, scope channels:join), so that its history
+        can be read; raises SlackError if Slack refuses (a private channel, a missing scope)."""
+        ...
+
     def update_message(
         self, *, channel: str, ts: str, text: str, blocks: list[dict[str, Any]]
     ) -> None: ...

@@ -1,9 +1,14 @@
 """SlackGateway over slack_sdk's WebClient: paced, retried where that is safe, errors as codes.
 
-* Every call waits its turn in the `Pacer` (Slack's published rate per method), so a fan-out to
-  thousands of PMs stays inside the limits instead of running into them.
+* Every call goes through the `Pacer` (bot/slack/pacing.py), in one of two lanes: a person's
+  (views.*, chat.postEphemeral, and users.info made while someone waits) is never spaced, so a
+  modal opens within its trigger_id's 3 seconds whatever is being sent; bulk calls wait their
+  turn at Slack's published rate per method, so a fan-out to thousands of PMs stays inside the
+  limits instead of running into them. The handlers make their calls through this gateway,
+  never through Bolt's `client` (which is not paced, and only calls auth.test); `respond()`
+  answers go to the response_url, outside the Web API and its limits.
 * A 429 is retried after its `Retry-After` (the call was not processed, so retrying is safe) and
-  holds the method's pace for every thread.
+  holds that method, and only that one, for every thread and both lanes.
 * Connection errors and 5xx are retried with exponential backoff and jitter, except for
   `chat.postMessage`: a post whose answer was lost may have been posted, so it is left to the
   outbox, which looks for the message (by its metadata) before posting again.
@@ -242,6 +247,9 @@ class WebApiGateway:
             "conversations.open", lambda: self._client.conversations_open(users=user_id)
         )
         return str(response["channel"]["id"])
+
+    def join_channel(self, channel: str) -> None:
+        self._call("conversations.join", lambda: self._client.conversations_join(channel=channel))
 
     def lookup_user(self, user_id: str) -> UserProfile:
         response = self._call(

@@ -1,4 +1,5 @@
-"""`pmo-bot tick` as real processes: one killed mid fan-out and restarted, three at once.
+"""`pmo-bot tick` as real processes: one killed mid fan-out and restarted, one stopped by
+SIGTERM mid fan-out (handing its leases back) and restarted a minute later, three at once.
 
 Each process is `pmo-bot tick --at ...` in a subprocess, talking to FakeSlack over HTTP and to
 a real database (SQLite file or a fresh PostgreSQL schema). Nothing sleeps: the tests wait on
@@ -29,17 +30,28 @@ pytestmark = pytest.mark.e2e
 
 PMS = [f"U0PMX{i:05d}" for i in range(300)]
 DIGEST_CHANNELS = ["C0LEADERS", "C0BOARD01"]
+DIGEST_SCHEDULE = "FREQ=WEEKLY;BYDAY=TH;BYHOUR=10;BYMINUTE=0"  # in UTC, with the prompts
 THURSDAY_10 = "2026-11-26T10:00:00+00:00"  # the default cadence: Thursday 10:00, PMs in UTC
 THURSDAY_10_15 = "2026-11-26T10:15:00+00:00"  # past the dead process's 10-minute leases
+THURSDAY_10_01 = "2026-11-26T10:01:00+00:00"  # well inside the 10-minute leases
 PROCESS_TIMEOUT = 60  # seconds; a tick of this portfolio takes a few
+STOP_TIMEOUT = 10  # seconds a stopped process may take to exit
 SENT = re.compile(r"^tick at \S+: \d+ due, sent (?P<sent>.+?), \d+ no longer needed,", re.M)
+HANDED_BACK = re.compile(
+    r"^stopping \(SIGTERM\): (?P<count>\d+) leased deliveries handed back", re.M
+)
 
 
 def _portfolio(channels: list[str]) -> str:
+    """300 projects, one PM each, prompted on Thursdays at 10:00; digests due at the same
+    instant (so a tick at THURSDAY_10 sends both, well inside a digest's grace window)."""
     projects = "\n".join(
         f"  - {{key: P{i:03d}, name: Project {i}, pm: {pm}}}" for i, pm in enumerate(PMS)
     )
-    digests = "".join(f"  - channel: {channel}\n" for channel in channels)
+    digests = "".join(
+        f"  - {{channel: {channel}, timezone: UTC, schedule: '{DIGEST_SCHEDULE}'}}\n"
+        for channel in channels
+    )
     return f"projects:\n{projects}\n" + (f"digests:\n{digests}" if digests else "")
 
 
@@ -151,6 +163,11 @@ def crash_setup(database_url: str, tmp_path: Path) -> Iterator[Setup]:
 
 
 @pytest.fixture
+def stop_setup(database_url: str, tmp_path: Path) -> Iterator[Setup]:
+    yield from _setup(database_url, tmp_path, DIGEST_CHANNELS[:1])
+
+
+@pytest.fixture
 def replicas_setup(postgres_url: str, tmp_path: Path) -> Iterator[Setup]:
     yield from _setup(postgres_url, tmp_path, DIGEST_CHANNELS)
 
@@ -187,6 +204,49 @@ def test_a_tick_killed_mid_fan_out_is_finished_by_the_next_without_doubles(
     _assert_each_sent_once(setup, DIGEST_CHANNELS[:1])
     # It finished every delivery the first had not marked sent (found in Slack or posted).
     assert _sent(out) == {"prompt": len(PMS) - sent_before, "digest": 1}
+
+
+def test_a_tick_stopped_by_sigterm_hands_back_its_leases_and_a_tick_a_minute_later_finishes(
+    stop_setup: Setup,
+) -> None:
+    setup, fake = stop_setup, stop_setup.fake
+    fake.fail_ratio("chat.postMessage", 1.0, delay=0.01)  # so the stop finds it busy posting
+    first = setup.start("first", THURSDAY_10)
+    try:
+        fake.wait_for("chat.postMessage", count=110, timeout=PROCESS_TIMEOUT)
+        first.send_signal(signal.SIGTERM)
+        code = first.wait(timeout=STOP_TIMEOUT)
+    except (AssertionError, subprocess.TimeoutExpired) as exc:
+        raise AssertionError(f"{exc}\nfirst process: {setup.output('first')}") from None
+    finally:
+        if first.poll() is None:
+            first.kill()
+            first.wait(timeout=PROCESS_TIMEOUT)
+    out, err = setup.output("first")
+    assert code == 0, f"exit status {code}\nstdout: {out}\nstderr: {err}"
+    assert "Traceback" not in err, err
+    fake.fail_ratio("chat.postMessage", 0)
+    prompts_posted = sum(len(setup.prompts_to(pm)) for pm in PMS)
+    assert prompts_posted < len(PMS), "the first process was not stopped mid-way"
+
+    # Every lease was handed back (none left "sending" to run out in 10 minutes) and the prompt
+    # in flight was finished: each prompt Slack took is recorded as sent, none twice.
+    outbox = setup.outbox()
+    assert not [d.id for d in outbox if d.status is DeliveryStatus.SENDING]
+    sent = [d for d in outbox if d.kind is DeliveryKind.PROMPT and d.status is DeliveryStatus.SENT]
+    assert len(sent) == prompts_posted
+    assert all(len(setup.prompts_to(pm)) <= 1 for pm in PMS)
+    handed = HANDED_BACK.search(out)
+    assert handed, f"the process did not say what it handed back: {out!r}"
+    pending = [d for d in outbox if d.status is DeliveryStatus.PENDING]
+    assert 0 < int(handed["count"]) <= len(pending)
+    assert all(d.lease_until is None and d.attempts == 0 for d in pending)
+
+    # A minute later (not the ten a lease lasts) the next tick sends all the rest.
+    second = setup.start("second", THURSDAY_10_01)
+    out = setup.finish("second", second)
+    _assert_each_sent_once(setup, DIGEST_CHANNELS[:1])
+    assert _sent(out)["prompt"] == len(PMS) - prompts_posted
 
 
 def test_three_ticks_at_once_share_the_fan_out_and_send_each_delivery_once(

@@ -1,26 +1,34 @@
-"""`pmo-bot serve` as a real process: waitress on a port, Bolt behind it, the scheduler ticking."""
+"""`pmo-bot serve` as a real process: waitress on a port, Bolt behind it, the scheduler ticking,
+and a clean stop on SIGTERM (exit status 0 within 10 seconds, no lease left behind)."""
 
 from __future__ import annotations
 
 import os
+import signal
 import socket
 import subprocess
 import sys
 import threading
 import urllib.request
 from collections.abc import Iterator
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
 from bot.cli.main import run
-from bot.delivery.scheduler import start_scheduler
-from tests.e2e.conftest import PM_PARIS, PORTFOLIO, SECRET
+from bot.delivery.scheduler import start_scheduler, stop_scheduler
+from storage import deliveries
+from storage.db import make_engine, make_sessionmaker
+from storage.records import Delivery, DeliveryKind, DeliveryStatus
+from tests.e2e.conftest import PM_NEW_YORK, PM_PARIS, PORTFOLIO, SECRET
 from tests.fakes.fake_slack import FakeSlack
 from tests.fakes.slack_driver import SlackDriver
 
 pytestmark = pytest.mark.e2e
+STOP_TIMEOUT = 10  # seconds `serve` may take to exit after SIGTERM
+CHANNEL = "C0LEADERS"  # the harness portfolio's digest channel
 
 
 def _free_port() -> int:
@@ -29,8 +37,32 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-@pytest.fixture
-def served(tmp_path: Path, fake_slack: FakeSlack) -> Iterator[tuple[str, FakeSlack]]:
+@dataclass
+class Served:
+    url: str
+    fake: FakeSlack
+    process: subprocess.Popen[str]
+    database_url: str
+    log: list[str] = field(default_factory=list)  # its stderr, line by line
+
+    def stop(self) -> int:
+        """SIGTERM, then its exit status (it must exit within STOP_TIMEOUT)."""
+        self.process.send_signal(signal.SIGTERM)
+        return self.process.wait(timeout=STOP_TIMEOUT)
+
+    def top_level(self, channel: str) -> list[dict[str, object]]:
+        return [m for m in self.fake.messages(channel) if m.get("thread_ts") in (None, m["ts"])]
+
+    def outbox(self) -> list[Delivery]:
+        engine = make_engine(self.database_url)
+        try:
+            with make_sessionmaker(engine).begin() as session:
+                return deliveries.list_deliveries(session)
+        finally:
+            engine.dispose()
+
+
+def _serve(tmp_path: Path, fake_slack: FakeSlack, portfolio_text: str) -> Iterator[Served]:
     environ = {
         "DATABASE_URL": f"sqlite:///{tmp_path / 'pmo.sqlite'}",
         "SLACK_BOT_TOKEN": fake_slack.bot_token,
@@ -38,7 +70,7 @@ def served(tmp_path: Path, fake_slack: FakeSlack) -> Iterator[tuple[str, FakeSla
         "SLACK_API_URL": fake_slack.base_url,
     }
     portfolio = tmp_path / "portfolio.yml"
-    portfolio.write_text(PORTFOLIO, encoding="utf-8")
+    portfolio.write_text(portfolio_text, encoding="utf-8")
     assert run(["db", "upgrade"], environ=environ) == 0
     assert run(["import", str(portfolio)], environ=environ) == 0
     port = _free_port()
@@ -50,23 +82,41 @@ def served(tmp_path: Path, fake_slack: FakeSlack) -> Iterator[tuple[str, FakeSla
         cwd=tmp_path,
     )
     assert process.stderr is not None
+    served = Served(f"http://127.0.0.1:{port}", fake_slack, process, environ["DATABASE_URL"])
     for line in process.stderr:  # wait for the server to say it listens; no sleeping
+        served.log.append(line)
         if "Serving on" in line or "Traceback" in line:
             assert "Serving on" in line, line
             break
     # Keep reading its log so a full pipe never blocks the server.
-    threading.Thread(target=process.stderr.read, daemon=True).start()
+    reader = threading.Thread(target=served.log.extend, args=(process.stderr,), daemon=True)
+    reader.start()
     try:
-        yield f"http://127.0.0.1:{port}", fake_slack
+        yield served
     finally:
-        process.terminate()
-        process.wait(timeout=10)
+        if process.poll() is None:
+            # Every test ends with a clean stop, as an orchestrator's SIGTERM asks for one.
+            assert served.stop() == 0, "".join(served.log)
+        reader.join(timeout=STOP_TIMEOUT)
 
 
-def test_serve_answers_health_checks_and_signed_slack_requests(
-    served: tuple[str, FakeSlack],
-) -> None:
-    url, fake = served
+# A digest every hour (the shortest rule is daily, at every hour of the day): whatever the time
+# the tests run at (serve reads the clock), one is due when `serve` starts, so its first tick
+# has something to send (a prompt may wait for its PM's working hours; a digest does not).
+HOURLY = "FREQ=DAILY;BYHOUR=" + ",".join(str(h) for h in range(24)) + ";BYMINUTE=0"
+
+
+@pytest.fixture
+def served(tmp_path: Path, fake_slack: FakeSlack) -> Iterator[Served]:
+    digest = "    timezone: Europe/Paris\n"
+    assert digest in PORTFOLIO
+    yield from _serve(
+        tmp_path, fake_slack, PORTFOLIO.replace(digest, f'{digest}    schedule: "{HOURLY}"\n')
+    )
+
+
+def test_serve_answers_health_checks_and_signed_slack_requests(served: Served) -> None:
+    url, fake = served.url, served.fake
     with urllib.request.urlopen(f"{url}/healthz", timeout=5) as response:
         assert response.status == 200
     driver = SlackDriver(url, SECRET, fake)
@@ -74,12 +124,11 @@ def test_serve_answers_health_checks_and_signed_slack_requests(
     assert driver.command(PM_PARIS, "help").status == 200  # answered in French: fr-FR
     fake.wait_for("response_url", timeout=10)
     assert "/pmo status CLÉ" in str(fake.responses[-1])  # the French help
-    # The scheduler ticks at start-up: the PMs' current prompts arrive without any tick command.
-    fake.wait_for("chat.postMessage", count=3, timeout=20)
-    assert any(
-        any(b.get("block_id") == "prompt" for b in m.get("blocks") or [])
-        for m in fake.messages(PM_PARIS)
+    # The scheduler ticks at start-up: this hour's digest arrives without any tick command.
+    fake.wait_for(
+        "chat.postMessage", timeout=20, where=lambda c: c.params.get("channel") == CHANNEL
     )
+    assert len(served.top_level(CHANNEL)) == 1
 
 
 def test_the_scheduler_runs_a_tick_at_once_with_the_time_and_survives_errors() -> None:
@@ -97,4 +146,41 @@ def test_the_scheduler_runs_a_tick_at_once_with_the_time_and_survives_errors() -
         assert seen[0].tzinfo is UTC
         assert scheduler.get_job("tick") is not None  # still scheduled after the failure
     finally:
-        scheduler.shutdown(wait=False)
+        stop_scheduler(scheduler)
+    assert not scheduler.running
+
+
+def test_serve_stops_on_sigterm_mid_tick_finishing_the_post_in_flight(served: Served) -> None:
+    fake = served.fake
+    # Every post takes a while, so SIGTERM comes while the first tick is still sending: just as
+    # the digest's first message is posted, with its full reports still to go in its thread.
+    fake.fail_ratio("chat.postMessage", 1.0, delay=0.3)
+    (top,) = fake.wait_for(
+        "chat.postMessage",
+        timeout=20,
+        where=lambda c: c.params.get("channel") == CHANNEL and not c.params.get("thread_ts"),
+    )
+    code = served.stop()
+    log = "".join(served.log)
+    assert code == 0, log
+    assert "stopping (SIGTERM)" in log and "stopped: " in log and "Traceback" not in log, log
+    outbox = served.outbox()
+    # No lease is left to run out: each delivery is sent, or pending again with no lease.
+    assert {d.status for d in outbox} <= {DeliveryStatus.SENT, DeliveryStatus.PENDING}, outbox
+    assert all(d.lease_until is None for d in outbox)
+    # Whatever Slack posted is recorded as sent (the post in flight was finished).
+    tagged = {
+        m["metadata"]["event_payload"]["delivery_id"]
+        for channel in (CHANNEL, PM_PARIS, PM_NEW_YORK)
+        for m in fake.messages(channel)
+        if m.get("metadata")
+    }
+    sent = {d.id for d in outbox if d.status is DeliveryStatus.SENT}
+    assert tagged and tagged <= sent
+    # The digest in flight was finished, its thread included, and recorded as sent.
+    (digest,) = [d for d in outbox if d.kind is DeliveryKind.DIGEST]
+    assert digest.status is DeliveryStatus.SENT and digest.channel == CHANNEL
+    assert fake.thread(CHANNEL, str(digest.ts)), "the digest's thread was not finished"
+    assert len(served.top_level(CHANNEL)) == 1 and top.status == 200
+    with pytest.raises(OSError):  # the port is closed
+        urllib.request.urlopen(f"{served.url}/healthz", timeout=5)

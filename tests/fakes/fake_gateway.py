@@ -1,7 +1,9 @@
 """FakeGateway: the SlackGateway Protocol in memory, for use-case tests (zulip's StubBotHandler).
 
 It records every call in order, keeps what was posted per channel (with threads), knows the
-users it was given, and can be told to refuse a method with a Slack error. No HTTP, no
+users it was given, and can be told to refuse a method with a Slack error. Channels in
+`outside` are public channels the bot is not a member of: it may post there (chat:write.public)
+but reading them answers not_in_channel until it joins them (join_channel). No HTTP, no
 threads: what a use case asked of Slack is in `calls` when it returns. The end-to-end tests use
 FakeSlack over real HTTP instead (tests/fakes/fake_slack.py), for what only Bolt can show.
 """
@@ -27,6 +29,7 @@ class FakeGateway:
     calls: list[Call] = field(default_factory=list)
     posted: list[dict[str, Any]] = field(default_factory=list)
     refuse: dict[str, str] = field(default_factory=dict)  # method -> Slack error code
+    outside: set[str] = field(default_factory=set)  # public channels the bot has not joined
     _ts: int = 0
 
     def add_user(self, user_id: str, *, tz: str | None = None, locale: str | None = None) -> None:
@@ -72,11 +75,17 @@ class FakeGateway:
         self, *, channel: str, delivery_id: int, thread_ts: str | None = None
     ) -> dict[int, Posted]:
         self._call("conversations.history", channel=channel, thread_ts=thread_ts)
+        if channel in self.outside:
+            raise SlackError("not_in_channel", "conversations.history")
         return {
             m["tag"].part: Posted(channel, m["ts"])
             for m in self.posted
             if m["channel"] == channel and m["tag"] and m["tag"].delivery_id == delivery_id
         }
+
+    def join_channel(self, channel: str) -> None:
+        self._call("conversations.join", channel=channel)
+        self.outside.discard(channel)
 
     def update_message(
         self, *, channel: str, ts: str, text: str, blocks: list[dict[str, Any]]

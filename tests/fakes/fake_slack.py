@@ -11,12 +11,18 @@ What it imitates (see /work/shared/SLACK.md §1.3, §1.8, §1.9, §2.3, §3.2-3.
 * Auth: ``Authorization: Bearer <token>`` (or a ``token`` form/query parameter; Slack ignores a
   token inside a JSON body). No token -> ``not_authed``, unknown token -> ``invalid_auth``, both
   as HTTP 200 ``{"ok": false}`` like Slack.
-* State: users (time zones), channels and membership, DM channels, messages and threads
+* State: users (time zones), channels (public or private) and the bot's membership, DM
+  channels, messages and threads
   (monotonic unique ``ts``), ephemeral messages, views and view stacks, files, single-use
   ``trigger_id``s with a TTL, ``response_url``s with 5 uses.
+* The app's scopes, where they change an answer: ``chat:write.public`` lets
+  ``chat.postMessage`` post to a public channel the bot is not in (reading it still answers
+  ``not_in_channel``); ``conversations.join`` needs ``channels:join`` (``missing_scope`` with
+  ``needed`` and ``provided``, as Slack answers) and joins public channels only. A private
+  channel the bot is not in does not exist for it (``channel_not_found``).
 * Slack's error codes for the mistakes the bot can make (§3.4), and injectable faults: 429 with
   ``Retry-After``, 5xx, ``ok: false``, dropped connections (before or after the call was
-  handled), slow answers.
+  handled), slow answers; for a method, or for a method's calls to one channel.
 * Rate limits (§3.1-3.2), off by default: ``enforce_rate_limits()`` adds token buckets per
   method by Slack's tiers and per channel (plus optionally workspace-wide) for
   ``chat.postMessage``, on an injectable clock; over a limit the fake answers 429 with
@@ -40,7 +46,7 @@ import random
 import sys
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
@@ -65,6 +71,7 @@ TIER_PER_MINUTE = {1: 1.0, 2: 20.0, 3: 50.0, 4: 100.0}
 # FakeSlack.enforce_rate_limits); auth.test is "Special" too and is not limited by the fake.
 METHOD_TIERS = {
     "chat.update": 3,
+    "conversations.join": 3,
     "chat.postEphemeral": 4,
     "chat.scheduleMessage": 3,
     "chat.deleteScheduledMessage": 3,
@@ -86,6 +93,20 @@ METHOD_TIERS = {
 }
 # Float slack when comparing token counts and waits (clocks are floats).
 _EPSILON = 1e-9
+# The app's bot scopes unless told otherwise: manifest.yml's, less the two that let it reach
+# channels it is not a member of (chat:write.public, channels:join): grant them to test that.
+DEFAULT_SCOPES = frozenset(
+    {
+        "chat:write",
+        "commands",
+        "files:write",
+        "im:write",
+        "im:history",
+        "channels:history",
+        "groups:history",
+        "users:read",
+    }
+)
 
 
 @dataclass(frozen=True)
@@ -99,6 +120,7 @@ class Fault:
     delay: float = 0.0
     body: str | None = None
     drop_after: bool = False
+    channel: str | None = None  # only for calls to this channel (see ``FakeSlack.fail``)
 
     @property
     def delay_only(self) -> bool:
@@ -142,15 +164,17 @@ class Call:
 
 
 class _SlackError(Exception):
-    """Raised by method handlers: becomes ``{"ok": false, "error": code, **extra}``."""
+    """Raised by method handlers: becomes ``{"ok": false, "error": code, **extra}`` (plus
+    ``response_metadata.messages`` when ``messages`` are given)."""
 
-    def __init__(self, error: str, *messages: str) -> None:
+    def __init__(self, error: str, *messages: str, **extra: Any) -> None:
         super().__init__(error)
         self.error = error
         self.messages = list(messages)
+        self.extra = extra
 
     def as_json(self) -> JSON:
-        body: JSON = {"ok": False, "error": self.error}
+        body: JSON = {"ok": False, "error": self.error, **self.extra}
         if self.messages:
             body["response_metadata"] = {"messages": self.messages}
         return body
@@ -497,6 +521,7 @@ class FakeSlack:
         response_url_uses: int = 5,
         clock: Callable[[], float] = time.monotonic,
         wall_clock: Callable[[], float] | None = None,
+        scopes: Iterable[str] = DEFAULT_SCOPES,
     ) -> None:
         self.bot_token, self.team_id, self.bot_user_id = bot_token, team_id, bot_user_id
         self.bot_id, self.app_id = bot_id, app_id
@@ -505,6 +530,7 @@ class FakeSlack:
         self.response_url_uses = response_url_uses
         self.clock = clock
         self.wall_clock = wall_clock
+        self._scopes = set(scopes)
         # When False, DMs from the bot fail with messages_tab_disabled (App Home Messages tab off).
         self.messages_tab_enabled = True
 
@@ -533,6 +559,7 @@ class FakeSlack:
             "chat.update": self._chat_update,
             "conversations.open": self._conversations_open,
             "conversations.info": self._conversations_info,
+            "conversations.join": self._conversations_join,
             "conversations.history": self._conversations_history,
             "conversations.replies": self._conversations_replies,
             "users.info": self._users_info,
@@ -664,16 +691,47 @@ class FakeSlack:
             )
 
     def add_channel(
-        self, channel_id: str, *, name: str | None = None, is_member: bool = True
+        self,
+        channel_id: str,
+        *,
+        name: str | None = None,
+        is_member: bool = True,
+        is_private: bool = False,
     ) -> None:
+        """Add (or replace) a channel: public unless ``is_private``, with the bot in it unless
+        ``is_member=False``."""
         with self._lock:
             self._channels[channel_id] = {
                 "id": channel_id,
                 "name": name or channel_id.lower(),
                 "is_channel": True,
+                "is_group": False,
                 "is_im": False,
+                "is_private": is_private,
+                "is_archived": False,
                 "is_member": is_member,
             }
+
+    def is_member(self, channel_id: str) -> bool:
+        """Whether the bot is in a channel now (``conversations.join`` puts it there)."""
+        with self._lock:
+            return bool(self._channels[channel_id]["is_member"])
+
+    @property
+    def scopes(self) -> frozenset[str]:
+        """The bot token's scopes (``DEFAULT_SCOPES`` unless given or changed)."""
+        with self._lock:
+            return frozenset(self._scopes)
+
+    def grant(self, *scopes: str) -> None:
+        """Add scopes to the bot token, as reinstalling the app with them would."""
+        with self._lock:
+            self._scopes.update(scopes)
+
+    def revoke(self, *scopes: str) -> None:
+        """Take scopes from the bot token."""
+        with self._lock:
+            self._scopes.difference_update(scopes)
 
     def dm_channel(self, user_id: str) -> str:
         """The bot's DM channel with a user (opened, i.e. allocated, on first use; stable)."""
@@ -732,8 +790,11 @@ class FakeSlack:
         delay: float = 0.0,
         body: str | None = None,
         drop_after: bool = False,
+        channel: str | None = None,
     ) -> None:
-        """Serve a fault for the next ``times`` calls to ``method`` (queued after earlier faults).
+        """Serve a fault for the next ``times`` calls to ``method`` (queued after earlier faults);
+        with ``channel``, for the next calls whose ``channel`` parameter is that one only (other
+        calls pass it by, e.g. a digest's post fails while DMs go through).
 
         Faults that answer instead of Slack (the call is *not* handled, nothing changes):
 
@@ -762,7 +823,7 @@ class FakeSlack:
             drop or status != 200 or error is not None or body is not None or retry_after
         ):
             raise ValueError("drop_after cannot be combined with drop, status, error or body")
-        fault = Fault(status, error, retry_after, drop, delay, body, drop_after)
+        fault = Fault(status, error, retry_after, drop, delay, body, drop_after, channel)
         if fault.delay_only and not delay:
             raise ValueError("fail() needs status, error, drop, drop_after, body or delay")
         with self._lock:
@@ -783,13 +844,15 @@ class FakeSlack:
             self._faults.clear()
             self._ratio_faults.clear()
 
-    def _take_fault(self, method: str) -> Fault | None:
-        queue = self._faults.get(method)
-        if queue:
-            return queue.pop(0)
+    def _take_fault(self, method: str, params: JSON) -> Fault | None:
+        channel = str(params.get("channel") or "")
+        queue = self._faults.get(method) or []
+        for index, fault in enumerate(queue):
+            if fault.channel in (None, channel):
+                return queue.pop(index)
         if method in self._ratio_faults:
             ratio, fault, rng = self._ratio_faults[method]
-            if rng.random() < ratio:
+            if fault.channel in (None, channel) and rng.random() < ratio:
                 return fault
         return None
 
@@ -1051,7 +1114,7 @@ class FakeSlack:
             params = {"file_id": parts[1], "length": len(raw)}
 
         with self._lock:
-            fault = self._take_fault(method)
+            fault = self._take_fault(method, params)
         if fault is not None and fault.delay:
             self._stopping.wait(fault.delay)  # the only wait in the fake, interrupted by stop()
         with self._lock:
@@ -1128,9 +1191,13 @@ class FakeSlack:
             self._dms[user_id], self._dm_users[dm] = dm, user_id
         return self._dms[user_id]
 
-    def _resolve_channel(self, target: Any, *, user_ids: bool = True) -> str:
+    def _resolve_channel(
+        self, target: Any, *, user_ids: bool = True, public_post: bool = False
+    ) -> str:
         """Where a message to ``channel`` goes: a channel the bot is in, a DM it opened, or (as
-        chat.postMessage allows) a user id, which means the bot's DM with that user."""
+        chat.postMessage allows) a user id, which means the bot's DM with that user. With
+        ``public_post`` (chat.postMessage), a public channel the bot is not in when the app
+        has ``chat:write.public``. A private channel the bot is not in is not found."""
         channel = str(target or "")
         if user_ids and channel[:1] in ("U", "W"):
             user = self._users.get(channel)
@@ -1143,12 +1210,25 @@ class FakeSlack:
             if not self.messages_tab_enabled:
                 raise _SlackError("messages_tab_disabled")
             return channel
-        info = self._channels.get(channel)
-        if info is None:
-            raise _SlackError("channel_not_found")
-        if not info["is_member"]:
+        info = self._visible_channel(channel)
+        if not info["is_member"] and not (
+            public_post and not info["is_private"] and "chat:write.public" in self._scopes
+        ):
             raise _SlackError("not_in_channel")
         return channel
+
+    def _visible_channel(self, channel: str) -> JSON:
+        """A channel as the bot may know it: a private one it is not in does not exist."""
+        info = self._channels.get(channel)
+        if info is None or (info["is_private"] and not info["is_member"]):
+            raise _SlackError("channel_not_found")
+        return info
+
+    def _need_scope(self, scope: str) -> None:
+        if scope not in self._scopes:
+            raise _SlackError(
+                "missing_scope", needed=scope, provided=",".join(sorted(self._scopes))
+            )
 
     def _find_message(self, channel: str, ts: Any) -> JSON | None:
         return next((m for m in self._messages.get(channel, []) if m["ts"] == ts), None)
@@ -1225,7 +1305,7 @@ class FakeSlack:
         }
 
     def _chat_post_message(self, p: JSON, auth: tuple[str, str]) -> JSON:
-        channel = self._resolve_channel(p.get("channel"))
+        channel = self._resolve_channel(p.get("channel"), public_post=True)
         self._check_message_content(p)
         metadata = _check_metadata(p.get("metadata"))
         msg = self._store_message(channel, p, metadata)
@@ -1301,17 +1381,34 @@ class FakeSlack:
         channel = str(p.get("channel") or "")
         if channel in self._dm_users:
             return {"channel": {"id": channel, "is_im": True, "user": self._dm_users[channel]}}
-        if channel not in self._channels:
-            raise _SlackError("channel_not_found")
-        return {"channel": dict(self._channels[channel])}
+        return {"channel": dict(self._visible_channel(channel))}
+
+    def _conversations_join(self, p: JSON, auth: tuple[str, str]) -> JSON:
+        """Join a public channel (scope ``channels:join``): Slack's conversation object; when
+        the bot is in it already, ``warning: already_in_channel`` too, as Slack answers. A DM
+        or a private channel cannot be joined (``method_not_supported_for_channel_type``; a
+        private one the bot is not in is ``channel_not_found``)."""
+        self._need_scope("channels:join")
+        channel = str(p.get("channel") or "")
+        if channel in self._dm_users:
+            raise _SlackError("method_not_supported_for_channel_type")
+        info = self._visible_channel(channel)
+        if info["is_private"]:
+            raise _SlackError("method_not_supported_for_channel_type")
+        out: JSON = {}
+        if info["is_member"]:
+            out = {
+                "warning": "already_in_channel",
+                "response_metadata": {"warnings": ["already_in_channel"]},
+            }
+        info["is_member"] = True
+        return {"channel": dict(info), **out}
 
     def _readable_channel(self, p: JSON) -> str:
         channel = str(p.get("channel") or "")
         if channel in self._dm_users:
             return channel
-        if channel not in self._channels:
-            raise _SlackError("channel_not_found")
-        if not self._channels[channel]["is_member"]:
+        if not self._visible_channel(channel)["is_member"]:
             raise _SlackError("not_in_channel")
         return channel
 

@@ -14,19 +14,21 @@ import urllib.parse
 import urllib.request
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from socketserver import ThreadingMixIn
 from typing import Any
 from urllib.parse import parse_qs
 from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
 import pytest
+import yaml
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry import ConnectionErrorRetryHandler, FixedValueRetryIntervalCalculator
 from slack_sdk.signature import SignatureVerifier
 from slack_sdk.webhook import WebhookClient
 
-from .fake_slack import FakeSlack
+from .fake_slack import DEFAULT_SCOPES, FakeSlack
 from .slack_driver import SlackDriver, view_state
 
 SECRET = "test-signing-secret"
@@ -1054,3 +1056,116 @@ def test_users_list_paging(fake: FakeSlack, client: WebClient) -> None:
     with pytest.raises(SlackApiError) as e:
         client.users_list(cursor="bm9wZQ==")
     assert e.value.response["error"] == "invalid_cursor"
+
+
+# Membership and scopes. Shapes from Slack's reference for conversations.join
+# (docs.slack.dev/reference/methods/conversations.join: the conversation object, and
+# `"warning": "already_in_channel"` with `response_metadata.warnings` when already in it; its
+# errors include channel_not_found, method_not_supported_for_channel_type, missing_scope) and
+# the `needed`/`provided` keys slack_sdk's and @slack/web-api's response types give
+# missing_scope. chat.postMessage's not_in_channel is in Slack's documented error list
+# (shared/outside/slack/web_api/documented/error_codes_by_method.json).
+
+
+def test_chat_write_public_posts_in_a_public_channel_the_bot_is_not_in_but_cannot_read_it(
+    fake: FakeSlack, client: WebClient
+) -> None:
+    assert "chat:write.public" not in fake.scopes  # by default the bot must be a member
+    with pytest.raises(SlackApiError) as e:
+        client.chat_postMessage(channel="C0OUTSIDE", text="digest")
+    assert e.value.response["error"] == "not_in_channel"
+    fake.grant("chat:write.public")
+    posted = client.chat_postMessage(channel="C0OUTSIDE", text="digest")
+    assert posted["channel"] == "C0OUTSIDE" and fake.messages("C0OUTSIDE")[0]["text"] == "digest"
+    assert not fake.is_member("C0OUTSIDE")  # posting does not join
+    for read in (
+        lambda: client.conversations_history(channel="C0OUTSIDE"),
+        lambda: client.conversations_replies(channel="C0OUTSIDE", ts=posted["ts"]),
+    ):
+        with pytest.raises(SlackApiError) as e:
+            read()
+        assert e.value.response["error"] == "not_in_channel"
+    fake.revoke("chat:write.public")
+    with pytest.raises(SlackApiError) as e:
+        client.chat_postMessage(channel="C0OUTSIDE", text="again")
+    assert e.value.response["error"] == "not_in_channel"
+
+
+def test_a_private_channel_the_bot_is_not_in_does_not_exist_for_it(
+    fake: FakeSlack, client: WebClient
+) -> None:
+    fake.grant("chat:write.public", "channels:join")
+    fake.add_channel("C0SECRET", name="secret", is_private=True, is_member=False)
+    for call in (
+        lambda: client.chat_postMessage(channel="C0SECRET", text="x"),
+        lambda: client.conversations_history(channel="C0SECRET"),
+        lambda: client.conversations_info(channel="C0SECRET"),
+        lambda: client.conversations_join(channel="C0SECRET"),
+    ):
+        with pytest.raises(SlackApiError) as e:
+            call()
+        assert e.value.response["error"] == "channel_not_found"
+    # Invited, the bot posts and reads there like anywhere else; it still cannot join it.
+    fake.add_channel("C0SECRET", name="secret", is_private=True)
+    posted = client.chat_postMessage(channel="C0SECRET", text="x")
+    assert client.conversations_history(channel="C0SECRET")["messages"][0]["ts"] == posted["ts"]
+    info = client.conversations_info(channel="C0SECRET")["channel"]
+    assert info["is_private"] is True and info["is_member"] is True
+    with pytest.raises(SlackApiError) as e:
+        client.conversations_join(channel="C0SECRET")
+    assert e.value.response["error"] == "method_not_supported_for_channel_type"
+
+
+def test_conversations_join_needs_its_scope_and_then_lets_the_bot_read_the_channel(
+    fake: FakeSlack, client: WebClient
+) -> None:
+    fake.grant("chat:write.public")
+    posted = client.chat_postMessage(
+        channel="C0OUTSIDE", text="digest", metadata={"event_type": "t", "event_payload": {}}
+    )
+    with pytest.raises(SlackApiError) as e:
+        client.conversations_join(channel="C0OUTSIDE")
+    answer = e.value.response.data
+    assert isinstance(answer, dict)
+    assert answer["error"] == "missing_scope" and answer["needed"] == "channels:join"
+    assert set(answer["provided"].split(",")) == fake.scopes
+    assert not fake.is_member("C0OUTSIDE")
+
+    fake.grant("channels:join")
+    joined = client.conversations_join(channel="C0OUTSIDE")
+    assert joined["channel"]["id"] == "C0OUTSIDE" and joined["channel"]["is_member"] is True
+    assert joined["channel"]["is_private"] is False and "warning" not in joined
+    assert fake.is_member("C0OUTSIDE")
+    history = client.conversations_history(channel="C0OUTSIDE", include_all_metadata=True)
+    assert [m["ts"] for m in history["messages"]] == [posted["ts"]]
+    assert history["messages"][0]["metadata"]["event_type"] == "t"
+
+    again = client.conversations_join(channel="C0OUTSIDE")
+    assert again["warning"] == "already_in_channel"
+    assert again["response_metadata"]["warnings"] == ["already_in_channel"]
+    for channel, error in (
+        ("C0NOPE", "channel_not_found"),
+        (fake.dm_channel("U1"), "method_not_supported_for_channel_type"),
+    ):
+        with pytest.raises(SlackApiError) as e:
+            client.conversations_join(channel=channel)
+        assert e.value.response["error"] == error
+
+
+def test_a_fault_for_one_channel_lets_other_channels_through(
+    fake: FakeSlack, client: WebClient
+) -> None:
+    fake.fail("chat.postMessage", status=500, channel="C0GENERAL")
+    assert client.chat_postMessage(channel="U1", text="a DM goes through")["ok"]
+    with pytest.raises(SlackApiError) as e:
+        client.chat_postMessage(channel="C0GENERAL", text="the digest")
+    assert e.value.response.status_code == 500
+    assert client.chat_postMessage(channel="C0GENERAL", text="served once")["ok"]
+    assert [m["text"] for m in fake.messages("C0GENERAL")] == ["served once"]
+
+
+def test_the_default_scopes_are_the_manifests_but_the_two_for_channels_the_bot_is_not_in() -> None:
+    manifest = yaml.safe_load((Path(__file__).parents[2] / "manifest.yml").read_text("utf-8"))
+    asked = set(manifest["oauth_config"]["scopes"]["bot"])
+    assert asked - {"chat:write.public", "channels:join"} == DEFAULT_SCOPES
+    assert {"chat:write.public", "channels:join"} <= asked

@@ -134,3 +134,72 @@ def test_concurrent_workers_on_postgresql_never_lease_the_same_delivery(
     finally:
         for engine in engines:
             engine.dispose()
+
+
+def test_a_stopping_worker_hands_back_only_the_leases_it_still_holds(engine: Engine) -> None:
+    sessions = make_sessionmaker(engine)
+    with sessions.begin() as session:
+        ids = deliveries.enqueue(session, claims(4), now=NOW)
+        deliveries.lease(session, now=NOW, lease_for=LEASE, limit=10)
+        deliveries.mark_attempt(session, ids[0])
+        deliveries.mark_sent(session, ids[0], channel="D1", ts="1.1", now=NOW)
+    with sessions.begin() as session:  # the lease ran out: another worker took ids[1]
+        (taken,) = deliveries.lease(session, now=NOW + LEASE, lease_for=LEASE, limit=1)
+        assert taken.id == ids[1]
+        released = deliveries.release(session, ids, lease_until=NOW + LEASE)
+    assert released == 2  # ids[2] and ids[3]: not the sent one, not the one taken since
+    with sessions.begin() as session:
+        stored = {d.id: d for d in deliveries.list_deliveries(session)}
+        # Handed back: pending, no lease, due as they were: the next lease takes them at once.
+        assert [stored[i].status for i in ids] == [
+            DeliveryStatus.SENT,
+            DeliveryStatus.SENDING,
+            DeliveryStatus.PENDING,
+            DeliveryStatus.PENDING,
+        ]
+        assert stored[ids[2]].lease_until is None and stored[ids[2]].next_attempt_at == NOW
+        again = deliveries.lease(session, now=NOW, lease_for=LEASE, limit=10)
+    assert [d.id for d in again] == [ids[2], ids[3]]
+    with sessions.begin() as session:
+        assert deliveries.release(session, [], lease_until=NOW) == 0
+
+
+def test_a_deferred_delivery_waits_until_its_time_with_its_reason_and_no_attempt(
+    engine: Engine,
+) -> None:
+    sessions = make_sessionmaker(engine)
+    morning = NOW + timedelta(hours=14)
+    with sessions.begin() as session:
+        (first, second) = deliveries.enqueue(
+            session,
+            [
+                Claim(DeliveryKind.PROMPT, f"project:{i}", NOW, payload={"tz": "UTC"})
+                for i in (1, 2)
+            ],
+            now=NOW,
+        )
+        deliveries.lease(session, now=NOW, lease_for=LEASE, limit=10)
+        deliveries.defer(session, first, until=morning, reason="outside working hours")
+        deliveries.mark_retry(session, second, error="http_503", at=NOW + timedelta(minutes=2))
+        deliveries.defer(session, second, until=morning, reason="outside working hours")
+    with sessions.begin() as session:
+        assert (
+            deliveries.lease(session, now=morning - timedelta(seconds=1), lease_for=LEASE, limit=10)
+            == []
+        )
+        stored = {d.id: d for d in deliveries.list_deliveries(session)}
+    deferred = stored[first]
+    assert deferred.status is DeliveryStatus.PENDING and deferred.lease_until is None
+    assert deferred.next_attempt_at == morning and deferred.attempts == 0
+    assert deferred.error is None  # not a failure: nothing makes the worker search Slack first
+    assert deferred.payload is not None and deferred.payload["tz"] == "UTC"  # kept
+    assert deliveries.deferral(deferred) == "outside working hours"
+    # A deferral keeps what an earlier failure said (the worker must still search Slack first).
+    assert stored[second].error == "http_503"
+    with sessions.begin() as session:
+        leased = deliveries.lease(session, now=morning, lease_for=LEASE, limit=10)
+        assert {d.id for d in leased} == {first, second}
+        # Failing then, it waits for its retry, no longer for its deferral.
+        deliveries.mark_retry(session, first, error="http_503", at=morning + timedelta(minutes=1))
+        (retrying,) = [d for d in deliveries.list_deliveries(session) if d.id == first]
+    assert retrying.status is DeliveryStatus.PENDING and deliveries.deferral(retrying) is None
