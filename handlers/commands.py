@@ -11,6 +11,7 @@ from slack_bolt import Ack, App, Respond
 
 from bot.services import Services
 from bot.slack.gateway import SlackError
+from bot.slack.pacing import person_waiting
 from bot.slash.dispatch import answer
 from bot.slash.request import OpenModal
 
@@ -18,6 +19,7 @@ log = logging.getLogger(__name__)
 
 
 def register(app: App, services: Services) -> None:
+    @person_waiting()  # the asker waits: their lookups are not queued behind a fan-out
     def handle_pmo(ack: Ack, command: dict[str, Any], respond: Respond) -> None:
         ack()  # at once: the answer (which may ask Slack for the asker's locale) follows
         result = answer(

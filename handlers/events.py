@@ -9,9 +9,11 @@ from slack_bolt import App
 
 from bot.home.view import publish_home
 from bot.services import Services
+from bot.slack.pacing import person_waiting
 
 
 def register(app: App, services: Services) -> None:
+    @person_waiting()  # the user is looking at their Home
     def app_home_opened(event: dict[str, Any]) -> None:
         if event.get("tab", "home") != "home":
             return

@@ -19,12 +19,14 @@ from bot.home.view import publish_home
 from bot.reporting.on_demand import Outcome, open_report, project_of_button, remind
 from bot.services import Services
 from bot.slack.gateway import SlackError
+from bot.slack.pacing import person_waiting
 from handlers.prompts import take_report
 
 log = logging.getLogger(__name__)
 
 
 def register(app: App, services: Services) -> None:
+    @person_waiting()
     def open_report_modal(ack: Ack, body: dict[str, Any], action: dict[str, Any]) -> None:
         ack()
         actor = body["user"]["id"]
@@ -42,6 +44,7 @@ def register(app: App, services: Services) -> None:
         except SlackError as exc:
             log.warning("could not open the status modal from the Home of %s: %s", actor, exc)
 
+    @person_waiting()
     def remind_pm(ack: Ack, body: dict[str, Any], action: dict[str, Any]) -> None:
         ack()
         actor = body["user"]["id"]
@@ -53,6 +56,7 @@ def register(app: App, services: Services) -> None:
         )
         publish_home(services, actor, notice=outcome)
 
+    @person_waiting()
     def submit_report(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
         if take_report(services, ack, body, view) is not None:
             publish_home(services, body["user"]["id"])

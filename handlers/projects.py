@@ -27,6 +27,7 @@ from bot.portfolio.admin import (
 from bot.render import as_message
 from bot.services import Services
 from bot.slack.gateway import SlackError
+from bot.slack.pacing import person_waiting
 from bot.slack.people import send_dm
 from handlers.forms import field_value
 
@@ -61,6 +62,7 @@ def project_form(view: dict[str, Any]) -> ProjectForm:
 
 
 def register(app: App, services: Services) -> None:
+    @person_waiting()
     def save(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
         actor = body["user"]["id"]
         result = save_project(
@@ -85,6 +87,7 @@ def register(app: App, services: Services) -> None:
             changes=result.changes,
         )
 
+    @person_waiting()
     def close(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
         actor = body["user"]["id"]
         state = _state(view)

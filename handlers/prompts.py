@@ -15,6 +15,7 @@ from bot.reporting import answers
 from bot.reporting.modal import Submitted, open_modal, submit_modal
 from bot.services import Services
 from bot.slack.gateway import SlackError
+from bot.slack.pacing import person_waiting
 from bot.slack.people import send_dm
 from handlers.forms import report_form, skip_form
 
@@ -35,6 +36,7 @@ def register(app: App, services: Services) -> None:
     def opens(opener: Opener) -> Callable[[Ack, dict[str, Any], dict[str, Any], Respond], None]:
         """A button listener that opens the modal `opener` returns, or shows its refusal."""
 
+        @person_waiting()  # the clicker waits: the trigger_id lives 3 seconds
         def listener(
             ack: Ack, body: dict[str, Any], action: dict[str, Any], respond: Respond
         ) -> None:
@@ -52,9 +54,11 @@ def register(app: App, services: Services) -> None:
 
         return listener
 
+    @person_waiting()
     def submit_report(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
         take_report(services, ack, body, view)
 
+    @person_waiting()
     def confirm_no_change(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
         actor = body["user"]["id"]
         result = answers.confirm_no_change(
@@ -67,6 +71,7 @@ def register(app: App, services: Services) -> None:
         ack()
         _confirm(services, actor, result.project.key, result.confirmation)
 
+    @person_waiting()
     def submit_skip(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
         actor = body["user"]["id"]
         result = answers.submit_skip(

@@ -3,6 +3,10 @@
 The timezone a person is addressed in is `person_zone`: their Slack timezone (`users.info` →
 `tz`, cached for a day), or PMO_TIMEZONE when Slack does not say or names a zone we do not
 know. Prompts, periods, reminders, lookups and the digest all ask it.
+
+A lookup made while a person waits (the locale of whoever clicked or typed, inside a Bolt
+listener, which runs in `bot.slack.pacing.person_waiting()`) goes in that person's lane: it is
+not queued behind a fan-out's lookups (see bot/slack/pacing.py).
 """
 
 from __future__ import annotations

@@ -65,6 +65,7 @@ class _ThreadingWSGIServer(ThreadingMixIn, WSGIServer):
     """The WSGI app over real HTTP in tests (production serves the same app with waitress)."""
 
     daemon_threads = True
+    request_queue_size = 64  # clicks arriving all at once wait to be accepted, not refused
 
 
 class _QuietHandler(WSGIRequestHandler):
@@ -232,12 +233,19 @@ def fake_slack() -> Iterator[FakeSlack]:
 
 
 def start_harness(
-    database_url: str, fake: FakeSlack, portfolio: str = PORTFOLIO
+    database_url: str,
+    fake: FakeSlack,
+    portfolio: str = PORTFOLIO,
+    *,
+    pace: VirtualTime | None = None,
+    pacer: Pacer | None = None,
 ) -> tuple[Harness, Callable[[], None]]:
+    """The app over HTTP, its services and a driver. `pace` is the pacer's virtual clock and
+    `pacer` the pacer (default: a Pacer sleeping on `pace`), for tests that watch the pacing."""
     clock = Clock(datetime(2026, 11, 16, 8, 0, tzinfo=UTC))
     sleeps: list[float] = []
-    pace = VirtualTime()
-    pacer = Pacer(clock=pace, sleep=pace.sleep)
+    pace = pace if pace is not None else VirtualTime()
+    pacer = pacer if pacer is not None else Pacer(clock=pace, sleep=pace.sleep)
     migrate(database_url)  # a copy of the migrated template where the database is fresh
     services = make_services(database_url, fake, clock, sleeps, pacer)
     with services.sessions.begin() as session:
