@@ -105,8 +105,18 @@ class SubscriptionRow(Base):
     portfolio: Mapped[str | None] = mapped_column(String(100))
     tags: Mapped[list[str]] = mapped_column(JSON, default=list)
     keys: Mapped[list[str]] = mapped_column(JSON, default=list)
+    grace_hours: Mapped[int] = mapped_column(Integer, default=2, server_default="2")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class SettingRow(Base):
+    """A portfolio-wide setting from the portfolio file, by name (`working_hours`), as JSON."""
+
+    __tablename__ = "portfolio_settings"
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[Any] = mapped_column(JSON, nullable=False)
 
 
 class ReportRow(Base):

@@ -1,16 +1,27 @@
-"""Projects, digest subscriptions and the global holiday list."""
+"""Projects, digest subscriptions and the portfolio's calendar (holidays, working hours)."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from datetime import date, datetime
+from datetime import date, datetime, time
 from decimal import Decimal
 
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from storage.models import HolidayRow, ProjectRow, SubscriptionRow
-from storage.records import Project, ProjectSpec, ProjectState, Subscription, SubscriptionSpec
+from storage.models import HolidayRow, ProjectRow, SettingRow, SubscriptionRow
+from storage.records import (
+    DEFAULT_WORKING_HOURS,
+    Calendar,
+    Project,
+    ProjectSpec,
+    ProjectState,
+    Subscription,
+    SubscriptionSpec,
+    WorkingHours,
+)
+
+WORKING_HOURS = "working_hours"
 
 
 def _to_project(row: ProjectRow) -> Project:
@@ -95,6 +106,7 @@ def _to_subscription(row: SubscriptionRow) -> Subscription:
         portfolio=row.portfolio,
         tags=tuple(row.tags or ()),
         keys=tuple(row.keys or ()),
+        grace_hours=row.grace_hours if row.grace_hours is not None else 2,
     )
 
 
@@ -122,6 +134,7 @@ def upsert_subscriptions(
         row.portfolio = spec.portfolio
         row.tags = list(spec.tags)
         row.keys = list(spec.keys)
+        row.grace_hours = spec.grace_hours
         if before is None or _to_subscription(row) != before:
             row.updated_at = now
             changed += 1
@@ -189,6 +202,39 @@ def list_subscriptions(session: Session) -> list[Subscription]:
 def list_holidays(session: Session) -> frozenset[date]:
     """The non-working dates of every project (the portfolio file's top-level `holidays`)."""
     return frozenset(session.scalars(select(HolidayRow.day)))
+
+
+def load_calendar(session: Session) -> Calendar:
+    """The portfolio's holidays and working hours (the defaults where the file set none)."""
+    stored = session.get(SettingRow, WORKING_HOURS)
+    hours = DEFAULT_WORKING_HOURS
+    if stored is not None:
+        value = stored.value
+        hours = WorkingHours(
+            days=frozenset(value["days"]),
+            start=time.fromisoformat(value["start"]),
+            end=time.fromisoformat(value["end"]),
+        )
+    return Calendar(holidays=list_holidays(session), hours=hours)
+
+
+def replace_working_hours(session: Session, hours: WorkingHours) -> None:
+    """Set the portfolio's working hours (the defaults remove the stored setting)."""
+    stored = session.get(SettingRow, WORKING_HOURS)
+    if hours == DEFAULT_WORKING_HOURS:
+        if stored is not None:
+            session.delete(stored)
+    else:
+        value = {
+            "days": sorted(hours.days),
+            "start": hours.start.isoformat(),
+            "end": hours.end.isoformat(),
+        }
+        if stored is None:
+            session.add(SettingRow(name=WORKING_HOURS, value=value))
+        else:
+            stored.value = value
+    session.flush()
 
 
 def find_subscription_by_id(session: Session, subscription_id: int) -> Subscription | None:

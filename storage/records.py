@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, time
 from decimal import Decimal
 from enum import StrEnum
 from typing import Any
@@ -114,6 +114,9 @@ class SkipReason(StrEnum):
 
 DEFAULT_CADENCE = "FREQ=WEEKLY;BYDAY=TH;BYHOUR=10;BYMINUTE=0"
 DEFAULT_DIGEST_SCHEDULE = "FREQ=WEEKLY;BYDAY=FR;BYHOUR=16;BYMINUTE=0"
+DEFAULT_DIGEST_GRACE_HOURS = (
+    2  # a digest that could not go out at its time goes out this late at most
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -157,6 +160,32 @@ class SubscriptionSpec:
     portfolio: str | None = None
     tags: tuple[str, ...] = ()
     keys: tuple[str, ...] = ()
+    grace_hours: int = DEFAULT_DIGEST_GRACE_HOURS  # how late it may still go out
+
+
+@dataclass(frozen=True, slots=True)
+class WorkingHours:
+    """When the bot may send a person a message they did not ask for, in their own timezone:
+    on `days` (0 = Monday) from `start` to `end` (the portfolio file's `working_hours`)."""
+
+    days: frozenset[int] = frozenset(range(5))
+    start: time = time(8)
+    end: time = time(18)
+
+
+DEFAULT_WORKING_HOURS = WorkingHours()
+
+
+@dataclass(frozen=True, slots=True)
+class Calendar:
+    """The portfolio's working time: its working hours and its holidays (the global ones; a
+    project adds its own)."""
+
+    holidays: frozenset[date] = frozenset()
+    hours: WorkingHours = DEFAULT_WORKING_HOURS
+
+
+DEFAULT_CALENDAR = Calendar()  # no holidays, the default working hours
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

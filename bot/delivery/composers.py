@@ -1,34 +1,77 @@
 """What each kind of delivery says, composed when it is sent from the database as it is then.
 
-A composer returns the messages and where they go, or `Drop` when the delivery is no longer
-wanted (the report arrived, the project was put on hold, the PM is out of office).
+A composer returns the messages and where they go, `Drop` when the delivery is no longer
+wanted (the report arrived, the project was put on hold, the PM is out of office, the news
+would be stale), or `Defer` when it must wait (a direct message outside the person's working
+hours waits for the next working morning, bot.periods.hours).
+
+Stale news, never sent: a prompt after its period; a reminder once the next period's prompt
+is due the same working day; a digest more than its subscription's `grace_hours` after its
+time (the next digest then compares with the last one actually posted); a direct message whose
+period ends before the next working morning.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from bot import ids
-from bot.delivery.outbox import Composer, Drop, Outgoing, Upload
+from bot.delivery.outbox import Composer, Defer, Drop, Outgoing, Upload
 from bot.digest.chart import alt_text, render_chart
 from bot.digest.load import build_digest
 from bot.digest.messages import digest_messages
 from bot.digest.model import Digest
-from bot.digest.selection import digest_zone
+from bot.digest.selection import digest_zone, still_due
 from bot.digest.summary import SUMMARY_KEY, digest_summary, find_previous_summary
 from bot.languages import DEFAULT_LANGUAGE
 from bot.periods import cadence
+from bot.periods.hours import is_working_time, next_working_time, same_working_day
 from bot.periods.state import answered_periods, prompt_zone
 from bot.render import as_message
 from bot.services import Services
 from bot.slack.people import is_out_of_office, person_zone, user_locale
 from storage import deliveries, portfolio, reports, users
-from storage.records import Delivery, DeliveryKind, DeliveryStatus, Project, ProjectState
+from storage.records import (
+    Calendar,
+    Delivery,
+    DeliveryKind,
+    DeliveryStatus,
+    Project,
+    ProjectState,
+)
 
 log = logging.getLogger(__name__)
+
+# A prompt whose cadence an admin set outside working hours still goes out at that time, if
+# it goes out within this much of it (a fan-out takes a while); caught up later, it waits.
+ON_TIME = timedelta(hours=1)
+
+
+def _calendar(services: Services) -> Calendar:
+    with services.sessions.begin() as session:
+        return portfolio.load_calendar(session)
+
+
+def _outside_hours(
+    now: datetime,
+    zone: ZoneInfo,
+    calendar: Calendar,
+    holidays: Collection[date] = (),
+    *,
+    until: datetime | None,
+) -> Defer | Drop | None:
+    """None when a direct message may go out at `now` in a person's `zone`; else `Defer` to
+    the next working morning, or `Drop` when what it is about ends (`until`) before then."""
+    if is_working_time(now, zone, calendar, holidays):
+        return None
+    morning = next_working_time(now, zone, calendar, holidays)
+    if until is not None and morning >= until:
+        return Drop("outside working hours until its period ended")
+    return Defer(morning, "outside working hours")
 
 
 def _active_project(services: Services, delivery: Delivery) -> Project | Drop:
@@ -48,7 +91,7 @@ def _answered(services: Services, project: Project, period_start: datetime) -> b
 
 def compose_prompt_delivery(
     services: Services, delivery: Delivery, now: datetime
-) -> Outgoing | Drop:
+) -> Outgoing | Drop | Defer:
     project = _active_project(services, delivery)
     if isinstance(project, Drop):
         return project
@@ -62,6 +105,17 @@ def compose_prompt_delivery(
     )
     if end is not None and now >= end:  # a prompt is never sent after its period
         return Drop("the period is over")
+    calendar = _calendar(services)
+    due = cadence.postpone_past_holidays(
+        delivery.occurrence, tz, calendar.holidays | set(project.holidays)
+    )
+    chosen = not is_working_time(due, tz, calendar, project.holidays)
+    if not (chosen and now < due + ON_TIME):  # else: the time an admin chose, kept
+        wait = _outside_hours(now, tz, calendar, project.holidays, until=end)
+        if isinstance(wait, Defer) and end is not None and same_working_day(wait.until, end, tz):
+            return Drop("the next period's prompt is due the same day")
+        if wait is not None:
+            return wait
     rendered = services.renderer.render(
         "prompt",
         (cached.locale if cached else None) or DEFAULT_LANGUAGE,  # the PM's (planning refreshed it)
@@ -80,7 +134,7 @@ def compose_prompt_delivery(
 
 def compose_reminder_delivery(
     services: Services, delivery: Delivery, now: datetime
-) -> Outgoing | Drop:
+) -> Outgoing | Drop | Defer:
     project = _active_project(services, delivery)
     if isinstance(project, Drop):
         return project
@@ -96,6 +150,11 @@ def compose_reminder_delivery(
     )
     if end is not None and now >= end:
         return Drop("the period is over")
+    wait = _outside_hours(now, tz, _calendar(services), project.holidays, until=end)
+    if wait is not None:
+        return wait
+    if end is not None and same_working_day(now, end, tz):
+        return Drop("the next period's prompt is due the same day")
     profile = services.gateway.lookup_user(project.pm)  # fresh: the status changes by the hour
     if is_out_of_office(profile, now=now):
         return Drop(f"out of office ({profile.status_emoji} {profile.status_text})".strip())
@@ -114,7 +173,7 @@ def compose_reminder_delivery(
 
 def compose_escalation_delivery(
     services: Services, delivery: Delivery, now: datetime
-) -> Outgoing | Drop:
+) -> Outgoing | Drop | Defer:
     project = _active_project(services, delivery)
     if isinstance(project, Drop):
         return project
@@ -130,6 +189,10 @@ def compose_escalation_delivery(
     with services.sessions.begin() as session:
         cached = users.find_users(session, [project.sponsor]).get(project.sponsor)
         tz = person_zone(cached, tz)
+    # Still true until a missing report arrives (checked above), so it waits with no limit.
+    wait = _outside_hours(now, tz, _calendar(services), project.holidays, until=None)
+    if wait is not None:
+        return wait
     rendered = services.renderer.render(
         "escalation",
         locale,
@@ -145,11 +208,13 @@ def compose_escalation_delivery(
 
 def compose_digest_delivery(
     services: Services, delivery: Delivery, now: datetime
-) -> Outgoing | Drop:
+) -> Outgoing | Drop | Defer:
     with services.sessions.begin() as session:
         subscription = portfolio.find_subscription_by_id(session, delivery.subscription_id or 0)
         if subscription is None:
             return Drop("subscription removed")
+        if not still_due(subscription, delivery.occurrence, now):
+            return Drop(f"not posted within {subscription.grace_hours} h of its time")
         digest = build_digest(
             session,
             subscription,
@@ -182,7 +247,7 @@ def _chart(digest: Digest, language: str) -> Upload | None:
 
 def compose_late_report_delivery(
     services: Services, delivery: Delivery, now: datetime
-) -> Outgoing | Drop:
+) -> Outgoing | Drop | Defer:
     payload = delivery.payload or {}
     with services.sessions.begin() as session:
         digest = deliveries.find_delivery(session, int(payload["digest"]))
@@ -218,7 +283,7 @@ class FailureLine:
 
 def compose_failure_summary_delivery(
     services: Services, delivery: Delivery, now: datetime
-) -> Outgoing | Drop:
+) -> Outgoing | Drop | Defer:
     payload = delivery.payload or {}
     since = datetime.fromisoformat(payload["since"])
     with services.sessions.begin() as session:
@@ -240,6 +305,10 @@ def compose_failure_summary_delivery(
     locale = user_locale(services.sessions, services.gateway, admin, now=now)  # cached after
     with services.sessions.begin() as session:
         cached = users.find_users(session, [admin]).get(admin)
+    zone = person_zone(cached, services.settings.timezone)
+    wait = _outside_hours(now, zone, _calendar(services), until=None)
+    if wait is not None:
+        return wait
     rendered = services.renderer.render(
         "failure_summary",
         locale,

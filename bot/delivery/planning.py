@@ -6,11 +6,16 @@ target and occurrence), so every tick of every replica may plan the same things.
 * Prompt: the latest occurrence of an active project's cadence, in its PM's Slack timezone,
   postponed to the next working day when it falls on a holiday, while its period lasts.
 * Reminder: once, `reminder_after_hours` after the prompt was sent, in the prompt's thread,
-  when the period has neither a report nor a skip (moved off weekends and holidays).
+  when the period has neither a report nor a skip (moved off weekends and holidays and into
+  the PM's working hours: bot.periods.state.reminder_time).
 * Escalation: once, to the sponsor, when the two periods before the current one were both
   prompted and both ended with neither a report nor a skip (if the project asks for it).
 * Digest: the latest occurrence of each subscription's schedule, in its timezone.
 * Failure summary: at most one a day to each PMO admin, when deliveries failed since the last.
+
+Whether a direct message may go out *now* (working hours, a reminder next to the next prompt,
+a digest past its grace window) is decided when it is sent (bot.delivery.composers), so a
+delivery recorded during the night waits in the outbox for the morning.
 * Late-report notes are recorded when the report is saved (bot.reporting.late), not here.
 """
 
@@ -54,11 +59,11 @@ def plan(services: Services, now: datetime) -> int:
         services.sessions, services.gateway, {p.pm for p in projects}, now=now
     )
     with services.sessions.begin() as session:
-        holidays = portfolio.list_holidays(session)
+        calendar = portfolio.load_calendar(session)
         history = deliveries.recent_per_project(
             session, DeliveryKind.PROMPT, [p.id for p in projects], per_project=3
         )
-        claims += _prompts(services, projects, profiles, history, holidays, now)
+        claims += _prompts(services, projects, profiles, history, calendar.holidays, now)
         claims += _reminders(session, services, projects, profiles, now)
         claims += _escalations(session, projects, history)
         claims += _digests(session, services, now)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -45,7 +45,9 @@ from bot.periods.state import (
 )
 from bot.slack.user_ids import person
 from storage.records import (
+    DEFAULT_CALENDAR,
     Blocker,
+    Calendar,
     Delivery,
     Milestone,
     Project,
@@ -75,7 +77,7 @@ def compose_digest(
     milestones: Mapping[int, Sequence[Milestone]] | None = None,
     previous: Mapping[str, Any] | None = None,
     prompts: Mapping[int, Sequence[Delivery]] | None = None,
-    holidays: Collection[date] = (),
+    calendar: Calendar = DEFAULT_CALENDAR,
 ) -> Digest:
     """Each covered project with the report of its latest period that began before `at`, as
     the one rule reads it (bot.periods.state): done, skipped (`skips` holds its (project id,
@@ -97,7 +99,7 @@ def compose_digest(
         history=history,
         prompts=prompts or {},
         skips=skips or {},
-        holidays=holidays,
+        calendar=calendar,
         at=at,
         default=default_tz,
     )

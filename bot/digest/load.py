@@ -65,7 +65,7 @@ def build_digest(
     previous: Mapping[str, Any] | None = None,
 ) -> Digest:
     """Load what a digest needs in nine statements (projects, open risks, open blockers,
-    milestones, the people it names, reports, prompts, holidays, skips) and compose it.
+    milestones, the people it names, reports, prompts, the calendar, skips) and compose it.
     Closed projects are loaded too: compose_digest keeps those closed this period. `previous`
     is the summary (`digest_summary`) of the digest leadership last saw on this subscription."""
     projects = [
@@ -107,5 +107,5 @@ def build_digest(
         milestones=milestones,
         previous=previous,
         prompts=prompts,
-        holidays=portfolio.list_holidays(session),
+        calendar=portfolio.load_calendar(session),
     )

@@ -1,7 +1,9 @@
-"""Which projects a digest subscription follows, and the timezone it is read in."""
+"""Which projects a digest subscription follows, the timezone it is read in, and how late its
+digest may still be posted."""
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from bot.access.permissions import shown_in_channel
@@ -17,6 +19,13 @@ def digest_zone(subscription: Subscription, default: ZoneInfo) -> ZoneInfo:
     """The timezone a subscription's schedule and dates are read in: its own, else
     PMO_TIMEZONE."""
     return zone(subscription.timezone, default)
+
+
+def still_due(subscription: Subscription, occurrence: datetime, now: datetime) -> bool:
+    """Whether the digest of `occurrence` may still be posted at `now`: within the
+    subscription's `grace_hours` of its time. Later, it would be stale news: it is recorded as
+    skipped, and the next digest compares with the last one actually posted."""
+    return now <= occurrence + timedelta(hours=subscription.grace_hours)
 
 
 def selects(subscription: Subscription, project: Project) -> bool:

@@ -19,7 +19,8 @@ on a Thursday is not asked twice for that week.
   bot was down, the outbox is still sending to a large portfolio);
 * DUE: asked, not answered, and the reminder's time has not come;
 * LATE: asked, not answered, and the reminder's time has passed (the time planning reminds
-  at: `reminder_after_hours` after the prompt went out, moved off weekends and holidays);
+  at: `reminder_after_hours` after the prompt went out, moved off weekends and holidays and
+  into the PM's working hours);
 * SKIPPED: the PM said no report is coming for this period;
 * DONE: this period's report is in.
 
@@ -44,10 +45,12 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.orm import Session
 
 from bot.periods import cadence
+from bot.periods.hours import next_working_day_time
 from bot.slack.people import cached_zones
 from bot.timezones import zone
 from storage import deliveries, portfolio, reports
 from storage.records import (
+    Calendar,
     Delivery,
     DeliveryKind,
     DeliveryStatus,
@@ -176,18 +179,19 @@ def current_period(
 
 
 def reminder_time(
-    prompt: Delivery, project: Project, holidays: Collection[date], default: ZoneInfo
+    prompt: Delivery, project: Project, calendar: Calendar, default: ZoneInfo
 ) -> datetime | None:
     """When a sent prompt's reminder is due: `reminder_after_hours` after it went out, moved
-    to the next working day when that falls on a weekend or a holiday (the global ones and the
-    project's own), in the prompt's zone. None for a prompt not sent."""
+    to the same time of the next working day when that is not one (a weekend, a holiday of
+    the portfolio or the project), then into the PM's working hours (bot.periods.hours), in
+    the prompt's zone. None for a prompt not sent."""
     if prompt.status is not DeliveryStatus.SENT or prompt.sent_at is None:
         return None
-    return cadence.postpone_past_holidays(
+    return next_working_day_time(
         prompt.sent_at + timedelta(hours=project.reminder_after_hours),
         prompt_zone(prompt, default),
-        set(holidays) | set(project.holidays),
-        weekends=True,
+        calendar,
+        project.holidays,
     )
 
 
@@ -225,7 +229,7 @@ def period_status(
     prompt: Delivery | None,
     report: Report | None,
     skip: Skip | None,
-    holidays: Collection[date],
+    calendar: Calendar,
     at: datetime,
     default: ZoneInfo,
 ) -> PeriodStatus:
@@ -244,7 +248,7 @@ def period_status(
     if skip is not None:
         return PeriodStatus(PeriodState.SKIPPED, period, report, own, skip)
     stale = stale_since(project, period, report) if report is not None else None
-    late_at = reminder_time(own, project, holidays, default) if own is not None else None
+    late_at = reminder_time(own, project, calendar, default) if own is not None else None
     asked = own is not None and own.sent_at is not None and own.sent_at <= at
     if not asked:
         state = PeriodState.NOT_ASKED
@@ -292,7 +296,7 @@ def statuses_of(
     history: Mapping[int, Sequence[Report]],
     prompts: Mapping[int, Sequence[Delivery]],
     skips: Mapping[tuple[int, datetime], Skip],
-    holidays: Collection[date],
+    calendar: Calendar,
     at: datetime,
     default: ZoneInfo,
     periods: Mapping[int, CurrentPeriod | None] | None = None,
@@ -312,7 +316,7 @@ def statuses_of(
             prompt=latest_before(prompts.get(project.id, ()), at),
             report=report,
             skip=skips.get((project.id, period.start)) if period is not None else None,
-            holidays=holidays,
+            calendar=calendar,
             at=at,
             default=default,
         )
@@ -327,9 +331,9 @@ def period_statuses(
     default: ZoneInfo,
     zones: Mapping[str, ZoneInfo] | None = None,
 ) -> dict[int, PeriodStatus]:
-    """Each project's status at `at`, in five statements whatever their number (the PMs'
-    cached zones, unless given; the last prompts; the latest reports; the holidays; the
-    skips)."""
+    """Each project's status at `at`, in six statements whatever their number (the PMs'
+    cached zones, unless given; the last prompts; the latest reports; the holidays and the
+    working hours; the skips)."""
     if not projects:
         return {}
     ids = [p.id for p in projects]
@@ -349,7 +353,7 @@ def period_statuses(
         history=history,
         prompts=prompts,
         skips=skips,
-        holidays=portfolio.list_holidays(session),
+        calendar=portfolio.load_calendar(session),
         at=at,
         default=default,
         periods=periods,

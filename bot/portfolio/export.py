@@ -31,9 +31,11 @@ from sqlalchemy.orm import Session
 
 from bot.access.audience import channel_audience, visible_projects
 from bot.periods.state import period_statuses
+from bot.portfolio.file import WEEKDAYS, clock_text
 from bot.slack.people import known_names
 from storage import items, portfolio, reports
 from storage.records import (
+    DEFAULT_DIGEST_GRACE_HOURS,
     DEFAULT_DIGEST_SCHEDULE,
     Milestone,
     Project,
@@ -41,6 +43,7 @@ from storage.records import (
     Rag,
     Report,
     Subscription,
+    WorkingHours,
 )
 
 BOM = "\ufeff"
@@ -157,18 +160,32 @@ def _digest_entry(sub: Subscription) -> dict[str, Any]:
         entry["tags"] = _texts(sub.tags)
     if sub.keys:
         entry["keys"] = _texts(sub.keys)
+    if sub.grace_hours != DEFAULT_DIGEST_GRACE_HOURS:
+        entry["grace_hours"] = sub.grace_hours
     return entry
+
+
+def _working_hours_entry(hours: WorkingHours) -> dict[str, Any]:
+    return _FlowMap(
+        {
+            "days": _Flow([WEEKDAYS[d] for d in sorted(hours.days)]),
+            "start": _Quoted(clock_text(hours.start)),
+            "end": _Quoted(clock_text(hours.end)),
+        }
+    )
 
 
 def portfolio_document(session: Session) -> dict[str, Any]:
     """The stored portfolio as the import file's structure: projects by key, the global
-    holidays (always written, so importing the export restores an empty list too), digests by
-    channel."""
+    holidays and the working hours (always written, so importing the export restores an empty
+    list and the default hours too), digests by channel."""
     projects = portfolio.list_projects(session)
     milestones = items.list_milestones(session, [p.id for p in projects])
+    calendar = portfolio.load_calendar(session)
     return {
         "projects": [_project_entry(p, milestones[p.id]) for p in projects],
-        "holidays": _Flow(sorted(portfolio.list_holidays(session))),
+        "holidays": _Flow(sorted(calendar.holidays)),
+        "working_hours": _working_hours_entry(calendar.hours),
         "digests": [_digest_entry(s) for s in portfolio.list_subscriptions(session)],
     }
 

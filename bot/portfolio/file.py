@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, time
 from decimal import Decimal, InvalidOperation
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -23,10 +23,12 @@ from bot.slack.user_ids import USER_ID
 from storage.records import (
     DEFAULT_CADENCE,
     DEFAULT_DIGEST_SCHEDULE,
+    DEFAULT_WORKING_HOURS,
     MilestoneSpec,
     ProjectSpec,
     ProjectState,
     SubscriptionSpec,
+    WorkingHours,
 )
 
 KEY_PATTERN = re.compile(r"^[A-Za-z0-9-]{2,20}$")
@@ -39,6 +41,7 @@ class Portfolio:
     projects: tuple[ProjectSpec, ...] = ()
     subscriptions: tuple[SubscriptionSpec, ...] = ()
     holidays: tuple[date, ...] | None = None  # None: the file does not set the global list
+    working_hours: WorkingHours | None = None  # None: the file does not set them
     milestones: Mapping[str, tuple[MilestoneSpec, ...]] = field(default_factory=dict)  # by key
 
 
@@ -220,6 +223,7 @@ DIGEST_FIELDS: dict[str, tuple[str, Callable[[Any], Any]]] = {
     "portfolio": ("portfolio", _text(100)),
     "tags": ("tags", _list_of(_text(50))),
     "keys": ("keys", _list_of(_key)),
+    "grace_hours": ("grace_hours", _int_range(0, 24 * 7)),
 }
 DIGEST_REQUIRED = ("channel",)
 
@@ -314,6 +318,47 @@ def _digests(raw: Any, problems: list[str], languages: tuple[str, ...]) -> list[
     return specs
 
 
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+_CLOCK = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$")
+
+
+def _clock(value: Any, *, end: bool = False) -> time:
+    """HH:MM; as an end, "24:00" is the end of the day (time.max)."""
+    if end and isinstance(value, str) and value.strip() == "24:00":
+        return time.max
+    if not isinstance(value, str) or not _CLOCK.fullmatch(value.strip()):
+        raise _InvalidError(f"{value!r} is not a time of day (HH:MM, 24-hour)")
+    hour, minute = value.strip().split(":")
+    return time(int(hour), int(minute))
+
+
+def clock_text(moment: time) -> str:
+    """A working-hours time as the file writes it (the end of the day is "24:00")."""
+    return "24:00" if moment == time.max else f"{moment:%H:%M}"
+
+
+def _working_hours(raw: Any) -> WorkingHours:
+    """`working_hours: {days: [mon, ..., fri], start: "08:00", end: "18:00"}`, each optional
+    (the defaults: Monday to Friday, 08:00 to 18:00)."""
+    if not isinstance(raw, dict):
+        raise _InvalidError("must be a mapping with days, start and end")
+    unknown = sorted(set(raw) - {"days", "start", "end"})
+    if unknown:
+        raise _InvalidError(f"unknown field {unknown[0]!r} (days, start, end)")
+    default = DEFAULT_WORKING_HOURS
+    days = default.days
+    if raw.get("days") is not None:
+        names = _list_of(_choice(WEEKDAYS))(raw["days"])
+        if not names:
+            raise _InvalidError("days: at least one working day")
+        days = frozenset(WEEKDAYS.index(n) for n in names)
+    start = _clock(raw["start"]) if raw.get("start") is not None else default.start
+    end = _clock(raw["end"], end=True) if raw.get("end") is not None else default.end
+    if not start < end:
+        raise _InvalidError(f"start ({clock_text(start)}) must be before end ({clock_text(end)})")
+    return WorkingHours(days=days, start=start, end=end)
+
+
 class _Loader(yaml.SafeLoader):
     """SafeLoader that reads every scalar as the text written (only `~`/empty is null), and
     leaves conversion to each field's check. PyYAML's guesses would otherwise rewrite keys
@@ -342,7 +387,7 @@ def parse_portfolio(text: str, *, languages: tuple[str, ...] = LANGUAGES) -> Por
     problems = [
         f"unknown top-level field {name!r}"
         for name in data
-        if name not in ("projects", "digests", "holidays", "escalate_to_sponsor")
+        if name not in ("projects", "digests", "holidays", "working_hours", "escalate_to_sponsor")
     ]
     escalate = False
     if data.get("escalate_to_sponsor") is not None:
@@ -361,11 +406,18 @@ def parse_portfolio(text: str, *, languages: tuple[str, ...] = LANGUAGES) -> Por
             holidays = _list_of(_date)(data["holidays"] or [])
         except _InvalidError as exc:
             problems.append(f"holidays: {exc}")
+    working_hours: WorkingHours | None = None
+    if data.get("working_hours") is not None:
+        try:
+            working_hours = _working_hours(data["working_hours"])
+        except _InvalidError as exc:
+            problems.append(f"working_hours: {exc}")
     if problems:
         raise PortfolioError(tuple(problems))
     return Portfolio(
         projects=tuple(projects),
         subscriptions=tuple(digests),
         holidays=holidays,
+        working_hours=working_hours,
         milestones=milestones,
     )

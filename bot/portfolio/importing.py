@@ -56,6 +56,8 @@ def import_portfolio(
     subs_changed = portfolio.upsert_subscriptions(session, parsed.subscriptions, now=now)
     if parsed.holidays is not None:
         portfolio.replace_holidays(session, parsed.holidays)
+    if parsed.working_hours is not None:
+        portfolio.replace_working_hours(session, parsed.working_hours)
     return ImportSummary(
         projects=len(parsed.projects),
         projects_changed=changed,

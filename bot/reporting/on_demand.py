@@ -36,7 +36,7 @@ from bot.services import Services
 from bot.slack.gateway import SlackError
 from bot.slack.people import dm_channel, person_zone, refresh_profiles
 from storage import deliveries, portfolio, users
-from storage.deliveries import Claim
+from storage.deliveries import Claim, deferral
 from storage.records import Delivery, DeliveryKind, DeliveryStatus, Project, ProjectState
 
 log = logging.getLogger(__name__)
@@ -52,6 +52,7 @@ class Outcome:
     project: Project | None = None
     period_start: date | None = None  # the period's first day, in the PM's timezone
     error: str = ""  # Slack's error code, for slack_error
+    until: datetime | None = None  # waiting: when it goes out, in the PM's timezone
 
 
 @dataclass(frozen=True, slots=True)
@@ -153,6 +154,9 @@ def remind(services: Services, *, actor: str, project: Project, admins: Collecti
         except SlackError as exc:
             return Outcome("slack_error", project, day, exc.code)
         thread = None
+    elif deferral(prompt) is not None and prompt.next_attempt_at is not None:
+        # outside the PM's working hours: it waits for their morning (bot.periods.hours)
+        return Outcome("waiting", project, day, until=prompt.next_attempt_at.astimezone(anchor.tz))
     else:  # pending, being sent, or failed and queued again
         return Outcome("queued", project, day)
     rendered = services.renderer.render(

@@ -16,7 +16,7 @@ from babel import Locale, UnknownLocaleError
 from sqlalchemy.exc import IntegrityError
 
 from bot.access.admins import is_admin
-from bot.digest.selection import covers, digest_zone
+from bot.digest.selection import covers, digest_zone, still_due
 from bot.languages import DEFAULT_LANGUAGE
 from bot.periods import cadence
 from bot.portfolio.file import DIGEST_FIELDS
@@ -26,6 +26,7 @@ from bot.slash.request import Request, Result
 from bot.slash.words import slack_unescape, split_words
 from storage import deliveries, portfolio
 from storage.records import (
+    DEFAULT_DIGEST_GRACE_HOURS,
     DEFAULT_DIGEST_SCHEDULE,
     DeliveryKind,
     ProjectState,
@@ -45,6 +46,8 @@ OPTIONS: dict[str, str] = {
     "portfolio": "portfolio",
     "tags": "tags",
     "keys": "keys",
+    "grace": "grace_hours",
+    "grace_hours": "grace_hours",
 }
 # An empty value (`portfolio=`) puts an option back to the portfolio file's default.
 DEFAULTS: dict[str, Any] = {
@@ -55,6 +58,7 @@ DEFAULTS: dict[str, Any] = {
     "portfolio": None,
     "tags": (),
     "keys": (),
+    "grace_hours": DEFAULT_DIGEST_GRACE_HOURS,
 }
 # `mention=on|off` (or yes/no), as well as the file's true/false.
 _SWITCH = {"on": "true", "yes": "true", "off": "false", "no": "false"}
@@ -210,7 +214,7 @@ def subscribe(
             "subscribe_problems",
             verb="subscribe",
             problems=problems,
-            options=sorted(set(OPTIONS) - {"mention_pms"}),
+            options=sorted(set(OPTIONS) - {"mention_pms", "grace_hours"}),
             languages=languages,
         )
     now = services.clock()
@@ -237,8 +241,15 @@ def subscribe(
                 raise
     upcoming = cadence.next_occurrence(sub.schedule, tz, after=now)
     # The scheduler posts the latest occurrence's digest when this channel has not had it yet
-    # (a new channel or a new schedule): say so, rather than let it surprise the channel.
-    first = latest if latest is not None and (f"channel:{channel}", latest) not in sent else None
+    # (a new channel or a new schedule) and it is still within its grace window: say so,
+    # rather than let it surprise the channel.
+    first = (
+        latest
+        if latest is not None
+        and (f"channel:{channel}", latest) not in sent
+        and still_due(sub, latest, now)
+        else None
+    )
     return render(
         "subscribed",
         subscription=sub,

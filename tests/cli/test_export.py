@@ -8,7 +8,7 @@ import csv
 import dataclasses
 import io
 from collections.abc import Iterator
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -39,6 +39,7 @@ from storage.records import (
     ProjectState,
     RiskSpec,
     SubscriptionSpec,
+    WorkingHours,
 )
 from tests import factories
 from tests.cli.test_cli import assert_one_line_error, cli
@@ -86,8 +87,10 @@ projects:
     budget: 0
     tags: []
 holidays: [2027-01-01, 2026-12-25]
+working_hours: {{days: [sun, mon, tue, wed, thu], start: "07:30", end: "24:00"}}
 digests:
   - channel: C0LEADERS
+    grace_hours: 12
     schedule: "FREQ=WEEKLY;BYDAY=MO;BYHOUR=8;BYMINUTE=0"
     timezone: Europe/Paris
     language: fr
@@ -116,6 +119,7 @@ def stored_portfolio(session: Session) -> dict[str, Any]:
             dataclasses.replace(s, id=0) for s in portfolio.list_subscriptions(session)
         ],
         "holidays": portfolio.list_holidays(session),
+        "calendar": portfolio.load_calendar(session),
     }
 
 
@@ -164,7 +168,11 @@ def test_import_export_import_is_lossless(engine: Engine, fresh: Engine) -> None
     assert original["projects"][0].key == "0123" and original["projects"][0].name == "NO"
     assert len(original["milestones"]["ATLAS"]) == 3
     assert original["holidays"] == {date(2026, 12, 25), date(2027, 1, 1)}
+    assert original["calendar"].hours == WorkingHours(
+        frozenset({6, 0, 1, 2, 3}), time(7, 30), time.max
+    )
     assert len(original["subscriptions"]) == 2
+    assert original["subscriptions"][0].grace_hours == 12
     # And the export of the copy is the same file: the format is stable.
     assert export_text(fresh) == exported
 
@@ -178,6 +186,7 @@ def test_export_parses_back_to_the_same_specs(engine: Engine) -> None:
     )
     assert again.subscriptions == first.subscriptions
     assert set(again.holidays or ()) == set(first.holidays or ())
+    assert again.working_hours == first.working_hours
     assert {k: sorted(v, key=lambda m: m.due) for k, v in again.milestones.items()} == {
         k: sorted(v, key=lambda m: m.due) for k, v in first.milestones.items()
     }

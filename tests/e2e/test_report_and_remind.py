@@ -124,6 +124,21 @@ def test_remind_before_the_prompt_went_out_queues_it_for_the_next_tick(harness: 
     assert len(harness.prompts_to(PM_PARIS)) == 1
 
 
+def test_remind_outside_the_pms_hours_says_when_the_prompt_goes_out(harness: Harness) -> None:
+    # The bot's first tick is on Friday 20th at 04:00 in New York: BOREAL's prompt for the
+    # period begun on Thursday at 10:00 there waits for 08:00, New York time.
+    friday = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
+    harness.tick(friday)
+    assert harness.prompts_to(PM_NEW_YORK) == []
+    harness.clock.now = friday + timedelta(minutes=1)
+    answer = harness.command(ADMIN, "remind boreal")
+    assert "waits for" in answer["text"] and "working hours" in answer["text"]
+    assert "Fri 20 Nov 2026 at 08:00, their time" in answer["text"]
+    assert harness.prompts_to(PM_NEW_YORK) == []  # nothing at 04:00
+    harness.tick(datetime(2026, 11, 20, 13, 0, tzinfo=UTC))  # 08:00 in New York
+    assert len(harness.prompts_to(PM_NEW_YORK)) == 1
+
+
 def test_remind_is_refused_to_everyone_else_and_posts_nothing(harness: Harness) -> None:
     harness.tick(THU_19_PARIS)
     before = len(harness.fake.calls_to("chat.postMessage"))

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -123,8 +123,9 @@ def test_an_admin_subscribes_a_channel_and_the_digest_comes_on_schedule_in_its_l
     assert "*Language*\nGerman" in said
     assert "their PM is named, not notified" in said
     assert "*Projects*\nportfolio Operations; keys ATLAS, BOREAL (1 open project today)" in said
-    # Last Monday's digest was never posted here: the answer says it goes out at once.
-    assert "The digest due Mon 9 Nov 2026 at 09:00 has not been posted here" in said
+    # Last Monday's digest was never posted here, but it is six days old, past its grace
+    # window (two hours): stale news, it is not announced and never posted.
+    assert "has not been posted here" not in said
     assert "invite me first" in said  # a private channel needs the bot invited
     sub = stored(h, "C0DACH")
     assert sub is not None
@@ -140,25 +141,40 @@ def test_an_admin_subscribes_a_channel_and_the_digest_comes_on_schedule_in_its_l
         ("ATLAS", "BOREAL"),
     )
 
-    # As announced, the next tick posts last Monday's digest; then each Monday 09:00 Paris.
+    # The next digest is Monday's at 09:00 Paris; then each Monday.
     h.tick(SUN_15_NOON)
-    assert len(digests_in(h, "C0DACH")) == 1
     h.tick(datetime(2026, 11, 16, 7, 59, tzinfo=UTC))
-    assert len(digests_in(h, "C0DACH")) == 1
+    assert digests_in(h, "C0DACH") == []
     assert h.tick(MON_16_9_PARIS).digests_sent == 1
     posted = digests_in(h, "C0DACH")
-    assert [m["text"] for m in posted] == [
-        "Portfolio-Bericht vom Mo. 9 Nov. 2026",
-        "Portfolio-Bericht vom Mo. 16 Nov. 2026",
-    ]
+    assert [m["text"] for m in posted] == ["Portfolio-Bericht vom Mo. 16 Nov. 2026"]
     # The filter: Operations only (ATLAS, which has no report yet), in German.
     assert posted[-1]["blocks"][0]["text"]["text"].strip() == "Projekte: ATLAS"
     assert h.tick(MON_16_9_PARIS).digests_sent == 0  # once per occurrence
     # The file's own subscription is untouched, and still English.
     h.tick(FRI_20_16_PARIS)
-    assert len(digests_in(h, "C0DACH")) == 2
+    assert len(digests_in(h, "C0DACH")) == 1
     leaders = digests_in(h, "C0LEADERS")
     assert leaders and not any("Portfolio-Bericht" in m["text"] for m in leaders)
+
+
+def test_a_digest_missed_by_less_than_its_grace_is_announced_and_posted(
+    harness: Harness,
+) -> None:
+    h = harness
+    # Friday 20th, 17:30 in Paris: the file's Friday 16:00 digest was never posted here.
+    h.clock.now = FRI_20_16_PARIS + timedelta(hours=1, minutes=30)
+    answer = subscribe(h, ADMIN, "C0LEADERS", "grace=3")
+    said = "\n".join(texts(answer))
+    assert "The digest due Fri 20 Nov 2026 at 16:00 has not been posted here" in said
+    sub = stored(h, "C0LEADERS")
+    assert sub is not None and sub.grace_hours == 3
+    assert h.tick(h.clock.now).digests_sent == 1
+    # A bad grace is one clear problem, and changes nothing.
+    refused = "\n".join(texts(subscribe(h, ADMIN, "C0LEADERS", "grace=a-week")))
+    assert "`grace`" in refused and "0 to 168" in refused
+    sub = stored(h, "C0LEADERS")
+    assert sub is not None and sub.grace_hours == 3
 
 
 def test_subscribing_again_changes_only_the_options_given(harness: Harness) -> None:

@@ -40,13 +40,14 @@ def test_the_tick_command_sends_what_is_due_at_the_given_time(
     assert _cli(["db", "upgrade"], environ)[0] == 0
     assert _cli(["import", str(portfolio_file)], environ)[0] == 0
 
-    # 10:00 in Paris on Thursday 26 November, given with its offset.
-    code, out, err = _cli(["tick", "--at", "2026-11-26T10:00:00+01:00"], environ)
+    # 16:00 in Paris on Friday 27 November (10:00 in New York), given with its offset: both
+    # PMs are asked for the period begun on Thursday, and the Friday digest is on time.
+    code, out, err = _cli(["tick", "--at", "2026-11-27T16:00:00+01:00"], environ)
     assert (code, err) == (0, "")
     assert "sent 2 prompt(s), 1 digest(s)," in out
     assert len(fake_slack.messages(PM_PARIS)) == 1
     assert len(fake_slack.messages(PM_NEW_YORK)) == 1
-    code, out, _ = _cli(["tick", "--at", "2026-11-26T10:00:00+01:00"], environ)
+    code, out, _ = _cli(["tick", "--at", "2026-11-27T16:00:00+01:00"], environ)
     assert "0 due, sent nothing," in out
     assert len(fake_slack.messages(PM_PARIS)) == 1
 

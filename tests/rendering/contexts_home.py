@@ -33,6 +33,7 @@ PM = "U0PM00001"
 CODES = (
     "reminded",
     "queued",
+    "waiting",
     "answered",
     "remind_denied",
     "not_allowed",
@@ -95,7 +96,13 @@ def contexts(text: str) -> dict[str, list[dict[str, Any]]]:
     project = _project(text, 1)
     on_hold = _project(text, 2, state=ProjectState.ON_HOLD)
     outcomes = [
-        Outcome(code, on_hold if code == "not_active" else project, date(2026, 11, 19), text[:60])
+        Outcome(
+            code,
+            on_hold if code == "not_active" else project,
+            date(2026, 11, 19),
+            text[:60],
+            until=AT if code == "waiting" else None,
+        )
         for code in CODES
     ]
     everything = {

@@ -235,15 +235,15 @@ def test_a_digest_and_a_status_lookup_cost_the_same_statements_whatever_the_size
     assert digest.counts.total == size
     assert len(digest.risks) == 2 * size and len(digest.blockers) == size
     assert len(digest.deadlines) == size and len(digest.chart.periods) == 8
-    # subscriptions; projects, risks, blockers, milestones, people, reports, prompts, holidays,
-    # skips
-    assert len(statements) == 10
+    # subscriptions; projects, risks, blockers, milestones, people, reports, prompts, the
+    # calendar (working hours, holidays), skips
+    assert len(statements) == 11
 
     with sessions.begin() as session, count_statements(engine) as statements:
         project = portfolio.find_project(session, "P001")
         assert project is not None
         view = status_view(session, project, now=NOW, default_tz=UTC_ZONE)
     assert view.report is not None and len(view.strip) == 8
-    # the project; this period's state (zones, reports, prompts, skips, holidays); the strip's
-    # reports and skips; risks, blockers, milestones; the names it shows
-    assert len(statements) == 12
+    # the project; this period's state (zones, reports, prompts, skips, working hours,
+    # holidays); the strip's reports and skips; risks, blockers, milestones; the names it shows
+    assert len(statements) == 13

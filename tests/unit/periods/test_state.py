@@ -20,8 +20,18 @@ from bot.periods.state import (
     reminder_time,
     statuses_of,
 )
-from storage.records import Delivery, DeliveryKind, DeliveryStatus, Project, ProjectState
+from storage.records import (
+    DEFAULT_CALENDAR,
+    Calendar,
+    Delivery,
+    DeliveryKind,
+    DeliveryStatus,
+    Project,
+    ProjectState,
+)
 from tests import factories
+
+NO_HOLIDAYS = DEFAULT_CALENDAR
 
 PARIS = ZoneInfo("Europe/Paris")
 NEW_YORK = ZoneInfo("America/New_York")
@@ -61,7 +71,8 @@ def status(at: datetime, **given: Any) -> PeriodState:
     project = given.pop("project", ATLAS)
     last = given.get("prompt")
     found = current_period(project, given.pop("tz", PARIS), last, at=at, default=PARIS)
-    values: dict[str, Any] = {"prompt": None, "report": None, "skip": None, "holidays": ()}
+    values: dict[str, Any] = {"prompt": None, "report": None, "skip": None}
+    values["calendar"] = NO_HOLIDAYS
     values.update(given)
     return period_status(project, found, at=at, default=PARIS, **values).state
 
@@ -180,7 +191,14 @@ def test_last_periods_report_is_stale_not_current() -> None:
     found = current_period(project, PARIS, None, at=at, default=PARIS)
     old = factories.report(1, THU_12)
     result = period_status(
-        project, found, prompt=None, report=old, skip=None, holidays=(), at=at, default=PARIS
+        project,
+        found,
+        prompt=None,
+        report=old,
+        skip=None,
+        calendar=NO_HOLIDAYS,
+        at=at,
+        default=PARIS,
     )
     assert result.state is PeriodState.NOT_ASKED and result.is_missing
     assert result.stale_since == THU_19 and result.current_report is None
@@ -220,15 +238,17 @@ def test_the_reminders_time_skips_weekends_and_holidays() -> None:
     fri = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
     asked = prompt(fri, sent_at=fri)
     monday = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
-    assert reminder_time(asked, friday, (), PARIS) == monday
+    assert reminder_time(asked, friday, NO_HOLIDAYS, PARIS) == monday
     assert status(monday - timedelta(hours=1), project=friday, prompt=asked) is PeriodState.DUE
     assert status(monday, project=friday, prompt=asked) is PeriodState.LATE
     # The project's own holiday on Monday moves it to Tuesday.
     off = factories.project(cadence=friday.cadence, holidays=(date(2026, 11, 23),))
-    assert reminder_time(asked, off, (), PARIS) == monday + timedelta(days=1)
+    assert reminder_time(asked, off, NO_HOLIDAYS, PARIS) == monday + timedelta(days=1)
     # and so does a holiday of every project
-    assert reminder_time(asked, friday, {date(2026, 11, 23)}, PARIS) == monday + timedelta(days=1)
-    assert reminder_time(prompt(fri), friday, (), PARIS) is None  # not sent: no reminder
+    assert reminder_time(
+        asked, friday, Calendar(frozenset({date(2026, 11, 23)})), PARIS
+    ) == monday + timedelta(days=1)
+    assert reminder_time(prompt(fri), friday, NO_HOLIDAYS, PARIS) is None  # not sent: no reminder
 
 
 @pytest.mark.parametrize(
@@ -255,7 +275,7 @@ def test_statuses_of_read_only_what_existed_at_the_instant() -> None:
             history=reports,
             prompts=prompts,
             skips={},
-            holidays=(),
+            calendar=NO_HOLIDAYS,
             at=moment,
             default=PARIS,
         )

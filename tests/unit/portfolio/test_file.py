@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import textwrap
-from datetime import date
+from datetime import date, time
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 
@@ -16,6 +17,7 @@ from storage.records import (
     ProjectSpec,
     ProjectState,
     SubscriptionSpec,
+    WorkingHours,
 )
 
 # Copied from PRODUCT.md, "Portfolio file (YAML)".
@@ -416,3 +418,69 @@ def test_a_digest_language_must_have_its_templates_folder() -> None:
     # A custom templates folder (PMO_TEMPLATES_DIR/de/) adds the language.
     parsed = parse_portfolio(text, languages=("de", "en", "fr"))
     assert parsed.subscriptions[0].language == "de"
+
+
+# --- working hours and a digest's grace window ----------------------------------------------
+
+
+def test_working_hours_are_read_and_default_when_absent() -> None:
+    parsed = parse_portfolio(
+        'working_hours: {days: [mon, tue, wed, thu, fri, sat], start: "07:30", end: "19:00"}\n'
+    )
+    assert parsed.working_hours == WorkingHours(frozenset(range(6)), time(7, 30), time(19))
+    assert parse_portfolio("working_hours: {end: '17:00'}\n").working_hours == WorkingHours(
+        end=time(17)
+    )
+    assert parse_portfolio("projects: []\n").working_hours is None  # not set: left as stored
+    around_the_clock = (
+        "working_hours: {days: [mon, tue, wed, thu, fri, sat, sun], start: '00:00', end: '24:00'}\n"
+    )
+    hours = parse_portfolio(around_the_clock).working_hours
+    assert hours == WorkingHours(frozenset(range(7)), time(0), time.max)
+
+
+@pytest.mark.parametrize(
+    ("text", "problem"),
+    [
+        ("working_hours: 8-18\n", "working_hours: must be a mapping with days, start and end"),
+        (
+            "working_hours: {start: '8h'}\n",
+            "working_hours: '8h' is not a time of day (HH:MM, 24-hour)",
+        ),
+        (
+            "working_hours: {start: '18:00', end: '08:00'}\n",
+            "working_hours: start (18:00) must be before end (08:00)",
+        ),
+        (
+            "working_hours: {days: [monday]}\n",
+            "working_hours: 'monday' is not one of mon, tue, wed, thu, fri, sat, sun",
+        ),
+        ("working_hours: {days: []}\n", "working_hours: days: at least one working day"),
+        (
+            "working_hours: {lunch: '12:00'}\n",
+            "working_hours: unknown field 'lunch' (days, start, end)",
+        ),
+        (
+            "digests:\n  - {channel: C0LEADERS, grace_hours: -1}\n",
+            "digests[1] (C0LEADERS): grace_hours: must be a whole number from 0 to 168",
+        ),
+    ],
+)
+def test_bad_working_hours_or_grace_are_one_clear_problem(text: str, problem: str) -> None:
+    assert problems_of(text) == (problem,)
+
+
+def test_a_digest_keeps_its_grace_window() -> None:
+    parsed = parse_portfolio("digests:\n  - {channel: C0LEADERS, grace_hours: 6}\n")
+    assert parsed.subscriptions[0].grace_hours == 6
+    assert parse_portfolio("digests:\n  - {channel: C0BOARD01}\n").subscriptions[0].grace_hours == 2
+
+
+def test_the_readmes_example_file_is_a_valid_portfolio() -> None:
+    readme = (Path(__file__).resolve().parents[3] / "README.md").read_text(encoding="utf-8")
+    section = readme.split("## The portfolio file", 1)[1]
+    example = section.split("```yaml\n", 1)[1].split("```", 1)[0]
+    parsed = parse_portfolio(example)
+    assert [p.key for p in parsed.projects] == ["ATLAS"]
+    assert parsed.working_hours == WorkingHours()
+    assert parsed.subscriptions[0].grace_hours == 2

@@ -51,10 +51,11 @@ def test_mention_takes_on_off_as_well_as_the_files_true_false(typed: str, expect
 
 def test_an_empty_value_puts_the_option_back_to_its_default() -> None:
     values, problems = parse_options(
-        "schedule= timezone= language= mention= portfolio= tags= keys=", LANGUAGES
+        "schedule= timezone= language= mention= portfolio= tags= keys= grace=", LANGUAGES
     )
     assert problems == []
     assert values == DEFAULTS
+    assert values["grace_hours"] == 2
     assert values["schedule"] == DEFAULT_DIGEST_SCHEDULE
 
 
@@ -112,3 +113,12 @@ def test_a_language_is_any_installed_folder() -> None:
 
 def test_keys_are_upper_cased_once_each() -> None:
     assert parse_options("keys=atlas,ATLAS,,boreal", LANGUAGES)[0] == {"keys": ("ATLAS", "BOREAL")}
+
+
+def test_grace_is_a_number_of_hours_checked_by_the_files_rule() -> None:
+    values, problems = parse_options("grace=5", LANGUAGES)
+    assert (values, problems) == ({"grace_hours": 5}, [])
+    values, problems = parse_options("grace=200", LANGUAGES)
+    [problem] = problems
+    assert (problem.code, problem.option) == ("invalid", "grace_hours")
+    assert "0 to 168" in problem.detail
