@@ -12,6 +12,10 @@ from bot.slack.user_ids import is_user_id
 
 DEFAULT_DATABASE_URL = "sqlite:///pmo-bot.sqlite"
 DEFAULT_SLACK_API_URL = "https://slack.com/api/"
+# chat.postMessage across the workspace, messages a second per process: where the adaptive
+# pace starts (PMO_SEND_RATE), its floor and its ceiling (PMO_SEND_RATE_MIN, _MAX).
+DEFAULT_SEND_RATE, DEFAULT_SEND_RATE_MIN, DEFAULT_SEND_RATE_MAX = 1.0, 0.5, 10.0
+MAX_SEND_RATE = 50.0
 
 
 class ConfigError(Exception):
@@ -28,7 +32,11 @@ class Settings:
     admins: frozenset[str]
     timezone: ZoneInfo
     templates_dir: Path | None = None
-    send_rate: float = 1.0  # chat.postMessage calls per second, per process
+    # chat.postMessage calls per second, per process: the workspace pace starts at send_rate
+    # and adapts between send_rate_min and send_rate_max (bot/slack/pacing.py).
+    send_rate: float = DEFAULT_SEND_RATE
+    send_rate_min: float = DEFAULT_SEND_RATE_MIN
+    send_rate_max: float = DEFAULT_SEND_RATE_MAX
 
     def require_bot_token(self) -> str:
         if not self.slack_bot_token:
@@ -82,16 +90,7 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
     templates = environ.get("PMO_TEMPLATES_DIR") or None
     if templates and not Path(templates).is_dir():
         raise ConfigError(f"PMO_TEMPLATES_DIR={templates!r} is not a folder")
-    rate_text = environ.get("PMO_SEND_RATE", "").strip() or "1"
-    try:
-        send_rate = float(rate_text)
-    except ValueError:
-        send_rate = -1.0
-    if not 0 < send_rate <= 50:
-        raise ConfigError(
-            f"PMO_SEND_RATE={rate_text!r} must be a number of messages per second, "
-            "more than 0 and at most 50 (default 1)"
-        )
+    send_rate, send_rate_min, send_rate_max = _send_rates(environ)
     return Settings(
         database_url=environ.get("DATABASE_URL") or DEFAULT_DATABASE_URL,
         slack_bot_token=token,
@@ -102,4 +101,50 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
         timezone=timezone,
         templates_dir=Path(templates) if templates else None,
         send_rate=send_rate,
+        send_rate_min=send_rate_min,
+        send_rate_max=send_rate_max,
     )
+
+
+def _rate(environ: Mapping[str, str], name: str) -> float | None:
+    """A rate in messages per second (0 < rate <= 50), or None when the variable is unset."""
+    text = environ.get(name, "").strip()
+    if not text:
+        return None
+    try:
+        rate = float(text)
+    except ValueError:
+        rate = -1.0
+    if not 0 < rate <= MAX_SEND_RATE:  # also rejects nan
+        raise ConfigError(
+            f"{name}={text!r} must be a number of messages per second, "
+            f"more than 0 and at most {MAX_SEND_RATE:g}"
+        )
+    return rate
+
+
+def _send_rates(environ: Mapping[str, str]) -> tuple[float, float, float]:
+    """PMO_SEND_RATE (the start, default 1), PMO_SEND_RATE_MIN (the floor, default 0.5) and
+    PMO_SEND_RATE_MAX (the ceiling, default 10). An unset floor or ceiling makes room for the
+    start (PMO_SEND_RATE=50 alone still works); an unset start is clamped between them."""
+    start = _rate(environ, "PMO_SEND_RATE")
+    floor = _rate(environ, "PMO_SEND_RATE_MIN")
+    ceiling = _rate(environ, "PMO_SEND_RATE_MAX")
+    if floor is not None and ceiling is not None and floor > ceiling:
+        raise ConfigError(
+            f"PMO_SEND_RATE_MIN={floor:g} must not be more than PMO_SEND_RATE_MAX={ceiling:g}"
+        )
+    if start is None:
+        low = floor if floor is not None else 0.0
+        high = ceiling if ceiling is not None else MAX_SEND_RATE
+        start = min(high, max(low, DEFAULT_SEND_RATE))
+    if floor is None:
+        floor = min(start, DEFAULT_SEND_RATE_MIN)
+    if ceiling is None:
+        ceiling = max(start, DEFAULT_SEND_RATE_MAX)
+    if not floor <= start <= ceiling:
+        raise ConfigError(
+            f"PMO_SEND_RATE={start:g} (where the pace starts) must be between "
+            f"PMO_SEND_RATE_MIN={floor:g} and PMO_SEND_RATE_MAX={ceiling:g}"
+        )
+    return start, floor, ceiling

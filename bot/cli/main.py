@@ -323,7 +323,12 @@ def _write_file(path: Path, text: str) -> None:
 def _services(
     engine: Engine, settings: Settings, *, token: str, stop: _Stop
 ) -> tuple[Services, WebClient]:
-    pacer = Pacer(post_per_second=settings.send_rate, sleep=stop.sleep)
+    pacer = Pacer(
+        post_per_second=settings.send_rate,
+        post_min_per_second=settings.send_rate_min,
+        post_max_per_second=settings.send_rate_max,
+        sleep=stop.sleep,
+    )
     client = build_client(
         token=token, base_url=settings.slack_api_url, sleep=stop.sleep, pacer=pacer
     )

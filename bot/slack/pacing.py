@@ -3,7 +3,8 @@
 Slack publishes a rate per method (tiers: Tier 2 about 20 calls a minute, Tier 3 about 50,
 Tier 4 about 100 and lets a minute's worth through in a burst; `chat.postMessage` about one
 message a second per channel plus a workspace-wide limit it does not publish). Every Web API
-call the gateway makes goes through `Pacer.wait(method)`, in one of two lanes.
+call the gateway makes goes through `Pacer.wait(method)` (a post: `wait(method, channel=...)`),
+in one of two lanes.
 
 **A person is waiting: never spaced.** `views.open`, `views.update`, `views.push`,
 `views.publish` and `chat.postEphemeral` (`INTERACTIVE`) are only made for someone who just
@@ -19,29 +20,45 @@ still takes its place in the method's pace, so the fan-out gives way to the pers
 reverse. Answers through a `response_url` (Bolt's `respond()`) are not Web API calls and are
 not paced at all.
 
-**Bulk: spaced per method.** Everything else (`chat.postMessage`, `conversations.*`,
-`users.*`, `files.*`...), whoever makes it, waits its turn: calls of a method are spaced evenly
-(a generic cell rate algorithm: a small burst, then one call per interval). A person's
+**Bulk: spaced per method.** Everything else (`conversations.*`, `users.*`, `files.*`...,
+and `chat.postMessage`, below), whoever makes it, waits its turn: calls of a method are spaced
+evenly (a generic cell rate algorithm: a small burst, then one call per interval). A person's
 confirmation DM is a `chat.postMessage` like any other and keeps the workspace's pace.
+
+**chat.postMessage: per channel, and a workspace budget that adapts.** Slack allows about one
+message a second *per channel* (each DM is a channel of its own) and, across the workspace, a
+number it does not publish ("several hundred a minute"). So a post waits for both: its
+channel's pace (one a second after a burst of 3, keyed by the `channel` argument: a first DM
+posted to a user id is keyed by the id; a post held back by its channel keeps its place in the
+workspace budget) and the workspace budget, whose rate adapts like TCP's
+(AIMD): it starts at `post_per_second` (`PMO_SEND_RATE`), grows by `post_increase` messages a
+second for every minute of posts Slack accepts while the budget is in use (`accepted()`;
+idle or slow sending does not grow it), and is multiplied by `post_decrease` (halved) on a
+429, at most once per `Retry-After`, always between `post_min_per_second` and
+`post_max_per_second` (`PMO_SEND_RATE_MIN`, `PMO_SEND_RATE_MAX`; by default both equal the
+starting rate: a fixed pace). The budget is per process: replicas adapt each on its own.
 
 **A 429 is honoured in both lanes, per method.** `hold(method, seconds)` (Slack's
 `Retry-After`) makes the next call of *that* method, from any thread and either lane, wait it
 out, instead of piling into the limit; a 429 on another method (say `chat.postMessage` during
 a fan-out) never holds a person's call.
 
-Why our own ~60 lines and not a rate-limiting library: the pacer must take an injected clock
+Why our own ~150 lines and not a rate-limiting library: the pacer must take an injected clock
 and sleep, so that tests and the benchmark run in virtual time without sleeping; the
 libraries we looked at (pyrate-limiter, limits) read the wall clock and sleep on their own.
 """
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
+
+log = logging.getLogger(__name__)
 
 Clock = Callable[[], float]
 Sleep = Callable[[float], None]
@@ -66,6 +83,12 @@ INTERACTIVE = frozenset(
 )
 # Spaced in a fan-out, but not when made while a person waits (inside `person_waiting()`).
 PERSON_LOOKUPS = frozenset({"users.info"})
+
+POST = "chat.postMessage"
+CHANNEL_PER_SECOND = 1.0  # Slack: about one message a second per channel
+POST_INCREASE = 1.0  # messages a second gained per minute of accepted posts (additive)
+POST_DECREASE = 0.5  # the rate is multiplied by this on a 429 (multiplicative)
+_PRUNE_CHANNELS = 1024  # forget channels whose pace is back to rest past this many
 
 _PERSON_WAITING: ContextVar[bool] = ContextVar("pmo_person_waiting", default=False)
 
@@ -95,56 +118,158 @@ class _Slot:
     burst: int
     due: float = 0.0  # theoretical arrival time of the next call
 
+    def ready(self, now: float) -> float:
+        """The earliest time a call may go (a generic cell rate algorithm)."""
+        return max(self.due, now) - (self.burst - 1) * self.interval
+
+    def take(self, at: float) -> None:
+        self.due = max(self.due, at) + self.interval
+
+
+@dataclass
+class _Budget:
+    """chat.postMessage across the workspace: a pace whose rate adapts (AIMD)."""
+
+    rate: float  # messages a second, now
+    floor: float
+    ceiling: float
+    increase: float  # messages a second gained per minute of accepted posts
+    decrease: float  # factor applied on a 429
+    slot: _Slot
+    last_accepted: float | None = None
+    calm_until: float = float("-inf")  # no second decrease before this (one per Retry-After)
+
+    def set_rate(self, rate: float) -> None:
+        self.rate = min(self.ceiling, max(self.floor, rate))
+        self.slot.interval = 1.0 / self.rate
+
 
 class Pacer:
     """Spaces bulk calls per method, lets a waiting person's calls through, and honours 429s
-    per method. `post_per_second` is the workspace-wide pace of chat.postMessage (per process:
-    with several replicas, divide Slack's rate among them)."""
+    per method. chat.postMessage is paced per channel (`channel_per_second`) and by a
+    workspace budget starting at `post_per_second` that adapts between `post_min_per_second`
+    and `post_max_per_second` (default: both equal to the start, a fixed pace). Per process:
+    with several replicas, each adapts on its own."""
 
     def __init__(
         self,
         *,
         post_per_second: float = 1.0,
+        post_min_per_second: float | None = None,
+        post_max_per_second: float | None = None,
+        post_increase: float = POST_INCREASE,
+        post_decrease: float = POST_DECREASE,
+        channel_per_second: float = CHANNEL_PER_SECOND,
         rates_per_minute: Mapping[str, float] = SLACK_RATES,
         burst: int = 3,
         clock: Clock = time.monotonic,
         sleep: Sleep = time.sleep,
     ) -> None:
+        floor = post_per_second if post_min_per_second is None else post_min_per_second
+        ceiling = post_per_second if post_max_per_second is None else post_max_per_second
+        if not 0 < floor <= post_per_second <= ceiling:
+            raise ValueError(
+                f"need 0 < post_min_per_second ({floor}) <= post_per_second "
+                f"({post_per_second}) <= post_max_per_second ({ceiling})"
+            )
+        if post_increase < 0 or not 0 < post_decrease <= 1 or channel_per_second <= 0:
+            raise ValueError("need post_increase >= 0, 0 < post_decrease <= 1, a positive rate")
         self._clock, self._sleep = clock, sleep
         self._lock = threading.Lock()
         self._slots = {
             method: _Slot(60.0 / per_minute, burst)
             for method, per_minute in rates_per_minute.items()
-            if method not in INTERACTIVE
+            if method not in INTERACTIVE and method != POST
         }
-        self._slots["chat.postMessage"] = _Slot(1.0 / post_per_second, burst)
+        self._budget = _Budget(
+            rate=post_per_second,
+            floor=floor,
+            ceiling=ceiling,
+            increase=post_increase,
+            decrease=post_decrease,
+            slot=_Slot(1.0 / post_per_second, burst),
+        )
+        self._channel_interval, self._channel_burst = 1.0 / channel_per_second, burst
+        self._channels: dict[str, _Slot] = {}  # forgotten once at rest (like a new one)
+        self._prune_at = _PRUNE_CHANNELS
         self._held: dict[str, float] = {}  # method -> no call before this time (a 429)
         self.waited = 0.0  # total seconds spent waiting (for the benchmark and tests)
 
-    def wait(self, method: str) -> None:
+    @property
+    def post_rate(self) -> float:
+        """The workspace budget's rate of chat.postMessage now, in messages a second."""
+        with self._lock:
+            return self._budget.rate
+
+    def wait(self, method: str, *, channel: str | None = None) -> None:
         """Block until a call to `method` may go (a person's: only past a 429's Retry-After;
-        a bulk call: when it fits its method's pace too), then count it."""
+        a bulk call: when it fits its method's pace too; a chat.postMessage: its `channel`'s
+        pace and the workspace budget), then count it."""
         person = for_a_person(method)
-        slot = self._slots.get(method)
         with self._lock:
             now = self._clock()
-            delay = max(0.0, self._held.get(method, now) - now)
-            if slot is not None and person:  # takes its place: the bulk calls give way
-                slot.due = max(slot.due, now + delay) + slot.interval
-            elif slot is not None:
-                due = max(slot.due, now)
-                delay = max(delay, due - (slot.burst - 1) * slot.interval - now)
-                slot.due = due + slot.interval
+            start = max(now, self._held.get(method, now))
+            if method == POST:
+                slots = [self._budget.slot]
+                if channel:
+                    slots.append(self._channel(channel, now))
+                at = max([start, *(slot.ready(now) for slot in slots)])
+                for slot in slots:
+                    slot.take(at)
+            else:
+                paced = self._slots.get(method)
+                at = start if paced is None or person else max(start, paced.ready(now))
+                if paced is not None:  # a person's call takes its place: bulk calls give way
+                    paced.take(at)
+            delay = at - now
             self.waited += delay
         if delay > 0:
             self._sleep(delay)
 
+    def _channel(self, channel: str, now: float) -> _Slot:
+        slot = self._channels.get(channel)
+        if slot is None:
+            if len(self._channels) >= self._prune_at:  # a slot due in the past is at rest:
+                self._channels = {k: s for k, s in self._channels.items() if s.due > now}
+                self._prune_at = max(_PRUNE_CHANNELS, 2 * len(self._channels))
+            slot = self._channels[channel] = _Slot(self._channel_interval, self._channel_burst)
+        return slot
+
+    def accepted(self, method: str) -> None:
+        """Slack took a call of `method` (no 429). For chat.postMessage, the workspace budget
+        grows by `post_increase`/s per minute of such posts, while posts come about as fast as
+        it allows (within two intervals of the previous one); not while it sits idle."""
+        if method != POST:
+            return
+        with self._lock:
+            budget, now = self._budget, self._clock()
+            last, budget.last_accepted = budget.last_accepted, now
+            if last is not None and now - last <= 2.0 / budget.rate:
+                budget.set_rate(budget.rate + budget.increase / (60.0 * budget.rate))
+
     def hold(self, method: str, seconds: float) -> None:
         """Slack said 429: no call to `method` (from any thread, in either lane) before
-        `seconds` from now; other methods are not held."""
-        slot = self._slots.get(method)
+        `seconds` from now; other methods are not held. For chat.postMessage the workspace
+        budget's rate also drops (times `post_decrease`, not below the floor), once per hold:
+        the calls already on their way that come back 429 do not drop it again."""
         with self._lock:
             now = self._clock()
-            self._held[method] = max(self._held.get(method, now), now + seconds)
+            until = max(self._held.get(method, now), now + seconds)
+            self._held[method] = until
+            slot = self._slots.get(method)
+            if method == POST:
+                budget = self._budget
+                if now >= budget.calm_until:
+                    before = budget.rate
+                    budget.set_rate(before * budget.decrease)
+                    budget.calm_until = until
+                    log.info(
+                        "chat.postMessage: 429, waiting %.0f s; pace %.2f/s -> %.2f/s",
+                        seconds,
+                        before,
+                        budget.rate,
+                    )
+                budget.last_accepted = None
+                slot = budget.slot
             if slot is not None:  # then one call per interval again, not a burst
-                slot.due = max(slot.due, now + seconds + (slot.burst - 1) * slot.interval)
+                slot.due = max(slot.due, until + (slot.burst - 1) * slot.interval)

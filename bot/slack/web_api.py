@@ -4,7 +4,9 @@
   (views.*, chat.postEphemeral, and users.info made while someone waits) is never spaced, so a
   modal opens within its trigger_id's 3 seconds whatever is being sent; bulk calls wait their
   turn at Slack's published rate per method, so a fan-out to thousands of PMs stays inside the
-  limits instead of running into them. The handlers make their calls through this gateway,
+  limits instead of running into them. `chat.postMessage` waits for its channel's pace and for
+  the workspace budget, which grows with every post Slack accepts (`Pacer.accepted`) and drops
+  on a 429 (`Pacer.hold`). The handlers make their calls through this gateway,
   never through Bolt's `client` (which is not paced, and only calls auth.test); `respond()`
   answers go to the response_url, outside the Web API and its limits.
 * A 429 is retried after its `Retry-After` (the call was not processed, so retrying is safe) and
@@ -148,15 +150,18 @@ class WebApiGateway:
         self._client = client
         self._pacer = pacer
 
-    def _call(self, method: str, call: Callable[[], Any]) -> Any:
+    def _call(self, method: str, call: Callable[[], Any], *, channel: str | None = None) -> Any:
         if self._pacer is not None:
-            self._pacer.wait(method)
+            self._pacer.wait(method, channel=channel)
         try:
-            return call()
+            response = call()
         except SlackApiError as exc:
             raise _api_error(exc, method) from None
         except (SlackClientError, OSError) as exc:
             raise SlackError(f"unreachable ({type(exc).__name__})", method) from None
+        if self._pacer is not None:
+            self._pacer.accepted(method)
+        return response
 
     def post_message(
         self,
@@ -183,6 +188,7 @@ class WebApiGateway:
                 unfurl_links=False,
                 metadata=metadata,
             ),
+            channel=channel,
         )
         return Posted(channel=response["channel"], ts=response["ts"])
 

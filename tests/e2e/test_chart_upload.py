@@ -34,9 +34,9 @@ class RecordingPacer(Pacer):
         super().__init__(clock=time, sleep=time.sleep)
         self.methods: list[str] = []
 
-    def wait(self, method: str) -> None:
+    def wait(self, method: str, *, channel: str | None = None) -> None:
         self.methods.append(method)
-        super().wait(method)
+        super().wait(method, channel=channel)
 
 
 @dataclass

@@ -19,6 +19,8 @@ from bot.cli.main import run
 from bot.delivery.outbox import MAX_ATTEMPTS
 from bot.delivery.tick import tick
 from bot.slack.gateway import Posted, SlackGateway
+from bot.slack.pacing import Pacer
+from bot.slack.web_api import WebApiGateway, build_client
 from storage import deliveries
 from storage.records import Delivery, DeliveryKind, DeliveryStatus
 from tests.e2e.conftest import (
@@ -27,6 +29,7 @@ from tests.e2e.conftest import (
     PM_PARIS,
     SPONSOR,
     Harness,
+    VirtualTime,
     make_services,
     start_harness,
 )
@@ -283,6 +286,52 @@ def test_a_fan_out_is_paced_inside_slacks_limits(sqlite_url: str, fake_slack: Fa
         assert 115 <= harness.pace() - started <= 125
         assert len(fake_slack.calls_to("users.list")) == 1
         assert fake_slack.calls_to("users.info") == []
+    finally:
+        stop()
+
+
+def test_an_adaptive_pace_backs_off_on_429s_and_sends_each_prompt_once(
+    sqlite_url: str, fake_slack: FakeSlack
+) -> None:
+    """Started too fast for the workspace (3 a second where Slack takes 60 a minute after a
+    burst of 10), the pace halves on each 429, waits out its Retry-After, and every prompt
+    is sent once within the tick."""
+    pms = [f"U0PM{i:05d}" for i in range(100)]
+    for pm in pms:
+        fake_slack.add_user(pm, tz="Europe/Paris")
+    projects = "\n".join(
+        f"  - {{key: P{i:03d}, name: Project {i}, pm: {pm}}}" for i, pm in enumerate(pms)
+    )
+    pace = VirtualTime()
+    pacer = Pacer(
+        post_per_second=3.0,
+        post_min_per_second=0.5,
+        post_max_per_second=10.0,
+        clock=pace,
+        sleep=pace.sleep,
+    )
+    harness, stop = start_harness(
+        sqlite_url, fake_slack, f"projects:\n{projects}\n", pace=pace, pacer=pacer
+    )
+    try:
+        # The retries of a 429 sleep on the virtual clock too (Retry-After).
+        client = build_client(
+            token=fake_slack.bot_token, base_url=fake_slack.base_url, sleep=pace.sleep, pacer=pacer
+        )
+        harness.services = dataclasses.replace(
+            harness.services, gateway=WebApiGateway(client, pacer)
+        )
+        fake_slack.enforce_rate_limits(
+            clock=pace, post_message_workspace_per_minute=60, post_message_workspace_burst=10
+        )
+        started = pace()
+        result = harness.tick(THU_19_PARIS)
+        assert result.prompts_sent == 100 and result.failures == () and result.retrying == 0
+        assert all(len(harness.prompts_to(pm)) == 1 for pm in pms)  # none lost, none doubled
+        limited = len(fake_slack.rate_limited_calls)
+        assert 0 < limited < 10
+        assert pacer.post_rate < 2.0  # backed off from 3 a second, towards Slack's 1
+        assert pace() - started >= 85  # 100 posts at 60 a minute after a burst of 10
     finally:
         stop()
 

@@ -108,9 +108,9 @@ class RecordingPacer(Pacer):
         self.waits: list[Waited] = []
         self._record = threading.Lock()
 
-    def wait(self, method: str) -> None:
+    def wait(self, method: str, *, channel: str | None = None) -> None:
         before = self.time()
-        super().wait(method)
+        super().wait(method, channel=channel)
         waited = Waited(threading.current_thread().name, method, self.time() - before)
         with self._record:
             self.waits.append(waited)

@@ -166,3 +166,54 @@ def test_database_passwords_never_appear_in_messages(url: str) -> None:
     from bot.config import redact_url
 
     assert "s3cret" not in redact_url(url) and "db/pmo" in redact_url(url)
+
+
+# ------------------------------------------------------------------ the send pace
+
+
+def test_the_send_pace_starts_at_one_a_second_and_adapts_between_half_and_ten() -> None:
+    settings = load_settings({})
+    assert (settings.send_rate, settings.send_rate_min, settings.send_rate_max) == (1, 0.5, 10)
+
+
+@pytest.mark.parametrize(
+    ("environ", "rates"),
+    [
+        ({"PMO_SEND_RATE": "2.5"}, (2.5, 0.5, 10)),
+        ({"PMO_SEND_RATE": "50"}, (50, 0.5, 50)),  # as before: the ceiling makes room
+        ({"PMO_SEND_RATE": "0.2"}, (0.2, 0.2, 10)),  # and so does the floor
+        ({"PMO_SEND_RATE_MIN": "2"}, (2, 2, 10)),  # an unset start is clamped into the range
+        ({"PMO_SEND_RATE_MAX": "0.8"}, (0.8, 0.5, 0.8)),
+        ({"PMO_SEND_RATE": "3", "PMO_SEND_RATE_MIN": "1", "PMO_SEND_RATE_MAX": "5"}, (3, 1, 5)),
+        ({"PMO_SEND_RATE": "4", "PMO_SEND_RATE_MIN": "4", "PMO_SEND_RATE_MAX": "4"}, (4, 4, 4)),
+        ({"PMO_SEND_RATE": " ", "PMO_SEND_RATE_MIN": "", "PMO_SEND_RATE_MAX": ""}, (1, 0.5, 10)),
+    ],
+)
+def test_the_send_pace_settings_are_read(
+    environ: dict[str, str], rates: tuple[float, float, float]
+) -> None:
+    settings = load_settings(environ)
+    assert (settings.send_rate, settings.send_rate_min, settings.send_rate_max) == rates
+
+
+@pytest.mark.parametrize(
+    ("environ", "named"),
+    [
+        ({"PMO_SEND_RATE_MIN": "0"}, "PMO_SEND_RATE_MIN"),
+        ({"PMO_SEND_RATE_MIN": "slow"}, "PMO_SEND_RATE_MIN"),
+        ({"PMO_SEND_RATE_MAX": "51"}, "PMO_SEND_RATE_MAX"),
+        ({"PMO_SEND_RATE_MAX": "nan"}, "PMO_SEND_RATE_MAX"),
+        ({"PMO_SEND_RATE_MAX": "-3"}, "PMO_SEND_RATE_MAX"),
+        ({"PMO_SEND_RATE_MIN": "5", "PMO_SEND_RATE_MAX": "2"}, "PMO_SEND_RATE_MIN"),
+        ({"PMO_SEND_RATE": "20", "PMO_SEND_RATE_MAX": "10"}, "PMO_SEND_RATE="),
+        ({"PMO_SEND_RATE": "0.1", "PMO_SEND_RATE_MIN": "0.5"}, "PMO_SEND_RATE="),
+    ],
+)
+def test_a_bad_send_pace_is_one_line_naming_the_variable(
+    environ: dict[str, str], named: str
+) -> None:
+    with pytest.raises(ConfigError) as raised:
+        load_settings(environ)
+    message = str(raised.value)
+    assert named in message
+    assert "\n" not in message
