@@ -44,12 +44,15 @@ HANDED_BACK = re.compile(
 
 def _portfolio(channels: list[str]) -> str:
     """300 projects, one PM each, prompted on Thursdays at 10:00; digests due at the same
-    instant (so a tick at THURSDAY_10 sends both, well inside a digest's grace window)."""
+    instant (so a tick at THURSDAY_10 sends both, well inside a digest's grace window), each
+    following three projects: a digest of all 300 would be some 30 thread replies, paced at
+    Slack's one a second per channel, in real time here."""
     projects = "\n".join(
         f"  - {{key: P{i:03d}, name: Project {i}, pm: {pm}}}" for i, pm in enumerate(PMS)
     )
     digests = "".join(
-        f"  - {{channel: {channel}, timezone: UTC, schedule: '{DIGEST_SCHEDULE}'}}\n"
+        f"  - {{channel: {channel}, timezone: UTC, schedule: '{DIGEST_SCHEDULE}',"
+        " keys: [P000, P001, P002]}\n"
         for channel in channels
     )
     return f"projects:\n{projects}\n" + (f"digests:\n{digests}" if digests else "")

@@ -28,6 +28,9 @@ from tests.fakes.slack_driver import SlackDriver
 
 pytestmark = pytest.mark.e2e
 STOP_TIMEOUT = 10  # seconds `serve` may take to exit after SIGTERM
+AROUND_THE_CLOCK = (
+    "working_hours: {days: [mon, tue, wed, thu, fri, sat, sun], start: '00:00', end: '24:00'}\n"
+)
 CHANNEL = "C0LEADERS"  # the harness portfolio's digest channel
 
 
@@ -70,7 +73,9 @@ def _serve(tmp_path: Path, fake_slack: FakeSlack, portfolio_text: str) -> Iterat
         "SLACK_API_URL": fake_slack.base_url,
     }
     portfolio = tmp_path / "portfolio.yml"
-    portfolio.write_text(portfolio_text, encoding="utf-8")
+    # `serve` runs on the wall clock: working hours around the clock, so what it sends at
+    # start-up does not depend on the hour the test runs at.
+    portfolio.write_text(portfolio_text + AROUND_THE_CLOCK, encoding="utf-8")
     assert run(["db", "upgrade"], environ=environ) == 0
     assert run(["import", str(portfolio)], environ=environ) == 0
     port = _free_port()
