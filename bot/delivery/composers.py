@@ -17,6 +17,7 @@ import logging
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from functools import partial
 from zoneinfo import ZoneInfo
 
 from bot import ids
@@ -49,11 +50,6 @@ log = logging.getLogger(__name__)
 # A prompt whose cadence an admin set outside working hours still goes out at that time, if
 # it goes out within this much of it (a fan-out takes a while); caught up later, it waits.
 ON_TIME = timedelta(hours=1)
-
-
-def _calendar(services: Services) -> Calendar:
-    with services.sessions.begin() as session:
-        return portfolio.load_calendar(session)
 
 
 def _outside_hours(
@@ -90,7 +86,7 @@ def _answered(services: Services, project: Project, period_start: datetime) -> b
 
 
 def compose_prompt_delivery(
-    services: Services, delivery: Delivery, now: datetime
+    services: Services, delivery: Delivery, now: datetime, *, calendar: Calendar
 ) -> Outgoing | Drop | Defer:
     project = _active_project(services, delivery)
     if isinstance(project, Drop):
@@ -105,7 +101,6 @@ def compose_prompt_delivery(
     )
     if end is not None and now >= end:  # a prompt is never sent after its period
         return Drop("the period is over")
-    calendar = _calendar(services)
     due = cadence.postpone_past_holidays(
         delivery.occurrence, tz, calendar.holidays | set(project.holidays)
     )
@@ -133,7 +128,7 @@ def compose_prompt_delivery(
 
 
 def compose_reminder_delivery(
-    services: Services, delivery: Delivery, now: datetime
+    services: Services, delivery: Delivery, now: datetime, *, calendar: Calendar
 ) -> Outgoing | Drop | Defer:
     project = _active_project(services, delivery)
     if isinstance(project, Drop):
@@ -150,7 +145,7 @@ def compose_reminder_delivery(
     )
     if end is not None and now >= end:
         return Drop("the period is over")
-    wait = _outside_hours(now, tz, _calendar(services), project.holidays, until=end)
+    wait = _outside_hours(now, tz, calendar, project.holidays, until=end)
     if wait is not None:
         return wait
     if end is not None and same_working_day(now, end, tz):
@@ -172,7 +167,7 @@ def compose_reminder_delivery(
 
 
 def compose_escalation_delivery(
-    services: Services, delivery: Delivery, now: datetime
+    services: Services, delivery: Delivery, now: datetime, *, calendar: Calendar
 ) -> Outgoing | Drop | Defer:
     project = _active_project(services, delivery)
     if isinstance(project, Drop):
@@ -190,7 +185,7 @@ def compose_escalation_delivery(
         cached = users.find_users(session, [project.sponsor]).get(project.sponsor)
         tz = person_zone(cached, tz)
     # Still true until a missing report arrives (checked above), so it waits with no limit.
-    wait = _outside_hours(now, tz, _calendar(services), project.holidays, until=None)
+    wait = _outside_hours(now, tz, calendar, project.holidays, until=None)
     if wait is not None:
         return wait
     rendered = services.renderer.render(
@@ -282,7 +277,7 @@ class FailureLine:
 
 
 def compose_failure_summary_delivery(
-    services: Services, delivery: Delivery, now: datetime
+    services: Services, delivery: Delivery, now: datetime, *, calendar: Calendar
 ) -> Outgoing | Drop | Defer:
     payload = delivery.payload or {}
     since = datetime.fromisoformat(payload["since"])
@@ -306,7 +301,7 @@ def compose_failure_summary_delivery(
     with services.sessions.begin() as session:
         cached = users.find_users(session, [admin]).get(admin)
     zone = person_zone(cached, services.settings.timezone)
-    wait = _outside_hours(now, zone, _calendar(services), until=None)
+    wait = _outside_hours(now, zone, calendar, until=None)
     if wait is not None:
         return wait
     rendered = services.renderer.render(
@@ -320,11 +315,14 @@ def compose_failure_summary_delivery(
     )
 
 
-COMPOSERS: Mapping[DeliveryKind, Composer] = {
-    DeliveryKind.PROMPT: compose_prompt_delivery,
-    DeliveryKind.REMINDER: compose_reminder_delivery,
-    DeliveryKind.ESCALATION: compose_escalation_delivery,
-    DeliveryKind.DIGEST: compose_digest_delivery,
-    DeliveryKind.LATE_REPORT: compose_late_report_delivery,
-    DeliveryKind.FAILURE_SUMMARY: compose_failure_summary_delivery,
-}
+def composers(calendar: Calendar) -> Mapping[DeliveryKind, Composer]:
+    """The composer of each kind of delivery, those of direct messages with the portfolio's
+    working hours and holidays (read once per tick by its caller, not once per delivery)."""
+    return {
+        DeliveryKind.PROMPT: partial(compose_prompt_delivery, calendar=calendar),
+        DeliveryKind.REMINDER: partial(compose_reminder_delivery, calendar=calendar),
+        DeliveryKind.ESCALATION: partial(compose_escalation_delivery, calendar=calendar),
+        DeliveryKind.DIGEST: compose_digest_delivery,
+        DeliveryKind.LATE_REPORT: compose_late_report_delivery,
+        DeliveryKind.FAILURE_SUMMARY: partial(compose_failure_summary_delivery, calendar=calendar),
+    }

@@ -21,10 +21,11 @@ import threading
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from bot.delivery.composers import COMPOSERS
+from bot.delivery.composers import composers
 from bot.delivery.outbox import drain
 from bot.delivery.planning import plan
 from bot.services import Services
+from storage import portfolio
 from storage.records import DeliveryKind
 
 
@@ -69,9 +70,11 @@ def tick(
         return now + (services.clock() - started)
 
     recorded = plan(services, now)
+    with services.sessions.begin() as session:
+        calendar = portfolio.load_calendar(session)  # once per tick, for every composer
     result = drain(
         services,
-        COMPOSERS,
+        composers(calendar),
         now=flowing,
         until=now + budget if budget is not None else None,
         stop=stop,

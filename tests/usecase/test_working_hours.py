@@ -206,3 +206,17 @@ def test_a_catch_up_prompt_whose_period_ends_before_the_morning_is_recorded_not_
         "outside working hours until its period ended",
     )
     assert not world.gateway.calls_to("chat.postMessage")
+
+
+def test_the_portfolios_own_working_hours_decide(world: World) -> None:
+    add_pms(world)
+    world.clock.now = OUTAGE_START - timedelta(days=1)
+    early = "working_hours: {days: [mon, tue, wed, thu, fri, sat], start: '03:00', end: '22:00'}\n"
+    world.load(portfolio() + early)
+    # Saturday 5 December 09:00 in New York, 14:00 UTC: a working day and hour for this
+    # portfolio (not for the default one), so the caught-up prompts go where it is one.
+    saturday = datetime(2026, 12, 5, 9, 0, tzinfo=NEW_YORK).astimezone(UTC)
+    received = run(world, saturday, saturday)
+    sent = {pm for pm, times in received.items() if times}
+    # 15:00 in Paris, 09:00 in New York, 19:30 in Kolkata; 23:00 in Tokyo is after 22:00.
+    assert sent == {"U0PMPARIS2", NEW_YORK_PM, "U0PMKOLKAT"}
