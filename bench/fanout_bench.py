@@ -31,22 +31,25 @@ the posts' alone: without it, replicas starting together each page through users
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import tempfile
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from sqlalchemy import event
+from sqlalchemy import create_engine, event, make_url, text
 
 from bot.config import load_settings
 from bot.delivery.tick import tick
 from bot.render import Renderer
 from bot.services import Services
 from bot.slack.pacing import Pacer
+from bot.slack.shared_budget import SharedBudget
 from bot.slack.web_api import WebApiGateway, build_client
 from storage import deliveries, portfolio
 from storage import users as cached_users
@@ -57,6 +60,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the fake Slack l
 from tests.fakes.fake_slack import FakeSlack
 
 THURSDAY_10_PARIS = datetime(2026, 11, 19, 9, 0, tzinfo=UTC)
+FINAL = (DeliveryStatus.SENT, DeliveryStatus.FAILED, DeliveryStatus.SKIPPED)
 TICK_EVERY = 60.0  # seconds between two ticks of a replica, as `pmo-bot serve`
 
 
@@ -184,13 +188,10 @@ def run(args: argparse.Namespace, pms: int, replicas: int, url: str) -> None:
                     replica.ticks += 1
                     replica.failures += len(result.failures)
                     with sessions.begin() as session:
-                        left = deliveries.list_deliveries(
-                            session,
-                            kind=DeliveryKind.PROMPT,
-                            statuses=(DeliveryStatus.PENDING, DeliveryStatus.SENDING),
-                            limit=1,
+                        done = deliveries.list_deliveries(
+                            session, kind=DeliveryKind.PROMPT, statuses=FINAL
                         )
-                    if not left:
+                    if len(done) >= pms:  # every PM's prompt sent (or failed for good)
                         return
                     clock.sleep(TICK_EVERY)
             except BaseException as exc:  # reported below; the other replicas carry on
@@ -198,12 +199,14 @@ def run(args: argparse.Namespace, pms: int, replicas: int, url: str) -> None:
             finally:
                 clock.leave()
 
+        shared = engine.dialect.name == "postgresql"  # as `pmo-bot serve` decides
         team = [
             Replica(
                 Pacer(
                     post_per_second=settings.send_rate,
                     post_min_per_second=settings.send_rate_min,
                     post_max_per_second=settings.send_rate_max,
+                    budget=SharedBudget(sessions, settings.send_rate) if shared else None,
                     clock=clock,
                     sleep=clock.sleep,
                 )
@@ -279,9 +282,32 @@ def main() -> None:
     args = parser.parse_args()
     for size in args.pms:
         for replicas in args.replicas:
-            with tempfile.TemporaryDirectory() as tmp:
-                url = args.database_url or f"sqlite:///{Path(tmp) / 'bench.sqlite'}"
+            with _fresh_database(args.database_url) as url:
                 run(args, size, replicas, url)
+
+
+@contextmanager
+def _fresh_database(url: str | None) -> Iterator[str]:
+    """An empty database for one run: a SQLite file, or on PostgreSQL a database created next
+    to the one `url` names (dropped after the run)."""
+    if url is None:
+        with tempfile.TemporaryDirectory() as tmp:
+            yield f"sqlite:///{Path(tmp) / 'bench.sqlite'}"
+        return
+    made = make_url(url)
+    if made.get_backend_name() != "postgresql":
+        raise SystemExit("--database-url: a PostgreSQL URL (SQLite gets a fresh file per run)")
+    name = f"pmo_bench_{os.getpid()}"
+    admin = create_engine(made, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
+            connection.execute(text(f'CREATE DATABASE "{name}"'))
+        yield made.set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
 
 
 if __name__ == "__main__":

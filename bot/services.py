@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import os
+import socket
+import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy.orm import Session, sessionmaker
@@ -20,3 +23,10 @@ class Services:
     gateway: SlackGateway
     renderer: Renderer
     clock: Callable[[], datetime]  # aware UTC; the only way code below the root learns the time
+    # Who this process is among the replicas (host, process, a random part), for the leases
+    # on jobs one replica does for all.
+    replica: str = field(default_factory=lambda: _replica_name())
+
+
+def _replica_name() -> str:
+    return f"{socket.gethostname()[:80]}:{os.getpid()}:{uuid.uuid4().hex[:8]}"

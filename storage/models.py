@@ -11,6 +11,7 @@ from sqlalchemy import (
     Boolean,
     Date,
     DateTime,
+    Double,
     ForeignKey,
     Index,
     Integer,
@@ -313,3 +314,27 @@ class ArchiveRow(Base):
     summary: Mapped[str] = mapped_column(Text)
     lessons: Mapped[str] = mapped_column(Text)
     markdown: Mapped[str] = mapped_column(Text)
+
+
+class SendBudgetRow(Base):
+    """The workspace's chat.postMessage budget shared by every replica (PostgreSQL): one row
+    per budget, locked for each post's slot. Times are seconds since the epoch."""
+
+    __tablename__ = "send_budgets"
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    rate: Mapped[float] = mapped_column(Double)
+    due: Mapped[float] = mapped_column(Double)
+    last_at: Mapped[float | None] = mapped_column(Double)
+    calm_until: Mapped[float | None] = mapped_column(Double)
+
+
+class LeaseRow(Base):
+    """A job one replica does for all (listing Slack's users): held by `holder` until
+    `expires_at`, when another replica may take it over."""
+
+    __tablename__ = "leases"
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    holder: Mapped[str] = mapped_column(String(128))
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)

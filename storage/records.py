@@ -251,6 +251,17 @@ class SlackUser:
 
 
 @dataclass(frozen=True, slots=True)
+class SendBudget:
+    """The workspace's chat.postMessage budget (its rule: bot/slack/pacing.py), stored where
+    replicas share it. Times are seconds on the pacer's clock (since the epoch, when shared)."""
+
+    rate: float  # messages a second, now
+    due: float = 0.0  # when the next post is due at this rate (a generic cell rate algorithm)
+    last_at: float | None = None  # when the previous post went (None after a 429)
+    calm_until: float | None = None  # no second decrease before this (one per Retry-After)
+
+
+@dataclass(frozen=True, slots=True)
 class Delivery:
     id: int
     kind: DeliveryKind

@@ -18,6 +18,7 @@ import os
 import signal
 import sys
 import threading
+import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
@@ -35,6 +36,7 @@ from bot.portfolio.file import PortfolioError
 from bot.render import Renderer, RenderError, available_languages
 from bot.services import Services
 from bot.slack.pacing import Pacer
+from bot.slack.shared_budget import SharedBudget
 from bot.slack.web_api import WebApiGateway, build_client
 from storage.db import SchemaError, check_schema, make_engine, make_sessionmaker, upgrade
 
@@ -323,10 +325,16 @@ def _write_file(path: Path, text: str) -> None:
 def _services(
     engine: Engine, settings: Settings, *, token: str, stop: _Stop
 ) -> tuple[Services, WebClient]:
+    sessions = make_sessionmaker(engine)
+    # Replicas share PostgreSQL, and with it the workspace's send budget (on the epoch clock,
+    # common to every host); on SQLite one process sends and keeps it in memory.
+    shared = engine.dialect.name == "postgresql"
     pacer = Pacer(
         post_per_second=settings.send_rate,
         post_min_per_second=settings.send_rate_min,
         post_max_per_second=settings.send_rate_max,
+        budget=SharedBudget(sessions, settings.send_rate) if shared else None,
+        clock=time.time if shared else time.monotonic,
         sleep=stop.sleep,
     )
     client = build_client(
@@ -336,7 +344,7 @@ def _services(
     renderer.check_all()
     services = Services(
         settings=settings,
-        sessions=make_sessionmaker(engine),
+        sessions=sessions,
         gateway=WebApiGateway(client, pacer),
         renderer=renderer,
         clock=lambda: datetime.now(UTC),

@@ -17,6 +17,10 @@ Whether a direct message may go out *now* (working hours, a reminder next to the
 a digest past its grace window) is decided when it is sent (bot.delivery.composers), so a
 delivery recorded during the night waits in the outbox for the morning.
 * Late-report notes are recorded when the report is saved (bot.reporting.late), not here.
+
+Profiles (each PM's timezone) are refreshed first; with many to refresh, one replica lists
+Slack's users for all (bot.slack.people.UserListing) and the others plan the projects of PMs not
+known yet at their next tick, once that list is in, rather than guess their timezone.
 """
 
 from __future__ import annotations
@@ -35,7 +39,7 @@ from bot.periods.state import (
     prompt_occurrence,
 )
 from bot.services import Services
-from bot.slack.people import person_zone, refresh_profiles
+from bot.slack.people import UserListing, gather_profiles, person_zone
 from storage import deliveries, portfolio
 from storage.deliveries import Claim
 from storage.records import (
@@ -55,9 +59,13 @@ def plan(services: Services, now: datetime) -> int:
     claims: list[Claim] = []
     with services.sessions.begin() as session:
         projects = portfolio.list_projects(session, states=[ProjectState.ACTIVE])
-    profiles = refresh_profiles(
-        services.sessions, services.gateway, {p.pm for p in projects}, now=now
+    listing = UserListing(services.sessions, services.replica, services.clock)
+    gathered = gather_profiles(
+        services.sessions, services.gateway, {p.pm for p in projects}, now=now, listing=listing
     )
+    profiles = gathered.known
+    if gathered.pending:  # another replica is listing users: theirs are planned next tick
+        projects = [p for p in projects if p.pm not in gathered.pending]
     with services.sessions.begin() as session:
         calendar = portfolio.load_calendar(session)
         history = deliveries.recent_per_project(

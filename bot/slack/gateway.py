@@ -7,6 +7,7 @@ slack_sdk.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -85,8 +86,9 @@ class SlackGateway(Protocol):
 
     def lookup_user(self, user_id: str) -> UserProfile: ...
 
-    def list_users(self) -> list[UserProfile]:
-        """Every user of the workspace (users.list, paginated): warms the profile cache."""
+    def list_users(self, on_page: Callable[[], None] | None = None) -> list[UserProfile]:
+        """Every user of the workspace (users.list, paginated): warms the profile cache.
+        `on_page` is called after each page (to renew a lease while a long list goes on)."""
         ...
 
     def upload_file(

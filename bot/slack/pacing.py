@@ -36,7 +36,10 @@ second for every minute of posts Slack accepts while the budget is in use (`acce
 idle or slow sending does not grow it), and is multiplied by `post_decrease` (halved) on a
 429, at most once per `Retry-After`, always between `post_min_per_second` and
 `post_max_per_second` (`PMO_SEND_RATE_MIN`, `PMO_SEND_RATE_MAX`; by default both equal the
-starting rate: a fixed pace). The budget is per process: replicas adapt each on its own.
+starting rate: a fixed pace). The rule (`BudgetRule`) is one; where the budget is kept is
+the `BudgetStore`'s business: this process's memory (`ProcessBudget`, on SQLite, where one
+process sends), or one row every replica reserves its posts' slots in (`SharedBudget` in
+bot/slack/shared_budget.py, on PostgreSQL), so that a 429 met by one replica slows them all.
 
 **A 429 is honoured in both lanes, per method.** `hold(method, seconds)` (Slack's
 `Retry-After`) makes the next call of *that* method, from any thread and either lane, wait it
@@ -56,7 +59,10 @@ import time
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from typing import Protocol, TypeVar
+
+from storage.records import SendBudget
 
 log = logging.getLogger(__name__)
 
@@ -126,30 +132,84 @@ class _Slot:
         self.due = max(self.due, at) + self.interval
 
 
-@dataclass
-class _Budget:
-    """chat.postMessage across the workspace: a pace whose rate adapts (AIMD)."""
+T = TypeVar("T")
 
-    rate: float  # messages a second, now
+
+@dataclass(frozen=True, slots=True)
+class BudgetRule:
+    """How the workspace budget of chat.postMessage moves (AIMD), between a floor and a
+    ceiling: this process's settings, applied to a `SendBudget` wherever it is kept."""
+
     floor: float
     ceiling: float
     increase: float  # messages a second gained per minute of accepted posts
     decrease: float  # factor applied on a 429
-    slot: _Slot
-    last_accepted: float | None = None
-    calm_until: float = float("-inf")  # no second decrease before this (one per Retry-After)
+    burst: int
 
-    def set_rate(self, rate: float) -> None:
-        self.rate = min(self.ceiling, max(self.floor, rate))
-        self.slot.interval = 1.0 / self.rate
+    def clamp(self, rate: float) -> float:
+        return min(self.ceiling, max(self.floor, rate))
+
+    def reserve(
+        self, budget: SendBudget, *, now: float, not_before: float, grown: int
+    ) -> tuple[SendBudget, tuple[float, bool]]:
+        """The budget after a post takes its slot, and (when the post may go, whether it came
+        while the budget was in use: within two intervals of the previous post, whoever made
+        it). First, `grown` posts accepted while it was in use grow the rate."""
+        rate = self.clamp(budget.rate)
+        for _ in range(grown):
+            rate = self.clamp(rate + self.increase / (60.0 * rate))
+        interval = 1.0 / rate
+        at = max(not_before, max(budget.due, now) - (self.burst - 1) * interval)
+        in_use = budget.last_at is not None and at - budget.last_at <= 2 * interval
+        after = replace(budget, rate=rate, due=max(budget.due, at) + interval, last_at=at)
+        return after, (at, in_use)
+
+    def back_off(
+        self, budget: SendBudget, *, now: float, until: float
+    ) -> tuple[SendBudget, tuple[float, float]]:
+        """The budget after a 429 whose Retry-After ends at `until`: its rate times
+        `decrease`, once per Retry-After (the posts already on their way that come back 429
+        do not drop it again); no post before `until`, then one per interval (no burst).
+        Returns (the rate before, after)."""
+        calm = budget.calm_until is not None and now < budget.calm_until
+        rate = budget.rate if calm else self.clamp(budget.rate * self.decrease)
+        interval = 1.0 / rate
+        after = SendBudget(
+            rate=rate,
+            due=max(budget.due, until + (self.burst - 1) * interval),
+            last_at=None,
+            calm_until=budget.calm_until if calm else until,
+        )
+        return after, (budget.rate, rate)
+
+
+class BudgetStore(Protocol):
+    """Where the workspace budget is kept: `update` applies a change atomically (no other
+    post, in this process or, when shared, any replica, sees it half made)."""
+
+    def update(self, change: Callable[[SendBudget], tuple[SendBudget, T]]) -> T: ...
+
+
+class ProcessBudget:
+    """The budget in this process's memory: replicas would each have their own."""
+
+    def __init__(self, start: float) -> None:
+        self._budget = SendBudget(rate=start)
+        self._lock = threading.Lock()
+
+    def update(self, change: Callable[[SendBudget], tuple[SendBudget, T]]) -> T:
+        with self._lock:
+            self._budget, result = change(self._budget)
+            return result
 
 
 class Pacer:
     """Spaces bulk calls per method, lets a waiting person's calls through, and honours 429s
     per method. chat.postMessage is paced per channel (`channel_per_second`) and by a
     workspace budget starting at `post_per_second` that adapts between `post_min_per_second`
-    and `post_max_per_second` (default: both equal to the start, a fixed pace). Per process:
-    with several replicas, each adapts on its own."""
+    and `post_max_per_second` (default: both equal to the start, a fixed pace), kept in
+    `budget` (default: this process's memory; `bot.slack.shared_budget.SharedBudget` shares it
+    with every replica through the database)."""
 
     def __init__(
         self,
@@ -162,6 +222,7 @@ class Pacer:
         channel_per_second: float = CHANNEL_PER_SECOND,
         rates_per_minute: Mapping[str, float] = SLACK_RATES,
         burst: int = 3,
+        budget: BudgetStore | None = None,
         clock: Clock = time.monotonic,
         sleep: Sleep = time.sleep,
     ) -> None:
@@ -175,20 +236,17 @@ class Pacer:
         if post_increase < 0 or not 0 < post_decrease <= 1 or channel_per_second <= 0:
             raise ValueError("need post_increase >= 0, 0 < post_decrease <= 1, a positive rate")
         self._clock, self._sleep = clock, sleep
-        self._lock = threading.Lock()
+        self._lock = threading.Lock()  # the per-method slots and holds
+        self._post_lock = threading.Lock()  # a post: its channel's slot and the budget's
         self._slots = {
             method: _Slot(60.0 / per_minute, burst)
             for method, per_minute in rates_per_minute.items()
             if method not in INTERACTIVE and method != POST
         }
-        self._budget = _Budget(
-            rate=post_per_second,
-            floor=floor,
-            ceiling=ceiling,
-            increase=post_increase,
-            decrease=post_decrease,
-            slot=_Slot(1.0 / post_per_second, burst),
-        )
+        self._rule = BudgetRule(floor, ceiling, post_increase, post_decrease, burst)
+        self._budget = budget if budget is not None else ProcessBudget(post_per_second)
+        self._grown = 0  # posts accepted while the budget was in use, not yet counted in it
+        self._in_use = False  # whether the last post reserved came while it was in use
         self._channel_interval, self._channel_burst = 1.0 / channel_per_second, burst
         self._channels: dict[str, _Slot] = {}  # forgotten once at rest (like a new one)
         self._prune_at = _PRUNE_CHANNELS
@@ -198,33 +256,48 @@ class Pacer:
     @property
     def post_rate(self) -> float:
         """The workspace budget's rate of chat.postMessage now, in messages a second."""
-        with self._lock:
-            return self._budget.rate
+        return self._budget.update(lambda budget: (budget, self._rule.clamp(budget.rate)))
 
     def wait(self, method: str, *, channel: str | None = None) -> None:
         """Block until a call to `method` may go (a person's: only past a 429's Retry-After;
         a bulk call: when it fits its method's pace too; a chat.postMessage: its `channel`'s
         pace and the workspace budget), then count it."""
-        person = for_a_person(method)
-        with self._lock:
-            now = self._clock()
-            start = max(now, self._held.get(method, now))
-            if method == POST:
-                slots = [self._budget.slot]
-                if channel:
-                    slots.append(self._channel(channel, now))
-                at = max([start, *(slot.ready(now) for slot in slots)])
-                for slot in slots:
-                    slot.take(at)
-            else:
+        if method == POST:
+            delay = self._reserve_post(channel)
+        else:
+            person = for_a_person(method)
+            with self._lock:
+                now = self._clock()
+                start = max(now, self._held.get(method, now))
                 paced = self._slots.get(method)
                 at = start if paced is None or person else max(start, paced.ready(now))
                 if paced is not None:  # a person's call takes its place: bulk calls give way
                     paced.take(at)
-            delay = at - now
-            self.waited += delay
+                delay = at - now
+                self.waited += delay
         if delay > 0:
             self._sleep(delay)
+
+    def _reserve_post(self, channel: str | None) -> float:
+        """A post's slot, in its channel's pace and in the workspace budget (which may be a
+        row in the database: reserved outside `_lock`, so other methods never wait for it)."""
+        with self._post_lock:
+            with self._lock:
+                now = self._clock()
+                start = max(now, self._held.get(POST, now))
+                grown, self._grown = self._grown, 0
+            slot = self._channel(channel, now) if channel else None
+            not_before = max(start, slot.ready(now)) if slot is not None else start
+            at, self._in_use = self._budget.update(
+                lambda budget: self._rule.reserve(
+                    budget, now=now, not_before=not_before, grown=grown
+                )
+            )
+            if slot is not None:
+                slot.take(at)
+        with self._lock:
+            self.waited += at - now
+        return at - now
 
     def _channel(self, channel: str, now: float) -> _Slot:
         slot = self._channels.get(channel)
@@ -238,14 +311,13 @@ class Pacer:
     def accepted(self, method: str) -> None:
         """Slack took a call of `method` (no 429). For chat.postMessage, the workspace budget
         grows by `post_increase`/s per minute of such posts, while posts come about as fast as
-        it allows (within two intervals of the previous one); not while it sits idle."""
+        it allows (within two intervals of the previous one, whichever replica made it); not
+        while it sits idle. Counted when this process reserves its next post."""
         if method != POST:
             return
         with self._lock:
-            budget, now = self._budget, self._clock()
-            last, budget.last_accepted = budget.last_accepted, now
-            if last is not None and now - last <= 2.0 / budget.rate:
-                budget.set_rate(budget.rate + budget.increase / (60.0 * budget.rate))
+            if self._in_use:
+                self._grown += 1
 
     def hold(self, method: str, seconds: float) -> None:
         """Slack said 429: no call to `method` (from any thread, in either lane) before
@@ -257,19 +329,18 @@ class Pacer:
             until = max(self._held.get(method, now), now + seconds)
             self._held[method] = until
             slot = self._slots.get(method)
-            if method == POST:
-                budget = self._budget
-                if now >= budget.calm_until:
-                    before = budget.rate
-                    budget.set_rate(before * budget.decrease)
-                    budget.calm_until = until
-                    log.info(
-                        "chat.postMessage: 429, waiting %.0f s; pace %.2f/s -> %.2f/s",
-                        seconds,
-                        before,
-                        budget.rate,
-                    )
-                budget.last_accepted = None
-                slot = budget.slot
             if slot is not None:  # then one call per interval again, not a burst
                 slot.due = max(slot.due, until + (slot.burst - 1) * slot.interval)
+            if method == POST:
+                self._grown, self._in_use = 0, False
+        if method == POST:
+            before, after = self._budget.update(
+                lambda budget: self._rule.back_off(budget, now=now, until=until)
+            )
+            if after != before:
+                log.info(
+                    "chat.postMessage: 429, waiting %.0f s; pace %.2f/s -> %.2f/s",
+                    seconds,
+                    before,
+                    after,
+                )

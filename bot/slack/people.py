@@ -13,7 +13,8 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Collection, Iterable
+from collections.abc import Callable, Collection, Iterable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -24,7 +25,7 @@ from bot.languages import DEFAULT_LANGUAGE
 from bot.slack.gateway import SlackError, SlackGateway, UserProfile
 from bot.slack.user_ids import is_user_id
 from bot.timezones import zone
-from storage import users
+from storage import coordination, users
 from storage.records import SlackUser
 
 log = logging.getLogger(__name__)
@@ -32,6 +33,40 @@ PROFILE_TTL = timedelta(hours=24)
 # Past this many profiles to refresh, one paginated users.list (Tier 2, 200 a page) is cheaper
 # than a users.info (Tier 4) each: 5,000 PMs are 25 calls instead of 5,000.
 BULK_REFRESH_AT = 40
+LISTING = "users.list"  # the lease on listing users for every replica
+LISTING_LEASE = timedelta(minutes=2)  # renewed after each page (one every 3 s at Tier 2)
+
+
+@dataclass(frozen=True, slots=True)
+class UserListing:
+    """Who lists Slack's users for everyone: one replica at a time holds the lease `users.list`
+    (renewed after each page, handed back at the end), so three replicas starting cold page
+    through users.list once, not three times into its limit of 20 calls a minute."""
+
+    sessions: sessionmaker[Session]
+    holder: str  # this replica (Services.replica)
+    clock: Callable[[], datetime]  # the process's time (a lease is about who is alive)
+
+    def take(self) -> bool:
+        with self.sessions.begin() as session:
+            return coordination.take_lease(
+                session, LISTING, self.holder, now=self.clock(), lease_for=LISTING_LEASE
+            )
+
+    def renew(self) -> None:
+        self.take()
+
+    def release(self) -> None:
+        with self.sessions.begin() as session:
+            coordination.release_lease(session, LISTING, self.holder)
+
+
+@dataclass(frozen=True, slots=True)
+class Profiles:
+    known: dict[str, SlackUser]  # cached or just fetched
+    # Users not known yet whom another replica is listing right now: their profiles (their
+    # timezone) come with its list; a planner waits for them rather than guess.
+    pending: frozenset[str] = frozenset()
 
 
 def refresh_profiles(
@@ -43,18 +78,60 @@ def refresh_profiles(
 ) -> dict[str, SlackUser]:
     """Every user's cached profile, asking Slack (users.info) only for those unknown or older
     than a day. A user Slack cannot describe keeps the old entry, or none (default timezone)."""
+    return gather_profiles(sessions, gateway, user_ids, now=now).known
+
+
+def gather_profiles(
+    sessions: sessionmaker[Session],
+    gateway: SlackGateway,
+    user_ids: Collection[str],
+    *,
+    now: datetime,
+    listing: UserListing | None = None,
+) -> Profiles:
+    """`refresh_profiles` for many users: past BULK_REFRESH_AT stale ones, one users.list,
+    made by the replica that holds the `listing` lease. When another replica holds it, no
+    call is made: the cached profiles are used as they are, and the users not cached at all
+    are `pending`."""
     with sessions.begin() as session:
         cached = users.find_users(session, user_ids)
     stale = sorted(
         u for u in user_ids if u not in cached or now - cached[u].fetched_at >= PROFILE_TTL
     )
     if not stale:
-        return cached
+        return Profiles(cached)
+    bulk = len(stale) >= BULK_REFRESH_AT
+    if bulk and listing is not None and not listing.take():
+        pending = frozenset(u for u in stale if u not in cached)
+        log.info("another replica is listing users: %d unknown users wait", len(pending))
+        return Profiles(cached, pending)
+    try:
+        fresh = _fetch(sessions, gateway, stale, cached, bulk=bulk, listing=listing, now=now)
+    finally:
+        if bulk and listing is not None:
+            listing.release()
+    cached.update(fresh)
+    return Profiles(cached)
+
+
+def _fetch(
+    sessions: sessionmaker[Session],
+    gateway: SlackGateway,
+    stale: list[str],
+    cached: dict[str, SlackUser],
+    *,
+    bulk: bool,
+    listing: UserListing | None,
+    now: datetime,
+) -> dict[str, SlackUser]:
+    """Ask Slack for the `stale` profiles (one users.list when `bulk`, else or then a
+    users.info each) and cache what it says."""
     fetched: dict[str, UserProfile] = {}
-    if len(stale) >= BULK_REFRESH_AT:
+    if bulk:
         try:
             wanted = set(stale)
-            fetched = {p.user_id: p for p in gateway.list_users() if p.user_id in wanted}
+            renew = listing.renew if listing is not None else None
+            fetched = {p.user_id: p for p in gateway.list_users(renew) if p.user_id in wanted}
         except SlackError as exc:
             log.warning("users.list failed: %s; asking for each user instead", exc.code)
     for user_id in stale:
@@ -77,8 +154,7 @@ def refresh_profiles(
     }
     with sessions.begin() as session:
         users.save_users(session, list(fresh.values()))
-    cached.update(fresh)
-    return cached
+    return fresh
 
 
 _AWAY_EMOJI = {

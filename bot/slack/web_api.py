@@ -263,7 +263,7 @@ class WebApiGateway:
         )
         return _profile(response["user"])
 
-    def list_users(self) -> list[UserProfile]:
+    def list_users(self, on_page: Callable[[], None] | None = None) -> list[UserProfile]:
         profiles: list[UserProfile] = []
         cursor: str | None = None
         while True:
@@ -272,6 +272,8 @@ class WebApiGateway:
                 partial(self._client.users_list, limit=200, cursor=cursor, include_locale=True),
             )
             profiles.extend(_profile(member) for member in response.get("members") or [])
+            if on_page is not None:
+                on_page()
             cursor = (response.get("response_metadata") or {}).get("next_cursor") or None
             if not cursor:
                 return profiles

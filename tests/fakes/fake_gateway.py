@@ -10,6 +10,7 @@ FakeSlack over real HTTP instead (tests/fakes/fake_slack.py), for what only Bolt
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -108,8 +109,10 @@ class FakeGateway:
             raise SlackError("user_not_found", "users.info")
         return self.users[user_id]
 
-    def list_users(self) -> list[UserProfile]:
+    def list_users(self, on_page: Callable[[], None] | None = None) -> list[UserProfile]:
         self._call("users.list")
+        if on_page is not None:
+            on_page()
         return list(self.users.values())
 
     def upload_file(
