@@ -3,7 +3,8 @@
 Every replica ticks the way `pmo-bot serve` does (once a minute, until nothing is left to send):
 the week's prompt to every PM (one project each, none known to the bot yet), profiles warmed
 with users.list, one DM each, paced by the replica's own pacer (per channel, and a workspace
-budget that adapts between `--rate-min` and `--rate-max`, starting at `--rate`). Replicas are
+budget that adapts between `--rate-min` and `--rate-max`, starting at `--rate`; on PostgreSQL
+one budget for all the replicas, kept in the database, as `pmo-bot serve` does). Replicas are
 threads, each with its own Services, pacer and Slack client, against one database. The fake
 Slack answers over real HTTP after a per-call latency and enforces Slack's limits: the
 published tiers per method, chat.postMessage `--channel-per-second` per channel (default 1, a
@@ -24,8 +25,9 @@ wall time. Run:
         [--rate 1 --rate-min 0.5 --rate-max 10] [--warm-profiles] [--database-url URL]
 
 `--warm-profiles` fills the profile cache first, as if a users.list had run, so the figures are
-the posts' alone: without it, replicas starting together each page through users.list (Tier 2,
-20 a minute for the workspace) and the ones refused fall back on a users.info per PM.
+the posts' alone: without it, one replica pages through users.list (Tier 2, 20 a minute for the
+workspace) for all, and the others plan once its list is in. `--database-url` (PostgreSQL): each
+run gets a fresh database beside the one named, dropped after the run.
 """
 
 from __future__ import annotations

@@ -12,8 +12,9 @@ from bot.slack.user_ids import is_user_id
 
 DEFAULT_DATABASE_URL = "sqlite:///pmo-bot.sqlite"
 DEFAULT_SLACK_API_URL = "https://slack.com/api/"
-# chat.postMessage across the workspace, messages a second per process: where the adaptive
-# pace starts (PMO_SEND_RATE), its floor and its ceiling (PMO_SEND_RATE_MIN, _MAX).
+# chat.postMessage across the workspace, messages a second (shared by the replicas on
+# PostgreSQL): where the adaptive pace starts (PMO_SEND_RATE), its floor and its ceiling
+# (PMO_SEND_RATE_MIN, _MAX).
 DEFAULT_SEND_RATE, DEFAULT_SEND_RATE_MIN, DEFAULT_SEND_RATE_MAX = 1.0, 0.5, 10.0
 MAX_SEND_RATE = 50.0
 
@@ -32,7 +33,7 @@ class Settings:
     admins: frozenset[str]
     timezone: ZoneInfo
     templates_dir: Path | None = None
-    # chat.postMessage calls per second, per process: the workspace pace starts at send_rate
+    # chat.postMessage calls per second across the workspace: the pace starts at send_rate
     # and adapts between send_rate_min and send_rate_max (bot/slack/pacing.py).
     send_rate: float = DEFAULT_SEND_RATE
     send_rate_min: float = DEFAULT_SEND_RATE_MIN
