@@ -1,113 +1,57 @@
 """Benchmark: compose and render the digest for portfolios of growing size.
 
 Prints, per size: seconds to load and compose, seconds to render to Block Kit, SQL statements,
-messages posted (the channel message + its thread replies), and peak Python memory. Each
-project has two open risks and a milestone; every third one a blocker asking for leadership.
-Run:
+messages posted (the channel message + its thread replies), and peak Python memory. The
+portfolios are those of `pmo-bot demo --projects N --weeks W` (bot/cli/sample.py): real public
+project names, PMs in a handful of timezones, ratings that drift, risks, blockers, milestones,
+skipped and missing periods, built the way the product stores them. Run:
 
-    .venv/bin/python bench/digest_bench.py [--sizes 100 500 2000] [--database-url URL]
+    .venv/bin/python bench/digest_bench.py [--sizes 100 500 2000] [--weeks 4] [--database-url URL]
+
+With --database-url, give one size and an empty database (as the demo, it builds only where
+there is no project yet).
 """
 
 from __future__ import annotations
 
 import argparse
+import sys
 import tempfile
 import time
 import tracemalloc
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import event
 
+from bot.cli.sample import build_sample
 from bot.digest.load import build_digest
 from bot.digest.messages import digest_messages
 from bot.render import Renderer
-from storage import items, portfolio, reports, users
-from storage.db import make_engine, make_sessionmaker, upgrade
-from storage.records import (
-    BlockerSpec,
-    MilestoneSpec,
-    ProjectSpec,
-    Rag,
-    ReportDraft,
-    RiskSpec,
-    SlackUser,
-    SubscriptionSpec,
-)
+from storage import portfolio
+from storage.db import count_projects, make_engine, make_sessionmaker, upgrade
+from storage.records import Subscription
 
-AT = datetime(2026, 11, 20, 15, 0, tzinfo=UTC)
-THURSDAY = datetime(2026, 11, 19, 9, 0, tzinfo=UTC)
+NOW = datetime(2026, 11, 20, 16, 0, tzinfo=UTC)  # a Friday at 16:00: the digest's own time
+UTC_ZONE = ZoneInfo("UTC")
 
 
-def fill(url: str, size: int) -> None:
+def fill(url: str, size: int, weeks: int) -> tuple[Subscription, datetime, float]:
+    """Build the sample portfolio; return leadership's subscription, the digest's moment and
+    the seconds the build took."""
     engine = make_engine(url)
     upgrade(engine)
-    sessions = make_sessionmaker(engine)
-    with sessions.begin() as session:
-        portfolio.upsert_projects(
-            session,
-            [
-                ProjectSpec(
-                    key=f"P{i:05d}", name=f"Project {i}", pm=f"U{i:08d}", priority=i % 5 + 1
-                )
-                for i in range(size)
-            ],
-            now=AT,
-        )
-        portfolio.upsert_subscriptions(session, [SubscriptionSpec(channel="C0LEADERS")], now=AT)
-        for project in portfolio.list_projects(session):
-            users.save_user(
-                session, SlackUser(project.pm, "Europe/Paris", None, f"PM {project.id}", None, AT)
-            )
-            items.save_risks(
-                session,
-                project.id,
-                [
-                    RiskSpec("Vendor capacity", 1 + project.id % 5, 1 + project.id // 5 % 5),
-                    RiskSpec("Key users part-time", 2, 3, owner=project.pm),
-                ],
-                period_start=THURSDAY,
-                now=AT,
-            )
-            items.replace_milestones(
-                session,
-                project.id,
-                [MilestoneSpec("Go-live", (AT + timedelta(days=project.id % 30 - 10)).date())],
-            )
-            if project.id % 10 == 0:
-                continue  # 10 % missing
-            for week in range(4):
-                rag = [Rag.GREEN, Rag.AMBER, Rag.RED][(project.id + week) % 3]
-                reports.save_report(
-                    session,
-                    ReportDraft(
-                        overall=rag,
-                        schedule=rag,
-                        budget=Rag.GREEN,
-                        scope=Rag.GREEN,
-                        summary="Progress as planned; vendor review next week. " * 4,
-                        path_to_green=None if rag is Rag.GREEN else "Re-plan with the vendor.",
-                        blockers=("Licence approval",) if rag is Rag.RED else (),
-                        percent_complete=40 + week,
-                    ),
-                    project_id=project.id,
-                    period_start=THURSDAY - timedelta(weeks=week),
-                    submitted_by=project.pm,
-                    submitted_at=AT,
-                )
-            if project.id % 3 == 0:
-                items.save_blockers(
-                    session,
-                    project.id,
-                    [BlockerSpec("Licence approval", "U0CFO0001", needs_leadership=True)],
-                    period_start=THURSDAY,
-                    now=AT,
-                )
+    started = time.perf_counter()
+    with make_sessionmaker(engine).begin() as session:
+        sample = build_sample(session, projects=size, weeks=weeks, now=NOW, default_tz=UTC_ZONE)
+    built = time.perf_counter() - started
     engine.dispose()
+    return sample.subscription, sample.moment, built
 
 
-def measure(url: str, size: int) -> str:
+def measure(url: str, size: int, weeks: int) -> str:
+    subscription, moment, built = fill(url, size, weeks)
     engine = make_engine(url)
     statements: list[str] = []
     event.listen(engine, "before_cursor_execute", lambda *a: statements.append(a[2]))
@@ -115,9 +59,10 @@ def measure(url: str, size: int) -> str:
     renderer = Renderer()
     tracemalloc.start()
     started = time.perf_counter()
-    with sessions.begin() as session:
-        subscription = portfolio.list_subscriptions(session)[0]
-        digest = build_digest(session, subscription, at=AT, default_tz=ZoneInfo("UTC"))
+    with sessions.begin() as session:  # as the sender does: the subscription, then the digest
+        found = portfolio.find_subscription_by_id(session, subscription.id)
+        assert found is not None
+        digest = build_digest(session, found, at=moment, default_tz=UTC_ZONE)
     composed = time.perf_counter()
     messages = digest_messages(renderer, digest)
     rendered = time.perf_counter()
@@ -125,23 +70,29 @@ def measure(url: str, size: int) -> str:
     tracemalloc.stop()
     engine.dispose()
     return (
-        f"| {size:>5} | {composed - started:6.3f} | {rendered - composed:6.3f} | "
+        f"| {size:>5} | {built:6.2f} | {composed - started:6.3f} | {rendered - composed:6.3f} | "
         f"{len(statements):>3} | {len(messages):>3} | {peak / 2**20:6.1f} |"
     )
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[100, 500, 2000])
+    parser.add_argument("--weeks", type=int, default=4, help="weeks of history (default 4)")
     parser.add_argument("--database-url", help="default: a temporary SQLite file per size")
     args = parser.parse_args()
-    print("| projects | compose s | render s | SQL statements | messages | peak MiB |")
-    print("| ---: | ---: | ---: | ---: | ---: | ---: |")
+    if args.database_url:
+        engine = make_engine(args.database_url)
+        held = count_projects(engine)
+        engine.dispose()
+        if held or len(args.sizes) != 1:
+            sys.exit("--database-url: give one size and a database without projects")
+    print("| projects | build s | compose s | render s | SQL statements | messages | peak MiB |")
+    print("| ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
     for size in args.sizes:
         with tempfile.TemporaryDirectory() as folder:
             url = args.database_url or f"sqlite:///{Path(folder) / 'bench.sqlite'}"
-            fill(url, size)
-            print(measure(url, size))
+            print(measure(url, size, args.weeks))
 
 
 if __name__ == "__main__":

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
+from storage.bulk import insert_rows
 from storage.models import AdminRow, AuditRow
 from storage.upsert import insert_for
 
@@ -22,6 +23,17 @@ class AuditEntry:
     at: datetime
     action: str  # created, updated, closed, reopened, admin_added, ...
     changes: Mapping[str, Any]  # field -> [before, after]
+
+
+@dataclass(frozen=True, slots=True)
+class NewAuditEntry:
+    """A change to record in bulk (`record_many`), made at its own time."""
+
+    project_id: int | None
+    actor: str
+    at: datetime
+    action: str
+    changes: Mapping[str, Any]
 
 
 def record(
@@ -37,6 +49,24 @@ def record(
         AuditRow(
             project_id=project_id, actor=actor, at=at, action=action, changes=dict(changes or {})
         )
+    )
+
+
+def record_many(session: Session, entries: Sequence[NewAuditEntry]) -> None:
+    """Add audit entries in bulk (storage.bulk): changes made earlier, each at its own time."""
+    insert_rows(
+        session,
+        AuditRow,
+        [
+            {
+                "project_id": entry.project_id,
+                "actor": entry.actor,
+                "at": entry.at,
+                "action": entry.action,
+                "changes": dict(entry.changes),
+            }
+            for entry in entries
+        ],
     )
 
 

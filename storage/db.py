@@ -9,8 +9,10 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, func, inspect, make_url, select
 from sqlalchemy.orm import Session, sessionmaker
+
+from storage.models import ProjectRow
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
@@ -20,10 +22,16 @@ class SchemaError(Exception):
 
 
 def make_engine(url: str, **kwargs: Any) -> Engine:
-    """An engine for SQLite or PostgreSQL; SQLite gets foreign keys and a busy timeout."""
+    """An engine for SQLite or PostgreSQL; SQLite gets foreign keys and a busy timeout.
+
+    A bare `postgresql://` URL uses psycopg (3), the driver PMO Bot installs: SQLAlchemy's
+    default for it is psycopg2, which it does not."""
     if url.startswith("sqlite"):
         kwargs.setdefault("connect_args", {"timeout": 30})
-    engine = create_engine(url, pool_pre_ping=not url.startswith("sqlite"), **kwargs)
+    parsed = make_url(url)
+    if parsed.drivername == "postgresql":
+        parsed = parsed.set(drivername="postgresql+psycopg")
+    engine = create_engine(parsed, pool_pre_ping=not url.startswith("sqlite"), **kwargs)
     if engine.dialect.name == "sqlite":
 
         @event.listens_for(engine, "connect")
@@ -67,3 +75,19 @@ def check_schema(engine: Engine) -> None:
     if current != head:
         state = "has no schema yet" if current is None else f"is at revision {current}"
         raise SchemaError(f"the database {state}; run `pmo-bot db upgrade` first")
+
+
+def count_projects(engine: Engine) -> int:
+    """How many projects the database holds (0 when it has no schema yet): what is asked before
+    filling a database the command did not create (`pmo-bot demo` on PostgreSQL), without
+    changing anything in it (an SQLite file that does not exist is not created)."""
+    database = engine.url.database
+    missing_file = (
+        engine.dialect.name == "sqlite"
+        and database not in (None, "", ":memory:")
+        and not Path(str(database)).exists()
+    )
+    if missing_file or not inspect(engine).has_table(ProjectRow.__tablename__):
+        return 0
+    with engine.connect() as conn:
+        return conn.scalar(select(func.count()).select_from(ProjectRow)) or 0

@@ -7,12 +7,13 @@ reached. Every read takes many projects at once, in one statement.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from datetime import date, datetime
 
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
+from storage.bulk import insert_rows
 from storage.models import BlockerRow, MilestoneRow, RiskRow
 from storage.records import (
     Blocker,
@@ -155,6 +156,67 @@ def save_blockers(
         row.status = spec.status.value
     session.flush()
     return open_blockers(session, [project_id])[project_id]
+
+
+def add_risks(session: Session, batch: Sequence[Risk]) -> None:
+    """Add risks in bulk (storage.bulk), each as the reviews of its periods left it (open, or
+    closed with when); their ids are the database's, whatever the values say."""
+    insert_rows(
+        session,
+        RiskRow,
+        [
+            {
+                "project_id": risk.project_id,
+                "title": risk.title,
+                "probability": risk.probability,
+                "impact": risk.impact,
+                "owner": risk.owner,
+                "mitigation": risk.mitigation,
+                "status": risk.status.value,
+                "opened_period": risk.opened_period,
+                "opened_at": risk.opened_at,
+                "updated_at": risk.updated_at,
+                "closed_at": risk.closed_at,
+            }
+            for risk in batch
+        ],
+    )
+
+
+def add_blockers(session: Session, batch: Sequence[Blocker]) -> None:
+    """Add blockers in bulk, as `add_risks` does risks."""
+    insert_rows(
+        session,
+        BlockerRow,
+        [
+            {
+                "project_id": blocker.project_id,
+                "title": blocker.title,
+                "unblocker": blocker.unblocker,
+                "needs_leadership": blocker.needs_leadership,
+                "status": blocker.status.value,
+                "raised_period": blocker.raised_period,
+                "raised_at": blocker.raised_at,
+                "updated_at": blocker.updated_at,
+                "resolved_at": blocker.resolved_at,
+            }
+            for blocker in batch
+        ],
+    )
+
+
+def add_milestones(session: Session, milestones: Mapping[int, Sequence[MilestoneSpec]]) -> None:
+    """Add the milestones of projects that have none yet, by project id, in bulk (names are
+    unique within a project, as the portfolio file requires)."""
+    insert_rows(
+        session,
+        MilestoneRow,
+        [
+            {"project_id": project_id, "name": spec.name, "due": spec.due, "done_on": spec.done_on}
+            for project_id, specs in milestones.items()
+            for spec in specs
+        ],
+    )
 
 
 def all_risks(session: Session, project_id: int) -> list[Risk]:

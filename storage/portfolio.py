@@ -5,14 +5,17 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from datetime import date, datetime, time
 from decimal import Decimal
+from typing import Any
 
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
+from storage.bulk import insert_rows
 from storage.models import HolidayRow, ProjectRow, SettingRow, SubscriptionRow
 from storage.records import (
     DEFAULT_WORKING_HOURS,
     Calendar,
+    NewProject,
     Project,
     ProjectSpec,
     ProjectState,
@@ -20,6 +23,7 @@ from storage.records import (
     SubscriptionSpec,
     WorkingHours,
 )
+from storage.upsert import ROWS_PER_STATEMENT
 
 WORKING_HOURS = "working_hours"
 
@@ -48,24 +52,33 @@ def _to_project(row: ProjectRow) -> Project:
     )
 
 
+def _project_values(spec: ProjectSpec) -> dict[str, Any]:
+    """The columns a project's spec sets, one rule for saving one (`upsert_projects`) and many
+    (`add_projects`)."""
+    return {
+        "key": spec.key,
+        "name": spec.name,
+        "pm_id": spec.pm,
+        "sponsor_id": spec.sponsor,
+        "portfolio": spec.portfolio,
+        "tags": list(spec.tags),
+        "priority": spec.priority,
+        "budget": spec.budget,
+        "start_date": spec.start,
+        "end_date": spec.end,
+        "cadence": spec.cadence,
+        "state": spec.state.value,
+        "reminder_after_hours": spec.reminder_after_hours,
+        "holidays": [d.isoformat() for d in spec.holidays],
+        "delegates": list(spec.delegates),
+        "confidential": spec.confidential,
+        "escalate_to_sponsor": spec.escalate_to_sponsor,
+    }
+
+
 def _apply_project(row: ProjectRow, spec: ProjectSpec) -> None:
-    row.key = spec.key
-    row.name = spec.name
-    row.pm_id = spec.pm
-    row.sponsor_id = spec.sponsor
-    row.portfolio = spec.portfolio
-    row.tags = list(spec.tags)
-    row.priority = spec.priority
-    row.budget = spec.budget
-    row.start_date = spec.start
-    row.end_date = spec.end
-    row.cadence = spec.cadence
-    row.state = spec.state.value
-    row.reminder_after_hours = spec.reminder_after_hours
-    row.holidays = [d.isoformat() for d in spec.holidays]
-    row.delegates = list(spec.delegates)
-    row.confidential = spec.confidential
-    row.escalate_to_sponsor = spec.escalate_to_sponsor
+    for column, value in _project_values(spec).items():
+        setattr(row, column, value)
 
 
 def upsert_projects(session: Session, specs: Sequence[ProjectSpec], *, now: datetime) -> int:
@@ -93,6 +106,32 @@ def upsert_projects(session: Session, specs: Sequence[ProjectSpec], *, now: date
             changed += 1
     session.flush()
     return changed
+
+
+def add_projects(session: Session, projects: Sequence[NewProject]) -> dict[str, int]:
+    """Add new projects in bulk (storage.bulk: no ORM object per row), each with the times
+    it records; return their ids by key. A key already stored fails the whole batch: this is
+    for filling a database, `upsert_projects` for keeping one up to date."""
+    insert_rows(
+        session,
+        ProjectRow,
+        [
+            _project_values(project.spec)
+            | {
+                "closed_at": project.closed_at,
+                "created_at": project.created_at,
+                "updated_at": project.updated_at,
+            }
+            for project in projects
+        ],
+    )
+    keys = [project.spec.key for project in projects]
+    ids: dict[str, int] = {}
+    for start in range(0, len(keys), ROWS_PER_STATEMENT):
+        chunk = keys[start : start + ROWS_PER_STATEMENT]
+        query = select(ProjectRow.key, ProjectRow.id).where(ProjectRow.key.in_(chunk))
+        ids.update((key, project_id) for key, project_id in session.execute(query))
+    return ids
 
 
 def _to_subscription(row: SubscriptionRow) -> Subscription:

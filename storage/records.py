@@ -151,6 +151,17 @@ class Project(ProjectSpec):
 
 
 @dataclass(frozen=True, slots=True)
+class NewProject:
+    """A project to add in bulk (`storage.portfolio.add_projects`), with the times the product
+    keeps: when it was stored first, when it last changed, and when it was closed."""
+
+    spec: ProjectSpec
+    created_at: datetime
+    updated_at: datetime
+    closed_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class SubscriptionSpec:
     channel: str
     schedule: str = DEFAULT_DIGEST_SCHEDULE
@@ -224,6 +235,18 @@ class Report(ReportDraft):
     submitted_by: str
     submitted_at: datetime
     copied_from_id: int | None = None  # set on a "No change" copy
+
+
+@dataclass(frozen=True, slots=True)
+class NewReport:
+    """A report to add in bulk (`storage.reports.add_reports`): what `save_report` takes."""
+
+    draft: ReportDraft
+    project_id: int
+    period_start: datetime
+    submitted_by: str
+    submitted_at: datetime
+    copy_of: datetime | None = None  # "No change": the period of the report this one copies
 
 
 @dataclass(frozen=True, slots=True)

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from datetime import datetime
+from typing import Any, cast
 
-from sqlalchemy import delete, func, select, tuple_
-from sqlalchemy.orm import Session
+from sqlalchemy import Table, bindparam, delete, func, select, tuple_, update
+from sqlalchemy.orm import Session, aliased
 
+from storage.bulk import insert_rows
 from storage.models import ReportRow, SkipRow
-from storage.records import Rag, Report, ReportDraft, Skip, SkipReason
+from storage.records import NewReport, Rag, Report, ReportDraft, Skip, SkipReason
 from storage.upsert import insert_for
 
 
@@ -39,25 +41,17 @@ def _to_report(row: ReportRow) -> Report:
     )
 
 
-def save_report(
-    session: Session,
+def _report_values(
     draft: ReportDraft,
     *,
     project_id: int,
     period_start: datetime,
     submitted_by: str,
     submitted_at: datetime,
-    copied_from_id: int | None = None,
-) -> Report:
-    """Store the report of a period in one statement; a second answer for the same period
-    replaces the first (an atomic upsert, so two concurrent answers cannot both insert).
-    A report replaces a skip of the same period: the answer is what counts."""
-    session.execute(
-        delete(SkipRow).where(
-            SkipRow.project_id == project_id, SkipRow.period_start == period_start
-        )
-    )
-    values = {
+    copied_from_id: int | None,
+) -> dict[str, Any]:
+    """The columns of a stored report, one rule for saving one and adding many."""
+    return {
         "project_id": project_id,
         "period_start": period_start,
         "overall": draft.overall.value,
@@ -79,6 +73,34 @@ def save_report(
         "submitted_at": submitted_at,
         "copied_from_id": copied_from_id,
     }
+
+
+def save_report(
+    session: Session,
+    draft: ReportDraft,
+    *,
+    project_id: int,
+    period_start: datetime,
+    submitted_by: str,
+    submitted_at: datetime,
+    copied_from_id: int | None = None,
+) -> Report:
+    """Store the report of a period in one statement; a second answer for the same period
+    replaces the first (an atomic upsert, so two concurrent answers cannot both insert).
+    A report replaces a skip of the same period: the answer is what counts."""
+    session.execute(
+        delete(SkipRow).where(
+            SkipRow.project_id == project_id, SkipRow.period_start == period_start
+        )
+    )
+    values = _report_values(
+        draft,
+        project_id=project_id,
+        period_start=period_start,
+        submitted_by=submitted_by,
+        submitted_at=submitted_at,
+        copied_from_id=copied_from_id,
+    )
     insert = insert_for(session, ReportRow.__table__).values(**values)
     updates = {k: insert.excluded[k] for k in values if k not in ("project_id", "period_start")}
     statement = insert.on_conflict_do_update(
@@ -93,6 +115,52 @@ def save_report(
         submitted_at=submitted_at,
         copied_from_id=copied_from_id,
         **{f: getattr(draft, f) for f in ReportDraft.__dataclass_fields__},
+    )
+
+
+def add_reports(session: Session, batch: Sequence[NewReport]) -> None:
+    """Add reports in bulk (storage.bulk), for periods that have none yet (a report already
+    stored for a period fails the whole batch). A "No change" copy names the period of the
+    report it copies (`copy_of`), which is in the batch or stored: its id is filled in after
+    the insert, in one UPDATE run for every copy."""
+    insert_rows(
+        session,
+        ReportRow,
+        [
+            _report_values(
+                report.draft,
+                project_id=report.project_id,
+                period_start=report.period_start,
+                submitted_by=report.submitted_by,
+                submitted_at=report.submitted_at,
+                copied_from_id=None,
+            )
+            for report in batch
+        ],
+    )
+    copies = [
+        {"project": r.project_id, "period": r.period_start, "source": r.copy_of}
+        for r in batch
+        if r.copy_of is not None
+    ]
+    if not copies:
+        return
+    table, source = cast(Table, ReportRow.__table__), aliased(ReportRow)
+    session.execute(
+        update(table)
+        .where(
+            table.c.project_id == bindparam("project"),
+            table.c.period_start == bindparam("period"),
+        )
+        .values(
+            copied_from_id=select(source.id)
+            .where(
+                source.project_id == bindparam("project"),
+                source.period_start == bindparam("source"),
+            )
+            .scalar_subquery()
+        ),
+        copies,
     )
 
 
@@ -166,6 +234,25 @@ def save_skip(
         )
     )
     return Skip(project_id, period_start, reason, note, skipped_by, skipped_at)
+
+
+def add_skips(session: Session, batch: Sequence[Skip]) -> None:
+    """Add skipped periods in bulk (storage.bulk), for periods without a report or a skip."""
+    insert_rows(
+        session,
+        SkipRow,
+        [
+            {
+                "project_id": skip.project_id,
+                "period_start": skip.period_start,
+                "reason": skip.reason.value,
+                "note": skip.note,
+                "skipped_by": skip.skipped_by,
+                "skipped_at": skip.skipped_at,
+            }
+            for skip in batch
+        ],
+    )
 
 
 def find_skips(

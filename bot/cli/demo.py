@@ -19,6 +19,7 @@ from typing import Any, TextIO
 from zoneinfo import ZoneInfo
 
 import yaml
+from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from bot.cli.arguments import UsageError
@@ -451,25 +452,36 @@ def run_demo(
 ) -> int:
     """Build the demo database at `db_path` as if the time were `now`, print the digest, write
     its Block Kit JSON. (`pmo-bot demo --at` sets `now`; the command line reads the clock.)"""
-    _prepare(db_path, json_path)
-    engine = make_engine(f"sqlite:///{db_path}")
+    prepare_files(db_path, json_path)
+    engine = open_demo_database(db_path)
     try:
-        upgrade(engine)
-        with engine.begin() as conn:
-            conn.exec_driver_sql(f"PRAGMA application_id = {APPLICATION_ID}")
         with make_sessionmaker(engine).begin() as session:
             subscription, moment = _populate(session, settings, now=now)
-            digest = _digest(session, subscription, moment, settings)
+            digest = digest_at(session, subscription, moment, settings)
     finally:
         engine.dispose()
     messages = digest_messages(Renderer(settings.templates_dir), digest)
-    _write_json(json_path, messages[0])
+    write_json(json_path, messages[0])
     tz = digest_zone(subscription, settings.timezone)
     _show(out, messages, moment=moment.astimezone(tz), db_path=db_path, json_path=json_path)
     return 0
 
 
-def _digest(
+def open_demo_database(db_path: Path) -> Engine:
+    """A new demo database at `db_path` (where `prepare_files` made room), migrated and marked
+    with APPLICATION_ID, so that a later demo may replace it."""
+    engine = make_engine(f"sqlite:///{db_path}")
+    try:
+        upgrade(engine)
+        with engine.begin() as conn:
+            conn.exec_driver_sql(f"PRAGMA application_id = {APPLICATION_ID}")
+    except BaseException:
+        engine.dispose()
+        raise
+    return engine
+
+
+def digest_at(
     session: Session, subscription: Subscription, moment: datetime, settings: Settings
 ) -> Digest:
     """The digest at `moment`, compared with the one posted at the schedule's occurrence before
@@ -485,14 +497,11 @@ def _digest(
     )
 
 
-def _prepare(db_path: Path, json_path: Path) -> None:
+def prepare_files(db_path: Path, json_path: Path) -> None:
     """Check both paths before any work; remove a previous demo database, and refuse to touch
     any other file."""
     for option, path in (("--db", db_path), ("--json", json_path)):
-        if path.is_dir():
-            raise UsageError(f"{option} {path} is a folder; give a file name")
-        if not path.parent.is_dir():
-            raise UsageError(f"{option} {path}: the folder {path.parent} does not exist")
+        check_file_name(option, path)
     if not db_path.exists():
         return
     try:
@@ -506,6 +515,14 @@ def _prepare(db_path: Path, json_path: Path) -> None:
         db_path.unlink()
     except OSError as exc:
         raise UsageError(f"cannot replace {db_path}: {exc.strerror or exc}") from None
+
+
+def check_file_name(option: str, path: Path) -> None:
+    """A file may be written at `path`: it names no folder, and its folder exists."""
+    if path.is_dir():
+        raise UsageError(f"{option} {path} is a folder; give a file name")
+    if not path.parent.is_dir():
+        raise UsageError(f"{option} {path}: the folder {path.parent} does not exist")
 
 
 def _is_demo_database(header: bytes) -> bool:
@@ -725,7 +742,8 @@ def _draft(
     return replace(draft, budget_spent=spent, help_needed_by=by)
 
 
-def _write_json(path: Path, message: Message) -> None:
+def write_json(path: Path, message: Message) -> None:
+    """The message's Block Kit, as the Block Kit Builder takes it."""
     text = json.dumps({"blocks": message.blocks}, ensure_ascii=False, indent=2) + "\n"
     try:
         path.write_text(text, encoding="utf-8")

@@ -30,7 +30,16 @@ from slack_sdk import WebClient
 from sqlalchemy import Engine
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
-from bot.cli.arguments import UsageError, parse_at
+from bot.cli.arguments import (
+    DEMO_DB,
+    DEMO_PROJECTS,
+    DEMO_WEEKS,
+    MAX_PROJECTS,
+    MAX_WEEKS,
+    UsageError,
+    parse_at,
+    whole_number,
+)
 from bot.config import ConfigError, Settings, load_settings, redact_url
 from bot.portfolio.file import PortfolioError
 from bot.render import Renderer, RenderError, available_languages
@@ -157,8 +166,32 @@ def _parser() -> argparse.ArgumentParser:
     preview.add_argument("--channel", help="only the digest of this channel (default: every one)")
     preview.add_argument("--at", help="ISO-8601 time; without an offset, read in PMO_TIMEZONE")
     preview.add_argument("--format", choices=["text", "json"], default="text")
-    demo = commands.add_parser("demo", help="offline demo: sample portfolio and its digest")
-    demo.add_argument("--db", type=Path, default=Path("pmo-demo.sqlite"), help="SQLite file")
+    demo = commands.add_parser(
+        "demo",
+        help="offline demo: sample portfolio and its digest",
+        description="Without --projects and --weeks: a scripted portfolio of a dozen projects "
+        "with eight weeks of history, in SQLite. With either: a generated portfolio of that "
+        f"size (default {DEMO_PROJECTS} projects, {DEMO_WEEKS} weeks), the same for the same "
+        "options and --at, built in SQLite (--db), or in PostgreSQL when DATABASE_URL names "
+        "one and --db is not given, and only if that database holds no projects yet: "
+        "otherwise it refuses (exit status 2) and changes nothing, so a real database is "
+        "never written into. A --db file is replaced only when an earlier demo made it.",
+    )
+    demo.add_argument(
+        "--db", type=Path, metavar="FILE", help="SQLite file to build in (default pmo-demo.sqlite)"
+    )
+    demo.add_argument(
+        "--projects",
+        type=whole_number(MAX_PROJECTS),
+        metavar="N",
+        help=f"generate a portfolio of N projects (1 to {MAX_PROJECTS:,})",
+    )
+    demo.add_argument(
+        "--weeks",
+        type=whole_number(MAX_WEEKS),
+        metavar="W",
+        help=f"with W weeks of status reports (1 to {MAX_WEEKS})",
+    )
     demo.add_argument(
         "--json",
         type=Path,
@@ -222,10 +255,7 @@ def _engine(settings: Settings) -> Engine:
 
 def _dispatch(args: argparse.Namespace, settings: Settings, out: TextIO) -> int:
     if args.command == "demo":
-        from bot.cli.demo import run_demo
-
-        now = parse_at(args.at, settings) if args.at is not None else datetime.now(UTC)
-        return run_demo(settings, db_path=args.db, json_path=args.json, out=out, now=now)
+        return _demo(args, settings, out)
     engine = _engine(settings)
     if args.command == "db":
         upgrade(engine)
@@ -257,6 +287,28 @@ def _dispatch(args: argparse.Namespace, settings: Settings, out: TextIO) -> int:
             make_sessionmaker(engine), settings, show_all=args.all, retry=args.retry or [], out=out
         )
     return _serve(engine, settings, args.port, not args.no_scheduler)
+
+
+def _demo(args: argparse.Namespace, settings: Settings, out: TextIO) -> int:
+    """The scripted demo, or with --projects or --weeks the generated one (timed here)."""
+    now = parse_at(args.at, settings) if args.at is not None else datetime.now(UTC)
+    if args.projects is None and args.weeks is None:
+        from bot.cli.demo import run_demo
+
+        db_path = args.db or DEMO_DB
+        return run_demo(settings, db_path=db_path, json_path=args.json, out=out, now=now)
+    from bot.cli.scaled_demo import run_scaled_demo
+
+    return run_scaled_demo(
+        settings,
+        projects=args.projects or DEMO_PROJECTS,
+        weeks=args.weeks or DEMO_WEEKS,
+        db_path=args.db,
+        json_path=args.json,
+        out=out,
+        now=now,
+        timer=time.perf_counter,
+    )
 
 
 def _import(engine: Engine, settings: Settings, path: Path, out: TextIO) -> int:
