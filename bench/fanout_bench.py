@@ -33,18 +33,15 @@ run gets a fresh database beside the one named, dropped after the run.
 from __future__ import annotations
 
 import argparse
-import os
 import sys
-import tempfile
 import threading
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from sqlalchemy import create_engine, event, make_url, text
+from sqlalchemy import event
 
 from bot.config import load_settings
 from bot.delivery.tick import tick
@@ -59,6 +56,8 @@ from storage.db import make_engine, make_sessionmaker, upgrade
 from storage.records import DeliveryKind, DeliveryStatus, ProjectSpec, SlackUser
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the fake Slack lives in tests/
+from scratch_database import fresh_database
+
 from tests.fakes.fake_slack import FakeSlack
 
 THURSDAY_10_PARIS = datetime(2026, 11, 19, 9, 0, tzinfo=UTC)
@@ -284,32 +283,8 @@ def main() -> None:
     args = parser.parse_args()
     for size in args.pms:
         for replicas in args.replicas:
-            with _fresh_database(args.database_url) as url:
+            with fresh_database(args.database_url) as url:
                 run(args, size, replicas, url)
-
-
-@contextmanager
-def _fresh_database(url: str | None) -> Iterator[str]:
-    """An empty database for one run: a SQLite file, or on PostgreSQL a database created next
-    to the one `url` names (dropped after the run)."""
-    if url is None:
-        with tempfile.TemporaryDirectory() as tmp:
-            yield f"sqlite:///{Path(tmp) / 'bench.sqlite'}"
-        return
-    made = make_url(url)
-    if made.get_backend_name() != "postgresql":
-        raise SystemExit("--database-url: a PostgreSQL URL (SQLite gets a fresh file per run)")
-    name = f"pmo_bench_{os.getpid()}"
-    admin = create_engine(made, isolation_level="AUTOCOMMIT")
-    try:
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
-            connection.execute(text(f'CREATE DATABASE "{name}"'))
-        yield made.set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
 
 
 if __name__ == "__main__":

@@ -1,0 +1,176 @@
+"""Benchmark: what a person waits for, at 100, 1,000 and 5,000 projects.
+
+Each size is a portfolio built by `pmo-bot demo --projects N --weeks W` (the same generator,
+in-process), then every answer below is asked `--repeat` times the way a handler asks it
+(bot/ over the database, Slack as the in-memory FakeGateway, so Slack's round trip is not
+counted) and timed: p50 and p95 in milliseconds, and SQL statements per answer.
+
+* `/pmo help`: the floor (no database work to speak of);
+* App Home of a leader (a sponsor: the portfolio summary over every project) and of an admin
+  (that and the admin panel);
+* `/pmo list`, `/pmo list red`, `/pmo risks`, `/pmo export` (the CSV, uploaded to the fake),
+  `/pmo mine` (a PM with the most projects), `/pmo status KEY`;
+* an idle tick (everything due already recorded and sent: what `serve` does every minute).
+
+Prints one table per backend with the ratios to the smallest size, and the process's peak
+resident memory. Run from the repository root:
+
+    .venv/bin/python bench/interactive_bench.py [--sizes 100 1000 5000] [--weeks 52]
+        [--repeat 15] [--database-url postgresql://postgres@127.0.0.1:5432/test]
+
+On PostgreSQL each size gets a database of its own beside the one named, dropped after.
+"""
+
+from __future__ import annotations
+
+import argparse
+import resource
+import statistics
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import event, func, select
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # FakeGateway lives in tests/
+
+from scratch_database import fresh_database
+
+from bot.cli.sample import build_sample
+from bot.config import load_settings
+from bot.delivery.tick import tick
+from bot.home.view import home_view
+from bot.render import Renderer
+from bot.services import Services
+from bot.slash.dispatch import answer
+from storage import portfolio
+from storage.db import make_engine, make_sessionmaker, upgrade
+from storage.models import ProjectRow
+from tests.fakes.fake_gateway import FakeGateway
+
+AT = datetime(2026, 11, 20, 15, 0, tzinfo=UTC)  # a Friday afternoon, reports in
+PARIS = ZoneInfo("Europe/Paris")
+ADMIN = "U0BENCHADM"
+
+
+@dataclass(frozen=True)
+class Question:
+    name: str
+    ask: Callable[[Services], object]
+
+
+def questions(services: Services) -> list[Question]:
+    with services.sessions.begin() as session:
+        projects = portfolio.list_projects(session)
+    admin = sorted(services.settings.admins)[0]
+    sponsors = sorted({p.sponsor for p in projects if p.sponsor})
+    pms: dict[str, int] = {}
+    for project in projects:
+        pms[project.pm] = pms.get(project.pm, 0) + 1
+    busiest = max(sorted(pms), key=pms.__getitem__)
+    leader = next((s for s in sponsors if s not in pms), sponsors[0] if sponsors else admin)
+    key = projects[len(projects) // 2].key
+
+    def slash(user: str, words: str) -> Callable[[Services], object]:
+        return lambda s: answer(s, user_id=user, text=words, channel_id="C0BENCH")
+
+    return [
+        Question("/pmo help (the floor)", slash(leader, "help")),
+        Question("App Home, leader", lambda s: home_view(s, user_id=leader)),
+        Question("App Home, admin", lambda s: home_view(s, user_id=admin)),
+        Question("/pmo list", slash(leader, "list")),
+        Question("/pmo list red", slash(leader, "list red")),
+        Question("/pmo risks", slash(leader, "risks")),
+        Question("/pmo export", slash(admin, "export")),
+        Question(f"/pmo mine ({pms[busiest]} projects)", slash(busiest, "mine")),
+        Question("/pmo status KEY", slash(leader, f"status {key}")),
+        Question("idle tick", lambda s: tick(s, now=s.clock())),
+    ]
+
+
+@dataclass
+class Timing:
+    p50: float
+    p95: float
+    statements: float
+
+
+def measure(url: str, size: int, weeks: int, repeat: int) -> tuple[dict[str, Timing], float]:
+    """Build the portfolio, then time each question; returns the timings and build seconds."""
+    started = time.perf_counter()
+    admin = populate(url, size, weeks)
+    built = time.perf_counter() - started
+    engine = make_engine(url)
+    counted = [0]
+    event.listen(engine, "before_cursor_execute", lambda *_: counted.__setitem__(0, counted[0] + 1))
+    gateway = FakeGateway()
+    gateway.add_user(admin, tz="Europe/Paris", locale="en-GB")
+    settings = load_settings({"PMO_ADMINS": admin, "PMO_TIMEZONE": "Europe/Paris"})
+    services = Services(settings, make_sessionmaker(engine), gateway, Renderer(), lambda: AT)
+    tick(services, now=AT)  # record and send what is due: later ticks are idle
+    results: dict[str, Timing] = {}
+    for question in questions(services):
+        question.ask(services)  # warm: templates compiled, caches filled
+        times, counted[0] = [], 0
+        for _ in range(repeat):
+            gateway.calls.clear()
+            gateway.posted.clear()
+            begun = time.perf_counter()
+            question.ask(services)
+            times.append((time.perf_counter() - begun) * 1000)
+        times.sort()
+        p95 = times[min(len(times) - 1, round(0.95 * (len(times) - 1)))]
+        results[question.name] = Timing(statistics.median(times), p95, counted[0] / repeat)
+    engine.dispose()
+    return results, built
+
+
+def populate(url: str, size: int, weeks: int) -> str:
+    """The demo's generated portfolio in `url`; returns the user id the bench makes a PMO
+    admin (no project names them: an admin who is only that)."""
+    engine = make_engine(url)
+    upgrade(engine)
+    with make_sessionmaker(engine).begin() as session:
+        build_sample(session, projects=size, weeks=weeks, now=AT, default_tz=PARIS)
+    engine.dispose()
+    return ADMIN
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[100, 1000, 5000])
+    parser.add_argument("--weeks", type=int, default=52)
+    parser.add_argument("--repeat", type=int, default=15)
+    parser.add_argument("--database-url", help="PostgreSQL; default: a SQLite file per size")
+    args = parser.parse_args()
+    table: dict[int, dict[str, Timing]] = {}
+    for size in args.sizes:
+        with fresh_database(args.database_url, str(size)) as url:
+            table[size], built = measure(url, size, args.weeks, args.repeat)
+            check = make_engine(url)
+            upgrade(check)
+            with check.connect() as connection:
+                count = connection.execute(select(func.count()).select_from(ProjectRow)).scalar()
+            check.dispose()
+        print(f"built {count} projects x {args.weeks} weeks in {built:.1f} s", file=sys.stderr)
+    backend = "PostgreSQL" if args.database_url else "SQLite"
+    sizes = args.sizes
+    header = " | ".join(f"{n:,}: p50 / p95 ms (SQL)" for n in sizes)
+    print(f"\n{backend}, {args.weeks} weeks of history, {args.repeat} runs each\n")
+    print(f"| answer | {header} | p95 {sizes[-1]:,} / {sizes[0]:,} |")
+    print("| --- |" + " ---: |" * (len(sizes) + 1))
+    for index, name in enumerate(table[sizes[0]]):
+        rows = [list(table[size].values())[index] for size in sizes]
+        cells = " | ".join(f"{t.p50:.0f} / {t.p95:.0f} ({t.statements:.0f})" for t in rows)
+        ratio = rows[-1].p95 / max(rows[0].p95, 0.001)
+        print(f"| {name.split(' (')[0]} | {cells} | {ratio:.1f}x |")
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(f"\npeak resident memory of this process: {peak:.0f} MB")
+
+
+if __name__ == "__main__":
+    main()
