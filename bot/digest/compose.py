@@ -78,6 +78,7 @@ def compose_digest(
     previous: Mapping[str, Any] | None = None,
     prompts: Mapping[int, Sequence[Delivery]] | None = None,
     calendar: Calendar = DEFAULT_CALENDAR,
+    chart: bool = True,
 ) -> Digest:
     """Each covered project with the report of its latest period that began before `at`, as
     the one rule reads it (bot.periods.state): done, skipped (`skips` holds its (project id,
@@ -87,7 +88,8 @@ def compose_digest(
     `prompts` each project's latest prompts, newest first; `pm_names` names every user the
     digest may show (PMs, risk owners, unblockers); `previous` is the previous digest's
     `digest_summary`. Risks and blockers are those open now (storage keeps no history of
-    them): a digest of a past moment leaves out those opened after it."""
+    them): a digest of a past moment leaves out those opened after it. Without the `chart`,
+    its RAG distribution over time is left empty (the rest does not depend on it)."""
     tz = digest_zone(subscription, default_tz)
     today = at.astimezone(tz).date()
     seen = read_summary(previous)
@@ -132,6 +134,7 @@ def compose_digest(
         default_tz=default_tz,
         previous=seen,
         names=pm_names,
+        chart=chart,
     )
 
 
@@ -193,6 +196,7 @@ def _assemble(
     default_tz: ZoneInfo,
     previous: PreviousDigest | None,
     names: Mapping[str, str],
+    chart: bool,
 ) -> Digest:
     reported = [line for line in active if line.report is not None]
     attention = sorted((line for line in active if line.attention), key=attention_order)
@@ -232,7 +236,9 @@ def _assemble(
             previous.participation if previous else None,
         ),
         previous=previous,
-        chart=_chart(subscription, active, history, zones, prompts, moments, tz, default_tz),
+        chart=_chart(subscription, active, history, zones, prompts, moments, tz, default_tz)
+        if chart
+        else ChartData((), heatmap([e.risk for e in open_risks]), _chart_title(subscription)),
         people=dict(names),
     )
 

@@ -63,11 +63,14 @@ def build_digest(
     at: datetime,
     default_tz: ZoneInfo,
     previous: Mapping[str, Any] | None = None,
+    chart: bool = True,
 ) -> Digest:
     """Load what a digest needs in nine statements (projects, open risks, open blockers,
     milestones, the people it names, reports, prompts, the calendar, skips) and compose it.
     Closed projects are loaded too: compose_digest keeps those closed this period. `previous`
-    is the summary (`digest_summary`) of the digest leadership last saw on this subscription."""
+    is the summary (`digest_summary`) of the digest leadership last saw on this subscription.
+    Without the `chart` (the App Home's summary), each project's history is read only as deep
+    as the flags need, not back to the chart's oldest moment, and the chart has no points."""
     projects = [
         p
         for p in portfolio.list_projects(session)
@@ -83,7 +86,11 @@ def build_digest(
     cached = users.find_users(session, {p.pm for p in projects} | {n for n in named if n})
     zones = {uid: person_zone(u, default_tz) for uid, u in cached.items()}
     names = {uid: u.name for uid, u in cached.items() if u.name}
-    window = history_window(subscription, projects, zones, at=at, default_tz=default_tz)
+    window = (
+        history_window(subscription, projects, zones, at=at, default_tz=default_tz)
+        if chart
+        else HISTORY_NEEDED
+    )
     history = reports.latest_reports(session, ids, before=at, per_project=window)
     prompts = deliveries.recent_per_project(
         session, DeliveryKind.PROMPT, ids, per_project=window, before=at
@@ -108,4 +115,5 @@ def build_digest(
         previous=previous,
         prompts=prompts,
         calendar=portfolio.load_calendar(session),
+        chart=chart,
     )

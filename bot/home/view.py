@@ -117,7 +117,9 @@ def portfolio_summary(
     # A digest of exactly these projects: listing the keys also lets in the confidential ones
     # the viewer may see (a digest shows a confidential project only where its key is listed).
     everything = Subscription(id=0, channel="home", keys=tuple(sorted(p.key for p in visible)))
-    digest = build_digest(session, everything, at=now, default_tz=default_tz)
+    # Counts and attention only: no chart, and each project's history only as deep as the
+    # consistency flags need.
+    digest = build_digest(session, everything, at=now, default_tz=default_tz, chart=False)
     return PortfolioSummary(digest.counts, digest.attention_list)
 
 

@@ -21,6 +21,7 @@ from sqlalchemy import Engine, text
 from bot.cli.main import run
 from bot.cli.scaled_demo import run_scaled_demo
 from bot.config import load_settings, redact_url
+from bot.digest.load import build_digest
 from bot.periods import cadence
 from bot.periods.state import PeriodState, period_statuses
 from bot.reporting.answers import SkipForm, validate_skip
@@ -403,3 +404,21 @@ def test_a_postgresql_database_with_projects_is_refused_and_left_as_it_is(
         assert list(tmp_path.iterdir()) == []
     finally:
         engine.dispose()
+
+
+def test_the_app_homes_summary_without_the_chart_is_the_digests_own(
+    sqlite_engine: Engine,
+) -> None:
+    """The App Home reads a digest without its chart, and each project's history only as deep
+    as the flags need: on a generated year of drifting reports, copies and skips, every line,
+    count and the attention list are still those of the full digest."""
+    default = load_settings({}).timezone
+    with make_sessionmaker(sqlite_engine).begin() as session:
+        for subscription in portfolio.list_subscriptions(session):
+            for at in (MOMENT, NOW):
+                full = build_digest(session, subscription, at=at, default_tz=default)
+                summary = build_digest(
+                    session, subscription, at=at, default_tz=default, chart=False
+                )
+                assert full.chart.periods and not summary.chart.periods
+                assert replace(summary, chart=full.chart) == full
