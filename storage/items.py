@@ -9,12 +9,13 @@ from __future__ import annotations
 
 from collections.abc import Collection, Mapping, Sequence
 from datetime import date, datetime
+from typing import Any
 
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from storage.bulk import insert_rows
-from storage.models import BlockerRow, MilestoneRow, RiskRow
+from storage.models import BlockerRow, MilestoneRow, RiskRow, plain
 from storage.records import (
     Blocker,
     BlockerSpec,
@@ -26,7 +27,7 @@ from storage.records import (
 )
 
 
-def _to_risk(row: RiskRow) -> Risk:
+def _to_risk(row: Any) -> Risk:
     return Risk(
         id=row.id,
         project_id=row.project_id,
@@ -43,7 +44,7 @@ def _to_risk(row: RiskRow) -> Risk:
     )
 
 
-def _to_blocker(row: BlockerRow) -> Blocker:
+def _to_blocker(row: Any) -> Blocker:
     return Blocker(
         id=row.id,
         project_id=row.project_id,
@@ -58,7 +59,7 @@ def _to_blocker(row: BlockerRow) -> Blocker:
     )
 
 
-def _to_milestone(row: MilestoneRow) -> Milestone:
+def _to_milestone(row: Any) -> Milestone:
     return Milestone(
         id=row.id, project_id=row.project_id, name=row.name, due=row.due, done_on=row.done_on
     )
@@ -69,8 +70,8 @@ def open_risks(session: Session, project_ids: Collection[int]) -> dict[int, list
     result: dict[int, list[Risk]] = {pid: [] for pid in project_ids}
     if not project_ids:
         return result
-    rows = session.scalars(
-        select(RiskRow)
+    rows = session.execute(
+        plain(RiskRow)
         .where(RiskRow.project_id.in_(list(project_ids)), RiskRow.status == ItemStatus.OPEN.value)
         .order_by(RiskRow.project_id, RiskRow.id)
     )
@@ -86,8 +87,8 @@ def open_blockers(session: Session, project_ids: Collection[int]) -> dict[int, l
     result: dict[int, list[Blocker]] = {pid: [] for pid in project_ids}
     if not project_ids:
         return result
-    rows = session.scalars(
-        select(BlockerRow)
+    rows = session.execute(
+        plain(BlockerRow)
         .where(
             BlockerRow.project_id.in_(list(project_ids)),
             BlockerRow.status == ItemStatus.OPEN.value,
@@ -244,8 +245,8 @@ def list_milestones(session: Session, project_ids: Collection[int]) -> dict[int,
     result: dict[int, list[Milestone]] = {pid: [] for pid in project_ids}
     if not project_ids:
         return result
-    rows = session.scalars(
-        select(MilestoneRow)
+    rows = session.execute(
+        plain(MilestoneRow)
         .where(MilestoneRow.project_id.in_(list(project_ids)))
         .order_by(MilestoneRow.project_id, MilestoneRow.due, MilestoneRow.name)
     )

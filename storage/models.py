@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import (
     JSON,
@@ -17,10 +17,13 @@ from sqlalchemy import (
     Integer,
     MetaData,
     Numeric,
+    Select,
     String,
+    Table,
     Text,
     TypeDecorator,
     UniqueConstraint,
+    select,
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -58,6 +61,14 @@ NAMING = {
 
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING)
+
+
+def plain(model: type[Base]) -> Select[Any]:
+    """A SELECT of a model's columns that returns plain result rows (attributes of the same
+    names as the model's), not ORM objects: reading thousands of rows, building an ORM object
+    each cost more than the query itself. For reads only; the converters (`_to_report`...)
+    take either kind of row."""
+    return select(*cast(Table, model.__table__).columns)
 
 
 class ProjectRow(Base):

@@ -10,12 +10,14 @@ from sqlalchemy import Table, bindparam, delete, func, select, tuple_, update
 from sqlalchemy.orm import Session, aliased
 
 from storage.bulk import insert_rows
-from storage.models import ReportRow, SkipRow
+from storage.models import ReportRow, SkipRow, plain
 from storage.records import NewReport, Rag, Report, ReportDraft, Skip, SkipReason
 from storage.upsert import insert_for
 
 
-def _to_report(row: ReportRow) -> Report:
+def _to_report(row: Any) -> Report:
+    """A report from a row of status_reports: an ORM `ReportRow`, or a plain result row of its
+    columns (reading many: an ORM object each costs more than the rest of the read)."""
     return Report(
         id=row.id,
         project_id=row.project_id,
@@ -184,8 +186,8 @@ def latest_reports(
     if before is not None:
         query = query.where(ReportRow.period_start < before)
     inner = query.subquery()
-    rows = session.scalars(
-        select(ReportRow)
+    rows = session.execute(
+        plain(ReportRow)
         .join(inner, inner.c.id == ReportRow.id)
         .where(inner.c.rank <= per_project)
         .order_by(ReportRow.project_id, ReportRow.period_start.desc())
