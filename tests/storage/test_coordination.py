@@ -16,23 +16,10 @@ from storage import coordination
 from storage.db import make_engine, make_sessionmaker
 from storage.records import SendBudget
 from tests.conftest import migrate
+from tests.fakes.clocks import Instant
 
 NOW = datetime(2026, 11, 19, 9, 0, tzinfo=UTC)
 LEASE = timedelta(minutes=2)
-
-
-class Instant:
-    """Time that stands still (every post at the same instant, as replicas starting a fan-out
-    together): what each pacer is asked to sleep is when its post may go."""
-
-    def __init__(self) -> None:
-        self.slept: list[float] = []
-
-    def __call__(self) -> float:
-        return 1_000.0
-
-    def sleep(self, seconds: float) -> None:
-        self.slept.append(seconds)
 
 
 def test_a_lease_is_one_holders_until_it_runs_out_or_is_handed_back(engine: Engine) -> None:

@@ -15,22 +15,10 @@ from bot.portfolio.file import PortfolioError, parse_portfolio
 from bot.slack.gateway import SlackError, UserProfile
 from bot.slack.pacing import Pacer
 from bot.slack.people import is_out_of_office
+from tests.fakes.clocks import Virtual
 
 PARIS = ZoneInfo("Europe/Paris")
 NOW = datetime(2026, 11, 19, 9, 0, tzinfo=UTC)
-
-
-class Virtual:
-    def __init__(self) -> None:
-        self.at = 0.0
-        self.slept: list[float] = []
-
-    def __call__(self) -> float:
-        return self.at
-
-    def sleep(self, seconds: float) -> None:
-        self.slept.append(seconds)
-        self.at += seconds
 
 
 # ------------------------------------------------------------------ pacing

@@ -10,29 +10,7 @@ from typing import Any
 import pytest
 
 from bot.slack.pacing import INTERACTIVE, Pacer, for_a_person, person_waiting
-
-
-class Virtual:
-    """Time that moves only when the pacer sleeps on it (one caller after another)."""
-
-    def __init__(self) -> None:
-        self.at = 0.0
-        self.slept: list[float] = []
-
-    def __call__(self) -> float:
-        return self.at
-
-    def sleep(self, seconds: float) -> None:
-        self.slept.append(seconds)
-        self.at += seconds
-
-
-class Instant(Virtual):
-    """Time that stands still: every call happens at the same instant, as calls from many
-    threads at once do; what each was asked to sleep is recorded."""
-
-    def sleep(self, seconds: float) -> None:
-        self.slept.append(seconds)
+from tests.fakes.clocks import Instant, Virtual
 
 
 def test_calls_a_person_waits_for_are_never_spaced() -> None:
