@@ -20,8 +20,9 @@ from typing import Any
 from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.orm import Session
 
-from storage.models import DeliveryRow
+from storage.models import DeliveryRow, plain
 from storage.records import Delivery, DeliveryKind, DeliveryStatus
+from storage.standings import invalidate
 from storage.upsert import ROWS_PER_STATEMENT, insert_for
 
 FINAL = (DeliveryStatus.SENT, DeliveryStatus.FAILED, DeliveryStatus.SKIPPED)
@@ -40,7 +41,7 @@ class Claim:
     payload: dict[str, Any] = field(default_factory=dict)
 
 
-def _to_delivery(row: DeliveryRow) -> Delivery:
+def _to_delivery(row: Any) -> Delivery:
     return Delivery(
         id=row.id,
         kind=DeliveryKind(row.kind),
@@ -107,7 +108,11 @@ def _record_chunk(session: Session, claims: Sequence[Claim], *, now: datetime) -
         .on_conflict_do_nothing(index_elements=["kind", "target", "occurrence"])
         .returning(table.c.id)
     )
-    return list(session.execute(statement).scalars())
+    created = list(session.execute(statement).scalars())
+    prompted = {c.project_id for c in claims if c.kind is DeliveryKind.PROMPT and c.project_id}
+    if created and prompted:  # a period's prompt: the read model rests on it
+        invalidate(session, prompted)
+    return created
 
 
 def lease(session: Session, *, now: datetime, lease_for: timedelta, limit: int) -> list[Delivery]:
@@ -177,20 +182,28 @@ def mark_sent(
     now: datetime,
     payload: dict[str, Any] | None = None,
 ) -> None:
-    """Record the delivery as sent (and, when given, replace its payload with `payload`)."""
+    """Record the delivery as sent (and, when given, replace its payload with `payload`).
+    A prompt sent makes its period asked: the read model rests on it."""
     extra = {"payload": payload} if payload is not None else {}
-    _finish(
-        session,
-        delivery_id,
-        status=DeliveryStatus.SENT.value,
-        channel=channel,
-        ts=ts,
-        sent_at=now,
-        finished_at=now,
-        next_attempt_at=None,
-        error=None,
-        **extra,
-    )
+    sent = session.execute(
+        update(DeliveryRow)
+        .where(DeliveryRow.id == delivery_id)
+        .values(
+            lease_until=None,
+            status=DeliveryStatus.SENT.value,
+            channel=channel,
+            ts=ts,
+            sent_at=now,
+            finished_at=now,
+            next_attempt_at=None,
+            error=None,
+            **extra,
+        )
+        .returning(DeliveryRow.kind, DeliveryRow.project_id)
+        .execution_options(synchronize_session=False)
+    ).first()
+    if sent is not None and sent.kind == DeliveryKind.PROMPT.value and sent.project_id:
+        invalidate(session, [sent.project_id])
 
 
 def mark_progress(session: Session, delivery_id: int, *, channel: str, ts: str) -> None:
@@ -333,6 +346,35 @@ def list_deliveries(
     if limit is not None:
         query = query.limit(limit)
     return [_to_delivery(r) for r in session.scalars(query)]
+
+
+def find_deliveries(session: Session, delivery_ids: Collection[int]) -> dict[int, Delivery]:
+    """Deliveries by id (those that exist), in one statement per thousand."""
+    found: dict[int, Delivery] = {}
+    ids = sorted(set(delivery_ids))
+    for start in range(0, len(ids), 1000):
+        query = plain(DeliveryRow).where(DeliveryRow.id.in_(ids[start : start + 1000]))
+        found.update((row.id, _to_delivery(row)) for row in session.execute(query))
+    return found
+
+
+def first_occurrences_from(
+    session: Session, kind: DeliveryKind, project_ids: Collection[int], at: datetime
+) -> dict[int, datetime]:
+    """For each project that has one, its earliest delivery of a kind for an occurrence at or
+    after `at` (one statement)."""
+    if not project_ids:
+        return {}
+    query = (
+        select(DeliveryRow.project_id, func.min(DeliveryRow.occurrence))
+        .where(
+            DeliveryRow.kind == kind.value,
+            DeliveryRow.project_id.in_(list(project_ids)),
+            DeliveryRow.occurrence >= at,
+        )
+        .group_by(DeliveryRow.project_id)
+    )
+    return {pid: occurrence for pid, occurrence in session.execute(query) if pid is not None}
 
 
 def recent_per_project(

@@ -25,6 +25,7 @@ from storage.records import (
     Risk,
     RiskSpec,
 )
+from storage.standings import invalidate
 
 
 def _to_risk(row: Any) -> Risk:
@@ -127,6 +128,7 @@ def save_risks(
         row.closed_at = (row.closed_at or now) if closing else None
         row.status = spec.status.value
     session.flush()
+    invalidate(session, [project_id])  # open risks raise a flag
     return open_risks(session, [project_id])[project_id]
 
 
@@ -182,6 +184,7 @@ def add_risks(session: Session, batch: Sequence[Risk]) -> None:
             for risk in batch
         ],
     )
+    invalidate(session, {risk.project_id for risk in batch})
 
 
 def add_blockers(session: Session, batch: Sequence[Blocker]) -> None:

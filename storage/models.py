@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any, cast
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     Date,
     DateTime,
@@ -48,6 +49,28 @@ class UTCDateTime(TypeDecorator[datetime]):
             return None
         assert isinstance(value, datetime)
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+MICROSECOND = timedelta(microseconds=1)
+
+
+class EpochMicros(TypeDecorator[datetime]):
+    """Aware UTC datetimes stored as microseconds since the epoch: for the read model, read
+    by the thousand, where parsing SQLite's datetime text would cost more than the query."""
+
+    impl = BigInteger
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> int | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to the database; pass aware UTC datetimes")
+        return (value - EPOCH) // MICROSECOND
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
+        return None if value is None else EPOCH + timedelta(microseconds=value)
 
 
 NAMING = {
@@ -349,3 +372,45 @@ class LeaseRow(Base):
     name: Mapped[str] = mapped_column(String(64), primary_key=True)
     holder: Mapped[str] = mapped_column(String(128))
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class StandingRow(Base):
+    """The read model: each project's standing (its period's state, the reports and prompt it
+    rests on, its rating and why it needs attention) as the rule computed it at `computed_at`,
+    good until `valid_until` (None: to recompute). Every write it depends on bumps
+    `generation` and clears `valid_until` in the same transaction; a reader stores what it
+    recomputed only if `generation` has not moved since it read the row (bot/overview).
+    Instants are microseconds since the epoch (EpochMicros): thousands are read per click."""
+
+    __tablename__ = "project_standings"
+
+    project_id: Mapped[int] = mapped_column(
+        ForeignKey("projects.id", ondelete="CASCADE"), primary_key=True
+    )
+    generation: Mapped[int] = mapped_column(Integer, default=0)
+    valid_until: Mapped[datetime | None] = mapped_column(EpochMicros, index=True)
+    computed_at: Mapped[datetime | None] = mapped_column(EpochMicros)
+    basis: Mapped[str | None] = mapped_column(String(80))  # rule version and default zone
+    state: Mapped[str | None] = mapped_column(String(16))
+    period_start: Mapped[datetime | None] = mapped_column(EpochMicros)
+    period_end: Mapped[datetime | None] = mapped_column(EpochMicros)
+    period_since: Mapped[datetime | None] = mapped_column(EpochMicros)
+    period_tz: Mapped[str | None] = mapped_column(String(64))
+    late_at: Mapped[datetime | None] = mapped_column(EpochMicros)
+    stale_since: Mapped[datetime | None] = mapped_column(EpochMicros)
+    prompt_id: Mapped[int | None] = mapped_column(Integer)
+    report_id: Mapped[int | None] = mapped_column(Integer)
+    rating: Mapped[str | None] = mapped_column(String(8))  # this period's report's overall
+    attention: Mapped[str | None] = mapped_column(String(16))
+    needed_by: Mapped[date | None] = mapped_column(Date)
+
+
+class VersionRow(Base):
+    """A token that changes with every committed write to a table some process caches (the
+    projects): a process's copy holds while the token it was read with is current. A fresh
+    random token per write, not a counter, so a rolled-back write's token never comes back."""
+
+    __tablename__ = "versions"
+
+    name: Mapped[str] = mapped_column(String(32), primary_key=True)
+    token: Mapped[str] = mapped_column(String(32))

@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from datetime import date, datetime, time
 from decimal import Decimal
 from typing import Any
+from uuid import uuid4
+from weakref import WeakKeyDictionary
 
-from sqlalchemy import delete, select
+from sqlalchemy import Connection, Engine, delete, select
 from sqlalchemy.orm import Session
 
 from storage.bulk import insert_rows
-from storage.models import HolidayRow, ProjectRow, SettingRow, SubscriptionRow
+from storage.models import HolidayRow, ProjectRow, SettingRow, SubscriptionRow, VersionRow, plain
 from storage.records import (
     DEFAULT_WORKING_HOURS,
     Calendar,
@@ -23,12 +25,13 @@ from storage.records import (
     SubscriptionSpec,
     WorkingHours,
 )
-from storage.upsert import ROWS_PER_STATEMENT
+from storage.standings import invalidate, invalidate_all
+from storage.upsert import ROWS_PER_STATEMENT, insert_for
 
 WORKING_HOURS = "working_hours"
 
 
-def _to_project(row: ProjectRow) -> Project:
+def _to_project(row: Any) -> Project:
     return Project(
         id=row.id,
         key=row.key,
@@ -89,12 +92,13 @@ def upsert_projects(session: Session, specs: Sequence[ProjectSpec], *, now: date
             select(ProjectRow).where(ProjectRow.key.in_([s.key for s in specs]))
         )
     }
-    changed = 0
+    changed, touched = 0, []
     for spec in specs:
         row = existing.get(spec.key)
         if row is None:
             row = ProjectRow(created_at=now)
             session.add(row)
+
         before = _to_project(row) if row.id else None
         if spec.state is ProjectState.CLOSED and (before is None or before.closed_at is None):
             row.closed_at = now  # digests show it until the period it was closed in is over
@@ -104,7 +108,11 @@ def upsert_projects(session: Session, specs: Sequence[ProjectSpec], *, now: date
         if before is None or _to_project(row) != before:
             row.updated_at = now
             changed += 1
+            touched.append(row)
     session.flush()
+    invalidate(session, [row.id for row in touched])
+    if touched:
+        _projects_changed(session)
     return changed
 
 
@@ -131,6 +139,8 @@ def add_projects(session: Session, projects: Sequence[NewProject]) -> dict[str, 
         chunk = keys[start : start + ROWS_PER_STATEMENT]
         query = select(ProjectRow.key, ProjectRow.id).where(ProjectRow.key.in_(chunk))
         ids.update((key, project_id) for key, project_id in session.execute(query))
+    invalidate(session, ids.values())
+    _projects_changed(session)
     return ids
 
 
@@ -204,19 +214,56 @@ def delete_subscription(session: Session, channel: str) -> bool:
 
 
 def replace_holidays(session: Session, days: Iterable[date]) -> None:
+    if frozenset(days) == list_holidays(session):
+        return
     session.execute(delete(HolidayRow))
     session.add_all(HolidayRow(day=d) for d in sorted(set(days)))
+    invalidate_all(session)  # reminders move off holidays
     session.flush()
 
 
 def list_projects(
     session: Session, *, states: Iterable[ProjectState] | None = None
 ) -> list[Project]:
-    """Projects ordered by key, optionally only those in the given states."""
-    query = select(ProjectRow).order_by(ProjectRow.key)
-    if states is not None:
-        query = query.where(ProjectRow.state.in_([s.value for s in states]))
-    return [_to_project(row) for row in session.scalars(query)]
+    """Projects ordered by key, optionally only those in the given states. The process keeps
+    a copy of them per engine, read again when the projects' version token has changed (one
+    statement otherwise): every surface lists them, and a portfolio changes seldom."""
+    token = session.scalar(select(VersionRow.token).where(VersionRow.name == PROJECTS))
+    bind = session.get_bind()
+    engine = bind.engine if isinstance(bind, Connection) else bind
+    copy = _COPIES.get(engine)
+    if copy is None or token is None or copy[0] != token:
+        query = plain(ProjectRow).order_by(ProjectRow.key)
+        copy = (token or "", tuple(_to_project(row) for row in session.execute(query)))
+        if token is not None:
+            _COPIES[engine] = copy
+    if states is None:
+        return list(copy[1])
+    wanted = frozenset(states)
+    return [p for p in copy[1] if p.state in wanted]
+
+
+PROJECTS = "projects"
+# Each engine's copy of the projects, with the version token it was read with.
+_COPIES: WeakKeyDictionary[Engine, tuple[str, tuple[Project, ...]]] = WeakKeyDictionary()
+
+
+def _projects_changed(session: Session) -> None:
+    """A write to the projects: a new version token (every process's copy lapses)."""
+    insert = insert_for(session, VersionRow.__table__).values(name=PROJECTS, token=uuid4().hex)
+    session.execute(
+        insert.on_conflict_do_update(index_elements=["name"], set_={"token": insert.excluded.token})
+    )
+
+
+def find_projects(session: Session, project_ids: Collection[int]) -> list[Project]:
+    """The projects of these ids that exist, ordered by key."""
+    ids = sorted(set(project_ids))
+    found: list[Project] = []
+    for start in range(0, len(ids), 1000):
+        query = plain(ProjectRow).where(ProjectRow.id.in_(ids[start : start + 1000]))
+        found.extend(_to_project(row) for row in session.execute(query))
+    return sorted(found, key=lambda p: p.key)
 
 
 def find_project(session: Session, key: str) -> Project | None:
@@ -259,6 +306,9 @@ def load_calendar(session: Session) -> Calendar:
 
 def replace_working_hours(session: Session, hours: WorkingHours) -> None:
     """Set the portfolio's working hours (the defaults remove the stored setting)."""
+    if hours == load_calendar(session).hours:
+        return
+    invalidate_all(session)  # reminders move into working hours
     stored = session.get(SettingRow, WORKING_HOURS)
     if hours == DEFAULT_WORKING_HOURS:
         if stored is not None:

@@ -303,3 +303,28 @@ class Delivery:
     created_at: datetime | None = None
     sent_at: datetime | None = None
     finished_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Standing:
+    """A project's standing in the read model (bot/overview/standings.py says what each field
+    means and when it holds). `generation` is the row's when it was read: storing a standing
+    succeeds only while it is unchanged."""
+
+    project_id: int
+    generation: int = 0
+    valid_until: datetime | None = None  # None: not computed, or a write it rests on changed
+    computed_at: datetime | None = None
+    basis: str | None = None
+    state: str | None = None
+    period_start: datetime | None = None
+    period_end: datetime | None = None
+    period_since: datetime | None = None
+    period_tz: str | None = None
+    late_at: datetime | None = None
+    stale_since: datetime | None = None
+    prompt_id: int | None = None
+    report_id: int | None = None
+    rating: str | None = None
+    attention: str | None = None
+    needed_by: date | None = None

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session, aliased
 from storage.bulk import insert_rows
 from storage.models import ReportRow, SkipRow, plain
 from storage.records import NewReport, Rag, Report, ReportDraft, Skip, SkipReason
+from storage.standings import invalidate
 from storage.upsert import insert_for
 
 
@@ -109,6 +110,7 @@ def save_report(
         index_elements=["project_id", "period_start"], set_=updates
     ).returning(ReportRow.__table__.c.id)
     report_id = session.execute(statement).scalar_one()
+    invalidate(session, [project_id])
     return Report(
         id=report_id,
         project_id=project_id,
@@ -140,6 +142,7 @@ def add_reports(session: Session, batch: Sequence[NewReport]) -> None:
             for report in batch
         ],
     )
+    invalidate(session, {report.project_id for report in batch})
     copies = [
         {"project": r.project_id, "period": r.period_start, "source": r.copy_of}
         for r in batch
@@ -198,6 +201,31 @@ def latest_reports(
     return result
 
 
+def find_reports(session: Session, report_ids: Collection[int]) -> dict[int, Report]:
+    """Reports by id (those that exist), in one statement per thousand."""
+    found: dict[int, Report] = {}
+    ids = sorted(set(report_ids))
+    for start in range(0, len(ids), 1000):
+        query = plain(ReportRow).where(ReportRow.id.in_(ids[start : start + 1000]))
+        found.update((row.id, _to_report(row)) for row in session.execute(query))
+    return found
+
+
+def first_reports_from(
+    session: Session, project_ids: Collection[int], at: datetime
+) -> dict[int, datetime]:
+    """For each project that has one, the earliest period start of its reports at or after
+    `at` (one statement): when a report stored ahead of `at` starts to count."""
+    if not project_ids:
+        return {}
+    query = (
+        select(ReportRow.project_id, func.min(ReportRow.period_start))
+        .where(ReportRow.project_id.in_(list(project_ids)), ReportRow.period_start >= at)
+        .group_by(ReportRow.project_id)
+    )
+    return {row[0]: row[1] for row in session.execute(query)}
+
+
 def _to_skip(row: SkipRow) -> Skip:
     return Skip(
         project_id=row.project_id,
@@ -235,6 +263,7 @@ def save_skip(
             set_={k: insert.excluded[k] for k in ("reason", "note", "skipped_by", "skipped_at")},
         )
     )
+    invalidate(session, [project_id])
     return Skip(project_id, period_start, reason, note, skipped_by, skipped_at)
 
 
@@ -255,6 +284,7 @@ def add_skips(session: Session, batch: Sequence[Skip]) -> None:
             for skip in batch
         ],
     )
+    invalidate(session, {skip.project_id for skip in batch})
 
 
 def find_skips(

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from storage.models import SlackUserRow
 from storage.records import SlackUser
+from storage.standings import invalidate_managed_by
 from storage.upsert import ROWS_PER_STATEMENT, insert_for
 
 
@@ -46,6 +47,11 @@ def save_users(session: Session, batch: Sequence[SlackUser]) -> None:
 
 def _save_chunk(session: Session, batch: Sequence[SlackUser]) -> None:
     table = SlackUserRow.__table__
+    known = find_users(session, [user.user_id for user in batch])
+    moved = [  # a person's timezone sets their projects' periods: the read model rests on it
+        u.user_id for u in batch if (known[u.user_id].tz if u.user_id in known else None) != u.tz
+    ]
+    invalidate_managed_by(session, moved)
     insert = insert_for(session, table).values(
         [
             {

@@ -1,4 +1,5 @@
-"""One scheduler cycle: record what is due at `now`, then send what the outbox holds.
+"""One scheduler cycle: record what is due at `now`, then send what the outbox holds, then
+refresh the read model's standings whose time came (bot.overview.standings).
 
 `tick` runs the same code in `pmo-bot serve` (APScheduler, every minute) and in
 `pmo-bot tick [--at]`. Planning (bot.delivery.planning) records deliveries idempotently; the outbox
@@ -24,6 +25,7 @@ from datetime import datetime, timedelta
 from bot.delivery.composers import composers
 from bot.delivery.outbox import drain
 from bot.delivery.planning import plan
+from bot.overview.standings import refresh_expired
 from bot.services import Services
 from storage import portfolio
 from storage.records import DeliveryKind
@@ -79,6 +81,8 @@ def tick(
         until=now + budget if budget is not None else None,
         stop=stop,
     )
+    with services.sessions.begin() as session:  # ahead of the readers: what time made stale
+        refresh_expired(session, at=now, default=services.settings.timezone)
     return TickResult(
         at=now,
         recorded=recorded,

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from dataclasses import replace
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
+from enum import StrEnum
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -93,7 +94,7 @@ def compose_digest(
     tz = digest_zone(subscription, default_tz)
     today = at.astimezone(tz).date()
     seen = read_summary(previous)
-    records = _RecordsOf(risks or {}, blockers or {}, milestones or {}, pm_names, seen, at=at)
+    records = RecordsOf(risks or {}, blockers or {}, milestones or {}, pm_names, seen, at=at)
     selected = [p for p in projects if selects(subscription, p)]
     statuses = statuses_of(
         selected,
@@ -110,17 +111,16 @@ def compose_digest(
     closed: list[ProjectLine] = []
     for project in selected:
         status = statuses[project.id]
+        place = placement(project, status.state, status.period.start if status.period else None)
+        if place is None:
+            continue
         line = project_line(
             project, history.get(project.id, ()), status, records.of(project), today=today
         )
-        if status.state is PeriodState.ON_HOLD:
-            on_hold.append(line)
-        elif status.period is None:  # not started yet: no report is expected
-            continue
-        elif status.state is not PeriodState.CLOSED:
+        if place is Placement.ACTIVE:
             active.append(replace(line, attention=attention_of(line)))
-        elif project.closed_at is not None and project.closed_at > status.period.start:
-            closed.append(line)
+        else:
+            (on_hold if place is Placement.ON_HOLD else closed).append(line)
     return _assemble(
         subscription,
         active,
@@ -138,7 +138,64 @@ def compose_digest(
     )
 
 
-class _RecordsOf:
+class Placement(StrEnum):
+    """Where a project stands in a digest (None: left out)."""
+
+    ACTIVE = "active"  # reported, skipped or missing this period
+    ON_HOLD = "on_hold"
+    CLOSED = "closed"  # closed during its current period
+
+
+def placement(
+    project: Project, state: PeriodState, period_start: datetime | None
+) -> Placement | None:
+    """Where a project in `state` (bot.periods.state) goes in a digest: a project not started
+    yet is left out (no report is expected), and a closed one shows only while its current
+    period is the one it was closed in."""
+    if state is PeriodState.ON_HOLD:
+        return Placement.ON_HOLD
+    if period_start is None:
+        return None
+    if state is not PeriodState.CLOSED:
+        return Placement.ACTIVE
+    if project.closed_at is not None and project.closed_at > period_start:
+        return Placement.CLOSED
+    return None
+
+
+@dataclass(frozen=True, slots=True)
+class Tallied:
+    """What a project adds to a digest's counts."""
+
+    place: Placement
+    rating: Rag | None  # this period's report's overall rating (active projects)
+    skipped: bool  # no report, and the PM said why
+    stale: bool  # no report for this period, but an older one
+
+
+def tally(entries: Iterable[Tallied]) -> Counts:
+    """The digest's headline counts."""
+    red = amber = green = missing = on_hold = skipped = closed = stale = 0
+    for entry in entries:
+        if entry.place is Placement.ON_HOLD:
+            on_hold += 1
+        elif entry.place is Placement.CLOSED:
+            closed += 1
+        elif entry.rating is Rag.RED:
+            red += 1
+        elif entry.rating is Rag.AMBER:
+            amber += 1
+        elif entry.rating is Rag.GREEN:
+            green += 1
+        elif entry.skipped:
+            skipped += 1
+        else:
+            missing += 1
+            stale += entry.stale
+    return Counts(red, amber, green, missing, on_hold, skipped, closed, stale)
+
+
+class RecordsOf:
     """Each project's risks, blockers, milestones and PM name, as lines need them."""
 
     def __init__(
@@ -218,7 +275,7 @@ def _assemble(
         at=at,
         tz=tz,
         subscription=subscription,
-        counts=_counts(reported, missing, on_hold, skipped, closed),
+        counts=_counts(active, on_hold, closed),
         lines=tuple(attention + rest + missing + skipped + on_hold + closed),
         attention=tuple(attention),
         missing=tuple(missing),
@@ -252,24 +309,22 @@ def _priority_order_of(project: Project) -> tuple[int, str]:
 
 
 def _counts(
-    reported: Sequence[ProjectLine],
-    missing: Sequence[ProjectLine],
+    active: Sequence[ProjectLine],
     on_hold: Sequence[ProjectLine],
-    skipped: Sequence[ProjectLine],
     closed: Sequence[ProjectLine],
 ) -> Counts:
-    def count(rag: Rag) -> int:
-        return sum(1 for line in reported if line.report and line.report.overall is rag)
-
-    return Counts(
-        count(Rag.RED),
-        count(Rag.AMBER),
-        count(Rag.GREEN),
-        len(missing),
-        len(on_hold),
-        len(skipped),
-        len(closed),
-        sum(1 for line in missing if line.is_stale),
+    return tally(
+        [
+            Tallied(
+                Placement.ACTIVE,
+                line.report.overall if line.report else None,
+                line.skip is not None,
+                line.is_stale,
+            )
+            for line in active
+        ]
+        + [Tallied(Placement.ON_HOLD, None, False, False) for _ in on_hold]
+        + [Tallied(Placement.CLOSED, None, False, False) for _ in closed]
     )
 
 

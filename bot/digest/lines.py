@@ -142,5 +142,12 @@ def attention_order(line: ProjectLine) -> tuple[int, date, int, str]:
     """Groups in order; asks for help by soonest needed-by date (none last); then priority
     (1 first, none last), then key."""
     assert line.attention is not None and line.report is not None
-    needed_by = line.report.help_needed_by if line.attention is Attention.HELP else None
-    return (_GROUPS.index(line.attention), needed_by or date.max, *priority_order(line))
+    return attention_key(line.attention, line.report.help_needed_by, line.project)
+
+
+def attention_key(
+    attention: Attention, needed_by: date | None, project: Project
+) -> tuple[int, date, int, str]:
+    """`attention_order` from what the read model keeps of a line (bot/overview)."""
+    needed = needed_by if attention is Attention.HELP else None
+    return (_GROUPS.index(attention), needed or date.max, project.priority or 6, project.key)

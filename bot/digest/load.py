@@ -64,16 +64,18 @@ def build_digest(
     default_tz: ZoneInfo,
     previous: Mapping[str, Any] | None = None,
     chart: bool = True,
+    projects: Sequence[Project] | None = None,
 ) -> Digest:
     """Load what a digest needs in nine statements (projects, open risks, open blockers,
     milestones, the people it names, reports, prompts, the calendar, skips) and compose it.
     Closed projects are loaded too: compose_digest keeps those closed this period. `previous`
     is the summary (`digest_summary`) of the digest leadership last saw on this subscription.
     Without the `chart` (the App Home's summary), each project's history is read only as deep
-    as the flags need, not back to the chart's oldest moment, and the chart has no points."""
+    as the flags need, not back to the chart's oldest moment, and the chart has no points.
+    `projects`: those to choose from, when the caller has them (else every stored one)."""
     projects = [
         p
-        for p in portfolio.list_projects(session)
+        for p in (portfolio.list_projects(session) if projects is None else projects)
         if selects(subscription, p)
         and (p.state is not ProjectState.CLOSED or p.closed_at is not None)
     ]

@@ -21,7 +21,7 @@ do is decided again on the server (handlers/home.py, bot/reporting/on_demand.py)
 from __future__ import annotations
 
 import logging
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -33,19 +33,25 @@ from bot import ids
 from bot.access.admins import current_admins, is_admin
 from bot.access.permissions import can_view
 from bot.delivery.composers import FailureLine
+from bot.digest.compose import Placement, Tallied, placement, tally
+from bot.digest.lines import attention_key
 from bot.digest.load import build_digest
-from bot.digest.model import Counts, ProjectLine, Shortlist
-from bot.periods.state import MISSING_STATES, PeriodState, period_statuses
+from bot.digest.model import ATTENTION_SHOWN, Attention, Counts, ProjectLine, Shortlist
+from bot.overview.standings import standings, statuses
+from bot.periods.state import MISSING_STATES, PeriodState
 from bot.reporting.on_demand import Outcome
 from bot.services import Services
 from bot.slack.gateway import SlackError
 from bot.slack.people import user_locale
+from bot.timezones import zone
 from storage import deliveries, portfolio
 from storage.records import (
     DeliveryStatus,
     Project,
     ProjectState,
+    Rag,
     Report,
+    Standing,
     Subscription,
 )
 
@@ -93,15 +99,31 @@ class AdminPanel:
 def home_rows(
     session: Session, projects: Sequence[Project], *, now: datetime, default_tz: ZoneInfo
 ) -> list[HomeProject]:
-    """Each active project's state this period (bot.periods.state), in five statements
-    whatever their number."""
-    statuses = period_statuses(session, projects, at=now, default=default_tz)
+    """Each project's state this period (bot.periods.state, through the read model), with
+    its latest report."""
+    found = statuses(session, projects, at=now, default=default_tz)
     rows = []
     for project in projects:
-        status = statuses[project.id]
+        status = found[project.id]
         first_day = status.period.first_day if status.period is not None else None
         rows.append(HomeProject(project, status.report, status.state, first_day))
     return rows
+
+
+def missing_rows(
+    projects: Sequence[Project], found: Mapping[int, Standing], *, default_tz: ZoneInfo
+) -> tuple[HomeProject, ...]:
+    """The projects missing this period's report, late first, from their standings in the
+    read model (`found`; the admins' list names no report)."""
+    rows = []
+    for project in projects:
+        standing = found[project.id]
+        state = PeriodState(standing.state or PeriodState.NOT_STARTED)
+        if state in MISSING_STATES and standing.period_start is not None:
+            tz = zone(standing.period_tz, default_tz)
+            first_day = standing.period_start.astimezone(tz).date()
+            rows.append(HomeProject(project, None, state, first_day))
+    return tuple(sorted(rows, key=_order))
 
 
 def _order(row: HomeProject) -> tuple[int, int, str]:
@@ -109,18 +131,47 @@ def _order(row: HomeProject) -> tuple[int, int, str]:
 
 
 def portfolio_summary(
-    session: Session, visible: Collection[Project], *, now: datetime, default_tz: ZoneInfo
+    session: Session,
+    visible: Collection[Project],
+    *,
+    now: datetime,
+    default_tz: ZoneInfo,
+    found: Mapping[int, Standing] | None = None,
 ) -> PortfolioSummary | None:
-    """The digest's headline over the projects the viewer may see (None: there are none)."""
+    """The digest's headline over the projects the viewer may see (None: there are none): its
+    counts and the first of the projects that need attention, in the digest's order, from the
+    read model's standings (`found`, when the caller read them); only the lines shown are
+    composed (as the digest composes them)."""
     if not visible:
         return None
-    # A digest of exactly these projects: listing the keys also lets in the confidential ones
-    # the viewer may see (a digest shows a confidential project only where its key is listed).
-    everything = Subscription(id=0, channel="home", keys=tuple(sorted(p.key for p in visible)))
-    # Counts and attention only: no chart, and each project's history only as deep as the
-    # consistency flags need.
-    digest = build_digest(session, everything, at=now, default_tz=default_tz, chart=False)
-    return PortfolioSummary(digest.counts, digest.attention_list)
+    if found is None:
+        found = standings(session, list(visible), at=now, default=default_tz)
+    entries, asking = [], []
+    for project in visible:
+        standing = found[project.id]
+        state = PeriodState(standing.state or PeriodState.NOT_STARTED)
+        place = placement(project, state, standing.period_start)
+        if place is None:
+            continue
+        rating = Rag(standing.rating) if standing.rating and place is Placement.ACTIVE else None
+        skipped = state is PeriodState.SKIPPED
+        entries.append(Tallied(place, rating, skipped, standing.stale_since is not None))
+        if place is Placement.ACTIVE and standing.attention:
+            why = Attention(standing.attention)
+            asking.append((attention_key(why, standing.needed_by, project), project))
+    asking.sort(key=lambda entry: entry[0])
+    shown = [project for _, project in asking[:ATTENTION_SHOWN]]
+    lines: tuple[ProjectLine, ...] = ()
+    if shown:
+        # A digest of exactly these projects: listing the keys also lets in the confidential
+        # ones the viewer may see (a digest shows a confidential project only where its key
+        # is listed). No chart, and history only as deep as the consistency flags need.
+        keys = tuple(sorted(p.key for p in shown))
+        everything = Subscription(id=0, channel="home", keys=keys)
+        lines = build_digest(
+            session, everything, at=now, default_tz=default_tz, chart=False, projects=shown
+        ).attention
+    return PortfolioSummary(tally(entries), Shortlist(lines, len(asking) - len(lines)))
 
 
 def _failures(session: Session, projects: Sequence[Project]) -> tuple[FailureLine, ...]:
@@ -147,29 +198,20 @@ def home_view(services: Services, *, user_id: str, notice: Outcome | None = None
         projects = portfolio.list_projects(session)
         active = [p for p in projects if p.state is ProjectState.ACTIVE]
         mine = [p for p in active if user_id == p.pm or user_id in p.delegates]
-        states = home_rows(session, active if admin else mine, now=now, default_tz=default_tz)
-        mine_ids = {p.id for p in mine}
-        rows = sorted((r for r in states if r.project.id in mine_ids), key=_order)
+        rows = sorted(home_rows(session, mine, now=now, default_tz=default_tz), key=_order)
         leadership = admin or not mine or any(p.sponsor == user_id for p in projects)
+        visible = [p for p in projects if can_view(user_id, p, admins)] if leadership else []
+        # One read of the standings for the summary and the admins' list of missing reports.
+        wanted = {p.id: p for p in visible + (active if admin else [])}
+        found = standings(session, list(wanted.values()), at=now, default=default_tz)
         summary = (
-            portfolio_summary(
-                session,
-                [p for p in projects if can_view(user_id, p, admins)],
-                now=now,
-                default_tz=default_tz,
-            )
+            portfolio_summary(session, visible, now=now, default_tz=default_tz, found=found)
             if leadership
             else None
         )
         panel = (
             AdminPanel(
-                _failures(session, projects),
-                tuple(
-                    sorted(
-                        (r for r in states if r.state in MISSING_STATES),
-                        key=_order,
-                    )
-                ),
+                _failures(session, projects), missing_rows(active, found, default_tz=default_tz)
             )
             if admin
             else None

@@ -12,7 +12,8 @@ from sqlalchemy.orm import Session
 
 from bot.access.audience import Audience, visible_projects
 from bot.lookup.matching import Matched, fold, match
-from bot.periods.state import PeriodState, PeriodStatus, period_statuses
+from bot.overview import standings as overview
+from bot.periods.state import PeriodState, PeriodStatus
 from bot.slack.people import known_names
 from storage.records import Project, ProjectState, Rag, Report
 
@@ -108,7 +109,7 @@ def project_listing(
         if found.one is None:
             return found
         chosen = found.one
-    statuses = period_statuses(session, projects, at=now, default=default_tz)
+    statuses = overview.statuses(session, projects, at=now, default=default_tz)
     names = known_names(session, {p.pm for p in projects})
     rows = [
         ListedProject(p, statuses[p.id].report, statuses[p.id].state, names.get(p.pm))

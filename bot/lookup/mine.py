@@ -9,7 +9,8 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.orm import Session
 
 from bot.access.audience import Audience
-from bot.periods.state import PeriodState, PeriodStatus, period_statuses
+from bot.overview import standings as overview
+from bot.periods.state import PeriodState, PeriodStatus
 from storage import portfolio
 from storage.records import Project, ProjectState
 
@@ -46,7 +47,7 @@ def my_projects(
         for p in portfolio.list_projects(session, states=OPEN_STATES)
         if (audience.actor == p.pm or audience.actor in p.delegates) and audience.sees(p)
     ]
-    statuses = period_statuses(session, projects, at=now, default=default_tz)
+    statuses = overview.statuses(session, projects, at=now, default=default_tz)
     rows = [
         MineRow(p, "pm" if audience.actor == p.pm else "delegate", statuses[p.id]) for p in projects
     ]

@@ -10,7 +10,8 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
-from bot.periods.state import PeriodState, period_statuses, recent_starts
+from bot.overview import standings as overview
+from bot.periods.state import PeriodState, recent_starts
 from bot.slack.people import known_names
 from bot.slack.user_ids import Person, person
 from storage import items, reports
@@ -70,7 +71,7 @@ def status_view(
     session: Session, project: Project, *, now: datetime, default_tz: ZoneInfo
 ) -> StatusView:
     """What `/pmo status` shows of a project the asker may see."""
-    status = period_statuses(session, [project], at=now, default=default_tz)[project.id]
+    status = overview.statuses(session, [project], at=now, default=default_tz)[project.id]
     history = reports.latest_reports(session, [project.id], per_project=STRIP_PERIODS)[project.id]
     starts = recent_starts(project, status.period, count=STRIP_PERIODS)
     skips = reports.find_skips(session, [(project.id, s) for s in starts])

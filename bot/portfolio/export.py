@@ -30,7 +30,7 @@ import yaml
 from sqlalchemy.orm import Session
 
 from bot.access.audience import channel_audience, visible_projects
-from bot.periods.state import period_statuses
+from bot.overview import standings as overview
 from bot.portfolio.file import WEEKDAYS, clock_text
 from bot.slack.people import known_names
 from storage import items, portfolio, reports
@@ -386,7 +386,7 @@ def project_status(
     latest = {pid: (found[pid][0] if found.get(pid) else None) for pid in ids}
     risks = items.open_risks(session, ids)
     blockers = items.open_blockers(session, ids)
-    statuses = period_statuses(session, shown, at=now, default=default_tz)
+    statuses = overview.statuses(session, shown, at=now, default=default_tz)
     lines = [
         StatusLine(
             project=p,

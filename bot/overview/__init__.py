@@ -1,0 +1,1 @@
+"""The read model: what every surface reads instead of recomputing each project per click."""

@@ -1,0 +1,315 @@
+"""The read model: each project's standing, a cache of the one rule (bot.periods.state, and
+the digest's attention) kept in the database, so that a click does not recompute every
+project's periods and history.
+
+A **standing** holds what the rule said of a project at `computed_at`: this period's state and
+the period itself, the reminder's time, since when a report is stale, the prompt and the
+latest report it rests on, this period's rating, and why the project needs leadership's
+attention (bot.digest.lines.attention_of, with the open risks and the reports the consistency
+flags read; the App Home's summary is no previous digest's, so "worse" is against the previous
+report). It holds for every instant from `computed_at` until `valid_until`, the first instant
+at which time alone could change the answer:
+
+* the next occurrence of the cadence in the PM's zone (a new period), and the current period's
+  end (in the zone it was prompted in);
+* the reminder's time, while the report is due (due becomes late);
+* a prompt's sending time, a report, a prompt or a risk dated after `computed_at` (rows stored
+  ahead of their time start to count);
+* the day after the project's target end, while it is rated green (a consistency flag).
+
+Everything else it rests on changes only by a write, and every such write invalidates it in
+its own transaction (storage.standings: reports, skips, prompts recorded and sent, projects,
+risks, the portfolio's holidays and working hours, a PM's timezone). A standing is also
+recomputed when the rule's version (`RULE_VERSION`) or the default timezone it was read in changed.
+
+Readers ask `standings` (the rows, for counts and ordered lists) or `statuses` (the rule's
+`PeriodStatus`, with the reports and prompts it names). Any project whose standing does not
+hold is recomputed by the rule on the spot and stored back (compare-and-set on the row's
+generation, so a standing computed from data a concurrent write replaced is not kept); the
+tick refreshes those whose time came (`refresh_expired`), so that readers seldom have to.
+tests/storage/test_standings.py checks the cache against the rule after every kind of write.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy.orm import Session
+
+from bot.digest.compose import RecordsOf
+from bot.digest.flags import HISTORY_NEEDED
+from bot.digest.lines import attention_of, project_line
+from bot.digest.model import Attention
+from bot.periods import cadence
+from bot.periods.state import (
+    CurrentPeriod,
+    PeriodState,
+    PeriodStatus,
+    periods_of,
+    statuses_of,
+)
+from bot.slack.people import cached_zones
+from bot.timezones import zone
+from storage import deliveries, items, portfolio, reports
+from storage import standings as stored
+from storage.records import Delivery, DeliveryKind, Project, Rag, Report, Skip, Standing
+
+# The version of what a standing holds and how it is computed: bump it with any change to the
+# rule or to this module, and every stored standing is recomputed on its next read.
+RULE_VERSION = "1"
+REFRESH_BATCH = 1000  # standings the tick recomputes at most per call
+_TICK = timedelta(microseconds=1)
+
+
+def basis(default: ZoneInfo) -> str:
+    """What a standing's answer depends on besides the data: the rule and the default zone."""
+    return f"{RULE_VERSION}:{default.key}"
+
+
+def holds(standing: Standing | None, *, at: datetime, default: ZoneInfo) -> bool:
+    """Whether a stored standing answers for `at`."""
+    return (
+        standing is not None
+        and standing.valid_until is not None
+        and standing.computed_at is not None
+        and standing.basis == basis(default)
+        and standing.computed_at <= at < standing.valid_until
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Computed:
+    """A standing recomputed by the rule, with the status it came from."""
+
+    standing: Standing
+    status: PeriodStatus
+
+
+def compute(
+    session: Session,
+    projects: Sequence[Project],
+    *,
+    at: datetime,
+    default: ZoneInfo,
+    generations: Mapping[int, int],
+) -> dict[int, Computed]:
+    """The rule's answer for each project at `at`, as standings (each carrying the generation
+    its row had before anything was read, from `generations`), in about ten statements
+    whatever the number of projects."""
+    if not projects:
+        return {}
+    ids = [p.id for p in projects]
+    zones = cached_zones(session, {p.pm for p in projects}, default)
+    history = reports.latest_reports(session, ids, before=at, per_project=HISTORY_NEEDED)
+    prompts = deliveries.recent_per_project(
+        session, DeliveryKind.PROMPT, ids, per_project=1, before=at
+    )
+    periods = periods_of(projects, zones=zones, prompts=prompts, at=at, default=default)
+    skips = reports.find_skips(
+        session, [(pid, period.start) for pid, period in periods.items() if period is not None]
+    )
+    statuses = statuses_of(
+        projects,
+        zones=zones,
+        history=history,
+        prompts=prompts,
+        skips=skips,
+        calendar=portfolio.load_calendar(session),
+        at=at,
+        default=default,
+        periods=periods,
+    )
+    reported = [pid for pid, status in statuses.items() if status.current_report is not None]
+    risks = items.open_risks(session, reported)
+    later = _earliest(
+        reports.first_reports_from(session, ids, at),
+        deliveries.first_occurrences_from(session, DeliveryKind.PROMPT, ids, at),
+        {
+            pid: min(r.opened_at for r in found)
+            for pid, found in risks.items()
+            if any(r.opened_at > at for r in found)
+        },
+    )
+    records = RecordsOf(risks, {}, {}, {}, None, at=at)
+    today = at.astimezone(default).date()
+    result = {}
+    for project in projects:
+        status = statuses[project.id]
+        found = history.get(project.id, [])
+        attention, needed_by = None, None
+        if status.current_report is not None and status.state not in _SET_ASIDE:
+            line = project_line(project, found, status, records.of(project), today=today)
+            attention = attention_of(line)
+            if attention is Attention.HELP:
+                needed_by = status.current_report.help_needed_by
+        until = _valid_until(
+            project, status, zones.get(project.pm, default), later.get(project.id), at, default
+        )
+        period = status.period
+        result[project.id] = Computed(
+            Standing(
+                project_id=project.id,
+                generation=generations.get(project.id, 0),
+                valid_until=until,
+                computed_at=at,
+                basis=basis(default),
+                state=status.state.value,
+                period_start=period.start if period else None,
+                period_end=period.end if period else None,
+                period_since=period.since if period else None,
+                period_tz=period.tz.key if period else None,
+                late_at=status.late_at,
+                stale_since=status.stale_since,
+                prompt_id=status.prompt.id if status.prompt else None,
+                report_id=status.report.id if status.report else None,
+                rating=status.current_report.overall.value if status.current_report else None,
+                attention=attention.value if attention else None,
+                needed_by=needed_by,
+            ),
+            status,
+        )
+    return result
+
+
+_SET_ASIDE = frozenset({PeriodState.ON_HOLD, PeriodState.CLOSED})
+_FOREVER = datetime.max.replace(tzinfo=ZoneInfo("UTC")) - timedelta(days=2)
+
+
+def _earliest(*found: Mapping[int, datetime]) -> dict[int, datetime]:
+    result: dict[int, datetime] = {}
+    for mapping in found:
+        for pid, moment in mapping.items():
+            result[pid] = min(moment, result.get(pid, moment))
+    return result
+
+
+def _valid_until(
+    project: Project,
+    status: PeriodStatus,
+    pm_zone: ZoneInfo,
+    later: datetime | None,
+    at: datetime,
+    default: ZoneInfo,
+) -> datetime:
+    """The first instant after `at` at which time alone could change the rule's answer (see
+    the module's docstring); far in the future when none can."""
+    moments: list[datetime | None] = [later]
+    moments.append(
+        cadence.next_occurrence(project.cadence, pm_zone, after=at - _TICK, anchor=project.start)
+    )
+    if status.period is not None:
+        moments.append(status.period.end)
+    if status.state is PeriodState.DUE and status.late_at is not None:
+        moments.append(status.late_at)
+    prompt = status.prompt
+    if prompt is not None and prompt.sent_at is not None and prompt.sent_at > at:
+        moments.append(prompt.sent_at)
+    current = status.current_report
+    if current is not None and current.overall is Rag.GREEN and project.end is not None:
+        moments.append(  # green past its end date is flagged from the day after
+            datetime.combine(project.end + timedelta(days=1), time(0), default).astimezone(
+                ZoneInfo("UTC")
+            )
+        )
+    upcoming = [m for m in moments if m is not None]
+    return max(at + _TICK, min(upcoming)) if upcoming else _FOREVER
+
+
+# --- reading ---------------------------------------------------------------------------------
+
+
+def _read(
+    session: Session, projects: Sequence[Project], *, at: datetime, default: ZoneInfo
+) -> tuple[dict[int, Standing], dict[int, PeriodStatus]]:
+    """Each project's standing at `at` (stored, or recomputed and stored back), and the
+    statuses of those recomputed."""
+    found = stored.find_standings(session, [p.id for p in projects])
+    stale = [p for p in projects if not holds(found.get(p.id), at=at, default=default)]
+    generations = {pid: s.generation for pid, s in found.items()}
+    computed = compute(session, stale, at=at, default=default, generations=generations)
+    stored.store_standings(session, [c.standing for c in computed.values()])
+    standings = {p.id: found[p.id] for p in projects if p.id not in computed}
+    standings.update((pid, c.standing) for pid, c in computed.items())
+    return standings, {pid: c.status for pid, c in computed.items()}
+
+
+def standings(
+    session: Session, projects: Sequence[Project], *, at: datetime, default: ZoneInfo
+) -> dict[int, Standing]:
+    """Each project's standing at `at`: one statement when every stored one holds."""
+    return _read(session, projects, at=at, default=default)[0]
+
+
+def status_of(
+    standing: Standing, *, report: Report | None, prompt: Delivery | None, skip: Skip | None
+) -> PeriodStatus:
+    """The rule's `PeriodStatus` a standing caches, given the rows it names."""
+    period = (
+        CurrentPeriod(
+            standing.period_start,
+            standing.period_end,
+            zone(standing.period_tz, ZoneInfo("UTC")),
+            standing.period_since or standing.period_start,
+        )
+        if standing.period_start is not None
+        else None
+    )
+    return PeriodStatus(
+        PeriodState(standing.state or PeriodState.NOT_STARTED),
+        period,
+        report,
+        prompt,
+        skip,
+        late_at=standing.late_at,
+        stale_since=standing.stale_since,
+    )
+
+
+def statuses(
+    session: Session, projects: Sequence[Project], *, at: datetime, default: ZoneInfo
+) -> dict[int, PeriodStatus]:
+    """Each project's status at `at`, as bot.periods.state.period_statuses answers it, from the
+    read model: four statements when every stored standing holds (the standings, and the
+    reports, prompts and skips they name)."""
+    if not projects:
+        return {}
+    standings, computed = _read(session, projects, at=at, default=default)
+    cached = [s for pid, s in standings.items() if pid not in computed]
+    found_reports = reports.find_reports(session, [s.report_id for s in cached if s.report_id])
+    found_prompts = deliveries.find_deliveries(
+        session, [s.prompt_id for s in cached if s.prompt_id]
+    )
+    found_skips = reports.find_skips(
+        session,
+        [
+            (s.project_id, s.period_start)
+            for s in cached
+            if s.state == PeriodState.SKIPPED.value and s.period_start is not None
+        ],
+    )
+    result = dict(computed)
+    for s in cached:
+        result[s.project_id] = status_of(
+            s,
+            report=found_reports.get(s.report_id) if s.report_id else None,
+            prompt=found_prompts.get(s.prompt_id) if s.prompt_id else None,
+            skip=found_skips.get((s.project_id, s.period_start)) if s.period_start else None,
+        )
+    return {p.id: result[p.id] for p in projects}
+
+
+def refresh_expired(
+    session: Session, *, at: datetime, default: ZoneInfo, limit: int = REFRESH_BATCH
+) -> int:
+    """Recompute the standings whose time came (or that a write invalidated) ahead of the
+    readers, at most `limit`; returns how many. What the tick does: its cost follows what is
+    due, not the size of the portfolio."""
+    due = stored.expired_standings(session, at=at, limit=limit)
+    if not due:
+        return 0
+    projects = portfolio.find_projects(session, due)
+    _read(session, projects, at=at, default=default)
+    return len(projects)

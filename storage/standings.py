@@ -1,0 +1,124 @@
+"""The read model's rows (project_standings): reading them, storing what was recomputed, and
+invalidating them from every write they rest on. What a standing means and how it is computed
+is the product's business (bot/overview/standings.py); here is only how it is kept.
+
+Invalidation is one statement that creates the row if it is missing, bumps its `generation`
+and clears `valid_until`, in the transaction of the write itself: a reader never trusts a
+standing older than a write it depends on. Storing is a compare-and-set on the generation the
+reader saw before it read anything else, so a standing computed from data a concurrent write
+has since replaced is never stored over that write's invalidation."""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Sequence
+from dataclasses import asdict
+from datetime import datetime
+from typing import cast
+
+from sqlalchemy import Table, bindparam, select, update
+from sqlalchemy.orm import Session
+
+from storage.models import ProjectRow, StandingRow
+from storage.records import Standing
+from storage.upsert import ROWS_PER_STATEMENT, insert_for
+
+_FIELDS = tuple(f for f in Standing.__slots__ if f not in ("project_id", "generation"))
+
+
+_TABLE = cast(Table, StandingRow.__table__)
+_COLUMNS = [_TABLE.c[name] for name in Standing.__slots__]  # in the record's order
+
+
+def find_standings(session: Session, project_ids: Collection[int]) -> dict[int, Standing]:
+    """The stored standings of these projects (a project without a row is left out)."""
+    found: dict[int, Standing] = {}
+    ids = list(project_ids)
+    for start in range(0, len(ids), ROWS_PER_STATEMENT * 4):
+        chunk = ids[start : start + ROWS_PER_STATEMENT * 4]
+        query = select(*_COLUMNS).where(_TABLE.c.project_id.in_(chunk))
+        rows = session.connection().execute(query).all()  # Core: thousands per click
+        found.update((row[0], Standing(*row)) for row in rows)
+    return found
+
+
+def store_standings(session: Session, standings: Sequence[Standing]) -> None:
+    """Store recomputed standings, each only if its row's generation is still the one it
+    carries, or, for a project without a row, if none was created meanwhile. Rows are written
+    in project order (concurrent readers lock them in the same order)."""
+    if not standings:
+        return
+    ordered = sorted(standings, key=lambda s: s.project_id)
+    existing = set(find_standings(session, [s.project_id for s in ordered]))
+    fresh = [asdict(s) for s in ordered if s.project_id not in existing]
+    if fresh:
+        for start in range(0, len(fresh), ROWS_PER_STATEMENT):
+            insert = insert_for(session, StandingRow.__table__).values(
+                fresh[start : start + ROWS_PER_STATEMENT]
+            )
+            session.execute(insert.on_conflict_do_nothing(index_elements=["project_id"]))
+    known = [s for s in ordered if s.project_id in existing]
+    if not known:
+        return
+    table = cast(Table, StandingRow.__table__)
+    statement = (
+        update(table)
+        .where(
+            table.c.project_id == bindparam("key"),
+            table.c.generation == bindparam("seen"),
+        )
+        .values({name: bindparam(name) for name in _FIELDS})
+    )
+    params = [
+        {"key": s.project_id, "seen": s.generation} | {n: getattr(s, n) for n in _FIELDS}
+        for s in known
+    ]
+    session.connection().execute(statement, params)
+
+
+def invalidate(session: Session, project_ids: Collection[int]) -> None:
+    """A write these projects' standings rest on: recompute them (creates missing rows)."""
+    ids = sorted(set(project_ids))
+    table = StandingRow.__table__
+    for start in range(0, len(ids), ROWS_PER_STATEMENT):
+        insert = insert_for(session, table).values(
+            [
+                {"project_id": pid, "generation": 1}
+                for pid in ids[start : start + ROWS_PER_STATEMENT]
+            ]
+        )
+        session.execute(
+            insert.on_conflict_do_update(
+                index_elements=["project_id"],
+                set_={"generation": table.c.generation + 1, "valid_until": None},
+            )
+        )
+
+
+def invalidate_all(session: Session) -> None:
+    """A write every standing rests on (the portfolio's holidays or working hours)."""
+    session.execute(
+        update(StandingRow)
+        .values(generation=StandingRow.generation + 1, valid_until=None)
+        .execution_options(synchronize_session=False)
+    )
+
+
+def invalidate_managed_by(session: Session, people: Collection[str]) -> None:
+    """A write that changes these people's timezones: the standings of the projects they
+    manage."""
+    if not people:
+        return
+    managed = select(ProjectRow.id).where(ProjectRow.pm_id.in_(sorted(set(people))))
+    invalidate(session, list(session.scalars(managed)))
+
+
+def expired_standings(session: Session, *, at: datetime, limit: int) -> list[int]:
+    """Projects whose standing is to recompute at `at` (invalidated, or its time has come),
+    oldest deadline first, at most `limit`: what the tick refreshes ahead of readers."""
+    query = (
+        select(StandingRow.project_id)
+        .where((StandingRow.valid_until.is_(None)) | (StandingRow.valid_until <= at))
+        .order_by(StandingRow.valid_until.is_not(None), StandingRow.valid_until)
+        .limit(limit)
+    )
+    return list(session.scalars(query))

@@ -1,0 +1,341 @@
+"""The read model (bot/overview/standings.py) is a cache of the one rule: after every kind of
+write it rests on, and as time passes, what it serves equals what the rule computes from
+scratch, on SQLite and PostgreSQL.
+
+Each check reads the standings once (recomputing and storing those that do not hold), then
+asserts that every stored one now holds (so the comparison that follows is served from the
+cache, not recomputed), and compares the statuses served with `period_statuses` (the rule), the
+ratings and reasons for attention with the digest's, and the App Home's counts with the
+digest's. Time only moves forward, as in production."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from bot.cli.sample import build_sample
+from bot.digest.load import build_digest
+from bot.home.view import portfolio_summary
+from bot.overview import standings as overview
+from bot.periods.state import PeriodState, period_statuses
+from bot.portfolio.importing import import_portfolio
+from storage import deliveries, items, portfolio, reports, users
+from storage import standings as stored
+from storage.db import make_engine, make_sessionmaker
+from storage.deliveries import Claim
+from storage.records import (
+    DeliveryKind,
+    ItemStatus,
+    ProjectState,
+    RiskSpec,
+    SkipReason,
+    SlackUser,
+    Subscription,
+    WorkingHours,
+)
+from tests import factories
+
+PARIS = ZoneInfo("Europe/Paris")
+START = datetime(2026, 11, 20, 15, 0, tzinfo=UTC)  # a Friday afternoon, reports in
+
+
+class Clock:
+    """The scenario's time: only moves forward."""
+
+    def __init__(self) -> None:
+        self.now = START
+
+    def advance(self, delta: timedelta) -> datetime:
+        self.now += delta
+        return self.now
+
+
+@pytest.fixture
+def sessions(engine: Engine) -> Iterator[sessionmaker[Session]]:
+    made = make_sessionmaker(engine)
+    with made.begin() as session:
+        build_sample(session, projects=24, weeks=5, now=START, default_tz=PARIS)
+    yield made
+
+
+def check(sessions: sessionmaker[Session], at: datetime) -> None:
+    """The cache served at `at` equals the rule (see the module's docstring)."""
+    with sessions.begin() as session:
+        projects = portfolio.list_projects(session)
+        first = overview.statuses(session, projects, at=at, default=PARIS)
+    with sessions.begin() as session:
+        rows = stored.find_standings(session, [p.id for p in projects])
+        lapsed = [
+            p.key for p in projects if not overview.holds(rows.get(p.id), at=at, default=PARIS)
+        ]
+        assert not lapsed, f"not served from the cache at {at}: {lapsed}"
+        served = overview.statuses(session, projects, at=at, default=PARIS)
+        rule = period_statuses(session, projects, at=at, default=PARIS)
+        everything = Subscription(id=0, channel="home", keys=tuple(p.key for p in projects))
+        digest = build_digest(session, everything, at=at, default_tz=PARIS, chart=False)
+        summary = portfolio_summary(session, projects, now=at, default_tz=PARIS)
+    wrong = {
+        p.key: f"cached {served[p.id].state}, rule {rule[p.id].state}"
+        for p in projects
+        if served[p.id] != rule[p.id]
+    }
+    assert not wrong, f"the cache differs from the rule at {at}: {wrong}"
+    assert first == rule
+    rated = {p.id: rows[p.id].rating for p in projects if rows[p.id].rating}
+    current = {pid: s.current_report for pid, s in rule.items()}
+    assert rated == {pid: r.overall.value for pid, r in current.items() if r is not None}
+    asking = {p.key: rows[p.id].attention for p in projects if rows[p.id].attention}
+    assert asking == {
+        line.project.key: line.attention.value for line in digest.attention if line.attention
+    }
+    assert summary is not None
+    assert summary.counts == digest.counts
+    assert summary.attention == digest.attention_list
+
+
+def period_of(sessions: sessionmaker[Session], key: str, at: datetime) -> tuple[int, datetime]:
+    with sessions.begin() as session:
+        project = portfolio.find_project(session, key)
+        assert project is not None
+        status = period_statuses(session, [project], at=at, default=PARIS)[project.id]
+    assert status.period is not None, key
+    return project.id, status.period.start
+
+
+def active_keys(sessions: sessionmaker[Session], at: datetime, state: PeriodState) -> list[str]:
+    with sessions.begin() as session:
+        projects = portfolio.list_projects(session, states=[ProjectState.ACTIVE])
+        found = period_statuses(session, projects, at=at, default=PARIS)
+    return [p.key for p in projects if found[p.id].state is state]
+
+
+def test_the_read_model_equals_the_rule_after_every_kind_of_write(
+    sessions: sessionmaker[Session],
+) -> None:
+    clock = Clock()
+    check(sessions, clock.now)
+    check(sessions, clock.advance(timedelta(hours=3)))  # time alone, served from the cache
+
+    # A report, and a "No change" copy of one.
+    missing = active_keys(sessions, clock.now, PeriodState.NOT_ASKED) + active_keys(
+        sessions, clock.now, PeriodState.LATE
+    )
+    assert len(missing) >= 3, missing
+    pid, start = period_of(sessions, missing[0], clock.now)
+    with sessions.begin() as session:
+        reports.save_report(
+            session,
+            factories.draft("red", help_needed="Steering decision on scope"),
+            project_id=pid,
+            period_start=start,
+            submitted_by="U0PM",
+            submitted_at=clock.now,
+        )
+    check(sessions, clock.advance(timedelta(minutes=5)))
+    pid, start = period_of(sessions, missing[1], clock.now)
+    with sessions.begin() as session:
+        before = reports.latest_reports(session, [pid], per_project=1)[pid]
+        source = before[0] if before else None
+        reports.save_report(
+            session,
+            factories.draft("amber"),
+            project_id=pid,
+            period_start=start,
+            submitted_by="U0PM",
+            submitted_at=clock.now,
+            copied_from_id=source.id if source else None,
+        )
+    check(sessions, clock.advance(timedelta(minutes=5)))
+
+    # A skip.
+    pid, start = period_of(sessions, missing[2], clock.now)
+    with sessions.begin() as session:
+        reports.save_skip(
+            session,
+            project_id=pid,
+            period_start=start,
+            reason=SkipReason.ON_LEAVE,
+            note=None,
+            skipped_by="U0PM",
+            skipped_at=clock.now,
+        )
+    check(sessions, clock.advance(timedelta(minutes=5)))
+
+    # A risk scored 20 on a project rated green: a consistency flag.
+    green = next(k for k in active_keys(sessions, clock.now, PeriodState.DONE))
+    with sessions.begin() as session:
+        project = portfolio.find_project(session, green)
+        assert project is not None
+        items.save_risks(
+            session,
+            project.id,
+            [RiskSpec("Vendor insolvency", 4, 5, status=ItemStatus.OPEN)],
+            period_start=clock.now,
+            now=clock.now,
+        )
+    check(sessions, clock.advance(timedelta(minutes=5)))
+
+    # An admin edit (the cadence), a project put on hold, one closed.
+    with sessions.begin() as session:
+        projects = portfolio.list_projects(session, states=[ProjectState.ACTIVE])
+        edited, held, closed = projects[3], projects[4], projects[5]
+        portfolio.upsert_projects(
+            session,
+            [
+                factories.project_spec(
+                    edited.key, **_spec(edited) | {"cadence": "FREQ=DAILY;BYHOUR=9"}
+                ),
+                factories.project_spec(held.key, **_spec(held) | {"state": ProjectState.ON_HOLD}),
+                factories.project_spec(
+                    closed.key, **_spec(closed) | {"state": ProjectState.CLOSED}
+                ),
+            ],
+            now=clock.now,
+        )
+    check(sessions, clock.advance(timedelta(minutes=5)))
+
+    # A PM's timezone changes (their profile is refreshed).
+    with sessions.begin() as session:
+        pm = portfolio.list_projects(session, states=[ProjectState.ACTIVE])[6].pm
+        users.save_users(
+            session, [SlackUser(pm, "Asia/Tokyo", "en-US", "Moved PM", None, clock.now)]
+        )
+    check(sessions, clock.advance(timedelta(minutes=5)))
+
+    # Holidays and working hours (an import that only changes those), then a whole import.
+    with sessions.begin() as session:
+        portfolio.replace_holidays(session, [clock.now.date() + timedelta(days=3)])
+        portfolio.replace_working_hours(
+            session, WorkingHours(frozenset(range(5)), time(8, 0), time(17, 0))
+        )
+    check(sessions, clock.advance(timedelta(minutes=5)))
+    with sessions.begin() as session:
+        import_portfolio(
+            session,
+            "projects:\n  - key: NEWONE\n    name: A new project\n    pm: U0NEWPM\n"
+            "    cadence: FREQ=WEEKLY;BYDAY=MO;BYHOUR=9\n",
+            now=clock.now,
+        )
+    check(sessions, clock.advance(timedelta(minutes=5)))
+
+    # The next period: prompts recorded, some sent, then the reminders' time.
+    monday = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
+    check(sessions, clock.advance(monday - clock.now))
+    due = active_keys(sessions, clock.now, PeriodState.NOT_ASKED)
+    assert due
+    with sessions.begin() as session:
+        claims = []
+        for key in due:
+            project = portfolio.find_project(session, key)
+            assert project is not None
+            _, start = period_of(sessions, key, clock.now)
+            claims.append(
+                Claim(
+                    DeliveryKind.PROMPT,
+                    f"project:{project.id}",
+                    start,
+                    project.id,
+                    None,
+                    {"tz": "Europe/Paris"},
+                )
+            )
+        created = deliveries.enqueue(session, claims, now=clock.now)
+    check(sessions, clock.advance(timedelta(minutes=1)))
+    with sessions.begin() as session:
+        for delivery_id in created[: len(created) // 2 + 1]:
+            deliveries.mark_sent(session, delivery_id, channel="D0PM", ts="1.1", now=clock.now)
+    check(sessions, clock.advance(timedelta(minutes=1)))
+    check(sessions, clock.advance(timedelta(hours=30)))  # due becomes late
+    check(sessions, clock.advance(timedelta(days=10)))  # later periods, end dates passed
+
+
+def _spec(project: object) -> dict[str, object]:
+    fields = factories.project_spec("X").__dataclass_fields__
+    return {name: getattr(project, name) for name in fields if name != "key"}
+
+
+def test_a_write_invalidates_in_its_own_transaction_and_a_late_store_does_not_undo_it(
+    sessions: sessionmaker[Session],
+) -> None:
+    """A reader that computed a standing before a write committed does not store it over the
+    write's invalidation (compare-and-set on the generation it read first)."""
+    with sessions.begin() as session:
+        projects = portfolio.list_projects(session)
+        overview.standings(session, projects, at=START, default=PARIS)
+        target = projects[0]
+        seen = stored.find_standings(session, [target.id])[target.id]
+    with sessions() as reader:  # the reader computes from what it reads
+        computed = overview.compute(
+            reader, [target], at=START, default=PARIS, generations={target.id: seen.generation}
+        )[target.id]
+    with sessions.begin() as session:
+        stored.invalidate(session, [target.id])  # a write lands meanwhile
+    with sessions.begin() as session:
+        stored.store_standings(session, [computed.standing])  # the reader, late
+        after = stored.find_standings(session, [target.id])[target.id]
+    assert after.valid_until is None and after.generation == seen.generation + 1
+    assert not overview.holds(after, at=START, default=PARIS)
+
+
+def test_the_tick_refreshes_only_what_is_due(sessions: sessionmaker[Session]) -> None:
+    with sessions.begin() as session:
+        projects = portfolio.list_projects(session)
+        overview.standings(session, projects, at=START, default=PARIS)
+        assert overview.refresh_expired(session, at=START, default=PARIS) == 0
+        stored.invalidate(session, [projects[0].id, projects[1].id])
+        assert overview.refresh_expired(session, at=START, default=PARIS) == 2
+        assert overview.refresh_expired(session, at=START, default=PARIS) == 0
+        rows = stored.find_standings(session, [p.id for p in projects])
+        soonest = min(r.valid_until for r in rows.values() if r.valid_until)
+        due = sum(1 for r in rows.values() if r.valid_until and r.valid_until <= soonest)
+        assert overview.refresh_expired(session, at=soonest, default=PARIS) == due
+
+
+def test_a_standing_read_in_another_default_zone_is_recomputed(
+    sessions: sessionmaker[Session],
+) -> None:
+    with sessions.begin() as session:
+        projects = portfolio.list_projects(session)
+        overview.standings(session, projects, at=START, default=PARIS)
+        rows = stored.find_standings(session, [p.id for p in projects])
+    assert all(overview.holds(r, at=START, default=PARIS) for r in rows.values())
+    assert not any(overview.holds(r, at=START, default=ZoneInfo("UTC")) for r in rows.values())
+    assert not any(
+        overview.holds(r, at=START - timedelta(seconds=1), default=PARIS) for r in rows.values()
+    )
+    assert date(2026, 11, 20) == START.date()
+
+
+def test_a_process_copy_of_the_projects_lapses_with_any_write_even_another_replicas(
+    engine: Engine,
+) -> None:
+    """storage.portfolio.list_projects keeps a copy per engine while the projects' version
+    token holds: a write through another engine (another replica) or a rolled-back one is
+    seen at once."""
+    ours, theirs = make_sessionmaker(engine), make_sessionmaker(make_engine(engine.url.render_as_string(hide_password=False)))
+    with ours.begin() as session:
+        portfolio.upsert_projects(session, [factories.project_spec("ATLAS")], now=START)
+    with ours.begin() as session:
+        assert [p.name for p in portfolio.list_projects(session)] == ["Atlas project"]
+    with theirs.begin() as session:
+        portfolio.upsert_projects(
+            session, [factories.project_spec("ATLAS", name="Renamed")], now=START
+        )
+    with ours.begin() as session:
+        assert [p.name for p in portfolio.list_projects(session)] == ["Renamed"]
+    with ours() as session:  # a write rolled back: its token is never seen again
+        portfolio.upsert_projects(
+            session,
+            [factories.project_spec("BOREAS"), factories.project_spec("ATLAS")],
+            now=START,
+        )
+        assert [p.key for p in portfolio.list_projects(session)] == ["ATLAS", "BOREAS"]
+        session.rollback()
+    with ours.begin() as session:
+        assert [p.key for p in portfolio.list_projects(session)] == ["ATLAS"]
+        assert [p.key for p in portfolio.list_projects(session, states=[ProjectState.CLOSED])] == []
