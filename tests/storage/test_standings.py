@@ -317,7 +317,8 @@ def test_a_process_copy_of_the_projects_lapses_with_any_write_even_another_repli
     """storage.portfolio.list_projects keeps a copy per engine while the projects' version
     token holds: a write through another engine (another replica) or a rolled-back one is
     seen at once."""
-    ours, theirs = make_sessionmaker(engine), make_sessionmaker(make_engine(engine.url.render_as_string(hide_password=False)))
+    other = make_engine(engine.url.render_as_string(hide_password=False))  # another replica
+    ours, theirs = make_sessionmaker(engine), make_sessionmaker(other)
     with ours.begin() as session:
         portfolio.upsert_projects(session, [factories.project_spec("ATLAS")], now=START)
     with ours.begin() as session:
