@@ -340,3 +340,4 @@ def test_a_process_copy_of_the_projects_lapses_with_any_write_even_another_repli
     with ours.begin() as session:
         assert [p.key for p in portfolio.list_projects(session)] == ["ATLAS"]
         assert [p.key for p in portfolio.list_projects(session, states=[ProjectState.CLOSED])] == []
+    other.dispose()
