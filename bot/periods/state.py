@@ -1,6 +1,8 @@
 """A project's current period at an instant, and this period's state: the one rule every
 surface asks (`/pmo status`, `/pmo mine`, `/pmo list missing`, `/pmo export`, the App Home, the
-digest, reminders in planning, Report and Remind on demand).
+digest, reminders in planning, Report and Remind on demand). The lookups and the App Home ask
+it through the read model (bot/overview/standings.py), which caches its answers per project
+and is checked against it.
 
 **The current period** at an instant `at` is the latest period that began *before* `at`. A
 period runs from one occurrence of the project's cadence to the next; its prompt goes out at
