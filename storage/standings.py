@@ -15,7 +15,7 @@ from dataclasses import asdict
 from datetime import datetime
 from typing import cast
 
-from sqlalchemy import Table, bindparam, select, update
+from sqlalchemy import Table, select, update
 from sqlalchemy.orm import Session
 
 from storage.models import ProjectRow, StandingRow
@@ -43,36 +43,20 @@ def find_standings(session: Session, project_ids: Collection[int]) -> dict[int, 
 
 def store_standings(session: Session, standings: Sequence[Standing]) -> None:
     """Store recomputed standings, each only if its row's generation is still the one it
-    carries, or, for a project without a row, if none was created meanwhile. Rows are written
-    in project order (concurrent readers lock them in the same order)."""
-    if not standings:
-        return
+    carries (a project without a row gets one, unless a write created it meanwhile), in one
+    upsert per chunk, in project order (concurrent readers lock rows in the same order)."""
     ordered = sorted(standings, key=lambda s: s.project_id)
-    existing = set(find_standings(session, [s.project_id for s in ordered]))
-    fresh = [asdict(s) for s in ordered if s.project_id not in existing]
-    if fresh:
-        for start in range(0, len(fresh), ROWS_PER_STATEMENT):
-            insert = insert_for(session, StandingRow.__table__).values(
-                fresh[start : start + ROWS_PER_STATEMENT]
-            )
-            session.execute(insert.on_conflict_do_nothing(index_elements=["project_id"]))
-    known = [s for s in ordered if s.project_id in existing]
-    if not known:
-        return
-    table = cast(Table, StandingRow.__table__)
-    statement = (
-        update(table)
-        .where(
-            table.c.project_id == bindparam("key"),
-            table.c.generation == bindparam("seen"),
+    for start in range(0, len(ordered), ROWS_PER_STATEMENT):
+        insert = insert_for(session, _TABLE).values(
+            [asdict(s) for s in ordered[start : start + ROWS_PER_STATEMENT]]
         )
-        .values({name: bindparam(name) for name in _FIELDS})
-    )
-    params = [
-        {"key": s.project_id, "seen": s.generation} | {n: getattr(s, n) for n in _FIELDS}
-        for s in known
-    ]
-    session.connection().execute(statement, params)
+        session.execute(
+            insert.on_conflict_do_update(
+                index_elements=["project_id"],
+                set_={name: insert.excluded[name] for name in _FIELDS},
+                where=_TABLE.c.generation == insert.excluded.generation,
+            )
+        )
 
 
 def invalidate(session: Session, project_ids: Collection[int]) -> None:

@@ -128,9 +128,9 @@ def compute(
         reports.first_reports_from(session, ids, at),
         deliveries.first_occurrences_from(session, DeliveryKind.PROMPT, ids, at),
         {
-            pid: min(r.opened_at for r in found)
+            pid: min(ahead)
             for pid, found in risks.items()
-            if any(r.opened_at > at for r in found)
+            if (ahead := [r.opened_at for r in found if r.opened_at > at])
         },
     )
     records = RecordsOf(risks, {}, {}, {}, None, at=at)

@@ -245,9 +245,9 @@ def test_a_digest_and_a_status_lookup_cost_the_same_statements_whatever_the_size
         view = status_view(session, project, now=NOW, default_tz=UTC_ZONE)
     assert view.report is not None and len(view.strip) == 8
     # the project; this period's state, recomputed (its stored standing; zones, reports,
-    # prompts, skips, working hours, holidays, risks, what is stored ahead of now; storing it
-    # back); the strip's reports and skips; risks, blockers, milestones; the names it shows
-    assert len(statements) == 19
+    # prompts, skips, working hours, holidays, risks, what is stored ahead of now; one upsert
+    # to store it); the strip's reports and skips; risks, blockers, milestones; the names it shows
+    assert len(statements) == 18
     with sessions.begin() as session, count_statements(engine) as statements:
         project = portfolio.find_project(session, "P001")
         assert project is not None
