@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import and_, func, or_, select, tuple_, update
 from sqlalchemy.orm import Session
 
 from storage.models import DeliveryRow, plain
@@ -75,6 +75,27 @@ def existing_targets(
     return {(target, occurrence) for target, occurrence in rows}
 
 
+def recorded(
+    session: Session, kind: DeliveryKind, occurrences: Collection[tuple[int, datetime]]
+) -> set[tuple[int, datetime]]:
+    """Which (project id, occurrence) pairs have a delivery of `kind` recorded, in one
+    statement."""
+    if not occurrences:
+        return set()
+    rows = session.execute(
+        select(DeliveryRow.project_id, DeliveryRow.occurrence).where(
+            DeliveryRow.kind == kind.value,
+            tuple_(DeliveryRow.project_id, DeliveryRow.occurrence).in_(list(occurrences)),
+        )
+    )
+    return {(pid, occurrence) for pid, occurrence in rows if pid is not None}
+
+
+# what a project's standing rests on among the deliveries (its due_at says whether they are
+# recorded)
+_STANDING_KINDS = frozenset({DeliveryKind.PROMPT, DeliveryKind.REMINDER})
+
+
 def enqueue(session: Session, claims: Sequence[Claim], *, now: datetime) -> list[int]:
     """Insert the claims as pending deliveries due at `now`; return the ids of those this call
     created (a claim whose key exists already is left as it is)."""
@@ -109,9 +130,9 @@ def _record_chunk(session: Session, claims: Sequence[Claim], *, now: datetime) -
         .returning(table.c.id)
     )
     created = list(session.execute(statement).scalars())
-    prompted = {c.project_id for c in claims if c.kind is DeliveryKind.PROMPT and c.project_id}
-    if created and prompted:  # a period's prompt: the read model rests on it
-        invalidate(session, prompted)
+    planned = {c.project_id for c in claims if c.kind in _STANDING_KINDS and c.project_id}
+    if created and planned:  # a period's prompt or reminder: the read model rests on them
+        invalidate(session, planned)
     return created
 
 

@@ -403,6 +403,8 @@ class StandingRow(Base):
     rating: Mapped[str | None] = mapped_column(String(8))  # this period's report's overall
     attention: Mapped[str | None] = mapped_column(String(16))
     needed_by: Mapped[date | None] = mapped_column(Date)
+    # when planning next has something to record (a prompt, a reminder); at most valid_until
+    due_at: Mapped[datetime | None] = mapped_column(EpochMicros, index=True)
 
 
 class VersionRow(Base):

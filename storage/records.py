@@ -328,3 +328,4 @@ class Standing:
     rating: str | None = None
     attention: str | None = None
     needed_by: date | None = None
+    due_at: datetime | None = None  # when planning next has something to record

@@ -19,7 +19,7 @@ from sqlalchemy import Table, select, update
 from sqlalchemy.orm import Session
 
 from storage.models import ProjectRow, StandingRow
-from storage.records import Standing
+from storage.records import ProjectState, Standing
 from storage.upsert import ROWS_PER_STATEMENT, insert_for
 
 _FIELDS = tuple(f for f in Standing.__slots__ if f not in ("project_id", "generation"))
@@ -73,7 +73,7 @@ def invalidate(session: Session, project_ids: Collection[int]) -> None:
         session.execute(
             insert.on_conflict_do_update(
                 index_elements=["project_id"],
-                set_={"generation": table.c.generation + 1, "valid_until": None},
+                set_={"generation": table.c.generation + 1, "valid_until": None, "due_at": None},
             )
         )
 
@@ -82,7 +82,7 @@ def invalidate_all(session: Session) -> None:
     """A write every standing rests on (the portfolio's holidays or working hours)."""
     session.execute(
         update(StandingRow)
-        .values(generation=StandingRow.generation + 1, valid_until=None)
+        .values(generation=StandingRow.generation + 1, valid_until=None, due_at=None)
         .execution_options(synchronize_session=False)
     )
 
@@ -101,8 +101,35 @@ def expired_standings(session: Session, *, at: datetime, limit: int) -> list[int
     oldest deadline first, at most `limit`: what the tick refreshes ahead of readers."""
     query = (
         select(StandingRow.project_id)
-        .where((StandingRow.valid_until.is_(None)) | (StandingRow.valid_until <= at))
+        .where(
+            StandingRow.valid_until.is_(None)
+            | (StandingRow.valid_until <= at)
+            | StandingRow.due_at.is_(None)
+        )
         .order_by(StandingRow.valid_until.is_not(None), StandingRow.valid_until)
         .limit(limit)
+    )
+    return list(session.scalars(query))
+
+
+def due_projects(session: Session, *, at: datetime, basis: str) -> list[int]:
+    """The active projects planning must look at, at `at`: those whose standing says something
+    is due (`due_at` reached), and those without a standing that holds (no row, invalidated,
+    expired, or computed on another `basis`). One statement on the `due_at` index: what the
+    tick costs follows what is due, not the size of the portfolio."""
+    query = (
+        select(ProjectRow.id)
+        .outerjoin(StandingRow, StandingRow.project_id == ProjectRow.id)
+        .where(ProjectRow.state == ProjectState.ACTIVE.value)
+        .where(
+            StandingRow.project_id.is_(None)
+            | StandingRow.due_at.is_(None)
+            | (StandingRow.due_at <= at)
+            | StandingRow.valid_until.is_(None)
+            | (StandingRow.valid_until <= at)
+            | StandingRow.basis.is_(None)
+            | (StandingRow.basis != basis)
+        )
+        .order_by(ProjectRow.id)
     )
     return list(session.scalars(query))

@@ -8,8 +8,8 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from storage.models import SlackUserRow
-from storage.records import SlackUser
+from storage.models import ProjectRow, SlackUserRow
+from storage.records import ProjectState, SlackUser
 from storage.standings import invalidate_managed_by
 from storage.upsert import ROWS_PER_STATEMENT, insert_for
 
@@ -31,6 +31,20 @@ def find_users(session: Session, user_ids: Collection[str]) -> dict[str, SlackUs
         return {}
     rows = session.scalars(select(SlackUserRow).where(SlackUserRow.user_id.in_(list(user_ids))))
     return {row.user_id: _to_user(row) for row in rows}
+
+
+def managers_fetched_before(session: Session, cutoff: datetime) -> list[str]:
+    """The managers of active projects whose profile is not cached, or was fetched at or
+    before `cutoff`, in one statement: whose profiles a tick refreshes."""
+    query = (
+        select(ProjectRow.pm_id)
+        .distinct()
+        .outerjoin(SlackUserRow, SlackUserRow.user_id == ProjectRow.pm_id)
+        .where(ProjectRow.state == ProjectState.ACTIVE.value)
+        .where(SlackUserRow.user_id.is_(None) | (SlackUserRow.fetched_at <= cutoff))
+        .order_by(ProjectRow.pm_id)
+    )
+    return list(session.scalars(query))
 
 
 def save_user(session: Session, user: SlackUser) -> None:

@@ -18,9 +18,17 @@ a digest past its grace window) is decided when it is sent (bot.delivery.compose
 delivery recorded during the night waits in the outbox for the morning.
 * Late-report notes are recorded when the report is saved (bot.reporting.late), not here.
 
-Profiles (each PM's timezone) are refreshed first; with many to refresh, one replica lists
-Slack's users for all (bot.slack.people.UserListing) and the others plan the projects of PMs not
-known yet at their next tick, once that list is in, rather than guess their timezone.
+Which projects are looked at: only those the read model says are due (each project's standing
+says when planning next has something to record for it, `due_at`, and a standing that no
+longer holds is due too: bot.overview.standings), so a tick with nothing due costs the same at
+5,000 projects as at 100. tests/usecase/test_planning_due.py checks that this records exactly
+what planning over every project records.
+
+Profiles (each PM's timezone) are refreshed first: those of the due projects' PMs, and every
+profile older than a day; with many to refresh, one replica lists Slack's users for all
+(bot.slack.people.UserListing) and the others plan the projects of PMs not known yet at their
+next tick, once that list is in, rather than guess their timezone. A timezone that changed
+invalidates the PM's standings, so their projects are due at the next tick.
 """
 
 from __future__ import annotations
@@ -31,23 +39,25 @@ from sqlalchemy.orm import Session
 
 from bot.access.admins import admins_in
 from bot.digest.selection import digest_zone
+from bot.overview.standings import basis
 from bot.periods import cadence
 from bot.periods.state import (
     PeriodState,
     answered_periods,
     period_statuses,
+    prompt_due,
     prompt_occurrence,
 )
 from bot.services import Services
-from bot.slack.people import UserListing, gather_profiles, person_zone
+from bot.slack.people import UserListing, gather_profiles, person_zone, stale_managers
 from storage import deliveries, portfolio
+from storage import standings as stored_standings
 from storage.deliveries import Claim
 from storage.records import (
     Delivery,
     DeliveryKind,
     DeliveryStatus,
     Project,
-    ProjectState,
     SlackUser,
 )
 
@@ -55,25 +65,35 @@ SUMMARY_WINDOW = timedelta(hours=24)
 
 
 def plan(services: Services, now: datetime) -> int:
-    """Record every delivery due at `now`; return how many new ones were recorded."""
-    claims: list[Claim] = []
+    """Record every delivery due at `now`; return how many new ones were recorded. Only the
+    projects the read model says are due are looked at (bot.overview.standings, `due_at`),
+    so an idle tick costs the same at 5,000 projects as at 100."""
+    default = services.settings.timezone
     with services.sessions.begin() as session:
-        projects = portfolio.list_projects(session, states=[ProjectState.ACTIVE])
+        due = stored_standings.due_projects(session, at=now, basis=basis(default))
+        projects = portfolio.find_projects(session, due)
+        stale = stale_managers(session, now=now)
     listing = UserListing(services.sessions, services.replica, services.clock)
     gathered = gather_profiles(
-        services.sessions, services.gateway, {p.pm for p in projects}, now=now, listing=listing
+        services.sessions,
+        services.gateway,
+        {p.pm for p in projects} | set(stale),
+        now=now,
+        listing=listing,
     )
     profiles = gathered.known
     if gathered.pending:  # another replica is listing users: theirs are planned next tick
         projects = [p for p in projects if p.pm not in gathered.pending]
+    claims: list[Claim] = []
     with services.sessions.begin() as session:
         calendar = portfolio.load_calendar(session)
         history = deliveries.recent_per_project(
             session, DeliveryKind.PROMPT, [p.id for p in projects], per_project=3
         )
-        claims += _prompts(services, projects, profiles, history, calendar.holidays, now)
+        prompts = _prompts(services, projects, profiles, history, calendar.holidays, now)
+        claims += prompts
         claims += _reminders(session, services, projects, profiles, now)
-        claims += _escalations(session, projects, history)
+        claims += _escalations(session, projects, history, {c.project_id for c in prompts})
         claims += _digests(session, services, now)
         claims += _failure_summaries(session, services, now)
         return len(deliveries.enqueue(session, claims, now=now))
@@ -95,12 +115,9 @@ def _prompts(
         start = prompt_occurrence(project, tz, last, now=now, default=default)
         if start is None:
             continue
-        due = cadence.postpone_past_holidays(start, tz, holidays | set(project.holidays))
-        if due > now:
+        due = prompt_due(project, start, tz, holidays)
+        if due is None or due > now:
             continue
-        end = cadence.next_occurrence(project.cadence, tz, after=start, anchor=project.start)
-        if end is not None and due >= end:
-            continue  # holidays fill the whole period: no prompt this time
         claims.append(
             Claim(
                 DeliveryKind.PROMPT,
@@ -145,14 +162,21 @@ def _reminders(
 
 
 def _escalations(
-    session: Session, projects: list[Project], history: dict[int, list[Delivery]]
+    session: Session,
+    projects: list[Project],
+    history: dict[int, list[Delivery]],
+    prompting: set[int | None],
 ) -> list[Claim]:
+    """An escalation when the current period's prompt is recorded (in `history`, or being
+    recorded now: the projects in `prompting`) and the two periods before were both prompted
+    and both ended unanswered."""
     candidates: list[tuple[Project, Delivery, Delivery]] = []
     for project in projects:
         prompts = history[project.id]
-        if not (project.escalate_to_sponsor and project.sponsor and len(prompts) >= 3):
+        before = prompts[:2] if project.id in prompting else prompts[1:3]
+        if not (project.escalate_to_sponsor and project.sponsor and len(before) == 2):
             continue
-        _, second, first = prompts[:3]  # the current period's prompt, then the two before
+        second, first = before  # the two periods before the current one, newest first
         if all(p.status is DeliveryStatus.SENT for p in (first, second)):
             candidates.append((project, first, second))
     if not candidates:

@@ -22,6 +22,12 @@ its own transaction (storage.standings: reports, skips, prompts recorded and sen
 risks, the portfolio's holidays and working hours, a PM's timezone). A standing is also
 recomputed when the rule's version (`RULE_VERSION`) or the default timezone it was read in changed.
 
+A standing also says when planning (bot.delivery.planning) next has something to record for
+the project, `due_at` (at most `valid_until`): the period's prompt while it is not recorded
+(from its start, moved past holidays), the reminder while the report is late and none is
+recorded. A tick plans only the projects whose `due_at` came or whose standing does not hold
+(storage.standings.due_projects), so an idle tick does not grow with the portfolio.
+
 Readers ask `standings` (the rows, for counts and ordered lists) or `statuses` (the rule's
 `PeriodStatus`, with the reports and prompts it names). Any project whose standing does not
 hold is recomputed by the rule on the spot and stored back (compare-and-set on the row's
@@ -32,9 +38,9 @@ tests/storage/test_standings.py checks the cache against the rule after every ki
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
@@ -49,6 +55,7 @@ from bot.periods.state import (
     PeriodState,
     PeriodStatus,
     periods_of,
+    prompt_due,
     statuses_of,
 )
 from bot.slack.people import cached_zones
@@ -59,7 +66,7 @@ from storage.records import Delivery, DeliveryKind, Project, Rag, Report, Skip, 
 
 # The version of what a standing holds and how it is computed: bump it with any change to the
 # rule or to this module, and every stored standing is recomputed on its next read.
-RULE_VERSION = "1"
+RULE_VERSION = "2"
 REFRESH_BATCH = 1000  # standings the tick recomputes at most per call
 _TICK = timedelta(microseconds=1)
 
@@ -111,13 +118,14 @@ def compute(
     skips = reports.find_skips(
         session, [(pid, period.start) for pid, period in periods.items() if period is not None]
     )
+    calendar = portfolio.load_calendar(session)
     statuses = statuses_of(
         projects,
         zones=zones,
         history=history,
         prompts=prompts,
         skips=skips,
-        calendar=portfolio.load_calendar(session),
+        calendar=calendar,
         at=at,
         default=default,
         periods=periods,
@@ -132,6 +140,15 @@ def compute(
             for pid, found in risks.items()
             if (ahead := [r.opened_at for r in found if r.opened_at > at])
         },
+    )
+    reminded = deliveries.recorded(
+        session,
+        DeliveryKind.REMINDER,
+        [
+            (pid, status.prompt.occurrence)
+            for pid, status in statuses.items()
+            if status.state is PeriodState.LATE and status.prompt is not None
+        ],
     )
     records = RecordsOf(risks, {}, {}, {}, None, at=at)
     today = at.astimezone(default).date()
@@ -149,6 +166,7 @@ def compute(
             project, status, zones.get(project.pm, default), later.get(project.id), at, default
         )
         period = status.period
+        due = _due_at(project, status, reminded, calendar.holidays, at=at)
         result[project.id] = Computed(
             Standing(
                 project_id=project.id,
@@ -168,6 +186,7 @@ def compute(
                 rating=status.current_report.overall.value if status.current_report else None,
                 attention=attention.value if attention else None,
                 needed_by=needed_by,
+                due_at=min(due, until) if due is not None else until,
             ),
             status,
         )
@@ -209,13 +228,39 @@ def _valid_until(
         moments.append(prompt.sent_at)
     current = status.current_report
     if current is not None and current.overall is Rag.GREEN and project.end is not None:
-        moments.append(  # green past its end date is flagged from the day after
-            datetime.combine(project.end + timedelta(days=1), time(0), default).astimezone(
-                ZoneInfo("UTC")
-            )
-        )
+        flagged = datetime.combine(  # green past its end date is flagged from the day after
+            project.end + timedelta(days=1), time(0), default
+        ).astimezone(ZoneInfo("UTC"))
+        if flagged > at:  # once past, it already counts
+            moments.append(flagged)
     upcoming = [m for m in moments if m is not None]
     return max(at + _TICK, min(upcoming)) if upcoming else _FOREVER
+
+
+def _due_at(
+    project: Project,
+    status: PeriodStatus,
+    reminded: Collection[tuple[int, datetime]],
+    holidays: Collection[date],
+    *,
+    at: datetime,
+) -> datetime | None:
+    """When planning (bot.delivery.planning) has something to record for the project, if it
+    has before the standing's own end: the period's prompt while it is not recorded (its
+    start, moved past holidays), the reminder while the report is late and none is
+    recorded."""
+    period, prompt = status.period, status.prompt
+    if period is not None and (prompt is None or prompt.occurrence != period.start):
+        # whatever the state: a period answered before its prompt still records one (it is
+        # dropped when sent), so that an escalation reads consecutive periods
+        return prompt_due(project, period.start, period.tz, holidays)
+    if (
+        status.state is PeriodState.LATE
+        and prompt is not None
+        and (project.id, prompt.occurrence) not in reminded
+    ):
+        return status.late_at or at
+    return None
 
 
 # --- reading ---------------------------------------------------------------------------------

@@ -73,6 +73,12 @@ class PeriodState(StrEnum):
     ON_HOLD = "on_hold"
     CLOSED = "closed"
 
+    @property
+    def is_missing(self) -> bool:
+        """Whether a period in this state is missing its report (not asked yet, due or late):
+        the rule, for readers that hold only the state (a standing of the read model)."""
+        return self in MISSING_STATES
+
 
 MISSING_STATES = frozenset({PeriodState.NOT_ASKED, PeriodState.DUE, PeriodState.LATE})
 
@@ -106,7 +112,7 @@ class PeriodStatus:
 
     @property
     def is_missing(self) -> bool:
-        return self.state in MISSING_STATES
+        return self.state.is_missing
 
     @property
     def is_stale(self) -> bool:
@@ -149,6 +155,19 @@ def prompt_occurrence(
     if start is None or (last is not None and not is_later_occurrence(start, tz, last, default)):
         return None
     return start
+
+
+def prompt_due(
+    project: Project, start: datetime, tz: ZoneInfo, holidays: Collection[date]
+) -> datetime | None:
+    """When the prompt of the period beginning at `start` (in the PM's zone `tz`) goes out:
+    its start, moved past the portfolio's `holidays` and the project's own; None when holidays
+    fill the whole period (no prompt this time)."""
+    due = cadence.postpone_past_holidays(start, tz, set(holidays) | set(project.holidays))
+    end = cadence.next_occurrence(project.cadence, tz, after=start, anchor=project.start)
+    if end is not None and due >= end:
+        return None
+    return due
 
 
 def current_period(

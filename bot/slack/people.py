@@ -81,6 +81,12 @@ def refresh_profiles(
     return gather_profiles(sessions, gateway, user_ids, now=now).known
 
 
+def stale_managers(session: Session, *, now: datetime) -> list[str]:
+    """The managers of active projects whose cached profile is missing or older than
+    PROFILE_TTL at `now`: whom a tick refreshes, whatever is due."""
+    return users.managers_fetched_before(session, now - PROFILE_TTL)
+
+
 def gather_profiles(
     sessions: sessionmaker[Session],
     gateway: SlackGateway,
