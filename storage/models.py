@@ -307,7 +307,7 @@ class SlackUserRow(Base):
     locale: Mapped[str | None] = mapped_column(String(16))
     name: Mapped[str | None] = mapped_column(String(200))
     dm_channel: Mapped[str | None] = mapped_column(String(32))
-    fetched_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    fetched_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
 
 
 class AdminRow(Base):

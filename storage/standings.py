@@ -18,7 +18,7 @@ from typing import cast
 from sqlalchemy import Table, select, update
 from sqlalchemy.orm import Session
 
-from storage.models import ProjectRow, StandingRow
+from storage.models import ProjectRow, StandingRow, VersionRow
 from storage.records import ProjectState, Standing
 from storage.upsert import ROWS_PER_STATEMENT, insert_for
 
@@ -112,24 +112,32 @@ def expired_standings(session: Session, *, at: datetime, limit: int) -> list[int
     return list(session.scalars(query))
 
 
-def due_projects(session: Session, *, at: datetime, basis: str) -> list[int]:
+def due_projects(session: Session, *, at: datetime) -> list[int]:
     """The active projects planning must look at, at `at`: those whose standing says something
-    is due (`due_at` reached), and those without a standing that holds (no row, invalidated,
-    expired, or computed on another `basis`). One statement on the `due_at` index: what the
-    tick costs follows what is due, not the size of the portfolio."""
+    is due (`due_at` reached), and those invalidated (every project has a row: its first write
+    creates it). One statement on the `due_at` index: what the tick costs follows what is due,
+    not the size of the portfolio."""
     query = (
-        select(ProjectRow.id)
-        .outerjoin(StandingRow, StandingRow.project_id == ProjectRow.id)
+        select(StandingRow.project_id)
+        .join(ProjectRow, ProjectRow.id == StandingRow.project_id)
+        .where(StandingRow.due_at.is_(None) | (StandingRow.due_at <= at))
         .where(ProjectRow.state == ProjectState.ACTIVE.value)
-        .where(
-            StandingRow.project_id.is_(None)
-            | StandingRow.due_at.is_(None)
-            | (StandingRow.due_at <= at)
-            | StandingRow.valid_until.is_(None)
-            | (StandingRow.valid_until <= at)
-            | StandingRow.basis.is_(None)
-            | (StandingRow.basis != basis)
-        )
-        .order_by(ProjectRow.id)
+        .order_by(StandingRow.project_id)
     )
     return list(session.scalars(query))
+
+
+def ensure_basis(session: Session, basis: str) -> bool:
+    """Make every standing computed on another basis (another version of the rule, another
+    default zone) due: when the basis recorded (in `versions`) is not `basis`, invalidate
+    them all and record it. One statement when it is; returns whether it was not."""
+    recorded = session.get(VersionRow, _BASIS)
+    if recorded is not None and recorded.token == basis:
+        return False
+    invalidate_all(session)
+    insert = insert_for(session, VersionRow.__table__).values(name=_BASIS, token=basis)
+    session.execute(insert.on_conflict_do_update(index_elements=["name"], set_={"token": basis}))
+    return True
+
+
+_BASIS = "standings"

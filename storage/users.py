@@ -34,15 +34,19 @@ def find_users(session: Session, user_ids: Collection[str]) -> dict[str, SlackUs
 
 
 def managers_fetched_before(session: Session, cutoff: datetime) -> list[str]:
-    """The managers of active projects whose profile is not cached, or was fetched at or
-    before `cutoff`, in one statement: whose profiles a tick refreshes."""
-    query = (
-        select(ProjectRow.pm_id)
-        .distinct()
-        .outerjoin(SlackUserRow, SlackUserRow.user_id == ProjectRow.pm_id)
+    """The cached profiles fetched at or before `cutoff` of people who manage an active
+    project, in one statement on the `fetched_at` index: whose profiles a tick refreshes
+    (a manager not cached at all has a project planning looks at already)."""
+    manages = (
+        select(ProjectRow.id)
+        .where(ProjectRow.pm_id == SlackUserRow.user_id)
         .where(ProjectRow.state == ProjectState.ACTIVE.value)
-        .where(SlackUserRow.user_id.is_(None) | (SlackUserRow.fetched_at <= cutoff))
-        .order_by(ProjectRow.pm_id)
+    )
+    query = (
+        select(SlackUserRow.user_id)
+        .where(SlackUserRow.fetched_at <= cutoff)
+        .where(manages.exists())
+        .order_by(SlackUserRow.user_id)
     )
     return list(session.scalars(query))
 

@@ -70,7 +70,8 @@ def plan(services: Services, now: datetime) -> int:
     so an idle tick costs the same at 5,000 projects as at 100."""
     default = services.settings.timezone
     with services.sessions.begin() as session:
-        due = stored_standings.due_projects(session, at=now, basis=basis(default))
+        stored_standings.ensure_basis(session, basis(default))
+        due = stored_standings.due_projects(session, at=now)
         projects = portfolio.find_projects(session, due)
         stale = stale_managers(session, now=now)
     listing = UserListing(services.sessions, services.replica, services.clock)

@@ -79,12 +79,12 @@ def test_planning_from_due_at_records_what_planning_every_project_records(
     real = stored.due_projects
     looked_at: list[int] = []
 
-    def counted(session, *, at, basis):  # type: ignore[no-untyped-def]
-        found = real(session, at=at, basis=basis)
+    def counted(session, *, at):  # type: ignore[no-untyped-def]
+        found = real(session, at=at)
         looked_at.append(len(found))
         return found
 
-    def all_active(session, *, at, basis):  # type: ignore[no-untyped-def]
+    def all_active(session, *, at):  # type: ignore[no-untyped-def]
         return [p.id for p in portfolio.list_projects(session, states=[ProjectState.ACTIVE])]
 
     moved = False
