@@ -53,3 +53,43 @@ def test_text_risks_and_blockers_of_the_latest_report_become_open_records(
         assert [tuple(b) for b in blockers] == [("Licence approval", "open")]
     finally:
         engine.dispose()
+
+
+def test_projects_from_before_the_read_model_are_due_for_planning_after_it(
+    database_url: str,
+) -> None:
+    """Planning reads what is due from project_standings alone: 0008 gives every project
+    a row to recompute, and makes the rows 0007 computed (without `due_at`) recompute."""
+    engine = make_engine(database_url)
+    try:
+        config = alembic_config(engine)
+        command.upgrade(config, "0007")
+        at = datetime(2026, 11, 12, 9, tzinfo=UTC)
+        with engine.begin() as conn:
+            for pid, key in ((1, "ATLAS"), (2, "BOREAS")):
+                conn.execute(
+                    text(
+                        "INSERT INTO projects (id, key, name, pm_id, tags, cadence, state,"
+                        " reminder_after_hours, holidays, delegates, confidential,"
+                        " escalate_to_sponsor, created_at, updated_at) VALUES (:id, :key, 'P',"
+                        " 'U1', '[]', 'FREQ=DAILY', 'active', 24, '[]', '[]', false, false, :t, :t)"
+                    ),
+                    {"id": pid, "key": key, "t": at},
+                )
+            conn.execute(  # computed by 0007's code: holds for years
+                text(
+                    "INSERT INTO project_standings (project_id, generation, valid_until)"
+                    " VALUES (2, 4, 99999999999999999)"
+                )
+            )
+        command.upgrade(config, "head")
+        with engine.connect() as conn:
+            rows = conn.execute(
+                text(
+                    "SELECT project_id, generation, valid_until, due_at FROM project_standings"
+                    " ORDER BY project_id"
+                )
+            ).all()
+        assert [tuple(r) for r in rows] == [(1, 1, None, None), (2, 5, None, None)]
+    finally:
+        engine.dispose()
