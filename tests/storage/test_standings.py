@@ -340,3 +340,18 @@ def test_a_process_copy_of_the_projects_lapses_with_any_write_even_another_repli
         assert [p.key for p in portfolio.list_projects(session)] == ["ATLAS"]
         assert [p.key for p in portfolio.list_projects(session, states=[ProjectState.CLOSED])] == []
     other.dispose()
+
+
+def test_standings_read_by_id_or_as_the_whole_table_are_the_same(
+    sessions: sessionmaker[Session], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with sessions.begin() as session:
+        projects = portfolio.list_projects(session)
+        overview.standings(session, projects, at=START, default=PARIS)
+        some = [p.id for p in projects[:5]]
+        by_id = stored.find_standings(session, some)
+        monkeypatch.setattr(stored, "WHOLE_TABLE_AT", 2)
+        whole = stored.find_standings(session, some)
+    assert sorted(by_id) == sorted(some)
+    assert whole == by_id
+    assert all(s.valid_until is not None and s.valid_until.tzinfo for s in whole.values())
