@@ -22,6 +22,7 @@ import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
+from importlib import metadata
 from pathlib import Path
 from types import FrameType
 from typing import TYPE_CHECKING, NoReturn, TextIO, TypeVar
@@ -127,8 +128,16 @@ class _Parser(argparse.ArgumentParser):
         raise UsageError(f"{message} (see `pmo-bot --help`)")
 
 
+def _version() -> str:
+    try:
+        return metadata.version("pmo-bot")
+    except metadata.PackageNotFoundError:  # run from a checkout that is not installed
+        return "unknown"
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="pmo-bot", description="PMO Bot: status reporting for a PMO, in Slack.")
+    parser.add_argument("--version", action="version", version=f"pmo-bot {_version()}")
     commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
     serve = commands.add_parser(
         "serve", help="run the bot (HTTP, or Socket Mode with SLACK_APP_TOKEN)"

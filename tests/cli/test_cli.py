@@ -491,3 +491,10 @@ def test_digest_preview_mistakes_are_one_line_and_exit_2(
 
 def test_digest_preview_without_any_digest_says_so(migrated: dict[str, str]) -> None:
     assert_one_line_error(cli(["digest", "preview"], migrated), "no digest to preview")
+
+
+def test_version_prints_the_installed_version(capsys: pytest.CaptureFixture[str]) -> None:
+    result = cli(["--version"], {})
+    assert result.code == 0
+    printed = capsys.readouterr().out.strip()
+    assert printed.startswith("pmo-bot ") and printed != "pmo-bot unknown", printed
