@@ -9,16 +9,19 @@ whole batch: an INSERT per row, even pipelined, is about twice as slow, and SQLA
 multi-row VALUES spends its time compiling. SQLite runs one prepared INSERT for every row
 (`executemany`, a loop in C), the fastest it offers. Columns left out get their database
 default (ids from their sequence or rowid).
+
+Reading rows of thousands of ids at once (`among`) is one condition on either backend.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from typing import Any, cast
 
-from sqlalchemy import Connection, Table, insert
+from sqlalchemy import ColumnElement, Connection, Integer, Table, any_, insert, literal
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.exc import DBAPIError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from storage.models import Base
 
@@ -79,3 +82,15 @@ def _copy(
         raise DBAPIError.instance(
             command, None, error, connection.dialect.loaded_dbapi.Error
         ) from error
+
+
+def among(
+    session: Session, column: InstrumentedAttribute[int], ids: Collection[int]
+) -> ColumnElement[bool]:
+    """`column IN ids`, for thousands of ids: on PostgreSQL one array parameter (`= ANY`), as
+    an IN list's parameters cost SQLAlchemy and psycopg about 20 µs each (0.1 s for 5,000
+    ids); SQLite takes an IN list as fast (up to 32,766 parameters since 3.32)."""
+    values = sorted(set(ids))
+    if session.get_bind().dialect.name == "postgresql":
+        return column == any_(literal(values, ARRAY(Integer)))
+    return column.in_(values)

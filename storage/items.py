@@ -11,11 +11,11 @@ from collections.abc import Collection, Mapping, Sequence
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import delete, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy import ColumnElement, delete, func, select, update
+from sqlalchemy.orm import InstrumentedAttribute, Session
 
-from storage.bulk import insert_rows
-from storage.models import BlockerRow, MilestoneRow, RiskRow, plain
+from storage.bulk import among, insert_rows
+from storage.models import BlockerRow, MilestoneRow, ProjectRow, RiskRow, plain
 from storage.records import (
     Blocker,
     BlockerSpec,
@@ -81,6 +81,42 @@ def open_risks(session: Session, project_ids: Collection[int]) -> dict[int, list
     for risks in result.values():
         risks.sort(key=lambda r: (-r.score, r.id or 0))
     return result
+
+
+def ranked_open_risks(
+    session: Session, project_ids: Collection[int], *, limit: int
+) -> tuple[list[Risk], int]:
+    """The open risks of these projects, highest score first (probability times impact), then by
+    their project's priority (none after 5) and key, then by id: the first `limit`, and how
+    many there are in all, in two statements whatever the number of projects or risks."""
+    if not project_ids:
+        return [], 0
+    is_open = (
+        among(session, RiskRow.project_id, project_ids),
+        RiskRow.status == ItemStatus.OPEN.value,
+    )
+    total = session.scalar(select(func.count()).select_from(RiskRow).where(*is_open)) or 0
+    query = (
+        plain(RiskRow)
+        .join(ProjectRow, ProjectRow.id == RiskRow.project_id)
+        .where(*is_open)
+        .order_by(
+            (RiskRow.probability * RiskRow.impact).desc(),  # RiskSpec.score
+            func.coalesce(ProjectRow.priority, 9),
+            _as_python_orders(session, ProjectRow.key),
+            RiskRow.id,
+        )
+        .limit(limit)
+    )
+    return [_to_risk(row) for row in session.execute(query)], total
+
+
+def _as_python_orders(
+    session: Session, column: InstrumentedAttribute[str]
+) -> ColumnElement[str] | InstrumentedAttribute[str]:
+    """A text column ordered as Python orders strings (by code point): on PostgreSQL in the
+    "C" collation (the database's own may be a language's); SQLite's default already is."""
+    return column.collate("C") if session.get_bind().dialect.name == "postgresql" else column
 
 
 def open_blockers(session: Session, project_ids: Collection[int]) -> dict[int, list[Blocker]]:

@@ -34,12 +34,12 @@ def ranked_risks(
     session: Session, projects: Sequence[Project], *, limit: int
 ) -> tuple[list[RiskLine], int]:
     """The open risks of these projects, highest score first (then the project's priority),
-    at most `limit` of them, and how many there are in all."""
-    found = items.open_risks(session, [p.id for p in projects])
-    pairs = [(p, r) for p in projects for r in found[p.id]]
-    pairs.sort(key=lambda pr: (-pr[1].score, pr[0].priority or 9, pr[0].key, pr[1].id or 0))
-    names = known_names(session, [r.owner for _, r in pairs[:limit]])
-    return [RiskLine(p, r, person(r.owner, names)) for p, r in pairs[:limit]], len(pairs)
+    at most `limit` of them, and how many there are in all: ranked by the database, so only
+    those shown are read."""
+    by_id = {p.id: p for p in projects}
+    found, total = items.ranked_open_risks(session, by_id, limit=limit)
+    names = known_names(session, [r.owner for r in found])
+    return [RiskLine(by_id[r.project_id], r, person(r.owner, names)) for r in found], total
 
 
 def ranked_blockers(
