@@ -18,7 +18,7 @@ import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, tzinfo
-from functools import cache
+from functools import cache, lru_cache
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -146,6 +146,13 @@ def day(value: date | datetime | None, tz: tzinfo | None = None, language: str =
         return ""
     if isinstance(value, datetime):
         value = (value.astimezone(tz) if tz is not None else value).date()
+    return _formatted_day(value, language)
+
+
+@lru_cache(maxsize=8192)
+def _formatted_day(value: date, language: str) -> str:
+    """Babel's formatting, once per day and language: a digest writes the same few days
+    thousands of times."""
     return str(format_date(value, "EEE d MMM y", locale=language))
 
 
