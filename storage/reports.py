@@ -9,7 +9,7 @@ from typing import Any, cast
 from sqlalchemy import Table, bindparam, delete, func, select, tuple_, update
 from sqlalchemy.orm import Session, aliased
 
-from storage.bulk import insert_rows
+from storage.bulk import among, insert_rows
 from storage.models import ReportRow, SkipRow, plain
 from storage.records import NewReport, Rag, Report, ReportDraft, Skip, SkipReason
 from storage.standings import invalidate
@@ -209,6 +209,15 @@ def find_reports(session: Session, report_ids: Collection[int]) -> dict[int, Rep
         query = plain(ReportRow).where(ReportRow.id.in_(ids[start : start + 1000]))
         found.update((row.id, _to_report(row)) for row in session.execute(query))
     return found
+
+
+def overall_ratings(session: Session, report_ids: Collection[int]) -> dict[int, Rag]:
+    """The overall rating of each of these reports (by id, those that exist), the rest of them
+    unread: what `/pmo list red` filters the latest reports on, in one statement."""
+    if not report_ids:
+        return {}
+    query = select(ReportRow.id, ReportRow.overall).where(among(session, ReportRow.id, report_ids))
+    return {rid: Rag(overall) for rid, overall in session.execute(query)}
 
 
 def first_reports_from(

@@ -1,8 +1,13 @@
-"""`/pmo list`: active projects with their latest rating, filtered by a colour, missing, a group."""
+"""`/pmo list`: active projects with their latest rating, filtered by a colour, missing, a group.
+
+Only the rows shown (`limit`) load their reports and their PMs' names. A portfolio or a tag is
+decided from the projects; a colour or missing from each visible project's standing in the read
+model (bot.overview.standings: this period's state, the latest report's id), and for a colour
+the latest reports' ratings, read alone."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -13,9 +18,10 @@ from sqlalchemy.orm import Session
 from bot.access.audience import Audience, visible_projects
 from bot.lookup.matching import Matched, fold, match
 from bot.overview import standings as overview
-from bot.periods.state import PeriodState, PeriodStatus
+from bot.periods.state import PeriodState
 from bot.slack.people import known_names
-from storage.records import Project, ProjectState, Rag, Report
+from storage import reports
+from storage.records import Project, ProjectState, Rag, Report, Standing
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,12 +45,20 @@ class Filter:
     value: str = ""  # the rating, or the portfolio/tag as stored
     words: tuple[str, ...] = ()  # what the matcher reads (several languages)
 
-    def keeps(self, project: Project, status: PeriodStatus | None) -> bool:
+    @property
+    def reads_standing(self) -> bool:
+        """Whether this period's standing decides (a rating, missing), not the project alone."""
+        return self.kind in (FilterKind.RAG, FilterKind.MISSING)
+
+    def keeps(
+        self, project: Project, state: PeriodState | None = None, rating: Rag | None = None
+    ) -> bool:
+        """Whether the project is listed, given this period's state and the latest report's
+        overall rating (whatever its period; None: no report yet), when `reads_standing`."""
         if self.kind is FilterKind.RAG:
-            report = status.report if status else None
-            return report is not None and report.overall.value == self.value
+            return rating is not None and rating.value == self.value
         if self.kind is FilterKind.MISSING:
-            return status is not None and status.is_missing
+            return state is not None and state.is_missing
         if self.kind is FilterKind.GROUP:
             wanted = fold(self.value)
             return fold(project.portfolio) == wanted or wanted in {fold(t) for t in project.tags}
@@ -63,11 +77,10 @@ FIXED_FILTERS = (
 def filters_for(projects: Iterable[Project]) -> list[Filter]:
     """The filters `/pmo list` understands for these projects: colours, missing, and each
     portfolio and tag (one filter per spelling, accents and case aside)."""
+    spellings = dict.fromkeys(v for p in projects for v in (p.portfolio, *p.tags) if v)
     groups: dict[str, str] = {}
-    for project in projects:
-        for value in (project.portfolio, *project.tags):
-            if value and fold(value) not in groups:
-                groups[fold(value)] = value
+    for value in spellings:  # each spelling folded once, the first of each folding kept
+        groups.setdefault(fold(value), value)
     fixed = {w for f in FIXED_FILTERS for w in f.words}
     return [*FIXED_FILTERS] + [
         Filter(FilterKind.GROUP, value, (value,))
@@ -88,8 +101,9 @@ def match_filter(query: str, projects: Iterable[Project]) -> Matched[Filter]:
 
 @dataclass(frozen=True, slots=True)
 class Listing:
-    rows: list[ListedProject]
+    rows: list[ListedProject]  # the first `limit` the filter keeps, by key
     filter: Filter
+    total: int  # how many the filter keeps
 
 
 def project_listing(
@@ -99,9 +113,11 @@ def project_listing(
     query: str,
     now: datetime,
     default_tz: ZoneInfo,
+    limit: int,
 ) -> Listing | Matched[Filter]:
-    """The active projects the actor may see, filtered by what `query` names; or, when it names
-    nothing or several things, what the matcher found (to say so)."""
+    """The active projects the actor may see, filtered by what `query` names (the first
+    `limit`, and how many in all); or, when it names nothing or several things, what the
+    matcher found (to say so)."""
     projects = visible_projects(session, audience, states=[ProjectState.ACTIVE])
     chosen = Filter(FilterKind.ALL)
     if query.strip():
@@ -109,11 +125,48 @@ def project_listing(
         if found.one is None:
             return found
         chosen = found.one
-    statuses = overview.statuses(session, projects, at=now, default=default_tz)
-    names = known_names(session, {p.pm for p in projects})
-    rows = [
-        ListedProject(p, statuses[p.id].report, statuses[p.id].state, names.get(p.pm))
-        for p in projects
-        if chosen.keeps(p, statuses[p.id])
+    if chosen.reads_standing:
+        standings = overview.standings(session, projects, at=now, default=default_tz)
+        kept = _kept_by_standing(session, chosen, projects, standings)
+    else:  # only the rows shown need their standing
+        kept = [p for p in projects if chosen.keeps(p)]
+        standings = overview.standings(session, kept[:limit], at=now, default=default_tz)
+    return Listing(_rows(session, kept[:limit], standings), chosen, len(kept))
+
+
+def _state(standing: Standing) -> PeriodState:
+    return PeriodState(standing.state or PeriodState.NOT_STARTED)
+
+
+def _kept_by_standing(
+    session: Session, chosen: Filter, projects: Sequence[Project], standings: Mapping[int, Standing]
+) -> list[Project]:
+    """The projects a rating or missing filter keeps, from their standings (for a rating, the
+    latest reports' ratings alone are read)."""
+    ratings: Mapping[int, Rag] = {}
+    if chosen.kind is FilterKind.RAG:
+        ratings = reports.overall_ratings(
+            session, [s.report_id for s in standings.values() if s.report_id is not None]
+        )
+    kept = []
+    for project in projects:
+        standing = standings[project.id]
+        rating = ratings.get(standing.report_id) if standing.report_id is not None else None
+        if chosen.keeps(project, _state(standing), rating):
+            kept.append(project)
+    return kept
+
+
+def _rows(
+    session: Session, shown: Sequence[Project], standings: Mapping[int, Standing]
+) -> list[ListedProject]:
+    """The rows shown: each with its latest report, this period's state and its PM's name."""
+    ids = [standings[p.id].report_id for p in shown]
+    found = reports.find_reports(session, [rid for rid in ids if rid is not None])
+    names = known_names(session, {p.pm for p in shown})
+    return [
+        ListedProject(
+            p, found.get(rid) if rid is not None else None, _state(standings[p.id]), names.get(p.pm)
+        )
+        for p, rid in zip(shown, ids, strict=True)
     ]
-    return Listing(rows, chosen)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import functools
 import re
 import unicodedata
 from collections.abc import Callable, Collection, Iterable, Sequence
@@ -19,9 +20,11 @@ from storage.records import Project
 T = TypeVar("T")
 
 
+@functools.lru_cache(maxsize=16384)
 def fold(text: str | None) -> str:
     """Text as compared: accents removed (NFKD, combining marks dropped), case folded,
-    spaces collapsed."""
+    spaces collapsed. Kept for the texts folded last: a portfolio's names, portfolios and tags
+    are folded again at every lookup, thousands of times."""
     decomposed = unicodedata.normalize("NFKD", text or "")
     bare = "".join(char for char in decomposed if not unicodedata.combining(char))
     return " ".join(bare.casefold().split())

@@ -106,11 +106,13 @@ def answer_list(request: Request) -> Result:
             query=query,
             now=services.clock(),
             default_tz=services.settings.timezone,
+            limit=LISTED,
         )
     if isinstance(found, Listing):
         return request.render(
             "list",
             rows=found.rows,
+            total=found.total,
             shown=LISTED,
             filter=found.filter,
             query=query,

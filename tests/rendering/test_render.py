@@ -25,7 +25,7 @@ from bot.delivery.composers import FailureLine
 from bot.digest.compose import compose_digest
 from bot.digest.messages import MAX_MESSAGE_JSON, digest_messages, message_size
 from bot.digest.model import Digest
-from bot.lookup.listing import ListedProject
+from bot.lookup.listing import FIXED_FILTERS, ListedProject
 from bot.render import (
     BUILTIN_TEMPLATES,
     MAX_BLOCKS_PER_MESSAGE,
@@ -39,6 +39,7 @@ from bot.render import (
 )
 from bot.reporting.answers import MAX_NOTE
 from bot.reporting.form import FieldError
+from bot.slash.lookups import LISTED
 from bot.slash.subscriptions import MAX_LISTED
 from storage.records import Blocker, Milestone, Project, ProjectState, Report, Risk, SkipReason
 from tests import factories
@@ -837,6 +838,18 @@ def test_list_of_as_many_maximal_projects_as_listed_fits_in_one_message() -> Non
     assert_escaped(rendered)
     assert_valid_message(rendered)
     assert "100 more" in rendered["blocks"][-1]["elements"][0]["text"]
+
+
+@pytest.mark.parametrize("language", ["en", "fr"])
+def test_list_given_the_rows_shown_counts_from_the_total(language: str) -> None:
+    # /pmo list hands over only the rows shown, and how many the filter kept
+    rows = [ListedProject(max_project(i), max_report(i, "red")) for i in range(LISTED)]
+    rendered = renderer().render(
+        "list", language, rows=rows, total=5000, shown=LISTED, filter=FIXED_FILTERS[0]
+    )
+    assert_valid_message(rendered)
+    assert "(5,000)" in rendered["blocks"][0]["text"]["text"].replace("\u202f", ",")
+    assert "4,600" in rendered["blocks"][-1]["elements"][0]["text"].replace("\u202f", ",")
 
 
 def test_home_with_many_maximal_projects_is_a_valid_view() -> None:

@@ -13,6 +13,7 @@ from bot.periods.state import (
     MISSING_STATES,
     CurrentPeriod,
     PeriodState,
+    PeriodStatus,
     current_period,
     period_status,
     prompt_occurrence,
@@ -261,6 +262,14 @@ def test_a_project_on_hold_or_closed_is_asked_nothing(
     project = factories.project(state=state)
     assert status(THU_19 + timedelta(days=2), project=project) is expected
     assert expected not in MISSING_STATES
+
+
+@pytest.mark.parametrize("state", list(PeriodState))
+def test_a_state_alone_says_whether_its_period_misses_its_report(state: PeriodState) -> None:
+    # what readers of the read model ask, holding only a standing's state
+    expected = state in (PeriodState.NOT_ASKED, PeriodState.DUE, PeriodState.LATE)
+    assert state.is_missing is expected
+    assert PeriodStatus(state, None, None).is_missing is expected
 
 
 def test_statuses_of_read_only_what_existed_at_the_instant() -> None:
