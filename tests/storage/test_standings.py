@@ -355,3 +355,10 @@ def test_standings_read_by_id_or_as_the_whole_table_are_the_same(
     assert sorted(by_id) == sorted(some)
     assert whole == by_id
     assert all(s.valid_until is not None and s.valid_until.tzinfo for s in whole.values())
+
+
+def test_a_cold_read_recomputed_in_batches_equals_the_rule(
+    sessions: sessionmaker[Session], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(overview, "COMPUTE_BATCH", 5)  # 24 projects: five batches
+    check(sessions, START)
