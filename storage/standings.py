@@ -19,7 +19,7 @@ from sqlalchemy import BigInteger, Table, select, type_coerce, update
 from sqlalchemy.orm import Session
 
 from storage.models import EPOCH, EpochMicros, ProjectRow, StandingRow, VersionRow
-from storage.records import ProjectState, Standing
+from storage.records import Standing
 from storage.upsert import ROWS_PER_STATEMENT, insert_for
 
 _FIELDS = tuple(f for f in Standing.__slots__ if f not in ("project_id", "generation"))
@@ -138,15 +138,13 @@ def expired_standings(session: Session, *, at: datetime, limit: int) -> list[int
 
 
 def due_projects(session: Session, *, at: datetime) -> list[int]:
-    """The active projects planning must look at, at `at`: those whose standing says something
-    is due (`due_at` reached), and those invalidated (every project has a row: its first write
-    creates it). One statement on the `due_at` index: what the tick costs follows what is due,
-    not the size of the portfolio."""
+    """The projects planning must look at, at `at` (the caller keeps the active ones): those
+    whose standing says something is due (`due_at` reached), and those invalidated (every
+    project has a row: its first write creates it). One statement on the `due_at` index
+    alone: what the tick costs follows what is due, not the size of the portfolio."""
     query = (
         select(StandingRow.project_id)
-        .join(ProjectRow, ProjectRow.id == StandingRow.project_id)
         .where(StandingRow.due_at.is_(None) | (StandingRow.due_at <= at))
-        .where(ProjectRow.state == ProjectState.ACTIVE.value)
         .order_by(StandingRow.project_id)
     )
     return list(session.scalars(query))

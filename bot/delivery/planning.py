@@ -58,6 +58,7 @@ from storage.records import (
     DeliveryKind,
     DeliveryStatus,
     Project,
+    ProjectState,
     SlackUser,
 )
 
@@ -72,7 +73,9 @@ def plan(services: Services, now: datetime) -> int:
     with services.sessions.begin() as session:
         stored_standings.ensure_basis(session, basis(default))
         due = stored_standings.due_projects(session, at=now)
-        projects = portfolio.find_projects(session, due)
+        projects = [
+            p for p in portfolio.find_projects(session, due) if p.state is ProjectState.ACTIVE
+        ]
         stale = stale_managers(session, now=now)
     listing = UserListing(services.sessions, services.replica, services.clock)
     gathered = gather_profiles(

@@ -66,7 +66,7 @@ from storage.records import Delivery, DeliveryKind, Project, Rag, Report, Skip, 
 
 # The version of what a standing holds and how it is computed: bump it with any change to the
 # rule or to this module, and every stored standing is recomputed on its next read.
-RULE_VERSION = "2"
+RULE_VERSION = "3"
 REFRESH_BATCH = 1000  # standings the tick recomputes at most per call
 COMPUTE_BATCH = 500  # standings recomputed from one load (a cold read of 5,000 holds less)
 _TICK = timedelta(microseconds=1)
@@ -251,6 +251,8 @@ def _due_at(
     start, moved past holidays), the reminder while the report is late and none is
     recorded."""
     period, prompt = status.period, status.prompt
+    if status.state in _SET_ASIDE:  # on hold, closed: nothing is asked
+        return None
     if period is not None and (prompt is None or prompt.occurrence != period.start):
         # whatever the state: a period answered before its prompt still records one (it is
         # dropped when sent), so that an escalation reads consecutive periods

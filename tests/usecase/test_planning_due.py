@@ -181,5 +181,7 @@ def test_an_idle_tick_costs_the_same_statements_at_any_size(tmp_path: Path) -> N
         result = tick(services, now=clock.now)
         event.remove(engine, "before_cursor_execute", count)
         assert result.recorded == 0 and not result.sent
+        with services.sessions.begin() as session:  # on hold and closed ones included
+            assert stored.due_projects(session, at=clock.now) == []
         costs.append(counted[0])
     assert costs[0] == costs[1], costs
