@@ -11,13 +11,14 @@ has since replaced is never stored over that write's invalidation."""
 from __future__ import annotations
 
 from collections.abc import Collection, Sequence
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import BigInteger, Table, select, type_coerce, update
+from sqlalchemy import BigInteger, Table, func, or_, select, type_coerce, update
 from sqlalchemy.orm import Session
 
+from storage.bulk import among
 from storage.models import EPOCH, EpochMicros, ProjectRow, StandingRow, VersionRow
 from storage.records import Standing
 from storage.upsert import ROWS_PER_STATEMENT, insert_for
@@ -164,3 +165,102 @@ def ensure_basis(session: Session, basis: str) -> bool:
 
 
 _BASIS = "standings"
+
+
+# --- reading many at once, narrowly (the App Home's summary) ----------------------------------
+
+
+def unheld(session: Session, *, at: datetime, basis: str) -> list[int]:
+    """The projects whose stored standing does not hold at `at` on `basis` (invalidated,
+    expired, computed after `at` or on another basis): what a reader recomputes before it
+    reads the others narrowly."""
+    query = select(StandingRow.project_id).where(
+        StandingRow.valid_until.is_(None)
+        | (StandingRow.valid_until <= at)
+        | StandingRow.computed_at.is_(None)
+        | (StandingRow.computed_at > at)
+        | StandingRow.basis.is_(None)
+        | (StandingRow.basis != basis)
+    )
+    return list(session.scalars(query))
+
+
+@dataclass(frozen=True, slots=True)
+class Group:
+    """Standings alike for the digest's counts, and how many there are."""
+
+    state: str | None
+    started: bool  # the standing names a period
+    rating: str | None
+    stale: bool
+    count: int
+
+
+def groups(
+    session: Session,
+    *,
+    among_ids: Collection[int] | None = None,
+    excluding: Collection[int] = (),
+    states_left_out: Collection[str] = (),
+) -> list[Group]:
+    """The standings counted by (state, whether they name a period, rating, stale), in one
+    statement: of the projects `among_ids` (every stored one when None) but those
+    `excluding`, leaving out the `states_left_out`."""
+    started = StandingRow.period_start.is_not(None)
+    stale = StandingRow.stale_since.is_not(None)
+    query = select(StandingRow.state, started, StandingRow.rating, stale, func.count()).group_by(
+        StandingRow.state, started, StandingRow.rating, stale
+    )
+    if among_ids is not None:
+        query = query.where(among(session, StandingRow.project_id, among_ids))
+    if excluding:
+        query = query.where(~among(session, StandingRow.project_id, excluding))
+    if states_left_out:
+        query = query.where(StandingRow.state.not_in(sorted(states_left_out)))
+    return [
+        Group(state, bool(has_period), rating, bool(is_stale), count)
+        for state, has_period, rating, is_stale, count in session.execute(query)
+    ]
+
+
+def standings_where(
+    session: Session, *, attention: bool = False, states: Collection[str] = ()
+) -> list[Standing]:
+    """The standings that name a reason for attention (with `attention`) or are in one of
+    `states`, partly read: their project, state, period (start and zone), rating, stale
+    since, attention and needed-by date (the other fields are left empty)."""
+    wanted = []
+    if attention:
+        wanted.append(StandingRow.attention.is_not(None))
+    if states:
+        wanted.append(StandingRow.state.in_(sorted(states)))
+    if not wanted:
+        return []
+    columns = [
+        _TABLE.c.project_id,
+        _TABLE.c.state,
+        type_coerce(_TABLE.c.period_start, BigInteger()),
+        _TABLE.c.period_tz,
+        _TABLE.c.rating,
+        type_coerce(_TABLE.c.stale_since, BigInteger()),
+        _TABLE.c.attention,
+        _TABLE.c.needed_by,
+    ]
+    rows = session.connection().execute(select(*columns).where(or_(*wanted))).all()
+    return [
+        Standing(
+            project_id=pid,
+            state=state,
+            period_start=_instant(start),
+            period_tz=tz,
+            rating=rating,
+            stale_since=_instant(stale_since),
+            attention=why,
+            needed_by=needed_by,
+        )
+        for pid, state, start, tz, rating, stale_since, why, needed_by in rows
+    ]
+
+
+def _instant(micros: int | None) -> datetime | None:
+    return None if micros is None else EPOCH + timedelta(microseconds=micros)

@@ -111,7 +111,9 @@ def compose_digest(
     closed: list[ProjectLine] = []
     for project in selected:
         status = statuses[project.id]
-        place = placement(project, status.state, status.period.start if status.period else None)
+        place = placement(
+            status.state, status.period.start if status.period else None, project.closed_at
+        )
         if place is None:
             continue
         line = project_line(
@@ -147,18 +149,18 @@ class Placement(StrEnum):
 
 
 def placement(
-    project: Project, state: PeriodState, period_start: datetime | None
+    state: PeriodState, period_start: datetime | None, closed_at: datetime | None = None
 ) -> Placement | None:
     """Where a project in `state` (bot.periods.state) goes in a digest: a project not started
-    yet is left out (no report is expected), and a closed one shows only while its current
-    period is the one it was closed in."""
+    yet is left out (no report is expected), and a closed one (at `closed_at`) shows only
+    while its current period is the one it was closed in."""
     if state is PeriodState.ON_HOLD:
         return Placement.ON_HOLD
     if period_start is None:
         return None
     if state is not PeriodState.CLOSED:
         return Placement.ACTIVE
-    if project.closed_at is not None and project.closed_at > period_start:
+    if closed_at is not None and closed_at > period_start:
         return Placement.CLOSED
     return None
 

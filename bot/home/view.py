@@ -21,7 +21,7 @@ do is decided again on the server (handlers/home.py, bot/reporting/on_demand.py)
 from __future__ import annotations
 
 import logging
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -37,7 +37,7 @@ from bot.digest.compose import Placement, Tallied, placement, tally
 from bot.digest.lines import attention_key
 from bot.digest.load import build_digest
 from bot.digest.model import ATTENTION_SHOWN, Attention, Counts, ProjectLine, Shortlist
-from bot.overview.standings import standings, statuses
+from bot.overview.standings import refresh, statuses
 from bot.periods.state import MISSING_STATES, PeriodState
 from bot.reporting.on_demand import Outcome
 from bot.services import Services
@@ -45,13 +45,13 @@ from bot.slack.gateway import SlackError
 from bot.slack.people import user_locale
 from bot.timezones import zone
 from storage import deliveries, portfolio
+from storage import standings as stored
 from storage.records import (
     DeliveryStatus,
     Project,
     ProjectState,
     Rag,
     Report,
-    Standing,
     Subscription,
 )
 
@@ -111,18 +111,20 @@ def home_rows(
 
 
 def missing_rows(
-    projects: Sequence[Project], found: Mapping[int, Standing], *, default_tz: ZoneInfo
+    session: Session, projects: Sequence[Project], *, default_tz: ZoneInfo
 ) -> tuple[HomeProject, ...]:
     """The projects missing this period's report, late first, from their standings in the
-    read model (`found`; the admins' list names no report)."""
+    read model (which must hold: overview.refresh; the admins' list names no report)."""
+    wanted = {p.id: p for p in projects}
     rows = []
-    for project in projects:
-        standing = found[project.id]
+    for standing in stored.standings_where(session, states=[s.value for s in MISSING_STATES]):
+        project = wanted.get(standing.project_id)
+        if project is None or standing.period_start is None:
+            continue
+        tz = zone(standing.period_tz, default_tz)
+        first_day = standing.period_start.astimezone(tz).date()
         state = PeriodState(standing.state or PeriodState.NOT_STARTED)
-        if state in MISSING_STATES and standing.period_start is not None:
-            tz = zone(standing.period_tz, default_tz)
-            first_day = standing.period_start.astimezone(tz).date()
-            rows.append(HomeProject(project, None, state, first_day))
+        rows.append(HomeProject(project, None, state, first_day))
     return tuple(sorted(rows, key=_order))
 
 
@@ -136,42 +138,64 @@ def portfolio_summary(
     *,
     now: datetime,
     default_tz: ZoneInfo,
-    found: Mapping[int, Standing] | None = None,
 ) -> PortfolioSummary | None:
     """The digest's headline over the projects the viewer may see (None: there are none): its
     counts and the first of the projects that need attention, in the digest's order, from the
-    read model's standings (`found`, when the caller read them); only the lines shown are
-    composed (as the digest composes them)."""
+    read model: the standings counted by kind in the database, and read one by one only
+    where they need attention or are closed; only the lines shown are composed (as the digest
+    composes them)."""
     if not visible:
         return None
-    if found is None:
-        found = standings(session, list(visible), at=now, default=default_tz)
-    entries, asking = [], []
-    for project in visible:
-        standing = found[project.id]
-        state = PeriodState(standing.state or PeriodState.NOT_STARTED)
-        place = placement(project, state, standing.period_start)
-        if place is None:
+    refresh(session, list(visible), at=now, default=default_tz)
+    shown = {p.id: p for p in visible}
+    hidden = {p.id for p in portfolio.list_projects(session)} - shown.keys()
+    closed = PeriodState.CLOSED.value
+    if len(hidden) <= len(shown):  # the smaller list of ids goes to the database
+        kinds = stored.groups(session, excluding=hidden, states_left_out=[closed])
+    else:
+        kinds = stored.groups(session, among_ids=shown.keys(), states_left_out=[closed])
+    entries: list[Tallied] = []
+    for kind in kinds:
+        state = PeriodState(kind.state or PeriodState.NOT_STARTED)
+        # not closed: only whether a period began matters to placement, not when
+        place = placement(state, now if kind.started else None)
+        if place is not None:
+            entries += [_tallied(place, state, kind.rating, kind.stale)] * kind.count
+    asking = []
+    for standing in stored.standings_where(session, attention=True, states=[closed]):
+        project = shown.get(standing.project_id)
+        if project is None:
             continue
-        rating = Rag(standing.rating) if standing.rating and place is Placement.ACTIVE else None
-        skipped = state is PeriodState.SKIPPED
-        entries.append(Tallied(place, rating, skipped, standing.stale_since is not None))
-        if place is Placement.ACTIVE and standing.attention:
+        state = PeriodState(standing.state or PeriodState.NOT_STARTED)
+        place = placement(state, standing.period_start, project.closed_at)
+        if place is Placement.CLOSED:
+            entries.append(_tallied(place, state, None, standing.stale_since is not None))
+        elif place is Placement.ACTIVE and standing.attention:
             why = Attention(standing.attention)
             asking.append((attention_key(why, standing.needed_by, project), project))
     asking.sort(key=lambda entry: entry[0])
-    shown = [project for _, project in asking[:ATTENTION_SHOWN]]
+    first = [project for _, project in asking[:ATTENTION_SHOWN]]
     lines: tuple[ProjectLine, ...] = ()
-    if shown:
+    if first:
         # A digest of exactly these projects: listing the keys also lets in the confidential
         # ones the viewer may see (a digest shows a confidential project only where its key
         # is listed). No chart, and history only as deep as the consistency flags need.
-        keys = tuple(sorted(p.key for p in shown))
+        keys = tuple(sorted(p.key for p in first))
         everything = Subscription(id=0, channel="home", keys=keys)
         lines = build_digest(
-            session, everything, at=now, default_tz=default_tz, chart=False, projects=shown
+            session, everything, at=now, default_tz=default_tz, chart=False, projects=first
         ).attention
     return PortfolioSummary(tally(entries), Shortlist(lines, len(asking) - len(lines)))
+
+
+def _tallied(place: Placement, state: PeriodState, rating: str | None, stale: bool) -> Tallied:
+    """What a standing adds to the counts (compose_digest's own Tallied)."""
+    return Tallied(
+        place,
+        Rag(rating) if rating and place is Placement.ACTIVE else None,
+        state is PeriodState.SKIPPED,
+        stale,
+    )
 
 
 def _failures(session: Session, projects: Sequence[Project]) -> tuple[FailureLine, ...]:
@@ -201,17 +225,17 @@ def home_view(services: Services, *, user_id: str, notice: Outcome | None = None
         rows = sorted(home_rows(session, mine, now=now, default_tz=default_tz), key=_order)
         leadership = admin or not mine or any(p.sponsor == user_id for p in projects)
         visible = [p for p in projects if can_view(user_id, p, admins)] if leadership else []
-        # One read of the standings for the summary and the admins' list of missing reports.
+        # The standings of the summary and of the admins' list of missing reports hold.
         wanted = {p.id: p for p in visible + (active if admin else [])}
-        found = standings(session, list(wanted.values()), at=now, default=default_tz)
+        refresh(session, list(wanted.values()), at=now, default=default_tz)
         summary = (
-            portfolio_summary(session, visible, now=now, default_tz=default_tz, found=found)
+            portfolio_summary(session, visible, now=now, default_tz=default_tz)
             if leadership
             else None
         )
         panel = (
             AdminPanel(
-                _failures(session, projects), missing_rows(active, found, default_tz=default_tz)
+                _failures(session, projects), missing_rows(session, active, default_tz=default_tz)
             )
             if admin
             else None

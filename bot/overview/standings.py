@@ -287,6 +287,18 @@ def _read(
     return standings, {pid: c.status for pid, c in computed.items()}
 
 
+def refresh(
+    session: Session, projects: Sequence[Project], *, at: datetime, default: ZoneInfo
+) -> None:
+    """Make the standings of `projects` hold at `at`, so that they can be read narrowly
+    (storage.standings.groups, standings_where): one statement finds those that do not hold,
+    and only those are recomputed and stored."""
+    unheld = set(stored.unheld(session, at=at, basis=basis(default)))
+    stale = [p for p in projects if p.id in unheld]
+    if stale:
+        _read(session, stale, at=at, default=default)
+
+
 def standings(
     session: Session, projects: Sequence[Project], *, at: datetime, default: ZoneInfo
 ) -> dict[int, Standing]:

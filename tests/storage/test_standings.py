@@ -96,6 +96,16 @@ def check(sessions: sessionmaker[Session], at: datetime) -> None:
     assert summary is not None
     assert summary.counts == digest.counts
     assert summary.attention == digest.attention_list
+    # Viewers who see part of the portfolio: most of it (the others' ids left out of the
+    # counts), or a third (only theirs counted).
+    for part in (projects[2:], projects[::3]):
+        with sessions.begin() as session:
+            keys = tuple(p.key for p in part)
+            theirs = Subscription(id=0, channel="home", keys=keys)
+            digest = build_digest(session, theirs, at=at, default_tz=PARIS, chart=False)
+            summary = portfolio_summary(session, part, now=at, default_tz=PARIS)
+        assert summary is not None
+        assert (summary.counts, summary.attention) == (digest.counts, digest.attention_list)
 
 
 def period_of(sessions: sessionmaker[Session], key: str, at: datetime) -> tuple[int, datetime]:
