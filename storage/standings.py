@@ -19,7 +19,7 @@ from sqlalchemy import BigInteger, Table, func, or_, select, type_coerce, update
 from sqlalchemy.orm import Session
 
 from storage.bulk import among
-from storage.models import EPOCH, EpochMicros, ProjectRow, StandingRow, VersionRow
+from storage.models import EPOCH, EpochMicros, ProjectRow, ReportRow, StandingRow, VersionRow
 from storage.records import Standing
 from storage.upsert import ROWS_PER_STATEMENT, insert_for
 
@@ -264,3 +264,18 @@ def standings_where(
 
 def _instant(micros: int | None) -> datetime | None:
     return None if micros is None else EPOCH + timedelta(microseconds=micros)
+
+
+def states_where(
+    session: Session, *, states: Collection[str] = (), latest_rating: str | None = None
+) -> dict[int, str | None]:
+    """Project id -> this period's state, of the standings in one of `states`, or (with
+    `latest_rating`) of those whose latest report is rated so, in one statement."""
+    query = select(StandingRow.project_id, StandingRow.state)
+    if latest_rating is not None:
+        query = query.join(ReportRow, ReportRow.id == StandingRow.report_id).where(
+            ReportRow.overall == latest_rating
+        )
+    if states:
+        query = query.where(StandingRow.state.in_(sorted(states)))
+    return {row.project_id: row.state for row in session.execute(query)}

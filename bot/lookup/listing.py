@@ -18,9 +18,10 @@ from sqlalchemy.orm import Session
 from bot.access.audience import Audience, visible_projects
 from bot.lookup.matching import Matched, fold, match
 from bot.overview import standings as overview
-from bot.periods.state import PeriodState
+from bot.periods.state import MISSING_STATES, PeriodState
 from bot.slack.people import known_names
 from storage import reports
+from storage import standings as stored
 from storage.records import Project, ProjectState, Rag, Report, Standing
 
 
@@ -126,11 +127,10 @@ def project_listing(
             return found
         chosen = found.one
     if chosen.reads_standing:
-        standings = overview.standings(session, projects, at=now, default=default_tz)
-        kept = _kept_by_standing(session, chosen, projects, standings)
-    else:  # only the rows shown need their standing
+        kept = _kept_by_standing(session, chosen, projects, now=now, default_tz=default_tz)
+    else:  # decided by the projects alone
         kept = [p for p in projects if chosen.keeps(p)]
-        standings = overview.standings(session, kept[:limit], at=now, default=default_tz)
+    standings = overview.standings(session, kept[:limit], at=now, default=default_tz)
     return Listing(_rows(session, kept[:limit], standings), chosen, len(kept))
 
 
@@ -139,22 +139,28 @@ def _state(standing: Standing) -> PeriodState:
 
 
 def _kept_by_standing(
-    session: Session, chosen: Filter, projects: Sequence[Project], standings: Mapping[int, Standing]
+    session: Session,
+    chosen: Filter,
+    projects: Sequence[Project],
+    *,
+    now: datetime,
+    default_tz: ZoneInfo,
 ) -> list[Project]:
-    """The projects a rating or missing filter keeps, from their standings (for a rating, the
-    latest reports' ratings alone are read)."""
-    ratings: Mapping[int, Rag] = {}
-    if chosen.kind is FilterKind.RAG:
-        ratings = reports.overall_ratings(
-            session, [s.report_id for s in standings.values() if s.report_id is not None]
-        )
-    kept = []
-    for project in projects:
-        standing = standings[project.id]
-        rating = ratings.get(standing.report_id) if standing.report_id is not None else None
-        if chosen.keeps(project, _state(standing), rating):
-            kept.append(project)
-    return kept
+    """The projects a rating or missing filter keeps, from the read model: once every
+    standing holds, the database names the candidates (those in a missing state, or whose
+    latest report has the rating) and the filter decides."""
+    overview.refresh(session, projects, at=now, default=default_tz)
+    rating = Rag(chosen.value) if chosen.kind is FilterKind.RAG else None
+    if rating is not None:
+        found = stored.states_where(session, latest_rating=rating.value)
+    else:
+        found = stored.states_where(session, states=[s.value for s in MISSING_STATES])
+    return [
+        p
+        for p in projects
+        if p.id in found
+        and chosen.keeps(p, PeriodState(found[p.id] or PeriodState.NOT_STARTED), rating)
+    ]
 
 
 def _rows(
