@@ -1,22 +1,31 @@
-"""Benchmark: compose and render the digest for portfolios of growing size.
+"""Benchmark: leadership's digest for portfolios of growing size, in-process and as a process.
 
-Prints, per size: seconds to load and compose, seconds to render to Block Kit, SQL statements,
-messages posted (the channel message + its thread replies), and peak Python memory. The
-portfolios are those of `pmo-bot demo --projects N --weeks W` (bot/cli/sample.py): real public
-project names, PMs in a handful of timezones, ratings that drift, risks, blockers, milestones,
-skipped and missing periods, built the way the product stores them. Run:
+Each size is a portfolio built by `pmo-bot demo --projects N --weeks W` (bot/cli/sample.py):
+real public project names, PMs in a handful of timezones, ratings that drift, risks, blockers,
+milestones, skipped and missing periods, built the way the product stores them. Per size:
 
-    .venv/bin/python bench/digest_bench.py [--sizes 100 500 2000] [--weeks 4] [--database-url URL]
+* in-process, leadership's digest (the subscription that follows every project) as the
+  sender builds it: seconds to load and compose, seconds to render to Block Kit, SQL
+  statements, messages posted (the channel message + its thread replies), peak Python memory;
+* as a process, `pmo-bot digest preview --channel <leadership> --at <its moment>`: wall
+  seconds, peak resident memory, and the ratio to the process floor (the same preview of a
+  10-project portfolio; `pmo-bot --version` is printed too).
 
-With --database-url, give one size and an empty database (as the demo, it builds only where
-there is no project yet).
+Run from the repository root:
+
+    .venv/bin/python bench/digest_bench.py [--sizes 100 1000 5000] [--weeks 52]
+        [--database-url postgresql://postgres@127.0.0.1:5432/test]
+
+On PostgreSQL each size gets a database of its own beside the one named, dropped after.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
+import resource
+import subprocess
 import sys
-import tempfile
 import time
 import tracemalloc
 from datetime import UTC, datetime
@@ -25,21 +34,24 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import event
 
-from bot.cli.sample import build_sample
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from scratch_database import fresh_database
+
+from bot.cli.sample import LEADERSHIP_CHANNEL, build_sample
 from bot.digest.load import build_digest
 from bot.digest.messages import digest_messages
 from bot.render import Renderer
 from storage import portfolio
-from storage.db import count_projects, make_engine, make_sessionmaker, upgrade
-from storage.records import Subscription
+from storage.db import make_engine, make_sessionmaker, upgrade
 
 NOW = datetime(2026, 11, 20, 16, 0, tzinfo=UTC)  # a Friday at 16:00: the digest's own time
 UTC_ZONE = ZoneInfo("UTC")
+PMO_BOT = str(Path(sys.executable).with_name("pmo-bot"))
 
 
-def fill(url: str, size: int, weeks: int) -> tuple[Subscription, datetime, float]:
-    """Build the sample portfolio; return leadership's subscription, the digest's moment and
-    the seconds the build took."""
+def fill(url: str, size: int, weeks: int) -> tuple[datetime, float]:
+    """Build the sample portfolio; return the digest's moment and the seconds it took."""
     engine = make_engine(url)
     upgrade(engine)
     started = time.perf_counter()
@@ -47,20 +59,19 @@ def fill(url: str, size: int, weeks: int) -> tuple[Subscription, datetime, float
         sample = build_sample(session, projects=size, weeks=weeks, now=NOW, default_tz=UTC_ZONE)
     built = time.perf_counter() - started
     engine.dispose()
-    return sample.subscription, sample.moment, built
+    return sample.moment, built
 
 
-def measure(url: str, size: int, weeks: int) -> str:
-    subscription, moment, built = fill(url, size, weeks)
+def in_process(url: str, moment: datetime) -> tuple[float, float, int, int, float]:
+    """Load and compose, render: seconds, SQL statements, messages, peak MiB."""
     engine = make_engine(url)
     statements: list[str] = []
     event.listen(engine, "before_cursor_execute", lambda *a: statements.append(a[2]))
-    sessions = make_sessionmaker(engine)
     renderer = Renderer()
     tracemalloc.start()
     started = time.perf_counter()
-    with sessions.begin() as session:  # as the sender does: the subscription, then the digest
-        found = portfolio.find_subscription_by_id(session, subscription.id)
+    with make_sessionmaker(engine).begin() as session:  # as the sender does
+        found = portfolio.find_subscription(session, LEADERSHIP_CHANNEL)
         assert found is not None
         digest = build_digest(session, found, at=moment, default_tz=UTC_ZONE)
     composed = time.perf_counter()
@@ -69,30 +80,56 @@ def measure(url: str, size: int, weeks: int) -> str:
     _, peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
     engine.dispose()
-    return (
-        f"| {size:>5} | {built:6.2f} | {composed - started:6.3f} | {rendered - composed:6.3f} | "
-        f"{len(statements):>3} | {len(messages):>3} | {peak / 2**20:6.1f} |"
-    )
+    return composed - started, rendered - composed, len(statements), len(messages), peak / 2**20
+
+
+def as_process(argv: list[str], url: str | None = None) -> tuple[float, float]:
+    """Wall seconds and peak resident MiB of `pmo-bot ARGV` (its output thrown away)."""
+    env = {**os.environ, "PMO_TIMEZONE": "UTC"}
+    if url is not None:
+        env["DATABASE_URL"] = url
+    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    started = time.perf_counter()
+    subprocess.run([PMO_BOT, *argv], env=env, check=True, stdout=subprocess.DEVNULL)
+    wall = time.perf_counter() - started
+    peak = max(before, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)
+    return wall, peak / 1024
+
+
+def preview(url: str, moment: datetime) -> tuple[float, float]:
+    at = moment.isoformat()
+    return as_process(["digest", "preview", "--channel", LEADERSHIP_CHANNEL, "--at", at], url)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
-    parser.add_argument("--sizes", type=int, nargs="+", default=[100, 500, 2000])
-    parser.add_argument("--weeks", type=int, default=4, help="weeks of history (default 4)")
-    parser.add_argument("--database-url", help="default: a temporary SQLite file per size")
+    parser.add_argument("--sizes", type=int, nargs="+", default=[100, 1000, 5000])
+    parser.add_argument("--weeks", type=int, default=52, help="weeks of history (default 52)")
+    parser.add_argument("--database-url", help="PostgreSQL; default: a SQLite file per size")
     args = parser.parse_args()
-    if args.database_url:
-        engine = make_engine(args.database_url)
-        held = count_projects(engine)
-        engine.dispose()
-        if held or len(args.sizes) != 1:
-            sys.exit("--database-url: give one size and a database without projects")
-    print("| projects | build s | compose s | render s | SQL statements | messages | peak MiB |")
-    print("| ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+    version, _ = as_process(["--version"])
+    with fresh_database(args.database_url, "floor") as url:
+        moment, _ = fill(url, 10, args.weeks)
+        floor, floor_mib = preview(url, moment)
+    backend = "PostgreSQL" if args.database_url else "SQLite"
+    print(
+        f"{backend}, {args.weeks} weeks of history; process floor: the 10-project preview "
+        f"{floor:.2f} s ({floor_mib:.0f} MB), `pmo-bot --version` {version:.2f} s\n"
+    )
+    print(
+        "| projects | build s | load and compose s | render s | SQL statements | messages "
+        "| peak MiB (Python) | preview s (process) | preview / floor | preview peak MB |"
+    )
+    print("| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
     for size in args.sizes:
-        with tempfile.TemporaryDirectory() as folder:
-            url = args.database_url or f"sqlite:///{Path(folder) / 'bench.sqlite'}"
-            print(measure(url, size, args.weeks))
+        with fresh_database(args.database_url, str(size)) as url:
+            moment, built = fill(url, size, args.weeks)
+            composed, rendered, statements, messages, peak = in_process(url, moment)
+            wall, resident = preview(url, moment)
+        print(
+            f"| {size:,} | {built:.2f} | {composed:.2f} | {rendered:.2f} | {statements} | "
+            f"{messages} | {peak:.1f} | {wall:.2f} | {wall / floor:.1f}x | {resident:.0f} |"
+        )
 
 
 if __name__ == "__main__":
