@@ -54,11 +54,9 @@ from bot.periods.state import (
     CurrentPeriod,
     PeriodState,
     PeriodStatus,
-    periods_of,
+    load_statuses,
     prompt_due,
-    statuses_of,
 )
-from bot.slack.people import cached_zones
 from bot.timezones import zone
 from storage import deliveries, items, portfolio, reports
 from storage import standings as stored
@@ -110,27 +108,11 @@ def compute(
     if not projects:
         return {}
     ids = [p.id for p in projects]
-    zones = cached_zones(session, {p.pm for p in projects}, default)
-    history = reports.latest_reports(session, ids, before=at, per_project=HISTORY_NEEDED)
-    prompts = deliveries.recent_per_project(
-        session, DeliveryKind.PROMPT, ids, per_project=1, before=at
+    loaded = load_statuses(
+        session, projects, at=at, default=default, reports_per_project=HISTORY_NEEDED
     )
-    periods = periods_of(projects, zones=zones, prompts=prompts, at=at, default=default)
-    skips = reports.find_skips(
-        session, [(pid, period.start) for pid, period in periods.items() if period is not None]
-    )
-    calendar = portfolio.load_calendar(session)
-    statuses = statuses_of(
-        projects,
-        zones=zones,
-        history=history,
-        prompts=prompts,
-        skips=skips,
-        calendar=calendar,
-        at=at,
-        default=default,
-        periods=periods,
-    )
+    statuses, zones, history = loaded.statuses, loaded.zones, loaded.history
+    calendar = loaded.calendar
     reported = [pid for pid, status in statuses.items() if status.current_report is not None]
     risks = items.open_risks(session, reported)
     later = _earliest(

@@ -344,6 +344,55 @@ def statuses_of(
     return statuses
 
 
+@dataclass(frozen=True, slots=True)
+class Loaded:
+    """What the rule read to answer for many projects, for callers that need more of it
+    than the statuses (the read model reads the reports behind the consistency flags)."""
+
+    statuses: dict[int, PeriodStatus]
+    zones: Mapping[str, ZoneInfo]  # the PMs' zones (default for those unknown)
+    history: Mapping[int, list[Report]]  # each project's latest reports, newest first
+    calendar: Calendar
+
+
+def load_statuses(
+    session: Session,
+    projects: Sequence[Project],
+    *,
+    at: datetime,
+    default: ZoneInfo,
+    zones: Mapping[str, ZoneInfo] | None = None,
+    reports_per_project: int = 1,
+) -> Loaded:
+    """Each project's status at `at` and what it was read from, in six statements whatever
+    their number (the PMs' cached zones, unless given; the last prompts; the latest
+    `reports_per_project` reports; the holidays and the working hours; the skips)."""
+    ids = [p.id for p in projects]
+    if zones is None:
+        zones = cached_zones(session, {p.pm for p in projects}, default)
+    history = reports.latest_reports(session, ids, before=at, per_project=reports_per_project)
+    prompts = deliveries.recent_per_project(
+        session, DeliveryKind.PROMPT, ids, per_project=1, before=at
+    )
+    periods = periods_of(projects, zones=zones, prompts=prompts, at=at, default=default)
+    skips = reports.find_skips(
+        session, [(pid, period.start) for pid, period in periods.items() if period is not None]
+    )
+    calendar = portfolio.load_calendar(session)
+    statuses = statuses_of(
+        projects,
+        zones=zones,
+        history=history,
+        prompts=prompts,
+        skips=skips,
+        calendar=calendar,
+        at=at,
+        default=default,
+        periods=periods,
+    )
+    return Loaded(statuses, zones, history, calendar)
+
+
 def period_statuses(
     session: Session,
     projects: Sequence[Project],
@@ -352,33 +401,11 @@ def period_statuses(
     default: ZoneInfo,
     zones: Mapping[str, ZoneInfo] | None = None,
 ) -> dict[int, PeriodStatus]:
-    """Each project's status at `at`, in six statements whatever their number (the PMs'
-    cached zones, unless given; the last prompts; the latest reports; the holidays and the
-    working hours; the skips)."""
+    """Each project's status at `at`, in six statements whatever their number (see
+    `load_statuses`)."""
     if not projects:
         return {}
-    ids = [p.id for p in projects]
-    if zones is None:
-        zones = cached_zones(session, {p.pm for p in projects}, default)
-    history = reports.latest_reports(session, ids, before=at, per_project=1)
-    prompts = deliveries.recent_per_project(
-        session, DeliveryKind.PROMPT, ids, per_project=1, before=at
-    )
-    periods = periods_of(projects, zones=zones, prompts=prompts, at=at, default=default)
-    skips = reports.find_skips(
-        session, [(pid, period.start) for pid, period in periods.items() if period is not None]
-    )
-    return statuses_of(
-        projects,
-        zones=zones,
-        history=history,
-        prompts=prompts,
-        skips=skips,
-        calendar=portfolio.load_calendar(session),
-        at=at,
-        default=default,
-        periods=periods,
-    )
+    return load_statuses(session, projects, at=at, default=default, zones=zones).statuses
 
 
 def answered_periods(
