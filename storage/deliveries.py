@@ -20,7 +20,8 @@ from typing import Any
 from sqlalchemy import and_, func, or_, select, tuple_, update
 from sqlalchemy.orm import Session
 
-from storage.models import DeliveryRow, plain
+from storage.bulk import rows_by_id
+from storage.models import DeliveryRow
 from storage.records import Delivery, DeliveryKind, DeliveryStatus
 from storage.standings import invalidate
 from storage.upsert import ROWS_PER_STATEMENT, insert_for
@@ -370,13 +371,8 @@ def list_deliveries(
 
 
 def find_deliveries(session: Session, delivery_ids: Collection[int]) -> dict[int, Delivery]:
-    """Deliveries by id (those that exist), in one statement per thousand."""
-    found: dict[int, Delivery] = {}
-    ids = sorted(set(delivery_ids))
-    for start in range(0, len(ids), 1000):
-        query = plain(DeliveryRow).where(DeliveryRow.id.in_(ids[start : start + 1000]))
-        found.update((row.id, _to_delivery(row)) for row in session.execute(query))
-    return found
+    """Deliveries by id (those that exist), in one statement."""
+    return rows_by_id(session, DeliveryRow, delivery_ids, _to_delivery)
 
 
 def first_occurrences_from(

@@ -12,7 +12,7 @@ from weakref import WeakKeyDictionary
 from sqlalchemy import Connection, Engine, delete, select
 from sqlalchemy.orm import Session
 
-from storage.bulk import insert_rows
+from storage.bulk import insert_rows, rows_by_id
 from storage.models import HolidayRow, ProjectRow, SettingRow, SubscriptionRow, VersionRow, plain
 from storage.records import (
     DEFAULT_WORKING_HOURS,
@@ -258,12 +258,8 @@ def _projects_changed(session: Session) -> None:
 
 def find_projects(session: Session, project_ids: Collection[int]) -> list[Project]:
     """The projects of these ids that exist, ordered by key."""
-    ids = sorted(set(project_ids))
-    found: list[Project] = []
-    for start in range(0, len(ids), 1000):
-        query = plain(ProjectRow).where(ProjectRow.id.in_(ids[start : start + 1000]))
-        found.extend(_to_project(row) for row in session.execute(query))
-    return sorted(found, key=lambda p: p.key)
+    found = rows_by_id(session, ProjectRow, project_ids, _to_project)
+    return sorted(found.values(), key=lambda p: p.key)
 
 
 def find_project(session: Session, key: str) -> Project | None:

@@ -9,7 +9,7 @@ from typing import Any, cast
 from sqlalchemy import Table, bindparam, delete, func, select, tuple_, update
 from sqlalchemy.orm import Session, aliased
 
-from storage.bulk import among, insert_rows
+from storage.bulk import among, insert_rows, rows_by_id
 from storage.models import ReportRow, SkipRow, plain
 from storage.records import NewReport, Rag, Report, ReportDraft, Skip, SkipReason
 from storage.standings import invalidate
@@ -202,13 +202,8 @@ def latest_reports(
 
 
 def find_reports(session: Session, report_ids: Collection[int]) -> dict[int, Report]:
-    """Reports by id (those that exist), in one statement per thousand."""
-    found: dict[int, Report] = {}
-    ids = sorted(set(report_ids))
-    for start in range(0, len(ids), 1000):
-        query = plain(ReportRow).where(ReportRow.id.in_(ids[start : start + 1000]))
-        found.update((row.id, _to_report(row)) for row in session.execute(query))
-    return found
+    """Reports by id (those that exist), in one statement."""
+    return rows_by_id(session, ReportRow, report_ids, _to_report)
 
 
 def overall_ratings(session: Session, report_ids: Collection[int]) -> dict[int, Rag]:
