@@ -24,6 +24,7 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    false,
     select,
 )
 from sqlalchemy.engine import Dialect
@@ -405,6 +406,10 @@ class StandingRow(Base):
     needed_by: Mapped[date | None] = mapped_column(Date)
     # when planning next has something to record (a prompt, a reminder); at most valid_until
     due_at: Mapped[datetime | None] = mapped_column(EpochMicros, index=True)
+    # planning looked at the project since the last write it rests on (readers leave it)
+    planned: Mapped[bool] = mapped_column(
+        Boolean, default=False, server_default=false(), index=True
+    )
 
 
 class VersionRow(Base):

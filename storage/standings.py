@@ -10,12 +10,22 @@ has since replaced is never stored over that write's invalidation."""
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import BigInteger, Table, func, or_, select, type_coerce, update
+from sqlalchemy import (
+    BigInteger,
+    Table,
+    bindparam,
+    false,
+    func,
+    or_,
+    select,
+    type_coerce,
+    update,
+)
 from sqlalchemy.orm import Session
 
 from storage.bulk import among
@@ -92,14 +102,19 @@ def invalidate(session: Session, project_ids: Collection[int]) -> None:
     for start in range(0, len(ids), ROWS_PER_STATEMENT):
         insert = insert_for(session, table).values(
             [
-                {"project_id": pid, "generation": 1}
+                {"project_id": pid, "generation": 1, "planned": False}
                 for pid in ids[start : start + ROWS_PER_STATEMENT]
             ]
         )
         session.execute(
             insert.on_conflict_do_update(
                 index_elements=["project_id"],
-                set_={"generation": table.c.generation + 1, "valid_until": None, "due_at": None},
+                set_={
+                    "generation": table.c.generation + 1,
+                    "valid_until": None,
+                    "due_at": None,
+                    "planned": False,
+                },
             )
         )
 
@@ -108,7 +123,7 @@ def invalidate_all(session: Session) -> None:
     """A write every standing rests on (the portfolio's holidays or working hours)."""
     session.execute(
         update(StandingRow)
-        .values(generation=StandingRow.generation + 1, valid_until=None, due_at=None)
+        .values(generation=StandingRow.generation + 1, valid_until=None, due_at=None, planned=False)
         .execution_options(synchronize_session=False)
     )
 
@@ -138,17 +153,36 @@ def expired_standings(session: Session, *, at: datetime, limit: int) -> list[int
     return list(session.scalars(query))
 
 
-def due_projects(session: Session, *, at: datetime) -> list[int]:
-    """The projects planning must look at, at `at` (the caller keeps the active ones): those
-    whose standing says something is due (`due_at` reached), and those invalidated (every
-    project has a row: its first write creates it). One statement on the `due_at` index
-    alone: what the tick costs follows what is due, not the size of the portfolio."""
+def due_projects(session: Session, *, at: datetime) -> dict[int, int]:
+    """The projects planning must look at, at `at` (the caller keeps the active ones), with
+    their standing's generation: those whose standing says something is due (`due_at`
+    reached), and those written since planning last looked at them (`planned` false: every
+    project has a row, its first write creates it). One statement on two indexes: what the
+    tick costs follows what is due, not the size of the portfolio."""
     query = (
-        select(StandingRow.project_id)
-        .where(StandingRow.due_at.is_(None) | (StandingRow.due_at <= at))
+        select(StandingRow.project_id, StandingRow.generation)
+        .where(
+            StandingRow.due_at.is_(None)
+            | (StandingRow.due_at <= at)
+            | (StandingRow.planned == false())
+        )
         .order_by(StandingRow.project_id)
     )
-    return list(session.scalars(query))
+    return {row.project_id: row.generation for row in session.execute(query)}
+
+
+def mark_planned(session: Session, seen: Mapping[int, int]) -> None:
+    """Planning looked at these projects, their standings at these generations: each is
+    marked, unless a write moved its generation since (then it is due again)."""
+    if not seen:
+        return
+    session.connection().execute(  # Core: one UPDATE, executed for each project
+        update(_TABLE)
+        .where(_TABLE.c.project_id == bindparam("pid"))
+        .where(_TABLE.c.generation == bindparam("gen"))
+        .values(planned=True),
+        [{"pid": pid, "gen": generation} for pid, generation in sorted(seen.items())],
+    )
 
 
 def ensure_basis(session: Session, basis: str) -> bool:

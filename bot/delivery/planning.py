@@ -68,14 +68,14 @@ SUMMARY_WINDOW = timedelta(hours=24)
 def plan(services: Services, now: datetime) -> int:
     """Record every delivery due at `now`; return how many new ones were recorded. Only the
     projects the read model says are due are looked at (bot.overview.standings, `due_at`),
-    so an idle tick costs the same at 5,000 projects as at 100."""
+    and those written since planning last looked at them (`planned`), so an idle tick costs
+    the same at 5,000 projects as at 100."""
     default = services.settings.timezone
     with services.sessions.begin() as session:
         stored_standings.ensure_basis(session, basis(default))
         due = stored_standings.due_projects(session, at=now)
-        projects = [
-            p for p in portfolio.find_projects(session, due) if p.state is ProjectState.ACTIVE
-        ]
+        found = portfolio.find_projects(session, due)
+        projects = [p for p in found if p.state is ProjectState.ACTIVE]
         stale = stale_managers(session, now=now)
     listing = UserListing(services.sessions, services.replica, services.clock)
     gathered = gather_profiles(
@@ -88,6 +88,9 @@ def plan(services: Services, now: datetime) -> int:
     profiles = gathered.known
     if gathered.pending:  # another replica is listing users: theirs are planned next tick
         projects = [p for p in projects if p.pm not in gathered.pending]
+    looked_at = {p.id for p in projects} | {
+        p.id for p in found if p.state is not ProjectState.ACTIVE
+    }
     claims: list[Claim] = []
     with services.sessions.begin() as session:
         calendar = portfolio.load_calendar(session)
@@ -100,6 +103,8 @@ def plan(services: Services, now: datetime) -> int:
         claims += _escalations(session, projects, history, {c.project_id for c in prompts})
         claims += _digests(session, services, now)
         claims += _failure_summaries(session, services, now)
+        # looked at: due again by time, or by a write since (recording a claim is one)
+        stored_standings.mark_planned(session, {pid: due[pid] for pid in looked_at})
         return len(deliveries.enqueue(session, claims, now=now))
 
 

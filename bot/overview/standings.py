@@ -66,6 +66,7 @@ from storage.records import Delivery, DeliveryKind, Project, Rag, Report, Skip, 
 # rule or to this module, and every stored standing is recomputed on its next read.
 RULE_VERSION = "3"
 REFRESH_BATCH = 1000  # standings the tick recomputes at most per call
+REFRESH_TRIES = 3  # reads of what does not hold, before reading the rest narrowly
 COMPUTE_BATCH = 500  # standings recomputed from one load (a cold read of 5,000 holds less)
 _TICK = timedelta(microseconds=1)
 
@@ -275,9 +276,11 @@ def refresh(
     """Make the standings of `projects` hold at `at`, so that they can be read narrowly
     (storage.standings.groups, standings_where): one statement finds those that do not hold,
     and only those are recomputed and stored."""
-    unheld = set(stored.unheld(session, at=at, basis=basis(default)))
-    stale = [p for p in projects if p.id in unheld]
-    if stale:
+    for _ in range(REFRESH_TRIES):  # a write meanwhile keeps a recomputed one from being stored
+        unheld = set(stored.unheld(session, at=at, basis=basis(default)))
+        stale = [p for p in projects if p.id in unheld]
+        if not stale:
+            return
         _read(session, stale, at=at, default=default)
 
 

@@ -3,11 +3,12 @@
 project records: two identical portfolios tick side by side for three weeks, one planned from
 `due_at`, the other with every active project handed to planning, and their outboxes stay
 equal after every tick, whatever happens in between (reports, skips, holidays, a PM who moves
-to another continent, projects that are never answered and escalate)."""
+to another continent, projects that are never answered and escalate once an admin asks for it,
+readers recomputing standings between ticks, the bot down at times)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -21,6 +22,7 @@ from bot.delivery import composers, planning
 from bot.delivery.tick import tick
 from bot.overview import standings as overview
 from bot.periods.state import PeriodState, period_statuses
+from bot.portfolio.admin import spec_of
 from bot.render import Renderer
 from bot.services import Services
 from storage import deliveries, portfolio, reports, users
@@ -85,9 +87,13 @@ def test_planning_from_due_at_records_what_planning_every_project_records(
         return found
 
     def all_active(session, *, at):  # type: ignore[no-untyped-def]
-        return [p.id for p in portfolio.list_projects(session, states=[ProjectState.ACTIVE])]
+        generations = real(session, at=at)  # the same statement, then every active project
+        rows = stored.find_standings(session, [p.id for p in portfolio.list_projects(session)])
+        active = portfolio.list_projects(session, states=[ProjectState.ACTIVE])
+        return {**generations, **{p.id: rows[p.id].generation for p in active}}
 
-    moved = False
+    moved = escalating = False
+    _escalations_on(due_only, everyone, clock.now, on=False)
     end = BUILT + timedelta(days=20, hours=12)  # three Thursdays: escalations
     step = 0
     while clock.now < end:
@@ -105,6 +111,9 @@ def test_planning_from_due_at_records_what_planning_every_project_records(
         if not moved and clock.now >= BUILT + timedelta(days=6):
             _move_a_pm(due_only, everyone, clock.now)
             moved = True
+        if not escalating and clock.now >= BUILT + timedelta(days=20):
+            _escalations_on(due_only, everyone, clock.now, on=True)
+            escalating = True
 
     recorded = _outbox(due_only)
     kinds = {kind for kind, _, _ in recorded}
@@ -154,6 +163,18 @@ def _answer_some(a: Services, b: Services, at: datetime) -> None:
                     )
 
 
+def _escalations_on(a: Services, b: Services, at: datetime, *, on: bool) -> None:
+    """An admin turns escalations on (or off) for every project. Turned on mid-period, those
+    whose two previous periods went unanswered escalate at the next tick, though a reader
+    recomputes their standings in between."""
+    for services in (a, b):
+        with services.sessions.begin() as session:
+            projects = portfolio.list_projects(session)
+            specs = [replace(spec_of(p), escalate_to_sponsor=on) for p in projects]
+            portfolio.upsert_projects(session, specs, now=at)
+    _read_by_someone(a, at)
+
+
 def _move_a_pm(a: Services, b: Services, at: datetime) -> None:
     """A PM moves from Europe to Tokyo: Slack says so when their profile is next fetched."""
     with a.sessions.begin() as session:
@@ -182,6 +203,6 @@ def test_an_idle_tick_costs_the_same_statements_at_any_size(tmp_path: Path) -> N
         event.remove(engine, "before_cursor_execute", count)
         assert result.recorded == 0 and not result.sent
         with services.sessions.begin() as session:  # on hold and closed ones included
-            assert stored.due_projects(session, at=clock.now) == []
+            assert stored.due_projects(session, at=clock.now) == {}
         costs.append(counted[0])
     assert costs[0] == costs[1], costs

@@ -1,5 +1,6 @@
-"""The standing says when planning next has something to record for the project (`due_at`),
-so a tick looks only at the projects due
+"""The standing says when planning next has something to record for the project (`due_at`)
+and whether planning looked at it since the last write it rests on (`planned`), so a tick
+looks only at the projects due
 
 Revision ID: 0008
 Revises: 0007
@@ -19,6 +20,11 @@ depends_on = None
 def upgrade() -> None:
     op.add_column("project_standings", sa.Column("due_at", sa.BigInteger(), nullable=True))
     op.create_index(op.f("ix_project_standings_due_at"), "project_standings", ["due_at"])
+    op.add_column(
+        "project_standings",
+        sa.Column("planned", sa.Boolean(), server_default=sa.false(), nullable=False),
+    )
+    op.create_index(op.f("ix_project_standings_planned"), "project_standings", ["planned"])
     # every standing is recomputed (by the next tick or reader), now with its due_at, and
     # every project has one: planning reads what is due from this table alone
     op.execute("UPDATE project_standings SET valid_until = NULL, generation = generation + 1")
@@ -32,5 +38,7 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_index(op.f("ix_slack_users_fetched_at"), table_name="slack_users")
+    op.drop_index(op.f("ix_project_standings_planned"), table_name="project_standings")
+    op.drop_column("project_standings", "planned")
     op.drop_index(op.f("ix_project_standings_due_at"), table_name="project_standings")
     op.drop_column("project_standings", "due_at")
