@@ -187,14 +187,22 @@ def mark_planned(session: Session, seen: Mapping[int, int]) -> None:
 
 def ensure_basis(session: Session, basis: str) -> bool:
     """Make every standing computed on another basis (another version of the rule, another
-    default zone) due: when the basis recorded (in `versions`) is not `basis`, invalidate
-    them all and record it. One statement when it is; returns whether it was not."""
-    recorded = session.get(VersionRow, _BASIS)
-    if recorded is not None and recorded.token == basis:
+    default zone) due: when the basis recorded (in `versions`) is not `basis`, record it and
+    invalidate them all. One statement when it is; returns whether it was not. The statement
+    writes first (an upsert that changes nothing when the basis holds): on SQLite, processes
+    that read and then write at once can deadlock, which a tick at start-up must not."""
+    table = VersionRow.__table__
+    insert = insert_for(session, table).values(name=_BASIS, token=basis)
+    changed = session.execute(
+        insert.on_conflict_do_update(
+            index_elements=["name"],
+            set_={"token": basis},
+            where=table.c.token != basis,
+        ).returning(table.c.name)
+    ).first()
+    if changed is None:
         return False
     invalidate_all(session)
-    insert = insert_for(session, VersionRow.__table__).values(name=_BASIS, token=basis)
-    session.execute(insert.on_conflict_do_update(index_elements=["name"], set_={"token": basis}))
     return True
 
 

@@ -372,3 +372,15 @@ def test_a_cold_read_recomputed_in_batches_equals_the_rule(
 ) -> None:
     monkeypatch.setattr(overview, "COMPUTE_BATCH", 5)  # 24 projects: five batches
     check(sessions, START)
+
+
+def test_a_new_basis_makes_every_standing_recompute_once(sessions: sessionmaker[Session]) -> None:
+    with sessions.begin() as session:
+        projects = portfolio.list_projects(session)
+        assert stored.ensure_basis(session, overview.basis(PARIS))  # first time: recorded
+        overview.standings(session, projects, at=START, default=PARIS)
+        assert not stored.ensure_basis(session, overview.basis(PARIS))
+        assert overview.refresh_expired(session, at=START, default=PARIS) == 0
+        assert stored.ensure_basis(session, overview.basis(ZoneInfo("Asia/Tokyo")))
+        expired = stored.expired_standings(session, at=START, limit=1000)
+        assert sorted(expired) == sorted(p.id for p in projects)
