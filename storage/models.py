@@ -71,7 +71,12 @@ class EpochMicros(TypeDecorator[datetime]):
         return (value - EPOCH) // MICROSECOND
 
     def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
-        return None if value is None else EPOCH + timedelta(microseconds=value)
+        return from_epoch_micros(value)
+
+
+def from_epoch_micros(value: int | None) -> datetime | None:
+    """An EpochMicros column's value as the aware UTC instant it stores (for raw reads)."""
+    return None if value is None else EPOCH + timedelta(microseconds=value)
 
 
 NAMING = {

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import asdict, dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any, cast
 
 from sqlalchemy import (
@@ -29,7 +29,14 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session
 
 from storage.bulk import among
-from storage.models import EPOCH, EpochMicros, ProjectRow, ReportRow, StandingRow, VersionRow
+from storage.models import (
+    EpochMicros,
+    ProjectRow,
+    ReportRow,
+    StandingRow,
+    VersionRow,
+    from_epoch_micros,
+)
 from storage.records import Standing
 from storage.upsert import ROWS_PER_STATEMENT, insert_for
 
@@ -50,8 +57,7 @@ _INSTANTS = tuple(i for i, c in enumerate(_COLUMNS) if isinstance(c.type, EpochM
 def _standing(row: Sequence[Any]) -> Standing:
     values = list(row)
     for index in _INSTANTS:
-        if values[index] is not None:
-            values[index] = EPOCH + timedelta(microseconds=values[index])
+        values[index] = from_epoch_micros(values[index])
     return Standing(*values)
 
 
@@ -293,19 +299,15 @@ def standings_where(
         Standing(
             project_id=pid,
             state=state,
-            period_start=_instant(start),
+            period_start=from_epoch_micros(start),
             period_tz=tz,
             rating=rating,
-            stale_since=_instant(stale_since),
+            stale_since=from_epoch_micros(stale_since),
             attention=why,
             needed_by=needed_by,
         )
         for pid, state, start, tz, rating, stale_since, why, needed_by in rows
     ]
-
-
-def _instant(micros: int | None) -> datetime | None:
-    return None if micros is None else EPOCH + timedelta(microseconds=micros)
 
 
 def states_where(
