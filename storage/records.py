@@ -238,6 +238,29 @@ class Report(ReportDraft):
 
 
 @dataclass(frozen=True, slots=True)
+class ReportMark:
+    """What a report says to trends, not its text: its rating (the digest's chart), its
+    percent complete (stuck progress) and what it copies ("No change" streaks). Read for a
+    project's older reports, where a whole Report each would cost the digest most of its time."""
+
+    id: int
+    period_start: datetime
+    overall: Rag
+    percent_complete: int | None = None
+    copied_from_id: int | None = None
+
+    @classmethod
+    def of(cls, report: Report) -> ReportMark:
+        return cls(
+            report.id,
+            report.period_start,
+            report.overall,
+            report.percent_complete,
+            report.copied_from_id,
+        )
+
+
+@dataclass(frozen=True, slots=True)
 class NewReport:
     """A report to add in bulk (`storage.reports.add_reports`): what `save_report` takes."""
 

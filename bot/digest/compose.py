@@ -42,6 +42,7 @@ from bot.periods.state import (
     PeriodState,
     current_period,
     latest_before,
+    periods_of,
     statuses_of,
 )
 from bot.slack.user_ids import person
@@ -54,6 +55,7 @@ from storage.records import (
     Project,
     Rag,
     Report,
+    ReportMark,
     Risk,
     Skip,
     Subscription,
@@ -80,13 +82,19 @@ def compose_digest(
     prompts: Mapping[int, Sequence[Delivery]] | None = None,
     calendar: Calendar = DEFAULT_CALENDAR,
     chart: bool = True,
+    marks: Mapping[int, Sequence[ReportMark]] | None = None,
+    periods: Mapping[int, CurrentPeriod | None] | None = None,
 ) -> Digest:
     """Each covered project with the report of its latest period that began before `at`, as
     the one rule reads it (bot.periods.state): done, skipped (`skips` holds its (project id,
     period start)), or missing (stale when an older report exists). A closed project appears,
     in `closed`, only while its current period is the one it was closed in. `history` holds
     each project's reports newest first (enough of them for the flags and the chart),
-    `prompts` each project's latest prompts, newest first; `pm_names` names every user the
+    `prompts` each project's latest prompts, newest first; `marks`, when given, the marks of
+    each project's reports as deep as the flags and the chart need (then `history` need hold
+    only the two latest: the current report and the one before); `periods`, each project's
+    current period at `at` when the caller has them (bot.periods.state.periods_of); `pm_names`
+    names every user the
     digest may show (PMs, risk owners, unblockers); `previous` is the previous digest's
     `digest_summary`. Risks and blockers are those open now (storage keeps no history of
     them): a digest of a past moment leaves out those opened after it. Without the `chart`,
@@ -94,8 +102,14 @@ def compose_digest(
     tz = digest_zone(subscription, default_tz)
     today = at.astimezone(tz).date()
     seen = read_summary(previous)
+    if marks is None:
+        marks = {pid: [ReportMark.of(r) for r in found] for pid, found in history.items()}
     records = RecordsOf(risks or {}, blockers or {}, milestones or {}, pm_names, seen, at=at)
     selected = [p for p in projects if selects(subscription, p)]
+    if periods is None:
+        periods = periods_of(
+            selected, zones=pm_zones, prompts=prompts or {}, at=at, default=default_tz
+        )
     statuses = statuses_of(
         selected,
         zones=pm_zones,
@@ -105,6 +119,7 @@ def compose_digest(
         calendar=calendar,
         at=at,
         default=default_tz,
+        periods=periods,
     )
     active: list[ProjectLine] = []
     on_hold: list[ProjectLine] = []
@@ -117,7 +132,12 @@ def compose_digest(
         if place is None:
             continue
         line = project_line(
-            project, history.get(project.id, ()), status, records.of(project), today=today
+            project,
+            history.get(project.id, ()),
+            status,
+            records.of(project),
+            today=today,
+            marks=marks.get(project.id, ()),
         )
         if place is Placement.ACTIVE:
             active.append(replace(line, attention=attention_of(line)))
@@ -128,9 +148,10 @@ def compose_digest(
         active,
         on_hold,
         closed,
-        history,
+        marks,
         pm_zones,
         prompts or {},
+        periods,
         at=at,
         tz=tz,
         default_tz=default_tz,
@@ -246,9 +267,10 @@ def _assemble(
     active: list[ProjectLine],
     on_hold: list[ProjectLine],
     closed: list[ProjectLine],
-    history: Mapping[int, Sequence[Report]],
+    marks: Mapping[int, Sequence[ReportMark]],
     zones: Mapping[str, ZoneInfo],
     prompts: Mapping[int, Sequence[Delivery]],
+    periods: Mapping[int, CurrentPeriod | None],
     *,
     at: datetime,
     tz: ZoneInfo,
@@ -295,7 +317,7 @@ def _assemble(
             previous.participation if previous else None,
         ),
         previous=previous,
-        chart=_chart(subscription, active, history, zones, prompts, moments, tz, default_tz)
+        chart=_chart(subscription, active, marks, zones, prompts, periods, moments, tz, default_tz)
         if chart
         else ChartData((), heatmap([e.risk for e in open_risks]), _chart_title(subscription)),
         people=dict(names),
@@ -424,16 +446,18 @@ def chart_moments(
 def _chart(
     subscription: Subscription,
     active: Sequence[ProjectLine],
-    history: Mapping[int, Sequence[Report]],
+    marks: Mapping[int, Sequence[ReportMark]],
     zones: Mapping[str, ZoneInfo],
     prompts: Mapping[int, Sequence[Delivery]],
+    now_periods: Mapping[int, CurrentPeriod | None],
     moments: Sequence[datetime],
     tz: ZoneInfo,
     default_tz: ZoneInfo,
 ) -> ChartData:
     """The RAG distribution of the digest's active projects at each moment (each project's
     latest report before it, if that report was current then, else missing: a skipped period
-    counts as missing here), and the open-risk heatmap."""
+    counts as missing here), and the open-risk heatmap. `now_periods` holds each project's
+    period at the digest's own moment (the last one)."""
     language = language_of(subscription.language)
     periods: dict[
         tuple[str, ZoneInfo, date | None, datetime, int | None], CurrentPeriod | None
@@ -444,14 +468,19 @@ def _chart(
         for line in active:
             project = line.project
             zone = zones.get(project.pm, default_tz)
-            last = latest_before(prompts.get(project.id, ()), moment)
-            key = (project.cadence, zone, project.start, moment, last.id if last else None)
-            if key not in periods:
-                periods[key] = current_period(project, zone, last, at=moment, default=default_tz)
-            period = periods[key]
+            if moment == moments[-1] and project.id in now_periods:
+                period = now_periods[project.id]
+            else:
+                last = latest_before(prompts.get(project.id, ()), moment)
+                key = (project.cadence, zone, project.start, moment, last.id if last else None)
+                if key not in periods:
+                    periods[key] = current_period(
+                        project, zone, last, at=moment, default=default_tz
+                    )
+                period = periods[key]
             if period is None:  # not started then
                 continue
-            report = next((r for r in history.get(project.id, ()) if r.period_start < moment), None)
+            report = next((r for r in marks.get(project.id, ()) if r.period_start < moment), None)
             current = report is not None and report.period_start > period.since
             tally[report.overall.value if report and current else "missing"] += 1
         points.append(PeriodCounts(_short_day(moment.astimezone(tz).date(), language), **tally))

@@ -28,7 +28,7 @@ from datetime import date
 from decimal import Decimal
 from enum import StrEnum
 
-from storage.records import Project, Rag, Report, Risk
+from storage.records import Project, Rag, Report, ReportMark, Risk
 
 # Budget spent may run ahead of progress by this many percentage points before it is flagged:
 # spending is lumpy (licences and deposits are paid up front), so a few points say nothing.
@@ -63,16 +63,14 @@ class Flag:
 
 @dataclass(frozen=True, slots=True)
 class Evidence:
-    """What the rules look at: the current report first in `reports` (newest first)."""
+    """What the rules look at: the current report, and the marks of the reports up to it
+    (its own first, newest first), for the streaks."""
 
     project: Project
-    reports: Sequence[Report]
+    current: Report
+    marks: Sequence[ReportMark]
     risks: Sequence[Risk]
     today: date  # the digest's date, in its timezone
-
-    @property
-    def current(self) -> Report:
-        return self.reports[0]
 
 
 def green_past_end(e: Evidence) -> Flag | None:
@@ -107,7 +105,7 @@ def high_risk_green(e: Evidence) -> Flag | None:
 def copied(e: Evidence) -> Flag | None:
     """The latest reports are "No change" copies, three periods or more in a row."""
     streak = 0
-    for report in e.reports:
+    for report in e.marks:
         if report.copied_from_id is None:
             break
         streak += 1
@@ -120,7 +118,7 @@ def flat_progress(e: Evidence) -> Flag | None:
     if percent is None or percent >= 100:
         return None
     streak = 0
-    for report in e.reports:
+    for report in e.marks:
         if report.percent_complete != percent:
             break
         streak += 1
@@ -139,11 +137,19 @@ RULES: tuple[Callable[[Evidence], Flag | None], ...] = (
 
 
 def consistency_flags(
-    project: Project, reports: Sequence[Report], risks: Sequence[Risk], *, today: date
+    project: Project,
+    reports: Sequence[Report],
+    risks: Sequence[Risk],
+    *,
+    today: date,
+    marks: Sequence[ReportMark] | None = None,
 ) -> tuple[Flag, ...]:
     """Every flag a project's current report raises, in the order of RULES. `reports` holds
-    the current report first, then the earlier ones (newest first); no report, no flag."""
+    the current report first, then the earlier ones (newest first); `marks`, when given, the
+    marks of as many (the current one's first), read deeper than the whole reports; no
+    report, no flag."""
     if not reports:
         return ()
-    evidence = Evidence(project, reports, risks, today)
+    found = [ReportMark.of(r) for r in reports] if marks is None else marks
+    evidence = Evidence(project, reports[0], found, risks, today)
     return tuple(flag for rule in RULES if (flag := rule(evidence)) is not None)

@@ -14,6 +14,7 @@ from storage.records import (
     Project,
     Rag,
     Report,
+    ReportMark,
 )
 
 
@@ -70,9 +71,13 @@ def project_line(
     records: LineRecords,
     *,
     today: date | None = None,
+    marks: Sequence[ReportMark] | None = None,
 ) -> ProjectLine:
     """The line of a project: its report for the period `status` reads (none for a project on
-    hold), or why there is none (skipped, missing, stale since when)."""
+    hold), or why there is none (skipped, missing, stale since when). `history` holds its
+    latest reports, newest first (two are enough: the current one and the one before);
+    `marks`, those of its latest reports, as deep as streaks should be followed (by default,
+    those of `history`)."""
     base = ProjectLine(
         project,
         records.pm_name,
@@ -93,22 +98,23 @@ def project_line(
     previous = history[1] if len(history) > 1 else None
     trend, changes = _changes(current, previous)
     risks = [e.risk for e in records.risks]
+    found = [ReportMark.of(r) for r in history] if marks is None else marks
     return replace(
         base,
         report=current,
         previous=previous,
         trend=trend,
         changes=changes,
-        unchanged_since=_unchanged_since(history),
+        unchanged_since=_unchanged_since(found),
         flags=consistency_flags(
-            project, history, risks, today=today or current.period_start.date()
+            project, history, risks, today=today or current.period_start.date(), marks=found
         ),
         new_blockers=_new_blockers(current, previous, records.blockers),
         forecast_slip=_forecast_slip(current, previous),
     )
 
 
-def _unchanged_since(history: Sequence[Report]) -> datetime | None:
+def _unchanged_since(history: Sequence[ReportMark]) -> datetime | None:
     """The period of the report the current one copies, following a chain of "No change"
     copies (each of the report before it) back to the original; None when the current report
     is not a copy of the one before it."""

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -37,22 +37,21 @@ def history_window(
     default_tz: ZoneInfo,
 ) -> int:
     """How many reports per project a digest needs: enough for the flags' streaks, and to
-    reach back to the chart's oldest moment (counted from each cadence, two spare for reports
-    a timezone change put off the grid), at most MAX_HISTORY."""
+    reach back to the chart's oldest moment (counted per cadence and zone, two spare for
+    reports a timezone change put off the grid, and one for where a project's own start puts
+    the periods of a rule that skips some: the count in a window moves by one at most), at
+    most MAX_HISTORY. Per cadence and zone, not per project: a few counts, whatever the size."""
     tz = digest_zone(subscription, default_tz)
     oldest = chart_moments(subscription, tz, at=at)[0]
     needed = HISTORY_NEEDED
-    done: set[tuple[str, ZoneInfo, date | None]] = set()
+    done: set[tuple[str, ZoneInfo]] = set()
     for project in projects:
-        zone = zones.get(project.pm, default_tz)
-        key = (project.cadence, zone, project.start)
+        key = (project.cadence, zones.get(project.pm, default_tz))
         if key in done:
             continue
         done.add(key)
-        periods = cadence.occurrences(
-            project.cadence, zone, start=oldest, end=at, anchor=project.start
-        )
-        needed = max(needed, len(periods) + 2)
+        periods = cadence.occurrences(key[0], key[1], start=oldest, end=at)
+        needed = max(needed, len(periods) + 3)
     return min(needed, MAX_HISTORY)
 
 
@@ -66,8 +65,9 @@ def build_digest(
     chart: bool = True,
     projects: Sequence[Project] | None = None,
 ) -> Digest:
-    """Load what a digest needs in nine statements (projects, open risks, open blockers,
-    milestones, the people it names, reports, prompts, the calendar, skips) and compose it.
+    """Load what a digest needs in a fixed number of statements (projects, open risks, open
+    blockers, milestones, the people it names, the two latest reports and the marks of older
+    ones, prompts, the calendar, skips) and compose it.
     Closed projects are loaded too: compose_digest keeps those closed this period. `previous`
     is the summary (`digest_summary`) of the digest leadership last saw on this subscription.
     Without the `chart` (the App Home's summary), each project's history is read only as deep
@@ -93,14 +93,21 @@ def build_digest(
         if chart
         else HISTORY_NEEDED
     )
-    history = reports.latest_reports(session, ids, before=at, per_project=window)
+    # whole reports for the current one and the one before it; marks as deep as trends need
+    history = reports.latest_reports(session, ids, before=at, per_project=2)
+    marks = reports.report_marks(session, ids, before=at, per_project=window)
     prompts = deliveries.recent_per_project(
         session, DeliveryKind.PROMPT, ids, per_project=window, before=at
     )
-    active = [p for p in projects if p.state is ProjectState.ACTIVE]
-    periods = periods_of(active, zones=zones, prompts=prompts, at=at, default=default_tz)
+    periods = periods_of(projects, zones=zones, prompts=prompts, at=at, default=default_tz)
+    active = {p.id for p in projects if p.state is ProjectState.ACTIVE}
     skips = reports.find_skips(
-        session, [(pid, period.start) for pid, period in periods.items() if period is not None]
+        session,
+        [
+            (pid, period.start)
+            for pid, period in periods.items()
+            if period is not None and pid in active
+        ],
     )
     return compose_digest(
         subscription,
@@ -118,4 +125,6 @@ def build_digest(
         prompts=prompts,
         calendar=portfolio.load_calendar(session),
         chart=chart,
+        marks=marks,
+        periods=periods,
     )

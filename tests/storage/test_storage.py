@@ -235,9 +235,9 @@ def test_a_digest_and_a_status_lookup_cost_the_same_statements_whatever_the_size
     assert digest.counts.total == size
     assert len(digest.risks) == 2 * size and len(digest.blockers) == size
     assert len(digest.deadlines) == size and len(digest.chart.periods) == 8
-    # subscriptions; projects, risks, blockers, milestones, people, reports, prompts, the
-    # calendar (working hours, holidays), skips
-    assert len(statements) == 11
+    # subscriptions; projects, risks, blockers, milestones, people, the two latest reports,
+    # the marks of older ones, prompts, the calendar (working hours, holidays), skips
+    assert len(statements) == 12
 
     with sessions.begin() as session, count_statements(engine) as statements:
         project = portfolio.find_project(session, "P001")
