@@ -64,8 +64,10 @@ def pack(
 
 def digest_messages(renderer: Renderer, digest: Digest) -> list[Message]:
     """The digest as Slack messages: the first is posted in the channel, the others as replies
-    in its thread, holding the full report of every project, as many to a reply as fit in 50
-    blocks and MAX_MESSAGE_JSON characters, a project never split across two replies."""
+    in its thread, holding the full report of each project (the first THREAD_SHOWN of them,
+    those needing attention first; the last reply says how many more there are), as many to a
+    reply as fit in 50 blocks and MAX_MESSAGE_JSON characters, a project never split across
+    two replies."""
     language = digest.subscription.language
 
     def main(compact: bool) -> Any:
@@ -85,8 +87,9 @@ def digest_messages(renderer: Renderer, digest: Digest) -> list[Message]:
 
 
 def _thread(renderer: Renderer, digest: Digest, language: str) -> list[Message]:
+    shown = digest.thread_list
     parts: list[list[dict[str, Any]]] = []
-    for line in digest.lines:
+    for line in shown.shown:
 
         def project(compact: bool, line: ProjectLine = line) -> Any:
             return renderer.render(
@@ -108,11 +111,15 @@ def _thread(renderer: Renderer, digest: Digest, language: str) -> list[Message]:
                 digest=digest,
                 part=number,
                 parts=len(groups),
-                lines=[digest.lines[i] for i in group],
+                lines=[shown.shown[i] for i in group],
             )
         )
         blocks = list(intro.blocks)
         for position, index in enumerate(group):
             blocks += ([_DIVIDER] if position else []) + parts[index]
         replies.append(Message(text=intro.text, blocks=blocks))
+    if shown.more:
+        replies.append(
+            as_message(renderer.render("digest_more", language, digest=digest, more=shown.more))
+        )
     return replies

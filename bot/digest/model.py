@@ -31,6 +31,12 @@ DEADLINES_SHOWN = 8
 MISSING_SHOWN = 10
 GOOD_NEWS_SHOWN = 5
 KEYS_SHOWN = 10  # skipped, on hold, closed: keys listed in the channel message
+# Full reports in the digest's thread, in the thread's order (those needing attention first):
+# about fifteen replies, which Slack posts in some fifteen seconds at one message a second per
+# channel; past it the last reply names how many more there are and where to find them
+# (`/pmo list`, `/pmo status KEY`, `/pmo export`), rather than some 700 replies over eleven
+# minutes at 5,000 projects, which nobody reads.
+THREAD_SHOWN = 100
 HORIZON = timedelta(days=14)  # milestones and end dates "due in the next two weeks"
 T = TypeVar("T")
 
@@ -241,6 +247,11 @@ class Digest:
     @property
     def today(self) -> date:
         return self.at.astimezone(self.tz).date()
+
+    @property
+    def thread_list(self) -> Shortlist[ProjectLine]:
+        """The projects whose full report the thread holds, and how many it leaves out."""
+        return _shortlist(self.lines, THREAD_SHOWN)
 
     @property
     def attention_list(self) -> Shortlist[ProjectLine]:

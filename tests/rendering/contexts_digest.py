@@ -5,13 +5,14 @@ English and in French. test_render.py renders each of them in each language's fo
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from bot.digest.compose import compose_digest
-from bot.digest.model import Digest
+from bot.digest.model import THREAD_SHOWN, Digest
 from storage.records import (
     Blocker,
     ItemStatus,
@@ -210,9 +211,14 @@ def contexts(text: str) -> dict[str, list[dict[str, Any]]]:
         full_digest(text, extra_red=0),
     ]
     en = digests[0]
+    # more projects than the thread holds: the channel message says where the rest are
+    capped = [
+        replace(d, lines=tuple(d.lines) * (THREAD_SHOWN // len(d.lines) + 1)) for d in digests[:2]
+    ]
     return {
-        "digest": [{"digest": d} for d in digests] + [{"digest": en, "compact": True}],
+        "digest": [{"digest": d} for d in digests + capped] + [{"digest": en, "compact": True}],
         "digest_project": [{"digest": d, "line": line} for d in digests[:2] for line in d.lines]
         + [{"digest": en, "line": line, "compact": True} for line in en.lines],
         "digest_continued": [{"digest": en, "part": 1, "parts": 2, "lines": list(en.lines)}],
+        "digest_more": [{"digest": d, "more": more} for d in digests[:2] for more in (1, 4_684)],
     }

@@ -24,7 +24,7 @@ from bot import ids
 from bot.delivery.composers import FailureLine
 from bot.digest.compose import compose_digest
 from bot.digest.messages import MAX_MESSAGE_JSON, digest_messages, message_size
-from bot.digest.model import Digest
+from bot.digest.model import THREAD_SHOWN, Digest
 from bot.lookup.listing import FIXED_FILTERS, ListedProject
 from bot.render import (
     BUILTIN_TEMPLATES,
@@ -43,6 +43,7 @@ from bot.slash.lookups import LISTED
 from bot.slash.subscriptions import MAX_LISTED
 from storage.records import Blocker, Milestone, Project, ProjectState, Report, Risk, SkipReason
 from tests import factories
+from tests.rendering import contexts_digest
 
 UTC_ZONE = ZoneInfo("UTC")
 AT = datetime(2026, 11, 20, 15, 0, tzinfo=UTC)  # Friday, after Thursday 19th's prompts
@@ -295,6 +296,7 @@ def contexts(text: str) -> dict[str, list[dict[str, Any]]]:
         ],
         "digest": [{"digest": digest}, {"digest": hostile_digest(text, mention_pms=False)}],
         "digest_continued": [{"digest": digest, "part": 2, "parts": 3}],
+        "digest_more": [{"digest": digest, "more": 12}],
         "help": [{"unknown": text}, {"unknown": None}],
         "home": [{"rows": rows}, {"rows": []}],
         "list": [{"rows": rows, "shown": MAX_LISTED}, {"rows": [], "shown": MAX_LISTED}],
@@ -618,7 +620,8 @@ def max_records(index: int) -> dict[str, Any]:
 
 def assert_digest_messages(r: Renderer, digest: Digest, messages: list[Any]) -> None:
     """Every message is valid Block Kit within Slack's limits (blocks, and the whole message's
-    size); the thread holds each project's full report, whole, in exactly one reply."""
+    size); the thread holds the full report of each of its projects (THREAD_SHOWN at most),
+    whole, in exactly one reply, and no other; past that, its last reply says how many more."""
     for message in messages:
         payload = {"text": message.text, "blocks": message.blocks}
         assert_valid_message(payload)
@@ -640,12 +643,17 @@ def assert_digest_messages(r: Renderer, digest: Digest, messages: list[Any]) -> 
             if replies[index][position : position + len(wanted)] == wanted
         }
 
-    for line in digest.lines:
+    thread = digest.thread_list
+    for index, line in enumerate(digest.lines):
         language = digest.subscription.language
         report = r.render("digest_project", language, digest=digest, line=line)
         compact = r.render("digest_project", language, digest=digest, line=line, compact=True)
         holding = holders(report["blocks"]) | holders(compact["blocks"])
-        assert len(holding) == 1, f"{line.project.key} in replies {sorted(holding)}"
+        wanted = 1 if index < len(thread.shown) else 0
+        assert len(holding) == wanted, f"{line.project.key} in replies {sorted(holding)}"
+    if thread.more:  # "4,684 more projects", "4 684 autres projets"
+        last = re.sub(r"(?<=\d)[\s,.\u202f\u00a0](?=\d)", "", messages[-1].text)
+        assert f" {thread.more} " in last and "/pmo list" in json.dumps(messages[-1].blocks)
 
 
 def _canonical(block: Any) -> str:
@@ -676,7 +684,7 @@ def maximal_portfolio(size: int) -> dict[str, Any]:
     return {"projects": projects, "history": history, "names": names, **records}
 
 
-def test_digest_of_500_maximal_projects_is_one_main_message_and_a_packed_thread() -> None:
+def test_digest_of_500_maximal_projects_is_one_main_message_and_a_packed_thread_of_100() -> None:
     portfolio = maximal_portfolio(500)
     previous = {
         "version": 1,
@@ -705,6 +713,12 @@ def test_digest_of_500_maximal_projects_is_one_main_message_and_a_packed_thread(
         messages = digest_messages(r, digest)
         assert len(messages[0].blocks) <= MAX_BLOCKS_PER_MESSAGE
         assert len(messages) > 2
+        assert digest.thread_list.more == 500 - THREAD_SHOWN
+        # the thread's projects are the first of the digest's order: attention first
+        attention = {line.project.key for line in digest.attention}
+        assert [ln.project.key in attention for ln in digest.thread_list.shown] == sorted(
+            (ln.project.key in attention for ln in digest.thread_list.shown), reverse=True
+        )
         assert_digest_messages(r, digest, messages)
 
 
@@ -1087,3 +1101,21 @@ def test_message_check_rejects_what_slack_would_reject(blocks: list[dict[str, An
 def test_message_check_rejects_a_long_fallback_text() -> None:
     with pytest.raises(AssertionError):
         assert_valid_message({"text": "x" * 4001, "blocks": []})
+
+
+@pytest.mark.parametrize("language", ["en", "fr"])
+def test_the_risk_heatmap_keeps_its_columns_when_counts_reach_hundreds(language: str) -> None:
+    # At 5,000 projects a cell holds hundreds of risks: "impact 5474619722538356" read as one
+    # number before the columns widened with the largest count.
+    digest = dataclasses.replace(
+        contexts_digest.full_digest("x", language=language),
+        heatmap=((326, 320, 256, 89, 28),) * 4 + ((474, 619, 1722, 538, 0),),
+    )
+    rendered = json.dumps(renderer().render("digest", language, digest=digest))
+    grid = json.loads(rendered)["blocks"]
+    text = next(b["text"]["text"] for b in grid if "```" in b.get("text", {}).get("text", ""))
+    rows = text.split("```")[1].strip("\n").split("\n")[1:]  # the header of columns, then 5 rows
+    assert rows[0].split() == ["1", "2", "3", "4", "5"]
+    assert rows[1].split()[-5:] == ["474", "619", "1722", "538", "·"]
+    ends = {len(row) for row in rows}
+    assert len(ends) == 1, rows  # every column right-aligned under its number
