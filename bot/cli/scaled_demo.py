@@ -37,6 +37,7 @@ from bot.cli.sample import Sample, build_sample
 from bot.cli.textview import DEFAULT_WIDTH, RULE, messages_to_text
 from bot.config import Settings, redact_url
 from bot.digest.messages import digest_messages
+from bot.digest.model import THREAD_SHOWN
 from bot.digest.selection import digest_zone
 from bot.render import Message, Renderer
 from storage.db import count_projects, make_engine, make_sessionmaker, upgrade
@@ -166,8 +167,9 @@ def _show(
     ]
     if len(shown) < len(messages):
         lines += [
-            f"Its thread holds every project's full report in {_n(replies, 'reply', 'replies')}, "
-            "not shown here; to read them:",
+            f"Its thread holds the full reports (of {THREAD_SHOWN} projects at most, those "
+            f"needing attention first) in {_n(replies, 'reply', 'replies')}, not shown here; "
+            "to read them:",
             f"  DATABASE_URL={target.url} pmo-bot digest preview --channel {channel} "
             f"--at {sample.moment.isoformat()}",
         ]
