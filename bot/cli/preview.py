@@ -93,6 +93,8 @@ def _digests(
                     at=occurrence,
                     default_tz=settings.timezone,
                     previous=previous,
+                    chart=False,  # the chart is uploaded beside the messages: not shown here
+                    deep=True,  # but the messages are exactly those posted
                 )
             )
         return digests

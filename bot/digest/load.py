@@ -64,14 +64,17 @@ def build_digest(
     previous: Mapping[str, Any] | None = None,
     chart: bool = True,
     projects: Sequence[Project] | None = None,
+    deep: bool | None = None,
 ) -> Digest:
     """Load what a digest needs in a fixed number of statements (projects, open risks, open
     blockers, milestones, the people it names, the two latest reports and the marks of older
     ones, prompts, the calendar, skips) and compose it.
     Closed projects are loaded too: compose_digest keeps those closed this period. `previous`
     is the summary (`digest_summary`) of the digest leadership last saw on this subscription.
-    Without the `chart` (the App Home's summary), each project's history is read only as deep
-    as the flags need, not back to the chart's oldest moment, and the chart has no points.
+    Without the `chart` (the App Home's summary, the preview, which does not show it), the chart
+    has no points, and unless `deep`, each project's history is read only as deep as the flags
+    need, not back to the chart's oldest moment (a "No change" streak is then counted no
+    further: the preview reads deep, to show exactly what is posted).
     `projects`: those to choose from, when the caller has them (else every stored one)."""
     projects = [
         p
@@ -90,7 +93,7 @@ def build_digest(
     names = {uid: u.name for uid, u in cached.items() if u.name}
     window = (
         history_window(subscription, projects, zones, at=at, default_tz=default_tz)
-        if chart
+        if (chart if deep is None else deep)
         else HISTORY_NEEDED
     )
     # whole reports for the current one and the one before it; marks as deep as trends need

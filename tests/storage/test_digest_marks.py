@@ -15,6 +15,7 @@ from sqlalchemy import Engine
 
 from bot.cli.sample import build_sample
 from bot.digest import load
+from bot.digest.flags import HISTORY_NEEDED
 from bot.digest.load import MAX_HISTORY, build_digest
 from bot.digest.messages import digest_messages
 from bot.render import Renderer
@@ -72,3 +73,29 @@ def test_the_digest_from_marks_is_the_digest_from_whole_reports(
     assert len({p.red for p in lean.chart.periods}) > 1
     renderer = Renderer()
     assert digest_messages(renderer, lean) == digest_messages(renderer, full)
+
+
+def test_the_preview_without_its_chart_shows_the_messages_the_tick_posts(
+    engine: Engine, sample: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # `digest preview` does not draw the chart (it is uploaded beside the messages), but reads
+    # as deep: a "No change" streak counts as far back in both.
+    depths: list[int] = []
+    marks = reports.report_marks
+
+    def counted(*args: Any, per_project: int, **kwargs: Any) -> Any:
+        depths.append(per_project)
+        return marks(*args, per_project=per_project, **kwargs)
+
+    monkeypatch.setattr(load.reports, "report_marks", counted)
+    renderer = Renderer()
+    with make_sessionmaker(engine).begin() as session:
+        args = (session, sample.subscription)
+        posted = build_digest(*args, at=sample.moment, default_tz=UTC_ZONE)
+        previewed = build_digest(
+            *args, at=sample.moment, default_tz=UTC_ZONE, chart=False, deep=True
+        )
+        build_digest(*args, at=sample.moment, default_tz=UTC_ZONE, chart=False)  # the Home's
+    assert posted.chart.periods and not previewed.chart.periods
+    assert depths[0] == depths[1] > depths[2] == HISTORY_NEEDED
+    assert digest_messages(renderer, previewed) == digest_messages(renderer, posted)
