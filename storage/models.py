@@ -149,6 +149,9 @@ class SubscriptionRow(Base):
     grace_hours: Mapped[int] = mapped_column(Integer, default=2, server_default="2")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # when planning next has a digest to record: the schedule's next occurrence after planning
+    # last looked (None: look at the next tick; every write that changes the row clears it)
+    due_at: Mapped[datetime | None] = mapped_column(EpochMicros, index=True)
 
 
 class SettingRow(Base):

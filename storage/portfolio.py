@@ -5,11 +5,11 @@ from __future__ import annotations
 from collections.abc import Collection, Iterable, Sequence
 from datetime import date, datetime, time
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 from uuid import uuid4
 from weakref import WeakKeyDictionary
 
-from sqlalchemy import Connection, Engine, delete, select
+from sqlalchemy import Connection, Engine, Table, bindparam, delete, select, update
 from sqlalchemy.orm import Session
 
 from storage.bulk import insert_rows, rows_by_id
@@ -186,6 +186,7 @@ def upsert_subscriptions(
         row.grace_hours = spec.grace_hours
         if before is None or _to_subscription(row) != before:
             row.updated_at = now
+            row.due_at = None  # planning looks at it again at the next tick
             changed += 1
     session.flush()
     return changed
@@ -279,6 +280,52 @@ def list_project_keys(session: Session) -> list[str]:
 def list_subscriptions(session: Session) -> list[Subscription]:
     rows = session.scalars(select(SubscriptionRow).order_by(SubscriptionRow.channel))
     return [_to_subscription(row) for row in rows]
+
+
+def due_subscriptions(session: Session, *, at: datetime) -> list[Subscription]:
+    """The subscriptions planning must look at, at `at`, ordered by channel: those whose next
+    digest came (`due_at` reached) and those it has not looked at since they were written
+    (`due_at` None: new, changed, or every one after a change of the default zone). One
+    statement on the `due_at` index: what a tick costs follows what is due."""
+    query = (
+        select(SubscriptionRow)
+        .where(SubscriptionRow.due_at.is_(None) | (SubscriptionRow.due_at <= at))
+        .order_by(SubscriptionRow.channel)
+    )
+    return [_to_subscription(row) for row in session.scalars(query)]
+
+
+_SUBSCRIPTIONS = cast(Table, SubscriptionRow.__table__)
+
+
+def set_subscriptions_due(
+    session: Session, next_due: Sequence[tuple[Subscription, datetime]]
+) -> None:
+    """Planning looked at these subscriptions as read: each is next due at its instant, unless
+    a write changed its schedule or timezone since it was read (then it stays due: the
+    instant was computed from what that write replaced). One UPDATE, executed for each."""
+    if not next_due:
+        return
+    table = _SUBSCRIPTIONS
+    session.connection().execute(  # Core: no ORM object per row
+        update(table)
+        .where(table.c.id == bindparam("sid"))
+        .where(table.c.schedule == bindparam("rule"))
+        .where(table.c.timezone.is_not_distinct_from(bindparam("tz", type_=table.c.timezone.type)))
+        .values(due_at=bindparam("due", type_=table.c.due_at.type)),
+        [
+            {"sid": sub.id, "rule": sub.schedule, "tz": sub.timezone, "due": due}
+            for sub, due in sorted(next_due, key=lambda pair: pair[0].id)
+        ],
+    )
+
+
+def make_subscriptions_due(session: Session) -> None:
+    """Every subscription is due at the next tick (the default zone, which those without
+    their own are read in, changed)."""
+    session.execute(
+        update(SubscriptionRow).values(due_at=None).execution_options(synchronize_session=False)
+    )
 
 
 def list_holidays(session: Session) -> frozenset[date]:

@@ -10,7 +10,8 @@ target and occurrence), so every tick of every replica may plan the same things.
   the PM's working hours: bot.periods.state.reminder_time).
 * Escalation: once, to the sponsor, when the two periods before the current one were both
   prompted and both ended with neither a report nor a skip (if the project asks for it).
-* Digest: the latest occurrence of each subscription's schedule, in its timezone.
+* Digest: the latest occurrence of each subscription's schedule, in its timezone (for the
+  subscriptions due: see below).
 * Failure summary: at most one a day to each PMO admin, when deliveries failed since the last.
 
 Whether a direct message may go out *now* (working hours, a reminder next to the next prompt,
@@ -24,6 +25,16 @@ longer holds is due too: bot.overview.standings), so a tick with nothing due cos
 5,000 projects as at 100. tests/usecase/test_planning_due.py checks that this records exactly
 what planning over every project records.
 
+Which subscriptions are looked at: likewise only those due (storage.portfolio
+.due_subscriptions): each stores the next occurrence of its schedule after the tick that last
+looked at it (`due_at`), and is due again from that instant, so its digest is recorded at the
+first tick at or after its occurrence, as when every subscription was looked at every tick
+(whether it may still be posted is decided when it is sent). A write that changes a
+subscription (import, `/pmo subscribe`) makes it due at the next tick, and so does a change of
+the default zone for all of them (the basis of the standings). A schedule with no occurrence
+left (its UNTIL passed) is due again only in the year 9999: nothing changes for it until it is
+written, and a write makes it due.
+
 Profiles (each PM's timezone) are refreshed first: those of the due projects' PMs, and every
 profile older than a day; with many to refresh, one replica lists Slack's users for all
 (bot.slack.people.UserListing) and the others plan the projects of PMs not known yet at their
@@ -33,7 +44,7 @@ invalidates the PM's standings, so their projects are due at the next tick.
 
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
 from sqlalchemy.orm import Session
 
@@ -63,6 +74,9 @@ from storage.records import (
 )
 
 SUMMARY_WINDOW = timedelta(hours=24)
+# when a subscription whose schedule has no occurrence left is due again: never, in practice
+# (None in `due_at` would make it due at every tick)
+_NO_MORE = datetime(9999, 1, 1, tzinfo=UTC)
 
 
 def plan(services: Services, now: datetime) -> int:
@@ -72,7 +86,8 @@ def plan(services: Services, now: datetime) -> int:
     the same at 5,000 projects as at 100."""
     default = services.settings.timezone
     with services.sessions.begin() as session:
-        stored_standings.ensure_basis(session, basis(default))
+        if stored_standings.ensure_basis(session, basis(default)):
+            portfolio.make_subscriptions_due(session)  # those without a zone are read in it
         due = stored_standings.due_projects(session, at=now)
         found = portfolio.find_projects(session, due)
         projects = [p for p in found if p.state is ProjectState.ACTIVE]
@@ -208,14 +223,22 @@ def _escalations(
 
 
 def _digests(session: Session, services: Services, now: datetime) -> list[Claim]:
+    """The latest occurrence of each due subscription's schedule, unless recorded. Each one
+    looked at is next due at its schedule's first occurrence after `now`: until then its
+    latest occurrence stays the one claimed now, so looking at it in between would record
+    nothing."""
     claims = []
-    for sub in portfolio.list_subscriptions(session):
+    next_due = []
+    for sub in portfolio.due_subscriptions(session, at=now):
         tz = digest_zone(sub, services.settings.timezone)
         start = cadence.latest_occurrence(sub.schedule, tz, at=now)
         if start is not None:
             claims.append(
                 Claim(DeliveryKind.DIGEST, f"channel:{sub.channel}", start, subscription_id=sub.id)
             )
+        following = cadence.next_occurrence(sub.schedule, tz, after=now)
+        next_due.append((sub, following if following is not None else _NO_MORE))
+    portfolio.set_subscriptions_due(session, next_due)
     if not claims:
         return []
     seen = deliveries.existing_targets(

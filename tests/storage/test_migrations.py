@@ -5,9 +5,10 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from alembic import command
-from sqlalchemy import text
+from sqlalchemy import inspect, text
 
-from storage.db import alembic_config, make_engine
+from storage import portfolio
+from storage.db import alembic_config, make_engine, make_sessionmaker
 
 
 def test_text_risks_and_blockers_of_the_latest_report_become_open_records(
@@ -91,5 +92,50 @@ def test_projects_from_before_the_read_model_are_due_for_planning_after_it(
                 )
             ).all()
         assert [tuple(r) for r in rows] == [(1, 1, None, None), (2, 5, None, None)]
+    finally:
+        engine.dispose()
+
+
+def test_subscriptions_from_before_their_due_instant_are_due_for_planning_after_it(
+    database_url: str,
+) -> None:
+    """Planning reads the subscriptions due from their `due_at` alone: 0009 adds it, indexed,
+    None for every existing subscription (due at the next tick, which stores its instant)."""
+    engine = make_engine(database_url)
+    try:
+        config = alembic_config(engine)
+        command.upgrade(config, "0008")
+        at = datetime(2026, 11, 12, 9, tzinfo=UTC)
+        with engine.begin() as conn:
+            for sid, channel in ((1, "C0LEADERS"), (2, "C0COMEXFR")):
+                conn.execute(
+                    text(
+                        "INSERT INTO digest_subscriptions (id, channel, schedule, language,"
+                        " mention_pms, tags, keys, grace_hours, created_at, updated_at)"
+                        " VALUES (:id, :channel, 'FREQ=WEEKLY;BYDAY=FR;BYHOUR=16', 'en', true,"
+                        " '[]', '[]', 2, :t, :t)"
+                    ),
+                    {"id": sid, "channel": channel, "t": at},
+                )
+        command.upgrade(config, "head")
+        with engine.connect() as conn:
+            rows = conn.execute(
+                text("SELECT id, due_at FROM digest_subscriptions ORDER BY id")
+            ).all()
+        assert [tuple(r) for r in rows] == [(1, None), (2, None)]
+        indexes = inspect(engine).get_indexes("digest_subscriptions")
+        assert {"name": "ix_digest_subscriptions_due_at", "column_names": ["due_at"]} in [
+            {"name": i["name"], "column_names": i["column_names"]} for i in indexes
+        ]
+        with make_sessionmaker(engine).begin() as session:
+            due = portfolio.due_subscriptions(session, at=at)
+        assert [s.channel for s in due] == ["C0COMEXFR", "C0LEADERS"]
+        command.downgrade(config, "0008")  # and back: the subscriptions stay
+        columns = {c["name"] for c in inspect(engine).get_columns("digest_subscriptions")}
+        assert "due_at" not in columns
+        command.upgrade(config, "head")
+        with engine.connect() as conn:
+            count = conn.execute(text("SELECT count(*) FROM digest_subscriptions")).scalar()
+        assert count == 2
     finally:
         engine.dispose()

@@ -1,13 +1,17 @@
 """Planning looks only at the projects the read model says are due (storage.standings
-.due_projects, from each standing's `due_at`), and records exactly what planning over every
-project records: two identical portfolios tick side by side for three weeks, one planned from
-`due_at`, the other with every active project handed to planning, and their outboxes stay
-equal after every tick, whatever happens in between (reports, skips, holidays, a PM who moves
-to another continent, projects that are never answered and escalate once an admin asks for it,
-readers recomputing standings between ticks, the bot down at times)."""
+.due_projects, from each standing's `due_at`) and at the subscriptions due (storage.portfolio
+.due_subscriptions, from each subscription's `due_at`), and records exactly what planning over
+every project and every subscription records: two identical portfolios tick side by side for
+three weeks, one planned from `due_at`, the other with every active project and every
+subscription handed to planning, and their outboxes stay equal after every tick, whatever
+happens in between (reports, skips, holidays, a PM who moves to another continent, projects
+that are never answered and escalate once an admin asks for it, readers recomputing standings
+between ticks, digests whose schedule or timezone changes, a new daily digest, one whose
+schedule ends, the bot down at times)."""
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -28,7 +32,7 @@ from bot.services import Services
 from storage import deliveries, portfolio, reports, users
 from storage import standings as stored
 from storage.db import make_engine, make_sessionmaker, upgrade
-from storage.records import ProjectState, SkipReason
+from storage.records import ProjectState, SkipReason, SubscriptionSpec
 from tests import factories
 from tests.fakes.fake_gateway import FakeGateway
 
@@ -92,19 +96,45 @@ def test_planning_from_due_at_records_what_planning_every_project_records(
         active = portfolio.list_projects(session, states=[ProjectState.ACTIVE])
         return {**generations, **{p.id: rows[p.id].generation for p in active}}
 
+    due_subscriptions = portfolio.due_subscriptions
+    subscriptions_looked_at: Counter[str] = Counter()
+
+    def counted_subscriptions(session, *, at):  # type: ignore[no-untyped-def]
+        found = due_subscriptions(session, at=at)
+        subscriptions_looked_at.update(s.channel for s in found)
+        return found
+
+    def every_subscription(session, *, at):  # type: ignore[no-untyped-def]
+        return portfolio.list_subscriptions(session)
+
     moved = escalating = False
     _escalations_on(due_only, everyone, clock.now, on=False)
+    # the digests' changes, each made in both portfolios at the first step at or after its time
+    changes = [
+        (BUILT, _END_A_DIGEST),
+        (BUILT + timedelta(days=3, hours=1), _MOVE_LEADERSHIP_TO_TUESDAY_AND_THURSDAY),
+        (BUILT + timedelta(days=6, hours=2), _MOVE_COMEX_TO_TOKYO),
+        (BUILT + timedelta(days=8, hours=4), _ADD_A_DAILY_DIGEST),
+    ]
     end = BUILT + timedelta(days=20, hours=12)  # three Thursdays: escalations
-    step = 0
+    step = ticks = 0
     while clock.now < end:
         clock.now += timedelta(hours=3)  # 09:00 UTC among them: exactly at many occurrences
         step += 1
         _read_by_someone(due_only, clock.now - timedelta(minutes=1))
+        while changes and changes[0][0] <= clock.now:
+            for services in (due_only, everyone):
+                with services.sessions.begin() as session:
+                    portfolio.upsert_subscriptions(session, [changes[0][1]], now=clock.now)
+            changes.pop(0)
         if step % 3 == 2:  # every ninth hour, so at every hour of the day in turn
             continue  # the bot is down: the readers alone see time pass
+        ticks += 1
         monkeypatch.setattr(planning.stored_standings, "due_projects", counted)
+        monkeypatch.setattr(planning.portfolio, "due_subscriptions", counted_subscriptions)
         tick(due_only, now=clock.now)
         monkeypatch.setattr(planning.stored_standings, "due_projects", all_active)
+        monkeypatch.setattr(planning.portfolio, "due_subscriptions", every_subscription)
         tick(everyone, now=clock.now)
         assert _outbox(due_only) == _outbox(everyone), f"the outboxes differ at {clock.now}"
         _answer_some(due_only, everyone, clock.now)
@@ -115,11 +145,47 @@ def test_planning_from_due_at_records_what_planning_every_project_records(
             _escalations_on(due_only, everyone, clock.now, on=True)
             escalating = True
 
+    assert not changes
     recorded = _outbox(due_only)
     kinds = {kind for kind, _, _ in recorded}
     assert {"prompt", "reminder", "escalation", "digest"} <= kinds, kinds
+    digests = Counter(target for kind, target, _ in recorded if kind == "digest")
+    # each change showed: leadership's first Tuesday, the committee's Fridays in Tokyo, the
+    # new daily digest, and the ending one stopped
+    assert ("digest", "channel:C0LEADERS", datetime(2026, 11, 24, 9, tzinfo=UTC)) in recorded
+    assert ("digest", "channel:C0COMEXFR", datetime(2026, 11, 27, 0, tzinfo=UTC)) in recorded
+    assert digests["channel:C0DAILY"] >= 10, digests
+    assert digests["channel:C0ENDING"] == 2, digests  # 20 and 21 November, then no more
     # planning looked at what was due, not at the portfolio
     assert sum(looked_at) < len(looked_at) * 18 / 5, looked_at
+    # a subscription after each of its occurrences and each write, the ending one twice only
+    assert subscriptions_looked_at["C0ENDING"] == 2, subscriptions_looked_at
+    assert sum(subscriptions_looked_at.values()) < ticks / 2, (ticks, subscriptions_looked_at)
+
+
+# The digests' changes in the side by side test (imports or `/pmo subscribe` in production).
+# Leadership's digest moves from Friday 16:00 to Tuesday and Thursday 10:00 (Paris, the default
+# zone) on a Monday: its Tuesday comes before the Friday it was due at.
+_MOVE_LEADERSHIP_TO_TUESDAY_AND_THURSDAY = SubscriptionSpec(
+    "C0LEADERS", "FREQ=WEEKLY;BYDAY=TU,TH;BYHOUR=10;BYMINUTE=0"
+)
+# The French committee's Friday 09:00 moves from Paris to Tokyo on a Thursday: eight hours
+# earlier on the UTC line than the Friday it was due at.
+_MOVE_COMEX_TO_TOKYO = SubscriptionSpec(
+    "C0COMEXFR",
+    "FREQ=WEEKLY;BYDAY=FR;BYHOUR=9;BYMINUTE=0",
+    timezone="Asia/Tokyo",
+    language="fr",
+    mention_pms=False,
+    tags=("cloud",),
+)
+# A new channel gets a digest every morning at 07:00 (the default zone).
+_ADD_A_DAILY_DIGEST = SubscriptionSpec("C0DAILY", "FREQ=DAILY;BYHOUR=7;BYMINUTE=0")
+# A digest from the start whose schedule ends (UNTIL): daily at 12:00 in Paris, the last on 21
+# November; it is not looked at every tick once it has no occurrence left.
+_END_A_DIGEST = SubscriptionSpec(
+    "C0ENDING", "FREQ=DAILY;BYHOUR=12;BYMINUTE=0;UNTIL=20261121T235959", timezone="Europe/Paris"
+)
 
 
 def _read_by_someone(services: Services, at: datetime) -> None:
@@ -204,5 +270,33 @@ def test_an_idle_tick_costs_the_same_statements_at_any_size(tmp_path: Path) -> N
         assert result.recorded == 0 and not result.sent
         with services.sessions.begin() as session:  # on hold and closed ones included
             assert stored.due_projects(session, at=clock.now) == {}
+            assert portfolio.due_subscriptions(session, at=clock.now) == []
         costs.append(counted[0])
     assert costs[0] == costs[1], costs
+
+
+def test_a_new_default_zone_makes_every_subscription_due(tmp_path: Path) -> None:
+    """A digest without a zone of its own is read in PMO_TIMEZONE: when that changes, every
+    subscription is due at the next tick, though the instant stored in the old zone (next
+    Friday 16:00 in Paris) has not come; Friday 16:00 in New York is recorded that day."""
+    friday = datetime(2026, 11, 20, 15, 0, tzinfo=UTC)  # 16:00 in Paris
+    engine = make_engine(f"sqlite:///{tmp_path / 'zone.sqlite'}")
+    upgrade(engine)
+    settings = load_settings({"PMO_ADMINS": ADMIN, "PMO_TIMEZONE": "Europe/Paris"})
+    in_paris = Services(
+        settings, make_sessionmaker(engine), FakeGateway(), Renderer(), Clock(friday)
+    )
+    with in_paris.sessions.begin() as session:
+        portfolio.upsert_subscriptions(
+            session, [SubscriptionSpec("C0LEADERS")], now=friday - timedelta(days=4)
+        )
+    planning.plan(in_paris, friday)
+    in_new_york = replace(
+        in_paris, settings=replace(settings, timezone=ZoneInfo("America/New_York"))
+    )
+    planning.plan(in_new_york, friday + timedelta(hours=6, minutes=30))  # 16:30 in New York
+    assert sorted(occurrence for kind, _, occurrence in _outbox(in_paris) if kind == "digest") == [
+        friday,
+        friday + timedelta(hours=6),
+    ]
+    engine.dispose()
