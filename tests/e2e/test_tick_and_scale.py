@@ -11,6 +11,7 @@ import pytest
 
 from bot.cli.main import run
 from bot.delivery.tick import tick
+from bot.digest.model import THREAD_SHOWN
 from bot.render import MAX_BLOCKS_PER_MESSAGE
 from storage.portfolio import list_projects
 from storage.reports import save_report
@@ -110,7 +111,15 @@ def test_a_large_portfolio_digest_continues_in_its_thread(
         assert all(len(m["blocks"]) <= MAX_BLOCKS_PER_MESSAGE for m in everything)
         assert all(m.get("thread_ts") == posts[0]["ts"] for m in replies)
         assert "continued" in replies[0]["text"]
-        text = "".join(str(m["blocks"]) for m in everything)
-        assert all(f"*P{i:03d}*" in text for i in range(130))
+        # the thread holds THREAD_SHOWN full reports, the red ones (attention) first, then
+        # says how many more there are and where
+        reports = "".join(str(m["blocks"]) for m in replies[:-1])
+        held = {f"P{i:03d}" for i in range(130) if f"*P{i:03d}*" in reports}
+        assert len(held) == THREAD_SHOWN
+        with harness.services.sessions.begin() as session:
+            red = {p.key for p in list_projects(session) if p.id % 3}
+        assert red <= held
+        assert "30 more projects not in this thread" in replies[-1]["text"]
+        assert "/pmo list" in str(replies[-1]["blocks"])
     finally:
         stop()
