@@ -10,15 +10,28 @@ multi-row VALUES spends its time compiling. SQLite runs one prepared INSERT for 
 (`executemany`, a loop in C), the fastest it offers. Columns left out get their database
 default (ids from their sequence or rowid).
 
-Reading rows of thousands of ids at once (`among`) is one condition on either backend.
+Reading rows of thousands of ids at once (`among`) is one condition, with one parameter, on
+either backend.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Collection, Mapping, Sequence
 from typing import Any, TypeVar, cast
 
-from sqlalchemy import ColumnElement, Connection, Integer, Table, any_, insert, literal
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    Integer,
+    String,
+    Table,
+    any_,
+    func,
+    insert,
+    literal,
+    select,
+)
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import InstrumentedAttribute, Session
@@ -87,16 +100,18 @@ def _copy(
 def among(
     session: Session, column: InstrumentedAttribute[int], ids: Collection[int]
 ) -> ColumnElement[bool]:
-    """`column IN ids`, for thousands of ids: on PostgreSQL one array parameter (`= ANY`), as
-    an IN list's parameters cost SQLAlchemy and psycopg about 20 µs each (0.1 s for 5,000
-    ids); SQLite takes an IN list as fast (up to 32,766 parameters since 3.32)."""
+    """`column IN ids`, for thousands of ids, as one parameter on either backend: on PostgreSQL
+    an array (`= ANY`), on SQLite a JSON array read by `json_each`. An IN list's parameters
+    cost SQLAlchemy and the driver about 2 µs (SQLite) to 20 µs (psycopg) each: 10 ms and 0.1 s
+    for 5,000 ids, more than the query."""
     values = sorted(set(ids))
     if session.get_bind().dialect.name == "postgresql":
         return column == any_(literal(values, ARRAY(Integer)))
-    return column.in_(values)
+    listed = func.json_each(literal(json.dumps(values), String())).table_valued("value")
+    return column.in_(select(listed.c.value))
 
 
-ROWS_BY_ID_PER_STATEMENT = 10_000  # ids per statement (SQLite takes 32,766 parameters)
+ROWS_BY_ID_PER_STATEMENT = 10_000  # ids per statement: rows read at once stay bounded
 
 
 T = TypeVar("T")

@@ -11,7 +11,7 @@ from collections.abc import Collection, Mapping, Sequence
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, delete, func, select, update
+from sqlalchemy import ColumnElement, and_, delete, func, or_, select, update
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from storage.bulk import among, insert_rows
@@ -88,20 +88,47 @@ def ranked_open_risks(
 ) -> tuple[list[Risk], int]:
     """The open risks of these projects, highest score first (probability times impact), then by
     their project's priority (none after 5) and key, then by id: the first `limit`, and how
-    many there are in all, in two statements whatever the number of projects or risks."""
+    many there are in all, in two statements whatever the number of projects or risks. The
+    first counts the open risks by probability and impact (25 pairs at most): their total,
+    and the lowest score the first `limit` reach. The second reads and ranks only the risks
+    scored at least that, each probability from its least impact that reaches it (ranges of
+    the index on status, probability, impact and project), not every open risk."""
     if not project_ids:
         return [], 0
     is_open = (
-        among(session, RiskRow.project_id, project_ids),
         RiskRow.status == ItemStatus.OPEN.value,
+        among(session, RiskRow.project_id, project_ids),
     )
-    total = session.scalar(select(func.count()).select_from(RiskRow).where(*is_open)) or 0
+    pairs = (
+        select(RiskRow.probability, RiskRow.impact, func.count())
+        .where(*is_open)
+        .group_by(RiskRow.probability, RiskRow.impact)
+    )
+    counted = {(probability, impact): n for probability, impact, n in session.execute(pairs)}
+    total = sum(counted.values())
+    if not total or limit <= 0:
+        return [], total
+    lowest = _lowest_score_shown(counted, limit)
+    least: dict[int, int] = {}  # each probability's least impact scoring at least `lowest`
+    for probability, impact in counted:
+        if probability * impact >= lowest:
+            least[probability] = min(impact, least.get(probability, impact))
+    score = RiskRow.probability * RiskRow.impact  # RiskSpec.score
     query = (
         plain(RiskRow)
         .join(ProjectRow, ProjectRow.id == RiskRow.project_id)
-        .where(*is_open)
+        .where(
+            *is_open,
+            or_(
+                *(
+                    and_(RiskRow.probability == probability, RiskRow.impact >= impact)
+                    for probability, impact in sorted(least.items())
+                )
+            ),
+            score >= lowest,
+        )
         .order_by(
-            (RiskRow.probability * RiskRow.impact).desc(),  # RiskSpec.score
+            score.desc(),
             func.coalesce(ProjectRow.priority, 9),
             _as_python_orders(session, ProjectRow.key),
             RiskRow.id,
@@ -109,6 +136,20 @@ def ranked_open_risks(
         .limit(limit)
     )
     return [_to_risk(row) for row in session.execute(query)], total
+
+
+def _lowest_score_shown(counted: Mapping[tuple[int, int], int], limit: int) -> int:
+    """The lowest score among the first `limit` risks, given how many there are of each
+    (probability, impact)."""
+    scores: dict[int, int] = {}
+    for (probability, impact), n in counted.items():
+        scores[probability * impact] = scores.get(probability * impact, 0) + n
+    reached = 0
+    for score in sorted(scores, reverse=True):
+        reached += scores[score]
+        if reached >= limit:
+            return score
+    return min(scores)
 
 
 def _as_python_orders(

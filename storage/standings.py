@@ -17,7 +17,9 @@ from typing import Any, cast
 
 from sqlalchemy import (
     BigInteger,
+    ColumnElement,
     Table,
+    and_,
     bindparam,
     false,
     func,
@@ -310,16 +312,55 @@ def standings_where(
     ]
 
 
-def states_where(
+def _latest_rating() -> ColumnElement[str | None]:
+    """The overall rating of a standing's latest report (whatever its period): this period's
+    rating when it has one (its latest report is then this period's), else read from the
+    report by its key (only then: COALESCE reads its second argument only when the first is
+    NULL)."""
+    report = select(ReportRow.overall).where(ReportRow.id == StandingRow.report_id)
+    return func.coalesce(StandingRow.rating, report.scalar_subquery())
+
+
+def projects_where(
     session: Session, *, states: Collection[str] = (), latest_rating: str | None = None
-) -> dict[int, str | None]:
-    """Project id -> this period's state, of the standings in one of `states`, or (with
-    `latest_rating`) of those whose latest report is rated so, in one statement."""
-    query = select(StandingRow.project_id, StandingRow.state)
+) -> set[int]:
+    """The projects whose standing is in one of `states`, or (with `latest_rating`) whose latest
+    report is rated so, in one statement that reads their ids alone: a standing rated this
+    period is decided by its rating, only the others read their latest report's rating (by
+    its key), never every report rated so."""
+    query = select(StandingRow.project_id)
     if latest_rating is not None:
-        query = query.join(ReportRow, ReportRow.id == StandingRow.report_id).where(
-            ReportRow.overall == latest_rating
-        )
+        query = query.where(_latest_rating() == latest_rating)
     if states:
         query = query.where(StandingRow.state.in_(sorted(states)))
-    return {row.project_id: row.state for row in session.execute(query)}
+    return set(session.connection().execute(query).scalars())
+
+
+@dataclass(frozen=True, slots=True)
+class ListedStanding:
+    """What a list shows of a project's standing: this period's state, and the project's
+    latest report (whatever its period) by its id and overall rating."""
+
+    project_id: int
+    state: str | None
+    report_id: int | None
+    latest_rating: str | None
+
+
+def listed_standings(
+    session: Session, project_ids: Collection[int], *, at: datetime, basis: str
+) -> dict[int, ListedStanding]:
+    """What a list shows of each of these projects whose stored standing holds at `at` on
+    `basis` (those that do not are left out, to recompute), in one statement by key: the
+    rows a list shows, whatever the size of the portfolio."""
+    if not project_ids:
+        return {}
+    holding = and_(
+        StandingRow.valid_until > at,
+        StandingRow.computed_at <= at,
+        StandingRow.basis == basis,
+    )
+    query = select(
+        StandingRow.project_id, StandingRow.state, StandingRow.report_id, _latest_rating()
+    ).where(among(session, StandingRow.project_id, project_ids), holding)
+    return {row[0]: ListedStanding(*row) for row in session.execute(query)}

@@ -1,13 +1,15 @@
 """`/pmo list`: active projects with their latest rating, filtered by a colour, missing, a group.
 
-Only the rows shown (`limit`) load their reports and their PMs' names. A portfolio or a tag is
-decided from the projects; a colour or missing from each visible project's standing in the read
-model (bot.overview.standings: this period's state, the latest report's id), and for a colour
-the latest reports' ratings, read alone."""
+Only the rows shown (`limit`) are read from the read model (bot.overview.standings): this
+period's state and the latest report's overall rating, the rest of the report unread, and for
+missing reports their PMs' names (nothing else shows them). A portfolio or a tag is decided
+from the projects; a colour or missing by the database, from the standings (once every
+visible one holds), which names the candidates: those in a missing state, or whose latest
+report has the rating."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -16,19 +18,28 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.orm import Session
 
 from bot.access.audience import Audience, visible_projects
-from bot.lookup.matching import Matched, fold, match
+from bot.lookup.matching import How, Matched, fold, match
 from bot.overview import standings as overview
 from bot.periods.state import MISSING_STATES, PeriodState
 from bot.slack.people import known_names
 from storage import reports
 from storage import standings as stored
-from storage.records import Project, ProjectState, Rag, Report, Standing
+from storage.records import Project, ProjectState, Rag, Report
+
+
+@dataclass(frozen=True, slots=True)
+class LatestReport:
+    """What a list shows of a project's latest report (whatever its period): its overall
+    rating, the rest of it unread."""
+
+    id: int
+    overall: Rag
 
 
 @dataclass(frozen=True, slots=True)
 class ListedProject:
     project: Project
-    report: Report | None  # the latest report, whatever its period
+    report: Report | LatestReport | None  # the latest report, whatever its period
     state: PeriodState | None = None  # this period's (bot.periods.state), when asked for
     pm_name: str | None = None
 
@@ -91,6 +102,11 @@ def filters_for(projects: Iterable[Project]) -> list[Filter]:
 
 
 def match_filter(query: str, projects: Iterable[Project]) -> Matched[Filter]:
+    """The filter `query` names. A colour or missing word is the one filter it names exactly
+    (no portfolio or tag takes a colour word): the projects' groups are not gathered for it."""
+    fixed = [f for f in FIXED_FILTERS if fold(query) in {fold(w) for w in f.words}]
+    if len(fixed) == 1:
+        return Matched(query, (fixed[0],), How.EXACT)
     return match(
         query,
         filters_for(projects),
@@ -130,12 +146,25 @@ def project_listing(
         kept = _kept_by_standing(session, chosen, projects, now=now, default_tz=default_tz)
     else:  # decided by the projects alone
         kept = [p for p in projects if chosen.keeps(p)]
-    standings = overview.standings(session, kept[:limit], at=now, default=default_tz)
-    return Listing(_rows(session, kept[:limit], standings), chosen, len(kept))
+    shown = kept[:limit]
+    listed = _listed(session, shown, now=now, default_tz=default_tz)
+    # a PM's name is shown only beside a missing report (message_templates/*/list.json.j2)
+    names = known_names(session, {p.pm for p in shown}) if chosen.kind is FilterKind.MISSING else {}
+    rows = [
+        ListedProject(p, _report(listed[p.id]), _state(listed[p.id].state), names.get(p.pm))
+        for p in shown
+    ]
+    return Listing(rows, chosen, len(kept))
 
 
-def _state(standing: Standing) -> PeriodState:
-    return PeriodState(standing.state or PeriodState.NOT_STARTED)
+def _state(state: str | None) -> PeriodState:
+    return PeriodState(state or PeriodState.NOT_STARTED)
+
+
+def _report(listed: stored.ListedStanding) -> LatestReport | None:
+    if listed.report_id is None or listed.latest_rating is None:
+        return None
+    return LatestReport(listed.report_id, Rag(listed.latest_rating))
 
 
 def _kept_by_standing(
@@ -147,32 +176,33 @@ def _kept_by_standing(
     default_tz: ZoneInfo,
 ) -> list[Project]:
     """The projects a rating or missing filter keeps, from the read model: once every
-    standing holds, the database names the candidates (those in a missing state, or whose
-    latest report has the rating) and the filter decides."""
+    standing holds, the database names those the filter keeps (in a missing state, or whose
+    latest report has the rating; `Filter.keeps`), of which the visible ones are kept."""
     overview.refresh(session, projects, at=now, default=default_tz)
-    rating = Rag(chosen.value) if chosen.kind is FilterKind.RAG else None
-    if rating is not None:
-        found = stored.states_where(session, latest_rating=rating.value)
+    if chosen.kind is FilterKind.RAG:
+        found = stored.projects_where(session, latest_rating=chosen.value)
     else:
-        found = stored.states_where(session, states=[s.value for s in MISSING_STATES])
-    return [
-        p
-        for p in projects
-        if p.id in found
-        and chosen.keeps(p, PeriodState(found[p.id] or PeriodState.NOT_STARTED), rating)
-    ]
+        found = stored.projects_where(session, states=[s.value for s in MISSING_STATES])
+    return [p for p in projects if p.id in found]
 
 
-def _rows(
-    session: Session, shown: Sequence[Project], standings: Mapping[int, Standing]
-) -> list[ListedProject]:
-    """The rows shown: each with its latest report, this period's state and its PM's name."""
-    ids = [standings[p.id].report_id for p in shown]
-    found = reports.find_reports(session, [rid for rid in ids if rid is not None])
-    names = known_names(session, {p.pm for p in shown})
-    return [
-        ListedProject(
-            p, found.get(rid) if rid is not None else None, _state(standings[p.id]), names.get(p.pm)
+def _listed(
+    session: Session, shown: Sequence[Project], *, now: datetime, default_tz: ZoneInfo
+) -> dict[int, stored.ListedStanding]:
+    """What the rows shown need of their standings at `now` (this period's state, the latest
+    report's rating), in one statement when every one holds; those that do not are
+    recomputed (and stored) first, the rest of the portfolio left alone."""
+    basis = overview.basis(default_tz)
+    found = stored.listed_standings(session, [p.id for p in shown], at=now, basis=basis)
+    unheld = [p for p in shown if p.id not in found]
+    if unheld:
+        computed = overview.standings(session, unheld, at=now, default=default_tz)
+        ratings = reports.overall_ratings(
+            session, [s.report_id for s in computed.values() if s.report_id is not None]
         )
-        for p, rid in zip(shown, ids, strict=True)
-    ]
+        for pid, standing in computed.items():
+            rating = ratings.get(standing.report_id) if standing.report_id is not None else None
+            found[pid] = stored.ListedStanding(
+                pid, standing.state, standing.report_id, rating.value if rating else None
+            )
+    return found

@@ -13,7 +13,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import Engine, inspect
+from sqlalchemy import Engine, event, inspect
 from sqlalchemy.exc import IntegrityError
 
 from storage import audit, items, portfolio, reports
@@ -247,3 +247,40 @@ def test_a_bare_postgresql_url_uses_the_driver_pmo_bot_installs(tmp_path: Path) 
     engine = make_engine("postgresql://pmo@db.internal/pmo")
     assert (engine.dialect.name, engine.dialect.driver) == ("postgresql", "psycopg")
     assert make_engine(f"sqlite:///{tmp_path / 'x.sqlite'}").dialect.driver == "pysqlite"
+
+
+def test_rows_of_more_ids_than_sqlite_takes_parameters_are_read_in_one_statement(
+    engine: Engine,
+) -> None:
+    """`among` binds any number of ids as one parameter (SQLite takes 32,766 at most, and an
+    IN list's parameters cost more than the query): the ratings of 40,000 report ids, two of
+    them stored, in one statement with one parameter."""
+    sessions = make_sessionmaker(engine)
+    with sessions.begin() as session:
+        pid = portfolio.add_projects(session, [NewProject(factories.project_spec(), NOW, NOW)])
+        reports.add_reports(
+            session,
+            [
+                NewReport(factories.draft(rating), pid["ATLAS"], NOW - n * WEEK, "U0PM00001", NOW)
+                for n, rating in ((1, "red"), (2, "green"))
+            ],
+        )
+    with sessions.begin() as session:
+        stored = [r.id for r in reports.latest_reports(session, [pid["ATLAS"]])[pid["ATLAS"]]]
+    wanted = [*stored, *range(max(stored) + 1, max(stored) + 40_000)]
+    executed: list[tuple[str, object]] = []
+
+    def record(
+        conn: object, cursor: object, statement: str, parameters: object, *_: object
+    ) -> None:
+        executed.append((statement, parameters))
+
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        with sessions.begin() as session:
+            found = reports.overall_ratings(session, wanted)
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+    assert sorted(found.values()) == sorted([Rag.RED, Rag.GREEN])
+    [(statement, parameters)] = executed
+    assert len(parameters) == 1, statement  # type: ignore[arg-type]

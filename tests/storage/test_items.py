@@ -4,13 +4,23 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
 
+import pytest
 from sqlalchemy import Engine
 
 from bot.portfolio.importing import import_portfolio
 from storage import items, portfolio
 from storage.db import make_sessionmaker
-from storage.records import BlockerSpec, ItemStatus, MilestoneSpec, RiskSpec
+from storage.records import (
+    BlockerSpec,
+    ItemStatus,
+    MilestoneSpec,
+    NewProject,
+    Project,
+    Risk,
+    RiskSpec,
+)
 from tests import factories
+from tests.storage.test_storage import count_statements
 
 P1 = datetime(2026, 11, 12, 9, 0, tzinfo=UTC)
 P2 = P1 + timedelta(days=7)
@@ -111,3 +121,57 @@ projects:
         ("Build", date(2026, 12, 5), date(2026, 11, 30)),
     ]
     assert MilestoneSpec("x", date(2026, 1, 1)).done_on is None
+
+
+def _risky_portfolio(engine: Engine) -> tuple[list[int], list[tuple[Risk, Project]]]:
+    """Twelve projects, some without a priority, with risks of every probability and impact
+    (many ties at each score), a few closed; returns the ids of the nine in scope and every
+    open risk of those nine with its project."""
+    specs = [
+        factories.project_spec(
+            f"K{i:02d}" if i % 2 else f"J-{i:02d}", priority=None if i % 3 == 0 else 1 + i % 4
+        )
+        for i in range(12)
+    ]
+    with make_sessionmaker(engine).begin() as session:
+        ids = portfolio.add_projects(session, [NewProject(s, P1, P1) for s in specs])
+        items.add_risks(
+            session,
+            [
+                Risk(
+                    title=f"R{n}",
+                    probability=1 + (n * 7 + i) % 5,
+                    impact=1 + (n * 3 + i * 2) % 5,
+                    status=ItemStatus.CLOSED if n % 6 == 5 else ItemStatus.OPEN,
+                    project_id=ids[spec.key],
+                    opened_period=P1,
+                    opened_at=P1,
+                    updated_at=P1,
+                )
+                for i, spec in enumerate(specs)
+                for n in range(9)
+            ],
+        )
+    with make_sessionmaker(engine).begin() as session:
+        projects = {p.id: p for p in portfolio.list_projects(session)}
+        scope = [ids[s.key] for s in specs if s.key not in ("K01", "J-06", "K11")]
+        found = items.open_risks(session, scope)
+    return scope, [(r, projects[pid]) for pid in scope for r in found[pid]]
+
+
+@pytest.mark.parametrize("limit", [0, 1, 4, 11, 30, 70, 500])
+def test_ranked_open_risks_are_the_first_of_every_open_risk_in_scope_ranked(
+    engine: Engine, limit: int
+) -> None:
+    """Whatever the limit (within a score's ties, at a score's end, more than there are),
+    the first risks of the ranking in Python (score, then the project's priority and key,
+    then id), of the projects in scope only, and how many there are, in two statements."""
+    scope, every = _risky_portfolio(engine)
+    every.sort(key=lambda rp: (-rp[0].score, rp[1].priority or 9, rp[1].key, rp[0].id or 0))
+    with make_sessionmaker(engine).begin() as session, count_statements(engine) as statements:
+        shown, total = items.ranked_open_risks(session, scope, limit=limit)
+    assert total == len(every) > 70
+    assert [(r.id, r.title, r.score) for r in shown] == [
+        (r.id, r.title, r.score) for r, _ in every[:limit]
+    ]
+    assert len(statements) == (2 if limit else 1)

@@ -142,14 +142,14 @@ def test_list_and_risks_cost_the_same_statements_whatever_the_size(
     assert large == small
     # the asker's cached profile; the admins; the projects' version; for a filter on this
     # period, which standings do not hold and those the database keeps (in a missing state,
-    # or whose latest report has the rating); the shown rows' standings, their reports and
-    # their PMs' names
+    # or whose latest report has the rating); the shown rows' standings with their latest
+    # reports' ratings (not the reports); for missing reports only, their PMs' names
     assert small == {
-        "list": 6,
-        "list red": 8,
-        "list missing": 8,
-        "list Ops": 6,
-        "risks": 6,  # ...; how many risks, the risks shown; their owners' names
+        "list": 4,
+        "list red": 6,
+        "list missing": 7,
+        "list Ops": 4,
+        "risks": 6,  # ...; the open risks by score, the risks shown; their owners' names
     }
 
 
@@ -220,3 +220,25 @@ def test_risks_shows_the_highest_scored_of_every_visible_open_project(
     assert f"*Open risks* ({len([r for p, r in pairs if not p.confidential])})" in json.dumps(
         public, ensure_ascii=False
     )
+
+
+def test_list_shows_a_report_at_once_from_the_standings_it_reads(
+    services: Services, engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The rows shown are read from the stored standings only while they hold: a report that
+    a project had not sent (its standing stored, then invalidated by the write) is listed at
+    once, in its colour, and no longer missing."""
+    monkeypatch.setattr(lookups, "LISTED", 30)
+    _grow(engine, range(60))
+    for query in ("", "red", "missing"):
+        _ask(services, f"list {query}")  # the standings read are stored
+    with services.sessions.begin() as session:
+        silent = [p for p in portfolio.list_projects(session) if p.key in ("P0004", "P0014")]
+        reports.add_reports(
+            session,
+            [NewReport(factories.draft("red"), p.id, factories.T0, p.pm, NOW) for p in silent],
+        )
+    for query in ("", "red", "missing"):
+        text = _ask(services, f"list {query}")
+        assert text == _listed_as_the_rule_says(services, ASKER, query, 30)
+        assert ("*P0004*" in text) is (query != "missing")

@@ -3,10 +3,13 @@ case, accents, a prefix, a typo; one match answers, several are candidates, none
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import pytest
 
-from bot.lookup.listing import FilterKind, match_filter
-from bot.lookup.matching import How, compact, distance, fold, match_projects
+from bot.lookup.listing import FilterKind, filters_for, match_filter
+from bot.lookup.matching import How, compact, distance, fold, match, match_projects
+from storage.records import Project
 from tests import factories
 
 PROJECTS = [
@@ -134,6 +137,34 @@ def test_a_filter_word_matching_several_lists_them() -> None:
     found = match_filter("dig", projects)
     assert [f.value for f in found.found] == ["Digital", "digital-twin"]
     assert match_filter("digital", projects).one is not None  # the exact one wins
+
+
+@pytest.mark.parametrize("query", ["red", "  Rouge ", "AMBER", "vert", "Missing", "manquants"])
+def test_a_colour_or_missing_word_is_its_filter_without_gathering_the_groups(query: str) -> None:
+    """A colour or missing word is the filter it names, whatever portfolios and tags start
+    with it (the exact word wins, and no group takes a colour word), as the matcher over every
+    filter answers; and it is found without reading a project."""
+    projects = [
+        factories.project("A1", id=1, portfolio="Redesign", tags=("red-team", "vertical")),
+        factories.project("A2", id=2, portfolio="Missing persons", tags=("amberley",)),
+        factories.project("A3", id=3, portfolio="Rouge", tags=("manquants",)),
+    ]
+    found = match_filter(query, projects)
+    assert found.one is not None
+    assert found == match(
+        query,
+        filters_for(projects),
+        key=lambda f: None,
+        names=lambda f: f.words,
+        order=lambda f: f"{f.kind != FilterKind.GROUP:d}{fold(f.value)}",
+    )
+    assert found.one.kind in (FilterKind.RAG, FilterKind.MISSING)
+
+    class Unread(list[Project]):
+        def __iter__(self) -> Iterator[Project]:
+            raise AssertionError("the projects were read")
+
+    assert match_filter(query, Unread(projects)) == found
 
 
 def test_a_filter_word_naming_nothing_suggests() -> None:
