@@ -144,8 +144,10 @@ def project_listing(
         chosen = found.one
     if chosen.reads_standing:
         kept = _kept_by_standing(session, chosen, projects, now=now, default_tz=default_tz)
-    else:  # decided by the projects alone
+    elif chosen.kind is FilterKind.GROUP:  # decided by the projects alone
         kept = [p for p in projects if chosen.keeps(p)]
+    else:
+        kept = projects
     shown = kept[:limit]
     listed = _listed(session, shown, now=now, default_tz=default_tz)
     # a PM's name is shown only beside a missing report (message_templates/*/list.json.j2)
