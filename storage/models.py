@@ -202,6 +202,12 @@ class RiskRow(Base):
     """A risk of a project, kept across periods until the PM closes it."""
 
     __tablename__ = "risks"
+    # the open ones by score and project (migration 0010): what `/pmo risks` counts and ranks
+    __table_args__ = (
+        Index(
+            "ix_risks_status_probability_impact", "status", "probability", "impact", "project_id"
+        ),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     project_id: Mapped[int] = mapped_column(
