@@ -6,7 +6,7 @@ from collections.abc import Collection, Sequence
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Table, bindparam, delete, func, select, tuple_, update
+from sqlalchemy import Subquery, Table, bindparam, delete, func, select, tuple_, update
 from sqlalchemy.orm import Session, aliased
 
 from storage.bulk import among, insert_rows, rows_by_id
@@ -169,6 +169,21 @@ def add_reports(session: Session, batch: Sequence[NewReport]) -> None:
     )
 
 
+def _newest(project_ids: Collection[int], before: datetime | None, *columns: Any) -> Subquery:
+    """`columns` of the reports of these projects (those whose period began before `before`,
+    if given), each with its `rank` among its project's reports, 1 for the newest: the readers
+    of the latest reports keep the first `per_project`."""
+    rank = (
+        func.row_number()
+        .over(partition_by=ReportRow.project_id, order_by=ReportRow.period_start.desc())
+        .label("rank")
+    )
+    query = select(*columns, rank).where(ReportRow.project_id.in_(list(project_ids)))
+    if before is not None:
+        query = query.where(ReportRow.period_start < before)
+    return query.subquery()
+
+
 def latest_reports(
     session: Session,
     project_ids: Collection[int],
@@ -180,15 +195,7 @@ def latest_reports(
     `before`, if given), newest first, in one statement whatever the number of projects."""
     if not project_ids:
         return {}
-    rank = (
-        func.row_number()
-        .over(partition_by=ReportRow.project_id, order_by=ReportRow.period_start.desc())
-        .label("rank")
-    )
-    query = select(ReportRow.id, rank).where(ReportRow.project_id.in_(list(project_ids)))
-    if before is not None:
-        query = query.where(ReportRow.period_start < before)
-    inner = query.subquery()
+    inner = _newest(project_ids, before, ReportRow.id)
     rows = session.execute(
         plain(ReportRow)
         .join(inner, inner.c.id == ReportRow.id)
@@ -213,23 +220,16 @@ def report_marks(
     first, in one statement: what trends need, without the reports' text."""
     if not project_ids:
         return {}
-    rank = (
-        func.row_number()
-        .over(partition_by=ReportRow.project_id, order_by=ReportRow.period_start.desc())
-        .label("rank")
-    )
-    query = select(
+    inner = _newest(
+        project_ids,
+        before,
         ReportRow.project_id,
         ReportRow.id,
         ReportRow.period_start,
         ReportRow.overall,
         ReportRow.percent_complete,
         ReportRow.copied_from_id,
-        rank,
-    ).where(ReportRow.project_id.in_(list(project_ids)))
-    if before is not None:
-        query = query.where(ReportRow.period_start < before)
-    inner = query.subquery()
+    )
     rows = session.execute(
         select(
             inner.c.project_id,
