@@ -118,9 +118,14 @@ def plan(services: Services, now: datetime) -> int:
         claims += _escalations(session, projects, history, {c.project_id for c in prompts})
         claims += _digests(session, services, now)
         claims += _failure_summaries(session, services, now)
-        # looked at: due again by time, or by a write since (recording a claim is one)
+        created = deliveries.enqueue(session, claims, now=now)
+        # Looked at: due again by time, or by a write since (recording a prompt or a reminder
+        # is one: those are left due). Marked after recording, so that every replica's
+        # planning takes its locks in one order (subscriptions, deliveries, standings): marking
+        # first, two replicas recording the same claims deadlocked on PostgreSQL, each holding
+        # standings the other's recording invalidates, or deliveries the other inserts.
         stored_standings.mark_planned(session, {pid: due[pid] for pid in looked_at})
-        return len(deliveries.enqueue(session, claims, now=now))
+        return len(created)
 
 
 def _prompts(

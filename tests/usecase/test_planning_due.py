@@ -300,3 +300,37 @@ def test_a_new_default_zone_makes_every_subscription_due(tmp_path: Path) -> None
         friday + timedelta(hours=6),
     ]
     engine.dispose()
+
+
+def test_planning_writes_subscriptions_then_deliveries_then_standings(tmp_path: Path) -> None:
+    """Every replica's planning takes its locks in one order, or two recording the same claims
+    deadlock on PostgreSQL (one holding standings the other's recording invalidates, the
+    other the deliveries the first inserts): within the transaction that records, the
+    subscriptions are written first, then the deliveries, and the standings last."""
+    clock = Clock(BUILT)
+    services = _services(tmp_path / "order.sqlite", clock, projects=12)
+    engine = services.sessions.kw["bind"]
+    writes: list[str] = []
+
+    def written(_conn: object, _cursor: object, statement: str, *_: object) -> None:
+        words = statement.split()
+        verb = words[0].upper()
+        if verb in ("INSERT", "UPDATE"):
+            table = words[2] if verb == "INSERT" else words[1]
+            if table in ("digest_subscriptions", "deliveries", "project_standings"):
+                writes.append(table)
+
+    with services.sessions.begin() as session:  # a week on: every prompt and the digest due
+        stored.invalidate_all(session)
+    event.listen(engine, "before_cursor_execute", written)
+    event.listen(engine, "commit", lambda _conn: writes.append("COMMIT"))
+    recorded = planning.plan(services, BUILT + timedelta(days=7))
+    event.remove(engine, "before_cursor_execute", written)
+    assert recorded > 12
+    # the transaction that records the deliveries
+    (writes,) = [t for t in " ".join(writes).split("COMMIT") if "deliveries" in t]
+    writes = writes.split()
+    order = ["digest_subscriptions", "deliveries", "project_standings"]
+    firsts = [writes.index(table) for table in order]
+    lasts = [len(writes) - 1 - writes[::-1].index(table) for table in order]
+    assert lasts[0] < firsts[1] and lasts[1] < firsts[2], writes
