@@ -416,6 +416,8 @@ class StandingRow(Base):
     prompt_id: Mapped[int | None] = mapped_column(Integer)
     report_id: Mapped[int | None] = mapped_column(Integer)
     rating: Mapped[str | None] = mapped_column(String(8))  # this period's report's overall
+    # the overall rating of its latest report, whatever its period (`/pmo list red`)
+    latest_rating: Mapped[str | None] = mapped_column(String(8), index=True)
     attention: Mapped[str | None] = mapped_column(String(16))
     needed_by: Mapped[date | None] = mapped_column(Date)
     # when planning next has something to record (a prompt, a reminder); at most valid_until

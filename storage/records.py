@@ -349,6 +349,7 @@ class Standing:
     prompt_id: int | None = None
     report_id: int | None = None
     rating: str | None = None
+    latest_rating: str | None = None  # the latest report's overall, whatever its period
     attention: str | None = None
     needed_by: date | None = None
     due_at: datetime | None = None  # when planning next has something to record

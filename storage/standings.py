@@ -17,7 +17,6 @@ from typing import Any, cast
 
 from sqlalchemy import (
     BigInteger,
-    ColumnElement,
     Table,
     and_,
     bindparam,
@@ -34,7 +33,6 @@ from storage.bulk import among
 from storage.models import (
     EpochMicros,
     ProjectRow,
-    ReportRow,
     StandingRow,
     VersionRow,
     from_epoch_micros,
@@ -312,25 +310,15 @@ def standings_where(
     ]
 
 
-def _latest_rating() -> ColumnElement[str | None]:
-    """The overall rating of a standing's latest report (whatever its period): this period's
-    rating when it has one (its latest report is then this period's), else read from the
-    report by its key (only then: COALESCE reads its second argument only when the first is
-    NULL)."""
-    report = select(ReportRow.overall).where(ReportRow.id == StandingRow.report_id)
-    return func.coalesce(StandingRow.rating, report.scalar_subquery())
-
-
 def projects_where(
     session: Session, *, states: Collection[str] = (), latest_rating: str | None = None
 ) -> set[int]:
     """The projects whose standing is in one of `states`, or (with `latest_rating`) whose latest
-    report is rated so, in one statement that reads their ids alone: a standing rated this
-    period is decided by its rating, only the others read their latest report's rating (by
-    its key), never every report rated so."""
+    report is rated so, in one statement that reads their ids alone (from the standings'
+    indexes, never a report)."""
     query = select(StandingRow.project_id)
     if latest_rating is not None:
-        query = query.where(_latest_rating() == latest_rating)
+        query = query.where(StandingRow.latest_rating == latest_rating)
     if states:
         query = query.where(StandingRow.state.in_(sorted(states)))
     return set(session.connection().execute(query).scalars())
@@ -361,6 +349,6 @@ def listed_standings(
         StandingRow.basis == basis,
     )
     query = select(
-        StandingRow.project_id, StandingRow.state, StandingRow.report_id, _latest_rating()
+        StandingRow.project_id, StandingRow.state, StandingRow.report_id, StandingRow.latest_rating
     ).where(among(session, StandingRow.project_id, project_ids), holding)
     return {row[0]: ListedStanding(*row) for row in session.execute(query)}

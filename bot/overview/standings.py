@@ -64,7 +64,7 @@ from storage.records import Delivery, DeliveryKind, Project, Rag, Report, Skip, 
 
 # The version of what a standing holds and how it is computed: bump it with any change to the
 # rule or to this module, and every stored standing is recomputed on its next read.
-RULE_VERSION = "3"
+RULE_VERSION = "4"  # 4: the latest report's rating (latest_rating)
 REFRESH_BATCH = 1000  # standings the tick recomputes at most per call
 REFRESH_TRIES = 3  # reads of what does not hold, before reading the rest narrowly
 COMPUTE_BATCH = 500  # standings recomputed from one load (a cold read of 5,000 holds less)
@@ -168,6 +168,7 @@ def compute(
                 prompt_id=status.prompt.id if status.prompt else None,
                 report_id=status.report.id if status.report else None,
                 rating=status.current_report.overall.value if status.current_report else None,
+                latest_rating=status.report.overall.value if status.report else None,
                 attention=attention.value if attention else None,
                 needed_by=needed_by,
                 due_at=min(due, until) if due is not None else until,

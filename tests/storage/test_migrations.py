@@ -83,7 +83,7 @@ def test_projects_from_before_the_read_model_are_due_for_planning_after_it(
                     " VALUES (2, 4, 99999999999999999)"
                 )
             )
-        command.upgrade(config, "head")
+        command.upgrade(config, "0008")
         with engine.connect() as conn:
             rows = conn.execute(
                 text(
@@ -137,5 +137,46 @@ def test_subscriptions_from_before_their_due_instant_are_due_for_planning_after_
         with engine.connect() as conn:
             count = conn.execute(text("SELECT count(*) FROM digest_subscriptions")).scalar()
         assert count == 2
+    finally:
+        engine.dispose()
+
+
+def test_standings_from_before_the_latest_rating_are_recomputed_with_it(
+    database_url: str,
+) -> None:
+    """0011 adds each standing's latest rating, indexed, and makes every standing recompute
+    (a standing computed before it would say "no report" to `/pmo list red`)."""
+    engine = make_engine(database_url)
+    try:
+        config = alembic_config(engine)
+        command.upgrade(config, "0010")
+        at = datetime(2026, 11, 12, 9, tzinfo=UTC)
+        with engine.begin() as conn:
+            conn.execute(
+                text(
+                    "INSERT INTO projects (id, key, name, pm_id, tags, cadence, state,"
+                    " reminder_after_hours, holidays, delegates, confidential,"
+                    " escalate_to_sponsor, created_at, updated_at) VALUES (1, 'ATLAS', 'P',"
+                    " 'U1', '[]', 'FREQ=DAILY', 'active', 24, '[]', '[]', false, false, :t, :t)"
+                ),
+                {"t": at},
+            )
+            conn.execute(  # computed before 0011: holds for years, with a report
+                text(
+                    "INSERT INTO project_standings (project_id, generation, valid_until,"
+                    " report_id, rating) VALUES (1, 4, 99999999999999999, 7, 'red')"
+                )
+            )
+        command.upgrade(config, "0011")
+        with engine.connect() as conn:
+            rows = conn.execute(
+                text("SELECT generation, valid_until, latest_rating FROM project_standings")
+            ).all()
+        assert [tuple(r) for r in rows] == [(5, None, None)]
+        indexes = inspect(engine).get_indexes("project_standings")
+        assert "ix_project_standings_latest_rating" in {i["name"] for i in indexes}
+        command.downgrade(config, "0010")
+        columns = {c["name"] for c in inspect(engine).get_columns("project_standings")}
+        assert "latest_rating" not in columns
     finally:
         engine.dispose()
