@@ -17,9 +17,11 @@ from typing import Any, cast
 
 from sqlalchemy import (
     BigInteger,
+    ColumnElement,
     Table,
     and_,
     bindparam,
+    case,
     false,
     func,
     or_,
@@ -27,7 +29,7 @@ from sqlalchemy import (
     type_coerce,
     update,
 )
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from storage.bulk import among
 from storage.models import (
@@ -269,6 +271,108 @@ def groups(
         Group(state, bool(has_period), rating, bool(is_stale), count)
         for state, has_period, rating, is_stale, count in session.execute(query)
     ]
+
+
+def attention_first(
+    session: Session,
+    *,
+    groups: Sequence[str],
+    dated: str,
+    unprioritised: int,
+    limit: int,
+    among_ids: Collection[int] | None = None,
+    excluding: Collection[int] = (),
+) -> tuple[int, list[int]]:
+    """How many standings name a reason for attention (of the projects `among_ids`, every
+    stored one when None, but those `excluding`), and the projects of the first `limit` of
+    them in the digest's order (bot.digest.lines.attention_key, whose terms the caller
+    gives): by the rank of their reason in `groups`; in the group `dated`, by needed-by date,
+    soonest first and none last; then by the project's priority (`unprioritised` when it
+    has none); then by key. One statement, whatever the number asking."""
+    needed = case((StandingRow.attention == dated, StandingRow.needed_by), else_=None)
+    count, rows = _first(
+        session,
+        [StandingRow.project_id],
+        StandingRow.attention.is_not(None),
+        [_rank(StandingRow.attention, groups), needed.is_(None), needed],
+        unprioritised=unprioritised,
+        limit=limit,
+        among_ids=among_ids,
+        excluding=excluding,
+    )
+    return count, [pid for (pid,) in rows]
+
+
+def states_first(
+    session: Session,
+    *,
+    states: Sequence[str],
+    unprioritised: int,
+    limit: int,
+    among_ids: Collection[int] | None = None,
+) -> tuple[int, list[Standing]]:
+    """How many standings of the projects `among_ids` (every stored one when None) are in one
+    of `states` and name a period, and the first `limit` of them, partly read (project,
+    state, period start and zone): by the rank of their state in `states`, then by the
+    project's priority (`unprioritised` when it has none), then by key. One statement."""
+    count, rows = _first(
+        session,
+        [
+            StandingRow.project_id,
+            StandingRow.state,
+            type_coerce(StandingRow.period_start, BigInteger()),
+            StandingRow.period_tz,
+        ],
+        StandingRow.state.in_(sorted(states)) & StandingRow.period_start.is_not(None),
+        [_rank(StandingRow.state, states)],
+        unprioritised=unprioritised,
+        limit=limit,
+        among_ids=among_ids,
+    )
+    return count, [
+        Standing(project_id=pid, state=state, period_start=from_epoch_micros(start), period_tz=tz)
+        for pid, state, start, tz in rows
+    ]
+
+
+def _rank(column: InstrumentedAttribute[str | None], ranked: Sequence[str]) -> Any:
+    """The index of the column's value in `ranked` (those not in it after them)."""
+    return case(
+        {value: index for index, value in enumerate(ranked)}, value=column, else_=len(ranked)
+    )
+
+
+def _first(
+    session: Session,
+    columns: Sequence[Any],
+    where: ColumnElement[bool],
+    order: Sequence[Any],
+    *,
+    unprioritised: int,
+    limit: int,
+    among_ids: Collection[int] | None = None,
+    excluding: Collection[int] = (),
+) -> tuple[int, list[Any]]:
+    """The number of standings `where` (of the projects among_ids but those excluding), and
+    the `columns` of the first `limit` by `order`, then the project's priority, then its key
+    (compared as code points, as Python compares strings), with the count on every row
+    (a window) so that one statement answers both."""
+    key: ColumnElement[str] = ProjectRow.key.expression
+    if session.get_bind().dialect.name == "postgresql":
+        key = ProjectRow.key.collate("C")  # a database's locale may sort "A-2" after "A1"
+    query = (
+        select(*columns, func.count().over())
+        .join(ProjectRow, ProjectRow.id == StandingRow.project_id)
+        .where(where)
+        .order_by(*order, func.coalesce(ProjectRow.priority, unprioritised), key)
+        .limit(limit)
+    )
+    if among_ids is not None:
+        query = query.where(among(session, StandingRow.project_id, among_ids))
+    if excluding:
+        query = query.where(~among(session, StandingRow.project_id, excluding))
+    rows = session.execute(query).all()
+    return (rows[0][-1] if rows else 0), [row[:-1] for row in rows]
 
 
 def standings_where(

@@ -138,10 +138,11 @@ def attention_of(line: ProjectLine) -> Attention | None:
 
 
 _GROUPS = tuple(Attention)
+UNPRIORITISED = 6  # where a project without a priority comes: after priority 5
 
 
 def priority_order(line: ProjectLine) -> tuple[int, str]:
-    return (line.project.priority or 6, line.project.key)
+    return (line.project.priority or UNPRIORITISED, line.project.key)
 
 
 def attention_order(line: ProjectLine) -> tuple[int, date, int, str]:
@@ -154,6 +155,12 @@ def attention_order(line: ProjectLine) -> tuple[int, date, int, str]:
 def attention_key(
     attention: Attention, needed_by: date | None, project: Project
 ) -> tuple[int, date, int, str]:
-    """`attention_order` from what the read model keeps of a line (bot/overview)."""
+    """`attention_order` from what the read model keeps of a line (bot/overview); the App Home
+    has the database sort by the same terms (storage.standings.attention_first)."""
     needed = needed_by if attention is Attention.HELP else None
-    return (_GROUPS.index(attention), needed or date.max, project.priority or 6, project.key)
+    return (
+        _GROUPS.index(attention),
+        needed or date.max,
+        project.priority or UNPRIORITISED,
+        project.key,
+    )

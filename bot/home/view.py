@@ -34,7 +34,7 @@ from bot.access.admins import current_admins, is_admin
 from bot.access.permissions import can_view
 from bot.delivery.composers import FailureLine
 from bot.digest.compose import Placement, Tallied, placement, tally
-from bot.digest.lines import attention_key
+from bot.digest.lines import UNPRIORITISED
 from bot.digest.load import build_digest
 from bot.digest.model import ATTENTION_SHOWN, Attention, Counts, ProjectLine, Shortlist
 from bot.overview.standings import refresh, statuses
@@ -93,7 +93,7 @@ class PortfolioSummary:
 @dataclass(frozen=True, slots=True)
 class AdminPanel:
     failed: tuple[FailureLine, ...]  # newest first
-    missing: tuple[HomeProject, ...]  # late first, then due
+    missing: Shortlist[HomeProject]  # the first, late first, then due; how many more
 
 
 def home_rows(
@@ -111,25 +111,36 @@ def home_rows(
 
 
 def missing_rows(
-    session: Session, projects: Sequence[Project], *, default_tz: ZoneInfo
-) -> tuple[HomeProject, ...]:
-    """The projects missing this period's report, late first, from their standings in the
-    read model (which must hold: overview.refresh; the admins' list names no report)."""
+    session: Session,
+    projects: Sequence[Project],
+    *,
+    default_tz: ZoneInfo,
+    limit: int = SHOWN_MISSING,
+) -> Shortlist[HomeProject]:
+    """The first `limit` of the projects missing this period's report, late first, and
+    how many more, from their standings in the read model (which must hold:
+    overview.refresh), sorted and counted by the database (the admins' list names no
+    report)."""
     wanted = {p.id: p for p in projects}
+    count, first = stored.states_first(
+        session,
+        states=[s.value for s in _ORDER if s in MISSING_STATES],
+        unprioritised=UNPRIORITISED,
+        limit=limit,
+        among_ids=wanted.keys(),
+    )
     rows = []
-    for standing in stored.standings_where(session, states=[s.value for s in MISSING_STATES]):
-        project = wanted.get(standing.project_id)
-        if project is None or standing.period_start is None:
-            continue
+    for standing in first:
+        assert standing.period_start is not None  # states_first reads those naming a period
         tz = zone(standing.period_tz, default_tz)
         first_day = standing.period_start.astimezone(tz).date()
         state = PeriodState(standing.state or PeriodState.NOT_STARTED)
-        rows.append(HomeProject(project, None, state, first_day))
-    return tuple(sorted(rows, key=_order))
+        rows.append(HomeProject(wanted[standing.project_id], None, state, first_day))
+    return Shortlist(tuple(rows), count - len(rows))
 
 
 def _order(row: HomeProject) -> tuple[int, int, str]:
-    return (_ORDER.index(row.state), row.project.priority or 6, row.project.key)
+    return (_ORDER.index(row.state), row.project.priority or UNPRIORITISED, row.project.key)
 
 
 def portfolio_summary(
@@ -141,19 +152,20 @@ def portfolio_summary(
 ) -> PortfolioSummary | None:
     """The digest's headline over the projects the viewer may see (None: there are none): its
     counts and the first of the projects that need attention, in the digest's order, from the
-    read model: the standings counted by kind in the database, and read one by one only
-    where they need attention or are closed; only the lines shown are composed (as the digest
-    composes them)."""
+    read model: the standings counted by kind in the database, the first of those needing
+    attention sorted there too, and read one by one only where they are closed; only the
+    lines shown are composed (as the digest composes them)."""
     if not visible:
         return None
     refresh(session, list(visible), at=now, default=default_tz)
     shown = {p.id: p for p in visible}
     hidden = {p.id for p in portfolio.list_projects(session)} - shown.keys()
     closed = PeriodState.CLOSED.value
-    if len(hidden) <= len(shown):  # the smaller list of ids goes to the database
-        kinds = stored.groups(session, excluding=hidden, states_left_out=[closed])
-    else:
-        kinds = stored.groups(session, among_ids=shown.keys(), states_left_out=[closed])
+    # the smaller list of ids goes to the database
+    scope: dict[str, Any] = (
+        {"excluding": hidden} if len(hidden) <= len(shown) else {"among_ids": shown.keys()}
+    )
+    kinds = stored.groups(session, states_left_out=[closed], **scope)
     entries: list[Tallied] = []
     for kind in kinds:
         state = PeriodState(kind.state or PeriodState.NOT_STARTED)
@@ -161,20 +173,23 @@ def portfolio_summary(
         place = placement(state, now if kind.started else None)
         if place is not None:
             entries += [_tallied(place, state, kind.rating, kind.stale)] * kind.count
-    asking = []
-    for standing in stored.standings_where(session, attention=True, states=[closed]):
+    for standing in stored.standings_where(session, states=[closed]):
         project = shown.get(standing.project_id)
         if project is None:
             continue
-        state = PeriodState(standing.state or PeriodState.NOT_STARTED)
-        place = placement(state, standing.period_start, project.closed_at)
-        if place is Placement.CLOSED:
-            entries.append(_tallied(place, state, None, standing.stale_since is not None))
-        elif place is Placement.ACTIVE and standing.attention:
-            why = Attention(standing.attention)
-            asking.append((attention_key(why, standing.needed_by, project), project))
-    asking.sort(key=lambda entry: entry[0])
-    first = [project for _, project in asking[:ATTENTION_SHOWN]]
+        if placement(PeriodState.CLOSED, standing.period_start, project.closed_at):
+            stale = standing.stale_since is not None
+            entries.append(_tallied(Placement.CLOSED, PeriodState.CLOSED, None, stale))
+    # The first of those asking, in the digest's order (attention_key), sorted by the database.
+    asking, first_ids = stored.attention_first(
+        session,
+        groups=[why.value for why in Attention],
+        dated=Attention.HELP.value,
+        unprioritised=UNPRIORITISED,
+        limit=ATTENTION_SHOWN,
+        **scope,
+    )
+    first = [shown[pid] for pid in first_ids if pid in shown]
     lines: tuple[ProjectLine, ...] = ()
     if first:
         # A digest of exactly these projects: listing the keys also lets in the confidential
@@ -185,7 +200,7 @@ def portfolio_summary(
         lines = build_digest(
             session, everything, at=now, default_tz=default_tz, chart=False, projects=first
         ).attention
-    return PortfolioSummary(tally(entries), Shortlist(lines, len(asking) - len(lines)))
+    return PortfolioSummary(tally(entries), Shortlist(lines, asking - len(lines)))
 
 
 def _tallied(place: Placement, state: PeriodState, rating: str | None, stale: bool) -> Tallied:
@@ -250,7 +265,6 @@ def home_view(services: Services, *, user_id: str, notice: Outcome | None = None
             notice=notice,
             shown_projects=SHOWN_PROJECTS,
             shown_failed=SHOWN_FAILED,
-            shown_missing=SHOWN_MISSING,
             report_action=ids.HOME_OPEN_REPORT,
             remind_action=ids.HOME_REMIND,
         )

@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 from bot import ids
 from bot.delivery.composers import FailureLine
 from bot.digest.compose import compose_digest
+from bot.digest.model import Shortlist
 from bot.home.view import (
     SHOWN_FAILED,
     SHOWN_MISSING,
@@ -89,7 +90,6 @@ def contexts(text: str) -> dict[str, list[dict[str, Any]]]:
     base = {
         "shown_projects": SHOWN_PROJECTS,
         "shown_failed": SHOWN_FAILED,
-        "shown_missing": SHOWN_MISSING,
         "report_action": ids.HOME_OPEN_REPORT,
         "remind_action": ids.HOME_REMIND,
     }
@@ -109,7 +109,9 @@ def contexts(text: str) -> dict[str, list[dict[str, Any]]]:
         **base,
         "rows": rows,
         "summary": _summary(text, 12),
-        "admin": AdminPanel(failures, many_missing),
+        "admin": AdminPanel(
+            failures, Shortlist(many_missing[:SHOWN_MISSING], len(many_missing) - SHOWN_MISSING)
+        ),
         "notice": outcomes[0],
     }
     return {
@@ -117,7 +119,12 @@ def contexts(text: str) -> dict[str, list[dict[str, Any]]]:
             everything,  # an admin who is also a PM: every section, every list over its cap
             *({**everything, "notice": o} for o in outcomes[1:]),
             {**base, "rows": rows[:3], "summary": None, "admin": None, "notice": None},
-            {**base, "rows": [], "summary": _summary(text, 0), "admin": AdminPanel((), ())},
+            {
+                **base,
+                "rows": [],
+                "summary": _summary(text, 0),
+                "admin": AdminPanel((), Shortlist((), 0)),
+            },
         ],
         "action_result": [{"outcome": o} for o in outcomes],
     }

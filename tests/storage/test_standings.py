@@ -20,7 +20,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bot.cli.sample import build_sample
 from bot.digest.load import build_digest
-from bot.home.view import portfolio_summary
+from bot.home.view import _ORDER as HOME_ORDER
+from bot.home.view import HomeProject, missing_rows, portfolio_summary
 from bot.overview import standings as overview
 from bot.periods.state import PeriodState, period_statuses
 from bot.portfolio.importing import import_portfolio
@@ -42,6 +43,7 @@ from tests import factories
 
 PARIS = ZoneInfo("Europe/Paris")
 START = datetime(2026, 11, 20, 15, 0, tzinfo=UTC)  # a Friday afternoon, reports in
+SHOWN = 3  # missing reports the admins' list shows here: fewer than are missing
 
 
 class Clock:
@@ -79,6 +81,8 @@ def check(sessions: sessionmaker[Session], at: datetime) -> None:
         everything = Subscription(id=0, channel="home", keys=tuple(p.key for p in projects))
         digest = build_digest(session, everything, at=at, default_tz=PARIS, chart=False)
         summary = portfolio_summary(session, projects, now=at, default_tz=PARIS)
+        active = [p for p in projects if p.state is ProjectState.ACTIVE]
+        missing = missing_rows(session, active, default_tz=PARIS, limit=SHOWN)
     wrong = {
         p.key: f"cached {served[p.id].state}, rule {rule[p.id].state}"
         for p in projects
@@ -96,6 +100,17 @@ def check(sessions: sessionmaker[Session], at: datetime) -> None:
     assert summary is not None
     assert summary.counts == digest.counts
     assert summary.attention == digest.attention_list
+    # The admins' missing reports, sorted and counted by the database, are the rule's.
+    expected = sorted(
+        (
+            HomeProject(p, None, rule[p.id].state, rule[p.id].period.first_day)
+            for p in active
+            if rule[p.id].is_missing and rule[p.id].period is not None
+        ),
+        key=lambda row: (HOME_ORDER.index(row.state), row.project.priority or 6, row.project.key),
+    )
+    assert missing.shown == tuple(expected[:SHOWN])
+    assert missing.more == max(0, len(expected) - SHOWN)
     # Viewers who see part of the portfolio: most of it (the others' ids left out of the
     # counts), or a third (only theirs counted).
     for part in (projects[2:], projects[::3]):
@@ -384,3 +399,21 @@ def test_a_new_basis_makes_every_standing_recompute_once(sessions: sessionmaker[
         assert stored.ensure_basis(session, overview.basis(ZoneInfo("Asia/Tokyo")))
         expired = stored.expired_standings(session, at=START, limit=1000)
         assert sorted(expired) == sorted(p.id for p in projects)
+
+
+def test_the_home_sorts_and_counts_more_asking_than_it_shows_as_the_digest_does(
+    engine: Engine,
+) -> None:
+    """More projects ask for attention than the summary shows: the database picks the first
+    (storage.standings.attention_first) in the digest's order, and counts the others."""
+    made = make_sessionmaker(engine)
+    with made.begin() as session:
+        build_sample(session, projects=90, weeks=3, now=START, default_tz=PARIS)
+    with made.begin() as session:
+        projects = portfolio.list_projects(session)
+        everything = Subscription(id=0, channel="home", keys=tuple(p.key for p in projects))
+        digest = build_digest(session, everything, at=START, default_tz=PARIS, chart=False)
+        summary = portfolio_summary(session, projects, now=START, default_tz=PARIS)
+    assert digest.attention_list.more > 0
+    assert summary is not None
+    assert summary.attention == digest.attention_list
