@@ -15,12 +15,12 @@ from __future__ import annotations
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import and_, func, or_, select, tuple_, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import InstrumentedAttribute, Session
 
-from storage.bulk import rows_by_id
+from storage.bulk import among, rows_by_id
 from storage.models import DeliveryRow
 from storage.records import Delivery, DeliveryKind, DeliveryStatus
 from storage.standings import invalidate
@@ -394,6 +394,10 @@ def first_occurrences_from(
     return {pid: occurrence for pid, occurrence in session.execute(query) if pid is not None}
 
 
+# a delivery's project (none for a digest's): `among` reads thousands of ids in one parameter
+_PROJECT_ID = cast(InstrumentedAttribute[int], DeliveryRow.project_id)
+
+
 def recent_per_project(
     session: Session,
     kind: DeliveryKind,
@@ -412,7 +416,7 @@ def recent_per_project(
         .label("rank")
     )
     query = select(DeliveryRow.id, rank).where(
-        DeliveryRow.kind == kind.value, DeliveryRow.project_id.in_(list(project_ids))
+        DeliveryRow.kind == kind.value, among(session, _PROJECT_ID, project_ids)
     )
     if before is not None:
         query = query.where(DeliveryRow.occurrence < before)

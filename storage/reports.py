@@ -169,7 +169,9 @@ def add_reports(session: Session, batch: Sequence[NewReport]) -> None:
     )
 
 
-def _newest(project_ids: Collection[int], before: datetime | None, *columns: Any) -> Subquery:
+def _newest(
+    session: Session, project_ids: Collection[int], before: datetime | None, *columns: Any
+) -> Subquery:
     """`columns` of the reports of these projects (those whose period began before `before`,
     if given), each with its `rank` among its project's reports, 1 for the newest: the readers
     of the latest reports keep the first `per_project`."""
@@ -178,7 +180,7 @@ def _newest(project_ids: Collection[int], before: datetime | None, *columns: Any
         .over(partition_by=ReportRow.project_id, order_by=ReportRow.period_start.desc())
         .label("rank")
     )
-    query = select(*columns, rank).where(ReportRow.project_id.in_(list(project_ids)))
+    query = select(*columns, rank).where(among(session, ReportRow.project_id, project_ids))
     if before is not None:
         query = query.where(ReportRow.period_start < before)
     return query.subquery()
@@ -195,7 +197,7 @@ def latest_reports(
     `before`, if given), newest first, in one statement whatever the number of projects."""
     if not project_ids:
         return {}
-    inner = _newest(project_ids, before, ReportRow.id)
+    inner = _newest(session, project_ids, before, ReportRow.id)
     rows = session.execute(
         plain(ReportRow)
         .join(inner, inner.c.id == ReportRow.id)
@@ -221,6 +223,7 @@ def report_marks(
     if not project_ids:
         return {}
     inner = _newest(
+        session,
         project_ids,
         before,
         ReportRow.project_id,

@@ -14,7 +14,7 @@ from bot.digest.flags import HISTORY_NEEDED
 from bot.digest.model import Digest
 from bot.digest.selection import digest_zone, selects
 from bot.periods import cadence
-from bot.periods.state import periods_of
+from bot.periods.state import CurrentPeriod, periods_of
 from bot.slack.people import person_zone
 from bot.slack.user_ids import is_user_id
 from storage import deliveries, items, portfolio, reports, users
@@ -22,10 +22,13 @@ from storage.records import (
     DeliveryKind,
     Project,
     ProjectState,
+    Report,
+    ReportMark,
     Subscription,
 )
 
 MAX_HISTORY = 64  # reports loaded per project, at most (a daily cadence under a monthly digest)
+WHOLE = 2  # reports read whole per project: the current one and the one before it
 
 
 def history_window(
@@ -55,6 +58,19 @@ def history_window(
     return min(needed, MAX_HISTORY)
 
 
+def reports_and_marks(
+    session: Session, ids: Sequence[int], *, at: datetime, depth: int
+) -> tuple[dict[int, list[Report]], dict[int, list[ReportMark]] | None]:
+    """Each project's reports whose period began before `at`, newest first: the current one and
+    the one before it whole, and the marks of the `depth` newest (what trends need), in two
+    statements: the marks ranked once, then the whole ones read by id. (None for the marks:
+    compose_digest takes them from the whole reports.)"""
+    marks = reports.report_marks(session, ids, before=at, per_project=max(depth, WHOLE))
+    wanted = [m.id for found in marks.values() for m in found[:WHOLE]]
+    whole = reports.find_reports(session, wanted)
+    return {pid: [whole[m.id] for m in found[:WHOLE]] for pid, found in marks.items()}, marks
+
+
 def build_digest(
     session: Session,
     subscription: Subscription,
@@ -65,6 +81,7 @@ def build_digest(
     chart: bool = True,
     projects: Sequence[Project] | None = None,
     deep: bool | None = None,
+    periods: Mapping[int, CurrentPeriod | None] | None = None,
 ) -> Digest:
     """Load what a digest needs in a fixed number of statements (projects, open risks, open
     blockers, milestones, the people it names, the two latest reports and the marks of older
@@ -75,7 +92,9 @@ def build_digest(
     has no points, and unless `deep`, each project's history is read only as deep as the flags
     need, not back to the chart's oldest moment (a "No change" streak is then counted no
     further: the preview reads deep, to show exactly what is posted).
-    `projects`: those to choose from, when the caller has them (else every stored one)."""
+    `projects`: those to choose from, when the caller has them (else every stored one).
+    `periods`: the current periods at `at` the caller knows (the read model's, for those whose
+    standing holds: bot.overview.standings.held_periods); the others are computed."""
     projects = [
         p
         for p in (portfolio.list_projects(session) if projects is None else projects)
@@ -96,19 +115,21 @@ def build_digest(
         if (chart if deep is None else deep)
         else HISTORY_NEEDED
     )
-    # whole reports for the current one and the one before it; marks as deep as trends need
-    history = reports.latest_reports(session, ids, before=at, per_project=2)
-    marks = reports.report_marks(session, ids, before=at, per_project=window)
+    history, marks = reports_and_marks(session, ids, at=at, depth=window)
+    # the latest prompt before `at` places each project's period; the chart's moments go back
     prompts = deliveries.recent_per_project(
-        session, DeliveryKind.PROMPT, ids, per_project=window, before=at
+        session, DeliveryKind.PROMPT, ids, per_project=window if chart else 1, before=at
     )
-    periods = periods_of(projects, zones=zones, prompts=prompts, at=at, default=default_tz)
+    known = periods or {}
+    todo = [p for p in projects if p.id not in known]
+    current = periods_of(todo, zones=zones, prompts=prompts, at=at, default=default_tz)
+    current.update((p.id, known[p.id]) for p in projects if p.id in known)
     active = {p.id for p in projects if p.state is ProjectState.ACTIVE}
     skips = reports.find_skips(
         session,
         [
             (pid, period.start)
-            for pid, period in periods.items()
+            for pid, period in current.items()
             if period is not None and pid in active
         ],
     )
@@ -129,5 +150,5 @@ def build_digest(
         calendar=portfolio.load_calendar(session),
         chart=chart,
         marks=marks,
-        periods=periods,
+        periods=current,
     )

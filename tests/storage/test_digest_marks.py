@@ -53,15 +53,10 @@ def test_the_digest_from_marks_is_the_digest_from_whole_reports(
         lean = build_digest(session, sample.subscription, at=sample.moment, default_tz=UTC_ZONE)
 
     # as before: every report the window reaches read whole, the marks taken from them
-    whole = reports.latest_reports
+    def every_report_whole(session: Any, ids: Collection[int], *, at: datetime, depth: int) -> Any:
+        return reports.latest_reports(session, ids, before=at, per_project=MAX_HISTORY), None
 
-    def every_report_whole(
-        session: Any, ids: Collection[int], *, before: datetime | None = None, per_project: int
-    ) -> Any:
-        return whole(session, ids, before=before, per_project=MAX_HISTORY)
-
-    monkeypatch.setattr(load.reports, "latest_reports", every_report_whole)
-    monkeypatch.setattr(load.reports, "report_marks", lambda *args, **kwargs: None)
+    monkeypatch.setattr(load, "reports_and_marks", every_report_whole)
     with sessions.begin() as session:
         full = build_digest(session, sample.subscription, at=sample.moment, default_tz=UTC_ZONE)
 
