@@ -439,6 +439,28 @@ class ListedStanding:
     latest_rating: str | None
 
 
+def held_periods(session: Session, *, at: datetime, basis: str) -> list[Standing]:
+    """The stored standings that hold at `at` on `basis`, partly read (project, period start,
+    end, since and zone: the period the rule placed the project in), in one statement."""
+    query = select(
+        StandingRow.project_id,
+        type_coerce(StandingRow.period_start, BigInteger()),
+        type_coerce(StandingRow.period_end, BigInteger()),
+        type_coerce(StandingRow.period_since, BigInteger()),
+        StandingRow.period_tz,
+    ).where(StandingRow.valid_until > at, StandingRow.computed_at <= at, StandingRow.basis == basis)
+    return [
+        Standing(
+            project_id=pid,
+            period_start=from_epoch_micros(start),
+            period_end=from_epoch_micros(end),
+            period_since=from_epoch_micros(since),
+            period_tz=tz,
+        )
+        for pid, start, end, since, tz in session.connection().execute(query)
+    ]
+
+
 def listed_standings(
     session: Session, project_ids: Collection[int], *, at: datetime, basis: str
 ) -> dict[int, ListedStanding]:

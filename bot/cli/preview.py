@@ -23,6 +23,7 @@ from bot.digest.messages import digest_messages
 from bot.digest.model import Digest
 from bot.digest.selection import digest_zone
 from bot.digest.summary import find_previous_summary
+from bot.overview.standings import held_periods
 from bot.periods import cadence
 from bot.render import Message, Renderer
 from storage import portfolio
@@ -95,6 +96,7 @@ def _digests(
                     previous=previous,
                     chart=False,  # the chart is uploaded beside the messages: not shown here
                     deep=True,  # but the messages are exactly those posted
+                    periods=held_periods(session, at=occurrence, default=settings.timezone),
                 )
             )
         return digests

@@ -29,6 +29,7 @@ from bot.digest.model import Digest
 from bot.digest.selection import digest_zone, still_due
 from bot.digest.summary import SUMMARY_KEY, digest_summary, find_previous_summary
 from bot.languages import DEFAULT_LANGUAGE
+from bot.overview.standings import held_periods
 from bot.periods import cadence
 from bot.periods.hours import is_working_time, next_working_time, same_working_day
 from bot.periods.state import answered_periods, prompt_zone
@@ -216,6 +217,9 @@ def compose_digest_delivery(
             at=delivery.occurrence,
             default_tz=services.settings.timezone,
             previous=find_previous_summary(session, subscription, before=delivery.occurrence),
+            periods=held_periods(
+                session, at=delivery.occurrence, default=services.settings.timezone
+            ),
         )
     return Outgoing(
         digest_messages(services.renderer, digest),

@@ -292,23 +292,36 @@ def standings(
     return _read(session, projects, at=at, default=default)[0]
 
 
+def _period(standing: Standing) -> CurrentPeriod | None:
+    """The current period a standing caches (None: before the first)."""
+    if standing.period_start is None:
+        return None
+    return CurrentPeriod(
+        standing.period_start,
+        standing.period_end,
+        zone(standing.period_tz, ZoneInfo("UTC")),
+        standing.period_since or standing.period_start,
+    )
+
+
+def held_periods(
+    session: Session, *, at: datetime, default: ZoneInfo
+) -> dict[int, CurrentPeriod | None]:
+    """The current period at `at` (bot.periods.state.current_period) of every project whose
+    stored standing holds at `at`, in one statement and without recomputing any: what a
+    digest built at a tick reads instead of walking thousands of cadences (it computes the
+    periods of the others, build_digest's `periods`)."""
+    held = stored.held_periods(session, at=at, basis=basis(default))
+    return {standing.project_id: _period(standing) for standing in held}
+
+
 def status_of(
     standing: Standing, *, report: Report | None, prompt: Delivery | None, skip: Skip | None
 ) -> PeriodStatus:
     """The rule's `PeriodStatus` a standing caches, given the rows it names."""
-    period = (
-        CurrentPeriod(
-            standing.period_start,
-            standing.period_end,
-            zone(standing.period_tz, ZoneInfo("UTC")),
-            standing.period_since or standing.period_start,
-        )
-        if standing.period_start is not None
-        else None
-    )
     return PeriodStatus(
         PeriodState(standing.state or PeriodState.NOT_STARTED),
-        period,
+        _period(standing),
         report,
         prompt,
         skip,

@@ -80,6 +80,10 @@ def check(sessions: sessionmaker[Session], at: datetime) -> None:
         rule = period_statuses(session, projects, at=at, default=PARIS)
         everything = Subscription(id=0, channel="home", keys=tuple(p.key for p in projects))
         digest = build_digest(session, everything, at=at, default_tz=PARIS, chart=False)
+        held = overview.held_periods(session, at=at, default=PARIS)
+        from_held = build_digest(
+            session, everything, at=at, default_tz=PARIS, chart=False, periods=held
+        )
         summary = portfolio_summary(session, projects, now=at, default_tz=PARIS)
         active = [p for p in projects if p.state is ProjectState.ACTIVE]
         missing = missing_rows(session, active, default_tz=PARIS, limit=SHOWN)
@@ -90,6 +94,9 @@ def check(sessions: sessionmaker[Session], at: datetime) -> None:
     }
     assert not wrong, f"the cache differs from the rule at {at}: {wrong}"
     assert first == rule
+    # Every standing holds: the digest of a tick reads their periods instead of computing them.
+    assert held == {p.id: rule[p.id].period for p in projects}
+    assert from_held == digest
     rated = {p.id: rows[p.id].rating for p in projects if rows[p.id].rating}
     current = {pid: s.current_report for pid, s in rule.items()}
     assert rated == {pid: r.overall.value for pid, r in current.items() if r is not None}
@@ -161,6 +168,10 @@ def test_the_read_model_equals_the_rule_after_every_kind_of_write(
             submitted_by="U0PM",
             submitted_at=clock.now,
         )
+    with sessions.begin() as session:  # the write let its standing go: no period is read from it
+        held = overview.held_periods(session, at=clock.now, default=PARIS)
+        assert pid not in held and len(held) == len(portfolio.list_projects(session)) - 1
+        assert not overview.held_periods(session, at=clock.now - timedelta(days=1), default=PARIS)
     check(sessions, clock.advance(timedelta(minutes=5)))
     pid, start = period_of(sessions, missing[1], clock.now)
     with sessions.begin() as session:
