@@ -10,12 +10,13 @@ multi-row VALUES spends its time compiling. SQLite runs one prepared INSERT for 
 (`executemany`, a loop in C), the fastest it offers. Columns left out get their database
 default (ids from their sequence or rowid).
 
-Reading rows of thousands of ids at once (`among`) is one condition, with one parameter, on
-either backend.
+Reading rows of thousands of ids at once (`among`, `among_texts` for text ids such as Slack
+user ids) is one condition, with one parameter, on either backend.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Collection, Mapping, Sequence
 from typing import Any, TypeVar, cast
 
@@ -111,6 +112,27 @@ def among(
         return column == any_(literal(f"{{{listed}}}", NullType()).cast(ARRAY(Integer)))
     values = func.json_each(literal(f"[{listed}]", Text())).table_valued("value")
     return column.in_(select(values.c.value))
+
+
+def among_texts(
+    session: Session, column: InstrumentedAttribute[str], values: Collection[str]
+) -> ColumnElement[bool]:
+    """`column IN values` for thousands of text ids (Slack user ids), as one parameter, as
+    `among` does for integers: on PostgreSQL a text array (`= ANY('{"U1","U2"}'::TEXT[])`),
+    each element double-quoted with its `"` and `\\` escaped, on SQLite a JSON array
+    (`json.dumps`) read by `json_each`. Either way a value is data: quotes, commas, braces or
+    backslashes in it can neither break the statement nor match another id."""
+    wanted = sorted(set(values))
+    if session.get_bind().dialect.name == "postgresql":
+        listed = ",".join('"' + _array_escaped(value) + '"' for value in wanted)
+        return column == any_(literal(f"{{{listed}}}", NullType()).cast(ARRAY(Text)))
+    found = func.json_each(literal(json.dumps(wanted, ensure_ascii=False), Text()))
+    return column.in_(select(found.table_valued("value").c.value))
+
+
+def _array_escaped(value: str) -> str:
+    """A text as PostgreSQL reads it inside a double-quoted element of an array literal."""
+    return value.replace("\\", "\\\\").replace('"', '\\"')
 
 
 ROWS_BY_ID_PER_STATEMENT = 10_000  # ids per statement: rows read at once stay bounded

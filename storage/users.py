@@ -4,17 +4,19 @@ from __future__ import annotations
 
 from collections.abc import Collection, Sequence
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from storage.models import ProjectRow, SlackUserRow
+from storage.bulk import among_texts
+from storage.models import ProjectRow, SlackUserRow, plain
 from storage.records import ProjectState, SlackUser
 from storage.standings import invalidate_managed_by
 from storage.upsert import ROWS_PER_STATEMENT, insert_for
 
 
-def _to_user(row: SlackUserRow) -> SlackUser:
+def _to_user(row: Any) -> SlackUser:
     return SlackUser(
         user_id=row.user_id,
         tz=row.tz,
@@ -26,11 +28,13 @@ def _to_user(row: SlackUserRow) -> SlackUser:
 
 
 def find_users(session: Session, user_ids: Collection[str]) -> dict[str, SlackUser]:
-    """The cached users among `user_ids`, in one query."""
+    """The cached users among `user_ids`, in one statement with one parameter whatever their
+    number (`among_texts`: an IN list of thousands of ids costs more to build than to run),
+    read as plain rows."""
     if not user_ids:
         return {}
-    rows = session.scalars(select(SlackUserRow).where(SlackUserRow.user_id.in_(list(user_ids))))
-    return {row.user_id: _to_user(row) for row in rows}
+    query = plain(SlackUserRow).where(among_texts(session, SlackUserRow.user_id, user_ids))
+    return {row.user_id: _to_user(row) for row in session.execute(query)}
 
 
 def managers_fetched_before(session: Session, cutoff: datetime) -> list[str]:

@@ -1,7 +1,7 @@
 """Bulk inserts (storage/bulk.py and the add_* functions beside each aggregate's save_*), on
 SQLite and PostgreSQL: what they store reads back exactly as what the one-row functions store,
 copies find their source, and a database can be asked whether it holds projects without
-being changed."""
+being changed; many ids, integers or texts, are read with one parameter."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ import pytest
 from sqlalchemy import Engine, event, inspect
 from sqlalchemy.exc import IntegrityError
 
-from storage import audit, items, portfolio, reports
+from storage import audit, items, portfolio, reports, users
 from storage.audit import NewAuditEntry
 from storage.bulk import insert_rows
 from storage.db import count_projects, make_engine, make_sessionmaker
@@ -34,6 +34,7 @@ from storage.records import (
     Risk,
     Skip,
     SkipReason,
+    SlackUser,
 )
 from tests import factories
 from tests.conftest import migrate
@@ -282,5 +283,56 @@ def test_rows_of_more_ids_than_sqlite_takes_parameters_are_read_in_one_statement
     finally:
         event.remove(engine, "before_cursor_execute", record)
     assert sorted(found.values()) == sorted([Rag.RED, Rag.GREEN])
+    [(statement, parameters)] = executed
+    assert len(parameters) == 1, statement  # type: ignore[arg-type]
+
+
+HOSTILE_IDS = (
+    'U1"quoted',
+    "U2,comma",
+    "U3{brace}",
+    "U4\\back\\slash\\",
+    "U5'single",
+    "U6 NULL",
+    "NULL",
+    "",
+    "U7]json[",
+    "U8 café 漢字 🚀",
+)
+
+
+def test_text_ids_are_bound_as_data_whatever_they_hold(engine: Engine) -> None:
+    """`among_texts` (users.find_users) binds text ids as one JSON or array parameter: an id
+    with quotes, commas, braces, backslashes or spaces finds exactly its own row, never
+    breaks the statement and never matches another id; 40,000 ids are one statement with
+    one parameter."""
+    sessions = make_sessionmaker(engine)
+    with sessions.begin() as session:
+        users.save_users(
+            session, [SlackUser(uid, "UTC", None, f"name {uid}", None, NOW) for uid in HOSTILE_IDS]
+        )
+        users.save_users(session, [SlackUser("U9PLAIN", "UTC", None, "plain", None, NOW)])
+    with sessions.begin() as session:
+        found = users.find_users(session, [*HOSTILE_IDS, "U1", "quoted", "U2", "comma"])
+        assert {uid: u.name for uid, u in found.items()} == {
+            uid: f"name {uid}" for uid in HOSTILE_IDS
+        }
+        for uid in HOSTILE_IDS:
+            assert set(users.find_users(session, [uid])) == {uid}
+        assert users.find_users(session, ['"U9PLAIN"', "U9PLAIN,U1", "{U9PLAIN}"]) == {}
+    wanted = ["U9PLAIN", *(f"W{n:07d}" for n in range(40_000))]
+    executed: list[tuple[str, object]] = []
+
+    def record(
+        conn: object, cursor: object, statement: str, parameters: object, *_: object
+    ) -> None:
+        executed.append((statement, parameters))
+
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        with sessions.begin() as session:
+            assert set(users.find_users(session, wanted)) == {"U9PLAIN"}
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
     [(statement, parameters)] = executed
     assert len(parameters) == 1, statement  # type: ignore[arg-type]
