@@ -8,6 +8,7 @@ reached. Every read takes many projects at once, in one statement.
 from __future__ import annotations
 
 from collections.abc import Collection, Mapping, Sequence
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from typing import Any
 
@@ -80,6 +81,46 @@ def open_risks(session: Session, project_ids: Collection[int]) -> dict[int, list
         result[row.project_id].append(_to_risk(row))
     for risks in result.values():
         risks.sort(key=lambda r: (-r.score, r.id or 0))
+    return result
+
+
+@dataclass(frozen=True, slots=True)
+class OpenTally:
+    """What a project has open, counted: its open risks and their highest score
+    (probability times impact; None without one), its open blockers."""
+
+    risks: int = 0
+    top_risk_score: int | None = None
+    blockers: int = 0
+
+
+def open_tallies(session: Session, project_ids: Collection[int]) -> dict[int, OpenTally]:
+    """Each project's `OpenTally`, counted by the database in one aggregate statement per
+    table whatever the number of projects (ids as one parameter, `among`): what the status
+    export shows of the risks and blockers, without reading any."""
+    result = dict.fromkeys(project_ids, OpenTally())
+    if not result:
+        return result
+    risks = (
+        select(RiskRow.project_id, func.count(), func.max(RiskRow.probability * RiskRow.impact))
+        .where(
+            RiskRow.status == ItemStatus.OPEN.value,
+            among(session, RiskRow.project_id, project_ids),
+        )
+        .group_by(RiskRow.project_id)
+    )
+    for pid, count, top in session.execute(risks):
+        result[pid] = OpenTally(count, top, 0)
+    blockers = (
+        select(BlockerRow.project_id, func.count())
+        .where(
+            BlockerRow.status == ItemStatus.OPEN.value,
+            among(session, BlockerRow.project_id, project_ids),
+        )
+        .group_by(BlockerRow.project_id)
+    )
+    for pid, count in session.execute(blockers):
+        result[pid] = replace(result[pid], blockers=count)
     return result
 
 

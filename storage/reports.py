@@ -281,6 +281,27 @@ def first_reports_from(
     return {row[0]: row[1] for row in session.execute(query)}
 
 
+def latest_reports_from(
+    session: Session, project_ids: Collection[int], at: datetime
+) -> dict[int, Report]:
+    """The latest report of each of these projects whose latest report's period begins at or
+    after `at` (stored ahead of `at`: a clock moved back, replicas out of step), in one
+    statement on the (project, period) index that finds nothing in the usual case: what a
+    reader of the latest report before `at` (a standing's) adds to know the latest of all."""
+    if not project_ids:
+        return {}
+    later = aliased(ReportRow)
+    newer = select(later.id).where(
+        later.project_id == ReportRow.project_id, later.period_start > ReportRow.period_start
+    )
+    query = plain(ReportRow).where(
+        among(session, ReportRow.project_id, project_ids),
+        ReportRow.period_start >= at,
+        ~newer.exists(),
+    )
+    return {row.project_id: _to_report(row) for row in session.execute(query)}
+
+
 def _to_skip(row: SkipRow) -> Skip:
     return Skip(
         project_id=row.project_id,

@@ -20,7 +20,7 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Collection, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
@@ -31,9 +31,11 @@ from sqlalchemy.orm import Session
 
 from bot.access.audience import channel_audience, visible_projects
 from bot.overview import standings as overview
+from bot.periods.state import PeriodState
 from bot.portfolio.file import WEEKDAYS, clock_text
 from bot.slack.people import known_names
 from storage import items, portfolio, reports
+from storage import standings as stored
 from storage.records import (
     DEFAULT_DIGEST_GRACE_HOURS,
     DEFAULT_DIGEST_SCHEDULE,
@@ -42,6 +44,7 @@ from storage.records import (
     ProjectSpec,
     Rag,
     Report,
+    Standing,
     Subscription,
     WorkingHours,
 )
@@ -352,15 +355,58 @@ def is_dm(channel: str) -> bool:
     return channel.startswith("D")
 
 
-def _matches(line: StatusLine, wanted: str) -> bool:
-    project = line.project
-    if wanted == MISSING:
-        return line.missing
-    if wanted in COLOURS:
-        return line.report is not None and line.report.overall.value == wanted
+@dataclass(frozen=True, slots=True)
+class ExportScope:
+    """The projects a status export may hold, known from the projects alone (no report,
+    standing or risk read): what tells the asker, before the heavy reads, how large the file
+    will be."""
+
+    shown: tuple[Project, ...]  # those the asker may see and share here, by key
+    candidates: tuple[Project, ...]  # of those, the ones a portfolio or tag filter keeps
+    withheld: int  # confidential projects the asker may see, left out of a shared channel
+    wanted: str  # the filter, folded ("" for all)
+
+    @property
+    def exact(self) -> bool:
+        """Whether every candidate goes into the file: no filter, or a portfolio or a tag.
+        A colour or `missing` keeps those of the candidates its standings select."""
+        return self.wanted not in COLOURS and self.wanted != MISSING
+
+
+def export_scope(
+    session: Session, *, actor: str, admins: Collection[str], channel: str, wanted: str
+) -> ExportScope:
+    """The projects the actor may see and may share in `channel`, and those of them a
+    portfolio or tag filter (`wanted`, case-insensitive; "" for all) keeps: two statements
+    at most (the projects' version, the channel's subscription)."""
+    # A file shared in a channel is read by everyone in it; in a DM, by the asker alone.
+    audience = channel_audience(
+        session, actor=actor, admins=admins, channel=None if is_dm(channel) else channel
+    )
+    visible = visible_projects(session, audience.privately)
+    shown = tuple(p for p in visible if audience.sees(p))
+    folded = wanted.strip().casefold()
+    scope = ExportScope(shown, shown, len(visible) - len(shown), folded)
+    if folded and scope.exact:
+        return replace(scope, candidates=tuple(p for p in shown if _in_group(p, folded)))
+    return scope
+
+
+def _in_group(project: Project, wanted: str) -> bool:
+    """Whether the project's portfolio or one of its tags is `wanted` (folded)."""
     return (project.portfolio or "").casefold() == wanted or any(
         t.casefold() == wanted for t in project.tags
     )
+
+
+def _matches(report: Report | None, missing: bool, wanted: str) -> bool:
+    """Whether a colour or `missing` filter keeps a project (its latest report, whether this
+    period misses its report); other filters kept their candidates already."""
+    if wanted == MISSING:
+        return missing
+    if wanted in COLOURS:
+        return report is not None and report.overall.value == wanted
+    return True
 
 
 def project_status(
@@ -374,38 +420,69 @@ def project_status(
     default_tz: ZoneInfo,
 ) -> StatusExport:
     """The latest status of each project the actor may see (and may share in `channel`),
-    filtered by a portfolio, a tag, a colour or "missing" (case-insensitive; "" for all)."""
-    # A file shared in a channel is read by everyone in it; in a DM, by the asker alone.
-    audience = channel_audience(
-        session, actor=actor, admins=admins, channel=None if is_dm(channel) else channel
+    filtered by a portfolio, a tag, a colour or "missing" (case-insensitive; "" for all).
+
+    The same statements whatever the number of projects: the scope (`export_scope`), this
+    period's state and latest report of each candidate from the read model (its standing;
+    `_standings`), the reports stored ahead of `now`, the latest reports by id, and the open
+    risks and blockers counted by the database for the projects kept."""
+    scope = export_scope(session, actor=actor, admins=admins, channel=channel, wanted=wanted)
+    candidates = scope.candidates
+    ids = [p.id for p in candidates]
+    standings = _standings(session, candidates, now=now, default_tz=default_tz)
+    # A standing names the latest report of a period begun before `now`; the export shows the
+    # latest of all, which is another only when one is stored ahead of `now` (usually none).
+    ahead = reports.latest_reports_from(session, ids, now)
+    by_id = reports.find_reports(
+        session, [s.report_id for pid, s in standings.items() if s.report_id and pid not in ahead]
     )
-    visible = visible_projects(session, audience.privately)
-    shown = [p for p in visible if audience.sees(p)]
-    ids = [p.id for p in shown]
-    found = reports.latest_reports(session, ids, per_project=1)
-    latest = {pid: (found[pid][0] if found.get(pid) else None) for pid in ids}
-    risks = items.open_risks(session, ids)
-    blockers = items.open_blockers(session, ids)
-    statuses = overview.statuses(session, shown, at=now, default=default_tz)
-    lines = [
+    kept = []
+    for project in candidates:
+        standing = standings[project.id]
+        report = ahead.get(project.id)
+        if report is None and standing.report_id is not None:
+            report = by_id.get(standing.report_id)
+        missing = PeriodState(standing.state or PeriodState.NOT_STARTED).is_missing
+        if _matches(report, missing, scope.wanted):
+            kept.append((project, report, missing))
+    tallies = items.open_tallies(session, [project.id for project, _, _ in kept])
+    lines = tuple(
         StatusLine(
-            project=p,
-            report=latest[p.id],
-            missing=statuses[p.id].is_missing,
-            open_risks=len(risks[p.id]),
-            top_risk_score=max((r.score for r in risks[p.id]), default=None),
-            open_blockers=len(blockers[p.id]),
+            project=project,
+            report=report,
+            missing=missing,
+            open_risks=tallies[project.id].risks,
+            top_risk_score=tallies[project.id].top_risk_score,
+            open_blockers=tallies[project.id].blockers,
         )
-        for p in shown
-    ]
-    wanted = wanted.strip().casefold()
-    selected = tuple(line for line in lines if not wanted or _matches(line, wanted))
-    return StatusExport(
-        lines=selected,
-        withheld=len(visible) - len(shown),
-        portfolios=tuple(sorted({p.portfolio for p in shown if p.portfolio}, key=str.casefold)),
-        tags=tuple(sorted({t for p in shown for t in p.tags}, key=str.casefold)),
+        for project, report, missing in kept
     )
+    return StatusExport(
+        lines=lines,
+        withheld=scope.withheld,
+        portfolios=tuple(
+            sorted({p.portfolio for p in scope.shown if p.portfolio}, key=str.casefold)
+        ),
+        tags=tuple(sorted({t for p in scope.shown for t in p.tags}, key=str.casefold)),
+    )
+
+
+def _standings(
+    session: Session, projects: Sequence[Project], *, now: datetime, default_tz: ZoneInfo
+) -> dict[int, Standing | stored.ListedStanding]:
+    """Each project's standing at `now` (this period's state, the latest report of a period
+    begun before `now`): read narrowly, in one statement, for those whose stored standing
+    holds at `now`; the others recomputed by the rule and stored back (bot.overview), as
+    any reader of the read model does. So the cache is refreshed where it does not hold and
+    never read where it does not."""
+    basis = overview.basis(default_tz)
+    found: dict[int, Standing | stored.ListedStanding] = dict(
+        stored.listed_standings(session, [p.id for p in projects], at=now, basis=basis)
+    )
+    unheld = [p for p in projects if p.id not in found]
+    if unheld:
+        found.update(overview.standings(session, unheld, at=now, default=default_tz))
+    return found
 
 
 def status_csv(
