@@ -1,6 +1,7 @@
 """`/pmo`: ack at once (Slack waits 3 s at most), then answer through the response_url, in the
 asker's language, or open a modal with the command's trigger_id; `subscribe`/`unsubscribe`
-act on the channel the command was typed in."""
+act on the channel the command was typed in. A long answer (a large `/pmo export`) may first
+tell the asker, through the same response_url, what is coming."""
 
 from __future__ import annotations
 
@@ -28,6 +29,7 @@ def register(app: App, services: Services) -> None:
             text=command.get("text") or "",
             channel_id=command.get("channel_id") or "",
             trigger_id=command.get("trigger_id") or "",
+            tell=lambda message: respond(**message),  # ahead of a long answer: ephemeral
         )
         if isinstance(result, OpenModal):
             try:

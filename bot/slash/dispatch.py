@@ -9,7 +9,7 @@ from bot.languages import language_of
 from bot.services import Services
 from bot.slack.people import user_locale
 from bot.slash.help import answer_unknown
-from bot.slash.request import Request, Result
+from bot.slash.request import Request, Result, Tell, unheard
 from bot.slash.table import VERBS
 
 
@@ -20,10 +20,12 @@ def answer(
     text: str,
     channel_id: str = "",
     trigger_id: str = "",
+    tell: Tell = unheard,
 ) -> Result:
     """The response to `/pmo <text>` from `user_id` in `channel_id`: a dict for Bolt's
     respond() in the asker's language (in the channel when the text ends with `public`), or a
-    modal to open."""
+    modal to open. A verb whose answer takes long may first `tell` the asker (an ephemeral
+    response, whatever `public` says: it is no answer)."""
     words = text.split()
     public = len(words) > 1 and words[-1].lower() == "public"
     if public:
@@ -44,6 +46,7 @@ def answer(
         admins=current_admins(services),
         trigger_id=trigger_id,
         public=public,
+        tell=tell,
     )
     result = VERBS.get(name, answer_unknown)(request)
     if public and isinstance(result, dict) and result.get("response_type") != "in_channel":

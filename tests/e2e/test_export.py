@@ -1,6 +1,7 @@
 """`/pmo export` through signed slash commands: the CSV of the latest status is shared in the
 channel where the command was typed (a DM too), the asker gets a short ephemeral answer, and a
-confidential project never reaches someone who may not see it."""
+confidential project never reaches someone who may not see it. A large file is announced at
+once, before it is built."""
 
 from __future__ import annotations
 
@@ -9,8 +10,11 @@ import io
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import pytest
+
 from bot.portfolio.export import BOM
 from bot.portfolio.importing import import_portfolio
+from bot.slash import exports
 from storage import portfolio, reports
 from tests import factories
 from tests.e2e.conftest import ADMIN, OUTSIDER, PM_NEW_YORK, PM_PARIS, SPONSOR, Harness
@@ -144,3 +148,60 @@ def test_export_at_a_given_time_names_the_file_with_the_day(harness: Harness) ->
     harness.command(ADMIN, "export")
     (shared,) = harness.fake.files
     assert shared["name"] == "pmo-status-2026-11-18.csv"
+
+
+def answers_to(harness: Harness, user_id: str, text: str) -> list[dict[str, Any]]:
+    """Run `/pmo text`; every response the asker got, in order."""
+    before = len(harness.fake.responses)
+    response = harness.driver.command(user_id, text)
+    assert response.status == 200, response.body
+    return harness.fake.responses[before:]
+
+
+def sent_in_order(harness: Harness) -> list[str]:
+    """The responses and the file uploads, in the order Slack got them."""
+    kept = ("response_url", "files.completeUploadExternal")
+    return [call.method for call in harness.fake.calls if call.method in kept]
+
+
+def test_a_large_export_tells_the_asker_at_once_then_shares_the_file_then_answers(
+    harness: Harness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    setup(harness)
+    monkeypatch.setattr(exports, "NOTICE_ABOVE", 1)  # two projects: a large file here
+    notice, final = answers_to(harness, OUTSIDER, "export public")
+    assert notice.get("response_type", "ephemeral") == "ephemeral"  # `public` is for the answer
+    assert "Preparing the export of 2 projects; the file follows here." in answer_text(notice)
+    assert notice["text"] == "Preparing the export of 2 projects…"
+    assert final["response_type"] == "in_channel" and "Exported 2 projects" in final["text"]
+    assert sent_in_order(harness)[-3:] == [
+        "response_url",
+        "files.completeUploadExternal",
+        "response_url",
+    ]
+    (shared,) = harness.fake.files
+    assert [row["Key"] for row in rows_of(shared)] == ["ATLAS", "BOREAL"]
+
+
+def test_a_colour_tells_the_asker_without_a_number_and_in_their_language(
+    harness: Harness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    setup(harness)
+    monkeypatch.setattr(exports, "NOTICE_ABOVE", 1)
+    notice, final = answers_to(harness, PM_PARIS, "export amber")  # their Slack locale: French
+    assert (
+        "Préparation de l\u2019export des projets correspondant à *amber* ; le fichier suit ici."
+        in answer_text(notice)
+    )
+    assert "1 projet exporté" in final["text"]
+    # a filter that keeps too few to wait for tells nothing
+    (only,) = answers_to(harness, OUTSIDER, "export digital")
+    assert "Exported 1 project" in only["text"]
+
+
+def test_a_small_export_answers_once(harness: Harness, monkeypatch: pytest.MonkeyPatch) -> None:
+    setup(harness)
+    monkeypatch.setattr(exports, "NOTICE_ABOVE", 2)  # the file holds two: not more
+    response = harness.command(OUTSIDER, "export")  # exactly one answer
+    assert "Exported 2 projects" in response["text"]
+    assert sent_in_order(harness)[-2:] == ["files.completeUploadExternal", "response_url"]

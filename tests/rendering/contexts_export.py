@@ -1,6 +1,7 @@
 """Contexts for the `/pmo export` answer (message_templates/*/export.json.j2), merged into
 tests/rendering/test_render.py's checks: rendered with hostile text in every language and checked
-for escaping and Slack's limits, in each of its outcomes."""
+for escaping and Slack's limits, in each of its outcomes (the notice told before a large file
+is built given only what the answer gives it)."""
 
 from __future__ import annotations
 
@@ -29,5 +30,9 @@ def contexts(text: str) -> dict[str, list[dict[str, Any]]]:
             {**base, "outcome": "nothing", "count": 0},
             {**base, "outcome": "nothing", "count": 0, "wanted": "", "withheld": 1},
             {**base, "outcome": "nothing", "count": 0, "portfolios": (), "tags": (), "withheld": 0},
+            # told at once, before a large file: how many, or no number for a colour or missing
+            {"outcome": "preparing", "wanted": text, "count": 5000},
+            {"outcome": "preparing", "wanted": "", "count": 201},
+            {"outcome": "preparing", "wanted": text, "count": None},
         ]
     }

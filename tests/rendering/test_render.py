@@ -866,6 +866,31 @@ def test_list_given_the_rows_shown_counts_from_the_total(language: str) -> None:
     assert "4,600" in rendered["blocks"][-1]["elements"][0]["text"].replace("\u202f", ",")
 
 
+@pytest.mark.parametrize(
+    ("language", "count", "wanted", "expected"),
+    [
+        ("en", 5000, "", "Preparing the export of 5,000 projects; the file follows here."),
+        ("en", 250, "Ops", "Preparing the export of 250 projects matching *Ops*; the file"),
+        ("en", None, "red", "Preparing the export of the projects matching *red*; the file"),
+        ("fr", 5000, "", "Préparation de l\u2019export de 5 000 projets ; le fichier suit ici."),
+        ("fr", 250, "Ops", "Préparation de l\u2019export de 250 projets correspondant à *Ops* ;"),
+        ("fr", None, "red", "Préparation de l\u2019export des projets correspondant à *red* ;"),
+    ],
+)
+def test_export_notice_says_how_many_projects_are_coming_or_which(
+    language: str, count: int | None, wanted: str, expected: str
+) -> None:
+    rendered = renderer().render(
+        "export", language, outcome="preparing", count=count, wanted=wanted
+    )
+    assert_valid_message(rendered)
+    assert rendered["response_type"] == "ephemeral"
+    text = rendered["blocks"][0]["text"]["text"].replace("\u202f", " ").replace("\xa0", " ")
+    assert expected in text
+    # the notification's text too gives the number, or none
+    assert any(c.isdigit() for c in rendered["text"]) is (count is not None)
+
+
 def test_home_with_many_maximal_projects_is_a_valid_view() -> None:
     rows = [ListedProject(max_project(i), max_report(i, "green")) for i in range(1, 121)]
     rendered = renderer().render("home", rows=rows)
