@@ -439,7 +439,7 @@ class ListedStanding:
     latest_rating: str | None
 
 
-def held_periods(session: Session, *, at: datetime, basis: str) -> list[Standing]:
+def periods_holding(session: Session, *, at: datetime, basis: str) -> list[Standing]:
     """The stored standings that hold at `at` on `basis`, partly read (project, period start,
     end, since and zone: the period the rule placed the project in), in one statement."""
     query = select(

@@ -311,7 +311,7 @@ def held_periods(
     stored standing holds at `at`, in one statement and without recomputing any: what a
     digest built at a tick reads instead of walking thousands of cadences (it computes the
     periods of the others, build_digest's `periods`)."""
-    held = stored.held_periods(session, at=at, basis=basis(default))
+    held = stored.periods_holding(session, at=at, basis=basis(default))
     return {standing.project_id: _period(standing) for standing in held}
 
 
