@@ -14,7 +14,8 @@ milestones, skipped and missing periods, built the way the product stores them. 
   `serve`, whose ticks keep the read model (bot/overview/standings.py) fresh: the standings
   are refreshed an hour before the digest's moment, as a tick would have, and the digest
   reads the periods of those that still hold at its moment. The in-process figures are
-  those of the tick (standings kept).
+  those of the tick (standings kept). On PostgreSQL each database is vacuumed and analysed
+  after it is written, as autovacuum leaves a live one.
 
 Run from the repository root:
 
@@ -41,7 +42,7 @@ from sqlalchemy import event
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from scratch_database import fresh_database
+from scratch_database import fresh_database, settle
 
 from bot.cli.sample import LEADERSHIP_CHANNEL, build_sample
 from bot.digest.load import build_digest
@@ -65,6 +66,7 @@ def fill(url: str, size: int, weeks: int) -> tuple[datetime, float]:
         sample = build_sample(session, projects=size, weeks=weeks, now=NOW, default_tz=UTC_ZONE)
     built = time.perf_counter() - started
     engine.dispose()
+    settle(url)  # as autovacuum leaves a live database
     return sample.moment, built
 
 
@@ -76,6 +78,7 @@ def keep_standings(url: str, moment: datetime) -> None:
         projects = portfolio.list_projects(session)
         refresh(session, projects, at=moment - timedelta(hours=1), default=UTC_ZONE)
     engine.dispose()
+    settle(url)  # as autovacuum leaves a live database
 
 
 def in_process(url: str, moment: datetime) -> tuple[float, float, int, int, float]:

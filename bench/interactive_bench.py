@@ -22,7 +22,10 @@ resident memory. Run from the repository root:
     .venv/bin/python bench/interactive_bench.py [--sizes 100 1000 5000] [--weeks 52]
         [--repeat 15] [--database-url postgresql://postgres@127.0.0.1:5432/test]
 
-On PostgreSQL each size gets a database of its own beside the one named, dropped after.
+On PostgreSQL each size gets a database of its own beside the one named, dropped after, and
+vacuumed and analysed once built, as autovacuum leaves a live database: read right after the
+bulk load, the standings' indexes still lead to the rows' dead versions, and the idle tick
+at 5,000 projects reads about 40,000 index entries instead of none.
 """
 
 from __future__ import annotations
@@ -42,7 +45,7 @@ from sqlalchemy import event
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # FakeGateway lives in tests/
 
-from scratch_database import fresh_database
+from scratch_database import fresh_database, settle
 
 from bot.cli.sample import build_sample
 from bot.config import load_settings
@@ -119,6 +122,7 @@ def measure(url: str, size: int, weeks: int, repeat: int) -> tuple[dict[str, Tim
     settings = load_settings({"PMO_ADMINS": admin, "PMO_TIMEZONE": "Europe/Paris"})
     services = Services(settings, make_sessionmaker(engine), gateway, Renderer(), lambda: AT)
     tick(services, now=AT)  # record and send what is due: later ticks are idle
+    settle(url)  # as autovacuum leaves a live database
     results: dict[str, Timing] = {}
     for question in questions(services):
         question.ask(services, lambda _: None)  # warm: templates compiled, caches filled
