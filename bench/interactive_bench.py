@@ -16,8 +16,9 @@ counted) and timed: p50 and p95 in milliseconds, and SQL statements per answer.
   file, until the file is shared and the final answer given;
 * an idle tick (everything due already recorded and sent: what `serve` does every minute).
 
-Prints one table per backend with the ratios to the smallest size, and the process's peak
-resident memory. Run from the repository root:
+Each size is measured in a process of its own (as `serve` holds one portfolio): prints one
+table per backend with the ratios to the smallest size, and each process's peak resident
+memory. Run from the repository root:
 
     .venv/bin/python bench/interactive_bench.py [--sizes 100 1000 5000] [--weeks 52]
         [--repeat 15] [--database-url postgresql://postgres@127.0.0.1:5432/test]
@@ -31,8 +32,11 @@ at 5,000 projects reads about 40,000 index entries instead of none.
 from __future__ import annotations
 
 import argparse
+import dataclasses
+import json
 import resource
 import statistics
+import subprocess
 import sys
 import time
 from collections.abc import Callable
@@ -162,17 +166,41 @@ def populate(url: str, size: int, weeks: int) -> str:
     return ADMIN
 
 
+def one_size(url: str | None, size: int, weeks: int, repeat: int) -> None:
+    """Measure one size in this process and print its timings as JSON (see main)."""
+    with fresh_database(url, str(size)) as database:
+        timings, built = measure(database, size, weeks, repeat)
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    found = {name: dataclasses.astuple(t) for name, t in timings.items()}
+    print(json.dumps({"timings": found, "built": built, "peak": peak}))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[100, 1000, 5000])
     parser.add_argument("--weeks", type=int, default=52)
     parser.add_argument("--repeat", type=int, default=15)
     parser.add_argument("--database-url", help="PostgreSQL; default: a SQLite file per size")
+    parser.add_argument("--one", type=int, help=argparse.SUPPRESS)  # a child measuring a size
     args = parser.parse_args()
+    if args.one is not None:
+        one_size(args.database_url, args.one, args.weeks, args.repeat)
+        return
     table: dict[int, dict[str, Timing]] = {}
+    peaks: dict[int, float] = {}
     for size in args.sizes:
-        with fresh_database(args.database_url, str(size)) as url:
-            table[size], built = measure(url, size, args.weeks, args.repeat)
+        # each size in a process of its own, as `serve` would hold only its portfolio: what
+        # the smaller sizes left behind in memory would otherwise be traversed by the
+        # garbage collector of the larger ones (a 130 ms pause charged to whichever answer)
+        command = [sys.executable, __file__, "--one", str(size), "--weeks", str(args.weeks)]
+        command += ["--repeat", str(args.repeat)]
+        if args.database_url:
+            command += ["--database-url", args.database_url]
+        done = subprocess.run(command, check=True, capture_output=True, text=True)
+        found = json.loads(done.stdout.strip().splitlines()[-1])
+        table[size] = {name: Timing(*values) for name, values in found["timings"].items()}
+        peaks[size] = found["peak"]
+        built = found["built"]
         print(f"built {size} projects x {args.weeks} weeks in {built:.1f} s", file=sys.stderr)
     backend = "PostgreSQL" if args.database_url else "SQLite"
     sizes = args.sizes
@@ -185,8 +213,8 @@ def main() -> None:
         cells = " | ".join(f"{t.p50:.0f} / {t.p95:.0f} ({t.statements:.0f})" for t in rows)
         ratio = rows[-1].p95 / max(rows[0].p95, 0.001)
         print(f"| {name} | {cells} | {ratio:.1f}x |")
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(f"\npeak resident memory of this process: {peak:.0f} MB")
+    resident = ", ".join(f"{size:,}: {peak:.0f} MB" for size, peak in peaks.items())
+    print(f"\npeak resident memory of each size's process (which also builds it): {resident}")
 
 
 if __name__ == "__main__":
