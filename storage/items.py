@@ -125,7 +125,11 @@ def open_tallies(session: Session, project_ids: Collection[int]) -> dict[int, Op
 
 
 def ranked_open_risks(
-    session: Session, project_ids: Collection[int], *, limit: int
+    session: Session,
+    project_ids: Collection[int] | None,
+    *,
+    limit: int,
+    excluding: Collection[int] = (),
 ) -> tuple[list[Risk], int]:
     """The open risks of these projects, highest score first (probability times impact), then by
     their project's priority (none after 5) and key, then by id: the first `limit`, and how
@@ -133,13 +137,16 @@ def ranked_open_risks(
     first counts the open risks by probability and impact (25 pairs at most): their total,
     and the lowest score the first `limit` reach. The second reads and ranks only the risks
     scored at least that, each probability from its least impact that reaches it (ranges of
-    the index on status, probability, impact and project), not every open risk."""
-    if not project_ids:
+    the index on status, probability, impact and project), not every open risk. Of the
+    projects `project_ids` (every one when None) but those `excluding`: a viewer who sees
+    nearly every project names the few they do not, and the database checks those alone."""
+    if project_ids is not None and not project_ids:
         return [], 0
-    is_open = (
-        RiskRow.status == ItemStatus.OPEN.value,
-        among(session, RiskRow.project_id, project_ids),
-    )
+    is_open = [RiskRow.status == ItemStatus.OPEN.value]
+    if project_ids is not None:
+        is_open.append(among(session, RiskRow.project_id, project_ids))
+    if excluding:
+        is_open.append(~among(session, RiskRow.project_id, excluding))
     pairs = (
         select(RiskRow.probability, RiskRow.impact, func.count())
         .where(*is_open)

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from bot.lookup.status import _age
 from bot.slack.people import known_names
 from bot.slack.user_ids import Person, person
-from storage import items
+from storage import items, portfolio
 from storage.records import Blocker, Project, Risk
 
 
@@ -37,7 +37,11 @@ def ranked_risks(
     at most `limit` of them, and how many there are in all: ranked by the database, so only
     those shown are read."""
     by_id = {p.id: p for p in projects}
-    found, total = items.ranked_open_risks(session, by_id, limit=limit)
+    hidden = {p.id for p in portfolio.list_projects(session)} - by_id.keys()
+    if len(hidden) < len(by_id):  # the smaller list of ids goes to the database
+        found, total = items.ranked_open_risks(session, None, excluding=hidden, limit=limit)
+    else:
+        found, total = items.ranked_open_risks(session, by_id, limit=limit)
     names = known_names(session, [r.owner for r in found])
     return [RiskLine(by_id[r.project_id], r, person(r.owner, names)) for r in found], total
 

@@ -168,10 +168,16 @@ def test_ranked_open_risks_are_the_first_of_every_open_risk_in_scope_ranked(
     then id), of the projects in scope only, and how many there are, in two statements."""
     scope, every = _risky_portfolio(engine)
     every.sort(key=lambda rp: (-rp[0].score, rp[1].priority or 9, rp[1].key, rp[0].id or 0))
-    with make_sessionmaker(engine).begin() as session, count_statements(engine) as statements:
-        shown, total = items.ranked_open_risks(session, scope, limit=limit)
-    assert total == len(every) > 70
-    assert [(r.id, r.title, r.score) for r in shown] == [
-        (r.id, r.title, r.score) for r, _ in every[:limit]
-    ]
-    assert len(statements) == (2 if limit else 1)
+    with make_sessionmaker(engine).begin() as session:
+        everyone = {p.id for p in portfolio.list_projects(session)}
+    hidden = everyone - set(scope)
+    assert hidden
+    # the projects in scope named, or (the smaller list) those out of it
+    for ids, excluding in ((scope, set()), (None, hidden)):
+        with make_sessionmaker(engine).begin() as session, count_statements(engine) as sql:
+            shown, total = items.ranked_open_risks(session, ids, limit=limit, excluding=excluding)
+        assert total == len(every) > 70
+        assert [(r.id, r.title, r.score) for r in shown] == [
+            (r.id, r.title, r.score) for r, _ in every[:limit]
+        ]
+        assert len(sql) == (2 if limit else 1)
