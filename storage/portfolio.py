@@ -228,16 +228,23 @@ def list_projects(
 ) -> list[Project]:
     """Projects ordered by key, optionally only those in the given states. The process keeps
     a copy of them per engine, read again when the projects' version token has changed (one
-    statement otherwise): every surface lists them, and a portfolio changes seldom."""
-    token = session.scalar(select(VersionRow.token).where(VersionRow.name == PROJECTS))
-    bind = session.get_bind()
-    engine = bind.engine if isinstance(bind, Connection) else bind
-    copy = _COPIES.get(engine)
-    if copy is None or token is None or copy[0] != token:
-        query = plain(ProjectRow).order_by(ProjectRow.key)
-        copy = (token or "", tuple(_to_project(row) for row in session.execute(query)))
-        if token is not None:
-            _COPIES[engine] = copy
+    statement otherwise, and none when this transaction already read them and wrote none
+    since): every surface lists them, and a portfolio changes seldom."""
+    transaction = session.get_transaction()
+    seen = session.info.get(_SEEN)
+    if seen is not None and seen[0] is transaction:
+        copy = seen[1]
+    else:
+        token = session.scalar(select(VersionRow.token).where(VersionRow.name == PROJECTS))
+        bind = session.get_bind()
+        engine = bind.engine if isinstance(bind, Connection) else bind
+        copy = _COPIES.get(engine)
+        if copy is None or token is None or copy[0] != token:
+            query = plain(ProjectRow).order_by(ProjectRow.key)
+            copy = (token or "", tuple(_to_project(row) for row in session.execute(query)))
+            if token is not None:
+                _COPIES[engine] = copy
+        session.info[_SEEN] = (session.get_transaction(), copy)
     if states is None:
         return list(copy[1])
     wanted = frozenset(states)
@@ -247,10 +254,13 @@ def list_projects(
 PROJECTS = "projects"
 # Each engine's copy of the projects, with the version token it was read with.
 _COPIES: WeakKeyDictionary[Engine, tuple[str, tuple[Project, ...]]] = WeakKeyDictionary()
+# In a session's info: the copy its current transaction read (with that transaction).
+_SEEN = "pmo.projects_seen"
 
 
 def _projects_changed(session: Session) -> None:
     """A write to the projects: a new version token (every process's copy lapses)."""
+    session.info.pop(_SEEN, None)  # this transaction reads them again
     insert = insert_for(session, VersionRow.__table__).values(name=PROJECTS, token=uuid4().hex)
     session.execute(
         insert.on_conflict_do_update(index_elements=["name"], set_={"token": insert.excluded.token})

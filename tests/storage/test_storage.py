@@ -256,3 +256,23 @@ def test_a_digest_and_a_status_lookup_cost_the_same_statements_whatever_the_size
     # the same, with this period's state from the read model (its standing, and the report
     # and prompt it names) instead of recomputed
     assert len(statements) == 9
+
+
+def test_a_transaction_reads_the_projects_version_once_and_again_after_writing_them(
+    engine: Engine,
+) -> None:
+    sessions = make_sessionmaker(engine)
+    with sessions.begin() as session:
+        portfolio.upsert_projects(session, [factories.project_spec("ATLAS")], now=NOW)
+    with sessions.begin() as session, count_statements(engine) as statements:
+        first = portfolio.list_projects(session)
+        again = portfolio.list_projects(session)
+        portfolio.upsert_projects(session, [factories.project_spec("BOREAS")], now=NOW)
+        written = len(statements)
+        after = portfolio.list_projects(session)
+    assert [p.key for p in first] == [p.key for p in again] == ["ATLAS"]
+    assert len([s for s in statements[:written] if "versions" in s]) == 2  # read, then bumped
+    assert [p.key for p in after] == ["ATLAS", "BOREAS"]  # its own write is seen at once
+    with sessions.begin() as session, count_statements(engine) as statements:
+        assert [p.key for p in portfolio.list_projects(session)] == ["ATLAS", "BOREAS"]
+    assert len(statements) == 1  # a new transaction checks the version again
