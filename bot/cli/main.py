@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import gc
 import logging
 import os
 import signal
@@ -465,6 +466,7 @@ def _serve(engine: Engine, settings: Settings, port: int, scheduler: bool) -> in
     except (SlackClientError, OSError) as exc:
         raise UsageError(f"cannot reach Slack at {settings.slack_api_url}: {exc}") from None
     handed_back: list[int] = []
+    set_aside_startup_heap()
 
     def run_tick(now: datetime) -> None:
         # A tick sends for at most 55 s, so planning runs every minute even during a long
@@ -495,6 +497,16 @@ def _serve(engine: Engine, settings: Settings, port: int, scheduler: bool) -> in
             stop_scheduler(ticking)
     log.info("stopped: %d leased deliveries handed back unsent", sum(handed_back))
     return 0
+
+
+def set_aside_startup_heap() -> None:
+    """What start-up made (modules, the Bolt app, compiled templates: about 170,000 objects)
+    lives as long as the process, so the garbage collector is told to leave it out of its
+    passes (gc.freeze): a full pass otherwise walks all of it, 100 to 150 ms on the CI
+    machine, charged to whichever request or tick it interrupts; with it set aside, a pass
+    walks only what requests and ticks keep (the projects' copy, caches)."""
+    gc.collect()
+    gc.freeze()
 
 
 _Serving = tuple[Callable[[], object], Callable[[], object]]  # serve until stopped; close
