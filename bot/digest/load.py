@@ -68,7 +68,10 @@ def reports_and_marks(
     marks = reports.report_marks(session, ids, before=at, per_project=max(depth, WHOLE))
     wanted = [m.id for found in marks.values() for m in found[:WHOLE]]
     whole = reports.find_reports(session, wanted)
-    return {pid: [whole[m.id] for m in found[:WHOLE]] for pid, found in marks.items()}, marks
+    # (a report deleted by another transaction between the two reads is left out)
+    return {
+        pid: [whole[m.id] for m in found[:WHOLE] if m.id in whole] for pid, found in marks.items()
+    }, marks
 
 
 def build_digest(
