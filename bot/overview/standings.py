@@ -30,10 +30,11 @@ recorded. A tick plans only the projects whose `due_at` came or whose standing d
 
 Readers ask `standings` (the rows, for counts and ordered lists) or `statuses` (the rule's
 `PeriodStatus`, with the reports and prompts it names); a digest asks `held_periods` (the
-current periods of the standings that hold at its moment, none recomputed). Any project whose standing does not
-hold is recomputed by the rule on the spot and stored back (compare-and-set on the row's
-generation, so a standing computed from data a concurrent write replaced is not kept); the
-tick refreshes those whose time came (`refresh_expired`), so that readers seldom have to.
+current periods of the standings that hold at its moment, none recomputed). Any project whose
+standing does not hold is recomputed by the rule on the spot and stored back (compare-and-set
+on the row's generation, so a standing computed from data a concurrent write replaced is not
+kept); the tick refreshes those whose time came (`refresh_expired`), so that readers seldom
+have to.
 tests/storage/test_standings.py checks the cache against the rule after every kind of write.
 """
 
