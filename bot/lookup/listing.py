@@ -22,7 +22,6 @@ from bot.lookup.matching import How, Matched, fold, match
 from bot.overview import standings as overview
 from bot.periods.state import MISSING_STATES, PeriodState
 from bot.slack.people import known_names
-from storage import reports
 from storage import standings as stored
 from storage.records import Project, ProjectState, Rag, Report
 
@@ -149,7 +148,7 @@ def project_listing(
     else:
         kept = projects
     shown = kept[:limit]
-    listed = _listed(session, shown, now=now, default_tz=default_tz)
+    listed = overview.listed(session, shown, at=now, default=default_tz)
     # a PM's name is shown only beside a missing report (message_templates/*/list.json.j2)
     names = known_names(session, {p.pm for p in shown}) if chosen.kind is FilterKind.MISSING else {}
     rows = [
@@ -186,25 +185,3 @@ def _kept_by_standing(
     else:
         found = stored.projects_where(session, states=[s.value for s in MISSING_STATES])
     return [p for p in projects if p.id in found]
-
-
-def _listed(
-    session: Session, shown: Sequence[Project], *, now: datetime, default_tz: ZoneInfo
-) -> dict[int, stored.ListedStanding]:
-    """What the rows shown need of their standings at `now` (this period's state, the latest
-    report's rating), in one statement when every one holds; those that do not are
-    recomputed (and stored) first, the rest of the portfolio left alone."""
-    basis = overview.basis(default_tz)
-    found = stored.listed_standings(session, [p.id for p in shown], at=now, basis=basis)
-    unheld = [p for p in shown if p.id not in found]
-    if unheld:
-        computed = overview.standings(session, unheld, at=now, default=default_tz)
-        ratings = reports.overall_ratings(
-            session, [s.report_id for s in computed.values() if s.report_id is not None]
-        )
-        for pid, standing in computed.items():
-            rating = ratings.get(standing.report_id) if standing.report_id is not None else None
-            found[pid] = stored.ListedStanding(
-                pid, standing.state, standing.report_id, rating.value if rating else None
-            )
-    return found

@@ -294,6 +294,22 @@ def standings(
     return _read(session, projects, at=at, default=default)[0]
 
 
+def listed(
+    session: Session, projects: Sequence[Project], *, at: datetime, default: ZoneInfo
+) -> dict[int, stored.ListedStanding]:
+    """What a list shows of each project's standing at `at` (this period's state, the latest
+    report of a period begun before `at`, by id and rating), in one statement when every one
+    holds; those that do not are recomputed by the rule and stored first, the rest of the
+    portfolio left alone (`/pmo list`, `/pmo export`)."""
+    found = stored.listed_standings(session, [p.id for p in projects], at=at, basis=basis(default))
+    unheld = [p for p in projects if p.id not in found]
+    for pid, standing in standings(session, unheld, at=at, default=default).items():
+        found[pid] = stored.ListedStanding(
+            pid, standing.state, standing.report_id, standing.latest_rating
+        )
+    return found
+
+
 def _period(standing: Standing) -> CurrentPeriod | None:
     """The current period a standing caches (None: before the first)."""
     if standing.period_start is None:

@@ -35,7 +35,6 @@ from bot.periods.state import PeriodState
 from bot.portfolio.file import WEEKDAYS, clock_text
 from bot.slack.people import known_names
 from storage import items, portfolio, reports
-from storage import standings as stored
 from storage.records import (
     DEFAULT_DIGEST_GRACE_HOURS,
     DEFAULT_DIGEST_SCHEDULE,
@@ -44,7 +43,6 @@ from storage.records import (
     ProjectSpec,
     Rag,
     Report,
-    Standing,
     Subscription,
     WorkingHours,
 )
@@ -424,12 +422,12 @@ def project_status(
 
     The same statements whatever the number of projects: the scope (`export_scope`), this
     period's state and latest report of each candidate from the read model (its standing;
-    `_standings`), the reports stored ahead of `now`, the latest reports by id, and the open
+    `overview.listed`), the reports stored ahead of `now`, the latest reports by id, and the open
     risks and blockers counted by the database for the projects kept."""
     scope = export_scope(session, actor=actor, admins=admins, channel=channel, wanted=wanted)
     candidates = scope.candidates
     ids = [p.id for p in candidates]
-    standings = _standings(session, candidates, now=now, default_tz=default_tz)
+    standings = overview.listed(session, candidates, at=now, default=default_tz)
     # A standing names the latest report of a period begun before `now`; the export shows the
     # latest of all, which is another only when one is stored ahead of `now` (usually none).
     ahead = reports.latest_reports_from(session, ids, now)
@@ -465,24 +463,6 @@ def project_status(
         ),
         tags=tuple(sorted({t for p in scope.shown for t in p.tags}, key=str.casefold)),
     )
-
-
-def _standings(
-    session: Session, projects: Sequence[Project], *, now: datetime, default_tz: ZoneInfo
-) -> dict[int, Standing | stored.ListedStanding]:
-    """Each project's standing at `now` (this period's state, the latest report of a period
-    begun before `now`): read narrowly, in one statement, for those whose stored standing
-    holds at `now`; the others recomputed by the rule and stored back (bot.overview), as
-    any reader of the read model does. So the cache is refreshed where it does not hold and
-    never read where it does not."""
-    basis = overview.basis(default_tz)
-    found: dict[int, Standing | stored.ListedStanding] = dict(
-        stored.listed_standings(session, [p.id for p in projects], at=now, basis=basis)
-    )
-    unheld = [p for p in projects if p.id not in found]
-    if unheld:
-        found.update(overview.standings(session, unheld, at=now, default=default_tz))
-    return found
 
 
 def status_csv(
