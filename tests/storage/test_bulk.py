@@ -5,6 +5,8 @@ being changed; many ids, integers or texts, are read with one parameter."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, replace
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
@@ -269,6 +271,14 @@ def test_rows_of_more_ids_than_sqlite_takes_parameters_are_read_in_one_statement
     with sessions.begin() as session:
         stored = [r.id for r in reports.latest_reports(session, [pid["ATLAS"]])[pid["ATLAS"]]]
     wanted = [*stored, *range(max(stored) + 1, max(stored) + 40_000)]
+    with one_statement_with_one_parameter(engine), sessions.begin() as session:
+        found = reports.overall_ratings(session, wanted)
+    assert sorted(found.values()) == sorted([Rag.RED, Rag.GREEN])
+
+
+@contextmanager
+def one_statement_with_one_parameter(engine: Engine) -> Iterator[None]:
+    """The block runs exactly one statement, with exactly one parameter (the ids)."""
     executed: list[tuple[str, object]] = []
 
     def record(
@@ -278,11 +288,9 @@ def test_rows_of_more_ids_than_sqlite_takes_parameters_are_read_in_one_statement
 
     event.listen(engine, "before_cursor_execute", record)
     try:
-        with sessions.begin() as session:
-            found = reports.overall_ratings(session, wanted)
+        yield
     finally:
         event.remove(engine, "before_cursor_execute", record)
-    assert sorted(found.values()) == sorted([Rag.RED, Rag.GREEN])
     [(statement, parameters)] = executed
     assert len(parameters) == 1, statement  # type: ignore[arg-type]
 
@@ -321,18 +329,5 @@ def test_text_ids_are_bound_as_data_whatever_they_hold(engine: Engine) -> None:
             assert set(users.find_users(session, [uid])) == {uid}
         assert users.find_users(session, ['"U9PLAIN"', "U9PLAIN,U1", "{U9PLAIN}"]) == {}
     wanted = ["U9PLAIN", *(f"W{n:07d}" for n in range(40_000))]
-    executed: list[tuple[str, object]] = []
-
-    def record(
-        conn: object, cursor: object, statement: str, parameters: object, *_: object
-    ) -> None:
-        executed.append((statement, parameters))
-
-    event.listen(engine, "before_cursor_execute", record)
-    try:
-        with sessions.begin() as session:
-            assert set(users.find_users(session, wanted)) == {"U9PLAIN"}
-    finally:
-        event.remove(engine, "before_cursor_execute", record)
-    [(statement, parameters)] = executed
-    assert len(parameters) == 1, statement  # type: ignore[arg-type]
+    with one_statement_with_one_parameter(engine), sessions.begin() as session:
+        assert set(users.find_users(session, wanted)) == {"U9PLAIN"}
