@@ -12,11 +12,11 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, delete, func, or_, select, update
-from sqlalchemy.orm import InstrumentedAttribute, Session
+from sqlalchemy import and_, delete, func, or_, select, update
+from sqlalchemy.orm import Session
 
 from storage.bulk import among, insert_rows
-from storage.models import BlockerRow, MilestoneRow, ProjectRow, RiskRow, plain
+from storage.models import BlockerRow, MilestoneRow, ProjectRow, RiskRow, as_python_orders, plain
 from storage.records import (
     Blocker,
     BlockerSpec,
@@ -178,7 +178,7 @@ def ranked_open_risks(
         .order_by(
             score.desc(),
             func.coalesce(ProjectRow.priority, 9),
-            _as_python_orders(session, ProjectRow.key),
+            as_python_orders(session, ProjectRow.key),
             RiskRow.id,
         )
         .limit(limit)
@@ -198,14 +198,6 @@ def _lowest_score_shown(counted: Mapping[tuple[int, int], int], limit: int) -> i
         if reached >= limit:
             return score
     return min(scores)
-
-
-def _as_python_orders(
-    session: Session, column: InstrumentedAttribute[str]
-) -> ColumnElement[str] | InstrumentedAttribute[str]:
-    """A text column ordered as Python orders strings (by code point): on PostgreSQL in the
-    "C" collation (the database's own may be a language's); SQLite's default already is."""
-    return column.collate("C") if session.get_bind().dialect.name == "postgresql" else column
 
 
 def open_blockers(session: Session, project_ids: Collection[int]) -> dict[int, list[Blocker]]:

@@ -10,6 +10,7 @@ from sqlalchemy import (
     JSON,
     BigInteger,
     Boolean,
+    ColumnElement,
     Date,
     DateTime,
     Double,
@@ -28,7 +29,7 @@ from sqlalchemy import (
     select,
 )
 from sqlalchemy.engine import Dialect
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.orm import DeclarativeBase, InstrumentedAttribute, Mapped, Session, mapped_column
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -98,6 +99,15 @@ def plain(model: type[Base]) -> Select[Any]:
     each cost more than the query itself. For reads only; the converters (`_to_report`...)
     take either kind of row."""
     return select(*cast(Table, model.__table__).columns)
+
+
+def as_python_orders(
+    session: Session, column: InstrumentedAttribute[str]
+) -> ColumnElement[str] | InstrumentedAttribute[str]:
+    """A text column ordered as Python orders strings (by code point): on PostgreSQL in the
+    "C" collation (the database's own may be a language's, which sorts "A-2" after "A1");
+    SQLite's default already is."""
+    return column.collate("C") if session.get_bind().dialect.name == "postgresql" else column
 
 
 class ProjectRow(Base):

@@ -37,6 +37,7 @@ from storage.models import (
     ProjectRow,
     StandingRow,
     VersionRow,
+    as_python_orders,
     from_epoch_micros,
 )
 from storage.records import Standing
@@ -357,9 +358,7 @@ def _first(
     the `columns` of the first `limit` by `order`, then the project's priority, then its key
     (compared as code points, as Python compares strings), with the count on every row
     (a window) so that one statement answers both."""
-    key: ColumnElement[str] = ProjectRow.key.expression
-    if session.get_bind().dialect.name == "postgresql":
-        key = ProjectRow.key.collate("C")  # a database's locale may sort "A-2" after "A1"
+    key = as_python_orders(session, ProjectRow.key)
     query = (
         select(*columns, func.count().over())
         .join(ProjectRow, ProjectRow.id == StandingRow.project_id)
