@@ -29,7 +29,10 @@ from bot.lookup.status import status_view
 from bot.slash.request import Request, Result
 from storage.records import Project, ProjectState
 
-LISTED = 400  # /pmo list: 45 sections of 9 lines at most, inside Slack's 50 blocks
+# /pmo list: the first 100 (as the digest's thread), in 45 sections at most (inside Slack's 50
+# blocks); past it the answer says how many more there are and how to narrow it. More rows
+# would cost every asker of a large portfolio a wall of text on a phone, and a slower answer.
+LISTED = 100
 RISKS_SHOWN = 30
 BLOCKERS_SHOWN = 30
 MINE_SHOWN = 40

@@ -185,7 +185,7 @@ def test_list_counts_every_project_it_keeps_and_shows_the_first(
     monkeypatch.setattr(lookups, "LISTED", 30)  # fewer rows shown, so fewer projects to build
     _grow(engine, range(200))
     text = _ask(services, f"list {query}", user)
-    assert "more. `/pmo status KEY` shows any of them." in text  # more than shown
+    assert "more: `/pmo export` writes them all to a file" in text  # more than shown
     assert text == _listed_as_the_rule_says(services, user, query, 30)
     assert _ask(services, f"list {query}", user) == text  # again, from the stored standings
 
