@@ -2,13 +2,26 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from datetime import UTC, datetime
 
+import pytest
 from alembic import command
+from alembic.script import ScriptDirectory
 from sqlalchemy import inspect, text
 
 from storage import portfolio
-from storage.db import alembic_config, make_engine, make_sessionmaker
+from storage.db import (
+    SCHEMA_HEAD,
+    SchemaError,
+    alembic_config,
+    check_schema,
+    make_engine,
+    make_sessionmaker,
+    schema_revision,
+    upgrade,
+)
 
 
 def test_text_risks_and_blockers_of_the_latest_report_become_open_records(
@@ -180,3 +193,50 @@ def test_standings_from_before_the_latest_rating_are_recomputed_with_it(
         assert "latest_rating" not in columns
     finally:
         engine.dispose()
+
+
+def test_the_head_the_code_expects_is_alembics_head(database_url: str) -> None:
+    engine = make_engine(database_url)
+    try:
+        config = alembic_config(engine)
+        assert ScriptDirectory.from_config(config).get_heads() == [SCHEMA_HEAD]
+    finally:
+        engine.dispose()
+
+
+def test_the_schema_check_names_where_the_database_stands(database_url: str) -> None:
+    engine = make_engine(database_url)
+    try:
+        with engine.connect():  # an empty database (SQLite: the file exists)
+            pass
+        with pytest.raises(SchemaError, match="has no schema yet; run `pmo-bot db upgrade`"):
+            check_schema(engine)
+        command.upgrade(alembic_config(engine), "0010")
+        assert schema_revision(engine) == "0010"
+        with pytest.raises(SchemaError, match="is at revision 0010; run `pmo-bot db upgrade`"):
+            check_schema(engine)
+        command.upgrade(alembic_config(engine), "head")
+        assert schema_revision(engine) == SCHEMA_HEAD
+        check_schema(engine)  # at head: no error
+    finally:
+        engine.dispose()
+
+
+def test_checking_the_schema_does_not_load_alembic(database_url: str) -> None:
+    # serve, tick and the lookups only check the schema: Alembic (about 7 MB) stays out of them
+    engine = make_engine(database_url)
+    try:
+        upgrade(engine)
+    finally:
+        engine.dispose()
+    program = (
+        "import sys\n"
+        "from storage.db import check_schema, make_engine\n"
+        "import bot.cli.main\n"
+        f"check_schema(make_engine({database_url!r}))\n"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] == 'alembic'))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", program], capture_output=True, text=True, check=True, timeout=120
+    )
+    assert done.stdout.strip() == "[]"
