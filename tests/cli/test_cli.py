@@ -501,6 +501,17 @@ def test_version_prints_the_installed_version(capsys: pytest.CaptureFixture[str]
     assert printed.startswith("pmo-bot ") and printed != "pmo-bot unknown", printed
 
 
+def test_serve_has_glibc_give_large_blocks_back(monkeypatch: pytest.MonkeyPatch) -> None:
+    """On glibc (this machine, CI, the image), serve fixes the mmap threshold (see
+    give_large_blocks_back); an operator's own MALLOC_MMAP_THRESHOLD_ is left as it is."""
+    from bot.cli.main import give_large_blocks_back
+
+    monkeypatch.setenv("MALLOC_MMAP_THRESHOLD_", "65536")
+    assert give_large_blocks_back() is False
+    monkeypatch.delenv("MALLOC_MMAP_THRESHOLD_")
+    assert give_large_blocks_back() is True
+
+
 def test_serve_sets_its_startup_heap_aside_from_the_garbage_collector() -> None:
     """serve calls this once its app is built: what exists then is left out of the
     collector's passes (frozen), and what comes later is still collected."""
