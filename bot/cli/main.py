@@ -454,7 +454,7 @@ def _serve(engine: Engine, settings: Settings, port: int, scheduler: bool) -> in
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
-    give_large_blocks_back()
+    steady_c_heap()
     socket_mode = settings.slack_app_token is not None
     secret = "" if socket_mode else settings.require_signing_secret()
     token = settings.require_bot_token()
@@ -511,19 +511,27 @@ def set_aside_startup_heap() -> None:
     gc.freeze()
 
 
-M_MMAP_THRESHOLD = -3  # glibc's mallopt parameter (malloc.h)
+M_MMAP_THRESHOLD = -3  # glibc's mallopt parameters (malloc.h)
+M_ARENA_MAX = -8
 LARGE_BLOCK = 128 * 1024  # glibc's own starting threshold
+ARENAS = 2  # the GIL lets one thread at a time allocate Python objects
 
 
-def give_large_blocks_back() -> bool:
-    """Have the C library give blocks of LARGE_BLOCK and more back to the system once freed
-    (an export's file and its copies, a digest's long lists). glibc otherwise raises its mmap
-    threshold, up to 32 MiB, each time such a block is freed, and serves the next ones from
-    its heap, which it keeps: `serve` held 10 MB more after each export of 5,000 projects, for
-    good (bench/serve_memory_bench.py). Setting the threshold, as MALLOC_MMAP_THRESHOLD_=131072
-    in the environment would, turns that off. Only on glibc, and not when the operator set it
-    in the environment; elsewhere nothing changes (False)."""
-    if not sys.platform.startswith("linux") or "MALLOC_MMAP_THRESHOLD_" in os.environ:
+def steady_c_heap() -> bool:
+    """Tune the C library's allocator for a long-running Python process: blocks of
+    LARGE_BLOCK and more (an export's file and its copies, a digest's long lists) are given
+    back to the system once freed, and threads share ARENAS heaps rather than one each.
+    glibc otherwise raises its mmap threshold, up to 32 MiB, each time such a block is freed,
+    and serves the next ones from its heap, which it keeps (`serve` held 10 MB more after each
+    export of 5,000 projects, for good: bench/serve_memory_bench.py); and each thread that
+    allocates (the web server's, the scheduler's) gets a heap of its own, which keeps what
+    it once held. As MALLOC_MMAP_THRESHOLD_=131072 and MALLOC_ARENA_MAX=2 in the environment
+    would; only on glibc, and neither when the operator set either; elsewhere nothing
+    changes (False)."""
+    if not sys.platform.startswith("linux") or {
+        "MALLOC_MMAP_THRESHOLD_",
+        "MALLOC_ARENA_MAX",
+    } & set(os.environ):
         return False
     try:
         libc = ctypes.CDLL(None)  # the C library the interpreter runs on
@@ -531,7 +539,7 @@ def give_large_blocks_back() -> bool:
         mallopt = libc.mallopt
     except (OSError, AttributeError):
         return False
-    return bool(mallopt(M_MMAP_THRESHOLD, LARGE_BLOCK))
+    return bool(mallopt(M_MMAP_THRESHOLD, LARGE_BLOCK)) and bool(mallopt(M_ARENA_MAX, ARENAS))
 
 
 _Serving = tuple[Callable[[], object], Callable[[], object]]  # serve until stopped; close

@@ -501,15 +501,18 @@ def test_version_prints_the_installed_version(capsys: pytest.CaptureFixture[str]
     assert printed.startswith("pmo-bot ") and printed != "pmo-bot unknown", printed
 
 
-def test_serve_has_glibc_give_large_blocks_back(monkeypatch: pytest.MonkeyPatch) -> None:
-    """On glibc (this machine, CI, the image), serve fixes the mmap threshold (see
-    give_large_blocks_back); an operator's own MALLOC_MMAP_THRESHOLD_ is left as it is."""
-    from bot.cli.main import give_large_blocks_back
+@pytest.mark.parametrize("variable", ["MALLOC_MMAP_THRESHOLD_", "MALLOC_ARENA_MAX"])
+def test_serve_tunes_glibc_unless_the_operator_did(
+    monkeypatch: pytest.MonkeyPatch, variable: str
+) -> None:
+    """On glibc (this machine, CI, the image), serve fixes the mmap threshold and the number
+    of heaps (see steady_c_heap); an operator's own settings are left as they are."""
+    from bot.cli.main import steady_c_heap
 
-    monkeypatch.setenv("MALLOC_MMAP_THRESHOLD_", "65536")
-    assert give_large_blocks_back() is False
-    monkeypatch.delenv("MALLOC_MMAP_THRESHOLD_")
-    assert give_large_blocks_back() is True
+    monkeypatch.setenv(variable, "2")
+    assert steady_c_heap() is False
+    monkeypatch.delenv(variable)
+    assert steady_c_heap() is True
 
 
 def test_serve_sets_its_startup_heap_aside_from_the_garbage_collector() -> None:
