@@ -53,6 +53,7 @@ from storage.records import (
     Delivery,
     Milestone,
     Project,
+    ProjectState,
     Rag,
     Report,
     ReportMark,
@@ -84,6 +85,7 @@ def compose_digest(
     chart: bool = True,
     marks: Mapping[int, Sequence[ReportMark]] | None = None,
     periods: Mapping[int, CurrentPeriod | None] | None = None,
+    points: Sequence[PeriodCounts] | None = None,
 ) -> Digest:
     """Each covered project with the report of its latest period that began before `at`, as
     the one rule reads it (bot.periods.state): done, skipped (`skips` holds its (project id,
@@ -98,7 +100,9 @@ def compose_digest(
     digest may show (PMs, risk owners, unblockers); `previous` is the previous digest's
     `digest_summary`. Risks and blockers are those open now (storage keeps no history of
     them): a digest of a past moment leaves out those opened after it. Without the `chart`,
-    its RAG distribution over time is left empty (the rest does not depend on it)."""
+    its RAG distribution over time is left empty (the rest does not depend on it); `points`,
+    that distribution when the caller counted it already (`chart_points`, from marks as deep as
+    the chart reaches: then `marks` need reach only as deep as `marks_kept` keeps)."""
     tz = digest_zone(subscription, default_tz)
     today = at.astimezone(tz).date()
     seen = read_summary(previous)
@@ -158,6 +162,7 @@ def compose_digest(
         previous=seen,
         names=pm_names,
         chart=chart,
+        points=points,
     )
 
 
@@ -278,6 +283,7 @@ def _assemble(
     previous: PreviousDigest | None,
     names: Mapping[str, str],
     chart: bool,
+    points: Sequence[PeriodCounts] | None,
 ) -> Digest:
     reported = [line for line in active if line.report is not None]
     attention = sorted((line for line in active if line.attention), key=attention_order)
@@ -317,9 +323,27 @@ def _assemble(
             previous.participation if previous else None,
         ),
         previous=previous,
-        chart=_chart(subscription, active, marks, zones, prompts, periods, moments, tz, default_tz)
-        if chart
-        else ChartData((), heatmap([e.risk for e in open_risks]), _chart_title(subscription)),
+        chart=ChartData(
+            (
+                tuple(points)
+                if points is not None
+                else _points(
+                    subscription,
+                    [line.project for line in active],
+                    marks,
+                    zones,
+                    prompts,
+                    periods,
+                    moments,
+                    tz,
+                    default_tz,
+                )
+            )
+            if chart
+            else (),
+            heatmap([e.risk for e in open_risks]),
+            _chart_title(subscription),
+        ),
         people=dict(names),
     )
 
@@ -443,9 +467,44 @@ def chart_moments(
     return tuple(reversed(moments))
 
 
-def _chart(
+def charted(
+    projects: Sequence[Project], periods: Mapping[int, CurrentPeriod | None]
+) -> list[Project]:
+    """The projects a digest places among the active ones (`placement`), whatever their
+    reports: neither on hold nor closed (the rule's states of those follow the project's
+    state alone), and started (a current period)."""
+    return [
+        p
+        for p in projects
+        if p.state not in (ProjectState.ON_HOLD, ProjectState.CLOSED)
+        and periods.get(p.id) is not None
+    ]
+
+
+def chart_points(
     subscription: Subscription,
-    active: Sequence[ProjectLine],
+    projects: Sequence[Project],
+    marks: Mapping[int, Sequence[ReportMark]],
+    zones: Mapping[str, ZoneInfo],
+    prompts: Mapping[int, Sequence[Delivery]],
+    now_periods: Mapping[int, CurrentPeriod | None],
+    *,
+    at: datetime,
+    default_tz: ZoneInfo,
+) -> tuple[PeriodCounts, ...]:
+    """The chart's RAG distribution for a digest at `at` of `projects` (those it places among
+    the active ones: `charted`), counted before the digest is composed, so that the marks as
+    deep as the chart reaches need not be kept while it is (see compose_digest's `points`)."""
+    tz = digest_zone(subscription, default_tz)
+    moments = chart_moments(subscription, tz, at=at)
+    return _points(
+        subscription, projects, marks, zones, prompts, now_periods, moments, tz, default_tz
+    )
+
+
+def _points(
+    subscription: Subscription,
+    projects: Sequence[Project],
     marks: Mapping[int, Sequence[ReportMark]],
     zones: Mapping[str, ZoneInfo],
     prompts: Mapping[int, Sequence[Delivery]],
@@ -453,11 +512,11 @@ def _chart(
     moments: Sequence[datetime],
     tz: ZoneInfo,
     default_tz: ZoneInfo,
-) -> ChartData:
+) -> tuple[PeriodCounts, ...]:
     """The RAG distribution of the digest's active projects at each moment (each project's
     latest report before it, if that report was current then, else missing: a skipped period
-    counts as missing here), and the open-risk heatmap. `now_periods` holds each project's
-    period at the digest's own moment (the last one)."""
+    counts as missing here). `now_periods` holds each project's period at the digest's own
+    moment (the last one)."""
     language = language_of(subscription.language)
     periods: dict[
         tuple[str, ZoneInfo, date | None, datetime, int | None], CurrentPeriod | None
@@ -465,8 +524,7 @@ def _chart(
     points: list[PeriodCounts] = []
     for moment in moments:
         tally = dict.fromkeys(("red", "amber", "green", "missing"), 0)
-        for line in active:
-            project = line.project
+        for project in projects:
             zone = zones.get(project.pm, default_tz)
             if moment == moments[-1] and project.id in now_periods:
                 period = now_periods[project.id]
@@ -484,8 +542,7 @@ def _chart(
             current = report is not None and report.period_start > period.since
             tally[report.overall.value if report and current else "missing"] += 1
         points.append(PeriodCounts(_short_day(moment.astimezone(tz).date(), language), **tally))
-    risks = [entry.risk for line in active for entry in line.risks]
-    return ChartData(tuple(points), heatmap(risks), _chart_title(subscription))
+    return tuple(points)
 
 
 def _short_day(day: date, language: str) -> str:

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime
 
-from bot.digest.flags import consistency_flags
+from bot.digest.flags import HISTORY_NEEDED, consistency_flags
 from bot.digest.model import Attention, BlockerEntry, ProjectLine, RatingChange, RiskEntry, Trend
 from bot.periods.state import PeriodState, PeriodStatus
 from storage.records import (
@@ -118,10 +118,24 @@ def _unchanged_since(history: Sequence[ReportMark]) -> datetime | None:
     """The period of the report the current one copies, following a chain of "No change"
     copies (each of the report before it) back to the original; None when the current report
     is not a copy of the one before it."""
+    index = _copies(history)
+    return history[index].period_start if index else None
+
+
+def _copies(history: Sequence[ReportMark]) -> int:
+    """How many reports in a row, from the newest, are "No change" copies of the one before
+    them (as far as `history` reaches)."""
     index = 0
     while index + 1 < len(history) and history[index].copied_from_id == history[index + 1].id:
         index += 1
-    return history[index].period_start if index else None
+    return index
+
+
+def marks_kept(history: Sequence[ReportMark]) -> Sequence[ReportMark]:
+    """Of a project's marks, newest first, those `project_line` reads: as many as the flags
+    need (HISTORY_NEEDED), and the whole "No change" chain of the current report with the
+    original it copies (which `unchanged_since` names, as deep as the marks were read)."""
+    return history[: max(HISTORY_NEEDED, _copies(history) + 1)]
 
 
 def attention_of(line: ProjectLine) -> Attention | None:

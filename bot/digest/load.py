@@ -9,8 +9,9 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
-from bot.digest.compose import chart_moments, compose_digest
+from bot.digest.compose import chart_moments, chart_points, charted, compose_digest
 from bot.digest.flags import HISTORY_NEEDED
+from bot.digest.lines import marks_kept
 from bot.digest.model import Digest
 from bot.digest.selection import digest_zone, selects
 from bot.periods import cadence
@@ -58,20 +59,16 @@ def history_window(
     return min(needed, MAX_HISTORY)
 
 
-def reports_and_marks(
-    session: Session, ids: Sequence[int], *, at: datetime, depth: int
-) -> tuple[dict[int, list[Report]], dict[int, list[ReportMark]] | None]:
-    """Each project's reports whose period began before `at`, newest first: the current one and
-    the one before it whole, and the marks of the `depth` newest (what trends need), in two
-    statements: the marks ranked once, then the whole ones read by id. (None for the marks:
-    compose_digest takes them from the whole reports.)"""
-    marks = reports.report_marks(session, ids, before=at, per_project=max(depth, WHOLE))
-    wanted = [m.id for found in marks.values() for m in found[:WHOLE]]
-    whole = reports.find_reports(session, wanted)
-    # (a report deleted by another transaction between the two reads is left out)
+def whole_reports(
+    session: Session, marks: Mapping[int, Sequence[ReportMark]]
+) -> dict[int, list[Report]]:
+    """Each project's reports read whole, newest first, of its marks (newest first): the
+    current one and the one before it, in one statement, by id. (A report deleted by another
+    transaction since its mark was read is left out.)"""
+    whole = reports.find_reports(session, [m.id for found in marks.values() for m in found[:WHOLE]])
     return {
         pid: [whole[m.id] for m in found[:WHOLE] if m.id in whole] for pid, found in marks.items()
-    }, marks
+    }
 
 
 def build_digest(
@@ -118,7 +115,13 @@ def build_digest(
         if (chart if deep is None else deep)
         else HISTORY_NEEDED
     )
-    history, marks = reports_and_marks(session, ids, at=at, depth=window)
+    # The marks (rating, percent complete, what it copies) of each project's newest reports,
+    # as deep as the window: the chart is counted from them first, then only those the lines
+    # read are kept (marks_kept), so that the deep ones are not held while the digest is
+    # composed (its peak of memory, at 5,000 projects).
+    marks: Mapping[int, Sequence[ReportMark]] = reports.report_marks(
+        session, ids, before=at, per_project=max(window, WHOLE)
+    )
     # the latest prompt before `at` places each project's period; the chart's moments go back
     prompts = deliveries.recent_per_project(
         session, DeliveryKind.PROMPT, ids, per_project=window if chart else 1, before=at
@@ -127,6 +130,22 @@ def build_digest(
     todo = [p for p in projects if p.id not in known]
     current = periods_of(todo, zones=zones, prompts=prompts, at=at, default=default_tz)
     current.update((p.id, known[p.id]) for p in projects if p.id in known)
+    points = (
+        chart_points(
+            subscription,
+            charted(projects, current),
+            marks,
+            zones,
+            prompts,
+            current,
+            at=at,
+            default_tz=default_tz,
+        )
+        if chart
+        else None
+    )
+    marks = {pid: marks_kept(found) for pid, found in marks.items()}
+    history = whole_reports(session, marks)
     active = {p.id for p in projects if p.state is ProjectState.ACTIVE}
     skips = reports.find_skips(
         session,
@@ -154,4 +173,5 @@ def build_digest(
         chart=chart,
         marks=marks,
         periods=current,
+        points=points,
     )

@@ -5,7 +5,7 @@ from every report read whole, as it was before."""
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -52,11 +52,16 @@ def test_the_digest_from_marks_is_the_digest_from_whole_reports(
     with sessions.begin() as session:
         lean = build_digest(session, sample.subscription, at=sample.moment, default_tz=UTC_ZONE)
 
-    # as before: every report the window reaches read whole, the marks taken from them
-    def every_report_whole(session: Any, ids: Collection[int], *, at: datetime, depth: int) -> Any:
-        return reports.latest_reports(session, ids, before=at, per_project=MAX_HISTORY), None
+    # as before: every report the window reaches read whole, every mark kept, and the chart
+    # counted while the digest is composed, from all of them
+    def every_report_whole(session: Any, marks: Mapping[int, Sequence[ReportMark]]) -> Any:
+        return reports.latest_reports(
+            session, list(marks), before=sample.moment, per_project=MAX_HISTORY
+        )
 
-    monkeypatch.setattr(load, "reports_and_marks", every_report_whole)
+    monkeypatch.setattr(load, "whole_reports", every_report_whole)
+    monkeypatch.setattr(load, "marks_kept", lambda found: found)
+    monkeypatch.setattr(load, "chart_points", lambda *args, **kwargs: None)
     with sessions.begin() as session:
         full = build_digest(session, sample.subscription, at=sample.moment, default_tz=UTC_ZONE)
 

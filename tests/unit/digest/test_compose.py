@@ -14,13 +14,23 @@ import pytest
 
 from bot.cli.textview import blocks_to_text, messages_to_text
 from bot.digest.compose import compose_digest
-from bot.digest.flags import FlagCode
+from bot.digest.flags import HISTORY_NEEDED, FlagCode
+from bot.digest.lines import marks_kept
 from bot.digest.messages import MAX_MESSAGE_JSON, digest_messages, message_size, pack
 from bot.digest.model import Attention, Counts, Digest, ProjectLine, RatingChange, Trend
 from bot.digest.selection import covers
 from bot.digest.summary import digest_summary
 from bot.render import Renderer, as_message
-from storage.records import Milestone, Project, ProjectState, Rag, Report, Skip, Subscription
+from storage.records import (
+    Milestone,
+    Project,
+    ProjectState,
+    Rag,
+    Report,
+    ReportMark,
+    Skip,
+    Subscription,
+)
 from tests import factories
 from tests.rendering import contexts_digest
 
@@ -566,6 +576,31 @@ def test_a_no_change_copy_is_shown_as_no_change_since_the_report_it_copies() -> 
     assert "Waiting for the vendor." in summary
     fresh_block = next(json.dumps(b) for b in reply.blocks if "*FRESH*" in json.dumps(b))
     assert "no change" not in fresh_block and "better (was Red)" in fresh_block
+
+
+@pytest.mark.parametrize("copies", [0, 1, HISTORY_NEEDED - 1, HISTORY_NEEDED, 12])
+def test_the_marks_kept_for_the_lines_follow_a_no_change_chain_to_its_original(
+    copies: int,
+) -> None:
+    # build_digest counts the chart from marks as deep as it reaches, then keeps of each
+    # project's only those its line reads (marks_kept): the line is the same as from them all
+    week = timedelta(days=7)
+    original = factories.report(1, THIS - copies * week, "green", id=100)
+    chain = [original]  # oldest first: the original, then `copies` copies in a row
+    for back in range(copies - 1, -1, -1):
+        chain.append(factories.copy_of(chain[-1], THIS - back * week))
+    older = [
+        factories.report(1, THIS - (copies + j) * week, "amber", id=100 - j) for j in range(1, 13)
+    ]
+    history = list(reversed(chain)) + older  # newest first
+    marks = [ReportMark.of(r) for r in history]
+    kept = marks_kept(marks)
+    assert len(kept) == max(HISTORY_NEEDED, copies + 1)
+    project = factories.project()
+    deep = compose([project], {1: history[:2]}, marks={1: marks})
+    lean = compose([project], {1: history[:2]}, marks={1: kept})
+    assert lean.lines == deep.lines
+    assert lean.lines[0].unchanged_since == (original.period_start if copies else None)
 
 
 def test_a_copy_of_a_report_that_is_not_the_previous_one_still_says_no_change() -> None:
