@@ -52,7 +52,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # FakeGateway live
 
 from scratch_database import fresh_database, settle
 
-from bot.cli.main import set_aside_startup_heap
+from bot.cli.heap import set_aside_startup_heap
 from bot.cli.sample import build_sample
 from bot.config import load_settings
 from bot.delivery.tick import tick

@@ -13,8 +13,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import ctypes
-import gc
 import logging
 import os
 import signal
@@ -43,6 +41,7 @@ from bot.cli.arguments import (
     parse_at,
     whole_number,
 )
+from bot.cli.heap import give_back_free_memory, set_aside_startup_heap, steady_c_heap
 from bot.config import ConfigError, Settings, load_settings, redact_url
 from bot.portfolio.file import PortfolioError
 from bot.render import Renderer, RenderError, available_languages
@@ -474,6 +473,7 @@ def _serve(engine: Engine, settings: Settings, port: int, scheduler: bool) -> in
         # A tick sends for at most 55 s, so planning runs every minute even during a long
         # fan-out; what is left is sent by the next tick.
         result = tick(services, now=now, budget=TICK_BUDGET, stop=stop.event)
+        give_back_free_memory()  # once a minute: what the tick and the requests freed
         if result.stopped:
             handed_back.append(result.handed_back)
 
@@ -499,47 +499,6 @@ def _serve(engine: Engine, settings: Settings, port: int, scheduler: bool) -> in
             stop_scheduler(ticking)
     log.info("stopped: %d leased deliveries handed back unsent", sum(handed_back))
     return 0
-
-
-def set_aside_startup_heap() -> None:
-    """What start-up made (modules, the Bolt app, compiled templates: about 170,000 objects)
-    lives as long as the process, so the garbage collector is told to leave it out of its
-    passes (gc.freeze): a full pass otherwise walks all of it, 100 to 150 ms on the CI
-    machine, charged to whichever request or tick it interrupts; with it set aside, a pass
-    walks only what requests and ticks keep (the projects' copy, caches)."""
-    gc.collect()
-    gc.freeze()
-
-
-M_MMAP_THRESHOLD = -3  # glibc's mallopt parameters (malloc.h)
-M_ARENA_MAX = -8
-LARGE_BLOCK = 128 * 1024  # glibc's own starting threshold
-ARENAS = 2  # the GIL lets one thread at a time allocate Python objects
-
-
-def steady_c_heap() -> bool:
-    """Tune the C library's allocator for a long-running Python process: blocks of
-    LARGE_BLOCK and more (an export's file and its copies, a digest's long lists) are given
-    back to the system once freed, and threads share ARENAS heaps rather than one each.
-    glibc otherwise raises its mmap threshold, up to 32 MiB, each time such a block is freed,
-    and serves the next ones from its heap, which it keeps (`serve` held 10 MB more after each
-    export of 5,000 projects, for good: bench/serve_memory_bench.py); and each thread that
-    allocates (the web server's, the scheduler's) gets a heap of its own, which keeps what
-    it once held. As MALLOC_MMAP_THRESHOLD_=131072 and MALLOC_ARENA_MAX=2 in the environment
-    would; only on glibc, and neither when the operator set either; elsewhere nothing
-    changes (False)."""
-    if not sys.platform.startswith("linux") or {
-        "MALLOC_MMAP_THRESHOLD_",
-        "MALLOC_ARENA_MAX",
-    } & set(os.environ):
-        return False
-    try:
-        libc = ctypes.CDLL(None)  # the C library the interpreter runs on
-        libc.gnu_get_libc_version  # noqa: B018 (glibc only: musl has no such tuning)
-        mallopt = libc.mallopt
-    except (OSError, AttributeError):
-        return False
-    return bool(mallopt(M_MMAP_THRESHOLD, LARGE_BLOCK)) and bool(mallopt(M_ARENA_MAX, ARENAS))
 
 
 _Serving = tuple[Callable[[], object], Callable[[], object]]  # serve until stopped; close

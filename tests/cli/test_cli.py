@@ -3,7 +3,6 @@ idempotent and all or nothing."""
 
 from __future__ import annotations
 
-import gc
 import io
 import json
 import sqlite3
@@ -499,33 +498,3 @@ def test_version_prints_the_installed_version(capsys: pytest.CaptureFixture[str]
     assert result.code == 0
     printed = capsys.readouterr().out.strip()
     assert printed.startswith("pmo-bot ") and printed != "pmo-bot unknown", printed
-
-
-@pytest.mark.parametrize("variable", ["MALLOC_MMAP_THRESHOLD_", "MALLOC_ARENA_MAX"])
-def test_serve_tunes_glibc_unless_the_operator_did(
-    monkeypatch: pytest.MonkeyPatch, variable: str
-) -> None:
-    """On glibc (this machine, CI, the image), serve fixes the mmap threshold and the number
-    of heaps (see steady_c_heap); an operator's own settings are left as they are."""
-    from bot.cli.main import steady_c_heap
-
-    monkeypatch.setenv(variable, "2")
-    assert steady_c_heap() is False
-    monkeypatch.delenv(variable)
-    assert steady_c_heap() is True
-
-
-def test_serve_sets_its_startup_heap_aside_from_the_garbage_collector() -> None:
-    """serve calls this once its app is built: what exists then is left out of the
-    collector's passes (frozen), and what comes later is still collected."""
-    from bot.cli.main import set_aside_startup_heap
-
-    try:
-        set_aside_startup_heap()
-        assert gc.get_freeze_count() > 10_000  # the modules and their functions, at least
-        later = [[]]  # a cycle made afterwards is still found and freed
-        later[0].append(later)
-        del later
-        assert gc.collect() >= 1
-    finally:
-        gc.unfreeze()

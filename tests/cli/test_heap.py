@@ -1,0 +1,54 @@
+"""serve's memory settings (bot/cli/heap.py): what each one changes, on this machine's glibc
+(CI's and the image's C library)."""
+
+from __future__ import annotations
+
+import gc
+from pathlib import Path
+
+import pytest
+
+from bot.cli.heap import give_back_free_memory, set_aside_startup_heap, steady_c_heap
+
+
+def resident_mb() -> float:
+    status = Path("/proc/self/status").read_text()
+    return int(status.split("VmRSS:")[1].split()[0]) / 1024
+
+
+@pytest.mark.parametrize("variable", ["MALLOC_MMAP_THRESHOLD_", "MALLOC_ARENA_MAX"])
+def test_serve_tunes_glibc_unless_the_operator_did(
+    monkeypatch: pytest.MonkeyPatch, variable: str
+) -> None:
+    monkeypatch.setenv(variable, "2")
+    assert steady_c_heap() is False
+    monkeypatch.delenv(variable)
+    assert steady_c_heap() is True
+
+
+def test_what_was_freed_below_the_heaps_top_goes_back_to_the_system() -> None:
+    # 60 MB of 1 KB blocks (the C heap's, not Python's arenas: over 512 bytes each), all freed
+    # but the last, which keeps the heap's top where it was: glibc keeps them resident until
+    # asked to give them back
+    blocks = [bytes(1000) + i.to_bytes(4, "little") for i in range(60_000)]
+    last = blocks[-1]
+    del blocks
+    gc.collect()
+    before = resident_mb()
+    give_back_free_memory()
+    assert before - resident_mb() > 30, (before, resident_mb())
+    assert len(last) == 1004
+
+
+def test_serve_sets_its_startup_heap_aside_from_the_garbage_collector() -> None:
+    """serve calls this once its app is built: what exists then is left out of the
+    collector's passes (frozen), and what comes later is still collected."""
+    try:
+        set_aside_startup_heap()
+        assert gc.get_freeze_count() > 10_000  # the modules and their functions, at least
+        later = [[]]  # a cycle made afterwards is still found and freed
+        later[0].append(later)
+        del later
+        assert gc.collect() >= 1
+    finally:
+        gc.unfreeze()
