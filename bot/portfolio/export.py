@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Collection, Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
 from decimal import Decimal
@@ -233,12 +233,13 @@ def safe_text(value: str | None) -> str:
 
 
 def write_csv(header: Sequence[str], rows: Iterable[Sequence[Any]], *, bom: bool) -> str:
-    out = io.StringIO()
+    out = io.StringIO(BOM if bom else "")
+    out.seek(0, io.SEEK_END)
     writer = csv.writer(out)  # excel dialect: quotes where needed, CRLF rows
     writer.writerow(header)
-    for row in rows:
+    for row in rows:  # one at a time: an export of 5,000 projects never holds them all as rows
         writer.writerow([_cell(v) for v in row])
-    return (BOM if bom else "") + out.getvalue()
+    return out.getvalue()
 
 
 REPORT_COLUMNS = (
@@ -471,36 +472,36 @@ def status_csv(
     """The status export as a spreadsheet-ready CSV file (UTF-8 with a BOM). `names`: the
     Slack names the bot knows, by user id; `header`: the column titles (in the asker's
     language), in the order of STATUS_COLUMNS."""
-    rows = []
+    return write_csv(header, _status_rows(lines, names), bom=True).encode("utf-8")
+
+
+def _status_rows(lines: Sequence[StatusLine], names: Mapping[str, str]) -> Iterator[list[Any]]:
     for line in lines:
         p, r = line.project, line.report
-        rows.append(
-            [
-                p.key,
-                safe_text(p.name),
-                safe_text(p.portfolio),
-                safe_text(", ".join(p.tags)),
-                p.pm,
-                safe_text(names.get(p.pm)),
-                p.sponsor,
-                safe_text(names.get(p.sponsor or "")),
-                p.state.value,
-                p.priority,
-                r.period_start if r else None,
-                r.overall.value if r else None,
-                r.schedule.value if r else None,
-                r.budget.value if r else None,
-                r.scope.value if r else None,
-                r.percent_complete if r else None,
-                r.forecast_end if r else None,
-                safe_text(r.summary) if r else None,
-                line.open_risks,
-                line.top_risk_score,
-                line.open_blockers,
-                safe_text(r.help_needed) if r else None,
-            ]
-        )
-    return write_csv(header, rows, bom=True).encode("utf-8")
+        yield [
+            p.key,
+            safe_text(p.name),
+            safe_text(p.portfolio),
+            safe_text(", ".join(p.tags)),
+            p.pm,
+            safe_text(names.get(p.pm)),
+            p.sponsor,
+            safe_text(names.get(p.sponsor or "")),
+            p.state.value,
+            p.priority,
+            r.period_start if r else None,
+            r.overall.value if r else None,
+            r.schedule.value if r else None,
+            r.budget.value if r else None,
+            r.scope.value if r else None,
+            r.percent_complete if r else None,
+            r.forecast_end if r else None,
+            safe_text(r.summary) if r else None,
+            line.open_risks,
+            line.top_risk_score,
+            line.open_blockers,
+            safe_text(r.help_needed) if r else None,
+        ]
 
 
 def status_names(session: Session, lines: Sequence[StatusLine]) -> dict[str, str]:
