@@ -17,19 +17,24 @@ colour or `missing` is decided by each project's standing, which is what takes t
 then the notice goes out when more than `NOTICE_ABOVE` projects are looked at, and names no
 number ("Preparing the export of the projects matching red"), never one that could be wrong.
 The file's own transaction reads the projects again: nothing read before the asker was told
-is carried past that round trip to Slack.
+is carried past that round trip to Slack. It reads and writes `EXPORT_CHUNK` projects at a
+time, so an export holds one chunk's reports, not the portfolio's.
 """
 
 from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Iterable, Iterator
 
 from bot.portfolio.export import (
     STATUS_COLUMNS,
+    StatusLine,
     export_scope,
-    project_status,
+    scope_portfolios,
+    scope_tags,
     status_csv,
+    status_lines,
     status_names,
 )
 from bot.slack.gateway import SlackError
@@ -52,31 +57,38 @@ def answer_export(request: Request) -> Result:
     wanted = slack_unescape(request.text).strip()
     now = services.clock()
     _tell_when_large(request, wanted)
+    words = services.renderer.words(request.language).get("export", {})
+    columns = words.get("columns", {})
+    header = [str(columns.get(name, name)) for name in STATUS_COLUMNS]
+    written = [0]
+
+    def counted(lines: Iterable[StatusLine]) -> Iterator[StatusLine]:
+        for line in lines:
+            written[0] += 1
+            yield line
+
     with services.sessions.begin() as session:
-        found = project_status(
+        scope = export_scope(
             session,
             actor=request.user_id,
             admins=request.admins,
             channel=request.channel_id,
             wanted=wanted,
-            now=now,
-            default_tz=services.settings.timezone,
         )
-        names = status_names(session, found.lines)
+        # written as read, a chunk of projects at a time (bot.portfolio.export.status_lines)
+        lines = status_lines(session, scope, now=now, default_tz=services.settings.timezone)
+        content = status_csv(counted(lines), status_names(session, scope.candidates), header)
     context = {
         "wanted": wanted,
-        "count": len(found.lines),
-        "withheld": found.withheld,
-        "portfolios": found.portfolios[:20],
-        "tags": found.tags[:30],
+        "count": written[0],
+        "withheld": scope.withheld,
+        "portfolios": scope_portfolios(scope)[:20],
+        "tags": scope_tags(scope)[:30],
         "filename": None,
         "code": None,
     }
-    if not found.lines:
+    if not written[0]:
         return request.render("export", outcome="nothing", **context)
-    words = services.renderer.words(request.language).get("export", {})
-    columns = words.get("columns", {})
-    header = [str(columns.get(name, name)) for name in STATUS_COLUMNS]
     slug = _slug(wanted)
     filename = f"pmo-status-{now.date().isoformat()}{'-' + slug if slug else ''}.csv"
     title = words.get("title", "Project status")
@@ -85,7 +97,7 @@ def answer_export(request: Request) -> Result:
             channel=request.channel_id,
             thread_ts=None,
             filename=filename,
-            content=status_csv(found.lines, names, header),
+            content=content,
             title=f"{title} {now.date().isoformat()}{' · ' + wanted if wanted else ''}",
             alt_text=filename,
         )
