@@ -408,9 +408,6 @@ def _matches(report: Report | None, missing: bool, wanted: str) -> bool:
     return True
 
 
-EXPORT_CHUNK = 1_000  # projects read and written at a time by a status export
-
-
 def project_status(
     session: Session,
     *,
@@ -422,54 +419,14 @@ def project_status(
     default_tz: ZoneInfo,
 ) -> StatusExport:
     """The latest status of each project the actor may see (and may share in `channel`),
-    filtered by a portfolio, a tag, a colour or "missing" (case-insensitive; "" for all): the
-    `status_lines` of its `export_scope`, all held (`/pmo export` writes them as it reads them)."""
+    filtered by a portfolio, a tag, a colour or "missing" (case-insensitive; "" for all).
+
+    The same statements whatever the number of projects: the scope (`export_scope`), this
+    period's state and latest report of each candidate from the read model (its standing;
+    `overview.listed`), the reports stored ahead of `now`, the latest reports by id, and the open
+    risks and blockers counted by the database for the projects kept."""
     scope = export_scope(session, actor=actor, admins=admins, channel=channel, wanted=wanted)
-    return StatusExport(
-        lines=tuple(status_lines(session, scope, now=now, default_tz=default_tz)),
-        withheld=scope.withheld,
-        portfolios=scope_portfolios(scope),
-        tags=scope_tags(scope),
-    )
-
-
-def scope_portfolios(scope: ExportScope) -> tuple[str, ...]:
-    """The portfolios the asker could filter on (when nothing matched)."""
-    return tuple(sorted({p.portfolio for p in scope.shown if p.portfolio}, key=str.casefold))
-
-
-def scope_tags(scope: ExportScope) -> tuple[str, ...]:
-    """The tags the asker could filter on (when nothing matched)."""
-    return tuple(sorted({t for p in scope.shown for t in p.tags}, key=str.casefold))
-
-
-def status_lines(
-    session: Session, scope: ExportScope, *, now: datetime, default_tz: ZoneInfo
-) -> Iterator[StatusLine]:
-    """The status line of each candidate of `scope` its filter keeps, by key, read EXPORT_CHUNK
-    projects at a time (the file is written as they come, so an export holds one chunk's
-    reports, never the portfolio's), in the same statements per chunk whatever its size: this
-    period's state and latest report of each from the read model (its standing;
-    `overview.listed`), the reports stored ahead of `now`, the latest reports by id, and the
-    open risks and blockers counted by the database for the projects kept."""
-    for start in range(0, len(scope.candidates), EXPORT_CHUNK):
-        yield from _chunk_lines(
-            session,
-            scope.candidates[start : start + EXPORT_CHUNK],
-            scope.wanted,
-            now=now,
-            default_tz=default_tz,
-        )
-
-
-def _chunk_lines(
-    session: Session,
-    candidates: Sequence[Project],
-    wanted: str,
-    *,
-    now: datetime,
-    default_tz: ZoneInfo,
-) -> list[StatusLine]:
+    candidates = scope.candidates
     ids = [p.id for p in candidates]
     standings = overview.listed(session, candidates, at=now, default=default_tz)
     # A standing names the latest report of a period begun before `now`; the export shows the
@@ -485,10 +442,10 @@ def _chunk_lines(
         if report is None and standing.report_id is not None:
             report = by_id.get(standing.report_id)
         missing = PeriodState(standing.state or PeriodState.NOT_STARTED).is_missing
-        if _matches(report, missing, wanted):
+        if _matches(report, missing, scope.wanted):
             kept.append((project, report, missing))
     tallies = items.open_tallies(session, [project.id for project, _, _ in kept])
-    return [
+    lines = tuple(
         StatusLine(
             project=project,
             report=report,
@@ -498,20 +455,27 @@ def _chunk_lines(
             open_blockers=tallies[project.id].blockers,
         )
         for project, report, missing in kept
-    ]
+    )
+    return StatusExport(
+        lines=lines,
+        withheld=scope.withheld,
+        portfolios=tuple(
+            sorted({p.portfolio for p in scope.shown if p.portfolio}, key=str.casefold)
+        ),
+        tags=tuple(sorted({t for p in scope.shown for t in p.tags}, key=str.casefold)),
+    )
 
 
 def status_csv(
-    lines: Iterable[StatusLine], names: Mapping[str, str], header: Sequence[str] = STATUS_COLUMNS
+    lines: Sequence[StatusLine], names: Mapping[str, str], header: Sequence[str] = STATUS_COLUMNS
 ) -> bytes:
-    """The status export as a spreadsheet-ready CSV file (UTF-8 with a BOM), each line written
-    as it comes (`status_lines` reads them a chunk at a time). `names`: the Slack names the
-    bot knows, by user id; `header`: the column titles (in the asker's language), in the order
-    of STATUS_COLUMNS."""
+    """The status export as a spreadsheet-ready CSV file (UTF-8 with a BOM). `names`: the
+    Slack names the bot knows, by user id; `header`: the column titles (in the asker's
+    language), in the order of STATUS_COLUMNS."""
     return write_csv(header, _status_rows(lines, names), bom=True).encode("utf-8")
 
 
-def _status_rows(lines: Iterable[StatusLine], names: Mapping[str, str]) -> Iterator[list[Any]]:
+def _status_rows(lines: Sequence[StatusLine], names: Mapping[str, str]) -> Iterator[list[Any]]:
     for line in lines:
         p, r = line.project, line.report
         yield [
@@ -540,6 +504,7 @@ def _status_rows(lines: Iterable[StatusLine], names: Mapping[str, str]) -> Itera
         ]
 
 
-def status_names(session: Session, projects: Iterable[Project]) -> dict[str, str]:
+def status_names(session: Session, lines: Sequence[StatusLine]) -> dict[str, str]:
     """The cached Slack names of the PMs and sponsors of these projects."""
-    return known_names(session, [p for project in projects for p in (project.pm, project.sponsor)])
+    people = [p for line in lines for p in (line.project.pm, line.project.sponsor)]
+    return known_names(session, people)

@@ -17,24 +17,19 @@ colour or `missing` is decided by each project's standing, which is what takes t
 then the notice goes out when more than `NOTICE_ABOVE` projects are looked at, and names no
 number ("Preparing the export of the projects matching red"), never one that could be wrong.
 The file's own transaction reads the projects again: nothing read before the asker was told
-is carried past that round trip to Slack. It reads and writes `EXPORT_CHUNK` projects at a
-time, so an export holds one chunk's reports, not the portfolio's.
+is carried past that round trip to Slack.
 """
 
 from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Iterable, Iterator
 
 from bot.portfolio.export import (
     STATUS_COLUMNS,
-    StatusLine,
     export_scope,
-    scope_portfolios,
-    scope_tags,
+    project_status,
     status_csv,
-    status_lines,
     status_names,
 )
 from bot.slack.gateway import SlackError
@@ -57,38 +52,31 @@ def answer_export(request: Request) -> Result:
     wanted = slack_unescape(request.text).strip()
     now = services.clock()
     _tell_when_large(request, wanted)
-    words = services.renderer.words(request.language).get("export", {})
-    columns = words.get("columns", {})
-    header = [str(columns.get(name, name)) for name in STATUS_COLUMNS]
-    written = [0]
-
-    def counted(lines: Iterable[StatusLine]) -> Iterator[StatusLine]:
-        for line in lines:
-            written[0] += 1
-            yield line
-
     with services.sessions.begin() as session:
-        scope = export_scope(
+        found = project_status(
             session,
             actor=request.user_id,
             admins=request.admins,
             channel=request.channel_id,
             wanted=wanted,
+            now=now,
+            default_tz=services.settings.timezone,
         )
-        # written as read, a chunk of projects at a time (bot.portfolio.export.status_lines)
-        lines = status_lines(session, scope, now=now, default_tz=services.settings.timezone)
-        content = status_csv(counted(lines), status_names(session, scope.candidates), header)
+        names = status_names(session, found.lines)
     context = {
         "wanted": wanted,
-        "count": written[0],
-        "withheld": scope.withheld,
-        "portfolios": scope_portfolios(scope)[:20],
-        "tags": scope_tags(scope)[:30],
+        "count": len(found.lines),
+        "withheld": found.withheld,
+        "portfolios": found.portfolios[:20],
+        "tags": found.tags[:30],
         "filename": None,
         "code": None,
     }
-    if not written[0]:
+    if not found.lines:
         return request.render("export", outcome="nothing", **context)
+    words = services.renderer.words(request.language).get("export", {})
+    columns = words.get("columns", {})
+    header = [str(columns.get(name, name)) for name in STATUS_COLUMNS]
     slug = _slug(wanted)
     filename = f"pmo-status-{now.date().isoformat()}{'-' + slug if slug else ''}.csv"
     title = words.get("title", "Project status")
@@ -97,7 +85,7 @@ def answer_export(request: Request) -> Result:
             channel=request.channel_id,
             thread_ts=None,
             filename=filename,
-            content=content,
+            content=status_csv(found.lines, names, header),
             title=f"{title} {now.date().isoformat()}{' · ' + wanted if wanted else ''}",
             alt_text=filename,
         )

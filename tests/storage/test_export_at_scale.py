@@ -21,7 +21,6 @@ from bot.access.audience import channel_audience, visible_projects
 from bot.cli.sample import Sample, build_sample
 from bot.config import load_settings
 from bot.periods.state import period_statuses
-from bot.portfolio import export
 from bot.portfolio.admin import spec_of
 from bot.portfolio.export import (
     COLOURS,
@@ -128,12 +127,12 @@ def _both_ways(
             now=NOW,
             default_tz=UTC_ZONE,
         )
-        fast_csv = status_csv(fast.lines, status_names(session, (ln.project for ln in fast.lines)))
+        fast_csv = status_csv(fast.lines, status_names(session, fast.lines))
     with sessions.begin() as session:
         slow = _status_the_slow_way(
             session, actor=asked.actor, admins={ADMIN}, channel=asked.channel, wanted=wanted
         )
-        slow_csv = status_csv(slow.lines, status_names(session, (ln.project for ln in slow.lines)))
+        slow_csv = status_csv(slow.lines, status_names(session, slow.lines))
     return fast, fast_csv, slow, slow_csv
 
 
@@ -185,10 +184,7 @@ def _keys(found: StatusExport) -> list[str]:
     return [line.project.key for line in found.lines]
 
 
-def test_the_export_is_the_one_built_from_every_record(
-    engine: Engine, sample: Sample, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setattr(export, "EXPORT_CHUNK", 7)  # read and written 7 projects at a time
+def test_the_export_is_the_one_built_from_every_record(engine: Engine, sample: Sample) -> None:
     with make_sessionmaker(engine).begin() as session:
         projects = portfolio.list_projects(session)
     pm = Counter(p.pm for p in projects if p.confidential).most_common(1)[0][0]
@@ -310,17 +306,3 @@ def test_the_export_costs_the_same_statements_whatever_the_size(engine: Engine) 
     # the subscription again, the standings that hold, the reports stored ahead of now, the
     # latest reports by id, the open risks and the open blockers counted, the names
     assert small == dict.fromkeys(WORDS, 12)
-
-
-def test_the_export_reads_a_chunk_of_projects_at_a_time(
-    engine: Engine, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    # an export holds one chunk's reports, never the portfolio's: the same statements per
-    # chunk (the standings that hold, the reports ahead of now, the latest by id, the risks
-    # and the blockers counted); what it writes is compared with the slow way chunk by
-    # chunk in test_the_export_is_the_one_built_from_every_record
-    _grow(engine, 0, 412)
-    whole = _statements(engine, "export")
-    monkeypatch.setattr(export, "EXPORT_CHUNK", 100)
-    # 371 projects shared in the channel (every tenth, confidential, withheld): four chunks
-    assert _statements(engine, "export") == whole + 3 * 5
