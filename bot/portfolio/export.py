@@ -233,13 +233,12 @@ def safe_text(value: str | None) -> str:
 
 
 def write_csv(header: Sequence[str], rows: Iterable[Sequence[Any]], *, bom: bool) -> str:
-    out = io.StringIO(BOM if bom else "")
-    out.seek(0, io.SEEK_END)
+    out = io.StringIO()
     writer = csv.writer(out)  # excel dialect: quotes where needed, CRLF rows
     writer.writerow(header)
     for row in rows:  # one at a time: an export of 5,000 projects never holds them all as rows
         writer.writerow([_cell(v) for v in row])
-    return out.getvalue()
+    return (BOM if bom else "") + out.getvalue()
 
 
 REPORT_COLUMNS = (
