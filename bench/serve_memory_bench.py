@@ -4,9 +4,10 @@ Issue 11 asks that `serve` stay under 200 MB resident after every answer at 5,00
 This measures it on the process itself (not in-process as interactive_bench.py does): per size,
 
 1. the portfolio of `pmo-bot demo --projects N --weeks W` (bot/cli/sample.py, in-process) is
-   built up to the wall clock, which `serve` reads; then one in-process tick at the wall clock,
-   Slack being the in-memory FakeGateway, records and sends what is due (this period's
-   prompts), so that serve's ticks have little else to do. The working hours are set around
+   built up to the wall clock, which `serve` reads; then one in-process tick ten minutes ahead
+   of the wall clock, Slack being the in-memory FakeGateway, records and sends what is due
+   (this period's prompts, and those of a cadence that comes due while the bench runs), so
+   that serve's ticks have little else to do. The working hours are set around
    the clock first (as tests/e2e/test_serve.py does): with the default 08:00-18:00, prompts
    recorded at night would be deferred to the morning and posted by `serve` instead. Then
    leadership's subscription (C0LEADERS, which follows every project) gets an hourly schedule
@@ -50,7 +51,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from datetime import time as clock_time
 from pathlib import Path
 from typing import Any
@@ -77,6 +78,7 @@ PARIS = ZoneInfo("Europe/Paris")
 ADMIN = "U0BENCHADM"  # a PMO admin who is in no project
 SECRET = "bench-signing-secret"
 CHANNEL = "C0LEADERS"  # leadership's digest, which follows every project
+AHEAD = timedelta(minutes=10)
 HOURLY = "FREQ=DAILY;BYHOUR=" + ",".join(str(h) for h in range(24)) + ";BYMINUTE=0"
 AROUND_THE_CLOCK = WorkingHours(days=frozenset(range(7)), start=clock_time(0), end=clock_time.max)
 TICKED = ("executed successfully", "scheduler tick failed")  # APScheduler's log, serve's
@@ -106,7 +108,10 @@ def prepare(url: str, size: int, weeks: int) -> Cast:
     gateway.add_user(ADMIN, tz="Europe/Paris", locale="en-GB")
     settings = load_settings({"PMO_ADMINS": ADMIN, "PMO_TIMEZONE": "Europe/Paris"})
     services = Services(settings, sessions, gateway, Renderer(), lambda: datetime.now(UTC))
-    tick(services, now=datetime.now(UTC))
+    # As if ten minutes ahead: this period's prompts and those of any cadence that comes due
+    # while the bench runs (an hourly or a daily one, past the hour) are sent now, so that
+    # serve's ticks have none to send (a prompt is recorded once).
+    tick(services, now=datetime.now(UTC) + AHEAD)
     with sessions.begin() as session:
         hourly = dataclasses.replace(sample.subscription, schedule=HOURLY)
         portfolio.upsert_subscription(session, hourly, now=datetime.now(UTC))
