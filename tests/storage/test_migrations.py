@@ -20,8 +20,8 @@ from storage.db import (
     make_engine,
     make_sessionmaker,
     schema_revision,
-    upgrade,
 )
+from tests.conftest import migrate
 
 
 def test_text_risks_and_blockers_of_the_latest_report_become_open_records(
@@ -224,11 +224,7 @@ def test_the_schema_check_names_where_the_database_stands(database_url: str) -> 
 
 def test_checking_the_schema_does_not_load_alembic(database_url: str) -> None:
     # serve, tick and the lookups only check the schema: Alembic (about 7 MB) stays out of them
-    engine = make_engine(database_url)
-    try:
-        upgrade(engine)
-    finally:
-        engine.dispose()
+    migrate(database_url)
     program = (
         "import sys\n"
         "from storage.db import check_schema, make_engine\n"
