@@ -42,6 +42,10 @@ class Claim:
     payload: dict[str, Any] = field(default_factory=dict)
 
 
+# a delivery's project (none for a digest's): `among` reads thousands of ids in one parameter
+_PROJECT_ID = cast(InstrumentedAttribute[int], DeliveryRow.project_id)
+
+
 def _to_delivery(row: Any) -> Delivery:
     return Delivery(
         id=row.id,
@@ -386,16 +390,12 @@ def first_occurrences_from(
         select(DeliveryRow.project_id, func.min(DeliveryRow.occurrence))
         .where(
             DeliveryRow.kind == kind.value,
-            DeliveryRow.project_id.in_(list(project_ids)),
+            among(session, _PROJECT_ID, project_ids),
             DeliveryRow.occurrence >= at,
         )
         .group_by(DeliveryRow.project_id)
     )
     return {pid: occurrence for pid, occurrence in session.execute(query) if pid is not None}
-
-
-# a delivery's project (none for a digest's): `among` reads thousands of ids in one parameter
-_PROJECT_ID = cast(InstrumentedAttribute[int], DeliveryRow.project_id)
 
 
 def recent_per_project(

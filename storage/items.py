@@ -74,7 +74,9 @@ def open_risks(session: Session, project_ids: Collection[int]) -> dict[int, list
         return result
     rows = session.execute(
         plain(RiskRow)
-        .where(RiskRow.project_id.in_(list(project_ids)), RiskRow.status == ItemStatus.OPEN.value)
+        .where(
+            among(session, RiskRow.project_id, project_ids), RiskRow.status == ItemStatus.OPEN.value
+        )
         .order_by(RiskRow.project_id, RiskRow.id)
     )
     for row in rows:
@@ -208,7 +210,7 @@ def open_blockers(session: Session, project_ids: Collection[int]) -> dict[int, l
     rows = session.execute(
         plain(BlockerRow)
         .where(
-            BlockerRow.project_id.in_(list(project_ids)),
+            among(session, BlockerRow.project_id, project_ids),
             BlockerRow.status == ItemStatus.OPEN.value,
         )
         .order_by(BlockerRow.project_id, BlockerRow.raised_at, BlockerRow.id)
@@ -367,7 +369,7 @@ def list_milestones(session: Session, project_ids: Collection[int]) -> dict[int,
         return result
     rows = session.execute(
         plain(MilestoneRow)
-        .where(MilestoneRow.project_id.in_(list(project_ids)))
+        .where(among(session, MilestoneRow.project_id, project_ids))
         .order_by(MilestoneRow.project_id, MilestoneRow.due, MilestoneRow.name)
     )
     for row in rows:

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Collection, Sequence
 from datetime import datetime
-from typing import Any, cast
+from typing import Any, TypeVar, cast
 
-from sqlalchemy import Subquery, Table, bindparam, delete, func, select, tuple_, update
+from sqlalchemy import ColumnElement, Select, Table, bindparam, delete, func, or_, select, update
 from sqlalchemy.orm import Session, aliased
 
 from storage.bulk import among, insert_rows, rows_by_id
-from storage.models import ReportRow, SkipRow, plain
+from storage.models import ProjectRow, ReportRow, SkipRow, plain
 from storage.records import NewReport, Rag, Report, ReportDraft, ReportMark, Skip, SkipReason
 from storage.standings import invalidate
 from storage.upsert import insert_for
@@ -169,21 +169,45 @@ def add_reports(session: Session, batch: Sequence[NewReport]) -> None:
     )
 
 
+Chosen = TypeVar("Chosen", bound="Select[*tuple[Any, ...]]")
+
+
 def _newest(
-    session: Session, project_ids: Collection[int], before: datetime | None, *columns: Any
-) -> Subquery:
-    """`columns` of the reports of these projects (those whose period began before `before`,
-    if given), each with its `rank` among its project's reports, 1 for the newest: the readers
-    of the latest reports keep the first `per_project`."""
-    rank = (
-        func.row_number()
-        .over(partition_by=ReportRow.project_id, order_by=ReportRow.period_start.desc())
-        .label("rank")
+    session: Session,
+    project_ids: Collection[int],
+    before: datetime | None,
+    per_project: int,
+    select_: Chosen,
+) -> Chosen:
+    """`select_` (of status_reports' columns) narrowed to the newest `per_project` reports of
+    these projects (only those whose period began before `before`, if given), by project and
+    newest first. Each project's cut, the period start of its report just older than those, is
+    found first by a seek on (project_id, period_start), so only the reports kept are read:
+    ranking every report (ROW_NUMBER) read all of them, 52 weeks of 5,000 projects to keep
+    four each, three times as long on SQLite (storage/test_reports.py compares both)."""
+    older = aliased(ReportRow)
+    floor = select(older.period_start).where(older.project_id == ProjectRow.id)
+    if before is not None:
+        floor = floor.where(older.period_start < before)
+    cut = (
+        select(
+            ProjectRow.id.label("project_id"),
+            floor.order_by(older.period_start.desc())
+            .limit(1)
+            .offset(per_project)
+            .scalar_subquery()
+            .label("floor"),
+        )
+        .where(among(session, ProjectRow.id, project_ids))
+        .cte("cut")
+        .prefix_with("MATERIALIZED")  # one seek per project, not one per report
     )
-    query = select(*columns, rank).where(among(session, ReportRow.project_id, project_ids))
+    query = select_.join(cut, cut.c.project_id == ReportRow.project_id).where(
+        or_(cut.c.floor.is_(None), ReportRow.period_start > cut.c.floor)
+    )
     if before is not None:
         query = query.where(ReportRow.period_start < before)
-    return query.subquery()
+    return query.order_by(ReportRow.project_id, ReportRow.period_start.desc())
 
 
 def latest_reports(
@@ -197,13 +221,7 @@ def latest_reports(
     `before`, if given), newest first, in one statement whatever the number of projects."""
     if not project_ids:
         return {}
-    inner = _newest(session, project_ids, before, ReportRow.id)
-    rows = session.execute(
-        plain(ReportRow)
-        .join(inner, inner.c.id == ReportRow.id)
-        .where(inner.c.rank <= per_project)
-        .order_by(ReportRow.project_id, ReportRow.period_start.desc())
-    )
+    rows = session.execute(_newest(session, project_ids, before, per_project, plain(ReportRow)))
     result: dict[int, list[Report]] = {pid: [] for pid in project_ids}
     for row in rows:
         result[row.project_id].append(_to_report(row))
@@ -222,10 +240,7 @@ def report_marks(
     first, in one statement: what trends need, without the reports' text."""
     if not project_ids:
         return {}
-    inner = _newest(
-        session,
-        project_ids,
-        before,
+    marks = select(
         ReportRow.project_id,
         ReportRow.id,
         ReportRow.period_start,
@@ -233,18 +248,7 @@ def report_marks(
         ReportRow.percent_complete,
         ReportRow.copied_from_id,
     )
-    rows = session.execute(
-        select(
-            inner.c.project_id,
-            inner.c.id,
-            inner.c.period_start,
-            inner.c.overall,
-            inner.c.percent_complete,
-            inner.c.copied_from_id,
-        )
-        .where(inner.c.rank <= per_project)
-        .order_by(inner.c.project_id, inner.c.period_start.desc())
-    )
+    rows = session.execute(_newest(session, project_ids, before, per_project, marks))
     result: dict[int, list[ReportMark]] = {pid: [] for pid in project_ids}
     ratings = {rag.value: rag for rag in Rag}
     for pid, rid, start, overall, percent, copied in rows:
@@ -275,7 +279,7 @@ def first_reports_from(
         return {}
     query = (
         select(ReportRow.project_id, func.min(ReportRow.period_start))
-        .where(ReportRow.project_id.in_(list(project_ids)), ReportRow.period_start >= at)
+        .where(among(session, ReportRow.project_id, project_ids), ReportRow.period_start >= at)
         .group_by(ReportRow.project_id)
     )
     return {row[0]: row[1] for row in session.execute(query)}
@@ -302,7 +306,7 @@ def latest_reports_from(
     return {row.project_id: _to_report(row) for row in session.execute(query)}
 
 
-def _to_skip(row: SkipRow) -> Skip:
+def _to_skip(row: Any) -> Skip:
     return Skip(
         project_id=row.project_id,
         period_start=row.period_start,
@@ -369,10 +373,13 @@ def find_skips(
     """The skips of the given (project id, period start) pairs, in one statement."""
     if not periods:
         return {}
-    rows = session.scalars(
-        select(SkipRow).where(tuple_(SkipRow.project_id, SkipRow.period_start).in_(list(periods)))
-    )
-    return {(row.project_id, row.period_start): _to_skip(row) for row in rows}
+    wanted = set(periods)
+    rows = session.execute(plain(SkipRow).where(_of_periods(session, SkipRow, wanted)))
+    return {
+        (row.project_id, row.period_start): _to_skip(row)
+        for row in rows
+        if (row.project_id, row.period_start) in wanted
+    }
 
 
 def find_period_reports(
@@ -381,9 +388,25 @@ def find_period_reports(
     """The reports of the given (project id, period start) pairs, in one statement."""
     if not periods:
         return {}
-    rows = session.scalars(
-        select(ReportRow).where(
-            tuple_(ReportRow.project_id, ReportRow.period_start).in_(list(periods))
-        )
+    wanted = set(periods)
+    rows = session.execute(plain(ReportRow).where(_of_periods(session, ReportRow, wanted)))
+    return {
+        (row.project_id, row.period_start): _to_report(row)
+        for row in rows
+        if (row.project_id, row.period_start) in wanted
+    }
+
+
+def _of_periods(
+    session: Session,
+    model: type[ReportRow] | type[SkipRow],
+    periods: Collection[tuple[int, datetime]],
+) -> ColumnElement[bool]:
+    """The rows of these projects (ids as one parameter, `among`) for any of these period
+    starts (a few: periods are shared by the projects of a cadence and zone): a superset of
+    the (project, period start) pairs, which the reader keeps. As pairs (`(a, b) IN (…)`),
+    5,000 projects' periods were 10,000 parameters, 0.2 s on PostgreSQL to bind."""
+    starts = sorted({start for _, start in periods})
+    return among(session, model.project_id, {pid for pid, _ in periods}) & model.period_start.in_(
+        starts
     )
-    return {(row.project_id, row.period_start): _to_report(row) for row in rows}

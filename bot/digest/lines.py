@@ -138,6 +138,13 @@ def marks_kept(history: Sequence[ReportMark]) -> Sequence[ReportMark]:
     return history[: max(HISTORY_NEEDED, _copies(history) + 1)]
 
 
+def chain_may_go_on(history: Sequence[ReportMark], read: int) -> bool:
+    """Whether marks_kept might keep more of a project's marks than `history`, the `read`
+    newest: there may be more (all `read` were found) and the "No change" chain reaches the
+    last of them."""
+    return len(history) == read > 0 and _copies(history) == read - 1
+
+
 def attention_of(line: ProjectLine) -> Attention | None:
     report = line.report
     if report is None:

@@ -6,7 +6,8 @@ from every report read whole, as it was before."""
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+from itertools import pairwise
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -16,12 +17,13 @@ from sqlalchemy import Engine
 from bot.cli.sample import build_sample
 from bot.digest import load
 from bot.digest.flags import HISTORY_NEEDED
-from bot.digest.load import MAX_HISTORY, build_digest
+from bot.digest.lines import marks_kept
+from bot.digest.load import MAX_HISTORY, build_digest, lines_marks
 from bot.digest.messages import digest_messages
 from bot.render import Renderer
 from storage import reports
 from storage.db import make_sessionmaker
-from storage.records import ReportMark
+from storage.records import ReportDraft, ReportMark
 
 NOW = datetime(2026, 11, 27, 17, 0, tzinfo=UTC)
 UTC_ZONE = ZoneInfo("UTC")
@@ -43,6 +45,33 @@ def test_report_marks_are_those_of_the_latest_reports_newest_first(
             marks = reports.report_marks(session, ids, before=before, per_project=depth)
             assert marks == {pid: [ReportMark.of(r) for r in found] for pid, found in whole.items()}
             assert sum(map(len, marks.values())) > 100 * min(depth, 3)
+
+
+def test_the_latest_reports_are_the_newest_of_all_of_them(engine: Engine, sample: Any) -> None:
+    # Each project's cut is sought first (the period start just older than those kept): the
+    # same reports as taking, of all of them, the newest; for projects with fewer, none, or no
+    # such project at all.
+    with make_sessionmaker(engine).begin() as session:
+        ids = [*range(1, 121), 9999]
+        early = sample.moment - timedelta(weeks=20)
+        for before in (sample.moment, early, None):
+            every = reports.latest_reports(session, ids, before=before, per_project=10_000)
+            assert all(
+                [r.period_start for r in found]
+                == sorted((r.period_start for r in found), reverse=True)
+                and (before is None or all(r.period_start < before for r in found))
+                for found in every.values()
+            )
+            for depth in (1, 2, 5, 20):
+                newest = reports.latest_reports(session, ids, before=before, per_project=depth)
+                assert newest == {pid: found[:depth] for pid, found in every.items()}
+        # what the test stands on: projects with more than 20 reports, with fewer than 5
+        # before the early moment, with none then
+        assert max(map(len, every.values())) > 20
+        early_ones = reports.latest_reports(session, ids, before=early, per_project=5)
+        assert any(0 < len(found) < 5 for found in early_ones.values())
+        assert any(not found for pid, found in early_ones.items() if pid != 9999)
+        assert not early_ones[9999]
 
 
 def test_the_digest_from_marks_is_the_digest_from_whole_reports(
@@ -97,5 +126,37 @@ def test_the_preview_without_its_chart_shows_the_messages_the_tick_posts(
         )
         build_digest(*args, at=sample.moment, default_tz=UTC_ZONE, chart=False)  # the Home's
     assert posted.chart.periods and not previewed.chart.periods
-    assert depths[0] == depths[1] > depths[2] == HISTORY_NEEDED
+    # the tick's reads its window's depth; the preview reads the flags' depth, then as deep
+    # for the "No change" chains that may go on; the Home's, the flags' depth alone
+    assert depths == [depths[0], HISTORY_NEEDED, depths[0], HISTORY_NEEDED]
+    assert depths[0] > HISTORY_NEEDED
     assert digest_messages(renderer, previewed) == digest_messages(renderer, posted)
+
+
+def test_the_marks_the_lines_read_are_read_as_deep_as_their_no_change_chain(
+    engine: Engine, sample: Any
+) -> None:
+    # Without the chart, only what marks_kept keeps is read: the flags' depth, then deeper for
+    # the projects whose "No change" chain reaches that far; the same as keeping them of all.
+    with make_sessionmaker(engine).begin() as session:
+        # the first project's eight newest reports become "No change" copies, each of the one
+        # before it: a chain longer than the flags' depth
+        newest = reports.latest_reports(session, [1], before=sample.moment, per_project=9)[1]
+        for report, before in pairwise(newest):
+            reports.save_report(
+                session,
+                ReportDraft(**{f: getattr(before, f) for f in ReportDraft.__dataclass_fields__}),
+                project_id=1,
+                period_start=report.period_start,
+                submitted_by=report.submitted_by,
+                submitted_at=report.submitted_at,
+                copied_from_id=before.id,
+            )
+        ids = list(range(1, 121))
+        for depth in (HISTORY_NEEDED - 1, HISTORY_NEEDED, HISTORY_NEEDED + 1, 12, MAX_HISTORY):
+            every = reports.report_marks(session, ids, before=sample.moment, per_project=depth)
+            read = lines_marks(session, ids, at=sample.moment, depth=depth)
+            assert read == {pid: marks_kept(found) for pid, found in every.items()}, depth
+        # what the test stands on: the long chain, and projects with fewer reports than it
+        assert len(read[1]) == 9
+        assert any(len(found) < HISTORY_NEEDED for found in read.values())
