@@ -40,7 +40,7 @@ from bot.periods import cadence
 from bot.periods.state import (
     CurrentPeriod,
     PeriodState,
-    current_period,
+    current_since,
     latest_before,
     periods_of,
     statuses_of,
@@ -518,28 +518,25 @@ def _points(
     counts as missing here). `now_periods` holds each project's period at the digest's own
     moment (the last one)."""
     language = language_of(subscription.language)
-    periods: dict[
-        tuple[str, ZoneInfo, date | None, datetime, int | None], CurrentPeriod | None
-    ] = {}
+    sinces: dict[tuple[str, ZoneInfo, date | None, datetime, int | None], datetime | None] = {}
     points: list[PeriodCounts] = []
     for moment in moments:
         tally = dict.fromkeys(("red", "amber", "green", "missing"), 0)
         for project in projects:
             zone = zones.get(project.pm, default_tz)
             if moment == moments[-1] and project.id in now_periods:
-                period = now_periods[project.id]
+                now = now_periods[project.id]
+                since = None if now is None else now.since
             else:
                 last = latest_before(prompts.get(project.id, ()), moment)
                 key = (project.cadence, zone, project.start, moment, last.id if last else None)
-                if key not in periods:
-                    periods[key] = current_period(
-                        project, zone, last, at=moment, default=default_tz
-                    )
-                period = periods[key]
-            if period is None:  # not started then
+                if key not in sinces:
+                    sinces[key] = current_since(project, zone, last, at=moment, default=default_tz)
+                since = sinces[key]
+            if since is None:  # not started then
                 continue
             report = next((r for r in marks.get(project.id, ()) if r.period_start < moment), None)
-            current = report is not None and report.period_start > period.since
+            current = report is not None and report.period_start > since
             tally[report.overall.value if report and current else "missing"] += 1
         points.append(PeriodCounts(_short_day(moment.astimezone(tz).date(), language), **tally))
     return tuple(points)

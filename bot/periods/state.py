@@ -176,27 +176,52 @@ def current_period(
     """The latest period of `project` that began before `at`, in the PM's zone `tz`, or the one
     `last_prompt` (the latest prompt recorded for an occurrence before `at`) asked for while no
     later occurrence has come in wall-clock time. None before the first period."""
+    placed = _period_start(project, tz, last_prompt, at=at, default=default)
+    if placed is None:
+        return None
+    start, zone = placed
+    end = cadence.next_occurrence(project.cadence, zone, after=start, anchor=project.start)
+    return CurrentPeriod(start, end, zone, _since(project, zone, start, end=end))
+
+
+def current_since(
+    project: Project, tz: ZoneInfo, last_prompt: Delivery | None, *, at: datetime, default: ZoneInfo
+) -> datetime | None:
+    """current_period(…).since, or None before the first period: the report that counts for
+    the period is one of a later period start. Without the period's end, which only the first
+    period needs for it (the digest's chart asks this of every project at each of its
+    moments)."""
+    placed = _period_start(project, tz, last_prompt, at=at, default=default)
+    return None if placed is None else _since(project, placed[1], placed[0], end=None)
+
+
+def _period_start(
+    project: Project, tz: ZoneInfo, last_prompt: Delivery | None, *, at: datetime, default: ZoneInfo
+) -> tuple[datetime, ZoneInfo] | None:
+    """current_period's start and zone."""
     start = cadence.latest_occurrence(
         project.cadence, tz, at=at, anchor=project.start, inclusive=False
     )
-    zone = tz
     if (
         last_prompt is not None
         and last_prompt.occurrence < at
         and (start is None or not is_later_occurrence(start, tz, last_prompt, default))
     ):
-        start, zone = last_prompt.occurrence, prompt_zone(last_prompt, default)
-    if start is None:
-        return None
-    end = cadence.next_occurrence(project.cadence, zone, after=start, anchor=project.start)
+        return last_prompt.occurrence, prompt_zone(last_prompt, default)
+    return None if start is None else (start, tz)
+
+
+def _since(project: Project, zone: ZoneInfo, start: datetime, *, end: datetime | None) -> datetime:
+    """current_period's `since`: halfway back to the occurrence before `start`; for the first
+    period, as far back as the gap to the next one (`end`, computed when not given)."""
     prior = cadence.latest_occurrence(
         project.cadence, zone, at=start, anchor=project.start, inclusive=False
     )
     if prior is not None:
-        since = start - (start - prior) / 2
-    else:  # the first period: the gap to the next occurrence sets the margin
-        since = start - (end - start) / 2 if end is not None else start
-    return CurrentPeriod(start, end, zone, since)
+        return start - (start - prior) / 2
+    if end is None:
+        end = cadence.next_occurrence(project.cadence, zone, after=start, anchor=project.start)
+    return start - (end - start) / 2 if end is not None else start
 
 
 def reminder_time(

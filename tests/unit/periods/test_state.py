@@ -3,6 +3,7 @@ period's state. Pure: plain values and explicit instants, no database, no clock.
 
 from __future__ import annotations
 
+import random
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -15,6 +16,7 @@ from bot.periods.state import (
     PeriodState,
     PeriodStatus,
     current_period,
+    current_since,
     period_status,
     prompt_occurrence,
     recent_starts,
@@ -152,6 +154,38 @@ def test_a_pm_who_moved_west_keeps_the_period_already_prompted_until_the_next_oc
     ny_thu_26 = datetime(2026, 11, 26, 15, 0, tzinfo=UTC)
     next_week = period(ny_thu_26 + timedelta(minutes=1), last=asked, tz=NEW_YORK)
     assert (next_week.start, next_week.tz) == (ny_thu_26, NEW_YORK)
+
+
+CADENCES = [
+    "FREQ=WEEKLY;BYDAY=TH;BYHOUR=10;BYMINUTE=0",
+    "FREQ=WEEKLY;INTERVAL=2;BYDAY=MO;BYHOUR=9;BYMINUTE=30",
+    "FREQ=DAILY;BYHOUR=17;BYMINUTE=0",
+    "FREQ=MONTHLY;BYMONTHDAY=1;BYHOUR=8;BYMINUTE=0",
+    "FREQ=WEEKLY;BYDAY=TH;BYHOUR=10;BYMINUTE=0;COUNT=3",  # stops: its last period has no end
+]
+
+
+def test_the_since_alone_is_the_current_periods_since() -> None:
+    """current_since, which the digest's chart asks at each of its moments, is current_period's
+    `since` (None with no period), on seeded random cadences, starts (first periods, whose
+    `since` comes from the gap to the next occurrence, included), zones and instants around
+    daylight-saving changes, with or without a prompt of another zone."""
+    rng = random.Random(11)
+    zones = [PARIS, NEW_YORK, ZoneInfo("Asia/Kolkata"), ZoneInfo("Pacific/Auckland")]
+    for case in range(400):
+        project = factories.project(
+            cadence=rng.choice(CADENCES),
+            start=date(2026, 1, 1) + timedelta(days=rng.randrange(330)),
+        )
+        at = datetime(2026, 1, 1, tzinfo=UTC) + timedelta(minutes=rng.randrange(500_000))
+        tz = rng.choice(zones)
+        last = None
+        if rng.random() < 0.5:
+            asked = at - timedelta(hours=rng.randrange(1, 400))
+            last = prompt(asked, sent_at=asked, tz=rng.choice(zones).key)
+        found = current_period(project, tz, last, at=at, default=PARIS)
+        since = current_since(project, tz, last, at=at, default=PARIS)
+        assert since == (found.since if found else None), (case, project.cadence, at, tz, last)
 
 
 def test_a_prompt_is_due_the_instant_its_period_begins_and_only_once() -> None:
