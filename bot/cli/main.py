@@ -41,7 +41,12 @@ from bot.cli.arguments import (
     parse_at,
     whole_number,
 )
-from bot.cli.heap import give_back_free_memory, set_aside_startup_heap, steady_c_heap
+from bot.cli.heap import (
+    fewer_collections,
+    give_back_free_memory,
+    set_aside_startup_heap,
+    steady_c_heap,
+)
 from bot.config import ConfigError, Settings, load_settings, redact_url
 from bot.portfolio.file import PortfolioError
 from bot.render import Renderer, RenderError, available_languages
@@ -253,6 +258,7 @@ def run(
 
 
 def main() -> None:
+    fewer_collections()  # the process's own setting: not in `run`, which tests call in theirs
     sys.exit(run(sys.argv[1:], environ=os.environ))
 
 
