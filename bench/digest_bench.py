@@ -13,13 +13,15 @@ milestones, skipped and missing periods, built the way the product stores them. 
   import (no project's standing holds: every current period is computed), then as under
   `serve`, whose ticks keep the read model (bot/overview/standings.py) fresh: the standings
   are refreshed an hour before the digest's moment, as a tick would have, and the digest
-  reads the periods of those that still hold at its moment. The in-process figures are
+  reads the periods of those that still hold at its moment. That preview runs `--repeat`
+  times, each time right after the floor's, and the ratio is of the two medians: this
+  machine's speed drifts by a fifth from one minute to the next. The in-process figures are
   those of the tick (standings kept). On PostgreSQL each database is vacuumed and analysed
   after it is written, as autovacuum leaves a live one.
 
 Run from the repository root:
 
-    .venv/bin/python bench/digest_bench.py [--sizes 100 1000 5000] [--weeks 52]
+    .venv/bin/python bench/digest_bench.py [--sizes 100 1000 5000] [--weeks 52] [--repeat 5]
         [--database-url postgresql://postgres@127.0.0.1:5432/test]
 
 On PostgreSQL each size gets a database of its own beside the one named, dropped after.
@@ -30,6 +32,7 @@ from __future__ import annotations
 import argparse
 import os
 import resource
+import statistics
 import subprocess
 import sys
 import time
@@ -44,7 +47,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from scratch_database import fresh_database, settle
 
-from bot.cli.sample import LEADERSHIP_CHANNEL, build_sample
+from bot.cli.sample import build_sample
+from bot.cli.sample_portfolio import LEADERSHIP_CHANNEL
 from bot.digest.load import build_digest
 from bot.digest.messages import digest_messages
 from bot.overview.standings import held_periods, refresh
@@ -129,41 +133,64 @@ def preview(url: str, moment: datetime) -> tuple[float, float]:
     return as_process(["digest", "preview", "--channel", LEADERSHIP_CHANNEL, "--at", at], url)
 
 
+def alternated(
+    floor_url: str, url: str, moment: datetime, floor_moment: datetime, rounds: int
+) -> tuple[float, float, float]:
+    """Median wall seconds of the floor's preview and of this size's, run in turn `rounds`
+    times (the floor's first each round), and this size's peak resident MiB: on a shared
+    machine, whose speed drifts from one minute to the next, each ratio compares runs made
+    side by side, and the median drops the run a neighbour slowed down."""
+    floors, walls, peaks = [], [], []
+    for _ in range(rounds):
+        floors.append(preview(floor_url, floor_moment)[0])
+        wall, peak = preview(url, moment)
+        walls.append(wall)
+        peaks.append(peak)
+    return statistics.median(floors), statistics.median(walls), max(peaks)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[100, 1000, 5000])
     parser.add_argument("--weeks", type=int, default=52, help="weeks of history (default 52)")
     parser.add_argument("--database-url", help="PostgreSQL; default: a SQLite file per size")
+    parser.add_argument(
+        "--repeat", type=int, default=5, help="previews per size, each beside the floor's (5)"
+    )
     args = parser.parse_args()
     version, _ = as_process(["--version"])
-    with fresh_database(args.database_url, "floor") as url:
-        moment, _ = fill(url, 10, args.weeks)
-        cold_floor, _ = preview(url, moment)
-        keep_standings(url, moment)
-        floor, floor_mib = preview(url, moment)
     backend = "PostgreSQL" if args.database_url else "SQLite"
-    print(
-        f"{backend}, {args.weeks} weeks of history; process floor: the 10-project preview "
-        f"{floor:.2f} s ({floor_mib:.0f} MB; cold {cold_floor:.2f} s), `pmo-bot --version` "
-        f"{version:.2f} s\n"
-    )
-    print(
-        "| projects | build s | load and compose s | render s | SQL statements | messages "
-        "| peak MiB (Python) | preview s, cold | preview s | preview / floor | preview peak MB |"
-    )
-    print("| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
-    for size in args.sizes:
-        with fresh_database(args.database_url, str(size)) as url:
-            moment, built = fill(url, size, args.weeks)
-            cold, _ = preview(url, moment)
-            keep_standings(url, moment)
-            composed, rendered, statements, messages, peak = in_process(url, moment)
-            wall, resident = preview(url, moment)
+    with fresh_database(args.database_url, "floor") as floor_url:
+        floor_moment, _ = fill(floor_url, 10, args.weeks)
+        cold_floor, _ = preview(floor_url, floor_moment)
+        keep_standings(floor_url, floor_moment)
+        floor, floor_mib = preview(floor_url, floor_moment)
         print(
-            f"| {size:,} | {built:.2f} | {composed:.2f} | {rendered:.2f} | {statements} | "
-            f"{messages} | {peak:.1f} | {cold:.2f} | {wall:.2f} | {wall / floor:.1f}x | "
-            f"{resident:.0f} |"
+            f"{backend}, {args.weeks} weeks of history; process floor: the 10-project preview "
+            f"{floor:.2f} s ({floor_mib:.0f} MB; cold {cold_floor:.2f} s), `pmo-bot --version` "
+            f"{version:.2f} s; each preview the median of {args.repeat}, run in turn with the "
+            "floor's, and its ratio to the floor's median of those rounds\n"
         )
+        print(
+            "| projects | build s | load and compose s | render s | SQL statements | messages "
+            "| peak MiB (Python) | preview s, cold | preview s | floor s | preview / floor "
+            "| preview peak MB |"
+        )
+        print("|" + " ---: |" * 12)
+        for size in args.sizes:
+            with fresh_database(args.database_url, str(size)) as url:
+                moment, built = fill(url, size, args.weeks)
+                cold, _ = preview(url, moment)
+                keep_standings(url, moment)
+                composed, rendered, statements, messages, peak = in_process(url, moment)
+                beside, wall, resident = alternated(
+                    floor_url, url, moment, floor_moment, args.repeat
+                )
+            print(
+                f"| {size:,} | {built:.2f} | {composed:.2f} | {rendered:.2f} | {statements} | "
+                f"{messages} | {peak:.1f} | {cold:.2f} | {wall:.2f} | {beside:.2f} | "
+                f"{wall / beside:.1f}x | {resident:.0f} |"
+            )
 
 
 if __name__ == "__main__":
