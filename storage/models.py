@@ -52,6 +52,19 @@ class UTCDateTime(TypeDecorator[datetime]):
         assert isinstance(value, datetime)
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
+    def result_processor(self, dialect: Dialect, coltype: object) -> Any:
+        """On SQLite, the stored text ("2026-11-20 16:00:00.000000", as SQLAlchemy's DATETIME
+        writes it) read in one step by the C parser of `datetime.fromisoformat`, in UTC:
+        SQLAlchemy's own parse (a regular expression) and then the zone put back cost three
+        times as much, and a digest of 5,000 projects reads 100,000 of them."""
+        if dialect.name != "sqlite":
+            return super().result_processor(dialect, coltype)
+
+        def aware(value: str | None) -> datetime | None:
+            return None if value is None else datetime.fromisoformat(value).replace(tzinfo=UTC)
+
+        return aware
+
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 MICROSECOND = timedelta(microseconds=1)

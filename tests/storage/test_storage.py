@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import Engine, event
+from sqlalchemy import Column, Engine, Integer, MetaData, Table, event, select, text
 from sqlalchemy.exc import IntegrityError
 
 from bot.digest.load import build_digest
@@ -20,7 +20,7 @@ from bot.lookup.status import status_view
 from storage import deliveries, items, portfolio, reports, users
 from storage.db import make_engine, make_sessionmaker
 from storage.deliveries import Claim
-from storage.models import Base, DeliveryRow
+from storage.models import Base, DeliveryRow, UTCDateTime
 from storage.records import (
     BlockerSpec,
     DeliveryKind,
@@ -276,3 +276,37 @@ def test_a_transaction_reads_the_projects_version_once_and_again_after_writing_t
     with sessions.begin() as session, count_statements(engine) as statements:
         assert [p.key for p in portfolio.list_projects(session)] == ["ATLAS", "BOREAS"]
     assert len(statements) == 1  # a new transaction checks the version again
+
+
+def test_instants_come_back_as_the_aware_utc_instants_stored(engine: Engine) -> None:
+    # UTCDateTime: SQLite keeps text without an offset (read by its own processor), PostgreSQL
+    # a timestamptz; both give back aware UTC datetimes, microseconds kept, NULL as None, and
+    # text written without microseconds (as SQL's CURRENT_TIMESTAMP would) read as well.
+    table = Table(
+        "instants_probe",
+        MetaData(),
+        Column("id", Integer, primary_key=True),
+        Column("at", UTCDateTime),
+    )
+    paris = ZoneInfo("Europe/Paris")
+    stored = [
+        datetime(2026, 11, 20, 16, 0, 0, 123456, tzinfo=UTC),
+        datetime(2026, 3, 29, 3, 30, tzinfo=paris),  # just after the spring change, in Paris
+        None,
+    ]
+    with engine.begin() as connection:
+        table.create(connection)
+        try:
+            connection.execute(table.insert(), [{"id": i, "at": at} for i, at in enumerate(stored)])
+            connection.execute(
+                text("INSERT INTO instants_probe (id, at) VALUES (9, '2026-11-20 16:00:00')")
+            )
+            found = dict(connection.execute(select(table.c.id, table.c.at)).all())
+        finally:
+            table.drop(connection)
+    assert found[0] == stored[0] and found[0].tzinfo is UTC
+    assert found[1] == stored[1] and found[1].utcoffset() == timedelta(0)
+    assert found[1].hour == 1  # 03:30 in Paris (summer time) is 01:30 UTC
+    assert found[2] is None
+    if engine.dialect.name == "sqlite":
+        assert found[9] == datetime(2026, 11, 20, 16, 0, tzinfo=UTC)
