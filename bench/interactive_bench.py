@@ -52,7 +52,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # FakeGateway live
 
 from scratch_database import fresh_database, settle
 
-from bot.cli.heap import set_aside_startup_heap
+from bot.cli.heap import fewer_collections, set_aside_startup_heap
 from bot.cli.sample import build_sample
 from bot.config import load_settings
 from bot.delivery.tick import tick
@@ -177,6 +177,7 @@ def populate(url: str, size: int, weeks: int) -> str:
 
 def one_size(url: str | None, size: int, weeks: int, repeat: int) -> None:
     """Measure one size in this process and print its timings as JSON (see main)."""
+    fewer_collections()  # as every `pmo-bot` process does
     set_aside_startup_heap()  # as `serve` does once started
     with fresh_database(url, str(size)) as database:
         timings, built = measure(database, size, weeks, repeat)
