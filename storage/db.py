@@ -33,6 +33,9 @@ MIGRATIONS = Path(__file__).parent / "migrations"
 SCHEMA_HEAD = "0011"
 # Where Alembic records a database's revision (its default version table).
 _VERSION = table("alembic_version", column("version_num"))
+# The first key of the PostgreSQL advisory lock every upgrade takes ("PMO"), the second being
+# the schema's (storage/migrations/env.py): one upgrade at a time per schema.
+MIGRATION_LOCK = 0x504D4F
 
 
 class SchemaError(Exception):
@@ -81,26 +84,30 @@ def upgrade(engine: Engine) -> None:
     command.upgrade(alembic_config(engine), "head")
 
 
+def _missing_file(engine: Engine) -> str | None:
+    """The SQLite file the engine names, when it does not exist (reading it would create it
+    empty)."""
+    database = engine.url.database
+    local = engine.dialect.name == "sqlite" and database not in (None, "", ":memory:")
+    return str(database) if local and not Path(str(database)).exists() else None
+
+
 def check_schema(engine: Engine) -> None:
     """Raise SchemaError unless the database is reachable and migrated to head."""
-    database = engine.url.database
-    if (
-        engine.dialect.name == "sqlite"
-        and database
-        and database != ":memory:"
-        and not Path(database).exists()
-    ):  # do not leave an empty file behind
-        raise SchemaError(f"the database file {database} does not exist; run `pmo-bot db upgrade`")
+    missing = _missing_file(engine)
+    if missing is not None:  # do not leave an empty file behind
+        raise SchemaError(f"the database file {missing} does not exist; run `pmo-bot db upgrade`")
     current = schema_revision(engine)
     if current != SCHEMA_HEAD:
         state = "has no schema yet" if current is None else f"is at revision {current}"
-        raise SchemaError(f"the database {state}; run `pmo-bot db upgrade` first")
+        raise SchemaError(f"the database {state}, not {SCHEMA_HEAD}; run `pmo-bot db upgrade`")
 
 
 def schema_revision(engine: Engine) -> str | None:
-    """The revision Alembic recorded in the database (None without a schema; several, joined,
-    if a database were ever stamped with several heads)."""
-    if not inspect(engine).has_table(_VERSION.name):
+    """The revision Alembic recorded in the database (None without a schema, or without the
+    SQLite file, which is not created; several, joined, if a database were ever stamped with
+    several heads)."""
+    if _missing_file(engine) is not None or not inspect(engine).has_table(_VERSION.name):
         return None
     with engine.connect() as conn:
         revisions = conn.execute(select(_VERSION.c.version_num)).scalars().all()
@@ -111,13 +118,7 @@ def count_projects(engine: Engine) -> int:
     """How many projects the database holds (0 when it has no schema yet): what is asked before
     filling a database the command did not create (`pmo-bot demo` on PostgreSQL), without
     changing anything in it (an SQLite file that does not exist is not created)."""
-    database = engine.url.database
-    missing_file = (
-        engine.dialect.name == "sqlite"
-        and database not in (None, "", ":memory:")
-        and not Path(str(database)).exists()
-    )
-    if missing_file or not inspect(engine).has_table(ProjectRow.__tablename__):
+    if _missing_file(engine) is not None or not inspect(engine).has_table(ProjectRow.__tablename__):
         return 0
     with engine.connect() as conn:
         return conn.scalar(select(func.count()).select_from(ProjectRow)) or 0

@@ -54,7 +54,15 @@ from bot.services import Services
 from bot.slack.pacing import Pacer
 from bot.slack.shared_budget import SharedBudget
 from bot.slack.web_api import WebApiGateway, build_client
-from storage.db import SchemaError, check_schema, make_engine, make_sessionmaker, upgrade
+from storage.db import (
+    SCHEMA_HEAD,
+    SchemaError,
+    check_schema,
+    make_engine,
+    make_sessionmaker,
+    schema_revision,
+    upgrade,
+)
 
 if TYPE_CHECKING:
     from slack_bolt import App
@@ -151,7 +159,12 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, default=3000, help="HTTP port (default 3000)")
     serve.add_argument("--no-scheduler", action="store_true", help="do not tick every minute")
     db = commands.add_parser("db", help="database schema")
-    db.add_argument("action", choices=["upgrade"], help="create or migrate the schema")
+    db.add_argument(
+        "action",
+        choices=["upgrade", "current", "check"],
+        help="upgrade: create or migrate the schema; current: print its revision; check: exit "
+        "0 if it is the one this version expects, 2 otherwise",
+    )
     importer = commands.add_parser("import", help="load or update the portfolio from YAML")
     importer.add_argument("file", type=Path)
     exporter = commands.add_parser(
@@ -262,6 +275,25 @@ def main() -> None:
     sys.exit(run(sys.argv[1:], environ=os.environ))
 
 
+def _db(engine: Engine, settings: Settings, action: str, out: TextIO) -> int:
+    """`db upgrade` migrates (on PostgreSQL under a lock, so that replicas may all run it at
+    once); `db current` prints where the schema stands; `db check` exits 0 at head and 2 (a
+    SchemaError) otherwise, for a readiness check or a deployment step."""
+    where = redact_url(settings.database_url)
+    if action == "upgrade":
+        upgrade(engine)
+        print(f"database {where} is up to date", file=out)
+        return 0
+    if action == "check":
+        check_schema(engine)
+        print(f"database {where} is at revision {SCHEMA_HEAD}, as this version expects", file=out)
+        return 0
+    current = schema_revision(engine)
+    state = "no schema" if current is None else current
+    print(f"{state} (this version expects {SCHEMA_HEAD})", file=out)
+    return 0
+
+
 def _engine(settings: Settings) -> Engine:
     try:
         return make_engine(settings.database_url)
@@ -274,9 +306,7 @@ def _dispatch(args: argparse.Namespace, settings: Settings, out: TextIO) -> int:
         return _demo(args, settings, out)
     engine = _engine(settings)
     if args.command == "db":
-        upgrade(engine)
-        print(f"database {redact_url(settings.database_url)} is up to date", file=out)
-        return 0
+        return _db(engine, settings, args.action, out)
     if args.command == "import":
         return _import(engine, settings, args.file, out)
     if args.command == "tick":

@@ -12,11 +12,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from alembic import command
 
 from bot.cli.main import run
 from bot.digest.summary import SUMMARY_KEY
 from storage import deliveries, portfolio, reports
-from storage.db import make_engine, make_sessionmaker
+from storage.db import SCHEMA_HEAD, alembic_config, make_engine, make_sessionmaker
 from storage.deliveries import Claim
 from storage.records import DeliveryKind, Project, Subscription
 from tests import factories
@@ -227,6 +228,29 @@ def test_unreachable_postgresql_is_one_line_without_the_password(
 def test_unknown_database_driver_is_one_line(tmp_path: Path) -> None:
     result = cli(["db", "upgrade"], {"DATABASE_URL": f"nosuchdb:///{tmp_path / 'x'}"})
     assert_one_line_error(result, "DATABASE_URL")
+
+
+def test_db_current_and_check_say_where_the_schema_stands(
+    env: dict[str, str], db_file: Path
+) -> None:
+    # no file yet: neither command creates one
+    assert cli(["db", "current"], env).out == f"no schema (this version expects {SCHEMA_HEAD})\n"
+    assert_one_line_error(cli(["db", "check"], env), "does not exist", "pmo-bot db upgrade")
+    assert not db_file.exists()
+    # a database behind head
+    command.upgrade(alembic_config(make_engine(env["DATABASE_URL"])), "0010")
+    assert cli(["db", "current"], env).out == f"0010 (this version expects {SCHEMA_HEAD})\n"
+    assert_one_line_error(cli(["db", "check"], env), "revision 0010", f"not {SCHEMA_HEAD}")
+    # at head
+    assert cli(["db", "upgrade"], env).code == 0
+    current = cli(["db", "current"], env)
+    assert (current.code, current.out) == (
+        0,
+        f"{SCHEMA_HEAD} (this version expects {SCHEMA_HEAD})\n",
+    )
+    checked = cli(["db", "check"], env)
+    assert (checked.code, checked.err) == (0, "")
+    assert f"at revision {SCHEMA_HEAD}" in checked.out
 
 
 # --- import: works, idempotent, all or nothing --------------------------------------------

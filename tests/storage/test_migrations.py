@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from datetime import UTC, datetime
@@ -209,11 +210,13 @@ def test_the_schema_check_names_where_the_database_stands(database_url: str) -> 
     try:
         with engine.connect():  # an empty database (SQLite: the file exists)
             pass
-        with pytest.raises(SchemaError, match="has no schema yet; run `pmo-bot db upgrade`"):
+        no_schema = f"has no schema yet, not {SCHEMA_HEAD}; run `pmo-bot db upgrade`"
+        with pytest.raises(SchemaError, match=no_schema):
             check_schema(engine)
         command.upgrade(alembic_config(engine), "0010")
         assert schema_revision(engine) == "0010"
-        with pytest.raises(SchemaError, match="is at revision 0010; run `pmo-bot db upgrade`"):
+        behind = f"is at revision 0010, not {SCHEMA_HEAD}; run `pmo-bot db upgrade`"
+        with pytest.raises(SchemaError, match=behind):
             check_schema(engine)
         command.upgrade(alembic_config(engine), "head")
         assert schema_revision(engine) == SCHEMA_HEAD
@@ -236,3 +239,51 @@ def test_checking_the_schema_does_not_load_alembic(database_url: str) -> None:
         [sys.executable, "-c", program], capture_output=True, text=True, check=True, timeout=120
     )
     assert done.stdout.strip() == "[]"
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("trial", [1, 2])
+def test_replicas_started_together_all_upgrade_an_empty_database(
+    postgres_url: str, trial: int
+) -> None:
+    # Three `pmo-bot db upgrade` at once on an empty schema, as replicas starting together
+    # run it: each takes the migration lock in turn, the first migrates, the others find the
+    # schema at head. Each process imports the CLI, says so, and waits for a word to start,
+    # so that the three upgrades begin together whatever each start-up took. Without the
+    # lock, two creating the same tables at once failed (IntegrityError) every time.
+    program = (
+        "import sys\n"
+        "from bot.cli.main import main\n"
+        "print('ready', flush=True)\n"
+        "sys.stdin.readline()\n"
+        "sys.argv = ['pmo-bot', 'db', 'upgrade']\n"
+        "main()\n"
+    )
+    env = {**os.environ, "DATABASE_URL": postgres_url}
+    upgrades = [
+        subprocess.Popen(
+            [sys.executable, "-c", program],
+            env=env,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(3)
+    ]
+    for upgrade in upgrades:
+        assert upgrade.stdout is not None
+        assert upgrade.stdout.readline() == "ready\n"
+    for upgrade in upgrades:
+        assert upgrade.stdin is not None
+        upgrade.stdin.write("go\n")
+        upgrade.stdin.flush()
+    results = [(*p.communicate(timeout=120), p.returncode) for p in upgrades]
+    assert [code for _, _, code in results] == [0, 0, 0], results
+    assert all("is up to date" in out for out, _, _ in results)
+    engine = make_engine(postgres_url)
+    try:
+        assert schema_revision(engine) == SCHEMA_HEAD
+        check_schema(engine)
+    finally:
+        engine.dispose()
