@@ -23,7 +23,9 @@ ENV PATH=/opt/pmo-bot/bin:$PATH PYTHONUNBUFFERED=1
 USER pmo
 WORKDIR /home/pmo
 EXPOSE 3000
-HEALTHCHECK CMD python -c "import urllib.request; urllib.request.urlopen('http://127.0.0.1:3000/healthz')"
+# Ready: the database answers at the expected schema and ticks are fresh (GET /readyz: HTTP
+# mode's port, or in Socket Mode PMO_HEALTH_PORT, both 3000 by default).
+HEALTHCHECK CMD ["python", "-c", "import urllib.request; urllib.request.urlopen('http://127.0.0.1:3000/readyz', timeout=5)"]
 ENTRYPOINT ["tini", "--"]
 # `exec`: pmo-bot replaces the shell, so the signals tini forwards reach it.
 CMD ["sh", "-c", "pmo-bot db upgrade && exec pmo-bot serve --port 3000"]

@@ -6,7 +6,6 @@ With bot/cli/main.py this is the one place that knows every layer (see ARCHITECT
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable
 from concurrent.futures import Executor
 from typing import Any
 
@@ -14,6 +13,7 @@ from slack_bolt import App, BoltResponse
 from slack_bolt.adapter.wsgi import SlackRequestHandler
 from slack_sdk import WebClient
 
+from bot.operations.http import WsgiApp
 from bot.services import Services
 from handlers import commands, events, projects, prompts
 from handlers import home as home_actions
@@ -60,17 +60,7 @@ def build_app(
     return app
 
 
-WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
-
-
 def wsgi_app(app: App) -> WsgiApp:
-    """Bolt's WSGI adapter on /slack/events, plus GET /healthz for load balancers."""
-    slack = SlackRequestHandler(app, path=SLACK_PATH)
-
-    def application(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
-        if environ.get("PATH_INFO") == "/healthz":
-            start_response("200 OK", [("Content-Type", "text/plain")])
-            return [b"ok\n"]
-        return slack(environ, start_response)
-
-    return application
+    """Bolt's WSGI adapter on /slack/events (`serve` mounts the operators' endpoints,
+    bot.operations.http, in front of it)."""
+    return SlackRequestHandler(app, path=SLACK_PATH)

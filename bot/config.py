@@ -17,6 +17,9 @@ DEFAULT_SLACK_API_URL = "https://slack.com/api/"
 # (PMO_SEND_RATE_MIN, _MAX).
 DEFAULT_SEND_RATE, DEFAULT_SEND_RATE_MIN, DEFAULT_SEND_RATE_MAX = 1.0, 0.5, 10.0
 MAX_SEND_RATE = 50.0
+# Where Socket Mode's `serve` answers /healthz and /readyz (HTTP mode answers them on its own
+# port): 3000, HTTP mode's default port, so that one probe fits both modes.
+DEFAULT_HEALTH_PORT = 3000
 
 
 class ConfigError(Exception):
@@ -38,6 +41,7 @@ class Settings:
     send_rate: float = DEFAULT_SEND_RATE
     send_rate_min: float = DEFAULT_SEND_RATE_MIN
     send_rate_max: float = DEFAULT_SEND_RATE_MAX
+    health_port: int = DEFAULT_HEALTH_PORT
 
     def require_bot_token(self) -> str:
         if not self.slack_bot_token:
@@ -92,6 +96,9 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
     if templates and not Path(templates).is_dir():
         raise ConfigError(f"PMO_TEMPLATES_DIR={templates!r} is not a folder")
     send_rate, send_rate_min, send_rate_max = _send_rates(environ)
+    health_port = environ.get("PMO_HEALTH_PORT", "").strip() or str(DEFAULT_HEALTH_PORT)
+    if not health_port.isdigit() or not 0 < int(health_port) < 65536:
+        raise ConfigError(f"PMO_HEALTH_PORT={health_port!r} must be a TCP port (1 to 65535)")
     return Settings(
         database_url=environ.get("DATABASE_URL") or DEFAULT_DATABASE_URL,
         slack_bot_token=token,
@@ -104,6 +111,7 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
         send_rate=send_rate,
         send_rate_min=send_rate_min,
         send_rate_max=send_rate_max,
+        health_port=int(health_port),
     )
 
 

@@ -25,7 +25,7 @@ from datetime import UTC, datetime, timedelta
 from importlib import metadata
 from pathlib import Path
 from types import FrameType
-from typing import TYPE_CHECKING, NoReturn, TextIO, TypeVar
+from typing import TYPE_CHECKING, Any, NoReturn, TextIO, TypeVar
 
 from slack_sdk import WebClient
 from sqlalchemy import Engine
@@ -67,7 +67,7 @@ from storage.db import (
 if TYPE_CHECKING:
     from slack_bolt import App
 
-    from bot.app import WsgiApp
+    from bot.operations.http import WsgiApp
 
 log = logging.getLogger("pmo_bot")
 TICK_BUDGET = timedelta(seconds=55)
@@ -485,6 +485,8 @@ def _serve(engine: Engine, settings: Settings, port: int, scheduler: bool) -> in
 
     from bot.app import build_app, wsgi_app
     from bot.delivery.tick import tick
+    from bot.operations.health import Probe
+    from bot.operations.http import operations_app
 
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
@@ -503,6 +505,12 @@ def _serve(engine: Engine, settings: Settings, port: int, scheduler: bool) -> in
     except (SlackClientError, OSError) as exc:
         raise UsageError(f"cannot reach Slack at {settings.slack_api_url}: {exc}") from None
     handed_back: list[int] = []
+    probe = Probe(started=datetime.now(UTC), ticking=scheduler)
+    # In Socket Mode the listener serves the operators' endpoints alone: Slack's requests
+    # come over the socket, and an HTTP endpoint for them would have no signing secret.
+    operations = operations_app(
+        probe, engine, services.clock, fallback=None if socket_mode else wsgi_app(app)
+    )
     set_aside_startup_heap()
 
     def run_tick(now: datetime) -> None:
@@ -510,19 +518,23 @@ def _serve(engine: Engine, settings: Settings, port: int, scheduler: bool) -> in
         # fan-out; what is left is sent by the next tick.
         result = tick(services, now=now, budget=TICK_BUDGET, stop=stop.event)
         give_back_free_memory()  # once a minute: what the tick and the requests freed
+        probe.tick_finished(datetime.now(UTC))
         if result.stopped:
             handed_back.append(result.handed_back)
 
     with stop.on_signals():
         if socket_mode:
-            serving, close = _socket_mode(app, settings.slack_app_token or "")
+            serving, close = _socket_mode(
+                app, settings.slack_app_token or "", operations, settings.health_port
+            )
         else:
-            serving, close = _http(wsgi_app(app), port)
+            serving, close = _http(operations, port)
         ticking = None
         if scheduler:
             from bot.delivery.scheduler import start_scheduler
 
             ticking = start_scheduler(run_tick)
+            probe.scheduler_running = lambda: ticking is not None and ticking.running
         stop.block(serving)
         log.info(
             "stopping (%s): no new ticks or requests; finishing the delivery in flight",
@@ -540,12 +552,20 @@ def _serve(engine: Engine, settings: Settings, port: int, scheduler: bool) -> in
 _Serving = tuple[Callable[[], object], Callable[[], object]]  # serve until stopped; close
 
 
+def _listener(app: WsgiApp, port: int, setting: str) -> Any:
+    """A waitress server listening on `port` (a UsageError naming `setting` if it cannot)."""
+    import waitress
+
+    try:
+        return waitress.create_server(app, host="0.0.0.0", port=port, ident="pmo-bot")
+    except OSError as exc:
+        raise UsageError(f"{setting} {port}: cannot listen there ({exc.strerror})") from None
+
+
 def _http(app: WsgiApp, port: int) -> _Serving:
     """waitress on `port`: its loop runs in the main thread until a signal interrupts it (then
     it lets the requests in progress finish, 5 s at most); closing frees the port."""
-    import waitress
-
-    server = waitress.create_server(app, host="0.0.0.0", port=port, ident="pmo-bot")
+    server = _listener(app, port, "--port")
     log.info("PMO Bot listening on port %d (POST /slack/events)", port)
     server.print_listen("Serving on http://{}:{}")
 
@@ -556,12 +576,22 @@ def _http(app: WsgiApp, port: int) -> _Serving:
     return server.run, close
 
 
-def _socket_mode(app: App, app_token: str) -> _Serving:
+def _socket_mode(app: App, app_token: str, operations: WsgiApp, health_port: int) -> _Serving:
     """Socket Mode: the connection runs in its own threads; the main thread waits until a
-    signal interrupts it, then the connection is closed."""
+    signal interrupts it, then the connection is closed. Nothing else listens, so the
+    operators' endpoints (/healthz, /readyz) get a listener of their own on `health_port`,
+    started first: a probe can tell a process that is still connecting."""
     from slack_bolt.adapter.socket_mode import SocketModeHandler
 
+    health = _listener(operations, health_port, "PMO_HEALTH_PORT")
+    threading.Thread(target=health.run, name="health", daemon=True).start()
+    log.info("health checks on port %d (GET /healthz, /readyz)", health_port)
     handler = SocketModeHandler(app, app_token)
     handler.connect()  # type: ignore[no-untyped-call]
     log.info("PMO Bot in Socket Mode")
-    return threading.Event().wait, handler.close
+
+    def close() -> None:
+        handler.close()  # type: ignore[no-untyped-call]
+        health.close()
+
+    return threading.Event().wait, close

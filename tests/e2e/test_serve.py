@@ -3,27 +3,33 @@ and a clean stop on SIGTERM (exit status 0 within 10 seconds, no lease left behi
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import socket
 import subprocess
 import sys
 import threading
+import time
+import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
+from sqlalchemy import text
 
 from bot.cli.main import run
 from bot.delivery.scheduler import start_scheduler, stop_scheduler
 from storage import deliveries
-from storage.db import make_engine, make_sessionmaker
+from storage.db import SCHEMA_HEAD, make_engine, make_sessionmaker
 from storage.records import Delivery, DeliveryKind, DeliveryStatus
 from tests.e2e.conftest import PM_NEW_YORK, PM_PARIS, PORTFOLIO, SECRET
 from tests.fakes.fake_slack import FakeSlack
+from tests.fakes.fake_socket_mode import FakeSocketMode
 from tests.fakes.slack_driver import SlackDriver
 
 pytestmark = pytest.mark.e2e
@@ -65,20 +71,31 @@ class Served:
             engine.dispose()
 
 
-def _serve(tmp_path: Path, fake_slack: FakeSlack, portfolio_text: str) -> Iterator[Served]:
+def _serve(
+    tmp_path: Path,
+    fake_slack: FakeSlack,
+    portfolio_text: str,
+    *,
+    socket_mode: bool = False,
+) -> Iterator[Served]:
+    """`serve` in HTTP mode on a free port; or, with `socket_mode`, connected to the fake's
+    Socket Mode endpoint, its health checks on a free PMO_HEALTH_PORT (Served.url)."""
     environ = {
         "DATABASE_URL": f"sqlite:///{tmp_path / 'pmo.sqlite'}",
         "SLACK_BOT_TOKEN": fake_slack.bot_token,
-        "SLACK_SIGNING_SECRET": SECRET,
         "SLACK_API_URL": fake_slack.base_url,
     }
+    port = _free_port()
+    if socket_mode:
+        environ |= {"SLACK_APP_TOKEN": fake_slack.app_token, "PMO_HEALTH_PORT": str(port)}
+    else:
+        environ["SLACK_SIGNING_SECRET"] = SECRET
     portfolio = tmp_path / "portfolio.yml"
     # `serve` runs on the wall clock: working hours around the clock, so what it sends at
     # start-up does not depend on the hour the test runs at.
     portfolio.write_text(portfolio_text + AROUND_THE_CLOCK, encoding="utf-8")
     assert run(["db", "upgrade"], environ=environ) == 0
     assert run(["import", str(portfolio)], environ=environ) == 0
-    port = _free_port()
     process = subprocess.Popen(
         [sys.executable, "-m", "bot.cli", "serve", "--port", str(port)],
         env={**os.environ, **environ, "NO_PROXY": "127.0.0.1,localhost"},
@@ -88,10 +105,11 @@ def _serve(tmp_path: Path, fake_slack: FakeSlack, portfolio_text: str) -> Iterat
     )
     assert process.stderr is not None
     served = Served(f"http://127.0.0.1:{port}", fake_slack, process, environ["DATABASE_URL"])
+    listening = "PMO Bot in Socket Mode" if socket_mode else "Serving on"
     for line in process.stderr:  # wait for the server to say it listens; no sleeping
         served.log.append(line)
-        if "Serving on" in line or "Traceback" in line:
-            assert "Serving on" in line, line
+        if listening in line or "Traceback" in line:
+            assert listening in line, line
             break
     # Keep reading its log so a full pipe never blocks the server.
     reader = threading.Thread(target=served.log.extend, args=(process.stderr,), daemon=True)
@@ -120,10 +138,29 @@ def served(tmp_path: Path, fake_slack: FakeSlack) -> Iterator[Served]:
     )
 
 
+def _get(url: str) -> tuple[int, dict[str, Any]]:
+    """A GET's status and JSON body, whatever the status."""
+    try:
+        with urllib.request.urlopen(url, timeout=5) as response:
+            return response.status, json.loads(response.read())
+    except urllib.error.HTTPError as error:
+        return error.code, json.loads(error.read())
+
+
+def _ready_after_a_tick(url: str) -> dict[str, Any]:
+    """/readyz once the first tick has finished (it starts at once; polled, 30 s at most)."""
+    deadline = time.monotonic() + 30
+    while True:
+        status, body = _get(f"{url}/readyz")
+        if status == 200 and body["checks"]["last_tick"] != "not yet":
+            return body
+        assert time.monotonic() < deadline, body
+        time.sleep(0.1)
+
+
 def test_serve_answers_health_checks_and_signed_slack_requests(served: Served) -> None:
     url, fake = served.url, served.fake
-    with urllib.request.urlopen(f"{url}/healthz", timeout=5) as response:
-        assert response.status == 200
+    assert _get(f"{url}/healthz") == (200, {"status": "ok", "scheduler": "running"})
     driver = SlackDriver(url, SECRET, fake)
     assert driver.command(PM_PARIS, "help", signature="bad").status == 401
     assert driver.command(PM_PARIS, "help").status == 200  # answered in French: fr-FR
@@ -134,6 +171,81 @@ def test_serve_answers_health_checks_and_signed_slack_requests(served: Served) -
         "chat.postMessage", timeout=20, where=lambda c: c.params.get("channel") == CHANNEL
     )
     assert len(served.top_level(CHANNEL)) == 1
+    ready = _ready_after_a_tick(url)
+    assert ready["status"] == "ready" and ready["checks"]["database"] == "ok"
+    # A database whose schema is not the one this version expects (an older replica after a
+    # newer one migrated, say) makes it not ready, and ready again once it is.
+    engine = make_engine(served.database_url)
+    try:
+        with engine.begin() as connection:
+            connection.execute(text("UPDATE alembic_version SET version_num = '0010'"))
+        status, body = _get(f"{url}/readyz")
+        assert status == 503 and body["status"] == "not ready", body
+        assert body["problems"] == [
+            f"the schema is at 0010, not {SCHEMA_HEAD}: run `pmo-bot db upgrade`"
+        ]
+        assert _get(f"{url}/healthz")[0] == 200  # alive all the same: no restart needed
+        with engine.begin() as connection:
+            connection.execute(text(f"UPDATE alembic_version SET version_num = '{SCHEMA_HEAD}'"))
+        assert _get(f"{url}/readyz")[0] == 200
+    finally:
+        engine.dispose()
+
+
+def test_serve_in_socket_mode_answers_health_checks_on_its_own_port(
+    tmp_path: Path, fake_slack: FakeSlack
+) -> None:
+    socket_mode = FakeSocketMode().start()
+    fake_slack.socket_mode_url = socket_mode.url
+    try:
+        serving = _serve(tmp_path, fake_slack, PORTFOLIO, socket_mode=True)
+        served = next(serving)  # (the generator is kept: closing it stops serve)
+        try:
+            assert socket_mode.connected.wait(timeout=10)
+            opened = [c for c in fake_slack.calls if c.method == "apps.connections.open"]
+            assert opened and all(c.token == fake_slack.app_token for c in opened)
+            assert _get(f"{served.url}/healthz") == (200, {"status": "ok", "scheduler": "running"})
+            assert _ready_after_a_tick(served.url)["status"] == "ready"
+            status, body = _get(f"{served.url}/slack/events")
+            assert status == 404 and body["paths"] == ["/healthz", "/readyz"]
+        finally:
+            assert served.stop() == 0, "".join(served.log)
+            serving.close()
+        with pytest.raises(OSError):  # the health port is closed
+            urllib.request.urlopen(f"{served.url}/healthz", timeout=5)
+    finally:
+        socket_mode.stop()
+
+
+@pytest.mark.parametrize("socket_mode", [False, True], ids=["http", "socket-mode"])
+def test_serve_on_a_port_already_taken_says_so_in_one_line(
+    tmp_path: Path, fake_slack: FakeSlack, socket_mode: bool
+) -> None:
+    environ = {
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'pmo.sqlite'}",
+        "SLACK_BOT_TOKEN": fake_slack.bot_token,
+        "SLACK_API_URL": fake_slack.base_url,
+        "SLACK_SIGNING_SECRET": SECRET,
+    }
+    assert run(["db", "upgrade"], environ=environ) == 0
+    with socket.socket() as taken:
+        taken.bind(("0.0.0.0", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        if socket_mode:  # the health listener comes first: nothing reaches the socket
+            environ |= {"SLACK_APP_TOKEN": fake_slack.app_token, "PMO_HEALTH_PORT": str(port)}
+        done = subprocess.run(
+            [sys.executable, "-m", "bot.cli", "serve", "--port", str(port)],
+            env={**os.environ, **environ, "NO_PROXY": "127.0.0.1,localhost"},
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+    setting = "PMO_HEALTH_PORT" if socket_mode else "--port"
+    assert done.returncode == 2, done.stderr
+    assert f"pmo-bot: {setting} {port}: cannot listen there" in done.stderr
+    assert "Traceback" not in done.stderr
+    assert not fake_slack.calls_to("apps.connections.open")
 
 
 def test_the_scheduler_runs_a_tick_at_once_with_the_time_and_survives_errors() -> None:

@@ -91,6 +91,8 @@ METHOD_TIERS = {
     "files.getUploadURLExternal": 4,
     "files.completeUploadExternal": 4,
 }
+# Who an app-level token (xapp-, Socket Mode's) authenticates as: the app, no user.
+_APP_LEVEL = "app-level"
 # Float slack when comparing token counts and waits (clocks are floats).
 _EPSILON = 1e-9
 # The app's bot scopes unless told otherwise: manifest.yml's, less the two that let it reach
@@ -533,6 +535,10 @@ class FakeSlack:
         self._scopes = set(scopes)
         # When False, DMs from the bot fail with messages_tab_disabled (App Home Messages tab off).
         self.messages_tab_enabled = True
+        # The WebSocket URL apps.connections.open hands an app-level token (Socket Mode): a
+        # FakeSocketMode's (tests/fakes/fake_socket_mode.py), once a test sets it.
+        self.socket_mode_url: str | None = None
+        self.app_token = f"xapp-1-{app_id}-1-test"
 
         self._lock = threading.RLock()
         self._changed = threading.Condition(self._lock)
@@ -540,7 +546,10 @@ class FakeSlack:
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
 
-        self._tokens: dict[str, tuple[str, str]] = {bot_token: (team_id, bot_user_id)}
+        self._tokens: dict[str, tuple[str, str]] = {
+            bot_token: (team_id, bot_user_id),
+            f"xapp-1-{app_id}-1-test": (team_id, _APP_LEVEL),
+        }
         self._users: dict[str, JSON] = {}
         self._channels: dict[str, JSON] = {}
         self._dms: dict[str, str] = {}  # user id -> D id
@@ -554,6 +563,7 @@ class FakeSlack:
 
         self._methods: dict[str, Callable[[JSON, tuple[str, str]], JSON]] = {
             "auth.test": self._auth_test,
+            "apps.connections.open": self._apps_connections_open,
             "chat.postMessage": self._chat_post_message,
             "chat.postEphemeral": self._chat_post_ephemeral,
             "chat.update": self._chat_update,
@@ -1291,6 +1301,15 @@ class FakeSlack:
         return out
 
     # ----------------------------------------------------------------- Web API methods
+
+    def _apps_connections_open(self, p: JSON, auth: tuple[str, str]) -> JSON:
+        """A temporary Socket Mode URL, for the app-level token only (a bot token gets
+        not_allowed_token_type, as from Slack)."""
+        if auth[1] != _APP_LEVEL:
+            raise _SlackError("not_allowed_token_type")
+        if self.socket_mode_url is None:
+            raise _SlackError("internal_error")
+        return {"url": self.socket_mode_url}
 
     def _auth_test(self, p: JSON, auth: tuple[str, str]) -> JSON:
         team_id, user_id = auth
