@@ -357,6 +357,17 @@ def find_delivery(session: Session, delivery_id: int) -> Delivery | None:
     return _to_delivery(row) if row else None
 
 
+def backlog(session: Session, *, at: datetime) -> tuple[int, datetime | None]:
+    """How many deliveries are pending and due at `at` (not yet sent, their next attempt
+    come), and the earliest of their due times: what the outbox has not caught up with."""
+    query = select(func.count(), func.min(DeliveryRow.next_attempt_at)).where(
+        DeliveryRow.status == DeliveryStatus.PENDING.value,
+        DeliveryRow.next_attempt_at <= at,
+    )
+    count, oldest = session.execute(query).one()
+    return int(count or 0), oldest
+
+
 def list_deliveries(
     session: Session,
     *,

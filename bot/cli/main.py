@@ -487,6 +487,7 @@ def _serve(engine: Engine, settings: Settings, port: int, scheduler: bool) -> in
     from bot.delivery.tick import tick
     from bot.operations.health import Probe
     from bot.operations.http import operations_app
+    from bot.operations.metrics import database_registry
 
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
@@ -509,7 +510,11 @@ def _serve(engine: Engine, settings: Settings, port: int, scheduler: bool) -> in
     # In Socket Mode the listener serves the operators' endpoints alone: Slack's requests
     # come over the socket, and an HTTP endpoint for them would have no signing secret.
     operations = operations_app(
-        probe, engine, services.clock, fallback=None if socket_mode else wsgi_app(app)
+        probe,
+        engine,
+        services.clock,
+        fallback=None if socket_mode else wsgi_app(app),
+        metrics=database_registry(services.sessions, services.clock),
     )
     set_aside_startup_heap()
 

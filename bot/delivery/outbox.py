@@ -37,6 +37,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+from bot.metrics import DELIVERIES, RETRIES
 from bot.render import Message
 from bot.services import Services
 from bot.slack.gateway import Posted, SlackError, Tag
@@ -193,11 +194,13 @@ def _attempt(
             deliveries.mark_failed(
                 session, delivery.id, error=f"internal error: {type(exc).__name__}", now=now()
             )
+        DELIVERIES.labels(delivery.kind.value, "failed").inc()
         result.failures.append(f"{delivery.kind} {delivery.target}: internal error")
         return
     if isinstance(outgoing, Drop):
         with services.sessions.begin() as session:
             deliveries.mark_skipped(session, delivery.id, reason=outgoing.reason, now=now())
+        DELIVERIES.labels(delivery.kind.value, "skipped").inc()
         result.skipped += 1
         return
     if isinstance(outgoing, Defer):
@@ -225,6 +228,7 @@ def _attempt(
             if outgoing.remember
             else None,
         )
+    DELIVERIES.labels(delivery.kind.value, "sent").inc()
     result.sent[delivery.kind] += 1
 
 
@@ -238,11 +242,13 @@ def _failed(
             retry_at = at + backoff(attempts)
             deliveries.mark_retry(session, delivery.id, error=reason, at=retry_at)
             log.info("delivery %s: %s; retrying at %s", delivery.id, reason, retry_at)
+            RETRIES.labels(delivery.kind.value).inc()
             result.retrying += 1
             return
         if is_transient(error):
             reason = f"{reason} (gave up after {attempts} attempts)"
         deliveries.mark_failed(session, delivery.id, error=reason, now=at)
+    DELIVERIES.labels(delivery.kind.value, "failed").inc()
     log.warning(
         "delivery %s (%s %s) failed: %s", delivery.id, delivery.kind, delivery.target, reason
     )

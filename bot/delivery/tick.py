@@ -25,6 +25,7 @@ from datetime import datetime, timedelta
 from bot.delivery.composers import composers
 from bot.delivery.outbox import drain
 from bot.delivery.planning import plan
+from bot.metrics import TICK_SECONDS
 from bot.overview.standings import refresh_expired
 from bot.services import Services
 from storage import portfolio
@@ -83,6 +84,7 @@ def tick(
     )
     with services.sessions.begin() as session:  # ahead of the readers: what time made stale
         refresh_expired(session, at=now, default=services.settings.timezone)
+    TICK_SECONDS.observe((services.clock() - started).total_seconds())
     return TickResult(
         at=now,
         recorded=recorded,

@@ -1,4 +1,5 @@
-"""The operators' HTTP endpoints, as a WSGI app: `GET /healthz` and `GET /readyz` (JSON).
+"""The operators' HTTP endpoints, as a WSGI app: `GET /healthz` and `GET /readyz` (JSON), and
+`GET /metrics` (Prometheus' text format) when given the database's gauges.
 
 `serve` mounts it beside Slack's endpoint in HTTP mode, and on a listener of its own
 (PMO_HEALTH_PORT) in Socket Mode, where nothing else listens."""
@@ -11,16 +12,23 @@ from datetime import datetime
 from http import HTTPStatus
 from typing import Any
 
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry
 from sqlalchemy import Engine
 
 from bot.operations.health import Answer, Probe, liveness, readiness
+from bot.operations.metrics import exposition
 
 WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
-PATHS = ("/healthz", "/readyz")
+PATHS = ("/healthz", "/readyz", "/metrics")
 
 
 def operations_app(
-    probe: Probe, engine: Engine, clock: Callable[[], datetime], fallback: WsgiApp | None = None
+    probe: Probe,
+    engine: Engine,
+    clock: Callable[[], datetime],
+    fallback: WsgiApp | None = None,
+    *,
+    metrics: CollectorRegistry | None = None,
 ) -> WsgiApp:
     """Answer the operators' paths; hand anything else to `fallback` (Slack's handler in HTTP
     mode), or answer 404."""
@@ -35,6 +43,15 @@ def operations_app(
             return _send(start_response, Answer(405, {"status": "use GET"}))
         if path == "/healthz":
             return _send(start_response, liveness(probe))
+        if path == "/metrics":
+            if metrics is None:
+                return _send(start_response, Answer(404, {"status": "no metrics here"}))
+            body = exposition(metrics)
+            start_response(
+                "200 OK",
+                [("Content-Type", CONTENT_TYPE_LATEST), ("Content-Length", str(len(body)))],
+            )
+            return [body]
         return _send(start_response, readiness(probe, engine, now=clock()))
 
     return application

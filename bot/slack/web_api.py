@@ -40,6 +40,7 @@ from slack_sdk.http_retry.request import HttpRequest
 from slack_sdk.http_retry.response import HttpResponse
 from slack_sdk.http_retry.state import RetryState
 
+from bot.metrics import SLACK_CALLS, SLACK_RATE_LIMITED
 from bot.slack.gateway import MAX_ALT_TEXT, Posted, SlackError, Tag, UserProfile
 from bot.slack.pacing import Pacer, Sleep
 
@@ -65,6 +66,19 @@ class RateLimitRetry(RateLimitErrorRetryHandler):
         super().__init__(max_retry_count=max_retry_count)
         self._sleep = sleep
         self._pacer = pacer
+
+    def can_retry(
+        self,
+        *,
+        state: RetryState,
+        request: HttpRequest,
+        response: HttpResponse | None = None,
+        error: Exception | None = None,
+    ) -> bool:
+        """Count every 429 (pmo_slack_rate_limited_total), the last one too, then decide."""
+        if response is not None and response.status_code == 429:
+            SLACK_RATE_LIMITED.labels(_method(request)).inc()
+        return bool(super().can_retry(state=state, request=request, response=response, error=error))
 
     def prepare_for_next_attempt(
         self,
@@ -153,6 +167,7 @@ class WebApiGateway:
     def _call(self, method: str, call: Callable[[], Any], *, channel: str | None = None) -> Any:
         if self._pacer is not None:
             self._pacer.wait(method, channel=channel)
+        SLACK_CALLS.labels(method).inc()
         try:
             response = call()
         except SlackApiError as exc:

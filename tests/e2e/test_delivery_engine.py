@@ -14,6 +14,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
+from prometheus_client import REGISTRY
 
 from bot.cli.main import run
 from bot.delivery.outbox import MAX_ATTEMPTS
@@ -88,6 +89,31 @@ def test_429s_are_waited_out_for_their_retry_after_and_nothing_is_doubled(
     assert sum(1 for s in harness.sleeps if 4 <= s < 5) == 2, harness.sleeps
     assert any(2 <= s < 3 for s in harness.sleeps), harness.sleeps
     assert {d.status for d in live(harness)} == {DeliveryStatus.SENT}
+
+
+def _counted(name: str, **labels: str) -> float:
+    return REGISTRY.get_sample_value(name, labels) or 0.0
+
+
+def test_the_metrics_count_calls_429s_deliveries_retries_and_the_tick(harness: Harness) -> None:
+    # The process's counters (GET /metrics) as deltas: other tests in this process count too.
+    names = [
+        ("pmo_slack_rate_limited_total", {"method": "chat.postMessage"}),
+        ("pmo_slack_calls_total", {"method": "chat.postMessage"}),
+        ("pmo_deliveries_total", {"kind": "prompt", "state": "sent"}),
+        ("pmo_delivery_retries_total", {"kind": "prompt"}),
+        ("pmo_tick_duration_seconds_count", {}),
+    ]
+    before = [_counted(name, **labels) for name, labels in names]
+    harness.fake.fail("chat.postMessage", status=429, retry_after=1, times=2)
+    harness.fake.fail("chat.postMessage", status=503, times=1)  # then a retry for later
+    harness.tick(THU_19_NYC)
+    harness.tick(THU_19_NYC + timedelta(minutes=2))
+    delta = [_counted(name, **labels) - b for (name, labels), b in zip(names, before, strict=True)]
+    posts = len(harness.fake.calls_to("chat.postMessage"))
+    # two 429s, each retried in the client; the gateway's calls, not the client's retries;
+    # both prompts sent in the end, one after a retry; two ticks
+    assert delta == [2, posts - 2, 2, 1, 2], (delta, posts)
 
 
 def test_server_errors_are_retried_later_with_backoff_then_sent_once(harness: Harness) -> None:

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import text
 
 from bot.cli.main import run
@@ -173,6 +174,22 @@ def test_serve_answers_health_checks_and_signed_slack_requests(served: Served) -
     assert len(served.top_level(CHANNEL)) == 1
     ready = _ready_after_a_tick(url)
     assert ready["status"] == "ready" and ready["checks"]["database"] == "ok"
+    # Prometheus scrapes it after the tick: what this process sent and counted, and the
+    # outbox and this period's reports read from the database.
+    with urllib.request.urlopen(f"{url}/metrics", timeout=5) as response:
+        assert response.headers["Content-Type"].startswith("text/plain; version=")
+        scraped = {
+            (sample.name, tuple(sorted(sample.labels.items()))): sample.value
+            for family in text_string_to_metric_families(response.read().decode())
+            for sample in family.samples
+        }
+    assert scraped[("pmo_deliveries_total", (("kind", "digest"), ("state", "sent")))] == 1
+    assert scraped[("pmo_slack_calls_total", (("method", "chat.postMessage"),))] >= 1
+    assert scraped[("pmo_tick_duration_seconds_count", ())] >= 1
+    assert scraped[("pmo_outbox_backlog", ())] >= 0
+    assert scraped[("pmo_outbox_oldest_pending_seconds", ())] >= 0
+    assert scraped[("pmo_reports_this_period", ())] == 0  # nobody has answered yet
+    assert ("process_resident_memory_bytes", ()) in scraped
     # A database whose schema is not the one this version expects (an older replica after a
     # newer one migrated, say) makes it not ready, and ready again once it is.
     engine = make_engine(served.database_url)
@@ -207,7 +224,7 @@ def test_serve_in_socket_mode_answers_health_checks_on_its_own_port(
             assert _get(f"{served.url}/healthz") == (200, {"status": "ok", "scheduler": "running"})
             assert _ready_after_a_tick(served.url)["status"] == "ready"
             status, body = _get(f"{served.url}/slack/events")
-            assert status == 404 and body["paths"] == ["/healthz", "/readyz"]
+            assert status == 404 and body["paths"] == ["/healthz", "/readyz", "/metrics"]
         finally:
             assert served.stop() == 0, "".join(served.log)
             serving.close()

@@ -108,4 +108,8 @@ def test_the_endpoints_answer_json_and_hand_the_rest_on(engine: Engine) -> None:
     assert get(app, "/slack/events", "POST")[2] == b"slack"
     assert get(app, "/readyz", "POST")[0] == "405 Method Not Allowed"
     status, _, body = get(alone, "/slack/events", "POST")
-    assert status == "404 Not Found" and json.loads(body)["paths"] == ["/healthz", "/readyz"]
+    assert status == "404 Not Found" and json.loads(body)["paths"] == [
+        "/healthz",
+        "/readyz",
+        "/metrics",
+    ]

@@ -203,3 +203,21 @@ def test_a_deferred_delivery_waits_until_its_time_with_its_reason_and_no_attempt
         deliveries.mark_retry(session, first, error="http_503", at=morning + timedelta(minutes=1))
         (retrying,) = [d for d in deliveries.list_deliveries(session) if d.id == first]
     assert retrying.status is DeliveryStatus.PENDING and deliveries.deferral(retrying) is None
+
+
+def test_the_backlog_counts_what_is_pending_and_due_and_its_oldest(engine: Engine) -> None:
+    # What /metrics reports of the outbox: pending deliveries whose time has come, and since when.
+    sessions = make_sessionmaker(engine)
+    with sessions.begin() as session:
+        ids = deliveries.enqueue(session, claims(3), now=NOW)
+        assert deliveries.backlog(session, at=NOW - timedelta(seconds=1)) == (0, None)
+        assert deliveries.backlog(session, at=NOW + timedelta(minutes=10)) == (3, NOW)
+        (first,) = deliveries.lease(session, now=NOW, lease_for=LEASE, limit=1)
+        deliveries.mark_attempt(session, first.id)
+        deliveries.mark_retry(session, first.id, error="http_503", at=NOW + timedelta(minutes=5))
+        # the retry is pending again, but not due until its time
+        assert deliveries.backlog(session, at=NOW + timedelta(minutes=1)) == (2, NOW)
+        assert deliveries.backlog(session, at=NOW + timedelta(minutes=6)) == (3, NOW)
+        for delivery_id in ids:
+            deliveries.mark_skipped(session, delivery_id, reason="answered", now=NOW)
+        assert deliveries.backlog(session, at=NOW + timedelta(minutes=6)) == (0, None)
