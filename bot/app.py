@@ -6,6 +6,7 @@ With bot/cli/main.py this is the one place that knows every layer (see ARCHITECT
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from concurrent.futures import Executor
 from typing import Any
 
@@ -44,6 +45,7 @@ def build_app(
         logger=logging.getLogger("slack_bolt"),
         **kwargs,
     )
+    app.use(_log_request)
     commands.register(app, services)
     prompts.register(app, services)
     events.register(app, services)
@@ -58,6 +60,30 @@ def build_app(
 
     app.error(on_error)
     return app
+
+
+def _log_request(body: dict[str, Any], next: Callable[[], BoltResponse]) -> BoltResponse:
+    """One line per request Slack sends (a Bolt middleware), with Slack's own ids and none
+    of its text: the event's id, or the command's or the action's trigger id, its kind,
+    team and user."""
+    event = body.get("event") or {}
+    user = body.get("user")
+    kind = event.get("type") or body.get("type") or body.get("command")
+    request_id = body.get("event_id") or body.get("trigger_id")
+    log.info(
+        "slack request: %s %s",
+        kind,
+        request_id,
+        extra={
+            "event": "slack_request",
+            "kind": kind,
+            "request_id": request_id,
+            "team": body.get("team_id") or (body.get("team") or {}).get("id"),
+            "user": user.get("id") if isinstance(user, dict) else body.get("user_id"),
+        },
+    )
+    response: BoltResponse = next()
+    return response
 
 
 def wsgi_app(app: App) -> WsgiApp:

@@ -42,6 +42,8 @@ class Settings:
     send_rate_min: float = DEFAULT_SEND_RATE_MIN
     send_rate_max: float = DEFAULT_SEND_RATE_MAX
     health_port: int = DEFAULT_HEALTH_PORT
+    log_level: str = "INFO"  # LOG_LEVEL: DEBUG, INFO, WARNING or ERROR
+    log_format: str = "text"  # LOG_FORMAT: text or json (bot/operations/logs.py)
 
     def require_bot_token(self) -> str:
         if not self.slack_bot_token:
@@ -99,6 +101,12 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
     health_port = environ.get("PMO_HEALTH_PORT", "").strip() or str(DEFAULT_HEALTH_PORT)
     if not health_port.isdigit() or not 0 < int(health_port) < 65536:
         raise ConfigError(f"PMO_HEALTH_PORT={health_port!r} must be a TCP port (1 to 65535)")
+    log_level = environ.get("LOG_LEVEL", "").strip().upper() or "INFO"
+    if log_level not in ("DEBUG", "INFO", "WARNING", "ERROR"):
+        raise ConfigError(f"LOG_LEVEL={log_level!r} must be DEBUG, INFO, WARNING or ERROR")
+    log_format = environ.get("LOG_FORMAT", "").strip().lower() or "text"
+    if log_format not in ("text", "json"):
+        raise ConfigError(f"LOG_FORMAT={log_format!r} must be text or json")
     return Settings(
         database_url=environ.get("DATABASE_URL") or DEFAULT_DATABASE_URL,
         slack_bot_token=token,
@@ -112,6 +120,8 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
         send_rate_min=send_rate_min,
         send_rate_max=send_rate_max,
         health_port=int(health_port),
+        log_level=log_level,
+        log_format=log_format,
     )
 
 

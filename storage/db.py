@@ -20,6 +20,7 @@ from sqlalchemy import (
     select,
     table,
 )
+from sqlalchemy.exc import ArgumentError
 from sqlalchemy.orm import Session, sessionmaker
 
 from storage.models import ProjectRow
@@ -62,6 +63,14 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
             cursor.close()
 
     return engine
+
+
+def url_password(url: str) -> str | None:
+    """The password a database URL holds, if any (what logs must never show)."""
+    try:
+        return make_url(url).password
+    except ArgumentError:  # not a URL SQLAlchemy reads: the command says so where it uses it
+        return None
 
 
 def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:

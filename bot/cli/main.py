@@ -48,6 +48,7 @@ from bot.cli.heap import (
     steady_c_heap,
 )
 from bot.config import ConfigError, Settings, load_settings, redact_url
+from bot.operations.logs import configure_logging
 from bot.portfolio.file import PortfolioError
 from bot.render import Renderer, RenderError, available_languages
 from bot.services import Services
@@ -62,11 +63,13 @@ from storage.db import (
     make_sessionmaker,
     schema_revision,
     upgrade,
+    url_password,
 )
 
 if TYPE_CHECKING:
     from slack_bolt import App
 
+    from bot.delivery.tick import TickResult
     from bot.operations.http import WsgiApp
 
 log = logging.getLogger("pmo_bot")
@@ -454,21 +457,14 @@ def _tick(engine: Engine, settings: Settings, at: str | None, out: TextIO) -> in
     from bot.delivery.tick import tick
 
     now = parse_at(at, settings) if at is not None else datetime.now(UTC)
+    _log_settings(settings)
     token = settings.require_bot_token()
     check_schema(engine)
     stop = _Stop()
     services, _ = _services(engine, settings, token=token, stop=stop)
     with stop.on_signals():
         result = _in_worker(lambda: tick(services, now=now, stop=stop.event))
-    sent = ", ".join(
-        f"{count} {kind.value.replace('_', ' ')}(s)" for kind, count in result.sent.items()
-    )
-    print(
-        f"tick at {result.at.isoformat()}: {result.recorded} due, sent {sent or 'nothing'}, "
-        f"{result.skipped} no longer needed, {result.deferred} deferred, "
-        f"{result.retrying} to retry, {len(result.failures)} failed",
-        file=out,
-    )
+    print(_tick_summary(result), file=out)
     for failure in result.failures:
         print(f"  failed: {failure}", file=out)
     if result.stopped:
@@ -480,6 +476,49 @@ def _tick(engine: Engine, settings: Settings, at: str | None, out: TextIO) -> in
     return 1 if result.failures else 0
 
 
+def _tick_summary(result: TickResult) -> str:
+    """What a tick did, in one line (`tick` prints it; `serve` logs it every minute)."""
+    sent = ", ".join(
+        f"{count} {kind.value.replace('_', ' ')}(s)" for kind, count in result.sent.items()
+    )
+    return (
+        f"tick at {result.at.isoformat()}: {result.recorded} due, sent {sent or 'nothing'}, "
+        f"{result.skipped} no longer needed, {result.deferred} deferred, "
+        f"{result.retrying} to retry, {len(result.failures)} failed"
+    )
+
+
+def _tick_fields(result: TickResult, seconds: float) -> dict[str, object]:
+    """The same as fields of the log line (LOG_FORMAT=json keeps them as keys)."""
+    return {
+        "event": "tick",
+        "at": result.at.isoformat(),
+        "due": result.recorded,
+        "sent": {kind.value: count for kind, count in result.sent.items()},
+        "dropped": result.skipped,
+        "deferred": result.deferred,
+        "retrying": result.retrying,
+        "failed": len(result.failures),
+        "seconds": round(seconds, 3),
+    }
+
+
+def _log_settings(settings: Settings) -> None:
+    """LOG_LEVEL and LOG_FORMAT on stderr, every line cleared of the tokens, the signing
+    secret and the database's password."""
+    configure_logging(
+        level=settings.log_level,
+        fmt=settings.log_format,
+        stream=sys.stderr,
+        secrets=[
+            settings.slack_bot_token,
+            settings.slack_app_token,
+            settings.slack_signing_secret,
+            url_password(settings.database_url),
+        ],
+    )
+
+
 def _serve(engine: Engine, settings: Settings, port: int, scheduler: bool) -> int:
     from slack_sdk.errors import SlackApiError, SlackClientError
 
@@ -489,9 +528,7 @@ def _serve(engine: Engine, settings: Settings, port: int, scheduler: bool) -> in
     from bot.operations.http import operations_app
     from bot.operations.metrics import database_registry
 
-    logging.basicConfig(
-        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
+    _log_settings(settings)
     steady_c_heap()
     socket_mode = settings.slack_app_token is not None
     secret = "" if socket_mode else settings.require_signing_secret()
@@ -523,7 +560,10 @@ def _serve(engine: Engine, settings: Settings, port: int, scheduler: bool) -> in
         # fan-out; what is left is sent by the next tick.
         result = tick(services, now=now, budget=TICK_BUDGET, stop=stop.event)
         give_back_free_memory()  # once a minute: what the tick and the requests freed
-        probe.tick_finished(datetime.now(UTC))
+        finished = datetime.now(UTC)
+        probe.tick_finished(finished)
+        seconds = (finished - now).total_seconds()
+        log.info(_tick_summary(result), extra=_tick_fields(result, seconds))
         if result.stopped:
             handed_back.append(result.handed_back)
 

@@ -250,7 +250,19 @@ def _failed(
         deliveries.mark_failed(session, delivery.id, error=reason, now=at)
     DELIVERIES.labels(delivery.kind.value, "failed").inc()
     log.warning(
-        "delivery %s (%s %s) failed: %s", delivery.id, delivery.kind, delivery.target, reason
+        "delivery %s (%s %s) failed: %s",
+        delivery.id,
+        delivery.kind,
+        delivery.target,
+        reason,
+        extra={
+            "event": "delivery_failed",
+            "delivery_id": delivery.id,
+            "kind": delivery.kind.value,
+            "target": delivery.target,
+            "attempts": attempts,
+            "reason": reason,
+        },
     )
     result.failures.append(f"{delivery.kind} {delivery.target}: {reason}")
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import io
+import logging
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -229,14 +230,22 @@ def test_a_delivery_that_keeps_failing_ends_failed_with_its_reason_and_admins_ar
 
 
 def test_slack_refusing_for_good_fails_at_once_and_other_deliveries_go_out(
-    harness: Harness,
+    harness: Harness, caplog: pytest.LogCaptureFixture
 ) -> None:
     harness.fake.fail("chat.postMessage", error="user_disabled", times=1)
-    result = harness.tick(THU_19_NYC)
+    with caplog.at_level(logging.WARNING, logger="bot.delivery.outbox"):
+        result = harness.tick(THU_19_NYC)
     assert result.prompts_sent == 1 and result.retrying == 0
     assert len(result.failures) == 1 and "user_disabled" in result.failures[0]
     failed = [d for d in outbox(harness) if d.status is DeliveryStatus.FAILED]
     assert len(failed) == 1 and failed[0].attempts == 1
+    # one log line for the failure, its facts as fields (LOG_FORMAT=json keeps them as keys)
+    (line,) = [r for r in caplog.records if getattr(r, "event", None) == "delivery_failed"]
+    assert (line.delivery_id, line.kind, line.reason) == (
+        failed[0].id,
+        "prompt",
+        "chat.postMessage: user_disabled",
+    )
     harness.tick(THU_19_NYC + timedelta(hours=1))
     assert len([d for d in outbox(harness) if d.status is DeliveryStatus.FAILED]) == 1
 

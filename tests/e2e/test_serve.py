@@ -78,6 +78,7 @@ def _serve(
     portfolio_text: str,
     *,
     socket_mode: bool = False,
+    settings: dict[str, str] | None = None,
 ) -> Iterator[Served]:
     """`serve` in HTTP mode on a free port; or, with `socket_mode`, connected to the fake's
     Socket Mode endpoint, its health checks on a free PMO_HEALTH_PORT (Served.url)."""
@@ -86,6 +87,7 @@ def _serve(
         "SLACK_BOT_TOKEN": fake_slack.bot_token,
         "SLACK_API_URL": fake_slack.base_url,
     }
+    environ |= settings or {}
     port = _free_port()
     if socket_mode:
         environ |= {"SLACK_APP_TOKEN": fake_slack.app_token, "PMO_HEALTH_PORT": str(port)}
@@ -207,6 +209,35 @@ def test_serve_answers_health_checks_and_signed_slack_requests(served: Served) -
         assert _get(f"{url}/readyz")[0] == 200
     finally:
         engine.dispose()
+
+
+def test_serve_logs_json_lines_with_the_tick_and_slack_s_ids_and_no_secret(
+    tmp_path: Path, fake_slack: FakeSlack
+) -> None:
+    digest = "    timezone: Europe/Paris\n"
+    portfolio = PORTFOLIO.replace(digest, f'{digest}    schedule: "{HOURLY}"\n')
+    serving = _serve(tmp_path, fake_slack, portfolio, settings={"LOG_FORMAT": "json"})
+    served = next(serving)
+    try:
+        driver = SlackDriver(served.url, SECRET, fake_slack)
+        assert driver.command(PM_PARIS, "help").status == 200
+        _ready_after_a_tick(served.url)  # the first tick has finished: its line is written
+    finally:
+        assert served.stop() == 0, "".join(served.log)
+        serving.close()
+    log = "".join(served.log)
+    lines = [json.loads(line) for line in log.splitlines() if line.startswith("{")]
+    assert lines and all({"time", "level", "logger", "message"} <= set(line) for line in lines)
+    # every line of the process is JSON once logging is set, start-up's last included
+    assert not [line for line in log.splitlines() if line and not line.startswith("{")], log
+    (tick, *_) = [line for line in lines if line.get("event") == "tick"]
+    assert tick["sent"].get("digest") == 1 and tick["failed"] == 0 and tick["seconds"] >= 0
+    requests = [line for line in lines if line.get("event") == "slack_request"]
+    assert any(
+        r["kind"] == "/pmo" and r["user"] == PM_PARIS and r["request_id"] for r in requests
+    ), requests
+    for secret in (SECRET, fake_slack.bot_token):
+        assert secret not in log
 
 
 def test_serve_in_socket_mode_answers_health_checks_on_its_own_port(

@@ -49,6 +49,9 @@ def test_every_variable_is_read(tmp_path: Path) -> None:
             "PMO_ADMINS": " U012ABCDEF, ,W0ADMIN02 ,",
             "PMO_TIMEZONE": "Europe/Paris",
             "PMO_TEMPLATES_DIR": str(tmp_path),
+            "PMO_HEALTH_PORT": "8081",
+            "LOG_LEVEL": "warning",
+            "LOG_FORMAT": "JSON",
         }
     )
     assert settings.database_url == f"sqlite:///{tmp_path / 'x.sqlite'}"
@@ -59,6 +62,11 @@ def test_every_variable_is_read(tmp_path: Path) -> None:
     assert settings.admins == frozenset({"U012ABCDEF", "W0ADMIN02"})
     assert settings.timezone == ZoneInfo("Europe/Paris")
     assert settings.templates_dir == tmp_path
+    assert (settings.health_port, settings.log_level, settings.log_format) == (
+        8081,
+        "WARNING",
+        "json",
+    )
 
 
 @pytest.mark.parametrize(
@@ -74,6 +82,10 @@ def test_every_variable_is_read(tmp_path: Path) -> None:
         ({"SLACK_API_URL": "slack.com/api"}, "SLACK_API_URL"),
         ({"SLACK_API_URL": "ftp://slack.com/api/"}, "SLACK_API_URL"),
         ({"PMO_TEMPLATES_DIR": "/no/such/folder/anywhere"}, "PMO_TEMPLATES_DIR"),
+        ({"PMO_HEALTH_PORT": "70000"}, "PMO_HEALTH_PORT"),
+        ({"PMO_HEALTH_PORT": "http"}, "PMO_HEALTH_PORT"),
+        ({"LOG_LEVEL": "chatty"}, "LOG_LEVEL"),
+        ({"LOG_FORMAT": "xml"}, "LOG_FORMAT"),
     ],
 )
 def test_bad_variable_is_a_config_error_naming_it(environ: dict[str, str], variable: str) -> None:
