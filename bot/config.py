@@ -66,10 +66,11 @@ class Settings:
         )
 
 
-def redact_url(url: str) -> str:
-    """Hide the password of a database URL (in its user part or its query), for messages."""
-    url = re.sub(r"(://[^:/@]*):[^@/]*@", r"\1:***@", url)
-    return re.sub(r"(?i)([?&]password=)[^&]*", r"\1***", url)
+def redact_url(text: str) -> str:
+    """Hide the passwords of the URLs in `text` (in their user part or their query), for
+    messages and log lines: a URL ends at the first space."""
+    text = re.sub(r"(://[^:/@\s]*):[^@/\s]*@", r"\1:***@", text)
+    return re.sub(r"(?i)([?&]password=)[^&\s]*", r"\1***", text)
 
 
 def load_settings(environ: Mapping[str, str]) -> Settings:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Callable, Collection, Sequence
 from datetime import datetime
 from typing import Any, TypeVar, cast
 
@@ -169,6 +169,7 @@ def add_reports(session: Session, batch: Sequence[NewReport]) -> None:
     )
 
 
+T = TypeVar("T")
 Chosen = TypeVar("Chosen", bound="Select[*tuple[Any, ...]]")
 
 
@@ -371,27 +372,29 @@ def find_skips(
     session: Session, periods: Collection[tuple[int, datetime]]
 ) -> dict[tuple[int, datetime], Skip]:
     """The skips of the given (project id, period start) pairs, in one statement."""
-    if not periods:
-        return {}
-    wanted = set(periods)
-    rows = session.execute(plain(SkipRow).where(_of_periods(session, SkipRow, wanted)))
-    return {
-        (row.project_id, row.period_start): _to_skip(row)
-        for row in rows
-        if (row.project_id, row.period_start) in wanted
-    }
+    return _by_period(session, SkipRow, periods, _to_skip)
 
 
 def find_period_reports(
     session: Session, periods: Collection[tuple[int, datetime]]
 ) -> dict[tuple[int, datetime], Report]:
     """The reports of the given (project id, period start) pairs, in one statement."""
+    return _by_period(session, ReportRow, periods, _to_report)
+
+
+def _by_period(
+    session: Session,
+    model: type[ReportRow] | type[SkipRow],
+    periods: Collection[tuple[int, datetime]],
+    convert: Callable[[Any], T],
+) -> dict[tuple[int, datetime], T]:
+    """The rows of `model` for these (project id, period start) pairs, by pair."""
     if not periods:
         return {}
     wanted = set(periods)
-    rows = session.execute(plain(ReportRow).where(_of_periods(session, ReportRow, wanted)))
+    rows = session.execute(plain(model).where(_of_periods(session, model, wanted)))
     return {
-        (row.project_id, row.period_start): _to_report(row)
+        (row.project_id, row.period_start): convert(row)
         for row in rows
         if (row.project_id, row.period_start) in wanted
     }

@@ -14,11 +14,13 @@ from typing import TextIO
 
 from pythonjsonlogger.json import JsonFormatter
 
+from bot.config import redact_url
+
 TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
-# Slack's tokens (bot, user, app-level, configuration) and URL passwords, whoever logs them.
+# Slack's tokens (bot, user, app-level, configuration), whoever logs them; URL passwords are
+# bot.config.redact_url's.
 _TOKENS = re.compile(r"\bx(?:ox[abprse]|app)-[A-Za-z0-9-]+")
-_URL_PASSWORD = re.compile(r"(://[^:/@\s]*):[^@/\s]+@")
-REDACTED = "[redacted]"
+REDACTED = "***"  # as redact_url masks a URL's password
 
 
 class Redacting(logging.Formatter):
@@ -36,7 +38,7 @@ class Redacting(logging.Formatter):
 
 
 def redact(text: str, secrets: Iterable[str] = ()) -> str:
-    clean = _URL_PASSWORD.sub(rf"\1:{REDACTED}@", _TOKENS.sub(REDACTED, text))
+    clean = redact_url(_TOKENS.sub(REDACTED, text))
     for secret in secrets:
         clean = clean.replace(secret, REDACTED)
     return clean

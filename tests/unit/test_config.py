@@ -160,6 +160,11 @@ def test_repr_never_shows_tokens_or_the_database_password(database_url: str) -> 
         ("postgresql+psycopg://pmo:secret@db/pmo", "postgresql+psycopg://pmo:***@db/pmo"),
         ("sqlite:///pmo-bot.sqlite", "sqlite:///pmo-bot.sqlite"),
         ("postgresql://pmo@db/pmo", "postgresql://pmo@db/pmo"),
+        # in a log line: each URL ends at a space, and a port is no password
+        (
+            "to postgresql://pmo:s3cret@db/pmo from http://host:3000 as pm@example.com",
+            "to postgresql://pmo:***@db/pmo from http://host:3000 as pm@example.com",
+        ),
     ],
 )
 def test_redact_url_hides_only_the_password(url: str, redacted: str) -> None:
