@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bot.config import Settings
 from bot.render import Renderer
+from bot.slack.access import SlackAccess, token_key
 from bot.slack.gateway import SlackGateway
 
 
@@ -26,6 +27,13 @@ class Services:
     # Who this process is among the replicas (host, process, a random part), for the leases
     # on jobs one replica does for all.
     replica: str = field(default_factory=lambda: _replica_name())
+
+    @property
+    def access(self) -> SlackAccess:
+        """Whether Slack accepts this process's bot token (bot/slack/access.py)."""
+        return SlackAccess(
+            self.sessions, token_key(self.settings.slack_bot_token), self.gateway, self.clock
+        )
 
 
 def _replica_name() -> str:

@@ -1,5 +1,6 @@
-"""What replicas share beyond the outbox: the workspace send budget, and leases on jobs one
-replica does for all. Both are single rows, written in short transactions."""
+"""What replicas share beyond the outbox: the workspace send budget, leases on jobs one
+replica does for all, and the bot tokens Slack has refused. All are single rows, written in
+short transactions."""
 
 from __future__ import annotations
 
@@ -8,8 +9,8 @@ from datetime import datetime, timedelta
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
-from storage.models import LeaseRow, SendBudgetRow
-from storage.records import SendBudget
+from storage.models import LeaseRow, SendBudgetRow, SlackAccessRow
+from storage.records import AccessRefusal, SendBudget
 from storage.upsert import insert_for
 
 
@@ -69,3 +70,47 @@ def take_lease(
 def release_lease(session: Session, name: str, holder: str) -> None:
     """Give the lease back (if `holder` still has it), so another may take it at once."""
     session.execute(delete(LeaseRow).where(LeaseRow.name == name, LeaseRow.holder == holder))
+
+
+def refuse_access(session: Session, token_key: str, *, reason: str, at: datetime) -> bool:
+    """Record that Slack refused the token `token_key`; True if it was not recorded yet (an
+    earlier refusal keeps its reason and time)."""
+    inserted = session.execute(
+        insert_for(session, SlackAccessRow)
+        .values(token_key=token_key, reason=reason[:500], since=at, checked_at=at)
+        .on_conflict_do_nothing()
+        .returning(SlackAccessRow.token_key)
+    ).scalar_one_or_none()
+    return inserted is not None
+
+
+def find_refusal(session: Session, token_key: str) -> AccessRefusal | None:
+    row = session.get(SlackAccessRow, token_key)
+    if row is None:
+        return None
+    return AccessRefusal(reason=row.reason, since=row.since, checked_at=row.checked_at)
+
+
+def claim_access_check(
+    session: Session, token_key: str, *, now: datetime, every: timedelta
+) -> bool:
+    """Whether this caller should try the refused token again now: True for one caller per
+    `every` across replicas (its check time is moved to `now` in the same statement)."""
+    claimed = session.execute(
+        update(SlackAccessRow)
+        .where(SlackAccessRow.token_key == token_key, SlackAccessRow.checked_at <= now - every)
+        .values(checked_at=now)
+        .returning(SlackAccessRow.token_key)
+        .execution_options(synchronize_session=False)
+    ).scalar_one_or_none()
+    return claimed is not None
+
+
+def restore_access(session: Session, token_key: str) -> bool:
+    """The token works again: forget its refusal. True if there was one."""
+    result = session.execute(
+        delete(SlackAccessRow)
+        .where(SlackAccessRow.token_key == token_key)
+        .execution_options(synchronize_session=False)
+    )
+    return bool(getattr(result, "rowcount", 0))

@@ -412,6 +412,19 @@ class LeaseRow(Base):
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
+class SlackAccessRow(Base):
+    """A bot token Slack has refused for good (the app uninstalled, the token revoked...):
+    one row per token, keyed by a fingerprint of it (never the token), kept until the token
+    works again. Every replica reads it before it plans or sends."""
+
+    __tablename__ = "slack_access_refusals"
+
+    token_key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    reason: Mapped[str] = mapped_column(String(500))
+    since: Mapped[datetime] = mapped_column(UTCDateTime)
+    checked_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
 class StandingRow(Base):
     """The read model: each project's standing (its period's state, the reports and prompt it
     rests on, its rating and why it needs attention) as the rule computed it at `computed_at`,

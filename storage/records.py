@@ -297,6 +297,16 @@ class SlackUser:
 
 
 @dataclass(frozen=True, slots=True)
+class AccessRefusal:
+    """Slack refused a bot token for good (its rule: bot/slack/access.py): why, since when,
+    and when it was last tried again."""
+
+    reason: str
+    since: datetime
+    checked_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
 class SendBudget:
     """The workspace's chat.postMessage budget (its rule: bot/slack/pacing.py), stored where
     replicas share it. Times are seconds on the pacer's clock (since the epoch, when shared)."""

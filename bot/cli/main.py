@@ -467,13 +467,19 @@ def _tick(engine: Engine, settings: Settings, at: str | None, out: TextIO) -> in
     print(_tick_summary(result), file=out)
     for failure in result.failures:
         print(f"  failed: {failure}", file=out)
+    if result.paused:
+        print(
+            "  paused: Slack refuses SLACK_BOT_TOKEN; each tick tries it again and goes on "
+            "once it works (a new token: set it and run again)",
+            file=out,
+        )
     if result.stopped:
         print(
             f"stopping ({stop.signal}): {result.handed_back} leased deliveries "
             "handed back unsent, due at once for the next tick",
             file=out,
         )
-    return 1 if result.failures else 0
+    return 1 if result.failures or result.paused else 0
 
 
 def _tick_summary(result: TickResult) -> str:
@@ -481,11 +487,14 @@ def _tick_summary(result: TickResult) -> str:
     sent = ", ".join(
         f"{count} {kind.value.replace('_', ' ')}(s)" for kind, count in result.sent.items()
     )
-    return (
+    summary = (
         f"tick at {result.at.isoformat()}: {result.recorded} due, sent {sent or 'nothing'}, "
         f"{result.skipped} no longer needed, {result.deferred} deferred, "
         f"{result.retrying} to retry, {len(result.failures)} failed"
     )
+    if result.paused:
+        summary += f"; paused, Slack refuses the bot token ({result.paused})"
+    return summary
 
 
 def _tick_fields(result: TickResult, seconds: float) -> dict[str, object]:
@@ -499,6 +508,7 @@ def _tick_fields(result: TickResult, seconds: float) -> dict[str, object]:
         "deferred": result.deferred,
         "retrying": result.retrying,
         "failed": len(result.failures),
+        "paused": result.paused,
         "seconds": round(seconds, 3),
     }
 
@@ -543,7 +553,9 @@ def _serve(engine: Engine, settings: Settings, port: int, scheduler: bool) -> in
     except (SlackClientError, OSError) as exc:
         raise UsageError(f"cannot reach Slack at {settings.slack_api_url}: {exc}") from None
     handed_back: list[int] = []
-    probe = Probe(started=datetime.now(UTC), ticking=scheduler)
+    probe = Probe(
+        started=datetime.now(UTC), ticking=scheduler, slack_refusal=services.access.problem
+    )
     # In Socket Mode the listener serves the operators' endpoints alone: Slack's requests
     # come over the socket, and an HTTP endpoint for them would have no signing secret.
     operations = operations_app(
@@ -551,7 +563,11 @@ def _serve(engine: Engine, settings: Settings, port: int, scheduler: bool) -> in
         engine,
         services.clock,
         fallback=None if socket_mode else wsgi_app(app),
-        metrics=database_registry(services.sessions, services.clock),
+        metrics=database_registry(
+            services.sessions,
+            services.clock,
+            refused=lambda: services.access.refusal() is not None,
+        ),
     )
     set_aside_startup_heap()
 

@@ -21,6 +21,10 @@ channel the bot posts to without being a member (scope chat:write.public) cannot
 worker joins it first (conversations.join), and only if Slack refuses (a private channel, no
 channels:join scope) sends as if nothing had been posted.
 
+When Slack refuses the bot token (bot.slack.access: the app uninstalled, the token revoked),
+the refusal is recorded, the delivery goes back to pending (due at once, its record kept) and
+the worker hands back the rest of its batch and stops: the tick pauses until the token works.
+
 A worker asked to stop (`stop`, set on SIGTERM by the composition root) leases nothing more,
 finishes the delivery in flight and hands back the leases of the rest of its batch, so another
 worker (or the next start) sends them at once rather than when the leases run out.
@@ -40,6 +44,7 @@ from typing import Any
 from bot.metrics import DELIVERIES, RETRIES
 from bot.render import Message
 from bot.services import Services
+from bot.slack.access import is_refusal
 from bot.slack.gateway import Posted, SlackError, Tag
 from bot.slack.people import remember_dm
 from storage import deliveries
@@ -123,6 +128,7 @@ class DrainResult:
     failures: list[str] = field(default_factory=list)
     handed_back: int = 0  # leases given back unused because the worker was asked to stop
     stopped: bool = False  # the drain ended because it was asked to stop
+    refused: str | None = None  # Slack refused the bot token (why): the drain ended there
 
 
 def is_transient(error: SlackError) -> bool:
@@ -153,14 +159,14 @@ def drain(
     def stopping() -> bool:
         return stop is not None and stop.is_set()
 
-    while (until is None or now() < until) and not stopping():
+    while (until is None or now() < until) and not stopping() and result.refused is None:
         leased_at = now()
         with services.sessions.begin() as session:
             batch = deliveries.lease(session, now=leased_at, lease_for=LEASE, limit=BATCH)
         if not batch:
             break
         for index, delivery in enumerate(batch):
-            if stopping():
+            if stopping() or result.refused is not None:
                 _hand_back(services, batch[index:], leased_at + LEASE, result)
                 break
             _attempt(services, composers[delivery.kind], delivery, now, result)
@@ -175,7 +181,7 @@ def _hand_back(
         result.handed_back += deliveries.release(
             session, [d.id for d in unsent], lease_until=lease_until
         )
-    log.info("stopping: %d leased deliveries handed back unsent", result.handed_back)
+    log.info("%d leased deliveries handed back unsent", result.handed_back)
 
 
 def _attempt(
@@ -237,6 +243,14 @@ def _failed(
 ) -> None:
     attempts = delivery.attempts + 1
     reason = f"{error.method}: {error.code}" if error.method else error.code
+    if is_refusal(error):  # not this delivery's fault: it waits, the bot pauses
+        services.access.refused(reason)
+        with services.sessions.begin() as session:
+            deliveries.defer(
+                session, delivery.id, until=at, reason=f"Slack refuses the bot token ({reason})"
+            )
+        result.refused = reason
+        return
     with services.sessions.begin() as session:
         if is_transient(error) and attempts < MAX_ATTEMPTS:
             retry_at = at + backoff(attempts)

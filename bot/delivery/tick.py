@@ -7,6 +7,10 @@ worker (bot.delivery.outbox) leases them, so any number of replicas can tick at 
 every delivery is still sent once. An occurrence missed while the bot was down is still due
 while its period lasts, because the current period is computed at `now`.
 
+Paused: while Slack refuses the bot token (bot.slack.access: the app uninstalled, the token
+revoked), a tick neither plans nor sends; it only tries the token again when that is due, and
+goes on as usual in the same tick once Slack accepts it.
+
 Stopping: with a `stop` event (set by the composition root on SIGTERM or SIGINT), the tick
 leases nothing more once it is set, finishes the delivery in flight and hands back the leases
 of the rest (see bot.delivery.outbox.drain).
@@ -23,11 +27,13 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from bot.delivery.composers import composers
-from bot.delivery.outbox import drain
+from bot.delivery.outbox import DrainResult, drain
 from bot.delivery.planning import plan
 from bot.metrics import TICK_SECONDS
 from bot.overview.standings import refresh_expired
 from bot.services import Services
+from bot.slack.access import is_refusal
+from bot.slack.gateway import SlackError
 from storage import portfolio
 from storage.records import DeliveryKind
 
@@ -43,6 +49,7 @@ class TickResult:
     deferred: int = 0  # put back by their composer until a later time
     handed_back: int = 0  # leased but left unsent because the tick was asked to stop
     stopped: bool = False  # the tick was asked to stop before the outbox was empty
+    paused: str | None = None  # why nothing (more) was planned or sent: Slack refuses the token
 
     @property
     def prompts_sent(self) -> int:
@@ -72,16 +79,29 @@ def tick(
     def flowing() -> datetime:
         return now + (services.clock() - started)
 
-    recorded = plan(services, now)
-    with services.sessions.begin() as session:
-        calendar = portfolio.load_calendar(session)  # once per tick, for every composer
-    result = drain(
-        services,
-        composers(calendar),
-        now=flowing,
-        until=now + budget if budget is not None else None,
-        stop=stop,
-    )
+    access = services.access
+    refusal = access.paused()
+    paused = refusal.reason if refusal is not None else None
+    recorded, result = 0, DrainResult()
+    if paused is None:
+        try:
+            recorded = plan(services, now)
+        except SlackError as exc:
+            if not is_refusal(exc):
+                raise
+            paused = f"{exc.method}: {exc.code}"
+            access.refused(paused)
+    if paused is None:
+        with services.sessions.begin() as session:
+            calendar = portfolio.load_calendar(session)  # once per tick, for every composer
+        result = drain(
+            services,
+            composers(calendar),
+            now=flowing,
+            until=now + budget if budget is not None else None,
+            stop=stop,
+        )
+        paused = result.refused
     with services.sessions.begin() as session:  # ahead of the readers: what time made stale
         refresh_expired(session, at=now, default=services.settings.timezone)
     TICK_SECONDS.observe((services.clock() - started).total_seconds())
@@ -95,4 +115,5 @@ def tick(
         deferred=result.deferred,
         handed_back=result.handed_back,
         stopped=result.stopped,
+        paused=paused,
     )

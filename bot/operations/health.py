@@ -3,9 +3,11 @@
 * alive (`/healthz`, for a restart policy): the process answers, and its scheduler, when it
   runs one, has not stopped;
 * ready (`/readyz`, for a load balancer and the image's HEALTHCHECK): alive, the database
-  answers, its schema is the one this version expects, and the last tick finished less than
-  TICK_STALE_AFTER ago (counted from the start until the first tick has finished, so that a
-  replica starting up is ready while its first tick runs, and one whose ticks hang is not).
+  answers, its schema is the one this version expects, Slack has not refused the bot token
+  (bot.slack.access: while it does, nothing is planned or sent), and the last tick finished
+  less than TICK_STALE_AFTER ago (counted from the start until the first tick has finished,
+  so that a replica starting up is ready while its first tick runs, and one whose ticks hang
+  is not).
 
 Each answer is a status code and a JSON body naming every check and, when one fails, why.
 Time is an input (`now`); nothing here reads the clock.
@@ -44,6 +46,9 @@ class Probe:
     started: datetime
     ticking: bool = True
     scheduler_running: Callable[[], bool] = lambda: True
+    # Why Slack refuses the bot token, in a sentence, or None (bot.slack.access); asked only
+    # when the database answers at the expected schema.
+    slack_refusal: Callable[[], str | None] = lambda: None
     _last_tick: datetime | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -85,6 +90,8 @@ def readiness(probe: Probe, engine: Engine, *, now: datetime) -> Answer:
                 f"the schema is at {revision or 'nothing'}, not {SCHEMA_HEAD}: "
                 "run `pmo-bot db upgrade`"
             )
+        else:
+            _check_slack(probe, checks, problems)
     if probe.ticking:
         last = probe.last_tick
         since = last or probe.started
@@ -103,3 +110,13 @@ def readiness(probe: Probe, engine: Engine, *, now: datetime) -> Answer:
     if problems:
         body["problems"] = problems
     return Answer(UNAVAILABLE if problems else OK, body)
+
+
+def _check_slack(probe: Probe, checks: dict[str, str], problems: list[str]) -> None:
+    try:
+        refusal = probe.slack_refusal()
+    except SQLAlchemyError:  # the database stopped answering since: the next probe says so
+        return
+    checks["slack"] = "token refused" if refusal else "ok"
+    if refusal:
+        problems.append(refusal)

@@ -15,7 +15,9 @@ Read from the database at each scrape (the same on every replica):
 * pmo_outbox_backlog: deliveries pending and due; pmo_outbox_oldest_pending_seconds: how long
   the oldest of them has waited (0 without any);
 * pmo_reports_this_period: projects whose current period has its report (the read model's
-  standings in state `done`).
+  standings in state `done`);
+* pmo_slack_token_refused: 1 while Slack refuses the bot token (bot/slack/access.py: nothing
+  is planned or sent), else 0: the one to alert on after an uninstall.
 """
 
 from __future__ import annotations
@@ -33,10 +35,16 @@ from storage import deliveries, standings
 
 
 class DatabaseGauges(Collector):
-    """The outbox's backlog and this period's reports, read at each scrape (two statements)."""
+    """The outbox's backlog, this period's reports and whether Slack refuses the bot token,
+    read at each scrape (three statements)."""
 
-    def __init__(self, sessions: sessionmaker[Session], clock: Callable[[], datetime]) -> None:
-        self._sessions, self._clock = sessions, clock
+    def __init__(
+        self,
+        sessions: sessionmaker[Session],
+        clock: Callable[[], datetime],
+        refused: Callable[[], bool] = lambda: False,
+    ) -> None:
+        self._sessions, self._clock, self._refused = sessions, clock, refused
 
     def collect(self) -> Iterator[GaugeMetricFamily]:
         now = self._clock()
@@ -59,14 +67,21 @@ class DatabaseGauges(Collector):
             "Projects whose current period has its report",
             value=done,
         )
+        yield GaugeMetricFamily(
+            "pmo_slack_token_refused",
+            "1 while Slack refuses the bot token (nothing is planned or sent), else 0",
+            value=1 if self._refused() else 0,
+        )
 
 
 def database_registry(
-    sessions: sessionmaker[Session], clock: Callable[[], datetime]
+    sessions: sessionmaker[Session],
+    clock: Callable[[], datetime],
+    refused: Callable[[], bool] = lambda: False,
 ) -> CollectorRegistry:
     """A registry of the database gauges (one per app, so that tests may build several)."""
     registry = CollectorRegistry(auto_describe=False)
-    registry.register(DatabaseGauges(sessions, clock))
+    registry.register(DatabaseGauges(sessions, clock, refused))
     return registry
 
 

@@ -84,6 +84,11 @@ class SlackGateway(Protocol):
 
     def open_dm(self, user_id: str) -> str: ...
 
+    def auth_test(self) -> str:
+        """Does Slack accept the bot token? auth.test: the bot's user id, or SlackError with
+        Slack's refusal (invalid_auth, token_revoked...)."""
+        ...
+
     def lookup_user(self, user_id: str) -> UserProfile: ...
 
     def list_users(self, on_page: Callable[[], None] | None = None) -> list[UserProfile]:

@@ -22,6 +22,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.languages import DEFAULT_LANGUAGE
+from bot.slack.access import is_refusal
 from bot.slack.gateway import SlackError, SlackGateway, UserProfile
 from bot.slack.user_ids import is_user_id
 from bot.timezones import zone
@@ -77,7 +78,8 @@ def refresh_profiles(
     now: datetime,
 ) -> dict[str, SlackUser]:
     """Every user's cached profile, asking Slack (users.info) only for those unknown or older
-    than a day. A user Slack cannot describe keeps the old entry, or none (default timezone)."""
+    than a day. A user Slack cannot describe keeps the old entry, or none (default timezone).
+    A refusal of the bot token (bot.slack.access.REFUSED) is raised: no profile can be had."""
     return gather_profiles(sessions, gateway, user_ids, now=now).known
 
 
@@ -139,6 +141,8 @@ def _fetch(
             renew = listing.renew if listing is not None else None
             fetched = {p.user_id: p for p in gateway.list_users(renew) if p.user_id in wanted}
         except SlackError as exc:
+            if is_refusal(exc):  # so would every users.info be: the caller pauses
+                raise
             log.warning("users.list failed: %s; asking for each user instead", exc.code)
     for user_id in stale:
         if user_id in fetched:
@@ -146,6 +150,8 @@ def _fetch(
         try:
             fetched[user_id] = gateway.lookup_user(user_id)
         except SlackError as exc:
+            if is_refusal(exc):
+                raise
             log.warning("users.info failed for %s: %s", user_id, exc.code)
     fresh = {
         user_id: SlackUser(

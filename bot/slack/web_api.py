@@ -269,6 +269,10 @@ class WebApiGateway:
         )
         return str(response["channel"]["id"])
 
+    def auth_test(self) -> str:
+        response = self._call("auth.test", self._client.auth_test)
+        return str(response.get("user_id") or "")
+
     def join_channel(self, channel: str) -> None:
         self._call("conversations.join", lambda: self._client.conversations_join(channel=channel))
 

@@ -191,6 +191,7 @@ def test_serve_answers_health_checks_and_signed_slack_requests(served: Served) -
     assert scraped[("pmo_outbox_backlog", ())] >= 0
     assert scraped[("pmo_outbox_oldest_pending_seconds", ())] >= 0
     assert scraped[("pmo_reports_this_period", ())] == 0  # nobody has answered yet
+    assert scraped[("pmo_slack_token_refused", ())] == 0
     assert ("process_resident_memory_bytes", ()) in scraped
     # A database whose schema is not the one this version expects (an older replica after a
     # newer one migrated, say) makes it not ready, and ready again once it is.
@@ -209,6 +210,19 @@ def test_serve_answers_health_checks_and_signed_slack_requests(served: Served) -
         assert _get(f"{url}/readyz")[0] == 200
     finally:
         engine.dispose()
+    # Uninstalled: Slack's event makes it not ready, saying why, and alive all the same (the
+    # pause and its end are shown tick by tick in tests/e2e/test_uninstall.py).
+    fake.refuse_token()
+    assert driver.event({"type": "app_uninstalled"}).status == 200  # acked, then handled
+    deadline = time.monotonic() + 10
+    while (answer := _get(f"{url}/readyz"))[0] == 200 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    status, body = answer
+    assert status == 503 and body["checks"]["slack"] == "token refused", body
+    assert "(app_uninstalled: the app was removed from the workspace)" in body["problems"][0]
+    assert _get(f"{url}/healthz")[0] == 200
+    with urllib.request.urlopen(f"{url}/metrics", timeout=5) as response:
+        assert "\npmo_slack_token_refused 1.0\n" in response.read().decode()
 
 
 def test_serve_logs_json_lines_with_the_tick_and_slack_s_ids_and_no_secret(

@@ -99,6 +99,10 @@ class FakeGateway:
     def publish_home(self, *, user_id: str, view: dict[str, Any]) -> None:
         self._call("views.publish", user_id=user_id, view=view)
 
+    def auth_test(self) -> str:
+        self._call("auth.test")
+        return "U0PMOBOT"
+
     def open_dm(self, user_id: str) -> str:
         self._call("conversations.open", users=user_id)
         return f"D{user_id}"

@@ -550,6 +550,7 @@ class FakeSlack:
             bot_token: (team_id, bot_user_id),
             f"xapp-1-{app_id}-1-test": (team_id, _APP_LEVEL),
         }
+        self._refused: dict[str, str] = {}  # token -> the error every call with it answers
         self._users: dict[str, JSON] = {}
         self._channels: dict[str, JSON] = {}
         self._dms: dict[str, str] = {}  # user id -> D id
@@ -649,6 +650,18 @@ class FakeSlack:
         """Accept another token (auth.test reports the given team and user)."""
         with self._lock:
             self._tokens[token] = (team_id or self.team_id, user_id or self.bot_user_id)
+
+    def refuse_token(self, token: str | None = None, error: str = "token_revoked") -> None:
+        """Make every call with `token` (the bot token by default) answer `error`, as Slack
+        does once the app is uninstalled (token_revoked) or the workspace's account is
+        deactivated (account_inactive), until `accept_token`."""
+        with self._lock:
+            self._refused[token or self.bot_token] = error
+
+    def accept_token(self, token: str | None = None) -> None:
+        """Undo `refuse_token`: calls with the token work again."""
+        with self._lock:
+            self._refused.pop(token or self.bot_token, None)
 
     def add_user(
         self,
@@ -1166,6 +1179,9 @@ class FakeSlack:
             return _Reply.json(200, {"ok": False, "error": "invalid_json"})
         if not token:
             return _Reply.json(200, {"ok": False, "error": "not_authed"})
+        refused = self._refused.get(token)
+        if refused is not None:
+            return _Reply.json(200, {"ok": False, "error": refused})
         auth = self._tokens.get(token)
         if auth is None:
             return _Reply.json(200, {"ok": False, "error": "invalid_auth"})

@@ -239,6 +239,22 @@ def test_view_state_shapes_follow_slack() -> None:
 # ------------------------------------------------------------------------- Web API via slack_sdk
 
 
+def test_a_refused_token_fails_every_call_until_accepted_again(
+    fake: FakeSlack, client: WebClient
+) -> None:
+    fake.refuse_token()
+    for call in (client.auth_test, lambda: client.users_info(user="U0PMOBOT")):
+        with pytest.raises(SlackApiError) as e:
+            call()
+        assert e.value.response["error"] == "token_revoked"
+    fake.refuse_token(error="account_inactive")
+    with pytest.raises(SlackApiError) as e:
+        client.auth_test()
+    assert e.value.response["error"] == "account_inactive"
+    fake.accept_token()
+    assert client.auth_test()["user_id"] == "U0PMOBOT"
+
+
 def test_auth(fake: FakeSlack, client: WebClient) -> None:
     resp = client.auth_test()
     assert (resp["team_id"], resp["user_id"], resp["bot_id"]) == ("T0TEST", "U0PMOBOT", "B0PMOBOT")

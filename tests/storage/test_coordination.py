@@ -1,6 +1,7 @@
 """What replicas share beyond the outbox, on SQLite and PostgreSQL: a lease on a job one
-replica does for all, and the workspace's send budget (bot/slack/shared_budget.py), one row
-that every replica's posts reserve their slots in."""
+replica does for all, the workspace's send budget (bot/slack/shared_budget.py), one row
+that every replica's posts reserve their slots in, and the bot tokens Slack refuses
+(bot/slack/access.py)."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from bot.slack.pacing import POST, Pacer
 from bot.slack.shared_budget import SharedBudget
 from storage import coordination
 from storage.db import make_engine, make_sessionmaker
-from storage.records import SendBudget
+from storage.records import AccessRefusal, SendBudget
 from tests.conftest import migrate
 from tests.fakes.clocks import Instant
 
@@ -104,3 +105,32 @@ def test_replicas_posting_at_once_share_one_budget(postgres_url: str) -> None:
     engine.dispose()
     slots = sorted([0.0] * (60 - len(clock.slept)) + clock.slept)
     assert slots == pytest.approx([0.0, 0.0, 0.0] + [0.5 * n for n in range(1, 58)])
+
+
+def test_a_refused_token_is_recorded_once_checked_by_one_replica_a_minute_and_forgotten(
+    engine: Engine,
+) -> None:
+    sessions = make_sessionmaker(engine)
+    minute = timedelta(minutes=1)
+    with sessions.begin() as session:
+        assert coordination.find_refusal(session, "k1") is None
+        assert coordination.refuse_access(session, "k1", reason="app_uninstalled", at=NOW)
+    with sessions.begin() as session:  # a second refusal keeps the first's reason and time
+        later = NOW + timedelta(seconds=5)
+        assert not coordination.refuse_access(session, "k1", reason="token_revoked", at=later)
+        assert coordination.find_refusal(session, "k1") == AccessRefusal(
+            reason="app_uninstalled", since=NOW, checked_at=NOW
+        )
+        assert coordination.find_refusal(session, "k2") is None  # another token
+    with sessions.begin() as session:
+        claim = coordination.claim_access_check
+        assert not claim(session, "k1", now=NOW + timedelta(seconds=59), every=minute)
+        assert claim(session, "k1", now=NOW + minute, every=minute)
+        assert not claim(session, "k1", now=NOW + minute, every=minute)  # the other replica
+        assert not claim(session, "k2", now=NOW + minute, every=minute)  # nothing to check
+        refusal = coordination.find_refusal(session, "k1")
+        assert refusal is not None and refusal.checked_at == NOW + minute
+    with sessions.begin() as session:
+        assert coordination.restore_access(session, "k1")
+        assert not coordination.restore_access(session, "k1")
+        assert coordination.find_refusal(session, "k1") is None

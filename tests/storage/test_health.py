@@ -26,7 +26,7 @@ def test_a_replica_is_ready_while_its_first_tick_runs_then_while_ticks_are_fresh
     assert first.status == 200
     assert first.body == {
         "status": "ready",
-        "checks": {"database": "ok", "schema": SCHEMA_HEAD, "last_tick": "not yet"},
+        "checks": {"database": "ok", "schema": SCHEMA_HEAD, "slack": "ok", "last_tick": "not yet"},
     }
     hung = readiness(probe, engine, now=START + TICK_STALE_AFTER)
     assert hung.status == 503
@@ -45,6 +45,16 @@ def test_without_a_scheduler_no_tick_is_expected(engine: Engine) -> None:
     assert later.status == 200
     assert later.body["checks"]["last_tick"] == "not ticking here (--no-scheduler)"
     assert liveness(probe).body == {"status": "ok", "scheduler": "off"}
+
+
+def test_a_refused_bot_token_is_alive_but_not_ready(engine: Engine) -> None:
+    refusal = "Slack refuses the bot token since 2026-12-03T09:00:00+00:00 (app_uninstalled): …"
+    probe = Probe(started=START, slack_refusal=lambda: refusal)
+    assert liveness(probe).status == 200  # a restart would not bring the token back
+    answer = readiness(probe, engine, now=START)
+    assert answer.status == 503
+    assert answer.body["checks"]["slack"] == "token refused"
+    assert answer.body["problems"] == [refusal]
 
 
 def test_a_stopped_scheduler_is_neither_alive_nor_ready(engine: Engine) -> None:
