@@ -53,6 +53,27 @@ def test_the_tick_command_sends_what_is_due_at_the_given_time(
     assert len(fake_slack.messages(PM_PARIS)) == 1
 
 
+def test_the_tick_command_says_it_is_paused_while_slack_refuses_the_token(
+    tmp_path: Path, fake_slack: FakeSlack
+) -> None:
+    portfolio_file = tmp_path / "portfolio.yml"
+    portfolio_file.write_text(PORTFOLIO, encoding="utf-8")
+    environ = {
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'pmo.sqlite'}",
+        "SLACK_BOT_TOKEN": fake_slack.bot_token,
+        "SLACK_API_URL": fake_slack.base_url,
+    }
+    assert _cli(["db", "upgrade"], environ)[0] == 0
+    assert _cli(["import", str(portfolio_file)], environ)[0] == 0
+    fake_slack.refuse_token()
+    code, out, err = _cli(["tick", "--at", "2026-11-27T16:00:00+01:00"], environ)
+    assert code == 1 and fake_slack.bot_token not in out + err
+    assert "0 due, sent nothing" in out
+    assert "; paused, Slack refuses the bot token (users.info: token_revoked)" in out
+    assert "paused: Slack refuses SLACK_BOT_TOKEN" in out
+    assert not fake_slack.calls_to("chat.postMessage")
+
+
 def test_replicas_ticking_at_the_same_instant_send_each_message_once(
     database_url: str, fake_slack: FakeSlack
 ) -> None:
