@@ -6,9 +6,11 @@ from __future__ import annotations
 
 from bot.access.admins import current_admins
 from bot.languages import language_of
+from bot.render import Message, as_message
 from bot.services import Services
 from bot.slack.people import user_locale
 from bot.slash.help import answer_unknown
+from bot.slash.lookups import mine_reply
 from bot.slash.request import Request, Result, Tell, unheard
 from bot.slash.table import VERBS
 
@@ -34,16 +36,13 @@ def answer(
     rest = text.strip()[len(words[0]) :].strip() if words else ""
     if public:
         rest = rest[: rest.lower().rfind("public")].strip()
-    locale = user_locale(services.sessions, services.gateway, user_id, now=services.clock())
-    request = Request(
-        services=services,
+    request = _request(
+        services,
         user_id=user_id,
         channel_id=channel_id,
         verb=name,
         args=tuple(words[1:]),
         text=rest,
-        language=language_of(locale),
-        admins=current_admins(services),
         trigger_id=trigger_id,
         public=public,
         tell=tell,
@@ -52,3 +51,42 @@ def answer(
     if public and isinstance(result, dict) and result.get("response_type") != "in_channel":
         result = {**result, "response_type": "in_channel"}
     return result
+
+
+def answer_direct_message(services: Services, *, user_id: str, channel_id: str) -> Message:
+    """What the bot replies to someone who writes to it in its Messages tab: it reads no
+    messages, so a short note in their language with their projects and what they owe
+    (`/pmo mine`'s answer) and where to go from there."""
+    request = _request(
+        services, user_id=user_id, channel_id=channel_id, verb="mine", args=(), text=""
+    )
+    return as_message(mine_reply(request, in_dm=True))
+
+
+def _request(
+    services: Services,
+    *,
+    user_id: str,
+    channel_id: str,
+    verb: str,
+    args: tuple[str, ...],
+    text: str,
+    trigger_id: str = "",
+    public: bool = False,
+    tell: Tell = unheard,
+) -> Request:
+    """A request from `user_id`, in their language (their Slack locale), with today's admins."""
+    locale = user_locale(services.sessions, services.gateway, user_id, now=services.clock())
+    return Request(
+        services=services,
+        user_id=user_id,
+        channel_id=channel_id,
+        verb=verb,
+        args=args,
+        text=text,
+        language=language_of(locale),
+        admins=current_admins(services),
+        trigger_id=trigger_id,
+        public=public,
+        tell=tell,
+    )

@@ -17,6 +17,8 @@ names its key, whoever asks.
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy.orm import Session
 
 from bot.access.audience import Audience, channel_audience, visible_projects
@@ -192,6 +194,12 @@ def answer_history(request: Request) -> Result:
 
 
 def answer_mine(request: Request) -> Result:
+    return mine_reply(request)
+
+
+def mine_reply(request: Request, *, in_dm: bool = False) -> dict[str, Any]:
+    """`/pmo mine`'s answer; `in_dm`: as the reply to a message written to the bot, which
+    says first that it reads none."""
     services = request.services
     with services.sessions.begin() as session:
         rows = my_projects(
@@ -200,4 +208,6 @@ def answer_mine(request: Request) -> Result:
             now=services.clock(),
             default_tz=services.settings.timezone,
         )
-    return request.render("mine", rows=rows[:MINE_SHOWN], total=len(rows), public=request.public)
+    return request.render(
+        "mine", rows=rows[:MINE_SHOWN], total=len(rows), public=request.public, in_dm=in_dm
+    )

@@ -79,7 +79,12 @@ def answer_admin(request: Request) -> Result:
         return request.render("project_answer", reason="admin_usage")
     if not is_admin(request.user_id, request.admins):
         return _denied(request, "admin")
-    user_id = mentioned_user(" ".join(request.args[1:]))
+    named = " ".join(request.args[1:])
+    user_id = mentioned_user(named)
+    if user_id is None and named.startswith("@"):
+        # Slack sent the mention as the text typed: the app's /pmo does not escape mentions
+        # (an app made from an older manifest, should_escape: false). Say how to fix it.
+        return request.render("project_answer", reason="admin_plain_mention", typed=named)
     if user_id is None:
         return request.render("project_answer", reason="admin_usage")
     if user_id in request.admins:
