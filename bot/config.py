@@ -20,6 +20,10 @@ MAX_SEND_RATE = 50.0
 # Where Socket Mode's `serve` answers /healthz and /readyz (HTTP mode answers them on its own
 # port): 3000, HTTP mode's default port, so that one probe fits both modes.
 DEFAULT_HEALTH_PORT = 3000
+# How long finished deliveries and cached Slack profiles are kept (PMO_RETENTION_DAYS; the
+# rule: bot/operations/retention.py), and the least it may be: reminders, escalations and late
+# reports look back a few periods of a monthly cadence.
+DEFAULT_RETENTION_DAYS, MIN_RETENTION_DAYS = 400, 90
 
 
 class ConfigError(Exception):
@@ -44,6 +48,7 @@ class Settings:
     health_port: int = DEFAULT_HEALTH_PORT
     log_level: str = "INFO"  # LOG_LEVEL: DEBUG, INFO, WARNING or ERROR
     log_format: str = "text"  # LOG_FORMAT: text or json (bot/operations/logs.py)
+    retention_days: int = DEFAULT_RETENTION_DAYS  # PMO_RETENTION_DAYS
 
     def require_bot_token(self) -> str:
         if not self.slack_bot_token:
@@ -108,6 +113,8 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
     log_format = environ.get("LOG_FORMAT", "").strip().lower() or "text"
     if log_format not in ("text", "json"):
         raise ConfigError(f"LOG_FORMAT={log_format!r} must be text or json")
+    retention = environ.get("PMO_RETENTION_DAYS", "").strip() or str(DEFAULT_RETENTION_DAYS)
+    retention_days = retention_days_or_error(retention, "PMO_RETENTION_DAYS")
     return Settings(
         database_url=environ.get("DATABASE_URL") or DEFAULT_DATABASE_URL,
         slack_bot_token=token,
@@ -123,7 +130,18 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
         health_port=int(health_port),
         log_level=log_level,
         log_format=log_format,
+        retention_days=retention_days,
     )
+
+
+def retention_days_or_error(text: str, name: str) -> int:
+    """A retention in whole days, at least MIN_RETENTION_DAYS (ConfigError naming `name`)."""
+    if not text.isdigit() or int(text) < MIN_RETENTION_DAYS:
+        raise ConfigError(
+            f"{name}={text!r} must be a whole number of days, at least {MIN_RETENTION_DAYS} "
+            "(reminders, escalations and late reports look back a few periods)"
+        )
+    return int(text)
 
 
 def _rate(environ: Mapping[str, str], name: str) -> float | None:

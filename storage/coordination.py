@@ -114,3 +114,18 @@ def restore_access(session: Session, token_key: str) -> bool:
         .execution_options(synchronize_session=False)
     )
     return bool(getattr(result, "rowcount", 0))
+
+
+def claim_turn(session: Session, name: str, *, now: datetime, every: timedelta) -> bool:
+    """Whether the job `name`, done by one replica for all at most once per `every`, is this
+    caller's to do now: True for the first caller after each `every` (one statement; a row of
+    `leases` whose expiry is the next turn)."""
+    insert = insert_for(session, LeaseRow).values(name=name, holder="turn", expires_at=now + every)
+    taken = session.execute(
+        insert.on_conflict_do_update(
+            index_elements=[LeaseRow.name],
+            set_={"expires_at": now + every},
+            where=LeaseRow.expires_at <= now,
+        ).returning(LeaseRow.name)
+    ).scalar_one_or_none()
+    return taken is not None

@@ -17,8 +17,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import and_, func, or_, select, tuple_, update
-from sqlalchemy.orm import InstrumentedAttribute, Session
+from sqlalchemy import and_, delete, exists, func, or_, select, tuple_, update
+from sqlalchemy.orm import InstrumentedAttribute, Session, aliased
 
 from storage.bulk import among, rows_by_id
 from storage.models import DeliveryRow
@@ -520,3 +520,26 @@ def latest_sent_digest(
         .limit(1)
     ).first()
     return _to_delivery(row) if row else None
+
+
+def purge_finished(session: Session, *, before: datetime) -> int:
+    """Delete the deliveries that reached a final state (sent, failed, skipped) before
+    `before`, except the latest occurrence of each kind and target (a project's last prompt
+    places its current period, a channel's last digest is what the next one compares with):
+    the outbox's history past the retention (bot/operations/retention.py). Returns how many."""
+    newer = aliased(DeliveryRow)
+    has_newer = exists().where(
+        newer.kind == DeliveryRow.kind,
+        newer.target == DeliveryRow.target,
+        newer.occurrence > DeliveryRow.occurrence,
+    )
+    result = session.execute(
+        delete(DeliveryRow)
+        .where(
+            DeliveryRow.status.in_([s.value for s in FINAL]),
+            DeliveryRow.finished_at < before,
+            has_newer,
+        )
+        .execution_options(synchronize_session=False)
+    )
+    return int(getattr(result, "rowcount", 0) or 0)

@@ -112,7 +112,7 @@ def upsert_projects(session: Session, specs: Sequence[ProjectSpec], *, now: date
     session.flush()
     invalidate(session, [row.id for row in touched])
     if touched:
-        _projects_changed(session)
+        projects_changed(session)
     return changed
 
 
@@ -140,7 +140,7 @@ def add_projects(session: Session, projects: Sequence[NewProject]) -> dict[str, 
         query = select(ProjectRow.key, ProjectRow.id).where(ProjectRow.key.in_(chunk))
         ids.update((key, project_id) for key, project_id in session.execute(query))
     invalidate(session, ids.values())
-    _projects_changed(session)
+    projects_changed(session)
     return ids
 
 
@@ -258,7 +258,7 @@ _COPIES: WeakKeyDictionary[Engine, tuple[str, tuple[Project, ...]]] = WeakKeyDic
 _SEEN = "pmo.projects_seen"
 
 
-def _projects_changed(session: Session) -> None:
+def projects_changed(session: Session) -> None:
     """A write to the projects: a new version token (every process's copy lapses)."""
     session.info.pop(_SEEN, None)  # this transaction reads them again
     insert = insert_for(session, VersionRow.__table__).values(name=PROJECTS, token=uuid4().hex)

@@ -6,7 +6,7 @@ from collections.abc import Collection, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from storage.bulk import among_texts
@@ -109,3 +109,15 @@ def set_dm_channel(session: Session, user_id: str, channel: str, *, stale_since:
             index_elements=["user_id"], set_={"dm_channel": insert.excluded.dm_channel}
         )
     )
+
+
+def purge_fetched_before(session: Session, before: datetime) -> int:
+    """Forget the cached profiles last fetched from Slack before `before` (nobody the bot
+    has needed since: the managers of active projects are fetched again every day). Such a
+    person is asked of Slack again if they are ever needed. Returns how many."""
+    result = session.execute(
+        delete(SlackUserRow)
+        .where(SlackUserRow.fetched_at < before)
+        .execution_options(synchronize_session=False)
+    )
+    return int(getattr(result, "rowcount", 0) or 0)

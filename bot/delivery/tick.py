@@ -1,5 +1,6 @@
 """One scheduler cycle: record what is due at `now`, then send what the outbox holds, then
-refresh the read model's standings whose time came (bot.overview.standings).
+refresh the read model's standings whose time came (bot.overview.standings), and once a day
+purge what is past its retention (bot.operations.retention).
 
 `tick` runs the same code in `pmo-bot serve` (APScheduler, every minute) and in
 `pmo-bot tick [--at]`. Planning (bot.delivery.planning) records deliveries idempotently; the outbox
@@ -30,6 +31,7 @@ from bot.delivery.composers import composers
 from bot.delivery.outbox import DrainResult, drain
 from bot.delivery.planning import plan
 from bot.metrics import TICK_SECONDS
+from bot.operations.retention import purge_when_due
 from bot.overview.standings import refresh_expired
 from bot.services import Services
 from bot.slack.access import is_refusal
@@ -104,6 +106,7 @@ def tick(
         paused = result.refused
     with services.sessions.begin() as session:  # ahead of the readers: what time made stale
         refresh_expired(session, at=now, default=services.settings.timezone)
+    purge_when_due(services)  # once a day, by one replica (bot.operations.retention)
     TICK_SECONDS.observe((services.clock() - started).total_seconds())
     return TickResult(
         at=now,

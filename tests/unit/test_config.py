@@ -36,6 +36,7 @@ def test_defaults_with_an_empty_environment() -> None:
     )
     assert settings.database_url == DEFAULT_DATABASE_URL
     assert settings.slack_api_url == DEFAULT_SLACK_API_URL
+    assert settings.retention_days == 400
 
 
 def test_every_variable_is_read(tmp_path: Path) -> None:
@@ -52,6 +53,7 @@ def test_every_variable_is_read(tmp_path: Path) -> None:
             "PMO_HEALTH_PORT": "8081",
             "LOG_LEVEL": "warning",
             "LOG_FORMAT": "JSON",
+            "PMO_RETENTION_DAYS": "730",
         }
     )
     assert settings.database_url == f"sqlite:///{tmp_path / 'x.sqlite'}"
@@ -67,6 +69,7 @@ def test_every_variable_is_read(tmp_path: Path) -> None:
         "WARNING",
         "json",
     )
+    assert settings.retention_days == 730
 
 
 @pytest.mark.parametrize(
@@ -86,6 +89,8 @@ def test_every_variable_is_read(tmp_path: Path) -> None:
         ({"PMO_HEALTH_PORT": "http"}, "PMO_HEALTH_PORT"),
         ({"LOG_LEVEL": "chatty"}, "LOG_LEVEL"),
         ({"LOG_FORMAT": "xml"}, "LOG_FORMAT"),
+        ({"PMO_RETENTION_DAYS": "30"}, "PMO_RETENTION_DAYS"),  # under the 90 days floor
+        ({"PMO_RETENTION_DAYS": "a year"}, "PMO_RETENTION_DAYS"),
     ],
 )
 def test_bad_variable_is_a_config_error_naming_it(environ: dict[str, str], variable: str) -> None:

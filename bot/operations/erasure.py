@@ -1,0 +1,85 @@
+"""Forgetting a person (`pmo-bot forget-user U…`): who may be forgotten, and under what name
+their history is kept.
+
+A person who still has a role in an open project (PM, sponsor or delegate of an active or
+on-hold project) is refused, with the list of those roles: the projects must be reassigned
+first, or the bot would keep prompting someone it no longer knows. Otherwise their Slack id is
+replaced everywhere by a pseudonym, the same in every record ("former member 3f9a1c"), so the
+history still reads as one person's without saying whose; their cached profile and admin grant
+are deleted and their names (the cached display name, and any given) taken out of the archives
+(storage/erasure.py does the rewriting). The erasure itself is audited, under the pseudonym.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections import Counter
+from collections.abc import Collection
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from bot.lookup.mine import OPEN_STATES
+from bot.slack.user_ids import is_user_id
+from storage import audit, erasure, portfolio, users
+
+ACTOR = "command line"  # who the audit log says erased the person
+
+
+class StillNeededError(Exception):
+    """The person still has roles in open projects (each in `roles`, e.g. "PM of ATLAS")."""
+
+    def __init__(self, roles: list[str]) -> None:
+        super().__init__(", ".join(roles))
+        self.roles = roles
+
+
+@dataclass(frozen=True, slots=True)
+class Forgotten:
+    pseudonym: str
+    changed: Counter[str]  # rows changed per table (storage.erasure.erase_person)
+
+
+def open_roles(session: Session, user_id: str) -> list[str]:
+    """The person's roles in open projects, by project key: what keeps them from being
+    forgotten."""
+    roles: list[str] = []
+    for project in portfolio.list_projects(session, states=OPEN_STATES):
+        if project.pm == user_id:
+            roles.append(f"PM of {project.key}")
+        if project.sponsor == user_id:
+            roles.append(f"sponsor of {project.key}")
+        if user_id in project.delegates:
+            roles.append(f"delegate of {project.key}")
+    return roles
+
+
+def forget_person(
+    sessions: sessionmaker[Session],
+    user_id: str,
+    *,
+    now: datetime,
+    names: Collection[str] = (),
+) -> Forgotten:
+    """Erase `user_id` (a Slack user id; ValueError otherwise) in one transaction; StillNeededError
+    while they have a role in an open project (nothing changes then)."""
+    if not is_user_id(user_id):
+        raise ValueError(f"{user_id!r} is not a Slack user id (like U012ABCDEF)")
+    pseudonym = f"former member {secrets.token_hex(3)}"
+    with sessions.begin() as session:
+        roles = open_roles(session, user_id)
+        if roles:
+            raise StillNeededError(roles)
+        cached = users.find_users(session, [user_id]).get(user_id)
+        known = [*names, *([cached.name] if cached is not None and cached.name else [])]
+        changed = erasure.erase_person(session, user_id, pseudonym=pseudonym, names=known)
+        if changed:
+            audit.record(
+                session,
+                actor=ACTOR,
+                at=now,
+                action="person_forgotten",
+                changes={"person": [None, pseudonym]},
+            )
+    return Forgotten(pseudonym=pseudonym, changed=changed)

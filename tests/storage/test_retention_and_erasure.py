@@ -1,0 +1,196 @@
+"""What the data lifecycle does to the database, on SQLite and PostgreSQL: the purge past the
+retention (storage.deliveries.purge_finished, storage.users.purge_fetched_before, the daily
+turn) and the erasure of a person (storage.erasure.erase_person)."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import Engine, select
+from sqlalchemy.orm import Session
+
+from storage import archives, audit, coordination, deliveries, erasure, portfolio, reports, users
+from storage.db import make_sessionmaker
+from storage.deliveries import Claim
+from storage.models import Base
+from storage.records import DeliveryKind, DeliveryStatus, ProjectState, SlackUser
+from tests import factories
+
+NOW = datetime(2026, 12, 3, 9, 0, tzinfo=UTC)
+DAY = timedelta(days=1)
+
+
+def _deliveries(session: Session) -> dict[tuple[str, str, datetime], DeliveryStatus]:
+    return {
+        (d.kind.value, d.target, d.occurrence): d.status
+        for d in deliveries.list_deliveries(session)
+    }
+
+
+def test_the_purge_keeps_the_latest_of_each_target_what_is_not_final_and_what_is_recent(
+    engine: Engine,
+) -> None:
+    sessions = make_sessionmaker(engine)
+    old, older, recent = NOW - 500 * DAY, NOW - 450 * DAY, NOW - 10 * DAY
+    with sessions.begin() as session:
+        ids = deliveries.enqueue(
+            session,
+            [
+                Claim(DeliveryKind.PROMPT, "project:1", old),  # sent long ago: purged
+                Claim(DeliveryKind.PROMPT, "project:1", older),  # failed long ago: purged
+                Claim(DeliveryKind.PROMPT, "project:1", recent),  # the latest: kept
+                Claim(DeliveryKind.PROMPT, "project:2", old),  # its target's latest: kept
+                Claim(DeliveryKind.DIGEST, "channel:C1", old),  # pending: never purged
+                Claim(DeliveryKind.DIGEST, "channel:C1", older),
+            ],
+            now=old,
+        )
+        deliveries.mark_sent(session, ids[0], channel="D1", ts="1.1", now=old)
+        deliveries.mark_failed(session, ids[1], error="user_disabled", now=older)
+        deliveries.mark_sent(session, ids[2], channel="D1", ts="1.2", now=recent)
+        deliveries.mark_sent(session, ids[3], channel="D2", ts="1.3", now=old)
+        deliveries.mark_skipped(session, ids[5], reason="subscription removed", now=older)
+    with sessions.begin() as session:
+        assert deliveries.purge_finished(session, before=NOW - 400 * DAY) == 2
+    with sessions.begin() as session:
+        left = _deliveries(session)
+    assert sorted(left) == sorted(
+        [
+            ("prompt", "project:1", recent),
+            ("prompt", "project:2", old),
+            ("digest", "channel:C1", old),
+            ("digest", "channel:C1", older),
+        ]
+    )
+    assert left[("digest", "channel:C1", old)] is DeliveryStatus.PENDING
+
+
+def test_cached_profiles_not_fetched_within_the_retention_are_forgotten(engine: Engine) -> None:
+    sessions = make_sessionmaker(engine)
+    with sessions.begin() as session:
+        users.save_users(
+            session,
+            [
+                SlackUser("U0OLD0001", "UTC", "en-US", "Old", "D0OLD", NOW - 401 * DAY),
+                SlackUser("U0NEW0001", "UTC", "en-US", "New", None, NOW - 399 * DAY),
+            ],
+        )
+    with sessions.begin() as session:
+        assert users.purge_fetched_before(session, NOW - 400 * DAY) == 1
+        assert set(users.find_users(session, ["U0OLD0001", "U0NEW0001"])) == {"U0NEW0001"}
+
+
+def test_the_daily_turn_goes_to_one_caller_a_day(engine: Engine) -> None:
+    sessions = make_sessionmaker(engine)
+
+    def claim(at: datetime) -> bool:
+        with sessions.begin() as session:
+            return coordination.claim_turn(session, "purge", now=at, every=DAY)
+
+    assert claim(NOW)
+    assert not claim(NOW)  # another replica, the same minute
+    assert not claim(NOW + DAY - timedelta(seconds=1))
+    assert claim(NOW + DAY)
+    assert not claim(NOW + DAY + timedelta(minutes=1))
+
+
+GONE, NEIGHBOUR = "U0GONE1", "U0GONE12"  # an id that starts with the other must survive
+PSEUDONYM = "former member 0a1b2c"
+
+
+def _everything(session: Session) -> str:
+    """Every row of every table, as text."""
+    return "\n".join(
+        repr(tuple(row))
+        for table in Base.metadata.sorted_tables
+        for row in session.execute(select(table))
+    )
+
+
+def test_a_person_is_replaced_everywhere_by_one_pseudonym_and_no_one_else_is(
+    engine: Engine,
+) -> None:
+    sessions = make_sessionmaker(engine)
+    with sessions.begin() as session:
+        portfolio.upsert_projects(
+            session,
+            [
+                factories.project_spec(
+                    "ATLAS", pm=GONE, delegates=(NEIGHBOUR, GONE), state=ProjectState.CLOSED
+                ),
+                factories.project_spec("BOREAL", pm=NEIGHBOUR, sponsor=GONE),
+            ],
+            now=NOW,
+        )
+        atlas = portfolio.list_projects(session)[0]
+        reports.save_report(
+            session,
+            factories.draft(
+                summary=f"Ask <@{GONE}> or <@{GONE}|gone> about it; {NEIGHBOUR} knows."
+            ),
+            project_id=atlas.id,
+            period_start=NOW - 7 * DAY,
+            submitted_by=GONE,
+            submitted_at=NOW - 7 * DAY,
+        )
+        audit.record(
+            session,
+            actor=GONE,
+            at=NOW,
+            action="updated",
+            project_id=atlas.id,
+            changes={"pm": [GONE, NEIGHBOUR], GONE: "as a key"},
+        )
+        audit.grant_admin(session, GONE, by=NEIGHBOUR, at=NOW)
+        audit.grant_admin(session, NEIGHBOUR, by=GONE, at=NOW)
+        users.save_users(
+            session,
+            [
+                SlackUser(GONE, "UTC", "fr-FR", "Gone Person", "D0GONE", NOW),
+                SlackUser(NEIGHBOUR, "UTC", "en-US", "Neighbour", "D0NEIGHBOUR", NOW),
+            ],
+        )
+        (_, prompt) = deliveries.enqueue(
+            session,
+            [
+                Claim(DeliveryKind.FAILURE_SUMMARY, f"user:{GONE}", NOW, payload={"to": GONE}),
+                Claim(DeliveryKind.PROMPT, f"project:{atlas.id}", NOW, project_id=atlas.id),
+            ],
+            now=NOW,
+        )
+        deliveries.mark_sent(session, prompt, channel="D0GONE", ts="1.1", now=NOW)
+        archives.save_archive(
+            session,
+            project_id=atlas.id,
+            closed_by=NEIGHBOUR,
+            closed_at=NOW,
+            summary="Done",
+            lessons="Ask Gone Person early; Gone Personal matters stay",
+            markdown=f"# ATLAS\nPM: Gone Person (<@{GONE}>)\nGone Personal matters stay",
+        )
+    with sessions.begin() as session:
+        changed = erasure.erase_person(session, GONE, pseudonym=PSEUDONYM, names=["Gone Person"])
+    assert changed["slack_users (deleted)"] == 1 and changed["admins (deleted)"] == 1
+    assert changed["projects"] == 2 and changed["status_reports"] == 1
+    assert changed["project_archives (names)"] == 1
+    with sessions.begin() as session:
+        everything = _everything(session)
+        assert not re.search(rf"{GONE}(?![0-9A-Z])", everything)
+        assert "Gone Person " not in everything and "Gone Person)" not in everything
+        assert "D0GONE" not in everything  # their DM channel, in the outbox
+        assert NEIGHBOUR in everything and "Gone Personal matters stay" in everything
+        atlas, boreal = portfolio.list_projects(session)
+        assert (atlas.pm, atlas.delegates, boreal.sponsor) == (
+            PSEUDONYM,
+            (NEIGHBOUR, PSEUDONYM),
+            PSEUDONYM,
+        )
+        (report,) = reports.latest_reports(session, [atlas.id])[atlas.id]
+        assert report.submitted_by == PSEUDONYM
+        assert report.summary == f"Ask {PSEUDONYM} or {PSEUDONYM} about it; {NEIGHBOUR} knows."
+        (entry,) = audit.project_changes(session, atlas.id)
+        assert entry.actor == PSEUDONYM
+        assert entry.changes == {"pm": [PSEUDONYM, NEIGHBOUR], PSEUDONYM: "as a key"}
+        assert audit.granted_admins(session) == {NEIGHBOUR}
+        assert set(users.find_users(session, [GONE, NEIGHBOUR])) == {NEIGHBOUR}
