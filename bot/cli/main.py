@@ -178,6 +178,50 @@ def _parser() -> argparse.ArgumentParser:
         "export-reports", help="write every status report as CSV (UTF-8; - for stdout)"
     )
     export_reports.add_argument("file", help="where to write it, or - for stdout")
+    backup = commands.add_parser(
+        "backup",
+        help="copy the whole database to a new FILE (SQLite: online; PostgreSQL: pg_dump)",
+    )
+    backup.add_argument("file", type=Path, help="the backup to write (never overwritten)")
+    restore = commands.add_parser(
+        "restore",
+        help="replace the whole database with a backup, migrated if older (stop the bot first)",
+        description="Replace the whole database (DATABASE_URL) with a backup made by `pmo-bot "
+        "backup`, in one transaction, then migrate it if it is older than this version. Stop "
+        "the bot first. It refuses, changing nothing, a backup of the other kind of database, "
+        "one from a newer version, and a database holding projects or reports unless "
+        "--replace is given.",
+    )
+    restore.add_argument("file", type=Path, help="a file `pmo-bot backup` (or pg_dump) wrote")
+    restore.add_argument(
+        "--replace",
+        action="store_true",
+        help="restore over a database that holds projects or reports (all of it is replaced)",
+    )
+    purge = commands.add_parser(
+        "purge",
+        help="remove finished deliveries and cached Slack profiles past the retention "
+        "(never reports, risks, decisions, the audit log or archives)",
+    )
+    purge.add_argument(
+        "--older-than",
+        metavar="DAYS",
+        help="the retention in days (default PMO_RETENTION_DAYS, 400; at least 90)",
+    )
+    purge.add_argument("--dry-run", action="store_true", help="count what would go, remove nothing")
+    forget = commands.add_parser(
+        "forget-user",
+        help="erase a person: their Slack id replaced by a pseudonym everywhere, their "
+        "profile and names removed (refused while they have a role in an open project)",
+    )
+    forget.add_argument("user", help="their Slack user id (U…)")
+    forget.add_argument(
+        "--name",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="another name of theirs to take out of the archives (besides the one Slack gave)",
+    )
     tick = commands.add_parser("tick", help="run one scheduler cycle now, or as if at --at")
     tick.add_argument("--at", help="ISO-8601 time; without an offset, read in PMO_TIMEZONE")
     listing = commands.add_parser(
@@ -247,7 +291,7 @@ def run(
     try:
         args = _parser().parse_args(argv)
         settings = load_settings(environ)
-        return _dispatch(args, settings, stdout)
+        return _dispatch(args, settings, stdout, environ)
     except (UsageError, ConfigError, SchemaError, RenderError) as exc:
         print(f"pmo-bot: {exc}", file=stderr)
         return 2
@@ -304,7 +348,9 @@ def _engine(settings: Settings) -> Engine:
         raise UsageError(f"DATABASE_URL={redact_url(settings.database_url)!r}: {exc}") from None
 
 
-def _dispatch(args: argparse.Namespace, settings: Settings, out: TextIO) -> int:
+def _dispatch(
+    args: argparse.Namespace, settings: Settings, out: TextIO, environ: Mapping[str, str]
+) -> int:
     if args.command == "demo":
         return _demo(args, settings, out)
     engine = _engine(settings)
@@ -316,6 +362,33 @@ def _dispatch(args: argparse.Namespace, settings: Settings, out: TextIO) -> int:
         return _tick(engine, settings, args.at, out)
     if args.command in ("export", "export-reports"):
         return _export(engine, args.command, args.file, out)
+    if args.command == "backup":
+        from bot.cli.backup import backup_command
+
+        return backup_command(engine, settings, args.file, environ=environ, out=out)
+    if args.command == "restore":
+        from bot.cli.backup import restore_command
+
+        return restore_command(
+            engine, settings, args.file, replace=args.replace, environ=environ, out=out
+        )
+    if args.command in ("purge", "forget-user"):
+        from bot.cli.lifecycle import forget_command, purge_command
+
+        check_schema(engine)
+        sessions = make_sessionmaker(engine)
+        if args.command == "purge":
+            return purge_command(
+                sessions,
+                settings,
+                older_than=args.older_than,
+                dry_run=args.dry_run,
+                now=datetime.now(UTC),
+                out=out,
+            )
+        return forget_command(
+            sessions, settings, args.user, names=args.name, now=datetime.now(UTC), out=out
+        )
     if args.command == "digest":
         from bot.cli.preview import preview_digests
 
