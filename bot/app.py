@@ -30,8 +30,11 @@ def build_app(
     signing_secret: str,
     process_before_response: bool = False,
     listener_executor: Executor | None = None,
+    verify_token: bool = True,
 ) -> App:
-    """The Bolt app. Bolt calls auth.test on `client` here, so a bad token fails at start-up.
+    """The Bolt app. Bolt calls auth.test on `client` here, so a bad token fails at start-up,
+    unless `verify_token` is False (`serve` checks the token itself: a refused one pauses the
+    bot rather than stopping it, bot/slack/access.py; Bolt then asks on its first request).
 
     `process_before_response=True` (tests, FaaS) answers Slack only when the listener returns;
     the default acks first and finishes in a worker thread."""
@@ -43,6 +46,7 @@ def build_app(
         signing_secret=signing_secret,
         process_before_response=process_before_response,
         logger=logging.getLogger("slack_bolt"),
+        token_verification_enabled=verify_token,
         **kwargs,
     )
     app.use(_log_request)

@@ -238,6 +238,9 @@ class Renderer:
             raw=Raw,
         )
         self.env.globals.update(mention=mention, rag_emoji=rag_emoji, slack_date=slack_date)
+        # `value is user_id`: a Slack user id, not a name or an erased person's pseudonym
+        # (a user picker's initial value must be a user, or Slack refuses the view).
+        self.env.tests["user_id"] = is_user_id
 
     def words(self, language: str) -> Words:
         """The catalogue of a language, over English's (a missing word falls back)."""

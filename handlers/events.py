@@ -36,7 +36,7 @@ def register(app: App, services: Services) -> None:
         if event.get("channel_type") != "im" or event.get("subtype") or event.get("bot_id"):
             return
         user = event.get("user")
-        if not is_user_id(user) or request.headers.get("x-slack-retry-num"):
+        if not is_user_id(user) or _is_retry(request):
             return
         channel = str(event.get("channel") or "")
         reply = answer_direct_message(services, user_id=user, channel_id=channel)
@@ -51,15 +51,34 @@ def register(app: App, services: Services) -> None:
             log.warning("could not answer a direct message from %s: %s", user, exc)
 
     def app_uninstalled() -> None:
-        services.access.refused("app_uninstalled: the app was removed from the workspace")
+        # Slack revokes the app's tokens with it. Asked rather than assumed: an event that
+        # arrives late, or again, at a replica already given a new token must not pause it.
+        _verify("app_uninstalled")
 
     def tokens_revoked(event: dict[str, Any]) -> None:
         # `tokens.bot` lists the bot users whose tokens were revoked (`oauth`: user tokens,
         # which the bot holds none of). Rather than trust that it is ours, ask Slack.
         if (event.get("tokens") or {}).get("bot"):
-            services.access.verify("tokens_revoked")
+            _verify("tokens_revoked")
+
+    def _verify(because: str) -> None:
+        try:
+            services.access.verify(because)
+        except SlackError as exc:  # Slack unreachable: the next refused call will tell
+            log.warning("could not check the bot token after %s: %s", because, exc)
 
     app.event("app_home_opened")(app_home_opened)
     app.event("message")(direct_message)
     app.event("app_uninstalled")(app_uninstalled)
     app.event("tokens_revoked")(tokens_revoked)
+
+
+def _is_retry(request: BoltRequest) -> bool:
+    """Slack delivering an event again (its first delivery was not acknowledged in time).
+    Over HTTP the header is absent the first time; Bolt's Socket Mode adapter copies the
+    envelope's `retry_attempt` into it, which is 0 the first time."""
+    values = request.headers.get("x-slack-retry-num") or []
+    try:
+        return int(values[0]) > 0 if values else False
+    except ValueError:
+        return False

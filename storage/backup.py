@@ -458,9 +458,30 @@ def _holdings(conn: Connection) -> Holdings:
 
 
 def _publish(temporary: Path, target: Path) -> None:
-    """Rename the finished copy to its name, and make the rename itself last (the folder's
-    entry written to disk)."""
-    os.replace(temporary, target)
+    """Give the finished copy its name: readable by its owner only (it holds every person's
+    data), on disk before it is named, and never over a file that appeared meanwhile (a hard
+    link fails on an existing name, where a rename would replace it); then make the new name
+    itself last (the folder's entry written to disk)."""
+    os.chmod(temporary, 0o600)
+    descriptor = os.open(temporary, os.O_RDONLY)
+    try:
+        os.fsync(descriptor)
+    finally:
+        os.close(descriptor)
+    appeared = BackupError(
+        f"{target} appeared while the backup was written: a backup never replaces a file; "
+        "name a new one"
+    )
+    try:
+        os.link(temporary, target)
+    except FileExistsError:
+        raise appeared from None
+    except OSError:  # a file system without hard links: a rename, checked just before
+        if target.exists():
+            raise appeared from None
+        os.replace(temporary, target)
+    else:
+        temporary.unlink()
     folder = os.open(target.parent, os.O_RDONLY)
     try:
         os.fsync(folder)

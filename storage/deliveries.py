@@ -28,6 +28,7 @@ from storage.upsert import ROWS_PER_STATEMENT, insert_for
 
 FINAL = (DeliveryStatus.SENT, DeliveryStatus.FAILED, DeliveryStatus.SKIPPED)
 DEFERRED = "deferred"  # the payload key `defer` keeps its reason and time under
+KEPT_PER_TARGET = 3  # never purged: the newest deliveries of each kind and target (purge_finished)
 
 
 @dataclass(frozen=True, slots=True)
@@ -524,21 +525,35 @@ def latest_sent_digest(
 
 def purge_finished(session: Session, *, before: datetime) -> int:
     """Delete the deliveries that reached a final state (sent, failed, skipped) before
-    `before`, except the latest occurrence of each kind and target (a project's last prompt
-    places its current period, a channel's last digest is what the next one compares with):
-    the outbox's history past the retention (bot/operations/retention.py). Returns how many."""
+    `before`: the outbox's history past the retention (bot/operations/retention.py). Whatever
+    their age, the newest KEPT_PER_TARGET of each kind and target stay, and the newest sent
+    one: the bot still reads them (a project's last three prompts place its current period
+    and tell an escalation; a channel's last digest sent is what the next one compares with).
+    Returns how many went."""
+    rank = (
+        func.row_number()
+        .over(
+            partition_by=(DeliveryRow.kind, DeliveryRow.target),
+            order_by=DeliveryRow.occurrence.desc(),
+        )
+        .label("rank")
+    )
+    ranked = select(DeliveryRow.id, rank).subquery()
+    old_enough = select(ranked.c.id).where(ranked.c.rank > KEPT_PER_TARGET)
     newer = aliased(DeliveryRow)
-    has_newer = exists().where(
+    newer_sent = exists().where(
         newer.kind == DeliveryRow.kind,
         newer.target == DeliveryRow.target,
         newer.occurrence > DeliveryRow.occurrence,
+        newer.status == DeliveryStatus.SENT.value,
     )
     result = session.execute(
         delete(DeliveryRow)
         .where(
             DeliveryRow.status.in_([s.value for s in FINAL]),
             DeliveryRow.finished_at < before,
-            has_newer,
+            DeliveryRow.id.in_(old_enough),
+            newer_sent,
         )
         .execution_options(synchronize_session=False)
     )

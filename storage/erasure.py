@@ -32,8 +32,8 @@ def erase_person(
 ) -> Counter[str]:
     """Replace `user_id` by `pseudonym` everywhere, delete the person's cached profile and
     admin grant, forget their DM channel in the outbox, and replace each of `names` (whole
-    words) in the archives. Returns the rows changed per table (and deleted, under
-    `table (deleted)`)."""
+    words, whatever their case) in the archives. Returns the rows changed per table (and
+    deleted, under `table (deleted)`)."""
     changed: Counter[str] = Counter()
     profile = session.get(SlackUserRow, user_id)
     if profile is not None and profile.dm_channel:
@@ -58,7 +58,8 @@ def erase_person(
         by_name = re.compile(
             r"(?<!\w)(?:"
             + "|".join(re.escape(n) for n in sorted(wanted, key=len, reverse=True))
-            + r")(?!\w)"
+            + r")(?!\w)",
+            re.IGNORECASE,
         )
         for archive in session.scalars(select(ArchiveRow)):
             texts = (archive.markdown, archive.summary, archive.lessons)

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bot.cli.arguments import UsageError
 from bot.config import ConfigError, Settings, retention_days_or_error
-from bot.operations.erasure import StillNeededError, forget_person
+from bot.operations.erasure import NameUnknownError, StillNeededError, forget_person
 from bot.operations.retention import purge
 
 
@@ -53,14 +53,23 @@ def forget_command(
     user_id: str,
     *,
     names: Sequence[str],
+    without_name: bool = False,
     now: datetime,
     out: TextIO,
 ) -> int:
-    """Erase a person, or say in one line why not (their roles in open projects)."""
+    """Erase a person, or say in one line why not (their roles in open projects, no name)."""
     try:
-        forgotten = forget_person(sessions, user_id, now=now, names=names)
+        forgotten = forget_person(
+            sessions, user_id, now=now, names=names, without_name=without_name
+        )
     except ValueError as exc:
         raise UsageError(str(exc)) from None
+    except NameUnknownError:
+        raise UsageError(
+            f"no name of {user_id} is known (their cached profile is gone): give the name the "
+            'archives may show with --name "Full Name" (as many as needed), or --without-name '
+            "to erase their id only; nothing changed"
+        ) from None
     except StillNeededError as exc:
         raise UsageError(
             f"{user_id} is still {_listed(exc.roles)}: reassign "
@@ -73,6 +82,8 @@ def forget_command(
     print(f"{user_id} is now {forgotten.pseudonym!r} in every record:", file=out)
     for table, rows in sorted(forgotten.changed.items()):
         print(f"  {table}: {rows} row{'' if rows == 1 else 's'}", file=out)
+    if forgotten.names:
+        print(f"  names taken out of the archives: {', '.join(forgotten.names)}", file=out)
     if user_id in settings.admins:
         print(f"  note: {user_id} is still in PMO_ADMINS; remove them there too", file=out)
     return 0

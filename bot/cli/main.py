@@ -52,6 +52,7 @@ from bot.operations.logs import configure_logging
 from bot.portfolio.file import PortfolioError
 from bot.render import Renderer, RenderError, available_languages
 from bot.services import Services
+from bot.slack.gateway import SlackError
 from bot.slack.pacing import Pacer
 from bot.slack.shared_budget import SharedBudget
 from bot.slack.web_api import WebApiGateway, build_client
@@ -222,6 +223,11 @@ def _parser() -> argparse.ArgumentParser:
         metavar="NAME",
         help="another name of theirs to take out of the archives (besides the one Slack gave)",
     )
+    forget.add_argument(
+        "--without-name",
+        action="store_true",
+        help="go on when no name of theirs is known (their id is erased, no name is looked for)",
+    )
     tick = commands.add_parser("tick", help="run one scheduler cycle now, or as if at --at")
     tick.add_argument("--at", help="ISO-8601 time; without an offset, read in PMO_TIMEZONE")
     listing = commands.add_parser(
@@ -387,7 +393,13 @@ def _dispatch(
                 out=out,
             )
         return forget_command(
-            sessions, settings, args.user, names=args.name, now=datetime.now(UTC), out=out
+            sessions,
+            settings,
+            args.user,
+            names=args.name,
+            without_name=args.without_name,
+            now=datetime.now(UTC),
+            out=out,
         )
     if args.command == "digest":
         from bot.cli.preview import preview_digests
@@ -603,8 +615,6 @@ def _log_settings(settings: Settings) -> None:
 
 
 def _serve(engine: Engine, settings: Settings, port: int, scheduler: bool) -> int:
-    from slack_sdk.errors import SlackApiError, SlackClientError
-
     from bot.app import build_app, wsgi_app
     from bot.delivery.tick import tick
     from bot.operations.health import Probe
@@ -619,12 +629,14 @@ def _serve(engine: Engine, settings: Settings, port: int, scheduler: bool) -> in
     check_schema(engine)
     stop = _Stop()
     services, client = _services(engine, settings, token=token, stop=stop)
+    # The token, checked here rather than by Bolt: refused (the app uninstalled, the token
+    # revoked), the bot starts paused, not ready, and resumes once it works; a restart
+    # policy then sees a process that waits, not one that crashes over and over.
     try:
-        app = build_app(services, client=client, signing_secret=secret)
-    except SlackApiError as exc:
-        raise UsageError(f"Slack refused SLACK_BOT_TOKEN: {exc.response.get('error')}") from None
-    except (SlackClientError, OSError) as exc:
-        raise UsageError(f"cannot reach Slack at {settings.slack_api_url}: {exc}") from None
+        services.access.verify("at start-up")
+    except SlackError as exc:
+        raise UsageError(f"cannot reach Slack at {settings.slack_api_url}: {exc.code}") from None
+    app = build_app(services, client=client, signing_secret=secret, verify_token=False)
     handed_back: list[int] = []
     probe = Probe(
         started=datetime.now(UTC), ticking=scheduler, slack_refusal=services.access.problem

@@ -99,6 +99,7 @@ def plan(services: Services, now: datetime) -> int:
         {p.pm for p in projects} | set(stale),
         now=now,
         listing=listing,
+        raise_refusal=True,  # the token refused: the tick pauses (bot.slack.access)
     )
     profiles = gathered.known
     if gathered.pending:  # another replica is listing users: theirs are planned next tick

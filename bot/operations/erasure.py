@@ -12,7 +12,6 @@ are deleted and their names (the cached display name, and any given) taken out o
 
 from __future__ import annotations
 
-import secrets
 from collections import Counter
 from collections.abc import Collection
 from dataclasses import dataclass
@@ -21,7 +20,8 @@ from datetime import datetime
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.lookup.mine import OPEN_STATES
-from bot.slack.user_ids import is_user_id
+from bot.portfolio.archive import inline
+from bot.slack.user_ids import is_user_id, new_pseudonym
 from storage import audit, erasure, portfolio, users
 
 ACTOR = "command line"  # who the audit log says erased the person
@@ -35,10 +35,16 @@ class StillNeededError(Exception):
         self.roles = roles
 
 
+class NameUnknownError(Exception):
+    """No name of the person is known (their cached profile is gone) and none was given: the
+    archives, which name people, could keep it. Give one, or say to go on without."""
+
+
 @dataclass(frozen=True, slots=True)
 class Forgotten:
     pseudonym: str
     changed: Counter[str]  # rows changed per table (storage.erasure.erase_person)
+    names: tuple[str, ...] = ()  # the names taken out of the archives (none known: none)
 
 
 def open_roles(session: Session, user_id: str) -> list[str]:
@@ -61,19 +67,26 @@ def forget_person(
     *,
     now: datetime,
     names: Collection[str] = (),
+    without_name: bool = False,
 ) -> Forgotten:
-    """Erase `user_id` (a Slack user id; ValueError otherwise) in one transaction; StillNeededError
-    while they have a role in an open project (nothing changes then)."""
+    """Erase `user_id` (a Slack user id; ValueError otherwise) in one transaction; nothing
+    changes on StillNeededError (a role in an open project) nor on NameUnknownError (no name
+    known nor given, unless `without_name`: a name could stay in the archives, and a later run
+    would give the same person a second pseudonym)."""
     if not is_user_id(user_id):
         raise ValueError(f"{user_id!r} is not a Slack user id (like U012ABCDEF)")
-    pseudonym = f"former member {secrets.token_hex(3)}"
+    pseudonym = new_pseudonym()
     with sessions.begin() as session:
         roles = open_roles(session, user_id)
         if roles:
             raise StillNeededError(roles)
         cached = users.find_users(session, [user_id]).get(user_id)
-        known = [*names, *([cached.name] if cached is not None and cached.name else [])]
-        changed = erasure.erase_person(session, user_id, pseudonym=pseudonym, names=known)
+        known = [n for n in (*names, cached.name if cached else None) if n and n.strip()]
+        if not known and not without_name:
+            raise NameUnknownError(user_id)
+        # as typed, and as the archive's Markdown writes them (control characters escaped)
+        spelled = {form for name in known for form in (name, inline(name))}
+        changed = erasure.erase_person(session, user_id, pseudonym=pseudonym, names=spelled)
         if changed:
             audit.record(
                 session,
@@ -82,4 +95,4 @@ def forget_person(
                 action="person_forgotten",
                 changes={"person": [None, pseudonym]},
             )
-    return Forgotten(pseudonym=pseudonym, changed=changed)
+    return Forgotten(pseudonym=pseudonym, changed=changed, names=tuple(sorted(set(known))))

@@ -5,9 +5,10 @@ Past the retention (PMO_RETENTION_DAYS, 400 days unless set; at least 90, since 
 escalations and late reports look back a few periods of a monthly cadence) two things go:
 
 * deliveries that reached a final state (sent, failed, skipped) before it: the outbox's
-  history, except the latest occurrence of each kind and target, which the bot still reads
-  (a project's last prompt places its current period; a channel's last digest is what the
-  next one compares with);
+  history, except, whatever their age, the newest three of each kind and target and the
+  newest sent one, which the bot still reads (a project's last prompts place its current
+  period and tell an escalation; a channel's last digest sent is what the next one compares
+  with);
 * cached Slack profiles last fetched before it (a person needed again is asked of Slack).
 
 Never purged: status reports, risks, blockers, milestones, skips, decisions, the audit log,

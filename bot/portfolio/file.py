@@ -19,7 +19,7 @@ import yaml
 
 from bot.periods import cadence
 from bot.render import available_languages
-from bot.slack.user_ids import USER_ID
+from bot.slack.user_ids import USER_ID, is_pseudonym
 from storage.records import (
     DEFAULT_CADENCE,
     DEFAULT_DIGEST_SCHEDULE,
@@ -81,7 +81,15 @@ def _pattern(regex: re.Pattern[str], what: str) -> Callable[[Any], str]:
     return check
 
 
-_user = _pattern(USER_ID, "a Slack user id (like U012ABCDEF)")
+_user_id = _pattern(USER_ID, "a Slack user id (like U012ABCDEF)")
+
+
+def _user(value: Any) -> str:
+    """A Slack user id, or the pseudonym of a person erased (`pmo-bot forget-user`), which
+    only a closed project may keep (checked with the project's state, `_erased_people`)."""
+    if isinstance(value, str) and is_pseudonym(value.strip()):
+        return value.strip()
+    return _user_id(value)
 
 
 def _key(value: Any) -> str:
@@ -288,6 +296,13 @@ def _projects(
         if values.get("start") and values.get("end") and values["end"] < values["start"]:
             problems.append(f"{where}: end {values['end']} is before start {values['start']}")
             continue
+        erased = _erased_people(values)
+        if erased:
+            problems.append(
+                f"{where}: {erased} was erased (pmo-bot forget-user): only a closed project "
+                "may keep it; name a Slack user id instead"
+            )
+            continue
         values.setdefault("cadence", DEFAULT_CADENCE)
         values.setdefault("escalate_to_sponsor", escalate)
         found = values.pop("milestones", ())
@@ -295,6 +310,18 @@ def _projects(
             milestones[values["key"]] = found
         specs.append(ProjectSpec(**values))
     return specs
+
+
+def _erased_people(values: Mapping[str, Any]) -> str | None:
+    """The first pseudonym a project that is not closed names (as `field: 'former member …'`),
+    or None: an erased person cannot be asked for reports or decisions."""
+    if values.get("state") is ProjectState.CLOSED:
+        return None
+    for role in ("pm", "sponsor"):
+        if is_pseudonym(values.get(role)):
+            return f"{role}: {values[role]!r}"
+    erased = [d for d in values.get("delegates", ()) if is_pseudonym(d)]
+    return f"delegates: {erased[0]!r}" if erased else None
 
 
 def _digests(raw: Any, problems: list[str], languages: tuple[str, ...]) -> list[SubscriptionSpec]:

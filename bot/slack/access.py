@@ -77,14 +77,18 @@ class SlackAccess:
             )
 
     def verify(self, because: str) -> bool:
-        """Ask Slack now whether it accepts the token (after `because`, e.g. an event saying
-        tokens were revoked); a refusal is recorded. True if Slack accepts it."""
+        """Ask Slack now whether it accepts the token (`because`: what made us ask, e.g. an
+        event saying tokens were revoked, or the start): a refusal is recorded, and a refusal
+        recorded before is forgotten when Slack accepts it. True if Slack accepts it. Any
+        other failure (Slack unreachable) is raised as SlackError: nothing is known."""
         try:
             self.gateway.auth_test()
         except SlackError as exc:
-            if is_refusal(exc):
-                self.refused(f"{because}, then auth.test: {exc.code}")
+            if not is_refusal(exc):
+                raise
+            self.refused(f"{because}, then auth.test: {exc.code}")
             return False
+        self._restored(self.refusal())
         return True
 
     def refusal(self) -> AccessRefusal | None:
@@ -108,14 +112,21 @@ class SlackAccess:
         except SlackError as exc:
             log.info("the bot token is still refused: %s", exc.code)
             return found
+        self._restored(found)
+        return None
+
+    def _restored(self, found: AccessRefusal | None) -> None:
+        """Slack accepts the token: forget its refusal, if one was recorded, and say so."""
+        if found is None:
+            return
         with self.sessions.begin() as session:
-            coordination.restore_access(session, self.key)
+            if not coordination.restore_access(session, self.key):
+                return  # another replica saw it first, and said so
         log.warning(
             "Slack accepts the bot token again, after %d s: planning and sending resume",
-            (now - found.since).total_seconds(),
+            (self.clock() - found.since).total_seconds(),
             extra={"event": "slack_access_restored", "reason": found.reason},
         )
-        return None
 
     def problem(self) -> str | None:
         """What `/readyz` says while the token is refused, else None."""

@@ -78,8 +78,9 @@ def refresh_profiles(
     now: datetime,
 ) -> dict[str, SlackUser]:
     """Every user's cached profile, asking Slack (users.info) only for those unknown or older
-    than a day. A user Slack cannot describe keeps the old entry, or none (default timezone).
-    A refusal of the bot token (bot.slack.access.REFUSED) is raised: no profile can be had."""
+    than a day. A user Slack cannot describe keeps the old entry, or none (default timezone);
+    so does everyone when Slack refuses the bot token (a person waiting for an answer still
+    gets one, from the cache)."""
     return gather_profiles(sessions, gateway, user_ids, now=now).known
 
 
@@ -96,6 +97,7 @@ def gather_profiles(
     *,
     now: datetime,
     listing: UserListing | None = None,
+    raise_refusal: bool = False,
 ) -> Profiles:
     """`refresh_profiles` for many users: past BULK_REFRESH_AT stale ones, one users.list,
     made by the replica that holds the `listing` lease. When another replica holds it, no
@@ -114,7 +116,16 @@ def gather_profiles(
         log.info("another replica is listing users: %d unknown users wait", len(pending))
         return Profiles(cached, pending)
     try:
-        fresh = _fetch(sessions, gateway, stale, cached, bulk=bulk, listing=listing, now=now)
+        fresh = _fetch(
+            sessions,
+            gateway,
+            stale,
+            cached,
+            bulk=bulk,
+            listing=listing,
+            now=now,
+            raise_refusal=raise_refusal,
+        )
     finally:
         if bulk and listing is not None:
             listing.release()
@@ -131,9 +142,12 @@ def _fetch(
     bulk: bool,
     listing: UserListing | None,
     now: datetime,
+    raise_refusal: bool = False,
 ) -> dict[str, SlackUser]:
     """Ask Slack for the `stale` profiles (one users.list when `bulk`, else or then a
-    users.info each) and cache what it says."""
+    users.info each) and cache what it says. When Slack refuses the bot token, no more is
+    asked: the refusal is raised with `raise_refusal` (planning pauses, bot.slack.access),
+    else what was fetched so far is kept."""
     fetched: dict[str, UserProfile] = {}
     if bulk:
         try:
@@ -141,7 +155,7 @@ def _fetch(
             renew = listing.renew if listing is not None else None
             fetched = {p.user_id: p for p in gateway.list_users(renew) if p.user_id in wanted}
         except SlackError as exc:
-            if is_refusal(exc):  # so would every users.info be: the caller pauses
+            if is_refusal(exc) and raise_refusal:  # so would every users.info be
                 raise
             log.warning("users.list failed: %s; asking for each user instead", exc.code)
     for user_id in stale:
@@ -151,7 +165,10 @@ def _fetch(
             fetched[user_id] = gateway.lookup_user(user_id)
         except SlackError as exc:
             if is_refusal(exc):
-                raise
+                if raise_refusal:
+                    raise
+                log.warning("users.info refused: %s; the cached profiles are used", exc.code)
+                break
             log.warning("users.info failed for %s: %s", user_id, exc.code)
     fresh = {
         user_id: SlackUser(

@@ -76,6 +76,8 @@ def test_a_backup_restores_into_a_new_database_as_it_was(
     restored = cli(["restore", str(path)], target)
 
     assert backed_up.code == 0 and backed_up.err == "", backed_up
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600  # it holds everyone's data
+    assert [p.name for p in tmp_path.iterdir() if p.name.endswith(".tmp")] == []
     line = backed_up.out.splitlines()
     assert len(line) == 1 and line[0].startswith(f"backed up {source['DATABASE_URL']} to {path}: ")
     counts = COUNTS.search(line[0])

@@ -8,6 +8,8 @@ from __future__ import annotations
 import io
 import re
 from datetime import UTC, datetime
+from pathlib import Path
+from unittest.mock import ANY
 
 from sqlalchemy import select
 
@@ -37,7 +39,9 @@ def _everything(harness: Harness) -> str:
         )
 
 
-def test_a_pm_who_left_is_forgotten_once_their_project_is_closed(harness: Harness) -> None:
+def test_a_pm_who_left_is_forgotten_once_their_project_is_closed(
+    harness: Harness, tmp_path: Path
+) -> None:
     harness.tick(THU_19_PARIS)
     (prompt,) = harness.prompts_to(PM_PARIS)
     answer(harness, PM_PARIS, prompt, summary="Plan signed off by Camille Durand.")
@@ -81,6 +85,23 @@ def test_a_pm_who_left_is_forgotten_once_their_project_is_closed(harness: Harnes
     assert "Plan signed off by Camille Durand." in everything
     # The bot still answers about the project, naming the pseudonym as text.
     assert PM_PARIS not in str(harness.command(ADMIN, "history ATLAS"))
+    # The portfolio still round-trips: a closed project keeps the pseudonym...
+    exported = tmp_path / "portfolio.yml"
+    assert _cli(harness, "export", str(exported))[0] == 0
+    text = exported.read_text(encoding="utf-8")
+    assert pseudonym.group(1) in text
+    assert _cli(harness, "import", str(exported)) == (0, ANY, "")
+    # ...which an open one may not (nobody could be asked for its reports).
+    reopened = text.replace('state: "closed"', 'state: "active"')
+    assert reopened != text
+    exported.write_text(reopened, encoding="utf-8")
+    code, _, err = _cli(harness, "import", str(exported))
+    assert code == 2
+    assert f"pm: '{pseudonym.group(1)}' was erased (pmo-bot forget-user)" in err
+    # The edit modal leaves the erased PM out of its user picker (Slack would refuse the view).
+    view = open_modal(harness, ADMIN, "project edit ATLAS")
+    (pm,) = [b for b in view["blocks"] if b.get("block_id") == "pm"]
+    assert "initial_user" not in pm["element"]
 
 
 def test_purge_from_the_command_line_keeps_what_the_bot_still_reads(harness: Harness) -> None:

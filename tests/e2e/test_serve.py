@@ -219,10 +219,31 @@ def test_serve_answers_health_checks_and_signed_slack_requests(served: Served) -
         time.sleep(0.05)
     status, body = answer
     assert status == 503 and body["checks"]["slack"] == "token refused", body
-    assert "(app_uninstalled: the app was removed from the workspace)" in body["problems"][0]
+    assert "(app_uninstalled, then auth.test: token_revoked)" in body["problems"][0]
     assert _get(f"{url}/healthz")[0] == 200
     with urllib.request.urlopen(f"{url}/metrics", timeout=5) as response:
         assert "\npmo_slack_token_refused 1.0\n" in response.read().decode()
+
+
+def test_serve_started_with_a_refused_token_waits_paused_and_not_ready(
+    tmp_path: Path, fake_slack: FakeSlack
+) -> None:
+    fake_slack.refuse_token()  # uninstalled while the bot was down
+    serving = _serve(tmp_path, fake_slack, PORTFOLIO)
+    served = next(serving)  # (the generator is kept: closing it stops serve)
+    try:
+        assert served.process.poll() is None  # running, not crashed
+        status, body = _get(f"{served.url}/readyz")
+        assert status == 503 and body["checks"]["slack"] == "token refused", body
+        assert "(at start-up, then auth.test: token_revoked)" in body["problems"][0]
+        assert _get(f"{served.url}/healthz")[0] == 200
+        assert not fake_slack.calls_to("chat.postMessage")
+    finally:
+        assert served.stop() == 0, "".join(served.log)
+        serving.close()
+    log = "".join(served.log)
+    assert "Traceback" not in log and fake_slack.bot_token not in log
+    assert "Slack refuses the bot token (at start-up, then auth.test: token_revoked)" in log
 
 
 def test_serve_logs_json_lines_with_the_tick_and_slack_s_ids_and_no_secret(
@@ -270,6 +291,42 @@ def test_serve_in_socket_mode_answers_health_checks_on_its_own_port(
             assert _ready_after_a_tick(served.url)["status"] == "ready"
             status, body = _get(f"{served.url}/slack/events")
             assert status == 404 and body["paths"] == ["/healthz", "/readyz", "/metrics"]
+            # A DM to the bot over the socket (first delivery: retry_attempt 0) is answered;
+            # Slack's retry of it (retry_attempt 1) is not answered again.
+            dm = fake_slack.dm_channel(PM_PARIS)
+            event = {
+                "type": "message",
+                "channel_type": "im",
+                "channel": dm,
+                "user": PM_PARIS,
+                "text": "bonjour",
+                "ts": "1796000000.000100",
+            }
+            body = {
+                "team_id": fake_slack.team_id,
+                "api_app_id": fake_slack.app_id,
+                "event": event,
+                "type": "event_callback",
+                "event_id": "Ev0SOCKET01",
+                "event_time": 1796000000,
+            }
+            socket_mode.push_event(body)
+            fake_slack.wait_for(
+                "chat.postMessage", timeout=10, where=lambda c: c.params.get("channel") == dm
+            )
+            (reply,) = [
+                c for c in fake_slack.calls_to("chat.postMessage") if c.params.get("channel") == dm
+            ]
+            assert "Je ne lis pas" in str(reply.params)  # in French, for a French speaker
+            socket_mode.push_event(body, retry_attempt=1)
+            with pytest.raises(AssertionError):  # a second answer would come within this
+                fake_slack.wait_for(
+                    "chat.postMessage",
+                    count=2,
+                    timeout=2,
+                    where=lambda c: c.params.get("channel") == dm,
+                )
+            assert len(socket_mode.received) >= 2  # both envelopes acknowledged
         finally:
             assert served.stop() == 0, "".join(served.log)
             serving.close()

@@ -39,12 +39,12 @@ def test_uninstalled_the_bot_pauses_keeps_its_records_and_resumes_when_reinstall
     fake, driver = harness.fake, harness.driver
     harness.clock.now = THU_19_NYC - timedelta(hours=1)
     assert _ready(harness)[0] == 200
-    assert driver.event({"type": "app_uninstalled"}).status == 200
     fake.refuse_token()  # Slack revokes the app's tokens when it is uninstalled
+    assert driver.event({"type": "app_uninstalled"}).status == 200
 
     with caplog.at_level(logging.INFO):
         paused = harness.tick(THU_19_NYC)
-    assert paused.paused == "app_uninstalled: the app was removed from the workspace"
+    assert paused.paused == "app_uninstalled, then auth.test: token_revoked"
     assert paused.recorded == 0 and not paused.sent and paused.failures == ()
     assert not fake.calls_to("chat.postMessage") and not _outbox(harness)
     status, body = _ready(harness)
@@ -96,3 +96,21 @@ def test_tokens_revoked_pauses_only_when_slack_refuses_the_bot_token(harness: Ha
     assert refusal is not None
     assert refusal.reason == "tokens_revoked, then auth.test: token_revoked"
     assert harness.tick(THU_19_NYC).paused == refusal.reason
+
+
+def test_an_uninstall_event_is_checked_with_slack_not_taken_on_trust(harness: Harness) -> None:
+    # A late (or repeated) app_uninstalled reaching a replica whose token works: not paused.
+    assert harness.driver.event({"type": "app_uninstalled"}).status == 200
+    assert harness.services.access.refusal() is None
+    assert harness.tick(THU_19_NYC).prompts_sent == 2
+
+
+def test_commands_are_still_answered_from_the_cache_while_the_token_is_refused(
+    harness: Harness,
+) -> None:
+    harness.tick(THU_19_NYC)  # the PMs' profiles are cached (French for PM_PARIS)
+    harness.fake.refuse_token()  # e.g. a leaked token revoked while the app stays installed
+    harness.clock.now = THU_19_NYC + timedelta(days=2)  # the cache is a day old and more
+    answer = harness.command(PM_PARIS, "mine")  # the response_url needs no token
+    assert "Vos projets" in answer["text"]  # still in their language, from the cache
+    assert harness.services.access.refusal() is None  # a person's lookup does not pause it

@@ -22,6 +22,7 @@ class FakeSocketMode:
         self.connected = threading.Event()
         self.received: list[dict[str, Any]] = []
         self._connections: list[ServerConnection] = []
+        self._sequence = 0
         self._server = serve(self._handle, "127.0.0.1", 0)
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
 
@@ -32,6 +33,23 @@ class FakeSocketMode:
     def stop(self) -> None:
         self._server.shutdown()
         self._thread.join(timeout=5)
+
+    def push_event(self, body: dict[str, Any], *, retry_attempt: int = 0) -> str:
+        """Send an Events API payload (`event_callback` body) to the connected app, in the
+        envelope Slack's Socket Mode uses; its envelope id (the app's ack names it)."""
+        self._sequence += 1
+        envelope_id = f"fake-envelope-{self._sequence}"
+        envelope = {
+            "envelope_id": envelope_id,
+            "payload": body,
+            "type": "events_api",
+            "accepts_response_payload": False,
+            "retry_attempt": retry_attempt,
+            "retry_reason": "" if retry_attempt == 0 else "timeout",
+        }
+        for connection in list(self._connections):
+            connection.send(json.dumps(envelope))
+        return envelope_id
 
     @property
     def url(self) -> str:

@@ -28,42 +28,47 @@ def _deliveries(session: Session) -> dict[tuple[str, str, datetime], DeliverySta
     }
 
 
-def test_the_purge_keeps_the_latest_of_each_target_what_is_not_final_and_what_is_recent(
+def test_the_purge_keeps_the_newest_three_of_each_target_its_newest_sent_and_what_is_recent(
     engine: Engine,
 ) -> None:
     sessions = make_sessionmaker(engine)
-    old, older, recent = NOW - 500 * DAY, NOW - 450 * DAY, NOW - 10 * DAY
+    long_ago = [NOW - (500 - week * 7) * DAY for week in range(5)]  # five weekly occurrences
+    recently = NOW - 10 * DAY
+    outcomes = {
+        # newest sent is the 2nd: kept with the newest three; the 1st goes
+        "project:1": ["sent", "sent", "failed", "skipped", "failed"],
+        "project:2": ["sent"] * 5,  # the two oldest go
+        "project:3": ["sent"] * 5,  # finished recently: all stay
+        # the pending one is not final and stays; the sent one after it is the fourth newest
+        "channel:C1": ["pending", "sent", "sent", "sent", "sent"],
+    }
     with sessions.begin() as session:
-        ids = deliveries.enqueue(
-            session,
-            [
-                Claim(DeliveryKind.PROMPT, "project:1", old),  # sent long ago: purged
-                Claim(DeliveryKind.PROMPT, "project:1", older),  # failed long ago: purged
-                Claim(DeliveryKind.PROMPT, "project:1", recent),  # the latest: kept
-                Claim(DeliveryKind.PROMPT, "project:2", old),  # its target's latest: kept
-                Claim(DeliveryKind.DIGEST, "channel:C1", old),  # pending: never purged
-                Claim(DeliveryKind.DIGEST, "channel:C1", older),
-            ],
-            now=old,
-        )
-        deliveries.mark_sent(session, ids[0], channel="D1", ts="1.1", now=old)
-        deliveries.mark_failed(session, ids[1], error="user_disabled", now=older)
-        deliveries.mark_sent(session, ids[2], channel="D1", ts="1.2", now=recent)
-        deliveries.mark_sent(session, ids[3], channel="D2", ts="1.3", now=old)
-        deliveries.mark_skipped(session, ids[5], reason="subscription removed", now=older)
+        for target, statuses in outcomes.items():
+            kind = DeliveryKind.DIGEST if target.startswith("channel") else DeliveryKind.PROMPT
+            ids = deliveries.enqueue(
+                session, [Claim(kind, target, at) for at in long_ago], now=long_ago[0]
+            )
+            for delivery_id, status, at in zip(ids, statuses, long_ago, strict=True):
+                done = recently if target == "project:3" else at
+                if status == "sent":
+                    deliveries.mark_sent(session, delivery_id, channel="D1", ts="1.1", now=done)
+                elif status == "failed":
+                    deliveries.mark_failed(session, delivery_id, error="x", now=done)
+                elif status == "skipped":
+                    deliveries.mark_skipped(session, delivery_id, reason="x", now=done)
     with sessions.begin() as session:
-        assert deliveries.purge_finished(session, before=NOW - 400 * DAY) == 2
+        assert deliveries.purge_finished(session, before=NOW - 400 * DAY) == 4
     with sessions.begin() as session:
         left = _deliveries(session)
-    assert sorted(left) == sorted(
-        [
-            ("prompt", "project:1", recent),
-            ("prompt", "project:2", old),
-            ("digest", "channel:C1", old),
-            ("digest", "channel:C1", older),
-        ]
-    )
-    assert left[("digest", "channel:C1", old)] is DeliveryStatus.PENDING
+    gone = {("prompt", "project:1", long_ago[0]), ("digest", "channel:C1", long_ago[1])} | {
+        ("prompt", "project:2", at) for at in long_ago[:2]
+    }
+    everything = {
+        (("digest" if t.startswith("channel") else "prompt"), t, at)
+        for t in outcomes
+        for at in long_ago
+    }
+    assert set(left) == everything - gone
 
 
 def test_cached_profiles_not_fetched_within_the_retention_are_forgotten(engine: Engine) -> None:

@@ -10,11 +10,12 @@ import pytest
 from sqlalchemy import select
 
 from bot.delivery.tick import tick
-from bot.operations.erasure import ACTOR, StillNeededError, forget_person
+from bot.operations.erasure import ACTOR, NameUnknownError, StillNeededError, forget_person
 from bot.operations.retention import purge
-from storage import audit, deliveries, portfolio
+from bot.portfolio.archive import inline
+from storage import archives, audit, deliveries, portfolio
 from storage.deliveries import Claim
-from storage.models import AuditRow
+from storage.models import ArchiveRow, AuditRow
 from storage.records import DeliveryKind, ProjectState
 from tests.usecase.conftest import PM, SPONSOR, World
 
@@ -31,21 +32,20 @@ projects:
 
 
 def _old_digest(world: World, days_ago: int, channel: str = "C0OLD") -> int:
-    """A digest sent `days_ago` days before the clock, followed by a newer one (so it is not
-    its channel's latest, which is always kept)."""
+    """A digest sent `days_ago` days before the clock, followed by four more a day apart (so
+    it is neither among its channel's newest three nor its newest sent, which are kept)."""
     sent_at = world.clock.now - days_ago * DAY
     with world.services.sessions.begin() as session:
-        old, newer = deliveries.enqueue(
+        ids = deliveries.enqueue(
             session,
-            [
-                Claim(DeliveryKind.DIGEST, f"channel:{channel}", sent_at),
-                Claim(DeliveryKind.DIGEST, f"channel:{channel}", sent_at + DAY),
-            ],
+            [Claim(DeliveryKind.DIGEST, f"channel:{channel}", sent_at + n * DAY) for n in range(5)],
             now=sent_at,
         )
-        deliveries.mark_sent(session, old, channel=channel, ts="1.1", now=sent_at)
-        deliveries.mark_sent(session, newer, channel=channel, ts="1.2", now=sent_at + DAY)
-    return old
+        for n, delivery_id in enumerate(ids):
+            deliveries.mark_sent(
+                session, delivery_id, channel=channel, ts=f"1.{n}", now=sent_at + n * DAY
+            )
+    return ids[0]
 
 
 def _exists(world: World, delivery_id: int) -> bool:
@@ -76,10 +76,10 @@ def test_the_tick_purges_once_a_day_on_the_process_clock_not_the_ticks_time(
 def test_a_dry_run_counts_and_removes_nothing(world: World) -> None:
     expired = _old_digest(world, 500)
     counted = purge(world.services.sessions, now=world.clock.now, days=400, dry_run=True)
-    assert (counted.deliveries, counted.before) == (1, world.clock.now - 400 * DAY)
+    assert (counted.deliveries, counted.before) == (2, world.clock.now - 400 * DAY)  # 2 of 5
     assert _exists(world, expired)
     done = purge(world.services.sessions, now=world.clock.now, days=400)
-    assert done.deliveries == 1 and not _exists(world, expired)
+    assert done.deliveries == 2 and not _exists(world, expired)
 
 
 @pytest.mark.parametrize(
@@ -104,7 +104,7 @@ def test_once_the_project_is_closed_the_person_is_forgotten_and_the_erasure_audi
     world: World,
 ) -> None:
     world.load(PORTFOLIO + "    state: closed\n")
-    forgotten = forget_person(world.services.sessions, PM, now=world.clock.now)
+    forgotten = forget_person(world.services.sessions, PM, now=world.clock.now, without_name=True)
     assert forgotten.pseudonym.startswith("former member ")
     assert forgotten.changed["projects"] == 1
     with world.services.sessions.begin() as session:
@@ -118,10 +118,48 @@ def test_once_the_project_is_closed_the_person_is_forgotten_and_the_erasure_audi
         )
     assert f"'{ACTOR}'" in everything and "person_forgotten" in everything
     # Nothing holds them any more: a second run changes nothing (and records nothing).
-    again = forget_person(world.services.sessions, PM, now=world.clock.now)
+    again = forget_person(world.services.sessions, PM, now=world.clock.now, without_name=True)
     assert not again.changed
 
 
 def test_only_a_slack_user_id_can_be_forgotten(world: World) -> None:
     with pytest.raises(ValueError, match="is not a Slack user id"):
         forget_person(world.services.sessions, "camille", now=world.clock.now)
+
+
+def test_names_leave_the_archives_as_markdown_wrote_them_and_whatever_their_case(
+    world: World,
+) -> None:
+    world.load(PORTFOLIO + "    state: closed\n")
+    with world.services.sessions.begin() as session:
+        (atlas,) = portfolio.list_projects(session)
+        archives.save_archive(
+            session,
+            project_id=atlas.id,
+            closed_by=SPONSOR,
+            closed_at=world.clock.now,
+            summary="Thanks to CAMILLE DURAND.",
+            lessons="Ask camille_durand early.",
+            markdown=f"- Project manager: {inline('camille_durand')} ({PM})\n",
+        )
+    # No name known (no cached profile) and none given: refused, nothing changed.
+    with pytest.raises(NameUnknownError):
+        forget_person(world.services.sessions, PM, now=world.clock.now)
+    with world.services.sessions.begin() as session:
+        assert portfolio.list_projects(session)[0].pm == PM
+    forgotten = forget_person(
+        world.services.sessions,
+        PM,
+        now=world.clock.now,
+        names=["camille_durand", "Camille Durand"],
+    )
+    with world.services.sessions.begin() as session:
+        texts = session.execute(
+            select(ArchiveRow.markdown, ArchiveRow.summary, ArchiveRow.lessons)
+        ).one()
+    name = forgotten.pseudonym
+    assert tuple(texts) == (
+        f"- Project manager: {name} ({name})\n",
+        f"Thanks to {name}.",
+        f"Ask {name} early.",
+    )
