@@ -27,6 +27,7 @@ from sqlalchemy import (
     UniqueConstraint,
     false,
     select,
+    text,
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, InstrumentedAttribute, Mapped, Session, mapped_column
@@ -410,6 +411,41 @@ class LeaseRow(Base):
     name: Mapped[str] = mapped_column(String(64), primary_key=True)
     holder: Mapped[str] = mapped_column(String(128))
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class DecisionRow(Base):
+    """A decision leadership is asked for: opened by a report's "help needed" (the question, by
+    when, the report it came from), then decided, withdrawn (a later report no longer asks) or
+    lapsed (its date passed undecided). The rule: bot/governance/decisions.py. At most one
+    undecided (open or lapsed) decision per project, under a partial unique index."""
+
+    __tablename__ = "decisions"
+    __table_args__ = (
+        Index(
+            "uq_decisions_undecided_project",
+            "project_id",
+            unique=True,
+            sqlite_where=text("state IN ('open', 'lapsed')"),
+            postgresql_where=text("state IN ('open', 'lapsed')"),
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    project_id: Mapped[int] = mapped_column(
+        ForeignKey("projects.id", ondelete="CASCADE"), index=True
+    )
+    question: Mapped[str] = mapped_column(Text)
+    needed_by: Mapped[date | None] = mapped_column(Date)
+    report_id: Mapped[int | None] = mapped_column(
+        ForeignKey("status_reports.id", ondelete="SET NULL")
+    )
+    state: Mapped[str] = mapped_column(String(16))  # open, decided, withdrawn, lapsed
+    opened_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    outcome: Mapped[str | None] = mapped_column(String(24))  # approved, rejected, deferred, …
+    rationale: Mapped[str | None] = mapped_column(Text)
+    decided_by: Mapped[str | None] = mapped_column(String(32))
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class SlackAccessRow(Base):

@@ -296,6 +296,34 @@ class SlackUser:
     fetched_at: datetime
 
 
+class DecisionState(StrEnum):
+    OPEN = "open"  # asked, not decided yet
+    DECIDED = "decided"
+    WITHDRAWN = "withdrawn"  # a later report no longer asks
+    LAPSED = "lapsed"  # its needed-by date passed without a decision (it may still be decided)
+
+
+UNDECIDED = (DecisionState.OPEN, DecisionState.LAPSED)
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    """A decision asked of leadership (its rule: bot/governance/decisions.py)."""
+
+    id: int
+    project_id: int
+    question: str
+    needed_by: date | None
+    report_id: int | None  # the report whose "help needed" asks it (None once deleted)
+    state: DecisionState
+    opened_at: datetime
+    updated_at: datetime
+    outcome: str | None = None
+    rationale: str | None = None
+    decided_by: str | None = None
+    decided_at: datetime | None = None
+
+
 @dataclass(frozen=True, slots=True)
 class AccessRefusal:
     """Slack refused a bot token for good (its rule: bot/slack/access.py): why, since when,

@@ -30,6 +30,7 @@ from bot.digest.messages import digest_messages
 from bot.digest.model import Digest
 from bot.digest.selection import digest_zone
 from bot.digest.summary import digest_summary
+from bot.governance.decisions import note_ask
 from bot.periods import cadence
 from bot.portfolio.importing import import_portfolio
 from bot.render import Message, Renderer
@@ -637,6 +638,7 @@ def _write_history(
             submitted_at=submitted,
             copied_from_id=last.id if copy and last else None,
         )
+        note_ask(session, last, now=submitted)  # its ask, a decision record (as in Slack)
 
 
 class _Review:

@@ -30,6 +30,7 @@ from datetime import datetime, timedelta
 from bot.delivery.composers import composers
 from bot.delivery.outbox import DrainResult, drain
 from bot.delivery.planning import plan
+from bot.governance.decisions import lapse_overdue
 from bot.metrics import TICK_SECONDS
 from bot.operations.retention import purge_when_due
 from bot.overview.standings import refresh_expired
@@ -105,6 +106,7 @@ def tick(
         )
         paused = result.refused
     with services.sessions.begin() as session:  # ahead of the readers: what time made stale
+        lapse_overdue(session, today=now.astimezone(services.settings.timezone).date(), now=now)
         refresh_expired(session, at=now, default=services.settings.timezone)
     purge_when_due(services)  # once a day, by one replica (bot.operations.retention)
     TICK_SECONDS.observe((services.clock() - started).total_seconds())

@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 
 from bot import ids
 from bot.access.admins import current_admins
+from bot.governance.decisions import note_ask
 from bot.render import Message, as_message
 from bot.reporting.form import FieldError
 from bot.reporting.late import note_late_report
@@ -195,6 +196,7 @@ def _copy_shown(
         submitted_at=now,
         copied_from_id=source.id,
     )
+    note_ask(session, report, now=now)  # its "help needed": the decision asked of leadership
     note_late_report(
         session,
         project=target.project,

@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.orm import Session
 
 from bot.access.permissions import can_submit
+from bot.governance.decisions import note_ask
 from bot.periods import cadence
 from bot.periods.state import prompt_zone
 from bot.reporting.form import (
@@ -245,6 +246,7 @@ def submit_report(
         submitted_by=actor,
         submitted_at=now,
     )
+    note_ask(session, report, now=now)  # its "help needed": the decision asked of leadership
     note_late_report(
         session,
         project=target.project,

@@ -18,7 +18,16 @@ from alembic import command
 from sqlalchemy import Engine, create_engine, make_url, select, text
 
 from bot.cli.sample import build_sample
-from storage import archives, audit, coordination, deliveries, portfolio, reports, standings
+from storage import (
+    archives,
+    audit,
+    coordination,
+    decisions,
+    deliveries,
+    portfolio,
+    reports,
+    standings,
+)
 from storage.backup import (
     BackupError,
     BackupKind,
@@ -91,7 +100,7 @@ def fill(url: str, *, projects: int = 6, weeks: int = 3, extra: str = "ATLAS") -
     history (reports with risks, blockers and milestones, Slack profiles, audit entries,
     subscriptions, holidays) and the rest by hand (a skip, deliveries sent and failed, an
     admin, an archive with accents and emoji, the shared send budget, a lease, a refused
-    token, working hours, the read model's basis)."""
+    token, working hours, the read model's basis, a decision)."""
     migrate(url)
     engine = make_engine(url)
     try:
@@ -138,6 +147,14 @@ def fill(url: str, *, projects: int = 6, weeks: int = 3, extra: str = "ATLAS") -
                 session, "users.list", "replica-1", now=NOW, lease_for=timedelta(minutes=2)
             )
             coordination.refuse_access(session, "f00dfeed", reason="token_revoked", at=NOW)
+            decisions.open_decision(
+                session,
+                project_id=first.id,
+                question="Décider « go-live » ?",
+                needed_by=NOW.date(),
+                report_id=None,
+                now=NOW,
+            )
             portfolio.replace_working_hours(session, WorkingHours(start=time(9), end=time(17)))
             standings.ensure_basis(session, "rule-1 Europe/Paris")
     finally:

@@ -1,0 +1,137 @@
+"""Decisions asked of leadership (the rule: bot/governance/decisions.py).
+
+At most one undecided (open or lapsed) decision per project: a partial unique index makes it
+a constraint, so two answers saved at once cannot open two.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import update
+from sqlalchemy.orm import Session
+
+from storage.bulk import among
+from storage.models import DecisionRow, plain
+from storage.records import UNDECIDED, Decision, DecisionState
+
+
+def _to_decision(row: Any) -> Decision:
+    return Decision(
+        id=row.id,
+        project_id=row.project_id,
+        question=row.question,
+        needed_by=row.needed_by,
+        report_id=row.report_id,
+        state=DecisionState(row.state),
+        opened_at=row.opened_at,
+        updated_at=row.updated_at,
+        outcome=row.outcome,
+        rationale=row.rationale,
+        decided_by=row.decided_by,
+        decided_at=row.decided_at,
+    )
+
+
+def undecided(session: Session, project_id: int, *, lock: bool = False) -> Decision | None:
+    """The project's undecided decision (open or lapsed), if any; with `lock`, locked until
+    the transaction ends (PostgreSQL: a second answer saved at once waits for this one)."""
+    query = plain(DecisionRow).where(
+        DecisionRow.project_id == project_id,
+        DecisionRow.state.in_([s.value for s in UNDECIDED]),
+    )
+    if lock:
+        query = query.with_for_update()
+    row = session.execute(query).first()
+    return _to_decision(row) if row is not None else None
+
+
+def latest(session: Session, project_id: int) -> Decision | None:
+    """The project's newest decision, whatever its state."""
+    row = session.execute(
+        plain(DecisionRow)
+        .where(DecisionRow.project_id == project_id)
+        .order_by(DecisionRow.opened_at.desc(), DecisionRow.id.desc())
+        .limit(1)
+    ).first()
+    return _to_decision(row) if row is not None else None
+
+
+def open_decision(
+    session: Session,
+    *,
+    project_id: int,
+    question: str,
+    needed_by: date | None,
+    report_id: int | None,
+    now: datetime,
+) -> Decision:
+    row = DecisionRow(
+        project_id=project_id,
+        question=question,
+        needed_by=needed_by,
+        report_id=report_id,
+        state=DecisionState.OPEN.value,
+        opened_at=now,
+        updated_at=now,
+    )
+    session.add(row)
+    session.flush()
+    return _to_decision(row)
+
+
+def reask(
+    session: Session,
+    decision_id: int,
+    *,
+    question: str,
+    needed_by: date | None,
+    report_id: int,
+    state: DecisionState,
+    now: datetime,
+) -> None:
+    """The project's undecided decision as its newest report asks it: question, date,
+    report and state (open again when the ask changed)."""
+    session.execute(
+        update(DecisionRow)
+        .where(DecisionRow.id == decision_id)
+        .values(
+            question=question,
+            needed_by=needed_by,
+            report_id=report_id,
+            state=state.value,
+            updated_at=now,
+        )
+        .execution_options(synchronize_session=False)
+    )
+
+
+def set_state(session: Session, decision_id: int, state: DecisionState, *, now: datetime) -> None:
+    session.execute(
+        update(DecisionRow)
+        .where(DecisionRow.id == decision_id)
+        .values(state=state.value, updated_at=now)
+        .execution_options(synchronize_session=False)
+    )
+
+
+def due_to_lapse(session: Session, *, before: date) -> list[Decision]:
+    """The open decisions whose needed-by date is before `before`."""
+    rows = session.execute(
+        plain(DecisionRow).where(
+            DecisionRow.state == DecisionState.OPEN.value, DecisionRow.needed_by < before
+        )
+    )
+    return [_to_decision(row) for row in rows]
+
+
+def of_projects(session: Session, project_ids: Collection[int]) -> list[Decision]:
+    """Every decision of these projects, newest first."""
+    rows = session.execute(
+        plain(DecisionRow)
+        .where(among(session, DecisionRow.project_id, project_ids))
+        .order_by(DecisionRow.opened_at.desc(), DecisionRow.id.desc())
+    )
+    return [_to_decision(row) for row in rows]

@@ -1,0 +1,91 @@
+"""Decisions in the database, on SQLite and PostgreSQL (storage/decisions.py): at most one
+undecided decision per project, as a constraint; the state changes and the lapse query."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
+from sqlalchemy import Engine
+from sqlalchemy.exc import IntegrityError
+
+from storage import decisions, portfolio, reports
+from storage.db import make_sessionmaker
+from storage.records import DecisionState
+from tests import factories
+
+NOW = datetime(2026, 12, 3, 9, 0, tzinfo=UTC)
+
+
+def _project_and_report(engine: Engine) -> tuple[int, int]:
+    with make_sessionmaker(engine).begin() as session:
+        portfolio.upsert_projects(session, [factories.project_spec()], now=NOW)
+        project_id = portfolio.list_projects(session)[0].id
+        report = reports.save_report(
+            session,
+            factories.draft(help_needed="Approve the budget?"),
+            project_id=project_id,
+            period_start=NOW - timedelta(days=7),
+            submitted_by="U0PM00001",
+            submitted_at=NOW,
+        )
+    return project_id, report.id
+
+
+def test_one_undecided_decision_per_project_is_a_constraint(engine: Engine) -> None:
+    project_id, report_id = _project_and_report(engine)
+    sessions = make_sessionmaker(engine)
+    ask = {"project_id": project_id, "question": "Q", "needed_by": None, "report_id": report_id}
+    with sessions.begin() as session:
+        first = decisions.open_decision(session, **ask, now=NOW)
+    with pytest.raises(IntegrityError), sessions.begin() as session:
+        decisions.open_decision(session, **ask, now=NOW)
+    # Lapsed is still undecided: a second open one is refused too.
+    with sessions.begin() as session:
+        decisions.set_state(session, first.id, DecisionState.LAPSED, now=NOW)
+    with pytest.raises(IntegrityError), sessions.begin() as session:
+        decisions.open_decision(session, **ask, now=NOW)
+    # Decided (or withdrawn), it leaves room for the next ask.
+    with sessions.begin() as session:
+        decisions.set_state(session, first.id, DecisionState.DECIDED, now=NOW)
+        second = decisions.open_decision(session, **ask, now=NOW + timedelta(minutes=1))
+        decisions.set_state(session, second.id, DecisionState.WITHDRAWN, now=NOW)
+        decisions.open_decision(session, **ask, now=NOW + timedelta(minutes=2))
+    with sessions.begin() as session:
+        found = decisions.of_projects(session, [project_id])
+        undecided = decisions.undecided(session, project_id, lock=True)
+        newest = decisions.latest(session, project_id)
+    assert [d.state for d in found] == [
+        DecisionState.OPEN,
+        DecisionState.WITHDRAWN,
+        DecisionState.DECIDED,
+    ]
+    assert undecided == newest == found[0]
+
+
+def test_open_decisions_past_their_date_are_due_to_lapse(engine: Engine) -> None:
+    project_id, report_id = _project_and_report(engine)
+    with make_sessionmaker(engine).begin() as session:
+        opened = decisions.open_decision(
+            session,
+            project_id=project_id,
+            question="Extend the contract?",
+            needed_by=date(2026, 12, 2),
+            report_id=report_id,
+            now=NOW,
+        )
+        assert decisions.due_to_lapse(session, before=date(2026, 12, 2)) == []
+        assert [d.id for d in decisions.due_to_lapse(session, before=date(2026, 12, 3))] == [
+            opened.id
+        ]
+        decisions.reask(
+            session,
+            opened.id,
+            question="Extend it by six months?",
+            needed_by=None,  # no date: never lapses
+            report_id=report_id,
+            state=DecisionState.OPEN,
+            now=NOW,
+        )
+        assert decisions.due_to_lapse(session, before=date(2027, 1, 1)) == []
+        assert decisions.undecided(session, project_id) is not None

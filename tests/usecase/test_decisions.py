@@ -1,0 +1,130 @@
+"""Every ask becomes a decision record (bot/governance/decisions.py, issue 13 point 1), as use
+cases over SQLite: opened, updated, kept through a "No change" copy, withdrawn, untouched by a
+late answer for an earlier period, not reopened once decided, lapsed by the tick; every
+change audited."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+
+from bot.delivery.tick import tick
+from bot.governance.decisions import note_ask
+from storage import audit, decisions, portfolio, reports
+from storage.records import Decision, DecisionState, Report
+from tests import factories
+from tests.usecase.conftest import PM, World
+
+PORTFOLIO = f"""
+projects:
+  - key: ATLAS
+    name: Atlas ERP migration
+    pm: {PM}
+"""
+WEEK = timedelta(days=7)
+THU_12 = datetime(2026, 11, 12, 9, 0, tzinfo=UTC)
+ASK = "Steering committee decision this week: move go-live by eight weeks?"
+
+
+def _answer(
+    world: World, period: datetime, help_needed: str | None = None, **fields: object
+) -> tuple[Report, str | None]:
+    """The PM's report for the period starting `period`, saved as the modal saves it."""
+    with world.services.sessions.begin() as session:
+        (atlas,) = portfolio.list_projects(session)
+        report = reports.save_report(
+            session,
+            factories.draft(help_needed=help_needed, **fields),
+            project_id=atlas.id,
+            period_start=period,
+            submitted_by=PM,
+            submitted_at=world.clock.now,
+        )
+        return report, note_ask(session, report, now=world.clock.now)
+
+
+def _decisions(world: World) -> list[Decision]:
+    with world.services.sessions.begin() as session:
+        (atlas,) = portfolio.list_projects(session)
+        return decisions.of_projects(session, [atlas.id])
+
+
+def _actions(world: World) -> list[str]:
+    with world.services.sessions.begin() as session:
+        (atlas,) = portfolio.list_projects(session)
+        changes = audit.project_changes(session, atlas.id, limit=50)
+    return [entry.action for entry in reversed(changes) if entry.action.startswith("decision")]
+
+
+def test_an_ask_opens_a_decision_a_new_ask_updates_it_and_no_ask_withdraws_it(
+    world: World,
+) -> None:
+    world.load(PORTFOLIO)
+    first, change = _answer(world, THU_12, ASK, help_needed_by=date(2026, 11, 20))
+    assert change == "opened"
+    (opened,) = _decisions(world)
+    assert (opened.question, opened.needed_by, opened.report_id, opened.state) == (
+        ASK,
+        date(2026, 11, 20),
+        first.id,
+        DecisionState.OPEN,
+    )
+    # The next week's "No change" copy asks the same: the same decision, now from that report.
+    copy, change = _answer(world, THU_12 + WEEK, ASK, help_needed_by=date(2026, 11, 20))
+    assert change is None
+    (same,) = _decisions(world)
+    assert (same.id, same.report_id) == (opened.id, copy.id)
+    # A new ask updates it.
+    _, change = _answer(world, THU_12 + 2 * WEEK, "Move go-live by six weeks?")
+    assert change == "updated"
+    (updated,) = _decisions(world)
+    assert (updated.id, updated.question, updated.needed_by) == (
+        opened.id,
+        "Move go-live by six weeks?",
+        None,
+    )
+    # No ask any more: withdrawn.
+    _, change = _answer(world, THU_12 + 3 * WEEK)
+    assert change == "withdrawn"
+    assert [d.state for d in _decisions(world)] == [DecisionState.WITHDRAWN]
+    assert _actions(world) == ["decision_opened", "decision_updated", "decision_withdrawn"]
+
+
+def test_a_late_answer_for_an_earlier_period_does_not_speak_for_the_project(
+    world: World,
+) -> None:
+    world.load(PORTFOLIO)
+    _answer(world, THU_12 + WEEK, ASK)
+    _, change = _answer(world, THU_12)  # last week's report, answered late, asks nothing
+    assert change is None
+    assert [d.state for d in _decisions(world)] == [DecisionState.OPEN]
+
+
+def test_a_decided_ask_is_not_reopened_by_a_copy_but_a_new_ask_opens_another(
+    world: World,
+) -> None:
+    world.load(PORTFOLIO)
+    _answer(world, THU_12, ASK)
+    (asked,) = _decisions(world)
+    with world.services.sessions.begin() as session:
+        decisions.set_state(session, asked.id, DecisionState.DECIDED, now=world.clock.now)
+    assert _answer(world, THU_12 + WEEK, ASK)[1] is None  # the same ask, already decided
+    assert _answer(world, THU_12 + 2 * WEEK, "Two more analysts?")[1] == "opened"
+    assert [d.state for d in _decisions(world)] == [DecisionState.OPEN, DecisionState.DECIDED]
+
+
+def test_the_tick_lapses_an_open_ask_past_its_date_and_a_new_date_reopens_it(
+    world: World,
+) -> None:
+    world.load(PORTFOLIO)
+    _answer(world, THU_12, ASK, help_needed_by=date(2026, 11, 16))
+    tick(world.services, now=datetime(2026, 11, 16, 22, 0, tzinfo=UTC))  # the 16th in Paris
+    assert [d.state for d in _decisions(world)] == [DecisionState.OPEN]
+    tick(world.services, now=datetime(2026, 11, 16, 23, 30, tzinfo=UTC))  # the 17th in Paris
+    assert [d.state for d in _decisions(world)] == [DecisionState.LAPSED]
+    # The same ask in the next report stays lapsed; a new date opens it again.
+    world.clock.now = datetime(2026, 11, 17, 8, 0, tzinfo=UTC)
+    _answer(world, THU_12 + WEEK, ASK, help_needed_by=date(2026, 11, 16))
+    assert [d.state for d in _decisions(world)] == [DecisionState.LAPSED]
+    _answer(world, THU_12 + WEEK, ASK, help_needed_by=date(2026, 11, 27))
+    assert [d.state for d in _decisions(world)] == [DecisionState.OPEN]
+    assert _actions(world) == ["decision_opened", "decision_lapsed", "decision_updated"]
