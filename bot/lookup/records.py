@@ -1,4 +1,4 @@
-"""`/pmo risks` and `/pmo blockers`: open records across projects, ranked."""
+"""`/pmo risks`, `/pmo blockers` and `/pmo decisions`: records across projects, ranked."""
 
 from __future__ import annotations
 
@@ -11,8 +11,8 @@ from sqlalchemy.orm import Session
 from bot.lookup.status import _age
 from bot.slack.people import known_names
 from bot.slack.user_ids import Person, person
-from storage import items, portfolio
-from storage.records import Blocker, Project, Risk
+from storage import decisions, items, portfolio
+from storage.records import UNDECIDED, Blocker, Decision, DecisionState, Project, Risk
 
 
 @dataclass(frozen=True, slots=True)
@@ -20,6 +20,12 @@ class RiskLine:
     project: Project
     risk: Risk
     owner: Person | None
+
+
+@dataclass(frozen=True, slots=True)
+class DecisionLine:
+    project: Project
+    decision: Decision
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,3 +64,24 @@ def ranked_blockers(
     return [
         BlockerLine(p, b, person(b.unblocker, names), _age(b, now)) for p, b in pairs[:limit]
     ], len(pairs)
+
+
+def listed_decisions(
+    session: Session, projects: Sequence[Project], *, undecided_only: bool, limit: int
+) -> tuple[list[DecisionLine], int]:
+    """The decisions of these projects, at most `limit`, and how many there are. Undecided
+    only (what leadership owes): lapsed ones first, then by needed-by date (none last), then
+    the oldest ask. Otherwise (one project's record) every decision, newest first."""
+    by_id = {p.id: p for p in projects}
+    found = decisions.of_projects(session, by_id)
+    if undecided_only:
+        found = [d for d in found if d.state in UNDECIDED]
+        found.sort(
+            key=lambda d: (
+                d.state is not DecisionState.LAPSED,
+                d.needed_by is None,
+                d.needed_by,
+                d.opened_at,
+            )
+        )
+    return [DecisionLine(by_id[d.project_id], d) for d in found[:limit]], len(found)

@@ -26,7 +26,7 @@ from bot.lookup.history import project_history
 from bot.lookup.listing import Listing, project_listing
 from bot.lookup.matching import How, Matched, find_visible
 from bot.lookup.mine import my_projects
-from bot.lookup.records import ranked_blockers, ranked_risks
+from bot.lookup.records import listed_decisions, ranked_blockers, ranked_risks
 from bot.lookup.status import status_view
 from bot.slash.request import Request, Result
 from storage.records import Project, ProjectState
@@ -38,6 +38,7 @@ LISTED = 100
 RISKS_SHOWN = 30
 BLOCKERS_SHOWN = 30
 MINE_SHOWN = 40
+DECISIONS_SHOWN = 30
 CANDIDATES_SHOWN = 15
 _OPEN = (ProjectState.ACTIVE, ProjectState.ON_HOLD)
 HISTORY_DEFAULT = 8
@@ -156,6 +157,30 @@ def answer_risks(request: Request) -> Result:
         lines=lines,
         total=total,
         project=scope[0] if request.args else None,
+        public=request.public,
+    )
+
+
+def answer_decisions(request: Request) -> Result:
+    """`/pmo decisions [open|KEY]`: what leadership is asked to decide (every visible open
+    project's undecided asks), or one project's decisions, newest first."""
+    args = request.args[1:] if request.args and request.args[0].lower() == "open" else request.args
+    with request.services.sessions.begin() as session:
+        if args:
+            scope = _resolve(request, session, " ".join(args))
+            if not isinstance(scope, Project):
+                return scope
+            projects = [scope]
+        else:
+            projects = visible_projects(session, _audience(request, session), states=_OPEN)
+        lines, total = listed_decisions(
+            session, projects, undecided_only=not args, limit=DECISIONS_SHOWN
+        )
+    return request.render(
+        "decisions",
+        lines=lines,
+        total=total,
+        project=projects[0] if args else None,
         public=request.public,
     )
 

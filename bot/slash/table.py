@@ -11,6 +11,7 @@ from bot.slash.exports import answer_export
 from bot.slash.help import answer_help
 from bot.slash.lookups import (
     answer_blockers,
+    answer_decisions,
     answer_history,
     answer_list,
     answer_mine,
@@ -27,6 +28,7 @@ VERBS: dict[str, Verb] = {
     "list": answer_list,
     "risks": answer_risks,
     "blockers": answer_blockers,
+    "decisions": answer_decisions,
     "history": answer_history,
     "mine": answer_mine,
     "report": answer_report,

@@ -8,7 +8,7 @@ from datetime import UTC, date, datetime
 
 from storage import decisions, portfolio
 from storage.records import Decision, DecisionState
-from tests.e2e.conftest import PM_PARIS, Harness
+from tests.e2e.conftest import ADMIN, OUTSIDER, PM_PARIS, Harness
 from tests.e2e.test_status_loop import answer
 
 THU_19_PARIS = datetime(2026, 11, 19, 9, 1, tzinfo=UTC)
@@ -42,3 +42,27 @@ def test_the_pms_ask_in_the_modal_opens_a_decision_and_a_corrected_ask_updates_i
     )
     answer(harness, PM_PARIS, prompt)  # corrected again: no ask
     assert [d.state for d in _decisions(harness)] == [DecisionState.WITHDRAWN]
+
+
+def test_pmo_decisions_lists_what_leadership_owes_and_one_projects_record(
+    harness: Harness,
+) -> None:
+    assert "No decision awaits leadership" in str(harness.command(ADMIN, "decisions"))
+    harness.tick(THU_19_PARIS)
+    (prompt,) = harness.prompts_to(PM_PARIS)
+    ask = "Approve <two> testers & a *lab*?"  # user text: escaped, never markup
+    answer(harness, PM_PARIS, prompt, help_needed=ask, help_needed_by="2026-12-01")
+    listed = harness.command(ADMIN, "decisions")
+    assert listed["text"] == "1 decision awaiting leadership"
+    shown = str(listed["blocks"])
+    assert "*ATLAS* · Approve &lt;two&gt; testers &amp; a *lab*?" in shown
+    assert "needed by Tue 1 Dec 2026" in shown and len(listed["blocks"]) <= 50
+    assert harness.command(ADMIN, "decisions open")["text"] == listed["text"]
+    # In French for a French speaker; one project's record, whatever the state.
+    answer(harness, PM_PARIS, prompt)  # corrected: no ask, withdrawn
+    record = harness.command(PM_PARIS, "decisions atlas")
+    assert record["text"] == "Décisions de ATLAS : 1"
+    assert "retirée" in str(record["blocks"])
+    assert harness.command(ADMIN, "decisions")["text"] == "0 decisions awaiting leadership"
+    # An unknown key gets the lookups' answer (with suggestions when some come close).
+    assert "No project" in str(harness.command(OUTSIDER, "decisions NOPE"))
