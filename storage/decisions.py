@@ -135,3 +135,40 @@ def of_projects(session: Session, project_ids: Collection[int]) -> list[Decision
         .order_by(DecisionRow.opened_at.desc(), DecisionRow.id.desc())
     )
     return [_to_decision(row) for row in rows]
+
+
+def record_decision(
+    session: Session,
+    decision_id: int,
+    *,
+    outcome: str,
+    rationale: str | None,
+    by: str,
+    at: datetime,
+) -> bool:
+    """Decide an undecided decision, in one statement: True if this call decided it, False
+    if it was decided (or withdrawn) already, so a double click or a resubmitted modal never
+    records a decision twice, whichever replica it reaches."""
+    decided = session.execute(
+        update(DecisionRow)
+        .where(
+            DecisionRow.id == decision_id,
+            DecisionRow.state.in_([s.value for s in UNDECIDED]),
+        )
+        .values(
+            state=DecisionState.DECIDED.value,
+            outcome=outcome,
+            rationale=rationale,
+            decided_by=by,
+            decided_at=at,
+            updated_at=at,
+        )
+        .returning(DecisionRow.id)
+        .execution_options(synchronize_session=False)
+    ).scalar_one_or_none()
+    return decided is not None
+
+
+def find_decision(session: Session, decision_id: int) -> Decision | None:
+    row = session.execute(plain(DecisionRow).where(DecisionRow.id == decision_id)).first()
+    return _to_decision(row) if row is not None else None

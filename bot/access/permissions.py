@@ -29,3 +29,11 @@ def can_view(user_id: str, project: Project, admins: Collection[str]) -> bool:
 def can_remind(user_id: str, project: Project, admins: Collection[str]) -> bool:
     """PMO admins, and the project's sponsor."""
     return is_admin(user_id, admins) or (bool(project.sponsor) and user_id == project.sponsor)
+
+
+def can_decide(
+    user_id: str, project: Project, admins: Collection[str], deciders: Collection[str] = ()
+) -> bool:
+    """The project's sponsor, PMO admins, and the people a digest subscription covering the
+    project names as its deciders (issue 13)."""
+    return can_remind(user_id, project, admins) or user_id in deciders

@@ -14,20 +14,104 @@ report speaks for it:
 
 An open decision whose needed-by date has passed **lapses** (the tick, `lapse_overdue`); it
 may still be decided. At most one undecided decision per project (a constraint in storage).
-Every change is in the audit log, by the report's author (or "bot" for a lapse).
+
+**Deciding** (`decide`): the project's sponsor, a PMO admin, or a decider a digest
+subscription names (bot.access.permissions.can_decide) records an outcome (approved,
+rejected, deferred, more information needed) and a rationale, required unless approved. A
+decision is decided once: the second click, a resubmitted modal or another replica gets
+`AlreadyDecided` (by whom, when), never a second record.
+
+Every change is in the audit log, by the report's author, the decider, or "bot" for a lapse.
 """
 
 from __future__ import annotations
 
+from collections.abc import Collection
+from dataclasses import dataclass
 from datetime import date, datetime
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy.orm import Session
 
-from storage import audit, decisions, reports
+from bot.access.permissions import can_decide
+from storage import audit, decisions, portfolio, reports
 from storage.records import Decision, DecisionState, Report
 
 BOT = "bot"  # who the audit log says lapsed a decision
+MAX_RATIONALE = 2000
+
+
+class DecisionOutcome(StrEnum):
+    APPROVED = "approved"
+    REJECTED = "rejected"
+    DEFERRED = "deferred"
+    MORE_INFORMATION = "more_information"
+
+
+@dataclass(frozen=True, slots=True)
+class Decided:
+    decision: Decision  # as recorded now
+
+
+@dataclass(frozen=True, slots=True)
+class AlreadyDecided:
+    """Someone decided it first (or it was withdrawn): nothing was recorded now."""
+
+    decision: Decision
+
+
+@dataclass(frozen=True, slots=True)
+class DecisionRefused:
+    reason: str  # not_found, not_allowed
+    problems: tuple[str, ...] = ()  # the form's, by field: rationale_required, rationale_long
+
+
+def decide(
+    session: Session,
+    *,
+    actor: str,
+    decision_id: int,
+    outcome: str,
+    rationale: str | None,
+    admins: Collection[str],
+    deciders: Collection[str] = (),
+    now: datetime,
+) -> Decided | AlreadyDecided | DecisionRefused:
+    """Record `actor`'s decision, once, or say why not; nothing changes when refused."""
+    found = decisions.find_decision(session, decision_id)
+    project = portfolio.find_project_by_id(session, found.project_id) if found else None
+    if found is None or project is None:
+        return DecisionRefused("not_found")
+    if not can_decide(actor, project, admins, deciders):
+        return DecisionRefused("not_allowed")
+    if found.state not in (DecisionState.OPEN, DecisionState.LAPSED):
+        return AlreadyDecided(found)
+    try:
+        chosen = DecisionOutcome(outcome)
+    except ValueError:
+        return DecisionRefused("invalid", ("outcome_unknown",))
+    why = (rationale or "").strip() or None
+    if chosen is not DecisionOutcome.APPROVED and why is None:
+        return DecisionRefused("invalid", ("rationale_required",))
+    if why is not None and len(why) > MAX_RATIONALE:
+        return DecisionRefused("invalid", ("rationale_long",))
+    if not decisions.record_decision(
+        session, decision_id, outcome=chosen.value, rationale=why, by=actor, at=now
+    ):
+        taken = decisions.find_decision(session, decision_id)
+        assert taken is not None
+        return AlreadyDecided(taken)
+    changes = {
+        "state": [found.state.value, DecisionState.DECIDED.value],
+        "outcome": [None, chosen.value],
+    }
+    if why is not None:
+        changes["rationale"] = [None, why]
+    _audit(session, actor, now, "decision_decided", found, changes)
+    decided = decisions.find_decision(session, decision_id)
+    assert decided is not None
+    return Decided(decided)
 
 
 def note_ask(session: Session, report: Report, *, now: datetime) -> str | None:

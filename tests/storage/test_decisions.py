@@ -3,6 +3,7 @@ undecided decision per project, as a constraint; the state changes and the lapse
 
 from __future__ import annotations
 
+import threading
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
@@ -10,9 +11,10 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import IntegrityError
 
 from storage import decisions, portfolio, reports
-from storage.db import make_sessionmaker
+from storage.db import make_engine, make_sessionmaker
 from storage.records import DecisionState
 from tests import factories
+from tests.conftest import migrate
 
 NOW = datetime(2026, 12, 3, 9, 0, tzinfo=UTC)
 
@@ -89,3 +91,45 @@ def test_open_decisions_past_their_date_are_due_to_lapse(engine: Engine) -> None
         )
         assert decisions.due_to_lapse(session, before=date(2027, 1, 1)) == []
         assert decisions.undecided(session, project_id) is not None
+
+
+def test_a_decision_is_recorded_once_however_many_try_at_once(postgres_url: str) -> None:
+    """Two replicas recording the same decision at the same instant: one records it."""
+    migrate(postgres_url)
+    engine = make_engine(postgres_url)
+    try:
+        project_id, report_id = _project_and_report(engine)
+        sessions = make_sessionmaker(engine)
+        with sessions.begin() as session:
+            asked = decisions.open_decision(
+                session,
+                project_id=project_id,
+                question="Q",
+                needed_by=None,
+                report_id=report_id,
+                now=NOW,
+            )
+        barrier = threading.Barrier(4)
+        results: list[bool] = []
+
+        def record(by: str) -> None:
+            with sessions.begin() as session:
+                barrier.wait()
+                results.append(
+                    decisions.record_decision(
+                        session, asked.id, outcome="approved", rationale=None, by=by, at=NOW
+                    )
+                )
+
+        threads = [threading.Thread(target=record, args=(f"U0DECIDER{i}",)) for i in range(4)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert sorted(results) == [False, False, False, True]
+        with sessions.begin() as session:
+            decided = decisions.find_decision(session, asked.id)
+        assert decided is not None and decided.state is DecisionState.DECIDED
+        assert decided.decided_by is not None and decided.decided_by.startswith("U0DECIDER")
+    finally:
+        engine.dispose()

@@ -8,11 +8,17 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 
 from bot.delivery.tick import tick
-from bot.governance.decisions import note_ask
+from bot.governance.decisions import (
+    AlreadyDecided,
+    Decided,
+    DecisionRefused,
+    decide,
+    note_ask,
+)
 from storage import audit, decisions, portfolio, reports
-from storage.records import Decision, DecisionState, Report
+from storage.records import UNDECIDED, Decision, DecisionState, Report
 from tests import factories
-from tests.usecase.conftest import PM, World
+from tests.usecase.conftest import ADMIN, PM, SPONSOR, World
 
 PORTFOLIO = f"""
 projects:
@@ -128,3 +134,49 @@ def test_the_tick_lapses_an_open_ask_past_its_date_and_a_new_date_reopens_it(
     _answer(world, THU_12 + WEEK, ASK, help_needed_by=date(2026, 11, 27))
     assert [d.state for d in _decisions(world)] == [DecisionState.OPEN]
     assert _actions(world) == ["decision_opened", "decision_lapsed", "decision_updated"]
+
+
+def _decide(world: World, actor: str, outcome: str, rationale: str | None = None) -> object:
+    (asked,) = [d for d in _decisions(world) if d.state in UNDECIDED] or _decisions(world)[:1]
+    with world.services.sessions.begin() as session:
+        return decide(
+            session,
+            actor=actor,
+            decision_id=asked.id,
+            outcome=outcome,
+            rationale=rationale,
+            admins=world.services.settings.admins,
+            deciders={"U0DECIDER1"},
+            now=world.clock.now,
+        )
+
+
+def test_the_sponsor_an_admin_or_a_decider_decides_once_and_others_change_nothing(
+    world: World,
+) -> None:
+    world.load(PORTFOLIO.replace(f"pm: {PM}", f"pm: {PM}\n    sponsor: {SPONSOR}"))
+    _answer(world, THU_12, ASK)
+    # Not theirs to decide: the PM, a stranger. Nothing changes.
+    for stranger in (PM, "U0STRANGER"):
+        assert _decide(world, stranger, "approved") == DecisionRefused("not_allowed")
+    # A rationale is required unless approved; an unknown outcome is refused.
+    assert _decide(world, SPONSOR, "rejected", "  ") == DecisionRefused(
+        "invalid", ("rationale_required",)
+    )
+    assert _decide(world, SPONSOR, "maybe") == DecisionRefused("invalid", ("outcome_unknown",))
+    assert [d.state for d in _decisions(world)] == [DecisionState.OPEN]
+    decided = _decide(world, SPONSOR, "deferred", "After the audit.")
+    assert isinstance(decided, Decided)
+    assert (decided.decision.outcome, decided.decision.rationale, decided.decision.decided_by) == (
+        "deferred",
+        "After the audit.",
+        SPONSOR,
+    )
+    # Clicked again, or by an admin meanwhile: already decided, by whom, nothing recorded.
+    for again in (SPONSOR, ADMIN, "U0DECIDER1"):
+        second = _decide(world, again, "approved")
+        assert isinstance(second, AlreadyDecided) and second.decision.decided_by == SPONSOR
+    assert _actions(world) == ["decision_opened", "decision_decided"]
+    # The next ask may be decided by a decider a subscription names, approved without a word.
+    _answer(world, THU_12 + WEEK, "Two more analysts?")
+    assert isinstance(_decide(world, "U0DECIDER1", "approved"), Decided)

@@ -1,4 +1,5 @@
-"""Who may report on a project, remind its PM, and see it (alone, or in a channel)."""
+"""Who may report on a project, remind its PM, decide what it asks, and see it (alone, or in
+a channel)."""
 
 from __future__ import annotations
 
@@ -6,7 +7,13 @@ import pytest
 
 from bot.access.admins import is_admin
 from bot.access.audience import Audience
-from bot.access.permissions import can_remind, can_submit, can_view, shown_in_channel
+from bot.access.permissions import (
+    can_decide,
+    can_remind,
+    can_submit,
+    can_view,
+    shown_in_channel,
+)
 from storage.records import Project
 from tests import factories
 
@@ -80,6 +87,23 @@ def test_confidential_project_without_sponsor_is_not_visible_to_an_empty_id() ->
 def test_only_admins_and_the_sponsor_may_remind(user: str, allowed: bool) -> None:
     assert can_remind(user, PROJECT, ADMINS) is allowed
     assert can_remind("", factories.project(sponsor=None), ADMINS) is False
+
+
+@pytest.mark.parametrize(
+    ("user", "allowed"),
+    [
+        ("U0SPONSOR", True),  # the project's sponsor
+        ("U0ADMIN01", True),  # a PMO admin
+        ("U0DECIDER", True),  # named a decider by a digest subscription
+        ("U0PM00001", False),  # the PM asks; leadership decides
+        ("U0DEPUTY1", False),
+        ("U0OTHER01", False),
+        ("", False),
+    ],
+)
+def test_the_sponsor_admins_and_named_deciders_may_decide(user: str, allowed: bool) -> None:
+    assert can_decide(user, PROJECT, ADMINS, deciders={"U0DECIDER"}) is allowed
+    assert can_decide("", factories.project(sponsor=None), ADMINS) is False
 
 
 @pytest.mark.parametrize(
