@@ -6,9 +6,13 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 
+from sqlalchemy import select
+
 from storage import decisions, portfolio
+from storage.models import ArchiveRow
 from storage.records import Decision, DecisionState
 from tests.e2e.conftest import ADMIN, OUTSIDER, PM_PARIS, Harness
+from tests.e2e.test_project_admin import open_modal
 from tests.e2e.test_status_loop import answer
 
 THU_19_PARIS = datetime(2026, 11, 19, 9, 1, tzinfo=UTC)
@@ -42,6 +46,17 @@ def test_the_pms_ask_in_the_modal_opens_a_decision_and_a_corrected_ask_updates_i
     )
     answer(harness, PM_PARIS, prompt)  # corrected again: no ask
     assert [d.state for d in _decisions(harness)] == [DecisionState.WITHDRAWN]
+    # Each change is in the project's history and, once closed, in its archived record.
+    history = str(harness.command(ADMIN, "history ATLAS")["blocks"])
+    for action in ("decision asked", "decision ask changed", "decision ask withdrawn"):
+        assert action in history
+    view = open_modal(harness, ADMIN, "project close ATLAS")
+    closed = harness.driver.submit_view(ADMIN, view, {"summary": "Done.", "lessons": "None."})
+    assert closed.status == 200 and not closed.body, closed.body
+    with harness.services.sessions.begin() as session:
+        (markdown,) = session.scalars(select(ArchiveRow.markdown))
+    assert "decision asked" in markdown
+    assert "Question to leadership: none → Approve two more testers?" in markdown
 
 
 def test_pmo_decisions_lists_what_leadership_owes_and_one_projects_record(
