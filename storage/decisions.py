@@ -1,7 +1,8 @@
 """Decisions asked of leadership (the rule: bot/governance/decisions.py).
 
 At most one undecided (open or lapsed) decision per project: a partial unique index makes it
-a constraint, so two answers saved at once cannot open two.
+a constraint; and the rule locks the project's row first (`lock_project`), so two answers
+saved at once for one project are noted one after the other rather than failing on it.
 """
 
 from __future__ import annotations
@@ -10,11 +11,11 @@ from collections.abc import Collection
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import update
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from storage.bulk import among
-from storage.models import DecisionRow, plain
+from storage.models import DecisionRow, ProjectRow, plain
 from storage.records import UNDECIDED, Decision, DecisionState
 
 
@@ -35,9 +36,15 @@ def _to_decision(row: Any) -> Decision:
     )
 
 
+def lock_project(session: Session, project_id: int) -> None:
+    """Lock the project's row until the transaction ends (PostgreSQL; SQLite has one writer
+    at a time anyway): what notes an ask for it waits for any other doing the same."""
+    session.execute(select(ProjectRow.id).where(ProjectRow.id == project_id).with_for_update())
+
+
 def undecided(session: Session, project_id: int, *, lock: bool = False) -> Decision | None:
-    """The project's undecided decision (open or lapsed), if any; with `lock`, locked until
-    the transaction ends (PostgreSQL: a second answer saved at once waits for this one)."""
+    """The project's undecided decision (open or lapsed), if any; with `lock`, its row is
+    locked until the transaction ends."""
     query = plain(DecisionRow).where(
         DecisionRow.project_id == project_id,
         DecisionRow.state.in_([s.value for s in UNDECIDED]),
@@ -115,6 +122,24 @@ def set_state(session: Session, decision_id: int, state: DecisionState, *, now: 
         .values(state=state.value, updated_at=now)
         .execution_options(synchronize_session=False)
     )
+
+
+def lapse(session: Session, decision_id: int, *, before: date, now: datetime) -> bool:
+    """Lapse the decision if it is still open with a needed-by date before `before`, in one
+    statement: True if this call lapsed it (two replicas ticking at once, a decision taken or
+    asked anew meanwhile: only a decision still due to lapse lapses, once)."""
+    lapsed = session.execute(
+        update(DecisionRow)
+        .where(
+            DecisionRow.id == decision_id,
+            DecisionRow.state == DecisionState.OPEN.value,
+            DecisionRow.needed_by < before,
+        )
+        .values(state=DecisionState.LAPSED.value, updated_at=now)
+        .returning(DecisionRow.id)
+        .execution_options(synchronize_session=False)
+    ).scalar_one_or_none()
+    return lapsed is not None
 
 
 def due_to_lapse(session: Session, *, before: date) -> list[Decision]:

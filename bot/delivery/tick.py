@@ -82,6 +82,8 @@ def tick(
     def flowing() -> datetime:
         return now + (services.clock() - started)
 
+    with services.sessions.begin() as session:  # before planning: what is due reads it
+        lapse_overdue(session, today=now.astimezone(services.settings.timezone).date(), now=now)
     access = services.access
     refusal = access.paused()
     paused = refusal.reason if refusal is not None else None
@@ -106,7 +108,6 @@ def tick(
         )
         paused = result.refused
     with services.sessions.begin() as session:  # ahead of the readers: what time made stale
-        lapse_overdue(session, today=now.astimezone(services.settings.timezone).date(), now=now)
         refresh_expired(session, at=now, default=services.settings.timezone)
     purge_when_due(services)  # once a day, by one replica (bot.operations.retention)
     TICK_SECONDS.observe((services.clock() - started).total_seconds())

@@ -63,7 +63,7 @@ class AlreadyDecided:
 
 @dataclass(frozen=True, slots=True)
 class DecisionRefused:
-    reason: str  # not_found, not_allowed
+    reason: str  # not_found, not_allowed, withdrawn (the project no longer asks), invalid
     problems: tuple[str, ...] = ()  # the form's, by field: rationale_required, rationale_long
 
 
@@ -85,7 +85,9 @@ def decide(
         return DecisionRefused("not_found")
     if not can_decide(actor, project, admins, deciders):
         return DecisionRefused("not_allowed")
-    if found.state not in (DecisionState.OPEN, DecisionState.LAPSED):
+    if found.state is DecisionState.WITHDRAWN:
+        return DecisionRefused("withdrawn")
+    if found.state is DecisionState.DECIDED:
         return AlreadyDecided(found)
     try:
         chosen = DecisionOutcome(outcome)
@@ -100,7 +102,8 @@ def decide(
         session, decision_id, outcome=chosen.value, rationale=why, by=actor, at=now
     ):
         taken = decisions.find_decision(session, decision_id)
-        assert taken is not None
+        if taken is None or taken.state is not DecisionState.DECIDED:  # withdrawn meanwhile
+            return DecisionRefused("withdrawn")
         return AlreadyDecided(taken)
     changes = {
         "state": [found.state.value, DecisionState.DECIDED.value],
@@ -114,10 +117,15 @@ def decide(
     return Decided(decided)
 
 
-def note_ask(session: Session, report: Report, *, now: datetime) -> str | None:
+def note_ask(
+    session: Session, report: Report, *, now: datetime, today: date | None = None
+) -> str | None:
     """After `report` is saved (in the same transaction): open, update or withdraw its
-    project's decision. Returns what changed ("opened", "updated", "withdrawn"), or None."""
+    project's decision. `today` (in PMO_TIMEZONE; `now`'s UTC date if not given) tells
+    whether a changed ask's date is still ahead. Returns what changed ("opened", "updated",
+    "withdrawn"), or None."""
     project_id = report.project_id
+    decisions.lock_project(session, project_id)  # two answers at once: one after the other
     newest = reports.latest_reports(session, [project_id], per_project=1)[project_id]
     if not newest or newest[0].id != report.id:
         return None
@@ -149,7 +157,10 @@ def note_ask(session: Session, report: Report, *, now: datetime) -> str | None:
         changes["question"] = [current.question, question]
     if current.needed_by != report.help_needed_by:
         changes["needed_by"] = [_day(current.needed_by), _day(report.help_needed_by)]
-    state = DecisionState.OPEN if changes else current.state  # the same ask stays lapsed
+    # A changed ask is open again unless its date has passed already; the same ask stays
+    # as it was (lapsed stays lapsed).
+    ahead = report.help_needed_by is None or report.help_needed_by >= (today or now.date())
+    state = DecisionState.OPEN if changes and ahead else current.state
     decisions.reask(
         session,
         current.id,
@@ -167,9 +178,12 @@ def note_ask(session: Session, report: Report, *, now: datetime) -> str | None:
 
 def lapse_overdue(session: Session, *, today: date, now: datetime) -> list[Decision]:
     """Lapse the open decisions whose needed-by date is before `today`; those lapsed."""
-    lapsed = decisions.due_to_lapse(session, before=today)
+    lapsed = [
+        decision
+        for decision in decisions.due_to_lapse(session, before=today)
+        if decisions.lapse(session, decision.id, before=today, now=now)
+    ]
     for decision in lapsed:
-        decisions.set_state(session, decision.id, DecisionState.LAPSED, now=now)
         changes = {"state": [DecisionState.OPEN.value, DecisionState.LAPSED.value]}
         _audit(session, BOT, now, "decision_lapsed", decision, changes)
     return lapsed

@@ -196,7 +196,8 @@ def _copy_shown(
         submitted_at=now,
         copied_from_id=source.id,
     )
-    note_ask(session, report, now=now)  # its "help needed": the decision asked of leadership
+    # its "help needed": the decision asked of leadership
+    note_ask(session, report, now=now, today=now.astimezone(services.settings.timezone).date())
     note_late_report(
         session,
         project=target.project,

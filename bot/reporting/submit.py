@@ -246,7 +246,8 @@ def submit_report(
         submitted_by=actor,
         submitted_at=now,
     )
-    note_ask(session, report, now=now)  # its "help needed": the decision asked of leadership
+    # its "help needed": the decision asked of leadership
+    note_ask(session, report, now=now, today=now.astimezone(default_tz).date())
     note_late_report(
         session,
         project=target.project,

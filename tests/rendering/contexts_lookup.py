@@ -1,6 +1,6 @@
 """Contexts for the `/pmo` lookups (status, list, not_found, candidates, risks, blockers,
-history, mine), merged into tests/rendering/test_render.py's checks: every template, in every
-language, rendered with hostile text at the sizes import and the modal allow, and with the
+decisions, history, mine), merged into tests/rendering/test_render.py's checks: every template,
+in every language, rendered with hostile text at the sizes import and the modal allow, and with the
 largest answers the verbs produce (bot/slash/lookups.py's caps)."""
 
 from __future__ import annotations
@@ -12,12 +12,20 @@ from zoneinfo import ZoneInfo
 from bot.lookup.history import Change, History, HistoryEntry
 from bot.lookup.listing import FIXED_FILTERS, Filter, FilterKind, ListedProject
 from bot.lookup.mine import MineRow
-from bot.lookup.records import BlockerLine, RiskLine
+from bot.lookup.records import BlockerLine, DecisionLine, RiskLine
 from bot.lookup.status import StatusView, StripCell
 from bot.periods.state import CurrentPeriod, PeriodState, PeriodStatus
 from bot.slack.user_ids import Person
 from bot.slash import lookups
-from storage.records import Blocker, Milestone, ProjectState, Rag, Risk
+from storage.records import (
+    Blocker,
+    Decision,
+    DecisionState,
+    Milestone,
+    ProjectState,
+    Rag,
+    Risk,
+)
 from tests import factories
 
 NOW = datetime(2026, 11, 20, 15, 0, tzinfo=UTC)
@@ -162,6 +170,26 @@ def contexts(text: str) -> dict[str, list[dict[str, Any]]]:
         )
         for i in range(lookups.CHANGES_SHOWN)
     ]
+    decision_lines = [
+        DecisionLine(
+            p,
+            Decision(
+                id=i + 1,
+                project_id=p.id,
+                question=text[:3000],
+                needed_by=date(2026, 12, 1) if i % 2 else None,
+                report_id=i + 1,
+                state=list(DecisionState)[i % len(DecisionState)],
+                opened_at=NOW - timedelta(days=i),
+                updated_at=NOW,
+                outcome=("approved", "rejected", text[:24], None)[i % 4],
+                rationale=text[:2000],
+                decided_by="U0SPONS001",
+                decided_at=NOW,
+            ),
+        )
+        for i, p in enumerate(many[: lookups.DECISIONS_SHOWN])
+    ]
     mine_rows = [
         MineRow(
             p,
@@ -223,6 +251,12 @@ def contexts(text: str) -> dict[str, list[dict[str, Any]]]:
             {"lines": blocker_lines, "total": 5000, "project": None, "public": True},
             {"lines": blocker_lines[:3], "total": 3, "project": project, "public": False},
             {"lines": [], "total": 0, "project": None},
+        ],
+        "decisions": [
+            {"lines": decision_lines, "total": 5000, "project": None, "public": True},
+            {"lines": decision_lines[:4], "total": 4, "project": project, "public": False},
+            {"lines": [], "total": 0, "project": None},
+            {"lines": [], "total": 0, "project": project},
         ],
         "history": [
             {

@@ -7,7 +7,7 @@ import threading
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
-from sqlalchemy import Engine
+from sqlalchemy import Engine, text
 from sqlalchemy.exc import IntegrityError
 
 from storage import decisions, portfolio, reports
@@ -133,3 +133,45 @@ def test_a_decision_is_recorded_once_however_many_try_at_once(postgres_url: str)
         assert decided.decided_by is not None and decided.decided_by.startswith("U0DECIDER")
     finally:
         engine.dispose()
+
+
+def test_only_a_decision_still_open_and_past_its_date_lapses_once(engine: Engine) -> None:
+    project_id, report_id = _project_and_report(engine)
+    sessions = make_sessionmaker(engine)
+    day = date(2026, 12, 3)
+    with sessions.begin() as session:
+        asked = decisions.open_decision(
+            session,
+            project_id=project_id,
+            question="Q",
+            needed_by=date(2026, 12, 1),
+            report_id=report_id,
+            now=NOW,
+        )
+        assert not decisions.lapse(session, asked.id, before=date(2026, 12, 1), now=NOW)
+        assert decisions.lapse(session, asked.id, before=day, now=NOW)
+        assert not decisions.lapse(session, asked.id, before=day, now=NOW)  # lapsed already
+        # Decided meanwhile (the sponsor was quicker than the tick): it stays decided.
+        assert decisions.record_decision(
+            session, asked.id, outcome="approved", rationale=None, by="U0SPONSOR", at=NOW
+        )
+        assert not decisions.lapse(session, asked.id, before=day, now=NOW)
+        decided = decisions.find_decision(session, asked.id)
+    assert decided is not None and decided.state is DecisionState.DECIDED
+
+
+def test_the_one_undecided_per_project_index_keeps_its_condition(engine: Engine) -> None:
+    """Alembic's model comparison does not see an index's WHERE: read it from the database."""
+    with engine.connect() as connection:
+        if engine.dialect.name == "postgresql":
+            definition = connection.execute(
+                text("SELECT indexdef FROM pg_indexes WHERE indexname = :name"),
+                {"name": "uq_decisions_undecided_project"},
+            ).scalar_one()
+        else:
+            definition = connection.execute(
+                text("SELECT sql FROM sqlite_master WHERE name = :name"),
+                {"name": "uq_decisions_undecided_project"},
+            ).scalar_one()
+    assert "UNIQUE" in definition.upper() and "WHERE" in definition.upper()
+    assert "'open'" in definition and "'lapsed'" in definition

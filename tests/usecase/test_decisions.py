@@ -180,3 +180,26 @@ def test_the_sponsor_an_admin_or_a_decider_decides_once_and_others_change_nothin
     # The next ask may be decided by a decider a subscription names, approved without a word.
     _answer(world, THU_12 + WEEK, "Two more analysts?")
     assert isinstance(_decide(world, "U0DECIDER1", "approved"), Decided)
+
+
+def test_a_changed_ask_whose_date_has_passed_stays_lapsed(world: World) -> None:
+    world.load(PORTFOLIO)
+    _answer(world, THU_12, ASK, help_needed_by=date(2026, 11, 16))
+    tick(world.services, now=datetime(2026, 11, 16, 23, 30, tzinfo=UTC))  # the 17th in Paris
+    world.clock.now = datetime(2026, 11, 17, 8, 0, tzinfo=UTC)
+    _, change = _answer(
+        world, THU_12 + WEEK, "Reworded, same date?", help_needed_by=date(2026, 11, 16)
+    )
+    assert change == "updated"
+    (still,) = _decisions(world)
+    assert (still.question, still.state) == ("Reworded, same date?", DecisionState.LAPSED)
+    tick(world.services, now=datetime(2026, 11, 17, 9, 0, tzinfo=UTC))
+    assert _actions(world).count("decision_lapsed") == 1  # not lapsed (nor told) twice
+
+
+def test_a_withdrawn_ask_cannot_be_decided(world: World) -> None:
+    world.load(PORTFOLIO.replace(f"pm: {PM}", f"pm: {PM}\n    sponsor: {SPONSOR}"))
+    _answer(world, THU_12, ASK)
+    _answer(world, THU_12 + WEEK)  # no longer asks
+    assert _decide(world, SPONSOR, "approved") == DecisionRefused("withdrawn")
+    assert [d.state for d in _decisions(world)] == [DecisionState.WITHDRAWN]
