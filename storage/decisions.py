@@ -152,13 +152,14 @@ def due_to_lapse(session: Session, *, before: date) -> list[Decision]:
     return [_to_decision(row) for row in rows]
 
 
-def of_projects(session: Session, project_ids: Collection[int]) -> list[Decision]:
-    """Every decision of these projects, newest first."""
-    rows = session.execute(
-        plain(DecisionRow)
-        .where(among(session, DecisionRow.project_id, project_ids))
-        .order_by(DecisionRow.opened_at.desc(), DecisionRow.id.desc())
-    )
+def of_projects(
+    session: Session, project_ids: Collection[int], *, states: Collection[DecisionState] = ()
+) -> list[Decision]:
+    """The decisions of these projects (only in `states`, if given), newest first."""
+    query = plain(DecisionRow).where(among(session, DecisionRow.project_id, project_ids))
+    if states:
+        query = query.where(DecisionRow.state.in_([s.value for s in states]))
+    rows = session.execute(query.order_by(DecisionRow.opened_at.desc(), DecisionRow.id.desc()))
     return [_to_decision(row) for row in rows]
 
 

@@ -73,9 +73,9 @@ def listed_decisions(
     only (what leadership owes): lapsed ones first, then by needed-by date (none last), then
     the oldest ask. Otherwise (one project's record) every decision, newest first."""
     by_id = {p.id: p for p in projects}
-    found = decisions.of_projects(session, by_id)
+    # every visible project's history would be read for the few undecided: filtered in SQL
+    found = decisions.of_projects(session, by_id, states=UNDECIDED if undecided_only else ())
     if undecided_only:
-        found = [d for d in found if d.state in UNDECIDED]
         found.sort(
             key=lambda d: (
                 d.state is not DecisionState.LAPSED,

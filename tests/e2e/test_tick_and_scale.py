@@ -28,9 +28,9 @@ def _cli(args: list[str], environ: dict[str, str]) -> tuple[int, str, str]:
     return code, out.getvalue(), err.getvalue()
 
 
-def test_the_tick_command_sends_what_is_due_at_the_given_time(
-    tmp_path: Path, fake_slack: FakeSlack
-) -> None:
+def _imported(tmp_path: Path, fake_slack: FakeSlack) -> dict[str, str]:
+    """The environment of an operator's shell: an SQLite database migrated and holding the
+    portfolio, Slack at the fake."""
     portfolio_file = tmp_path / "portfolio.yml"
     portfolio_file.write_text(PORTFOLIO, encoding="utf-8")
     environ = {
@@ -40,6 +40,13 @@ def test_the_tick_command_sends_what_is_due_at_the_given_time(
     }
     assert _cli(["db", "upgrade"], environ)[0] == 0
     assert _cli(["import", str(portfolio_file)], environ)[0] == 0
+    return environ
+
+
+def test_the_tick_command_sends_what_is_due_at_the_given_time(
+    tmp_path: Path, fake_slack: FakeSlack
+) -> None:
+    environ = _imported(tmp_path, fake_slack)
 
     # 16:00 in Paris on Friday 27 November (10:00 in New York), given with its offset: both
     # PMs are asked for the period begun on Thursday, and the Friday digest is on time.
@@ -56,15 +63,7 @@ def test_the_tick_command_sends_what_is_due_at_the_given_time(
 def test_the_tick_command_says_it_is_paused_while_slack_refuses_the_token(
     tmp_path: Path, fake_slack: FakeSlack
 ) -> None:
-    portfolio_file = tmp_path / "portfolio.yml"
-    portfolio_file.write_text(PORTFOLIO, encoding="utf-8")
-    environ = {
-        "DATABASE_URL": f"sqlite:///{tmp_path / 'pmo.sqlite'}",
-        "SLACK_BOT_TOKEN": fake_slack.bot_token,
-        "SLACK_API_URL": fake_slack.base_url,
-    }
-    assert _cli(["db", "upgrade"], environ)[0] == 0
-    assert _cli(["import", str(portfolio_file)], environ)[0] == 0
+    environ = _imported(tmp_path, fake_slack)
     fake_slack.refuse_token()
     code, out, err = _cli(["tick", "--at", "2026-11-27T16:00:00+01:00"], environ)
     assert code == 1 and fake_slack.bot_token not in out + err
