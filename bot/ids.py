@@ -11,3 +11,6 @@ HOME_REMIND = "home.remind"  # App Home button for admins: reminds the PM (value
 HOME_SUBMIT_REPORT = "home.report.submit"  # callback_id of a status modal opened from Home or /pmo
 PROJECT_SAVE = "project.save"  # callback_id of the add/edit project modal (/pmo project add|edit)
 PROJECT_CLOSE = "project.close"  # callback_id of the closing modal (/pmo project close KEY)
+DECIDE = "decision.open"  # Decide… button on an ask (digest, /pmo status): value the decision id
+SUBMIT_DECISION = "decision.submit"  # callback_id of the decision modal
+ACTION_DONE = "action.done"  # Done button on an action (DM, App Home): value the action id

@@ -22,6 +22,8 @@ import re
 from dataclasses import fields
 from typing import Any
 
+from bot.governance.decisions import ActionDraft
+from bot.governance.surface import DecisionForm
 from bot.reporting.answers import SkipForm
 from bot.reporting.form import (
     BlockerReview,
@@ -148,3 +150,22 @@ def report_form(view: dict[str, Any]) -> ReportForm:
 def skip_form(view: dict[str, Any]) -> SkipForm:
     state = _state(view)
     return SkipForm(**{f.name: field_value(state, f.name) for f in fields(SkipForm)})
+
+
+def decision_form(view: dict[str, Any], slots: int) -> DecisionForm:
+    """The decision modal (decision_modal.json.j2): `outcome` (radio buttons), `rationale`,
+    and for each action slot N, `action.N.title`, `action.N.owner` (a users_select) and
+    `action.N.due` (a datepicker)."""
+    state = _state(view)
+    return DecisionForm(
+        outcome=field_value(state, "outcome"),
+        rationale=field_value(state, "rationale"),
+        actions=tuple(
+            ActionDraft(
+                title=field_value(state, f"action.{n}.title"),
+                owner=field_value(state, f"action.{n}.owner"),
+                due_on=field_value(state, f"action.{n}.due"),
+            )
+            for n in range(1, slots + 1)
+        ),
+    )

@@ -1,4 +1,5 @@
-"""Decisions asked of leadership (the rule: bot/governance/decisions.py).
+"""Decisions asked of leadership (the rule: bot/governance/decisions.py) and the actions they
+set (the rule: bot/governance/actions.py).
 
 At most one undecided (open or lapsed) decision per project: a partial unique index makes it
 a constraint; and the rule locks the project's row first (`lock_project`), so two answers
@@ -11,12 +12,13 @@ from collections.abc import Collection
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from storage.bulk import among
-from storage.models import DecisionRow, ProjectRow, plain
-from storage.records import UNDECIDED, Decision, DecisionState
+from storage.models import ActionRow, DecisionRow, ProjectRow, plain
+from storage.records import UNDECIDED, Action, ActionState, Decision, DecisionState
+from storage.standings import invalidate
 
 
 def _to_decision(row: Any) -> Decision:
@@ -163,6 +165,18 @@ def of_projects(
     return [_to_decision(row) for row in rows]
 
 
+def latest_of_projects(session: Session, project_ids: Collection[int]) -> dict[int, Decision]:
+    """Each project's newest decision (whatever its state), for those that have one, in one
+    statement (ids grow with time: the newest is the highest)."""
+    newest = (
+        select(func.max(DecisionRow.id))
+        .where(among(session, DecisionRow.project_id, project_ids))
+        .group_by(DecisionRow.project_id)
+    )
+    rows = session.execute(plain(DecisionRow).where(DecisionRow.id.in_(newest)))
+    return {row.project_id: _to_decision(row) for row in rows}
+
+
 def record_decision(
     session: Session,
     decision_id: int,
@@ -189,12 +203,117 @@ def record_decision(
             decided_at=at,
             updated_at=at,
         )
-        .returning(DecisionRow.id)
+        .returning(DecisionRow.project_id)
         .execution_options(synchronize_session=False)
     ).scalar_one_or_none()
-    return decided is not None
+    if decided is None:
+        return False
+    invalidate(session, [decided])  # a decided ask no longer needs attention (read model)
+    return True
 
 
 def find_decision(session: Session, decision_id: int) -> Decision | None:
     row = session.execute(plain(DecisionRow).where(DecisionRow.id == decision_id)).first()
     return _to_decision(row) if row is not None else None
+
+
+def decided_since(
+    session: Session, project_ids: Collection[int], *, since: datetime | None, until: datetime
+) -> list[Decision]:
+    """The decisions of these projects decided after `since` (ever, if None) and at or before
+    `until`, oldest first."""
+    query = plain(DecisionRow).where(
+        among(session, DecisionRow.project_id, project_ids),
+        DecisionRow.state == DecisionState.DECIDED.value,
+        DecisionRow.decided_at <= until,
+    )
+    if since is not None:
+        query = query.where(DecisionRow.decided_at > since)
+    rows = session.execute(query.order_by(DecisionRow.decided_at, DecisionRow.id))
+    return [_to_decision(row) for row in rows]
+
+
+def _to_action(row: Any) -> Action:
+    return Action(
+        id=row.id,
+        decision_id=row.decision_id,
+        project_id=row.project_id,
+        title=row.title,
+        owner=row.owner,
+        due_on=row.due_on,
+        state=ActionState(row.state),
+        created_at=row.created_at,
+        done_at=row.done_at,
+        done_by=row.done_by,
+    )
+
+
+def add_actions(
+    session: Session,
+    decision: Decision,
+    actions: Collection[tuple[str, str, date]],
+    *,
+    now: datetime,
+) -> list[Action]:
+    """Record the actions (title, owner, due date) a decision sets, open, in their order."""
+    rows = [
+        ActionRow(
+            decision_id=decision.id,
+            project_id=decision.project_id,
+            title=title,
+            owner=owner,
+            due_on=due_on,
+            state=ActionState.OPEN.value,
+            created_at=now,
+        )
+        for title, owner, due_on in actions
+    ]
+    session.add_all(rows)
+    session.flush()
+    return [_to_action(row) for row in rows]
+
+
+def find_action(session: Session, action_id: int) -> Action | None:
+    row = session.execute(plain(ActionRow).where(ActionRow.id == action_id)).first()
+    return _to_action(row) if row is not None else None
+
+
+def actions_of(
+    session: Session,
+    *,
+    decision_ids: Collection[int] | None = None,
+    project_ids: Collection[int] | None = None,
+    owner: str | None = None,
+    state: ActionState | None = None,
+    due_before: date | None = None,
+    due_from: date | None = None,
+) -> list[Action]:
+    """The actions that match every filter given, by due date then id."""
+    query = plain(ActionRow)
+    if decision_ids is not None:
+        query = query.where(among(session, ActionRow.decision_id, decision_ids))
+    if project_ids is not None:
+        query = query.where(among(session, ActionRow.project_id, project_ids))
+    if owner is not None:
+        query = query.where(ActionRow.owner == owner)
+    if state is not None:
+        query = query.where(ActionRow.state == state.value)
+    if due_before is not None:
+        query = query.where(ActionRow.due_on < due_before)
+    if due_from is not None:
+        query = query.where(ActionRow.due_on >= due_from)
+    rows = session.execute(query.order_by(ActionRow.due_on, ActionRow.id))
+    return [_to_action(row) for row in rows]
+
+
+def mark_action_done(session: Session, action_id: int, *, by: str, at: datetime) -> bool:
+    """Mark an open action done, in one statement: True if this call did (a double click or
+    a second surface finds it done already and changes nothing)."""
+    done = session.execute(
+        update(ActionRow)
+        .where(ActionRow.id == action_id, ActionRow.state == ActionState.OPEN.value)
+        .values(state=ActionState.DONE.value, done_at=at, done_by=by)
+        .returning(ActionRow.id)
+        .execution_options(synchronize_session=False)
+    ).scalar_one_or_none()
+    return done is not None

@@ -523,6 +523,36 @@ def latest_sent_digest(
     return _to_delivery(row) if row else None
 
 
+def find_sent_digest(session: Session, *, channel: str, ts: str) -> Delivery | None:
+    """The posted digest whose first message is `ts` in `channel`, if any."""
+    row = session.scalars(
+        select(DeliveryRow).where(
+            DeliveryRow.kind == DeliveryKind.DIGEST.value,
+            DeliveryRow.status == DeliveryStatus.SENT.value,
+            DeliveryRow.channel == channel,
+            DeliveryRow.ts == ts,
+        )
+    ).first()
+    return _to_delivery(row) if row else None
+
+
+def latest_sent_digests(session: Session, subscription_ids: Collection[int]) -> Delivery | None:
+    """The newest posted digest of any of these subscriptions."""
+    if not subscription_ids:
+        return None
+    row = session.scalars(
+        select(DeliveryRow)
+        .where(
+            DeliveryRow.kind == DeliveryKind.DIGEST.value,
+            DeliveryRow.status == DeliveryStatus.SENT.value,
+            DeliveryRow.subscription_id.in_(list(subscription_ids)),
+        )
+        .order_by(DeliveryRow.occurrence.desc(), DeliveryRow.id.desc())
+        .limit(1)
+    ).first()
+    return _to_delivery(row) if row else None
+
+
 def purge_finished(session: Session, *, before: datetime) -> int:
     """Delete the deliveries that reached a final state (sent, failed, skipped) before
     `before`: the outbox's history past the retention (bot/operations/retention.py). Whatever

@@ -171,6 +171,8 @@ class SubscriptionRow(Base):
     tags: Mapped[list[str]] = mapped_column(JSON, default=list)
     keys: Mapped[list[str]] = mapped_column(JSON, default=list)
     grace_hours: Mapped[int] = mapped_column(Integer, default=2, server_default="2")
+    # who may decide the asks of the projects it covers, beside their sponsors and the admins
+    deciders: Mapped[list[str]] = mapped_column(JSON, default=list, server_default="[]")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
     # when planning next has a digest to record: the schedule's next occurrence after planning
@@ -446,6 +448,29 @@ class DecisionRow(Base):
     rationale: Mapped[str | None] = mapped_column(Text)
     decided_by: Mapped[str | None] = mapped_column(String(32))
     decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class ActionRow(Base):
+    """An action a decision sets: a title, one owner (a Slack user), a due date; open until its
+    owner (or an admin) marks it done. The rule: bot/governance/actions.py."""
+
+    __tablename__ = "decision_actions"
+    __table_args__ = (Index("ix_decision_actions_owner_state", "owner", "state"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    decision_id: Mapped[int] = mapped_column(
+        ForeignKey("decisions.id", ondelete="CASCADE"), index=True
+    )
+    project_id: Mapped[int] = mapped_column(
+        ForeignKey("projects.id", ondelete="CASCADE"), index=True
+    )
+    title: Mapped[str] = mapped_column(Text)
+    owner: Mapped[str] = mapped_column(String(32))
+    due_on: Mapped[date] = mapped_column(Date)
+    state: Mapped[str] = mapped_column(String(16))  # open, done
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    done_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    done_by: Mapped[str | None] = mapped_column(String(32))
 
 
 class SlackAccessRow(Base):

@@ -156,6 +156,7 @@ def _to_subscription(row: SubscriptionRow) -> Subscription:
         tags=tuple(row.tags or ()),
         keys=tuple(row.keys or ()),
         grace_hours=row.grace_hours if row.grace_hours is not None else 2,
+        deciders=tuple(row.deciders or ()),
     )
 
 
@@ -184,6 +185,7 @@ def upsert_subscriptions(
         row.tags = list(spec.tags)
         row.keys = list(spec.keys)
         row.grace_hours = spec.grace_hours
+        row.deciders = list(spec.deciders)
         if before is None or _to_subscription(row) != before:
             row.updated_at = now
             row.due_at = None  # planning looks at it again at the next tick

@@ -34,6 +34,11 @@ class DeliveryKind(StrEnum):
     LATE_REPORT = "late_report"  # reply in a posted digest's thread: a late report arrived
     ESCALATION = "escalation"  # DM to the sponsor after two missed periods
     FAILURE_SUMMARY = "failure_summary"  # DM to a PMO admin: deliveries that failed
+    DECISION_THREAD = "decision_thread"  # reply in a digest's thread: leadership decided
+    DECISION_NOTICE = "decision_notice"  # DM to the PM or a delegate: leadership decided
+    DECISION_LAPSED = "decision_lapsed"  # DM to the sponsor: an ask passed its date undecided
+    ACTION_ASSIGNED = "action_assigned"  # DM to an action's owner, with a Done button
+    ACTION_REMINDER = "action_reminder"  # DM to an action's owner on its due date
 
 
 class DeliveryStatus(StrEnum):
@@ -172,6 +177,7 @@ class SubscriptionSpec:
     tags: tuple[str, ...] = ()
     keys: tuple[str, ...] = ()
     grace_hours: int = DEFAULT_DIGEST_GRACE_HOURS  # how late it may still go out
+    deciders: tuple[str, ...] = ()  # may decide the asks of the projects it covers
 
 
 @dataclass(frozen=True, slots=True)
@@ -322,6 +328,27 @@ class Decision:
     rationale: str | None = None
     decided_by: str | None = None
     decided_at: datetime | None = None
+
+
+class ActionState(StrEnum):
+    OPEN = "open"
+    DONE = "done"
+
+
+@dataclass(frozen=True, slots=True)
+class Action:
+    """An action a decision sets (its rule: bot/governance/actions.py)."""
+
+    id: int
+    decision_id: int
+    project_id: int
+    title: str
+    owner: str  # a Slack user id
+    due_on: date
+    state: ActionState
+    created_at: datetime
+    done_at: datetime | None = None
+    done_by: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

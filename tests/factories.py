@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from storage.records import (
+    Action,
+    ActionState,
+    Decision,
+    DecisionState,
     Project,
     ProjectSpec,
     Rag,
@@ -96,3 +100,46 @@ def skip(
     }
     values.update(overrides)
     return Skip(**values)
+
+
+def decision(
+    project_id: int = 1,
+    question: str = "Move go-live by eight weeks?",
+    state: str = "open",
+    **overrides: Any,
+) -> Decision:
+    """A decision; a decided one has an outcome, a rationale and who decided it, when."""
+    values: dict[str, Any] = {
+        "id": project_id,
+        "project_id": project_id,
+        "question": question,
+        "needed_by": date(2026, 11, 27),
+        "report_id": None,
+        "state": DecisionState(state),
+        "opened_at": T0,
+        "updated_at": T0,
+    }
+    if state == "decided":
+        values |= {
+            "outcome": "rejected",
+            "rationale": "Not this quarter.",
+            "decided_by": "U0SPONS001",
+            "decided_at": T0 + timedelta(days=1),
+        }
+    values.update(overrides)
+    return Decision(**values)
+
+
+def action(decision_id: int = 1, title: str = "Draft the new plan", **overrides: Any) -> Action:
+    values: dict[str, Any] = {
+        "id": decision_id,
+        "decision_id": decision_id,
+        "project_id": decision_id,
+        "title": title,
+        "owner": "U0OWNER001",
+        "due_on": date(2026, 11, 16),
+        "state": ActionState.OPEN,
+        "created_at": T0,
+    }
+    values.update(overrides)
+    return Action(**values)

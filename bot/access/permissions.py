@@ -37,3 +37,10 @@ def can_decide(
     """The project's sponsor, PMO admins, and the people a digest subscription covering the
     project names as its deciders (issue 13)."""
     return can_remind(user_id, project, admins) or user_id in deciders
+
+
+def can_close_action(
+    user_id: str, owner: str, decided_by: str | None, admins: Collection[str]
+) -> bool:
+    """An action's owner, the person who took the decision that set it, and PMO admins."""
+    return user_id in (owner, decided_by) or is_admin(user_id, admins)

@@ -21,6 +21,7 @@ from functools import partial
 from zoneinfo import ZoneInfo
 
 from bot import ids
+from bot.delivery import governance
 from bot.delivery.outbox import Composer, Defer, Drop, Outgoing, Upload
 from bot.digest.chart import alt_text, render_chart
 from bot.digest.load import build_digest
@@ -328,5 +329,10 @@ def composers(calendar: Calendar) -> Mapping[DeliveryKind, Composer]:
         DeliveryKind.ESCALATION: partial(compose_escalation_delivery, calendar=calendar),
         DeliveryKind.DIGEST: compose_digest_delivery,
         DeliveryKind.LATE_REPORT: compose_late_report_delivery,
+        DeliveryKind.DECISION_THREAD: governance.compose_decision_thread,
+        DeliveryKind.DECISION_NOTICE: partial(governance.decision_notice, calendar=calendar),
+        DeliveryKind.DECISION_LAPSED: partial(governance.decision_lapsed, calendar=calendar),
+        DeliveryKind.ACTION_ASSIGNED: partial(governance.action_assigned, calendar=calendar),
+        DeliveryKind.ACTION_REMINDER: partial(governance.action_reminder, calendar=calendar),
         DeliveryKind.FAILURE_SUMMARY: partial(compose_failure_summary_delivery, calendar=calendar),
     }

@@ -50,6 +50,7 @@ from sqlalchemy.orm import Session
 
 from bot.access.admins import admins_in
 from bot.digest.selection import digest_zone
+from bot.governance.actions import reminders_due
 from bot.overview.standings import basis
 from bot.periods import cadence
 from bot.periods.state import (
@@ -119,6 +120,7 @@ def plan(services: Services, now: datetime) -> int:
         claims += _escalations(session, projects, history, {c.project_id for c in prompts})
         claims += _digests(session, services, now)
         claims += _failure_summaries(session, services, now)
+        claims += reminders_due(session, today=now.astimezone(default).date())
         created = deliveries.enqueue(session, claims, now=now)
         # Looked at: due again by time, or by a write since (recording a prompt or a reminder
         # is one: those are left due). Marked after recording, so that every replica's

@@ -22,11 +22,14 @@ from bot.digest.lines import (
 from bot.digest.model import (
     HORIZON,
     RAG_VALUES,
+    ActionEntry,
     BlockerEntry,
     Counts,
     Deadline,
+    DecidedEntry,
     Digest,
     GoodNews,
+    Governance,
     Participation,
     PreviousDigest,
     ProjectLine,
@@ -50,6 +53,7 @@ from storage.records import (
     DEFAULT_CALENDAR,
     Blocker,
     Calendar,
+    Decision,
     Delivery,
     Milestone,
     Project,
@@ -86,6 +90,7 @@ def compose_digest(
     marks: Mapping[int, Sequence[ReportMark]] | None = None,
     periods: Mapping[int, CurrentPeriod | None] | None = None,
     points: Sequence[PeriodCounts] | None = None,
+    governance: Governance | None = None,
 ) -> Digest:
     """Each covered project with the report of its latest period that began before `at`, as
     the one rule reads it (bot.periods.state): done, skipped (`skips` holds its (project id,
@@ -108,7 +113,9 @@ def compose_digest(
     seen = read_summary(previous)
     if marks is None:
         marks = {pid: [ReportMark.of(r) for r in found] for pid, found in history.items()}
-    records = RecordsOf(risks or {}, blockers or {}, milestones or {}, pm_names, seen, at=at)
+    records = RecordsOf(
+        risks or {}, blockers or {}, milestones or {}, pm_names, seen, at=at, governance=governance
+    )
     selected = [p for p in projects if selects(subscription, p)]
     if periods is None:
         periods = periods_of(
@@ -163,6 +170,7 @@ def compose_digest(
         names=pm_names,
         chart=chart,
         points=points,
+        decided=(governance.decided if governance else ()),
     )
 
 
@@ -235,9 +243,11 @@ class RecordsOf:
         seen: PreviousDigest | None,
         *,
         at: datetime,
+        governance: Governance | None = None,
     ) -> None:
         self.risks, self.blockers, self.milestones = risks, blockers, milestones
         self.names, self.seen, self.at = names, seen, at
+        self.governance = governance or Governance()
 
     def of(self, project: Project) -> LineRecords:
         risks = sorted(
@@ -264,7 +274,21 @@ class RecordsOf:
                 sorted(self.milestones.get(project.id, ()), key=lambda m: (m.due, m.name))
             ),
             seen=self.seen.states.get(project.key) if self.seen else None,
+            decision=self.governance.latest.get(project.id),
+            overdue_actions=tuple(self.governance.overdue_actions.get(project.id, ())),
         )
+
+
+def _decided(
+    lines: Sequence[ProjectLine], decided: Sequence[Decision], names: Mapping[str, str]
+) -> tuple[DecidedEntry, ...]:
+    """The decisions taken since the previous digest on the projects this digest shows."""
+    shown = {line.project.id: line.project for line in lines}
+    return tuple(
+        DecidedEntry(shown[d.project_id], d, person(d.decided_by, names))
+        for d in decided
+        if d.project_id in shown
+    )
 
 
 def _assemble(
@@ -284,6 +308,7 @@ def _assemble(
     names: Mapping[str, str],
     chart: bool,
     points: Sequence[PeriodCounts] | None,
+    decided: Sequence[Decision] = (),
 ) -> Digest:
     reported = [line for line in active if line.report is not None]
     attention = sorted((line for line in active if line.attention), key=attention_order)
@@ -308,6 +333,12 @@ def _assemble(
         counts=_counts(active, on_hold, closed),
         lines=tuple(attention + rest + missing + skipped + on_hold + closed),
         attention=tuple(attention),
+        decided=_decided(active + on_hold + closed, decided, names),
+        overdue_actions=tuple(
+            ActionEntry(line.project, action, person(action.owner, names))
+            for line in attention + rest + missing + skipped + on_hold
+            for action in line.overdue_actions
+        ),
         missing=tuple(missing),
         on_hold=tuple(on_hold),
         skipped=tuple(skipped),

@@ -10,6 +10,9 @@ from bot.digest.flags import HISTORY_NEEDED, consistency_flags
 from bot.digest.model import Attention, BlockerEntry, ProjectLine, RatingChange, RiskEntry, Trend
 from bot.periods.state import PeriodState, PeriodStatus
 from storage.records import (
+    Action,
+    Decision,
+    DecisionState,
     Milestone,
     Project,
     Rag,
@@ -62,6 +65,8 @@ class LineRecords:
     blockers: tuple[BlockerEntry, ...]
     milestones: tuple[Milestone, ...]
     seen: str | None
+    decision: Decision | None = None  # the project's newest decision, whatever its state
+    overdue_actions: tuple[Action, ...] = ()
 
 
 def project_line(
@@ -90,6 +95,8 @@ def project_line(
         blockers=records.blockers,
         milestones=records.milestones,
         seen=records.seen,
+        decision=records.decision,
+        overdue_actions=records.overdue_actions,
     )
     period = status.period if status.state is not PeriodState.ON_HOLD else None
     current = history[0] if history and period and history[0].period_start > period.since else None
@@ -145,11 +152,22 @@ def chain_may_go_on(history: Sequence[ReportMark], read: int) -> bool:
     return len(history) == read > 0 and _copies(history) == read - 1
 
 
+def ask_answered(report: Report, decision: Decision | None) -> bool:
+    """Whether leadership already decided what this report asks: the project's newest
+    decision is decided, on this very question (bot.governance.decisions opens no new one
+    for it). A decided ask leaves "Needs your attention", unless the project asks anew."""
+    return (
+        decision is not None
+        and decision.state is DecisionState.DECIDED
+        and decision.question == (report.help_needed or "").strip()
+    )
+
+
 def attention_of(line: ProjectLine) -> Attention | None:
     report = line.report
     if report is None:
         return None
-    if report.help_needed:
+    if report.help_needed and not ask_answered(report, line.decision):
         return Attention.HELP
     if report.overall is Rag.RED:
         return Attention.RED

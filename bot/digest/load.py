@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from datetime import datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -12,14 +12,17 @@ from sqlalchemy.orm import Session
 from bot.digest.compose import chart_moments, chart_points, charted, compose_digest
 from bot.digest.flags import HISTORY_NEEDED
 from bot.digest.lines import chain_may_go_on, marks_kept
-from bot.digest.model import Digest
+from bot.digest.model import Digest, Governance, PreviousDigest
 from bot.digest.selection import digest_zone, selects
+from bot.digest.summary import read_summary
 from bot.periods import cadence
 from bot.periods.state import CurrentPeriod, periods_of
 from bot.slack.people import person_zone
 from bot.slack.user_ids import is_user_id
-from storage import deliveries, items, portfolio, reports, users
+from storage import decisions, deliveries, items, portfolio, reports, users
 from storage.records import (
+    Action,
+    ActionState,
     DeliveryKind,
     Project,
     ProjectState,
@@ -125,6 +128,15 @@ def build_digest(
     milestones = items.list_milestones(session, ids)
     named = {r.owner for found in risks.values() for r in found if is_user_id(r.owner)}
     named |= {b.unblocker for found in blockers.values() for b in found if is_user_id(b.unblocker)}
+    governance = load_governance(
+        session,
+        ids,
+        at=at,
+        since=read_summary(previous),
+        today=at.astimezone(digest_zone(subscription, default_tz)).date(),
+    )
+    named |= {d.decided_by for d in governance.decided if is_user_id(d.decided_by)}
+    named |= {a.owner for found in governance.overdue_actions.values() for a in found}
     cached = users.find_users(session, {p.pm for p in projects} | {n for n in named if n})
     zones = {uid: person_zone(u, default_tz) for uid, u in cached.items()}
     names = {uid: u.name for uid, u in cached.items() if u.name}
@@ -194,4 +206,33 @@ def build_digest(
         marks=marks,
         periods=current,
         points=points,
+        governance=governance,
+    )
+
+
+DECIDED_REACH = timedelta(days=7)  # without a previous digest: the decisions of the last week
+
+
+def load_governance(
+    session: Session,
+    project_ids: Sequence[int],
+    *,
+    at: datetime,
+    since: PreviousDigest | None,
+    today: date,
+) -> Governance:
+    """The projects' newest decisions, their open actions past due on `today`, and the
+    decisions taken since the previous digest (the last week, for a first one), in three
+    statements."""
+    overdue: dict[int, list[Action]] = {}
+    for action in decisions.actions_of(
+        session, project_ids=project_ids, state=ActionState.OPEN, due_before=today
+    ):
+        overdue.setdefault(action.project_id, []).append(action)
+    return Governance(
+        latest=decisions.latest_of_projects(session, project_ids),
+        overdue_actions=overdue,
+        decided=decisions.decided_since(
+            session, project_ids, since=since.at if since else at - DECIDED_REACH, until=at
+        ),
     )

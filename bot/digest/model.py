@@ -14,7 +14,10 @@ from bot.digest.chart import ChartData
 from bot.digest.flags import Flag
 from bot.slack.user_ids import Person
 from storage.records import (
+    UNDECIDED,
+    Action,
     Blocker,
+    Decision,
     Milestone,
     Project,
     Rag,
@@ -30,6 +33,8 @@ LEADERSHIP_BLOCKERS_SHOWN = 6
 DEADLINES_SHOWN = 8
 MISSING_SHOWN = 10
 GOOD_NEWS_SHOWN = 5
+DECIDED_SHOWN = 6  # "Decisions since the last digest" in the channel message
+OVERDUE_ACTIONS_SHOWN = 8
 KEYS_SHOWN = 10  # skipped, on hold, closed: keys listed in the channel message
 # Full reports in the digest's thread, in the thread's order (those needing attention first):
 # about fifteen replies, which Slack posts in some fifteen seconds at one message a second per
@@ -122,6 +127,19 @@ class ProjectLine:
     forecast_slip: int | None = None  # days the forecast end moved later since `previous`
     seen: str | None = None  # what the previous digest showed: a rating, "missing", "on_hold"…
     attention: Attention | None = None
+    decision: Decision | None = None  # the project's newest decision (bot/governance)
+    overdue_actions: tuple[Action, ...] = ()  # open past their due date, by due date
+
+    @property
+    def ask(self) -> Decision | None:
+        """The undecided decision this line's ask stands for (what Decide… decides)."""
+        found = self.decision
+        return found if found is not None and found.state in UNDECIDED else None
+
+    def ask_overdue(self, today: date) -> bool:
+        """The ask is past its needed-by date, undecided."""
+        ask = self.ask
+        return ask is not None and ask.needed_by is not None and ask.needed_by < today
 
     @property
     def is_copy(self) -> bool:
@@ -197,6 +215,30 @@ class Participation:
 
 
 @dataclass(frozen=True, slots=True)
+class Governance:
+    """What a digest shows of governance (bot/governance), loaded with it: each project's
+    newest decision, the open actions past their due date, the decisions taken since."""
+
+    latest: Mapping[int, Decision] = field(default_factory=dict)  # project id -> decision
+    overdue_actions: Mapping[int, Sequence[Action]] = field(default_factory=dict)
+    decided: Sequence[Decision] = ()  # since the previous digest, oldest first
+
+
+@dataclass(frozen=True, slots=True)
+class DecidedEntry:
+    project: Project
+    decision: Decision
+    decider: Person | None
+
+
+@dataclass(frozen=True, slots=True)
+class ActionEntry:
+    project: Project
+    action: Action
+    owner: Person | None
+
+
+@dataclass(frozen=True, slots=True)
 class PreviousDigest:
     """What the previous digest showed (read from its `digest_summary`)."""
 
@@ -243,6 +285,8 @@ class Digest:
     previous: PreviousDigest | None = None
     chart: ChartData = field(default_factory=lambda: ChartData((), (), ""))
     people: Mapping[str, str] = field(default_factory=dict)  # user id -> display name
+    decided: tuple[DecidedEntry, ...] = ()  # decisions since the previous digest
+    overdue_actions: tuple[ActionEntry, ...] = ()  # by project (attention first), due date
 
     @property
     def today(self) -> date:
@@ -276,6 +320,14 @@ class Digest:
     @property
     def good_news_list(self) -> Shortlist[GoodNews]:
         return _shortlist(self.good_news, GOOD_NEWS_SHOWN)
+
+    @property
+    def decided_list(self) -> Shortlist[DecidedEntry]:
+        return _shortlist(self.decided, DECIDED_SHOWN)
+
+    @property
+    def overdue_action_list(self) -> Shortlist[ActionEntry]:
+        return _shortlist(self.overdue_actions, OVERDUE_ACTIONS_SHOWN)
 
     @property
     def skipped_list(self) -> Shortlist[ProjectLine]:

@@ -26,7 +26,7 @@ Every change is in the audit log, by the report's author, the decider, or "bot" 
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from enum import StrEnum
@@ -35,11 +35,16 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from bot.access.permissions import can_decide
-from storage import audit, decisions, portfolio, reports
-from storage.records import Decision, DecisionState, Report
+from bot.digest.selection import selects
+from bot.slack.user_ids import is_user_id, user_id_or_none
+from storage import audit, decisions, deliveries, portfolio, reports
+from storage.deliveries import Claim
+from storage.records import Action, Decision, DecisionState, DeliveryKind, Project, Report
 
 BOT = "bot"  # who the audit log says lapsed a decision
 MAX_RATIONALE = 2000
+MAX_ACTIONS = 3  # per decision, in its modal
+MAX_ACTION_TITLE = 200
 
 
 class DecisionOutcome(StrEnum):
@@ -50,8 +55,26 @@ class DecisionOutcome(StrEnum):
 
 
 @dataclass(frozen=True, slots=True)
+class ActionDraft:
+    """One action row of the decision modal, as typed (any part may be missing)."""
+
+    title: str | None = None
+    owner: str | None = None
+    due_on: str | None = None  # as the date picker sends it, YYYY-MM-DD
+
+
+@dataclass(frozen=True, slots=True)
+class DigestThread:
+    """Where a decision's announcement replies: the digest message the Decide… button was on."""
+
+    channel: str
+    ts: str
+
+
+@dataclass(frozen=True, slots=True)
 class Decided:
     decision: Decision  # as recorded now
+    actions: tuple[Action, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,7 +87,79 @@ class AlreadyDecided:
 @dataclass(frozen=True, slots=True)
 class DecisionRefused:
     reason: str  # not_found, not_allowed, withdrawn (the project no longer asks), invalid
-    problems: tuple[str, ...] = ()  # the form's, by field: rationale_required, rationale_long
+    # the form's, as (field, code): (rationale, required|long), (outcome, unknown),
+    # (action.N.title, required|long), (action.N.owner, required), (action.N.due, required|past)
+    problems: tuple[tuple[str, str], ...] = ()
+
+
+def deciders_for(session: Session, project: Project) -> frozenset[str]:
+    """The deciders named by the digest subscriptions that show the project (besides its
+    sponsor and the admins, who may always decide)."""
+    return frozenset(
+        user
+        for subscription in portfolio.list_subscriptions(session)
+        if selects(subscription, project)
+        for user in subscription.deciders
+    )
+
+
+def may_decide(
+    session: Session, actor: str, decision_id: int, *, admins: Collection[str]
+) -> tuple[Decision, Project] | DecisionRefused:
+    """The decision and its project when `actor` may decide it (or see who did); else why
+    not. What the Decide… button asks before it opens the modal."""
+    found = decisions.find_decision(session, decision_id)
+    project = portfolio.find_project_by_id(session, found.project_id) if found else None
+    if found is None or project is None:
+        return DecisionRefused("not_found")
+    if not can_decide(actor, project, admins, deciders_for(session, project)):
+        return DecisionRefused("not_allowed")
+    if found.state is DecisionState.WITHDRAWN:
+        return DecisionRefused("withdrawn")
+    return found, project
+
+
+def check_form(
+    outcome: str, rationale: str | None, actions: Sequence[ActionDraft], *, today: date
+) -> tuple[DecisionOutcome | None, str | None, list[tuple[str, str, date]], list[tuple[str, str]]]:
+    """The decision modal's answers, checked: the outcome, the rationale (required unless
+    approved), the actions filled in (title, owner, due date, each required once any is given;
+    the date not before `today`); and every problem, by field."""
+    problems: list[tuple[str, str]] = []
+    try:
+        chosen: DecisionOutcome | None = DecisionOutcome(outcome)
+    except ValueError:
+        chosen = None
+        problems.append(("outcome", "unknown"))
+    why = (rationale or "").strip() or None
+    if chosen is not None and chosen is not DecisionOutcome.APPROVED and why is None:
+        problems.append(("rationale", "required"))
+    if why is not None and len(why) > MAX_RATIONALE:
+        problems.append(("rationale", "long"))
+    kept: list[tuple[str, str, date]] = []
+    for number, draft in enumerate(actions[:MAX_ACTIONS], start=1):
+        title = (draft.title or "").strip()
+        owner = user_id_or_none(draft.owner)
+        if not title and draft.owner is None and draft.due_on is None:
+            continue  # an empty row
+        try:
+            due = date.fromisoformat(draft.due_on) if draft.due_on is not None else None
+        except ValueError:
+            due = None
+        field = f"action.{number}"
+        if not title:
+            problems.append((f"{field}.title", "required"))
+        elif len(title) > MAX_ACTION_TITLE:
+            problems.append((f"{field}.title", "long"))
+        if owner is None:
+            problems.append((f"{field}.owner", "required"))
+        if due is None:
+            problems.append((f"{field}.due", "required"))
+        elif due < today:
+            problems.append((f"{field}.due", "past"))
+        if title and owner and due is not None and due >= today:
+            kept.append((title, owner, due))
+    return chosen, why, kept, problems
 
 
 def decide(
@@ -75,29 +170,24 @@ def decide(
     outcome: str,
     rationale: str | None,
     admins: Collection[str],
-    deciders: Collection[str] = (),
     now: datetime,
+    actions: Sequence[ActionDraft] = (),
+    today: date | None = None,
+    thread: DigestThread | None = None,
 ) -> Decided | AlreadyDecided | DecisionRefused:
-    """Record `actor`'s decision, once, or say why not; nothing changes when refused."""
-    found = decisions.find_decision(session, decision_id)
-    project = portfolio.find_project_by_id(session, found.project_id) if found else None
-    if found is None or project is None:
-        return DecisionRefused("not_found")
-    if not can_decide(actor, project, admins, deciders):
-        return DecisionRefused("not_allowed")
-    if found.state is DecisionState.WITHDRAWN:
-        return DecisionRefused("withdrawn")
+    """Record `actor`'s decision and its actions, once, and queue its announcements (in the
+    same transaction: recorded once, announced once); or say why not, changing nothing.
+    `today` (PMO_TIMEZONE; `now`'s UTC date if not given) is the earliest due date an action
+    may have; `thread`, the digest it was decided from."""
+    allowed = may_decide(session, actor, decision_id, admins=admins)
+    if isinstance(allowed, DecisionRefused):
+        return allowed
+    found, project = allowed
     if found.state is DecisionState.DECIDED:
         return AlreadyDecided(found)
-    try:
-        chosen = DecisionOutcome(outcome)
-    except ValueError:
-        return DecisionRefused("invalid", ("outcome_unknown",))
-    why = (rationale or "").strip() or None
-    if chosen is not DecisionOutcome.APPROVED and why is None:
-        return DecisionRefused("invalid", ("rationale_required",))
-    if why is not None and len(why) > MAX_RATIONALE:
-        return DecisionRefused("invalid", ("rationale_long",))
+    chosen, why, kept, problems = check_form(outcome, rationale, actions, today=today or now.date())
+    if problems or chosen is None:
+        return DecisionRefused("invalid", tuple(problems))
     if not decisions.record_decision(
         session, decision_id, outcome=chosen.value, rationale=why, by=actor, at=now
     ):
@@ -114,7 +204,91 @@ def decide(
     _audit(session, actor, now, "decision_decided", found, changes)
     decided = decisions.find_decision(session, decision_id)
     assert decided is not None
-    return Decided(decided)
+    recorded = decisions.add_actions(session, decided, kept, now=now)
+    for action in recorded:
+        audit.record(
+            session,
+            actor=actor,
+            at=now,
+            action="action_created",
+            project_id=action.project_id,
+            changes={
+                "decision": [None, decided.id],
+                "action": [None, action.id],
+                "title": [None, action.title],
+                "owner": [None, action.owner],
+                "due_on": [None, action.due_on.isoformat()],
+            },
+        )
+    announce(session, decided, project, recorded, thread=thread, now=now)
+    return Decided(decided, tuple(recorded))
+
+
+def announce(
+    session: Session,
+    decision: Decision,
+    project: Project,
+    actions: Sequence[Action],
+    *,
+    thread: DigestThread | None,
+    now: datetime,
+) -> None:
+    """Queue who hears a decision, once each (the outbox's unique key): a reply in the
+    digest's thread (the one it was decided from, else the latest posted digest that shows the
+    project), a DM to the PM and the delegates (not to the decider: they know), a DM to each
+    action's owner."""
+    where = _thread(session, project, thread)
+    claims = []
+    if where is not None:
+        claims.append(
+            Claim(
+                DeliveryKind.DECISION_THREAD,
+                f"decision:{decision.id}",
+                now,
+                project_id=project.id,
+                subscription_id=where[0],
+                payload={"decision": decision.id, "channel": where[1], "ts": where[2]},
+            )
+        )
+    told = [project.pm, *project.delegates]
+    for user in dict.fromkeys(u for u in told if is_user_id(u) and u != decision.decided_by):
+        claims.append(
+            Claim(
+                DeliveryKind.DECISION_NOTICE,
+                f"{user}:decision:{decision.id}",
+                now,
+                project_id=project.id,
+                payload={"decision": decision.id, "user": user},
+            )
+        )
+    for action in actions:
+        claims.append(
+            Claim(
+                DeliveryKind.ACTION_ASSIGNED,
+                f"action:{action.id}",
+                now,
+                project_id=project.id,
+                payload={"action": action.id, "user": action.owner},
+            )
+        )
+    deliveries.enqueue(session, claims, now=now)
+
+
+def _thread(
+    session: Session, project: Project, thread: DigestThread | None
+) -> tuple[int | None, str, str] | None:
+    """(subscription id, channel, ts) of the digest to reply in: `thread` when it is a posted
+    digest that shows the project (a payload cannot name another channel), else the latest
+    posted digest of a subscription that shows it; None when no digest ever showed it."""
+    shown = [s for s in portfolio.list_subscriptions(session) if selects(s, project)]
+    if thread is not None:
+        posted = deliveries.find_sent_digest(session, channel=thread.channel, ts=thread.ts)
+        if posted is not None and any(s.id == posted.subscription_id for s in shown):
+            return posted.subscription_id, thread.channel, thread.ts
+    latest = deliveries.latest_sent_digests(session, [s.id for s in shown])
+    if latest is None or not latest.channel or not latest.ts:
+        return None
+    return latest.subscription_id, latest.channel, latest.ts
 
 
 def note_ask(
@@ -186,6 +360,27 @@ def lapse_overdue(session: Session, *, today: date, now: datetime) -> list[Decis
     for decision in lapsed:
         changes = {"state": [DecisionState.OPEN.value, DecisionState.LAPSED.value]}
         _audit(session, BOT, now, "decision_lapsed", decision, changes)
+    # its sponsor hears it once (the lapse happens once: a conditional update)
+    sponsored = {
+        p.id: p
+        for p in portfolio.find_projects(session, {d.project_id for d in lapsed})
+        if p.sponsor and is_user_id(p.sponsor)
+    }
+    deliveries.enqueue(
+        session,
+        [
+            Claim(
+                DeliveryKind.DECISION_LAPSED,
+                f"decision:{decision.id}",
+                now,
+                project_id=decision.project_id,
+                payload={"decision": decision.id, "user": sponsored[decision.project_id].sponsor},
+            )
+            for decision in lapsed
+            if decision.project_id in sponsored
+        ],
+        now=now,
+    )
     return lapsed
 
 

@@ -50,7 +50,7 @@ from sqlalchemy.orm import Session
 from bot.digest.compose import RecordsOf
 from bot.digest.flags import HISTORY_NEEDED
 from bot.digest.lines import attention_of, project_line
-from bot.digest.model import Attention
+from bot.digest.model import Attention, Governance
 from bot.periods import cadence
 from bot.periods.state import (
     CurrentPeriod,
@@ -60,7 +60,7 @@ from bot.periods.state import (
     prompt_due,
 )
 from bot.timezones import zone
-from storage import deliveries, items, portfolio, reports
+from storage import decisions, deliveries, items, portfolio, reports
 from storage import standings as stored
 from storage.records import Delivery, DeliveryKind, Project, Rag, Report, Skip, Standing
 
@@ -136,7 +136,9 @@ def compute(
             if status.state is PeriodState.LATE and status.prompt is not None
         ],
     )
-    records = RecordsOf(risks, {}, {}, {}, None, at=at)
+    # a decided ask no longer needs attention (bot.digest.lines.ask_answered)
+    governance = Governance(latest=decisions.latest_of_projects(session, reported))
+    records = RecordsOf(risks, {}, {}, {}, None, at=at, governance=governance)
     today = at.astimezone(default).date()
     result = {}
     for project in projects:

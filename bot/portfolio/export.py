@@ -163,6 +163,8 @@ def _digest_entry(sub: Subscription) -> dict[str, Any]:
         entry["keys"] = _texts(sub.keys)
     if sub.grace_hours != DEFAULT_DIGEST_GRACE_HOURS:
         entry["grace_hours"] = sub.grace_hours
+    if sub.deciders:
+        entry["deciders"] = _texts(sub.deciders)
     return entry
 
 

@@ -232,6 +232,7 @@ DIGEST_FIELDS: dict[str, tuple[str, Callable[[Any], Any]]] = {
     "tags": ("tags", _list_of(_text(50))),
     "keys": ("keys", _list_of(_key)),
     "grace_hours": ("grace_hours", _int_range(0, 24 * 7)),
+    "deciders": ("deciders", _list_of(_user_id)),
 }
 DIGEST_REQUIRED = ("channel",)
 

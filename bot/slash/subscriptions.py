@@ -22,6 +22,7 @@ from bot.periods import cadence
 from bot.portfolio.file import DIGEST_FIELDS
 from bot.render import available_languages
 from bot.services import Services
+from bot.slack.user_ids import mentioned_user
 from bot.slash.request import Request, Result
 from bot.slash.words import slack_unescape, split_words
 from storage import deliveries, portfolio
@@ -48,6 +49,7 @@ OPTIONS: dict[str, str] = {
     "keys": "keys",
     "grace": "grace_hours",
     "grace_hours": "grace_hours",
+    "deciders": "deciders",
 }
 # An empty value (`portfolio=`) puts an option back to the portfolio file's default.
 DEFAULTS: dict[str, Any] = {
@@ -59,6 +61,7 @@ DEFAULTS: dict[str, Any] = {
     "tags": (),
     "keys": (),
     "grace_hours": DEFAULT_DIGEST_GRACE_HOURS,
+    "deciders": (),
 }
 # `mention=on|off` (or yes/no), as well as the file's true/false.
 _SWITCH = {"on": "true", "yes": "true", "off": "false", "no": "false"}
@@ -123,7 +126,8 @@ def _check_list(field: str, value: str) -> tuple[tuple[Any, ...], tuple[str, ...
     bad: list[str] = []
     for item in _items(value):
         try:
-            checked = check([item])[0]
+            # a decider is typed as a mention (`@name`, sent as <@U…|name>) or a user id
+            checked = check([mentioned_user(item) or item if field == "deciders" else item])[0]
         except ValueError:
             bad.append(item)
             continue
@@ -153,7 +157,7 @@ def parse_options(text: str, languages: Collection[str]) -> tuple[dict[str, Any]
         raw = raw.strip()
         if not raw:
             values[field] = DEFAULTS[field]
-        elif field in ("tags", "keys"):
+        elif field in ("tags", "keys", "deciders"):
             good, bad = _check_list(field, raw)
             if bad:
                 problems.append(Problem("invalid", word, field, bad))

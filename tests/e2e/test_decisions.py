@@ -1,17 +1,21 @@
-"""Decisions asked of leadership, end to end (issue 13, point 1): the PM's answer in the real
-modal, over HTTP, opens the project's decision record; answering again updates it. On SQLite
-and PostgreSQL. (Deciding from the digest is the next step of issue 13.)"""
+"""Decisions asked of leadership, end to end (issue 13): the PM's answer in the real modal,
+over HTTP, opens the project's decision record; answering again updates it; the sponsor
+decides from the digest's Decide… button, once, and everyone who needs it hears it once. On
+SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+import json
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
 
 from sqlalchemy import select
 
-from storage import decisions, portfolio
+from bot import ids
+from storage import audit, decisions, deliveries, portfolio
 from storage.models import ArchiveRow
-from storage.records import Decision, DecisionState
-from tests.e2e.conftest import ADMIN, OUTSIDER, PM_PARIS, Harness
+from storage.records import Decision, DecisionState, DeliveryKind
+from tests.e2e.conftest import ADMIN, OUTSIDER, PM_PARIS, SPONSOR, Harness
 from tests.e2e.test_project_admin import open_modal
 from tests.e2e.test_status_loop import answer
 
@@ -81,3 +85,122 @@ def test_pmo_decisions_lists_what_leadership_owes_and_one_projects_record(
     assert harness.command(ADMIN, "decisions")["text"] == "0 decisions awaiting leadership"
     # An unknown key gets the lookups' answer (with suggestions when some come close).
     assert "No project" in str(harness.command(OUTSIDER, "decisions NOPE"))
+
+
+FRI_20_DIGEST = datetime(2026, 11, 20, 15, 0, tzinfo=UTC)  # Fridays 16:00 in Paris
+ASK = "Steering committee: move go-live by eight weeks?"
+
+
+def _ask_and_digest(harness: Harness, **ask: Any) -> dict[str, Any]:
+    """The Paris PM asks for a decision in their report; the Friday digest shows it. Returns
+    the digest's channel message."""
+    harness.tick(THU_19_PARIS)
+    (prompt,) = harness.prompts_to(PM_PARIS)
+    answer(harness, PM_PARIS, prompt, help_needed=ask.pop("help_needed", ASK), **ask)
+    harness.tick(FRI_20_DIGEST)
+    (digest,) = harness.digests("C0LEADERS")
+    return digest
+
+
+def _decide_button(message: dict[str, Any]) -> dict[str, Any]:
+    (button,) = [
+        b["accessory"]
+        for b in message["blocks"]
+        if (b.get("accessory") or {}).get("action_id") == ids.DECIDE
+    ]
+    return button
+
+
+def _click(harness: Harness, user: str, button: dict[str, Any], message: dict[str, Any]) -> Any:
+    before = len(harness.fake.responses)
+    response = harness.driver.block_action(
+        user, button["action_id"], value=button["value"], message=message
+    )
+    assert response.status == 200, response.body
+    return harness.fake.responses[before:]
+
+
+DECISION_INPUTS = {
+    "outcome": "approved",
+    "action.1.title": "Tell the vendor the new date",
+    "action.1.owner": ADMIN,
+    "action.1.due": "2026-11-27",
+    "action.2.title": "Re-plan the cutover",
+    "action.2.owner": OUTSIDER,
+    "action.2.due": "2026-12-04",
+}
+
+
+def test_the_sponsor_decides_from_the_digest_once_and_everyone_hears_it_once(
+    harness: Harness,
+) -> None:
+    digest = _ask_and_digest(harness)
+    button = _decide_button(digest)
+    assert button["text"]["text"] == "Decide…"
+    blocks_before = len(digest["blocks"])
+    # A stranger's click: an ephemeral refusal, no modal.
+    opened = len(harness.fake.calls_to("views.open"))
+    (refusal,) = _click(harness, OUTSIDER, button, digest)
+    assert refusal["response_type"] == "ephemeral" and "nothing was changed" in str(refusal)
+    assert len(harness.fake.calls_to("views.open")) == opened
+    # The sponsor's click opens the modal.
+    harness.clock.now = FRI_20_DIGEST + timedelta(minutes=5)
+    assert _click(harness, SPONSOR, button, digest) == []
+    modal = [v for v in harness.fake.views if v.get("method") == "views.open"][-1]
+    assert modal["callback_id"] == ids.SUBMIT_DECISION and ASK in str(modal["blocks"])
+    # A rejection needs a rationale: the modal says so, nothing is recorded.
+    refused = harness.driver.submit_view(SPONSOR, modal, {"outcome": "rejected"})
+    assert json.loads(refused.body)["response_action"] == "errors"
+    assert json.loads(refused.body)["errors"]["rationale"].startswith("Say why")
+    # A forged submission (a stranger submitting the modal naming the decision): refused.
+    forged = harness.driver.submit_view(OUTSIDER, modal, DECISION_INPUTS)
+    assert "nothing was recorded" in forged.body
+    assert [d.state for d in _decisions(harness)] == [DecisionState.OPEN]
+    # The first post in the digest's thread meets a 5xx; the sponsor submits twice.
+    harness.fake.fail("chat.postMessage", status=503, channel="C0LEADERS")
+    first = harness.driver.submit_view(SPONSOR, modal, DECISION_INPUTS)
+    second = harness.driver.submit_view(SPONSOR, modal, DECISION_INPUTS)
+    assert "Decision recorded" in first.body and "was decided first" in second.body
+    (decided,) = _decisions(harness)
+    assert (decided.state, decided.outcome, decided.decided_by) == (
+        DecisionState.DECIDED,
+        "approved",
+        SPONSOR,
+    )
+    with harness.services.sessions.begin() as session:
+        actions = decisions.actions_of(session, decision_ids=[decided.id])
+    assert [(a.title, a.owner, a.due_on) for a in actions] == [
+        ("Tell the vendor the new date", ADMIN, date(2026, 11, 27)),
+        ("Re-plan the cutover", OUTSIDER, date(2026, 12, 4)),
+    ]
+    harness.tick(FRI_20_DIGEST + timedelta(minutes=6))  # the thread reply fails, the DMs go
+    harness.tick(FRI_20_DIGEST + timedelta(minutes=40))  # tried again
+    harness.tick(FRI_20_DIGEST + timedelta(minutes=80))  # nothing more
+    replies = [
+        m for m in harness.fake.thread("C0LEADERS", digest["ts"]) if "Decision on" in m["text"]
+    ]
+    assert len(replies) == 1
+    with harness.services.sessions.begin() as session:
+        thread_reply = deliveries.find_occurrence(
+            session, DeliveryKind.DECISION_THREAD, f"decision:{decided.id}", decided.decided_at
+        )
+    assert thread_reply is not None and thread_reply.attempts == 2  # the 5xx, then sent
+    assert "*Decision on ATLAS*: *approved* by <@U0SPONSOR1>" in str(replies[0]["blocks"])
+    told = [
+        m for m in harness.fake.messages(PM_PARIS) if "ATLAS" in m["text"] and "décidé" in m["text"]
+    ]
+    assert len(told) == 1  # in French: the Paris PM's language
+    for owner, title in ((ADMIN, "Tell the vendor"), (OUTSIDER, "Re-plan the cutover")):
+        dms = [m for m in harness.fake.messages(owner) if title in m["text"]]
+        assert len(dms) == 1
+        done = dms[0]["blocks"][0]["accessory"]
+        assert (done["action_id"], done["text"]["text"]) == (ids.ACTION_DONE, "Done")
+    assert len(harness.digests("C0LEADERS")) == 1 and len(digest["blocks"]) == blocks_before
+    # Clicked again: who decided, when; no modal.
+    (again,) = _click(harness, SPONSOR, button, digest)
+    assert "already decided" in str(again) and "<@U0SPONSOR1>" in str(again)
+    with harness.services.sessions.begin() as session:
+        atlas = portfolio.find_project(session, "ATLAS")
+        assert atlas is not None
+        logged = [c.action for c in audit.project_changes(session, atlas.id, limit=50)]
+    assert logged.count("decision_decided") == 1 and logged.count("action_created") == 2

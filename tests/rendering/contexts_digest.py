@@ -12,7 +12,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from bot.digest.compose import compose_digest
-from bot.digest.model import THREAD_SHOWN, Digest
+from bot.digest.model import THREAD_SHOWN, Digest, Governance
 from storage.records import (
     Blocker,
     ItemStatus,
@@ -168,6 +168,27 @@ def full_inputs(text: str, *, extra_red: int = 4) -> dict[str, Any]:
         "projects": {"SLIDE": "green", "BACK": "red", "RED": "red"},
     }
     skips = {(8, period(0)): factories.skip(8, period(0), "other", text[:280])}
+    # HELP's ask is undecided and past its date (overdue, with Decide…); RED's was decided
+    # (it stays for being red); decisions since the last digest and overdue actions, many.
+    governance = Governance(
+        latest={
+            1: factories.decision(1, text, needed_by=date(2026, 11, 18)),
+            2: factories.decision(2, text, "decided", rationale=text[:2000], decided_by=OWNER),
+        },
+        overdue_actions={
+            pid: [
+                factories.action(pid, item[:200], id=pid * 10 + i, owner=OWNER if i else PM)
+                for i in range(5)
+            ]
+            for pid in (1, 2, 3)
+        },
+        decided=[
+            factories.decision(
+                pid, text, "decided", id=100 + pid, decided_at=AT - timedelta(days=1)
+            )
+            for pid in (1, 2, 3, 4, 5, 9, 10, 20)
+        ],
+    )
     return {
         "projects": projects,
         "history": history,
@@ -177,6 +198,7 @@ def full_inputs(text: str, *, extra_red: int = 4) -> dict[str, Any]:
         "previous": previous,
         "skips": skips,
         "names": {PM: text[:80], OWNER: text[:80]},
+        "governance": governance,
     }
 
 
@@ -201,6 +223,7 @@ def compose(inputs: Mapping[str, Any], *, language: str = "en", mention_pms: boo
         blockers=inputs["blockers"],
         milestones=inputs["milestones"],
         previous=inputs["previous"],
+        governance=inputs["governance"],
     )
 
 

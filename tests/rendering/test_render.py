@@ -445,10 +445,18 @@ def no_ignored_fields(caplog: pytest.LogCaptureFixture) -> Iterator[None]:
 
 def check(name: str, rendered: Any) -> None:
     assert_escaped(rendered)
-    if name in ("modal_errors", "skip_errors"):
+    if name in ("modal_errors", "skip_errors", "decision_errors"):
         assert isinstance(rendered, dict) and rendered
         assert all(isinstance(v, str) and v for v in rendered.values())
-    elif name in ("report_modal", "home", "no_change_modal", "no_change_refused", "skip_modal"):
+    elif name in (
+        "report_modal",
+        "home",
+        "no_change_modal",
+        "no_change_refused",
+        "skip_modal",
+        "decision_modal",
+        "decision_result",
+    ):
         assert_valid_view(rendered)
     elif name == "digest":
         pytest.fail("digests are checked message by message")

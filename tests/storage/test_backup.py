@@ -147,13 +147,16 @@ def fill(url: str, *, projects: int = 6, weeks: int = 3, extra: str = "ATLAS") -
                 session, "users.list", "replica-1", now=NOW, lease_for=timedelta(minutes=2)
             )
             coordination.refuse_access(session, "f00dfeed", reason="token_revoked", at=NOW)
-            decisions.open_decision(
+            asked = decisions.open_decision(
                 session,
                 project_id=first.id,
                 question="Décider « go-live » ?",
                 needed_by=NOW.date(),
                 report_id=None,
                 now=NOW,
+            )
+            decisions.add_actions(
+                session, asked, [("Prévenir l'éditeur", "U0OWNER001", NOW.date())], now=NOW
             )
             portfolio.replace_working_hours(session, WorkingHours(start=time(9), end=time(17)))
             standings.ensure_basis(session, "rule-1 Europe/Paris")

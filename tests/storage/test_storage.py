@@ -236,8 +236,9 @@ def test_a_digest_and_a_status_lookup_cost_the_same_statements_whatever_the_size
     assert len(digest.risks) == 2 * size and len(digest.blockers) == size
     assert len(digest.deadlines) == size and len(digest.chart.periods) == 8
     # subscriptions; projects, risks, blockers, milestones, people, the two latest reports,
-    # the marks of older ones, prompts, the calendar (working hours, holidays), skips
-    assert len(statements) == 12
+    # the marks of older ones, prompts, the calendar (working hours, holidays), skips; and
+    # governance: overdue actions, the newest decisions, the decisions since
+    assert len(statements) == 15
 
     with sessions.begin() as session, count_statements(engine) as statements:
         project = portfolio.find_project(session, "P001")
@@ -245,9 +246,10 @@ def test_a_digest_and_a_status_lookup_cost_the_same_statements_whatever_the_size
         view = status_view(session, project, now=NOW, default_tz=UTC_ZONE)
     assert view.report is not None and len(view.strip) == 8
     # the project; this period's state, recomputed (its stored standing; zones, reports,
-    # prompts, skips, working hours, holidays, risks, what is stored ahead of now; one upsert
-    # to store it); the strip's reports and skips; risks, blockers, milestones; the names it shows
-    assert len(statements) == 18
+    # prompts, skips, working hours, holidays, risks, the newest decision, what is stored ahead
+    # of now; one upsert to store it); the strip's reports and skips; risks, blockers,
+    # milestones; the names it shows
+    assert len(statements) == 19
     with sessions.begin() as session, count_statements(engine) as statements:
         project = portfolio.find_project(session, "P001")
         assert project is not None

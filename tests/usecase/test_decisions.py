@@ -36,7 +36,7 @@ def _answer(
 ) -> tuple[Report, str | None]:
     """The PM's report for the period starting `period`, saved as the modal saves it."""
     with world.services.sessions.begin() as session:
-        (atlas,) = portfolio.list_projects(session)
+        atlas = next(p for p in portfolio.list_projects(session) if p.key == "ATLAS")
         report = reports.save_report(
             session,
             factories.draft(help_needed=help_needed, **fields),
@@ -50,13 +50,13 @@ def _answer(
 
 def _decisions(world: World) -> list[Decision]:
     with world.services.sessions.begin() as session:
-        (atlas,) = portfolio.list_projects(session)
+        atlas = next(p for p in portfolio.list_projects(session) if p.key == "ATLAS")
         return decisions.of_projects(session, [atlas.id])
 
 
 def _actions(world: World) -> list[str]:
     with world.services.sessions.begin() as session:
-        (atlas,) = portfolio.list_projects(session)
+        atlas = next(p for p in portfolio.list_projects(session) if p.key == "ATLAS")
         changes = audit.project_changes(session, atlas.id, limit=50)
     return [entry.action for entry in reversed(changes) if entry.action.startswith("decision")]
 
@@ -146,24 +146,38 @@ def _decide(world: World, actor: str, outcome: str, rationale: str | None = None
             outcome=outcome,
             rationale=rationale,
             admins=world.services.settings.admins,
-            deciders={"U0DECIDER1"},
             now=world.clock.now,
         )
+
+
+DECIDERS = """
+digests:
+  - channel: C0LEADERS
+    deciders: [U0DECIDER1]
+  - channel: C0OTHERS
+    keys: [OTHER]
+    deciders: [U0ELSEWHERE]
+"""
 
 
 def test_the_sponsor_an_admin_or_a_decider_decides_once_and_others_change_nothing(
     world: World,
 ) -> None:
-    world.load(PORTFOLIO.replace(f"pm: {PM}", f"pm: {PM}\n    sponsor: {SPONSOR}"))
+    world.load(
+        PORTFOLIO.replace(f"pm: {PM}", f"pm: {PM}\n    sponsor: {SPONSOR}")
+        + "  - {key: OTHER, name: Other, pm: U0PM00002}\n"
+        + DECIDERS
+    )
     _answer(world, THU_12, ASK)
-    # Not theirs to decide: the PM, a stranger. Nothing changes.
-    for stranger in (PM, "U0STRANGER"):
+    # Not theirs to decide: the PM, a stranger, the decider of a digest that does not show
+    # the project. Nothing changes.
+    for stranger in (PM, "U0STRANGER", "U0ELSEWHERE"):
         assert _decide(world, stranger, "approved") == DecisionRefused("not_allowed")
     # A rationale is required unless approved; an unknown outcome is refused.
     assert _decide(world, SPONSOR, "rejected", "  ") == DecisionRefused(
-        "invalid", ("rationale_required",)
+        "invalid", (("rationale", "required"),)
     )
-    assert _decide(world, SPONSOR, "maybe") == DecisionRefused("invalid", ("outcome_unknown",))
+    assert _decide(world, SPONSOR, "maybe") == DecisionRefused("invalid", (("outcome", "unknown"),))
     assert [d.state for d in _decisions(world)] == [DecisionState.OPEN]
     decided = _decide(world, SPONSOR, "deferred", "After the audit.")
     assert isinstance(decided, Decided)

@@ -51,7 +51,7 @@ def test_mention_takes_on_off_as_well_as_the_files_true_false(typed: str, expect
 
 def test_an_empty_value_puts_the_option_back_to_its_default() -> None:
     values, problems = parse_options(
-        "schedule= timezone= language= mention= portfolio= tags= keys= grace=", LANGUAGES
+        "schedule= timezone= language= mention= portfolio= tags= keys= grace= deciders=", LANGUAGES
     )
     assert problems == []
     assert values == DEFAULTS

@@ -1,0 +1,174 @@
+"""What the governance deliveries say (bot/governance/decisions.py queues them), composed when
+sent from the database as it is then.
+
+* a decision's reply in the digest's thread, and its DM to the PM and each delegate;
+* an action's DM to its owner (with Done), and its one reminder on its due date;
+* the DM to the sponsor of an ask that passed its date undecided.
+
+Direct messages wait for the person's working hours. Stale news is dropped: a decision
+announced is final, but an action done meanwhile is not reminded, a reminder past its due date
+is not sent, and a lapsed ask decided meanwhile is not told.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, time
+from typing import Any
+
+from bot import ids
+from bot.delivery.outbox import Defer, Drop, Outgoing
+from bot.languages import DEFAULT_LANGUAGE
+from bot.periods.hours import is_working_time, next_working_time
+from bot.render import as_message
+from bot.services import Services
+from bot.slack.people import person_zone, user_locale
+from storage import decisions, portfolio, users
+from storage.records import ActionState, Calendar, DecisionState, Delivery, Project
+
+
+def _dm(
+    services: Services,
+    user: str,
+    now: datetime,
+    calendar: Calendar,
+    template: str,
+    project: Project,
+    **context: Any,
+) -> Outgoing | Defer:
+    """A DM in `user`'s language, once it is working time where they are."""
+    locale = user_locale(services.sessions, services.gateway, user, now=now)
+    with services.sessions.begin() as session:
+        cached = users.find_users(session, [user]).get(user)
+    zone = person_zone(cached, services.settings.timezone)
+    if not is_working_time(now, zone, calendar, project.holidays):
+        return Defer(
+            next_working_time(now, zone, calendar, project.holidays), "outside working hours"
+        )
+    rendered = services.renderer.render(template, locale, project=project, **context)
+    return Outgoing(
+        [as_message(rendered)], user=user, channel=cached.dm_channel if cached else None
+    )
+
+
+def compose_decision_thread(
+    services: Services, delivery: Delivery, now: datetime
+) -> Outgoing | Drop | Defer:
+    payload = delivery.payload or {}
+    with services.sessions.begin() as session:
+        decision = decisions.find_decision(session, int(payload.get("decision") or 0))
+        project = portfolio.find_project_by_id(session, delivery.project_id or 0)
+        subscription = portfolio.find_subscription_by_id(session, delivery.subscription_id or 0)
+        actions = decisions.actions_of(session, decision_ids=[decision.id]) if decision else []
+    if decision is None or project is None or decision.state is not DecisionState.DECIDED:
+        return Drop("the decision is gone")
+    rendered = services.renderer.render(
+        "decision_thread",
+        subscription.language if subscription else DEFAULT_LANGUAGE,
+        decision=decision,
+        project=project,
+        actions=actions,
+    )
+    return Outgoing(
+        [as_message(rendered)], channel=str(payload["channel"]), thread_ts=str(payload["ts"])
+    )
+
+
+def decision_notice(
+    services: Services, delivery: Delivery, now: datetime, *, calendar: Calendar
+) -> Outgoing | Drop | Defer:
+    payload = delivery.payload or {}
+    with services.sessions.begin() as session:
+        decision = decisions.find_decision(session, int(payload.get("decision") or 0))
+        project = portfolio.find_project_by_id(session, delivery.project_id or 0)
+        actions = decisions.actions_of(session, decision_ids=[decision.id]) if decision else []
+    if decision is None or project is None or decision.state is not DecisionState.DECIDED:
+        return Drop("the decision is gone")
+    return _dm(
+        services,
+        str(payload["user"]),
+        now,
+        calendar,
+        "decision_notice",
+        project,
+        decision=decision,
+        actions=actions,
+    )
+
+
+def _action_dm(
+    services: Services,
+    delivery: Delivery,
+    now: datetime,
+    calendar: Calendar,
+    *,
+    reminder: bool,
+) -> Outgoing | Drop | Defer:
+    payload = delivery.payload or {}
+    with services.sessions.begin() as session:
+        action = decisions.find_action(session, int(payload.get("action") or 0))
+        decision = decisions.find_decision(session, action.decision_id) if action else None
+        project = portfolio.find_project_by_id(session, delivery.project_id or 0)
+        cached = users.find_users(session, [action.owner]).get(action.owner) if action else None
+    if action is None or decision is None or project is None:
+        return Drop("the action is gone")
+    if action.state is not ActionState.OPEN:
+        return Drop("the action is done")
+    if reminder:
+        zone = person_zone(cached, services.settings.timezone)
+        today = now.astimezone(zone).date()
+        if today > action.due_on:
+            return Drop("past its due date")
+        if today < action.due_on:
+            morning = datetime.combine(action.due_on, time(0), zone)
+            return Defer(
+                next_working_time(morning, zone, calendar, project.holidays), "not due yet"
+            )
+    return _dm(
+        services,
+        action.owner,
+        now,
+        calendar,
+        "action_assigned",
+        project,
+        action=action,
+        decision=decision,
+        reminder=reminder,
+        done_id=ids.ACTION_DONE,
+    )
+
+
+def action_assigned(
+    services: Services, delivery: Delivery, now: datetime, *, calendar: Calendar
+) -> Outgoing | Drop | Defer:
+    return _action_dm(services, delivery, now, calendar, reminder=False)
+
+
+def action_reminder(
+    services: Services, delivery: Delivery, now: datetime, *, calendar: Calendar
+) -> Outgoing | Drop | Defer:
+    return _action_dm(services, delivery, now, calendar, reminder=True)
+
+
+def decision_lapsed(
+    services: Services, delivery: Delivery, now: datetime, *, calendar: Calendar
+) -> Outgoing | Drop | Defer:
+    payload = delivery.payload or {}
+    with services.sessions.begin() as session:
+        decision = decisions.find_decision(session, int(payload.get("decision") or 0))
+        project = portfolio.find_project_by_id(session, delivery.project_id or 0)
+    if decision is None or project is None:
+        return Drop("the ask is gone")
+    if decision.state is not DecisionState.LAPSED:
+        return Drop(f"the ask is {decision.state.value} now")
+    if not project.sponsor:
+        return Drop("the project has no sponsor")
+    return _dm(
+        services,
+        project.sponsor,
+        now,
+        calendar,
+        "decision_lapsed",
+        project,
+        decision=decision,
+        decide_id=ids.DECIDE,
+    )
