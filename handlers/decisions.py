@@ -85,7 +85,9 @@ def register(app: App, services: Services) -> None:
         if (body.get("container") or {}).get("type") == "view":  # the App Home
             publish_home(services, actor)
             return
-        respond(**answer, replace_original=False)
+        # In the owner's DM, a settled action's message is replaced by the answer (no Done
+        # button left to click); a refusal is shown to the clicker only.
+        respond(**answer.message, replace_original=answer.settled)
 
     app.action(ids.DECIDE)(open_decision)
     app.view(ids.SUBMIT_DECISION)(take_decision)

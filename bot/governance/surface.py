@@ -158,7 +158,20 @@ def submit_decide(
     return Recorded(dict(view))
 
 
-def done_clicked(services: Services, *, actor: str, action_id: int) -> dict[str, Any]:
+@dataclass(frozen=True, slots=True)
+class DoneAnswer:
+    """What Done came to (done, already_done, not_found, not_allowed) and the answer to show."""
+
+    outcome: str
+    message: dict[str, Any]
+
+    @property
+    def settled(self) -> bool:
+        """The action is done now (by this click or an earlier one): its button has served."""
+        return self.outcome in ("done", "already_done")
+
+
+def done_clicked(services: Services, *, actor: str, action_id: int) -> DoneAnswer:
     """Mark an action done from its Done button or `/pmo actions done ID`: the answer (an
     ephemeral message) says done, done already (by whom, when), or why not."""
     with services.sessions.begin() as session:
@@ -179,7 +192,10 @@ def done_clicked(services: Services, *, actor: str, action_id: int) -> dict[str,
             if result.action is not None
             else None
         )
-    return action_answer(services, actor, result.outcome, result.action, project, decision)
+    return DoneAnswer(
+        result.outcome,
+        action_answer(services, actor, result.outcome, result.action, project, decision),
+    )
 
 
 def action_answer(

@@ -10,6 +10,8 @@ Sections, by role (one user may see several):
   by bot.digest over every project the user may see (confidential ones only for those allowed).
   Shown to PMO admins, to the sponsor of any project, and to everyone who manages no project:
   a PM who sponsors nothing sees only their own projects.
+* **Your actions**: the open actions the user owns (set by leadership's decisions), soonest
+  due first, overdue ones marked, each with a Done button.
 * **PMO admins** also see the failed deliveries and this period's missing reports (not asked
   yet, due or late), each with a Remind button.
 
@@ -37,6 +39,7 @@ from bot.digest.compose import Placement, Tallied, placement, tally
 from bot.digest.lines import UNPRIORITISED
 from bot.digest.load import build_digest
 from bot.digest.model import ATTENTION_SHOWN, Attention, Counts, ProjectLine, Shortlist
+from bot.governance.actions import is_overdue
 from bot.overview.standings import refresh, statuses
 from bot.periods.state import MISSING_STATES, PeriodState
 from bot.reporting.on_demand import Outcome
@@ -44,9 +47,11 @@ from bot.services import Services
 from bot.slack.gateway import SlackError
 from bot.slack.people import user_locale
 from bot.timezones import zone
-from storage import deliveries, portfolio
+from storage import decisions, deliveries, portfolio
 from storage import standings as stored
 from storage.records import (
+    Action,
+    ActionState,
     DeliveryStatus,
     Project,
     ProjectState,
@@ -61,6 +66,7 @@ log = logging.getLogger(__name__)
 SHOWN_PROJECTS = 20
 SHOWN_FAILED = 10  # lines in one section
 SHOWN_MISSING = 20
+SHOWN_ACTIONS = 10  # the viewer's open actions, each with its Done button
 
 
 # The order of the PM's list, and the admins' missing reports: what needs doing first.
@@ -72,6 +78,27 @@ _ORDER = (
     PeriodState.DONE,
     PeriodState.NOT_STARTED,
 )
+
+
+@dataclass(frozen=True, slots=True)
+class HomeAction:
+    """An open action the viewer owns (bot/governance/actions.py), with its project."""
+
+    action: Action
+    project: Project
+    overdue: bool
+
+
+def home_actions(
+    session: Session, user_id: str, projects: Sequence[Project], *, today: date
+) -> list[HomeAction]:
+    """The user's open actions, soonest due first."""
+    by_id = {p.id: p for p in projects}
+    return [
+        HomeAction(action, by_id[action.project_id], is_overdue(action, today))
+        for action in decisions.actions_of(session, owner=user_id, state=ActionState.OPEN)
+        if action.project_id in by_id
+    ]
 
 
 @dataclass(frozen=True, slots=True)
@@ -238,6 +265,7 @@ def home_view(services: Services, *, user_id: str, notice: Outcome | None = None
         active = [p for p in projects if p.state is ProjectState.ACTIVE]
         mine = [p for p in active if user_id == p.pm or user_id in p.delegates]
         rows = sorted(home_rows(session, mine, now=now, default_tz=default_tz), key=_order)
+        actions = home_actions(session, user_id, projects, today=now.astimezone(default_tz).date())
         leadership = admin or not mine or any(p.sponsor == user_id for p in projects)
         visible = [p for p in projects if can_view(user_id, p, admins)] if leadership else []
         # The standings of the summary and of the admins' list of missing reports hold.
@@ -260,6 +288,9 @@ def home_view(services: Services, *, user_id: str, notice: Outcome | None = None
             "home",
             locale,
             rows=rows,
+            actions=actions,
+            shown_actions=SHOWN_ACTIONS,
+            done_action=ids.ACTION_DONE,
             summary=summary,
             admin=panel,
             notice=notice,

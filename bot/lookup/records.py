@@ -1,18 +1,29 @@
-"""`/pmo risks`, `/pmo blockers` and `/pmo decisions`: records across projects, ranked."""
+"""`/pmo risks`, `/pmo blockers`, `/pmo decisions` and `/pmo actions`: records across
+projects, ranked."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 
 from sqlalchemy.orm import Session
 
+from bot.governance.actions import is_overdue
 from bot.lookup.status import _age
 from bot.slack.people import known_names
 from bot.slack.user_ids import Person, person
 from storage import decisions, items, portfolio
-from storage.records import UNDECIDED, Blocker, Decision, DecisionState, Project, Risk
+from storage.records import (
+    UNDECIDED,
+    Action,
+    ActionState,
+    Blocker,
+    Decision,
+    DecisionState,
+    Project,
+    Risk,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,6 +37,14 @@ class RiskLine:
 class DecisionLine:
     project: Project
     decision: Decision
+
+
+@dataclass(frozen=True, slots=True)
+class ActionLine:
+    project: Project
+    action: Action
+    owner: Person | None
+    overdue: bool
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,3 +104,38 @@ def listed_decisions(
             )
         )
     return [DecisionLine(by_id[d.project_id], d) for d in found[:limit]], len(found)
+
+
+def listed_actions(
+    session: Session,
+    projects: Sequence[Project],
+    *,
+    today: date,
+    owner: str | None = None,
+    overdue_only: bool = False,
+    limit: int,
+) -> tuple[list[ActionLine], int]:
+    """The actions of these projects (of one `owner`, or only the open ones past their due
+    date), at most `limit`, and how many there are: open ones first, soonest due first (the
+    most overdue at the top), then done ones, the latest done first."""
+    by_id = {p.id: p for p in projects}
+    found = decisions.actions_of(
+        session,
+        project_ids=list(by_id),
+        owner=owner,
+        state=ActionState.OPEN if owner is not None or overdue_only else None,
+        due_before=today if overdue_only else None,
+    )
+    found.sort(
+        key=lambda a: (
+            a.state is not ActionState.OPEN,
+            a.due_on if a.state is ActionState.OPEN else date.max,
+            -(a.done_at.timestamp() if a.done_at else 0),
+            a.id,
+        )
+    )
+    names = known_names(session, {a.owner for a in found[:limit]})
+    return [
+        ActionLine(by_id[a.project_id], a, person(a.owner, names), is_overdue(a, today))
+        for a in found[:limit]
+    ], len(found)

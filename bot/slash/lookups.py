@@ -22,13 +22,15 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from bot.access.audience import Audience, channel_audience, visible_projects
+from bot.governance.surface import done_clicked
 from bot.lookup.history import project_history
 from bot.lookup.listing import Listing, project_listing
 from bot.lookup.matching import How, Matched, find_visible
 from bot.lookup.mine import my_projects
-from bot.lookup.records import listed_decisions, ranked_blockers, ranked_risks
+from bot.lookup.records import listed_actions, listed_decisions, ranked_blockers, ranked_risks
 from bot.lookup.status import status_view
 from bot.slash.request import Request, Result
+from storage import portfolio
 from storage.records import Project, ProjectState
 
 # /pmo list: the first 100 (as the digest's thread), in 45 sections at most (inside Slack's 50
@@ -39,6 +41,7 @@ RISKS_SHOWN = 30
 BLOCKERS_SHOWN = 30
 MINE_SHOWN = 40
 DECISIONS_SHOWN = 30
+ACTIONS_SHOWN = 30
 CANDIDATES_SHOWN = 15
 _OPEN = (ProjectState.ACTIVE, ProjectState.ON_HOLD)
 HISTORY_DEFAULT = 8
@@ -181,6 +184,48 @@ def answer_decisions(request: Request) -> Result:
         lines=lines,
         total=total,
         project=projects[0] if args else None,
+        public=request.public,
+    )
+
+
+def answer_actions(request: Request) -> Result:
+    """`/pmo actions [mine|overdue|KEY]`: your open actions (the default), every visible
+    project's overdue ones, or one project's, every state; `/pmo actions done ID` marks one
+    done (bot.governance.surface, the Done button's rule)."""
+    services, args = request.services, request.args
+    word = args[0].lower() if args else "mine"
+    if word in ("done", "fait"):
+        number = args[1] if len(args) == 2 else ""
+        action_id = int(number) if number.isdigit() else 0
+        return done_clicked(services, actor=request.user_id, action_id=action_id).message
+    today = services.clock().astimezone(services.settings.timezone).date()
+    with services.sessions.begin() as session:
+        if word in ("mine", "moi", "overdue", "retard"):
+            projects = (
+                portfolio.list_projects(session)
+                if word in ("mine", "moi")
+                else visible_projects(session, _audience(request, session))
+            )
+            project = None
+        else:
+            scope = _resolve(request, session, " ".join(args))
+            if not isinstance(scope, Project):
+                return scope
+            projects, project = [scope], scope
+        lines, total = listed_actions(
+            session,
+            projects,
+            today=today,
+            owner=request.user_id if word in ("mine", "moi") else None,
+            overdue_only=word in ("overdue", "retard"),
+            limit=ACTIONS_SHOWN,
+        )
+    return request.render(
+        "actions",
+        lines=lines,
+        total=total,
+        project=project,
+        scope="project" if project else ("overdue" if word in ("overdue", "retard") else "mine"),
         public=request.public,
     )
 

@@ -10,6 +10,7 @@ from bot.slash.actions import answer_remind, answer_report
 from bot.slash.exports import answer_export
 from bot.slash.help import answer_help
 from bot.slash.lookups import (
+    answer_actions,
     answer_blockers,
     answer_decisions,
     answer_history,
@@ -29,6 +30,7 @@ VERBS: dict[str, Verb] = {
     "risks": answer_risks,
     "blockers": answer_blockers,
     "decisions": answer_decisions,
+    "actions": answer_actions,
     "history": answer_history,
     "mine": answer_mine,
     "report": answer_report,

@@ -14,7 +14,7 @@ from sqlalchemy import select
 from bot import ids
 from storage import audit, decisions, deliveries, portfolio
 from storage.models import ArchiveRow
-from storage.records import Decision, DecisionState, DeliveryKind
+from storage.records import ActionState, Decision, DecisionState, DeliveryKind
 from tests.e2e.conftest import ADMIN, OUTSIDER, PM_PARIS, SPONSOR, Harness
 from tests.e2e.test_project_admin import open_modal
 from tests.e2e.test_status_loop import answer
@@ -204,3 +204,142 @@ def test_the_sponsor_decides_from_the_digest_once_and_everyone_hears_it_once(
         assert atlas is not None
         logged = [c.action for c in audit.project_changes(session, atlas.id, limit=50)]
     assert logged.count("decision_decided") == 1 and logged.count("action_created") == 2
+
+
+def _decided_with_actions(harness: Harness, inputs: dict[str, Any]) -> Decision:
+    """The sponsor decides the Friday digest's ask through the modal, at 16:05 in Paris."""
+    digest = _ask_and_digest(harness)
+    harness.clock.now = FRI_20_DIGEST + timedelta(minutes=5)
+    _click(harness, SPONSOR, _decide_button(digest), digest)
+    modal = [v for v in harness.fake.views if v.get("method") == "views.open"][-1]
+    assert "Decision recorded" in harness.driver.submit_view(SPONSOR, modal, inputs).body
+    (decided,) = _decisions(harness)
+    return decided
+
+
+def test_an_action_is_reminded_once_on_its_due_date_and_done_from_its_dm_or_the_home(
+    harness: Harness,
+) -> None:
+    decided = _decided_with_actions(
+        harness,
+        {
+            "outcome": "deferred",
+            "rationale": "After the audit.",
+            "action.1.title": "Book the audit",
+            "action.1.owner": OUTSIDER,  # in London
+            "action.1.due": "2026-11-24",
+            "action.2.title": "Brief the vendor",
+            "action.2.owner": OUTSIDER,
+            "action.2.due": "2026-11-25",
+        },
+    )
+    with harness.services.sessions.begin() as session:
+        book, brief = decisions.actions_of(session, decision_ids=[decided.id])
+    harness.tick(FRI_20_DIGEST + timedelta(minutes=6))  # the announcements
+    assert len([m for m in harness.fake.messages(OUTSIDER) if "An action for you" in str(m)]) == 2
+
+    def reminders() -> list[dict[str, Any]]:
+        return [m for m in harness.fake.messages(OUTSIDER) if "Due today" in m["text"]]
+
+    # The day before, and on the day before working hours in London: nothing yet.
+    harness.tick(datetime(2026, 11, 23, 12, 0, tzinfo=UTC))
+    harness.tick(datetime(2026, 11, 24, 6, 0, tzinfo=UTC))
+    assert reminders() == []
+    # On the due date, in working hours: one reminder, however many ticks.
+    harness.tick(datetime(2026, 11, 24, 9, 0, tzinfo=UTC))
+    harness.tick(datetime(2026, 11, 24, 9, 30, tzinfo=UTC))
+    (reminder,) = reminders()
+    assert "Book the audit" in reminder["text"]
+    # Done from the reminder: the message becomes the answer, the action is done, audited.
+    harness.clock.now = datetime(2026, 11, 24, 10, 0, tzinfo=UTC)
+    done = reminder["blocks"][0]["accessory"]
+    before = len(harness.fake.responses)
+    clicked = harness.driver.block_action(
+        OUTSIDER, done["action_id"], value=done["value"], message=reminder
+    )
+    assert clicked.status == 200
+    (answered,) = harness.fake.responses[before:]
+    assert answered["replace_original"] is True and "Done: *Book the audit*" in str(answered)
+    # A stranger's Done (a crafted click) changes nothing.
+    crafted = harness.driver.block_action(
+        PM_PARIS, ids.ACTION_DONE, value=str(brief.id), channel_id="C0GENERAL"
+    )
+    assert crafted.status == 200 and "rien n'a été modifié" in str(harness.fake.responses[-1])
+    # The Home lists the owner's open actions, each with Done; Done there republishes it.
+    assert harness.driver.app_home_opened(OUTSIDER).status == 200
+    home = harness.fake.home_view(OUTSIDER)
+    assert home is not None
+    (listed,) = [b for b in home["blocks"] if b.get("block_id", "").startswith("home.action.")]
+    assert "Brief the vendor" in listed["text"]["text"]
+    harness.driver.block_action(
+        OUTSIDER,
+        listed["accessory"]["action_id"],
+        value=listed["accessory"]["value"],
+        view=home,
+    )
+    home = harness.fake.home_view(OUTSIDER)
+    assert home is not None and "home.action." not in str(home["blocks"])
+    with harness.services.sessions.begin() as session:
+        states = [a.state for a in decisions.actions_of(session, decision_ids=[decided.id])]
+        atlas = portfolio.find_project(session, "ATLAS")
+        assert atlas is not None
+        logged = [c.action for c in audit.project_changes(session, atlas.id, limit=50)]
+    assert states == [ActionState.DONE, ActionState.DONE] and logged.count("action_done") == 2
+    # /pmo actions: none left for the owner; the project's record; done again says by whom.
+    assert "You have no open action" in str(harness.command(OUTSIDER, "actions"))
+    record = harness.command(ADMIN, "actions atlas")
+    assert record["text"] == "Actions of ATLAS: 2" and "Book the audit" in str(record)
+    again = harness.command(ADMIN, f"actions done {book.id}")
+    assert "already marked done by <@U0OUTSIDE1>" in str(again)
+    # On its due date, no reminder for the second one: it was done.
+    harness.tick(datetime(2026, 11, 25, 9, 0, tzinfo=UTC))
+    assert reminders() == []  # the first reminder became the Done answer
+    with harness.services.sessions.begin() as session:
+        second = deliveries.find_occurrence(
+            session,
+            DeliveryKind.ACTION_REMINDER,
+            f"action:{brief.id}",
+            datetime(2026, 11, 25, tzinfo=UTC),
+        )
+    assert second is not None and second.error == "the action is done"
+
+
+def test_an_ask_past_its_date_lapses_and_its_sponsor_hears_it_once(harness: Harness) -> None:
+    harness.tick(THU_19_PARIS)
+    (prompt,) = harness.prompts_to(PM_PARIS)
+    answer(harness, PM_PARIS, prompt, help_needed=ASK, help_needed_by="2026-11-19")
+    harness.tick(datetime(2026, 11, 19, 20, 0, tzinfo=UTC))  # still the 19th in Paris
+    assert [d.state for d in _decisions(harness)] == [DecisionState.OPEN]
+    harness.tick(datetime(2026, 11, 19, 23, 30, tzinfo=UTC))  # the 20th, at night: lapsed
+    assert [d.state for d in _decisions(harness)] == [DecisionState.LAPSED]
+
+    def told() -> list[dict[str, Any]]:
+        return [m for m in harness.fake.messages(SPONSOR) if "passed its date" in m["text"]]
+
+    assert told() == []  # not at night
+    harness.tick(datetime(2026, 11, 20, 8, 0, tzinfo=UTC))  # 09:00 in Paris
+    harness.tick(datetime(2026, 11, 20, 8, 30, tzinfo=UTC))
+    (dm,) = told()
+    assert dm["blocks"][0]["accessory"]["action_id"] == ids.DECIDE
+    # The digest lists it marked overdue, with its Decide… button.
+    harness.tick(FRI_20_DIGEST)
+    (digest,) = harness.digests("C0LEADERS")
+    attention = [b for b in digest["blocks"] if "ATLAS" in str(b) and "Asks for help" in str(b)]
+    assert "*overdue*" in attention[0]["text"]["text"]
+    assert _decide_button(digest)["value"] == str(_decisions(harness)[0].id)
+    # The sponsor decides from the DM's button: the thread reply goes to the latest digest.
+    harness.clock.now = FRI_20_DIGEST + timedelta(minutes=10)
+    harness.driver.block_action(
+        SPONSOR, ids.DECIDE, value=dm["blocks"][0]["accessory"]["value"], message=dm
+    )
+    modal = [v for v in harness.fake.views if v.get("method") == "views.open"][-1]
+    harness.driver.submit_view(SPONSOR, modal, {"outcome": "approved"})
+    harness.tick(FRI_20_DIGEST + timedelta(minutes=11))
+    replies = harness.fake.thread("C0LEADERS", digest["ts"])
+    assert len([m for m in replies if "Decision on ATLAS" in m["text"]]) == 1
+    assert len(told()) == 1
+    # The next digest: no longer in Needs your attention; under Decisions since the last one.
+    harness.tick(FRI_20_DIGEST + timedelta(days=7))
+    latest = harness.digests("C0LEADERS")[-1]
+    assert "Decisions since the last digest" in str(latest["blocks"])
+    assert ids.DECIDE not in str(latest["blocks"])

@@ -10,6 +10,9 @@ from typing import Any
 
 from bot import ids
 from bot.governance.decisions import MAX_ACTION_TITLE, MAX_ACTIONS, MAX_RATIONALE
+from bot.lookup.records import ActionLine
+from bot.slack.user_ids import Person
+from bot.slash.lookups import ACTIONS_SHOWN
 from storage.records import ActionState
 from tests import factories
 
@@ -52,7 +55,31 @@ def contexts(text: str) -> dict[str, list[dict[str, Any]]]:
         ("action.3.due", "required"),
         ("action.1.due", "past"),
     ]
+    done_now = {"state": ActionState.DONE, "done_at": decided.decided_at}
+    lines = [
+        ActionLine(
+            project,
+            factories.action(
+                1,
+                text[:MAX_ACTION_TITLE],
+                id=i,
+                **({} if i % 3 else done_now),
+            ),
+            Person("U0OWNER001", text[:80]) if i % 2 else Person(None, text[:80]),
+            overdue=i % 3 == 1,
+        )
+        for i in range(ACTIONS_SHOWN)
+    ]
     return {
+        "actions": [
+            {"lines": lines, "total": 5000, "scope": "overdue", "project": None, "public": True},
+            {"lines": lines[:4], "total": 4, "scope": "project", "project": project},
+            {"lines": lines[:4], "total": 4, "scope": "mine", "project": None},
+            *(
+                {"lines": [], "total": 0, "scope": s, "project": project}
+                for s in ("mine", "overdue", "project")
+            ),
+        ],
         "decision_modal": [modal | {"decision": asked}, modal | {"decision": open_ask}],
         "decision_answer": [
             {"reason": "decided", "decision": decided, "project": project},

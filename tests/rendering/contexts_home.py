@@ -15,10 +15,12 @@ from bot.delivery.composers import FailureLine
 from bot.digest.compose import compose_digest
 from bot.digest.model import Shortlist
 from bot.home.view import (
+    SHOWN_ACTIONS,
     SHOWN_FAILED,
     SHOWN_MISSING,
     SHOWN_PROJECTS,
     AdminPanel,
+    HomeAction,
     HomeProject,
     PortfolioSummary,
 )
@@ -105,9 +107,15 @@ def contexts(text: str) -> dict[str, list[dict[str, Any]]]:
         )
         for code in CODES
     ]
+    actions = [
+        HomeAction(factories.action(1, text[:200], id=i), project, overdue=i % 2 == 0)
+        for i in range(1, SHOWN_ACTIONS + 4)
+    ]
     everything = {
         **base,
         "rows": rows,
+        "actions": actions,
+        "shown_actions": SHOWN_ACTIONS,
         "summary": _summary(text, 12),
         "admin": AdminPanel(
             failures, Shortlist(many_missing[:SHOWN_MISSING], len(many_missing) - SHOWN_MISSING)
