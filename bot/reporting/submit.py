@@ -27,10 +27,11 @@ from bot.reporting.form import (
     validate_answer,
 )
 from bot.reporting.late import note_late_report
-from storage import deliveries, items, portfolio, reports
+from storage import decisions, deliveries, items, portfolio, reports
 from storage.records import (
     Blocker,
     BlockerSpec,
+    Decision,
     DeliveryKind,
     Milestone,
     Project,
@@ -75,6 +76,8 @@ class OpenItems:
     more_risks: int = 0
     more_blockers: int = 0
     more_milestones: int = 0
+    # leadership's answer to the project's ask, decided since its last report: shown on top
+    decision: Decision | None = None
 
 
 def period_day(target: ReportTarget) -> date:
@@ -98,6 +101,15 @@ def open_items(session: Session, target: ReportTarget) -> OpenItems:
     risks = items.open_risks(session, [project_id])[project_id]
     blockers = items.open_blockers(session, [project_id])[project_id]
     milestones = _due_milestones(session, target)
+    newest = decisions.latest_of_projects(session, [project_id]).get(project_id)
+    since = target.previous.submitted_at if target.previous else None
+    decided = (
+        newest
+        if newest is not None
+        and newest.decided_at is not None
+        and (since is None or newest.decided_at > since)
+        else None
+    )
     return OpenItems(
         risks=tuple(risks[:SHOWN_RISKS]),
         blockers=tuple(blockers[:SHOWN_BLOCKERS]),
@@ -105,6 +117,7 @@ def open_items(session: Session, target: ReportTarget) -> OpenItems:
         more_risks=max(len(risks) - SHOWN_RISKS, 0),
         more_blockers=max(len(blockers) - SHOWN_BLOCKERS, 0),
         more_milestones=max(len(milestones) - SHOWN_MILESTONES, 0),
+        decision=decided,
     )
 
 

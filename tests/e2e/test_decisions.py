@@ -204,6 +204,10 @@ def test_the_sponsor_decides_from_the_digest_once_and_everyone_hears_it_once(
         assert atlas is not None
         logged = [c.action for c in audit.project_changes(session, atlas.id, limit=50)]
     assert logged.count("decision_decided") == 1 and logged.count("action_created") == 2
+    # The PM's next status modal shows the decision at its top, in French.
+    top = harness.open_modal(PM_PARIS, harness.prompts_to(PM_PARIS)[-1])["blocks"][0]
+    assert "La direction a décidé de votre demande" in top["text"]["text"]
+    assert "*approuvé* par <@U0SPONSOR1>" in top["text"]["text"]
 
 
 def _decided_with_actions(harness: Harness, inputs: dict[str, Any]) -> Decision:

@@ -85,6 +85,9 @@ def full_items(text: str, owner: str | None = None) -> OpenItems:
         more_risks=7,
         more_blockers=1,
         more_milestones=3,
+        decision=factories.decision(
+            1, text[:2000], "decided", rationale=text[:2000], decided_by="U0SPONS001"
+        ),
     )
 
 
