@@ -470,13 +470,16 @@ def _import(engine: Engine, settings: Settings, path: Path, out: TextIO) -> int:
 
 
 def _export(engine: Engine, command: str, target: str, out: TextIO) -> int:
-    """`export`: the portfolio as YAML; `export-reports`: every report as CSV (with a UTF-8
-    byte order mark in a file, for spreadsheets; none on stdout, for pipes)."""
-    from bot.portfolio.export import export_portfolio, export_reports
+    """`export`: the portfolio as YAML; `export-reports`: every report as CSV, and beside it
+    (FILE-decisions.csv) every decision asked of leadership with its actions (with a UTF-8
+    byte order mark in a file, for spreadsheets; none on stdout, for pipes, which gets the
+    reports only)."""
+    from bot.portfolio.export import export_decisions, export_portfolio, export_reports
     from storage.portfolio import list_project_keys
 
     check_schema(engine)
     to_stdout = target == "-"
+    beside: tuple[Path, str] | None = None
     with make_sessionmaker(engine).begin() as session:
         if command == "export":
             text = export_portfolio(session, now=datetime.now(UTC))
@@ -484,10 +487,19 @@ def _export(engine: Engine, command: str, target: str, out: TextIO) -> int:
         else:
             text, count = export_reports(session, bom=not to_stdout)
             done = f"exported {count} report(s)"
+            if not to_stdout:
+                path = Path(target)
+                listed, decided = export_decisions(session)
+                beside = (path.with_name(f"{path.stem}-decisions{path.suffix or '.csv'}"), listed)
+                done += f" to {target} and {decided} decision(s)"
     if to_stdout:
         out.write(text)
         return 0
     _write_file(Path(target), text)
+    if beside is not None:
+        _write_file(*beside)
+        print(f"{done} to {beside[0]}", file=out)
+        return 0
     print(f"{done} to {target}", file=out)
     return 0
 

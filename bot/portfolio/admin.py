@@ -39,7 +39,7 @@ from bot.services import Services
 from bot.slack.gateway import SlackError
 from bot.slack.people import dm_channel
 from bot.slack.user_ids import is_user_id
-from storage import archives, audit, items, portfolio, reports, users
+from storage import archives, audit, decisions, items, portfolio, reports, users
 from storage.records import DEFAULT_CADENCE, Project, ProjectSpec, ProjectState
 
 log = logging.getLogger(__name__)
@@ -363,7 +363,10 @@ def build_record(
     milestones = items.list_milestones(session, [project.id]).get(project.id, [])
     history = audit.project_changes(session, project.id, limit=1_000_000)
     created_at = portfolio.project_created_at(session, project.id)
+    asked = decisions.of_projects(session, [project.id])
+    actions = decisions.actions_of(session, project_ids=[project.id])
     people = {project.pm, project.sponsor, closed_by, *project.delegates}
+    people |= {d.decided_by for d in asked if d.decided_by} | {a.owner for a in actions}
     people |= {r.submitted_by for r in found.get(project.id, [])}
     people |= {e.actor for e in history}
     people |= {r.owner for r in risks if r.owner} | {b.unblocker for b in blockers if b.unblocker}
@@ -376,6 +379,8 @@ def build_record(
         blockers=blockers,
         milestones=milestones,
         changes=history,
+        decisions=asked,
+        actions=actions,
         summary=summary,
         lessons=lessons,
         closed_by=closed_by,

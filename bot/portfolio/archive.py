@@ -17,7 +17,16 @@ from typing import Any
 
 from bot.portfolio.file import PROJECT_FIELDS
 from storage.audit import AuditEntry
-from storage.records import Blocker, ItemStatus, Milestone, Project, Report, Risk
+from storage.records import (
+    Action,
+    Blocker,
+    Decision,
+    ItemStatus,
+    Milestone,
+    Project,
+    Report,
+    Risk,
+)
 
 # Characters Markdown (CommonMark, GitHub's, Slack's preview) may read as markup.
 _SPECIAL = re.compile(r"([\\`*_{}\[\]()<>#+!|~])")
@@ -117,6 +126,8 @@ def project_record(
     blockers: Sequence[Blocker],
     milestones: Sequence[Milestone],
     changes: Sequence[AuditEntry],
+    decisions: Sequence[Decision] = (),
+    actions: Sequence[Action] = (),
     summary: str,
     lessons: str,
     closed_by: str,
@@ -127,7 +138,7 @@ def project_record(
 ) -> str:
     """The record: the closing summary and lessons, the project's fields, every report in
     period order, its risks and blockers (opened, updated, closed), milestones, and the audit
-    log's changes, oldest first."""
+    log's changes, oldest first; the decisions asked of leadership and their actions."""
     w = _Writer(words, names)
     say = w.say
     lines = w.lines
@@ -176,6 +187,12 @@ def project_record(
             f"- {inline(milestone.name)}: {say('due', date=_day(milestone.due))}, "
             f"{done or say('not_reached')}"
         )
+
+    w.heading(2, f"{say('decisions')} ({len(decisions)})")
+    if not decisions:
+        lines.append(say("no_decisions"))
+    for decision in sorted(decisions, key=lambda d: (d.opened_at, d.id)):
+        _decision(w, decision, [a for a in actions if a.decision_id == decision.id])
 
     w.heading(2, f"{say('changes')} ({len(changes)})")
     if not changes:
@@ -253,6 +270,48 @@ def _blocker(w: _Writer, blocker: Blocker) -> None:
     if blocker.resolved_at is not None:
         history.append(say("resolved_on", date=_day(blocker.resolved_at)))
     lines += [f"- {', '.join(history)}", ""]
+
+
+def _decision(w: _Writer, decision: Decision, actions: Sequence[Action]) -> None:
+    say, lines = w.say, w.lines
+    w.heading(3, inline(decision.question))
+    asked = say("asked_on", date=_day(decision.opened_at))
+    if decision.needed_by is not None:
+        asked += ", " + say("needed_by", date=_day(decision.needed_by))
+    lines.append(f"- {asked}")
+    if decision.decided_at is not None and decision.outcome is not None:
+        outcome = w.a["outcomes"].get(decision.outcome, decision.outcome)
+        lines.append(
+            "- "
+            + say(
+                "decided",
+                date=_day(decision.decided_at),
+                who=w.who(decision.decided_by),
+                outcome=inline(outcome),
+            )
+        )
+    else:
+        state = w.a["states"].get(decision.state.value, decision.state.value)
+        lines.append("- " + say("decision_state", state=inline(state)))
+    lines.append("")
+    w.text_block(say("rationale"), decision.rationale)
+    if actions:
+        lines += [f"**{say('actions')}**", ""]
+        for action in actions:
+            state = (
+                say("action_done", date=_day(action.done_at))
+                if action.done_at is not None
+                else say("action_open")
+            )
+            line = say(
+                "action_line",
+                title=inline(action.title),
+                who=w.who(action.owner),
+                date=_day(action.due_on),
+                state=state,
+            )
+            lines.append(f"- {line}")
+        lines.append("")
 
 
 def _change(w: _Writer, entry: AuditEntry) -> None:

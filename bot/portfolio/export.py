@@ -34,10 +34,11 @@ from bot.overview import standings as overview
 from bot.periods.state import PeriodState
 from bot.portfolio.file import WEEKDAYS, clock_text
 from bot.slack.people import known_names
-from storage import items, portfolio, reports
+from storage import decisions, items, portfolio, reports
 from storage.records import (
     DEFAULT_DIGEST_GRACE_HOURS,
     DEFAULT_DIGEST_SCHEDULE,
+    Action,
     Milestone,
     Project,
     ProjectSpec,
@@ -300,6 +301,74 @@ def export_reports(session: Session, *, bom: bool = True) -> tuple[str, int]:
         for report in sorted(found.get(project.id, ()), key=lambda r: r.period_start)
     ]
     return write_csv(REPORT_COLUMNS, rows, bom=bom), len(rows)
+
+
+DECISION_COLUMNS = (
+    "key",
+    "project",
+    "decision",
+    "question",
+    "needed_by",
+    "state",
+    "asked_at",
+    "outcome",
+    "rationale",
+    "decided_by",
+    "decided_at",
+    "action",
+    "action_title",
+    "action_owner",
+    "action_due",
+    "action_state",
+    "action_done_at",
+    "action_done_by",
+)
+
+
+def export_decisions(session: Session, *, bom: bool = True) -> tuple[str, int]:
+    """Every decision asked of leadership, with its actions (one row per action, or one row
+    for a decision that set none), by key, then oldest first; and how many decisions."""
+    projects = portfolio.list_projects(session)
+    by_id = {p.id: p for p in projects}
+    found = decisions.of_projects(session, list(by_id))
+    actions: dict[int, list[Action]] = {}
+    for action in decisions.actions_of(session, project_ids=list(by_id)):
+        actions.setdefault(action.decision_id, []).append(action)
+    found.sort(key=lambda d: (by_id[d.project_id].key, d.opened_at, d.id))
+
+    def rows() -> Iterable[list[Any]]:
+        for d in found:
+            project = by_id[d.project_id]
+            head = [
+                project.key,
+                safe_text(project.name),
+                d.id,
+                safe_text(d.question),
+                d.needed_by,
+                d.state.value,
+                d.opened_at,
+                d.outcome,
+                safe_text(d.rationale),
+                d.decided_by,
+                d.decided_at,
+            ]
+            set_by: list[Action | None] = list(actions.get(d.id, ())) or [None]
+            for action in set_by:
+                yield head + (
+                    [
+                        action.id,
+                        safe_text(action.title),
+                        action.owner,
+                        action.due_on,
+                        action.state.value,
+                        action.done_at,
+                        action.done_by,
+                    ]
+                    if action is not None
+                    else [None] * 7
+                )
+
+    return write_csv(DECISION_COLUMNS, rows(), bom=bom), len(found)
 
 
 # --- /pmo export: the latest status of each project -------------------------------------------

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 
 from bot.portfolio.export import (
     BOM,
+    DECISION_COLUMNS,
     REPORT_COLUMNS,
     STATUS_COLUMNS,
     export_portfolio,
@@ -30,7 +31,7 @@ from bot.portfolio.export import (
 )
 from bot.portfolio.file import parse_portfolio
 from bot.portfolio.importing import import_portfolio
-from storage import items, portfolio, reports
+from storage import decisions, items, portfolio, reports
 from storage.db import make_engine, make_sessionmaker, upgrade
 from storage.records import (
     ItemStatus,
@@ -559,12 +560,44 @@ def test_cli_export_reports_writes_a_spreadsheet_ready_csv(
     try:
         with make_sessionmaker(engine).begin() as session:
             add_report(session, "ATLAS", THIS_PERIOD, overall="amber", summary=TRICKY_SUMMARY)
+            atlas = portfolio.find_project(session, "ATLAS")
+            assert atlas is not None
+            for question in ('=HYPERLINK("x") move go-live?', "Two more testers?"):
+                asked = decisions.open_decision(
+                    session,
+                    project_id=atlas.id,
+                    question=question,
+                    needed_by=date(2026, 11, 27),
+                    report_id=None,
+                    now=NOW,
+                )
+                decisions.record_decision(
+                    session, asked.id, outcome="approved", rationale=None, by="U0SPONS001", at=NOW
+                )
+            decisions.add_actions(
+                session,
+                asked,
+                [("Hire", "U0OWNER001", date(2026, 12, 4)), ("Train", "U0OWNER002", NOW.date())],
+                now=NOW,
+            )
     finally:
         engine.dispose()
     target = tmp_path / "reports.csv"
+    beside = tmp_path / "reports-decisions.csv"
     result = cli(["export-reports", str(target)], migrated_env)
     assert result.code == 0, result
-    assert result.out == f"exported 1 report(s) to {target}\n"
+    assert result.out == f"exported 1 report(s) to {target} and 2 decision(s) to {beside}\n"
+    # The decisions beside the reports: one row per action, one for a decision without any;
+    # typed text defused for spreadsheets.
+    with beside.open(encoding="utf-8-sig", newline="") as handle:
+        listed = [dict(zip(DECISION_COLUMNS, r, strict=True)) for r in list(csv.reader(handle))[1:]]
+    assert [(r["question"], r["action_title"], r["action_owner"]) for r in listed] == [
+        ('\'=HYPERLINK("x") move go-live?', "", ""),
+        ("Two more testers?", "Train", "U0OWNER002"),  # soonest due first
+        ("Two more testers?", "Hire", "U0OWNER001"),
+    ]
+    assert {r["outcome"] for r in listed} == {"approved"}
+    assert listed[2]["action_due"] == "2026-12-04"
     raw = target.read_bytes()
     assert raw.startswith(BOM.encode("utf-8"))  # Excel reads it as UTF-8
     assert b"\r\n" in raw  # spreadsheet (excel dialect) row ends

@@ -61,6 +61,9 @@ def test_the_pms_ask_in_the_modal_opens_a_decision_and_a_corrected_ask_updates_i
         (markdown,) = session.scalars(select(ArchiveRow.markdown))
     assert "decision asked" in markdown
     assert "Question to leadership: none → Approve two more testers?" in markdown
+    # Its decisions have their own section: the question, when asked, what became of it.
+    assert "## Decisions asked of leadership (1)" in markdown
+    assert "### Approve one more tester?" in markdown and "State: withdrawn" in markdown
 
 
 def test_pmo_decisions_lists_what_leadership_owes_and_one_projects_record(

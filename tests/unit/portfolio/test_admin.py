@@ -26,6 +26,7 @@ from bot.slash.projects import modal
 from storage.audit import AuditEntry
 from storage.records import (
     DEFAULT_CADENCE,
+    ActionState,
     Blocker,
     ItemStatus,
     Milestone,
@@ -355,6 +356,7 @@ def test_the_record_holds_everything_in_order() -> None:
         "## Risks (1)",
         "## Blockers (1)",
         "## Milestones (2)",
+        "## Decisions asked of leadership (0)",
         "## Changes (2)",
     ]
     assert "- Project manager: Camille \\<Durand\\> (U0PM00001)" in lines
@@ -402,3 +404,37 @@ def test_the_record_speaks_the_closers_language() -> None:
         "- Confidentiel: non",
     ):
         assert expected in text, expected
+
+
+def test_the_record_holds_each_decision_and_its_actions_with_typed_text_defused() -> None:
+    decided = factories.decision(
+        1, HOSTILE.replace("\n", " "), "decided", rationale=HOSTILE, decided_by=SPONSOR
+    )
+    withdrawn = factories.decision(1, "Two more testers?", "withdrawn", id=2, needed_by=None)
+    actions = [
+        factories.action(1, "Tell *the* vendor", id=7, owner=PM),
+        factories.action(
+            1,
+            "Re-plan",
+            id=8,
+            state=ActionState.DONE,
+            done_at=AT,
+            done_by=PM,
+            due_on=date(2026, 11, 18),
+        ),
+    ]
+    lines = record(decisions=[withdrawn, decided], actions=actions).splitlines()
+    start = lines.index("## Decisions asked of leadership (2)")
+    section = lines[start : lines.index("## Changes (2)")]
+    assert section[2].startswith("### \\# Heading \\[link\\]")  # one heading, no markup
+    assert "- Asked 2026-11-19, needed by 2026-11-27" in section
+    assert "- Decided 2026-11-20 by U0SPONS001: rejected" in section
+    assert (
+        "- Tell \\*the\\* vendor — Camille \\<Durand\\> (U0PM00001), due 2026-11-16, open"
+        in section
+    )
+    assert "- Re-plan — U0OWNER001, due 2026-11-18, done 2026-11-19" in section
+    assert "### Two more testers?" in section and "- State: withdrawn" in section
+    french = record("fr", decisions=[decided], actions=actions[:1])
+    assert "## Décisions demandées à la direction (1)" in french
+    assert "Décidée le 2026-11-20 par U0SPONS001\u00a0: refusé" in french
