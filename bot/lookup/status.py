@@ -14,8 +14,8 @@ from bot.overview import standings as overview
 from bot.periods.state import PeriodState, recent_starts
 from bot.slack.people import known_names
 from bot.slack.user_ids import Person, person
-from storage import items, reports
-from storage.records import Blocker, Milestone, Project, Rag, Report, Risk
+from storage import decisions, items, reports
+from storage.records import UNDECIDED, Blocker, Decision, Milestone, Project, Rag, Report, Risk
 
 STRIP_PERIODS = 8  # the RAG strip of `/pmo status`: the last eight periods
 
@@ -42,6 +42,13 @@ class StatusView:
     pm: Person | None
     sponsor: Person | None
     state: PeriodState  # this period's (bot.periods.state)
+    decision: Decision | None = None  # the project's newest decision (what its ask became)
+
+    @property
+    def ask(self) -> Decision | None:
+        """The undecided decision the project asks for (its Decide… button decides it)."""
+        found = self.decision
+        return found if found is not None and found.state in UNDECIDED else None
 
 
 def rag_strip(
@@ -99,6 +106,7 @@ def status_view(
         pm=person(project.pm, names),
         sponsor=person(project.sponsor, names),
         state=status.state,
+        decision=decisions.latest_of_projects(session, [project.id]).get(project.id),
     )
 
 

@@ -350,3 +350,35 @@ def test_an_ask_past_its_date_lapses_and_its_sponsor_hears_it_once(harness: Harn
     latest = harness.digests("C0LEADERS")[-1]
     assert "Decisions since the last digest" in str(latest["blocks"])
     assert ids.DECIDE not in str(latest["blocks"])
+
+
+def test_the_ask_in_pmo_status_carries_decide_too(harness: Harness) -> None:
+    harness.tick(THU_19_PARIS)
+    (prompt,) = harness.prompts_to(PM_PARIS)
+    answer(harness, PM_PARIS, prompt, help_needed=ASK, help_needed_by="2026-12-01")
+    shown = harness.command(SPONSOR, "status atlas")
+    button = _decide_button(shown)
+    # The answer is ephemeral: Slack's container says so; the click opens the modal.
+    harness.driver.block_action(
+        SPONSOR,
+        button["action_id"],
+        value=button["value"],
+        channel_id="C0GENERAL",
+        container={
+            "type": "message",
+            "message_ts": "1.1",
+            "channel_id": "C0GENERAL",
+            "is_ephemeral": True,
+        },
+    )
+    modal = [v for v in harness.fake.views if v.get("method") == "views.open"][-1]
+    done = harness.driver.submit_view(
+        SPONSOR, modal, {"outcome": "more_information", "rationale": "Which date, exactly?"}
+    )
+    assert "Decision recorded" in done.body
+    harness.tick(datetime(2026, 11, 19, 10, 0, tzinfo=UTC))
+    # No digest showed it yet: no thread reply anywhere; the PM is told, in French.
+    assert not [m for m in harness.fake.messages("C0GENERAL") if "Decision on" in m["text"]]
+    assert len([m for m in harness.fake.messages(PM_PARIS) if "a décidé" in m["text"]]) == 1
+    after = harness.command(SPONSOR, "status atlas")
+    assert ids.DECIDE not in str(after) and "Decided: more information needed" in str(after)

@@ -5,6 +5,7 @@ largest answers the verbs produce (bot/slash/lookups.py's caps)."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -212,6 +213,16 @@ def contexts(text: str) -> dict[str, list[dict[str, Any]]]:
             {"project": project, "report": report, "view": view, "matched_from": text},
             {"project": project, "report": None, "view": view, "matched_from": None},
             {"project": empty_view.project, "report": None, "view": empty_view},
+            # the ask awaiting a decision (overdue: Decide…), and the ask decided
+            *(
+                {"project": project, "report": report, "view": replace(view, decision=d)}
+                for d in (
+                    factories.decision(1, text[:2000], "lapsed"),
+                    factories.decision(
+                        1, (report.help_needed or "").strip(), "decided", rationale=text
+                    ),
+                )
+            ),
         ],
         "list": [
             {

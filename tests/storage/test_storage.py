@@ -248,8 +248,8 @@ def test_a_digest_and_a_status_lookup_cost_the_same_statements_whatever_the_size
     # the project; this period's state, recomputed (its stored standing; zones, reports,
     # prompts, skips, working hours, holidays, risks, the newest decision, what is stored ahead
     # of now; one upsert to store it); the strip's reports and skips; risks, blockers,
-    # milestones; the names it shows
-    assert len(statements) == 19
+    # milestones; the names it shows; the project's newest decision
+    assert len(statements) == 20
     with sessions.begin() as session, count_statements(engine) as statements:
         project = portfolio.find_project(session, "P001")
         assert project is not None
@@ -257,7 +257,7 @@ def test_a_digest_and_a_status_lookup_cost_the_same_statements_whatever_the_size
     assert again == view
     # the same, with this period's state from the read model (its standing, and the report
     # and prompt it names) instead of recomputed
-    assert len(statements) == 9
+    assert len(statements) == 10
 
 
 def test_a_transaction_reads_the_projects_version_once_and_again_after_writing_them(
