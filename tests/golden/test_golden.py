@@ -24,7 +24,7 @@ import pytest
 from bot.cli.textview import messages_to_text
 from bot.digest.compose import compose_digest
 from bot.digest.messages import digest_messages
-from bot.digest.model import Digest
+from bot.digest.model import Digest, Governance
 from bot.render import Message, Renderer
 from storage.records import ProjectState, Rag, Report
 from tests import factories
@@ -115,6 +115,8 @@ def golden_digest(language: str) -> Digest:
                 "amber",
                 summary="Wave 5 delayed by an undocumented mainframe feed.",
                 path_to_green="Map the feed this week.",
+                help_needed="Approve the colocation extension (€40k a month) until wave 5 ends.",
+                help_needed_by=date(2026, 11, 18),
                 percent_complete=74,
                 budget_spent=Decimal(1_610_000),
             ),
@@ -186,6 +188,41 @@ def golden_digest(language: str) -> Digest:
         "projects": {"ATLAS": "amber", "DCEXIT": "green", "CRM": "amber"},
     }
     skips = {(8, THIS): factories.skip(8, THIS, "on_leave")}
+    # Governance: ATLAS's ask awaits a decision; DCEXIT's is past its date (listed first,
+    # marked overdue, although DCEXIT comes after ATLAS by priority); CRM's ask of last week
+    # was decided since the last digest, and one of its actions is overdue.
+    crm_decided = factories.decision(
+        4,
+        "Extend the Nordics pilot by two weeks?",
+        "decided",
+        id=40,
+        outcome="approved",
+        rationale=None,
+        decided_by="U0COO",
+        decided_at=datetime(2026, 11, 17, 10, 30, tzinfo=UTC),
+    )
+    governance = Governance(
+        latest={
+            1: factories.decision(1, history[1][0].help_needed or "", needed_by=date(2026, 11, 25)),
+            2: factories.decision(
+                2, history[2][0].help_needed or "", "lapsed", id=2, needed_by=date(2026, 11, 18)
+            ),
+            4: crm_decided,
+        },
+        overdue_actions={
+            4: [
+                factories.action(
+                    40,
+                    "Confirm the pilot's budget",
+                    id=41,
+                    project_id=4,
+                    owner="U0CFO",
+                    due_on=date(2026, 11, 18),
+                )
+            ]
+        },
+        decided=[crm_decided],
+    )
     return compose_digest(
         factories.subscription(timezone="Europe/Paris", language=language),
         projects,
@@ -199,6 +236,7 @@ def golden_digest(language: str) -> Digest:
         blockers=blockers,
         milestones=milestones,
         previous=previous,
+        governance=governance,
     )
 
 
