@@ -99,6 +99,7 @@ digests:
     portfolio: Opérations
     tags: [erp, "yes"]
     keys: [ATLAS, DELTA]
+    deciders: [U0CFO00001, U0COO00001]
   - channel: G0PRIVATE1
 """
 

@@ -31,6 +31,7 @@ def contexts(text: str) -> dict[str, list[dict[str, Any]]]:
         portfolio=text[:100],
         tags=tags,
         keys=MAX_KEYS,
+        deciders=tuple(f"U0DECIDER{i:02d}" for i in range(30)),  # more than the answer names
     )
     plain_sub = factories.subscription(schedule=DEFAULT_DIGEST_SCHEDULE)
     subscribed = {
@@ -55,6 +56,7 @@ def contexts(text: str) -> dict[str, list[dict[str, Any]]]:
         Problem("invalid", f"portfolio={text}", "portfolio", detail="at most 100 characters"),
         Problem("invalid", f"tags={text}", "tags", bad=(text,) * 12),
         Problem("invalid", f"keys={text}", "keys", bad=(text,)),
+        Problem("invalid", f"deciders={text}", "deciders", bad=(text,) * 3),
         Problem("unknown_key", option="keys", bad=MAX_KEYS),
         Problem("unknown_key", option="keys", bad=(key,)),
     ]

@@ -12,7 +12,7 @@ from sqlalchemy.exc import IntegrityError
 
 from storage import decisions, portfolio, reports
 from storage.db import make_engine, make_sessionmaker
-from storage.records import DecisionState
+from storage.records import ActionState, DecisionState
 from tests import factories
 from tests.conftest import migrate
 
@@ -175,3 +175,94 @@ def test_the_one_undecided_per_project_index_keeps_its_condition(engine: Engine)
             ).scalar_one()
     assert "UNIQUE" in definition.upper() and "WHERE" in definition.upper()
     assert "'open'" in definition and "'lapsed'" in definition
+
+
+def test_actions_are_listed_by_filter_and_done_once(engine: Engine) -> None:
+    project_id, report_id = _project_and_report(engine)
+    sessions = make_sessionmaker(engine)
+    with sessions.begin() as session:
+        asked = decisions.open_decision(
+            session,
+            project_id=project_id,
+            question="Q",
+            needed_by=None,
+            report_id=report_id,
+            now=NOW,
+        )
+        assert decisions.record_decision(
+            session, asked.id, outcome="approved", rationale=None, by="U0SPONSOR", at=NOW
+        )
+        late, soon, later = decisions.add_actions(
+            session,
+            asked,
+            [
+                ("Late « one »", "U0OWNER001", date(2026, 12, 1)),
+                ("Soon", "U0OWNER002", date(2026, 12, 4)),
+                ("Later", "U0OWNER001", date(2026, 12, 20)),
+            ],
+            now=NOW,
+        )
+    with sessions.begin() as session:
+        mine = decisions.actions_of(session, owner="U0OWNER001", state=ActionState.OPEN)
+        overdue = decisions.actions_of(
+            session, project_ids=[project_id], state=ActionState.OPEN, due_before=date(2026, 12, 3)
+        )
+        window = decisions.actions_of(
+            session, due_from=date(2026, 12, 2), due_before=date(2026, 12, 5)
+        )
+        assert [a.id for a in mine] == [late.id, later.id]
+        assert [a.title for a in overdue] == ["Late « one »"]
+        assert [a.id for a in window] == [soon.id]
+        assert decisions.mark_action_done(session, late.id, by="U0OWNER001", at=NOW)
+        assert not decisions.mark_action_done(session, late.id, by="U0ADMIN01", at=NOW)
+        done = decisions.find_action(session, late.id)
+        assert done is not None and (done.state, done.done_by) == (ActionState.DONE, "U0OWNER001")
+        assert decisions.actions_of(session, owner="U0OWNER001", state=ActionState.OPEN) == [later]
+        # The newest decision per project, and those decided in a window.
+        assert decisions.latest_of_projects(session, [project_id, 999]) == {
+            project_id: decisions.find_decision(session, asked.id)
+        }
+        assert [
+            d.id
+            for d in decisions.decided_since(
+                session, [project_id], since=NOW - timedelta(days=1), until=NOW
+            )
+        ] == [asked.id]
+        assert decisions.decided_since(session, [project_id], since=NOW, until=NOW) == []
+
+
+def test_an_action_is_done_once_however_many_click_at_once(postgres_url: str) -> None:
+    """The owner's DM and their Home, or two replicas: one click marks it done."""
+    migrate(postgres_url)
+    engine = make_engine(postgres_url)
+    try:
+        project_id, report_id = _project_and_report(engine)
+        sessions = make_sessionmaker(engine)
+        with sessions.begin() as session:
+            asked = decisions.open_decision(
+                session,
+                project_id=project_id,
+                question="Q",
+                needed_by=None,
+                report_id=report_id,
+                now=NOW,
+            )
+            (action,) = decisions.add_actions(
+                session, asked, [("Do it", "U0OWNER001", date(2026, 12, 4))], now=NOW
+            )
+        barrier = threading.Barrier(4)
+        results: list[bool] = []
+
+        def click(by: str) -> None:
+            with sessions.begin() as session:
+                barrier.wait()
+                results.append(decisions.mark_action_done(session, action.id, by=by, at=NOW))
+
+        threads = [threading.Thread(target=click, args=(f"U0CLICK{i}",)) for i in range(4)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert sorted(results) == [False, False, False, True]
+    finally:
+        engine.dispose()

@@ -17,7 +17,15 @@ from bot.digest.compose import compose_digest
 from bot.digest.flags import HISTORY_NEEDED, FlagCode
 from bot.digest.lines import marks_kept
 from bot.digest.messages import MAX_MESSAGE_JSON, digest_messages, message_size, pack
-from bot.digest.model import Attention, Counts, Digest, ProjectLine, RatingChange, Trend
+from bot.digest.model import (
+    Attention,
+    Counts,
+    Digest,
+    Governance,
+    ProjectLine,
+    RatingChange,
+    Trend,
+)
 from bot.digest.selection import covers
 from bot.digest.summary import digest_summary
 from bot.render import Renderer, as_message
@@ -80,6 +88,38 @@ def rated(project_id: int, overall: str, before: str | None, **kw: Any) -> list[
     if before:
         history.append(factories.report(project_id, LAST, before))
     return history
+
+
+# --- governance ----------------------------------------------------------------------------
+
+
+def test_a_decided_ask_leaves_attention_unless_red_and_an_overdue_ask_comes_first() -> None:
+    spec = [
+        # key, priority, overall now, the ask, its decision's state
+        ("DECIDED-GREEN", 1, "green", "Approve?", "decided"),
+        ("DECIDED-RED", 1, "red", "Approve?", "decided"),
+        ("ASKS-AGAIN", 1, "green", "And now this?", "open"),
+        ("OVERDUE-P5", 5, "green", "Late one?", "lapsed"),
+        ("SOON-P1", 1, "amber", "Soon?", "open"),
+    ]
+    projects = [factories.project(key, id=i, priority=p) for i, (key, p, *_) in enumerate(spec)]
+    needed = {"OVERDUE-P5": date(2026, 11, 18), "SOON-P1": date(2026, 11, 27)}
+    history = {
+        i: rated(i, now, None, help_needed=ask, help_needed_by=needed.get(key))
+        for i, (key, _, now, ask, _) in enumerate(spec)
+    }
+    latest = {
+        i: factories.decision(i, ask, state, id=i, needed_by=needed.get(key))
+        for i, (key, _, _, ask, state) in enumerate(spec)
+    }
+    digest = compose(projects, history, governance=Governance(latest=latest))
+    assert keys(digest.attention) == ["OVERDUE-P5", "SOON-P1", "ASKS-AGAIN", "DECIDED-RED"]
+    by_key = {line.project.key: line for line in digest.lines}
+    assert by_key["DECIDED-RED"].attention is Attention.RED
+    assert by_key["DECIDED-GREEN"].attention is None
+    assert by_key["OVERDUE-P5"].ask_overdue(digest.today)
+    assert not by_key["SOON-P1"].ask_overdue(digest.today)
+    assert by_key["DECIDED-RED"].ask is None  # no Decide… on a decided ask
 
 
 # --- order ---------------------------------------------------------------------------------

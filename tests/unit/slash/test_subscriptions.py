@@ -122,3 +122,18 @@ def test_grace_is_a_number_of_hours_checked_by_the_files_rule() -> None:
     [problem] = problems
     assert (problem.code, problem.option) == ("invalid", "grace_hours")
     assert "0 to 168" in problem.detail
+
+
+def test_deciders_are_mentions_or_user_ids_once_each_and_the_rest_is_listed() -> None:
+    # Slack sends a mention as <@U…|name>, its brackets escaped in the command's text.
+    values, problems = parse_options(
+        "deciders=&lt;@U0CFO00001|nadia&gt;,U0COO00001,U0CFO00001,@nadia,U0bad", LANGUAGES
+    )
+    assert values == {"deciders": ("U0CFO00001", "U0COO00001")}
+    [problem] = problems
+    assert (problem.code, problem.option, problem.bad) == (
+        "invalid",
+        "deciders",
+        ("@nadia", "U0bad"),
+    )
+    assert parse_options("deciders=", LANGUAGES) == ({"deciders": ()}, [])
