@@ -17,6 +17,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from sqlalchemy.orm import Session
 
 from bot.access.permissions import can_close_action
+from bot.slack.user_ids import is_user_id
 from storage import audit, decisions
 from storage.deliveries import Claim
 from storage.records import Action, ActionState, DeliveryKind
@@ -53,6 +54,7 @@ def reminders_due(session: Session, *, today: date) -> list[Claim]:
         )
         for action in window
         if action.created_at.astimezone(UTC).date() < action.due_on
+        and is_user_id(action.owner)  # an erased owner (pmo-bot forget-user) is told nothing
     ]
 
 
