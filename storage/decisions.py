@@ -185,16 +185,21 @@ def record_decision(
     rationale: str | None,
     by: str,
     at: datetime,
+    question: str | None = None,
 ) -> bool:
     """Decide an undecided decision, in one statement: True if this call decided it, False
     if it was decided (or withdrawn) already, so a double click or a resubmitted modal never
-    records a decision twice, whichever replica it reaches."""
+    records a decision twice, whichever replica it reaches; with `question`, only if the ask
+    is still that one (the PM may change it meanwhile)."""
+    conditions = [
+        DecisionRow.id == decision_id,
+        DecisionRow.state.in_([s.value for s in UNDECIDED]),
+    ]
+    if question is not None:
+        conditions.append(DecisionRow.question == question)
     decided = session.execute(
         update(DecisionRow)
-        .where(
-            DecisionRow.id == decision_id,
-            DecisionRow.state.in_([s.value for s in UNDECIDED]),
-        )
+        .where(*conditions)
         .values(
             state=DecisionState.DECIDED.value,
             outcome=outcome,

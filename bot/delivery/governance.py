@@ -17,13 +17,23 @@ from typing import Any
 
 from bot import ids
 from bot.delivery.outbox import Defer, Drop, Outgoing
+from bot.digest.selection import digest_zone
+from bot.governance.actions import reminder_day
 from bot.languages import DEFAULT_LANGUAGE
+from bot.periods.cadence import to_utc
 from bot.periods.hours import is_working_time, next_working_time
 from bot.render import as_message
 from bot.services import Services
 from bot.slack.people import person_zone, user_locale
 from storage import decisions, portfolio, users
-from storage.records import ActionState, Calendar, DecisionState, Delivery, Project
+from storage.records import (
+    ActionState,
+    Calendar,
+    DecisionState,
+    Delivery,
+    Project,
+    ProjectState,
+)
 
 
 def _dm(
@@ -44,7 +54,7 @@ def _dm(
         return Defer(
             next_working_time(now, zone, calendar, project.holidays), "outside working hours"
         )
-    rendered = services.renderer.render(template, locale, project=project, **context)
+    rendered = services.renderer.render(template, locale, project=project, tz=zone, **context)
     return Outgoing(
         [as_message(rendered)], user=user, channel=cached.dm_channel if cached else None
     )
@@ -61,12 +71,14 @@ def compose_decision_thread(
         actions = decisions.actions_of(session, decision_ids=[decision.id]) if decision else []
     if decision is None or project is None or decision.state is not DecisionState.DECIDED:
         return Drop("the decision is gone")
+    default = services.settings.timezone
     rendered = services.renderer.render(
         "decision_thread",
         subscription.language if subscription else DEFAULT_LANGUAGE,
         decision=decision,
         project=project,
         actions=actions,
+        tz=digest_zone(subscription, default) if subscription else default,
     )
     return Outgoing(
         [as_message(rendered)], channel=str(payload["channel"]), thread_ts=str(payload["ts"])
@@ -113,13 +125,16 @@ def _action_dm(
         return Drop("the action is gone")
     if action.state is not ActionState.OPEN:
         return Drop("the action is done")
+    if project.state is ProjectState.CLOSED:
+        return Drop("the project is closed")
     if reminder:
         zone = person_zone(cached, services.settings.timezone)
         today = now.astimezone(zone).date()
+        day = reminder_day(action.due_on, calendar, project.holidays)
         if today > action.due_on:
             return Drop("past its due date")
-        if today < action.due_on:
-            morning = datetime.combine(action.due_on, time(0), zone)
+        if today < day:
+            morning = to_utc(datetime.combine(day, time(0)), zone)
             return Defer(
                 next_working_time(morning, zone, calendar, project.holidays), "not due yet"
             )
@@ -160,6 +175,8 @@ def decision_lapsed(
         return Drop("the ask is gone")
     if decision.state is not DecisionState.LAPSED:
         return Drop(f"the ask is {decision.state.value} now")
+    if project.state is ProjectState.CLOSED:
+        return Drop("the project is closed")
     if not project.sponsor:
         return Drop("the project has no sponsor")
     return _dm(

@@ -120,7 +120,7 @@ def plan(services: Services, now: datetime) -> int:
         claims += _escalations(session, projects, history, {c.project_id for c in prompts})
         claims += _digests(session, services, now)
         claims += _failure_summaries(session, services, now)
-        claims += reminders_due(session, today=now.astimezone(default).date())
+        claims += reminders_due(session, today=now.astimezone(default).date(), zone=default)
         created = deliveries.enqueue(session, claims, now=now)
         # Looked at: due again by time, or by a write since (recording a prompt or a reminder
         # is one: those are left due). Marked after recording, so that every replica's

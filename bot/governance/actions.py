@@ -13,14 +13,16 @@ from __future__ import annotations
 from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
 from bot.access.permissions import can_close_action
+from bot.periods.hours import is_working_day
 from bot.slack.user_ids import is_user_id
-from storage import audit, decisions
+from storage import audit, decisions, portfolio
 from storage.deliveries import Claim
-from storage.records import Action, ActionState, DeliveryKind
+from storage.records import Action, ActionState, Calendar, DeliveryKind, ProjectState
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,16 +36,37 @@ def is_overdue(action: Action, today: date) -> bool:
     return action.state is ActionState.OPEN and action.due_on < today
 
 
-def reminders_due(session: Session, *, today: date) -> list[Claim]:
-    """The reminders to record at a tick of `today` (PMO_TIMEZONE): one per open action due
-    from yesterday to tomorrow (its owner's own date decides, when it is composed), except
-    those set on their due date (the owner was just told)."""
+REMINDER_LEAD = timedelta(days=8)  # the furthest a reminder day falls before its due date
+
+
+def reminder_day(due_on: date, calendar: Calendar, holidays: Collection[date] = ()) -> date:
+    """The day an action's owner is reminded: its due date, or when that is no working day (a
+    Sunday, a holiday), the last working day before it, so the reminder comes while there is
+    still time; never further back than REMINDER_LEAD (then the due date itself)."""
+    day = due_on
+    while not is_working_day(day, calendar, holidays):
+        day -= timedelta(days=1)
+        if due_on - day >= REMINDER_LEAD:
+            return due_on
+    return day
+
+
+def reminders_due(session: Session, *, today: date, zone: ZoneInfo) -> list[Claim]:
+    """The reminders to record at a tick of `today` (in `zone`, PMO_TIMEZONE): one per open
+    action of an open project due from yesterday to a week ahead (its composer waits for the
+    reminder day in its owner's zone), except those set on their due date, in `zone` (the owner
+    was just told), and those of an owner erased (pmo-bot forget-user)."""
     window = decisions.actions_of(
         session,
         state=ActionState.OPEN,
         due_from=today - timedelta(days=1),
-        due_before=today + timedelta(days=2),
+        due_before=today + REMINDER_LEAD,
     )
+    open_projects = {
+        p.id
+        for p in portfolio.find_projects(session, {a.project_id for a in window})
+        if p.state is not ProjectState.CLOSED
+    }
     return [
         Claim(
             DeliveryKind.ACTION_REMINDER,
@@ -53,8 +76,9 @@ def reminders_due(session: Session, *, today: date) -> list[Claim]:
             payload={"action": action.id, "user": action.owner},
         )
         for action in window
-        if action.created_at.astimezone(UTC).date() < action.due_on
-        and is_user_id(action.owner)  # an erased owner (pmo-bot forget-user) is told nothing
+        if action.project_id in open_projects
+        and action.created_at.astimezone(zone).date() < action.due_on
+        and is_user_id(action.owner)
     ]
 
 

@@ -4,8 +4,9 @@ A report whose "help needed" is filled asks leadership for a decision. The proje
 report speaks for it:
 
 * it asks, and the project has no undecided decision: one is **opened** (the question, the
-  needed-by date, the report it came from) — unless it asks exactly what the project's last
-  decision already decided (a "No change" copy of last week's ask is not a new one);
+  needed-by date, the report it came from) — unless it is a "No change" copy of the report
+  whose ask was decided (a copy asks nothing new; the same question typed again does: the
+  modal never prefills it, so it is asked again on purpose);
 * it asks, and the project has an undecided one: that one is **updated** (question, date,
   report), open again if its new date is ahead;
 * it no longer asks: the undecided one is **withdrawn**;
@@ -26,6 +27,7 @@ Every change is in the audit log, by the report's author, the decider, or "bot" 
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -39,7 +41,15 @@ from bot.digest.selection import selects
 from bot.slack.user_ids import is_user_id, user_id_or_none
 from storage import audit, decisions, deliveries, portfolio, reports
 from storage.deliveries import Claim
-from storage.records import Action, Decision, DecisionState, DeliveryKind, Project, Report
+from storage.records import (
+    Action,
+    Decision,
+    DecisionState,
+    DeliveryKind,
+    Project,
+    ProjectState,
+    Report,
+)
 
 BOT = "bot"  # who the audit log says lapsed a decision
 MAX_RATIONALE = 2000
@@ -86,7 +96,9 @@ class AlreadyDecided:
 
 @dataclass(frozen=True, slots=True)
 class DecisionRefused:
-    reason: str  # not_found, not_allowed, withdrawn (the project no longer asks), invalid
+    # not_found, not_allowed, withdrawn (the project no longer asks), changed (the PM changed
+    # the ask while the modal was open), invalid
+    reason: str
     # the form's, as (field, code): (rationale, required|long), (outcome, unknown),
     # (action.N.title, required|long), (action.N.owner, required), (action.N.due, required|past)
     problems: tuple[tuple[str, str], ...] = ()
@@ -101,6 +113,13 @@ def deciders_for(session: Session, project: Project) -> frozenset[str]:
         if selects(subscription, project)
         for user in subscription.deciders
     )
+
+
+def ask_fingerprint(decision: Decision) -> str:
+    """What the decider was shown of an ask (its question and date), in 16 characters: the
+    modal carries it, so that an ask the PM changed meanwhile is not decided unseen."""
+    seen = f"{decision.question}\n{decision.needed_by or ''}"
+    return hashlib.sha256(seen.encode()).hexdigest()[:16]
 
 
 def may_decide(
@@ -174,26 +193,38 @@ def decide(
     actions: Sequence[ActionDraft] = (),
     today: date | None = None,
     thread: DigestThread | None = None,
+    seen: str | None = None,
 ) -> Decided | AlreadyDecided | DecisionRefused:
     """Record `actor`'s decision and its actions, once, and queue its announcements (in the
     same transaction: recorded once, announced once); or say why not, changing nothing.
     `today` (PMO_TIMEZONE; `now`'s UTC date if not given) is the earliest due date an action
-    may have; `thread`, the digest it was decided from."""
+    may have; `thread`, the digest it was decided from; `seen`, the ask's fingerprint as the
+    modal showed it (`ask_fingerprint`): a different one is refused as "changed"."""
     allowed = may_decide(session, actor, decision_id, admins=admins)
     if isinstance(allowed, DecisionRefused):
         return allowed
     found, project = allowed
     if found.state is DecisionState.DECIDED:
         return AlreadyDecided(found)
+    if seen is not None and seen != ask_fingerprint(found):
+        return DecisionRefused("changed")
     chosen, why, kept, problems = check_form(outcome, rationale, actions, today=today or now.date())
     if problems or chosen is None:
         return DecisionRefused("invalid", tuple(problems))
     if not decisions.record_decision(
-        session, decision_id, outcome=chosen.value, rationale=why, by=actor, at=now
+        session,
+        decision_id,
+        outcome=chosen.value,
+        rationale=why,
+        by=actor,
+        at=now,
+        question=found.question,
     ):
         taken = decisions.find_decision(session, decision_id)
-        if taken is None or taken.state is not DecisionState.DECIDED:  # withdrawn meanwhile
+        if taken is None or taken.state is DecisionState.WITHDRAWN:
             return DecisionRefused("withdrawn")
+        if taken.state is not DecisionState.DECIDED:  # the PM changed the ask meanwhile
+            return DecisionRefused("changed")
         return AlreadyDecided(taken)
     changes = {
         "state": [found.state.value, DecisionState.DECIDED.value],
@@ -313,8 +344,9 @@ def note_ask(
         return "withdrawn"
     if current is None:
         last = decisions.latest(session, project_id)
-        if last is not None and last.state is DecisionState.DECIDED and last.question == question:
-            return None
+        copied = report.copied_from_id is not None
+        if copied and last is not None and last.state is DecisionState.DECIDED:
+            return None  # a "No change" copy of the report whose ask was decided
         opened = decisions.open_decision(
             session,
             project_id=project_id,
@@ -352,10 +384,17 @@ def note_ask(
 
 def lapse_overdue(session: Session, *, today: date, now: datetime) -> list[Decision]:
     """Lapse the open decisions whose needed-by date is before `today`; those lapsed."""
+    due = decisions.due_to_lapse(session, before=today)
+    closed = {
+        p.id
+        for p in portfolio.find_projects(session, {d.project_id for d in due})
+        if p.state is ProjectState.CLOSED
+    }
     lapsed = [
         decision
-        for decision in decisions.due_to_lapse(session, before=today)
-        if decisions.lapse(session, decision.id, before=today, now=now)
+        for decision in due
+        if decision.project_id not in closed  # a closed project is asked nothing more
+        and decisions.lapse(session, decision.id, before=today, now=now)
     ]
     for decision in lapsed:
         changes = {"state": [DecisionState.OPEN.value, DecisionState.LAPSED.value]}

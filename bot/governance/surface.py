@@ -12,6 +12,7 @@ import json
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from bot import ids
 from bot.access.admins import current_admins
@@ -26,11 +27,12 @@ from bot.governance.decisions import (
     DecisionOutcome,
     DecisionRefused,
     DigestThread,
+    ask_fingerprint,
     decide,
     may_decide,
 )
 from bot.services import Services
-from bot.slack.people import user_locale
+from bot.slack.people import user_locale, user_zone
 from storage import decisions, portfolio
 from storage.records import Action, Decision, DecisionState, Project
 
@@ -55,12 +57,18 @@ def _locale(services: Services, actor: str) -> str:
     return user_locale(services.sessions, services.gateway, actor, now=services.clock())
 
 
+def _zone(services: Services, actor: str) -> ZoneInfo:
+    """Dates in an answer are the reader's (after _locale, which caches their profile)."""
+    return user_zone(services.sessions, actor, services.settings.timezone)
+
+
 def _today(services: Services) -> date:
     return services.clock().astimezone(services.settings.timezone).date()
 
 
 def _answer(
     services: Services,
+    actor: str,
     locale: str,
     reason: str,
     *,
@@ -69,7 +77,12 @@ def _answer(
 ) -> dict[str, Any]:
     return dict(
         services.renderer.render(
-            "decision_answer", locale, reason=reason, decision=decision, project=project
+            "decision_answer",
+            locale,
+            reason=reason,
+            decision=decision,
+            project=project,
+            tz=_zone(services, actor),
         )
     )
 
@@ -84,11 +97,11 @@ def open_decide(
         allowed = may_decide(session, actor, decision_id, admins=admins)
     locale = _locale(services, actor)
     if isinstance(allowed, DecisionRefused):
-        return _answer(services, locale, allowed.reason)
+        return _answer(services, actor, locale, allowed.reason)
     decision, project = allowed
     if decision.state is DecisionState.DECIDED:
-        return _answer(services, locale, "decided", decision=decision, project=project)
-    metadata: dict[str, object] = {"decision": decision.id}
+        return _answer(services, actor, locale, "decided", decision=decision, project=project)
+    metadata: dict[str, object] = {"decision": decision.id, "ask": ask_fingerprint(decision)}
     if thread is not None:
         metadata |= {"channel": thread.channel, "ts": thread.ts}
     return dict(
@@ -116,9 +129,9 @@ def submit_decide(
     try:
         metadata = json.loads(private_metadata or "{}")
         decision_id = int(metadata.get("decision") or 0)
-        channel, ts = metadata.get("channel"), metadata.get("ts")
+        channel, ts, seen = metadata.get("channel"), metadata.get("ts"), metadata.get("ask")
     except (ValueError, TypeError, AttributeError):
-        decision_id, channel, ts = 0, None, None
+        decision_id, channel, ts, seen = 0, None, None, None
     thread = DigestThread(channel, ts) if isinstance(channel, str) and isinstance(ts, str) else None
     with services.sessions.begin() as session:
         result = decide(
@@ -132,6 +145,7 @@ def submit_decide(
             actions=form.actions,
             today=_today(services),
             thread=thread,
+            seen=seen if isinstance(seen, str) else "",
         )
         project = (
             portfolio.find_project_by_id(session, result.decision.project_id)
@@ -154,6 +168,7 @@ def submit_decide(
         decision=decision,
         project=project,
         actions=list(result.actions) if isinstance(result, Decided) else [],
+        tz=_zone(services, actor),
     )
     return Recorded(dict(view))
 
@@ -214,5 +229,6 @@ def action_answer(
             action=action,
             project=project,
             decision=decision,
+            tz=_zone(services, actor),
         )
     )

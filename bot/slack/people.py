@@ -289,6 +289,12 @@ def person_zone(profile: SlackUser | None, default: ZoneInfo) -> ZoneInfo:
     return zone(profile.tz if profile is not None else None, default)
 
 
+def user_zone(sessions: sessionmaker[Session], user_id: str, default: ZoneInfo) -> ZoneInfo:
+    """`person_zone` of one user, from the cache: the zone dates are written in for them."""
+    with sessions.begin() as session:
+        return person_zone(users.find_users(session, [user_id]).get(user_id), default)
+
+
 def cached_zones(
     session: Session, people: Collection[str], default: ZoneInfo
 ) -> dict[str, ZoneInfo]:

@@ -11,7 +11,7 @@ from bot.services import Services
 from bot.slack.people import user_locale
 from bot.slash.help import answer_unknown
 from bot.slash.lookups import mine_reply
-from bot.slash.request import Request, Result, Tell, unheard
+from bot.slash.request import Private, Request, Result, Tell, unheard
 from bot.slash.table import VERBS
 
 
@@ -48,7 +48,12 @@ def answer(
         tell=tell,
     )
     result = VERBS.get(name, answer_unknown)(request)
-    if public and isinstance(result, dict) and result.get("response_type") != "in_channel":
+    if (
+        public
+        and isinstance(result, dict)
+        and not isinstance(result, Private)
+        and result.get("response_type") != "in_channel"
+    ):
         result = {**result, "response_type": "in_channel"}
     return result
 

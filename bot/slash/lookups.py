@@ -18,6 +18,7 @@ names its key, whoever asks.
 from __future__ import annotations
 
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
@@ -29,7 +30,8 @@ from bot.lookup.matching import How, Matched, find_visible
 from bot.lookup.mine import my_projects
 from bot.lookup.records import listed_actions, listed_decisions, ranked_blockers, ranked_risks
 from bot.lookup.status import status_view
-from bot.slash.request import Request, Result
+from bot.slack.people import user_zone
+from bot.slash.request import Private, Request, Result
 from storage import portfolio
 from storage.records import Project, ProjectState
 
@@ -56,6 +58,11 @@ def _audience(request: Request, session: Session) -> Audience:
         admins=request.admins,
         channel=request.channel_id if request.public else None,
     )
+
+
+def _zone(request: Request) -> ZoneInfo:
+    """The asker's zone: the dates of a decision or an action are theirs."""
+    return user_zone(request.services.sessions, request.user_id, request.services.settings.timezone)
 
 
 def _resolve(request: Request, session: Session, query: str) -> Project | Result:
@@ -101,7 +108,12 @@ def answer_status(request: Request) -> Result:
             session, found.one, now=services.clock(), default_tz=services.settings.timezone
         )
     return request.render(
-        "status", project=view.project, report=view.report, view=view, matched_from=_typed(found)
+        "status",
+        project=view.project,
+        report=view.report,
+        view=view,
+        matched_from=_typed(found),
+        tz=_zone(request),
     )
 
 
@@ -197,15 +209,18 @@ def answer_actions(request: Request) -> Result:
     if word in ("done", "fait"):
         number = args[1] if len(args) == 2 else ""
         action_id = int(number) if number.isdigit() else 0
-        return done_clicked(services, actor=request.user_id, action_id=action_id).message
+        return Private(done_clicked(services, actor=request.user_id, action_id=action_id).message)
     today = services.clock().astimezone(services.settings.timezone).date()
     with services.sessions.begin() as session:
-        if word in ("mine", "moi", "overdue", "retard"):
-            projects = (
-                portfolio.list_projects(session)
-                if word in ("mine", "moi")
-                else visible_projects(session, _audience(request, session))
-            )
+        if word in ("mine", "moi"):
+            # your own actions, wherever they are; posted in a channel, only what it may see
+            projects = portfolio.list_projects(session)
+            if request.public:
+                audience = _audience(request, session)
+                projects = [p for p in projects if audience.sees(p)]
+            project = None
+        elif word in ("overdue", "retard"):
+            projects = visible_projects(session, _audience(request, session), states=_OPEN)
             project = None
         else:
             scope = _resolve(request, session, " ".join(args))
@@ -227,6 +242,7 @@ def answer_actions(request: Request) -> Result:
         project=project,
         scope="project" if project else ("overdue" if word in ("overdue", "retard") else "mine"),
         public=request.public,
+        tz=_zone(request),
     )
 
 

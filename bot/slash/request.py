@@ -51,5 +51,11 @@ class OpenModal:
     view: dict[str, Any]
 
 
+class Private(dict[str, Any]):
+    """An answer only the asker sees, whatever `public` says: the confirmation of a change
+    they made (`/pmo actions done N`) is not the channel's news, and may name what the channel
+    must not see."""
+
+
 Result = dict[str, Any] | OpenModal
 Verb = Callable[[Request], Result]

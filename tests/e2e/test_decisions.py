@@ -296,8 +296,9 @@ def test_an_action_is_reminded_once_on_its_due_date_and_done_from_its_dm_or_the_
     assert "You have no open action" in str(harness.command(OUTSIDER, "actions"))
     record = harness.command(ADMIN, "actions atlas")
     assert record["text"] == "Actions of ATLAS: 2" and "Book the audit" in str(record)
-    again = harness.command(ADMIN, f"actions done {book.id}")
+    again = harness.command(ADMIN, f"actions done {book.id} public")
     assert "already marked done by <@U0OUTSIDE1>" in str(again)
+    assert again["response_type"] == "ephemeral"  # a change's answer stays the asker's
     # On its due date, no reminder for the second one: it was done.
     harness.tick(datetime(2026, 11, 25, 9, 0, tzinfo=UTC))
     assert reminders() == []  # the first reminder became the Done answer

@@ -95,7 +95,7 @@ def contexts(text: str) -> dict[str, list[dict[str, Any]]]:
             {"reason": "decided", "decision": decided, "project": project, "actions": []},
             *(
                 {"reason": r, "decision": None, "project": None, "actions": []}
-                for r in ("not_allowed", "withdrawn", "not_found")
+                for r in ("not_allowed", "withdrawn", "not_found", "changed")
             ),
         ],
         "decision_errors": [{"problems": problems}],

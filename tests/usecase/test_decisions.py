@@ -12,6 +12,7 @@ from bot.governance.decisions import (
     AlreadyDecided,
     Decided,
     DecisionRefused,
+    ask_fingerprint,
     decide,
     note_ask,
 )
@@ -32,9 +33,14 @@ ASK = "Steering committee decision this week: move go-live by eight weeks?"
 
 
 def _answer(
-    world: World, period: datetime, help_needed: str | None = None, **fields: object
+    world: World,
+    period: datetime,
+    help_needed: str | None = None,
+    copied_from: int | None = None,
+    **fields: object,
 ) -> tuple[Report, str | None]:
-    """The PM's report for the period starting `period`, saved as the modal saves it."""
+    """The PM's report for the period starting `period`, saved as the modal saves it (as
+    "No change" saves it when `copied_from` names the report copied)."""
     with world.services.sessions.begin() as session:
         atlas = next(p for p in portfolio.list_projects(session) if p.key == "ATLAS")
         report = reports.save_report(
@@ -44,6 +50,7 @@ def _answer(
             period_start=period,
             submitted_by=PM,
             submitted_at=world.clock.now,
+            copied_from_id=copied_from,
         )
         return report, note_ask(session, report, now=world.clock.now)
 
@@ -105,17 +112,63 @@ def test_a_late_answer_for_an_earlier_period_does_not_speak_for_the_project(
     assert [d.state for d in _decisions(world)] == [DecisionState.OPEN]
 
 
-def test_a_decided_ask_is_not_reopened_by_a_copy_but_a_new_ask_opens_another(
+def test_a_decided_ask_is_not_reopened_by_a_copy_but_asked_again_it_opens_another(
     world: World,
 ) -> None:
     world.load(PORTFOLIO)
-    _answer(world, THU_12, ASK)
+    first, _ = _answer(world, THU_12, ASK)
     (asked,) = _decisions(world)
     with world.services.sessions.begin() as session:
         decisions.set_state(session, asked.id, DecisionState.DECIDED, now=world.clock.now)
-    assert _answer(world, THU_12 + WEEK, ASK)[1] is None  # the same ask, already decided
-    assert _answer(world, THU_12 + 2 * WEEK, "Two more analysts?")[1] == "opened"
+    # "No change": a copy of the report whose ask was decided asks nothing new.
+    assert _answer(world, THU_12 + WEEK, ASK, copied_from=first.id)[1] is None
+    # Typed again (the modal never prefills it: on purpose, say after "deferred"), or
+    # another question: a new decision each time.
+    assert _answer(world, THU_12 + 2 * WEEK, ASK)[1] == "opened"
     assert [d.state for d in _decisions(world)] == [DecisionState.OPEN, DecisionState.DECIDED]
+
+
+def test_an_ask_changed_while_the_modal_was_open_is_not_decided_unseen(world: World) -> None:
+    world.load(PORTFOLIO.replace(f"pm: {PM}", f"pm: {PM}\n    sponsor: {SPONSOR}"))
+    _answer(world, THU_12, ASK)
+    (shown,) = _decisions(world)
+    _answer(world, THU_12, "Rather: drop the Lyon plant?")  # the PM corrects the ask
+    with world.services.sessions.begin() as session:
+        result = decide(
+            session,
+            actor=SPONSOR,
+            decision_id=shown.id,
+            outcome="approved",
+            rationale=None,
+            admins=world.services.settings.admins,
+            now=world.clock.now,
+            seen=ask_fingerprint(shown),
+        )
+    assert result == DecisionRefused("changed")
+    (still,) = _decisions(world)
+    assert still.state is DecisionState.OPEN and still.question == "Rather: drop the Lyon plant?"
+    # Seen as it is now, it is decided.
+    with world.services.sessions.begin() as session:
+        again = decide(
+            session,
+            actor=SPONSOR,
+            decision_id=still.id,
+            outcome="approved",
+            rationale=None,
+            admins=world.services.settings.admins,
+            now=world.clock.now,
+            seen=ask_fingerprint(still),
+        )
+    assert isinstance(again, Decided)
+
+
+def test_a_closed_projects_ask_does_not_lapse(world: World) -> None:
+    world.load(PORTFOLIO)
+    _answer(world, THU_12, ASK, help_needed_by=date(2026, 11, 16))
+    world.load(PORTFOLIO.replace(f"pm: {PM}", f"pm: {PM}\n    state: closed"))
+    tick(world.services, now=datetime(2026, 11, 17, 9, 0, tzinfo=UTC))
+    assert [d.state for d in _decisions(world)] == [DecisionState.OPEN]
+    assert "decision_lapsed" not in _actions(world)
 
 
 def test_the_tick_lapses_an_open_ask_past_its_date_and_a_new_date_reopens_it(

@@ -12,7 +12,7 @@ import pytest
 
 from bot.access.permissions import can_close_action
 from bot.digest.lines import ask_answered
-from bot.governance.actions import is_overdue
+from bot.governance.actions import is_overdue, reminder_day
 from bot.governance.decisions import (
     MAX_ACTION_TITLE,
     MAX_RATIONALE,
@@ -20,7 +20,7 @@ from bot.governance.decisions import (
     DecisionOutcome,
     check_form,
 )
-from storage.records import ActionState
+from storage.records import DEFAULT_CALENDAR, ActionState
 from tests import factories
 
 TODAY = date(2026, 12, 3)
@@ -112,3 +112,19 @@ def test_an_ask_is_answered_by_a_decision_on_that_very_question() -> None:
     assert not ask_answered(report, factories.decision(1, "Move go-live?", "open"))
     assert not ask_answered(report, factories.decision(1, "Another question?", "decided"))
     assert not ask_answered(report, None)
+
+
+@pytest.mark.parametrize(
+    ("due", "holidays", "expected"),
+    [
+        (date(2026, 12, 3), (), date(2026, 12, 3)),  # a Thursday: that day
+        (date(2026, 12, 6), (), date(2026, 12, 4)),  # a Sunday: the Friday before
+        (date(2026, 12, 28), (date(2026, 12, 28),), date(2026, 12, 25)),  # a holiday Monday
+        # no working day in the week before: the due date itself
+        (date(2026, 12, 31), tuple(date(2026, 12, d) for d in range(21, 32)), date(2026, 12, 31)),
+    ],
+)
+def test_the_reminder_comes_on_the_last_working_day_by_the_due_date(
+    due: date, holidays: tuple[date, ...], expected: date
+) -> None:
+    assert reminder_day(due, DEFAULT_CALENDAR, holidays) == expected
