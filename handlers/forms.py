@@ -135,6 +135,7 @@ def report_form(view: dict[str, Any]) -> ReportForm:
         forecast_end=text("forecast_end"),
         percent_complete=text("percent_complete"),
         budget_spent=text("budget_spent"),
+        forecast_at_completion=text("forecast_at_completion"),
         accomplishments=text("accomplishments"),
         next_steps=text("next_steps"),
         help_needed=text("help_needed"),

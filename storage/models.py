@@ -145,6 +145,10 @@ class ProjectRow(Base):
     delegates: Mapped[list[str]] = mapped_column(JSON, default=list)
     confidential: Mapped[bool] = mapped_column(Boolean, default=False)
     escalate_to_sponsor: Mapped[bool] = mapped_column(Boolean, default=False)
+    # planned progress [{"on": "2026-03-01", "percent": "10"}, ...] (an S-curve); none: linear
+    plan: Mapped[list[dict[str, str]] | None] = mapped_column(JSON)
+    # {"cost_pct": "5", "time_days": 14}; none: the portfolio's
+    tolerances: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # set when state -> closed
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
@@ -217,6 +221,8 @@ class ReportRow(Base):
     submitted_by: Mapped[str] = mapped_column(String(32))
     submitted_at: Mapped[datetime] = mapped_column(UTCDateTime)
     budget_spent: Mapped[Decimal | None] = mapped_column(Numeric(18, 2))  # to date
+    # the PM's own estimate of the total cost at completion
+    forecast_at_completion: Mapped[Decimal | None] = mapped_column(Numeric(18, 2))
     help_needed_by: Mapped[date | None] = mapped_column(Date)  # when leadership must act
     # "No change": the report this one copies (the digest and the flags can tell copies apart).
     copied_from_id: Mapped[int | None] = mapped_column(

@@ -17,18 +17,22 @@ from storage.models import HolidayRow, ProjectRow, SettingRow, SubscriptionRow, 
 from storage.records import (
     DEFAULT_WORKING_HOURS,
     Calendar,
+    Money,
     NewProject,
+    PlanPoint,
     Project,
     ProjectSpec,
     ProjectState,
     Subscription,
     SubscriptionSpec,
+    Tolerances,
     WorkingHours,
 )
 from storage.standings import invalidate, invalidate_all
 from storage.upsert import ROWS_PER_STATEMENT, insert_for
 
 WORKING_HOURS = "working_hours"
+MONEY = "money"  # the portfolio file's currency and tolerances
 
 
 def _to_project(row: Any) -> Project:
@@ -51,8 +55,30 @@ def _to_project(row: Any) -> Project:
         delegates=tuple(row.delegates or ()),
         confidential=row.confidential,
         escalate_to_sponsor=row.escalate_to_sponsor,
+        plan=tuple(
+            PlanPoint(date.fromisoformat(p["on"]), Decimal(p["percent"])) for p in row.plan or ()
+        ),
+        tolerances=tolerances_of(row.tolerances),
         closed_at=row.closed_at,
     )
+
+
+def tolerances_of(value: Any) -> Tolerances | None:
+    """Tolerances as stored (JSON), or None."""
+    if not value:
+        return None
+    cost = value.get("cost_pct")
+    return Tolerances(
+        cost_pct=Decimal(cost) if cost is not None else None, time_days=value.get("time_days")
+    )
+
+
+def tolerances_value(tolerances: Tolerances | None) -> dict[str, Any] | None:
+    """Tolerances as stored: JSON, amounts as text (exact)."""
+    if tolerances is None:
+        return None
+    cost = tolerances.cost_pct
+    return {"cost_pct": str(cost) if cost is not None else None, "time_days": tolerances.time_days}
 
 
 def _project_values(spec: ProjectSpec) -> dict[str, Any]:
@@ -76,6 +102,8 @@ def _project_values(spec: ProjectSpec) -> dict[str, Any]:
         "delegates": list(spec.delegates),
         "confidential": spec.confidential,
         "escalate_to_sponsor": spec.escalate_to_sponsor,
+        "plan": [{"on": p.on.isoformat(), "percent": str(p.percent)} for p in spec.plan] or None,
+        "tolerances": tolerances_value(spec.tolerances),
     }
 
 
@@ -357,6 +385,30 @@ def load_calendar(session: Session) -> Calendar:
             end=time.fromisoformat(value["end"]),
         )
     return Calendar(holidays=list_holidays(session), hours=hours)
+
+
+def load_money(session: Session) -> Money:
+    """The portfolio's currency and default tolerances (none where the file set none)."""
+    stored = session.get(SettingRow, MONEY)
+    if stored is None:
+        return Money()
+    value = stored.value
+    return Money(currency=value.get("currency"), tolerances=tolerances_of(value.get("tolerances")))
+
+
+def replace_money(session: Session, money: Money) -> None:
+    """Set the portfolio's currency and default tolerances (none removes the setting)."""
+    stored = session.get(SettingRow, MONEY)
+    if money == Money():
+        if stored is not None:
+            session.delete(stored)
+    else:
+        value = {"currency": money.currency, "tolerances": tolerances_value(money.tolerances)}
+        if stored is None:
+            session.add(SettingRow(name=MONEY, value=value))
+        else:
+            stored.value = value
+    session.flush()
 
 
 def replace_working_hours(session: Session, hours: WorkingHours) -> None:

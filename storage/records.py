@@ -125,6 +125,33 @@ DEFAULT_DIGEST_GRACE_HOURS = (
 
 
 @dataclass(frozen=True, slots=True)
+class PlanPoint:
+    """A point of a project's planned progress curve (its `plan`): `percent` done by `on`."""
+
+    on: date
+    percent: Decimal
+
+
+@dataclass(frozen=True, slots=True)
+class Tolerances:
+    """How far a project may drift before it is an exception (PRINCE2): its forecast cost over
+    its budget by more than `cost_pct` percent, or its forecast end past its end by more than
+    `time_days`. None: no tolerance of that kind."""
+
+    cost_pct: Decimal | None = None
+    time_days: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Money:
+    """The portfolio's money settings (top of the portfolio file): the ISO 4217 `currency`
+    amounts are in, and the default tolerances of every project."""
+
+    currency: str | None = None
+    tolerances: Tolerances | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class ProjectSpec:
     """A project as the portfolio describes it (import, and later the admin modals)."""
 
@@ -145,6 +172,8 @@ class ProjectSpec:
     delegates: tuple[str, ...] = ()
     confidential: bool = False
     escalate_to_sponsor: bool = False
+    plan: tuple[PlanPoint, ...] = ()  # planned progress (an S-curve); none: linear
+    tolerances: Tolerances | None = None  # None: the portfolio's
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -229,6 +258,7 @@ class ReportDraft:
     help_needed: str | None = None
     help_needed_by: date | None = None
     budget_spent: Decimal | None = None
+    forecast_at_completion: Decimal | None = None  # the PM's own estimate of the total cost
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

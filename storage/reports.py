@@ -40,6 +40,7 @@ def _to_report(row: Any) -> Report:
         help_needed=row.help_needed,
         help_needed_by=row.help_needed_by,
         budget_spent=row.budget_spent,
+        forecast_at_completion=row.forecast_at_completion,
         copied_from_id=row.copied_from_id,
     )
 
@@ -72,6 +73,7 @@ def _report_values(
         "help_needed": draft.help_needed,
         "help_needed_by": draft.help_needed_by,
         "budget_spent": draft.budget_spent,
+        "forecast_at_completion": draft.forecast_at_completion,
         "submitted_by": submitted_by,
         "submitted_at": submitted_at,
         "copied_from_id": copied_from_id,

@@ -28,6 +28,9 @@ from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from decimal import Decimal
 from enum import StrEnum
+from zoneinfo import ZoneInfo
+
+from storage.records import PlanPoint, Project, Report
 
 MIN_PERCENT = 10  # below this share complete, ratios are noise
 HUNDRED = Decimal(100)
@@ -49,14 +52,6 @@ class Missing(StrEnum):
 class EacSource(StrEnum):
     PM = "pm"  # the PM's own forecast at completion
     CPI = "cpi"  # BAC / CPI
-
-
-@dataclass(frozen=True, slots=True)
-class PlanPoint:
-    """A point of a project's planned progress curve: `percent` done by `on`."""
-
-    on: date
-    percent: Decimal
 
 
 @dataclass(frozen=True, slots=True)
@@ -196,3 +191,19 @@ def _missing(
     if status_date <= start:
         return Missing.NOT_STARTED
     return None
+
+
+def project_figures(project: Project, report: Report, *, tz: ZoneInfo) -> Figures:
+    """The figures of `project` at `report` (its status date: the day its period starts, in
+    `tz`): BAC its budget, its dates and plan; the report's percent complete, spend and the PM's
+    own forecast at completion."""
+    return earned_value(
+        status_date=report.period_start.astimezone(tz).date(),
+        bac=project.budget,
+        start=project.start,
+        end=project.end,
+        percent_complete=report.percent_complete,
+        actual_cost=report.budget_spent,
+        pm_eac=report.forecast_at_completion,
+        plan=project.plan,
+    )

@@ -22,7 +22,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import dataclass, field, fields, is_dataclass, replace
 from datetime import date, datetime
 from decimal import Decimal
 from enum import Enum
@@ -49,9 +49,10 @@ MAX_CLOSING_TEXT = 3000
 # The project modal's input blocks, each named after the portfolio file's field; the two
 # booleans are the options of one checkboxes block, `flags`.
 FLAGS = ("confidential", "escalate_to_sponsor")
-MODAL_FIELDS = tuple(  # the portfolio file's order; holidays and milestones have no field here
-    name for name in PROJECT_FIELDS if name not in ("holidays", "milestones", *FLAGS)
-)
+# The portfolio file's order; holidays, milestones, the planned progress curve and the
+# tolerances have no field here (the file sets them; editing keeps them).
+KEPT_FIELDS = ("holidays", "milestones", "plan", "tolerances")
+MODAL_FIELDS = tuple(name for name in PROJECT_FIELDS if name not in (*KEPT_FIELDS, *FLAGS))
 FLAGS_BLOCK = "flags"
 SPEC_FIELDS = tuple(f.name for f in fields(ProjectSpec))
 # Where a refusal that concerns the whole modal is shown (a block both modals have).
@@ -133,6 +134,8 @@ def validate_project(
         return None, errors
     values.setdefault("cadence", DEFAULT_CADENCE)
     values["holidays"] = current.holidays if current is not None else ()
+    values["plan"] = current.plan if current is not None else ()
+    values["tolerances"] = current.tolerances if current is not None else None
     return ProjectSpec(**values), []
 
 
@@ -146,6 +149,8 @@ def _plain(value: Any) -> Any:
         return format(value, "f")
     if isinstance(value, tuple | list):
         return [_plain(v) for v in value]
+    if is_dataclass(value) and not isinstance(value, type):  # a plan point, tolerances
+        return {f.name: _plain(getattr(value, f.name)) for f in fields(value)}
     return value
 
 

@@ -222,6 +222,9 @@ def _report(w: _Writer, report: Report) -> None:
         lines.append(f"- {say('forecast_end')}: {_day(report.forecast_end)}")
     if report.budget_spent is not None:
         lines.append(f"- {say('budget_spent')}: {_plain(report.budget_spent)}")
+    if report.forecast_at_completion is not None:
+        at_completion = _plain(report.forecast_at_completion)
+        lines.append(f"- {say('forecast_at_completion')}: {at_completion}")
     lines.append("")
     w.text_block(say("summary"), report.summary)
     w.text_block(say("path_to_green"), report.path_to_green)

@@ -45,6 +45,7 @@ from storage.records import (
     Rag,
     Report,
     Subscription,
+    Tolerances,
     WorkingHours,
 )
 
@@ -138,12 +139,25 @@ def _project_entry(project: Project, milestones: Sequence[Milestone]) -> dict[st
         if value != getattr(default, name):
             entry[name] = written
     entry["escalate_to_sponsor"] = project.escalate_to_sponsor
+    if project.plan:
+        entry["plan"] = _Flow(_FlowMap(on=p.on, percent=p.percent) for p in project.plan)
+    if project.tolerances is not None:
+        entry["tolerances"] = _tolerances_entry(project.tolerances)
     if milestones:
         entry["milestones"] = [
             _FlowMap(name=_Quoted(m.name), due=m.due, **({"done": m.done_on} if m.done_on else {}))
             for m in milestones
         ]
     return entry
+
+
+def _tolerances_entry(tolerances: Tolerances) -> dict[str, Any]:
+    values: dict[str, Any] = {}
+    if tolerances.cost_pct is not None:
+        values["cost_pct"] = tolerances.cost_pct
+    if tolerances.time_days is not None:
+        values["time_days"] = tolerances.time_days
+    return _FlowMap(values)
 
 
 def _digest_entry(sub: Subscription) -> dict[str, Any]:
@@ -186,12 +200,18 @@ def portfolio_document(session: Session) -> dict[str, Any]:
     projects = portfolio.list_projects(session)
     milestones = items.list_milestones(session, [p.id for p in projects])
     calendar = portfolio.load_calendar(session)
-    return {
+    money = portfolio.load_money(session)
+    document: dict[str, Any] = {
         "projects": [_project_entry(p, milestones[p.id]) for p in projects],
         "holidays": _Flow(sorted(calendar.holidays)),
         "working_hours": _working_hours_entry(calendar.hours),
-        "digests": [_digest_entry(s) for s in portfolio.list_subscriptions(session)],
     }
+    if money.currency is not None:
+        document["currency"] = _Quoted(money.currency)
+    if money.tolerances is not None:
+        document["tolerances"] = _tolerances_entry(money.tolerances)
+    document["digests"] = [_digest_entry(s) for s in portfolio.list_subscriptions(session)]
+    return document
 
 
 def export_portfolio(session: Session, *, now: datetime | None = None) -> str:
@@ -257,6 +277,7 @@ REPORT_COLUMNS = (
     "percent_complete",
     "forecast_end",
     "budget_spent",
+    "forecast_at_completion",
     "help_needed",
     "help_needed_by",
     "risks",
@@ -281,6 +302,7 @@ def _report_row(project: Project, report: Report) -> list[Any]:
         report.percent_complete,
         report.forecast_end,
         report.budget_spent,
+        report.forecast_at_completion,
         safe_text(report.help_needed),
         report.help_needed_by,
         safe_text("; ".join(report.risks)),

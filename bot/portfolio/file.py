@@ -16,6 +16,7 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
+from babel.numbers import list_currencies
 
 from bot.periods import cadence
 from bot.render import available_languages
@@ -25,9 +26,12 @@ from storage.records import (
     DEFAULT_DIGEST_SCHEDULE,
     DEFAULT_WORKING_HOURS,
     MilestoneSpec,
+    Money,
+    PlanPoint,
     ProjectSpec,
     ProjectState,
     SubscriptionSpec,
+    Tolerances,
     WorkingHours,
 )
 
@@ -42,6 +46,7 @@ class Portfolio:
     subscriptions: tuple[SubscriptionSpec, ...] = ()
     holidays: tuple[date, ...] | None = None  # None: the file does not set the global list
     working_hours: WorkingHours | None = None  # None: the file does not set them
+    money: Money | None = None  # None: the file sets neither currency nor tolerances
     milestones: Mapping[str, tuple[MilestoneSpec, ...]] = field(default_factory=dict)  # by key
 
 
@@ -147,6 +152,60 @@ def _budget(value: Any) -> Decimal:
     return amount
 
 
+MAX_PLAN_POINTS = 60
+
+
+def _percent(value: Any) -> Decimal:
+    amount = _budget(value)
+    if amount > 100:
+        raise _InvalidError("must be a percentage from 0 to 100")
+    return amount
+
+
+def _plan(value: Any) -> tuple[PlanPoint, ...]:
+    """`plan: [{on: 2026-03-01, percent: 10}, ...]`: the planned progress curve, its dates
+    rising and its percentages never falling, at most MAX_PLAN_POINTS points."""
+    if not isinstance(value, list) or len(value) > MAX_PLAN_POINTS:
+        raise _InvalidError(f"must be a list of at most {MAX_PLAN_POINTS} {{on, percent}} points")
+    points: list[PlanPoint] = []
+    for number, item in enumerate(value, start=1):
+        if not isinstance(item, dict) or set(item) != {"on", "percent"}:
+            raise _InvalidError(f"point {number} must be {{on: DATE, percent: N}}")
+        point = PlanPoint(_date(item["on"]), _percent(item["percent"]))
+        if points and point.on <= points[-1].on:
+            raise _InvalidError(f"point {number}: its date must come after the one before")
+        if points and point.percent < points[-1].percent:
+            raise _InvalidError(f"point {number}: the planned percent cannot go down")
+        points.append(point)
+    return tuple(points)
+
+
+def _tolerances(value: Any) -> Tolerances:
+    """`tolerances: {cost_pct: 5, time_days: 14}`, either or both."""
+    if not isinstance(value, dict) or not value or set(value) - {"cost_pct", "time_days"}:
+        raise _InvalidError("must be {cost_pct: N, time_days: N}, either or both")
+    cost = value.get("cost_pct")
+    days = value.get("time_days")
+    try:
+        checked_cost = _budget(cost) if cost is not None else None
+    except _InvalidError:
+        checked_cost = Decimal(-1)
+    if checked_cost is not None and not 0 <= checked_cost <= 1000:
+        raise _InvalidError("cost_pct must be a percentage from 0 to 1000")
+    try:
+        checked_days = _int_range(0, 3650)(str(days)) if days is not None else None
+    except _InvalidError:
+        raise _InvalidError("time_days must be a whole number of days from 0 to 3650") from None
+    return Tolerances(cost_pct=checked_cost, time_days=checked_days)
+
+
+def _currency(value: Any) -> str:
+    code = str(value).strip().upper() if isinstance(value, str) else ""
+    if code not in list_currencies():
+        raise _InvalidError(f"{value!r} is not an ISO 4217 currency code (like EUR or USD)")
+    return code
+
+
 def _rule(value: Any) -> str:
     if not isinstance(value, str):
         raise _InvalidError("must be an RRULE text")
@@ -219,6 +278,8 @@ PROJECT_FIELDS: dict[str, tuple[str, Callable[[Any], Any]]] = {
     "confidential": ("confidential", _bool),
     "escalate_to_sponsor": ("escalate_to_sponsor", _bool),
     "milestones": ("milestones", _milestones),
+    "plan": ("plan", _plan),
+    "tolerances": ("tolerances", _tolerances),
 }
 PROJECT_REQUIRED = ("key", "name", "pm")
 
@@ -400,6 +461,25 @@ _Loader.yaml_implicit_resolvers = {
 }
 
 
+def _money(data: Mapping[str, Any], problems: list[str]) -> Money | None:
+    """The top-level `currency` and `tolerances` (the default of every project), if given."""
+    if data.get("currency") is None and data.get("tolerances") is None:
+        return None
+    currency: str | None = None
+    tolerances: Tolerances | None = None
+    if data.get("currency") is not None:
+        try:
+            currency = _currency(data["currency"])
+        except _InvalidError as exc:
+            problems.append(f"currency: {exc}")
+    if data.get("tolerances") is not None:
+        try:
+            tolerances = _tolerances(data["tolerances"])
+        except _InvalidError as exc:
+            problems.append(f"tolerances: {exc}")
+    return Money(currency=currency, tolerances=tolerances)
+
+
 def parse_portfolio(text: str, *, languages: tuple[str, ...] = LANGUAGES) -> Portfolio:
     """Parse and validate a portfolio file; raise PortfolioError listing every problem.
     `languages` are those a digest may be in (a folder of templates each)."""
@@ -415,7 +495,16 @@ def parse_portfolio(text: str, *, languages: tuple[str, ...] = LANGUAGES) -> Por
     problems = [
         f"unknown top-level field {name!r}"
         for name in data
-        if name not in ("projects", "digests", "holidays", "working_hours", "escalate_to_sponsor")
+        if name
+        not in (
+            "projects",
+            "digests",
+            "holidays",
+            "working_hours",
+            "escalate_to_sponsor",
+            "currency",
+            "tolerances",
+        )
     ]
     escalate = False
     if data.get("escalate_to_sponsor") is not None:
@@ -440,6 +529,7 @@ def parse_portfolio(text: str, *, languages: tuple[str, ...] = LANGUAGES) -> Por
             working_hours = _working_hours(data["working_hours"])
         except _InvalidError as exc:
             problems.append(f"working_hours: {exc}")
+    money = _money(data, problems)
     if problems:
         raise PortfolioError(tuple(problems))
     return Portfolio(
@@ -447,5 +537,6 @@ def parse_portfolio(text: str, *, languages: tuple[str, ...] = LANGUAGES) -> Por
         subscriptions=tuple(digests),
         holidays=holidays,
         working_hours=working_hours,
+        money=money,
         milestones=milestones,
     )

@@ -58,6 +58,8 @@ def import_portfolio(
         portfolio.replace_holidays(session, parsed.holidays)
     if parsed.working_hours is not None:
         portfolio.replace_working_hours(session, parsed.working_hours)
+    if parsed.money is not None:
+        portfolio.replace_money(session, parsed.money)
     return ImportSummary(
         projects=len(parsed.projects),
         projects_changed=changed,

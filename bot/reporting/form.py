@@ -96,6 +96,7 @@ class ReportForm:
     forecast_end: str | None = None
     percent_complete: str | None = None
     budget_spent: str | None = None
+    forecast_at_completion: str | None = None
     accomplishments: str | None = None
     next_steps: str | None = None
     help_needed: str | None = None
@@ -180,6 +181,11 @@ def validate_report(form: ReportForm) -> ReportDraft | list[FieldError]:
         spent = _amount(str(form.budget_spent))
         if spent is None:
             errors.append(FieldError("budget_spent", "invalid_amount"))
+    at_completion: Decimal | None = None
+    if _text(form.forecast_at_completion) is not None:
+        at_completion = _amount(str(form.forecast_at_completion))
+        if at_completion is None:
+            errors.append(FieldError("forecast_at_completion", "invalid_amount"))
     for name in ("summary", "path_to_green", "accomplishments", "next_steps", "help_needed"):
         if len(_text(getattr(form, name)) or "") > MAX_TEXT:
             errors.append(FieldError(name, "too_long", {"limit": MAX_TEXT}))
@@ -206,6 +212,7 @@ def validate_report(form: ReportForm) -> ReportDraft | list[FieldError]:
         help_needed=help_needed,
         help_needed_by=help_by,
         budget_spent=spent,
+        forecast_at_completion=at_completion,
         overall=ratings["overall"],
         schedule=ratings["schedule"],
         budget=ratings["budget"],

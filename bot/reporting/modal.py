@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from bot import ids
 from bot.access.admins import current_admins
+from bot.finance.earned_value import project_figures
 from bot.languages import DEFAULT_LANGUAGE
 from bot.render import Message, as_message
 from bot.reporting.form import NEW_BLOCKER_SLOTS, NEW_RISK_SLOTS, FieldError, ReportForm
@@ -66,6 +67,10 @@ def _modal_context(target: ReportTarget, found: OpenItems, delivery_id: int) -> 
         "items": found,
         "new_risk_slots": NEW_RISK_SLOTS,
         "new_blocker_slots": NEW_BLOCKER_SLOTS,
+        # the hint of the PM's forecast at completion: budget / CPI at the last report
+        "eac_hint": (
+            project_figures(target.project, previous, tz=target.tz).eac_cpi if previous else None
+        ),
     }
 
 

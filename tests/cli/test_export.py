@@ -36,10 +36,12 @@ from storage.db import make_engine, make_sessionmaker, upgrade
 from storage.records import (
     ItemStatus,
     MilestoneSpec,
+    Money,
     ProjectSpec,
     ProjectState,
     RiskSpec,
     SubscriptionSpec,
+    Tolerances,
     WorkingHours,
 )
 from tests import factories
@@ -73,6 +75,11 @@ projects:
     holidays: [2026-12-31, 2026-12-24]
     delegates: [{DEPUTY}, W0DEPUTY02]
     confidential: true
+    plan:
+      - {{on: 2026-01-05, percent: 0}}
+      - {{on: 2026-09-30, percent: 35.5}}
+      - {{on: 2027-06-30, percent: 100}}
+    tolerances: {{cost_pct: 7.5, time_days: 21}}
     milestones:
       - {{name: Design signed off, due: 2026-10-01, done: 2026-10-03}}
       - {{name: "Go-live: wave #1", due: 2027-03-01}}
@@ -89,6 +96,8 @@ projects:
     tags: []
 holidays: [2027-01-01, 2026-12-25]
 working_hours: {{days: [sun, mon, tue, wed, thu], start: "07:30", end: "24:00"}}
+currency: CHF
+tolerances: {{time_days: 14}}
 digests:
   - channel: C0LEADERS
     grace_hours: 12
@@ -122,6 +131,7 @@ def stored_portfolio(session: Session) -> dict[str, Any]:
         ],
         "holidays": portfolio.list_holidays(session),
         "calendar": portfolio.load_calendar(session),
+        "money": portfolio.load_money(session),
     }
 
 
@@ -167,6 +177,10 @@ def test_import_export_import_is_lossless(engine: Engine, fresh: Engine) -> None
         True,
     )
     assert atlas.holidays == (date(2026, 12, 31), date(2026, 12, 24))
+    assert [(p.on, p.percent) for p in atlas.plan][1] == (date(2026, 9, 30), Decimal("35.5"))
+    assert atlas.tolerances == Tolerances(Decimal("7.5"), 21)
+    assert original["money"] == Money("CHF", Tolerances(None, 14))
+    assert original["subscriptions"][0].deciders == ("U0CFO00001", "U0COO00001")
     assert original["projects"][0].key == "0123" and original["projects"][0].name == "NO"
     assert len(original["milestones"]["ATLAS"]) == 3
     assert original["holidays"] == {date(2026, 12, 25), date(2027, 1, 1)}

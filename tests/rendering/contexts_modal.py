@@ -100,6 +100,7 @@ def modal_context(
         "period_end": date(2026, 11, 26),
         "previous": previous,
         "forecast_end": date(2027, 6, 30),
+        "eac_hint": Decimal("9999999999999999.99"),  # budget / CPI at the last report
         "metadata": json.dumps({"delivery": 7}),
         "callback_id": "report.submit",
         "tz": PARIS,

@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from alembic import command
-from sqlalchemy import Engine, create_engine, make_url, select, text
+from sqlalchemy import Engine, MetaData, Table, create_engine, make_url, select, text
 
 from bot.cli.sample import build_sample
 from storage import (
@@ -272,9 +272,26 @@ def test_a_backup_of_an_older_schema_is_restored_and_migrated(
     engine = make_engine(source)
     try:
         command.upgrade(alembic_config(engine), "0011")
-        with make_sessionmaker(engine).begin() as session:
-            portfolio.upsert_projects(
-                session, [ProjectSpec("OLDER", "From 0011", "U0PM00001")], now=NOW
+        # Written with the columns that schema has (today's models have more).
+        with engine.begin() as connection:
+            projects = Table("projects", MetaData(), autoload_with=connection)
+            values = {
+                "key": "OLDER",
+                "name": "From 0011",
+                "pm_id": "U0PM00001",
+                "tags": [],
+                "cadence": "FREQ=WEEKLY;BYDAY=TH;BYHOUR=10;BYMINUTE=0",
+                "state": "active",
+                "reminder_after_hours": 24,
+                "holidays": [],
+                "delegates": [],
+                "confidential": False,
+                "escalate_to_sponsor": False,
+                "created_at": NOW,
+                "updated_at": NOW,
+            }
+            connection.execute(
+                projects.insert().values({k: v for k, v in values.items() if k in projects.c})
             )
     finally:
         engine.dispose()

@@ -3,18 +3,21 @@ worked out by hand in the comments."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 import pytest
 
 from bot.finance.earned_value import (
     EacSource,
     Missing,
-    PlanPoint,
     earned_value,
     planned_percent,
+    project_figures,
 )
+from storage.records import PlanPoint
+from tests import factories
 
 D = Decimal
 START, END = date(2026, 1, 1), date(2026, 12, 27)  # 360 days
@@ -153,3 +156,23 @@ def test_the_pms_forecast_stands_even_without_ratios() -> None:
     )
     assert f.missing is Missing.NO_DATES and f.cpi is None
     assert (f.eac, f.eac_source, f.vac) == (D(1200), EacSource.PM, D(-200))
+
+
+def test_a_projects_figures_come_from_its_fields_and_its_report() -> None:
+    project = factories.project(
+        budget=D(1_000_000),
+        start=START,
+        end=END,
+        plan=(PlanPoint(START, D(0)), PlanPoint(date(2026, 6, 30), D(40)), PlanPoint(END, D(100))),
+    )
+    report = factories.report(
+        1,
+        datetime(2026, 6, 29, 22, 30, tzinfo=UTC),  # the 30th in Paris: the status date
+        percent_complete=40,
+        budget_spent=D(400_000),
+        forecast_at_completion=D(1_050_000),
+    )
+    f = project_figures(project, report, tz=ZoneInfo("Europe/Paris"))
+    assert f.status_date == date(2026, 6, 30) and f.planned_percent == D(40)
+    assert (f.cpi, f.spi) == (D(1), D(1))
+    assert (f.eac, f.eac_source, f.eac_cpi) == (D(1_050_000), EacSource.PM, D(1_000_000))

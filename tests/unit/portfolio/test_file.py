@@ -14,9 +14,12 @@ from storage.records import (
     DEFAULT_CADENCE,
     DEFAULT_DIGEST_SCHEDULE,
     MilestoneSpec,
+    Money,
+    PlanPoint,
     ProjectSpec,
     ProjectState,
     SubscriptionSpec,
+    Tolerances,
     WorkingHours,
 )
 
@@ -484,3 +487,62 @@ def test_the_readmes_example_file_is_a_valid_portfolio() -> None:
     assert [p.key for p in parsed.projects] == ["ATLAS"]
     assert parsed.working_hours == WorkingHours()
     assert parsed.subscriptions[0].grace_hours == 2
+
+
+def test_plan_tolerances_and_currency_are_read() -> None:
+    parsed = parse_portfolio(
+        textwrap.dedent(
+            """
+            currency: eur
+            tolerances: {cost_pct: 5, time_days: 14}
+            projects:
+              - key: ATLAS
+                name: Atlas
+                pm: U0PM00001
+                plan: [{on: 2026-01-05, percent: 0}, {on: 2026-06-30, percent: 40.5}]
+                tolerances: {time_days: 7}
+            """
+        )
+    )
+    (atlas,) = parsed.projects
+    assert atlas.plan == (
+        PlanPoint(date(2026, 1, 5), Decimal(0)),
+        PlanPoint(date(2026, 6, 30), Decimal("40.5")),
+    )
+    assert atlas.tolerances == Tolerances(cost_pct=None, time_days=7)
+    assert parsed.money == Money("EUR", Tolerances(Decimal(5), 14))
+    assert parse_portfolio("projects: []").money is None  # not set: left as stored
+
+
+@pytest.mark.parametrize(
+    ("text", "problem"),
+    [
+        ("currency: EURO", "currency: 'EURO' is not an ISO 4217 currency code"),
+        ("tolerances: {cost: 5}", "tolerances: must be {cost_pct: N, time_days: N}"),
+        ("tolerances: {cost_pct: -1}", "tolerances: cost_pct must be a percentage from 0 to 1000"),
+        ("tolerances: {time_days: 1.5}", "tolerances: time_days must be a whole number of days"),
+        (
+            "projects:\n  - {key: A1, name: A, pm: U0PM00001, plan: [{on: 2026-06-30, percent: 40},"
+            " {on: 2026-01-01, percent: 50}]}",
+            "projects[1] (A1): plan: point 2: its date must come after the one before",
+        ),
+        (
+            "projects:\n  - {key: A1, name: A, pm: U0PM00001, plan: [{on: 2026-01-01, percent: 40},"
+            " {on: 2026-06-30, percent: 30}]}",
+            "projects[1] (A1): plan: point 2: the planned percent cannot go down",
+        ),
+        (
+            "projects:\n  - {key: A1, name: A, pm: U0PM00001,"
+            " plan: [{on: 2026-01-01, percent: 140}]}",
+            "projects[1] (A1): plan: must be a percentage from 0 to 100",
+        ),
+        (
+            "projects:\n  - {key: A1, name: A, pm: U0PM00001, plan: [{on: 2026-01-01}]}",
+            "projects[1] (A1): plan: point 1 must be {on: DATE, percent: N}",
+        ),
+    ],
+)
+def test_bad_plan_tolerances_or_currency_are_listed(text: str, problem: str) -> None:
+    with pytest.raises(PortfolioError) as raised:
+        parse_portfolio(text)
+    assert any(p.startswith(problem) for p in raised.value.problems), raised.value.problems
