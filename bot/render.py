@@ -15,17 +15,20 @@ fields, which Slack shows literally (escaping there would show `&amp;`).
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, tzinfo
+from decimal import Decimal
 from functools import cache, lru_cache
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
 import yaml
+from babel import Locale
 from babel.dates import format_date
-from babel.numbers import format_decimal, format_percent
+from babel.numbers import format_currency, format_decimal, format_percent
 from jinja2 import (
     ChoiceLoader,
     Environment,
@@ -170,6 +173,20 @@ def _number(context: Context, value: float | int | None, digits: int = 0) -> str
 
 
 @pass_context
+def _money(context: Context, value: Decimal | float | int | None, currency: str | None) -> str:
+    """An amount in the portfolio's currency the way the language writes it, in whole units
+    ("€1,250,000", "1 250 000 €"); a plain number when the portfolio names no currency."""
+    if value is None:
+        return ""
+    language = context.get("language", DEFAULT_LANGUAGE)
+    if not currency:
+        return str(format_decimal(value, "#,##0", locale=language))
+    pattern = Locale.parse(language).currency_formats["standard"].pattern
+    whole = re.sub(r"\.0+", "", pattern)  # "¤#,##0.00" -> "¤#,##0"
+    return str(format_currency(value, currency, whole, locale=language, currency_digits=False))
+
+
+@pass_context
 def _percent(context: Context, value: float | int | None) -> str:
     """A share (0.42) as a percentage the way the language writes it ("42%", "42 %")."""
     if value is None:
@@ -231,6 +248,7 @@ class Renderer:
             day=_day,
             number=_number,
             percent=_percent,
+            money=_money,
             rag_emoji=rag_emoji,
             slack_date=slack_date,
             trusted=Trusted,

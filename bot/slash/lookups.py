@@ -24,8 +24,9 @@ from sqlalchemy.orm import Session
 
 from bot.access.audience import Audience, channel_audience, visible_projects
 from bot.governance.surface import done_clicked
+from bot.lookup.budget import budget_lines, budget_totals
 from bot.lookup.history import project_history
-from bot.lookup.listing import Listing, project_listing
+from bot.lookup.listing import Filter, FilterKind, Listing, match_filter, project_listing
 from bot.lookup.matching import How, Matched, find_visible
 from bot.lookup.mine import my_projects
 from bot.lookup.records import listed_actions, listed_decisions, ranked_blockers, ranked_risks
@@ -44,6 +45,7 @@ BLOCKERS_SHOWN = 30
 MINE_SHOWN = 40
 DECISIONS_SHOWN = 30
 ACTIONS_SHOWN = 30
+BUDGET_SHOWN = 40
 CANDIDATES_SHOWN = 15
 _OPEN = (ProjectState.ACTIVE, ProjectState.ON_HOLD)
 HISTORY_DEFAULT = 8
@@ -244,6 +246,47 @@ def answer_actions(request: Request) -> Result:
         public=request.public,
         tz=_zone(request),
     )
+
+
+def answer_budget(request: Request) -> Result:
+    """`/pmo budget [PORTFOLIO|TAG|KEY]`: every visible open project's money (or a portfolio's
+    or a tag's), sorted by variance at completion with the totals; or one project's figures,
+    each with its formula and the values it came from."""
+    services = request.services
+    query = " ".join(request.args)
+    with services.sessions.begin() as session:
+        projects = visible_projects(session, _audience(request, session), states=_OPEN)
+        group = _group(query, projects) if query else None
+        project: Project | None = None
+        if query and group is None:
+            resolved = _resolve(request, session, query)
+            if not isinstance(resolved, Project):
+                return resolved
+            projects, project = [resolved], resolved
+        elif group is not None:
+            projects = [p for p in projects if group.keeps(p)]
+        lines = budget_lines(session, projects, tz=services.settings.timezone)
+        currency = portfolio.load_money(session).currency
+    return request.render(
+        "budget",
+        lines=lines[:BUDGET_SHOWN],
+        total=len(lines),
+        totals=budget_totals(lines),
+        project=project,
+        group=group.value if group is not None else None,
+        currency=currency,
+        public=request.public,
+    )
+
+
+def _group(query: str, projects: list[Project]) -> Filter | None:
+    """The portfolio or tag `query` names exactly (accents and case aside), if any: a key or a
+    project's name is looked up as a project instead."""
+    found = match_filter(query, projects)
+    chosen = found.one
+    if chosen is None or chosen.kind is not FilterKind.GROUP or found.how is not How.EXACT:
+        return None
+    return chosen
 
 
 def answer_blockers(request: Request) -> Result:

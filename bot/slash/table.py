@@ -12,6 +12,7 @@ from bot.slash.help import answer_help
 from bot.slash.lookups import (
     answer_actions,
     answer_blockers,
+    answer_budget,
     answer_decisions,
     answer_history,
     answer_list,
@@ -31,6 +32,7 @@ VERBS: dict[str, Verb] = {
     "blockers": answer_blockers,
     "decisions": answer_decisions,
     "actions": answer_actions,
+    "budget": answer_budget,
     "history": answer_history,
     "mine": answer_mine,
     "report": answer_report,

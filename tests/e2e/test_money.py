@@ -67,3 +67,56 @@ def test_the_pms_forecast_at_completion_is_stored_and_the_next_hint_gives_budget
     later = money.open_modal(PM_PARIS, money.prompts_to(PM_PARIS)[-1])
     hint = next(b for b in later["blocks"] if b.get("block_id") == "forecast_at_completion")
     assert "environ 1\u202f250\u202f000 au dernier statut" in hint["hint"]["text"]
+
+
+START, END = "2026-05-23", "2027-05-18"  # 360 days
+THREE = f"""
+currency: EUR
+projects:
+  - {{key: ATLAS, name: Atlas, pm: {PM_PARIS}, budget: 1000000, start: {START}, end: {END}}}
+  - {{key: BOREAL, name: Boreal, pm: {PM_PARIS}, budget: 500000, start: {START}, end: {END}}}
+  - {{key: CEDAR, name: Cedar, pm: {PM_PARIS}}}
+"""
+
+
+@pytest.fixture
+def three(database_url: str, fake_slack: FakeSlack) -> Iterator[Harness]:
+    running, stop = start_harness(database_url, fake_slack, THREE)
+    yield running
+    stop()
+
+
+def test_pmo_budget_shows_the_figures_worked_out_by_hand(three: Harness) -> None:
+    # The status date is Thursday 19 November, 180 of the 360 planned days: 50 % planned.
+    three.tick(THU_19_PARIS)
+    prompts = {p["text"].split(":")[0]: p for p in three.prompts_to(PM_PARIS)}
+    by_key = {
+        key: next(p for p in three.prompts_to(PM_PARIS) if key in p["text"])
+        for key in ("ATLAS", "BOREAL", "CEDAR")
+    }
+    assert len(prompts) == 3
+    answer(three, PM_PARIS, by_key["ATLAS"], percent_complete="40", budget_spent="500000")
+    answer(three, PM_PARIS, by_key["BOREAL"], percent_complete="60", budget_spent="250000")
+    answer(three, PM_PARIS, by_key["CEDAR"], percent_complete="30")
+    # ATLAS: EV 400,000, PV 500,000, AC 500,000: CPI 0.80, SPI 0.80, EAC 1,250,000, VAC -250,000.
+    # BOREAL: EV 300,000, PV 250,000, AC 250,000: CPI 1.20, SPI 1.20, EAC 416,667, VAC 83,333.
+    # CEDAR: no budget. Totals of the two: budget 1,500,000, spent 750,000, EAC 1,666,667,
+    # VAC -166,667, CPI 700,000 / 750,000 = 0.93.
+    listed = three.command("U0ADMIN001", "budget")
+    text = str(listed["blocks"])
+    assert listed["text"] == "Budget of 3 projects"
+    assert (
+        "Total budget €1,500,000 · spent €750,000 · forecast at completion €1,666,667"
+        " · variance -€166,667 · CPI 0.93" in text
+    )
+    assert text.index("*ATLAS*") < text.index("*BOREAL*") < text.index("*CEDAR*")
+    assert "*ATLAS* · VAC -€250,000 · EAC €1,250,000 of €1,000,000 · spent €500,000" in text
+    assert "CPI 0.80 · SPI 0.80" in text and "CPI 1.20 · SPI 1.20" in text
+    assert "*CEDAR* · not enough data (no budget)" in text
+    one = str(three.command("U0ADMIN001", "budget atlas")["blocks"])
+    assert "CPI = EV / AC = €400,000 / €500,000 = *0.80*" in one
+    assert "SPI = EV / PV = €400,000 / €500,000 = *0.80*" in one
+    assert "*Forecast at completion (EAC) €1,250,000*: BAC / CPI = €1,000,000 / 0.80" in one
+    assert "TCPI = (BAC \u2212 EV) / (BAC \u2212 AC) = 1.20" in one
+    # 360 planned days / SPI 0.8 = 450 days after the start
+    assert "End date SPI implies: Mon 16 Aug 2027 (planned end Tue 18 May 2027)" in one

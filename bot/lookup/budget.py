@@ -1,0 +1,73 @@
+"""`/pmo budget [PORTFOLIO|TAG|KEY]`: the money of many projects, sorted by variance at
+completion with the totals, or one project's figures with the formula and the values each came
+from (bot/finance/earned_value.py computes them all; this only gathers and orders)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+from sqlalchemy.orm import Session
+
+from bot.finance.earned_value import Figures, project_figures
+from storage import reports
+from storage.records import Project, Report
+
+
+@dataclass(frozen=True, slots=True)
+class BudgetLine:
+    project: Project
+    report: Report | None  # the latest report, whatever its period
+    figures: Figures | None  # None: no report yet
+
+
+@dataclass(frozen=True, slots=True)
+class BudgetTotals:
+    """The sums over the projects with a forecast at completion (`counted`); CPI = sum EV /
+    sum AC over those with ratios; `lacking`: the projects without the data."""
+
+    bac: Decimal
+    ac: Decimal
+    eac: Decimal
+    vac: Decimal
+    cpi: Decimal | None
+    counted: int
+    lacking: int
+
+
+def budget_lines(
+    session: Session, projects: Sequence[Project], *, tz: ZoneInfo
+) -> list[BudgetLine]:
+    """Each project's figures at its latest report: the largest overspend at completion first
+    (VAC, most negative first), then those without a forecast, by key."""
+    latest = reports.latest_reports(session, [p.id for p in projects], per_project=1)
+    lines = []
+    for project in projects:
+        found = latest.get(project.id) or []
+        report = found[0] if found else None
+        figures = project_figures(project, report, tz=tz) if report is not None else None
+        lines.append(BudgetLine(project, report, figures))
+    return sorted(lines, key=_order)
+
+
+def _order(line: BudgetLine) -> tuple[int, Decimal, str]:
+    vac = line.figures.vac if line.figures is not None else None
+    return (vac is None, vac if vac is not None else Decimal(0), line.project.key)
+
+
+def budget_totals(lines: Sequence[BudgetLine]) -> BudgetTotals:
+    counted = [ln.figures for ln in lines if ln.figures is not None and ln.figures.eac is not None]
+    rated = [f for f in counted if f.has_ratios and f.ev is not None and f.ac]
+    spent = sum((f.ac for f in rated if f.ac is not None), Decimal(0))
+    earned = sum((f.ev for f in rated if f.ev is not None), Decimal(0))
+    return BudgetTotals(
+        bac=sum((f.bac or Decimal(0) for f in counted), Decimal(0)),
+        ac=sum((f.ac or Decimal(0) for f in counted), Decimal(0)),
+        eac=sum((f.eac or Decimal(0) for f in counted), Decimal(0)),
+        vac=sum((f.vac or Decimal(0) for f in counted), Decimal(0)),
+        cpi=earned / spent if spent else None,
+        counted=len(counted),
+        lacking=len(lines) - len(counted),
+    )
