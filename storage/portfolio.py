@@ -398,6 +398,9 @@ def load_money(session: Session) -> Money:
 
 def replace_money(session: Session, money: Money) -> None:
     """Set the portfolio's currency and default tolerances (none removes the setting)."""
+    if money == load_money(session):
+        return
+    invalidate_all(session)  # the tolerances decide which projects need attention
     stored = session.get(SettingRow, MONEY)
     if money == Money():
         if stored is not None:

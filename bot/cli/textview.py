@@ -37,6 +37,11 @@ EMOJI = {
     "tada": "🎉",  # a milestone reached
     "white_check_mark": "✅",
     "thread": "🧵",
+    "money_with_wings": "💸",  # over a tolerance on cost or time
+    "moneybag": "💰",  # earned value: CPI, SPI, EAC, VAC
+    "ballot_box_with_check": "☑️",  # an ask decided
+    "no_entry": "⛔",  # a decision: rejected
+    "question": "❓",  # a decision: more information needed
 }
 ENTITIES = {"lt": "<", "gt": ">", "amp": "&"}
 # One pass over the text, so what one rule produces is never read again by another: an escaped

@@ -18,6 +18,7 @@ from bot.digest.lines import (
     attention_order,
     priority_order,
     project_line,
+    with_money,
 )
 from bot.digest.model import (
     HORIZON,
@@ -56,6 +57,7 @@ from storage.records import (
     Decision,
     Delivery,
     Milestone,
+    Money,
     Project,
     ProjectState,
     Rag,
@@ -91,6 +93,7 @@ def compose_digest(
     periods: Mapping[int, CurrentPeriod | None] | None = None,
     points: Sequence[PeriodCounts] | None = None,
     governance: Governance | None = None,
+    money: Money | None = None,
 ) -> Digest:
     """Each covered project with the report of its latest period that began before `at`, as
     the one rule reads it (bot.periods.state): done, skipped (`skips` holds its (project id,
@@ -151,6 +154,7 @@ def compose_digest(
             marks=marks.get(project.id, ()),
         )
         if place is Placement.ACTIVE:
+            line = with_money(line, money or Money(), default_tz)
             active.append(replace(line, attention=attention_of(line)))
         else:
             (on_hold if place is Placement.ON_HOLD else closed).append(line)
@@ -171,6 +175,7 @@ def compose_digest(
         chart=chart,
         points=points,
         decided=(governance.decided if governance else ()),
+        currency=(money.currency if money else None),
     )
 
 
@@ -309,6 +314,7 @@ def _assemble(
     chart: bool,
     points: Sequence[PeriodCounts] | None,
     decided: Sequence[Decision] = (),
+    currency: str | None = None,
 ) -> Digest:
     reported = [line for line in active if line.report is not None]
     attention = sorted((line for line in active if line.attention), key=attention_order)
@@ -334,6 +340,7 @@ def _assemble(
         lines=tuple(attention + rest + missing + skipped + on_hold + closed),
         attention=tuple(attention),
         decided=_decided(active + on_hold + closed, decided, names),
+        currency=currency,
         overdue_actions=tuple(
             ActionEntry(line.project, action, person(action.owner, names))
             for line in attention + rest + missing + skipped + on_hold

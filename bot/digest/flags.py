@@ -18,6 +18,13 @@ Each rule, and its reason in English:
   ("No change") for 3 periods in a row".
 * flat_progress: the same percent complete in FLAT_STREAK reports or more in a row: "Percent
   complete stuck at 40% for 4 periods".
+
+And two from earned value (bot/finance/earned_value.py), `money_flags`:
+
+* eac_optimistic: the PM's forecast at completion more than OPTIMISM below BAC / CPI: "The PM
+  forecasts €1,000,000 at completion, 20% below budget ÷ CPI (€1,250,000)".
+* poor_index_green: rated green with CPI or SPI under POOR_INDEX: "Rated green with a CPI of
+  0.80".
 """
 
 from __future__ import annotations
@@ -28,6 +35,7 @@ from datetime import date
 from decimal import Decimal
 from enum import StrEnum
 
+from bot.finance.earned_value import Figures
 from storage.records import Project, Rag, Report, ReportMark, Risk
 
 # Budget spent may run ahead of progress by this many percentage points before it is flagged:
@@ -36,6 +44,8 @@ BUDGET_TOLERANCE = 10
 HIGH_RISK_SCORE = 15  # probability x impact, each 1-5: 15 is e.g. likely (3) x severe (5)
 COPY_STREAK = 3  # "No change" copies in a row
 FLAT_STREAK = 4  # reports in a row with the same percent complete
+OPTIMISM = Decimal("0.10")  # the PM's forecast at completion this far below BAC / CPI
+POOR_INDEX = Decimal("0.85")  # a CPI or SPI under this, while rated green
 # Reports a project needs loaded (newest first) for every rule to see its whole streak.
 HISTORY_NEEDED = max(COPY_STREAK, FLAT_STREAK) + 1
 
@@ -46,6 +56,8 @@ class FlagCode(StrEnum):
     HIGH_RISK_GREEN = "high_risk_green"
     COPIED = "copied"
     FLAT_PROGRESS = "flat_progress"
+    EAC_OPTIMISTIC = "eac_optimistic"
+    POOR_INDEX_GREEN = "poor_index_green"
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,6 +71,10 @@ class Flag:
     score: int | None = None  # high_risk_green: the risk's score
     risk: str | None = None  # high_risk_green: the risk's title
     periods: int | None = None  # copied, flat_progress: how many periods in a row
+    amount: Decimal | None = None  # eac_optimistic: the PM's forecast at completion
+    other: Decimal | None = None  # eac_optimistic: BAC / CPI
+    index: str | None = None  # poor_index_green: "cpi" or "spi"
+    value: Decimal | None = None  # eac_optimistic: percent below; poor_index_green: the index
 
 
 @dataclass(frozen=True, slots=True)
@@ -153,3 +169,20 @@ def consistency_flags(
     found = [ReportMark.of(r) for r in reports] if marks is None else marks
     evidence = Evidence(project, reports[0], found, risks, today)
     return tuple(flag for rule in RULES if (flag := rule(evidence)) is not None)
+
+
+def money_flags(report: Report, figures: Figures | None) -> tuple[Flag, ...]:
+    """The flags earned value raises on a report (see the module's docstring)."""
+    if figures is None or not figures.has_ratios:
+        return ()
+    found: list[Flag] = []
+    pm, by_cpi = report.forecast_at_completion, figures.eac_cpi
+    if pm is not None and by_cpi and pm < by_cpi * (1 - OPTIMISM):
+        below = (by_cpi - pm) / by_cpi * 100
+        found.append(Flag(FlagCode.EAC_OPTIMISTIC, amount=pm, other=by_cpi, value=below))
+    if report.overall is Rag.GREEN:
+        for name, index in (("cpi", figures.cpi), ("spi", figures.spi)):
+            if index is not None and index < POOR_INDEX:
+                found.append(Flag(FlagCode.POOR_INDEX_GREEN, index=name, value=index))
+                break
+    return tuple(found)

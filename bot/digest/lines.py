@@ -5,15 +5,19 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime
+from zoneinfo import ZoneInfo
 
-from bot.digest.flags import HISTORY_NEEDED, consistency_flags
+from bot.digest.flags import HISTORY_NEEDED, consistency_flags, money_flags
 from bot.digest.model import Attention, BlockerEntry, ProjectLine, RatingChange, RiskEntry, Trend
+from bot.finance.earned_value import project_figures
+from bot.finance.tolerance import breaches, effective_tolerances
 from bot.periods.state import PeriodState, PeriodStatus
 from storage.records import (
     Action,
     Decision,
     DecisionState,
     Milestone,
+    Money,
     Project,
     Rag,
     Report,
@@ -163,6 +167,22 @@ def ask_answered(report: Report, decision: Decision | None) -> bool:
     )
 
 
+def with_money(line: ProjectLine, money: Money, tz: ZoneInfo) -> ProjectLine:
+    """The line with its earned value at its current report (status date in `tz`), the
+    tolerances it exceeds, and the flags earned value raises; as it was without a report."""
+    report = line.report
+    if report is None:
+        return line
+    figures = project_figures(line.project, report, tz=tz)
+    tolerances = effective_tolerances(line.project, money.tolerances)
+    return replace(
+        line,
+        figures=figures,
+        breaches=breaches(line.project, report, figures, tolerances),
+        flags=line.flags + money_flags(report, figures),
+    )
+
+
 def attention_of(line: ProjectLine) -> Attention | None:
     report = line.report
     if report is None:
@@ -171,6 +191,8 @@ def attention_of(line: ProjectLine) -> Attention | None:
         return Attention.HELP
     if report.overall is Rag.RED:
         return Attention.RED
+    if line.breaches:
+        return Attention.EXCEPTION
     if line.got_worse:
         return Attention.WORSE
     return Attention.FLAGGED if line.flags else None

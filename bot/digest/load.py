@@ -207,6 +207,7 @@ def build_digest(
         periods=current,
         points=points,
         governance=governance,
+        money=portfolio.load_money(session),
     )
 
 

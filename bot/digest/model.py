@@ -12,6 +12,8 @@ from zoneinfo import ZoneInfo
 
 from bot.digest.chart import ChartData
 from bot.digest.flags import Flag
+from bot.finance.earned_value import Figures
+from bot.finance.tolerance import Breach
 from bot.slack.user_ids import Person
 from storage.records import (
     UNDECIDED,
@@ -60,6 +62,7 @@ class Attention(StrEnum):
 
     HELP = "help"  # the report asks leadership for a decision or help
     RED = "red"
+    EXCEPTION = "exception"  # over a tolerance on cost or time (bot/finance/tolerance.py)
     WORSE = "worse"  # worse than its previous report, or than the previous digest showed
     FLAGGED = "flagged"  # a consistency flag (bot/digest/flags.py)
 
@@ -129,6 +132,8 @@ class ProjectLine:
     attention: Attention | None = None
     decision: Decision | None = None  # the project's newest decision (bot/governance)
     overdue_actions: tuple[Action, ...] = ()  # open past their due date, by due date
+    figures: Figures | None = None  # earned value at the current report (bot/finance)
+    breaches: tuple[Breach, ...] = ()  # the tolerances it exceeds
 
     @property
     def ask(self) -> Decision | None:
@@ -285,6 +290,7 @@ class Digest:
     previous: PreviousDigest | None = None
     chart: ChartData = field(default_factory=lambda: ChartData((), (), ""))
     people: Mapping[str, str] = field(default_factory=dict)  # user id -> display name
+    currency: str | None = None  # the portfolio's, for amounts
     decided: tuple[DecidedEntry, ...] = ()  # decisions since the previous digest
     overdue_actions: tuple[ActionEntry, ...] = ()  # by project (attention first), due date
 

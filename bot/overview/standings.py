@@ -49,7 +49,7 @@ from sqlalchemy.orm import Session
 
 from bot.digest.compose import RecordsOf
 from bot.digest.flags import HISTORY_NEEDED
-from bot.digest.lines import attention_of, project_line
+from bot.digest.lines import attention_of, project_line, with_money
 from bot.digest.model import Attention, Governance
 from bot.periods import cadence
 from bot.periods.state import (
@@ -139,6 +139,7 @@ def compute(
     # a decided ask no longer needs attention (bot.digest.lines.ask_answered)
     governance = Governance(latest=decisions.latest_of_projects(session, reported))
     records = RecordsOf(risks, {}, {}, {}, None, at=at, governance=governance)
+    money = portfolio.load_money(session)  # over a tolerance needs attention too
     today = at.astimezone(default).date()
     result = {}
     for project in projects:
@@ -147,7 +148,7 @@ def compute(
         attention, needed_by = None, None
         if status.current_report is not None and status.state not in _SET_ASIDE:
             line = project_line(project, found, status, records.of(project), today=today)
-            attention = attention_of(line)
+            attention = attention_of(with_money(line, money, default))
             if attention is Attention.HELP:
                 needed_by = status.current_report.help_needed_by
         until = _valid_until(

@@ -72,6 +72,10 @@ def test_the_pms_forecast_at_completion_is_stored_and_the_next_hint_gives_budget
 START, END = "2026-05-23", "2027-05-18"  # 360 days
 THREE = f"""
 currency: EUR
+tolerances: {{cost_pct: 5, time_days: 14}}
+digests:
+  - channel: C0LEADERS
+    timezone: Europe/Paris
 projects:
   - {{key: ATLAS, name: Atlas, pm: {PM_PARIS}, budget: 1000000, start: {START}, end: {END}}}
   - {{key: BOREAL, name: Boreal, pm: {PM_PARIS}, budget: 500000, start: {START}, end: {END}}}
@@ -120,3 +124,17 @@ def test_pmo_budget_shows_the_figures_worked_out_by_hand(three: Harness) -> None
     assert "TCPI = (BAC \u2212 EV) / (BAC \u2212 AC) = 1.20" in one
     # 360 planned days / SPI 0.8 = 450 days after the start
     assert "End date SPI implies: Mon 16 Aug 2027 (planned end Tue 18 May 2027)" in one
+    # The Friday digest: ATLAS is 25 % over budget at completion, past the 5 % tolerance
+    # (green, it would enter Needs your attention for that alone); each full report in the
+    # thread carries its figures.
+    three.tick(datetime(2026, 11, 20, 15, 0, tzinfo=UTC))
+    (digest,) = three.digests("C0LEADERS")
+    shown = str(digest["blocks"])
+    assert (
+        "Over tolerance: forecast €1,250,000 for a budget of €1,000,000, +25%, tolerance 5%"
+        in shown
+    )
+    assert "BOREAL" not in shown.split("Needs your attention")[1].split("divider")[0]
+    thread = str(three.fake.thread("C0LEADERS", digest["ts"]))
+    assert "CPI 0.80 · SPI 0.80 · EAC €1,250,000 (BAC / CPI) · VAC -€250,000" in thread
+    assert "CPI 1.20 · SPI 1.20 · EAC €416,667 (BAC / CPI) · VAC €83,333" in thread

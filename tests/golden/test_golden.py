@@ -26,7 +26,7 @@ from bot.digest.compose import compose_digest
 from bot.digest.messages import digest_messages
 from bot.digest.model import Digest, Governance
 from bot.render import Message, Renderer
-from storage.records import ProjectState, Rag, Report
+from storage.records import Money, ProjectState, Rag, Report, Tolerances
 from tests import factories
 from tests.rendering.contexts_digest import blocker, milestone, risk
 
@@ -69,6 +69,7 @@ def golden_digest(language: str) -> Digest:
             "U0PMCLAIRE",
             priority=1,
             budget=Decimal(2_400_000),
+            start=date(2025, 9, 1),
             end=date(2027, 6, 25),
         ),
         project(
@@ -78,10 +79,20 @@ def golden_digest(language: str) -> Digest:
             "U0PMMARCUS",
             priority=2,
             budget=Decimal(1_750_000),
+            start=date(2025, 6, 2),
             end=date(2027, 3, 12),
         ),
         project("WMS", 3, "Warehouse upgrade", "U0PMPRIYA", priority=3),
-        project("CRM", 4, "CRM rollout", "U0PMSOPHIE", priority=2, end=date(2027, 5, 21)),
+        project(
+            "CRM",
+            4,
+            "CRM rollout",
+            "U0PMSOPHIE",
+            priority=2,
+            budget=Decimal(900_000),
+            start=date(2026, 1, 5),
+            end=date(2027, 5, 21),
+        ),
         project("TREASURY", 5, "Treasury system", "U0PMAISHA", priority=3, end=date(2026, 11, 13)),
         project("PAYROLL", 6, "Payroll replacement", "U0PMOLIVIER", priority=1),
         project(
@@ -130,6 +141,7 @@ def golden_digest(language: str) -> Digest:
                 "green",
                 summary="Back on track: pilot adoption at 88% & rising.",
                 percent_complete=52,
+                budget_spent=Decimal(520_000),
             ),
             report(4, 1, "amber", percent_complete=48),
         ],
@@ -237,6 +249,8 @@ def golden_digest(language: str) -> Digest:
         milestones=milestones,
         previous=previous,
         governance=governance,
+        # EUR; over 5 % on cost or 14 days on time is an exception
+        money=Money("EUR", Tolerances(Decimal(5), 14)),
     )
 
 

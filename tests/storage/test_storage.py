@@ -237,8 +237,9 @@ def test_a_digest_and_a_status_lookup_cost_the_same_statements_whatever_the_size
     assert len(digest.deadlines) == size and len(digest.chart.periods) == 8
     # subscriptions; projects, risks, blockers, milestones, people, the two latest reports,
     # the marks of older ones, prompts, the calendar (working hours, holidays), skips; and
-    # governance: overdue actions, the newest decisions, the decisions since
-    assert len(statements) == 15
+    # governance: overdue actions, the newest decisions, the decisions since; the portfolio's
+    # money settings (currency, tolerances)
+    assert len(statements) == 16
 
     with sessions.begin() as session, count_statements(engine) as statements:
         project = portfolio.find_project(session, "P001")
@@ -248,8 +249,9 @@ def test_a_digest_and_a_status_lookup_cost_the_same_statements_whatever_the_size
     # the project; this period's state, recomputed (its stored standing; zones, reports,
     # prompts, skips, working hours, holidays, risks, the newest decision, what is stored ahead
     # of now; one upsert to store it); the strip's reports and skips; risks, blockers,
-    # milestones; the names it shows; the project's newest decision
-    assert len(statements) == 20
+    # milestones; the names it shows; the project's newest decision; the money settings (its
+    # tolerances decide whether it needs attention)
+    assert len(statements) == 21
     with sessions.begin() as session, count_statements(engine) as statements:
         project = portfolio.find_project(session, "P001")
         assert project is not None

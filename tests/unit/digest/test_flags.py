@@ -8,7 +8,8 @@ from typing import Any
 
 import pytest
 
-from bot.digest.flags import BUDGET_TOLERANCE, Flag, FlagCode, consistency_flags
+from bot.digest.flags import BUDGET_TOLERANCE, Flag, FlagCode, consistency_flags, money_flags
+from bot.finance.earned_value import Figures, earned_value
 from bot.render import Renderer
 from storage.records import Project, Report, Risk
 from tests import factories
@@ -137,6 +138,8 @@ def test_no_report_no_flag() -> None:
                 "Rated green with an open risk scored 20: R&amp;D &lt;vendor&gt;",
                 "Same report copied (“No change”) for 3 periods in a row",
                 "Percent complete stuck at 50% for 4 periods",
+                "The PM forecasts 1,000,000 at completion, 20% below budget ÷ CPI (1,250,000)",
+                "Rated green with an SPI of 0.80",
             ],
         ),
         (
@@ -148,6 +151,9 @@ def test_no_report_no_flag() -> None:
                 "Même rapport recopié (\u00ab\u00a0Aucun changement\u00a0\u00bb) "
                 "3 périodes de suite",
                 "Avancement bloqué à 50\u202f% depuis 4 périodes",
+                "Le chef de projet prévoit 1\u202f000\u202f000 à terminaison, 20\u202f% sous"
+                " budget ÷ CPI (1\u202f250\u202f000)",
+                "Noté vert avec un SPI de 0,80",
             ],
         ),
     ],
@@ -161,6 +167,13 @@ def test_every_flag_has_a_one_line_reason_in_each_language(
         Flag(FlagCode.HIGH_RISK_GREEN, score=20, risk="R&D <vendor>"),
         Flag(FlagCode.COPIED, periods=3),
         Flag(FlagCode.FLAT_PROGRESS, percent=50, periods=4),
+        Flag(
+            FlagCode.EAC_OPTIMISTIC,
+            amount=Decimal(1_000_000),
+            other=Decimal(1_250_000),
+            value=Decimal(20),
+        ),
+        Flag(FlagCode.POOR_INDEX_GREEN, index="spi", value=Decimal("0.8")),
     )
     assert {flag.code for flag in every} == set(FlagCode)
     renderer = Renderer()
@@ -170,3 +183,34 @@ def test_every_flag_has_a_one_line_reason_in_each_language(
     reasons = [str(module.flag_reason(flag)) for flag in every]  # type: ignore[attr-defined]
     assert reasons == expected
     assert all("\n" not in reason for reason in reasons)
+
+
+def test_earned_value_flags_an_optimistic_pm_and_a_green_with_poor_indices() -> None:
+    # 40 % of 1,000,000 earned, 500,000 spent, 500,000 planned: CPI 0.80, SPI 0.80;
+    # budget / CPI is 1,250,000.
+    def figures(pm: Decimal | None) -> Figures:
+        return earned_value(
+            status_date=date(2026, 6, 30),
+            bac=Decimal(1_000_000),
+            start=date(2026, 1, 1),
+            end=date(2026, 12, 27),
+            percent_complete=40,
+            actual_cost=Decimal(500_000),
+            pm_eac=pm,
+        )
+
+    def report(overall: str, pm: Decimal | None) -> Report:
+        return factories.report(1, overall=overall, forecast_at_completion=pm)
+
+    low = Decimal(1_124_999)  # more than 10 % below 1,250,000
+    assert [f.code for f in money_flags(report("amber", low), figures(low))] == [
+        FlagCode.EAC_OPTIMISTIC
+    ]
+    assert money_flags(report("amber", Decimal(1_125_000)), figures(Decimal(1_125_000))) == ()
+    (green,) = money_flags(report("green", None), figures(None))
+    assert (green.code, green.index, green.value) == (
+        FlagCode.POOR_INDEX_GREEN,
+        "cpi",
+        Decimal("0.8"),
+    )
+    assert money_flags(report("green", None), None) == ()
