@@ -173,6 +173,17 @@ def _number(context: Context, value: float | int | None, digits: int = 0) -> str
 
 
 @pass_context
+def _decimal(context: Context, value: Decimal | float | int | None, digits: int = 1) -> str:
+    """A number with up to `digits` decimals, only those it has ("7.5", "5"), the language's
+    way: a percentage or tolerance is never rounded into another."""
+    if value is None:
+        return ""
+    fmt = "#,##0." + "#" * digits
+    language = context.get("language", DEFAULT_LANGUAGE)
+    return str(format_decimal(value, fmt, locale=language, decimal_quantization=False))
+
+
+@pass_context
 def _money(context: Context, value: Decimal | float | int | None, currency: str | None) -> str:
     """An amount in the portfolio's currency the way the language writes it, in whole units
     ("€1,250,000", "1 250 000 €"); a plain number when the portfolio names no currency."""
@@ -249,6 +260,7 @@ class Renderer:
             number=_number,
             percent=_percent,
             money=_money,
+            decimal=_decimal,
             rag_emoji=rag_emoji,
             slack_date=slack_date,
             trusted=Trusted,

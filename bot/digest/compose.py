@@ -154,7 +154,7 @@ def compose_digest(
             marks=marks.get(project.id, ()),
         )
         if place is Placement.ACTIVE:
-            line = with_money(line, money or Money(), default_tz)
+            line = with_money(line, money or Money(), pm_zones.get(project.pm, default_tz))
             active.append(replace(line, attention=attention_of(line)))
         else:
             (on_hold if place is Placement.ON_HOLD else closed).append(line)

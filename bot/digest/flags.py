@@ -32,7 +32,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
-from decimal import Decimal
+from decimal import ROUND_DOWN, Decimal
 from enum import StrEnum
 
 from bot.finance.earned_value import Figures
@@ -178,11 +178,12 @@ def money_flags(report: Report, figures: Figures | None) -> tuple[Flag, ...]:
     found: list[Flag] = []
     pm, by_cpi = report.forecast_at_completion, figures.eac_cpi
     if pm is not None and by_cpi and pm < by_cpi * (1 - OPTIMISM):
-        below = (by_cpi - pm) / by_cpi * 100
+        below = ((by_cpi - pm) / by_cpi * 100).quantize(Decimal("0.1"), ROUND_DOWN)
         found.append(Flag(FlagCode.EAC_OPTIMISTIC, amount=pm, other=by_cpi, value=below))
     if report.overall is Rag.GREEN:
         for name, index in (("cpi", figures.cpi), ("spi", figures.spi)):
             if index is not None and index < POOR_INDEX:
-                found.append(Flag(FlagCode.POOR_INDEX_GREEN, index=name, value=index))
+                shown = index.quantize(Decimal("0.01"), ROUND_DOWN)  # 0.849 is not "0.85"
+                found.append(Flag(FlagCode.POOR_INDEX_GREEN, index=name, value=shown))
                 break
     return tuple(found)

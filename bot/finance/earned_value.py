@@ -16,8 +16,9 @@ From a project and one of its reports:
 * the end SPI implies: the planned duration divided by SPI, from `start`.
 
 Ratios mean nothing on too little: below 10 % complete, with nothing spent, without a budget or
-dates, or with an end before the start, there is no CPI, SPI, EAC or VAC, and `missing` says
-why ("not enough data", never "on budget").
+dates, with an end before the start, or before anything was planned done, there is no CPI, SPI
+or BAC / CPI, and `missing` says why ("not enough data", never "on budget"); the PM's own
+forecast at completion still gives an EAC and a VAC.
 """
 
 from __future__ import annotations
@@ -73,7 +74,7 @@ class Figures:
     eac: Decimal | None = None  # the headline: the PM's, else BAC / CPI
     eac_source: EacSource | None = None
     vac: Decimal | None = None  # BAC - EAC (negative: an overspend)
-    tcpi: Decimal | None = None  # None when the budget is spent (BAC = AC)
+    tcpi: Decimal | None = None  # None once the budget is spent (AC >= BAC)
     forecast_end: date | None = None  # the end SPI implies
     missing: Missing | None = None
 
@@ -86,11 +87,14 @@ def planned_percent(
     status_date: date, start: date, end: date, plan: Sequence[PlanPoint] = ()
 ) -> Decimal:
     """The share of the work planned done by `status_date` (0 to 100): interpolated in `plan`
-    when given (its points by date), else linear by calendar days from `start` to `end`."""
-    points = sorted(plan, key=lambda p: p.on) or [
-        PlanPoint(start, Decimal(0)),
-        PlanPoint(end, HUNDRED),
-    ]
+    when given (its points by date, between an implied 0 % at `start` and 100 % at `end`),
+    else linear by calendar days from `start` to `end`."""
+    points = sorted(plan, key=lambda p: p.on)
+    # a plan is read between an implied 0 % at the start and 100 % at the end
+    if not points or start < points[0].on:
+        points.insert(0, PlanPoint(start, Decimal(0)))
+    if end > points[-1].on and points[-1].percent < HUNDRED:
+        points.append(PlanPoint(end, HUNDRED))
     if status_date <= points[0].on:
         return points[0].percent if status_date == points[0].on else Decimal(0)
     for before, after in itertools.pairwise(points):
@@ -127,6 +131,8 @@ def earned_value(
         if bac is not None and percent_complete is not None
         else None
     )
+    if missing is None and (pv is None or pv <= 0):
+        missing = Missing.NOT_STARTED  # nothing planned done yet: no SPI to divide by
     base = Figures(status_date, bac, planned, pv, ev, actual_cost, missing=missing)
     if missing is not None or bac is None or ev is None or pv is None or actual_cost is None:
         if pm_eac is not None and bac is not None:  # the PM's forecast stands on its own
@@ -137,11 +143,13 @@ def earned_value(
     eac_cpi = bac / cpi
     eac_budget_rate = actual_cost + (bac - ev)
     eac_cpi_spi = actual_cost + (bac - ev) / (cpi * spi)
-    tcpi = (bac - ev) / (bac - actual_cost) if bac != actual_cost else None
+    # none once the budget is spent: no efficiency on the rest can bring it back
+    tcpi = (bac - ev) / (bac - actual_cost) if actual_cost < bac else None
     forecast_end = None
     if start is not None and end is not None:
         days = Decimal((end - start).days) / spi
-        forecast_end = start + timedelta(days=int(days.to_integral_value()))
+        implied = start + timedelta(days=int(days.to_integral_value()))
+        forecast_end = max(implied, status_date)  # not over yet: no earlier than today
     figures = Figures(
         status_date,
         bac,

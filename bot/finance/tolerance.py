@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, ROUND_UP, Decimal
 from enum import StrEnum
 
 from bot.finance.earned_value import Figures
@@ -58,7 +58,11 @@ def breaches(
     if tolerances.cost_pct is not None and bac and eac is not None and eac > bac:
         over = (eac - bac) / bac * 100
         if over > tolerances.cost_pct:
-            found.append(Breach(BreachKind.COST, tolerances.cost_pct, eac, bac, over))
+            # shown to a tenth; rounded up when rounding would make it read as the tolerance
+            shown = over.quantize(Decimal("0.1"), ROUND_HALF_UP)
+            if shown <= tolerances.cost_pct:
+                shown = over.quantize(Decimal("0.1"), ROUND_UP)
+            found.append(Breach(BreachKind.COST, tolerances.cost_pct, eac, bac, shown))
     end, forecast = project.end, report.forecast_end
     if tolerances.time_days is not None and end is not None and forecast is not None:
         late = (forecast - end).days

@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.orm import Session
 
 from bot.finance.earned_value import Figures, project_figures
+from bot.slack.people import cached_zones
 from storage import reports
 from storage.records import Project, Report
 
@@ -40,14 +41,17 @@ class BudgetTotals:
 def budget_lines(
     session: Session, projects: Sequence[Project], *, tz: ZoneInfo
 ) -> list[BudgetLine]:
-    """Each project's figures at its latest report: the largest overspend at completion first
-    (VAC, most negative first), then those without a forecast, by key."""
+    """Each project's figures at its latest report (its status date in its PM's zone, `tz`
+    when unknown): the largest overspend at completion first (VAC, most negative first), then
+    those without a forecast, by key."""
     latest = reports.latest_reports(session, [p.id for p in projects], per_project=1)
+    zones = cached_zones(session, {p.pm for p in projects}, tz)
     lines = []
     for project in projects:
         found = latest.get(project.id) or []
         report = found[0] if found else None
-        figures = project_figures(project, report, tz=tz) if report is not None else None
+        zone = zones.get(project.pm, tz)
+        figures = project_figures(project, report, tz=zone) if report is not None else None
         lines.append(BudgetLine(project, report, figures))
     return sorted(lines, key=_order)
 

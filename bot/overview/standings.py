@@ -148,7 +148,8 @@ def compute(
         attention, needed_by = None, None
         if status.current_report is not None and status.state not in _SET_ASIDE:
             line = project_line(project, found, status, records.of(project), today=today)
-            attention = attention_of(with_money(line, money, default))
+            zone = zones.get(project.pm, default)  # the status date is the PM's
+            attention = attention_of(with_money(line, money, zone))
             if attention is Attention.HELP:
                 needed_by = status.current_report.help_needed_by
         until = _valid_until(

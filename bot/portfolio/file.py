@@ -47,6 +47,7 @@ class Portfolio:
     holidays: tuple[date, ...] | None = None  # None: the file does not set the global list
     working_hours: WorkingHours | None = None  # None: the file does not set them
     money: Money | None = None  # None: the file sets neither currency nor tolerances
+    money_given: frozenset[str] = frozenset()  # which of currency, tolerances the file sets
     milestones: Mapping[str, tuple[MilestoneSpec, ...]] = field(default_factory=dict)  # by key
 
 
@@ -462,7 +463,9 @@ _Loader.yaml_implicit_resolvers = {
 
 
 def _money(data: Mapping[str, Any], problems: list[str]) -> Money | None:
-    """The top-level `currency` and `tolerances` (the default of every project), if given."""
+    """The top-level `currency` and `tolerances` (the default of every project), if either is
+    given; the one left out is None here, and the import keeps the stored one
+    (`money_given` says which the file set)."""
     if data.get("currency") is None and data.get("tolerances") is None:
         return None
     currency: str | None = None
@@ -538,5 +541,6 @@ def parse_portfolio(text: str, *, languages: tuple[str, ...] = LANGUAGES) -> Por
         holidays=holidays,
         working_hours=working_hours,
         money=money,
+        money_given=frozenset(k for k in ("currency", "tolerances") if data.get(k) is not None),
         milestones=milestones,
     )

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 from bot.portfolio.admin import IMPORT_ACTOR, record_change, spec_of
 from bot.portfolio.file import LANGUAGES, PortfolioError, parse_portfolio
 from storage import items, portfolio
+from storage.records import Money
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,8 +59,18 @@ def import_portfolio(
         portfolio.replace_holidays(session, parsed.holidays)
     if parsed.working_hours is not None:
         portfolio.replace_working_hours(session, parsed.working_hours)
-    if parsed.money is not None:
-        portfolio.replace_money(session, parsed.money)
+    if parsed.money is not None:  # each of currency and tolerances, when the file sets it
+        stored = portfolio.load_money(session)
+        given = parsed.money_given
+        portfolio.replace_money(
+            session,
+            Money(
+                currency=parsed.money.currency if "currency" in given else stored.currency,
+                tolerances=(
+                    parsed.money.tolerances if "tolerances" in given else stored.tolerances
+                ),
+            ),
+        )
     return ImportSummary(
         projects=len(parsed.projects),
         projects_changed=changed,

@@ -256,7 +256,8 @@ def answer_budget(request: Request) -> Result:
     query = " ".join(request.args)
     with services.sessions.begin() as session:
         projects = visible_projects(session, _audience(request, session), states=_OPEN)
-        group = _group(query, projects) if query else None
+        keyed = any(p.key == query.strip().upper() for p in projects)
+        group = _group(query, projects) if query and not keyed else None
         project: Project | None = None
         if query and group is None:
             resolved = _resolve(request, session, query)
@@ -280,8 +281,8 @@ def answer_budget(request: Request) -> Result:
 
 
 def _group(query: str, projects: list[Project]) -> Filter | None:
-    """The portfolio or tag `query` names exactly (accents and case aside), if any: a key or a
-    project's name is looked up as a project instead."""
+    """The portfolio or tag `query` names exactly (accents and case aside), if any; anything
+    else is looked up as a project (a project's exact key is one before this is asked)."""
     found = match_filter(query, projects)
     chosen = found.one
     if chosen is None or chosen.kind is not FilterKind.GROUP or found.how is not How.EXACT:

@@ -627,3 +627,16 @@ def test_cli_export_reports_writes_a_spreadsheet_ready_csv(
     assert stdout.code == 0
     assert not stdout.out.startswith(BOM)  # a pipe gets plain UTF-8
     assert list(csv.reader(io.StringIO(stdout.out, newline=""))) == rows
+
+
+def test_currency_and_tolerances_each_replace_the_stored_one_only_when_given(
+    engine: Engine,
+) -> None:
+    import_text(engine, "currency: EUR\ntolerances: {cost_pct: 5}\nprojects: []\n")
+    import_text(engine, "currency: USD\nprojects: []\n")  # tolerances kept
+    import_text(engine, "projects: []\n")  # neither: both kept
+    with make_sessionmaker(engine).begin() as session:
+        assert portfolio.load_money(session) == Money("USD", Tolerances(Decimal(5), None))
+    import_text(engine, "tolerances: {time_days: 7}\nprojects: []\n")  # currency kept
+    with make_sessionmaker(engine).begin() as session:
+        assert portfolio.load_money(session) == Money("USD", Tolerances(None, 7))

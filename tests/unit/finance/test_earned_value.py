@@ -176,3 +176,46 @@ def test_a_projects_figures_come_from_its_fields_and_its_report() -> None:
     assert f.status_date == date(2026, 6, 30) and f.planned_percent == D(40)
     assert (f.cpi, f.spi) == (D(1), D(1))
     assert (f.eac, f.eac_source, f.eac_cpi) == (D(1_050_000), EacSource.PM, D(1_000_000))
+
+
+def test_nothing_planned_yet_gives_no_ratio_rather_than_a_division_by_zero() -> None:
+    plan = (PlanPoint(START, D(0)), PlanPoint(date(2026, 8, 1), D(0)), PlanPoint(END, D(100)))
+    f = earned_value(
+        status_date=date(2026, 1, 20),
+        bac=D(1000),
+        start=START,
+        end=END,
+        percent_complete=15,
+        actual_cost=D(100),
+        plan=plan,
+    )
+    assert f.missing is Missing.NOT_STARTED and f.spi is None and f.eac is None
+
+
+def test_a_plan_is_read_between_an_implied_zero_at_the_start_and_hundred_at_the_end() -> None:
+    plan = [PlanPoint(date(2026, 3, 1), D(20)), PlanPoint(date(2026, 6, 30), D(60))]
+    # 1 Jan → 1 Mar is 59 days from 0 to 20 %: day 29 is ~9.8 %
+    assert planned_percent(date(2026, 1, 30), START, END, plan) == D(20) * D(29) / D(59)
+    # 30 Jun → 27 Dec is 180 days from 60 to 100 %: half way, 80 %
+    assert planned_percent(date(2026, 9, 28), START, END, plan) == D(80)
+
+
+def test_overspent_no_tcpi_and_the_spi_end_is_never_in_the_past() -> None:
+    over = earned_value(
+        status_date=date(2026, 6, 30),
+        bac=D(1000),
+        start=START,
+        end=END,
+        percent_complete=50,
+        actual_cost=D(1200),
+    )
+    assert over.tcpi is None  # spent beyond the budget: nothing can bring it back
+    late = earned_value(
+        status_date=date(2027, 6, 1),  # after the end: everything planned done
+        bac=D(1000),
+        start=START,
+        end=END,
+        percent_complete=90,
+        actual_cost=D(900),
+    )
+    assert late.spi == D("0.9") and late.forecast_end == date(2027, 6, 1)

@@ -68,6 +68,22 @@ def test_a_breach_says_by_how_much() -> None:
         pm_eac=D(1_250_000),
     )
     cost, time = breaches(project, report, figures, Tolerances(D(5), 14))
-    assert cost == Breach(BreachKind.COST, D(5), D(1_250_000), D(1_000_000), D(25))
+    assert cost == Breach(BreachKind.COST, D(5), D(1_250_000), D(1_000_000), D("25.0"))
     assert time == Breach(BreachKind.TIME, 14, date(2027, 1, 31), END, 31)
     assert breaches(project, report, figures, Tolerances()) == ()
+
+
+def test_a_cost_breach_shows_to_a_tenth_rounded_up() -> None:
+    project = factories.project(budget=D(1_000_000), end=END)
+    report = factories.report(1, datetime(2026, 6, 30, tzinfo=UTC))
+    figures = earned_value(
+        status_date=date(2026, 6, 30),
+        bac=project.budget,
+        start=None,
+        end=None,
+        percent_complete=None,
+        actual_cost=None,
+        pm_eac=D(1_050_001),  # 5.0001 % over
+    )
+    (cost,) = breaches(project, report, figures, Tolerances(D(5), None))
+    assert cost.over == D("5.1")  # never "+5%, tolerance 5%"
