@@ -12,9 +12,10 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.orm import Session
 
 from bot.finance.earned_value import Figures, project_figures
+from bot.finance.tolerance import Breach, breaches, effective_tolerances
 from bot.slack.people import cached_zones
 from storage import reports
-from storage.records import Project, Report
+from storage.records import Project, Report, Tolerances
 
 
 @dataclass(frozen=True, slots=True)
@@ -22,6 +23,7 @@ class BudgetLine:
     project: Project
     report: Report | None  # the latest report, whatever its period
     figures: Figures | None  # None: no report yet
+    breaches: tuple[Breach, ...] = ()  # the tolerances its figures exceed (an exception)
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,7 +41,7 @@ class BudgetTotals:
 
 
 def budget_lines(
-    session: Session, projects: Sequence[Project], *, tz: ZoneInfo
+    session: Session, projects: Sequence[Project], *, tz: ZoneInfo, portfolio: Tolerances | None
 ) -> list[BudgetLine]:
     """Each project's figures at its latest report (its status date in its PM's zone, `tz`
     when unknown): the largest overspend at completion first (VAC, most negative first), then
@@ -52,7 +54,12 @@ def budget_lines(
         report = found[0] if found else None
         zone = zones.get(project.pm, tz)
         figures = project_figures(project, report, tz=zone) if report is not None else None
-        lines.append(BudgetLine(project, report, figures))
+        exceeded = (
+            breaches(project, report, figures, effective_tolerances(project, portfolio))
+            if report is not None
+            else ()
+        )
+        lines.append(BudgetLine(project, report, figures, exceeded))
     return sorted(lines, key=_order)
 
 

@@ -266,8 +266,11 @@ def answer_budget(request: Request) -> Result:
             projects, project = [resolved], resolved
         elif group is not None:
             projects = [p for p in projects if group.keeps(p)]
-        lines = budget_lines(session, projects, tz=services.settings.timezone)
-        currency = portfolio.load_money(session).currency
+        money = portfolio.load_money(session)
+        lines = budget_lines(
+            session, projects, tz=services.settings.timezone, portfolio=money.tolerances
+        )
+        currency = money.currency
     return request.render(
         "budget",
         lines=lines[:BUDGET_SHOWN],

@@ -117,6 +117,7 @@ def test_pmo_budget_shows_the_figures_worked_out_by_hand(three: Harness) -> None
     assert "*ATLAS* · VAC -€250,000 · EAC €1,250,000 of €1,000,000 · spent €500,000" in text
     assert "CPI 0.80 · SPI 0.80" in text and "CPI 1.20 · SPI 1.20" in text
     assert "*CEDAR* · not enough data (no budget)" in text
+    assert text.count("over tolerance") == 1  # ATLAS: 25 % over budget, tolerance 5 %
     one = str(three.command("U0ADMIN001", "budget atlas")["blocks"])
     assert "CPI = EV / AC = €400,000 / €500,000 = *0.80*" in one
     assert "SPI = EV / PV = €400,000 / €500,000 = *0.80*" in one
@@ -125,6 +126,7 @@ def test_pmo_budget_shows_the_figures_worked_out_by_hand(three: Harness) -> None
         " = €1,000,000 \u00d7 €500,000 / €400,000" in one
     )
     assert "TCPI = (BAC \u2212 EV) / (BAC \u2212 AC) = 1.20" in one
+    assert "Over tolerance: forecast €1,250,000 for a budget of €1,000,000, +25%" in one
     # 360 planned days / SPI 0.8 = 450 days after the start
     assert "End date SPI implies: Mon 16 Aug 2027 (planned end Tue 18 May 2027)" in one
     # The Friday digest: ATLAS is 25 % over budget at completion, past the 5 % tolerance

@@ -9,6 +9,7 @@ from decimal import Decimal
 from typing import Any
 
 from bot.finance.earned_value import earned_value
+from bot.finance.tolerance import Breach, BreachKind
 from bot.lookup.budget import BudgetLine, budget_totals
 from bot.slash.lookups import BUDGET_SHOWN
 from storage.records import PlanPoint
@@ -49,7 +50,11 @@ def contexts(text: str) -> dict[str, list[dict[str, Any]]]:
             pm_eac=pm,
             plan=p.plan,
         )
-        return BudgetLine(p, report, figures)
+        exceeded = (
+            Breach(BreachKind.COST, Decimal(1000), BIG, BIG, Decimal("99999.9")),
+            Breach(BreachKind.TIME, 3650, date(2036, 1, 1), END, 3650),
+        )
+        return BudgetLine(p, report, figures, exceeded if i % 2 else ())
 
     kinds = [
         (40, BIG, None),  # ratios, BAC / CPI
