@@ -39,6 +39,7 @@ from bot.digest.model import (
 )
 from bot.digest.selection import digest_zone, selects
 from bot.digest.summary import read_summary
+from bot.finance.earned_value import totals
 from bot.languages import language_of
 from bot.periods import cadence
 from bot.periods.state import (
@@ -341,6 +342,7 @@ def _assemble(
         attention=tuple(attention),
         decided=_decided(active + on_hold + closed, decided, names),
         currency=currency,
+        money=totals([line.figures for line in active]),
         overdue_actions=tuple(
             ActionEntry(line.project, action, person(action.owner, names))
             for line in attention + rest + missing + skipped + on_hold

@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 
 from bot.digest.chart import ChartData
 from bot.digest.flags import Flag
-from bot.finance.earned_value import Figures
+from bot.finance.earned_value import Figures, Totals
 from bot.finance.tolerance import Breach
 from bot.slack.user_ids import Person
 from storage.records import (
@@ -251,6 +251,7 @@ class PreviousDigest:
     counts: Counts
     participation: float | None
     states: Mapping[str, str]  # project key -> rating, or missing, stale, skipped, on_hold…
+    money: Mapping[str, Decimal | None] = field(default_factory=dict)  # bac, ac, eac, vac, cpi
 
 
 @dataclass(frozen=True, slots=True)
@@ -291,6 +292,7 @@ class Digest:
     chart: ChartData = field(default_factory=lambda: ChartData((), (), ""))
     people: Mapping[str, str] = field(default_factory=dict)  # user id -> display name
     currency: str | None = None  # the portfolio's, for amounts
+    money: Totals | None = None  # the active projects' budget, spend, forecast (bot/finance)
     decided: tuple[DecidedEntry, ...] = ()  # decisions since the previous digest
     overdue_actions: tuple[ActionEntry, ...] = ()  # by project (attention first), due date
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import datetime, timedelta
+from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -47,6 +48,20 @@ def digest_summary(digest: Digest) -> dict[str, Any]:
             "expected": digest.participation.expected,
         },
         "projects": {line.project.key: _state(line) for line in digest.lines},
+        **({"money": _money(digest)} if digest.money and digest.money.counted else {}),
+    }
+
+
+def _money(digest: Digest) -> dict[str, str | None]:
+    """The money totals leadership saw (text: exact), for the next digest's changes."""
+    assert digest.money is not None
+    m = digest.money
+    return {
+        "bac": str(m.bac),
+        "ac": str(m.ac),
+        "eac": str(m.eac),
+        "vac": str(m.vac),
+        "cpi": str(m.cpi) if m.cpi is not None else None,
     }
 
 
@@ -65,8 +80,12 @@ def read_summary(summary: Mapping[str, Any] | None) -> PreviousDigest | None:
             counts=Counts(**{name: int(counts.get(name, 0)) for name in _COUNT_FIELDS}),
             participation=received / expected if expected else None,
             states={str(k): str(v) for k, v in (summary.get("projects") or {}).items()},
+            money={
+                str(k): Decimal(str(v)) if v is not None else None
+                for k, v in (summary.get("money") or {}).items()
+            },
         )
-    except (KeyError, TypeError, ValueError, AttributeError):
+    except (KeyError, TypeError, ValueError, AttributeError, ArithmeticError):
         return None
 
 

@@ -215,3 +215,34 @@ def project_figures(project: Project, report: Report, *, tz: ZoneInfo) -> Figure
         pm_eac=report.forecast_at_completion,
         plan=project.plan,
     )
+
+
+@dataclass(frozen=True, slots=True)
+class Totals:
+    """Many projects' money: the sums over those with a forecast at completion (`counted`);
+    CPI = sum EV / sum AC over those with ratios; `lacking`: the others."""
+
+    bac: Decimal
+    ac: Decimal
+    eac: Decimal
+    vac: Decimal
+    cpi: Decimal | None
+    counted: int
+    lacking: int
+
+
+def totals(figures: Sequence[Figures | None]) -> Totals:
+    """The totals of these projects' figures (None: a project without a report)."""
+    counted = [f for f in figures if f is not None and f.eac is not None]
+    rated = [f for f in counted if f.has_ratios and f.ev is not None and f.ac]
+    spent = sum((f.ac for f in rated if f.ac is not None), Decimal(0))
+    earned = sum((f.ev for f in rated if f.ev is not None), Decimal(0))
+    return Totals(
+        bac=sum((f.bac or Decimal(0) for f in counted), Decimal(0)),
+        ac=sum((f.ac or Decimal(0) for f in counted), Decimal(0)),
+        eac=sum((f.eac or Decimal(0) for f in counted), Decimal(0)),
+        vac=sum((f.vac or Decimal(0) for f in counted), Decimal(0)),
+        cpi=earned / spent if spent else None,
+        counted=len(counted),
+        lacking=len(figures) - len(counted),
+    )

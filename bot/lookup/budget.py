@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
-from bot.finance.earned_value import Figures, project_figures
+from bot.finance.earned_value import Figures, Totals, project_figures, totals
 from bot.finance.tolerance import Breach, breaches, effective_tolerances
 from bot.slack.people import cached_zones
 from storage import reports
@@ -24,20 +24,6 @@ class BudgetLine:
     report: Report | None  # the latest report, whatever its period
     figures: Figures | None  # None: no report yet
     breaches: tuple[Breach, ...] = ()  # the tolerances its figures exceed (an exception)
-
-
-@dataclass(frozen=True, slots=True)
-class BudgetTotals:
-    """The sums over the projects with a forecast at completion (`counted`); CPI = sum EV /
-    sum AC over those with ratios; `lacking`: the projects without the data."""
-
-    bac: Decimal
-    ac: Decimal
-    eac: Decimal
-    vac: Decimal
-    cpi: Decimal | None
-    counted: int
-    lacking: int
 
 
 def budget_lines(
@@ -68,17 +54,5 @@ def _order(line: BudgetLine) -> tuple[int, Decimal, str]:
     return (vac is None, vac if vac is not None else Decimal(0), line.project.key)
 
 
-def budget_totals(lines: Sequence[BudgetLine]) -> BudgetTotals:
-    counted = [ln.figures for ln in lines if ln.figures is not None and ln.figures.eac is not None]
-    rated = [f for f in counted if f.has_ratios and f.ev is not None and f.ac]
-    spent = sum((f.ac for f in rated if f.ac is not None), Decimal(0))
-    earned = sum((f.ev for f in rated if f.ev is not None), Decimal(0))
-    return BudgetTotals(
-        bac=sum((f.bac or Decimal(0) for f in counted), Decimal(0)),
-        ac=sum((f.ac or Decimal(0) for f in counted), Decimal(0)),
-        eac=sum((f.eac or Decimal(0) for f in counted), Decimal(0)),
-        vac=sum((f.vac or Decimal(0) for f in counted), Decimal(0)),
-        cpi=earned / spent if spent else None,
-        counted=len(counted),
-        lacking=len(lines) - len(counted),
-    )
+def budget_totals(lines: Sequence[BudgetLine]) -> Totals:
+    return totals([line.figures for line in lines])

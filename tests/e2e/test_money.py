@@ -135,6 +135,16 @@ def test_pmo_budget_shows_the_figures_worked_out_by_hand(three: Harness) -> None
     three.tick(datetime(2026, 11, 20, 15, 0, tzinfo=UTC))
     (digest,) = three.digests("C0LEADERS")
     shown = str(digest["blocks"])
+    # Its health headline counts the money of the two projects with the data, CEDAR apart.
+    (budget,) = [
+        b["text"]["text"]
+        for b in digest["blocks"]
+        if b.get("text", {}).get("text", "").startswith(":moneybag:")
+    ]
+    assert budget.startswith(
+        ":moneybag: *Budget* €1,500,000 · spent €750,000 · forecast at completion €1,666,667,"
+        " variance -€166,667 · CPI 0.93\n_2 projects counted; 1 without the data"
+    )
     assert (
         "Over tolerance: forecast €1,250,000 for a budget of €1,000,000, +25%, tolerance 5%"
         in shown

@@ -198,6 +198,14 @@ def golden_digest(language: str) -> Digest:
         "counts": {"red": 0, "amber": 4, "green": 2, "missing": 0, "on_hold": 1},
         "participation": {"received": 6, "expected": 6},
         "projects": {"ATLAS": "amber", "DCEXIT": "green", "CRM": "amber"},
+        # the money leadership saw last week: the changes since are shown
+        "money": {
+            "bac": "5050000",
+            "ac": "3600000",
+            "eac": "5600000",
+            "vac": "-550000",
+            "cpi": "0.89",
+        },
     }
     skips = {(8, THIS): factories.skip(8, THIS, "on_leave")}
     # Governance: ATLAS's ask awaits a decision; DCEXIT's is past its date (listed first,

@@ -94,7 +94,14 @@ def full_inputs(text: str, *, extra_red: int = 4) -> dict[str, Any]:
         )
 
     projects = [
-        project("HELP", 1, priority=1, budget=Decimal(100_000), end=date(2027, 6, 30)),
+        project(
+            "HELP",
+            1,
+            priority=1,
+            budget=Decimal("9999999999999999.99"),  # the largest amount: the budget line
+            start=date(2026, 1, 1),
+            end=date(2027, 6, 30),
+        ),
         project("RED", 2, priority=3),
         project("SLIDE", 3),  # amber; green in the previous digest: got worse since
         project("WATERMELON", 4, budget=Decimal(10_000), end=date(2026, 11, 1)),
@@ -166,6 +173,7 @@ def full_inputs(text: str, *, extra_red: int = 4) -> dict[str, Any]:
         "counts": {"red": 3, "amber": 1, "green": 3, "missing": 1, "on_hold": 2, "stale": 1},
         "participation": {"received": 7, "expected": 9},
         "projects": {"SLIDE": "green", "BACK": "red", "RED": "red"},
+        "money": {"bac": "1", "ac": "-9999999999999999.99", "eac": "0", "vac": "1", "cpi": "9.99"},
     }
     skips = {(8, period(0)): factories.skip(8, period(0), "other", text[:280])}
     # HELP's ask is undecided and past its date (overdue, with Decide…); RED's was decided
