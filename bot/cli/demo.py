@@ -561,6 +561,9 @@ def portfolio_yaml(digest_day: date) -> str:
     """The demo portfolio as a portfolio file, dated around the digest's day: projects start on
     a Monday and end on a Friday."""
     document = {
+        "currency": "EUR",
+        # over 5 % on cost or two weeks on time is an exception (bot/finance/tolerance.py)
+        "tolerances": {"cost_pct": 5, "time_days": 14},
         "projects": [_project_entry(story, digest_day) for story in STORIES],
         "digests": [{"channel": CHANNEL, "schedule": DIGEST_SCHEDULE}],
     }
