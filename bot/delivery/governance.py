@@ -27,8 +27,10 @@ from bot.services import Services
 from bot.slack.people import person_zone, user_locale
 from storage import decisions, portfolio, users
 from storage.records import (
+    Action,
     ActionState,
     Calendar,
+    Decision,
     DecisionState,
     Delivery,
     Project,
@@ -60,17 +62,30 @@ def _dm(
     )
 
 
+def _decided(
+    services: Services, delivery: Delivery
+) -> tuple[Decision, Project, list[Action]] | Drop:
+    """The decision an announcement is about, its project and its actions; Drop when gone."""
+    decision_id = int((delivery.payload or {}).get("decision") or 0)
+    with services.sessions.begin() as session:
+        decision = decisions.find_decision(session, decision_id)
+        project = portfolio.find_project_by_id(session, delivery.project_id or 0)
+        actions = decisions.actions_of(session, decision_ids=[decision_id])
+    if decision is None or project is None or decision.state is not DecisionState.DECIDED:
+        return Drop("the decision is gone")
+    return decision, project, actions
+
+
 def compose_decision_thread(
     services: Services, delivery: Delivery, now: datetime
 ) -> Outgoing | Drop | Defer:
     payload = delivery.payload or {}
+    decided = _decided(services, delivery)
+    if isinstance(decided, Drop):
+        return decided
+    decision, project, actions = decided
     with services.sessions.begin() as session:
-        decision = decisions.find_decision(session, int(payload.get("decision") or 0))
-        project = portfolio.find_project_by_id(session, delivery.project_id or 0)
         subscription = portfolio.find_subscription_by_id(session, delivery.subscription_id or 0)
-        actions = decisions.actions_of(session, decision_ids=[decision.id]) if decision else []
-    if decision is None or project is None or decision.state is not DecisionState.DECIDED:
-        return Drop("the decision is gone")
     default = services.settings.timezone
     rendered = services.renderer.render(
         "decision_thread",
@@ -88,16 +103,13 @@ def compose_decision_thread(
 def decision_notice(
     services: Services, delivery: Delivery, now: datetime, *, calendar: Calendar
 ) -> Outgoing | Drop | Defer:
-    payload = delivery.payload or {}
-    with services.sessions.begin() as session:
-        decision = decisions.find_decision(session, int(payload.get("decision") or 0))
-        project = portfolio.find_project_by_id(session, delivery.project_id or 0)
-        actions = decisions.actions_of(session, decision_ids=[decision.id]) if decision else []
-    if decision is None or project is None or decision.state is not DecisionState.DECIDED:
-        return Drop("the decision is gone")
+    decided = _decided(services, delivery)
+    if isinstance(decided, Drop):
+        return decided
+    decision, project, actions = decided
     return _dm(
         services,
-        str(payload["user"]),
+        str((delivery.payload or {})["user"]),
         now,
         calendar,
         "decision_notice",

@@ -15,7 +15,6 @@ from bot.periods.state import PeriodState, PeriodStatus
 from storage.records import (
     Action,
     Decision,
-    DecisionState,
     Milestone,
     Money,
     Project,
@@ -156,17 +155,6 @@ def chain_may_go_on(history: Sequence[ReportMark], read: int) -> bool:
     return len(history) == read > 0 and _copies(history) == read - 1
 
 
-def ask_answered(report: Report, decision: Decision | None) -> bool:
-    """Whether leadership already decided what this report asks: the project's newest
-    decision is decided, on this very question (bot.governance.decisions opens no new one
-    for it). A decided ask leaves "Needs your attention", unless the project asks anew."""
-    return (
-        decision is not None
-        and decision.state is DecisionState.DECIDED
-        and decision.question == (report.help_needed or "").strip()
-    )
-
-
 def with_money(line: ProjectLine, money: Money, tz: ZoneInfo) -> ProjectLine:
     """The line with its earned value at its current report (status date in `tz`), the
     tolerances it exceeds, and the flags earned value raises; as it was without a report."""
@@ -187,7 +175,7 @@ def attention_of(line: ProjectLine) -> Attention | None:
     report = line.report
     if report is None:
         return None
-    if report.help_needed and not ask_answered(report, line.decision):
+    if report.help_needed and not line.answered:
         return Attention.HELP
     if report.overall is Rag.RED:
         return Attention.RED

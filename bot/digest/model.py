@@ -20,6 +20,7 @@ from storage.records import (
     Action,
     Blocker,
     Decision,
+    DecisionState,
     Milestone,
     Project,
     Rag,
@@ -107,6 +108,23 @@ class GoodNews:
     milestone: Milestone | None = None  # a milestone reached since the previous digest
 
 
+def open_ask(decision: Decision | None) -> Decision | None:
+    """The project's newest decision when it is still to be decided (open or lapsed)."""
+    return decision if decision is not None and decision.state in UNDECIDED else None
+
+
+def ask_answered(report: Report, decision: Decision | None) -> bool:
+    """Whether leadership already decided what this report asks: the project's newest
+    decision is decided, on this very question (bot.governance.decisions opens no new one
+    for it). A decided ask leaves "Needs your attention", unless the project asks anew. The
+    one rule the digest, the read model and `/pmo status` ask."""
+    return (
+        decision is not None
+        and decision.state is DecisionState.DECIDED
+        and decision.question == (report.help_needed or "").strip()
+    )
+
+
 @dataclass(frozen=True, slots=True)
 class ProjectLine:
     """One project in a digest: this period's report (None when missing) and what changed."""
@@ -138,8 +156,12 @@ class ProjectLine:
     @property
     def ask(self) -> Decision | None:
         """The undecided decision this line's ask stands for (what Decide… decides)."""
-        found = self.decision
-        return found if found is not None and found.state in UNDECIDED else None
+        return open_ask(self.decision)
+
+    @property
+    def answered(self) -> bool:
+        """Leadership already decided what this line's report asks (`ask_answered`)."""
+        return self.report is not None and ask_answered(self.report, self.decision)
 
     def ask_overdue(self, today: date) -> bool:
         """The ask is past its needed-by date, undecided."""

@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
-from bot.finance.earned_value import Figures, Totals, project_figures, totals
+from bot.finance.earned_value import Figures, project_figures
 from bot.finance.tolerance import Breach, breaches, effective_tolerances
 from bot.slack.people import cached_zones
 from storage import reports
@@ -52,7 +52,3 @@ def budget_lines(
 def _order(line: BudgetLine) -> tuple[int, Decimal, str]:
     vac = line.figures.vac if line.figures is not None else None
     return (vac is None, vac if vac is not None else Decimal(0), line.project.key)
-
-
-def budget_totals(lines: Sequence[BudgetLine]) -> Totals:
-    return totals([line.figures for line in lines])

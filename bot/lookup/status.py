@@ -10,12 +10,13 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
+from bot.digest.model import ask_answered, open_ask
 from bot.overview import standings as overview
 from bot.periods.state import PeriodState, recent_starts
 from bot.slack.people import known_names
 from bot.slack.user_ids import Person, person
 from storage import decisions, items, reports
-from storage.records import UNDECIDED, Blocker, Decision, Milestone, Project, Rag, Report, Risk
+from storage.records import Blocker, Decision, Milestone, Project, Rag, Report, Risk
 
 STRIP_PERIODS = 8  # the RAG strip of `/pmo status`: the last eight periods
 
@@ -47,8 +48,12 @@ class StatusView:
     @property
     def ask(self) -> Decision | None:
         """The undecided decision the project asks for (its Decide… button decides it)."""
-        found = self.decision
-        return found if found is not None and found.state in UNDECIDED else None
+        return open_ask(self.decision)
+
+    @property
+    def answered(self) -> bool:
+        """Leadership already decided what the latest report asks."""
+        return self.report is not None and ask_answered(self.report, self.decision)
 
 
 def rag_strip(

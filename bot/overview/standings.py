@@ -136,7 +136,7 @@ def compute(
             if status.state is PeriodState.LATE and status.prompt is not None
         ],
     )
-    # a decided ask no longer needs attention (bot.digest.lines.ask_answered)
+    # a decided ask no longer needs attention (bot.digest.model.ask_answered)
     governance = Governance(latest=decisions.latest_of_projects(session, reported))
     records = RecordsOf(risks, {}, {}, {}, None, at=at, governance=governance)
     money = portfolio.load_money(session)  # over a tolerance needs attention too

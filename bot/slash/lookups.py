@@ -23,8 +23,9 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.orm import Session
 
 from bot.access.audience import Audience, channel_audience, visible_projects
+from bot.finance.earned_value import totals
 from bot.governance.surface import done_clicked
-from bot.lookup.budget import budget_lines, budget_totals
+from bot.lookup.budget import budget_lines
 from bot.lookup.history import project_history
 from bot.lookup.listing import Filter, FilterKind, Listing, match_filter, project_listing
 from bot.lookup.matching import How, Matched, find_visible
@@ -275,7 +276,7 @@ def answer_budget(request: Request) -> Result:
         "budget",
         lines=lines[:BUDGET_SHOWN],
         total=len(lines),
-        totals=budget_totals(lines),
+        totals=totals([line.figures for line in lines]),
         project=project,
         group=group.value if group is not None else None,
         currency=currency,

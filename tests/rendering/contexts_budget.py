@@ -8,9 +8,9 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
-from bot.finance.earned_value import earned_value
+from bot.finance.earned_value import earned_value, totals
 from bot.finance.tolerance import Breach, BreachKind
-from bot.lookup.budget import BudgetLine, budget_totals
+from bot.lookup.budget import BudgetLine
 from bot.slash.lookups import BUDGET_SHOWN
 from storage.records import PlanPoint
 from tests import factories
@@ -67,7 +67,7 @@ def contexts(text: str) -> dict[str, list[dict[str, Any]]]:
     many = {
         "lines": lines,
         "total": 5000,
-        "totals": budget_totals(lines),
+        "totals": totals([line.figures for line in lines]),
         "project": None,
         "group": text[:100],
         "currency": "EUR",
@@ -77,7 +77,7 @@ def contexts(text: str) -> dict[str, list[dict[str, Any]]]:
         "budget": [
             many,
             {**many, "currency": None, "group": None, "public": False},
-            {**many, "lines": [], "total": 0, "totals": budget_totals([])},
+            {**many, "lines": [], "total": 0, "totals": totals([])},
             *(
                 {**many, "lines": [one], "total": 1, "project": one.project, "public": False}
                 for one in [*lines[:4], lines[-1]]

@@ -1,7 +1,7 @@
 """The governance rules that need no database: the decision form's checks
 (bot.governance.decisions.check_form), who may close an action
 (bot.access.permissions.can_close_action), when an action is overdue, and when a report's ask
-is answered (bot.digest.lines.ask_answered, which takes a decided ask out of "Needs your
+is answered (bot.digest.model.ask_answered, which takes a decided ask out of "Needs your
 attention")."""
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from datetime import date
 import pytest
 
 from bot.access.permissions import can_close_action
-from bot.digest.lines import ask_answered
+from bot.digest.model import ask_answered
 from bot.governance.actions import is_overdue, reminder_day
 from bot.governance.decisions import (
     MAX_ACTION_TITLE,
