@@ -192,9 +192,16 @@ def _money(context: Context, value: Decimal | float | int | None, currency: str 
     language = context.get("language", DEFAULT_LANGUAGE)
     if not currency:
         return str(format_decimal(value, "#,##0", locale=language))
-    pattern = Locale.parse(language).currency_formats["standard"].pattern
-    whole = re.sub(r"\.0+", "", pattern)  # "¤#,##0.00" -> "¤#,##0"
-    return str(format_currency(value, currency, whole, locale=language, currency_digits=False))
+    pattern = currency_pattern(language)
+    return str(format_currency(value, currency, pattern, locale=language, currency_digits=False))
+
+
+def currency_pattern(language: str) -> str:
+    """How the language writes an amount of money in whole units, as a CLDR pattern where ¤
+    stands for the currency's symbol: "¤#,##0" in English, "#,##0\u00a0¤" in French (the
+    digest's amounts, and the steering pack's number format)."""
+    pattern = Locale.parse(language_of(language)).currency_formats["standard"].pattern
+    return re.sub(r"\.0+", "", pattern.split(";")[0])  # "¤#,##0.00" -> "¤#,##0"
 
 
 @pass_context

@@ -179,6 +179,19 @@ def _parser() -> argparse.ArgumentParser:
         "export-reports", help="write every status report as CSV (UTF-8; - for stdout)"
     )
     export_reports.add_argument("file", help="where to write it, or - for stdout")
+    export_xlsx = commands.add_parser(
+        "export-xlsx",
+        help="write the steering pack: every open project as an Excel workbook (.xlsx)",
+        description="Write the steering pack: every open (active or on hold) project's latest "
+        "status, open risks and blockers, milestones, earned value (per project and per "
+        "portfolio) and last reports, as an Excel workbook, in one sheet each.",
+    )
+    export_xlsx.add_argument("file", help="the workbook to write (.xlsx)")
+    export_xlsx.add_argument(
+        "--language",
+        default="en",
+        help="the language of its sheets, headers and words (default en)",
+    )
     backup = commands.add_parser(
         "backup",
         help="copy the whole database to a new FILE (SQLite: online; PostgreSQL: pg_dump)",
@@ -368,6 +381,8 @@ def _dispatch(
         return _tick(engine, settings, args.at, out)
     if args.command in ("export", "export-reports"):
         return _export(engine, args.command, args.file, out)
+    if args.command == "export-xlsx":
+        return _export_xlsx(engine, settings, args.file, args.language, out)
     if args.command == "backup":
         from bot.cli.backup import backup_command
 
@@ -504,15 +519,36 @@ def _export(engine: Engine, command: str, target: str, out: TextIO) -> int:
     return 0
 
 
-def _write_file(path: Path, text: str) -> None:
-    """Write a whole file or nothing: a temporary file next to it, then renamed over it."""
+def _export_xlsx(
+    engine: Engine, settings: Settings, target: str, language: str, out: TextIO
+) -> int:
+    """`export-xlsx FILE`: the steering pack of every open project (bot/steering/)."""
+    from bot.steering.pack import all_open_projects, steering_pack
+    from bot.steering.workbook import workbook_bytes
+
+    languages = available_languages(settings.templates_dir)
+    if language not in languages:
+        raise UsageError(f"unknown language {language!r}: one of {', '.join(languages)}")
+    check_schema(engine)
+    with make_sessionmaker(engine).begin() as session:
+        pack = steering_pack(
+            session, all_open_projects(session), now=datetime.now(UTC), tz=settings.timezone
+        )
+    words = Renderer(settings.templates_dir).words(language)
+    _write_file(Path(target), workbook_bytes(pack, words, language))
+    print(f"exported {len(pack.projects)} open project(s) to {target}", file=out)
+    return 0
+
+
+def _write_file(path: Path, content: str | bytes) -> None:
+    """Write a whole file or nothing: a temporary file next to it, then renamed over it. Text
+    is written in UTF-8 with its own line ends (CSV rows end in CRLF), bytes as they are."""
     if not path.name:
         raise UsageError(f"cannot write {str(path)!r}: not a file name")
     temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    data = content.encode("utf-8") if isinstance(content, str) else content
     try:
-        # newline="": the text's own line ends (CSV rows end in CRLF) are written as they are.
-        with temporary.open("w", encoding="utf-8", newline="") as handle:
-            handle.write(text)
+        temporary.write_bytes(data)
         os.replace(temporary, path)
     except OSError as exc:
         with contextlib.suppress(OSError):

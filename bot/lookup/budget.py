@@ -4,7 +4,7 @@ from (bot/finance/earned_value.py computes them all; this only gathers and order
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from zoneinfo import ZoneInfo
@@ -27,13 +27,22 @@ class BudgetLine:
 
 
 def budget_lines(
-    session: Session, projects: Sequence[Project], *, tz: ZoneInfo, portfolio: Tolerances | None
+    session: Session,
+    projects: Sequence[Project],
+    *,
+    tz: ZoneInfo,
+    portfolio: Tolerances | None,
+    latest: Mapping[int, Sequence[Report]] | None = None,
+    zones: Mapping[str, ZoneInfo] | None = None,
 ) -> list[BudgetLine]:
     """Each project's figures at its latest report (its status date in its PM's zone, `tz`
     when unknown): the largest overspend at completion first (VAC, most negative first), then
-    those without a forecast, by key."""
-    latest = reports.latest_reports(session, [p.id for p in projects], per_project=1)
-    zones = cached_zones(session, {p.pm for p in projects}, tz)
+    those without a forecast, by key. `latest` (each project's reports, newest first) and
+    `zones` (each PM's), when the caller read them already; else they are read here."""
+    if latest is None:
+        latest = reports.latest_reports(session, [p.id for p in projects], per_project=1)
+    if zones is None:
+        zones = cached_zones(session, {p.pm for p in projects}, tz)
     lines = []
     for project in projects:
         found = latest.get(project.id) or []

@@ -1,5 +1,6 @@
 """`/pmo export [filter]`: the latest status of each project the asker may see, as a CSV file
-shared in the channel where the command was typed (a DM with the bot too).
+shared in the channel where the command was typed (a DM with the bot too); `/pmo export xlsx
+[filter]`: the steering pack of the open ones among them, an Excel workbook (bot/steering/).
 
 The filter is a portfolio name, a tag, a colour (red, amber, green: the latest overall rating)
 or `missing` (active projects without a report for their current period), matched
@@ -35,6 +36,8 @@ from bot.portfolio.export import (
 from bot.slack.gateway import SlackError
 from bot.slash.request import Request, Result
 from bot.slash.words import slack_unescape
+from bot.steering.pack import steering_pack
+from bot.steering.workbook import workbook_bytes
 
 log = logging.getLogger(__name__)
 
@@ -44,12 +47,16 @@ def _slug(text: str) -> str:
     return re.sub(r"[^\w]+", "-", text.casefold()).strip("-")[:40]
 
 
+XLSX = "xlsx"  # `/pmo export xlsx [filter]`: the steering pack rather than the CSV
 NOTICE_ABOVE = 200  # projects looked at, past which the asker is told at once the file is coming
 
 
 def answer_export(request: Request) -> Result:
     services = request.services
-    wanted = slack_unescape(request.text).strip()
+    typed = slack_unescape(request.text).strip()
+    first, _, rest = typed.partition(" ")
+    workbook = first.casefold() == XLSX
+    wanted = rest.strip() if workbook else typed
     now = services.clock()
     _tell_when_large(request, wanted)
     with services.sessions.begin() as session:
@@ -62,31 +69,50 @@ def answer_export(request: Request) -> Result:
             now=now,
             default_tz=services.settings.timezone,
         )
-        names = status_names(session, found.lines)
+        if workbook:
+            pack = steering_pack(
+                session,
+                [line.project for line in found.lines],
+                now=now,
+                tz=services.settings.timezone,
+            )
+            count = len(pack.projects)
+        else:
+            names = status_names(session, found.lines)
+            count = len(found.lines)
     context = {
         "wanted": wanted,
-        "count": len(found.lines),
+        "workbook": workbook,
+        "count": count,
         "withheld": found.withheld,
         "portfolios": found.portfolios[:20],
         "tags": found.tags[:30],
         "filename": None,
         "code": None,
     }
-    if not found.lines:
+    if not count:
         return request.render("export", outcome="nothing", **context)
-    words = services.renderer.words(request.language).get("export", {})
-    columns = words.get("columns", {})
-    header = [str(columns.get(name, name)) for name in STATUS_COLUMNS]
+    words = services.renderer.words(request.language)
     slug = _slug(wanted)
-    filename = f"pmo-status-{now.date().isoformat()}{'-' + slug if slug else ''}.csv"
-    title = words.get("title", "Project status")
+    day = now.astimezone(services.settings.timezone).date().isoformat()
+    if workbook:
+        title = str(words.get("steering", {}).get("title", "Steering pack"))
+        filename = f"pmo-steering-pack-{day}{'-' + slug if slug else ''}.xlsx"
+        content = workbook_bytes(pack, words, request.language)
+    else:
+        export_words = words.get("export", {})
+        columns = export_words.get("columns", {})
+        header = [str(columns.get(name, name)) for name in STATUS_COLUMNS]
+        title = export_words.get("title", "Project status")
+        filename = f"pmo-status-{day}{'-' + slug if slug else ''}.csv"
+        content = status_csv(found.lines, names, header)
     try:
         services.gateway.upload_file(
             channel=request.channel_id,
             thread_ts=None,
             filename=filename,
-            content=status_csv(found.lines, names, header),
-            title=f"{title} {now.date().isoformat()}{' · ' + wanted if wanted else ''}",
+            content=content,
+            title=f"{title} {day}{' · ' + wanted if wanted else ''}",
             alt_text=filename,
         )
     except SlackError as exc:

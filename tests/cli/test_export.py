@@ -1,6 +1,7 @@
 """Exports: `pmo-bot export` writes the portfolio back in the import format (import → export →
-import is lossless, on both backends), `pmo-bot export-reports` writes every report as CSV, and
-the `/pmo export` rows (filters, confidential projects) are those the asker may see."""
+import is lossless, on both backends), `pmo-bot export-reports` writes every report as CSV,
+`pmo-bot export-xlsx` the steering pack, and the `/pmo export` rows (filters, confidential
+projects) are those the asker may see."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import openpyxl
 import pytest
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
@@ -640,3 +642,44 @@ def test_currency_and_tolerances_each_replace_the_stored_one_only_when_given(
     import_text(engine, "tolerances: {time_days: 7}\nprojects: []\n")  # currency kept
     with make_sessionmaker(engine).begin() as session:
         assert portfolio.load_money(session) == Money("USD", Tolerances(None, 7))
+
+
+def test_cli_export_xlsx_writes_the_steering_pack_of_the_open_projects(
+    migrated_env: dict[str, str], tmp_path: Path
+) -> None:
+    source = tmp_path / "rich.yaml"
+    source.write_text(RICH, encoding="utf-8")
+    assert cli(["import", str(source)], migrated_env).code == 0
+    engine = make_engine(migrated_env["DATABASE_URL"])
+    try:
+        with make_sessionmaker(engine).begin() as session:
+            add_report(session, "ATLAS", THIS_PERIOD, overall="amber", summary=TRICKY_SUMMARY)
+    finally:
+        engine.dispose()
+    target = tmp_path / "pack.xlsx"
+    result = cli(["export-xlsx", str(target)], migrated_env)
+    assert result.code == 0, result
+    assert result.out == f"exported 2 open project(s) to {target}\n"  # delta is closed
+    book = openpyxl.load_workbook(target)
+    assert book.sheetnames == ["Projects", "Risks", "Blockers", "Milestones", "Budget", "History"]
+    projects = book["Projects"]
+    assert [row[0].value for row in projects.iter_rows(min_row=2)] == ["0123", "ATLAS"]
+    atlas = dict(zip([c.value for c in projects[1]], projects[3], strict=True))
+    assert atlas["Summary"].value == TRICKY_SUMMARY and atlas["State"].value == "on hold"
+    assert atlas["Budget (BAC)"].number_format == '"CHF"#,##0'
+    french = tmp_path / "dossier.xlsx"
+    assert cli(["export-xlsx", str(french), "--language", "fr"], migrated_env).code == 0
+    assert openpyxl.load_workbook(french).sheetnames[0] == "Projets"
+    assert list(tmp_path.glob(".*.tmp")) == []
+
+
+def test_cli_export_xlsx_refuses_in_one_line(migrated_env: dict[str, str], tmp_path: Path) -> None:
+    target = tmp_path / "pack.xlsx"
+    assert_one_line_error(
+        cli(["export-xlsx", str(target), "--language", "de"], migrated_env), "unknown language"
+    )
+    assert_one_line_error(cli(["export-xlsx", str(tmp_path)], migrated_env), "cannot write")
+    assert_one_line_error(cli(["export-xlsx"], migrated_env), "file")
+    none = {"DATABASE_URL": f"sqlite:///{tmp_path / 'none.sqlite'}"}
+    assert_one_line_error(cli(["export-xlsx", str(target)], none), "db upgrade")
+    assert not target.exists()

@@ -10,6 +10,7 @@ import io
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import openpyxl
 import pytest
 
 from bot.portfolio.export import BOM
@@ -205,3 +206,79 @@ def test_a_small_export_answers_once(harness: Harness, monkeypatch: pytest.Monke
     response = harness.command(OUTSIDER, "export")  # exactly one answer
     assert "Exported 2 projects" in response["text"]
     assert sent_in_order(harness)[-2:] == ["files.completeUploadExternal", "response_url"]
+
+
+# --- /pmo export xlsx: the steering pack ---------------------------------------------------
+
+
+def workbook_of(file: dict[str, Any]) -> openpyxl.Workbook:
+    data = file["bytes"]
+    assert isinstance(data, bytes) and data.startswith(b"PK")  # a zip, as every .xlsx
+    return openpyxl.load_workbook(io.BytesIO(data))
+
+
+def keys_in(sheet: Any) -> list[str]:
+    return [row[0].value for row in sheet.iter_rows(min_row=2) if row[0].value]
+
+
+def test_export_xlsx_shares_the_steering_pack_of_what_everyone_here_may_see(
+    harness: Harness,
+) -> None:
+    setup(harness)
+    response = harness.command(OUTSIDER, "export xlsx")
+    assert response["text"] == "The steering pack of 2 projects"
+    (shared,) = harness.fake.files
+    assert shared["channel"] == "C0GENERAL"
+    assert shared["name"].startswith("pmo-steering-pack-") and shared["name"].endswith(".xlsx")
+    book = workbook_of(shared)
+    assert book.sheetnames == ["Projects", "Risks", "Blockers", "Milestones", "Budget", "History"]
+    assert keys_in(book["Projects"]) == ["ATLAS", "BOREAL"]  # no SECRET for an outsider
+    header = [c.value for c in book["Projects"][1]]
+    atlas = dict(zip(header, book["Projects"][2], strict=True))
+    assert atlas["Summary"].value == SUMMARY and atlas["Summary"].data_type == "s"
+    assert atlas["Overall"].value == "Amber" and atlas["Overall"].fill.fgColor.rgb == "FFFFEB9C"
+    assert atlas["Complete"].value == pytest.approx(0.55)
+    assert keys_in(book["History"]) == ["ATLAS"]
+    assert b"Nightingale" not in shared["bytes"]
+
+
+def test_export_xlsx_in_a_dm_holds_the_confidential_project_in_french(harness: Harness) -> None:
+    setup(harness)
+    dm = harness.fake.dm_channel(PM_PARIS)
+    response = harness.driver.command(PM_PARIS, "export xlsx Operations", channel_id=dm)
+    assert response.status == 200
+    assert harness.last_response()["text"] == "Le dossier de pilotage de 2 projets"
+    (shared,) = harness.fake.files
+    book = workbook_of(shared)
+    assert book.sheetnames[0] == "Projets"
+    assert keys_in(book["Projets"]) == ["ATLAS", "SECRET"]
+
+
+def test_export_xlsx_leaves_out_closed_projects_and_a_formula_stays_text(
+    harness: Harness,
+) -> None:
+    setup(harness)
+    closed = CONFIDENTIAL.replace("    priority: 2\n", "    priority: 2\n    state: closed\n")
+    assert closed != CONFIDENTIAL
+    with harness.services.sessions.begin() as session:
+        import_portfolio(session, closed, now=harness.clock.now)
+        atlas = portfolio.find_project(session, "ATLAS")
+        assert atlas is not None
+        period = harness.clock.now - timedelta(days=1)
+        reports.save_report(
+            session,
+            factories.draft("red", summary='=HYPERLINK("http://evil.example","x")'),
+            project_id=atlas.id,
+            period_start=period,
+            submitted_by=PM_PARIS,
+            submitted_at=period,
+        )
+    harness.command(ADMIN, "export xlsx")
+    (shared,) = harness.fake.files
+    sheet = workbook_of(shared)["Projects"]
+    assert keys_in(sheet) == ["ATLAS"]  # BOREAL is closed: its record is its archive
+    summary = next(c for c in sheet[2] if isinstance(c.value, str) and "HYPERLINK" in c.value)
+    assert summary.data_type == "s" and summary.value.startswith("=")
+    response = harness.command(ADMIN, "export xlsx Digital")
+    assert "No open project you can see matches *Digital*" in answer_text(response)
+    assert len(harness.fake.files) == 1

@@ -4,11 +4,13 @@ the next modal's hint gives budget / CPI at the last report. On SQLite and Postg
 
 from __future__ import annotations
 
+import io
 import json
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
+import openpyxl
 import pytest
 
 from storage import portfolio, reports
@@ -153,3 +155,49 @@ def test_pmo_budget_shows_the_figures_worked_out_by_hand(three: Harness) -> None
     thread = str(three.fake.thread("C0LEADERS", digest["ts"]))
     assert "CPI 0.80 · SPI 0.80 · EAC €1,250,000 (BAC / CPI) · VAC -€250,000" in thread
     assert "CPI 1.20 · SPI 1.20 · EAC €416,667 (BAC / CPI) · VAC €83,333" in thread
+
+
+def test_the_steering_pack_holds_the_same_figures_worked_out_by_hand(three: Harness) -> None:
+    three.tick(THU_19_PARIS)
+    by_key = {
+        key: next(p for p in three.prompts_to(PM_PARIS) if key in p["text"])
+        for key in ("ATLAS", "BOREAL", "CEDAR")
+    }
+    answer(three, PM_PARIS, by_key["ATLAS"], percent_complete="40", budget_spent="500000")
+    answer(three, PM_PARIS, by_key["BOREAL"], percent_complete="60", budget_spent="250000")
+    answer(three, PM_PARIS, by_key["CEDAR"], percent_complete="30")
+    response = three.command("U0ADMIN001", "export xlsx")
+    assert response["text"] == "The steering pack of 3 projects"
+    (shared,) = three.fake.files
+    book = openpyxl.load_workbook(io.BytesIO(shared["bytes"]))
+    sheet = book["Budget"]
+    header = [c.value for c in sheet[1]]
+    rows = [dict(zip(header, (c.value for c in row), strict=True)) for row in sheet.iter_rows()]
+    # As /pmo budget: the largest overspend first. Values as in the test above.
+    atlas, boreal, cedar = rows[1:4]
+    assert [atlas["Key"], boreal["Key"], cedar["Key"]] == ["ATLAS", "BOREAL", "CEDAR"]
+    assert atlas["Planned"] == pytest.approx(0.5) and atlas["Complete"] == pytest.approx(0.4)
+    assert (atlas["Planned value (PV)"], atlas["Earned value (EV)"]) == (500_000, 400_000)
+    assert (atlas["CPI"], atlas["SPI"]) == (pytest.approx(0.8), pytest.approx(0.8))
+    assert atlas["Forecast at completion (EAC)"] == pytest.approx(1_250_000)
+    assert atlas["Variance at completion (VAC)"] == pytest.approx(-250_000)
+    assert atlas["Over budget"] == pytest.approx(0.25) and atlas["Days late"] is None
+    assert atlas["End SPI implies"] == datetime(2027, 8, 16)
+    assert boreal["Forecast at completion (EAC)"] == pytest.approx(416_666.67, abs=0.01)
+    assert (boreal["Over budget"], cedar["No ratios because"]) == (None, "no budget")
+    totals = next(i for i, row in enumerate(rows) if row["Key"] == "By portfolio")
+    everything = list(rows[totals + 3].values())
+    assert everything[:9] == [
+        "All projects",
+        3,
+        2,
+        1,
+        1_500_000,
+        750_000,
+        pytest.approx(1_666_666.67, abs=0.01),
+        pytest.approx(-166_666.67, abs=0.01),
+        pytest.approx(0.9333, abs=0.0001),
+    ]
+    projects = book["Projects"]
+    exception = [c for c in projects[2] if c.value == "cost"]
+    assert exception and exception[0].fill.fgColor.rgb == "FFFFC7CE"

@@ -19,6 +19,7 @@ def contexts(text: str) -> dict[str, list[dict[str, Any]]]:
         "tags": tags,
         "filename": f"pmo-status-2026-11-16-{text[:40]}.csv",
         "code": text,
+        "workbook": False,
     }
     return {
         "export": [
@@ -30,6 +31,12 @@ def contexts(text: str) -> dict[str, list[dict[str, Any]]]:
             {**base, "outcome": "nothing", "count": 0},
             {**base, "outcome": "nothing", "count": 0, "wanted": "", "withheld": 1},
             {**base, "outcome": "nothing", "count": 0, "portfolios": (), "tags": (), "withheld": 0},
+            # /pmo export xlsx: the steering pack
+            {**base, "outcome": "uploaded", "workbook": True},
+            {**base, "outcome": "uploaded", "workbook": True, "wanted": "", "count": 1},
+            {**base, "outcome": "failed", "workbook": True},
+            {**base, "outcome": "nothing", "count": 0, "workbook": True},
+            {**base, "outcome": "nothing", "count": 0, "workbook": True, "wanted": ""},
             # told at once, before a large file: how many, or no number for a colour or missing
             {"outcome": "preparing", "wanted": text, "count": 5000},
             {"outcome": "preparing", "wanted": "", "count": 201},

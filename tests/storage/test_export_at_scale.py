@@ -287,7 +287,8 @@ def _statements(engine: Engine, words: str) -> int:
 
     def ask() -> None:
         result = answer(services, user_id=ADMIN, text=words, channel_id="C0ASKED")
-        assert isinstance(result, dict) and "Exported" in result["text"], result
+        assert isinstance(result, dict), result
+        assert "Exported" in result["text"] or "steering pack" in result["text"], result
 
     ask()  # the standings the answer reads are computed and stored; the profile cached
     with count_statements(engine) as statements:
@@ -306,3 +307,18 @@ def test_the_export_costs_the_same_statements_whatever_the_size(engine: Engine) 
     # the subscription again, the standings that hold, the reports stored ahead of now, the
     # latest reports by id, the open risks and the open blockers counted, the names
     assert small == dict.fromkeys(WORDS, 12)
+
+
+PACKS = ("export xlsx", "export xlsx ops", "export xlsx red")
+
+
+def test_the_steering_pack_costs_the_same_statements_whatever_the_size(engine: Engine) -> None:
+    _grow(engine, 0, 12)
+    small = {words: _statements(engine, words) for words in PACKS}
+    _grow(engine, 12, 400)
+    large = {words: _statements(engine, words) for words in PACKS}
+    assert large == small
+    # the status export's choice of projects (above, less the names: 11), then the pack's
+    # own (bot.steering.pack.steering_pack): the money settings, the last reports, the PMs'
+    # zones, the open risks, the open blockers, the milestones and the names
+    assert small == dict.fromkeys(PACKS, 18)  # 11 + 7

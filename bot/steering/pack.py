@@ -1,0 +1,129 @@
+"""What the steering pack holds: the open projects a filter selects, with their latest status,
+open risks and blockers, milestones, earned value and the last reports, read in a fixed number
+of statements whatever the number of projects. bot/steering/workbook.py writes it as an Excel
+workbook; nothing here knows about cells.
+
+Which projects: the same as the status CSV (`/pmo export`, bot/portfolio/export.py chooses
+them: those the asker may see and may share in the conversation, a portfolio, a tag, a colour
+or `missing`), kept to those open (active or on hold) as in `/pmo budget`: a steering pack is
+about the projects still to steer; a closed project's record is its archive. From the command
+line, every open project.
+
+Every figure comes from where the rest of the product computes it: the earned value and the
+tolerances through bot/lookup/budget.py (so the workbook says what `/pmo budget` says), the
+totals per portfolio through bot.finance.earned_value.totals, dates in the PM's zone.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+from sqlalchemy.orm import Session
+
+from bot.finance.earned_value import Totals, totals
+from bot.lookup.budget import BudgetLine, budget_lines
+from bot.slack.people import cached_zones, known_names
+from storage import items, portfolio, reports
+from storage.records import Blocker, Milestone, Project, ProjectState, Report, Risk, Tolerances
+
+OPEN = (ProjectState.ACTIVE, ProjectState.ON_HOLD)
+HISTORY_PERIODS = 12  # the reports of each project on the History sheet, newest first
+
+
+@dataclass(frozen=True, slots=True)
+class PortfolioTotals:
+    """One portfolio's money (`name` None: the projects in none), by the digest's rule."""
+
+    name: str | None
+    projects: int
+    totals: Totals
+
+
+@dataclass(frozen=True, slots=True)
+class Pack:
+    made_at: datetime  # when it was made (the workbook's creation date)
+    currency: str | None  # the portfolio's ISO 4217 code, if it names one
+    projects: tuple[Project, ...]  # by key
+    budget: tuple[BudgetLine, ...]  # every project's money, the largest overspend first
+    portfolios: tuple[PortfolioTotals, ...]  # by name, the projects in no portfolio last
+    overall: Totals  # every project in the pack
+    history: Mapping[int, Sequence[Report]]  # each project's last reports, newest first
+    risks: Mapping[int, Sequence[Risk]]  # open ones, highest score first
+    blockers: Mapping[int, Sequence[Blocker]]  # open ones
+    milestones: Mapping[int, Sequence[Milestone]]  # by due date
+    names: Mapping[str, str]  # the Slack names the bot knows, by user id
+    zones: Mapping[str, ZoneInfo]  # each PM's zone (dates are the PM's)
+    tolerances: Tolerances | None  # the portfolio's, which a project's own override
+    withheld: int = 0  # confidential projects the asker may see, left out of a shared channel
+
+    def zone(self, project: Project) -> ZoneInfo:
+        return self.zones[project.pm]
+
+    def today(self, project: Project) -> date:
+        """The day it is for the project's PM when the pack is made."""
+        return self.made_at.astimezone(self.zone(project)).date()
+
+    def latest(self, project: Project) -> Report | None:
+        found = self.history.get(project.id) or ()
+        return found[0] if found else None
+
+
+def steering_pack(
+    session: Session,
+    projects: Sequence[Project],
+    *,
+    now: datetime,
+    tz: ZoneInfo,
+    withheld: int = 0,
+) -> Pack:
+    """The pack of `projects` (those open among them; `tz`: the zone of a PM Slack has not told
+    us): seven statements, whatever their number."""
+    kept = sorted((p for p in projects if p.state in OPEN), key=lambda p: p.key)
+    ids = [p.id for p in kept]
+    money = portfolio.load_money(session)
+    history = reports.latest_reports(session, ids, per_project=HISTORY_PERIODS)
+    zones = cached_zones(session, {p.pm for p in kept}, tz)
+    lines = budget_lines(
+        session, kept, tz=tz, portfolio=money.tolerances, latest=history, zones=zones
+    )
+    risks = items.open_risks(session, ids)
+    blockers = items.open_blockers(session, ids)
+    milestones = items.list_milestones(session, ids)
+    people = [p.pm for p in kept] + [p.sponsor for p in kept]
+    people += [r.owner for found in risks.values() for r in found]
+    people += [b.unblocker for found in blockers.values() for b in found]
+    return Pack(
+        made_at=now,
+        currency=money.currency,
+        projects=tuple(kept),
+        budget=tuple(lines),
+        portfolios=_by_portfolio(lines),
+        overall=totals([line.figures for line in lines]),
+        history=history,
+        risks=risks,
+        blockers=blockers,
+        milestones=milestones,
+        names=known_names(session, people),
+        zones=zones,
+        tolerances=money.tolerances,
+        withheld=withheld,
+    )
+
+
+def _by_portfolio(lines: Sequence[BudgetLine]) -> tuple[PortfolioTotals, ...]:
+    groups: dict[str | None, list[BudgetLine]] = {}
+    for line in lines:
+        groups.setdefault(line.project.portfolio, []).append(line)
+    order = sorted(groups, key=lambda name: (name is None, (name or "").casefold()))
+    return tuple(
+        PortfolioTotals(name, len(groups[name]), totals([ln.figures for ln in groups[name]]))
+        for name in order
+    )
+
+
+def all_open_projects(session: Session) -> list[Project]:
+    """Every open project (the command line's pack: its operator sees everything)."""
+    return portfolio.list_projects(session, states=OPEN)
