@@ -27,6 +27,10 @@ class ProjectState(StrEnum):
     CLOSED = "closed"
 
 
+# A project still to steer: active or on hold (every surface that lists "open" projects).
+OPEN_STATES = (ProjectState.ACTIVE, ProjectState.ON_HOLD)
+
+
 class DeliveryKind(StrEnum):
     PROMPT = "prompt"  # DM to the PM: "status report due"
     REMINDER = "reminder"  # reply in the prompt's thread when no answer came

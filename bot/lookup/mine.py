@@ -12,9 +12,7 @@ from bot.access.audience import Audience
 from bot.overview import standings as overview
 from bot.periods.state import PeriodState, PeriodStatus
 from storage import portfolio
-from storage.records import Project, ProjectState
-
-OPEN_STATES = (ProjectState.ACTIVE, ProjectState.ON_HOLD)
+from storage.records import OPEN_STATES, Project
 
 
 @dataclass(frozen=True, slots=True)

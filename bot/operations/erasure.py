@@ -19,10 +19,10 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot.lookup.mine import OPEN_STATES
 from bot.portfolio.archive import inline
 from bot.slack.user_ids import is_user_id, new_pseudonym
 from storage import audit, erasure, portfolio, users
+from storage.records import OPEN_STATES
 
 ACTOR = "command line"  # who the audit log says erased the person
 

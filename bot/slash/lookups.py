@@ -35,7 +35,7 @@ from bot.lookup.status import status_view
 from bot.slack.people import user_zone
 from bot.slash.request import Private, Request, Result
 from storage import portfolio
-from storage.records import Project, ProjectState
+from storage.records import OPEN_STATES, Project
 
 # /pmo list: the first 100 (as the digest's thread), in 45 sections at most (inside Slack's 50
 # blocks); past it the answer says how many more there are and how to narrow it. More rows
@@ -48,7 +48,6 @@ DECISIONS_SHOWN = 30
 ACTIONS_SHOWN = 30
 BUDGET_SHOWN = 40
 CANDIDATES_SHOWN = 15
-_OPEN = (ProjectState.ACTIVE, ProjectState.ON_HOLD)
 HISTORY_DEFAULT = 8
 HISTORY_MAX = 26
 CHANGES_SHOWN = 10
@@ -161,7 +160,7 @@ def _scope(request: Request, session: Session) -> list[Project] | Result:
     if query:
         resolved = _resolve(request, session, query)
         return [resolved] if isinstance(resolved, Project) else resolved
-    return visible_projects(session, _audience(request, session), states=_OPEN)
+    return visible_projects(session, _audience(request, session), states=OPEN_STATES)
 
 
 def answer_risks(request: Request) -> Result:
@@ -190,7 +189,7 @@ def answer_decisions(request: Request) -> Result:
                 return scope
             projects = [scope]
         else:
-            projects = visible_projects(session, _audience(request, session), states=_OPEN)
+            projects = visible_projects(session, _audience(request, session), states=OPEN_STATES)
         lines, total = listed_decisions(
             session, projects, undecided_only=not args, limit=DECISIONS_SHOWN
         )
@@ -223,7 +222,7 @@ def answer_actions(request: Request) -> Result:
                 projects = [p for p in projects if audience.sees(p)]
             project = None
         elif word in ("overdue", "retard"):
-            projects = visible_projects(session, _audience(request, session), states=_OPEN)
+            projects = visible_projects(session, _audience(request, session), states=OPEN_STATES)
             project = None
         else:
             scope = _resolve(request, session, " ".join(args))
@@ -256,7 +255,7 @@ def answer_budget(request: Request) -> Result:
     services = request.services
     query = " ".join(request.args)
     with services.sessions.begin() as session:
-        projects = visible_projects(session, _audience(request, session), states=_OPEN)
+        projects = visible_projects(session, _audience(request, session), states=OPEN_STATES)
         keyed = any(p.key == query.strip().upper() for p in projects)
         group = _group(query, projects) if query and not keyed else None
         project: Project | None = None

@@ -29,8 +29,8 @@ from storage import deliveries, portfolio
 from storage.records import (
     DEFAULT_DIGEST_GRACE_HOURS,
     DEFAULT_DIGEST_SCHEDULE,
+    OPEN_STATES,
     DeliveryKind,
-    ProjectState,
     Subscription,
     SubscriptionSpec,
 )
@@ -229,9 +229,7 @@ def subscribe(
                 sub = portfolio.upsert_subscription(
                     session, _spec(current, channel, values), now=now
                 )
-                projects = portfolio.list_projects(
-                    session, states=[ProjectState.ACTIVE, ProjectState.ON_HOLD]
-                )
+                projects = portfolio.list_projects(session, states=OPEN_STATES)
                 tz = digest_zone(sub, services.settings.timezone)
                 latest = cadence.latest_occurrence(sub.schedule, tz, at=now)
                 sent = (

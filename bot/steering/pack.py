@@ -27,9 +27,16 @@ from bot.finance.earned_value import Totals, totals
 from bot.lookup.budget import BudgetLine, budget_lines
 from bot.slack.people import cached_zones, known_names
 from storage import items, portfolio, reports
-from storage.records import Blocker, Milestone, Project, ProjectState, Report, Risk, Tolerances
+from storage.records import (
+    OPEN_STATES,
+    Blocker,
+    Milestone,
+    Project,
+    Report,
+    Risk,
+    Tolerances,
+)
 
-OPEN = (ProjectState.ACTIVE, ProjectState.ON_HOLD)
 HISTORY_PERIODS = 12  # the reports of each project on the History sheet, newest first
 
 
@@ -81,7 +88,7 @@ def steering_pack(
 ) -> Pack:
     """The pack of `projects` (those open among them; `tz`: the zone of a PM Slack has not told
     us): seven statements, whatever their number."""
-    kept = sorted((p for p in projects if p.state in OPEN), key=lambda p: p.key)
+    kept = sorted((p for p in projects if p.state in OPEN_STATES), key=lambda p: p.key)
     ids = [p.id for p in kept]
     money = portfolio.load_money(session)
     history = reports.latest_reports(session, ids, per_project=HISTORY_PERIODS)
@@ -126,4 +133,4 @@ def _by_portfolio(lines: Sequence[BudgetLine]) -> tuple[PortfolioTotals, ...]:
 
 def all_open_projects(session: Session) -> list[Project]:
     """Every open project (the command line's pack: its operator sees everything)."""
-    return portfolio.list_projects(session, states=OPEN)
+    return portfolio.list_projects(session, states=OPEN_STATES)
