@@ -1,13 +1,17 @@
-"""The digest's picture: RAG distribution over the last periods, and the risk heatmap.
+"""The digest's picture: RAG distribution over the last periods, the risk heatmap and, when
+projects have a forecast at completion, a money panel below them (budget against forecast at
+completion, per portfolio or for the ten projects with the largest overspend).
 
 `ChartData` is what the digest computes (bot/digest.py); `render_chart` draws it as a PNG and
 `alt_text` describes it in words (Slack shows that to screen readers and when images are off).
 
-The PNG is made for Slack on a phone: 1200 x 700 px (shown ~380 px wide, so text is drawn
-large and ticks are few), on a solid white card so it reads in dark mode too. matplotlib is used
-through `Figure` + `FigureCanvasAgg` only (no pyplot, no global backend switch, no rcParams
-changes): headless, and safe to call from any thread. The same data gives the same bytes (the
-PNG carries no version stamp or date; the font is DejaVu Sans, shipped with matplotlib).
+The PNG is made for Slack on a phone: 1200 x 700 px, taller by the money panel when it has rows
+(shown ~380 px wide, so text is drawn large, ticks are few, and the panel's bars are horizontal,
+names on the left, amounts at their ends), on a solid white card so it reads in dark mode too.
+matplotlib is used through `Figure` + `FigureCanvasAgg` only (no pyplot, no global backend
+switch, no rcParams changes): headless, and safe to call from any thread. The same data gives
+the same bytes (the PNG carries no version stamp or date; the font is DejaVu Sans, shipped with
+matplotlib).
 """
 
 from __future__ import annotations
@@ -16,9 +20,10 @@ import math
 import re
 import threading
 from dataclasses import dataclass
+from decimal import Decimal
 from io import BytesIO
 
-from babel.numbers import format_decimal
+from babel.numbers import format_compact_currency, format_compact_decimal, format_decimal
 from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
@@ -41,13 +46,28 @@ class PeriodCounts:
 
 
 @dataclass(frozen=True, slots=True)
+class MoneyBar:
+    """One row of the money panel: a portfolio's or a project's budget (BAC) and forecast at
+    completion (EAC), summed over the projects with a forecast for a portfolio."""
+
+    label: str | None  # a portfolio's name or a project's key; None: the projects in no portfolio
+    budget: Decimal
+    forecast: Decimal
+
+
+@dataclass(frozen=True, slots=True)
 class ChartData:
     periods: tuple[PeriodCounts, ...]  # oldest first, at most eight
     heatmap: tuple[tuple[int, ...], ...]  # open risks: heatmap[impact - 1][probability - 1]
     title: str  # e.g. the subscription's name or channel, for the image title
+    money: tuple[MoneyBar, ...] = ()  # the money panel's rows, top first (none: no panel)
+    currency: str | None = None  # ISO 4217, for the panel's amounts
 
 
-WIDTH_PX, HEIGHT_PX, DPI = 1200, 700, 200
+WIDTH_PX, HEIGHT_PX, DPI = 1200, 700, 200  # HEIGHT_PX: without the money panel
+MAX_MONEY_ROWS = 10
+MONEY_HEAD_PX, MONEY_ROW_PX, MONEY_FOOT_PX = 110, 60, 24
+BUDGET_GREY = "#BDBDBD"
 HIGH_SCORE = 15  # probability x impact from which a risk is "high" (as the consistency flag)
 MAX_PERIODS = 8
 FONT = "DejaVu Sans"
@@ -75,6 +95,11 @@ LABELS: dict[str, dict[str, str]] = {
         "probability": "Probability \u2192",
         "no_periods": "No reports yet",
         "no_risks": "No open risks",
+        "money": "Budget and forecast at completion",
+        "budget": "Budget",
+        "within": "Forecast within budget",
+        "over": "Forecast over budget",
+        "no_portfolio": "No portfolio",
     },
     "fr": {
         "red": "Rouge",
@@ -87,6 +112,11 @@ LABELS: dict[str, dict[str, str]] = {
         "probability": "Probabilit\u00e9 \u2192",
         "no_periods": "Aucun rapport pour l\u2019instant",
         "no_risks": "Aucun risque ouvert",
+        "money": "Budget et co\u00fbt pr\u00e9vu \u00e0 terminaison",
+        "budget": "Budget",
+        "within": "Pr\u00e9vu dans le budget",
+        "over": "Pr\u00e9vu au-del\u00e0 du budget",
+        "no_portfolio": "Sans portefeuille",
     },
 }
 
@@ -107,6 +137,8 @@ ALT: dict[str, dict[str, str]] = {
         "amber": "amber",
         "green": "green",
         "missing": "missing",
+        "money": "Budget against forecast at completion: {rows}.",
+        "money_row": "{label} {forecast} for {budget}{change}",
     },
     "fr": {
         "intro": "{title}\u00e9tat des projets sur {n} p\u00e9riodes (du {first} au {last})"
@@ -128,6 +160,8 @@ ALT: dict[str, dict[str, str]] = {
         "amber": "orange",
         "green": "vert",
         "missing": "sans rapport",
+        "money": "Budget et co\u00fbt pr\u00e9vu \u00e0 terminaison : {rows}.",
+        "money_row": "{label} {forecast} pour {budget}{change}",
     },
 }
 
@@ -187,22 +221,36 @@ def _signed(value: int, lang: str) -> str:
 
 
 def render_chart(data: ChartData, language: str = "en") -> bytes:
-    """The digest's picture as a PNG of WIDTH_PX x HEIGHT_PX: stacked RAG bars over the periods
-    (left) and the 5 x 5 heatmap of open risks (right). The same data gives the same bytes."""
+    """The digest's picture as a PNG WIDTH_PX wide and `chart_height(data)` high: stacked RAG
+    bars over the periods (left) and the 5 x 5 heatmap of open risks (right), then the money
+    panel when there is one. The same data gives the same bytes."""
     lang = _lang(language)
     words = LABELS[lang]
+    rows = data.money[:MAX_MONEY_ROWS]
+    total = chart_height(data)
+    panel = total - HEIGHT_PX
+
+    def band(share: float) -> float:
+        """A height in the top band (a share of its HEIGHT_PX), as a share of the figure."""
+        return share if not panel else (panel + share * HEIGHT_PX) / total
+
+    def span(share: float) -> float:
+        return share if not panel else share * HEIGHT_PX / total
+
     with _LOCK:
-        figure = Figure(figsize=(WIDTH_PX / DPI, HEIGHT_PX / DPI), dpi=DPI, facecolor=BACKGROUND)
+        figure = Figure(figsize=(WIDTH_PX / DPI, total / DPI), dpi=DPI, facecolor=BACKGROUND)
         FigureCanvasAgg(figure)
-        _title(figure, data.title)
+        _title(figure, data.title, top=band(0.965))
         # Square heatmap: its height in pixels, as a share of the width.
         bottom, height = 0.2, 0.56
         side = height * HEIGHT_PX / WIDTH_PX
-        bars = figure.add_axes((0.07, bottom, 0.505, height))
-        heat = figure.add_axes((0.975 - side, bottom, side, height))
+        bars = figure.add_axes((0.07, band(bottom), 0.505, span(height)))
+        heat = figure.add_axes((0.975 - side, band(bottom), side, span(height)))
         header = _draw_heatmap(heat, _grid(data), words, lang)
         _draw_bars(figure, bars, _periods(data), words, lang)
-        _legend(figure, words, clear_of=header, top=bottom + height * 1.06)
+        _legend(figure, words, clear_of=header, top=band(bottom + height * 1.06) - span(0.02))
+        if rows:
+            _draw_money(figure, rows, words, lang, data.currency, total)
         out = BytesIO()
         figure.savefig(
             out,
@@ -214,9 +262,17 @@ def render_chart(data: ChartData, language: str = "en") -> bytes:
     return out.getvalue()
 
 
-def _title(figure: Figure, title: str) -> None:
+def chart_height(data: ChartData) -> int:
+    """The PNG's height in pixels: HEIGHT_PX, and the money panel's when it has rows."""
+    rows = len(data.money[:MAX_MONEY_ROWS])
+    if not rows:
+        return HEIGHT_PX
+    return HEIGHT_PX + MONEY_HEAD_PX + rows * MONEY_ROW_PX + MONEY_FOOT_PX
+
+
+def _title(figure: Figure, title: str, *, top: float) -> None:
     """The image's title, top left, shortened (with an ellipsis) to the width of the image."""
-    text = figure.text(0.018, 0.965, "", fontsize=15, fontweight="bold", color=INK, family=FONT)
+    text = figure.text(0.018, top, "", fontsize=15, fontweight="bold", color=INK, family=FONT)
     text.set_verticalalignment("top")
     renderer = figure.canvas.get_renderer()  # type: ignore[attr-defined]
     title = _clip(title, 80)
@@ -271,8 +327,9 @@ def _text_width(figure: Figure, text: str, size: float) -> float:
 
 
 def _legend(figure: Figure, words: dict[str, str], *, clear_of: Text, top: float) -> None:
-    """The RAG legend on one row above the bars, in the largest size (12 pt down to 9) that
-    keeps it clear of `clear_of`, the heatmap's header (French words are longer)."""
+    """The RAG legend on one row above the bars (its bottom at `top`), in the largest size
+    (12 pt down to 9) that keeps it clear of `clear_of`, the heatmap's header (French words are
+    longer)."""
     renderer = figure.canvas.get_renderer()  # type: ignore[attr-defined]
     limit = clear_of.get_window_extent(renderer).x0 - 0.02 * WIDTH_PX
     for size in (12, 11, 10, 9):
@@ -283,7 +340,7 @@ def _legend(figure: Figure, words: dict[str, str], *, clear_of: Text, top: float
             ],
             labels=[words[key] for key, *_ in SERIES],
             loc="lower left",
-            bbox_to_anchor=(0.018, top - 0.02),
+            bbox_to_anchor=(0.018, top),
             ncol=len(SERIES),
             frameon=False,
             handlelength=1.1,
@@ -455,6 +512,119 @@ def _draw_heatmap(axes: Axes, grid: list[list[int]], words: dict[str, str], lang
     return header
 
 
+def _money_label(bar: MoneyBar, words: dict[str, str]) -> str:
+    return _clip(bar.label if bar.label is not None else words["no_portfolio"], 20)
+
+
+def _amount(value: Decimal, currency: str | None, lang: str) -> str:
+    """An amount in few characters, the language's way ("€1.25M", "1,25 M €")."""
+    if currency:
+        return str(format_compact_currency(value, currency, locale=lang, fraction_digits=2))
+    return str(format_compact_decimal(value, locale=lang, fraction_digits=2))
+
+
+def _change(bar: MoneyBar, lang: str) -> str:
+    """How far the forecast is from the budget, in whole percent ("+25%", "+25 %" in French),
+    "" without a budget."""
+    if bar.budget <= 0:
+        return ""
+    percent = round((bar.forecast - bar.budget) / bar.budget * 100)
+    sign = "+" if percent > 0 else "\u2212" if percent < 0 else "\u00b1"
+    return f"{sign}{abs(percent)}" + ("\u00a0%" if lang == "fr" else "%")
+
+
+def _draw_money(
+    figure: Figure,
+    rows: tuple[MoneyBar, ...],
+    words: dict[str, str],
+    lang: str,
+    currency: str | None,
+    total: int,
+) -> None:
+    """The money panel, under the top band: for each row (the worst first, at the top), the
+    budget in grey and the forecast at completion under it, green within the budget and red
+    over it, each with its amount at its end (and the forecast's change); names on the left."""
+    n = len(rows)
+    renderer = figure.canvas.get_renderer()  # type: ignore[attr-defined]
+    head_top = (total - HEIGHT_PX - 18) / total
+    figure.text(
+        0.018,
+        head_top,
+        _plain(words["money"]),
+        fontsize=13,
+        fontweight="bold",
+        color=INK,
+        family=FONT,
+        va="top",
+    )
+    figure.legend(
+        handles=[Patch(facecolor=c, edgecolor="none") for c in (BUDGET_GREY, GREEN, RED)],
+        labels=[words["budget"], words["within"], words["over"]],
+        loc="upper left",
+        bbox_to_anchor=(0.018, head_top - 40 / total),
+        ncol=3,
+        frameon=False,
+        handlelength=1.1,
+        handleheight=1.1,
+        handletextpad=0.4,
+        columnspacing=1.2,
+        borderaxespad=0.0,
+        borderpad=0.0,
+        labelcolor=INK,
+        prop={"family": FONT, "size": 11},
+    )
+    labels = [_plain(_money_label(bar, words)) for bar in rows]
+    widest = max(_text_width(figure, label, 12) for label in labels)
+    left = 0.018 + (widest + 12) / WIDTH_PX
+    axes = figure.add_axes((left, MONEY_FOOT_PX / total, 0.975 - left, n * MONEY_ROW_PX / total))
+    for side in ("top", "right", "bottom"):
+        axes.spines[side].set_visible(False)
+    axes.spines["left"].set_color(SOFT_INK)
+    axes.set_ylim(-0.5, n - 0.5)
+    top = max(max(float(bar.budget), float(bar.forecast)) for bar in rows) or 1.0
+    axes.set_xlim(0, top)
+    ys = [n - 1 - i for i in range(n)]
+    budgets = [max(0.0, float(bar.budget)) for bar in rows]
+    forecasts = [max(0.0, float(bar.forecast)) for bar in rows]
+    colours = [RED if bar.forecast > bar.budget else GREEN for bar in rows]
+    axes.barh([y + 0.19 for y in ys], budgets, height=0.36, color=BUDGET_GREY)
+    axes.barh([y - 0.19 for y in ys], forecasts, height=0.36, color=colours)
+    # Amounts at the bars' ends; the axis is stretched until the longest one fits.
+    notes = []
+    for y, bar, budget, forecast in zip(ys, rows, budgets, forecasts, strict=True):
+        change = _change(bar, lang)
+        forecast_note = _amount(bar.forecast, currency, lang) + (f" ({change})" if change else "")
+        for at, value, note, bold in (
+            (y + 0.19, budget, _amount(bar.budget, currency, lang), False),
+            (y - 0.19, forecast, forecast_note, True),
+        ):
+            notes.append(
+                axes.text(
+                    value,
+                    at,
+                    " " + _plain(note),
+                    ha="left",
+                    va="center",
+                    fontsize=10,
+                    fontweight="bold" if bold else "normal",
+                    color=INK,
+                    family=FONT,
+                )
+            )
+    width = axes.get_window_extent(renderer).width
+    reach = max(float(n.get_window_extent(renderer).x1) for n in notes)
+    x0 = axes.get_window_extent(renderer).x0
+    if reach > x0 + width:  # make room: shrink the scale so the widest note ends in the axes
+        longest = max(float(n.get_window_extent(renderer).width) for n in notes)
+        axes.set_xlim(0, top * width / max(width - longest - 4, width * 0.3))
+    axes.set_yticks(ys, labels)
+    axes.set_xticks([])
+    _style(axes)
+    for label in axes.get_yticklabels():
+        label.set_fontsize(12)
+        label.set_color(INK)
+
+
 # ---------------------------------------------------------------------------------------------
 # The words
 
@@ -523,5 +693,23 @@ def alt_text(data: ChartData, language: str = "en") -> str:
             top=impact * probability, impact=impact, probability=probability
         )
         sentences.append(sentence + ".")
+    if data.money:
+        sentences.append(_money_sentence(data, lang))
     sentences[0] = sentences[0][:1].upper() + sentences[0][1:]
     return _clip(" ".join(sentences), MAX_ALT_TEXT)
+
+
+def _money_sentence(data: ChartData, lang: str) -> str:
+    words = ALT[lang]
+    rows = []
+    for bar in data.money[:MAX_MONEY_ROWS]:
+        change = _change(bar, lang)
+        rows.append(
+            words["money_row"].format(
+                label=_money_label(bar, LABELS[lang]),
+                forecast=_amount(bar.forecast, data.currency, lang),
+                budget=_amount(bar.budget, data.currency, lang),
+                change=f" ({change})" if change else "",
+            )
+        )
+    return words["money"].format(rows="; ".join(rows))

@@ -5,13 +5,14 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
+from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from babel.dates import format_date
 
-from bot.digest.chart import ChartData, PeriodCounts
+from bot.digest.chart import MAX_MONEY_ROWS, ChartData, MoneyBar, PeriodCounts
 from bot.digest.lines import (
     LineRecords,
     attention_of,
@@ -39,7 +40,7 @@ from bot.digest.model import (
 )
 from bot.digest.selection import digest_zone, selects
 from bot.digest.summary import read_summary
-from bot.finance.earned_value import totals
+from bot.finance.earned_value import Figures, totals
 from bot.languages import language_of
 from bot.periods import cadence
 from bot.periods.state import (
@@ -383,8 +384,38 @@ def _assemble(
             else (),
             heatmap([e.risk for e in open_risks]),
             _chart_title(subscription),
+            money_bars(active),
+            currency,
         ),
         people=dict(names),
+    )
+
+
+def money_bars(lines: Sequence[ProjectLine]) -> tuple[MoneyBar, ...]:
+    """The chart's money panel (at most MAX_MONEY_ROWS rows, the largest overspend first): one
+    row per portfolio when the projects with a budget and a forecast at completion are in two
+    portfolios or more (each summed by the digest's totals rule), else one per project, the ten
+    with the largest overspend (VAC, most negative first); none when no project has the data."""
+    counted = [
+        (line, figures)
+        for line in lines
+        if (figures := line.figures) is not None and figures.eac is not None and figures.bac
+    ]
+    groups: dict[str | None, list[Figures]] = {}
+    for line, figures in counted:
+        groups.setdefault(line.project.portfolio, []).append(figures)
+    if len(groups) > 1:
+        bars = []
+        for name, group in groups.items():
+            summed = totals(group)
+            bars.append(MoneyBar(name, summed.bac, summed.eac))
+        bars.sort(key=lambda b: (b.budget - b.forecast, b.label is None, b.label or ""))
+        return tuple(bars[:MAX_MONEY_ROWS])
+    zero = Decimal(0)
+    ranked = sorted(counted, key=lambda pair: (pair[1].vac or zero, pair[0].project.key))
+    return tuple(
+        MoneyBar(line.project.key, figures.bac or zero, figures.eac or zero)
+        for line, figures in ranked[:MAX_MONEY_ROWS]
     )
 
 

@@ -1,5 +1,5 @@
-"""The digest's chart: a PNG of a known size, stable bytes, readable when empty, described in
-words in English and French."""
+"""The digest's chart: a PNG of a known size, stable bytes, readable when empty, with its money
+panel when projects have a forecast at completion, described in words in English and French."""
 
 from __future__ import annotations
 
@@ -9,18 +9,28 @@ import struct
 import subprocess
 import sys
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
+from decimal import Decimal
 
 import pytest
 from PIL import Image
 
 from bot.digest.chart import (
+    BUDGET_GREY,
+    GREEN,
     HEIGHT_PX,
     HOT,
+    MONEY_FOOT_PX,
+    MONEY_HEAD_PX,
+    MONEY_ROW_PX,
+    RED,
     WIDTH_PX,
     ZONES,
     ChartData,
+    MoneyBar,
     PeriodCounts,
     alt_text,
+    chart_height,
     render_chart,
 )
 from bot.slack.gateway import MAX_ALT_TEXT
@@ -234,3 +244,60 @@ def test_alt_text_stays_within_slack_limits_for_maximal_input() -> None:
     for language in ("en", "fr"):
         text = alt_text(data, language)
         assert 0 < len(text) <= MAX_ALT_TEXT
+
+
+# ---------------------------------------------------------------------------------------------
+# the money panel
+
+MONEY = (
+    MoneyBar("Operations", Decimal(5_150_000), Decimal(5_794_637)),  # over budget: red
+    MoneyBar("Digital", Decimal(2_700_000), Decimal(2_430_000)),  # within: green
+    MoneyBar(None, Decimal(900_000), Decimal(900_000)),  # the projects in no portfolio
+)
+WITH_MONEY = replace(HISTORY, money=MONEY, currency="EUR")
+
+
+def panel_colours(png: bytes) -> set[tuple[int, ...]]:
+    """The colours of the money panel's bars (under its header and legend)."""
+    with Image.open(io.BytesIO(png)) as image:
+        top = HEIGHT_PX + MONEY_HEAD_PX
+        panel = image.convert("RGBA").crop((0, top, WIDTH_PX, image.size[1]))
+        return {colour for _, colour in panel.getcolors(maxcolors=1_000_000) or ()}
+
+
+def test_the_money_panel_adds_its_rows_under_the_top_band() -> None:
+    png = render_chart(WITH_MONEY, "en")
+    assert png_size(png) == (WIDTH_PX, chart_height(WITH_MONEY))
+    assert chart_height(WITH_MONEY) == HEIGHT_PX + MONEY_HEAD_PX + 3 * MONEY_ROW_PX + MONEY_FOOT_PX
+    assert render_chart(WITH_MONEY, "en") == png  # the same bytes
+    # The top band is drawn as without the panel: the heatmap's cells are where they were.
+    corner = heat_cell_corner(probability=5, impact=5)
+    assert pixel(png, *corner) == rgba(HOT)
+    colours = panel_colours(png)
+    assert {rgba(BUDGET_GREY), rgba(RED), rgba(GREEN)} <= colours
+    within = replace(WITH_MONEY, money=MONEY[1:])
+    assert rgba(RED) not in panel_colours(render_chart(within, "en"))  # nothing over budget
+
+
+def test_the_money_panel_holds_ten_rows_at_most_and_odd_amounts() -> None:
+    many = tuple(
+        MoneyBar(f"$\\frac{{{i}}} {'x' * 60}", Decimal(10**12 if i else 0), Decimal(-5 * i))
+        for i in range(14)
+    )
+    data = replace(HISTORY, money=many, currency=None)
+    for language in ("en", "fr"):
+        png = render_chart(data, language)
+        assert png_size(png) == (WIDTH_PX, HEIGHT_PX + MONEY_HEAD_PX + 10 * MONEY_ROW_PX + 24)
+    assert png_size(render_chart(replace(EMPTY, money=many[:1]), "en"))[1] > HEIGHT_PX
+
+
+def test_alt_text_reads_the_money_panel() -> None:
+    assert alt_text(WITH_MONEY, "en").endswith(
+        "Budget against forecast at completion: Operations €5.79M for €5.15M (+13%);"
+        " Digital €2.43M for €2.7M (\u221210%); No portfolio €900K for €900K (\u00b10%)."
+    )
+    assert (
+        "Budget et coût prévu à terminaison : Operations 5,79\u00a0M\u00a0€ pour"
+        " 5,15\u00a0M\u00a0€ (+13\u00a0%)" in alt_text(WITH_MONEY, "fr")
+    )
+    assert "Budget against" not in alt_text(HISTORY, "en")

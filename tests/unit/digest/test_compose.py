@@ -6,6 +6,7 @@ import json
 import re
 from collections.abc import Mapping, Sequence
 from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -31,6 +32,7 @@ from bot.digest.summary import digest_summary
 from bot.render import Renderer, as_message
 from storage.records import (
     Milestone,
+    Money,
     Project,
     ProjectState,
     Rag,
@@ -1178,3 +1180,63 @@ def test_a_custom_channel_message_over_50_blocks_goes_on_in_the_thread(tmp_path:
     assert [len(m.blocks) for m in messages[:3]] == [50, 50, 20]
     assert [m.text for m in messages[:3]] == ["Custom"] * 3
     assert "full reports" in messages[3].text
+
+
+# --- the chart's money panel ----------------------------------------------------------------
+
+
+def _money_projects(portfolios: Sequence[str]) -> tuple[list[Project], dict[int, list[Report]]]:
+    """Twelve projects of 1,000,000 over 360 days, 50 % planned and 40 % done on 19 November,
+    P01 to P12 having spent 410,000 to 520,000: EAC = BAC x AC / EV = 2.5 x AC."""
+    projects = [
+        factories.project(
+            f"P{i:02d}",
+            id=i,
+            portfolio=portfolios[i % len(portfolios)],
+            budget=Decimal(1_000_000),
+            start=date(2026, 5, 23),
+            end=date(2027, 5, 18),
+        )
+        for i in range(1, 13)
+    ]
+    history = {
+        p.id: [
+            factories.report(
+                p.id, THIS, percent_complete=40, budget_spent=Decimal(400_000 + p.id * 10_000)
+            )
+        ]
+        for p in projects
+    }
+    return projects, history
+
+
+def test_the_charts_money_panel_shows_the_ten_largest_overspends_of_one_portfolio() -> None:
+    projects, history = _money_projects(["Ops"])
+    no_budget = factories.project("ZED", id=13, portfolio="Ops")
+    history[13] = [factories.report(13, THIS, percent_complete=50, budget_spent=Decimal(9))]
+    digest = compose([*projects, no_budget], history, money=Money(currency="EUR"))
+    bars = digest.chart.money
+    assert digest.chart.currency == "EUR"
+    assert [b.label for b in bars] == [f"P{i:02d}" for i in range(12, 2, -1)]  # ten, worst first
+    assert (bars[0].budget, bars[0].forecast) == (Decimal(1_000_000), Decimal(1_300_000))
+    assert bars[-1].forecast == Decimal(1_075_000)
+
+
+def test_the_charts_money_panel_sums_each_portfolio_when_there_are_several() -> None:
+    projects, history = _money_projects(["Ops", "Lab", "Lab"])  # i % 3: P03, P06... in Ops
+    digest = compose(projects, history)
+    bars = digest.chart.money
+    # Lab: eight projects (the others), Ops: P03, P06, P09, P12.
+    lab_spent = sum(400_000 + i * 10_000 for i in range(1, 13) if i % 3)
+    ops_spent = sum(400_000 + i * 10_000 for i in (3, 6, 9, 12))
+    assert [(b.label, b.budget, b.forecast) for b in bars] == [
+        ("Lab", Decimal(8_000_000), Decimal(lab_spent) * Decimal("2.5")),
+        ("Ops", Decimal(4_000_000), Decimal(ops_spent) * Decimal("2.5")),
+    ]
+    assert digest.chart.currency is None
+
+
+def test_no_money_panel_without_a_forecast_at_completion() -> None:
+    project = factories.project("ATLAS", id=1, budget=Decimal(1_000_000))  # no dates
+    digest = compose([project], {1: rated(1, "green", None, percent_complete=5)})
+    assert digest.chart.money == ()
