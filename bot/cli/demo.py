@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session
 from bot.cli.arguments import UsageError
 from bot.cli.textview import DEFAULT_WIDTH, RULE, messages_to_text
 from bot.config import Settings
+from bot.digest.chart import render_chart
 from bot.digest.load import build_digest
 from bot.digest.messages import digest_messages
 from bot.digest.model import Digest
@@ -35,6 +36,8 @@ from bot.periods import cadence
 from bot.portfolio.importing import import_portfolio
 from bot.render import Message, Renderer
 from bot.reporting.form import ReportForm, validate_report
+from bot.steering.pack import all_open_projects, steering_pack
+from bot.steering.workbook import workbook_bytes
 from storage import items, portfolio, reports, users
 from storage.db import make_engine, make_sessionmaker, upgrade
 from storage.records import (
@@ -450,22 +453,46 @@ def run_demo(
     json_path: Path,
     out: TextIO,
     now: datetime,
+    chart_path: Path | None = None,
+    xlsx_path: Path | None = None,
 ) -> int:
     """Build the demo database at `db_path` as if the time were `now`, print the digest, write
-    its Block Kit JSON. (`pmo-bot demo --at` sets `now`; the command line reads the clock.)"""
-    prepare_files(db_path, json_path)
+    its Block Kit JSON, the chart posted with it (`chart_path`) and the steering pack
+    (`xlsx_path`), each when given. (`pmo-bot demo --at` sets `now`; the command line reads the
+    clock.)"""
+    extra = [("--chart", chart_path), ("--xlsx", xlsx_path)]
+    prepare_files(db_path, json_path, [(option, path) for option, path in extra if path])
+    renderer = Renderer(settings.templates_dir)
     engine = open_demo_database(db_path)
     try:
         with make_sessionmaker(engine).begin() as session:
             subscription, moment = _populate(session, settings, now=now)
             digest = digest_at(session, subscription, moment, settings)
+            pack = steering_pack(
+                session, all_open_projects(session), now=moment, tz=settings.timezone
+            )
     finally:
         engine.dispose()
-    messages = digest_messages(Renderer(settings.templates_dir), digest)
+    messages = digest_messages(renderer, digest)
     write_json(json_path, messages[0])
+    written = [("The message as Block Kit JSON", json_path)]
+    if chart_path is not None:
+        _write(chart_path, render_chart(digest.chart, subscription.language))
+        written.append(("The chart posted with it", chart_path))
+    if xlsx_path is not None:
+        language = subscription.language
+        _write(xlsx_path, workbook_bytes(pack, renderer.words(language), language))
+        written.append(("The steering pack (`pmo-bot export-xlsx`, `/pmo export xlsx`)", xlsx_path))
     tz = digest_zone(subscription, settings.timezone)
-    _show(out, messages, moment=moment.astimezone(tz), db_path=db_path, json_path=json_path)
+    _show(out, messages, moment=moment.astimezone(tz), db_path=db_path, written=written)
     return 0
+
+
+def _write(path: Path, content: bytes) -> None:
+    try:
+        path.write_bytes(content)
+    except OSError as exc:
+        raise UsageError(f"cannot write {path}: {exc.strerror or exc}") from None
 
 
 def open_demo_database(db_path: Path) -> Engine:
@@ -498,10 +525,10 @@ def digest_at(
     )
 
 
-def prepare_files(db_path: Path, json_path: Path) -> None:
-    """Check both paths before any work; remove a previous demo database, and refuse to touch
+def prepare_files(db_path: Path, json_path: Path, others: Sequence[tuple[str, Path]] = ()) -> None:
+    """Check every path before any work; remove a previous demo database, and refuse to touch
     any other file."""
-    for option, path in (("--db", db_path), ("--json", json_path)):
+    for option, path in (("--db", db_path), ("--json", json_path), *others):
         check_file_name(option, path)
     if not db_path.exists():
         return
@@ -761,7 +788,12 @@ def demo_names() -> Mapping[str, str]:
 
 
 def _show(
-    out: TextIO, messages: Sequence[Message], *, moment: datetime, db_path: Path, json_path: Path
+    out: TextIO,
+    messages: Sequence[Message],
+    *,
+    moment: datetime,
+    db_path: Path,
+    written: Sequence[tuple[str, Path]],
 ) -> None:
     when = f"{moment:%a} {moment.day} {moment:%b %Y} at {moment:%H:%M} ({moment.tzinfo})"
     width = DEFAULT_WIDTH
@@ -774,9 +806,9 @@ def _show(
         messages_to_text(messages, names=demo_names(), width=width, dim=out.isatty()),
         "",
         RULE * width,
-        f"The message as Block Kit JSON: {json_path}",
-        f"Paste it into Slack's Block Kit Builder ({BLOCK_KIT_BUILDER}) to see it as Slack "
-        "shows it.",
+        *(f"{what}: {path}" for what, path in written),
+        f"Paste the JSON into Slack's Block Kit Builder ({BLOCK_KIT_BUILDER}) to see the message "
+        "as Slack shows it.",
         "Next: describe your portfolio in YAML, `pmo-bot import` it, and run `pmo-bot serve`; "
         "README.md walks through the Slack setup.",
     ]

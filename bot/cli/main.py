@@ -293,6 +293,18 @@ def _parser() -> argparse.ArgumentParser:
         help="where to write the digest's Block Kit JSON",
     )
     demo.add_argument(
+        "--chart",
+        type=Path,
+        default=Path("pmo-demo-chart.png"),
+        help="where the scripted demo writes the digest's chart (PNG)",
+    )
+    demo.add_argument(
+        "--xlsx",
+        type=Path,
+        default=Path("pmo-demo-steering-pack.xlsx"),
+        help="where the scripted demo writes the steering pack (Excel workbook)",
+    )
+    demo.add_argument(
         "--at",
         help="ISO-8601 time the demo is built at (default now); without an offset, PMO_TIMEZONE",
     )
@@ -445,7 +457,15 @@ def _demo(args: argparse.Namespace, settings: Settings, out: TextIO) -> int:
         from bot.cli.demo import run_demo
 
         db_path = args.db or DEMO_DB
-        return run_demo(settings, db_path=db_path, json_path=args.json, out=out, now=now)
+        return run_demo(
+            settings,
+            db_path=db_path,
+            json_path=args.json,
+            chart_path=args.chart,
+            xlsx_path=args.xlsx,
+            out=out,
+            now=now,
+        )
     from bot.cli.scaled_demo import run_scaled_demo
 
     return run_scaled_demo(

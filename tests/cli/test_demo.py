@@ -10,13 +10,16 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import openpyxl
 import pytest
+from PIL import Image
 from slack_sdk.models.blocks import Block
 
 from bot.cli.demo import run_demo
 from bot.cli.main import run
 from bot.cli.textview import RULE, THREAD_LINE, blocks_to_text, messages_to_text, mrkdwn_to_text
 from bot.config import load_settings
+from bot.digest.chart import HEIGHT_PX, WIDTH_PX
 from bot.render import Message
 
 NAMES = {"U0PM00001": "Claire Dubois"}
@@ -28,7 +31,19 @@ J = "d.json"
 def _demo(tmp_path: Path, environ: dict[str, str] | None = None) -> tuple[int, str, str]:
     out, err = io.StringIO(), io.StringIO()
     status = run(
-        ["demo", "--at", AT, "--db", str(tmp_path / "d.sqlite"), "--json", str(tmp_path / J)],
+        [
+            "demo",
+            "--at",
+            AT,
+            "--db",
+            str(tmp_path / "d.sqlite"),
+            "--json",
+            str(tmp_path / J),
+            "--chart",
+            str(tmp_path / "c.png"),
+            "--xlsx",
+            str(tmp_path / "p.xlsx"),
+        ],
         environ=environ or {},
         stdout=out,
         stderr=err,
@@ -98,6 +113,22 @@ def test_demo_shows_the_digest_with_each_rating_and_the_missing_reports(
     assert str(folder / "d.json") in out and "Block Kit Builder" in out and "pmo-bot serve" in out
 
 
+def test_demo_writes_the_chart_with_its_money_panel_and_the_steering_pack(
+    demo_run: tuple[int, str, str, Path],
+) -> None:
+    _, out, _, folder = demo_run
+    assert f"The chart posted with it: {folder / 'c.png'}" in out
+    assert f"`/pmo export xlsx`): {folder / 'p.xlsx'}" in out
+    with Image.open(folder / "c.png") as chart:
+        assert chart.width == WIDTH_PX and chart.height > HEIGHT_PX  # with its money panel
+    book = openpyxl.load_workbook(folder / "p.xlsx")
+    assert book.sheetnames == ["Projects", "Risks", "Blockers", "Milestones", "Budget", "History"]
+    keys = [row[0].value for row in book["Projects"].iter_rows(min_row=2)]
+    assert len(keys) == 12 and "FLEET" in keys  # every open project, the one on hold too
+    budget = [c.value for c in book["Budget"]["A"]]
+    assert "By portfolio" in budget and budget[-1] == "All projects"
+
+
 def test_demo_shows_every_section_and_every_flag(demo_run: tuple[int, str, str, Path]) -> None:
     _, out, _, _ = demo_run
     main, _, thread = (_flat(part) for part in out.partition(THREAD_LINE))
@@ -128,7 +159,7 @@ def test_demo_shows_every_section_and_every_flag(demo_run: tuple[int, str, str, 
     for key in ("ATLAS", "PAYROLL", "DCEXIT", "CRM", "ONBOARD", "EINV", "WMS", "FLEET"):
         assert f"*{key}* · " in thread
     raw_thread = out.partition(THREAD_LINE)[2]
-    assert "budget spent 1,704,000 of 2,400,000 (71%)" in _flat(_entry(raw_thread, "ATLAS"))
+    assert "budget spent €1,704,000 of €2,400,000 (71%)" in _flat(_entry(raw_thread, "ATLAS"))
     assert "*Open risks* (3), by probability × impact" in thread  # noqa: RUF001
     assert "✅ Cutover plan signed off — reached" in thread
     assert "_The last report, of the period of Thu 12 Nov 2026: not current._" in thread

@@ -329,7 +329,19 @@ def test_db_wins_over_a_postgresql_database_url(tmp_path: Path) -> None:
 def test_the_scripted_demo_never_uses_database_url(tmp_path: Path) -> None:
     db, json_file = tmp_path / "d.sqlite", tmp_path / "d.json"
     status, out, err = cli(
-        ["demo", "--at", AT, "--db", str(db), "--json", str(json_file)],
+        [
+            "demo",
+            "--at",
+            AT,
+            "--db",
+            str(db),
+            "--json",
+            str(json_file),
+            "--chart",
+            str(tmp_path / "c.png"),
+            "--xlsx",
+            str(tmp_path / "p.xlsx"),
+        ],
         {"DATABASE_URL": UNREACHABLE},
     )
     assert (status, err) == (0, "") and out.startswith("PMO Bot demo: 12 sample projects")
