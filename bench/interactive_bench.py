@@ -13,7 +13,9 @@ counted) and timed: p50 and p95 in milliseconds, and SQL statements per answer.
 * `/pmo export` (the CSV, uploaded to the fake) twice: its first answer, the time until the
   asker first hears (the "Preparing the export" notice a file of more than
   bot.slash.exports.NOTICE_ABOVE projects sends at once, otherwise the final answer), and the
-  file, until the file is shared and the final answer given;
+  file, until the file is shared and the final answer given; `/pmo export xlsx` (the steering
+  pack) until its file is shared and the final answer given;
+* `/pmo budget` (every project's money, sorted by variance at completion, with the totals);
 * an idle tick (everything due already recorded and sent: what `serve` does every minute).
 
 Each size is measured in a process of its own (as `serve` holds one portfolio): prints one
@@ -102,6 +104,8 @@ def questions(services: Services) -> list[Question]:
         Question("/pmo risks", slash(leader, "risks")),
         Question("/pmo export (first answer)", export, first_answer=True),
         Question("/pmo export (file)", export),
+        Question("/pmo export xlsx (file)", slash(admin, "export xlsx")),
+        Question("/pmo budget", slash(leader, "budget")),
         Question("/pmo mine", slash(busiest, "mine")),  # a PM with the most projects
         Question("/pmo status KEY", slash(leader, f"status {key}")),
         Question("idle tick", lambda s, _: tick(s, now=s.clock())),

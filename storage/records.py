@@ -278,6 +278,22 @@ class Report(ReportDraft):
 
 
 @dataclass(frozen=True, slots=True)
+class ReportRatings:
+    """What a report says in figures, without its text: its four ratings, percent complete,
+    spend and forecast end (the steering pack's history: twelve reports of every project,
+    where whole reports would cost a hundred megabytes at 5,000 projects)."""
+
+    period_start: datetime
+    overall: Rag
+    schedule: Rag
+    budget: Rag
+    scope: Rag
+    percent_complete: int | None = None
+    budget_spent: Decimal | None = None
+    forecast_end: date | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class ReportMark:
     """What a report says to trends, not its text: its rating (the digest's chart), its
     percent complete (stuck progress) and what it copies ("No change" streaks). Read for a

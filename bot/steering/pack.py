@@ -33,6 +33,7 @@ from storage.records import (
     Milestone,
     Project,
     Report,
+    ReportRatings,
     Risk,
     Tolerances,
 )
@@ -57,7 +58,8 @@ class Pack:
     budget: tuple[BudgetLine, ...]  # every project's money, the largest overspend first
     portfolios: tuple[PortfolioTotals, ...]  # by name, the projects in no portfolio last
     overall: Totals  # every project in the pack
-    history: Mapping[int, Sequence[Report]]  # each project's last reports, newest first
+    latest: Mapping[int, Report]  # each project's latest report, whatever its period
+    history: Mapping[int, Sequence[ReportRatings]]  # each one's last reports, newest first
     risks: Mapping[int, Sequence[Risk]]  # open ones, highest score first
     blockers: Mapping[int, Sequence[Blocker]]  # open ones
     milestones: Mapping[int, Sequence[Milestone]]  # by due date
@@ -73,10 +75,6 @@ class Pack:
         """The day it is for the project's PM when the pack is made."""
         return self.made_at.astimezone(self.zone(project)).date()
 
-    def latest(self, project: Project) -> Report | None:
-        found = self.history.get(project.id) or ()
-        return found[0] if found else None
-
 
 def steering_pack(
     session: Session,
@@ -87,14 +85,15 @@ def steering_pack(
     withheld: int = 0,
 ) -> Pack:
     """The pack of `projects` (those open among them; `tz`: the zone of a PM Slack has not told
-    us): seven statements, whatever their number."""
+    us): eight statements, whatever their number."""
     kept = sorted((p for p in projects if p.state in OPEN_STATES), key=lambda p: p.key)
     ids = [p.id for p in kept]
     money = portfolio.load_money(session)
-    history = reports.latest_reports(session, ids, per_project=HISTORY_PERIODS)
+    latest = reports.latest_reports(session, ids, per_project=1)
+    history = reports.report_ratings(session, ids, per_project=HISTORY_PERIODS)
     zones = cached_zones(session, {p.pm for p in kept}, tz)
     lines = budget_lines(
-        session, kept, tz=tz, portfolio=money.tolerances, latest=history, zones=zones
+        session, kept, tz=tz, portfolio=money.tolerances, latest=latest, zones=zones
     )
     risks = items.open_risks(session, ids)
     blockers = items.open_blockers(session, ids)
@@ -109,6 +108,7 @@ def steering_pack(
         budget=tuple(lines),
         portfolios=_by_portfolio(lines),
         overall=totals([line.figures for line in lines]),
+        latest={pid: found[0] for pid, found in latest.items() if found},
         history=history,
         risks=risks,
         blockers=blockers,

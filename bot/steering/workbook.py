@@ -15,8 +15,10 @@ What a spreadsheet user expects of it:
   reading "=HYPERLINK(...)" shows as typed and runs nothing. Unlike the CSV export, no `'` is
   put in front: a text cell is never evaluated, and the text stays exactly what was typed.
 
-The file is made in memory and carries the time it was made (`Pack.made_at`), never the
-clock's: the same pack gives the same bytes.
+Rows are written in order and flushed to temporary files as they go (XlsxWriter's
+`constant_memory`), so writing the pack of 5,000 projects holds no more than one row at a time;
+the file carries the time it was made (`Pack.made_at`), never the clock's: the same pack gives
+the same bytes.
 """
 
 from __future__ import annotations
@@ -98,7 +100,9 @@ def workbook_bytes(pack: Pack, words: Words, language: str) -> bytes:
     book = Workbook(
         out,
         {
-            "in_memory": True,
+            # Each row goes to a temporary file once written, so memory stays flat whatever
+            # the number of projects (the sheets are written row after row, in order).
+            "constant_memory": True,
             "strings_to_formulas": False,
             "strings_to_urls": False,
             "strings_to_numbers": False,
@@ -202,7 +206,7 @@ class _Writer:
 
         def rows() -> Iterable[list[Any]]:
             for p in pack.projects:
-                r = pack.latest(p)
+                r = pack.latest.get(p.id)
                 line = money[p.id]
                 f = line.figures
                 yield [

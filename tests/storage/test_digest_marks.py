@@ -23,7 +23,7 @@ from bot.digest.messages import digest_messages
 from bot.render import Renderer
 from storage import reports
 from storage.db import make_sessionmaker
-from storage.records import ReportDraft, ReportMark
+from storage.records import ReportDraft, ReportMark, ReportRatings
 
 NOW = datetime(2026, 11, 27, 17, 0, tzinfo=UTC)
 UTC_ZONE = ZoneInfo("UTC")
@@ -45,6 +45,34 @@ def test_report_marks_are_those_of_the_latest_reports_newest_first(
             marks = reports.report_marks(session, ids, before=before, per_project=depth)
             assert marks == {pid: [ReportMark.of(r) for r in found] for pid, found in whole.items()}
             assert sum(map(len, marks.values())) > 100 * min(depth, 3)
+
+
+def test_report_ratings_are_those_of_the_latest_reports_newest_first(
+    engine: Engine, sample: Any
+) -> None:
+    # The steering pack's history: the figures of whole reports, read without their text.
+    with make_sessionmaker(engine).begin() as session:
+        ids = [*range(1, 121), 9999]
+        whole = reports.latest_reports(session, ids, per_project=12)
+        ratings = reports.report_ratings(session, ids, per_project=12)
+    assert ratings == {
+        pid: [
+            ReportRatings(
+                r.period_start,
+                r.overall,
+                r.schedule,
+                r.budget,
+                r.scope,
+                r.percent_complete,
+                r.budget_spent,
+                r.forecast_end,
+            )
+            for r in found
+        ]
+        for pid, found in whole.items()
+    }
+    assert sum(map(len, ratings.values())) > 100 * 12 and ratings[9999] == []
+    assert any(r.budget_spent is not None for found in ratings.values() for r in found)
 
 
 def test_the_latest_reports_are_the_newest_of_all_of_them(engine: Engine, sample: Any) -> None:

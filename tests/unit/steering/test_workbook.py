@@ -6,6 +6,7 @@ holds."""
 from __future__ import annotations
 
 import io
+import re
 from collections.abc import Sequence
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
@@ -21,13 +22,22 @@ from bot.lookup.budget import BudgetLine
 from bot.render import Renderer
 from bot.steering.pack import Pack, PortfolioTotals
 from bot.steering.workbook import money_format, sheet_name, workbook_bytes
-from storage.records import Blocker, Milestone, Project, Report, Risk, Tolerances
+from storage.records import (
+    Blocker,
+    Milestone,
+    Project,
+    Report,
+    ReportRatings,
+    Risk,
+    Tolerances,
+)
 from tests import factories
 
 D = Decimal
 PARIS = ZoneInfo("Europe/Paris")
 MADE = datetime(2026, 11, 20, 9, 30, tzinfo=UTC)
 THU = datetime(2026, 11, 18, 23, 0, tzinfo=UTC)  # Thursday 19 November in Paris
+EXCEL_ESCAPE = re.compile(r"_x([0-9A-Fa-f]{4})_")
 HOSTILE = [
     '=HYPERLINK("http://evil.example","click")',
     "+1+1",
@@ -69,13 +79,27 @@ def _pack(
             PortfolioTotals("Operations", len(lines), totals([ln.figures for ln in lines])),
         ),
         overall=totals([ln.figures for ln in lines]),
-        history=history,
+        latest={pid: found[0] for pid, found in history.items() if found},
+        history={pid: [ratings(r) for r in found] for pid, found in history.items()},
         risks=risks or {},
         blockers=blockers or {},
         milestones=milestones or {},
         names=names or {},
         zones={p.pm: PARIS for p in projects},
         tolerances=tolerances,
+    )
+
+
+def ratings(report: Report) -> ReportRatings:
+    return ReportRatings(
+        report.period_start,
+        report.overall,
+        report.schedule,
+        report.budget,
+        report.scope,
+        report.percent_complete,
+        report.budget_spent,
+        report.forecast_end,
     )
 
 
@@ -263,6 +287,10 @@ def test_text_people_typed_stays_text_exactly(text: str) -> None:
     ]
     for cell in cells:
         assert cell.data_type == "s", cell.coordinate
+        # Excel reads "_xHHHH_" in a cell's XML as that character (XlsxWriter writes a typed
+        # "_x0041_" as "_x005F_x0041_"); openpyxl leaves inline strings undecoded: decode as
+        # Excel does.
+        cell.value = EXCEL_ESCAPE.sub(lambda m: chr(int(m.group(1), 16)), cell.value)
         assert cell.value == text.replace("\x01", "").replace("\x1f", ""), cell.coordinate
 
 
