@@ -23,8 +23,8 @@ This measures it on the process itself (not in-process as interactive_bench.py d
    for commands, the file upload then the response after it for the export), and after an
    idle tick run once the answers are done:
    App Home of a leader (a sponsor who is no PM) and of an admin (PMO_ADMINS, in no project);
-   `/pmo list`, `/pmo list red`, `/pmo risks`, `/pmo export` (as the admin), `/pmo mine` (a PM
-   with the most projects), `/pmo status KEY`;
+   `/pmo list`, `/pmo list red`, `/pmo risks`, `/pmo export` and `/pmo export xlsx` (as the
+   admin), `/pmo budget`, `/pmo mine` (a PM with the most projects), `/pmo status KEY`;
 4. serve is stopped with SIGTERM and must exit 0. Lines of its log at WARNING or above are
    printed after the table.
 
@@ -212,7 +212,7 @@ def answers(served: Served, fake: FakeSlack, cast: Cast) -> list[tuple[str, Call
             uploads = len(fake.calls_to("files.completeUploadExternal"))
             assert driver.command(user, words).status == 200
             answered = fake.wait_for("response_url", responses + 1, timeout=WAIT)
-            if words == "export":  # the file, then the answer after it (past any notice)
+            if words.startswith("export"):  # the file, then the answer after it (past any notice)
                 done = fake.wait_for("files.completeUploadExternal", uploads + 1, timeout=WAIT)
                 at = done[-1].at
                 answered = fake.wait_for("response_url", timeout=WAIT, where=lambda c: c.at >= at)
@@ -227,6 +227,8 @@ def answers(served: Served, fake: FakeSlack, cast: Cast) -> list[tuple[str, Call
         ("/pmo list red", command(cast.leader, "list red")),
         ("/pmo risks", command(cast.leader, "risks")),
         ("/pmo export (admin)", command(cast.admin, "export")),
+        ("/pmo export xlsx (admin)", command(cast.admin, "export xlsx")),
+        ("/pmo budget", command(cast.leader, "budget")),
         ("/pmo mine (busiest PM)", command(cast.busiest, "mine")),
         ("/pmo status KEY", command(cast.leader, f"status {cast.key}")),
     ]

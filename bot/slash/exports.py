@@ -38,6 +38,7 @@ from bot.slash.request import Request, Result
 from bot.slash.words import slack_unescape
 from bot.steering.pack import steering_pack
 from bot.steering.workbook import workbook_bytes
+from storage.records import OPEN_STATES
 
 log = logging.getLogger(__name__)
 
@@ -58,7 +59,7 @@ def answer_export(request: Request) -> Result:
     workbook = first.casefold() == XLSX
     wanted = rest.strip() if workbook else typed
     now = services.clock()
-    _tell_when_large(request, wanted)
+    _tell_when_large(request, wanted, workbook=workbook)
     with services.sessions.begin() as session:
         found = project_status(
             session,
@@ -121,9 +122,10 @@ def answer_export(request: Request) -> Result:
     return request.render("export", outcome="uploaded", **{**context, "filename": filename})
 
 
-def _tell_when_large(request: Request, wanted: str) -> None:
+def _tell_when_large(request: Request, wanted: str, *, workbook: bool) -> None:
     """Tell the asker at once that the file is being prepared when it will hold, or a colour
-    or `missing` will look at, more than NOTICE_ABOVE projects (see the module's docstring)."""
+    or `missing` will look at, more than NOTICE_ABOVE projects (see the module's docstring);
+    the steering pack (`workbook`) holds only the open ones."""
     with request.services.sessions.begin() as session:
         scope = export_scope(
             session,
@@ -132,6 +134,11 @@ def _tell_when_large(request: Request, wanted: str) -> None:
             channel=request.channel_id,
             wanted=wanted,
         )
-    if len(scope.candidates) > NOTICE_ABOVE:
-        count = len(scope.candidates) if scope.exact else None
-        request.tell(request.render("export", outcome="preparing", wanted=wanted, count=count))
+    candidates = [p for p in scope.candidates if p.state in OPEN_STATES or not workbook]
+    if len(candidates) > NOTICE_ABOVE:
+        count = len(candidates) if scope.exact else None
+        request.tell(
+            request.render(
+                "export", outcome="preparing", wanted=wanted, count=count, workbook=workbook
+            )
+        )

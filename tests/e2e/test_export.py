@@ -282,3 +282,19 @@ def test_export_xlsx_leaves_out_closed_projects_and_a_formula_stays_text(
     response = harness.command(ADMIN, "export xlsx Digital")
     assert "No open project you can see matches *Digital*" in answer_text(response)
     assert len(harness.fake.files) == 1
+
+
+def test_a_large_steering_pack_is_announced_with_the_open_projects_it_will_hold(
+    harness: Harness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    setup(harness)
+    closed = CONFIDENTIAL.replace("    priority: 2\n", "    priority: 2\n    state: closed\n")
+    with harness.services.sessions.begin() as session:
+        import_portfolio(session, closed, now=harness.clock.now)
+    monkeypatch.setattr(exports, "NOTICE_ABOVE", 0)
+    notice, final = answers_to(harness, ADMIN, "export xlsx")
+    # ATLAS and SECRET are open, BOREAL closed; SECRET stays out of this shared channel
+    assert "Preparing the steering pack of 1 open project; the file follows here." in (
+        answer_text(notice)
+    )
+    assert final["text"] == "The steering pack of 1 project"

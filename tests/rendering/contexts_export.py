@@ -38,8 +38,10 @@ def contexts(text: str) -> dict[str, list[dict[str, Any]]]:
             {**base, "outcome": "nothing", "count": 0, "workbook": True},
             {**base, "outcome": "nothing", "count": 0, "workbook": True, "wanted": ""},
             # told at once, before a large file: how many, or no number for a colour or missing
-            {"outcome": "preparing", "wanted": text, "count": 5000},
-            {"outcome": "preparing", "wanted": "", "count": 201},
-            {"outcome": "preparing", "wanted": text, "count": None},
+            {"outcome": "preparing", "wanted": text, "count": 5000, "workbook": False},
+            {"outcome": "preparing", "wanted": "", "count": 201, "workbook": False},
+            {"outcome": "preparing", "wanted": text, "count": None, "workbook": False},
+            {"outcome": "preparing", "wanted": text, "count": 5000, "workbook": True},
+            {"outcome": "preparing", "wanted": "", "count": None, "workbook": True},
         ]
     }

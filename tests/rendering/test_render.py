@@ -884,13 +884,20 @@ def test_list_given_the_rows_shown_counts_from_the_total(language: str) -> None:
         ("fr", 5000, "", "Préparation de l\u2019export de 5 000 projets ; le fichier suit ici."),
         ("fr", 250, "Ops", "Préparation de l\u2019export de 250 projets correspondant à *Ops* ;"),
         ("fr", None, "red", "Préparation de l\u2019export des projets correspondant à *red* ;"),
+        ("en", 250, "Ops", "Preparing the steering pack of 250 open projects matching *Ops*"),
+        ("fr", 250, "", "Préparation du dossier de pilotage de 250 projets en cours ;"),
     ],
 )
 def test_export_notice_says_how_many_projects_are_coming_or_which(
     language: str, count: int | None, wanted: str, expected: str
 ) -> None:
     rendered = renderer().render(
-        "export", language, outcome="preparing", count=count, wanted=wanted
+        "export",
+        language,
+        outcome="preparing",
+        count=count,
+        wanted=wanted,
+        workbook="steering" in expected or "pilotage" in expected,
     )
     assert_valid_message(rendered)
     assert rendered["response_type"] == "ephemeral"
