@@ -1,0 +1,1 @@
+"""Prioritisation (issue 15): scoring the projects for a ranked portfolio."""
