@@ -149,6 +149,9 @@ class ProjectRow(Base):
     plan: Mapped[list[dict[str, str]] | None] = mapped_column(JSON)
     # {"cost_pct": "5", "time_days": 14}; none: the portfolio's
     tolerances: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    # {"strategic": "5", "value": "4"} in the file's order; none: not scored
+    scores: Mapped[dict[str, str] | None] = mapped_column(JSON)
+    mandatory: Mapped[bool] = mapped_column(Boolean, default=False)
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # set when state -> closed
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -17,8 +17,10 @@ from storage.models import HolidayRow, ProjectRow, SettingRow, SubscriptionRow, 
 from storage.records import (
     DEFAULT_WORKING_HOURS,
     Calendar,
+    Criterion,
     Money,
     NewProject,
+    Planning,
     PlanPoint,
     Project,
     ProjectSpec,
@@ -33,6 +35,7 @@ from storage.upsert import ROWS_PER_STATEMENT, insert_for
 
 WORKING_HOURS = "working_hours"
 MONEY = "money"  # the portfolio file's currency and tolerances
+PLANNING = "planning"  # the portfolio file's criteria and capacity
 
 
 def _to_project(row: Any) -> Project:
@@ -59,6 +62,8 @@ def _to_project(row: Any) -> Project:
             PlanPoint(date.fromisoformat(p["on"]), Decimal(p["percent"])) for p in row.plan or ()
         ),
         tolerances=tolerances_of(row.tolerances),
+        scores=tuple((name, Decimal(value)) for name, value in (row.scores or {}).items()),
+        mandatory=bool(row.mandatory),
         closed_at=row.closed_at,
     )
 
@@ -104,6 +109,8 @@ def _project_values(spec: ProjectSpec) -> dict[str, Any]:
         "escalate_to_sponsor": spec.escalate_to_sponsor,
         "plan": [{"on": p.on.isoformat(), "percent": str(p.percent)} for p in spec.plan] or None,
         "tolerances": tolerances_value(spec.tolerances),
+        "scores": {name: str(value) for name, value in spec.scores} or None,
+        "mandatory": spec.mandatory,
     }
 
 
@@ -411,6 +418,60 @@ def replace_money(session: Session, money: Money) -> None:
             session.add(SettingRow(name=MONEY, value=value))
         else:
             stored.value = value
+    session.flush()
+
+
+def load_planning(session: Session) -> Planning:
+    """The criteria projects are scored on and the portfolio's capacity (none where unset)."""
+    stored = session.get(SettingRow, PLANNING)
+    if stored is None:
+        return Planning()
+    value = stored.value
+    budget = value.get("capacity_budget")
+    return Planning(
+        criteria=tuple(
+            Criterion(
+                name=c["name"],
+                weight=Decimal(c["weight"]),
+                lowest=Decimal(c["lowest"]),
+                highest=Decimal(c["highest"]),
+                higher_is_better=bool(c["higher_is_better"]),
+            )
+            for c in value.get("criteria") or ()
+        ),
+        capacity_budget=Decimal(budget) if budget is not None else None,
+    )
+
+
+def replace_planning(session: Session, planning: Planning) -> None:
+    """Set the criteria and the capacity (an empty Planning removes the setting)."""
+    if planning == load_planning(session):
+        return
+    stored = session.get(SettingRow, PLANNING)
+    if planning == Planning():
+        if stored is not None:
+            session.delete(stored)
+        session.flush()
+        return
+    value = {
+        "criteria": [
+            {
+                "name": c.name,
+                "weight": str(c.weight),
+                "lowest": str(c.lowest),
+                "highest": str(c.highest),
+                "higher_is_better": c.higher_is_better,
+            }
+            for c in planning.criteria
+        ],
+        "capacity_budget": (
+            str(planning.capacity_budget) if planning.capacity_budget is not None else None
+        ),
+    }
+    if stored is None:
+        session.add(SettingRow(name=PLANNING, value=value))
+    else:
+        stored.value = value
     session.flush()
 
 

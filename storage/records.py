@@ -156,6 +156,26 @@ class Money:
 
 
 @dataclass(frozen=True, slots=True)
+class Criterion:
+    """A criterion projects are scored on (the portfolio file's `criteria`)."""
+
+    name: str
+    weight: Decimal  # percent of the score; a portfolio's weights add up to 100
+    lowest: Decimal  # its scale
+    highest: Decimal
+    higher_is_better: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class Planning:
+    """How the portfolio is ranked (top of the portfolio file): the criteria projects are
+    scored on, and the budget envelope where the cut line falls."""
+
+    criteria: tuple[Criterion, ...] = ()
+    capacity_budget: Decimal | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class ProjectSpec:
     """A project as the portfolio describes it (import, and later the admin modals)."""
 
@@ -178,6 +198,8 @@ class ProjectSpec:
     escalate_to_sponsor: bool = False
     plan: tuple[PlanPoint, ...] = ()  # planned progress (an S-curve); none: linear
     tolerances: Tolerances | None = None  # None: the portfolio's
+    scores: tuple[tuple[str, Decimal], ...] = ()  # (criterion, score), the file's order
+    mandatory: bool = False  # forced into the portfolio (regulatory): ranked first
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

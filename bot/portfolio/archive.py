@@ -115,6 +115,8 @@ def _plain(value: Any) -> str:
         return _day(value)
     if isinstance(value, Decimal):
         return format(value, "f")
+    if isinstance(value, list | tuple) and len(value) == 2 and isinstance(value[0], str):
+        return f"{value[0]} {_plain(value[1])}"  # a score: (criterion, value)
     return str(value)
 
 

@@ -143,6 +143,10 @@ def _project_entry(project: Project, milestones: Sequence[Milestone]) -> dict[st
         entry["plan"] = _Flow(_FlowMap(on=p.on, percent=p.percent) for p in project.plan)
     if project.tolerances is not None:
         entry["tolerances"] = _tolerances_entry(project.tolerances)
+    if project.scores:
+        entry["scores"] = _FlowMap({_Quoted(name): value for name, value in project.scores})
+    if project.mandatory:
+        entry["mandatory"] = True
     if milestones:
         entry["milestones"] = [
             _FlowMap(name=_Quoted(m.name), due=m.due, **({"done": m.done_on} if m.done_on else {}))
@@ -210,6 +214,19 @@ def portfolio_document(session: Session) -> dict[str, Any]:
         document["currency"] = _Quoted(money.currency)
     if money.tolerances is not None:
         document["tolerances"] = _tolerances_entry(money.tolerances)
+    planning = portfolio.load_planning(session)
+    if planning.criteria:
+        document["criteria"] = [
+            _FlowMap(
+                name=_Quoted(c.name),
+                weight=c.weight,
+                scale=_Flow([c.lowest, c.highest]),
+                higher_is_better=c.higher_is_better,
+            )
+            for c in planning.criteria
+        ]
+    if planning.capacity_budget is not None:
+        document["capacity"] = _FlowMap(budget=planning.capacity_budget)
     document["digests"] = [_digest_entry(s) for s in portfolio.list_subscriptions(session)]
     return document
 

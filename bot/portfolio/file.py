@@ -8,7 +8,7 @@ PMO fixes the whole file in one pass. Nothing here touches the database; importi
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, time
 from decimal import Decimal, InvalidOperation
@@ -19,14 +19,17 @@ import yaml
 from babel.numbers import list_currencies
 
 from bot.periods import cadence
+from bot.priorities.scoring import weight_problems
 from bot.render import available_languages
 from bot.slack.user_ids import USER_ID, is_pseudonym
 from storage.records import (
     DEFAULT_CADENCE,
     DEFAULT_DIGEST_SCHEDULE,
     DEFAULT_WORKING_HOURS,
+    Criterion,
     MilestoneSpec,
     Money,
+    Planning,
     PlanPoint,
     ProjectSpec,
     ProjectState,
@@ -48,6 +51,8 @@ class Portfolio:
     working_hours: WorkingHours | None = None  # None: the file does not set them
     money: Money | None = None  # None: the file sets neither currency nor tolerances
     money_given: frozenset[str] = frozenset()  # which of currency, tolerances the file sets
+    planning: Planning | None = None  # None: the file sets neither criteria nor capacity
+    planning_given: frozenset[str] = frozenset()  # which of criteria, capacity the file sets
     milestones: Mapping[str, tuple[MilestoneSpec, ...]] = field(default_factory=dict)  # by key
 
 
@@ -200,6 +205,76 @@ def _tolerances(value: Any) -> Tolerances:
     return Tolerances(cost_pct=checked_cost, time_days=checked_days)
 
 
+def _number(value: Any) -> Decimal:
+    """Any finite number (a score may sit on a scale below zero)."""
+    if isinstance(value, bool):
+        raise _InvalidError("must be a number")
+    try:
+        amount = Decimal(str(value).strip())
+    except InvalidOperation:
+        raise _InvalidError(f"{value!r} is not a number") from None
+    if not amount.is_finite():
+        raise _InvalidError("must be a number")
+    return amount
+
+
+MAX_CRITERIA = 20
+
+
+def _scores(value: Any) -> tuple[tuple[str, Decimal], ...]:
+    """`scores: {strategic: 5, value: 4}`: a number for each criterion (checked against the
+    criteria once they are known: `score_problems`)."""
+    if not isinstance(value, dict) or len(value) > MAX_CRITERIA:
+        raise _InvalidError(f"must be a mapping of criterion: score (at most {MAX_CRITERIA})")
+    scores = []
+    for name, score in value.items():
+        try:
+            scores.append((_text(50)(name), _number(score)))
+        except _InvalidError as exc:
+            raise _InvalidError(f"{name}: {exc}") from None
+    return tuple(scores)
+
+
+def _criterion(value: Any) -> Criterion:
+    """`{name: strategic, weight: 50, scale: [1, 5], higher_is_better: true}`."""
+    if not isinstance(value, dict) or set(value) - {"name", "weight", "scale", "higher_is_better"}:
+        raise _InvalidError("must be {name, weight, scale: [LOW, HIGH], higher_is_better}")
+    if value.get("name") is None or value.get("weight") is None or value.get("scale") is None:
+        raise _InvalidError("needs a name, a weight and a scale")
+    name = _text(50)(value["name"])
+    scale = value["scale"]
+    if not isinstance(scale, list) or len(scale) != 2:
+        raise _InvalidError(f"{name}: scale must be [LOW, HIGH]")
+    try:
+        lowest, highest = _number(scale[0]), _number(scale[1])
+        weight = _number(value["weight"])
+        better = _bool(value["higher_is_better"]) if value.get("higher_is_better") else True
+    except _InvalidError as exc:
+        raise _InvalidError(f"{name}: {exc}") from None
+    return Criterion(name, weight, lowest, highest, better)
+
+
+def score_problems(projects: Sequence[ProjectSpec], criteria: Sequence[Criterion]) -> list[str]:
+    """Every score that names no criterion or lies outside its criterion's scale."""
+    by_name = {c.name.casefold(): c for c in criteria}
+    known = ", ".join(c.name for c in criteria) or "none are set"
+    problems = []
+    for spec in projects:
+        for name, score in spec.scores:
+            criterion = by_name.get(name.casefold())
+            if criterion is None:
+                problems.append(
+                    f"projects ({spec.key}): scores: unknown criterion {name!r} (the criteria: "
+                    f"{known})"
+                )
+            elif not criterion.lowest <= score <= criterion.highest:
+                problems.append(
+                    f"projects ({spec.key}): scores: {name}: {score} is outside its scale "
+                    f"({criterion.lowest} to {criterion.highest})"
+                )
+    return problems
+
+
 def _currency(value: Any) -> str:
     code = str(value).strip().upper() if isinstance(value, str) else ""
     if code not in list_currencies():
@@ -281,6 +356,8 @@ PROJECT_FIELDS: dict[str, tuple[str, Callable[[Any], Any]]] = {
     "milestones": ("milestones", _milestones),
     "plan": ("plan", _plan),
     "tolerances": ("tolerances", _tolerances),
+    "scores": ("scores", _scores),
+    "mandatory": ("mandatory", _bool),
 }
 PROJECT_REQUIRED = ("key", "name", "pm")
 
@@ -483,6 +560,36 @@ def _money(data: Mapping[str, Any], problems: list[str]) -> Money | None:
     return Money(currency=currency, tolerances=tolerances)
 
 
+def _planning(data: Mapping[str, Any], problems: list[str]) -> Planning | None:
+    """The top-level `criteria` and `capacity: {budget: N}`, if either is given (the one left
+    out is kept as stored by the import: `planning_given` says which the file set)."""
+    if data.get("criteria") is None and data.get("capacity") is None:
+        return None
+    criteria: list[Criterion] = []
+    if data.get("criteria") is not None:
+        raw = data["criteria"]
+        if not isinstance(raw, list) or len(raw) > MAX_CRITERIA:
+            problems.append(f"criteria: must be a list of at most {MAX_CRITERIA} criteria")
+        else:
+            for index, item in enumerate(raw, start=1):
+                try:
+                    criteria.append(_criterion(item))
+                except _InvalidError as exc:
+                    problems.append(f"criteria[{index}]: {exc}")
+            problems.extend(f"criteria: {p}" for p in weight_problems(criteria))
+    budget: Decimal | None = None
+    if data.get("capacity") is not None:
+        capacity = data["capacity"]
+        if not isinstance(capacity, dict) or set(capacity) != {"budget"}:
+            problems.append("capacity: must be {budget: N}")
+        else:
+            try:
+                budget = _budget(capacity["budget"])
+            except _InvalidError as exc:
+                problems.append(f"capacity: budget: {exc}")
+    return Planning(criteria=tuple(criteria), capacity_budget=budget)
+
+
 def parse_portfolio(text: str, *, languages: tuple[str, ...] = LANGUAGES) -> Portfolio:
     """Parse and validate a portfolio file; raise PortfolioError listing every problem.
     `languages` are those a digest may be in (a folder of templates each)."""
@@ -507,6 +614,8 @@ def parse_portfolio(text: str, *, languages: tuple[str, ...] = LANGUAGES) -> Por
             "escalate_to_sponsor",
             "currency",
             "tolerances",
+            "criteria",
+            "capacity",
         )
     ]
     escalate = False
@@ -533,6 +642,9 @@ def parse_portfolio(text: str, *, languages: tuple[str, ...] = LANGUAGES) -> Por
         except _InvalidError as exc:
             problems.append(f"working_hours: {exc}")
     money = _money(data, problems)
+    planning = _planning(data, problems)
+    if planning is not None and data.get("criteria") is not None:
+        problems.extend(score_problems(projects, planning.criteria))
     if problems:
         raise PortfolioError(tuple(problems))
     return Portfolio(
@@ -542,5 +654,7 @@ def parse_portfolio(text: str, *, languages: tuple[str, ...] = LANGUAGES) -> Por
         working_hours=working_hours,
         money=money,
         money_given=frozenset(k for k in ("currency", "tolerances") if data.get(k) is not None),
+        planning=planning,
+        planning_given=frozenset(k for k in ("criteria", "capacity") if data.get(k) is not None),
         milestones=milestones,
     )

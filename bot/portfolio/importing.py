@@ -8,9 +8,9 @@ from datetime import datetime
 from sqlalchemy.orm import Session
 
 from bot.portfolio.admin import IMPORT_ACTOR, record_change, spec_of
-from bot.portfolio.file import LANGUAGES, PortfolioError, parse_portfolio
+from bot.portfolio.file import LANGUAGES, PortfolioError, parse_portfolio, score_problems
 from storage import items, portfolio
-from storage.records import Money
+from storage.records import Money, Planning
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,6 +36,9 @@ def import_portfolio(
         for key in sub.keys
         if key not in known
     ]
+    stored_planning = portfolio.load_planning(session)
+    if "criteria" not in parsed.planning_given:  # scores are checked against the stored ones
+        problems += score_problems(parsed.projects, stored_planning.criteria)
     if problems:
         raise PortfolioError(tuple(problems))
     before = {p.key: p for p in portfolio.list_projects(session)}
@@ -68,6 +71,21 @@ def import_portfolio(
                 currency=parsed.money.currency if "currency" in given else stored.currency,
                 tolerances=(
                     parsed.money.tolerances if "tolerances" in given else stored.tolerances
+                ),
+            ),
+        )
+    if parsed.planning is not None:  # each of criteria and capacity, when the file sets it
+        given = parsed.planning_given
+        portfolio.replace_planning(
+            session,
+            Planning(
+                criteria=(
+                    parsed.planning.criteria if "criteria" in given else stored_planning.criteria
+                ),
+                capacity_budget=(
+                    parsed.planning.capacity_budget
+                    if "capacity" in given
+                    else stored_planning.capacity_budget
                 ),
             ),
         )

@@ -21,16 +21,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
+from storage.records import Criterion
+
 _HUNDRED = Decimal(100)
-
-
-@dataclass(frozen=True, slots=True)
-class Criterion:
-    name: str
-    weight: Decimal  # percent of the score
-    lowest: Decimal
-    highest: Decimal
-    higher_is_better: bool = True
 
 
 def weight_problems(criteria: Sequence[Criterion]) -> list[str]:

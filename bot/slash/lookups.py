@@ -32,6 +32,7 @@ from bot.lookup.matching import How, Matched, find_visible
 from bot.lookup.mine import my_projects
 from bot.lookup.records import listed_actions, listed_decisions, ranked_blockers, ranked_risks
 from bot.lookup.status import status_view
+from bot.priorities.ranking import rank
 from bot.slack.people import user_zone
 from bot.slash.request import Private, Request, Result
 from storage import portfolio
@@ -47,6 +48,7 @@ MINE_SHOWN = 40
 DECISIONS_SHOWN = 30
 ACTIONS_SHOWN = 30
 BUDGET_SHOWN = 40
+RANK_SHOWN = 40
 CANDIDATES_SHOWN = 15
 HISTORY_DEFAULT = 8
 HISTORY_MAX = 26
@@ -279,6 +281,40 @@ def answer_budget(request: Request) -> Result:
         project=project,
         group=group.value if group is not None else None,
         currency=currency,
+        public=request.public,
+    )
+
+
+def answer_rank(request: Request) -> Result:
+    """`/pmo rank [PORTFOLIO|TAG]`: the open projects the asker may see in rank order
+    (bot/priorities/ranking.py), with their cumulative budget and the cut line where the
+    portfolio's capacity runs out; for a portfolio or a tag, its projects where they stand in
+    that ranking. Confidential projects the asker may not see are left out of the ranking and
+    its line (their budgets would otherwise show through the cumulative sums), and the answer
+    says how many."""
+    query = " ".join(request.args).strip()
+    with request.services.sessions.begin() as session:
+        audience = _audience(request, session)
+        projects = visible_projects(session, audience, states=OPEN_STATES)
+        withheld = len(portfolio.list_projects(session, states=OPEN_STATES)) - len(projects)
+        planning = portfolio.load_planning(session)
+        currency = portfolio.load_money(session).currency
+    group = _group(query, projects) if query else None
+    ranking = rank(projects, planning)
+    lines = [line for line in ranking.lines if group is None or group.keeps(line.project)]
+    if query and group is None:
+        lines = []
+    return request.render(
+        "rank",
+        lines=lines[:RANK_SHOWN],
+        total=len(lines),
+        ranking=ranking,
+        criteria=planning.criteria,
+        group=group.value if group is not None else None,
+        unknown=query if query and group is None else None,
+        portfolios=sorted({p.portfolio for p in projects if p.portfolio}, key=str.casefold)[:20],
+        currency=currency,
+        withheld=withheld,
         public=request.public,
     )
 

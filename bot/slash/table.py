@@ -17,6 +17,7 @@ from bot.slash.lookups import (
     answer_history,
     answer_list,
     answer_mine,
+    answer_rank,
     answer_risks,
     answer_status,
 )
@@ -33,6 +34,7 @@ VERBS: dict[str, Verb] = {
     "decisions": answer_decisions,
     "actions": answer_actions,
     "budget": answer_budget,
+    "rank": answer_rank,
     "history": answer_history,
     "mine": answer_mine,
     "report": answer_report,

@@ -31,7 +31,7 @@ from bot.portfolio.export import (
     safe_text,
     status_csv,
 )
-from bot.portfolio.file import parse_portfolio
+from bot.portfolio.file import PortfolioError, parse_portfolio
 from bot.portfolio.importing import import_portfolio
 from storage import decisions, items, portfolio, reports
 from storage.db import make_engine, make_sessionmaker, upgrade
@@ -82,6 +82,8 @@ projects:
       - {{on: 2026-09-30, percent: 35.5}}
       - {{on: 2027-06-30, percent: 100}}
     tolerances: {{cost_pct: 7.5, time_days: 21}}
+    scores: {{strategic: 4, "risk": 1.5}}
+    mandatory: true
     milestones:
       - {{name: Design signed off, due: 2026-10-01, done: 2026-10-03}}
       - {{name: "Go-live: wave #1", due: 2027-03-01}}
@@ -100,6 +102,10 @@ holidays: [2027-01-01, 2026-12-25]
 working_hours: {{days: [sun, mon, tue, wed, thu], start: "07:30", end: "24:00"}}
 currency: CHF
 tolerances: {{time_days: 14}}
+criteria:
+  - {{name: strategic, weight: 62.5, scale: [1, 5]}}
+  - {{name: risk, weight: 37.5, scale: [0, 10], higher_is_better: false}}
+capacity: {{budget: 2500000.50}}
 digests:
   - channel: C0LEADERS
     grace_hours: 12
@@ -134,6 +140,7 @@ def stored_portfolio(session: Session) -> dict[str, Any]:
         "holidays": portfolio.list_holidays(session),
         "calendar": portfolio.load_calendar(session),
         "money": portfolio.load_money(session),
+        "planning": portfolio.load_planning(session),
     }
 
 
@@ -683,3 +690,24 @@ def test_cli_export_xlsx_refuses_in_one_line(migrated_env: dict[str, str], tmp_p
     none = {"DATABASE_URL": f"sqlite:///{tmp_path / 'none.sqlite'}"}
     assert_one_line_error(cli(["export-xlsx", str(target)], none), "db upgrade")
     assert not target.exists()
+
+
+def test_scores_are_checked_against_the_stored_criteria_when_the_file_sets_none(
+    engine: Engine,
+) -> None:
+    import_text(engine, RICH)
+    before = snapshot(engine)
+    unknown = (
+        "projects:\n  - {key: ATLAS, name: Atlas, pm: U012ABCDEF, scores: {reach: 3, risk: 11}}\n"
+    )
+    with pytest.raises(PortfolioError) as raised:
+        import_text(engine, unknown)
+    assert raised.value.problems == (
+        "projects (ATLAS): scores: unknown criterion 'reach' (the criteria: strategic, risk)",
+        "projects (ATLAS): scores: risk: 11 is outside its scale (0 to 10)",
+    )
+    assert snapshot(engine) == before
+    import_text(engine, "capacity: {budget: 10}\n")  # the criteria stay as they were
+    with make_sessionmaker(engine).begin() as session:
+        planning = portfolio.load_planning(session)
+    assert planning.capacity_budget == Decimal(10) and len(planning.criteria) == 2

@@ -13,8 +13,10 @@ from bot.portfolio.file import Portfolio, PortfolioError, parse_portfolio
 from storage.records import (
     DEFAULT_CADENCE,
     DEFAULT_DIGEST_SCHEDULE,
+    Criterion,
     MilestoneSpec,
     Money,
+    Planning,
     PlanPoint,
     ProjectSpec,
     ProjectState,
@@ -546,3 +548,61 @@ def test_bad_plan_tolerances_or_currency_are_listed(text: str, problem: str) -> 
     with pytest.raises(PortfolioError) as raised:
         parse_portfolio(text)
     assert any(p.startswith(problem) for p in raised.value.problems), raised.value.problems
+
+
+# --- criteria, scores and capacity (issue 15) ---------------------------------------------------
+
+RANKING = """
+criteria:
+  - {name: strategic, weight: 50, scale: [1, 5], higher_is_better: true}
+  - {name: value, weight: 30, scale: [1, 5]}
+  - {name: risk, weight: 20, scale: [1, 5], higher_is_better: false}
+capacity: {budget: 1500000}
+projects:
+  - {key: ATLAS, name: Atlas, pm: U012ABCDEF, mandatory: true,
+     scores: {strategic: 5, value: 4, risk: 2}}
+"""
+
+
+def test_criteria_scores_mandatory_and_capacity_are_read() -> None:
+    parsed = parse_portfolio(RANKING)
+    assert parsed.planning == Planning(
+        (
+            Criterion("strategic", Decimal(50), Decimal(1), Decimal(5), True),
+            Criterion("value", Decimal(30), Decimal(1), Decimal(5), True),
+            Criterion("risk", Decimal(20), Decimal(1), Decimal(5), False),
+        ),
+        Decimal(1500000),
+    )
+    assert parsed.planning_given == {"criteria", "capacity"}
+    (atlas,) = parsed.projects
+    assert atlas.mandatory
+    assert atlas.scores == (
+        ("strategic", Decimal(5)),
+        ("value", Decimal(4)),
+        ("risk", Decimal(2)),
+    )
+    assert parse_portfolio("projects: []").planning is None
+
+
+def test_every_problem_with_criteria_and_scores_is_listed() -> None:
+    text = """
+criteria:
+  - {name: strategic, weight: 50, scale: [1, 5]}
+  - {name: value, weight: 30, scale: [5, 1]}
+  - {name: cost, weight: x, scale: [1, 5]}
+capacity: {budget: -3}
+projects:
+  - {key: ATLAS, name: Atlas, pm: U012ABCDEF, scores: {strategic: 6, reach: 2}}
+  - {key: BOREAL, name: Boreal, pm: U012ABCDEF, scores: {strategic: "high"}}
+"""
+    assert list(problems_of(text)) == [
+        "projects[2] (BOREAL): scores: strategic: 'high' is not a number",
+        "criteria[3]: cost: 'x' is not a number",
+        "criteria: criterion 'value': its scale must go from a lower to a higher value "
+        "(got 5 to 1)",
+        "criteria: the criteria's weights must add up to 100 (they add up to 80)",
+        "capacity: budget: must be a positive number",
+        "projects (ATLAS): scores: strategic: 6 is outside its scale (1 to 5)",
+        "projects (ATLAS): scores: unknown criterion 'reach' (the criteria: strategic, value)",
+    ]

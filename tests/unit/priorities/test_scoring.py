@@ -9,13 +9,13 @@ import pytest
 
 from bot.priorities.scoring import (
     BusinessCase,
-    Criterion,
     business_case,
     placed,
     weight_problems,
     weighted_score,
     wsjf,
 )
+from storage.records import Criterion
 
 D = Decimal
 STRATEGIC = Criterion("strategic", D(50), D(1), D(5))

@@ -1,0 +1,87 @@
+"""The ranked portfolio and its cut line (issue 15): which projects come first, and where the
+portfolio's budget envelope runs out.
+
+Order: the mandatory projects first (forced in: regulatory, contractual), then the others;
+within each, the highest score first (bot/priorities/scoring.py), then those without a score,
+then by `priority` (1 first, none last) and key. Without criteria no project has a score, and
+the order is `priority`'s, as before criteria existed.
+
+The cut line: each project's budget is added, in that order, to the ones ranked before it;
+the first project that takes the sum past the portfolio's `capacity: {budget}` and every
+project after it are *under water*, except the mandatory ones, which are in whatever the
+envelope (they still count in the sum). A project without a budget adds nothing. Without a
+capacity there is no line.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+
+from bot.priorities.scoring import weighted_score
+from storage.records import Planning, Project
+
+UNRANKED_PRIORITY = 6  # after priority 5: a project with none
+
+
+@dataclass(frozen=True, slots=True)
+class RankedLine:
+    project: Project
+    rank: int  # 1 for the first
+    score: Decimal | None  # 0 to 100; None: unscored (or no criteria)
+    cumulative_budget: Decimal  # this project's budget and those ranked before it
+    under_water: bool  # past the cut line (never a mandatory project)
+
+
+@dataclass(frozen=True, slots=True)
+class Ranking:
+    lines: tuple[RankedLine, ...]
+    scored: bool  # ranked by criteria (else by priority)
+    capacity_budget: Decimal | None
+
+    @property
+    def under_water(self) -> tuple[RankedLine, ...]:
+        return tuple(line for line in self.lines if line.under_water)
+
+    @property
+    def line_before(self) -> int | None:
+        """The index of the first line under water (where the cut line is drawn), if any."""
+        return next((i for i, line in enumerate(self.lines) if line.under_water), None)
+
+
+def project_score(project: Project, planning: Planning) -> Decimal | None:
+    """The project's weighted score, None without criteria, without a score for each, or with
+    a score the criteria no longer accept (a scale changed since it was given)."""
+    try:
+        return weighted_score(planning.criteria, dict(project.scores))
+    except ValueError:
+        return None
+
+
+def rank(projects: Sequence[Project], planning: Planning) -> Ranking:
+    """The projects in rank order, with their cumulative budget and the cut line."""
+    scores = {p.id: project_score(p, planning) for p in projects}
+
+    def order(p: Project) -> tuple[bool, bool, Decimal, int, str]:
+        score = scores[p.id]
+        return (
+            not p.mandatory,
+            score is None,
+            -(score or Decimal(0)),
+            p.priority or UNRANKED_PRIORITY,
+            p.key,
+        )
+
+    envelope = planning.capacity_budget
+    total = Decimal(0)
+    sunk = False
+    lines = []
+    for number, project in enumerate(sorted(projects, key=order), start=1):
+        total += project.budget or Decimal(0)
+        if envelope is not None and not project.mandatory and total > envelope:
+            sunk = True
+        lines.append(
+            RankedLine(project, number, scores[project.id], total, sunk and not project.mandatory)
+        )
+    return Ranking(tuple(lines), bool(planning.criteria), envelope)

@@ -1,0 +1,32 @@
+"""How a project is ranked: its scores on the portfolio's criteria, and whether it is mandatory
+
+Revision ID: 0016
+Revises: 0015
+Create Date: 2026-12-03 21:00:00
+"""
+
+from alembic import op
+import sqlalchemy as sa
+
+
+revision = "0016"
+down_revision = "0015"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    # Plain ALTER TABLE ... ADD COLUMN (SQLite takes a NOT NULL column with a default): a
+    # batch operation would copy the projects table, and dropping the old one on SQLite
+    # cascades to the rows that point at it.
+    op.add_column("projects", sa.Column("scores", sa.JSON(), nullable=True))
+    op.add_column(
+        "projects",
+        sa.Column("mandatory", sa.Boolean(), nullable=False, server_default=sa.false()),
+    )
+
+
+def downgrade() -> None:
+    with op.batch_alter_table("projects") as batch:
+        batch.drop_column("mandatory")
+        batch.drop_column("scores")

@@ -1,0 +1,57 @@
+"""Hostile contexts for `/pmo rank` (message_templates/*/rank.json.j2): forty projects with the
+longest names, the largest amounts, mandatory and under-water ones, scored or not; the answer
+for a name that is no portfolio; the portfolio ranked by priority without a capacity."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from bot.priorities.ranking import rank
+from bot.slash.lookups import RANK_SHOWN
+from storage.records import Criterion, Planning
+from tests import factories
+
+BIG = Decimal("9999999999999999.99")
+
+
+def contexts(text: str) -> dict[str, list[dict[str, Any]]]:
+    criteria = tuple(
+        Criterion(f"{text[:45]}{i}", Decimal(5), Decimal(-1000), Decimal(1000), bool(i % 2))
+        for i in range(20)
+    )
+    projects = [
+        factories.project(
+            f"K{i:03d}-" + "X" * 15,
+            id=i,
+            name=text[:200],
+            budget=None if i % 7 == 0 else BIG,
+            mandatory=i % 5 == 0,
+            priority=1 + i % 5,
+            scores=tuple((c.name, Decimal(i % 3)) for c in criteria) if i % 4 else (),
+        )
+        for i in range(1, 61)
+    ]
+    ranking = rank(projects, Planning(criteria, BIG * 3))
+    unscored = rank(projects[:3], Planning())
+    base = {
+        "lines": ranking.lines[:RANK_SHOWN],
+        "total": 5000,
+        "ranking": ranking,
+        "criteria": criteria,
+        "group": text,
+        "unknown": None,
+        "portfolios": [text[:100]] * 20,
+        "currency": "EUR",
+        "withheld": 1234,
+        "public": True,
+    }
+    return {
+        "rank": [
+            base,
+            {**base, "group": None, "withheld": 1, "public": False, "currency": None},
+            {**base, "lines": unscored.lines, "total": 3, "ranking": unscored, "criteria": ()},
+            {**base, "lines": [], "total": 0, "unknown": text},
+            {**base, "lines": [], "total": 0, "withheld": 0},
+        ]
+    }

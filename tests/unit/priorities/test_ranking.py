@@ -1,0 +1,85 @@
+"""The ranked portfolio and its cut line (bot/priorities/ranking.py)."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from bot.priorities.ranking import rank
+from storage.records import Criterion, Planning, Project
+from tests import factories
+
+D = Decimal
+CRITERIA = (
+    Criterion("strategic", D(50), D(1), D(5)),
+    Criterion("value", D(30), D(1), D(5)),
+    Criterion("risk", D(20), D(1), D(5), higher_is_better=False),
+)
+
+
+def scored(key: str, pid: int, strategic: int, value: int, risk: int, **kw: Any) -> Project:
+    scores = (("strategic", D(strategic)), ("value", D(value)), ("risk", D(risk)))
+    return factories.project(key, id=pid, scores=scores, **kw)
+
+
+ATLAS = scored("ATLAS", 1, 5, 4, 2, budget=D(1_000_000))  # 87.5
+BOREAL = scored("BOREAL", 2, 2, 3, 4, budget=D(800_000), mandatory=True)  # 32.5
+CEDAR = scored("CEDAR", 3, 3, 3, 3, budget=D(300_000))  # 50
+DELTA = factories.project("DELTA", id=4, budget=D(100_000), priority=1)  # unscored
+ECHO = scored("ECHO", 5, 3, 3, 3, budget=None)  # 50, no budget
+
+
+def test_mandatory_first_then_by_score_then_the_unscored_by_priority() -> None:
+    ranking = rank([DELTA, CEDAR, ATLAS, ECHO, BOREAL], Planning(CRITERIA))
+    assert [(line.project.key, line.score) for line in ranking.lines] == [
+        ("BOREAL", D("32.5")),
+        ("ATLAS", D("87.5")),
+        ("CEDAR", D(50)),  # CEDAR and ECHO tie on 50: by priority (none), then key
+        ("ECHO", D(50)),
+        ("DELTA", None),
+    ]
+    assert [line.rank for line in ranking.lines] == [1, 2, 3, 4, 5]
+    assert [line.cumulative_budget for line in ranking.lines] == [
+        D(800_000),
+        D(1_800_000),
+        D(2_100_000),
+        D(2_100_000),  # no budget: adds nothing
+        D(2_200_000),
+    ]
+    assert ranking.scored and ranking.under_water == () and ranking.line_before is None
+
+
+def test_the_cut_line_falls_where_the_budget_envelope_runs_out() -> None:
+    ranking = rank([DELTA, CEDAR, ATLAS, ECHO, BOREAL], Planning(CRITERIA, D(1_800_000)))
+    assert [line.project.key for line in ranking.under_water] == ["CEDAR", "ECHO", "DELTA"]
+    assert ranking.line_before == 2
+    # exactly at the envelope is still in
+    exact = rank([ATLAS, BOREAL], Planning(CRITERIA, D(1_800_000)))
+    assert exact.under_water == ()
+
+
+def test_mandatory_projects_are_never_under_water_but_still_fill_the_envelope() -> None:
+    forced = factories.project("FORCED", id=9, budget=D(2_000_000), mandatory=True)
+    ranking = rank([ATLAS, forced, CEDAR], Planning(CRITERIA, D(1_500_000)))
+    assert [(line.project.key, line.under_water) for line in ranking.lines] == [
+        ("FORCED", False),
+        ("ATLAS", True),
+        ("CEDAR", True),  # it would fit alone, but the line is a line: all below it sink
+    ]
+
+
+def test_without_criteria_the_order_is_prioritys() -> None:
+    projects = [
+        factories.project("B", id=1, priority=2),
+        factories.project("A", id=2),
+        factories.project("C", id=3, priority=1),
+    ]
+    ranking = rank(projects, Planning())
+    assert [line.project.key for line in ranking.lines] == ["C", "B", "A"]
+    assert not ranking.scored and all(line.score is None for line in ranking.lines)
+
+
+def test_a_score_the_criteria_no_longer_accept_counts_as_none() -> None:
+    stale = scored("STALE", 7, 9, 3, 3)  # 9 is off the 1-5 scale now
+    (line,) = rank([stale], Planning(CRITERIA)).lines
+    assert line.score is None
