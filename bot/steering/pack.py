@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session
 
 from bot.finance.earned_value import Totals, totals
 from bot.lookup.budget import BudgetLine, budget_lines
+from bot.priorities.ranking import Ranking, rank
 from bot.slack.people import cached_zones, known_names
 from storage import items, portfolio, reports
 from storage.records import (
@@ -66,6 +67,7 @@ class Pack:
     names: Mapping[str, str]  # the Slack names the bot knows, by user id
     zones: Mapping[str, ZoneInfo]  # each PM's zone (dates are the PM's)
     tolerances: Tolerances | None  # the portfolio's, which a project's own override
+    ranking: Ranking  # the projects in rank order, with the cut line (bot/priorities)
     withheld: int = 0  # confidential projects the asker may see, left out of a shared channel
 
     def zone(self, project: Project) -> ZoneInfo:
@@ -85,10 +87,11 @@ def steering_pack(
     withheld: int = 0,
 ) -> Pack:
     """The pack of `projects` (those open among them; `tz`: the zone of a PM Slack has not told
-    us): eight statements, whatever their number."""
+    us): nine statements, whatever their number."""
     kept = sorted((p for p in projects if p.state in OPEN_STATES), key=lambda p: p.key)
     ids = [p.id for p in kept]
     money = portfolio.load_money(session)
+    planning = portfolio.load_planning(session)
     latest = reports.latest_reports(session, ids, per_project=1)
     history = reports.report_ratings(session, ids, per_project=HISTORY_PERIODS)
     zones = cached_zones(session, {p.pm for p in kept}, tz)
@@ -116,6 +119,7 @@ def steering_pack(
         names=known_names(session, people),
         zones=zones,
         tolerances=money.tolerances,
+        ranking=rank(kept, planning),
         withheld=withheld,
     )
 

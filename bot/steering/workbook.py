@@ -169,6 +169,7 @@ class _Writer:
         self.blockers()
         self.milestones()
         self.budget()
+        self.ranking()
         self.history()
 
     def projects(self) -> None:
@@ -425,6 +426,41 @@ class _Writer:
         for col, (column, value) in enumerate(zip(columns, everything, strict=True)):
             total_format = self.total_formats.get(column.kind, self.total_formats[Kind.TEXT])
             self.cell(sheet, row, col, column.kind, value, total_format)
+
+    def ranking(self) -> None:
+        """The projects in rank order (bot/priorities/ranking.py): the mandatory first, then
+        by score, with the cumulative budget; those under the cut line on red."""
+        columns = _columns(
+            ("rank", Kind.COUNT),
+            ("key", Kind.TEXT),
+            ("name", Kind.TYPED),
+            ("portfolio", Kind.TYPED),
+            ("mandatory", Kind.TEXT),
+            ("rank_score", Kind.RATIO),
+            ("priority", Kind.COUNT),
+            ("bac", Kind.MONEY),
+            ("cumulative_budget", Kind.MONEY),
+            ("under_water", Kind.TEXT),
+        )
+        yes = str(self.steering.get("yes", "yes"))
+
+        def rows() -> Iterable[list[Any]]:
+            for line in self.pack.ranking.lines:
+                p = line.project
+                yield [
+                    line.rank,
+                    p.key,
+                    p.name,
+                    p.portfolio,
+                    yes if p.mandatory else None,
+                    line.score,
+                    p.priority,
+                    p.budget,
+                    line.cumulative_budget,
+                    yes if line.under_water else None,
+                ]
+
+        self.table("ranking", columns, rows(), alert="under_water")
 
     def history(self) -> None:
         columns = _columns(

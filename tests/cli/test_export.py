@@ -668,7 +668,15 @@ def test_cli_export_xlsx_writes_the_steering_pack_of_the_open_projects(
     assert result.code == 0, result
     assert result.out == f"exported 2 open project(s) to {target}\n"  # delta is closed
     book = openpyxl.load_workbook(target)
-    assert book.sheetnames == ["Projects", "Risks", "Blockers", "Milestones", "Budget", "History"]
+    assert book.sheetnames == [
+        "Projects",
+        "Risks",
+        "Blockers",
+        "Milestones",
+        "Budget",
+        "Ranking",
+        "History",
+    ]
     projects = book["Projects"]
     assert [row[0].value for row in projects.iter_rows(min_row=2)] == ["0123", "ATLAS"]
     atlas = dict(zip([c.value for c in projects[1]], projects[3], strict=True))

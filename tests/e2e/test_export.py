@@ -231,7 +231,15 @@ def test_export_xlsx_shares_the_steering_pack_of_what_everyone_here_may_see(
     assert shared["channel"] == "C0GENERAL"
     assert shared["name"].startswith("pmo-steering-pack-") and shared["name"].endswith(".xlsx")
     book = workbook_of(shared)
-    assert book.sheetnames == ["Projects", "Risks", "Blockers", "Milestones", "Budget", "History"]
+    assert book.sheetnames == [
+        "Projects",
+        "Risks",
+        "Blockers",
+        "Milestones",
+        "Budget",
+        "Ranking",
+        "History",
+    ]
     assert keys_in(book["Projects"]) == ["ATLAS", "BOREAL"]  # no SECRET for an outsider
     header = [c.value for c in book["Projects"][1]]
     atlas = dict(zip(header, book["Projects"][2], strict=True))

@@ -8,6 +8,7 @@ from __future__ import annotations
 import io
 import re
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
@@ -19,12 +20,15 @@ from openpyxl.worksheet.worksheet import Worksheet
 from bot.finance.earned_value import project_figures, totals
 from bot.finance.tolerance import breaches, effective_tolerances
 from bot.lookup.budget import BudgetLine
+from bot.priorities.ranking import rank
 from bot.render import Renderer
 from bot.steering.pack import Pack, PortfolioTotals
 from bot.steering.workbook import money_format, sheet_name, workbook_bytes
 from storage.records import (
     Blocker,
+    Criterion,
     Milestone,
+    Planning,
     Project,
     Report,
     ReportRatings,
@@ -59,6 +63,7 @@ def _pack(
     blockers: dict[int, list[Blocker]] | None = None,
     milestones: dict[int, list[Milestone]] | None = None,
     names: dict[str, str] | None = None,
+    planning: Planning | None = None,
 ) -> Pack:
     """A pack as bot.steering.pack.steering_pack makes it, from values given by hand."""
     lines = []
@@ -87,6 +92,7 @@ def _pack(
         names=names or {},
         zones={p.pm: PARIS for p in projects},
         tolerances=tolerances,
+        ranking=rank(projects, planning or Planning()),
     )
 
 
@@ -150,7 +156,15 @@ def _atlas_history() -> list[Report]:
 
 def test_the_sheets_their_headers_frozen_and_filtered() -> None:
     book = _open(_pack([ATLAS, BOREAL], {1: _atlas_history()}))
-    assert book.sheetnames == ["Projects", "Risks", "Blockers", "Milestones", "Budget", "History"]
+    assert book.sheetnames == [
+        "Projects",
+        "Risks",
+        "Blockers",
+        "Milestones",
+        "Budget",
+        "Ranking",
+        "History",
+    ]
     assert book.properties.title == "Steering pack"
     assert book.properties.created == MADE.replace(tzinfo=None)  # the pack's time, not the clock
     for sheet in book.worksheets:
@@ -358,6 +372,7 @@ def test_french_sheets_words_and_money() -> None:
         "Points bloquants",
         "Jalons",
         "Budget",
+        "Classement",
         "Historique",
     ]
     (atlas,) = _rows(book["Projets"])
@@ -389,3 +404,22 @@ def test_the_same_pack_gives_the_same_bytes() -> None:
     pack = _pack([ATLAS, BOREAL], {1: _atlas_history()})
     words = Renderer().words("en")
     assert workbook_bytes(pack, words, "en") == workbook_bytes(pack, words, "en")
+
+
+def test_the_ranking_sheet_draws_the_cut_line_in_red() -> None:
+    criteria = (Criterion("value", D(100), D(1), D(5)),)
+    atlas = replace(ATLAS, scores=(("value", D(5)),))
+    boreal = replace(BOREAL, budget=D(500_000), mandatory=True)
+    cedar = factories.project("CEDAR", id=3, budget=D(200_000), scores=(("value", D(2)),))
+    pack = _pack([atlas, boreal, cedar], {}, planning=Planning(criteria, D(1_600_000)))
+    rows = _rows(_open(pack)["Ranking"])
+    assert [(r["Rank"].value, r["Key"].value, r["Mandatory"].value) for r in rows] == [
+        (1, "BOREAL", "yes"),
+        (2, "ATLAS", None),
+        (3, "CEDAR", None),
+    ]
+    assert rows[1]["Score (0 to 100)"].value == 100 and rows[2]["Score (0 to 100)"].value == 25
+    assert rows[2]["Cumulative budget"].value == 1_700_000
+    assert rows[1]["Under the cut line"].value is None
+    assert rows[2]["Under the cut line"].value == "yes"
+    assert rows[2]["Under the cut line"].fill.fgColor.rgb == "FFFFC7CE"
