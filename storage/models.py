@@ -152,6 +152,9 @@ class ProjectRow(Base):
     # {"strategic": "5", "value": "4"} in the file's order; none: not scored
     scores: Mapped[dict[str, str] | None] = mapped_column(JSON)
     mandatory: Mapped[bool] = mapped_column(Boolean, default=False)
+    # the business case: {"2027": "400000", ...} by calendar year, and its cost if not the budget
+    benefits: Mapped[dict[str, str] | None] = mapped_column(JSON)
+    cost: Mapped[Decimal | None] = mapped_column(Numeric(18, 2))
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # set when state -> closed
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -64,6 +64,10 @@ def _to_project(row: Any) -> Project:
         tolerances=tolerances_of(row.tolerances),
         scores=tuple((name, Decimal(value)) for name, value in (row.scores or {}).items()),
         mandatory=bool(row.mandatory),
+        benefits=tuple(
+            (int(year), Decimal(amount)) for year, amount in (row.benefits or {}).items()
+        ),
+        cost=Decimal(row.cost) if row.cost is not None else None,
         closed_at=row.closed_at,
     )
 
@@ -111,6 +115,8 @@ def _project_values(spec: ProjectSpec) -> dict[str, Any]:
         "tolerances": tolerances_value(spec.tolerances),
         "scores": {name: str(value) for name, value in spec.scores} or None,
         "mandatory": spec.mandatory,
+        "benefits": {str(year): str(amount) for year, amount in spec.benefits} or None,
+        "cost": spec.cost,
     }
 
 
@@ -428,6 +434,7 @@ def load_planning(session: Session) -> Planning:
         return Planning()
     value = stored.value
     budget = value.get("capacity_budget")
+    rate = value.get("discount_rate")
     return Planning(
         criteria=tuple(
             Criterion(
@@ -440,6 +447,7 @@ def load_planning(session: Session) -> Planning:
             for c in value.get("criteria") or ()
         ),
         capacity_budget=Decimal(budget) if budget is not None else None,
+        discount_rate=Decimal(rate) if rate is not None else None,
     )
 
 
@@ -466,6 +474,9 @@ def replace_planning(session: Session, planning: Planning) -> None:
         ],
         "capacity_budget": (
             str(planning.capacity_budget) if planning.capacity_budget is not None else None
+        ),
+        "discount_rate": (
+            str(planning.discount_rate) if planning.discount_rate is not None else None
         ),
     }
     if stored is None:

@@ -173,6 +173,7 @@ class Planning:
 
     criteria: tuple[Criterion, ...] = ()
     capacity_budget: Decimal | None = None
+    discount_rate: Decimal | None = None  # percent a year, for business cases' NPV
 
 
 @dataclass(frozen=True, slots=True)
@@ -200,6 +201,8 @@ class ProjectSpec:
     tolerances: Tolerances | None = None  # None: the portfolio's
     scores: tuple[tuple[str, Decimal], ...] = ()  # (criterion, score), the file's order
     mandatory: bool = False  # forced into the portfolio (regulatory): ranked first
+    benefits: tuple[tuple[int, Decimal], ...] = ()  # (calendar year, amount), the business case
+    cost: Decimal | None = None  # the business case's cost, when not the budget
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

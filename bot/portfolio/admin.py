@@ -50,9 +50,18 @@ MAX_CLOSING_TEXT = 3000
 # booleans are the options of one checkboxes block, `flags`.
 FLAGS = ("confidential", "escalate_to_sponsor")
 # The portfolio file's order; holidays, milestones, the planned progress curve, the
-# tolerances, the scores and whether it is mandatory have no field here (the file sets them;
-# editing keeps them).
-KEPT_FIELDS = ("holidays", "milestones", "plan", "tolerances", "scores", "mandatory")
+# tolerances, the scores, whether it is mandatory and the business case have no field here
+# (the file sets them; editing keeps them).
+KEPT_FIELDS = (
+    "holidays",
+    "milestones",
+    "plan",
+    "tolerances",
+    "scores",
+    "mandatory",
+    "benefits",
+    "cost",
+)
 MODAL_FIELDS = tuple(name for name in PROJECT_FIELDS if name not in (*KEPT_FIELDS, *FLAGS))
 FLAGS_BLOCK = "flags"
 SPEC_FIELDS = tuple(f.name for f in fields(ProjectSpec))

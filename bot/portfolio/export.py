@@ -147,6 +147,12 @@ def _project_entry(project: Project, milestones: Sequence[Milestone]) -> dict[st
         entry["scores"] = _FlowMap({_Quoted(name): value for name, value in project.scores})
     if project.mandatory:
         entry["mandatory"] = True
+    if project.benefits:
+        entry["benefits"] = _Flow(
+            _FlowMap(year=year, amount=amount) for year, amount in project.benefits
+        )
+    if project.cost is not None:
+        entry["cost"] = project.cost
     if milestones:
         entry["milestones"] = [
             _FlowMap(name=_Quoted(m.name), due=m.due, **({"done": m.done_on} if m.done_on else {}))
@@ -227,6 +233,8 @@ def portfolio_document(session: Session) -> dict[str, Any]:
         ]
     if planning.capacity_budget is not None:
         document["capacity"] = _FlowMap(budget=planning.capacity_budget)
+    if planning.discount_rate is not None:
+        document["discount_rate"] = planning.discount_rate
     document["digests"] = [_digest_entry(s) for s in portfolio.list_subscriptions(session)]
     return document
 

@@ -235,6 +235,29 @@ def _scores(value: Any) -> tuple[tuple[str, Decimal], ...]:
     return tuple(scores)
 
 
+MAX_BENEFIT_YEARS = 30
+
+
+def _benefits(value: Any) -> tuple[tuple[int, Decimal], ...]:
+    """`benefits: [{year: 2027, amount: 400000}, ...]`: the business case's benefits by
+    calendar year, each year once."""
+    if not isinstance(value, list) or len(value) > MAX_BENEFIT_YEARS:
+        raise _InvalidError(f"must be a list of at most {MAX_BENEFIT_YEARS} {{year, amount}}")
+    found: dict[int, Decimal] = {}
+    for number, item in enumerate(value, start=1):
+        if not isinstance(item, dict) or set(item) != {"year", "amount"}:
+            raise _InvalidError(f"entry {number} must be {{year: YYYY, amount: N}}")
+        try:
+            year = _int_range(1900, 2200)(str(item["year"]))
+            amount = _budget(item["amount"])
+        except _InvalidError as exc:
+            raise _InvalidError(f"entry {number}: {exc}") from None
+        if year in found:
+            raise _InvalidError(f"the year {year} is listed twice")
+        found[year] = amount
+    return tuple(sorted(found.items()))
+
+
 def _criterion(value: Any) -> Criterion:
     """`{name: strategic, weight: 50, scale: [1, 5], higher_is_better: true}`."""
     if not isinstance(value, dict) or set(value) - {"name", "weight", "scale", "higher_is_better"}:
@@ -358,6 +381,8 @@ PROJECT_FIELDS: dict[str, tuple[str, Callable[[Any], Any]]] = {
     "tolerances": ("tolerances", _tolerances),
     "scores": ("scores", _scores),
     "mandatory": ("mandatory", _bool),
+    "benefits": ("benefits", _benefits),
+    "cost": ("cost", _budget),
 }
 PROJECT_REQUIRED = ("key", "name", "pm")
 
@@ -561,9 +586,10 @@ def _money(data: Mapping[str, Any], problems: list[str]) -> Money | None:
 
 
 def _planning(data: Mapping[str, Any], problems: list[str]) -> Planning | None:
-    """The top-level `criteria` and `capacity: {budget: N}`, if either is given (the one left
-    out is kept as stored by the import: `planning_given` says which the file set)."""
-    if data.get("criteria") is None and data.get("capacity") is None:
+    """The top-level `criteria`, `capacity: {budget: N}` and `discount_rate` (percent a year),
+    if any is given (those left out are kept as stored by the import: `planning_given` says
+    which the file set)."""
+    if all(data.get(name) is None for name in PLANNING_FIELDS):
         return None
     criteria: list[Criterion] = []
     if data.get("criteria") is not None:
@@ -587,7 +613,16 @@ def _planning(data: Mapping[str, Any], problems: list[str]) -> Planning | None:
                 budget = _budget(capacity["budget"])
             except _InvalidError as exc:
                 problems.append(f"capacity: budget: {exc}")
-    return Planning(criteria=tuple(criteria), capacity_budget=budget)
+    rate: Decimal | None = None
+    if data.get("discount_rate") is not None:
+        try:
+            rate = _percent(data["discount_rate"])
+        except _InvalidError as exc:
+            problems.append(f"discount_rate: {exc}")
+    return Planning(criteria=tuple(criteria), capacity_budget=budget, discount_rate=rate)
+
+
+PLANNING_FIELDS = ("criteria", "capacity", "discount_rate")
 
 
 def parse_portfolio(text: str, *, languages: tuple[str, ...] = LANGUAGES) -> Portfolio:
@@ -614,8 +649,7 @@ def parse_portfolio(text: str, *, languages: tuple[str, ...] = LANGUAGES) -> Por
             "escalate_to_sponsor",
             "currency",
             "tolerances",
-            "criteria",
-            "capacity",
+            *PLANNING_FIELDS,
         )
     ]
     escalate = False
@@ -655,6 +689,6 @@ def parse_portfolio(text: str, *, languages: tuple[str, ...] = LANGUAGES) -> Por
         money=money,
         money_given=frozenset(k for k in ("currency", "tolerances") if data.get(k) is not None),
         planning=planning,
-        planning_given=frozenset(k for k in ("criteria", "capacity") if data.get(k) is not None),
+        planning_given=frozenset(k for k in PLANNING_FIELDS if data.get(k) is not None),
         milestones=milestones,
     )

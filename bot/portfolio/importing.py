@@ -74,7 +74,7 @@ def import_portfolio(
                 ),
             ),
         )
-    if parsed.planning is not None:  # each of criteria and capacity, when the file sets it
+    if parsed.planning is not None:  # each of its fields, when the file sets it
         given = parsed.planning_given
         portfolio.replace_planning(
             session,
@@ -86,6 +86,11 @@ def import_portfolio(
                     parsed.planning.capacity_budget
                     if "capacity" in given
                     else stored_planning.capacity_budget
+                ),
+                discount_rate=(
+                    parsed.planning.discount_rate
+                    if "discount_rate" in given
+                    else stored_planning.discount_rate
                 ),
             ),
         )

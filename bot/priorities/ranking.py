@@ -19,7 +19,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
-from bot.priorities.scoring import weighted_score
+from bot.priorities.scoring import BusinessCase, business_case, weighted_score
 from storage.records import Planning, Project
 
 UNRANKED_PRIORITY = 6  # after priority 5: a project with none
@@ -32,6 +32,7 @@ class RankedLine:
     score: Decimal | None  # 0 to 100; None: unscored (or no criteria)
     cumulative_budget: Decimal  # this project's budget and those ranked before it
     under_water: bool  # past the cut line (never a mandatory project)
+    case: BusinessCase | None = None  # NPV, ROI, payback, when the project gives benefits
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,6 +60,18 @@ def project_score(project: Project, planning: Planning) -> Decimal | None:
         return None
 
 
+def project_case(project: Project, planning: Planning) -> BusinessCase | None:
+    """The project's business case (bot/priorities/scoring.py), when it gives benefits: its
+    `cost`, else its budget, else nothing; from the year it starts, else its first benefit's;
+    at the portfolio's discount rate (none: 0 %)."""
+    if not project.benefits:
+        return None
+    cost = project.cost if project.cost is not None else project.budget or Decimal(0)
+    base = project.start.year if project.start else min(year for year, _ in project.benefits)
+    rate = (planning.discount_rate or Decimal(0)) / 100
+    return business_case(cost, dict(project.benefits), rate=rate, base_year=base)
+
+
 def rank(projects: Sequence[Project], planning: Planning) -> Ranking:
     """The projects in rank order, with their cumulative budget and the cut line."""
     scores = {p.id: project_score(p, planning) for p in projects}
@@ -82,6 +95,13 @@ def rank(projects: Sequence[Project], planning: Planning) -> Ranking:
         if envelope is not None and not project.mandatory and total > envelope:
             sunk = True
         lines.append(
-            RankedLine(project, number, scores[project.id], total, sunk and not project.mandatory)
+            RankedLine(
+                project,
+                number,
+                scores[project.id],
+                total,
+                sunk and not project.mandatory,
+                project_case(project, planning),
+            )
         )
     return Ranking(tuple(lines), bool(planning.criteria), envelope)

@@ -441,12 +441,15 @@ class _Writer:
             ("bac", Kind.MONEY),
             ("cumulative_budget", Kind.MONEY),
             ("under_water", Kind.TEXT),
+            ("npv", Kind.MONEY),
+            ("roi", Kind.PERCENT_1),
+            ("payback", Kind.RATIO),
         )
         yes = str(self.steering.get("yes", "yes"))
 
         def rows() -> Iterable[list[Any]]:
             for line in self.pack.ranking.lines:
-                p = line.project
+                p, case = line.project, line.case
                 yield [
                     line.rank,
                     p.key,
@@ -458,6 +461,9 @@ class _Writer:
                     p.budget,
                     line.cumulative_budget,
                     yes if line.under_water else None,
+                    case.npv if case else None,
+                    case.roi * 100 if case and case.roi is not None else None,
+                    case.payback_years if case else None,
                 ]
 
         self.table("ranking", columns, rows(), alert="under_water")

@@ -84,6 +84,8 @@ projects:
     tolerances: {{cost_pct: 7.5, time_days: 21}}
     scores: {{strategic: 4, "risk": 1.5}}
     mandatory: true
+    benefits: [{{year: 2027, amount: 400000}}, {{year: 2028, amount: 900000.25}}]
+    cost: 1100000
     milestones:
       - {{name: Design signed off, due: 2026-10-01, done: 2026-10-03}}
       - {{name: "Go-live: wave #1", due: 2027-03-01}}
@@ -106,6 +108,7 @@ criteria:
   - {{name: strategic, weight: 62.5, scale: [1, 5]}}
   - {{name: risk, weight: 37.5, scale: [0, 10], higher_is_better: false}}
 capacity: {{budget: 2500000.50}}
+discount_rate: 7.5
 digests:
   - channel: C0LEADERS
     grace_hours: 12

@@ -19,8 +19,10 @@ criteria:
   - {{name: value, weight: 30, scale: [1, 5]}}
   - {{name: risk, weight: 20, scale: [1, 5], higher_is_better: false}}
 capacity: {{budget: 1800000}}
+discount_rate: 10
 projects:
   - {{key: ATLAS, name: Atlas, pm: {PM_PARIS}, portfolio: Ops, budget: 1000000,
+     start: 2027-01-04, benefits: [{{year: 2027, amount: 400000}}, {{year: 2028, amount: 900000}}],
      scores: {{strategic: 5, value: 4, risk: 2}}}}
   - {{key: BOREAL, name: Boreal, pm: {PM_PARIS}, portfolio: Ops, budget: 800000, mandatory: true,
      scores: {{strategic: 2, value: 3, risk: 4}}}}
@@ -68,7 +70,10 @@ def test_a_confidential_project_stays_out_of_the_ranking_and_its_sums(ranked: Ha
     text = text_of(ranked.command(OUTSIDER, "rank"))
     assert "SECRET" not in text and "Nightingale" not in text and "5,000,000" not in text
     # without SECRET: BOREAL 800,000, ATLAS 1,800,000 (exactly the envelope), then CEDAR sinks
-    assert "`2.` *ATLAS* · Atlas — score 87.5 · €1,000,000, cumulative €1,800,000\n" in text
+    assert (
+        "`2.` *ATLAS* · Atlas — score 87.5 · €1,000,000, cumulative €1,800,000"
+        " · NPV €218,182, paid back in 1.7 years\n" in text
+    )
     assert "Capacity €1,800,000: *2 projects under water*" in text
     assert ":lock: 1 confidential project is left out of this ranking and its line" in text
 

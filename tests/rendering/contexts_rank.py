@@ -29,10 +29,12 @@ def contexts(text: str) -> dict[str, list[dict[str, Any]]]:
             mandatory=i % 5 == 0,
             priority=1 + i % 5,
             scores=tuple((c.name, Decimal(i % 3)) for c in criteria) if i % 4 else (),
+            benefits=((2026, BIG), (2027, BIG)) if i % 3 == 0 else ((2030, Decimal(1)),),
+            cost=BIG if i % 2 else None,
         )
         for i in range(1, 61)
     ]
-    ranking = rank(projects, Planning(criteria, BIG * 3))
+    ranking = rank(projects, Planning(criteria, BIG * 3, Decimal(100)))
     unscored = rank(projects[:3], Planning())
     base = {
         "lines": ranking.lines[:RANK_SHOWN],

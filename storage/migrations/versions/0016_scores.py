@@ -1,4 +1,5 @@
-"""How a project is ranked: its scores on the portfolio's criteria, and whether it is mandatory
+"""How a project is ranked: its scores on the portfolio's criteria, whether it is mandatory,
+and its business case (benefits by year, and its cost when not the budget)
 
 Revision ID: 0016
 Revises: 0015
@@ -24,9 +25,13 @@ def upgrade() -> None:
         "projects",
         sa.Column("mandatory", sa.Boolean(), nullable=False, server_default=sa.false()),
     )
+    op.add_column("projects", sa.Column("benefits", sa.JSON(), nullable=True))
+    op.add_column("projects", sa.Column("cost", sa.Numeric(precision=18, scale=2), nullable=True))
 
 
 def downgrade() -> None:
     with op.batch_alter_table("projects") as batch:
+        batch.drop_column("cost")
+        batch.drop_column("benefits")
         batch.drop_column("mandatory")
         batch.drop_column("scores")

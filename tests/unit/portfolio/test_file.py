@@ -606,3 +606,27 @@ projects:
         "projects (ATLAS): scores: strategic: 6 is outside its scale (1 to 5)",
         "projects (ATLAS): scores: unknown criterion 'reach' (the criteria: strategic, value)",
     ]
+
+
+def test_a_business_case_and_the_discount_rate_are_read_and_checked() -> None:
+    parsed = parse_portfolio(
+        "discount_rate: 8\nprojects:\n  - {key: ATLAS, name: Atlas, pm: U012ABCDEF, cost: 900000,"
+        " benefits: [{year: 2028, amount: 900000}, {year: 2027, amount: 400000}]}\n"
+    )
+    assert parsed.planning == Planning(discount_rate=Decimal(8))
+    assert parsed.planning_given == {"discount_rate"}
+    (atlas,) = parsed.projects
+    assert atlas.cost == Decimal(900000)
+    assert atlas.benefits == ((2027, Decimal(400000)), (2028, Decimal(900000)))  # by year
+    bad = """
+discount_rate: 120
+projects:
+  - {key: ATLAS, name: Atlas, pm: U012ABCDEF,
+     benefits: [{year: 2027, amount: 1}, {year: 2027, amount: 2}]}
+  - {key: BOREAL, name: Boreal, pm: U012ABCDEF, benefits: [{year: 27, amount: -1}]}
+"""
+    assert list(problems_of(bad)) == [
+        "projects[1] (ATLAS): benefits: the year 2027 is listed twice",
+        "projects[2] (BOREAL): benefits: entry 1: must be a whole number from 1900 to 2200",
+        "discount_rate: must be a percentage from 0 to 100",
+    ]

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from bot.priorities.ranking import rank
+from bot.priorities.ranking import project_case, rank
+from bot.priorities.scoring import BusinessCase
 from storage.records import Criterion, Planning, Project
 from tests import factories
 
@@ -83,3 +85,21 @@ def test_a_score_the_criteria_no_longer_accept_counts_as_none() -> None:
     stale = scored("STALE", 7, 9, 3, 3)  # 9 is off the 1-5 scale now
     (line,) = rank([stale], Planning(CRITERIA)).lines
     assert line.score is None
+
+
+def test_a_business_case_from_the_projects_benefits() -> None:
+    benefits = ((2027, D(400_000)), (2028, D(900_000)))
+    planning = Planning(CRITERIA, discount_rate=D(10))
+    # the budget when no cost is given, from the year the project starts, at 10 %
+    started = factories.project("A", budget=D(1_000_000), start=date(2027, 1, 4), benefits=benefits)
+    case = project_case(started, planning)
+    assert case is not None and case.npv.quantize(D("0.01")) == D("218181.82")
+    assert (case.roi, case.payback_years) == (D("0.3"), D(1) + D(600_000) / D(900_000))
+    # its own cost, from its first benefit's year when it has no start, without a rate: 0 %
+    costed = factories.project("B", budget=D(1), cost=D(650_000), benefits=benefits)
+    assert project_case(costed, Planning()) == BusinessCase(
+        D(650_000), D(1), D(1) + D(250_000) / D(900_000)
+    )
+    assert project_case(factories.project("C", budget=D(5)), planning) is None
+    (line,) = rank([started], planning).lines
+    assert line.case == case

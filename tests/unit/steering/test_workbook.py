@@ -408,7 +408,8 @@ def test_the_same_pack_gives_the_same_bytes() -> None:
 
 def test_the_ranking_sheet_draws_the_cut_line_in_red() -> None:
     criteria = (Criterion("value", D(100), D(1), D(5)),)
-    atlas = replace(ATLAS, scores=(("value", D(5)),))
+    benefits = ((2026, D(500_000)), (2027, D(1_000_000)))  # ATLAS starts in 2026, costs 1 M
+    atlas = replace(ATLAS, scores=(("value", D(5)),), benefits=benefits)
     boreal = replace(BOREAL, budget=D(500_000), mandatory=True)
     cedar = factories.project("CEDAR", id=3, budget=D(200_000), scores=(("value", D(2)),))
     pack = _pack([atlas, boreal, cedar], {}, planning=Planning(criteria, D(1_600_000)))
@@ -423,3 +424,8 @@ def test_the_ranking_sheet_draws_the_cut_line_in_red() -> None:
     assert rows[1]["Under the cut line"].value is None
     assert rows[2]["Under the cut line"].value == "yes"
     assert rows[2]["Under the cut line"].fill.fgColor.rgb == "FFFFC7CE"
+    # no discount rate: NPV 1.5 M - 1 M; ROI 50 %; repaid half way through its second year
+    assert rows[1]["NPV"].value == 500_000 and rows[1]["NPV"].number_format == '"€"#,##0'
+    assert rows[1]["ROI"].value == pytest.approx(0.5) and rows[1]["ROI"].number_format == "0.0%"
+    assert rows[1]["Payback (years)"].value == pytest.approx(1.5)
+    assert rows[0]["NPV"].value is None  # BOREAL gives no benefits
