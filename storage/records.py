@@ -101,6 +101,10 @@ class Blocker(BlockerSpec):
     updated_at: datetime
     resolved_at: datetime | None = None
 
+    def age_days(self, now: datetime) -> int:
+        """Whole days since it was raised (0 on the day, never below): every surface's age."""
+        return max(0, (now - self.raised_at).days)
+
 
 @dataclass(frozen=True, slots=True)
 class MilestoneSpec:

@@ -517,7 +517,11 @@ def _money_label(bar: MoneyBar, words: dict[str, str]) -> str:
 
 
 def _amount(value: Decimal, currency: str | None, lang: str) -> str:
-    """An amount in few characters, the language's way ("€1.25M", "1,25 M €")."""
+    """An amount in few characters, the language's way ("€1.25M", "1,25 M €"), to three
+    significant digits first (Babel's compact form would write 999,999 as "€1000K")."""
+    if abs(value) >= 1000:
+        digits = len(str(int(abs(value))))
+        value = round(value, 3 - digits)
     if currency:
         return str(format_compact_currency(value, currency, locale=lang, fraction_digits=2))
     return str(format_compact_decimal(value, locale=lang, fraction_digits=2))

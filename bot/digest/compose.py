@@ -273,7 +273,7 @@ class RecordsOf:
                     project,
                     b,
                     person(b.unblocker, self.names),
-                    max(0, (self.at - b.raised_at).days),
+                    b.age_days(self.at),
                 )
                 for b in blockers
             ),
@@ -393,13 +393,16 @@ def _assemble(
 
 def money_bars(lines: Sequence[ProjectLine]) -> tuple[MoneyBar, ...]:
     """The chart's money panel (at most MAX_MONEY_ROWS rows, the largest overspend first): one
-    row per portfolio when the projects with a budget and a forecast at completion are in two
-    portfolios or more (each summed by the digest's totals rule), else one per project, the ten
-    with the largest overspend (VAC, most negative first); none when no project has the data."""
+    row per portfolio when the projects with a budget (0 too, as the totals count it) and a
+    forecast at completion are in two portfolios or more (each summed by the digest's totals
+    rule), else one per project, the ten with the largest overspend (VAC, most negative first);
+    none when no project has the data."""
     counted = [
         (line, figures)
         for line in lines
-        if (figures := line.figures) is not None and figures.eac is not None and figures.bac
+        if (figures := line.figures) is not None
+        and figures.eac is not None
+        and figures.bac is not None
     ]
     groups: dict[str | None, list[Figures]] = {}
     for line, figures in counted:

@@ -10,7 +10,6 @@ from datetime import date, datetime
 from sqlalchemy.orm import Session
 
 from bot.governance.actions import is_overdue
-from bot.lookup.status import _age
 from bot.slack.people import known_names
 from bot.slack.user_ids import Person, person
 from storage import decisions, items, portfolio
@@ -81,7 +80,7 @@ def ranked_blockers(
     pairs.sort(key=lambda pb: (not pb[1].needs_leadership, pb[1].raised_at, pb[0].key))
     names = known_names(session, [b.unblocker for _, b in pairs[:limit]])
     return [
-        BlockerLine(p, b, person(b.unblocker, names), _age(b, now)) for p, b in pairs[:limit]
+        BlockerLine(p, b, person(b.unblocker, names), b.age_days(now)) for p, b in pairs[:limit]
     ], len(pairs)
 
 

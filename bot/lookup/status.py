@@ -104,7 +104,7 @@ def status_view(
         risks=tuple((r, person(r.owner, names)) for r in risks[:TOP_RISKS]),
         risks_total=len(risks),
         blockers=tuple(
-            (b, person(b.unblocker, names), _age(b, now)) for b in blockers[:TOP_BLOCKERS]
+            (b, person(b.unblocker, names), b.age_days(now)) for b in blockers[:TOP_BLOCKERS]
         ),
         blockers_total=len(blockers),
         next_milestone=upcoming[0] if upcoming else None,
@@ -113,10 +113,6 @@ def status_view(
         state=status.state,
         decision=decisions.latest_of_projects(session, [project.id]).get(project.id),
     )
-
-
-def _age(blocker: Blocker, now: datetime) -> int:
-    return max(0, (now - blocker.raised_at).days)
 
 
 def _leadership_first(blockers: Iterable[Blocker]) -> list[Blocker]:

@@ -289,14 +289,16 @@ def answer_rank(request: Request) -> Result:
     """`/pmo rank [PORTFOLIO|TAG]`: the open projects the asker may see in rank order
     (bot/priorities/ranking.py), with their cumulative budget and the cut line where the
     portfolio's capacity runs out; for a portfolio or a tag, its projects where they stand in
-    that ranking. Confidential projects the asker may not see are left out of the ranking and
-    its line (their budgets would otherwise show through the cumulative sums), and the answer
-    says how many."""
+    that ranking. The ranking is of the projects the answer's audience may see: a confidential
+    project stays out of it and of its sums (its budget would show through them), unknown to
+    those who may not see it; one the asker may see but not show in this channel (`public`) is
+    counted as left out."""
     query = " ".join(request.args).strip()
     with request.services.sessions.begin() as session:
         audience = _audience(request, session)
         projects = visible_projects(session, audience, states=OPEN_STATES)
-        withheld = len(portfolio.list_projects(session, states=OPEN_STATES)) - len(projects)
+        asker_sees = visible_projects(session, audience.privately, states=OPEN_STATES)
+        withheld = len(asker_sees) - len(projects)
         planning = portfolio.load_planning(session)
         currency = portfolio.load_money(session).currency
     group = _group(query, projects) if query else None
@@ -308,6 +310,7 @@ def answer_rank(request: Request) -> Result:
         "rank",
         lines=lines[:RANK_SHOWN],
         total=len(lines),
+        under_water=sum(1 for line in lines if line.under_water),
         ranking=ranking,
         criteria=planning.criteria,
         group=group.value if group is not None else None,

@@ -297,7 +297,7 @@ class _Writer:
                         self.person(blocker.unblocker),
                         yes if blocker.needs_leadership else None,
                         raised,
-                        (pack.today(p) - raised).days,
+                        blocker.age_days(pack.made_at),
                     ]
 
         self.table("blockers", columns, rows(), alert="needs_leadership")

@@ -75,13 +75,23 @@ def test_a_confidential_project_stays_out_of_the_ranking_and_its_sums(ranked: Ha
         " · NPV €218,182, paid back in 1.7 years\n" in text
     )
     assert "Capacity €1,800,000: *2 projects under water*" in text
-    assert ":lock: 1 confidential project is left out of this ranking and its line" in text
+    assert (
+        "confidential" not in text
+    )  # a confidential project is unknown to those who may not see it
+    # the admin may see it, but not show it to the whole channel
+    public = text_of(ranked.command(ADMIN, "rank public"))
+    assert "SECRET" not in public and "5,000,000" not in public
+    assert ":lock: 1 confidential project is left out of this ranking and its sums" in public
 
 
 def test_a_portfolio_keeps_its_projects_place_in_the_whole_ranking(ranked: Harness) -> None:
     text = text_of(ranked.command(OUTSIDER, "rank digital"))
     assert "*Ranked portfolio: Digital* (2 open projects)" in text
     assert "`3.` *CEDAR*" in text and "`4.` *DELTA*" in text and "ATLAS" not in text
+    # the count of projects under water is the portfolio's own (CEDAR and DELTA), not the whole
+    assert "Capacity €1,800,000: *2 projects under water*" in text
+    ops = text_of(ranked.command(OUTSIDER, "rank ops"))
+    assert "Capacity €1,800,000: every project fits" in ops
     unknown = ranked.command(OUTSIDER, "rank nowhere")
     assert "No portfolio or tag you can see is named *nowhere*" in text_of(unknown)
     assert "Digital, Ops" in text_of(unknown)

@@ -39,6 +39,7 @@ def contexts(text: str) -> dict[str, list[dict[str, Any]]]:
     base = {
         "lines": ranking.lines[:RANK_SHOWN],
         "total": 5000,
+        "under_water": 4999,
         "ranking": ranking,
         "criteria": criteria,
         "group": text,
@@ -53,6 +54,7 @@ def contexts(text: str) -> dict[str, list[dict[str, Any]]]:
             base,
             {**base, "group": None, "withheld": 1, "public": False, "currency": None},
             {**base, "lines": unscored.lines, "total": 3, "ranking": unscored, "criteria": ()},
+            {**base, "under_water": 0, "withheld": 0},
             {**base, "lines": [], "total": 0, "unknown": text},
             {**base, "lines": [], "total": 0, "withheld": 0},
         ]

@@ -1160,3 +1160,33 @@ def test_the_risk_heatmap_keeps_its_columns_when_counts_reach_hundreds(language:
     assert rows[1].split()[-5:] == ["474", "619", "1722", "538", "·"]
     ends = {len(row) for row in rows}
     assert len(ends) == 1, rows  # every column right-aligned under its number
+
+
+def test_a_rank_score_or_payback_is_written_to_a_tenth() -> None:
+    from bot.priorities.ranking import rank
+    from storage.records import Criterion, Planning
+
+    criteria = (Criterion("value", Decimal(100), Decimal(1), Decimal(4)),)
+    project = factories.project(
+        "ATLAS",
+        scores=(("value", Decimal(2)),),
+        budget=Decimal(300),
+        benefits=((2027, Decimal(900)),),
+    )
+    ranking = rank([project], Planning(criteria))
+    rendered = renderer().render(
+        "rank",
+        "en",
+        lines=ranking.lines,
+        total=1,
+        under_water=0,
+        ranking=ranking,
+        criteria=criteria,
+        group=None,
+        unknown=None,
+        portfolios=[],
+        currency=None,
+        withheld=0,
+    )
+    text = rendered["blocks"][1]["text"]["text"]
+    assert "score 33.3 ·" in text and "paid back in 0.3 years" in text  # 100 / 3, 300 / 900

@@ -287,3 +287,46 @@ def test_replicas_started_together_all_upgrade_an_empty_database(
         check_schema(engine)
     finally:
         engine.dispose()
+
+
+@pytest.mark.parametrize("target", ["0015", "0014"])
+def test_downgrading_the_money_and_ranking_columns_keeps_every_report_and_risk(
+    database_url: str, target: str
+) -> None:
+    # On SQLite, a batch operation copies the projects table and drops the old one, which
+    # cascades to the rows pointing at it: a downgrade must drop its columns in place.
+    engine = make_engine(database_url)
+    try:
+        config = alembic_config(engine)
+        command.upgrade(config, "head")
+        moment = datetime(2026, 11, 19, 9, tzinfo=UTC)
+        with engine.begin() as conn:
+            conn.execute(
+                text(
+                    "INSERT INTO projects (id, key, name, pm_id, tags, cadence, state,"
+                    " reminder_after_hours, holidays, delegates, confidential, escalate_to_sponsor,"
+                    " mandatory, created_at, updated_at) VALUES (1, 'ATLAS', 'Atlas', 'U1', '[]',"
+                    " 'FREQ=DAILY', 'active', 24, '[]', '[]', false, false, true, :t, :t)"
+                ),
+                {"t": moment},
+            )
+            conn.execute(
+                text(
+                    "INSERT INTO status_reports (project_id, period_start, overall, schedule,"
+                    " budget, scope, summary, risks, blockers, submitted_by, submitted_at)"
+                    " VALUES (1, :p, 'amber', 'amber', 'green', 'green', 's', '[]', '[]', 'U1', :p)"
+                ),
+                {"p": moment},
+            )
+        command.downgrade(config, target)
+        with engine.connect() as conn:
+            counts = [
+                conn.execute(text(f"SELECT count(*) FROM {table}")).scalar()
+                for table in ("projects", "status_reports")
+            ]
+            columns = {c["name"] for c in inspect(conn).get_columns("projects")}
+        assert counts == [1, 1]
+        assert not columns & {"scores", "mandatory", "benefits", "cost"}
+        command.upgrade(config, "head")  # and back up again
+    finally:
+        engine.dispose()

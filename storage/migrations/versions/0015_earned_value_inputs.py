@@ -27,8 +27,9 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("status_reports") as batch:
-        batch.drop_column("forecast_at_completion")
-    with op.batch_alter_table("projects") as batch:
-        batch.drop_column("tolerances")
-        batch.drop_column("plan")
+    # Plain DROP COLUMN (SQLite 3.35 and later): a batch operation would copy each table and
+    # drop the old one, which on SQLite cascades to the rows pointing at it (every report of
+    # the projects, and what points at the reports).
+    op.drop_column("status_reports", "forecast_at_completion")
+    op.drop_column("projects", "tolerances")
+    op.drop_column("projects", "plan")

@@ -30,8 +30,6 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("projects") as batch:
-        batch.drop_column("cost")
-        batch.drop_column("benefits")
-        batch.drop_column("mandatory")
-        batch.drop_column("scores")
+    # Plain DROP COLUMN (SQLite 3.35 and later), for the same reason as above.
+    for column in ("cost", "benefits", "mandatory", "scores"):
+        op.drop_column("projects", column)

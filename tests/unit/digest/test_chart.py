@@ -301,3 +301,18 @@ def test_alt_text_reads_the_money_panel() -> None:
         " 5,15\u00a0M\u00a0€ (+13\u00a0%)" in alt_text(WITH_MONEY, "fr")
     )
     assert "Budget against" not in alt_text(HISTORY, "en")
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        (Decimal(999_999), "€1M"),
+        (Decimal(1_254_999), "€1.25M"),
+        (Decimal(416_667), "€417K"),
+        (Decimal(950), "€950"),
+        (Decimal(-2_430_000), "-€2.43M"),
+    ],
+)
+def test_the_panels_amounts_are_short_and_never_1000k(value: Decimal, expected: str) -> None:
+    data = replace(HISTORY, money=(MoneyBar("X", value, value),), currency="EUR")
+    assert f"X {expected} for {expected}" in alt_text(data, "en")
