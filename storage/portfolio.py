@@ -25,6 +25,7 @@ from storage.records import (
     Project,
     ProjectSpec,
     ProjectState,
+    RankMethod,
     Subscription,
     SubscriptionSpec,
     Tolerances,
@@ -448,6 +449,7 @@ def load_planning(session: Session) -> Planning:
         ),
         capacity_budget=Decimal(budget) if budget is not None else None,
         discount_rate=Decimal(rate) if rate is not None else None,
+        method=RankMethod(value.get("method") or RankMethod.WEIGHTED.value),
     )
 
 
@@ -478,6 +480,7 @@ def replace_planning(session: Session, planning: Planning) -> None:
         "discount_rate": (
             str(planning.discount_rate) if planning.discount_rate is not None else None
         ),
+        "method": planning.method.value,
     }
     if stored is None:
         session.add(SettingRow(name=PLANNING, value=value))

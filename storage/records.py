@@ -170,6 +170,13 @@ class Criterion:
     higher_is_better: bool = True
 
 
+class RankMethod(StrEnum):
+    """How projects are ranked (the portfolio file's `method`)."""
+
+    WEIGHTED = "weighted"  # the weighted criteria, a score from 0 to 100
+    WSJF = "wsjf"  # weighted shortest job first: cost of delay / job size
+
+
 @dataclass(frozen=True, slots=True)
 class Planning:
     """How the portfolio is ranked (top of the portfolio file): the criteria projects are
@@ -178,6 +185,7 @@ class Planning:
     criteria: tuple[Criterion, ...] = ()
     capacity_budget: Decimal | None = None
     discount_rate: Decimal | None = None  # percent a year, for business cases' NPV
+    method: RankMethod = RankMethod.WEIGHTED
 
 
 @dataclass(frozen=True, slots=True)

@@ -43,6 +43,7 @@ from storage.records import (
     Project,
     ProjectSpec,
     Rag,
+    RankMethod,
     Report,
     Subscription,
     Tolerances,
@@ -235,6 +236,8 @@ def portfolio_document(session: Session) -> dict[str, Any]:
         document["capacity"] = _FlowMap(budget=planning.capacity_budget)
     if planning.discount_rate is not None:
         document["discount_rate"] = planning.discount_rate
+    if planning.method is not RankMethod.WEIGHTED:
+        document["method"] = _Quoted(planning.method.value)
     document["digests"] = [_digest_entry(s) for s in portfolio.list_subscriptions(session)]
     return document
 

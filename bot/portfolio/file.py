@@ -19,7 +19,7 @@ import yaml
 from babel.numbers import list_currencies
 
 from bot.periods import cadence
-from bot.priorities.scoring import weight_problems
+from bot.priorities.scoring import WSJF_PARTS, weight_problems
 from bot.render import available_languages
 from bot.slack.user_ids import USER_ID, is_pseudonym
 from storage.records import (
@@ -33,6 +33,7 @@ from storage.records import (
     PlanPoint,
     ProjectSpec,
     ProjectState,
+    RankMethod,
     SubscriptionSpec,
     Tolerances,
     WorkingHours,
@@ -277,8 +278,12 @@ def _criterion(value: Any) -> Criterion:
     return Criterion(name, weight, lowest, highest, better)
 
 
-def score_problems(projects: Sequence[ProjectSpec], criteria: Sequence[Criterion]) -> list[str]:
-    """Every score that names no criterion or lies outside its criterion's scale."""
+def score_problems(projects: Sequence[ProjectSpec], planning: Planning) -> list[str]:
+    """Every score that names no criterion or lies outside its criterion's scale; with
+    `method: wsjf`, every score not named as a part of WSJF, below 0, or a job size of 0."""
+    if planning.method is RankMethod.WSJF:
+        return _wsjf_problems(projects)
+    criteria = planning.criteria
     by_name = {c.name.casefold(): c for c in criteria}
     known = ", ".join(c.name for c in criteria) or "none are set"
     problems = []
@@ -295,6 +300,22 @@ def score_problems(projects: Sequence[ProjectSpec], criteria: Sequence[Criterion
                     f"projects ({spec.key}): scores: {name}: {score} is outside its scale "
                     f"({criterion.lowest} to {criterion.highest})"
                 )
+    return problems
+
+
+def _wsjf_problems(projects: Sequence[ProjectSpec]) -> list[str]:
+    problems = []
+    for spec in projects:
+        for name, score in spec.scores:
+            if name.casefold() not in WSJF_PARTS:
+                problems.append(
+                    f"projects ({spec.key}): scores: {name!r} is not a part of WSJF (with "
+                    f"method: wsjf, the scores are {', '.join(WSJF_PARTS)})"
+                )
+            elif name.casefold() == "job_size" and score <= 0:
+                problems.append(f"projects ({spec.key}): scores: {name}: must be above 0")
+            elif score < 0:
+                problems.append(f"projects ({spec.key}): scores: {name}: must be 0 or more")
     return problems
 
 
@@ -619,10 +640,18 @@ def _planning(data: Mapping[str, Any], problems: list[str]) -> Planning | None:
             rate = _percent(data["discount_rate"])
         except _InvalidError as exc:
             problems.append(f"discount_rate: {exc}")
-    return Planning(criteria=tuple(criteria), capacity_budget=budget, discount_rate=rate)
+    method = RankMethod.WEIGHTED
+    if data.get("method") is not None:
+        try:
+            method = RankMethod(_choice(tuple(RankMethod))(data["method"]))
+        except _InvalidError as exc:
+            problems.append(f"method: {exc}")
+    return Planning(
+        criteria=tuple(criteria), capacity_budget=budget, discount_rate=rate, method=method
+    )
 
 
-PLANNING_FIELDS = ("criteria", "capacity", "discount_rate")
+PLANNING_FIELDS = ("criteria", "capacity", "discount_rate", "method")
 
 
 def parse_portfolio(text: str, *, languages: tuple[str, ...] = LANGUAGES) -> Portfolio:
@@ -677,8 +706,10 @@ def parse_portfolio(text: str, *, languages: tuple[str, ...] = LANGUAGES) -> Por
             problems.append(f"working_hours: {exc}")
     money = _money(data, problems)
     planning = _planning(data, problems)
-    if planning is not None and data.get("criteria") is not None:
-        problems.extend(score_problems(projects, planning.criteria))
+    if planning is not None and (
+        data.get("criteria") is not None or planning.method is RankMethod.WSJF
+    ):
+        problems.extend(score_problems(projects, planning))
     if problems:
         raise PortfolioError(tuple(problems))
     return Portfolio(

@@ -22,6 +22,18 @@ class ImportSummary:
     holidays: int | None
 
 
+def _planning(given: Planning | None, fields: frozenset[str], stored: Planning) -> Planning:
+    """The planning after the import: each of its fields the file sets, else the stored one."""
+    if given is None:
+        return stored
+    return Planning(
+        criteria=given.criteria if "criteria" in fields else stored.criteria,
+        capacity_budget=given.capacity_budget if "capacity" in fields else stored.capacity_budget,
+        discount_rate=given.discount_rate if "discount_rate" in fields else stored.discount_rate,
+        method=given.method if "method" in fields else stored.method,
+    )
+
+
 def import_portfolio(
     session: Session, text: str, *, now: datetime, languages: tuple[str, ...] = LANGUAGES
 ) -> ImportSummary:
@@ -36,9 +48,9 @@ def import_portfolio(
         for key in sub.keys
         if key not in known
     ]
-    stored_planning = portfolio.load_planning(session)
-    if "criteria" not in parsed.planning_given:  # scores are checked against the stored ones
-        problems += score_problems(parsed.projects, stored_planning.criteria)
+    planning = _planning(parsed.planning, parsed.planning_given, portfolio.load_planning(session))
+    if {"criteria", "method"} - parsed.planning_given:  # what the stored ones say counts too
+        problems += score_problems(parsed.projects, planning)
     if problems:
         raise PortfolioError(tuple(problems))
     before = {p.key: p for p in portfolio.list_projects(session)}
@@ -74,26 +86,8 @@ def import_portfolio(
                 ),
             ),
         )
-    if parsed.planning is not None:  # each of its fields, when the file sets it
-        given = parsed.planning_given
-        portfolio.replace_planning(
-            session,
-            Planning(
-                criteria=(
-                    parsed.planning.criteria if "criteria" in given else stored_planning.criteria
-                ),
-                capacity_budget=(
-                    parsed.planning.capacity_budget
-                    if "capacity" in given
-                    else stored_planning.capacity_budget
-                ),
-                discount_rate=(
-                    parsed.planning.discount_rate
-                    if "discount_rate" in given
-                    else stored_planning.discount_rate
-                ),
-            ),
-        )
+    if parsed.planning is not None:
+        portfolio.replace_planning(session, planning)
     return ImportSummary(
         projects=len(parsed.projects),
         projects_changed=changed,

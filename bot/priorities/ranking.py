@@ -1,5 +1,7 @@
 """The ranked portfolio and its cut line (issue 15): which projects come first, and where the
-portfolio's budget envelope runs out.
+portfolio's budget envelope runs out. A project's score is its weighted score on the criteria
+(0 to 100), or with `method: wsjf` its WSJF (cost of delay / job size, from its scores named
+business_value, time_criticality, risk_reduction and job_size).
 
 Order: the mandatory projects first (forced in: regulatory, contractual), then the others;
 within each, the highest score first (bot/priorities/scoring.py), then those without a score,
@@ -19,8 +21,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
-from bot.priorities.scoring import BusinessCase, business_case, weighted_score
-from storage.records import Planning, Project
+from bot.priorities.scoring import BusinessCase, business_case, weighted_score, wsjf_of
+from storage.records import Planning, Project, RankMethod
 
 UNRANKED_PRIORITY = 6  # after priority 5: a project with none
 
@@ -38,8 +40,9 @@ class RankedLine:
 @dataclass(frozen=True, slots=True)
 class Ranking:
     lines: tuple[RankedLine, ...]
-    scored: bool  # ranked by criteria (else by priority)
+    scored: bool  # ranked by criteria or WSJF (else by priority)
     capacity_budget: Decimal | None
+    method: RankMethod = RankMethod.WEIGHTED
 
     @property
     def under_water(self) -> tuple[RankedLine, ...]:
@@ -54,6 +57,8 @@ class Ranking:
 def project_score(project: Project, planning: Planning) -> Decimal | None:
     """The project's weighted score, None without criteria, without a score for each, or with
     a score the criteria no longer accept (a scale changed since it was given)."""
+    if planning.method is RankMethod.WSJF:
+        return wsjf_of(dict(project.scores))
     try:
         return weighted_score(planning.criteria, dict(project.scores))
     except ValueError:
@@ -104,4 +109,5 @@ def rank(projects: Sequence[Project], planning: Planning) -> Ranking:
                 project_case(project, planning),
             )
         )
-    return Ranking(tuple(lines), bool(planning.criteria), envelope)
+    scored = bool(planning.criteria) or planning.method is RankMethod.WSJF
+    return Ranking(tuple(lines), scored, envelope, planning.method)

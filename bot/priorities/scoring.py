@@ -78,6 +78,19 @@ def weighted_score(criteria: Sequence[Criterion], scores: Mapping[str, Decimal])
     return total / weights * _HUNDRED
 
 
+WSJF_PARTS = ("business_value", "time_criticality", "risk_reduction", "job_size")
+
+
+def wsjf_of(scores: Mapping[str, Decimal]) -> Decimal | None:
+    """WSJF from a project's scores named as WSJF_PARTS (case aside), None when one lacks."""
+    folded = {name.casefold(): value for name, value in scores.items()}
+    parts = [folded.get(name) for name in WSJF_PARTS]
+    if any(part is None for part in parts):
+        return None
+    value, criticality, risk, size = (part or Decimal(0) for part in parts)
+    return wsjf(value, criticality, risk, size)
+
+
 def wsjf(
     business_value: Decimal,
     time_criticality: Decimal,

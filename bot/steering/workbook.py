@@ -41,7 +41,7 @@ from bot.finance.tolerance import BreachKind, effective_tolerances
 from bot.languages import language_of
 from bot.render import Words, currency_pattern
 from bot.steering.pack import Pack
-from storage.records import Project, Rag
+from storage.records import Project, Rag, RankMethod
 
 CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -436,7 +436,7 @@ class _Writer:
             ("name", Kind.TYPED),
             ("portfolio", Kind.TYPED),
             ("mandatory", Kind.TEXT),
-            ("rank_score", Kind.RATIO),
+            ("wsjf" if self.pack.ranking.method is RankMethod.WSJF else "rank_score", Kind.RATIO),
             ("priority", Kind.COUNT),
             ("bac", Kind.MONEY),
             ("cumulative_budget", Kind.MONEY),

@@ -722,3 +722,23 @@ def test_scores_are_checked_against_the_stored_criteria_when_the_file_sets_none(
     with make_sessionmaker(engine).begin() as session:
         planning = portfolio.load_planning(session)
     assert planning.capacity_budget == Decimal(10) and len(planning.criteria) == 2
+
+
+def test_the_ranking_method_round_trips_and_the_stored_one_checks_the_scores(
+    engine: Engine, fresh: Engine
+) -> None:
+    wsjf = (
+        "method: wsjf\nprojects:\n  - {key: ATLAS, name: Atlas, pm: U012ABCDEF, scores:"
+        " {business_value: 8, time_criticality: 5, risk_reduction: 3, job_size: 8}}\n"
+    )
+    import_text(engine, wsjf)
+    exported = export_text(engine)
+    assert 'method: "wsjf"' in exported
+    import_text(fresh, exported)
+    assert snapshot(fresh) == snapshot(engine)
+    # the stored method is WSJF: a file giving only scores is checked against it
+    with pytest.raises(PortfolioError) as raised:
+        import_text(
+            engine, "projects:\n  - {key: ATLAS, name: A, pm: U012ABCDEF, scores: {x: 1}}\n"
+        )
+    assert "is not a part of WSJF" in raised.value.problems[0]

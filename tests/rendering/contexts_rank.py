@@ -9,7 +9,7 @@ from typing import Any
 
 from bot.priorities.ranking import rank
 from bot.slash.lookups import RANK_SHOWN
-from storage.records import Criterion, Planning
+from storage.records import Criterion, Planning, RankMethod
 from tests import factories
 
 BIG = Decimal("9999999999999999.99")
@@ -36,6 +36,7 @@ def contexts(text: str) -> dict[str, list[dict[str, Any]]]:
     ]
     ranking = rank(projects, Planning(criteria, BIG * 3, Decimal(100)))
     unscored = rank(projects[:3], Planning())
+    by_wsjf = rank(projects, Planning(method=RankMethod.WSJF))
     base = {
         "lines": ranking.lines[:RANK_SHOWN],
         "total": 5000,
@@ -55,6 +56,7 @@ def contexts(text: str) -> dict[str, list[dict[str, Any]]]:
             {**base, "group": None, "withheld": 1, "public": False, "currency": None},
             {**base, "lines": unscored.lines, "total": 3, "ranking": unscored, "criteria": ()},
             {**base, "under_water": 0, "withheld": 0},
+            {**base, "lines": by_wsjf.lines[:RANK_SHOWN], "ranking": by_wsjf},
             {**base, "lines": [], "total": 0, "unknown": text},
             {**base, "lines": [], "total": 0, "withheld": 0},
         ]

@@ -20,6 +20,7 @@ from storage.records import (
     PlanPoint,
     ProjectSpec,
     ProjectState,
+    RankMethod,
     SubscriptionSpec,
     Tolerances,
     WorkingHours,
@@ -629,4 +630,27 @@ projects:
         "projects[1] (ATLAS): benefits: the year 2027 is listed twice",
         "projects[2] (BOREAL): benefits: entry 1: must be a whole number from 1900 to 2200",
         "discount_rate: must be a percentage from 0 to 100",
+    ]
+
+
+def test_with_wsjf_the_scores_are_the_parts_of_wsjf() -> None:
+    good = (
+        "method: wsjf\nprojects:\n  - {key: ATLAS, name: Atlas, pm: U012ABCDEF, scores:"
+        " {business_value: 8, time_criticality: 5, risk_reduction: 3, job_size: 8}}\n"
+    )
+    parsed = parse_portfolio(good)
+    assert parsed.planning == Planning(method=RankMethod.WSJF)
+    assert parsed.planning_given == {"method"}
+    bad = (
+        "method: wsjf\nprojects:\n  - {key: ATLAS, name: Atlas, pm: U012ABCDEF, scores:"
+        " {strategic: 5, job_size: 0, risk_reduction: -1}}\n"
+    )
+    assert list(problems_of(bad)) == [
+        "projects (ATLAS): scores: 'strategic' is not a part of WSJF (with method: wsjf, the "
+        "scores are business_value, time_criticality, risk_reduction, job_size)",
+        "projects (ATLAS): scores: job_size: must be above 0",
+        "projects (ATLAS): scores: risk_reduction: must be 0 or more",
+    ]
+    assert list(problems_of("method: fastest\n")) == [
+        "method: 'fastest' is not one of weighted, wsjf"
     ]

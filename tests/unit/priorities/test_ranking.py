@@ -8,7 +8,7 @@ from typing import Any
 
 from bot.priorities.ranking import project_case, rank
 from bot.priorities.scoring import BusinessCase
-from storage.records import Criterion, Planning, Project
+from storage.records import Criterion, Planning, Project, RankMethod
 from tests import factories
 
 D = Decimal
@@ -103,3 +103,20 @@ def test_a_business_case_from_the_projects_benefits() -> None:
     assert project_case(factories.project("C", budget=D(5)), planning) is None
     (line,) = rank([started], planning).lines
     assert line.case == case
+
+
+def test_with_wsjf_the_projects_are_ranked_by_cost_of_delay_over_job_size() -> None:
+    def parts(value: int, criticality: int, risk: int, size: int) -> tuple[tuple[str, D], ...]:
+        names = ("business_value", "time_criticality", "risk_reduction", "job_size")
+        return tuple(zip(names, (D(value), D(criticality), D(risk), D(size)), strict=True))
+
+    small = factories.project("SMALL", id=1, scores=parts(3, 3, 2, 2), budget=D(10))  # 4
+    big = factories.project("BIG", id=2, scores=parts(13, 8, 5, 13), budget=D(10))  # 2
+    partial = factories.project("PART", id=3, scores=(("business_value", D(8)),))  # none
+    ranking = rank([big, partial, small], Planning(method=RankMethod.WSJF))
+    assert [(line.project.key, line.score) for line in ranking.lines] == [
+        ("SMALL", D(4)),
+        ("BIG", D(2)),
+        ("PART", None),
+    ]
+    assert ranking.scored and ranking.method is RankMethod.WSJF
