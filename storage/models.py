@@ -155,6 +155,8 @@ class ProjectRow(Base):
     # the business case: {"2027": "400000", ...} by calendar year, and its cost if not the budget
     benefits: Mapped[dict[str, str] | None] = mapped_column(JSON)
     cost: Mapped[Decimal | None] = mapped_column(Numeric(18, 2))
+    # RACI: {"accountable": "U…", "responsible": ["U…"], "consulted": [], "informed": []}
+    roles: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # set when state -> closed
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)

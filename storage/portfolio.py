@@ -26,6 +26,7 @@ from storage.records import (
     ProjectSpec,
     ProjectState,
     RankMethod,
+    Roles,
     Subscription,
     SubscriptionSpec,
     Tolerances,
@@ -69,6 +70,7 @@ def _to_project(row: Any) -> Project:
             (int(year), Decimal(amount)) for year, amount in (row.benefits or {}).items()
         ),
         cost=Decimal(row.cost) if row.cost is not None else None,
+        roles=roles_of(row.roles),
         closed_at=row.closed_at,
     )
 
@@ -89,6 +91,29 @@ def tolerances_value(tolerances: Tolerances | None) -> dict[str, Any] | None:
         return None
     cost = tolerances.cost_pct
     return {"cost_pct": str(cost) if cost is not None else None, "time_days": tolerances.time_days}
+
+
+def roles_of(value: Any) -> Roles | None:
+    """A project's RACI as stored (JSON), or None."""
+    if not value:
+        return None
+    return Roles(
+        accountable=value.get("accountable"),
+        responsible=tuple(value.get("responsible") or ()),
+        consulted=tuple(value.get("consulted") or ()),
+        informed=tuple(value.get("informed") or ()),
+    )
+
+
+def roles_value(roles: Roles | None) -> dict[str, Any] | None:
+    if roles is None:
+        return None
+    return {
+        "accountable": roles.accountable,
+        "responsible": list(roles.responsible),
+        "consulted": list(roles.consulted),
+        "informed": list(roles.informed),
+    }
 
 
 def _project_values(spec: ProjectSpec) -> dict[str, Any]:
@@ -118,6 +143,7 @@ def _project_values(spec: ProjectSpec) -> dict[str, Any]:
         "mandatory": spec.mandatory,
         "benefits": {str(year): str(amount) for year, amount in spec.benefits} or None,
         "cost": spec.cost,
+        "roles": roles_value(spec.roles),
     }
 
 

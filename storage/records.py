@@ -189,6 +189,16 @@ class Planning:
 
 
 @dataclass(frozen=True, slots=True)
+class Roles:
+    """Who does what on a project (RACI): Slack user ids (or an erased person's pseudonym)."""
+
+    accountable: str | None = None
+    responsible: tuple[str, ...] = ()
+    consulted: tuple[str, ...] = ()
+    informed: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
 class ProjectSpec:
     """A project as the portfolio describes it (import, and later the admin modals)."""
 
@@ -215,6 +225,7 @@ class ProjectSpec:
     mandatory: bool = False  # forced into the portfolio (regulatory): ranked first
     benefits: tuple[tuple[int, Decimal], ...] = ()  # (calendar year, amount), the business case
     cost: Decimal | None = None  # the business case's cost, when not the budget
+    roles: Roles | None = None  # RACI
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

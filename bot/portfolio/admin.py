@@ -61,6 +61,7 @@ KEPT_FIELDS = (
     "mandatory",
     "benefits",
     "cost",
+    "roles",
 )
 MODAL_FIELDS = tuple(name for name in PROJECT_FIELDS if name not in (*KEPT_FIELDS, *FLAGS))
 FLAGS_BLOCK = "flags"

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
+from dataclasses import asdict
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
@@ -88,6 +89,16 @@ class _Writer:
         """A project field's value (as stored, or as the audit log keeps it), for people."""
         if value is None or value == [] or value == ():
             return self.nothing()
+        if name == "roles":  # RACI, as stored (Roles) or as the audit log keeps it (a mapping)
+            found = value if isinstance(value, Mapping) else asdict(value)
+            named = self.words.get("raci", {})
+            parts = []
+            for role, people in found.items():
+                listed = people if isinstance(people, list | tuple) else [people] if people else []
+                if listed:
+                    who = ", ".join(self.who(str(p)) for p in listed)
+                    parts.append(f"{named.get(role, role)}: {who}")
+            return "; ".join(parts) or self.nothing()
         if name in PEOPLE_FIELDS:
             people = value if isinstance(value, list | tuple) else [value]
             return ", ".join(self.who(str(p)) for p in people)

@@ -154,6 +154,15 @@ def _project_entry(project: Project, milestones: Sequence[Milestone]) -> dict[st
         )
     if project.cost is not None:
         entry["cost"] = project.cost
+    if project.roles is not None:
+        roles: dict[str, Any] = {}
+        if project.roles.accountable:
+            roles["accountable"] = _Quoted(project.roles.accountable)
+        for name in ("responsible", "consulted", "informed"):
+            people = getattr(project.roles, name)
+            if people:
+                roles[name] = _texts(people)
+        entry["roles"] = _FlowMap(roles)
     if milestones:
         entry["milestones"] = [
             _FlowMap(name=_Quoted(m.name), due=m.due, **({"done": m.done_on} if m.done_on else {}))

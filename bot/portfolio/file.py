@@ -34,6 +34,7 @@ from storage.records import (
     ProjectSpec,
     ProjectState,
     RankMethod,
+    Roles,
     SubscriptionSpec,
     Tolerances,
     WorkingHours,
@@ -259,6 +260,34 @@ def _benefits(value: Any) -> tuple[tuple[int, Decimal], ...]:
     return tuple(sorted(found.items()))
 
 
+MAX_ROLE_PEOPLE = 50
+ROLE_NAMES = ("accountable", "responsible", "consulted", "informed")
+
+
+def _roles(value: Any) -> Roles:
+    """`roles: {accountable: U…, responsible: [U…], consulted: [...], informed: [...]}`, each
+    optional (but one at least)."""
+    if not isinstance(value, dict) or not value or set(value) - set(ROLE_NAMES):
+        raise _InvalidError(f"must be a mapping of {', '.join(ROLE_NAMES)}")
+    try:
+        accountable = _user(value["accountable"]) if value.get("accountable") else None
+    except _InvalidError as exc:
+        raise _InvalidError(f"accountable: {exc}") from None
+    groups: dict[str, tuple[str, ...]] = {}
+    for name in ROLE_NAMES[1:]:
+        try:
+            people = _list_of(_user)(value.get(name) or [])
+        except _InvalidError as exc:
+            raise _InvalidError(f"{name}: {exc}") from None
+        if len(people) > MAX_ROLE_PEOPLE:
+            raise _InvalidError(f"{name}: at most {MAX_ROLE_PEOPLE} people")
+        groups[name] = tuple(dict.fromkeys(people))
+    roles = Roles(accountable=accountable, **groups)
+    if roles == Roles():
+        raise _InvalidError("name one person at least")
+    return roles
+
+
 def _criterion(value: Any) -> Criterion:
     """`{name: strategic, weight: 50, scale: [1, 5], higher_is_better: true}`."""
     if not isinstance(value, dict) or set(value) - {"name", "weight", "scale", "higher_is_better"}:
@@ -404,6 +433,7 @@ PROJECT_FIELDS: dict[str, tuple[str, Callable[[Any], Any]]] = {
     "mandatory": ("mandatory", _bool),
     "benefits": ("benefits", _benefits),
     "cost": ("cost", _budget),
+    "roles": ("roles", _roles),
 }
 PROJECT_REQUIRED = ("key", "name", "pm")
 

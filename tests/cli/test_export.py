@@ -86,6 +86,7 @@ projects:
     mandatory: true
     benefits: [{{year: 2027, amount: 400000}}, {{year: 2028, amount: 900000.25}}]
     cost: 1100000
+    roles: {{accountable: {SPONSOR}, responsible: [{PM}, {DEPUTY}], informed: ["U0CFO00001"]}}
     milestones:
       - {{name: Design signed off, due: 2026-10-01, done: 2026-10-03}}
       - {{name: "Go-live: wave #1", due: 2027-03-01}}

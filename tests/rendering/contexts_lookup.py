@@ -26,6 +26,7 @@ from storage.records import (
     ProjectState,
     Rag,
     Risk,
+    Roles,
 )
 from tests import factories
 
@@ -116,6 +117,16 @@ def contexts(text: str) -> dict[str, list[dict[str, Any]]]:
         pm=user,
         sponsor=named,
         state=PeriodState.LATE,
+    )
+    people = (*(f"U0RACI{i:04d}" for i in range(49)), "former member 3f9a1c")
+    raci_project = replace(
+        project,
+        roles=Roles(
+            accountable="former member 3f9a1c",
+            responsible=people,
+            consulted=people,
+            informed=people,
+        ),
     )
     empty_view = StatusView(
         project=_project(text, sponsor=None),
@@ -213,6 +224,17 @@ def contexts(text: str) -> dict[str, list[dict[str, Any]]]:
             {"project": project, "report": report, "view": view, "matched_from": text},
             {"project": project, "report": None, "view": view, "matched_from": None},
             {"project": empty_view.project, "report": None, "view": empty_view},
+            # its RACI, every role at its largest (50 people, pseudonyms among them)
+            {
+                "project": raci_project,
+                "report": report,
+                "view": replace(view, project=raci_project),
+            },
+            {
+                "project": replace(project, roles=Roles(informed=("U0INFORM01",))),
+                "report": None,
+                "view": view,
+            },
             # the ask awaiting a decision (overdue: Decide…), and the ask decided
             *(
                 {"project": project, "report": report, "view": replace(view, decision=d)}

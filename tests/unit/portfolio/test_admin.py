@@ -32,6 +32,7 @@ from storage.records import (
     Milestone,
     ProjectState,
     Risk,
+    Roles,
 )
 from tests import factories
 from tests.rendering.contexts_projects import contexts
@@ -438,3 +439,20 @@ def test_the_record_holds_each_decision_and_its_actions_with_typed_text_defused(
     french = record("fr", decisions=[decided], actions=actions[:1])
     assert "## Décisions demandées à la direction (1)" in french
     assert "Décidée le 2026-11-20 par U0SPONS001\u00a0: refusé" in french
+
+
+def test_the_record_names_the_roles_and_their_changes() -> None:
+    project = factories.project(
+        "ATLAS",
+        roles=Roles(accountable=SPONSOR, responsible=(PM, "U0OTHER01"), informed=(PM,)),
+        state=ProjectState.CLOSED,
+    )
+    change = AuditEntry(
+        3, 1, "import", AT, "updated", {"roles": [None, {"accountable": SPONSOR, "consulted": []}]}
+    )
+    lines = record(project=project, changes=[change]).splitlines()
+    assert (
+        f"- Roles (RACI): Accountable: {SPONSOR}; Responsible: Camille \\<Durand\\> ({PM}),"
+        " U0OTHER01; Informed: Camille \\<Durand\\> (U0PM00001)" in lines
+    )
+    assert any(f"Accountable: {SPONSOR}" in line and "Changes" not in line for line in lines[-5:])

@@ -21,6 +21,7 @@ from storage.records import (
     ProjectSpec,
     ProjectState,
     RankMethod,
+    Roles,
     SubscriptionSpec,
     Tolerances,
     WorkingHours,
@@ -653,4 +654,28 @@ def test_with_wsjf_the_scores_are_the_parts_of_wsjf() -> None:
     ]
     assert list(problems_of("method: fastest\n")) == [
         "method: 'fastest' is not one of weighted, wsjf"
+    ]
+
+
+def test_roles_are_read_and_checked() -> None:
+    parsed = parse_portfolio(
+        one_project(
+            """
+            roles: {accountable: U0SPONSOR1, responsible: [U012ABCDEF, U012ABCDEF],
+                    informed: [U0CFO00001]}
+            """
+        )
+    )
+    assert parsed.projects[0].roles == Roles(
+        accountable="U0SPONSOR1", responsible=("U012ABCDEF",), informed=("U0CFO00001",)
+    )
+    assert list(problems_of(one_project("roles: {owner: U0SPONSOR1}"))) == [
+        "projects[1] (ATLAS): roles: must be a mapping of accountable, responsible, consulted,"
+        " informed"
+    ]
+    assert list(problems_of(one_project("roles: {consulted: [bob]}"))) == [
+        "projects[1] (ATLAS): roles: consulted: 'bob' is not a Slack user id (like U012ABCDEF)"
+    ]
+    assert list(problems_of(one_project("roles: {informed: []}"))) == [
+        "projects[1] (ATLAS): roles: name one person at least"
     ]
