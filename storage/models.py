@@ -157,6 +157,8 @@ class ProjectRow(Base):
     cost: Mapped[Decimal | None] = mapped_column(Numeric(18, 2))
     # RACI: {"accountable": "U…", "responsible": ["U…"], "consulted": [], "informed": []}
     roles: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    # [{"share": "0.8", "first": "2027-01-01", "last": "2027-06-01", "person": "U…"}, ...]
+    allocations: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON)
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # set when state -> closed
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -16,6 +16,7 @@ from storage.bulk import insert_rows, rows_by_id
 from storage.models import HolidayRow, ProjectRow, SettingRow, SubscriptionRow, VersionRow, plain
 from storage.records import (
     DEFAULT_WORKING_HOURS,
+    Allocation,
     Calendar,
     Criterion,
     Money,
@@ -27,8 +28,11 @@ from storage.records import (
     ProjectState,
     RankMethod,
     Roles,
+    Staff,
+    Staffing,
     Subscription,
     SubscriptionSpec,
+    Team,
     Tolerances,
     WorkingHours,
 )
@@ -38,6 +42,7 @@ from storage.upsert import ROWS_PER_STATEMENT, insert_for
 WORKING_HOURS = "working_hours"
 MONEY = "money"  # the portfolio file's currency and tolerances
 PLANNING = "planning"  # the portfolio file's criteria and capacity
+STAFFING = "staffing"  # the portfolio file's people, teams and pm_allocation
 
 
 def _to_project(row: Any) -> Project:
@@ -71,6 +76,16 @@ def _to_project(row: Any) -> Project:
         ),
         cost=Decimal(row.cost) if row.cost is not None else None,
         roles=roles_of(row.roles),
+        allocations=tuple(
+            Allocation(
+                share=Decimal(a["share"]),
+                first=date.fromisoformat(a["first"]),
+                last=date.fromisoformat(a["last"]),
+                person=a.get("person"),
+                team=a.get("team"),
+            )
+            for a in row.allocations or ()
+        ),
         closed_at=row.closed_at,
     )
 
@@ -144,6 +159,17 @@ def _project_values(spec: ProjectSpec) -> dict[str, Any]:
         "benefits": {str(year): str(amount) for year, amount in spec.benefits} or None,
         "cost": spec.cost,
         "roles": roles_value(spec.roles),
+        "allocations": [
+            {
+                "share": str(a.share),
+                "first": a.first.isoformat(),
+                "last": a.last.isoformat(),
+                **({"person": a.person} if a.person else {}),
+                **({"team": a.team} if a.team else {}),
+            }
+            for a in spec.allocations
+        ]
+        or None,
     }
 
 
@@ -510,6 +536,52 @@ def replace_planning(session: Session, planning: Planning) -> None:
     }
     if stored is None:
         session.add(SettingRow(name=PLANNING, value=value))
+    else:
+        stored.value = value
+    session.flush()
+
+
+def load_staffing(session: Session) -> Staffing:
+    """The people and teams whose time the portfolio counts, and the PM's default share."""
+    stored = session.get(SettingRow, STAFFING)
+    if stored is None:
+        return Staffing()
+    value = stored.value
+    return Staffing(
+        people=tuple(
+            Staff(
+                id=p["id"],
+                fte=Decimal(p["fte"]),
+                team=p.get("team"),
+                run_share=Decimal(p.get("run_share") or "0"),
+            )
+            for p in value.get("people") or ()
+        ),
+        teams=tuple(Team(t["name"], Decimal(t["fte"])) for t in value.get("teams") or ()),
+        pm_allocation=Decimal(value.get("pm_allocation") or Staffing().pm_allocation),
+    )
+
+
+def replace_staffing(session: Session, staffing: Staffing) -> None:
+    """Set the people, teams and the PM's default share (the defaults remove the setting)."""
+    if staffing == load_staffing(session):
+        return
+    stored = session.get(SettingRow, STAFFING)
+    if staffing == Staffing():
+        if stored is not None:
+            session.delete(stored)
+        session.flush()
+        return
+    value = {
+        "people": [
+            {"id": p.id, "fte": str(p.fte), "team": p.team, "run_share": str(p.run_share)}
+            for p in staffing.people
+        ],
+        "teams": [{"name": t.name, "fte": str(t.fte)} for t in staffing.teams],
+        "pm_allocation": str(staffing.pm_allocation),
+    }
+    if stored is None:
+        session.add(SettingRow(name=STAFFING, value=value))
     else:
         stored.value = value
     session.flush()

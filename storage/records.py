@@ -199,6 +199,43 @@ class Roles:
 
 
 @dataclass(frozen=True, slots=True)
+class Allocation:
+    """A share of a person's or a team's time given to a project, months inclusive (each the
+    first day of its month)."""
+
+    share: Decimal  # FTE: 0.5 is half a person's time, 2 two people of a team
+    first: date
+    last: date
+    person: str | None = None  # a Slack user id ...
+    team: str | None = None  # ... or a team's name
+
+
+@dataclass(frozen=True, slots=True)
+class Staff:
+    """A person whose time the portfolio counts (the portfolio file's `people`)."""
+
+    id: str  # Slack user id
+    fte: Decimal = Decimal(1)
+    team: str | None = None
+    run_share: Decimal = Decimal(0)  # the share kept for run-the-business work
+
+
+@dataclass(frozen=True, slots=True)
+class Team:
+    name: str
+    fte: Decimal  # its capacity
+
+
+@dataclass(frozen=True, slots=True)
+class Staffing:
+    """Who the portfolio counts, and what a PM counts per project when no allocation says."""
+
+    people: tuple[Staff, ...] = ()
+    teams: tuple[Team, ...] = ()
+    pm_allocation: Decimal = Decimal("0.2")
+
+
+@dataclass(frozen=True, slots=True)
 class ProjectSpec:
     """A project as the portfolio describes it (import, and later the admin modals)."""
 
@@ -226,6 +263,7 @@ class ProjectSpec:
     benefits: tuple[tuple[int, Decimal], ...] = ()  # (calendar year, amount), the business case
     cost: Decimal | None = None  # the business case's cost, when not the budget
     roles: Roles | None = None  # RACI
+    allocations: tuple[Allocation, ...] = ()
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

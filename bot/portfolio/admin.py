@@ -62,6 +62,7 @@ KEPT_FIELDS = (
     "benefits",
     "cost",
     "roles",
+    "allocations",
 )
 MODAL_FIELDS = tuple(name for name in PROJECT_FIELDS if name not in (*KEPT_FIELDS, *FLAGS))
 FLAGS_BLOCK = "flags"

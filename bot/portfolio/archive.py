@@ -99,6 +99,13 @@ class _Writer:
                     who = ", ".join(self.who(str(p)) for p in listed)
                     parts.append(f"{named.get(role, role)}: {who}")
             return "; ".join(parts) or self.nothing()
+        if name == "allocations":  # as stored (Allocation) or as the audit log keeps them
+            listed = [a if isinstance(a, Mapping) else asdict(a) for a in value]
+            return "; ".join(
+                f"{self.who(str(a['person'])) if a.get('person') else inline(a.get('team'))} "
+                f"{_plain(a['share'])} ({str(a['first'])[:7]} → {str(a['last'])[:7]})"
+                for a in listed
+            )
         if name in PEOPLE_FIELDS:
             people = value if isinstance(value, list | tuple) else [value]
             return ", ".join(self.who(str(p)) for p in people)

@@ -45,6 +45,7 @@ from storage.records import (
     Rag,
     RankMethod,
     Report,
+    Staffing,
     Subscription,
     Tolerances,
     WorkingHours,
@@ -154,6 +155,19 @@ def _project_entry(project: Project, milestones: Sequence[Milestone]) -> dict[st
         )
     if project.cost is not None:
         entry["cost"] = project.cost
+    if project.allocations:
+        entry["allocations"] = [
+            _FlowMap(
+                {
+                    **({"person": _Quoted(a.person)} if a.person else {}),
+                    **({"team": _Quoted(a.team)} if a.team else {}),
+                    "share": a.share,
+                    "from": _Quoted(f"{a.first:%Y-%m}"),
+                    "to": _Quoted(f"{a.last:%Y-%m}"),
+                }
+            )
+            for a in project.allocations
+        ]
     if project.roles is not None:
         roles: dict[str, Any] = {}
         if project.roles.accountable:
@@ -247,6 +261,23 @@ def portfolio_document(session: Session) -> dict[str, Any]:
         document["discount_rate"] = planning.discount_rate
     if planning.method is not RankMethod.WEIGHTED:
         document["method"] = _Quoted(planning.method.value)
+    staffing = portfolio.load_staffing(session)
+    if staffing.people:
+        document["people"] = [
+            _FlowMap(
+                {
+                    "id": _Quoted(p.id),
+                    "fte": p.fte,
+                    **({"team": _Quoted(p.team)} if p.team else {}),
+                    **({"run_share": p.run_share} if p.run_share else {}),
+                }
+            )
+            for p in staffing.people
+        ]
+    if staffing.teams:
+        document["teams"] = [_FlowMap(name=_Quoted(t.name), fte=t.fte) for t in staffing.teams]
+    if staffing != Staffing() and staffing.pm_allocation != Staffing().pm_allocation:
+        document["pm_allocation"] = staffing.pm_allocation
     document["digests"] = [_digest_entry(s) for s in portfolio.list_subscriptions(session)]
     return document
 

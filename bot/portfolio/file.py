@@ -26,6 +26,7 @@ from storage.records import (
     DEFAULT_CADENCE,
     DEFAULT_DIGEST_SCHEDULE,
     DEFAULT_WORKING_HOURS,
+    Allocation,
     Criterion,
     MilestoneSpec,
     Money,
@@ -35,7 +36,10 @@ from storage.records import (
     ProjectState,
     RankMethod,
     Roles,
+    Staff,
+    Staffing,
     SubscriptionSpec,
+    Team,
     Tolerances,
     WorkingHours,
 )
@@ -55,6 +59,8 @@ class Portfolio:
     money_given: frozenset[str] = frozenset()  # which of currency, tolerances the file sets
     planning: Planning | None = None  # None: the file sets neither criteria nor capacity
     planning_given: frozenset[str] = frozenset()  # which of criteria, capacity the file sets
+    staffing: Staffing | None = None  # None: the file sets no people, teams nor pm_allocation
+    staffing_given: frozenset[str] = frozenset()  # which of those the file sets
     milestones: Mapping[str, tuple[MilestoneSpec, ...]] = field(default_factory=dict)  # by key
 
 
@@ -288,6 +294,138 @@ def _roles(value: Any) -> Roles:
     return roles
 
 
+_MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
+MAX_ALLOCATIONS = 50
+
+
+def _month(value: Any) -> date:
+    """YYYY-MM, as the first day of that month."""
+    text = str(value).strip()
+    found = _MONTH.fullmatch(text)
+    if not found:
+        raise _InvalidError(f"{value!r} is not a month (YYYY-MM)")
+    return date(int(found.group(1)), int(found.group(2)), 1)
+
+
+def _share(value: Any, *, most: int, what: str) -> Decimal:
+    amount = _budget(value)
+    if amount > most:
+        raise _InvalidError(f"{what} must be from 0 to {most}")
+    return amount
+
+
+def _allocations(value: Any) -> tuple[Allocation, ...]:
+    """`allocations: [{person: U…, share: 0.8, from: 2027-01, to: 2027-06}, {team: Data, ...}]`
+    (months inclusive; a person or a team, checked against `people` and `teams` once they are
+    known: `staffing_problems`)."""
+    if not isinstance(value, list) or len(value) > MAX_ALLOCATIONS:
+        raise _InvalidError(f"must be a list of at most {MAX_ALLOCATIONS} allocations")
+    found = []
+    for number, item in enumerate(value, start=1):
+        if not isinstance(item, dict) or set(item) - {"person", "team", "share", "from", "to"}:
+            raise _InvalidError(f"allocation {number} must be {{person or team, share, from, to}}")
+        if (item.get("person") is None) == (item.get("team") is None):
+            raise _InvalidError(f"allocation {number}: name a person or a team (one of them)")
+        if item.get("share") is None or item.get("from") is None or item.get("to") is None:
+            raise _InvalidError(f"allocation {number}: needs a share, from and to")
+        try:
+            person = _user_id(item["person"]) if item.get("person") is not None else None
+            team = _text(50)(item["team"]) if item.get("team") is not None else None
+            share = _share(item["share"], most=100, what="share")
+            first, last = _month(item["from"]), _month(item["to"])
+        except _InvalidError as exc:
+            raise _InvalidError(f"allocation {number}: {exc}") from None
+        if share == 0:
+            raise _InvalidError(f"allocation {number}: share must be above 0")
+        if last < first:
+            raise _InvalidError(
+                f"allocation {number}: to ({last:%Y-%m}) is before from ({first:%Y-%m})"
+            )
+        found.append(Allocation(share, first, last, person=person, team=team))
+    return tuple(found)
+
+
+def _staffing(data: Mapping[str, Any], problems: list[str]) -> Staffing | None:
+    """The top-level `people`, `teams` and `pm_allocation`, if any is given."""
+    if all(data.get(name) is None for name in STAFFING_FIELDS):
+        return None
+    people: list[Staff] = []
+    for index, item in enumerate(_listed(data, "people", problems), start=1):
+        if not isinstance(item, dict) or set(item) - {"id", "fte", "team", "run_share"}:
+            problems.append(f"people[{index}]: must be {{id, fte, team, run_share}}")
+            continue
+        try:
+            people.append(
+                Staff(
+                    id=_user_id(item.get("id")),
+                    fte=_share(item.get("fte", 1), most=2, what="fte"),
+                    team=_text(50)(item["team"]) if item.get("team") is not None else None,
+                    run_share=_share(item.get("run_share", 0), most=1, what="run_share"),
+                )
+            )
+        except _InvalidError as exc:
+            problems.append(f"people[{index}]: {exc}")
+    teams: list[Team] = []
+    for index, item in enumerate(_listed(data, "teams", problems), start=1):
+        if not isinstance(item, dict) or set(item) != {"name", "fte"}:
+            problems.append(f"teams[{index}]: must be {{name, fte}}")
+            continue
+        try:
+            teams.append(Team(_text(50)(item["name"]), _share(item["fte"], most=10000, what="fte")))
+        except _InvalidError as exc:
+            problems.append(f"teams[{index}]: {exc}")
+    for label, names in (("people", [p.id for p in people]), ("teams", [t.name for t in teams])):
+        twice = sorted({n for n in names if names.count(n) > 1})
+        problems.extend(f"{label}: {name} is listed twice" for name in twice)
+    known_teams = {t.name for t in teams}
+    if data.get("teams") is not None:
+        problems.extend(
+            f"people ({p.id}): team {p.team!r} is not in teams"
+            for p in people
+            if p.team is not None and p.team not in known_teams
+        )
+    share = Staffing().pm_allocation
+    if data.get("pm_allocation") is not None:
+        try:
+            share = _share(data["pm_allocation"], most=1, what="pm_allocation")
+        except _InvalidError as exc:
+            problems.append(f"pm_allocation: {exc}")
+    return Staffing(people=tuple(people), teams=tuple(teams), pm_allocation=share)
+
+
+STAFFING_FIELDS = ("people", "teams", "pm_allocation")
+
+
+def _listed(data: Mapping[str, Any], name: str, problems: list[str]) -> list[Any]:
+    value = data.get(name)
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        problems.append(f"{name}: must be a list")
+        return []
+    return value
+
+
+def allocation_problems(projects: Sequence[ProjectSpec], staffing: Staffing) -> list[str]:
+    """Every allocation to a person `people` does not list, or to a team `teams` does not."""
+    people = {p.id for p in staffing.people}
+    teams = {t.name for t in staffing.teams}
+    problems = []
+    for spec in projects:
+        for number, a in enumerate(spec.allocations, start=1):
+            if a.person is not None and a.person not in people:
+                problems.append(
+                    f"projects ({spec.key}): allocations: allocation {number}: {a.person} is "
+                    "not in people"
+                )
+            if a.team is not None and a.team not in teams:
+                problems.append(
+                    f"projects ({spec.key}): allocations: allocation {number}: team "
+                    f"{a.team!r} is not in teams"
+                )
+    return problems
+
+
 def _criterion(value: Any) -> Criterion:
     """`{name: strategic, weight: 50, scale: [1, 5], higher_is_better: true}`."""
     if not isinstance(value, dict) or set(value) - {"name", "weight", "scale", "higher_is_better"}:
@@ -434,6 +572,7 @@ PROJECT_FIELDS: dict[str, tuple[str, Callable[[Any], Any]]] = {
     "benefits": ("benefits", _benefits),
     "cost": ("cost", _budget),
     "roles": ("roles", _roles),
+    "allocations": ("allocations", _allocations),
 }
 PROJECT_REQUIRED = ("key", "name", "pm")
 
@@ -709,6 +848,7 @@ def parse_portfolio(text: str, *, languages: tuple[str, ...] = LANGUAGES) -> Por
             "currency",
             "tolerances",
             *PLANNING_FIELDS,
+            *STAFFING_FIELDS,
         )
     ]
     escalate = False
@@ -740,6 +880,9 @@ def parse_portfolio(text: str, *, languages: tuple[str, ...] = LANGUAGES) -> Por
         data.get("criteria") is not None or planning.method is RankMethod.WSJF
     ):
         problems.extend(score_problems(projects, planning))
+    staffing = _staffing(data, problems)
+    if staffing is not None and data.get("people") is not None and data.get("teams") is not None:
+        problems.extend(allocation_problems(projects, staffing))
     if problems:
         raise PortfolioError(tuple(problems))
     return Portfolio(
@@ -751,5 +894,7 @@ def parse_portfolio(text: str, *, languages: tuple[str, ...] = LANGUAGES) -> Por
         money_given=frozenset(k for k in ("currency", "tolerances") if data.get(k) is not None),
         planning=planning,
         planning_given=frozenset(k for k in PLANNING_FIELDS if data.get(k) is not None),
+        staffing=staffing,
+        staffing_given=frozenset(k for k in STAFFING_FIELDS if data.get(k) is not None),
         milestones=milestones,
     )

@@ -8,9 +8,15 @@ from datetime import datetime
 from sqlalchemy.orm import Session
 
 from bot.portfolio.admin import IMPORT_ACTOR, record_change, spec_of
-from bot.portfolio.file import LANGUAGES, PortfolioError, parse_portfolio, score_problems
+from bot.portfolio.file import (
+    LANGUAGES,
+    PortfolioError,
+    allocation_problems,
+    parse_portfolio,
+    score_problems,
+)
 from storage import items, portfolio
-from storage.records import Money, Planning
+from storage.records import Money, Planning, Staffing
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,6 +40,17 @@ def _planning(given: Planning | None, fields: frozenset[str], stored: Planning) 
     )
 
 
+def _staffing(given: Staffing | None, fields: frozenset[str], stored: Staffing) -> Staffing:
+    """The staffing after the import: each of its fields the file sets, else the stored one."""
+    if given is None:
+        return stored
+    return Staffing(
+        people=given.people if "people" in fields else stored.people,
+        teams=given.teams if "teams" in fields else stored.teams,
+        pm_allocation=given.pm_allocation if "pm_allocation" in fields else stored.pm_allocation,
+    )
+
+
 def import_portfolio(
     session: Session, text: str, *, now: datetime, languages: tuple[str, ...] = LANGUAGES
 ) -> ImportSummary:
@@ -51,6 +68,9 @@ def import_portfolio(
     planning = _planning(parsed.planning, parsed.planning_given, portfolio.load_planning(session))
     if {"criteria", "method"} - parsed.planning_given:  # what the stored ones say counts too
         problems += score_problems(parsed.projects, planning)
+    staffing = _staffing(parsed.staffing, parsed.staffing_given, portfolio.load_staffing(session))
+    if {"people", "teams"} - parsed.staffing_given:
+        problems += allocation_problems(parsed.projects, staffing)
     if problems:
         raise PortfolioError(tuple(problems))
     before = {p.key: p for p in portfolio.list_projects(session)}
@@ -88,6 +108,8 @@ def import_portfolio(
         )
     if parsed.planning is not None:
         portfolio.replace_planning(session, planning)
+    if parsed.staffing is not None:
+        portfolio.replace_staffing(session, staffing)
     return ImportSummary(
         projects=len(parsed.projects),
         projects_changed=changed,

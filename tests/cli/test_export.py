@@ -87,6 +87,9 @@ projects:
     benefits: [{{year: 2027, amount: 400000}}, {{year: 2028, amount: 900000.25}}]
     cost: 1100000
     roles: {{accountable: {SPONSOR}, responsible: [{PM}, {DEPUTY}], informed: ["U0CFO00001"]}}
+    allocations:
+      - {{person: {PM}, share: 0.8, from: 2027-01, to: 2027-06}}
+      - {{team: "Data & Co", share: 2.5, from: 2027-02, to: 2027-02}}
     milestones:
       - {{name: Design signed off, due: 2026-10-01, done: 2026-10-03}}
       - {{name: "Go-live: wave #1", due: 2027-03-01}}
@@ -109,6 +112,11 @@ criteria:
   - {{name: strategic, weight: 62.5, scale: [1, 5]}}
   - {{name: risk, weight: 37.5, scale: [0, 10], higher_is_better: false}}
 capacity: {{budget: 2500000.50}}
+pm_allocation: 0.3
+people:
+  - {{id: {PM}, fte: 0.8, team: "Data & Co", run_share: 0.15}}
+  - {{id: {DEPUTY}}}
+teams: [{{name: "Data & Co", fte: 6.5}}]
 discount_rate: 7.5
 digests:
   - channel: C0LEADERS
@@ -145,6 +153,7 @@ def stored_portfolio(session: Session) -> dict[str, Any]:
         "calendar": portfolio.load_calendar(session),
         "money": portfolio.load_money(session),
         "planning": portfolio.load_planning(session),
+        "staffing": portfolio.load_staffing(session),
     }
 
 

@@ -326,7 +326,7 @@ def test_downgrading_the_money_and_ranking_columns_keeps_every_report_and_risk(
             ]
             columns = {c["name"] for c in inspect(conn).get_columns("projects")}
         assert counts == [1, 1]
-        assert not columns & {"scores", "mandatory", "benefits", "cost"}
+        assert not columns & {"scores", "mandatory", "benefits", "cost", "roles", "allocations"}
         command.upgrade(config, "head")  # and back up again
     finally:
         engine.dispose()

@@ -1,5 +1,6 @@
 """How a project is ranked: its scores on the portfolio's criteria, whether it is mandatory,
-its business case (benefits by year, and its cost when not the budget) and its roles (RACI)
+its business case (benefits by year, and its cost when not the budget), its roles (RACI) and
+its allocations of people's time
 
 Revision ID: 0016
 Revises: 0015
@@ -28,9 +29,10 @@ def upgrade() -> None:
     op.add_column("projects", sa.Column("benefits", sa.JSON(), nullable=True))
     op.add_column("projects", sa.Column("cost", sa.Numeric(precision=18, scale=2), nullable=True))
     op.add_column("projects", sa.Column("roles", sa.JSON(), nullable=True))
+    op.add_column("projects", sa.Column("allocations", sa.JSON(), nullable=True))
 
 
 def downgrade() -> None:
     # Plain DROP COLUMN (SQLite 3.35 and later), for the same reason as above.
-    for column in ("roles", "cost", "benefits", "mandatory", "scores"):
+    for column in ("allocations", "roles", "cost", "benefits", "mandatory", "scores"):
         op.drop_column("projects", column)

@@ -13,6 +13,7 @@ from bot.portfolio.file import Portfolio, PortfolioError, parse_portfolio
 from storage.records import (
     DEFAULT_CADENCE,
     DEFAULT_DIGEST_SCHEDULE,
+    Allocation,
     Criterion,
     MilestoneSpec,
     Money,
@@ -22,7 +23,10 @@ from storage.records import (
     ProjectState,
     RankMethod,
     Roles,
+    Staff,
+    Staffing,
     SubscriptionSpec,
+    Team,
     Tolerances,
     WorkingHours,
 )
@@ -678,4 +682,65 @@ def test_roles_are_read_and_checked() -> None:
     ]
     assert list(problems_of(one_project("roles: {informed: []}"))) == [
         "projects[1] (ATLAS): roles: name one person at least"
+    ]
+
+
+STAFFED = """
+pm_allocation: 0.25
+people:
+  - {id: U012ABCDEF, fte: 1.0, team: Data, run_share: 0.1}
+  - {id: U0DEV00001}
+teams: [{name: Data, fte: 8}]
+projects:
+  - key: ATLAS
+    name: Atlas
+    pm: U012ABCDEF
+    allocations:
+      - {person: U012ABCDEF, share: 0.8, from: 2027-01, to: 2027-06}
+      - {team: Data, share: 2.0, from: 2027-02, to: 2027-04}
+"""
+
+
+def test_people_teams_and_allocations_are_read() -> None:
+    parsed = parse_portfolio(STAFFED)
+    assert parsed.staffing == Staffing(
+        people=(
+            Staff("U012ABCDEF", Decimal("1.0"), "Data", Decimal("0.1")),
+            Staff("U0DEV00001", Decimal(1), None, Decimal(0)),
+        ),
+        teams=(Team("Data", Decimal(8)),),
+        pm_allocation=Decimal("0.25"),
+    )
+    assert parsed.projects[0].allocations == (
+        Allocation(Decimal("0.8"), date(2027, 1, 1), date(2027, 6, 1), person="U012ABCDEF"),
+        Allocation(Decimal("2.0"), date(2027, 2, 1), date(2027, 4, 1), team="Data"),
+    )
+
+
+def test_every_problem_with_people_and_allocations_is_listed() -> None:
+    text = """
+pm_allocation: 2
+people:
+  - {id: U012ABCDEF, team: Ops}
+  - {id: U012ABCDEF, run_share: 1.5}
+teams: [{name: Data, fte: 8}]
+projects:
+  - key: ATLAS
+    name: Atlas
+    pm: U012ABCDEF
+    allocations:
+      - {person: U0NOBODY01, share: 0.5, from: 2027-01, to: 2027-02}
+      - {team: Sales, share: 1, from: 2027-01, to: 2027-01}
+  - key: BOREAL
+    name: Boreal
+    pm: U012ABCDEF
+    allocations: [{person: U012ABCDEF, share: 0.5, from: 2027-06, to: 2027-01}]
+"""
+    assert list(problems_of(text)) == [
+        "projects[2] (BOREAL): allocations: allocation 1: to (2027-01) is before from (2027-06)",
+        "people[2]: run_share must be from 0 to 1",
+        "people (U012ABCDEF): team 'Ops' is not in teams",
+        "pm_allocation: pm_allocation must be from 0 to 1",
+        "projects (ATLAS): allocations: allocation 1: U0NOBODY01 is not in people",
+        "projects (ATLAS): allocations: allocation 2: team 'Sales' is not in teams",
     ]

@@ -1,0 +1,179 @@
+"""People's load, month by month (issue 15): pure, so that every answer says the same thing.
+
+For a person and a month, the load is the sum of their allocations to open projects, each
+counted pro rata of the month's working days it covers: the days of the allocation's months
+that fall within the project's dates (`start`..`end`, when it has them), working days only
+(bot/periods/hours.is_working_day: the portfolio's working week, its holidays and the
+project's). A person with no allocation anywhere in the portfolio file still counts, as PM,
+`pm_allocation` (default 0.2 FTE) for each active project they manage, over its dates: so the
+feature says something from the first day.
+
+Utilisation = load / available, available = FTE x (1 - run-the-business share). A team's load
+is what is allocated to the team itself plus to its members; its available time is its `fte`.
+Bands: ok up to 90 %, full up to 100 %, over above 100 %, severe above 120 %.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date, timedelta
+from decimal import Decimal
+from enum import StrEnum
+
+from dateutil.relativedelta import relativedelta
+
+from bot.periods.hours import is_working_day
+from storage.records import Allocation, Calendar, Project, ProjectState, Staffing
+
+MONTHS_AHEAD = 6
+
+
+class Band(StrEnum):
+    OK = "ok"  # up to 90 %
+    FULL = "full"  # up to 100 %
+    OVER = "over"  # above 100 %
+    SEVERE = "severe"  # above 120 %
+
+
+def band(utilisation: Decimal | None) -> Band:
+    """The band of a utilisation (a share: 1 is 100 %); none (no time available) is severe
+    when anything is allocated, which the caller decides by passing None."""
+    if utilisation is None or utilisation > Decimal("1.2"):
+        return Band.SEVERE
+    if utilisation > 1:
+        return Band.OVER
+    if utilisation > Decimal("0.9"):
+        return Band.FULL
+    return Band.OK
+
+
+def month_of(day: date) -> date:
+    return day.replace(day=1)
+
+
+def months_from(first: date, count: int = MONTHS_AHEAD) -> tuple[date, ...]:
+    start = month_of(first)
+    return tuple(start + relativedelta(months=i) for i in range(count))
+
+
+def _days(month: date) -> Iterable[date]:
+    following = month + relativedelta(months=1)
+    day = month
+    while day < following:
+        yield day
+        day += timedelta(days=1)
+
+
+def covered(month: date, project: Project, calendar: Calendar, first: date, last: date) -> Decimal:
+    """The share of the month's working days an allocation from `first` to `last` (months,
+    inclusive) covers within the project's dates: 0 to 1."""
+    if not first <= month <= last:
+        return Decimal(0)
+    working = [d for d in _days(month) if is_working_day(d, calendar, project.holidays)]
+    if not working:
+        return Decimal(0)
+    inside = [
+        d
+        for d in working
+        if (project.start is None or d >= project.start)
+        and (project.end is None or d <= project.end)
+    ]
+    return Decimal(len(inside)) / Decimal(len(working))
+
+
+@dataclass(frozen=True, slots=True)
+class Contribution:
+    """What one project takes of someone's month."""
+
+    project: Project
+    fte: Decimal
+
+
+@dataclass(frozen=True, slots=True)
+class MonthLoad:
+    who: str  # a person's id or a team's name
+    month: date
+    load: Decimal  # FTE
+    available: Decimal  # FTE
+    contributions: tuple[Contribution, ...]  # the largest first
+
+    @property
+    def utilisation(self) -> Decimal | None:
+        return self.load / self.available if self.available > 0 else None
+
+    @property
+    def band(self) -> Band:
+        if self.load == 0:
+            return Band.OK
+        return band(self.utilisation)
+
+
+def _allocations(
+    projects: Sequence[Project], staffing: Staffing
+) -> list[tuple[Project, Allocation]]:
+    """Every allocation of the open projects; and, for a PM no allocation names, the default
+    share (`pm_allocation`) of each active project they manage, over its dates."""
+    found = [(p, a) for p in projects if p.state is not ProjectState.CLOSED for a in p.allocations]
+    allocated = {a.person for _, a in found if a.person}
+    for project in projects:
+        if project.state is not ProjectState.ACTIVE or project.pm in allocated:
+            continue
+        first = month_of(project.start) if project.start else date.min.replace(day=1)
+        last = month_of(project.end) if project.end else date.max.replace(day=1)
+        found.append((project, Allocation(staffing.pm_allocation, first, last, person=project.pm)))
+    return found
+
+
+def _month_load(
+    who: str,
+    month: date,
+    available: Decimal,
+    allocations: Iterable[tuple[Project, Allocation]],
+    calendar: Calendar,
+) -> MonthLoad:
+    parts: dict[int, Contribution] = {}
+    for project, allocation in allocations:
+        fte = allocation.share * covered(
+            month, project, calendar, allocation.first, allocation.last
+        )
+        if fte:
+            before = parts.get(project.id)
+            parts[project.id] = Contribution(project, fte + (before.fte if before else 0))
+    ranked = tuple(sorted(parts.values(), key=lambda c: (-c.fte, c.project.key)))
+    return MonthLoad(who, month, sum((c.fte for c in ranked), Decimal(0)), available, ranked)
+
+
+def person_loads(
+    projects: Sequence[Project], staffing: Staffing, calendar: Calendar, months: Sequence[date]
+) -> list[MonthLoad]:
+    """Each person's load in each month: those in `people`, and every PM or person an
+    allocation names (1 FTE, nothing kept for running the business, when `people` does not
+    name them); by person, then month."""
+    allocations = _allocations(projects, staffing)
+    people = {s.id: s for s in staffing.people}
+    named = [*people, *(a.person for _, a in allocations if a.person)]
+    loads = []
+    for who in dict.fromkeys(named):
+        staff = people.get(who)
+        available = staff.fte * (1 - staff.run_share) if staff else Decimal(1)
+        theirs = [(p, a) for p, a in allocations if a.person == who]
+        loads += [_month_load(who, month, available, theirs, calendar) for month in months]
+    return loads
+
+
+def team_loads(
+    projects: Sequence[Project], staffing: Staffing, calendar: Calendar, months: Sequence[date]
+) -> list[MonthLoad]:
+    """Each team's load in each month: what is allocated to the team and to its members."""
+    members = {s.id: s.team for s in staffing.people if s.team}
+    allocations = _allocations(projects, staffing)
+    loads = []
+    for team in staffing.teams:
+        theirs = [
+            (p, a)
+            for p, a in allocations
+            if a.team == team.name or (a.person and members.get(a.person) == team.name)
+        ]
+        loads += [_month_load(team.name, month, team.fte, theirs, calendar) for month in months]
+    return loads
