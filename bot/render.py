@@ -165,6 +165,14 @@ def _day(context: Context, value: date | datetime | None, tz: tzinfo | None = No
 
 
 @pass_context
+def _month(context: Context, value: date | None) -> str:
+    """A month as the language writes it, short ("Apr 2027", "avr. 2027")."""
+    if value is None:
+        return ""
+    return str(format_date(value, "MMM y", locale=context.get("language", DEFAULT_LANGUAGE)))
+
+
+@pass_context
 def _number(context: Context, value: float | int | None, digits: int = 0) -> str:
     if value is None:
         return ""
@@ -264,6 +272,7 @@ class Renderer:
             clip_plain=clip_plain,
             mention=mention,
             day=_day,
+            month=_month,
             number=_number,
             percent=_percent,
             money=_money,

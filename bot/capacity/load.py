@@ -15,6 +15,7 @@ Bands: ok up to 90 %, full up to 100 %, over above 100 %, severe above 120 %.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -46,6 +47,16 @@ def band(utilisation: Decimal | None) -> Band:
     if utilisation > Decimal("0.9"):
         return Band.FULL
     return Band.OK
+
+
+_MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
+
+
+def parse_month(text: str) -> date | None:
+    """A month written YYYY-MM (the portfolio file's allocations, `/pmo capacity 2027-04`), as
+    the first day of that month; None when the text is no such month."""
+    found = _MONTH.fullmatch(text.strip())
+    return date(int(found.group(1)), int(found.group(2)), 1) if found else None
 
 
 def month_of(day: date) -> date:
@@ -107,6 +118,36 @@ class MonthLoad:
         if self.load == 0:
             return Band.OK
         return band(self.utilisation)
+
+
+@dataclass(frozen=True, slots=True)
+class LoadRow:
+    """One person's or team's months, in order, for an answer."""
+
+    who: str
+    team: bool
+    months: tuple[MonthLoad, ...]
+
+    @property
+    def worst(self) -> MonthLoad:
+        """The month with the highest utilisation (none available counts as the highest)."""
+        return max(self.months, key=lambda m: (m.band is not Band.OK, _rank(m)))
+
+
+def _rank(load: MonthLoad) -> Decimal:
+    utilisation = load.utilisation
+    return utilisation if utilisation is not None else Decimal(10**9) if load.load else Decimal(0)
+
+
+def load_rows(loads: Sequence[MonthLoad], *, team: bool = False) -> list[LoadRow]:
+    """Loads grouped by person (or team), the most loaded first (by their worst month)."""
+    grouped: dict[str, list[MonthLoad]] = {}
+    for load in loads:
+        grouped.setdefault(load.who, []).append(load)
+    rows = [
+        LoadRow(who, team, tuple(sorted(ms, key=lambda m: m.month))) for who, ms in grouped.items()
+    ]
+    return sorted(rows, key=lambda r: (-_rank(r.worst), r.who))
 
 
 def _allocations(

@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import yaml
 from babel.numbers import list_currencies
 
+from bot.capacity.load import parse_month
 from bot.periods import cadence
 from bot.priorities.scoring import WSJF_PARTS, weight_problems
 from bot.render import available_languages
@@ -294,17 +295,15 @@ def _roles(value: Any) -> Roles:
     return roles
 
 
-_MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
 MAX_ALLOCATIONS = 50
 
 
 def _month(value: Any) -> date:
     """YYYY-MM, as the first day of that month."""
-    text = str(value).strip()
-    found = _MONTH.fullmatch(text)
-    if not found:
+    found = parse_month(str(value))
+    if found is None:
         raise _InvalidError(f"{value!r} is not a month (YYYY-MM)")
-    return date(int(found.group(1)), int(found.group(2)), 1)
+    return found
 
 
 def _share(value: Any, *, most: int, what: str) -> Decimal:

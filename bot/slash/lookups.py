@@ -23,6 +23,15 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.orm import Session
 
 from bot.access.audience import Audience, channel_audience, visible_projects
+from bot.capacity.load import (
+    Band,
+    LoadRow,
+    load_rows,
+    months_from,
+    parse_month,
+    person_loads,
+    team_loads,
+)
 from bot.finance.earned_value import totals
 from bot.governance.surface import done_clicked
 from bot.lookup.budget import budget_lines
@@ -33,8 +42,10 @@ from bot.lookup.mine import my_projects
 from bot.lookup.records import listed_actions, listed_decisions, ranked_blockers, ranked_risks
 from bot.lookup.status import status_view
 from bot.priorities.ranking import rank
-from bot.slack.people import user_zone
+from bot.slack.people import known_names, user_zone
+from bot.slack.user_ids import mentioned_user
 from bot.slash.request import Private, Request, Result
+from bot.slash.words import slack_unescape
 from storage import portfolio
 from storage.records import OPEN_STATES, Project
 
@@ -49,6 +60,7 @@ DECISIONS_SHOWN = 30
 ACTIONS_SHOWN = 30
 BUDGET_SHOWN = 40
 RANK_SHOWN = 40
+CAPACITY_SHOWN = 40
 CANDIDATES_SHOWN = 15
 HISTORY_DEFAULT = 8
 HISTORY_MAX = 26
@@ -318,6 +330,59 @@ def answer_rank(request: Request) -> Result:
         portfolios=sorted({p.portfolio for p in projects if p.portfolio}, key=str.casefold)[:20],
         currency=currency,
         withheld=withheld,
+        public=request.public,
+    )
+
+
+def answer_capacity(request: Request) -> Result:
+    """`/pmo capacity [@person|TEAM|YYYY-MM]`: people's and teams' load over the next six
+    months (bot/capacity/load.py) as a heatmap, the most loaded first, and the months over 100 %
+    with the projects that make them; one person, one team (and its members), or one month.
+    Loads count every open project (a person's load is theirs, whoever may see the project);
+    a project the asker may not see is named only as confidential."""
+    query = slack_unescape(" ".join(request.args)).strip()
+    today = request.services.clock().astimezone(_zone(request)).date()
+    months = months_from(today)
+    with request.services.sessions.begin() as session:
+        projects = portfolio.list_projects(session, states=OPEN_STATES)
+        audience = _audience(request, session)
+        shown = {p.id for p in projects if audience.sees(p)}
+        staffing = portfolio.load_staffing(session)
+        calendar = portfolio.load_calendar(session)
+        people = load_rows(person_loads(projects, staffing, calendar, months))
+        teams = load_rows(team_loads(projects, staffing, calendar, months), team=True)
+        names = known_names(session, [row.who for row in people])
+    person = mentioned_user(query) if query else None
+    team = next((t.name for t in staffing.teams if t.name.casefold() == query.casefold()), None)
+    month = parse_month(query)
+    members = {s.id for s in staffing.people if team is not None and s.team == team}
+    if person is not None:
+        people, teams = [r for r in people if r.who == person], []
+    elif team is not None:
+        people = [r for r in people if r.who in members]
+        teams = [r for r in teams if r.who == team]
+    elif month is not None:
+        months = (month,)
+        people = sorted(
+            (
+                LoadRow(r.who, r.team, tuple(m for m in r.months if m.month == month))
+                for r in load_rows(person_loads(projects, staffing, calendar, months))
+            ),
+            key=lambda r: (-(r.months[0].utilisation or 0), r.who),
+        )
+        teams = load_rows(team_loads(projects, staffing, calendar, months), team=True)
+    over = [load for row in people for load in row.months if load.band in (Band.OVER, Band.SEVERE)]
+    return request.render(
+        "capacity",
+        people=people[:CAPACITY_SHOWN],
+        teams=teams[:10],
+        total=len(people),
+        months=months,
+        month=month,
+        over=sorted(over, key=lambda m: (m.month, -(m.utilisation or 0), m.who))[:10],
+        shown=shown,
+        names=names,
+        unknown=query if query and not (person or team or month) else None,
         public=request.public,
     )
 
