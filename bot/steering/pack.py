@@ -23,6 +23,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
+from bot.capacity.load import LoadRow, load_rows, months_from, person_loads, team_loads
 from bot.finance.earned_value import Totals, totals
 from bot.lookup.budget import BudgetLine, budget_lines
 from bot.priorities.ranking import Ranking, rank
@@ -68,6 +69,7 @@ class Pack:
     zones: Mapping[str, ZoneInfo]  # each PM's zone (dates are the PM's)
     tolerances: Tolerances | None  # the portfolio's, which a project's own override
     ranking: Ranking  # the projects in rank order, with the cut line (bot/priorities)
+    capacity: tuple[LoadRow, ...] = ()  # teams then people, the next six months (bot/capacity)
     withheld: int = 0  # confidential projects the asker may see, left out of a shared channel
 
     def zone(self, project: Project) -> ZoneInfo:
@@ -87,7 +89,7 @@ def steering_pack(
     withheld: int = 0,
 ) -> Pack:
     """The pack of `projects` (those open among them; `tz`: the zone of a PM Slack has not told
-    us): nine statements, whatever their number."""
+    us): twelve statements, whatever their number."""
     kept = sorted((p for p in projects if p.state in OPEN_STATES), key=lambda p: p.key)
     ids = [p.id for p in kept]
     money = portfolio.load_money(session)
@@ -101,7 +103,9 @@ def steering_pack(
     risks = items.open_risks(session, ids)
     blockers = items.open_blockers(session, ids)
     milestones = items.list_milestones(session, ids)
+    capacity = _capacity(session, now=now, tz=tz)
     people = [p.pm for p in kept] + [p.sponsor for p in kept]
+    people += [row.who for row in capacity if not row.team]
     people += [r.owner for found in risks.values() for r in found]
     people += [b.unblocker for found in blockers.values() for b in found]
     return Pack(
@@ -120,8 +124,21 @@ def steering_pack(
         zones=zones,
         tolerances=money.tolerances,
         ranking=rank(kept, planning),
+        capacity=capacity,
         withheld=withheld,
     )
+
+
+def _capacity(session: Session, *, now: datetime, tz: ZoneInfo) -> tuple[LoadRow, ...]:
+    """Teams' and people's load over the six months from today: every open project counts (a
+    person's load is theirs, whatever the pack holds; the sheet names no project)."""
+    projects = portfolio.list_projects(session, states=OPEN_STATES)
+    staffing = portfolio.load_staffing(session)
+    calendar = portfolio.load_calendar(session)
+    months = months_from(now.astimezone(tz).date())
+    teams = load_rows(team_loads(projects, staffing, calendar, months), team=True)
+    people = load_rows(person_loads(projects, staffing, calendar, months))
+    return (*teams, *people)
 
 
 def _by_portfolio(lines: Sequence[BudgetLine]) -> tuple[PortfolioTotals, ...]:

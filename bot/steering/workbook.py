@@ -26,6 +26,7 @@ from __future__ import annotations
 import io
 import re
 from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from datetime import date, datetime, time
 from enum import Enum
@@ -170,6 +171,7 @@ class _Writer:
         self.milestones()
         self.budget()
         self.ranking()
+        self.capacity()
         self.history()
 
     def projects(self) -> None:
@@ -322,7 +324,7 @@ class _Writer:
                     yield [p.key, p.name, m.name, m.due, m.done_on, states.get(state, state)]
 
         late = str(states.get("late", "late"))
-        self.table("milestones", columns, rows(), alert="milestone_state", alert_when=late)
+        self.table("milestones", columns, rows(), alert="milestone_state", alert_when={late})
 
     def budget(self) -> None:
         columns = _columns(
@@ -468,6 +470,40 @@ class _Writer:
 
         self.table("ranking", columns, rows(), alert="under_water")
 
+    def capacity(self) -> None:
+        """Each team's and person's load month by month (bot/capacity/load.py), the band's
+        colour on the utilisation: green up to 90 %, amber up to 100 %, red above."""
+        columns = _columns(
+            ("who", Kind.TEXT),
+            ("person_name", Kind.TYPED),
+            ("kind", Kind.TEXT),
+            ("month", Kind.DATE),
+            ("load", Kind.RATIO),
+            ("available", Kind.RATIO),
+            ("utilisation", Kind.PERCENT_1),
+            ("band", Kind.TEXT),
+        )
+        kinds = self.steering.get("capacity_kind", {})
+        bands = self.steering.get("band", {})
+
+        def rows() -> Iterable[list[Any]]:
+            for row in self.pack.capacity:
+                for m in row.months:
+                    utilisation = m.utilisation
+                    yield [
+                        row.who,
+                        None if row.team else self.pack.names.get(row.who),
+                        str(kinds.get("team" if row.team else "person", "")),
+                        m.month,
+                        m.load,
+                        m.available,
+                        utilisation * 100 if utilisation is not None and m.load else None,
+                        str(bands.get(m.band.value, m.band.value)) if m.load else None,
+                    ]
+
+        over = {str(bands.get(b, b)) for b in ("over", "severe")}
+        self.table("capacity", columns, rows(), alert="band", alert_when=over)
+
     def history(self) -> None:
         columns = _columns(
             ("key", Kind.TEXT),
@@ -510,10 +546,10 @@ class _Writer:
         rows: Iterable[Sequence[Any]],
         *,
         alert: str | tuple[str, ...] = (),
-        alert_when: str | None = None,
+        alert_when: AbstractSet[str] | None = None,
     ) -> tuple[Worksheet, int]:
         """A sheet of one table: the header (frozen, with filters), a row per entry; a cell of
-        an `alert` column is on red when it holds something (or `alert_when`). Returns the
+        an `alert` column is on red when it holds something (one of `alert_when`). Returns the
         sheet and its last row."""
         names = self.steering.get("sheets", {})
         sheet = self.book.add_worksheet(sheet_name(str(names.get(sheet_key, sheet_key))))
@@ -544,14 +580,14 @@ class _Writer:
         values: Sequence[Any],
         *,
         alerts: set[str] | None = None,
-        alert_when: str | None = None,
+        alert_when: AbstractSet[str] | None = None,
     ) -> None:
         for col, (column, value) in enumerate(zip(columns, values, strict=True)):
             alerting = (
                 alerts is not None
                 and column.name in alerts
                 and value is not None
-                and (alert_when is None or value == alert_when)
+                and (alert_when is None or value in alert_when)
             )
             self.cell(sheet, row, col, column.kind, value, self.alert if alerting else None)
 

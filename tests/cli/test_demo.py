@@ -129,6 +129,7 @@ def test_demo_writes_the_chart_with_its_money_panel_and_the_steering_pack(
         "Milestones",
         "Budget",
         "Ranking",
+        "Capacity",
         "History",
     ]
     keys = [row[0].value for row in book["Projects"].iter_rows(min_row=2)]

@@ -688,6 +688,7 @@ def test_cli_export_xlsx_writes_the_steering_pack_of_the_open_projects(
         "Milestones",
         "Budget",
         "Ranking",
+        "Capacity",
         "History",
     ]
     projects = book["Projects"]

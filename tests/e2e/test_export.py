@@ -238,6 +238,7 @@ def test_export_xlsx_shares_the_steering_pack_of_what_everyone_here_may_see(
         "Milestones",
         "Budget",
         "Ranking",
+        "Capacity",
         "History",
     ]
     assert keys_in(book["Projects"]) == ["ATLAS", "BOREAL"]  # no SECRET for an outsider

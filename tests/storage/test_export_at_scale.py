@@ -321,5 +321,6 @@ def test_the_steering_pack_costs_the_same_statements_whatever_the_size(engine: E
     # the status export's choice of projects (above, less the names: 11), then the pack's
     # own (bot.steering.pack.steering_pack): the money settings, the ranking's criteria and
     # capacity, the latest reports, the last reports' ratings, the PMs' zones, the open risks,
-    # the open blockers, the milestones and the names
-    assert small == dict.fromkeys(PACKS, 20)  # 11 + 9
+    # the open blockers, the milestones, the capacity sheet's projects, people and calendar,
+    # and the names
+    assert small == dict.fromkeys(PACKS, 23)  # 11 + 12

@@ -17,6 +17,7 @@ import openpyxl
 import pytest
 from openpyxl.worksheet.worksheet import Worksheet
 
+from bot.capacity.load import load_rows, months_from, person_loads
 from bot.finance.earned_value import project_figures, totals
 from bot.finance.tolerance import breaches, effective_tolerances
 from bot.lookup.budget import BudgetLine
@@ -25,7 +26,9 @@ from bot.render import Renderer
 from bot.steering.pack import Pack, PortfolioTotals
 from bot.steering.workbook import money_format, sheet_name, workbook_bytes
 from storage.records import (
+    Allocation,
     Blocker,
+    Calendar,
     Criterion,
     Milestone,
     Planning,
@@ -33,6 +36,8 @@ from storage.records import (
     Report,
     ReportRatings,
     Risk,
+    Staff,
+    Staffing,
     Tolerances,
 )
 from tests import factories
@@ -163,6 +168,7 @@ def test_the_sheets_their_headers_frozen_and_filtered() -> None:
         "Milestones",
         "Budget",
         "Ranking",
+        "Capacity",
         "History",
     ]
     assert book.properties.title == "Steering pack"
@@ -373,6 +379,7 @@ def test_french_sheets_words_and_money() -> None:
         "Jalons",
         "Budget",
         "Classement",
+        "Capacité",
         "Historique",
     ]
     (atlas,) = _rows(book["Projets"])
@@ -429,3 +436,22 @@ def test_the_ranking_sheet_draws_the_cut_line_in_red() -> None:
     assert rows[1]["ROI"].value == pytest.approx(0.5) and rows[1]["ROI"].number_format == "0.0%"
     assert rows[1]["Payback (years)"].value == pytest.approx(1.5)
     assert rows[0]["NPV"].value is None  # BOREAL gives no benefits
+
+
+def test_the_capacity_sheet_gives_each_month_its_load_and_band() -> None:
+    december = date(2026, 12, 1)
+    allocated = Allocation(D("1.2"), december, december, person="U0DEV0001")
+    atlas = factories.project("ATLAS", id=1, allocations=(allocated,))
+    staffing = Staffing(people=(Staff("U0DEV0001", run_share=D("0.2")),))
+    months = months_from(date(2026, 11, 20), 2)
+    rows = load_rows(person_loads([atlas], staffing, Calendar(), months))
+    pack = replace(_pack([atlas], {}, names={"U0DEV0001": "Dev"}), capacity=tuple(rows))
+    found = {(r["Who"].value, r["Month"].value.month): r for r in _rows(_open(pack)["Capacity"])}
+    dec, nov = found[("U0DEV0001", 12)], found[("U0DEV0001", 11)]
+    assert dec["Name"].value == "Dev"
+    assert dec["Load (FTE)"].value == pytest.approx(1.2)
+    assert dec["Available (FTE)"].value == pytest.approx(0.8)
+    assert dec["Utilisation"].value == pytest.approx(1.5)
+    assert dec["Utilisation"].number_format == "0.0%"
+    assert dec["Band"].value == "over 120%" and dec["Band"].fill.fgColor.rgb == "FFFFC7CE"
+    assert nov["Utilisation"].value is None and nov["Band"].value is None  # nothing allocated
