@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 from enum import StrEnum
+from functools import lru_cache
 
 from dateutil.relativedelta import relativedelta
 
@@ -81,7 +82,7 @@ def covered(month: date, project: Project, calendar: Calendar, first: date, last
     inclusive) covers within the project's dates: 0 to 1."""
     if not first <= month <= last:
         return Decimal(0)
-    working = [d for d in _days(month) if is_working_day(d, calendar, project.holidays)]
+    working = _working_days(month, calendar, project.holidays)
     if not working:
         return Decimal(0)
     inside = [
@@ -91,6 +92,13 @@ def covered(month: date, project: Project, calendar: Calendar, first: date, last
         and (project.end is None or d <= project.end)
     ]
     return Decimal(len(inside)) / Decimal(len(working))
+
+
+@lru_cache(maxsize=4096)
+def _working_days(month: date, calendar: Calendar, holidays: tuple[date, ...]) -> tuple[date, ...]:
+    """The month's working days (computed once per month, calendar and project holidays: a
+    portfolio of 5,000 projects asks for the same few)."""
+    return tuple(d for d in _days(month) if is_working_day(d, calendar, holidays))
 
 
 @dataclass(frozen=True, slots=True)
@@ -191,14 +199,15 @@ def person_loads(
     """Each person's load in each month: those in `people`, and every PM or person an
     allocation names (1 FTE, nothing kept for running the business, when `people` does not
     name them); by person, then month."""
-    allocations = _allocations(projects, staffing)
     people = {s.id: s for s in staffing.people}
-    named = [*people, *(a.person for _, a in allocations if a.person)]
+    by_person: dict[str, list[tuple[Project, Allocation]]] = {who: [] for who in people}
+    for project, allocation in _allocations(projects, staffing):
+        if allocation.person:
+            by_person.setdefault(allocation.person, []).append((project, allocation))
     loads = []
-    for who in dict.fromkeys(named):
+    for who, theirs in by_person.items():
         staff = people.get(who)
         available = staff.fte * (1 - staff.run_share) if staff else Decimal(1)
-        theirs = [(p, a) for p, a in allocations if a.person == who]
         loads += [_month_load(who, month, available, theirs, calendar) for month in months]
     return loads
 
