@@ -16,6 +16,8 @@ counted) and timed: p50 and p95 in milliseconds, and SQL statements per answer.
   file, until the file is shared and the final answer given; `/pmo export xlsx` (the steering
   pack) until its file is shared and the final answer given;
 * `/pmo budget` (every project's money, sorted by variance at completion, with the totals);
+* `/pmo rank` (every open project ranked, with the cut line) and `/pmo capacity` (everyone's
+  load over six months: the generated portfolio has no allocations, so each PM's default share);
 * an idle tick (everything due already recorded and sent: what `serve` does every minute).
 
 Each size is measured in a process of its own (as `serve` holds one portfolio): prints one
@@ -106,6 +108,8 @@ def questions(services: Services) -> list[Question]:
         Question("/pmo export (file)", export),
         Question("/pmo export xlsx (file)", slash(admin, "export xlsx")),
         Question("/pmo budget", slash(leader, "budget")),
+        Question("/pmo rank", slash(leader, "rank")),
+        Question("/pmo capacity", slash(leader, "capacity")),
         Question("/pmo mine", slash(busiest, "mine")),  # a PM with the most projects
         Question("/pmo status KEY", slash(leader, f"status {key}")),
         Question("idle tick", lambda s, _: tick(s, now=s.clock())),
