@@ -383,13 +383,14 @@ def _staffing(data: Mapping[str, Any], problems: list[str]) -> Staffing | None:
             for p in people
             if p.team is not None and p.team not in known_teams
         )
-    share = Staffing().pm_allocation
-    if data.get("pm_allocation") is not None:
-        try:
-            share = _share(data["pm_allocation"], most=1, what="pm_allocation")
-        except _InvalidError as exc:
-            problems.append(f"pm_allocation: {exc}")
-    return Staffing(people=tuple(people), teams=tuple(teams), pm_allocation=share)
+    share = _top_level(
+        data, "pm_allocation", lambda v: _share(v, most=1, what="pm_allocation"), problems
+    )
+    return Staffing(
+        people=tuple(people),
+        teams=tuple(teams),
+        pm_allocation=share if share is not None else Staffing().pm_allocation,
+    )
 
 
 STAFFING_FIELDS = ("people", "teams", "pm_allocation")
@@ -759,19 +760,34 @@ def _money(data: Mapping[str, Any], problems: list[str]) -> Money | None:
     (`money_given` says which the file set)."""
     if data.get("currency") is None and data.get("tolerances") is None:
         return None
-    currency: str | None = None
-    tolerances: Tolerances | None = None
-    if data.get("currency") is not None:
-        try:
-            currency = _currency(data["currency"])
-        except _InvalidError as exc:
-            problems.append(f"currency: {exc}")
-    if data.get("tolerances") is not None:
-        try:
-            tolerances = _tolerances(data["tolerances"])
-        except _InvalidError as exc:
-            problems.append(f"tolerances: {exc}")
-    return Money(currency=currency, tolerances=tolerances)
+    return Money(
+        currency=_top_level(data, "currency", _currency, problems),
+        tolerances=_top_level(data, "tolerances", _tolerances, problems),
+    )
+
+
+def _top_level(
+    data: Mapping[str, Any], name: str, check: Callable[[Any], Any], problems: list[str]
+) -> Any:
+    """A top-level field's value, checked; None when the file leaves it out, or when it is
+    wrong (the problem is then listed, `name: what is wrong`)."""
+    if data.get(name) is None:
+        return None
+    try:
+        return check(data[name])
+    except _InvalidError as exc:
+        problems.append(f"{name}: {exc}")
+        return None
+
+
+def _capacity(value: Any) -> Decimal:
+    """`capacity: {budget: N}`."""
+    if not isinstance(value, dict) or set(value) != {"budget"}:
+        raise _InvalidError("must be {budget: N}")
+    try:
+        return _budget(value["budget"])
+    except _InvalidError as exc:
+        raise _InvalidError(f"budget: {exc}") from None
 
 
 def _planning(data: Mapping[str, Any], problems: list[str]) -> Planning | None:
@@ -792,30 +808,16 @@ def _planning(data: Mapping[str, Any], problems: list[str]) -> Planning | None:
                 except _InvalidError as exc:
                     problems.append(f"criteria[{index}]: {exc}")
             problems.extend(f"criteria: {p}" for p in weight_problems(criteria))
-    budget: Decimal | None = None
-    if data.get("capacity") is not None:
-        capacity = data["capacity"]
-        if not isinstance(capacity, dict) or set(capacity) != {"budget"}:
-            problems.append("capacity: must be {budget: N}")
-        else:
-            try:
-                budget = _budget(capacity["budget"])
-            except _InvalidError as exc:
-                problems.append(f"capacity: budget: {exc}")
-    rate: Decimal | None = None
-    if data.get("discount_rate") is not None:
-        try:
-            rate = _percent(data["discount_rate"])
-        except _InvalidError as exc:
-            problems.append(f"discount_rate: {exc}")
-    method = RankMethod.WEIGHTED
-    if data.get("method") is not None:
-        try:
-            method = RankMethod(_choice(tuple(RankMethod))(data["method"]))
-        except _InvalidError as exc:
-            problems.append(f"method: {exc}")
+    budget = _top_level(data, "capacity", _capacity, problems)
+    rate = _top_level(data, "discount_rate", _percent, problems)
+    method = _top_level(
+        data, "method", lambda v: RankMethod(_choice(tuple(RankMethod))(v)), problems
+    )
     return Planning(
-        criteria=tuple(criteria), capacity_budget=budget, discount_rate=rate, method=method
+        criteria=tuple(criteria),
+        capacity_budget=budget,
+        discount_rate=rate,
+        method=method or RankMethod.WEIGHTED,
     )
 
 

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
+from typing import TypeVar
 
 from sqlalchemy.orm import Session
 
@@ -28,26 +29,33 @@ class ImportSummary:
     holidays: int | None
 
 
-def _planning(given: Planning | None, fields: frozenset[str], stored: Planning) -> Planning:
-    """The planning after the import: each of its fields the file sets, else the stored one."""
-    if given is None:
-        return stored
-    return Planning(
-        criteria=given.criteria if "criteria" in fields else stored.criteria,
-        capacity_budget=given.capacity_budget if "capacity" in fields else stored.capacity_budget,
-        discount_rate=given.discount_rate if "discount_rate" in fields else stored.discount_rate,
-        method=given.method if "method" in fields else stored.method,
-    )
+_Setting = TypeVar("_Setting", Money, Planning, Staffing)
+
+# The portfolio file's top-level fields, each the attribute of the setting it sets.
+_MONEY = {"currency": "currency", "tolerances": "tolerances"}
+_PLANNING = {
+    "criteria": "criteria",
+    "capacity": "capacity_budget",
+    "discount_rate": "discount_rate",
+    "method": "method",
+}
+_STAFFING = {"people": "people", "teams": "teams", "pm_allocation": "pm_allocation"}
 
 
-def _staffing(given: Staffing | None, fields: frozenset[str], stored: Staffing) -> Staffing:
-    """The staffing after the import: each of its fields the file sets, else the stored one."""
+def _merged(
+    given: _Setting | None, fields: frozenset[str], stored: _Setting, attributes: dict[str, str]
+) -> _Setting:
+    """A setting after the import: each field the file sets (`fields`) from the file, every
+    other one as stored."""
     if given is None:
         return stored
-    return Staffing(
-        people=given.people if "people" in fields else stored.people,
-        teams=given.teams if "teams" in fields else stored.teams,
-        pm_allocation=given.pm_allocation if "pm_allocation" in fields else stored.pm_allocation,
+    return replace(
+        stored,
+        **{
+            attribute: getattr(given, attribute)
+            for name, attribute in attributes.items()
+            if name in fields
+        },
     )
 
 
@@ -65,10 +73,20 @@ def import_portfolio(
         for key in sub.keys
         if key not in known
     ]
-    planning = _planning(parsed.planning, parsed.planning_given, portfolio.load_planning(session))
+    planning = _merged(
+        parsed.planning,
+        parsed.planning_given,
+        portfolio.load_planning(session),
+        _PLANNING,
+    )
     if {"criteria", "method"} - parsed.planning_given:  # what the stored ones say counts too
         problems += score_problems(parsed.projects, planning)
-    staffing = _staffing(parsed.staffing, parsed.staffing_given, portfolio.load_staffing(session))
+    staffing = _merged(
+        parsed.staffing,
+        parsed.staffing_given,
+        portfolio.load_staffing(session),
+        _STAFFING,
+    )
     if {"people", "teams"} - parsed.staffing_given:
         problems += allocation_problems(parsed.projects, staffing)
     if problems:
@@ -96,16 +114,7 @@ def import_portfolio(
         portfolio.replace_working_hours(session, parsed.working_hours)
     if parsed.money is not None:  # each of currency and tolerances, when the file sets it
         stored = portfolio.load_money(session)
-        given = parsed.money_given
-        portfolio.replace_money(
-            session,
-            Money(
-                currency=parsed.money.currency if "currency" in given else stored.currency,
-                tolerances=(
-                    parsed.money.tolerances if "tolerances" in given else stored.tolerances
-                ),
-            ),
-        )
+        portfolio.replace_money(session, _merged(parsed.money, parsed.money_given, stored, _MONEY))
     if parsed.planning is not None:
         portfolio.replace_planning(session, planning)
     if parsed.staffing is not None:

@@ -25,7 +25,6 @@ from sqlalchemy.orm import Session
 from bot.access.audience import Audience, channel_audience, visible_projects
 from bot.capacity.load import (
     Band,
-    LoadRow,
     load_rows,
     months_from,
     parse_month,
@@ -341,8 +340,9 @@ def answer_capacity(request: Request) -> Result:
     Loads count every open project (a person's load is theirs, whoever may see the project);
     a project the asker may not see is named only as confidential."""
     query = slack_unescape(" ".join(request.args)).strip()
+    month = parse_month(query)
     today = request.services.clock().astimezone(_zone(request)).date()
-    months = months_from(today)
+    months = (month,) if month is not None else months_from(today)
     with request.services.sessions.begin() as session:
         projects = portfolio.list_projects(session, states=OPEN_STATES)
         audience = _audience(request, session)
@@ -354,23 +354,12 @@ def answer_capacity(request: Request) -> Result:
         names = known_names(session, [row.who for row in people])
     person = mentioned_user(query) if query else None
     team = next((t.name for t in staffing.teams if t.name.casefold() == query.casefold()), None)
-    month = parse_month(query)
-    members = {s.id for s in staffing.people if team is not None and s.team == team}
     if person is not None:
         people, teams = [r for r in people if r.who == person], []
     elif team is not None:
+        members = {s.id for s in staffing.people if s.team == team}
         people = [r for r in people if r.who in members]
         teams = [r for r in teams if r.who == team]
-    elif month is not None:
-        months = (month,)
-        people = sorted(
-            (
-                LoadRow(r.who, r.team, tuple(m for m in r.months if m.month == month))
-                for r in load_rows(person_loads(projects, staffing, calendar, months))
-            ),
-            key=lambda r: (-(r.months[0].utilisation or 0), r.who),
-        )
-        teams = load_rows(team_loads(projects, staffing, calendar, months), team=True)
     over = [load for row in people for load in row.months if load.band in (Band.OVER, Band.SEVERE)]
     return request.render(
         "capacity",

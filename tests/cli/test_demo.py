@@ -21,6 +21,7 @@ from bot.cli.textview import RULE, THREAD_LINE, blocks_to_text, messages_to_text
 from bot.config import load_settings
 from bot.digest.chart import HEIGHT_PX, WIDTH_PX
 from bot.render import Message
+from tests.unit.steering.test_workbook import SHEETS
 
 NAMES = {"U0PM00001": "Claire Dubois"}
 # The demo is pinned to a Sunday: its digest is then that of Friday 20 November 2026.
@@ -122,16 +123,7 @@ def test_demo_writes_the_chart_with_its_money_panel_and_the_steering_pack(
     with Image.open(folder / "c.png") as chart:
         assert chart.width == WIDTH_PX and chart.height > HEIGHT_PX  # with its money panel
     book = openpyxl.load_workbook(folder / "p.xlsx")
-    assert book.sheetnames == [
-        "Projects",
-        "Risks",
-        "Blockers",
-        "Milestones",
-        "Budget",
-        "Ranking",
-        "Capacity",
-        "History",
-    ]
+    assert book.sheetnames == list(SHEETS)
     keys = [row[0].value for row in book["Projects"].iter_rows(min_row=2)]
     assert len(keys) == 12 and "FLEET" in keys  # every open project, the one on hold too
     budget = [c.value for c in book["Budget"]["A"]]

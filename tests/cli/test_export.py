@@ -48,6 +48,7 @@ from storage.records import (
 )
 from tests import factories
 from tests.cli.test_cli import assert_one_line_error, cli
+from tests.unit.steering.test_workbook import SHEETS
 
 NOW = datetime(2026, 11, 20, 15, 0, tzinfo=UTC)  # a Friday, after Thursday's prompts
 PM, SPONSOR, DEPUTY, ADMIN, OUTSIDER = (
@@ -681,16 +682,7 @@ def test_cli_export_xlsx_writes_the_steering_pack_of_the_open_projects(
     assert result.code == 0, result
     assert result.out == f"exported 2 open project(s) to {target}\n"  # delta is closed
     book = openpyxl.load_workbook(target)
-    assert book.sheetnames == [
-        "Projects",
-        "Risks",
-        "Blockers",
-        "Milestones",
-        "Budget",
-        "Ranking",
-        "Capacity",
-        "History",
-    ]
+    assert book.sheetnames == list(SHEETS)
     projects = book["Projects"]
     assert [row[0].value for row in projects.iter_rows(min_row=2)] == ["0123", "ATLAS"]
     atlas = dict(zip([c.value for c in projects[1]], projects[3], strict=True))

@@ -19,6 +19,7 @@ from bot.slash import exports
 from storage import portfolio, reports
 from tests import factories
 from tests.e2e.conftest import ADMIN, OUTSIDER, PM_NEW_YORK, PM_PARIS, SPONSOR, Harness
+from tests.unit.steering.test_workbook import SHEETS
 
 CONFIDENTIAL = f"""
 projects:
@@ -231,16 +232,7 @@ def test_export_xlsx_shares_the_steering_pack_of_what_everyone_here_may_see(
     assert shared["channel"] == "C0GENERAL"
     assert shared["name"].startswith("pmo-steering-pack-") and shared["name"].endswith(".xlsx")
     book = workbook_of(shared)
-    assert book.sheetnames == [
-        "Projects",
-        "Risks",
-        "Blockers",
-        "Milestones",
-        "Budget",
-        "Ranking",
-        "Capacity",
-        "History",
-    ]
+    assert book.sheetnames == list(SHEETS)
     assert keys_in(book["Projects"]) == ["ATLAS", "BOREAL"]  # no SECRET for an outsider
     header = [c.value for c in book["Projects"][1]]
     atlas = dict(zip(header, book["Projects"][2], strict=True))

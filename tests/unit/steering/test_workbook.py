@@ -46,6 +46,8 @@ D = Decimal
 PARIS = ZoneInfo("Europe/Paris")
 MADE = datetime(2026, 11, 20, 9, 30, tzinfo=UTC)
 THU = datetime(2026, 11, 18, 23, 0, tzinfo=UTC)  # Thursday 19 November in Paris
+# The steering pack's sheets in English, in order (every test that opens one checks them).
+SHEETS = ("Projects", "Risks", "Blockers", "Milestones", "Budget", "Ranking", "Capacity", "History")
 EXCEL_ESCAPE = re.compile(r"_x([0-9A-Fa-f]{4})_")
 HOSTILE = [
     '=HYPERLINK("http://evil.example","click")',
@@ -161,16 +163,7 @@ def _atlas_history() -> list[Report]:
 
 def test_the_sheets_their_headers_frozen_and_filtered() -> None:
     book = _open(_pack([ATLAS, BOREAL], {1: _atlas_history()}))
-    assert book.sheetnames == [
-        "Projects",
-        "Risks",
-        "Blockers",
-        "Milestones",
-        "Budget",
-        "Ranking",
-        "Capacity",
-        "History",
-    ]
+    assert book.sheetnames == list(SHEETS)
     assert book.properties.title == "Steering pack"
     assert book.properties.created == MADE.replace(tzinfo=None)  # the pack's time, not the clock
     for sheet in book.worksheets:
