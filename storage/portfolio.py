@@ -487,6 +487,7 @@ def load_planning(session: Session) -> Planning:
         return Planning()
     value = stored.value
     budget = value.get("capacity_budget")
+    people_months = value.get("capacity_people_months")
     rate = value.get("discount_rate")
     return Planning(
         criteria=tuple(
@@ -500,6 +501,7 @@ def load_planning(session: Session) -> Planning:
             for c in value.get("criteria") or ()
         ),
         capacity_budget=Decimal(budget) if budget is not None else None,
+        capacity_people_months=Decimal(people_months) if people_months is not None else None,
         discount_rate=Decimal(rate) if rate is not None else None,
         method=RankMethod(value.get("method") or RankMethod.WEIGHTED.value),
     )
@@ -528,6 +530,11 @@ def replace_planning(session: Session, planning: Planning) -> None:
         ],
         "capacity_budget": (
             str(planning.capacity_budget) if planning.capacity_budget is not None else None
+        ),
+        "capacity_people_months": (
+            str(planning.capacity_people_months)
+            if planning.capacity_people_months is not None
+            else None
         ),
         "discount_rate": (
             str(planning.discount_rate) if planning.discount_rate is not None else None

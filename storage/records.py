@@ -180,10 +180,11 @@ class RankMethod(StrEnum):
 @dataclass(frozen=True, slots=True)
 class Planning:
     """How the portfolio is ranked (top of the portfolio file): the criteria projects are
-    scored on, and the budget envelope where the cut line falls."""
+    scored on, and the envelopes (a budget, people-months) where the cut line falls."""
 
     criteria: tuple[Criterion, ...] = ()
     capacity_budget: Decimal | None = None
+    capacity_people_months: Decimal | None = None  # people-months over the next twelve months
     discount_rate: Decimal | None = None  # percent a year, for business cases' NPV
     method: RankMethod = RankMethod.WEIGHTED
 

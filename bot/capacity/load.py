@@ -227,3 +227,25 @@ def team_loads(
         ]
         loads += [_month_load(team.name, month, team.fte, theirs, calendar) for month in months]
     return loads
+
+
+PLANNING_MONTHS = 12  # the horizon of the portfolio's people-months: the next twelve months
+
+
+def project_demand(
+    projects: Sequence[Project], staffing: Staffing, calendar: Calendar, months: Sequence[date]
+) -> dict[int, Decimal]:
+    """What each open project asks of people over `months`, in people-months: each of its
+    allocations (to a person or a team, or its PM's default share) times the part of each month
+    it covers, as for the loads. A project that asks nothing is 0."""
+    demand = {p.id: Decimal(0) for p in projects if p.state is not ProjectState.CLOSED}
+    for project, allocation in _allocations(projects, staffing):
+        demand[project.id] += sum(
+            (
+                allocation.share
+                * covered(month, project, calendar, allocation.first, allocation.last)
+                for month in months
+            ),
+            Decimal(0),
+        )
+    return demand

@@ -255,8 +255,12 @@ def portfolio_document(session: Session) -> dict[str, Any]:
             )
             for c in planning.criteria
         ]
-    if planning.capacity_budget is not None:
-        document["capacity"] = _FlowMap(budget=planning.capacity_budget)
+    envelopes = {
+        "budget": planning.capacity_budget,
+        "people_months": planning.capacity_people_months,
+    }
+    if any(v is not None for v in envelopes.values()):
+        document["capacity"] = _FlowMap(**{k: v for k, v in envelopes.items() if v is not None})
     if planning.discount_rate is not None:
         document["discount_rate"] = planning.discount_rate
     if planning.method is not RankMethod.WEIGHTED:

@@ -780,20 +780,27 @@ def _top_level(
         return None
 
 
-def _capacity(value: Any) -> Decimal:
-    """`capacity: {budget: N}`."""
-    if not isinstance(value, dict) or set(value) != {"budget"}:
-        raise _InvalidError("must be {budget: N}")
-    try:
-        return _budget(value["budget"])
-    except _InvalidError as exc:
-        raise _InvalidError(f"budget: {exc}") from None
+_CAPACITY_KINDS = ("budget", "people_months")
+
+
+def _capacity(value: Any) -> tuple[Decimal | None, Decimal | None]:
+    """`capacity: {budget: N, people_months: N}`, either or both: the budget envelope and the
+    people-months available over the next twelve months."""
+    if not isinstance(value, dict) or not value or not set(value) <= set(_CAPACITY_KINDS):
+        raise _InvalidError("must be {budget: N, people_months: N} (either or both)")
+    found: list[Decimal | None] = []
+    for kind in _CAPACITY_KINDS:
+        try:
+            found.append(_budget(value[kind]) if value.get(kind) is not None else None)
+        except _InvalidError as exc:
+            raise _InvalidError(f"{kind}: {exc}") from None
+    return found[0], found[1]
 
 
 def _planning(data: Mapping[str, Any], problems: list[str]) -> Planning | None:
-    """The top-level `criteria`, `capacity: {budget: N}` and `discount_rate` (percent a year),
-    if any is given (those left out are kept as stored by the import: `planning_given` says
-    which the file set)."""
+    """The top-level `criteria`, `capacity: {budget: N, people_months: N}`, `discount_rate`
+    (percent a year) and `method`, if any is given (those left out are kept as stored by the
+    import: `planning_given` says which the file set)."""
     if all(data.get(name) is None for name in PLANNING_FIELDS):
         return None
     criteria: list[Criterion] = []
@@ -808,7 +815,7 @@ def _planning(data: Mapping[str, Any], problems: list[str]) -> Planning | None:
                 except _InvalidError as exc:
                     problems.append(f"criteria[{index}]: {exc}")
             problems.extend(f"criteria: {p}" for p in weight_problems(criteria))
-    budget = _top_level(data, "capacity", _capacity, problems)
+    budget, people_months = _top_level(data, "capacity", _capacity, problems) or (None, None)
     rate = _top_level(data, "discount_rate", _percent, problems)
     method = _top_level(
         data, "method", lambda v: RankMethod(_choice(tuple(RankMethod))(v)), problems
@@ -816,6 +823,7 @@ def _planning(data: Mapping[str, Any], problems: list[str]) -> Planning | None:
     return Planning(
         criteria=tuple(criteria),
         capacity_budget=budget,
+        capacity_people_months=people_months,
         discount_rate=rate,
         method=method or RankMethod.WEIGHTED,
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import TypeVar
@@ -32,18 +33,21 @@ class ImportSummary:
 _Setting = TypeVar("_Setting", Money, Planning, Staffing)
 
 # The portfolio file's top-level fields, each the attribute of the setting it sets.
-_MONEY = {"currency": "currency", "tolerances": "tolerances"}
+_MONEY = {"currency": ("currency",), "tolerances": ("tolerances",)}
 _PLANNING = {
-    "criteria": "criteria",
-    "capacity": "capacity_budget",
-    "discount_rate": "discount_rate",
-    "method": "method",
+    "criteria": ("criteria",),
+    "capacity": ("capacity_budget", "capacity_people_months"),
+    "discount_rate": ("discount_rate",),
+    "method": ("method",),
 }
-_STAFFING = {"people": "people", "teams": "teams", "pm_allocation": "pm_allocation"}
+_STAFFING = {"people": ("people",), "teams": ("teams",), "pm_allocation": ("pm_allocation",)}
 
 
 def _merged(
-    given: _Setting | None, fields: frozenset[str], stored: _Setting, attributes: dict[str, str]
+    given: _Setting | None,
+    fields: frozenset[str],
+    stored: _Setting,
+    attributes: Mapping[str, tuple[str, ...]],
 ) -> _Setting:
     """A setting after the import: each field the file sets (`fields`) from the file, every
     other one as stored."""
@@ -53,8 +57,9 @@ def _merged(
         stored,
         **{
             attribute: getattr(given, attribute)
-            for name, attribute in attributes.items()
+            for name, names in attributes.items()
             if name in fields
+            for attribute in names
         },
     )
 

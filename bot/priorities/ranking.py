@@ -8,21 +8,24 @@ within each, the highest score first (bot/priorities/scoring.py), then those wit
 then by `priority` (1 first, none last) and key. Without criteria no project has a score, and
 the order is `priority`'s, as before criteria existed.
 
-The cut line: each project's budget is added, in that order, to the ones ranked before it;
-the first project that takes the sum past the portfolio's `capacity: {budget}` and every
-project after it are *under water*, except the mandatory ones, which are in whatever the
-envelope (they still count in the sum). A project without a budget adds nothing. Without a
-capacity there is no line.
+The cut line: each project's budget, and its demand on people (people-months over the next
+twelve months, bot/capacity/load.project_demand), are added, in that order, to the ones ranked
+before it; the first project that takes either sum past its envelope (the portfolio's
+`capacity: {budget, people_months}`) and every project after it are *under water*, except the
+mandatory ones, which are in whatever the envelopes (they still count in the sums). A project
+without a budget or a demand adds nothing to that sum. Without a capacity there is no line.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from datetime import date
 from decimal import Decimal
 
+from bot.capacity.load import PLANNING_MONTHS, months_from, project_demand
 from bot.priorities.scoring import BusinessCase, business_case, weighted_score, wsjf_of
-from storage.records import Planning, Project, RankMethod
+from storage.records import Calendar, Planning, Project, RankMethod, Staffing
 
 UNRANKED_PRIORITY = 6  # after priority 5: a project with none
 
@@ -35,6 +38,8 @@ class RankedLine:
     cumulative_budget: Decimal  # this project's budget and those ranked before it
     under_water: bool  # past the cut line (never a mandatory project)
     case: BusinessCase | None = None  # NPV, ROI, payback, when the project gives benefits
+    demand: Decimal = Decimal(0)  # people-months this project asks over the next twelve months
+    cumulative_demand: Decimal = Decimal(0)  # its demand and that of those ranked before it
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,6 +48,7 @@ class Ranking:
     scored: bool  # ranked by criteria or WSJF (else by priority)
     capacity_budget: Decimal | None
     method: RankMethod = RankMethod.WEIGHTED
+    capacity_people_months: Decimal | None = None
 
     @property
     def under_water(self) -> tuple[RankedLine, ...]:
@@ -77,8 +83,13 @@ def project_case(project: Project, planning: Planning) -> BusinessCase | None:
     return business_case(cost, dict(project.benefits), rate=rate, base_year=base)
 
 
-def rank(projects: Sequence[Project], planning: Planning) -> Ranking:
-    """The projects in rank order, with their cumulative budget and the cut line."""
+def rank(
+    projects: Sequence[Project],
+    planning: Planning,
+    demand: Mapping[int, Decimal] | None = None,
+) -> Ranking:
+    """The projects in rank order, with their cumulative budget and demand on people (each
+    project's people-months in `demand`, none: 0) and the cut line."""
     scores = {p.id: project_score(p, planning) for p in projects}
 
     def order(p: Project) -> tuple[bool, bool, Decimal, int, str]:
@@ -91,13 +102,19 @@ def rank(projects: Sequence[Project], planning: Planning) -> Ranking:
             p.key,
         )
 
-    envelope = planning.capacity_budget
-    total = Decimal(0)
+    envelope, people_months = planning.capacity_budget, planning.capacity_people_months
+    demand = demand or {}
+    total = asked = Decimal(0)
     sunk = False
     lines = []
     for number, project in enumerate(sorted(projects, key=order), start=1):
         total += project.budget or Decimal(0)
-        if envelope is not None and not project.mandatory and total > envelope:
+        own = demand.get(project.id, Decimal(0))
+        asked += own
+        past = (envelope is not None and total > envelope) or (
+            people_months is not None and asked > people_months
+        )
+        if past and not project.mandatory:
             sunk = True
         lines.append(
             RankedLine(
@@ -107,7 +124,23 @@ def rank(projects: Sequence[Project], planning: Planning) -> Ranking:
                 total,
                 sunk and not project.mandatory,
                 project_case(project, planning),
+                own,
+                asked,
             )
         )
     scored = bool(planning.criteria) or planning.method is RankMethod.WSJF
-    return Ranking(tuple(lines), scored, envelope, planning.method)
+    return Ranking(tuple(lines), scored, envelope, planning.method, people_months)
+
+
+def rank_portfolio(
+    projects: Sequence[Project],
+    planning: Planning,
+    staffing: Staffing,
+    calendar: Calendar,
+    *,
+    today: date,
+) -> Ranking:
+    """The ranking every answer shows: `rank` with each project's demand on people over the
+    twelve months from `today`'s."""
+    months = months_from(today, PLANNING_MONTHS)
+    return rank(projects, planning, project_demand(projects, staffing, calendar, months))

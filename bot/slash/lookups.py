@@ -40,7 +40,7 @@ from bot.lookup.matching import How, Matched, find_visible
 from bot.lookup.mine import my_projects
 from bot.lookup.records import listed_actions, listed_decisions, ranked_blockers, ranked_risks
 from bot.lookup.status import status_view
-from bot.priorities.ranking import rank
+from bot.priorities.ranking import rank_portfolio
 from bot.slack.people import known_names, user_zone
 from bot.slack.user_ids import mentioned_user
 from bot.slash.request import Private, Request, Result
@@ -311,9 +311,12 @@ def answer_rank(request: Request) -> Result:
         asker_sees = visible_projects(session, audience.privately, states=OPEN_STATES)
         withheld = len(asker_sees) - len(projects)
         planning = portfolio.load_planning(session)
+        staffing = portfolio.load_staffing(session)
+        calendar = portfolio.load_calendar(session)
         currency = portfolio.load_money(session).currency
     group = _group(query, projects) if query else None
-    ranking = rank(projects, planning)
+    today = request.services.clock().astimezone(_zone(request)).date()
+    ranking = rank_portfolio(projects, planning, staffing, calendar, today=today)
     lines = [line for line in ranking.lines if group is None or group.keeps(line.project)]
     if query and group is None:
         lines = []

@@ -26,17 +26,19 @@ from sqlalchemy.orm import Session
 from bot.capacity.load import LoadRow, load_rows, months_from, person_loads, team_loads
 from bot.finance.earned_value import Totals, totals
 from bot.lookup.budget import BudgetLine, budget_lines
-from bot.priorities.ranking import Ranking, rank
+from bot.priorities.ranking import Ranking, rank_portfolio
 from bot.slack.people import cached_zones, known_names
 from storage import items, portfolio, reports
 from storage.records import (
     OPEN_STATES,
     Blocker,
+    Calendar,
     Milestone,
     Project,
     Report,
     ReportRatings,
     Risk,
+    Staffing,
     Tolerances,
 )
 
@@ -103,7 +105,10 @@ def steering_pack(
     risks = items.open_risks(session, ids)
     blockers = items.open_blockers(session, ids)
     milestones = items.list_milestones(session, ids)
-    capacity = _capacity(session, now=now, tz=tz)
+    staffing = portfolio.load_staffing(session)
+    calendar = portfolio.load_calendar(session)
+    today = now.astimezone(tz).date()
+    capacity = _capacity(session, staffing, calendar, today=today)
     people = [p.pm for p in kept] + [p.sponsor for p in kept]
     people += [row.who for row in capacity if not row.team]
     people += [r.owner for found in risks.values() for r in found]
@@ -123,19 +128,19 @@ def steering_pack(
         names=known_names(session, people),
         zones=zones,
         tolerances=money.tolerances,
-        ranking=rank(kept, planning),
+        ranking=rank_portfolio(kept, planning, staffing, calendar, today=today),
         capacity=capacity,
         withheld=withheld,
     )
 
 
-def _capacity(session: Session, *, now: datetime, tz: ZoneInfo) -> tuple[LoadRow, ...]:
+def _capacity(
+    session: Session, staffing: Staffing, calendar: Calendar, *, today: date
+) -> tuple[LoadRow, ...]:
     """Teams' and people's load over the six months from today: every open project counts (a
     person's load is theirs, whatever the pack holds; the sheet names no project)."""
     projects = portfolio.list_projects(session, states=OPEN_STATES)
-    staffing = portfolio.load_staffing(session)
-    calendar = portfolio.load_calendar(session)
-    months = months_from(now.astimezone(tz).date())
+    months = months_from(today)
     teams = load_rows(team_loads(projects, staffing, calendar, months), team=True)
     people = load_rows(person_loads(projects, staffing, calendar, months))
     return (*teams, *people)

@@ -431,7 +431,7 @@ class _Writer:
 
     def ranking(self) -> None:
         """The projects in rank order (bot/priorities/ranking.py): the mandatory first, then
-        by score, with the cumulative budget; those under the cut line on red."""
+        by score, with the cumulative budget and people-months; those under the cut line on red."""
         columns = _columns(
             ("rank", Kind.COUNT),
             ("key", Kind.TEXT),
@@ -442,6 +442,8 @@ class _Writer:
             ("priority", Kind.COUNT),
             ("bac", Kind.MONEY),
             ("cumulative_budget", Kind.MONEY),
+            ("demand", Kind.RATIO),
+            ("cumulative_demand", Kind.RATIO),
             ("under_water", Kind.TEXT),
             ("npv", Kind.MONEY),
             ("roi", Kind.PERCENT_1),
@@ -462,6 +464,8 @@ class _Writer:
                     p.priority,
                     p.budget,
                     line.cumulative_budget,
+                    line.demand,
+                    line.cumulative_demand,
                     yes if line.under_water else None,
                     case.npv if case else None,
                     case.roi * 100 if case and case.roi is not None else None,

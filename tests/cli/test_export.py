@@ -112,7 +112,7 @@ tolerances: {{time_days: 14}}
 criteria:
   - {{name: strategic, weight: 62.5, scale: [1, 5]}}
   - {{name: risk, weight: 37.5, scale: [0, 10], higher_is_better: false}}
-capacity: {{budget: 2500000.50}}
+capacity: {{budget: 2500000.50, people_months: 84.5}}
 pm_allocation: 0.3
 people:
   - {{id: {PM}, fte: 0.8, team: "Data & Co", run_share: 0.15}}

@@ -101,3 +101,37 @@ def test_rank_in_french(ranked: Harness) -> None:
     answer = ranked.command(PM_PARIS, "rank")  # their Slack locale is French
     assert answer["text"] == "Portefeuille classé\u00a0: 5 projets"
     assert "sous la ligne" in text_of(answer)
+
+
+# The harness's clock: Monday 16 November 2026; the people-months count from November 2026 to
+# October 2027. PM_PARIS is named by allocations, so no project counts their default share.
+BY_PEOPLE = f"""
+capacity: {{people_months: 10}}
+people: [{{id: {PM_PARIS}}}]
+teams: [{{name: Data, fte: 2}}]
+projects:
+  - {{key: ALPHA, name: Alpha, pm: {PM_PARIS}, priority: 1,
+     allocations: [{{person: {PM_PARIS}, share: 1, from: 2027-01, to: 2027-06}}]}}
+  - {{key: BRAVO, name: Bravo, pm: {PM_PARIS}, priority: 2,
+     allocations: [{{team: Data, share: 1, from: 2027-01, to: 2027-03}}]}}
+  - {{key: CHARLIE, name: Charlie, pm: {PM_PARIS}, priority: 3,
+     allocations: [{{person: {PM_PARIS}, share: 0.5, from: 2027-07, to: 2028-02}}]}}
+"""
+
+
+def test_the_cut_line_falls_where_the_people_months_run_out(
+    database_url: str, fake_slack: FakeSlack
+) -> None:
+    running, stop = start_harness(database_url, fake_slack, BY_PEOPLE)
+    try:
+        text = text_of(running.command(ADMIN, "rank"))
+    finally:
+        stop()
+    assert "Capacity 10 people-months over twelve months: *1 project under water*" in text
+    assert "`2.` *BRAVO* · Bravo — priority 2 · no budget · 3 people-months, cumulative 9\n" in text
+    # CHARLIE's July to October count (its months past October 2027 are beyond the horizon)
+    assert (
+        "`3.` *CHARLIE* · Charlie — priority 3 · no budget · 2 people-months, cumulative 11"
+        " · :ocean:" in text
+    )
+    assert text.index("runs out here") < text.index("*CHARLIE*")

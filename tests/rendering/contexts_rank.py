@@ -1,6 +1,7 @@
 """Hostile contexts for `/pmo rank` (message_templates/*/rank.json.j2): forty projects with the
 longest names, the largest amounts, mandatory and under-water ones, scored or not; the answer
-for a name that is no portfolio; the portfolio ranked by priority without a capacity."""
+for a name that is no portfolio; the portfolio ranked by priority without a capacity; envelopes of
+people-months alone and with a budget."""
 
 from __future__ import annotations
 
@@ -37,6 +38,11 @@ def contexts(text: str) -> dict[str, list[dict[str, Any]]]:
     ranking = rank(projects, Planning(criteria, BIG * 3, Decimal(100)))
     unscored = rank(projects[:3], Planning())
     by_wsjf = rank(projects, Planning(method=RankMethod.WSJF))
+    demand = {p.id: BIG / 7 for p in projects}  # people-months, as many as can be written
+    by_people = rank(
+        projects, Planning(criteria, capacity_people_months=BIG), {p.id: BIG for p in projects}
+    )
+    both = rank(projects, Planning(criteria, BIG, capacity_people_months=BIG), demand)
     base = {
         "lines": ranking.lines[:RANK_SHOWN],
         "total": 5000,
@@ -57,6 +63,8 @@ def contexts(text: str) -> dict[str, list[dict[str, Any]]]:
             {**base, "lines": unscored.lines, "total": 3, "ranking": unscored, "criteria": ()},
             {**base, "under_water": 0, "withheld": 0},
             {**base, "lines": by_wsjf.lines[:RANK_SHOWN], "ranking": by_wsjf},
+            {**base, "lines": by_people.lines[:RANK_SHOWN], "ranking": by_people},
+            {**base, "lines": both.lines[:RANK_SHOWN], "ranking": both},
             {**base, "lines": [], "total": 0, "unknown": text},
             {**base, "lines": [], "total": 0, "withheld": 0},
         ]

@@ -8,7 +8,15 @@ from decimal import Decimal
 
 import pytest
 
-from bot.capacity.load import Band, band, covered, months_from, person_loads, team_loads
+from bot.capacity.load import (
+    Band,
+    band,
+    covered,
+    months_from,
+    person_loads,
+    project_demand,
+    team_loads,
+)
 from storage.records import Allocation, Calendar, ProjectState, Staff, Staffing, Team
 from tests import factories
 
@@ -124,3 +132,31 @@ def test_a_teams_load_is_its_own_allocations_and_its_members() -> None:
     (april,) = team_loads([project], staffing, CALENDAR, (APRIL,))
     assert (april.who, april.load, april.available) == ("Data", D("2.5"), D(2))
     assert april.band is Band.SEVERE  # 125 %
+
+
+def test_a_projects_demand_is_its_allocations_in_people_months_over_the_months() -> None:
+    atlas = factories.project(
+        "ATLAS",
+        id=1,
+        pm=PM,
+        start=date(2027, 4, 16),  # April: 11 of its 22 working days
+        allocations=(
+            Allocation(D(2), APRIL, MAY, team="Data"),
+            Allocation(D("0.5"), MAY, date(2027, 12, 1), person=DEV),
+        ),
+    )
+    managed = factories.project("BOREAL", id=2, pm=OTHER)  # no allocation: its PM's share
+    closed = factories.project(
+        "CLOSED",
+        id=3,
+        state=ProjectState.CLOSED,
+        allocations=(Allocation(D(9), APRIL, JUNE, person=DEV),),
+    )
+    staffing = Staffing(pm_allocation=D("0.25"))
+    demand = project_demand([atlas, managed, closed], staffing, CALENDAR, (APRIL, MAY, JUNE))
+    # ATLAS: the team 2 x (half of April + May) + DEV 0.5 x (May + June); its PM, allocated
+    # nowhere, 0.25 x (half of April + May + June)
+    assert demand == {
+        1: D(2) * D("1.5") + D("0.5") * 2 + D("0.25") * D("2.5"),
+        2: D("0.25") * 3,
+    }

@@ -563,7 +563,7 @@ criteria:
   - {name: strategic, weight: 50, scale: [1, 5], higher_is_better: true}
   - {name: value, weight: 30, scale: [1, 5]}
   - {name: risk, weight: 20, scale: [1, 5], higher_is_better: false}
-capacity: {budget: 1500000}
+capacity: {budget: 1500000, people_months: 120}
 projects:
   - {key: ATLAS, name: Atlas, pm: U012ABCDEF, mandatory: true,
      scores: {strategic: 5, value: 4, risk: 2}}
@@ -579,6 +579,7 @@ def test_criteria_scores_mandatory_and_capacity_are_read() -> None:
             Criterion("risk", Decimal(20), Decimal(1), Decimal(5), False),
         ),
         Decimal(1500000),
+        Decimal(120),
     )
     assert parsed.planning_given == {"criteria", "capacity"}
     (atlas,) = parsed.projects
@@ -612,6 +613,31 @@ projects:
         "projects (ATLAS): scores: strategic: 6 is outside its scale (1 to 5)",
         "projects (ATLAS): scores: unknown criterion 'reach' (the criteria: strategic, value)",
     ]
+
+
+@pytest.mark.parametrize(
+    ("capacity", "expected"),
+    [
+        ("{people_months: 84.5}", (None, Decimal("84.5"))),
+        ("{budget: 10}", (Decimal(10), None)),
+        ("{budget: 10, people_months: 0}", (Decimal(10), Decimal(0))),
+        ("{}", "capacity: must be {budget: N, people_months: N} (either or both)"),
+        ("{fte: 3}", "capacity: must be {budget: N, people_months: N} (either or both)"),
+        ("120", "capacity: must be {budget: N, people_months: N} (either or both)"),
+        ("{people_months: -1}", "capacity: people_months: must be a positive number"),
+        ("{people_months: lots}", "capacity: people_months: 'lots' is not a number"),
+    ],
+)
+def test_the_capacity_is_a_budget_or_people_months_or_both(
+    capacity: str, expected: tuple[Decimal | None, Decimal | None] | str
+) -> None:
+    text = f"capacity: {capacity}\nprojects: []\n"
+    if isinstance(expected, str):
+        assert list(problems_of(text)) == [expected]
+        return
+    planning = parse_portfolio(text).planning
+    assert planning is not None
+    assert (planning.capacity_budget, planning.capacity_people_months) == expected
 
 
 def test_a_business_case_and_the_discount_rate_are_read_and_checked() -> None:

@@ -6,6 +6,8 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
+import pytest
+
 from bot.priorities.ranking import project_case, rank
 from bot.priorities.scoring import BusinessCase
 from storage.records import Criterion, Planning, Project, RankMethod
@@ -58,6 +60,37 @@ def test_the_cut_line_falls_where_the_budget_envelope_runs_out() -> None:
     # exactly at the envelope is still in
     exact = rank([ATLAS, BOREAL], Planning(CRITERIA, D(1_800_000)))
     assert exact.under_water == ()
+
+
+@pytest.mark.parametrize(
+    ("planning", "sunk"),
+    [
+        # people-months alone: BOREAL 10 + ATLAS 30 = 40, CEDAR's 5 takes it to 45
+        (Planning(CRITERIA, capacity_people_months=D(40)), ["CEDAR", "ECHO", "DELTA"]),
+        (Planning(CRITERIA, capacity_people_months=D(45)), ["ECHO", "DELTA"]),
+        (Planning(CRITERIA, capacity_people_months=D(60)), []),
+        # both: whichever runs out first draws the line (the budget here: 1.8 M after ATLAS)
+        (Planning(CRITERIA, D(1_800_000), D(60)), ["CEDAR", "ECHO", "DELTA"]),
+        # the people-months run out first: ATLAS takes them to 40 > 39
+        (Planning(CRITERIA, D(5_000_000), D(39)), ["ATLAS", "CEDAR", "ECHO", "DELTA"]),
+        # mandatory BOREAL alone is past the envelope, and stays in; everyone else sinks
+        (Planning(CRITERIA, capacity_people_months=D(5)), ["ATLAS", "CEDAR", "ECHO", "DELTA"]),
+    ],
+)
+def test_the_cut_line_falls_where_either_envelope_runs_out(
+    planning: Planning, sunk: list[str]
+) -> None:
+    demand = {1: D(30), 2: D(10), 3: D(5), 5: D(1), 4: D(0)}  # DELTA asks nobody
+    ranking = rank([DELTA, CEDAR, ATLAS, ECHO, BOREAL], planning, demand)
+    assert [line.project.key for line in ranking.under_water] == sunk
+    assert [line.cumulative_demand for line in ranking.lines] == [
+        D(10),
+        D(40),
+        D(45),
+        D(46),
+        D(46),
+    ]
+    assert ranking.capacity_people_months == planning.capacity_people_months
 
 
 def test_mandatory_projects_are_never_under_water_but_still_fill_the_envelope() -> None:
