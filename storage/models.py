@@ -159,6 +159,9 @@ class ProjectRow(Base):
     roles: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     # [{"share": "0.8", "first": "2027-01-01", "last": "2027-06-01", "person": "U…"}, ...]
     allocations: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON)
+    # its score on the portfolio's criteria (or WSJF) as bot/priorities last computed it, so
+    # that the database can sort by it (the App Home); none: unscored
+    rank_score: Mapped[Decimal | None] = mapped_column(Numeric(18, 4))
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # set when state -> closed
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
@@ -238,6 +241,8 @@ class ReportRow(Base):
     copied_from_id: Mapped[int | None] = mapped_column(
         ForeignKey("status_reports.id", ondelete="SET NULL")
     )
+    # the PM's word on the team's capacity this period: enough, tight or short (none: unsaid)
+    capacity_pulse: Mapped[str | None] = mapped_column(String(8))
 
 
 class RiskRow(Base):
@@ -429,6 +434,20 @@ class LeaseRow(Base):
     name: Mapped[str] = mapped_column(String(64), primary_key=True)
     holder: Mapped[str] = mapped_column(String(128))
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class AlertRow(Base):
+    """What the bot has raised once and raises again only when it gets worse: a project
+    under the cut line (`kind` under_water, `subject` its id), a person over 100 % in a month
+    (`kind` overload, `subject` their id, `period` the month, `level` the utilisation)."""
+
+    __tablename__ = "alerts"
+
+    kind: Mapped[str] = mapped_column(String(16), primary_key=True)
+    subject: Mapped[str] = mapped_column(String(64), primary_key=True)
+    period: Mapped[str] = mapped_column(String(16), primary_key=True)  # "" when none
+    level: Mapped[Decimal] = mapped_column(Numeric(18, 4))
+    raised_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
 class DecisionRow(Base):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from datetime import date, datetime, time
 from decimal import Decimal
 from typing import Any, cast
@@ -87,6 +87,7 @@ def _to_project(row: Any) -> Project:
             for a in row.allocations or ()
         ),
         closed_at=row.closed_at,
+        rank_score=Decimal(row.rank_score) if row.rank_score is not None else None,
     )
 
 
@@ -361,6 +362,30 @@ def projects_changed(session: Session) -> None:
     session.execute(
         insert.on_conflict_do_update(index_elements=["name"], set_={"token": insert.excluded.token})
     )
+
+
+def set_rank_scores(session: Session, scores: Mapping[int, Decimal | None]) -> int:
+    """Store each project's score (the order the database sorts by: bot/priorities/stored.py);
+    only those that changed are written, and the projects' copies lapse if any did. How many
+    changed."""
+    rows = session.execute(select(ProjectRow.id, ProjectRow.rank_score))
+    stored: dict[int, Decimal | None] = {row.id: row.rank_score for row in rows}
+    changed = {
+        pid: score
+        for pid, score in scores.items()
+        if pid in stored and _rounded(stored[pid]) != _rounded(score)
+    }
+    for pid, score in changed.items():
+        session.execute(
+            update(ProjectRow).where(ProjectRow.id == pid).values(rank_score=_rounded(score))
+        )
+    if changed:
+        projects_changed(session)
+    return len(changed)
+
+
+def _rounded(score: Decimal | None) -> Decimal | None:
+    return score.quantize(Decimal("0.0001")) if score is not None else None
 
 
 def find_projects(session: Session, project_ids: Collection[int]) -> list[Project]:

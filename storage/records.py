@@ -53,6 +53,14 @@ class DeliveryStatus(StrEnum):
     SKIPPED = "skipped"  # no longer needed when its turn came (`error` says why)
 
 
+class CapacityPulse(StrEnum):
+    """The PM's one-click word on the team's capacity this period (the report modal)."""
+
+    ENOUGH = "enough"
+    TIGHT = "tight"
+    SHORT = "short"
+
+
 class ItemStatus(StrEnum):
     OPEN = "open"
     CLOSED = "closed"  # a risk closed, a blocker resolved
@@ -273,6 +281,8 @@ class Project(ProjectSpec):
 
     id: int
     closed_at: datetime | None = None  # when it was last put in state closed
+    # its score as last computed (bot/priorities/stored.py) for the database to sort by
+    rank_score: Decimal | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -350,6 +360,7 @@ class ReportDraft:
     help_needed_by: date | None = None
     budget_spent: Decimal | None = None
     forecast_at_completion: Decimal | None = None  # the PM's own estimate of the total cost
+    capacity_pulse: CapacityPulse | None = None  # the team's capacity this period, as the PM says
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -391,6 +402,7 @@ class ReportMark:
     overall: Rag
     percent_complete: int | None = None
     copied_from_id: int | None = None
+    capacity_pulse: CapacityPulse | None = None
 
     @classmethod
     def of(cls, report: Report) -> ReportMark:
@@ -400,6 +412,7 @@ class ReportMark:
             report.overall,
             report.percent_complete,
             report.copied_from_id,
+            report.capacity_pulse,
         )
 
 

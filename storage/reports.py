@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session, aliased
 from storage.bulk import among, insert_rows, rows_by_id
 from storage.models import ProjectRow, ReportRow, SkipRow, plain
 from storage.records import (
+    CapacityPulse,
     NewReport,
     Rag,
     Report,
@@ -51,6 +52,7 @@ def _to_report(row: Any) -> Report:
         budget_spent=row.budget_spent,
         forecast_at_completion=row.forecast_at_completion,
         copied_from_id=row.copied_from_id,
+        capacity_pulse=CapacityPulse(row.capacity_pulse) if row.capacity_pulse else None,
     )
 
 
@@ -83,6 +85,7 @@ def _report_values(
         "help_needed_by": draft.help_needed_by,
         "budget_spent": draft.budget_spent,
         "forecast_at_completion": draft.forecast_at_completion,
+        "capacity_pulse": draft.capacity_pulse.value if draft.capacity_pulse else None,
         "submitted_by": submitted_by,
         "submitted_at": submitted_at,
         "copied_from_id": copied_from_id,
@@ -259,12 +262,14 @@ def report_marks(
         ReportRow.overall,
         ReportRow.percent_complete,
         ReportRow.copied_from_id,
+        ReportRow.capacity_pulse,
     )
     rows = session.execute(_newest(session, project_ids, before, per_project, marks))
     result: dict[int, list[ReportMark]] = {pid: [] for pid in project_ids}
     ratings = {rag.value: rag for rag in Rag}
-    for pid, rid, start, overall, percent, copied in rows:
-        result[pid].append(ReportMark(rid, start, ratings[overall], percent, copied))
+    for pid, rid, start, overall, percent, copied, pulse in rows:
+        said = CapacityPulse(pulse) if pulse else None
+        result[pid].append(ReportMark(rid, start, ratings[overall], percent, copied, said))
     return result
 
 

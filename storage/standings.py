@@ -288,14 +288,23 @@ def attention_first(
     stored one when None, but those `excluding`), and the projects of the first `limit` of
     them in the digest's order (bot.digest.lines.attention_key, whose terms the caller
     gives): by the rank of their reason in `groups`; in the group `dated`, by needed-by date,
-    soonest first and none last; then by the project's priority (`unprioritised` when it
-    has none); then by key. One statement, whatever the number asking."""
+    soonest first and none last; then in the ranking's order (bot.priorities.ranking
+    .rank_order): mandatory first, by stored score (highest first, none last), by the
+    project's priority (`unprioritised` when it has none), by key. One statement, whatever
+    the number asking."""
     needed = case((StandingRow.attention == dated, StandingRow.needed_by), else_=None)
     count, rows = _first(
         session,
         [StandingRow.project_id],
         StandingRow.attention.is_not(None),
-        [_rank(StandingRow.attention, groups), needed.is_(None), needed],
+        [
+            _rank(StandingRow.attention, groups),
+            needed.is_(None),
+            needed,
+            ProjectRow.mandatory.desc(),
+            ProjectRow.rank_score.is_(None),
+            ProjectRow.rank_score.desc(),
+        ],
         unprioritised=unprioritised,
         limit=limit,
         among_ids=among_ids,

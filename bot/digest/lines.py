@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from bot.digest.flags import HISTORY_NEEDED, consistency_flags, money_flags
@@ -12,6 +13,7 @@ from bot.digest.model import Attention, BlockerEntry, ProjectLine, RatingChange,
 from bot.finance.earned_value import project_figures
 from bot.finance.tolerance import breaches, effective_tolerances
 from bot.periods.state import PeriodState, PeriodStatus
+from bot.priorities.ranking import rank_order
 from storage.records import (
     Action,
     Decision,
@@ -194,22 +196,22 @@ def priority_order(line: ProjectLine) -> tuple[int, str]:
     return (line.project.priority or UNPRIORITISED, line.project.key)
 
 
-def attention_order(line: ProjectLine) -> tuple[int, date, int, str]:
-    """Groups in order; asks for help by soonest needed-by date (none last); then priority
-    (1 first, none last), then key."""
+def attention_order(line: ProjectLine) -> tuple[Any, ...]:
+    """Groups in order; asks for help by soonest needed-by date (none last); then the
+    ranking's order (mandatory first, by score, then priority and key)."""
     assert line.attention is not None and line.report is not None
     return attention_key(line.attention, line.report.help_needed_by, line.project)
 
 
 def attention_key(
     attention: Attention, needed_by: date | None, project: Project
-) -> tuple[int, date, int, str]:
-    """`attention_order` from what the read model keeps of a line (bot/overview); the App Home
-    has the database sort by the same terms (storage.standings.attention_first)."""
+) -> tuple[Any, ...]:
+    """`attention_order` from what the read model keeps of a line (bot/overview), with the
+    project's stored score (bot/priorities/stored.py); the App Home has the database sort by
+    the same terms (storage.standings.attention_first)."""
     needed = needed_by if attention is Attention.HELP else None
     return (
         _GROUPS.index(attention),
         needed or date.max,
-        project.priority or UNPRIORITISED,
-        project.key,
+        *rank_order(project, project.rank_score),
     )

@@ -34,6 +34,7 @@ from bot.access.admins import current_admins, is_admin
 from bot.languages import DEFAULT_LANGUAGE
 from bot.portfolio import archive
 from bot.portfolio.file import PROJECT_FIELDS, PROJECT_REQUIRED
+from bot.priorities.stored import refresh_rank_scores
 from bot.reporting.form import FieldError
 from bot.services import Services
 from bot.slack.gateway import SlackError
@@ -263,6 +264,7 @@ def save_project(
             return [FieldError("key", "key_taken", {"key": spec.key})], language
         before = spec_of(current) if current is not None else None
         portfolio.upsert_projects(session, [spec], now=now)
+        refresh_rank_scores(session)
         saved = portfolio.find_project(session, spec.key)
         assert saved is not None  # written in this transaction
         action, changes = record_change(

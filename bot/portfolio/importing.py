@@ -17,6 +17,7 @@ from bot.portfolio.file import (
     parse_portfolio,
     score_problems,
 )
+from bot.priorities.stored import refresh_rank_scores
 from storage import items, portfolio
 from storage.records import Money, Planning, Staffing
 
@@ -124,6 +125,7 @@ def import_portfolio(
         portfolio.replace_planning(session, planning)
     if parsed.staffing is not None:
         portfolio.replace_staffing(session, staffing)
+    refresh_rank_scores(session)  # the scores, the criteria or the method may have changed
     return ImportSummary(
         projects=len(parsed.projects),
         projects_changed=changed,

@@ -60,6 +60,20 @@ class Ranking:
         return next((i for i, line in enumerate(self.lines) if line.under_water), None)
 
 
+def rank_order(project: Project, score: Decimal | None) -> tuple[bool, bool, Decimal, int, str]:
+    """The ranking's order: mandatory first, the highest score first, the unscored after the
+    scored, then by priority (1 first, none last) and key. The digest orders each group of
+    projects needing attention by it (with the score stored: bot/priorities/stored.py), and
+    the database the App Home's (storage.standings.attention_first) by the same terms."""
+    return (
+        not project.mandatory,
+        score is None,
+        -(score or Decimal(0)),
+        project.priority or UNRANKED_PRIORITY,
+        project.key,
+    )
+
+
 def project_score(project: Project, planning: Planning) -> Decimal | None:
     """The project's weighted score, None without criteria, without a score for each, or with
     a score the criteria no longer accept (a scale changed since it was given)."""
@@ -93,14 +107,7 @@ def rank(
     scores = {p.id: project_score(p, planning) for p in projects}
 
     def order(p: Project) -> tuple[bool, bool, Decimal, int, str]:
-        score = scores[p.id]
-        return (
-            not p.mandatory,
-            score is None,
-            -(score or Decimal(0)),
-            p.priority or UNRANKED_PRIORITY,
-            p.key,
-        )
+        return rank_order(p, scores[p.id])
 
     envelope, people_months = planning.capacity_budget, planning.capacity_people_months
     demand = demand or {}

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bot.cli.sample import build_sample
 from bot.digest.load import build_digest
+from bot.digest.model import Attention
 from bot.home.view import _ORDER as HOME_ORDER
 from bot.home.view import HomeProject, missing_rows, portfolio_summary
 from bot.overview import standings as overview
@@ -428,3 +429,41 @@ def test_the_home_sorts_and_counts_more_asking_than_it_shows_as_the_digest_does(
     assert digest.attention_list.more > 0
     assert summary is not None
     assert summary.attention == digest.attention_list
+
+
+def test_the_home_and_the_digest_rank_those_asking_by_score_alike(engine: Engine) -> None:
+    """With criteria, each group of projects needing attention is in the ranking's order
+    (mandatory first, the highest score first, the unscored last): the digest sorts by the
+    stored score, the database the App Home's first by the same terms."""
+    made = make_sessionmaker(engine)
+    with made.begin() as session:
+        build_sample(session, projects=90, weeks=3, now=START, default_tz=PARIS)
+    with made.begin() as session:
+        projects = portfolio.list_projects(session)
+        criteria = "criteria: [{name: value, weight: 100, scale: [0, 100]}]\nprojects:\n"
+        lines = [
+            f"  - {{key: {p.key}, name: x, pm: {p.pm}, mandatory: {str(i % 11 == 0).lower()}"
+            + (f", scores: {{value: {(i * 37) % 101}}}}}" if i % 4 else "}")
+            for i, p in enumerate(projects)
+        ]
+        import_portfolio(session, criteria + "\n".join(lines) + "\n", now=START)
+    with made.begin() as session:
+        projects = portfolio.list_projects(session)
+        assert sum(p.rank_score is not None for p in projects) > 50
+        everything = Subscription(id=0, channel="home", keys=tuple(p.key for p in projects))
+        digest = build_digest(session, everything, at=START, default_tz=PARIS, chart=False)
+        summary = portfolio_summary(session, projects, now=START, default_tz=PARIS)
+    assert summary is not None
+    assert summary.attention == digest.attention_list
+    # within a group (but asks for help, by needed-by date first), the ranking's order
+    undated = [line for line in digest.attention if line.attention is not Attention.HELP]
+    ranked = [
+        (
+            list(Attention).index(line.attention),  # type: ignore[arg-type]
+            not line.project.mandatory,
+            line.project.rank_score is None,
+            -(line.project.rank_score or 0),
+        )
+        for line in undated
+    ]
+    assert ranked == sorted(ranked) and len({r[3] for r in ranked}) > 3
