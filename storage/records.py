@@ -43,6 +43,8 @@ class DeliveryKind(StrEnum):
     DECISION_LAPSED = "decision_lapsed"  # DM to the sponsor: an ask passed its date undecided
     ACTION_ASSIGNED = "action_assigned"  # DM to an action's owner, with a Done button
     ACTION_REMINDER = "action_reminder"  # DM to an action's owner on its due date
+    UNDER_WATER = "under_water"  # DM to a PMO admin: active projects under the cut line
+    OVERLOAD = "overload"  # DM to PMs and admins: someone over 100 % in a month
 
 
 class DeliveryStatus(StrEnum):

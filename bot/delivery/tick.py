@@ -1,4 +1,5 @@
-"""One scheduler cycle: record what is due at `now`, then send what the outbox holds, then
+"""One scheduler cycle: record what is due at `now` (and, once an hour, what the planning
+watch raises: bot.delivery.watch), then send what the outbox holds, then
 refresh the read model's standings whose time came (bot.overview.standings), and once a day
 purge what is past its retention (bot.operations.retention).
 
@@ -30,6 +31,7 @@ from datetime import datetime, timedelta
 from bot.delivery.composers import composers
 from bot.delivery.outbox import DrainResult, drain
 from bot.delivery.planning import plan
+from bot.delivery.watch import watch_when_due
 from bot.governance.decisions import lapse_overdue
 from bot.metrics import TICK_SECONDS
 from bot.operations.retention import purge_when_due
@@ -97,6 +99,7 @@ def tick(
             paused = f"{exc.method}: {exc.code}"
             access.refused(paused)
     if paused is None:
+        watch_when_due(services, now)  # hourly: under water, overloads (bot.delivery.watch)
         with services.sessions.begin() as session:
             calendar = portfolio.load_calendar(session)  # once per tick, for every composer
         result = drain(

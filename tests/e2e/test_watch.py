@@ -1,0 +1,118 @@
+"""The planning watch through the real app (bot/delivery/watch.py), on both backends: a person
+over 100 % in a month is said once, in working hours, to the PMs whose projects make the load
+and to the PMO admins, with the figure and the projects (a confidential one named only to those
+who may see it); not again at the next watch; again when it gets worse. An active project
+under the cut line is raised once to the admins, and again only after rising and sinking."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+
+from bot.portfolio.importing import import_portfolio
+from tests.e2e.conftest import ADMIN, PM_NEW_YORK, PM_PARIS, SPONSOR, Harness, start_harness
+from tests.fakes.fake_slack import FakeSlack
+
+# The harness's clock: Monday 16 November 2026, 08:00 UTC (09:00 in Paris, 03:00 in New York).
+MONDAY = datetime(2026, 11, 16, 8, 0, tzinfo=UTC)
+
+
+def portfolio(delta_share: str = "0.6", envelope: int = 1000) -> str:
+    return f"""
+capacity: {{budget: {envelope}}}
+people:
+  - {{id: {PM_NEW_YORK}, fte: 1}}
+projects:
+  - {{key: ATLAS, name: Atlas, pm: {PM_PARIS}, priority: 1, budget: 800,
+     allocations: [{{person: {PM_NEW_YORK}, share: 0.8, from: 2026-12, to: 2027-02}}]}}
+  - {{key: DELTA, name: Delta, pm: {PM_NEW_YORK}, priority: 2, budget: 150,
+     allocations: [{{person: {PM_NEW_YORK}, share: {delta_share}, from: 2027-01, to: 2027-01}}]}}
+  - {{key: SECRET, name: Nightingale, pm: {SPONSOR}, priority: 3, budget: 100, confidential: true,
+     allocations: [{{person: {PM_NEW_YORK}, share: 0.1, from: 2027-01, to: 2027-01}}]}}
+"""
+
+
+@pytest.fixture
+def watched(database_url: str, fake_slack: FakeSlack) -> Iterator[Harness]:
+    running, stop = start_harness(database_url, fake_slack, portfolio())
+    yield running
+    stop()
+
+
+def dms(harness: Harness, user: str, marker: str) -> list[dict[str, Any]]:
+    return [m for m in harness.fake.messages(user) if marker in m.get("text", "")]
+
+
+def texts(message: dict[str, Any]) -> str:
+    return "\n".join(
+        b["text"]["text"] if b["type"] == "section" else b["elements"][0]["text"]
+        for b in message["blocks"]
+    )
+
+
+def reimport(harness: Harness, text: str) -> None:
+    with harness.services.sessions.begin() as session:
+        import_portfolio(session, text, now=harness.clock.now)
+
+
+def test_an_overload_is_said_once_to_the_pms_who_make_it_and_the_admins(
+    watched: Harness,
+) -> None:
+    watched.tick(MONDAY)
+    # January: ATLAS 0.8 + DELTA 0.6 + SECRET 0.1 = 150 % of Jordan's time
+    (to_admin,) = dms(watched, ADMIN, "over-allocation")
+    text = texts(to_admin)
+    assert (
+        f"<@{PM_NEW_YORK}>: *150%* in Jan 2027: ATLAS 0.8, DELTA 0.6, SECRET 0.1"
+        " (1.5 for 1 FTE available)" in text
+    )
+    (to_paris,) = dms(watched, PM_PARIS, "surcharge")  # in their language
+    assert (
+        "*150\u00a0%* en janv. 2027\u00a0: ATLAS 0,8, DELTA 0,6, un projet confidentiel 0,1"
+        in texts(to_paris)
+    )
+    assert "SECRET" not in texts(to_paris)  # not theirs to see
+    (to_sponsor,) = dms(watched, SPONSOR, "over-allocation")  # SECRET's PM sees it named
+    assert "SECRET 0.1" in texts(to_sponsor)
+    # 03:00 in New York: Jordan's waits for their morning
+    assert dms(watched, PM_NEW_YORK, "over-allocation") == []
+    watched.tick(MONDAY + timedelta(hours=6))  # 09:00 in New York; the watch runs again
+    (to_jordan,) = dms(watched, PM_NEW_YORK, "over-allocation")
+    assert "*150%* in Jan 2027" in texts(to_jordan)
+    assert len(dms(watched, ADMIN, "over-allocation")) == 1  # not said again
+    assert len(dms(watched, PM_PARIS, "surcharge")) == 1
+
+
+def test_an_overload_is_said_again_only_when_it_gets_worse(watched: Harness) -> None:
+    watched.tick(MONDAY)
+    reimport(watched, portfolio(delta_share="0.5"))  # better: 140 %
+    watched.tick(MONDAY + timedelta(hours=1))
+    assert len(dms(watched, ADMIN, "over-allocation")) == 1
+    reimport(watched, portfolio(delta_share="0.9"))  # worse: 180 %
+    watched.tick(MONDAY + timedelta(hours=1, minutes=30))  # within the hour: not yet
+    assert len(dms(watched, ADMIN, "over-allocation")) == 1
+    watched.tick(MONDAY + timedelta(hours=2))
+    _, again = dms(watched, ADMIN, "over-allocation")
+    # the largest first
+    assert "*180%* in Jan 2027: DELTA 0.9, ATLAS 0.8, SECRET 0.1" in texts(again)
+    assert len(dms(watched, PM_PARIS, "surcharge")) == 2
+
+
+def test_an_active_project_under_water_is_raised_once_to_the_admins(watched: Harness) -> None:
+    watched.tick(MONDAY)
+    # ATLAS 800 fits the 1,000 envelope; DELTA takes it to 950, SECRET to 1,050: under water
+    (raised,) = dms(watched, ADMIN, "under the cut line")
+    assert raised["text"] == "1 active project is under the cut line: SECRET"
+    assert "`3.` *SECRET* · Nightingale — priority 3 · cumulative 1,050" in texts(raised)
+    assert dms(watched, PM_PARIS, "cut line") == []  # the admins decide
+    watched.tick(MONDAY + timedelta(hours=1))
+    assert len(dms(watched, ADMIN, "under the cut line")) == 1
+    reimport(watched, portfolio(envelope=2000))  # above the line again
+    watched.tick(MONDAY + timedelta(hours=2))
+    reimport(watched, portfolio(envelope=900))  # DELTA and SECRET sink
+    watched.tick(MONDAY + timedelta(hours=3))
+    _, again = dms(watched, ADMIN, "under the cut line")
+    assert again["text"] == "2 active projects are under the cut line: DELTA, SECRET"
