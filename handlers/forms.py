@@ -140,6 +140,7 @@ def report_form(view: dict[str, Any]) -> ReportForm:
         next_steps=text("next_steps"),
         help_needed=text("help_needed"),
         help_needed_by=text("help_needed_by"),
+        capacity_pulse=text("capacity_pulse"),
         risk_reviews=tuple(risks),
         new_risks=tuple(new_risks),
         blocker_reviews=tuple(blockers),

@@ -36,7 +36,7 @@ from storage.records import (
     Tolerances,
     WorkingHours,
 )
-from storage.standings import invalidate, invalidate_all
+from storage.standings import invalidate, invalidate_all, invalidate_short_handed
 from storage.upsert import ROWS_PER_STATEMENT, insert_for
 
 WORKING_HOURS = "working_hours"
@@ -208,6 +208,7 @@ def upsert_projects(session: Session, specs: Sequence[ProjectSpec], *, now: date
     invalidate(session, [row.id for row in touched])
     if touched:
         projects_changed(session)
+        invalidate_short_handed(session)  # the plan's loads may have changed
     return changed
 
 
@@ -236,6 +237,7 @@ def add_projects(session: Session, projects: Sequence[NewProject]) -> dict[str, 
         ids.update((key, project_id) for key, project_id in session.execute(query))
     invalidate(session, ids.values())
     projects_changed(session)
+    invalidate_short_handed(session)
     return ids
 
 
@@ -598,6 +600,7 @@ def replace_staffing(session: Session, staffing: Staffing) -> None:
     """Set the people, teams and the PM's default share (the defaults remove the setting)."""
     if staffing == load_staffing(session):
         return
+    invalidate_short_handed(session)  # the plan's loads change
     stored = session.get(SettingRow, STAFFING)
     if staffing == Staffing():
         if stored is not None:

@@ -35,6 +35,7 @@ from storage.bulk import among
 from storage.models import (
     EpochMicros,
     ProjectRow,
+    ReportRow,
     StandingRow,
     VersionRow,
     as_python_orders,
@@ -126,6 +127,19 @@ def invalidate(session: Session, project_ids: Collection[int]) -> None:
                 },
             )
         )
+
+
+def invalidate_short_handed(session: Session) -> None:
+    """A write to what the plan's loads rest on (projects' allocations, dates, states; the
+    people): recompute the standings whose latest report says the team is short, the only ones
+    whose "capacity on paper only" flag it may change (one statement)."""
+    short = select(ReportRow.id).where(ReportRow.capacity_pulse == "short")
+    session.execute(
+        update(StandingRow)
+        .where(StandingRow.report_id.in_(short))
+        .values(generation=StandingRow.generation + 1, valid_until=None, due_at=None, planned=False)
+        .execution_options(synchronize_session=False)
+    )
 
 
 def invalidate_all(session: Session) -> None:

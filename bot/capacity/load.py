@@ -16,7 +16,7 @@ Bands: ok up to 90 %, full up to 100 %, over above 100 %, severe above 120 %.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
@@ -137,6 +137,11 @@ class LoadRow:
     months: tuple[MonthLoad, ...]
 
     @property
+    def over(self) -> tuple[MonthLoad, ...]:
+        """The months over 100 % (with something allocated)."""
+        return tuple(m for m in self.months if _over(m))
+
+    @property
     def worst(self) -> MonthLoad:
         """The month with the highest utilisation (none available counts as the highest)."""
         return max(self.months, key=lambda m: (m.band is not Band.OK, _rank(m)))
@@ -249,3 +254,45 @@ def project_demand(
             Decimal(0),
         )
     return demand
+
+
+DIGEST_MONTHS = 3  # the digest's capacity line: people over 100 % in the next three months
+
+
+@dataclass(frozen=True, slots=True)
+class PortfolioLoad:
+    """What a digest says of people's load: who is over 100 % in a month of the next three,
+    and for each project the plan's highest utilisation this month among the people who work
+    on it (what the "capacity on paper only" flag compares the PM's word with)."""
+
+    over: tuple[LoadRow, ...]  # those over 100 % in a month, the most loaded first
+    planned: Mapping[int, Decimal]  # project id -> the highest utilisation this month
+
+
+def portfolio_load(
+    projects: Sequence[Project],
+    staffing: Staffing,
+    calendar: Calendar,
+    *,
+    today: date,
+    months: int = DIGEST_MONTHS,
+) -> PortfolioLoad:
+    """The people over 100 % in one of the `months` from today's, and each project's planned
+    utilisation this month (someone with load and no time at all counts as NO_TIME)."""
+    loads = person_loads(projects, staffing, calendar, months_from(today, months))
+    planned: dict[int, Decimal] = {}
+    for load in loads:
+        if load.month != month_of(today):
+            continue
+        level = load.utilisation if load.utilisation is not None else NO_TIME
+        for part in load.contributions:
+            planned[part.project.id] = max(planned.get(part.project.id, Decimal(0)), level)
+    over = [row for row in load_rows(loads) if row.over]
+    return PortfolioLoad(tuple(over), planned)
+
+
+NO_TIME = Decimal(999)  # the utilisation said of someone with load but no time available
+
+
+def _over(load: MonthLoad) -> bool:
+    return bool(load.load) and load.band in (Band.OVER, Band.SEVERE)

@@ -33,7 +33,7 @@ from sqlalchemy.orm import Session
 
 from bot.access.admins import admins_in
 from bot.access.permissions import can_view
-from bot.capacity.load import Band, Contribution, MonthLoad, months_from, person_loads
+from bot.capacity.load import NO_TIME, Band, Contribution, MonthLoad, months_from, person_loads
 from bot.delivery.outbox import Defer, Drop, Outgoing
 from bot.periods.hours import is_working_time, next_working_time
 from bot.priorities.ranking import RankedLine, rank_portfolio
@@ -54,7 +54,6 @@ from storage.records import (
 
 WATCH_EVERY = timedelta(hours=1)
 _TURN = "planning-watch"
-NO_TIME = Decimal(999)  # the utilisation said of someone with load but no time available
 
 
 def watch_when_due(services: Services, now: datetime) -> int | None:

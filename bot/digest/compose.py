@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 
 from babel.dates import format_date
 
+from bot.capacity.load import LoadRow, PortfolioLoad
 from bot.digest.chart import MAX_MONEY_ROWS, ChartData, MoneyBar, PeriodCounts
 from bot.digest.lines import (
     LineRecords,
@@ -96,6 +97,7 @@ def compose_digest(
     points: Sequence[PeriodCounts] | None = None,
     governance: Governance | None = None,
     money: Money | None = None,
+    load: PortfolioLoad | None = None,
 ) -> Digest:
     """Each covered project with the report of its latest period that began before `at`, as
     the one rule reads it (bot.periods.state): done, skipped (`skips` holds its (project id,
@@ -112,7 +114,9 @@ def compose_digest(
     them): a digest of a past moment leaves out those opened after it. Without the `chart`,
     its RAG distribution over time is left empty (the rest does not depend on it); `points`,
     that distribution when the caller counted it already (`chart_points`, from marks as deep as
-    the chart reaches: then `marks` need reach only as deep as `marks_kept` keeps)."""
+    the chart reaches: then `marks` need reach only as deep as `marks_kept` keeps); `load`,
+    people's load over the next months (bot/capacity/load.portfolio_load): the digest's
+    capacity line, and the plan each project's "capacity on paper only" flag compares with."""
     tz = digest_zone(subscription, default_tz)
     today = at.astimezone(tz).date()
     seen = read_summary(previous)
@@ -154,6 +158,7 @@ def compose_digest(
             records.of(project),
             today=today,
             marks=marks.get(project.id, ()),
+            planned=load.planned.get(project.id, Decimal(0)) if load is not None else None,
         )
         if place is Placement.ACTIVE:
             line = with_money(line, money or Money(), pm_zones.get(project.pm, default_tz))
@@ -178,6 +183,19 @@ def compose_digest(
         points=points,
         decided=(governance.decided if governance else ()),
         currency=(money.currency if money else None),
+        overloaded=_overloaded(load, {p.id for p in selected}),
+    )
+
+
+def _overloaded(load: PortfolioLoad | None, shown: Collection[int]) -> tuple[LoadRow, ...]:
+    """The people over 100 % in a month whose load there comes partly from a project of the
+    digest (a digest of one portfolio speaks of its own people)."""
+    if load is None:
+        return ()
+    return tuple(
+        row
+        for row in load.over
+        if any(c.project.id in shown for m in row.over for c in m.contributions)
     )
 
 
@@ -317,6 +335,7 @@ def _assemble(
     points: Sequence[PeriodCounts] | None,
     decided: Sequence[Decision] = (),
     currency: str | None = None,
+    overloaded: tuple[LoadRow, ...] = (),
 ) -> Digest:
     reported = [line for line in active if line.report is not None]
     attention = sorted((line for line in active if line.attention), key=attention_order)
@@ -344,6 +363,7 @@ def _assemble(
         decided=_decided(active + on_hold + closed, decided, names),
         currency=currency,
         money=totals([line.figures for line in active]),
+        overloaded=overloaded,
         overdue_actions=tuple(
             ActionEntry(line.project, action, person(action.owner, names))
             for line in attention + rest + missing + skipped + on_hold

@@ -18,6 +18,10 @@ Each rule, and its reason in English:
   ("No change") for 3 periods in a row".
 * flat_progress: the same percent complete in FLAT_STREAK reports or more in a row: "Percent
   complete stuck at 40% for 4 periods".
+* capacity_on_paper: the PM said the team's capacity was short (the report modal's pulse) in
+  SHORT_STREAK reports in a row, while the plan has none of the project's people over 100 %
+  this month (bot/capacity/load.portfolio_load): "Capacity on paper only: the team is short
+  for 2 periods, while the plan has its people at 80% at most".
 
 And two from earned value (bot/finance/earned_value.py), `money_flags`:
 
@@ -36,7 +40,7 @@ from decimal import ROUND_DOWN, Decimal
 from enum import StrEnum
 
 from bot.finance.earned_value import Figures
-from storage.records import Project, Rag, Report, ReportMark, Risk
+from storage.records import CapacityPulse, Project, Rag, Report, ReportMark, Risk
 
 # Budget spent may run ahead of progress by this many percentage points before it is flagged:
 # spending is lumpy (licences and deposits are paid up front), so a few points say nothing.
@@ -46,8 +50,9 @@ COPY_STREAK = 3  # "No change" copies in a row
 FLAT_STREAK = 4  # reports in a row with the same percent complete
 OPTIMISM = Decimal("0.10")  # the PM's forecast at completion this far below BAC / CPI
 POOR_INDEX = Decimal("0.85")  # a CPI or SPI under this, while rated green
+SHORT_STREAK = 2  # reports in a row saying the team's capacity is short
 # Reports a project needs loaded (newest first) for every rule to see its whole streak.
-HISTORY_NEEDED = max(COPY_STREAK, FLAT_STREAK) + 1
+HISTORY_NEEDED = max(COPY_STREAK, FLAT_STREAK, SHORT_STREAK) + 1
 
 
 class FlagCode(StrEnum):
@@ -58,6 +63,7 @@ class FlagCode(StrEnum):
     FLAT_PROGRESS = "flat_progress"
     EAC_OPTIMISTIC = "eac_optimistic"
     POOR_INDEX_GREEN = "poor_index_green"
+    CAPACITY_ON_PAPER = "capacity_on_paper"
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,6 +93,8 @@ class Evidence:
     marks: Sequence[ReportMark]
     risks: Sequence[Risk]
     today: date  # the digest's date, in its timezone
+    # the plan's highest utilisation this month among the project's people (none: not known)
+    planned: Decimal | None = None
 
 
 def green_past_end(e: Evidence) -> Flag | None:
@@ -143,12 +151,29 @@ def flat_progress(e: Evidence) -> Flag | None:
     return None
 
 
+def capacity_on_paper(e: Evidence) -> Flag | None:
+    """The team said short two periods in a row while the plan has its people at 100 % at
+    most: either the plan is fiction or the people are elsewhere."""
+    if e.planned is None or e.planned > 1:
+        return None
+    streak = 0
+    for report in e.marks:
+        if report.capacity_pulse is not CapacityPulse.SHORT:
+            break
+        streak += 1
+    if streak >= SHORT_STREAK:
+        percent = int((e.planned * 100).to_integral_value())
+        return Flag(FlagCode.CAPACITY_ON_PAPER, percent=percent, periods=streak)
+    return None
+
+
 RULES: tuple[Callable[[Evidence], Flag | None], ...] = (
     green_past_end,
     budget_ahead,
     high_risk_green,
     copied,
     flat_progress,
+    capacity_on_paper,
 )
 
 
@@ -159,15 +184,17 @@ def consistency_flags(
     *,
     today: date,
     marks: Sequence[ReportMark] | None = None,
+    planned: Decimal | None = None,
 ) -> tuple[Flag, ...]:
     """Every flag a project's current report raises, in the order of RULES. `reports` holds
     the current report first, then the earlier ones (newest first); `marks`, when given, the
-    marks of as many (the current one's first), read deeper than the whole reports; no
-    report, no flag."""
+    marks of as many (the current one's first), read deeper than the whole reports;
+    `planned`, the plan's highest utilisation this month among the project's people (None:
+    unknown, and the capacity flag says nothing); no report, no flag."""
     if not reports:
         return ()
     found = [ReportMark.of(r) for r in reports] if marks is None else marks
-    evidence = Evidence(project, reports[0], found, risks, today)
+    evidence = Evidence(project, reports[0], found, risks, today, planned)
     return tuple(flag for rule in RULES if (flag := rule(evidence)) is not None)
 
 

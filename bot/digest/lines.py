@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime
+from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -82,6 +83,7 @@ def project_line(
     *,
     today: date | None = None,
     marks: Sequence[ReportMark] | None = None,
+    planned: Decimal | None = None,
 ) -> ProjectLine:
     """The line of a project: its report for the period `status` reads (none for a project on
     hold), or why there is none (skipped, missing, stale since when). `history` holds its
@@ -119,7 +121,12 @@ def project_line(
         changes=changes,
         unchanged_since=_unchanged_since(found),
         flags=consistency_flags(
-            project, history, risks, today=today or current.period_start.date(), marks=found
+            project,
+            history,
+            risks,
+            today=today or current.period_start.date(),
+            marks=found,
+            planned=planned,
         ),
         new_blockers=_new_blockers(current, previous, records.blockers),
         forecast_slip=_forecast_slip(current, previous),

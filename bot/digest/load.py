@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
+from bot.capacity.load import portfolio_load
 from bot.digest.compose import chart_moments, chart_points, charted, compose_digest
 from bot.digest.flags import HISTORY_NEEDED
 from bot.digest.lines import chain_may_go_on, marks_kept
@@ -21,6 +22,7 @@ from bot.slack.people import person_zone
 from bot.slack.user_ids import is_user_id
 from storage import decisions, deliveries, items, portfolio, reports, users
 from storage.records import (
+    OPEN_STATES,
     Action,
     ActionState,
     DeliveryKind,
@@ -187,6 +189,7 @@ def build_digest(
             if period is not None and pid in active
         ],
     )
+    calendar = portfolio.load_calendar(session)
     return compose_digest(
         subscription,
         projects,
@@ -201,13 +204,19 @@ def build_digest(
         milestones=milestones,
         previous=previous,
         prompts=prompts,
-        calendar=portfolio.load_calendar(session),
+        calendar=calendar,
         chart=chart,
         marks=marks,
         periods=current,
         points=points,
         governance=governance,
         money=portfolio.load_money(session),
+        load=portfolio_load(
+            portfolio.list_projects(session, states=OPEN_STATES),
+            portfolio.load_staffing(session),
+            calendar,
+            today=at.astimezone(digest_zone(subscription, default_tz)).date(),
+        ),
     )
 
 

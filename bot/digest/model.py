@@ -10,6 +10,7 @@ from enum import StrEnum
 from typing import Generic, TypeVar
 from zoneinfo import ZoneInfo
 
+from bot.capacity.load import LoadRow
 from bot.digest.chart import ChartData
 from bot.digest.flags import Flag
 from bot.finance.earned_value import Figures, Totals
@@ -317,6 +318,8 @@ class Digest:
     money: Totals | None = None  # the active projects' budget, spend, forecast (bot/finance)
     decided: tuple[DecidedEntry, ...] = ()  # decisions since the previous digest
     overdue_actions: tuple[ActionEntry, ...] = ()  # by project (attention first), due date
+    # people over 100 % in a month of the next three, partly from the digest's projects
+    overloaded: tuple[LoadRow, ...] = ()
 
     @property
     def today(self) -> date:

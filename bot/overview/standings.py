@@ -15,7 +15,9 @@ at which time alone could change the answer:
 * the reminder's time, while the report is due (due becomes late);
 * a prompt's sending time, a report, a prompt or a risk dated after `computed_at` (rows stored
   ahead of their time start to count);
-* the day after the project's target end, while it is rated green (a consistency flag).
+* the day after the project's target end, while it is rated green (a consistency flag);
+* the first of next month, while the report says the team's capacity is short (the plan's
+  month changes, and with it the "capacity on paper only" flag).
 
 Everything else it rests on changes only by a write, and every such write invalidates it in
 its own transaction (storage.standings: reports, skips, prompts recorded and sent, projects,
@@ -40,13 +42,16 @@ tests/storage/test_standings.py checks the cache against the rule after every ki
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from decimal import Decimal
 from zoneinfo import ZoneInfo
 
+from dateutil.relativedelta import relativedelta
 from sqlalchemy.orm import Session
 
+from bot.capacity.load import portfolio_load
 from bot.digest.compose import RecordsOf
 from bot.digest.flags import HISTORY_NEEDED
 from bot.digest.lines import attention_of, project_line, with_money
@@ -62,11 +67,22 @@ from bot.periods.state import (
 from bot.timezones import zone
 from storage import decisions, deliveries, items, portfolio, reports
 from storage import standings as stored
-from storage.records import Delivery, DeliveryKind, Project, Rag, Report, Skip, Standing
+from storage.records import (
+    OPEN_STATES,
+    Calendar,
+    CapacityPulse,
+    Delivery,
+    DeliveryKind,
+    Project,
+    Rag,
+    Report,
+    Skip,
+    Standing,
+)
 
 # The version of what a standing holds and how it is computed: bump it with any change to the
 # rule or to this module, and every stored standing is recomputed on its next read.
-RULE_VERSION = "4"  # 4: the latest report's rating (latest_rating)
+RULE_VERSION = "5"  # 5: the capacity flag (the plan's month, the team's pulse)
 REFRESH_BATCH = 1000  # standings the tick recomputes at most per call
 REFRESH_TRIES = 3  # reads of what does not hold, before reading the rest narrowly
 COMPUTE_BATCH = 500  # standings recomputed from one load (a cold read of 5,000 holds less)
@@ -141,13 +157,21 @@ def compute(
     records = RecordsOf(risks, {}, {}, {}, None, at=at, governance=governance)
     money = portfolio.load_money(session)  # over a tolerance needs attention too
     today = at.astimezone(default).date()
+    planned = _planned(session, statuses.values(), calendar, today=today)
     result = {}
     for project in projects:
         status = statuses[project.id]
         found = history.get(project.id, [])
         attention, needed_by = None, None
         if status.current_report is not None and status.state not in _SET_ASIDE:
-            line = project_line(project, found, status, records.of(project), today=today)
+            line = project_line(
+                project,
+                found,
+                status,
+                records.of(project),
+                today=today,
+                planned=planned.get(project.id, Decimal(0)) if planned is not None else None,
+            )
             zone = zones.get(project.pm, default)  # the status date is the PM's
             attention = attention_of(with_money(line, money, zone))
             if attention is Attention.HELP:
@@ -218,6 +242,8 @@ def _valid_until(
     if prompt is not None and prompt.sent_at is not None and prompt.sent_at > at:
         moments.append(prompt.sent_at)
     current = status.current_report
+    if current is not None and current.capacity_pulse is CapacityPulse.SHORT:
+        moments.append(_next_month(at, default))
     if current is not None and current.overall is Rag.GREEN and project.end is not None:
         flagged = datetime.combine(  # green past its end date is flagged from the day after
             project.end + timedelta(days=1), time(0), default
@@ -226,6 +252,32 @@ def _valid_until(
             moments.append(flagged)
     upcoming = [m for m in moments if m is not None]
     return max(at + _TICK, min(upcoming)) if upcoming else _FOREVER
+
+
+def _planned(
+    session: Session,
+    statuses: Iterable[PeriodStatus],
+    calendar: Calendar,
+    *,
+    today: date,
+) -> Mapping[int, Decimal] | None:
+    """The plan's utilisation this month of each project's people (bot/capacity/load
+    .portfolio_load), read only when a current report says the team is short (the one flag
+    it serves); None otherwise."""
+    if not any(
+        s.current_report is not None and s.current_report.capacity_pulse is CapacityPulse.SHORT
+        for s in statuses
+    ):
+        return None
+    everyone = portfolio.list_projects(session, states=OPEN_STATES)
+    staffing = portfolio.load_staffing(session)
+    return portfolio_load(everyone, staffing, calendar, today=today, months=1).planned
+
+
+def _next_month(at: datetime, zone: ZoneInfo) -> datetime:
+    """The first instant of the month after `at`'s, in `zone`."""
+    first = at.astimezone(zone).date().replace(day=1) + relativedelta(months=1)
+    return datetime.combine(first, time(0), zone).astimezone(ZoneInfo("UTC"))
 
 
 def _due_at(

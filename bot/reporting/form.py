@@ -18,6 +18,7 @@ from typing import Any
 from bot.slack.user_ids import user_id_or_none
 from storage.records import (
     BlockerSpec,
+    CapacityPulse,
     ItemStatus,
     Rag,
     ReportDraft,
@@ -101,6 +102,7 @@ class ReportForm:
     next_steps: str | None = None
     help_needed: str | None = None
     help_needed_by: str | None = None
+    capacity_pulse: str | None = None  # enough, tight or short (radio buttons)
     risk_reviews: tuple[RiskReview, ...] = ()
     new_risks: tuple[NewRisk, ...] = ()
     blocker_reviews: tuple[BlockerReview, ...] = ()
@@ -200,9 +202,16 @@ def validate_report(form: ReportForm) -> ReportDraft | list[FieldError]:
             if help_needed is None:
                 # On the text: a datepicker cannot be emptied, the text can be written.
                 errors.append(FieldError("help_needed", "help_date_without_help"))
+    pulse: CapacityPulse | None = None
+    if form.capacity_pulse:
+        try:
+            pulse = CapacityPulse(form.capacity_pulse)
+        except ValueError:
+            errors.append(FieldError("capacity_pulse", "invalid_choice"))
     if errors or summary is None:
         return errors
     return ReportDraft(
+        capacity_pulse=pulse,
         summary=summary,
         path_to_green=path,
         forecast_end=forecast,

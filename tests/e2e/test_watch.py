@@ -6,6 +6,7 @@ under the cut line is raised once to the admins, and again only after rising and
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -116,3 +117,47 @@ def test_an_active_project_under_water_is_raised_once_to_the_admins(watched: Har
     watched.tick(MONDAY + timedelta(hours=3))
     _, again = dms(watched, ADMIN, "under the cut line")
     assert again["text"] == "2 active projects are under the cut line: DELTA, SECRET"
+
+
+# The default portfolio's weekly Thursday cadence (tests/e2e/conftest.py): ATLAS's PM, in
+# Paris, counts the default 0.2 of their time on it; no one else is planned on it.
+THU_12 = datetime(2026, 11, 12, 9, 0, tzinfo=UTC)  # 10:00 in Paris
+THU_19 = datetime(2026, 11, 19, 9, 0, tzinfo=UTC)
+FRI_20_DIGEST = datetime(2026, 11, 20, 15, 0, tzinfo=UTC)  # Friday 16:00 in Paris
+ANSWER = {
+    "overall": "green",
+    "schedule": "green",
+    "budget": "green",
+    "scope": "green",
+    "summary": "On track.",
+}
+
+
+def report_pulse(h: Harness, at: datetime, pulse: str) -> None:
+    h.tick(at)
+    modal = h.open_modal(PM_PARIS, h.prompts_to(PM_PARIS)[-1])
+    (block,) = [b for b in modal["blocks"] if b.get("block_id") == "capacity_pulse"]
+    assert [o["value"] for o in block["element"]["options"]] == ["enough", "tight", "short"]
+    assert block["optional"] is True  # one click, never in the way
+    response = h.driver.submit_view(PM_PARIS, modal, {**ANSWER, "capacity_pulse": pulse})
+    assert response.status == 200 and not response.body, response.body
+
+
+@pytest.mark.parametrize(("first", "flagged"), [("short", True), ("tight", False)])
+def test_two_periods_short_while_the_plan_says_enough_flag_capacity_on_paper(
+    harness: Harness, first: str, flagged: bool
+) -> None:
+    report_pulse(harness, THU_12, first)
+    report_pulse(harness, THU_19, "short")
+    harness.tick(FRI_20_DIGEST)
+    (digest,) = harness.digests("C0LEADERS")
+    text = json.dumps(digest["blocks"], ensure_ascii=False)
+    reason = (
+        "Capacity on paper only: the team is short for 2 periods, while the plan has its people"
+        " at 20% at most"
+    )
+    assert (reason in text) is flagged
+    # the App Home's summary (the read model) says the same
+    assert harness.driver.app_home_opened(ADMIN).status == 200
+    home = json.dumps(harness.fake.home_view(ADMIN), ensure_ascii=False)
+    assert ("*ATLAS* · Atlas ERP migration — flagged" in home) is flagged

@@ -11,6 +11,7 @@ from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from bot.capacity.load import LoadRow, MonthLoad, months_from
 from bot.digest.compose import compose_digest
 from bot.digest.model import THREAD_SHOWN, Digest, Governance
 from storage.records import (
@@ -241,6 +242,18 @@ def contexts(text: str) -> dict[str, list[dict[str, Any]]]:
         full_digest(text, language="fr", mention_pms=False),
         full_digest(text, extra_red=0),
     ]
+    # people over 100 % in the next three months (the digest's one line)
+    months = months_from(AT.date(), 3)
+    overloaded = tuple(
+        LoadRow(
+            f"U0OVER{i:04d}",
+            False,
+            tuple(MonthLoad(f"U0OVER{i:04d}", m, Decimal(9), Decimal(1), ()) for m in months),
+        )
+        for i in range(5000)
+    )
+    digests[0] = replace(digests[0], overloaded=overloaded)
+    digests[1] = replace(digests[1], overloaded=overloaded[:1])
     en = digests[0]
     # more projects than the thread holds: the channel message says where the rest are
     capped = [

@@ -9,6 +9,7 @@ import os
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, time, timedelta
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -19,6 +20,7 @@ from sqlalchemy import Engine, MetaData, Table, create_engine, make_url, select,
 
 from bot.cli.sample import build_sample
 from storage import (
+    alerts,
     archives,
     audit,
     coordination,
@@ -160,6 +162,9 @@ def fill(url: str, *, projects: int = 6, weeks: int = 3, extra: str = "ATLAS") -
             )
             portfolio.replace_working_hours(session, WorkingHours(start=time(9), end=time(17)))
             standings.ensure_basis(session, "rule-1 Europe/Paris")
+            alerts.record_raised(
+                session, "overload", [("U0PM00001", "2027-01", Decimal("1.4"))], at=NOW
+            )
     finally:
         engine.dispose()
 

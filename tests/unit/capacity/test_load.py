@@ -14,6 +14,7 @@ from bot.capacity.load import (
     covered,
     months_from,
     person_loads,
+    portfolio_load,
     project_demand,
     team_loads,
 )
@@ -160,3 +161,22 @@ def test_a_projects_demand_is_its_allocations_in_people_months_over_the_months()
         1: D(2) * D("1.5") + D("0.5") * 2 + D("0.25") * D("2.5"),
         2: D("0.25") * 3,
     }
+
+
+def test_the_portfolio_load_names_who_is_over_and_each_projects_plan_this_month() -> None:
+    atlas = factories.project(
+        "ATLAS", id=1, allocations=(Allocation(D("0.8"), APRIL, JUNE, person=DEV),)
+    )
+    delta = factories.project(
+        "DELTA", id=2, allocations=(Allocation(D("0.6"), MAY, MAY, person=DEV),)
+    )
+    quiet = factories.project("QUIET", id=3, pm=OTHER)  # its PM's default share only
+    staffing = Staffing(people=(Staff(DEV, D(1)),), pm_allocation=D("0.5"))
+    load = portfolio_load([atlas, delta, quiet], staffing, CALENDAR, today=date(2027, 4, 12))
+    # DEV is over in May (140 %), in the three months from April
+    assert [(row.who, [m.month for m in row.over]) for row in load.over] == [(DEV, [MAY])]
+    # this month (April): ATLAS's and DELTA's PM (the same, allocated nowhere) counts 0.5 on
+    # each: 100 %, above DEV's 80 % on ATLAS; QUIET's PM counts 0.5 on it alone
+    assert load.planned == {1: D(1), 2: D(1), 3: D("0.5")}
+    later = portfolio_load([atlas, delta, quiet], staffing, CALENDAR, today=MAY)
+    assert later.planned == {1: D("1.4"), 2: D("1.4"), 3: D("0.5")}  # DEV at 140 % in May

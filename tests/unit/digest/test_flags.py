@@ -11,7 +11,7 @@ import pytest
 from bot.digest.flags import BUDGET_TOLERANCE, Flag, FlagCode, consistency_flags, money_flags
 from bot.finance.earned_value import Figures, earned_value
 from bot.render import Renderer
-from storage.records import Project, Report, Risk
+from storage.records import CapacityPulse, Project, Report, Risk
 from tests import factories
 from tests.rendering.contexts_digest import risk
 
@@ -123,6 +123,46 @@ def test_percent_complete_unchanged_for_four_periods_is_flagged() -> None:
     assert flags(reports=history(6, percent_complete=None)) == ()
 
 
+@pytest.mark.parametrize(
+    ("pulses", "planned", "expected"),
+    [
+        # two periods short while the plan has the team at 80 % at most: on paper only
+        (
+            ["short", "short"],
+            Decimal("0.8"),
+            Flag(FlagCode.CAPACITY_ON_PAPER, percent=80, periods=2),
+        ),
+        (
+            ["short", "short", "short"],
+            Decimal(1),
+            Flag(FlagCode.CAPACITY_ON_PAPER, percent=100, periods=3),
+        ),
+        # no one planned on the project at all: the plan says 0 %
+        (["short", "short"], Decimal(0), Flag(FlagCode.CAPACITY_ON_PAPER, percent=0, periods=2)),
+        (["short", "short"], Decimal("1.01"), None),  # the plan itself says they are over
+        (["short", "tight"], Decimal("0.5"), None),  # one period short is not a pattern
+        (["tight", "short"], Decimal("0.5"), None),  # short before, better now
+        (["short", None], Decimal("0.5"), None),  # nothing said the period before
+        (["short", "short"], None, None),  # the plan is not known
+    ],
+)
+def test_two_periods_short_while_the_plan_says_enough_is_capacity_on_paper_only(
+    pulses: list[str | None], planned: Decimal | None, expected: Flag | None
+) -> None:
+    reports = [
+        factories.report(
+            1,
+            THIS - timedelta(weeks=w),
+            id=100 + w,
+            percent_complete=10 + w,
+            capacity_pulse=CapacityPulse(pulse) if pulse else None,
+        )
+        for w, pulse in enumerate(pulses)
+    ]
+    found = consistency_flags(healthy_project(), reports, [], today=TODAY, planned=planned)
+    assert found == ((expected,) if expected else ())
+
+
 def test_no_report_no_flag() -> None:
     assert flags(healthy_project(end=date(2020, 1, 1)), []) == ()
 
@@ -140,6 +180,8 @@ def test_no_report_no_flag() -> None:
                 "Percent complete stuck at 50% for 4 periods",
                 "The PM forecasts 1,000,000 at completion, 20% below budget ÷ CPI (1,250,000)",
                 "Rated green with an SPI of 0.80",
+                "Capacity on paper only: the team is short for 2 periods, while the plan has"
+                " its people at 80% at most",
             ],
         ),
         (
@@ -154,6 +196,8 @@ def test_no_report_no_flag() -> None:
                 "Le chef de projet prévoit 1\u202f000\u202f000 à terminaison, 20\u202f% sous"
                 " budget ÷ CPI (1\u202f250\u202f000)",
                 "Noté vert avec un SPI de 0,80",
+                "Capacité sur le papier seulement\u00a0: l\u2019équipe manque de monde depuis 2"
+                " périodes, alors que le plan charge ses personnes à 80\u202f% au plus",
             ],
         ),
     ],
@@ -174,6 +218,7 @@ def test_every_flag_has_a_one_line_reason_in_each_language(
             value=Decimal(20),
         ),
         Flag(FlagCode.POOR_INDEX_GREEN, index="spi", value=Decimal("0.8")),
+        Flag(FlagCode.CAPACITY_ON_PAPER, percent=80, periods=2),
     )
     assert {flag.code for flag in every} == set(FlagCode)
     renderer = Renderer()
