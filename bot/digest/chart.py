@@ -56,17 +56,41 @@ class MoneyBar:
 
 
 @dataclass(frozen=True, slots=True)
+class LoadCell:
+    """One person's month in the capacity panel: their utilisation in percent (None: load
+    with no time available at all) and its band (ok, full, over, severe; "none": nothing
+    allocated)."""
+
+    percent: int | None
+    band: str
+
+
+@dataclass(frozen=True, slots=True)
+class LoadStrip:
+    """One row of the capacity panel: a person (their name, as the digest knows it) and
+    their months."""
+
+    label: str
+    cells: tuple[LoadCell, ...]
+
+
+@dataclass(frozen=True, slots=True)
 class ChartData:
     periods: tuple[PeriodCounts, ...]  # oldest first, at most eight
     heatmap: tuple[tuple[int, ...], ...]  # open risks: heatmap[impact - 1][probability - 1]
     title: str  # e.g. the subscription's name or channel, for the image title
     money: tuple[MoneyBar, ...] = ()  # the money panel's rows, top first (none: no panel)
     currency: str | None = None  # ISO 4217, for the panel's amounts
+    # the capacity panel: the people over 100 % (most loaded first) and the months' labels
+    loads: tuple[LoadStrip, ...] = ()
+    months: tuple[str, ...] = ()
 
 
 WIDTH_PX, HEIGHT_PX, DPI = 1200, 700, 200  # HEIGHT_PX: without the money panel
 MAX_MONEY_ROWS = 10
 MONEY_HEAD_PX, MONEY_ROW_PX, MONEY_FOOT_PX = 110, 60, 24
+MAX_LOAD_ROWS = 8
+LOAD_HEAD_PX, LOAD_ROW_PX, LOAD_FOOT_PX = 130, 48, 24
 BUDGET_GREY = "#BDBDBD"
 HIGH_SCORE = 15  # probability x impact from which a risk is "high" (as the consistency flag)
 MAX_PERIODS = 8
@@ -79,6 +103,14 @@ INK, SOFT_INK, GRID, BACKGROUND = "#1A1A1A", "#5A5A5A", "#E6E6E6", "#FFFFFF"
 # Heatmap cells: pale tints by score zone (1-4, 5-9, 10-14, 15-25); occupied high cells solid.
 ZONES = ((4, "#E4F3EB"), (9, "#FFF3CC"), (14, "#FDDFC4"), (25, "#F6CBC2"))
 HOT = RED
+# The capacity panel's cells by band: the heatmap's tints, the worst one solid (white text).
+LOAD_TINTS = {
+    "none": "#F4F4F4",
+    "ok": "#E4F3EB",
+    "full": "#FFF3CC",
+    "over": "#F6CBC2",
+    "severe": RED,
+}
 
 LINE_BREAKS = re.compile(r"[\t\n\r\f\v\x1c-\x1f\x85\u2028\u2029]+")
 _LOCK = threading.Lock()  # matplotlib shares font caches between threads: one draw at a time
@@ -100,6 +132,12 @@ LABELS: dict[str, dict[str, str]] = {
         "within": "Forecast within budget",
         "over": "Forecast over budget",
         "no_portfolio": "No portfolio",
+        "loads": "Over 100% in the next three months",
+        "band_ok": "\u2264 90%",
+        "band_full": "\u2264 100%",
+        "band_over": "> 100%",
+        "band_severe": "> 120%",
+        "no_time": "no time",
     },
     "fr": {
         "red": "Rouge",
@@ -117,6 +155,12 @@ LABELS: dict[str, dict[str, str]] = {
         "within": "Pr\u00e9vu dans le budget",
         "over": "Pr\u00e9vu au-del\u00e0 du budget",
         "no_portfolio": "Sans portefeuille",
+        "loads": "Au-del\u00e0 de 100\u00a0% d\u2019ici trois mois",
+        "band_ok": "\u2264 90\u00a0%",
+        "band_full": "\u2264 100\u00a0%",
+        "band_over": "> 100\u00a0%",
+        "band_severe": "> 120\u00a0%",
+        "no_time": "aucun temps",
     },
 }
 
@@ -139,6 +183,9 @@ ALT: dict[str, dict[str, str]] = {
         "missing": "missing",
         "money": "Budget against forecast at completion: {rows}.",
         "money_row": "{label} {forecast} for {budget}{change}",
+        "loads": "People over 100% of their time: {rows}.",
+        "load_row": "{label} {cells}",
+        "load_cell": "{percent} in {month}",
     },
     "fr": {
         "intro": "{title}\u00e9tat des projets sur {n} p\u00e9riodes (du {first} au {last})"
@@ -162,6 +209,9 @@ ALT: dict[str, dict[str, str]] = {
         "missing": "sans rapport",
         "money": "Budget et co\u00fbt pr\u00e9vu \u00e0 terminaison : {rows}.",
         "money_row": "{label} {forecast} pour {budget}{change}",
+        "loads": "Personnes au-del\u00e0 de 100\u00a0% de leur temps\u00a0: {rows}.",
+        "load_row": "{label} {cells}",
+        "load_cell": "{percent} en {month}",
     },
 }
 
@@ -227,8 +277,10 @@ def render_chart(data: ChartData, language: str = "en") -> bytes:
     lang = _lang(language)
     words = LABELS[lang]
     rows = data.money[:MAX_MONEY_ROWS]
+    loads = data.loads[:MAX_LOAD_ROWS]
     total = chart_height(data)
     panel = total - HEIGHT_PX
+    below_money = _loads_height(data)  # the capacity panel is at the bottom
 
     def band(share: float) -> float:
         """A height in the top band (a share of its HEIGHT_PX), as a share of the figure."""
@@ -250,7 +302,9 @@ def render_chart(data: ChartData, language: str = "en") -> bytes:
         _draw_bars(figure, bars, _periods(data), words, lang)
         _legend(figure, words, clear_of=header, top=band(bottom + height * 1.06) - span(0.02))
         if rows:
-            _draw_money(figure, rows, words, lang, data.currency, total)
+            _draw_money(figure, rows, words, lang, data.currency, total, base=below_money)
+        if loads:
+            _draw_loads(figure, loads, data.months, words, lang, total, top=below_money)
         out = BytesIO()
         figure.savefig(
             out,
@@ -263,11 +317,16 @@ def render_chart(data: ChartData, language: str = "en") -> bytes:
 
 
 def chart_height(data: ChartData) -> int:
-    """The PNG's height in pixels: HEIGHT_PX, and the money panel's when it has rows."""
+    """The PNG's height in pixels: HEIGHT_PX, and the money panel's and the capacity panel's
+    when they have rows."""
     rows = len(data.money[:MAX_MONEY_ROWS])
-    if not rows:
-        return HEIGHT_PX
-    return HEIGHT_PX + MONEY_HEAD_PX + rows * MONEY_ROW_PX + MONEY_FOOT_PX
+    money = MONEY_HEAD_PX + rows * MONEY_ROW_PX + MONEY_FOOT_PX if rows else 0
+    return HEIGHT_PX + money + _loads_height(data)
+
+
+def _loads_height(data: ChartData) -> int:
+    rows = len(data.loads[:MAX_LOAD_ROWS])
+    return LOAD_HEAD_PX + rows * LOAD_ROW_PX + LOAD_FOOT_PX if rows else 0
 
 
 def _title(figure: Figure, title: str, *, top: float) -> None:
@@ -544,10 +603,13 @@ def _draw_money(
     lang: str,
     currency: str | None,
     total: int,
+    *,
+    base: int = 0,
 ) -> None:
-    """The money panel, under the top band: for each row (the worst first, at the top), the
-    budget in grey and the forecast at completion under it, green within the budget and red
-    over it, each with its amount at its end (and the forecast's change); names on the left."""
+    """The money panel, under the top band (its bottom `base` pixels above the figure's): for
+    each row (the worst first, at the top), the budget in grey and the forecast at completion
+    under it, green within the budget and red over it, each with its amount at its end (and
+    the forecast's change); names on the left."""
     n = len(rows)
     renderer = figure.canvas.get_renderer()  # type: ignore[attr-defined]
     head_top = (total - HEIGHT_PX - 18) / total
@@ -580,7 +642,9 @@ def _draw_money(
     labels = [_plain(_money_label(bar, words)) for bar in rows]
     widest = max(_text_width(figure, label, 12) for label in labels)
     left = 0.018 + (widest + 12) / WIDTH_PX
-    axes = figure.add_axes((left, MONEY_FOOT_PX / total, 0.975 - left, n * MONEY_ROW_PX / total))
+    axes = figure.add_axes(
+        (left, (base + MONEY_FOOT_PX) / total, 0.975 - left, n * MONEY_ROW_PX / total)
+    )
     for side in ("top", "right", "bottom"):
         axes.spines[side].set_visible(False)
     axes.spines["left"].set_color(SOFT_INK)
@@ -627,6 +691,107 @@ def _draw_money(
     for label in axes.get_yticklabels():
         label.set_fontsize(12)
         label.set_color(INK)
+
+
+def _percent(cell: LoadCell, words: dict[str, str], lang: str) -> str:
+    if cell.band == "none":
+        return "\u2013"
+    if cell.percent is None:
+        return words["no_time"]
+    return _number(cell.percent, lang) + ("\u00a0%" if lang == "fr" else "%")
+
+
+def _draw_loads(
+    figure: Figure,
+    rows: tuple[LoadStrip, ...],
+    months: tuple[str, ...],
+    words: dict[str, str],
+    lang: str,
+    total: int,
+    *,
+    top: int,
+) -> None:
+    """The capacity panel, at the bottom (`top` pixels high): for each person over 100 % in
+    a month (the most loaded first, at the top), a cell a month on its band's tint with the
+    utilisation written in it; names on the left, months above."""
+    n, columns = len(rows), max(len(months), 1)
+    head_top = (top - 18) / total
+    figure.text(
+        0.018,
+        head_top,
+        _plain(words["loads"]),
+        fontsize=13,
+        fontweight="bold",
+        color=INK,
+        family=FONT,
+        va="top",
+    )
+    bands = ("ok", "full", "over", "severe")
+    figure.legend(
+        handles=[Patch(facecolor=LOAD_TINTS[b], edgecolor=GRID) for b in bands],
+        labels=[words[f"band_{b}"] for b in bands],
+        loc="upper left",
+        bbox_to_anchor=(0.018, head_top - 40 / total),
+        ncol=4,
+        frameon=False,
+        handlelength=1.1,
+        handleheight=1.1,
+        handletextpad=0.4,
+        columnspacing=1.2,
+        borderaxespad=0.0,
+        borderpad=0.0,
+        labelcolor=INK,
+        prop={"family": FONT, "size": 11},
+    )
+    labels = [_clip(_plain(row.label), 28) for row in rows]
+    widest = max(_text_width(figure, label, 12) for label in labels)
+    left = 0.018 + (widest + 12) / WIDTH_PX
+    axes = figure.add_axes(
+        (left, LOAD_FOOT_PX / total, 0.975 - left, (n * LOAD_ROW_PX + 30) / total)
+    )
+    axes.set_xlim(0, columns)
+    axes.set_ylim(0, n + 30 / LOAD_ROW_PX)
+    axes.axis("off")
+    for c, month in enumerate(months):
+        axes.text(
+            c + 0.5,
+            n + 0.3,
+            _clip(_plain(month), 20),
+            ha="center",
+            va="center",
+            fontsize=11,
+            color=SOFT_INK,
+            family=FONT,
+        )
+    for r, row in enumerate(rows):
+        y = n - 1 - r
+        axes.text(
+            -0.03,
+            y + 0.5,
+            labels[r],
+            ha="right",
+            va="center",
+            fontsize=12,
+            color=INK,
+            family=FONT,
+            transform=axes.transData,
+        )
+        for c, cell in enumerate(row.cells[:columns]):
+            tint = LOAD_TINTS.get(cell.band, LOAD_TINTS["none"])
+            axes.add_patch(
+                Rectangle((c + 0.03, y + 0.08), 0.94, 0.84, facecolor=tint, edgecolor="none")
+            )
+            axes.text(
+                c + 0.5,
+                y + 0.5,
+                _percent(cell, words, lang),
+                ha="center",
+                va="center",
+                fontsize=12,
+                fontweight="bold" if cell.band in ("over", "severe") else "normal",
+                color=BACKGROUND if cell.band == "severe" else INK,
+                family=FONT,
+            )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -699,6 +864,8 @@ def alt_text(data: ChartData, language: str = "en") -> str:
         sentences.append(sentence + ".")
     if data.money:
         sentences.append(_money_sentence(data, lang))
+    if data.loads:
+        sentences.append(_loads_sentence(data, lang))
     sentences[0] = sentences[0][:1].upper() + sentences[0][1:]
     return _clip(" ".join(sentences), MAX_ALT_TEXT)
 
@@ -717,3 +884,16 @@ def _money_sentence(data: ChartData, lang: str) -> str:
             )
         )
     return words["money"].format(rows="; ".join(rows))
+
+
+def _loads_sentence(data: ChartData, lang: str) -> str:
+    words, labels = ALT[lang], LABELS[lang]
+    rows = []
+    for row in data.loads[:MAX_LOAD_ROWS]:
+        cells = [
+            words["load_cell"].format(percent=_percent(cell, labels, lang), month=month)
+            for cell, month in zip(row.cells, data.months, strict=False)
+            if cell.band in ("over", "severe")
+        ]
+        rows.append(words["load_row"].format(label=_clip(row.label, 40), cells=", ".join(cells)))
+    return words["loads"].format(rows="; ".join(rows))

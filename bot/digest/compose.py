@@ -13,7 +13,15 @@ from zoneinfo import ZoneInfo
 from babel.dates import format_date
 
 from bot.capacity.load import LoadRow, PortfolioLoad
-from bot.digest.chart import MAX_MONEY_ROWS, ChartData, MoneyBar, PeriodCounts
+from bot.digest.chart import (
+    MAX_LOAD_ROWS,
+    MAX_MONEY_ROWS,
+    ChartData,
+    LoadCell,
+    LoadStrip,
+    MoneyBar,
+    PeriodCounts,
+)
 from bot.digest.lines import (
     LineRecords,
     attention_of,
@@ -406,9 +414,43 @@ def _assemble(
             _chart_title(subscription),
             money_bars(active),
             currency,
+            *load_strips(overloaded, names, language_of(subscription.language)),
         ),
         people=dict(names),
     )
+
+
+def load_strips(
+    rows: Sequence[LoadRow], names: Mapping[str, str], language: str
+) -> tuple[tuple[LoadStrip, ...], tuple[str, ...]]:
+    """The chart's capacity panel: the first MAX_LOAD_ROWS people over 100 % (the most loaded
+    first), each by the name the digest knows them by (else their id), and the months' labels."""
+    shown = rows[:MAX_LOAD_ROWS]
+    if not shown:
+        return (), ()
+    strips = tuple(
+        LoadStrip(
+            names.get(row.who) or row.who,
+            tuple(
+                LoadCell(
+                    int((m.utilisation * 100).to_integral_value())
+                    if m.utilisation is not None
+                    else None,
+                    m.band.value if m.load else "none",
+                )
+                for m in row.months
+            ),
+        )
+        for row in shown
+    )
+    return strips, tuple(_month_label(m.month, language) for m in shown[0].months)
+
+
+def _month_label(day: date, language: str) -> str:
+    try:
+        return str(format_date(day, "MMM yyyy", locale=language))
+    except (ValueError, LookupError):  # a language Babel does not know: English
+        return str(format_date(day, "MMM yyyy", locale="en"))
 
 
 def money_bars(lines: Sequence[ProjectLine]) -> tuple[MoneyBar, ...]:

@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.orm import Session
 
 from bot.capacity.load import portfolio_load
+from bot.digest.chart import MAX_LOAD_ROWS
 from bot.digest.compose import chart_moments, chart_points, charted, compose_digest
 from bot.digest.flags import HISTORY_NEEDED
 from bot.digest.lines import chain_may_go_on, marks_kept
@@ -139,6 +140,14 @@ def build_digest(
     )
     named |= {d.decided_by for d in governance.decided if is_user_id(d.decided_by)}
     named |= {a.owner for found in governance.overdue_actions.values() for a in found}
+    calendar = portfolio.load_calendar(session)
+    load = portfolio_load(  # people's load: the capacity line and panel, the capacity flag
+        portfolio.list_projects(session, states=OPEN_STATES),
+        portfolio.load_staffing(session),
+        calendar,
+        today=at.astimezone(digest_zone(subscription, default_tz)).date(),
+    )
+    named |= {row.who for row in load.over[:MAX_LOAD_ROWS] if is_user_id(row.who)}
     cached = users.find_users(session, {p.pm for p in projects} | {n for n in named if n})
     zones = {uid: person_zone(u, default_tz) for uid, u in cached.items()}
     names = {uid: u.name for uid, u in cached.items() if u.name}
@@ -189,7 +198,6 @@ def build_digest(
             if period is not None and pid in active
         ],
     )
-    calendar = portfolio.load_calendar(session)
     return compose_digest(
         subscription,
         projects,
@@ -211,12 +219,7 @@ def build_digest(
         points=points,
         governance=governance,
         money=portfolio.load_money(session),
-        load=portfolio_load(
-            portfolio.list_projects(session, states=OPEN_STATES),
-            portfolio.load_staffing(session),
-            calendar,
-            today=at.astimezone(digest_zone(subscription, default_tz)).date(),
-        ),
+        load=load,
     )
 
 

@@ -20,6 +20,10 @@ from bot.digest.chart import (
     GREEN,
     HEIGHT_PX,
     HOT,
+    LOAD_FOOT_PX,
+    LOAD_HEAD_PX,
+    LOAD_ROW_PX,
+    LOAD_TINTS,
     MONEY_FOOT_PX,
     MONEY_HEAD_PX,
     MONEY_ROW_PX,
@@ -27,6 +31,8 @@ from bot.digest.chart import (
     WIDTH_PX,
     ZONES,
     ChartData,
+    LoadCell,
+    LoadStrip,
     MoneyBar,
     PeriodCounts,
     alt_text,
@@ -316,3 +322,49 @@ def test_alt_text_reads_the_money_panel() -> None:
 def test_the_panels_amounts_are_short_and_never_1000k(value: Decimal, expected: str) -> None:
     data = replace(HISTORY, money=(MoneyBar("X", value, value),), currency="EUR")
     assert f"X {expected} for {expected}" in alt_text(data, "en")
+
+
+# ---------------------------------------------------------------------------------------------
+# the capacity panel
+
+LOADS = (
+    LoadStrip("Jordan Lee", (LoadCell(80, "ok"), LoadCell(150, "severe"), LoadCell(95, "full"))),
+    LoadStrip("Dana", (LoadCell(None, "none"), LoadCell(110, "over"), LoadCell(None, "severe"))),
+)
+WITH_LOADS = replace(HISTORY, loads=LOADS, months=("Dec 2026", "Jan 2027", "Feb 2027"))
+
+
+def test_the_capacity_panel_adds_a_row_per_person_over_under_everything() -> None:
+    png = render_chart(WITH_LOADS, "en")
+    assert png_size(png) == (WIDTH_PX, HEIGHT_PX + LOAD_HEAD_PX + 2 * LOAD_ROW_PX + LOAD_FOOT_PX)
+    assert render_chart(WITH_LOADS, "en") == png
+    corner = heat_cell_corner(probability=5, impact=5)
+    assert pixel(png, *corner) == rgba(HOT)  # the top band is where it was
+    with Image.open(io.BytesIO(png)) as image:
+        panel = image.convert("RGBA").crop((0, HEIGHT_PX + LOAD_HEAD_PX, WIDTH_PX, image.size[1]))
+        colours = {colour for _, colour in panel.getcolors(maxcolors=1_000_000) or ()}
+    assert {rgba(LOAD_TINTS[band]) for band in ("ok", "full", "over", "severe")} <= colours
+    # under the money panel when both are drawn
+    both = replace(WITH_LOADS, money=MONEY, currency="EUR")
+    expected = HEIGHT_PX + MONEY_HEAD_PX + 3 * MONEY_ROW_PX + MONEY_FOOT_PX
+    expected += LOAD_HEAD_PX + 2 * LOAD_ROW_PX + LOAD_FOOT_PX
+    assert chart_height(both) == expected == png_size(render_chart(both, "fr"))[1]
+
+
+def test_the_capacity_panel_holds_eight_people_at_most_with_any_names() -> None:
+    many = tuple(
+        LoadStrip(f"$\\frac{{{i}}} {'x' * 80}", (LoadCell(10**6, "severe"),) * 3) for i in range(12)
+    )
+    data = replace(EMPTY, loads=many, months=("M" * 300,) * 3)
+    for language in ("en", "fr"):
+        png = render_chart(data, language)
+        assert png_size(png)[1] == HEIGHT_PX + LOAD_HEAD_PX + 8 * LOAD_ROW_PX + LOAD_FOOT_PX
+        assert 0 < len(alt_text(data, language)) <= MAX_ALT_TEXT
+
+
+def test_alt_text_reads_the_capacity_panel() -> None:
+    assert alt_text(WITH_LOADS, "en").endswith(
+        "People over 100% of their time: Jordan Lee 150% in Jan 2027;"
+        " Dana 110% in Jan 2027, no time in Feb 2027."
+    )
+    assert "Jordan Lee 150\u00a0% en Jan 2027" in alt_text(WITH_LOADS, "fr")
