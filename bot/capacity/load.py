@@ -217,6 +217,23 @@ def person_loads(
     return loads
 
 
+def person_load(
+    projects: Sequence[Project],
+    staffing: Staffing,
+    calendar: Calendar,
+    months: Sequence[date],
+    who: str,
+) -> LoadRow | None:
+    """One person's months (as `person_loads` counts them: the App Home's own load); None
+    when nothing is allocated to them in any of the months."""
+    people = {s.id: s for s in staffing.people}
+    theirs = [(p, a) for p, a in _allocations(projects, staffing) if a.person == who]
+    staff = people.get(who)
+    available = staff.fte * (1 - staff.run_share) if staff else Decimal(1)
+    found = tuple(_month_load(who, month, available, theirs, calendar) for month in months)
+    return LoadRow(who, False, found) if any(m.load for m in found) else None
+
+
 def team_loads(
     projects: Sequence[Project], staffing: Staffing, calendar: Calendar, months: Sequence[date]
 ) -> list[MonthLoad]:

@@ -12,6 +12,9 @@ Sections, by role (one user may see several):
   a PM who sponsors nothing sees only their own projects.
 * **Your actions**: the open actions the user owns (set by leadership's decisions), soonest
   due first, overdue ones marked, each with a Done button.
+* **Your load**: the user's own load over the next six months (bot/capacity/load.py), one
+  square a month, and the months over 100 % with the projects that make them; shown when
+  anything is allocated to them (or they manage projects), as `/pmo capacity @them` counts it.
 * **PMO admins** also see the failed deliveries and this period's missing reports (not asked
   yet, due or late), each with a Remind button.
 
@@ -34,6 +37,7 @@ from sqlalchemy.orm import Session
 from bot import ids
 from bot.access.admins import current_admins, is_admin
 from bot.access.permissions import can_view
+from bot.capacity.load import months_from, person_load
 from bot.delivery.composers import FailureLine
 from bot.digest.compose import Placement, Tallied, placement, tally
 from bot.digest.lines import UNPRIORITISED
@@ -50,6 +54,7 @@ from bot.timezones import zone
 from storage import decisions, deliveries, portfolio
 from storage import standings as stored
 from storage.records import (
+    OPEN_STATES,
     Action,
     ActionState,
     DeliveryStatus,
@@ -265,7 +270,15 @@ def home_view(services: Services, *, user_id: str, notice: Outcome | None = None
         active = [p for p in projects if p.state is ProjectState.ACTIVE]
         mine = [p for p in active if user_id == p.pm or user_id in p.delegates]
         rows = sorted(home_rows(session, mine, now=now, default_tz=default_tz), key=_order)
-        actions = home_actions(session, user_id, projects, today=now.astimezone(default_tz).date())
+        today = now.astimezone(default_tz).date()
+        actions = home_actions(session, user_id, projects, today=today)
+        load = person_load(
+            [p for p in projects if p.state in OPEN_STATES],
+            portfolio.load_staffing(session),
+            portfolio.load_calendar(session),
+            months_from(today),
+            user_id,
+        )
         leadership = admin or not mine or any(p.sponsor == user_id for p in projects)
         visible = [p for p in projects if can_view(user_id, p, admins)] if leadership else []
         # The standings of the summary and of the admins' list of missing reports hold.
@@ -292,6 +305,8 @@ def home_view(services: Services, *, user_id: str, notice: Outcome | None = None
             shown_actions=SHOWN_ACTIONS,
             done_action=ids.ACTION_DONE,
             summary=summary,
+            load=load,
+            shown={p.id for p in projects if can_view(user_id, p, admins)} if load else set(),
             admin=panel,
             notice=notice,
             shown_projects=SHOWN_PROJECTS,

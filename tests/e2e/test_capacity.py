@@ -88,3 +88,19 @@ def test_capacity_in_french(staffed: Harness) -> None:
     answer = staffed.command(PM_PARIS, "capacity")  # their Slack locale is French
     assert answer["text"] == "Capacité\u00a0: 1 mois au-delà de 100\u00a0%"
     assert "138\u00a0% en déc. 2026" in texts(answer)
+
+
+def test_the_app_home_shows_a_person_their_own_load(staffed: Harness) -> None:
+    assert staffed.driver.app_home_opened(PM_PARIS).status == 200
+    blocks = staffed.fake.home_view(PM_PARIS)["blocks"]
+    (load,) = [b for b in blocks if b.get("block_id") == "home.load"]
+    # Camille (French): 0.6 on ATLAS from November to January, 0.5 on SECRET in December, for
+    # 0.8 FTE available (20 % kept for running the business): 138 % in December
+    assert load["text"]["text"] == (
+        "*Votre charge*, les six prochains mois\u00a0: :large_green_square::large_red_square:"
+        ":large_green_square::white_large_square::white_large_square::white_large_square:\n"
+        "138\u00a0% en déc. 2026\u00a0: ATLAS 0,6, un projet confidentiel 0,5"
+    )
+    # someone with nothing allocated sees no such section
+    assert staffed.driver.app_home_opened(OUTSIDER).status == 200
+    assert all(b.get("block_id") != "home.load" for b in staffed.fake.home_view(OUTSIDER)["blocks"])

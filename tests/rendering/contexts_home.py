@@ -7,10 +7,12 @@ rendered in every language with hostile text and checked for escaping and Slack'
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from bot import ids
+from bot.capacity.load import Contribution, LoadRow, MonthLoad, months_from
 from bot.delivery.composers import FailureLine
 from bot.digest.compose import compose_digest
 from bot.digest.model import Shortlist
@@ -111,8 +113,24 @@ def contexts(text: str) -> dict[str, list[dict[str, Any]]]:
         HomeAction(factories.action(1, text[:200], id=i), project, overdue=i % 2 == 0)
         for i in range(1, SHOWN_ACTIONS + 4)
     ]
+    # the viewer's own load: six months, every one over 120 % (one with no time at all), each
+    # made of many projects with the longest keys, some the viewer may not see
+    parts = tuple(
+        Contribution(factories.project(f"K{i:03d}-" + "X" * 15, id=i), Decimal("0.37") * i)
+        for i in range(1, 9)
+    )
+    load = LoadRow(
+        "U0VIEWER1",
+        False,
+        tuple(
+            MonthLoad("U0VIEWER1", m, Decimal(99), Decimal(0) if j == 2 else Decimal(1), parts)
+            for j, m in enumerate(months_from(date(2026, 11, 20)))
+        ),
+    )
     everything = {
         **base,
+        "load": load,
+        "shown": {1, 2, 3},
         "rows": rows,
         "actions": actions,
         "shown_actions": SHOWN_ACTIONS,
