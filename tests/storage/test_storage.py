@@ -238,8 +238,8 @@ def test_a_digest_and_a_status_lookup_cost_the_same_statements_whatever_the_size
     # subscriptions; projects, risks, blockers, milestones, people, the two latest reports,
     # the marks of older ones, prompts, the calendar (working hours, holidays), skips; and
     # governance: overdue actions, the newest decisions, the decisions since; the portfolio's
-    # money settings (currency, tolerances)
-    assert len(statements) == 16
+    # money settings (currency, tolerances); the people and teams (the capacity line)
+    assert len(statements) == 17
 
     with sessions.begin() as session, count_statements(engine) as statements:
         project = portfolio.find_project(session, "P001")
