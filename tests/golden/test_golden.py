@@ -21,12 +21,24 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from bot.capacity.load import portfolio_load
 from bot.cli.textview import messages_to_text
 from bot.digest.compose import compose_digest
 from bot.digest.messages import digest_messages
 from bot.digest.model import Digest, Governance
 from bot.render import Message, Renderer
-from storage.records import Money, ProjectState, Rag, Report, Tolerances
+from storage.records import (
+    Allocation,
+    Calendar,
+    CapacityPulse,
+    Money,
+    ProjectState,
+    Rag,
+    Report,
+    Staff,
+    Staffing,
+    Tolerances,
+)
 from tests import factories
 from tests.rendering.contexts_digest import blocker, milestone, risk
 
@@ -71,6 +83,12 @@ def golden_digest(language: str) -> Digest:
             budget=Decimal(2_400_000),
             start=date(2025, 9, 1),
             end=date(2027, 6, 25),
+            rank_score=Decimal(72),
+            # Marcus, DCEXIT's PM, lends ATLAS 0.6 of his time: with DCEXIT's 0.7 in December
+            # and January, he is at 130 % (the digest's capacity line and its chart's panel)
+            allocations=(
+                Allocation(Decimal("0.6"), date(2026, 11, 1), date(2027, 3, 1), "U0PMMARCUS"),
+            ),
         ),
         project(
             "DCEXIT",
@@ -81,8 +99,12 @@ def golden_digest(language: str) -> Digest:
             budget=Decimal(1_750_000),
             start=date(2025, 6, 2),
             end=date(2027, 3, 12),
+            rank_score=Decimal(64),
+            allocations=(
+                Allocation(Decimal("0.7"), date(2026, 12, 1), date(2027, 1, 1), "U0PMMARCUS"),
+            ),
         ),
-        project("WMS", 3, "Warehouse upgrade", "U0PMPRIYA", priority=3),
+        project("WMS", 3, "Warehouse upgrade", "U0PMPRIYA", priority=3, rank_score=Decimal(55)),
         project(
             "CRM",
             4,
@@ -92,9 +114,22 @@ def golden_digest(language: str) -> Digest:
             budget=Decimal(900_000),
             start=date(2026, 1, 5),
             end=date(2027, 5, 21),
+            rank_score=Decimal(81),
         ),
-        project("TREASURY", 5, "Treasury system", "U0PMAISHA", priority=3, end=date(2026, 11, 13)),
-        project("PAYROLL", 6, "Payroll replacement", "U0PMOLIVIER", priority=1),
+        # mandatory (regulatory): first in its group whatever its score
+        project(
+            "TREASURY",
+            5,
+            "Treasury system",
+            "U0PMAISHA",
+            priority=3,
+            end=date(2026, 11, 13),
+            mandatory=True,
+            rank_score=Decimal(30),
+        ),
+        project(
+            "PAYROLL", 6, "Payroll replacement", "U0PMOLIVIER", priority=1, rank_score=Decimal(48)
+        ),
         project(
             "FLEET", 7, "Fleet telematics", "U0PMMARCUS", priority=5, state=ProjectState.ON_HOLD
         ),
@@ -142,8 +177,10 @@ def golden_digest(language: str) -> Digest:
                 summary="Back on track: pilot adoption at 88% & rising.",
                 percent_complete=52,
                 budget_spent=Decimal(520_000),
+                capacity_pulse=CapacityPulse.SHORT,
             ),
-            report(4, 1, "amber", percent_complete=48),
+            # short two periods running, while the plan has Sophie at 40 %: on paper only
+            report(4, 1, "amber", percent_complete=48, capacity_pulse=CapacityPulse.SHORT),
         ],
         5: [
             report(5, w, "green", summary="UAT signed off.", percent_complete=86) for w in range(4)
@@ -259,6 +296,9 @@ def golden_digest(language: str) -> Digest:
         governance=governance,
         # EUR; over 5 % on cost or 14 days on time is an exception
         money=Money("EUR", Tolerances(Decimal(5), 14)),
+        load=portfolio_load(
+            projects, Staffing(people=(Staff("U0PMMARCUS"),)), Calendar(), today=AT.date()
+        ),
     )
 
 
