@@ -486,9 +486,12 @@ def score_issues(scores: Sequence[tuple[str, Decimal]], planning: Planning) -> l
             code = "negative"
         elif not wsjf and criterion is None:
             code = "unknown"
-        elif not wsjf and criterion is not None:
-            if not criterion.lowest <= score <= criterion.highest:
-                code = "outside_scale"
+        elif (
+            not wsjf
+            and criterion is not None
+            and not criterion.lowest <= score <= criterion.highest
+        ):
+            code = "outside_scale"
         if code is not None:
             issues.append(ScoreIssue(index, name, score, code, criterion))
     return issues
