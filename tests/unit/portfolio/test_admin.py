@@ -48,6 +48,7 @@ from tests.rendering.contexts_projects import contexts
 from tests.rendering.test_render import assert_escaped, assert_valid_view, walk
 
 PM, SPONSOR, DELEGATE = "U0PM00001", "U0SPONS001", "U0DELEG001"
+ADMIN_ID = "U0ADMIN001"
 GOOD: dict[str, Any] = {
     "key": "cygnus",
     "name": "  Cygnus  ",
@@ -582,3 +583,26 @@ def test_the_record_names_the_roles_and_their_changes() -> None:
         " U0OTHER01; Informed: Camille \\<Durand\\> (U0PM00001)" in lines
     )
     assert f"  - Roles (RACI): none → Accountable: {SPONSOR}" in lines  # the change, as logged
+
+
+def test_the_record_shows_allocations_as_logged_now_and_before() -> None:
+    now = {"allocations": [[], [f"{PM} 0.8 2027-01 2027-06", "team Data 2 2027-02 2027-04"]]}
+    before = {
+        "allocations": [
+            None,
+            [{"person": PM, "share": "0.5", "first": "2027-01-01", "last": "2027-03-01"}],
+        ]
+    }
+    changes = [
+        AuditEntry(3, 1, ADMIN_ID, AT, "updated", now),
+        AuditEntry(2, 1, "import", AT - timedelta(days=1), "updated", before),
+    ]
+    lines = record(changes=changes).splitlines()
+    assert (
+        f"  - Allocations of people's time: none → {PM} 0.8 2027-01 2027-06; "
+        "team Data 2 2027-02 2027-04" in lines
+    )
+    assert (
+        f"  - Allocations of people's time: none → Camille \\<Durand\\> ({PM}) 0.5 "
+        "(2027-01 → 2027-03)" in lines
+    )
