@@ -15,7 +15,10 @@ from slack_bolt import Ack, App
 from bot import ids
 from bot.portfolio.admin import (
     FLAGS_BLOCK,
+    LINE_FIELDS,
+    MANDATORY_BLOCK,
     MODAL_FIELDS,
+    ROLE_BLOCKS,
     Closed,
     ProjectForm,
     ProjectSaved,
@@ -47,17 +50,21 @@ def _element(state: dict[str, Any], block_id: str) -> dict[str, Any]:
 
 def project_form(view: dict[str, Any]) -> ProjectForm:
     """The project modal's values: text for each input (None when empty), the chosen
-    delegates and the ticked options as tuples."""
+    delegates, responsible, consulted and informed and the ticked options as tuples."""
     state = _state(view)
     form: dict[str, str | tuple[str, ...] | None] = {}
-    for name in MODAL_FIELDS:
-        if name == "delegates":
+    for name in (*MODAL_FIELDS, "cost", *ROLE_BLOCKS):
+        if name in ("delegates", *ROLE_BLOCKS[1:]):
             chosen = _element(state, name).get("selected_users") or []
             form[name] = tuple(str(user) for user in chosen)
         else:
             form[name] = field_value(state, name)
-    ticked = _element(state, FLAGS_BLOCK).get("selected_options") or []
-    form[FLAGS_BLOCK] = tuple(str(option.get("value")) for option in ticked)
+    for name in LINE_FIELDS:  # a text the modal did not show is left out (kept)
+        if name in state:
+            form[name] = field_value(state, name)
+    for name in (FLAGS_BLOCK, MANDATORY_BLOCK):
+        ticked = _element(state, name).get("selected_options") or []
+        form[name] = tuple(str(option.get("value")) for option in ticked)
     return form
 
 

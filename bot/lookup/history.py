@@ -30,6 +30,8 @@ class HistoryEntry:
 def _shown(value: object) -> str:
     if value is None or value == "" or value == []:
         return "—"
+    if isinstance(value, dict):  # roles: `accountable: U1; responsible: U2, U3`
+        return "; ".join(f"{k}: {_shown(v)}" for k, v in value.items() if v not in (None, []))
     if isinstance(value, list | tuple):
         return ", ".join(str(v) for v in value)
     return str(value)

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, fields, is_dataclass, replace
 from datetime import date, datetime
 from decimal import Decimal
@@ -33,7 +33,25 @@ from sqlalchemy.orm import Session
 from bot.access.admins import current_admins, is_admin
 from bot.languages import DEFAULT_LANGUAGE
 from bot.portfolio import archive
-from bot.portfolio.file import PROJECT_FIELDS, PROJECT_REQUIRED
+from bot.portfolio.file import (
+    PROJECT_FIELDS,
+    PROJECT_REQUIRED,
+    ROLE_NAMES,
+    allocation_issues,
+    score_issues,
+)
+from bot.portfolio.lines import (
+    Entry,
+    allocation_line,
+    allocations_text,
+    benefit_line,
+    benefits_text,
+    parse_allocations,
+    parse_benefits,
+    parse_scores,
+    score_line,
+    scores_text,
+)
 from bot.priorities.stored import refresh_rank_scores
 from bot.reporting.form import FieldError
 from bot.services import Services
@@ -41,7 +59,15 @@ from bot.slack.gateway import SlackError
 from bot.slack.people import dm_channel
 from bot.slack.user_ids import is_user_id
 from storage import archives, audit, decisions, items, portfolio, reports, users
-from storage.records import DEFAULT_CADENCE, Project, ProjectSpec, ProjectState
+from storage.records import (
+    DEFAULT_CADENCE,
+    Allocation,
+    Planning,
+    Project,
+    ProjectSpec,
+    ProjectState,
+    Staffing,
+)
 
 log = logging.getLogger(__name__)
 
@@ -50,30 +76,34 @@ MAX_CLOSING_TEXT = 3000
 # The project modal's input blocks, each named after the portfolio file's field; the two
 # booleans are the options of one checkboxes block, `flags`.
 FLAGS = ("confidential", "escalate_to_sponsor")
-# The portfolio file's order; holidays, milestones, the planned progress curve, the
-# tolerances, the scores, whether it is mandatory and the business case have no field here
-# (the file sets them; editing keeps them).
-KEPT_FIELDS = (
-    "holidays",
-    "milestones",
-    "plan",
-    "tolerances",
-    "scores",
-    "mandatory",
-    "benefits",
-    "cost",
-    "roles",
-    "allocations",
+# The portfolio file's order; holidays, milestones, the planned progress curve and the
+# tolerances have no field here (the file sets them; editing keeps them).
+KEPT_FIELDS = ("holidays", "milestones", "plan", "tolerances")
+# The planning fields, after the others under a header: `mandatory` a checkbox (its one
+# option's value is "mandatory"), `cost` a number, the roles one user picker each (block ids:
+# the role names), and three texts of one entry a line (bot/portfolio/lines.py).
+LINE_FIELDS: dict[str, Callable[[str], list[Entry]]] = {
+    "scores": parse_scores,
+    "benefits": parse_benefits,
+    "allocations": parse_allocations,
+}
+MODAL_PLANNING = ("scores", "mandatory", "benefits", "cost", "roles", "allocations")
+MANDATORY_BLOCK = "mandatory"
+ROLE_BLOCKS = ROLE_NAMES  # accountable (one person), responsible, consulted, informed (lists)
+MODAL_FIELDS = tuple(
+    name for name in PROJECT_FIELDS if name not in (*KEPT_FIELDS, *FLAGS, *MODAL_PLANNING)
 )
-MODAL_FIELDS = tuple(name for name in PROJECT_FIELDS if name not in (*KEPT_FIELDS, *FLAGS))
 FLAGS_BLOCK = "flags"
+# A text longer than Slack lets a modal's input hold is not shown there, and is kept.
+MAX_INPUT = 3000
 SPEC_FIELDS = tuple(f.name for f in fields(ProjectSpec))
 # Where a refusal that concerns the whole modal is shown (a block both modals have).
 PROJECT_GENERAL_BLOCK = "name"
 CLOSE_GENERAL_BLOCK = "summary"
 
 # What a submitted project modal holds: text (None when empty) for each input, and the
-# chosen user ids (`delegates`) and ticked options (`flags`) as tuples.
+# chosen user ids (`delegates`, the roles but `accountable`) and ticked options (`flags`,
+# `mandatory`) as tuples. A text of LINE_FIELDS the modal did not show is absent (kept).
 ProjectForm = Mapping[str, str | tuple[str, ...] | None]
 
 
@@ -110,10 +140,16 @@ def spec_of(project: Project) -> ProjectSpec:
 
 
 def validate_project(
-    form: ProjectForm, *, current: Project | None
+    form: ProjectForm,
+    *,
+    current: Project | None,
+    planning: Planning | None = None,
+    staffing: Staffing | None = None,
 ) -> tuple[ProjectSpec | None, list[FieldError]]:
     """The project the modal describes, checked field by field with the portfolio file's own
-    checks; or every problem, each on its block. Editing keeps the key and the holidays."""
+    checks (the scores against the stored criteria, the allocations against the stored people
+    and teams, as the import does; none when not given); or every problem, each on its block.
+    Editing keeps the key, the holidays, the plan and the tolerances."""
     raw: dict[str, Any] = {}
     for name in MODAL_FIELDS:
         value = form.get(name)
@@ -143,17 +179,160 @@ def validate_project(
     start, end = values.get("start"), values.get("end")
     if isinstance(start, date) and isinstance(end, date) and end < start:
         errors.append(FieldError("end", "end_before_start", {"start": start.isoformat()}))
+    planned, planning_errors = _planning_values(
+        form, current=current, planning=planning or Planning(), staffing=staffing or Staffing()
+    )
+    errors += planning_errors
     if errors:
         return None, errors
     values.setdefault("cadence", DEFAULT_CADENCE)
     values["holidays"] = current.holidays if current is not None else ()
     values["plan"] = current.plan if current is not None else ()
     values["tolerances"] = current.tolerances if current is not None else None
-    return ProjectSpec(**values), []
+    return ProjectSpec(**values, **planned), []
 
 
-def _plain(value: Any) -> Any:
-    """A field's value as the audit log keeps it (JSON)."""
+def _checked(name: str, value: Any) -> Any:
+    """`value` (the file's form of field `name`) as the portfolio file's check makes it;
+    ValueError when the file would refuse it."""
+    return PROJECT_FIELDS[name][1](value)
+
+
+def _refused(name: str, value: Any) -> bool:
+    try:
+        _checked(name, value)
+    except ValueError:
+        return True
+    return False
+
+
+def _as_field(name: str, values: list[Any]) -> Any:
+    """Entries' values as the file writes the field: scores a mapping, the others a list."""
+    return dict(values) if name == "scores" else values
+
+
+def _planning_values(
+    form: ProjectForm, *, current: Project | None, planning: Planning, staffing: Staffing
+) -> tuple[dict[str, Any], list[FieldError]]:
+    """The planning fields the modal describes, or their problems (inline, on their blocks)."""
+    values: dict[str, Any] = {"mandatory": MANDATORY_BLOCK in (form.get(MANDATORY_BLOCK) or ())}
+    errors: list[FieldError] = []
+    cost = form.get("cost")
+    if isinstance(cost, str) and cost.strip():
+        try:
+            values["cost"] = _checked("cost", cost.strip())
+        except ValueError:
+            errors.append(FieldError("cost", "invalid", {"field": "cost"}))
+    roles: dict[str, Any] = {}
+    for role in ROLE_BLOCKS:
+        chosen = form.get(role)
+        if role == "accountable":
+            value: Any = chosen.strip() if isinstance(chosen, str) and chosen.strip() else None
+        else:
+            value = list(dict.fromkeys(chosen or ())) or None
+        if value is not None and _refused("roles", {role: value}):
+            errors.append(FieldError(role, "invalid", {"field": role}))
+        elif value is not None:
+            roles[role] = value
+    if roles:
+        values["roles"] = _checked("roles", roles)
+    for name, parse in LINE_FIELDS.items():
+        text = form.get(name)
+        if name not in form and current is not None:  # not shown (too long to edit there)
+            values[name] = getattr(current, name)
+            continue
+        entries = parse(text if isinstance(text, str) else "")
+        bad = [e for e in entries if e.value is None or _refused(name, _as_field(name, [e.value]))]
+        if name == "scores":
+            bad += _twice(entries)
+        if bad:
+            errors.append(FieldError(name, "bad_line", {"field": name, "line": bad[0].line}))
+            continue
+        try:
+            values[name] = _checked(name, _as_field(name, [e.value for e in entries]))
+        except ValueError:  # too many entries, a year twice
+            errors.append(FieldError(name, "invalid", {"field": name}))
+            continue
+        lines = [e.line for e in entries]
+        if name == "scores":
+            errors += _score_errors(values[name], lines, planning)
+        if name == "allocations":
+            errors += _allocation_errors(values[name], lines, staffing)
+    return values, errors
+
+
+def _twice(entries: list[Entry]) -> list[Entry]:
+    """The score entries that name a criterion already named above (the file's mapping cannot
+    hold a name twice)."""
+    seen: set[str] = set()
+    twice = []
+    for entry in entries:
+        name = str(entry.value[0]).casefold() if entry.value is not None else ""
+        if name in seen:
+            twice.append(entry)
+        seen.add(name)
+    return twice
+
+
+def _score_errors(
+    scores: tuple[tuple[str, Decimal], ...], lines: list[int], planning: Planning
+) -> list[FieldError]:
+    errors = []
+    known = ", ".join(c.name for c in planning.criteria)
+    for issue in score_issues(scores, planning):
+        params: dict[str, Any] = {"line": lines[issue.index], "name": issue.name, "known": known}
+        if issue.criterion is not None:
+            params |= {
+                "lowest": _plain(issue.criterion.lowest),
+                "highest": _plain(issue.criterion.highest),
+            }
+        code = f"score_{issue.code}" if known or issue.code != "unknown" else "no_criteria"
+        errors.append(FieldError("scores", code, params))
+    return errors
+
+
+def _allocation_errors(
+    allocations: tuple[Allocation, ...], lines: list[int], staffing: Staffing
+) -> list[FieldError]:
+    errors = []
+    for index, kind in allocation_issues(allocations, staffing):
+        allocation = allocations[index]
+        errors.append(
+            FieldError(
+                "allocations",
+                f"unknown_{kind}",
+                {
+                    "line": lines[index],
+                    "person": allocation.person or "",
+                    "team": allocation.team or "",
+                },
+            )
+        )
+    return errors
+
+
+def modal_texts(project: Project | None) -> dict[str, str | None]:
+    """The planning texts the project modal is prefilled with; None for a text too long for
+    Slack's input (the modal then does not show it, and saving keeps it)."""
+    if project is None:
+        return dict.fromkeys(LINE_FIELDS, "")
+    texts = {
+        "scores": scores_text(project.scores),
+        "benefits": benefits_text(project.benefits),
+        "allocations": allocations_text(project.allocations),
+    }
+    return {name: text if len(text) <= MAX_INPUT else None for name, text in texts.items()}
+
+
+def _plain(value: Any, name: str = "") -> Any:
+    """A field's value as the audit log keeps it (JSON): the scores, the benefits and the
+    allocations as the lines the project modal shows them in (`strategic: 4`)."""
+    if name == "scores":
+        return [score_line(criterion, score) for criterion, score in value]
+    if name == "benefits":
+        return [benefit_line(year, amount) for year, amount in value]
+    if name == "allocations":
+        return [allocation_line(a) for a in value]
     if isinstance(value, Enum):
         return value.value
     if isinstance(value, date):
@@ -172,8 +351,8 @@ def diff(before: ProjectSpec | None, after: ProjectSpec) -> dict[str, list[Any]]
     that has a value)."""
     changes: dict[str, list[Any]] = {}
     for name in SPEC_FIELDS:
-        new = _plain(getattr(after, name))
-        old = _plain(getattr(before, name)) if before is not None else None
+        new = _plain(getattr(after, name), name)
+        old = _plain(getattr(before, name), name) if before is not None else None
         if before is None and new in (None, [], ""):
             continue
         if old != new:
@@ -217,8 +396,10 @@ def error_texts(words: Mapping[str, Any], errors: Sequence[FieldError]) -> dict[
     for error in errors:
         if error.field in texts:
             continue
-        if error.code == "invalid":
+        if error.code in ("invalid", "bad_line"):
             text = str(catalogue["invalid"][error.params.get("field", error.field)])
+            if error.code == "bad_line":  # "Line 3: " and what the field takes
+                text = str(catalogue["errors"]["bad_line"]) % dict(error.params) + " " + text
         else:
             text = str(catalogue["errors"][error.code])
             text = text % dict(error.params) if error.params else text
@@ -257,7 +438,12 @@ def save_project(
             current = portfolio.find_project_by_id(session, project_id)
             if current is None:
                 return [FieldError(PROJECT_GENERAL_BLOCK, "not_found")], language
-        spec, errors = validate_project(form, current=current)
+        spec, errors = validate_project(
+            form,
+            current=current,
+            planning=portfolio.load_planning(session),
+            staffing=portfolio.load_staffing(session),
+        )
         if spec is None:
             return errors, language
         if current is None and portfolio.find_project(session, spec.key) is not None:

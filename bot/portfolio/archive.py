@@ -85,6 +85,13 @@ class _Writer:
     def rag(self, value: Any) -> str:
         return str(self.words["rag"].get(str(value), str(value)))
 
+    def _allocation(self, allocation: Any) -> str:
+        """An allocation as stored (Allocation), or as the audit log kept it before it kept
+        the modal's line (a mapping)."""
+        a = allocation if isinstance(allocation, Mapping) else asdict(allocation)
+        who = self.who(str(a["person"])) if a.get("person") else inline(a.get("team"))
+        return f"{who} {_plain(a['share'])} ({str(a['first'])[:7]} → {str(a['last'])[:7]})"
+
     def value(self, name: str, value: Any) -> str:
         """A project field's value (as stored, or as the audit log keeps it), for people."""
         if value is None or value == [] or value == ():
@@ -100,11 +107,8 @@ class _Writer:
                     parts.append(f"{named.get(role, role)}: {who}")
             return "; ".join(parts) or self.nothing()
         if name == "allocations":  # as stored (Allocation) or as the audit log keeps them
-            listed = [a if isinstance(a, Mapping) else asdict(a) for a in value]
             return "; ".join(
-                f"{self.who(str(a['person'])) if a.get('person') else inline(a.get('team'))} "
-                f"{_plain(a['share'])} ({str(a['first'])[:7]} → {str(a['last'])[:7]})"
-                for a in listed
+                inline(a) if isinstance(a, str) else self._allocation(a) for a in value
             )
         if name in PEOPLE_FIELDS:
             people = value if isinstance(value, list | tuple) else [value]

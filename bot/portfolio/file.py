@@ -406,23 +406,34 @@ def _listed(data: Mapping[str, Any], name: str, problems: list[str]) -> list[Any
     return value
 
 
-def allocation_problems(projects: Sequence[ProjectSpec], staffing: Staffing) -> list[str]:
-    """Every allocation to a person `people` does not list, or to a team `teams` does not."""
+def allocation_issues(
+    allocations: Sequence[Allocation], staffing: Staffing
+) -> list[tuple[int, str]]:
+    """Each allocation to a person `people` does not list, or to a team `teams` does not: its
+    index in `allocations` and "person" or "team" (the one rule of the file and the modal)."""
     people = {p.id for p in staffing.people}
     teams = {t.name for t in staffing.teams}
+    issues = []
+    for index, a in enumerate(allocations):
+        if a.person is not None and a.person not in people:
+            issues.append((index, "person"))
+        if a.team is not None and a.team not in teams:
+            issues.append((index, "team"))
+    return issues
+
+
+def allocation_problems(projects: Sequence[ProjectSpec], staffing: Staffing) -> list[str]:
+    """Every allocation to a person `people` does not list, or to a team `teams` does not."""
     problems = []
     for spec in projects:
-        for number, a in enumerate(spec.allocations, start=1):
-            if a.person is not None and a.person not in people:
-                problems.append(
-                    f"projects ({spec.key}): allocations: allocation {number}: {a.person} is "
-                    "not in people"
-                )
-            if a.team is not None and a.team not in teams:
-                problems.append(
-                    f"projects ({spec.key}): allocations: allocation {number}: team "
-                    f"{a.team!r} is not in teams"
-                )
+        for index, kind in allocation_issues(spec.allocations, staffing):
+            a = spec.allocations[index]
+            named = (
+                f"{a.person} is not in people"
+                if kind == "person"
+                else (f"team {a.team!r} is not in teams")
+            )
+            problems.append(f"projects ({spec.key}): allocations: allocation {index + 1}: {named}")
     return problems
 
 
@@ -445,44 +456,69 @@ def _criterion(value: Any) -> Criterion:
     return Criterion(name, weight, lowest, highest, better)
 
 
+@dataclass(frozen=True, slots=True)
+class ScoreIssue:
+    """What is wrong with one of a project's scores (`score_issues`)."""
+
+    index: int  # in the project's scores
+    name: str  # the criterion as the score names it
+    score: Decimal
+    code: str  # unknown, outside_scale, not_wsjf, job_size_zero, negative
+    criterion: Criterion | None = None  # outside_scale: the criterion and its scale
+
+
+def score_issues(scores: Sequence[tuple[str, Decimal]], planning: Planning) -> list[ScoreIssue]:
+    """Each score that names no criterion or lies outside its criterion's scale; with
+    `method: wsjf`, each score not named as a part of WSJF, below 0, or a job size of 0 (the
+    one rule of the file and the modal)."""
+    wsjf = planning.method is RankMethod.WSJF
+    by_name = {c.name.casefold(): c for c in planning.criteria}
+    issues = []
+    for index, (name, score) in enumerate(scores):
+        folded = name.casefold()
+        criterion = by_name.get(folded)
+        code = None
+        if wsjf and folded not in WSJF_PARTS:
+            code = "not_wsjf"
+        elif wsjf and folded == "job_size" and score <= 0:
+            code = "job_size_zero"
+        elif wsjf and score < 0:
+            code = "negative"
+        elif not wsjf and criterion is None:
+            code = "unknown"
+        elif (
+            not wsjf
+            and criterion is not None
+            and not criterion.lowest <= score <= criterion.highest
+        ):
+            code = "outside_scale"
+        if code is not None:
+            issues.append(ScoreIssue(index, name, score, code, criterion))
+    return issues
+
+
 def score_problems(projects: Sequence[ProjectSpec], planning: Planning) -> list[str]:
-    """Every score that names no criterion or lies outside its criterion's scale; with
-    `method: wsjf`, every score not named as a part of WSJF, below 0, or a job size of 0."""
-    if planning.method is RankMethod.WSJF:
-        return _wsjf_problems(projects)
-    criteria = planning.criteria
-    by_name = {c.name.casefold(): c for c in criteria}
-    known = ", ".join(c.name for c in criteria) or "none are set"
+    """Every score `score_issues` finds, as the file's problems."""
+    known = ", ".join(c.name for c in planning.criteria) or "none are set"
+    parts = ", ".join(WSJF_PARTS)
     problems = []
     for spec in projects:
-        for name, score in spec.scores:
-            criterion = by_name.get(name.casefold())
-            if criterion is None:
-                problems.append(
-                    f"projects ({spec.key}): scores: unknown criterion {name!r} (the criteria: "
-                    f"{known})"
-                )
-            elif not criterion.lowest <= score <= criterion.highest:
-                problems.append(
-                    f"projects ({spec.key}): scores: {name}: {score} is outside its scale "
+        for issue in score_issues(spec.scores, planning):
+            name, score, criterion = issue.name, issue.score, issue.criterion
+            problem = {
+                "unknown": f"unknown criterion {name!r} (the criteria: {known})",
+                "not_wsjf": (
+                    f"{name!r} is not a part of WSJF (with method: wsjf, the scores are {parts})"
+                ),
+                "job_size_zero": f"{name}: must be above 0",
+                "negative": f"{name}: must be 0 or more",
+            }.get(issue.code)
+            if criterion is not None and issue.code == "outside_scale":
+                problem = (
+                    f"{name}: {score} is outside its scale "
                     f"({criterion.lowest} to {criterion.highest})"
                 )
-    return problems
-
-
-def _wsjf_problems(projects: Sequence[ProjectSpec]) -> list[str]:
-    problems = []
-    for spec in projects:
-        for name, score in spec.scores:
-            if name.casefold() not in WSJF_PARTS:
-                problems.append(
-                    f"projects ({spec.key}): scores: {name!r} is not a part of WSJF (with "
-                    f"method: wsjf, the scores are {', '.join(WSJF_PARTS)})"
-                )
-            elif name.casefold() == "job_size" and score <= 0:
-                problems.append(f"projects ({spec.key}): scores: {name}: must be above 0")
-            elif score < 0:
-                problems.append(f"projects ({spec.key}): scores: {name}: must be 0 or more")
+            problems.append(f"projects ({spec.key}): scores: {problem}")
     return problems
 
 

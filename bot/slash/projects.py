@@ -8,7 +8,14 @@ from typing import Any
 
 from bot import ids
 from bot.access.admins import add_admin, is_admin
-from bot.portfolio.admin import MAX_CLOSING_TEXT, find_for_close, find_for_edit, metadata
+from bot.portfolio.admin import (
+    MAX_CLOSING_TEXT,
+    MAX_INPUT,
+    find_for_close,
+    find_for_edit,
+    metadata,
+    modal_texts,
+)
 from bot.slack.user_ids import mentioned_user
 from bot.slash.request import OpenModal, Request, Result
 from bot.slash.words import slack_unescape
@@ -39,6 +46,8 @@ def project_modal(request: Request, project: Project | None) -> OpenModal:
             callback_id=ids.PROJECT_SAVE,
             states=[state.value for state in ProjectState],
             default_cadence=DEFAULT_CADENCE,
+            texts=modal_texts(project),
+            max_input=MAX_INPUT,
         )
     )
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -17,7 +18,20 @@ from sqlalchemy import select
 
 from storage import audit, items, portfolio, reports
 from storage.models import ArchiveRow, AuditRow
-from storage.records import BlockerSpec, ItemStatus, MilestoneSpec, Project, RiskSpec
+from storage.records import (
+    Allocation,
+    BlockerSpec,
+    Criterion,
+    ItemStatus,
+    MilestoneSpec,
+    Planning,
+    Project,
+    RiskSpec,
+    Roles,
+    Staff,
+    Staffing,
+    Team,
+)
 from tests import factories
 from tests.e2e.conftest import ADMIN, OUTSIDER, PM_NEW_YORK, PM_PARIS, SPONSOR, Harness
 
@@ -213,6 +227,207 @@ def test_closing_through_the_state_sets_closed_at_as_the_import_does(harness: Ha
     project = stored(harness, "ATLAS")
     assert project is not None and project.closed_at == harness.clock.now
     assert history(harness, project)[0].action == "closed"
+
+
+# --- planning fields -------------------------------------------------------------------------
+
+
+def set_criteria_and_people(h: Harness) -> None:
+    """What the portfolio file's criteria, people and teams would have stored."""
+    with h.services.sessions.begin() as session:
+        portfolio.replace_planning(
+            session,
+            Planning(
+                criteria=(
+                    Criterion("strategic", Decimal(60), Decimal(1), Decimal(5)),
+                    Criterion("risk", Decimal(40), Decimal(0), Decimal(10), False),
+                )
+            ),
+        )
+        portfolio.replace_staffing(
+            session,
+            Staffing(
+                people=(Staff(PM_PARIS, team="Data"), Staff(PM_NEW_YORK)),
+                teams=(Team("Data", Decimal(8)),),
+            ),
+        )
+
+
+PLANNED: dict[str, Any] = {
+    "scores": "strategic: 4\n\nrisk: 2",
+    "mandatory": ["mandatory"],
+    "cost": "1100000",
+    "benefits": "2027: 400000\n2028: 900000.50",
+    "accountable": SPONSOR,
+    "responsible": [PM_PARIS, PM_NEW_YORK],
+    "consulted": [],
+    "informed": [ADMIN],
+    "allocations": f"<@{PM_PARIS}|camille> 0.8 2027-01 2027-06\nteam Data 2.0 2027-02 2027-04",
+}
+
+
+def test_an_admin_edits_the_planning_fields_and_each_change_is_audited(
+    harness: Harness,
+) -> None:
+    set_criteria_and_people(harness)
+    view = open_modal(harness, ADMIN, "project edit ATLAS")
+    fields = inputs_of(view)
+    assert {"scores", "mandatory", "cost", "benefits", "allocations"} <= set(fields)
+    assert {"accountable", "responsible", "consulted", "informed"} <= set(fields)
+    assert fields["accountable"]["type"] == "users_select"
+    assert fields["informed"]["type"] == "multi_users_select"
+    assert fields["scores"]["multiline"] and "initial_value" not in fields["scores"]
+    headers = [b for b in view["blocks"] if b["type"] == "header"]
+    assert headers[0]["text"]["text"] == "Planning"
+    assert view["blocks"].index(headers[0]) > [b.get("block_id") for b in view["blocks"]].index(
+        "flags"
+    )  # after the fields there were
+
+    harness.clock.now += timedelta(hours=1)
+    response = harness.driver.submit_view(ADMIN, view, PLANNED)
+    assert response.status == 200 and not response.body, response.body
+
+    project = stored(harness, "ATLAS")
+    assert project is not None
+    assert project.scores == (("strategic", Decimal(4)), ("risk", Decimal(2)))
+    assert project.mandatory and project.cost == Decimal("1100000")
+    assert project.benefits == ((2027, Decimal("400000")), (2028, Decimal("900000.50")))
+    assert project.roles == Roles(
+        accountable=SPONSOR, responsible=(PM_PARIS, PM_NEW_YORK), informed=(ADMIN,)
+    )
+    assert project.allocations == (
+        Allocation(Decimal("0.8"), date(2027, 1, 1), date(2027, 6, 1), person=PM_PARIS),
+        Allocation(Decimal("2.0"), date(2027, 2, 1), date(2027, 4, 1), team="Data"),
+    )
+    latest = history(harness, project)[0]
+    assert (latest.actor, latest.action) == (ADMIN, "updated")
+    assert latest.changes == {
+        "scores": [[], ["strategic: 4", "risk: 2"]],
+        "mandatory": [False, True],
+        "benefits": [[], ["2027: 400000", "2028: 900000.50"]],
+        "cost": [None, "1100000"],
+        "roles": [
+            None,
+            {
+                "accountable": SPONSOR,
+                "responsible": [PM_PARIS, PM_NEW_YORK],
+                "consulted": [],
+                "informed": [ADMIN],
+            },
+        ],
+        "allocations": [[], [f"{PM_PARIS} 0.8 2027-01 2027-06", "team Data 2.0 2027-02 2027-04"]],
+    }
+    told = str([m.get("blocks") for m in harness.fake.messages(ADMIN)])
+    assert f"Accountable: <@{SPONSOR}>; Responsible: <@{PM_PARIS}>, <@{PM_NEW_YORK}>" in told
+    assert "2027: 400000, 2028: 900000.50" in told
+
+    # Emptying them clears them, and that is audited too.
+    again = open_modal(harness, ADMIN, "project edit ATLAS")
+    cleared = dict.fromkeys(("scores", "cost", "benefits", "allocations"), "")
+    cleared |= {"mandatory": [], "responsible": [], "informed": []}
+    response = harness.driver.submit_view(ADMIN, again, cleared)
+    assert response.status == 200 and not response.body, response.body
+    project = stored(harness, "ATLAS")
+    assert project is not None
+    assert (project.scores, project.benefits, project.allocations) == ((), (), ())
+    assert (project.mandatory, project.cost) == (False, None)
+    assert project.roles == Roles(accountable=SPONSOR)
+    changes = history(harness, project)[0].changes
+    assert set(changes) == {"scores", "mandatory", "benefits", "cost", "roles", "allocations"}
+    assert changes["allocations"][1] == [] and changes["mandatory"] == [True, False]
+
+
+def test_the_edit_modal_prefills_the_planning_fields_and_an_unchanged_save_changes_nothing(
+    harness: Harness,
+) -> None:
+    set_criteria_and_people(harness)
+    harness.driver.submit_view(ADMIN, open_modal(harness, ADMIN, "project edit ATLAS"), PLANNED)
+    entries = audit_count(harness)
+
+    view = open_modal(harness, ADMIN, "project edit ATLAS")
+    fields = inputs_of(view)
+    assert fields["scores"]["initial_value"] == "strategic: 4\nrisk: 2"
+    assert fields["benefits"]["initial_value"] == "2027: 400000\n2028: 900000.50"
+    assert fields["cost"]["initial_value"] == "1100000.00"
+    assert fields["allocations"]["initial_value"] == (
+        f"{PM_PARIS} 0.8 2027-01 2027-06\nteam Data 2.0 2027-02 2027-04"
+    )
+    assert [o["value"] for o in fields["mandatory"]["initial_options"]] == ["mandatory"]
+    assert fields["accountable"]["initial_user"] == SPONSOR
+    assert fields["responsible"]["initial_users"] == [PM_PARIS, PM_NEW_YORK]
+    assert "initial_users" not in fields["consulted"]
+    assert fields["informed"]["initial_users"] == [ADMIN]
+
+    before = stored(harness, "ATLAS")
+    response = harness.driver.submit_view(ADMIN, view, {})
+    assert response.status == 200 and not response.body, response.body
+    assert stored(harness, "ATLAS") == before
+    assert audit_count(harness) == entries
+    assert any("ATLAS is unchanged" in text for text in dm_texts(harness, ADMIN))
+
+
+@pytest.mark.parametrize(
+    ("inputs", "block", "says"),
+    [
+        ({"scores": "strategic: 9"}, "scores", "Line 1: strategic is scored from 1 to 5."),
+        (
+            {"scores": "strategic: 4, reach: 3"},
+            "scores",
+            "Line 1: no criterion is named reach (the criteria: strategic, risk).",
+        ),
+        ({"scores": "risk: 2\nstrategic 4"}, "scores", "Line 2: Write one criterion"),
+        ({"scores": "risk: 2\nRisk: 3"}, "scores", "Line 2: Write one criterion"),
+        ({"benefits": "2027: 400000\n2028 lots"}, "benefits", "Line 2: Write one year"),
+        ({"benefits": "2027: 1\n2027: 2"}, "benefits", "Write one year and its amount"),
+        ({"cost": "-5"}, "cost", "Enter a positive amount"),
+        (
+            {"allocations": "U0NOBODY01 0.5 2027-01 2027-02"},
+            "allocations",
+            "Line 1: U0NOBODY01 is not among the portfolio's people",
+        ),
+        (
+            {"allocations": f"{PM_PARIS} 0.5 2027-01 2027-02\nteam Sales 1 2027-01 2027-02"},
+            "allocations",
+            "Line 2: no team is named Sales",
+        ),
+        (
+            {"allocations": "team Data 1 2027-06 2027-01"},
+            "allocations",
+            "Line 1: Write one allocation a line",
+        ),
+        ({"allocations": f"{PM_PARIS} 0 2027-01 2027-02"}, "allocations", "Line 1: Write one"),
+        ({"allocations": "@camille 0.5 2027-01 2027-02"}, "allocations", "Line 1: Write one"),
+    ],
+)
+def test_bad_planning_fields_are_refused_inline_and_nothing_changes(
+    harness: Harness, inputs: dict[str, Any], block: str, says: str
+) -> None:
+    set_criteria_and_people(harness)
+    view = open_modal(harness, ADMIN, "project edit ATLAS")
+    before, entries = stored(harness, "ATLAS"), audit_count(harness)
+    response = harness.driver.submit_view(ADMIN, view, {**PLANNED, **inputs})
+    assert response.json is not None and response.json["response_action"] == "errors"
+    assert set(response.json["errors"]) == {block}
+    assert response.json["errors"][block].startswith(says), response.json["errors"]
+    assert stored(harness, "ATLAS") == before
+    assert audit_count(harness) == entries
+
+
+def test_without_criteria_or_people_stored_scores_and_allocations_are_refused_in_french(
+    harness: Harness,
+) -> None:
+    harness.fake.add_user(ADMIN, real_name="Pat Admin", tz="Europe/Paris", locale="fr-FR")
+    view = open_modal(harness, ADMIN, "project edit BOREAL")
+    assert next(b for b in view["blocks"] if b["type"] == "header")["text"]["text"] == (
+        "Planification"
+    )
+    response = harness.driver.submit_view(ADMIN, view, PLANNED)
+    assert response.json is not None
+    errors = response.json["errors"]
+    assert set(errors) == {"scores", "allocations"}
+    assert errors["scores"].startswith("Ligne 1\u00a0: le portefeuille n'a pas encore de crit")
+    assert errors["allocations"].startswith(f"Ligne 1\u00a0: {PM_PARIS} ne fait pas partie")
+    assert stored(harness, "BOREAL").scores == ()  # type: ignore[union-attr]
 
 
 # --- permissions -----------------------------------------------------------------------------

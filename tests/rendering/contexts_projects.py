@@ -14,8 +14,15 @@ from decimal import Decimal
 from typing import Any
 
 from bot import ids
-from bot.portfolio.admin import MAX_CLOSING_TEXT, diff, metadata, spec_of
-from storage.records import DEFAULT_CADENCE, ProjectState
+from bot.portfolio.admin import (
+    MAX_CLOSING_TEXT,
+    MAX_INPUT,
+    diff,
+    metadata,
+    modal_texts,
+    spec_of,
+)
+from storage.records import DEFAULT_CADENCE, Allocation, ProjectState, Roles
 from tests import factories
 
 PM = "U0PM00001"
@@ -42,6 +49,24 @@ def hostile(text: str, **overrides: Any) -> Any:
         "delegates": USERS,
         "confidential": True,
         "escalate_to_sponsor": True,
+        "scores": tuple((f"{text[:45]}{i}", Decimal(i)) for i in range(20)),
+        "mandatory": True,
+        "benefits": tuple((2026 + i, Decimal("123456789.12")) for i in range(30)),
+        "cost": Decimal("1100000.00"),
+        "roles": Roles(
+            accountable="U0SPONS001",
+            responsible=USERS,
+            consulted=(*USERS[:3], "former member 0a1b2c"),
+            informed=USERS,
+        ),
+        "allocations": tuple(
+            Allocation(Decimal("0.8"), date(2027, 1, 1), date(2027, 6, 1), person=user)
+            for user in USERS
+        )
+        + tuple(
+            Allocation(Decimal("2.5"), date(2027, 2, 1), date(2027, 4, 1), team=f"{text[:40]}{i}")
+            for i in range(20)
+        ),
         "closed_at": datetime(2026, 11, 19, 10, 0, tzinfo=UTC),
     }
     values.update(overrides)
@@ -58,15 +83,26 @@ def contexts(text: str) -> dict[str, list[dict[str, Any]]]:
         "callback_id": ids.PROJECT_SAVE,
         "states": states,
         "default_cadence": DEFAULT_CADENCE,
+        "texts": modal_texts(project),
+        "max_input": MAX_INPUT,
     }
+    # Allocations too long for Slack's input (50 with long team names): shown as kept.
+    crowded = hostile(
+        text,
+        allocations=tuple(
+            Allocation(Decimal("12.25"), date(2027, 1, 1), date(2027, 6, 1), team="t" * 50)
+            for _ in range(50)
+        ),
+    )
     before = spec_of(hostile(text[::-1] or "x", pm="U0OTHER01", state=ProjectState.ACTIVE))
     created = diff(None, spec_of(project))
     updated = diff(before, spec_of(project))
     return {
         "project_modal": [
             modal,
-            {**modal, "project": None},
-            {**modal, "project": plain},
+            {**modal, "project": None, "texts": modal_texts(None)},
+            {**modal, "project": plain, "texts": modal_texts(plain)},
+            {**modal, "project": crowded, "texts": modal_texts(crowded)},
         ],
         "close_modal": [
             {

@@ -12,10 +12,12 @@ import pytest
 
 from bot.portfolio import archive
 from bot.portfolio.admin import (
+    MAX_INPUT,
     action_of,
     diff,
     error_texts,
     metadata,
+    modal_texts,
     read_metadata,
     spec_of,
     validate_project,
@@ -27,18 +29,26 @@ from storage.audit import AuditEntry
 from storage.records import (
     DEFAULT_CADENCE,
     ActionState,
+    Allocation,
     Blocker,
+    Criterion,
     ItemStatus,
     Milestone,
+    Planning,
     ProjectState,
+    RankMethod,
     Risk,
     Roles,
+    Staff,
+    Staffing,
+    Team,
 )
 from tests import factories
 from tests.rendering.contexts_projects import contexts
 from tests.rendering.test_render import assert_escaped, assert_valid_view, walk
 
 PM, SPONSOR, DELEGATE = "U0PM00001", "U0SPONS001", "U0DELEG001"
+ADMIN_ID = "U0ADMIN001"
 GOOD: dict[str, Any] = {
     "key": "cygnus",
     "name": "  Cygnus  ",
@@ -153,6 +163,123 @@ def test_empty_optional_fields_clear_them() -> None:
     )
     assert (spec.cadence, spec.reminder_after_hours) == (DEFAULT_CADENCE, 24)
     assert not spec.confidential and not spec.escalate_to_sponsor
+
+
+# --- the planning fields ---------------------------------------------------------------------
+
+CRITERIA = Planning(criteria=(Criterion("strategic", Decimal(100), Decimal(1), Decimal(5)),))
+STAFF = Staffing(people=(Staff(PM),), teams=(Team("Data", Decimal(8)),))
+JAN, JUN = date(2027, 1, 1), date(2027, 6, 1)
+
+
+def test_the_planning_fields_become_the_spec_the_import_would_make() -> None:
+    form = GOOD | {
+        "scores": "strategic: 4",
+        "mandatory": ("mandatory",),
+        "cost": " 900 ",
+        "benefits": "2028: 2\n2027: 1",
+        "accountable": SPONSOR,
+        "responsible": (PM, PM),
+        "informed": (DELEGATE,),
+        "allocations": f"{PM} 0.5 2027-01 2027-06\nteam Data 2 2027-01 2027-06",
+    }
+    spec, errors = validate_project(form, current=None, planning=CRITERIA, staffing=STAFF)
+    assert errors == [] and spec is not None
+    assert spec.scores == (("strategic", Decimal(4)),)
+    assert spec.mandatory and spec.cost == Decimal(900)
+    assert spec.benefits == ((2027, Decimal(1)), (2028, Decimal(2)))  # the file's order: by year
+    assert spec.roles == Roles(accountable=SPONSOR, responsible=(PM,), informed=(DELEGATE,))
+    assert spec.allocations == (
+        Allocation(Decimal("0.5"), JAN, JUN, person=PM),
+        Allocation(Decimal(2), JAN, JUN, team="Data"),
+    )
+
+
+@pytest.mark.parametrize(
+    ("form", "field", "code"),
+    [
+        ({"scores": "strategic: 4\nvalue: 2"}, "scores", "score_unknown"),
+        ({"scores": "strategic: 0"}, "scores", "score_outside_scale"),
+        ({"scores": "strategic: 1\nSTRATEGIC: 2"}, "scores", "bad_line"),
+        ({"scores": "strategic: high"}, "scores", "bad_line"),
+        ({"scores": "\n".join(f"c{i}: 1" for i in range(21))}, "scores", "invalid"),
+        ({"benefits": "2027: -1"}, "benefits", "bad_line"),
+        ({"benefits": "1800: 1"}, "benefits", "bad_line"),
+        ({"benefits": "2027: 1\n2027: 2"}, "benefits", "invalid"),
+        ({"cost": "free"}, "cost", "invalid"),
+        ({"allocations": "U0NOBODY1 1 2027-01 2027-02"}, "allocations", "unknown_person"),
+        ({"allocations": "team Ops 1 2027-01 2027-02"}, "allocations", "unknown_team"),
+        ({"allocations": f"{PM} 1 2027-13 2028-01"}, "allocations", "bad_line"),
+        ({"allocations": f"{PM} 101 2027-01 2027-02"}, "allocations", "bad_line"),
+        ({"accountable": "not-a-user"}, "accountable", "invalid"),
+        ({"consulted": ("U0OK00001", "C0CHANNEL")}, "consulted", "invalid"),
+    ],
+)
+def test_each_bad_planning_field_is_reported_on_its_block(
+    form: dict[str, Any], field: str, code: str
+) -> None:
+    spec, errors = validate_project(GOOD | form, current=None, planning=CRITERIA, staffing=STAFF)
+    assert spec is None
+    assert [(e.field, e.code) for e in errors] == [(field, code)]
+    for language in ("en", "fr"):  # every error has its words, in both languages
+        assert error_texts(WORDS(language), errors)[field]
+
+
+def test_planning_errors_say_which_line_and_what_the_portfolio_allows() -> None:
+    def said(form: dict[str, Any], planning: Planning = CRITERIA, language: str = "en") -> str:
+        _, errors = validate_project(GOOD | form, current=None, planning=planning, staffing=STAFF)
+        return error_texts(WORDS(language), errors).popitem()[1]
+
+    assert said({"scores": "strategic: 3\n\nvalue: 2"}) == (
+        "Line 3: no criterion is named value (the criteria: strategic)."
+    )
+    assert said({"scores": "strategic: 9"}) == "Line 1: strategic is scored from 1 to 5."
+    assert said({"scores": "strategic: 3"}, Planning()).startswith(
+        "Line 1: the portfolio has no criteria"
+    )
+    wsjf = Planning(method=RankMethod.WSJF)
+    assert said({"scores": "job_size: 0"}, wsjf) == "Line 1: job_size must be above 0."
+    assert said({"scores": "strategic: 1"}, wsjf).startswith("Line 1: the portfolio ranks by WSJF")
+    assert said({"benefits": "2027: 1\nsoon"}) == (
+        "Line 2: " + WORDS("en")["projects"]["invalid"]["benefits"]
+    )
+    assert said({"allocations": "team Ops 1 2027-01 2027-02"}, language="fr") == (
+        "Ligne 1\u00a0: aucune équipe ne s'appelle Ops (les teams du fichier de portefeuille "
+        "les listent)."
+    )
+
+
+def test_a_text_the_modal_did_not_show_is_kept_and_an_empty_one_clears() -> None:
+    kept = (Allocation(Decimal(1), JAN, JUN, team="t" * 50),) * 50
+    current = factories.project(
+        "ATLAS", id=4, allocations=kept, scores=(("strategic", Decimal(2)),)
+    )
+    assert modal_texts(current)["allocations"] is None  # too long for Slack's input
+    assert len(modal_texts(current)["scores"] or "") <= MAX_INPUT
+    form = {name: value for name, value in GOOD.items() if name != "allocations"}
+    spec, errors = validate_project(form | {"scores": None}, current=current, planning=CRITERIA)
+    assert errors == [] and spec is not None
+    assert spec.allocations == kept and spec.scores == ()
+
+
+def test_the_audit_diff_shows_the_planning_fields_as_the_modal_writes_them() -> None:
+    before = factories.project_spec("ATLAS", pm=PM)
+    after = replace(
+        before,
+        scores=(("strategic", Decimal("4.5")),),
+        benefits=((2027, Decimal("400000.00")),),
+        allocations=(Allocation(Decimal("0.8"), JAN, JUN, person=PM),),
+        roles=Roles(accountable=SPONSOR),
+    )
+    assert diff(before, after) == {
+        "scores": [[], ["strategic: 4.5"]],
+        "benefits": [[], ["2027: 400000.00"]],
+        "allocations": [[], [f"{PM} 0.8 2027-01 2027-06"]],
+        "roles": [
+            None,
+            {"accountable": SPONSOR, "responsible": [], "consulted": [], "informed": []},
+        ],
+    }
 
 
 # --- the audit diff --------------------------------------------------------------------------
@@ -456,3 +583,26 @@ def test_the_record_names_the_roles_and_their_changes() -> None:
         " U0OTHER01; Informed: Camille \\<Durand\\> (U0PM00001)" in lines
     )
     assert f"  - Roles (RACI): none → Accountable: {SPONSOR}" in lines  # the change, as logged
+
+
+def test_the_record_shows_allocations_as_logged_now_and_before() -> None:
+    now = {"allocations": [[], [f"{PM} 0.8 2027-01 2027-06", "team Data 2 2027-02 2027-04"]]}
+    before = {
+        "allocations": [
+            None,
+            [{"person": PM, "share": "0.5", "first": "2027-01-01", "last": "2027-03-01"}],
+        ]
+    }
+    changes = [
+        AuditEntry(3, 1, ADMIN_ID, AT, "updated", now),
+        AuditEntry(2, 1, "import", AT - timedelta(days=1), "updated", before),
+    ]
+    lines = record(changes=changes).splitlines()
+    assert (
+        f"  - Allocations of people's time: none → {PM} 0.8 2027-01 2027-06; "
+        "team Data 2 2027-02 2027-04" in lines
+    )
+    assert (
+        f"  - Allocations of people's time: none → Camille \\<Durand\\> ({PM}) 0.5 "
+        "(2027-01 → 2027-03)" in lines
+    )
