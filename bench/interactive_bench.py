@@ -18,7 +18,9 @@ counted) and timed: p50 and p95 in milliseconds, and SQL statements per answer.
 * `/pmo budget` (every project's money, sorted by variance at completion, with the totals);
 * `/pmo rank` (every open project ranked, with the cut line) and `/pmo capacity` (everyone's
   load over six months: the generated portfolio has no allocations, so each PM's default share);
-* an idle tick (everything due already recorded and sent: what `serve` does every minute).
+* an idle tick (everything due already recorded and sent: what `serve` does every minute);
+* the planning watch (bot/delivery/watch.py: the scores stored, every open project ranked,
+  everyone's load over six months, what is news recorded), which a tick does once an hour.
 
 Each size is measured in a process of its own (as `serve` holds one portfolio): prints one
 table per backend with the ratios to the smallest size, and each process's peak resident
@@ -60,6 +62,7 @@ from bot.cli.heap import fewer_collections, set_aside_startup_heap
 from bot.cli.sample import build_sample
 from bot.config import load_settings
 from bot.delivery.tick import tick
+from bot.delivery.watch import watch
 from bot.home.view import home_view
 from bot.render import Renderer
 from bot.services import Services
@@ -113,6 +116,7 @@ def questions(services: Services) -> list[Question]:
         Question("/pmo mine", slash(busiest, "mine")),  # a PM with the most projects
         Question("/pmo status KEY", slash(leader, f"status {key}")),
         Question("idle tick", lambda s, _: tick(s, now=s.clock())),
+        Question("planning watch", lambda s, _: watch(s, s.clock())),
     ]
 
 

@@ -59,23 +59,32 @@ _TURN = "planning-watch"
 def watch_when_due(services: Services, now: datetime) -> int | None:
     """The hourly watch, by whichever replica claims this hour's turn; how many DMs it
     recorded, None when it was not due."""
-    default = services.settings.timezone
     with services.sessions.begin() as session:
         if not coordination.claim_turn(session, _TURN, now=now, every=WATCH_EVERY):
             return None
-        refresh_rank_scores(session)
-        projects = portfolio.list_projects(session, states=OPEN_STATES)
-        calendar = portfolio.load_calendar(session)
-        staffing = portfolio.load_staffing(session)
-        admins = sorted(admins_in(session, services.settings.admins))
-        today = now.astimezone(default).date()
-        ranking = rank_portfolio(
-            projects, portfolio.load_planning(session), staffing, calendar, today=today
-        )
-        loads = person_loads(projects, staffing, calendar, months_from(today))
-        claims = _under_water(session, ranking.under_water, admins, now=now)
-        claims += _overloads(session, loads, admins, now=now, today=today)
-        return len(deliveries.enqueue(session, claims, now=now))
+        return _watch(session, services, now)
+
+
+def watch(services: Services, now: datetime) -> int:
+    """The watch now, whoever did it last (the benchmark's; the tick asks `watch_when_due`)."""
+    with services.sessions.begin() as session:
+        return _watch(session, services, now)
+
+
+def _watch(session: Session, services: Services, now: datetime) -> int:
+    """Store the scores, look at the ranking and the loads, record what is news."""
+    refresh_rank_scores(session)
+    projects = portfolio.list_projects(session, states=OPEN_STATES)
+    calendar = portfolio.load_calendar(session)
+    staffing = portfolio.load_staffing(session)
+    admins = sorted(admins_in(session, services.settings.admins))
+    today = now.astimezone(services.settings.timezone).date()
+    planning = portfolio.load_planning(session)
+    ranking = rank_portfolio(projects, planning, staffing, calendar, today=today)
+    loads = person_loads(projects, staffing, calendar, months_from(today))
+    claims = _under_water(session, ranking.under_water, admins, now=now)
+    claims += _overloads(session, loads, admins, now=now, today=today)
+    return len(deliveries.enqueue(session, claims, now=now))
 
 
 def _under_water(
