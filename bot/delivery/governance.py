@@ -1,7 +1,9 @@
 """What the governance deliveries say (bot/governance/decisions.py queues them), composed when
 sent from the database as it is then.
 
-* a decision's reply in the digest's thread, and its DM to the PM and each delegate;
+* a decision's reply in the digest's thread, its DM to the PM and each delegate, and a
+  read-only one to each person the project's roles name accountable or informed (dropped if
+  the roles no longer name them when it is sent);
 * an action's DM to its owner (with Done), and its one reminder on its due date;
 * the DM to the sponsor of an ask that passed its date undecided.
 
@@ -16,6 +18,7 @@ from datetime import datetime, time
 from typing import Any
 
 from bot import ids
+from bot.access.permissions import kept_informed
 from bot.delivery.outbox import Defer, Drop, Outgoing
 from bot.digest.selection import digest_zone
 from bot.governance.actions import reminder_day
@@ -107,15 +110,33 @@ def decision_notice(
     if isinstance(decided, Drop):
         return decided
     decision, project, actions = decided
+    payload = delivery.payload or {}
+    user = str(payload["user"])
+    role = payload.get("role")
+    if role is None:  # the PM or a delegate
+        return _dm(
+            services,
+            user,
+            now,
+            calendar,
+            "decision_notice",
+            project,
+            decision=decision,
+            actions=actions,
+        )
+    named = kept_informed(project)  # as the project's roles are now
+    if user not in named:
+        return Drop("no longer named informed")
     return _dm(
         services,
-        str((delivery.payload or {})["user"]),
+        user,
         now,
         calendar,
-        "decision_notice",
+        "decision_informed",
         project,
         decision=decision,
         actions=actions,
+        role=named[user],
     )
 
 
@@ -201,3 +222,4 @@ def decision_lapsed(
         decision=decision,
         decide_id=ids.DECIDE,
     )
+
