@@ -43,6 +43,7 @@ class DeliveryKind(StrEnum):
     DECISION_LAPSED = "decision_lapsed"  # DM to the sponsor: an ask passed its date undecided
     ACTION_ASSIGNED = "action_assigned"  # DM to an action's owner, with a Done button
     ACTION_REMINDER = "action_reminder"  # DM to an action's owner on its due date
+    CLOSING_SUMMARY = "closing_summary"  # DM to a closed project's informed: its summary
 
 
 class DeliveryStatus(StrEnum):
@@ -272,6 +273,17 @@ class Project(ProjectSpec):
 
     id: int
     closed_at: datetime | None = None  # when it was last put in state closed
+
+
+@dataclass(frozen=True, slots=True)
+class Closing:
+    """A project's closing as archived: by whom, when, its summary and its lessons."""
+
+    project_id: int
+    closed_by: str
+    closed_at: datetime
+    summary: str
+    lessons: str
 
 
 @dataclass(frozen=True, slots=True)

@@ -22,6 +22,7 @@ from tests.e2e.conftest import (
     Harness,
     start_harness,
 )
+from tests.e2e.test_project_admin import open_modal
 from tests.e2e.test_status_loop import answer
 from tests.fakes.fake_slack import FakeSlack
 
@@ -152,3 +153,57 @@ def test_a_decision_reaches_each_informed_person_once_read_only_in_their_hours(
         (PM_PARIS, SPONSOR, OUTSIDER, PM_NEW_YORK, LYON), DeliveryStatus.SENT.value
     )
 
+
+def test_the_closing_summary_reaches_the_informed_once_in_their_hours_and_language(
+    kept: Harness,
+) -> None:
+    kept.tick(THU_19_PARIS)
+    (prompt,) = kept.prompts_to(PM_PARIS)
+    ratings = {"overall": "amber", "schedule": "red", "percent_complete": "90"}
+    ratings["path_to_green"] = "Vendor fix by Friday."
+    answer(kept, PM_PARIS, prompt, **ratings)
+    # Closed at 22:00 in Paris: 21:00 in London, 16:00 in New York.
+    kept.clock.now = datetime(2026, 11, 19, 21, 0, tzinfo=UTC)
+    view = open_modal(kept, ADMIN, "project close ATLAS")
+    assert "get a short summary instead" in str(view["blocks"])
+    closed = kept.driver.submit_view(
+        ADMIN, view, {"summary": "Live on <!here> & *on budget*.", "lessons": "Rehearse twice."}
+    )
+    assert closed.status == 200 and not closed.body, closed.body
+    (confirmation,) = _dms(kept, ADMIN, "ATLAS is closed and its record archived")
+    assert "A short closing summary goes to" in str(confirmation["blocks"])
+
+    def summaries(user: str) -> list[dict[str, Any]]:
+        texts = ("ATLAS is closed", "ATLAS est clos")
+        return [m for m in kept.fake.messages(user) if m.get("text") in texts]
+
+    kept.tick(datetime(2026, 11, 19, 21, 1, tzinfo=UTC))
+    (new_york,) = summaries(PM_NEW_YORK)  # at work in New York
+    assert new_york["text"] == "ATLAS is closed"
+    text = str(new_york["blocks"])
+    assert "was closed by <@U0ADMIN001> on Thu 19 Nov 2026" in text
+    assert "Live on &lt;!here&gt; &amp; *on budget*." in text and "Rehearse twice." in text
+    assert ":large_orange_circle: Amber overall · schedule Red · budget Green" in text
+    assert "90% complete" in text and "name you *Informed*" in text
+    for user in (SPONSOR, LYON, OUTSIDER):  # at night in Paris and London: later
+        assert summaries(user) == []
+    kept.tick(datetime(2026, 11, 20, 7, 5, tzinfo=UTC))  # 08:05 in Paris, 07:05 in London
+    (accountable,) = summaries(SPONSOR)
+    assert "name you *Accountable*" in str(accountable["blocks"])
+    (french,) = summaries(LYON)
+    assert french["text"] == "ATLAS est clos"
+    assert "90\u00a0% réalisé" in french["blocks"][0]["text"]["text"]
+    assert summaries(OUTSIDER) == []
+    kept.tick(datetime(2026, 11, 20, 8, 5, tzinfo=UTC))  # 08:05 in London
+    kept.tick(datetime(2026, 11, 20, 9, 0, tzinfo=UTC))  # nothing more
+    for user in (PM_NEW_YORK, SPONSOR, LYON, OUTSIDER):
+        assert len(summaries(user)) == 1, user
+    # The PM and the admin, also named informed, have the whole record instead; the
+    # informed get no file.
+    assert summaries(PM_PARIS) == [] and summaries(ADMIN) == []
+    assert sorted(f["channel"] for f in kept.fake.files) == sorted(
+        kept.fake.dm_channel(user) for user in (PM_PARIS, ADMIN)
+    )
+    assert _outbox(kept, DeliveryKind.CLOSING_SUMMARY) == dict.fromkeys(
+        (SPONSOR, OUTSIDER, PM_NEW_YORK, LYON), DeliveryStatus.SENT.value
+    )
