@@ -251,8 +251,7 @@ def save_project(
     """Add or update the project the modal describes; or the problems (and the language to
     word them in), with nothing stored."""
     project_id, language = read_metadata(private_metadata)
-    admins = current_admins(services)
-    if not is_admin(actor, admins):
+    if not is_admin(actor, current_admins(services)):
         return [FieldError(PROJECT_GENERAL_BLOCK, "not_allowed")], language
     now = services.clock()
     with services.sessions.begin() as session:
