@@ -121,6 +121,7 @@ def register(app: App, services: Services) -> None:
             filename=result.filename,
             sent=sent,
             failed=failed,
+            informed=result.informed,
         )
 
     app.view(ids.PROJECT_SAVE)(save)

@@ -8,6 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from storage.models import ArchiveRow
+from storage.records import Closing
 
 
 def save_archive(
@@ -40,3 +41,16 @@ def archived_since(session: Session, project_id: int, since: datetime) -> bool:
         )
     )
     return found is not None
+
+
+def find_closing(session: Session, project_id: int, closed_at: datetime) -> Closing | None:
+    """The project's closing archived at `closed_at` (each closing has its own), or None."""
+    row = session.scalars(
+        select(ArchiveRow)
+        .where(ArchiveRow.project_id == project_id, ArchiveRow.closed_at == closed_at)
+        .order_by(ArchiveRow.id.desc())
+        .limit(1)
+    ).first()
+    if row is None:
+        return None
+    return Closing(row.project_id, row.closed_by, row.closed_at, row.summary, row.lessons)

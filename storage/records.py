@@ -45,6 +45,7 @@ class DeliveryKind(StrEnum):
     ACTION_REMINDER = "action_reminder"  # DM to an action's owner on its due date
     UNDER_WATER = "under_water"  # DM to a PMO admin: active projects under the cut line
     OVERLOAD = "overload"  # DM to PMs and admins: someone over 100 % in a month
+    CLOSING_SUMMARY = "closing_summary"  # DM to a closed project's informed: its summary
 
 
 class DeliveryStatus(StrEnum):
@@ -285,6 +286,17 @@ class Project(ProjectSpec):
     closed_at: datetime | None = None  # when it was last put in state closed
     # its score as last computed (bot/priorities/stored.py) for the database to sort by
     rank_score: Decimal | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Closing:
+    """A project's closing as archived: by whom, when, its summary and its lessons."""
+
+    project_id: int
+    closed_by: str
+    closed_at: datetime
+    summary: str
+    lessons: str
 
 
 @dataclass(frozen=True, slots=True)

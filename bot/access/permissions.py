@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Collection
 
 from bot.access.admins import is_admin
+from bot.slack.user_ids import is_user_id
 from storage.records import Project
 
 
@@ -44,3 +45,18 @@ def can_close_action(
 ) -> bool:
     """An action's owner, the person who took the decision that set it, and PMO admins."""
     return user_id in (owner, decided_by) or is_admin(user_id, admins)
+
+
+def kept_informed(project: Project) -> dict[str, str]:
+    """Who the project's roles (RACI) name to hear its decisions and its closing, each with
+    the role they hear it as: its accountable ("accountable"), then each of its informed
+    ("informed"). Slack user ids only (an erased person's pseudonym hears nothing)."""
+    roles = project.roles
+    if roles is None:
+        return {}
+    named = [(roles.accountable, "accountable"), *((u, "informed") for u in roles.informed)]
+    kept: dict[str, str] = {}
+    for user, role in named:
+        if user and is_user_id(user):
+            kept.setdefault(user, role)
+    return kept

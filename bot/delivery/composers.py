@@ -334,6 +334,7 @@ def composers(calendar: Calendar) -> Mapping[DeliveryKind, Composer]:
         DeliveryKind.DECISION_LAPSED: partial(governance.decision_lapsed, calendar=calendar),
         DeliveryKind.ACTION_ASSIGNED: partial(governance.action_assigned, calendar=calendar),
         DeliveryKind.ACTION_REMINDER: partial(governance.action_reminder, calendar=calendar),
+        DeliveryKind.CLOSING_SUMMARY: partial(governance.closing_summary, calendar=calendar),
         DeliveryKind.FAILURE_SUMMARY: partial(compose_failure_summary_delivery, calendar=calendar),
         DeliveryKind.UNDER_WATER: partial(watch.compose_under_water, calendar=calendar),
         DeliveryKind.OVERLOAD: partial(watch.compose_overload, calendar=calendar),

@@ -1,13 +1,18 @@
-"""What the governance deliveries say (bot/governance/decisions.py queues them), composed when
-sent from the database as it is then.
+"""What the governance deliveries say (bot/governance/decisions.py queues most of them,
+bot/portfolio/admin.py the closing summary), composed when sent from the database as it is then.
 
-* a decision's reply in the digest's thread, and its DM to the PM and each delegate;
+* a decision's reply in the digest's thread, its DM to the PM and each delegate, and a
+  read-only one to each person the project's roles name accountable or informed (dropped if
+  the roles no longer name them when it is sent);
 * an action's DM to its owner (with Done), and its one reminder on its due date;
-* the DM to the sponsor of an ask that passed its date undecided.
+* the DM to the sponsor of an ask that passed its date undecided;
+* a closed project's short closing summary to each person its roles name accountable or
+  informed (not the whole record, which goes to its PM and the admins).
 
 Direct messages wait for the person's working hours. Stale news is dropped: a decision
 announced is final, but an action done meanwhile is not reminded, a reminder past its due date
-is not sent, and a lapsed ask decided meanwhile is not told.
+is not sent, a lapsed ask decided meanwhile is not told, and a closing summary is not sent
+once the project is reopened.
 """
 
 from __future__ import annotations
@@ -16,6 +21,7 @@ from datetime import datetime, time
 from typing import Any
 
 from bot import ids
+from bot.access.permissions import kept_informed
 from bot.delivery.outbox import Defer, Drop, Outgoing
 from bot.digest.selection import digest_zone
 from bot.governance.actions import reminder_day
@@ -25,7 +31,7 @@ from bot.periods.hours import is_working_time, next_working_time
 from bot.render import as_message
 from bot.services import Services
 from bot.slack.people import person_zone, user_locale
-from storage import decisions, portfolio, users
+from storage import archives, decisions, portfolio, reports, users
 from storage.records import (
     Action,
     ActionState,
@@ -107,15 +113,33 @@ def decision_notice(
     if isinstance(decided, Drop):
         return decided
     decision, project, actions = decided
+    payload = delivery.payload or {}
+    user = str(payload["user"])
+    role = payload.get("role")
+    if role is None:  # the PM or a delegate
+        return _dm(
+            services,
+            user,
+            now,
+            calendar,
+            "decision_notice",
+            project,
+            decision=decision,
+            actions=actions,
+        )
+    named = kept_informed(project)  # as the project's roles are now
+    if user not in named:
+        return Drop("no longer named informed")
     return _dm(
         services,
-        str((delivery.payload or {})["user"]),
+        user,
         now,
         calendar,
-        "decision_notice",
+        "decision_informed",
         project,
         decision=decision,
         actions=actions,
+        role=named[user],
     )
 
 
@@ -200,4 +224,38 @@ def decision_lapsed(
         project,
         decision=decision,
         decide_id=ids.DECIDE,
+    )
+
+
+def closing_summary(
+    services: Services, delivery: Delivery, now: datetime, *, calendar: Calendar
+) -> Outgoing | Drop | Defer:
+    """The closing summary to one of a closed project's accountable or informed (queued by
+    bot/portfolio/admin.py's close_project): who closed it, its summary and lessons, and the
+    ratings of its last status report."""
+    user = str((delivery.payload or {}).get("user") or "")
+    with services.sessions.begin() as session:
+        project = portfolio.find_project_by_id(session, delivery.project_id or 0)
+        closing = (
+            archives.find_closing(session, project.id, delivery.occurrence) if project else None
+        )
+        latest = reports.latest_reports(session, [project.id], per_project=1) if project else {}
+    if project is None or closing is None:
+        return Drop("the project or its closing is gone")
+    if project.state is not ProjectState.CLOSED or project.closed_at != closing.closed_at:
+        return Drop("the project was reopened")
+    named = kept_informed(project)
+    if user not in named:
+        return Drop("no longer named informed")
+    last = latest.get(project.id) or []
+    return _dm(
+        services,
+        user,
+        now,
+        calendar,
+        "closing_summary",
+        project,
+        closing=closing,
+        report=last[0] if last else None,
+        role=named[user],
     )

@@ -36,7 +36,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from bot.access.permissions import can_decide
+from bot.access.permissions import can_decide, kept_informed
 from bot.digest.selection import selects
 from bot.slack.user_ids import is_user_id, user_id_or_none
 from storage import audit, decisions, deliveries, portfolio, reports
@@ -266,8 +266,8 @@ def announce(
 ) -> None:
     """Queue who hears a decision, once each (the outbox's unique key): a reply in the
     digest's thread (the one it was decided from, else the latest posted digest that shows the
-    project), a DM to the PM and the delegates (not to the decider: they know), a DM to each
-    action's owner."""
+    project), a DM to the PM and the delegates, and a read-only one to those its roles name
+    accountable or informed (not to the decider: they know), a DM to each action's owner."""
     where = _thread(session, project, thread)
     claims = []
     if where is not None:
@@ -281,15 +281,25 @@ def announce(
                 payload={"decision": decision.id, "channel": where[1], "ts": where[2]},
             )
         )
-    told = [project.pm, *project.delegates]
-    for user in dict.fromkeys(u for u in told if is_user_id(u) and u != decision.decided_by):
+    # The PM and delegates first: someone who is also named informed hears it once, as PM.
+    told: dict[str, str | None] = {
+        u: None for u in (project.pm, *project.delegates) if is_user_id(u)
+    }
+    for user, named in kept_informed(project).items():
+        told.setdefault(user, named)
+    for user, role in told.items():
+        if user == decision.decided_by:
+            continue
+        payload: dict[str, Any] = {"decision": decision.id, "user": user}
+        if role is not None:
+            payload["role"] = role  # told as informed (or accountable): a read-only notice
         claims.append(
             Claim(
                 DeliveryKind.DECISION_NOTICE,
                 f"{user}:decision:{decision.id}",
                 now,
                 project_id=project.id,
-                payload={"decision": decision.id, "user": user},
+                payload=payload,
             )
         )
     for action in actions:

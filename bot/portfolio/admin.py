@@ -13,15 +13,17 @@ Rules (checked on the server at submission, whatever the modal or the payload sa
   field that changed (the import records its own, as actor "import").
 - Closing sets the state to closed (closed_at as the import sets it), records "closed",
   builds the project's full record (bot/archive.py), keeps it (project_archives) and sends it
-  to the PM and every admin in their DM. A project closed and archived cannot be closed again
-  until it is reopened (edit its state).
+  to the PM and every admin in their DM. Those its roles name accountable or informed get a
+  short closing summary instead (queued in the same transaction, sent in their working hours,
+  once). A project closed and archived cannot be closed again until it is reopened (edit its
+  state).
 """
 
 from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field, fields, is_dataclass, replace
 from datetime import date, datetime
 from decimal import Decimal
@@ -31,6 +33,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from bot.access.admins import current_admins, is_admin
+from bot.access.permissions import kept_informed
 from bot.languages import DEFAULT_LANGUAGE
 from bot.portfolio import archive
 from bot.portfolio.file import (
@@ -58,10 +61,12 @@ from bot.services import Services
 from bot.slack.gateway import SlackError
 from bot.slack.people import dm_channel
 from bot.slack.user_ids import is_user_id
-from storage import archives, audit, decisions, items, portfolio, reports, users
+from storage import archives, audit, decisions, deliveries, items, portfolio, reports, users
+from storage.deliveries import Claim
 from storage.records import (
     DEFAULT_CADENCE,
     Allocation,
+    DeliveryKind,
     Planning,
     Project,
     ProjectSpec,
@@ -467,6 +472,7 @@ class Closed:
     project: Project
     markdown: str
     language: str
+    informed: tuple[str, ...] = ()  # who will get the closing summary (not the record)
 
     @property
     def filename(self) -> str:
@@ -498,7 +504,8 @@ def close_project(
     """Close the project, record it, build and keep its full record; or the problems (and the
     language to word them in), with nothing changed."""
     project_id, language = read_metadata(private_metadata)
-    if not is_admin(actor, current_admins(services)):
+    admins = current_admins(services)
+    if not is_admin(actor, admins):
         return [FieldError(CLOSE_GENERAL_BLOCK, "not_allowed")], language
     texts = {"summary": (summary or "").strip(), "lessons": (lessons or "").strip()}
     errors = [FieldError(name, "required") for name, text in texts.items() if not text]
@@ -548,7 +555,36 @@ def close_project(
             lessons=texts["lessons"],
             markdown=markdown,
         )
-    return Closed(closed, markdown, language)
+        told = tell_informed(session, closed, admins=admins, now=now)
+    return Closed(closed, markdown, language, told)
+
+
+def tell_informed(
+    session: Session, project: Project, *, admins: Collection[str], now: datetime
+) -> tuple[str, ...]:
+    """Queue the closing summary (a short DM, sent in working hours, once) to each person the
+    project's roles name accountable or informed, but the PM and the admins: they get the
+    whole record. Who will get it."""
+    told = [
+        (user, role)
+        for user, role in kept_informed(project).items()
+        if user != project.pm and user not in admins
+    ]
+    deliveries.enqueue(
+        session,
+        [
+            Claim(
+                DeliveryKind.CLOSING_SUMMARY,
+                f"{user}:closed:{project.id}",
+                now,  # the closing's time: closed again later, told again
+                project_id=project.id,
+                payload={"user": user, "role": role},
+            )
+            for user, role in told
+        ],
+        now=now,
+    )
+    return tuple(user for user, _ in told)
 
 
 def build_record(

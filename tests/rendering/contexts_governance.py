@@ -107,6 +107,10 @@ def contexts(text: str) -> dict[str, list[dict[str, Any]]]:
             {"decision": decided, "project": project, "actions": actions},
             {"decision": approved, "project": project, "actions": []},
         ],
+        "decision_informed": [
+            {"decision": decided, "project": project, "actions": actions, "role": "informed"},
+            {"decision": approved, "project": project, "actions": [], "role": "accountable"},
+        ],
         "action_assigned": [
             {
                 "action": actions[0],

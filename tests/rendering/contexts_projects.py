@@ -22,11 +22,12 @@ from bot.portfolio.admin import (
     modal_texts,
     spec_of,
 )
-from storage.records import DEFAULT_CADENCE, Allocation, ProjectState, Roles
+from storage.records import DEFAULT_CADENCE, Allocation, Closing, ProjectState, Roles
 from tests import factories
 
 PM = "U0PM00001"
 USERS = tuple(f"U{i:09d}" for i in range(30))
+CLOSED_AT = datetime(2026, 11, 19, 10, 0, tzinfo=UTC)
 
 
 def hostile(text: str, **overrides: Any) -> Any:
@@ -95,6 +96,7 @@ def contexts(text: str) -> dict[str, list[dict[str, Any]]]:
         ),
     )
     before = spec_of(hostile(text[::-1] or "x", pm="U0OTHER01", state=ProjectState.ACTIVE))
+    closing = Closing(1, PM, CLOSED_AT, text[:MAX_CLOSING_TEXT], text[::-1][:MAX_CLOSING_TEXT])
     created = diff(None, spec_of(project))
     updated = diff(before, spec_of(project))
     return {
@@ -110,7 +112,13 @@ def contexts(text: str) -> dict[str, list[dict[str, Any]]]:
                 "metadata": metadata(1, "fr"),
                 "callback_id": ids.PROJECT_CLOSE,
                 "max_text": MAX_CLOSING_TEXT,
-            }
+            },
+            {
+                "project": hostile(text, roles=Roles(PM, informed=USERS)),
+                "metadata": metadata(1, "en"),
+                "callback_id": ids.PROJECT_CLOSE,
+                "max_text": MAX_CLOSING_TEXT,
+            },
         ],
         "project_saved": [
             {"project": project, "action": "created", "changes": created},
@@ -120,9 +128,44 @@ def contexts(text: str) -> dict[str, list[dict[str, Any]]]:
             {"project": plain, "action": "unchanged", "changes": {}},
         ],
         "project_closed": [
-            {"project": project, "filename": "X-record.md", "sent": list(USERS), "failed": []},
-            {"project": project, "filename": "X-record.md", "sent": [], "failed": list(USERS)},
-            {"project": plain, "filename": "PLAIN-record.md", "sent": [PM], "failed": [PM]},
+            {
+                "project": project,
+                "filename": "X-record.md",
+                "sent": list(USERS),
+                "failed": [],
+                "informed": list(USERS),
+            },
+            {
+                "project": project,
+                "filename": "X-record.md",
+                "sent": [],
+                "failed": list(USERS),
+                "informed": [PM],
+            },
+            {
+                "project": plain,
+                "filename": "PLAIN-record.md",
+                "sent": [PM],
+                "failed": [PM],
+                "informed": [],
+            },
+        ],
+        "closing_summary": [
+            {
+                "project": project,
+                "closing": closing,
+                "report": factories.report(
+                    1, overall="red", schedule="amber", budget="red", percent_complete=100
+                ),
+                "role": "informed",
+            },
+            {"project": plain, "closing": closing, "report": None, "role": "accountable"},
+            {
+                "project": plain,
+                "closing": Closing(2, "pseudonym-1234", CLOSED_AT, text[:1], text[-1:]),
+                "report": factories.report(2),
+                "role": "informed",
+            },
         ],
         "project_answer": [
             {"reason": "usage"},

@@ -1,5 +1,5 @@
 """Who may report on a project, remind its PM, decide what it asks, and see it (alone, or in
-a channel)."""
+a channel); who its roles name to hear its decisions and its closing."""
 
 from __future__ import annotations
 
@@ -12,9 +12,10 @@ from bot.access.permissions import (
     can_remind,
     can_submit,
     can_view,
+    kept_informed,
     shown_in_channel,
 )
-from storage.records import Project
+from storage.records import Project, Roles
 from tests import factories
 
 ADMINS = frozenset({"U0ADMIN01"})
@@ -122,3 +123,20 @@ def test_a_confidential_project_is_shown_in_a_channel_only_where_its_digest_name
     # The same rule for an answer posted in a channel, whoever asked.
     assert Audience("U0ADMIN01", ADMINS, channel_keys).sees(project) is shown
     assert Audience("U0OTHER01", ADMINS, None).sees(project) is not project.confidential
+
+
+def test_the_accountable_and_the_informed_are_kept_informed_once_each_by_their_first_role() -> None:
+    roles = Roles(
+        accountable="U0SPONSOR",
+        responsible=("U0PM00001",),
+        consulted=("U0OTHER01",),
+        informed=("U0CFO0001", "U0SPONSOR", "erased-1a2b", "U0CFO0001"),
+    )
+    assert kept_informed(factories.project(roles=roles)) == {
+        "U0SPONSOR": "accountable",  # named twice: told once, as accountable
+        "U0CFO0001": "informed",
+    }  # an erased person's pseudonym is no one to tell
+    assert kept_informed(factories.project(roles=Roles(informed=("U0CFO0001",)))) == {
+        "U0CFO0001": "informed"
+    }
+    assert kept_informed(PROJECT) == {}
