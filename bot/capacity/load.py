@@ -85,6 +85,10 @@ def covered(month: date, project: Project, calendar: Calendar, first: date, last
     working = _working_days(month, calendar, project.holidays)
     if not working:
         return Decimal(0)
+    if (project.start is None or project.start <= working[0]) and (
+        project.end is None or project.end >= working[-1]
+    ):
+        return Decimal(1)  # the project runs the whole month (most do): nothing to count
     inside = [
         d
         for d in working
@@ -164,14 +168,19 @@ def load_rows(loads: Sequence[MonthLoad], *, team: bool = False) -> list[LoadRow
 
 
 def _allocations(
-    projects: Sequence[Project], staffing: Staffing
+    projects: Sequence[Project], staffing: Staffing, who: str | None = None
 ) -> list[tuple[Project, Allocation]]:
     """Every allocation of the open projects; and, for a PM no allocation names, the default
-    share (`pm_allocation`) of each active project they manage, over its dates."""
+    share (`pm_allocation`) of each active project they manage, over its dates. With `who`,
+    only that person's (the same rule, without building everyone's)."""
     found = [(p, a) for p in projects if p.state is not ProjectState.CLOSED for a in p.allocations]
     allocated = {a.person for _, a in found if a.person}
+    if who is not None:
+        found = [(p, a) for p, a in found if a.person == who]
     for project in projects:
         if project.state is not ProjectState.ACTIVE or project.pm in allocated:
+            continue
+        if who is not None and project.pm != who:
             continue
         first = month_of(project.start) if project.start else date.min.replace(day=1)
         last = month_of(project.end) if project.end else date.max.replace(day=1)
@@ -227,7 +236,7 @@ def person_load(
     """One person's months (as `person_loads` counts them: the App Home's own load); None
     when nothing is allocated to them in any of the months."""
     people = {s.id: s for s in staffing.people}
-    theirs = [(p, a) for p, a in _allocations(projects, staffing) if a.person == who]
+    theirs = _allocations(projects, staffing, who)
     staff = people.get(who)
     available = staff.fte * (1 - staff.run_share) if staff else Decimal(1)
     found = tuple(_month_load(who, month, available, theirs, calendar) for month in months)

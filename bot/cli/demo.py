@@ -19,6 +19,7 @@ from typing import Any, TextIO
 from zoneinfo import ZoneInfo
 
 import yaml
+from dateutil.relativedelta import relativedelta
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
@@ -581,7 +582,85 @@ def _populate(
 
 def _people() -> list[DemoPerson]:
     people = {s.pm.user_id: s.pm for s in STORIES} | {s.sponsor.user_id: s.sponsor for s in STORIES}
+    people |= {p.user_id: p for p in EXPERTS}
     return sorted(people.values(), key=lambda person: person.user_id)
+
+
+# Issue 15's planning: what the projects are scored on, the envelopes, and two shared experts
+# whose time the plan asks too much of in the coming months (the capacity line and panel).
+ARCHITECT = DemoPerson("U0DEMOEX01", "Inès Laurent", "Europe/Paris")
+ENGINEER = DemoPerson("U0DEMOEX02", "Ravi Patel", "Europe/London")
+EXPERTS = (ARCHITECT, ENGINEER)
+CRITERIA = (
+    {"name": "strategic", "weight": 40, "scale": [1, 5]},
+    {"name": "value", "weight": 30, "scale": [1, 5]},
+    {"name": "urgency", "weight": 15, "scale": [1, 5]},
+    {"name": "risk", "weight": 15, "scale": [1, 5], "higher_is_better": False},
+)
+# strategic, value, urgency, risk
+SCORES = {
+    "ATLAS": (5, 5, 4, 4),
+    "DCEXIT": (4, 4, 5, 3),
+    "WMS": (3, 4, 3, 2),
+    "FLEET": (2, 2, 1, 3),
+    "CRM": (4, 4, 3, 2),
+    "MOBILE": (3, 3, 2, 2),
+    "WEB": (2, 3, 2, 3),
+    "DATA": (5, 4, 3, 3),
+    "TREASURY": (3, 3, 4, 2),
+    "EINV": (3, 2, 5, 2),
+    "PAYROLL": (4, 3, 4, 4),
+    "ONBOARD": (2, 2, 2, 1),
+}
+MANDATORY = ("EINV",)  # e-invoicing is the law from its date: forced in
+# (project, person or "team NAME", share, first and last month from the digest's month)
+ALLOCATIONS = (
+    ("ATLAS", ARCHITECT.user_id, 0.6, 0, 3),
+    ("DATA", ARCHITECT.user_id, 0.7, 1, 5),
+    ("DATA", ENGINEER.user_id, 0.5, 0, 5),
+    ("EINV", ENGINEER.user_id, 0.4, 0, 2),
+    ("DATA", "team Data", 2.0, 0, 5),
+)
+
+
+def _month(day: date, later: int) -> str:
+    """The month `later` months after `day`'s, as the portfolio file writes it (YYYY-MM)."""
+    return (day.replace(day=1) + relativedelta(months=later)).strftime("%Y-%m")
+
+
+def _planning() -> dict[str, Any]:
+    """The portfolio file's planning fields: criteria, capacity, people and teams."""
+    return {
+        "criteria": list(CRITERIA),
+        "capacity": {"budget": 8_000_000, "people_months": 60},
+        "discount_rate": 8,
+        "people": [
+            {"id": ARCHITECT.user_id, "fte": 1, "team": "Data"},
+            {"id": ENGINEER.user_id, "fte": 1, "team": "Data", "run_share": 0.2},
+        ],
+        "teams": [{"name": "Data", "fte": 6}],
+    }
+
+
+def _planned(key: str, digest_day: date) -> dict[str, Any]:
+    """A project's scores, whether it is mandatory and its allocations, in the file's terms."""
+    entry: dict[str, Any] = {
+        "scores": dict(zip((c["name"] for c in CRITERIA), SCORES[key], strict=True)),
+    }
+    if key in MANDATORY:
+        entry["mandatory"] = True
+    shares = []
+    for project, who, share, start, end in ALLOCATIONS:
+        if project != key:
+            continue
+        whom = {"team": who.split(" ", 1)[1]} if who.startswith("team ") else {"person": who}
+        shares.append(
+            whom
+            | {"share": share, "from": _month(digest_day, start), "to": _month(digest_day, end)}
+        )
+    if shares:
+        entry["allocations"] = shares
+    return entry
 
 
 def portfolio_yaml(digest_day: date) -> str:
@@ -591,7 +670,10 @@ def portfolio_yaml(digest_day: date) -> str:
         "currency": "EUR",
         # over 5 % on cost or two weeks on time is an exception (bot/finance/tolerance.py)
         "tolerances": {"cost_pct": 5, "time_days": 14},
-        "projects": [_project_entry(story, digest_day) for story in STORIES],
+        **_planning(),
+        "projects": [
+            _project_entry(story, digest_day) | _planned(story.key, digest_day) for story in STORIES
+        ],
         "digests": [{"channel": CHANNEL, "schedule": DIGEST_SCHEDULE}],
     }
     return yaml.safe_dump(document, sort_keys=False, allow_unicode=True)

@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
-from bot.capacity.load import portfolio_load
+from bot.capacity.load import DIGEST_MONTHS, PortfolioLoad, portfolio_load
 from bot.digest.chart import MAX_LOAD_ROWS
 from bot.digest.compose import chart_moments, chart_points, charted, compose_digest
 from bot.digest.flags import HISTORY_NEEDED
@@ -26,6 +26,8 @@ from storage.records import (
     OPEN_STATES,
     Action,
     ActionState,
+    Calendar,
+    CapacityPulse,
     DeliveryKind,
     Project,
     ProjectState,
@@ -141,13 +143,13 @@ def build_digest(
     named |= {d.decided_by for d in governance.decided if is_user_id(d.decided_by)}
     named |= {a.owner for found in governance.overdue_actions.values() for a in found}
     calendar = portfolio.load_calendar(session)
-    load = portfolio_load(  # people's load: the capacity line and panel, the capacity flag
-        portfolio.list_projects(session, states=OPEN_STATES),
-        portfolio.load_staffing(session),
-        calendar,
-        today=at.astimezone(digest_zone(subscription, default_tz)).date(),
-    )
-    named |= {row.who for row in load.over[:MAX_LOAD_ROWS] if is_user_id(row.who)}
+    today = at.astimezone(digest_zone(subscription, default_tz)).date()
+    # People's load, for the capacity line and panel (a digest as posted: with its chart, or
+    # previewed `deep`) and the capacity flag; otherwise (the App Home's summary) read below
+    # only if a report says the team is short (the flag is all it would serve).
+    load = _people_load(session, calendar, today=today) if chart or deep else None
+    if load is not None:
+        named |= {row.who for row in load.over[:MAX_LOAD_ROWS] if is_user_id(row.who)}
     cached = users.find_users(session, {p.pm for p in projects} | {n for n in named if n})
     zones = {uid: person_zone(u, default_tz) for uid, u in cached.items()}
     names = {uid: u.name for uid, u in cached.items() if u.name}
@@ -188,6 +190,10 @@ def build_digest(
         else None
     )
     marks = {pid: marks_kept(found) for pid, found in marks.items()}
+    if load is None and any(
+        found and found[0].capacity_pulse is CapacityPulse.SHORT for found in marks.values()
+    ):
+        load = _people_load(session, calendar, today=today, months=1)
     history = whole_reports(session, marks)
     active = {p.id for p in projects if p.state is ProjectState.ACTIVE}
     skips = reports.find_skips(
@@ -221,6 +227,15 @@ def build_digest(
         money=portfolio.load_money(session),
         load=load,
     )
+
+
+def _people_load(
+    session: Session, calendar: Calendar, *, today: date, months: int = DIGEST_MONTHS
+) -> PortfolioLoad:
+    """Everyone's load over the `months` from today's, every open project counting."""
+    everyone = portfolio.list_projects(session, states=OPEN_STATES)
+    staffing = portfolio.load_staffing(session)
+    return portfolio_load(everyone, staffing, calendar, today=today, months=months)
 
 
 DECIDED_REACH = timedelta(days=7)  # without a previous digest: the decisions of the last week
