@@ -21,10 +21,17 @@ def shown_in_channel(project: Project, channel_keys: Collection[str]) -> bool:
 
 
 def can_view(user_id: str, project: Project, admins: Collection[str]) -> bool:
-    """Everyone, unless the project is confidential: then its PM, sponsor, delegates, admins."""
+    """Everyone, unless the project is confidential: then its PM, sponsor, delegates, admins,
+    and everyone its roles (RACI) name: the project itself tells them."""
     if not project.confidential:
         return True
-    return user_id in (project.pm, project.sponsor) or can_submit(user_id, project, admins)
+    if user_id in (project.pm, project.sponsor) or can_submit(user_id, project, admins):
+        return True
+    roles = project.roles
+    return roles is not None and (
+        user_id == roles.accountable
+        or user_id in (*roles.responsible, *roles.consulted, *roles.informed)
+    )
 
 
 def can_remind(user_id: str, project: Project, admins: Collection[str]) -> bool:

@@ -18,10 +18,11 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, timedelta
-from decimal import Decimal
+from datetime import date, datetime, timedelta
+from decimal import ROUND_CEILING, Decimal
 from enum import StrEnum
 from functools import lru_cache
+from zoneinfo import ZoneInfo
 
 from dateutil.relativedelta import relativedelta
 
@@ -58,6 +59,13 @@ def parse_month(text: str) -> date | None:
     the first day of that month; None when the text is no such month."""
     found = _MONTH.fullmatch(text.strip())
     return date(int(found.group(1)), int(found.group(2)), 1) if found else None
+
+
+def plan_today(now: datetime, zone: ZoneInfo) -> date:
+    """The day the plan's months count from: `now` in the portfolio's timezone (PMO_TIMEZONE),
+    the same for every answer, the digest, the App Home and the watch, whoever asks and
+    wherever they are (a month's boundary falls at one instant for all)."""
+    return now.astimezone(zone).date()
 
 
 def month_of(day: date) -> date:
@@ -124,6 +132,17 @@ class MonthLoad:
     @property
     def utilisation(self) -> Decimal | None:
         return self.load / self.available if self.available > 0 else None
+
+    @property
+    def percent(self) -> int | None:
+        """The utilisation as every answer writes it: a whole percentage, rounded up, so that
+        it agrees with the band (100.4 % is "101%", over; 90.2 % "91%", full); None when no
+        time is available. What the overload DMs compare, so that a figure said once is not
+        said again for its decimals."""
+        utilisation = self.utilisation
+        if utilisation is None:
+            return None
+        return int((utilisation * 100).to_integral_value(rounding=ROUND_CEILING))
 
     @property
     def band(self) -> Band:
@@ -288,8 +307,9 @@ DIGEST_MONTHS = 3  # the digest's capacity line: people over 100 % in the next t
 @dataclass(frozen=True, slots=True)
 class PortfolioLoad:
     """What a digest says of people's load: who is over 100 % in a month of the next three,
-    and for each project the plan's highest utilisation this month among the people who work
-    on it (what the "capacity on paper only" flag compares the PM's word with)."""
+    and for each project the plan's highest utilisation this month among the people and the
+    teams who work on it (what the "capacity on paper only" flag compares the PM's word
+    with)."""
 
     over: tuple[LoadRow, ...]  # those over 100 % in a month, the most loaded first
     planned: Mapping[int, Decimal]  # project id -> the highest utilisation this month
@@ -306,10 +326,12 @@ def portfolio_load(
     """The people over 100 % in one of the `months` from today's, and each project's planned
     utilisation this month (someone with load and no time at all counts as NO_TIME)."""
     loads = person_loads(projects, staffing, calendar, months_from(today, months))
+    this_month = [m for m in loads if m.month == month_of(today)]
+    # a project's people this month: those allocated to it, and the teams allocated to it or
+    # to whose members it gives work
+    this_month += team_loads(projects, staffing, calendar, (month_of(today),))
     planned: dict[int, Decimal] = {}
-    for load in loads:
-        if load.month != month_of(today):
-            continue
+    for load in this_month:
         level = load.utilisation if load.utilisation is not None else NO_TIME
         for part in load.contributions:
             planned[part.project.id] = max(planned.get(part.project.id, Decimal(0)), level)

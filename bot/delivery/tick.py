@@ -24,6 +24,7 @@ stay meaningful during a long fan-out and under `tick --at`.
 
 from __future__ import annotations
 
+import logging
 import threading
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -41,6 +42,8 @@ from bot.slack.access import is_refusal
 from bot.slack.gateway import SlackError
 from storage import portfolio
 from storage.records import DeliveryKind
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,7 +102,10 @@ def tick(
             paused = f"{exc.method}: {exc.code}"
             access.refused(paused)
     if paused is None:
-        watch_when_due(services, now)  # hourly: under water, overloads (bot.delivery.watch)
+        try:  # hourly: under water, overloads (bot.delivery.watch); it never holds the rest up
+            watch_when_due(services, now)
+        except Exception:
+            log.exception("the planning watch failed; the tick goes on without it")
         with services.sessions.begin() as session:
             calendar = portfolio.load_calendar(session)  # once per tick, for every composer
         result = drain(

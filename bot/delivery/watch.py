@@ -24,7 +24,7 @@ The watch also stores each project's score for the database to sort by
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -33,7 +33,15 @@ from sqlalchemy.orm import Session
 
 from bot.access.admins import admins_in
 from bot.access.permissions import can_view
-from bot.capacity.load import NO_TIME, Band, Contribution, MonthLoad, months_from, person_loads
+from bot.capacity.load import (
+    NO_TIME,
+    Band,
+    MonthLoad,
+    months_from,
+    person_load,
+    person_loads,
+    plan_today,
+)
 from bot.delivery.outbox import Defer, Drop, Outgoing
 from bot.periods.hours import is_working_time, next_working_time
 from bot.priorities.ranking import RankedLine, rank_portfolio
@@ -48,7 +56,6 @@ from storage.records import (
     Calendar,
     Delivery,
     DeliveryKind,
-    Project,
     ProjectState,
 )
 
@@ -78,7 +85,7 @@ def _watch(session: Session, services: Services, now: datetime) -> int:
     calendar = portfolio.load_calendar(session)
     staffing = portfolio.load_staffing(session)
     admins = sorted(admins_in(session, services.settings.admins))
-    today = now.astimezone(services.settings.timezone).date()
+    today = plan_today(now, services.settings.timezone)
     planning = portfolio.load_planning(session)
     ranking = rank_portfolio(projects, planning, staffing, calendar, today=today)
     loads = person_loads(projects, staffing, calendar, months_from(today))
@@ -135,7 +142,7 @@ def _overloads(
     for load in loads:
         if load.band not in (Band.OVER, Band.SEVERE) or not load.load:
             continue
-        level = load.utilisation if load.utilisation is not None else NO_TIME
+        level = _level(load)
         said = known.get((load.who, _month_key(load.month)))
         if said is None or level > said:
             worse.append((load, level))
@@ -144,21 +151,21 @@ def _overloads(
     alerts.record_raised(
         session, kind, [(m.who, _month_key(m.month), level) for m, level in worse], at=now
     )
-    recipients: dict[str, list[dict[str, Any]]] = {}
+    recipients: dict[str, list[dict[str, str]]] = {}
     for load, _ in worse:
-        entry = {
-            "person": load.who,
-            "month": load.month.isoformat(),
-            "load": str(load.load),
-            "available": str(load.available),
-            "parts": [[c.project.id, str(c.fte)] for c in load.contributions],
-        }
+        entry = {"person": load.who, "month": load.month.isoformat()}
         for who in sorted({c.project.pm for c in load.contributions} | set(admins)):
             recipients.setdefault(who, []).append(entry)
     return [
         Claim(DeliveryKind.OVERLOAD, f"user:{who}", now, payload={"user": who, "overloads": found})
         for who, found in recipients.items()
     ]
+
+
+def _level(load: MonthLoad) -> Decimal:
+    """How bad an overload is, as the DM says it: its whole percentage (NO_TIME when no time
+    is available), so that a figure is compared as it was written."""
+    return Decimal(load.percent) if load.percent is not None else NO_TIME
 
 
 def _dm(
@@ -190,10 +197,12 @@ def compose_under_water(
     services: Services, delivery: Delivery, now: datetime, *, calendar: Calendar
 ) -> Outgoing | Drop | Defer:
     """The admin's DM: the projects still active and still under the line (from the alerts
-    still on record), with where they rank now."""
+    still on record), with where they rank now; none to someone no longer a PMO admin."""
     payload = delivery.payload or {}
     kind = DeliveryKind.UNDER_WATER.value
     with services.sessions.begin() as session:
+        if str(payload["user"]) not in _admins(services, session):
+            return Drop("no longer a PMO admin")
         known = alerts.raised(session, kind)
         wanted = [pid for pid in payload.get("projects", ()) if (str(pid), "") in known]
         projects = portfolio.find_projects(session, wanted)
@@ -201,7 +210,7 @@ def compose_under_water(
         staffing = portfolio.load_staffing(session)
         everyone = portfolio.list_projects(session, states=OPEN_STATES)
         currency = portfolio.load_money(session).currency
-    today = now.astimezone(services.settings.timezone).date()
+    today = plan_today(now, services.settings.timezone)
     ranking = rank_portfolio(everyone, planning, staffing, calendar, today=today)
     still = {p.id for p in projects if p.state is ProjectState.ACTIVE}
     lines = [line for line in ranking.under_water if line.project.id in still]
@@ -223,35 +232,33 @@ def compose_overload(
     services: Services, delivery: Delivery, now: datetime, *, calendar: Calendar
 ) -> Outgoing | Drop | Defer:
     """The DM to a PM or an admin: each person newly over 100 % in a month, with the projects
-    that make it (one the recipient may not see named only as confidential); months that
-    ended meanwhile are left out."""
+    that make it (one the recipient may not see named only as confidential), as the plan says
+    when it is sent: a month that ended, or that is no longer over, is left out."""
     payload = delivery.payload or {}
     user = str(payload["user"])
-    this_month = months_from(now.astimezone(services.settings.timezone).date(), 1)[0]
+    this_month = months_from(plan_today(now, services.settings.timezone), 1)[0]
     entries = [
-        e for e in payload.get("overloads", ()) if date.fromisoformat(e["month"]) >= this_month
+        (str(e["person"]), date.fromisoformat(e["month"]))
+        for e in payload.get("overloads", ())
+        if date.fromisoformat(e["month"]) >= this_month
     ]
     if not entries:
         return Drop("the months it was about ended")
-    ids = {int(pid) for e in entries for pid, _ in e["parts"]}
     with services.sessions.begin() as session:
-        projects = {p.id: p for p in portfolio.find_projects(session, ids)}
+        everyone = portfolio.list_projects(session, states=OPEN_STATES)
+        staffing = portfolio.load_staffing(session)
         admins = _admins(services, session)
-    overloads = [_month_load(e, projects) for e in entries]
-    shown = {pid for pid, p in projects.items() if can_view(user, p, admins)}
+    overloads: list[MonthLoad] = []
+    for person, month in entries:
+        row = person_load(everyone, staffing, calendar, (month,), person)
+        if row is not None and row.over:
+            overloads += row.over
+    if not overloads:
+        return Drop("no one it was about is over 100 % any more")
+    shown = {
+        c.project.id
+        for m in overloads
+        for c in m.contributions
+        if can_view(user, c.project, admins)
+    }
     return _dm(services, user, now, calendar, "overload", overloads=overloads, shown=shown)
-
-
-def _month_load(entry: Mapping[str, Any], projects: Mapping[int, Project]) -> MonthLoad:
-    parts = tuple(
-        Contribution(projects[int(pid)], Decimal(fte))
-        for pid, fte in entry["parts"]
-        if int(pid) in projects
-    )
-    return MonthLoad(
-        entry["person"],
-        date.fromisoformat(entry["month"]),
-        Decimal(entry["load"]),
-        Decimal(entry["available"]),
-        parts,
-    )

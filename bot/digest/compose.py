@@ -191,11 +191,11 @@ def compose_digest(
         points=points,
         decided=(governance.decided if governance else ()),
         currency=(money.currency if money else None),
-        overloaded=_overloaded(load, {p.id for p in selected}),
+        overloaded=overloaded_in(load, {p.id for p in selected}),
     )
 
 
-def _overloaded(load: PortfolioLoad | None, shown: Collection[int]) -> tuple[LoadRow, ...]:
+def overloaded_in(load: PortfolioLoad | None, shown: Collection[int]) -> tuple[LoadRow, ...]:
     """The people over 100 % in a month whose load there comes partly from a project of the
     digest (a digest of one portfolio speaks of its own people)."""
     if load is None:
@@ -431,15 +431,7 @@ def load_strips(
     strips = tuple(
         LoadStrip(
             names.get(row.who) or row.who,
-            tuple(
-                LoadCell(
-                    int((m.utilisation * 100).to_integral_value())
-                    if m.utilisation is not None
-                    else None,
-                    m.band.value if m.load else "none",
-                )
-                for m in row.months
-            ),
+            tuple(LoadCell(m.percent, m.band.value if m.load else "none") for m in row.months),
         )
         for row in shown
     )

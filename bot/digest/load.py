@@ -9,9 +9,15 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
-from bot.capacity.load import DIGEST_MONTHS, PortfolioLoad, portfolio_load
+from bot.capacity.load import DIGEST_MONTHS, PortfolioLoad, plan_today, portfolio_load
 from bot.digest.chart import MAX_LOAD_ROWS
-from bot.digest.compose import chart_moments, chart_points, charted, compose_digest
+from bot.digest.compose import (
+    chart_moments,
+    chart_points,
+    charted,
+    compose_digest,
+    overloaded_in,
+)
 from bot.digest.flags import HISTORY_NEEDED
 from bot.digest.lines import chain_may_go_on, marks_kept
 from bot.digest.model import Digest, Governance, PreviousDigest
@@ -143,13 +149,14 @@ def build_digest(
     named |= {d.decided_by for d in governance.decided if is_user_id(d.decided_by)}
     named |= {a.owner for found in governance.overdue_actions.values() for a in found}
     calendar = portfolio.load_calendar(session)
-    today = at.astimezone(digest_zone(subscription, default_tz)).date()
+    today = plan_today(at, default_tz)  # the plan's months: the portfolio's today
     # People's load, for the capacity line and panel (a digest as posted: with its chart, or
     # previewed `deep`) and the capacity flag; otherwise (the App Home's summary) read below
     # only if a report says the team is short (the flag is all it would serve).
     load = _people_load(session, calendar, today=today) if chart or deep else None
     if load is not None:
-        named |= {row.who for row in load.over[:MAX_LOAD_ROWS] if is_user_id(row.who)}
+        over = overloaded_in(load, ids)[:MAX_LOAD_ROWS]  # those the chart's panel names
+        named |= {row.who for row in over if is_user_id(row.who)}
     cached = users.find_users(session, {p.pm for p in projects} | {n for n in named if n})
     zones = {uid: person_zone(u, default_tz) for uid, u in cached.items()}
     names = {uid: u.name for uid, u in cached.items() if u.name}

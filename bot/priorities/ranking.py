@@ -146,8 +146,12 @@ def rank_portfolio(
     calendar: Calendar,
     *,
     today: date,
+    everyone: Sequence[Project] | None = None,
 ) -> Ranking:
-    """The ranking every answer shows: `rank` with each project's demand on people over the
-    twelve months from `today`'s."""
+    """The ranking every answer shows: `rank` of `projects` with each one's demand on people
+    over the twelve months from `today`'s, as the whole portfolio (`everyone` open, when
+    `projects` are only those an answer may show) makes it: whether a PM counts their default
+    share depends on every allocation, not only on those shown."""
     months = months_from(today, PLANNING_MONTHS)
-    return rank(projects, planning, project_demand(projects, staffing, calendar, months))
+    demand = project_demand(everyone or projects, staffing, calendar, months)
+    return rank(projects, planning, demand)

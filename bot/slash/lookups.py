@@ -29,6 +29,7 @@ from bot.capacity.load import (
     months_from,
     parse_month,
     person_loads,
+    plan_today,
     team_loads,
 )
 from bot.finance.earned_value import totals
@@ -310,13 +311,15 @@ def answer_rank(request: Request) -> Result:
         projects = visible_projects(session, audience, states=OPEN_STATES)
         asker_sees = visible_projects(session, audience.privately, states=OPEN_STATES)
         withheld = len(asker_sees) - len(projects)
+        everyone = portfolio.list_projects(session, states=OPEN_STATES)
         planning = portfolio.load_planning(session)
         staffing = portfolio.load_staffing(session)
         calendar = portfolio.load_calendar(session)
         currency = portfolio.load_money(session).currency
     group = _group(query, projects) if query else None
-    today = request.services.clock().astimezone(_zone(request)).date()
-    ranking = rank_portfolio(projects, planning, staffing, calendar, today=today)
+    services = request.services
+    today = plan_today(services.clock(), services.settings.timezone)
+    ranking = rank_portfolio(projects, planning, staffing, calendar, today=today, everyone=everyone)
     lines = [line for line in ranking.lines if group is None or group.keeps(line.project)]
     if query and group is None:
         lines = []
@@ -344,7 +347,7 @@ def answer_capacity(request: Request) -> Result:
     a project the asker may not see is named only as confidential."""
     query = slack_unescape(" ".join(request.args)).strip()
     month = parse_month(query)
-    today = request.services.clock().astimezone(_zone(request)).date()
+    today = plan_today(request.services.clock(), request.services.settings.timezone)
     months = (month,) if month is not None else months_from(today)
     with request.services.sessions.begin() as session:
         projects = portfolio.list_projects(session, states=OPEN_STATES)

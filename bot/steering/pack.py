@@ -23,7 +23,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
-from bot.capacity.load import LoadRow, load_rows, months_from, person_loads, team_loads
+from bot.capacity.load import LoadRow, load_rows, months_from, person_loads, plan_today, team_loads
 from bot.finance.earned_value import Totals, totals
 from bot.lookup.budget import BudgetLine, budget_lines
 from bot.priorities.ranking import Ranking, rank_portfolio
@@ -107,8 +107,9 @@ def steering_pack(
     milestones = items.list_milestones(session, ids)
     staffing = portfolio.load_staffing(session)
     calendar = portfolio.load_calendar(session)
-    today = now.astimezone(tz).date()
-    capacity = _capacity(session, staffing, calendar, today=today)
+    today = plan_today(now, tz)
+    everyone = portfolio.list_projects(session, states=OPEN_STATES)
+    capacity = _capacity(everyone, staffing, calendar, today=today)
     people = [p.pm for p in kept] + [p.sponsor for p in kept]
     people += [row.who for row in capacity if not row.team]
     people += [r.owner for found in risks.values() for r in found]
@@ -128,18 +129,17 @@ def steering_pack(
         names=known_names(session, people),
         zones=zones,
         tolerances=money.tolerances,
-        ranking=rank_portfolio(kept, planning, staffing, calendar, today=today),
+        ranking=rank_portfolio(kept, planning, staffing, calendar, today=today, everyone=everyone),
         capacity=capacity,
         withheld=withheld,
     )
 
 
 def _capacity(
-    session: Session, staffing: Staffing, calendar: Calendar, *, today: date
+    projects: Sequence[Project], staffing: Staffing, calendar: Calendar, *, today: date
 ) -> tuple[LoadRow, ...]:
     """Teams' and people's load over the six months from today: every open project counts (a
     person's load is theirs, whatever the pack holds; the sheet names no project)."""
-    projects = portfolio.list_projects(session, states=OPEN_STATES)
     months = months_from(today)
     teams = load_rows(team_loads(projects, staffing, calendar, months), team=True)
     people = load_rows(person_loads(projects, staffing, calendar, months))

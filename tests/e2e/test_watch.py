@@ -14,6 +14,8 @@ from typing import Any
 import pytest
 
 from bot.portfolio.importing import import_portfolio
+from bot.priorities.stored import STORED_MAX
+from storage.portfolio import list_projects as portfolio_of
 from tests.e2e.conftest import ADMIN, PM_NEW_YORK, PM_PARIS, SPONSOR, Harness, start_harness
 from tests.fakes.fake_slack import FakeSlack
 
@@ -161,3 +163,67 @@ def test_two_periods_short_while_the_plan_says_enough_flag_capacity_on_paper(
     assert harness.driver.app_home_opened(ADMIN).status == 200
     home = json.dumps(harness.fake.home_view(ADMIN), ensure_ascii=False)
     assert ("*ATLAS* · Atlas ERP migration — flagged" in home) is flagged
+
+
+def test_a_figure_with_decimals_is_said_once(database_url: str, fake_slack: FakeSlack) -> None:
+    """1.0 of a 0.75 FTE's time is 133.33…%: written 134%, compared as written (not said again
+    every hour for its decimals)."""
+    thirds = f"""
+people:
+  - {{id: {PM_NEW_YORK}, fte: 0.75}}
+projects:
+  - {{key: ATLAS, name: Atlas, pm: {PM_PARIS}, priority: 1,
+     allocations: [{{person: {PM_NEW_YORK}, share: 1.0, from: 2027-01, to: 2027-01}}]}}
+"""
+    running, stop = start_harness(database_url, fake_slack, thirds)
+    try:
+        for hours in (0, 1, 2):
+            running.tick(MONDAY + timedelta(hours=hours))
+        (said,) = dms(running, ADMIN, "over-allocation")
+    finally:
+        stop()
+    assert "*134%* in Jan 2027" in texts(said)  # rounded up: never "100%" when over
+
+
+def test_a_deferred_overload_dm_says_the_plan_as_it_is_when_sent(watched: Harness) -> None:
+    watched.tick(MONDAY)  # Jordan's DM waits for the morning in New York
+    reimport(watched, portfolio(delta_share="0.1"))  # 0.8 + 0.1 + 0.1: 100 %, no longer over
+    watched.tick(MONDAY + timedelta(hours=6))
+    assert dms(watched, PM_NEW_YORK, "over-allocation") == []
+    reimport(watched, portfolio(delta_share="0.3"))  # over again, but less than was said
+    watched.tick(MONDAY + timedelta(hours=7))
+    assert dms(watched, PM_NEW_YORK, "over-allocation") == []  # not worse than 150 %: not news
+
+
+def test_an_impossible_score_does_not_stop_the_tick(
+    database_url: str, fake_slack: FakeSlack
+) -> None:
+    """A WSJF past what the database holds is stored at its ceiling; and whatever fails in the
+    watch, the tick goes on: prompts and digests still go out."""
+    huge = f"""
+method: wsjf
+projects:
+  - {{key: ATLAS, name: Atlas, pm: {PM_PARIS},
+     scores: {{business_value: 1000000000000000000, time_criticality: 1, risk_reduction: 1,
+               job_size: 0.000001}}}}
+"""
+    running, stop = start_harness(database_url, fake_slack, huge)
+    try:
+        with running.services.sessions.begin() as session:
+            (atlas,) = portfolio_of(session)
+        assert atlas.rank_score == STORED_MAX
+        result = running.tick(datetime(2026, 11, 19, 9, 0, tzinfo=UTC))  # Thursday 10:00 Paris
+    finally:
+        stop()
+    assert result.prompts_sent == 1
+
+
+def test_a_failing_watch_does_not_hold_up_the_tick(
+    watched: Harness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken(*_: object, **__: object) -> None:
+        raise RuntimeError("the watch broke")
+
+    monkeypatch.setattr("bot.delivery.tick.watch_when_due", broken)
+    result = watched.tick(datetime(2026, 11, 19, 9, 0, tzinfo=UTC))  # Thursday 10:00 in Paris
+    assert result.prompts_sent == 2  # ATLAS's and SECRET's PMs, in Paris, are asked all the same

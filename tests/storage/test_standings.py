@@ -467,3 +467,32 @@ def test_the_home_and_the_digest_rank_those_asking_by_score_alike(engine: Engine
         for line in undated
     ]
     assert ranked == sorted(ranked) and len({r[3] for r in ranked}) > 3
+
+
+def test_the_chart_names_the_people_over_among_those_of_its_projects(engine: Engine) -> None:
+    """The capacity panel names the digest's own people, however many others are over."""
+    heavy = [f"U0HEAVY{i:03d}" for i in range(9)]
+    light, pm = "U0LIGHT001", "U0PMXXXX01"
+    people = "\n".join(f"  - {{id: {u}, fte: 1}}" for u in [*heavy, light])
+    other = ", ".join(f"{{person: {u}, share: 2, from: 2026-11, to: 2027-01}}" for u in heavy)
+    text = (
+        f"people:\n{people}\nprojects:\n"
+        f"  - {{key: OTHER, name: Other, pm: {pm}, allocations: [{other}]}}\n"
+        f"  - {{key: ATLAS, name: Atlas, pm: {pm}, allocations: "
+        f"[{{person: {light}, share: 1.5, from: 2026-11, to: 2027-01}}]}}\n"
+    )
+    made = make_sessionmaker(engine)
+    with made.begin() as session:
+        import_portfolio(session, text, now=START)
+        users.save_users(
+            session,
+            [
+                SlackUser(u, "Europe/Paris", "en", f"Name of {u}", None, START)
+                for u in [*heavy, light]
+            ],
+        )
+    with made.begin() as session:
+        subscription = Subscription(id=0, channel="C0ATLAS", keys=("ATLAS",))
+        digest = build_digest(session, subscription, at=START, default_tz=PARIS)
+    assert [row.who for row in digest.overloaded] == [light]
+    assert [strip.label for strip in digest.chart.loads] == [f"Name of {light}"]

@@ -140,3 +140,23 @@ def test_the_accountable_and_the_informed_are_kept_informed_once_each_by_their_f
         "U0CFO0001": "informed"
     }
     assert kept_informed(PROJECT) == {}
+
+
+@pytest.mark.parametrize(
+    ("user", "allowed"),
+    [
+        ("U0ACCOUNT1", True),
+        ("U0RESPONS1", True),
+        ("U0CONSULT1", True),
+        ("U0INFORMD1", True),
+        ("U0OTHER01", False),
+    ],
+)
+def test_a_confidential_project_is_visible_to_everyone_its_roles_name(
+    user: str, allowed: bool
+) -> None:
+    """Its RACI names them, and tells its accountable and informed its decisions and its
+    closing: /pmo status and the rest show it to them too."""
+    roles = Roles("U0ACCOUNT1", ("U0RESPONS1",), ("U0CONSULT1",), ("U0INFORMD1",))
+    project = factories.project(confidential=True, roles=roles)
+    assert can_view(user, project, ADMINS) is allowed

@@ -180,3 +180,13 @@ def test_the_portfolio_load_names_who_is_over_and_each_projects_plan_this_month(
     assert load.planned == {1: D(1), 2: D(1), 3: D("0.5")}
     later = portfolio_load([atlas, delta, quiet], staffing, CALENDAR, today=MAY)
     assert later.planned == {1: D("1.4"), 2: D("1.4"), 3: D("0.5")}  # DEV at 140 % in May
+
+
+def test_a_projects_plan_counts_the_teams_that_work_on_it() -> None:
+    """CRM asks 3 FTE of the Data team, which has 2: the plan itself says 150 %."""
+    crm = factories.project(
+        "CRM", id=1, pm=PM, allocations=(Allocation(D(3), APRIL, APRIL, team="Data"),)
+    )
+    staffing = Staffing(teams=(Team("Data", D(2)),), pm_allocation=D("0.2"))
+    load = portfolio_load([crm], staffing, CALENDAR, today=date(2027, 4, 12))
+    assert load.planned == {1: D("1.5")}

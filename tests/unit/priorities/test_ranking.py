@@ -8,9 +8,17 @@ from typing import Any
 
 import pytest
 
-from bot.priorities.ranking import project_case, rank
+from bot.priorities.ranking import project_case, rank, rank_portfolio
 from bot.priorities.scoring import BusinessCase
-from storage.records import Criterion, Planning, Project, RankMethod
+from storage.records import (
+    Allocation,
+    Calendar,
+    Criterion,
+    Planning,
+    Project,
+    RankMethod,
+    Staffing,
+)
 from tests import factories
 
 D = Decimal
@@ -153,3 +161,25 @@ def test_with_wsjf_the_projects_are_ranked_by_cost_of_delay_over_job_size() -> N
         ("PART", None),
     ]
     assert ranking.scored and ranking.method is RankMethod.WSJF
+
+
+def test_a_projects_demand_is_the_whole_portfolios_whatever_is_shown() -> None:
+    """A PM allocated on a project the asker may not see counts no default share anywhere:
+    the ranking of what is shown says the same demand as the whole portfolio's."""
+    pm = "U0PMSHARED"
+    secret = factories.project(
+        "SECRET",
+        id=1,
+        pm="U0OTHER01",
+        confidential=True,
+        allocations=(Allocation(D(1), date(2026, 12, 1), date(2026, 12, 1), person=pm),),
+    )
+    atlas = factories.project("ATLAS", id=2, pm=pm)
+    today = date(2026, 12, 3)
+    whole = rank_portfolio([secret, atlas], Planning(), Staffing(), Calendar(), today=today)
+    shown = rank_portfolio(
+        [atlas], Planning(), Staffing(), Calendar(), today=today, everyone=[secret, atlas]
+    )
+    (atlas_line,) = shown.lines
+    assert atlas_line.demand == next(x.demand for x in whole.lines if x.project.key == "ATLAS")
+    assert atlas_line.demand == 0  # its PM is allocated elsewhere: no default share
