@@ -22,15 +22,16 @@ from typing import Any
 
 from bot import ids
 from bot.access.permissions import kept_informed
+from bot.delivery.direct import direct_message
 from bot.delivery.outbox import Defer, Drop, Outgoing
 from bot.digest.selection import digest_zone
 from bot.governance.actions import reminder_day
 from bot.languages import DEFAULT_LANGUAGE
 from bot.periods.cadence import to_utc
-from bot.periods.hours import is_working_time, next_working_time
+from bot.periods.hours import next_working_time
 from bot.render import as_message
 from bot.services import Services
-from bot.slack.people import person_zone, user_locale
+from bot.slack.people import person_zone
 from storage import archives, decisions, portfolio, reports, users
 from storage.records import (
     Action,
@@ -53,18 +54,16 @@ def _dm(
     project: Project,
     **context: Any,
 ) -> Outgoing | Defer:
-    """A DM in `user`'s language, once it is working time where they are."""
-    locale = user_locale(services.sessions, services.gateway, user, now=now)
-    with services.sessions.begin() as session:
-        cached = users.find_users(session, [user]).get(user)
-    zone = person_zone(cached, services.settings.timezone)
-    if not is_working_time(now, zone, calendar, project.holidays):
-        return Defer(
-            next_working_time(now, zone, calendar, project.holidays), "outside working hours"
-        )
-    rendered = services.renderer.render(template, locale, project=project, tz=zone, **context)
-    return Outgoing(
-        [as_message(rendered)], user=user, channel=cached.dm_channel if cached else None
+    """A DM about `project` (its holidays count too: bot.delivery.direct)."""
+    return direct_message(
+        services,
+        user,
+        now,
+        calendar,
+        template,
+        holidays=project.holidays,
+        project=project,
+        **context,
     )
 
 

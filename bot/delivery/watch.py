@@ -27,7 +27,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import date, datetime, timedelta
 from decimal import Decimal
-from typing import Any
 
 from sqlalchemy.orm import Session
 
@@ -42,14 +41,12 @@ from bot.capacity.load import (
     person_loads,
     plan_today,
 )
+from bot.delivery.direct import direct_message
 from bot.delivery.outbox import Defer, Drop, Outgoing
-from bot.periods.hours import is_working_time, next_working_time
 from bot.priorities.ranking import RankedLine, rank_portfolio
 from bot.priorities.stored import refresh_rank_scores
-from bot.render import as_message
 from bot.services import Services
-from bot.slack.people import person_zone, user_locale
-from storage import alerts, coordination, deliveries, portfolio, users
+from storage import alerts, coordination, deliveries, portfolio
 from storage.deliveries import Claim
 from storage.records import (
     OPEN_STATES,
@@ -168,27 +165,6 @@ def _level(load: MonthLoad) -> Decimal:
     return Decimal(load.percent) if load.percent is not None else NO_TIME
 
 
-def _dm(
-    services: Services,
-    user: str,
-    now: datetime,
-    calendar: Calendar,
-    template: str,
-    **context: Any,
-) -> Outgoing | Defer:
-    """A DM in `user`'s language, once it is working time where they are."""
-    locale = user_locale(services.sessions, services.gateway, user, now=now)
-    with services.sessions.begin() as session:
-        cached = users.find_users(session, [user]).get(user)
-    zone = person_zone(cached, services.settings.timezone)
-    if not is_working_time(now, zone, calendar):
-        return Defer(next_working_time(now, zone, calendar), "outside working hours")
-    rendered = services.renderer.render(template, locale, **context)
-    return Outgoing(
-        [as_message(rendered)], user=user, channel=cached.dm_channel if cached else None
-    )
-
-
 def _admins(services: Services, session: Session) -> frozenset[str]:
     return admins_in(session, services.settings.admins)
 
@@ -216,7 +192,7 @@ def compose_under_water(
     lines = [line for line in ranking.under_water if line.project.id in still]
     if not lines:
         return Drop("no project is under water any more")
-    return _dm(
+    return direct_message(
         services,
         str(payload["user"]),
         now,
@@ -261,4 +237,6 @@ def compose_overload(
         for c in m.contributions
         if can_view(user, c.project, admins)
     }
-    return _dm(services, user, now, calendar, "overload", overloads=overloads, shown=shown)
+    return direct_message(
+        services, user, now, calendar, "overload", overloads=overloads, shown=shown
+    )

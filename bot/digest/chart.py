@@ -596,6 +596,37 @@ def _change(bar: MoneyBar, lang: str) -> str:
     return f"{sign}{abs(percent)}" + ("\u00a0%" if lang == "fr" else "%")
 
 
+def _panel_head(
+    figure: Figure,
+    title: str,
+    handles: list[Patch],
+    labels: list[str],
+    *,
+    top: float,
+    total: int,
+) -> None:
+    """A panel's title, and its legend in a row under it (the money and capacity panels)."""
+    figure.text(
+        0.018, top, _plain(title), fontsize=13, fontweight="bold", color=INK, family=FONT, va="top"
+    )
+    figure.legend(
+        handles=handles,
+        labels=labels,
+        loc="upper left",
+        bbox_to_anchor=(0.018, top - 40 / total),
+        ncol=len(handles),
+        frameon=False,
+        handlelength=1.1,
+        handleheight=1.1,
+        handletextpad=0.4,
+        columnspacing=1.2,
+        borderaxespad=0.0,
+        borderpad=0.0,
+        labelcolor=INK,
+        prop={"family": FONT, "size": 11},
+    )
+
+
 def _draw_money(
     figure: Figure,
     rows: tuple[MoneyBar, ...],
@@ -613,32 +644,9 @@ def _draw_money(
     n = len(rows)
     renderer = figure.canvas.get_renderer()  # type: ignore[attr-defined]
     head_top = (total - HEIGHT_PX - 18) / total
-    figure.text(
-        0.018,
-        head_top,
-        _plain(words["money"]),
-        fontsize=13,
-        fontweight="bold",
-        color=INK,
-        family=FONT,
-        va="top",
-    )
-    figure.legend(
-        handles=[Patch(facecolor=c, edgecolor="none") for c in (BUDGET_GREY, GREEN, RED)],
-        labels=[words["budget"], words["within"], words["over"]],
-        loc="upper left",
-        bbox_to_anchor=(0.018, head_top - 40 / total),
-        ncol=3,
-        frameon=False,
-        handlelength=1.1,
-        handleheight=1.1,
-        handletextpad=0.4,
-        columnspacing=1.2,
-        borderaxespad=0.0,
-        borderpad=0.0,
-        labelcolor=INK,
-        prop={"family": FONT, "size": 11},
-    )
+    handles = [Patch(facecolor=c, edgecolor="none") for c in (BUDGET_GREY, GREEN, RED)]
+    labels = [words["budget"], words["within"], words["over"]]
+    _panel_head(figure, words["money"], handles, labels, top=head_top, total=total)
     labels = [_plain(_money_label(bar, words)) for bar in rows]
     widest = max(_text_width(figure, label, 12) for label in labels)
     left = 0.018 + (widest + 12) / WIDTH_PX
@@ -715,34 +723,10 @@ def _draw_loads(
     a month (the most loaded first, at the top), a cell a month on its band's tint with the
     utilisation written in it; names on the left, months above."""
     n, columns = len(rows), max(len(months), 1)
-    head_top = (top - 18) / total
-    figure.text(
-        0.018,
-        head_top,
-        _plain(words["loads"]),
-        fontsize=13,
-        fontweight="bold",
-        color=INK,
-        family=FONT,
-        va="top",
-    )
     bands = ("ok", "full", "over", "severe")
-    figure.legend(
-        handles=[Patch(facecolor=LOAD_TINTS[b], edgecolor=GRID) for b in bands],
-        labels=[words[f"band_{b}"] for b in bands],
-        loc="upper left",
-        bbox_to_anchor=(0.018, head_top - 40 / total),
-        ncol=4,
-        frameon=False,
-        handlelength=1.1,
-        handleheight=1.1,
-        handletextpad=0.4,
-        columnspacing=1.2,
-        borderaxespad=0.0,
-        borderpad=0.0,
-        labelcolor=INK,
-        prop={"family": FONT, "size": 11},
-    )
+    handles = [Patch(facecolor=LOAD_TINTS[b], edgecolor=GRID) for b in bands]
+    labels = [words[f"band_{b}"] for b in bands]
+    _panel_head(figure, words["loads"], handles, labels, top=(top - 18) / total, total=total)
     labels = [_clip(_plain(row.label), 28) for row in rows]
     widest = max(_text_width(figure, label, 12) for label in labels)
     left = 0.018 + (widest + 12) / WIDTH_PX

@@ -17,6 +17,7 @@ from bot.portfolio.importing import import_portfolio
 from bot.priorities.stored import STORED_MAX
 from storage.portfolio import list_projects as portfolio_of
 from tests.e2e.conftest import ADMIN, PM_NEW_YORK, PM_PARIS, SPONSOR, Harness, start_harness
+from tests.e2e.test_one_period_state import ANSWER
 from tests.fakes.fake_slack import FakeSlack
 
 # The harness's clock: Monday 16 November 2026, 08:00 UTC (09:00 in Paris, 03:00 in New York).
@@ -126,13 +127,6 @@ def test_an_active_project_under_water_is_raised_once_to_the_admins(watched: Har
 THU_12 = datetime(2026, 11, 12, 9, 0, tzinfo=UTC)  # 10:00 in Paris
 THU_19 = datetime(2026, 11, 19, 9, 0, tzinfo=UTC)
 FRI_20_DIGEST = datetime(2026, 11, 20, 15, 0, tzinfo=UTC)  # Friday 16:00 in Paris
-ANSWER = {
-    "overall": "green",
-    "schedule": "green",
-    "budget": "green",
-    "scope": "green",
-    "summary": "On track.",
-}
 
 
 def report_pulse(h: Harness, at: datetime, pulse: str) -> None:
