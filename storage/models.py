@@ -159,6 +159,8 @@ class ProjectRow(Base):
     roles: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     # [{"share": "0.8", "first": "2027-01-01", "last": "2027-06-01", "person": "U…"}, ...]
     allocations: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON)
+    # [{"project": "ATLAS", "milestone": "Data migrated", "needed_by": "2027-03-01", "note": …}]
+    depends_on: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON)
     # its score on the portfolio's criteria (or WSJF) as bot/priorities last computed it, so
     # that the database can sort by it (the App Home); none: unscored
     rank_score: Mapped[Decimal | None] = mapped_column(Numeric(18, 4))

@@ -19,6 +19,7 @@ from storage.records import (
     Allocation,
     Calendar,
     Criterion,
+    Dependency,
     Money,
     NewProject,
     Planning,
@@ -85,6 +86,15 @@ def _to_project(row: Any) -> Project:
                 team=a.get("team"),
             )
             for a in row.allocations or ()
+        ),
+        depends_on=tuple(
+            Dependency(
+                project=d["project"],
+                needed_by=date.fromisoformat(d["needed_by"]),
+                milestone=d.get("milestone"),
+                note=d.get("note"),
+            )
+            for d in row.depends_on or ()
         ),
         closed_at=row.closed_at,
         rank_score=Decimal(row.rank_score) if row.rank_score is not None else None,
@@ -169,6 +179,16 @@ def _project_values(spec: ProjectSpec) -> dict[str, Any]:
                 **({"team": a.team} if a.team else {}),
             }
             for a in spec.allocations
+        ]
+        or None,
+        "depends_on": [
+            {
+                "project": d.project,
+                "needed_by": d.needed_by.isoformat(),
+                **({"milestone": d.milestone} if d.milestone else {}),
+                **({"note": d.note} if d.note else {}),
+            }
+            for d in spec.depends_on
         ]
         or None,
     }

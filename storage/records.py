@@ -211,6 +211,16 @@ class Roles:
 
 
 @dataclass(frozen=True, slots=True)
+class Dependency:
+    """What a project needs from another (issue 16): one of its milestones, or its end."""
+
+    project: str  # the upstream project's key
+    needed_by: date
+    milestone: str | None = None  # None: the upstream project's end
+    note: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class Allocation:
     """A share of a person's or a team's time given to a project, months inclusive (each the
     first day of its month)."""
@@ -276,6 +286,7 @@ class ProjectSpec:
     cost: Decimal | None = None  # the business case's cost, when not the budget
     roles: Roles | None = None  # RACI
     allocations: tuple[Allocation, ...] = ()
+    depends_on: tuple[Dependency, ...] = ()  # what it needs from other projects
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -81,9 +81,9 @@ MAX_CLOSING_TEXT = 3000
 # The project modal's input blocks, each named after the portfolio file's field; the two
 # booleans are the options of one checkboxes block, `flags`.
 FLAGS = ("confidential", "escalate_to_sponsor")
-# The portfolio file's order; holidays, milestones, the planned progress curve and the
-# tolerances have no field here (the file sets them; editing keeps them).
-KEPT_FIELDS = ("holidays", "milestones", "plan", "tolerances")
+# The portfolio file's order; holidays, milestones, the planned progress curve, the
+# tolerances and the dependencies have no field here (the file sets them; editing keeps them).
+KEPT_FIELDS = ("holidays", "milestones", "plan", "tolerances", "depends_on")
 # The planning fields, after the others under a header: `mandatory` a checkbox (its one
 # option's value is "mandatory"), `cost` a number, the roles one user picker each (block ids:
 # the role names), and three texts of one entry a line (bot/portfolio/lines.py).

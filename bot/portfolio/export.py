@@ -168,6 +168,18 @@ def _project_entry(project: Project, milestones: Sequence[Milestone]) -> dict[st
             )
             for a in project.allocations
         ]
+    if project.depends_on:
+        entry["depends_on"] = [
+            _FlowMap(
+                {
+                    "project": _Quoted(d.project),
+                    **({"milestone": _Quoted(d.milestone)} if d.milestone else {}),
+                    "needed_by": d.needed_by,
+                    **({"note": _Quoted(d.note)} if d.note else {}),
+                }
+            )
+            for d in project.depends_on
+        ]
     if project.roles is not None:
         roles: dict[str, Any] = {}
         if project.roles.accountable:

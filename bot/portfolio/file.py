@@ -8,7 +8,7 @@ PMO fixes the whole file in one pass. Nothing here touches the database; importi
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, time
 from decimal import Decimal, InvalidOperation
@@ -29,6 +29,7 @@ from storage.records import (
     DEFAULT_WORKING_HOURS,
     Allocation,
     Criterion,
+    Dependency,
     MilestoneSpec,
     Money,
     Planning,
@@ -582,6 +583,106 @@ def _milestones(value: Any) -> tuple[MilestoneSpec, ...]:
     return tuple(specs)
 
 
+MAX_DEPENDENCIES = 50
+
+
+def _depends_on(value: Any) -> tuple[Dependency, ...]:
+    """`depends_on: [{project: KEY, milestone: "Name", needed_by: DATE, note: "…"}]` (the
+    milestone left out: the upstream project's end). Whether KEY and its milestone exist, and
+    that no chain of them comes back to a project, is checked once every project is known
+    (`dependency_problems`)."""
+    if not isinstance(value, list) or len(value) > MAX_DEPENDENCIES:
+        raise _InvalidError(f"must be a list of at most {MAX_DEPENDENCIES} dependencies")
+    found: list[Dependency] = []
+    for number, item in enumerate(value, start=1):
+        if not isinstance(item, dict) or set(item) - {"project", "milestone", "needed_by", "note"}:
+            raise _InvalidError(
+                f"dependency {number} must be {{project, milestone (optional), needed_by, note"
+                " (optional)}"
+            )
+        if item.get("project") is None or item.get("needed_by") is None:
+            raise _InvalidError(f"dependency {number}: needs a project and a needed_by date")
+        try:
+            dependency = Dependency(
+                project=_key(item["project"]),
+                needed_by=_date(item["needed_by"]),
+                milestone=_text(200)(item["milestone"]) if item.get("milestone") else None,
+                note=_text(500)(item["note"]) if item.get("note") else None,
+            )
+        except _InvalidError as exc:
+            raise _InvalidError(f"dependency {number}: {exc}") from None
+        if any(
+            (d.project, d.milestone) == (dependency.project, dependency.milestone) for d in found
+        ):
+            what = (
+                f"{dependency.project} {dependency.milestone!r}"
+                if dependency.milestone
+                else dependency.project
+            )
+            raise _InvalidError(f"dependency {number}: {what} is listed twice")
+        found.append(dependency)
+    return tuple(found)
+
+
+def dependency_problems(
+    needs: Mapping[str, Sequence[Dependency]], milestones: Mapping[str, Collection[str]]
+) -> list[str]:
+    """Every problem with the projects' dependencies (`needs`: every project's, by key, once
+    the import is done), `milestones` each project's milestone names: a project or a
+    milestone that does not exist, a project that needs itself, and a cycle (A needs B needs
+    A), each named once. The one rule of the file, the import and the modal."""
+    problems: list[str] = []
+    for key in sorted(needs):
+        for number, d in enumerate(needs[key], start=1):
+            where = f"projects ({key}): depends_on: dependency {number}"
+            if d.project == key:
+                problems.append(f"{where}: a project cannot depend on itself")
+            elif d.project not in needs:
+                problems.append(f"{where}: {d.project} is not a project")
+            elif d.milestone is not None and d.milestone.casefold() not in {
+                m.casefold() for m in milestones.get(d.project, ())
+            }:
+                problems.append(f"{where}: {d.project} has no milestone named {d.milestone!r}")
+    seen: set[frozenset[str]] = set()
+    for cycle in _cycles(needs):
+        if frozenset(cycle) not in seen:
+            seen.add(frozenset(cycle))
+            problems.append(f"depends_on: a cycle: {' needs '.join([*cycle, cycle[0]])}")
+    return problems
+
+
+def _cycles(needs: Mapping[str, Sequence[Dependency]]) -> list[list[str]]:
+    """The cycles among the projects' dependencies (each from its smallest key), by a
+    depth-first walk; self-dependencies are left to the caller."""
+    graph = {
+        key: sorted({d.project for d in deps if d.project in needs and d.project != key})
+        for key, deps in needs.items()
+    }
+    found: list[list[str]] = []
+    state: dict[str, int] = {}  # 1: on the current path, 2: done
+    for root in sorted(graph):
+        if root in state:
+            continue
+        path: list[str] = [root]
+        todo: list[list[str]] = [list(reversed(graph[root]))]  # each path node's upstreams left
+        state[root] = 1
+        while path:  # iterative: a long chain needs no deep recursion
+            if not todo[-1]:
+                state[path.pop()] = 2
+                todo.pop()
+                continue
+            upstream = todo[-1].pop()
+            if state.get(upstream) == 1:
+                cycle = path[path.index(upstream) :]
+                first = cycle.index(min(cycle))
+                found.append(cycle[first:] + cycle[:first])
+            elif upstream not in state:
+                state[upstream] = 1
+                path.append(upstream)
+                todo.append(list(reversed(graph.get(upstream, []))))
+    return found
+
+
 PROJECT_FIELDS: dict[str, tuple[str, Callable[[Any], Any]]] = {
     "key": ("key", _key),
     "name": ("name", _text(200)),
@@ -609,6 +710,7 @@ PROJECT_FIELDS: dict[str, tuple[str, Callable[[Any], Any]]] = {
     "cost": ("cost", _budget),
     "roles": ("roles", _roles),
     "allocations": ("allocations", _allocations),
+    "depends_on": ("depends_on", _depends_on),
 }
 PROJECT_REQUIRED = ("key", "name", "pm")
 

@@ -12,8 +12,10 @@ from sqlalchemy.orm import Session
 from bot.portfolio.admin import IMPORT_ACTOR, record_change, spec_of
 from bot.portfolio.file import (
     LANGUAGES,
+    Portfolio,
     PortfolioError,
     allocation_problems,
+    dependency_problems,
     parse_portfolio,
     score_problems,
 )
@@ -65,6 +67,21 @@ def _merged(
     )
 
 
+def _dependency_problems(session: Session, parsed: Portfolio) -> list[str]:
+    """The dependencies' problems once the file is imported: every project's (the file's
+    replacing the stored ones'), against every project's milestones (likewise)."""
+    stored = {p.key: p for p in portfolio.list_projects(session)}
+    needs = {key: p.depends_on for key, p in stored.items()}
+    needs.update((spec.key, spec.depends_on) for spec in parsed.projects)
+    if not any(needs.values()):
+        return []
+    ids = {key: p.id for key, p in stored.items() if key not in parsed.milestones}
+    held = items.list_milestones(session, list(ids.values()))
+    milestones = {key: [m.name for m in held.get(pid, ())] for key, pid in ids.items()}
+    milestones.update((key, [m.name for m in found]) for key, found in parsed.milestones.items())
+    return dependency_problems(needs, milestones)
+
+
 def import_portfolio(
     session: Session, text: str, *, now: datetime, languages: tuple[str, ...] = LANGUAGES
 ) -> ImportSummary:
@@ -95,6 +112,7 @@ def import_portfolio(
     )
     if {"people", "teams"} - parsed.staffing_given:
         problems += allocation_problems(parsed.projects, staffing)
+    problems += _dependency_problems(session, parsed)
     if problems:
         raise PortfolioError(tuple(problems))
     before = {p.key: p for p in portfolio.list_projects(session)}

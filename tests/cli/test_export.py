@@ -99,6 +99,10 @@ projects:
     name: "NO"
     pm: {PM}
     escalate_to_sponsor: false
+    depends_on:
+      - {{project: ATLAS, milestone: "Go-live: wave #1", needed_by: 2027-03-15,
+         note: "Needs the “R&D” API: <v2>"}}
+      - {{project: DELTA, needed_by: 2027-06-01}}
   - key: delta
     name: Delta data warehouse
     pm: U0PMDELTA1
@@ -719,6 +723,9 @@ def test_scores_are_checked_against_the_stored_criteria_when_the_file_sets_none(
     assert raised.value.problems == (
         "projects (ATLAS): scores: unknown criterion 'reach' (the criteria: strategic, risk)",
         "projects (ATLAS): scores: risk: 11 is outside its scale (0 to 10)",
+        # a file's project without milestones has none after it: 0123 would need one gone
+        "projects (0123): depends_on: dependency 1: ATLAS has no milestone named"
+        " 'Go-live: wave #1'",
     )
     assert snapshot(engine) == before
     import_text(engine, "capacity: {budget: 10}\n")  # the criteria stay as they were

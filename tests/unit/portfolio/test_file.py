@@ -9,12 +9,13 @@ from pathlib import Path
 
 import pytest
 
-from bot.portfolio.file import Portfolio, PortfolioError, parse_portfolio
+from bot.portfolio.file import Portfolio, PortfolioError, dependency_problems, parse_portfolio
 from storage.records import (
     DEFAULT_CADENCE,
     DEFAULT_DIGEST_SCHEDULE,
     Allocation,
     Criterion,
+    Dependency,
     MilestoneSpec,
     Money,
     Planning,
@@ -770,3 +771,68 @@ projects:
         "projects (ATLAS): allocations: allocation 1: U0NOBODY01 is not in people",
         "projects (ATLAS): allocations: allocation 2: team 'Sales' is not in teams",
     ]
+
+
+# --- dependencies (issue 16) -------------------------------------------------------------------
+
+
+def test_dependencies_are_read_with_their_milestone_date_and_note() -> None:
+    parsed = parse_portfolio(
+        "projects:\n"
+        "  - {key: ATLAS, name: Atlas, pm: U012ABCDEF}\n"
+        "  - {key: DELTA, name: Delta, pm: U012ABCDEF, depends_on: [\n"
+        "      {project: atlas, milestone: Data migrated, needed_by: 2027-03-01, note: API <v2>},\n"
+        "      {project: ATLAS, needed_by: 2027-06-30}]}\n"
+    )
+    assert parsed.projects[1].depends_on == (
+        Dependency("ATLAS", date(2027, 3, 1), "Data migrated", "API <v2>"),
+        Dependency("ATLAS", date(2027, 6, 30)),
+    )
+
+
+@pytest.mark.parametrize(
+    ("depends_on", "problem"),
+    [
+        ("[{project: ATLAS}]", "dependency 1: needs a project and a needed_by date"),
+        ("[{project: ATLAS, needed_by: soon}]", "dependency 1: 'soon' is not a date (YYYY-MM-DD)"),
+        ("[{project: 'A B', needed_by: 2027-01-01}]", "dependency 1: 'A B' is not a key"),
+        ("[{project: ATLAS, needed_by: 2027-01-01, by: me}]", "dependency 1 must be {project"),
+        (
+            "[{project: ATLAS, needed_by: 2027-01-01}, {project: atlas, needed_by: 2027-02-01}]",
+            "dependency 2: ATLAS is listed twice",
+        ),
+        ("ATLAS", "must be a list of at most 50 dependencies"),
+    ],
+)
+def test_every_bad_dependency_is_named(depends_on: str, problem: str) -> None:
+    text = f"projects:\n  - {{key: DELTA, name: Delta, pm: U012ABCDEF, depends_on: {depends_on}}}\n"
+    (found,) = problems_of(text)
+    assert found.startswith("projects[1] (DELTA): depends_on: ") and problem in found, found
+
+
+def test_unknown_projects_and_milestones_self_dependencies_and_cycles_are_listed() -> None:
+    needs = {
+        "ALPHA": (Dependency("BRAVO", date(2027, 1, 1)),),
+        "BRAVO": (Dependency("CHARLIE", date(2027, 1, 1), "Go-live"),),
+        "CHARLIE": (Dependency("ALPHA", date(2027, 1, 1)), Dependency("CHARLIE", date(2027, 1, 1))),
+        "DELTA": (
+            Dependency("NOWHERE", date(2027, 1, 1)),
+            Dependency("ALPHA", date(2027, 1, 1), "Kickoff"),
+        ),
+        "ECHO": (),
+    }
+    milestones = {"CHARLIE": ["go-live"], "ALPHA": ["Design"]}
+    assert dependency_problems(needs, milestones) == [
+        "projects (CHARLIE): depends_on: dependency 2: a project cannot depend on itself",
+        "projects (DELTA): depends_on: dependency 1: NOWHERE is not a project",
+        "projects (DELTA): depends_on: dependency 2: ALPHA has no milestone named 'Kickoff'",
+        "depends_on: a cycle: ALPHA needs BRAVO needs CHARLIE needs ALPHA",
+    ]
+    assert dependency_problems({"ALPHA": needs["ALPHA"], "BRAVO": ()}, {}) == []
+    # a long chain needs no deep recursion
+    chain = {f"P{i}": (Dependency(f"P{i + 1}", date(2027, 1, 1)),) for i in range(5000)}
+    chain["P5000"] = (Dependency("P0", date(2027, 1, 1)),)
+    (cycle,) = dependency_problems(chain, {})
+    assert (
+        cycle.startswith("depends_on: a cycle: P0 needs P1 needs P10 needs") or "P0 needs" in cycle
+    )
