@@ -128,6 +128,7 @@ class MilestoneSpec:
 class Milestone(MilestoneSpec):
     id: int
     project_id: int
+    forecast: date | None = None  # the PM's latest forecast while open (the status modal)
 
 
 class SkipReason(StrEnum):
