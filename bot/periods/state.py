@@ -119,6 +119,18 @@ class PeriodStatus:
         return self.stale_since is not None
 
     @property
+    def silent(self) -> bool:
+        """Two reports missed in a row: this period's (late: asked, and past its reminder) and
+        the one before (the latest report stopped counting before this period began). A
+        project that never reported is not counted here: nothing says how long it has been."""
+        return (
+            self.state is PeriodState.LATE
+            and self.stale_since is not None
+            and self.period is not None
+            and self.stale_since < self.period.start
+        )
+
+    @property
     def current_report(self) -> Report | None:
         """This period's report (state DONE; for a project on hold or closed, the latest one
         when it is this period's)."""

@@ -17,6 +17,7 @@ names its key, whoever asks.
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -32,6 +33,8 @@ from bot.capacity.load import (
     plan_today,
     team_loads,
 )
+from bot.coordination.dependencies import DependencyState
+from bot.coordination.facts import portfolio_dependencies
 from bot.finance.earned_value import totals
 from bot.governance.surface import done_clicked
 from bot.lookup.budget import budget_lines
@@ -380,6 +383,45 @@ def answer_capacity(request: Request) -> Result:
         unknown=query if query and not (person or team or month) else None,
         public=request.public,
     )
+
+
+def answer_deps(request: Request) -> Result:
+    """`/pmo deps KEY`: what the project needs from others (each upstream milestone or end,
+    the date it is needed by, when it is expected and whether it is at risk, and why, with the
+    root up a chain) and what others need from it. A project the audience may not see is named
+    only as confidential; its dates and notes are left out."""
+    query = " ".join(request.args).strip()
+    services = request.services
+    now = services.clock()
+    with services.sessions.begin() as session:
+        if not query:
+            return request.render("deps", project=None, needs=[], needed=[], shown=set())
+        found = _find(request, session, query)
+        if found.one is None:
+            return _unresolved(request, session, query, found)
+        project = found.one
+        audience = _audience(request, session)
+        everyone = portfolio.list_projects(session, states=OPEN_STATES)
+        states = portfolio_dependencies(
+            session, everyone, at=now, default=services.settings.timezone
+        )
+    needs = [s for s in states if s.downstream == project.key]
+    needed = [s for s in states if s.dependency.project == project.key]
+    shown = {p.key for p in everyone if audience.sees(p)}
+    return request.render(
+        "deps",
+        project=project,
+        needs=sorted(needs, key=_risk_first),
+        needed=sorted(needed, key=_risk_first),
+        shown=shown,
+        matched_from=_typed(found),
+        public=request.public,
+    )
+
+
+def _risk_first(state: DependencyState) -> tuple[bool, int, date]:
+    """At risk first, the largest gap first, then the soonest needed."""
+    return (not state.at_risk, -(state.gap_days or 0), state.dependency.needed_by)
 
 
 def _group(query: str, projects: list[Project]) -> Filter | None:
