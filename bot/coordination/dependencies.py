@@ -32,7 +32,7 @@ from storage.records import Dependency, Rag
 MAX_CHAIN = 20  # how far up a chain of dependencies the root is looked for
 
 
-class Risk(StrEnum):
+class DependencyRisk(StrEnum):
     LATE = "late"  # the upstream date is after needed_by
     RED = "red"  # the upstream project is rated red
     SILENT = "silent"  # the upstream project missed two reports in a row
@@ -72,7 +72,7 @@ class DependencyState:
     dependency: Dependency
     upstream_date: date | None  # when the upstream is expected (see the module's docstring)
     reached: bool  # the milestone is reached (or, for a project's end: never)
-    risks: tuple[Risk, ...]
+    risks: tuple[DependencyRisk, ...]
     root: str | None = None  # the furthest project at risk up the chain, when not the upstream
 
     @property
@@ -102,18 +102,18 @@ def upstream_date(dependency: Dependency, upstream: ProjectFacts) -> tuple[date 
 
 def assess(
     dependency: Dependency, upstream: ProjectFacts | None
-) -> tuple[date | None, bool, tuple[Risk, ...]]:
+) -> tuple[date | None, bool, tuple[DependencyRisk, ...]]:
     """The upstream date, whether reached, and the risks of one dependency, on its own."""
     if upstream is None:
         return None, False, ()
     when, reached = upstream_date(dependency, upstream)
-    risks: list[Risk] = []
+    risks: list[DependencyRisk] = []
     if not reached and when is not None and when > dependency.needed_by:
-        risks.append(Risk.LATE)
+        risks.append(DependencyRisk.LATE)
     if not reached and upstream.rating is Rag.RED:
-        risks.append(Risk.RED)
+        risks.append(DependencyRisk.RED)
     if not reached and upstream.silent:
-        risks.append(Risk.SILENT)
+        risks.append(DependencyRisk.SILENT)
     return when, reached, tuple(risks)
 
 
@@ -125,7 +125,7 @@ def dependency_states(
 ) -> list[DependencyState]:
     """Every dependency of the projects in `needs` (by key), with its risks and, when its
     upstream is itself at risk through a dependency of its own, the root up the chain."""
-    own: dict[tuple[str, int], tuple[date | None, bool, tuple[Risk, ...]]] = {}
+    own: dict[tuple[str, int], tuple[date | None, bool, tuple[DependencyRisk, ...]]] = {}
     for key, deps in needs.items():
         for index, d in enumerate(deps):
             own[(key, index)] = assess(d, facts.get(d.project))
@@ -151,6 +151,6 @@ def dependency_states(
             when, reached, risks = own[(key, index)]
             root = root_of(d.project, limit, frozenset({key, d.project})) if not reached else None
             if root is not None and not risks:
-                risks = (Risk.UPSTREAM,)
+                risks = (DependencyRisk.UPSTREAM,)
             states.append(DependencyState(key, d, when, reached, risks, root))
     return states

@@ -1,6 +1,6 @@
 """What the dependency rule (bot/coordination/dependencies.py) needs to know of projects, read
 from the database: each project's planned end, its latest report's forecast end and rating,
-whether it missed two reports in a row (the read model's period states), and its milestones
+whether it missed two reports in a row (bot.periods.state, the one rule), and its milestones
 with their forecasts."""
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from bot.coordination.dependencies import (
     ProjectFacts,
     dependency_states,
 )
-from bot.overview.standings import statuses
+from bot.periods.state import period_statuses
 from storage import items
 from storage.records import Project
 
@@ -26,7 +26,7 @@ def project_facts(
     session: Session, projects: Sequence[Project], *, at: datetime, default: ZoneInfo
 ) -> dict[str, ProjectFacts]:
     """The facts of each of `projects`, by key, at `at`."""
-    found = statuses(session, projects, at=at, default=default)
+    found = period_statuses(session, projects, at=at, default=default)
     milestones = items.list_milestones(session, [p.id for p in projects])
     facts = {}
     for project in projects:

@@ -12,7 +12,9 @@ from zoneinfo import ZoneInfo
 
 from babel.dates import format_date
 
+from bot.access.permissions import shown_in_channel
 from bot.capacity.load import LoadRow, PortfolioLoad
+from bot.coordination.dependencies import DependencyState
 from bot.digest.chart import (
     MAX_LOAD_ROWS,
     MAX_MONEY_ROWS,
@@ -38,6 +40,7 @@ from bot.digest.model import (
     Counts,
     Deadline,
     DecidedEntry,
+    DependencyEntry,
     Digest,
     GoodNews,
     Governance,
@@ -106,6 +109,8 @@ def compose_digest(
     governance: Governance | None = None,
     money: Money | None = None,
     load: PortfolioLoad | None = None,
+    dependencies: Sequence[DependencyState] = (),
+    upstreams: Mapping[str, Project] | None = None,
 ) -> Digest:
     """Each covered project with the report of its latest period that began before `at`, as
     the one rule reads it (bot.periods.state): done, skipped (`skips` holds its (project id,
@@ -124,7 +129,9 @@ def compose_digest(
     that distribution when the caller counted it already (`chart_points`, from marks as deep as
     the chart reaches: then `marks` need reach only as deep as `marks_kept` keeps); `load`,
     people's load over the next months (bot/capacity/load.portfolio_load): the digest's
-    capacity line, and the plan each project's "capacity on paper only" flag compares with."""
+    capacity line, and the plan each project's "capacity on paper only" flag compares with;
+    `dependencies`, the portfolio's (bot/coordination), with the open projects they name by
+    key (`upstreams`)."""
     tz = digest_zone(subscription, default_tz)
     today = at.astimezone(tz).date()
     seen = read_summary(previous)
@@ -192,7 +199,40 @@ def compose_digest(
         decided=(governance.decided if governance else ()),
         currency=(money.currency if money else None),
         overloaded=overloaded_in(load, {p.id for p in selected}),
+        dependencies=_dependencies(subscription, selected, dependencies, upstreams or {}),
     )
+
+
+def _dependencies(
+    subscription: Subscription,
+    selected: Sequence[Project],
+    states: Sequence[DependencyState],
+    upstreams: Mapping[str, Project],
+) -> tuple[tuple[DependencyEntry, ...], dict[str, tuple[DependencyEntry, ...]]]:
+    """The digest's projects' dependencies: those at risk, the largest gap first (then the
+    soonest needed), and all of them by project; an upstream project the channel may not see
+    (confidential, not listed) is kept unnamed."""
+    ours = {p.key: p for p in selected}
+    entries = []
+    for state in states:
+        downstream = ours.get(state.downstream)
+        if downstream is None:
+            continue
+        upstream = upstreams.get(state.dependency.project)
+        root = upstreams.get(state.root) if state.root else None
+        if upstream is not None and not shown_in_channel(upstream, subscription.keys):
+            upstream = None
+        if root is not None and not shown_in_channel(root, subscription.keys):
+            root = None
+        entries.append(DependencyEntry(downstream, upstream, state, root))
+    at_risk = sorted(
+        (e for e in entries if e.state.at_risk),
+        key=lambda e: (-(e.state.gap_days or 0), e.state.dependency.needed_by, e.downstream.key),
+    )
+    needs: dict[str, list[DependencyEntry]] = {}
+    for entry in entries:
+        needs.setdefault(entry.downstream.key, []).append(entry)
+    return tuple(at_risk), {key: tuple(found) for key, found in needs.items()}
 
 
 def overloaded_in(load: PortfolioLoad | None, shown: Collection[int]) -> tuple[LoadRow, ...]:
@@ -344,6 +384,10 @@ def _assemble(
     decided: Sequence[Decision] = (),
     currency: str | None = None,
     overloaded: tuple[LoadRow, ...] = (),
+    dependencies: tuple[tuple[DependencyEntry, ...], Mapping[str, tuple[DependencyEntry, ...]]] = (
+        (),
+        {},
+    ),
 ) -> Digest:
     reported = [line for line in active if line.report is not None]
     attention = sorted((line for line in active if line.attention), key=attention_order)
@@ -372,6 +416,8 @@ def _assemble(
         currency=currency,
         money=totals([line.figures for line in active]),
         overloaded=overloaded,
+        dependencies=dependencies[0],
+        needs=dependencies[1],
         overdue_actions=tuple(
             ActionEntry(line.project, action, person(action.owner, names))
             for line in attention + rest + missing + skipped + on_hold

@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.orm import Session
 
 from bot.capacity.load import DIGEST_MONTHS, PortfolioLoad, plan_today, portfolio_load
+from bot.coordination.facts import portfolio_dependencies
 from bot.digest.chart import MAX_LOAD_ROWS
 from bot.digest.compose import (
     chart_moments,
@@ -202,6 +203,9 @@ def build_digest(
     ):
         load = _people_load(session, calendar, today=today, months=1)
     history = whole_reports(session, marks)
+    # the portfolio's dependencies (none declared: nothing read), for the digest's section
+    everyone = portfolio.list_projects(session, states=OPEN_STATES)
+    dependencies = portfolio_dependencies(session, everyone, at=at, default=default_tz)
     active = {p.id for p in projects if p.state is ProjectState.ACTIVE}
     skips = reports.find_skips(
         session,
@@ -233,6 +237,8 @@ def build_digest(
         governance=governance,
         money=portfolio.load_money(session),
         load=load,
+        dependencies=dependencies,
+        upstreams={p.key: p for p in everyone},
     )
 
 

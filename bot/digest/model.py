@@ -11,6 +11,7 @@ from typing import Generic, TypeVar
 from zoneinfo import ZoneInfo
 
 from bot.capacity.load import LoadRow
+from bot.coordination.dependencies import DependencyState
 from bot.digest.chart import ChartData
 from bot.digest.flags import Flag
 from bot.finance.earned_value import Figures, Totals
@@ -35,6 +36,7 @@ ATTENTION_SHOWN = 8  # "needs your attention" entries in the channel message; th
 TOP_RISKS_SHOWN = 5
 LEADERSHIP_BLOCKERS_SHOWN = 6
 DEADLINES_SHOWN = 8
+DEPENDENCIES_SHOWN = 6  # "Dependencies at risk" in the channel message
 MISSING_SHOWN = 10
 GOOD_NEWS_SHOWN = 5
 DECIDED_SHOWN = 6  # "Decisions since the last digest" in the channel message
@@ -89,6 +91,17 @@ class BlockerEntry:
     blocker: Blocker
     unblocker: Person | None  # who can unblock it
     age_days: int  # since it was raised, at the digest's moment
+
+
+@dataclass(frozen=True, slots=True)
+class DependencyEntry:
+    """A dependency of a project of the digest (`downstream`) on another (`upstream`: None
+    when the channel may not see it), as the rule reads it (bot/coordination)."""
+
+    downstream: Project
+    upstream: Project | None
+    state: DependencyState
+    root: Project | None = None  # the root up a chain, when the channel may see it
 
 
 @dataclass(frozen=True, slots=True)
@@ -320,6 +333,10 @@ class Digest:
     overdue_actions: tuple[ActionEntry, ...] = ()  # by project (attention first), due date
     # people over 100 % in a month of the next three, partly from the digest's projects
     overloaded: tuple[LoadRow, ...] = ()
+    # its projects' dependencies at risk, the largest gap first (the section's), and every
+    # dependency of each of its projects by key (the thread's)
+    dependencies: tuple[DependencyEntry, ...] = ()
+    needs: Mapping[str, tuple[DependencyEntry, ...]] = field(default_factory=dict)
 
     @property
     def today(self) -> date:
@@ -341,6 +358,10 @@ class Digest:
     @property
     def blocker_list(self) -> Shortlist[BlockerEntry]:
         return _shortlist(self.blockers, LEADERSHIP_BLOCKERS_SHOWN)
+
+    @property
+    def dependency_list(self) -> Shortlist[DependencyEntry]:
+        return _shortlist(self.dependencies, DEPENDENCIES_SHOWN)
 
     @property
     def deadline_list(self) -> Shortlist[Deadline]:

@@ -49,6 +49,7 @@ from bot.portfolio.lines import (
     allocations_text,
     benefit_line,
     benefits_text,
+    dependency_line,
     parse_allocations,
     parse_benefits,
     parse_scores,
@@ -331,13 +332,16 @@ def modal_texts(project: Project | None) -> dict[str, str | None]:
 
 def _plain(value: Any, name: str = "") -> Any:
     """A field's value as the audit log keeps it (JSON): the scores, the benefits and the
-    allocations as the lines the project modal shows them in (`strategic: 4`)."""
+    allocations as the lines the project modal shows them in (`strategic: 4`), and the
+    dependencies as `KEY "milestone" by DATE: note`."""
     if name == "scores":
         return [score_line(criterion, score) for criterion, score in value]
     if name == "benefits":
         return [benefit_line(year, amount) for year, amount in value]
     if name == "allocations":
         return [allocation_line(a) for a in value]
+    if name == "depends_on":
+        return [dependency_line(d) for d in value]
     if isinstance(value, Enum):
         return value.value
     if isinstance(value, date):

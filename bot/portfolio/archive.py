@@ -17,6 +17,7 @@ from decimal import Decimal
 from typing import Any
 
 from bot.portfolio.file import PROJECT_FIELDS
+from bot.portfolio.lines import dependency_line
 from storage.audit import AuditEntry
 from storage.records import (
     Action,
@@ -110,6 +111,8 @@ class _Writer:
             return "; ".join(
                 inline(a) if isinstance(a, str) else self._allocation(a) for a in value
             )
+        if name == "depends_on":  # as stored (Dependency) or as the audit log keeps them
+            return "; ".join(inline(d if isinstance(d, str) else dependency_line(d)) for d in value)
         if name in PEOPLE_FIELDS:
             people = value if isinstance(value, list | tuple) else [value]
             return ", ".join(self.who(str(p)) for p in people)

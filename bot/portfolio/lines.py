@@ -21,7 +21,7 @@ from decimal import Decimal
 from typing import Any
 
 from bot.slack.user_ids import mentioned_user
-from storage.records import Allocation
+from storage.records import Allocation, Dependency
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,6 +106,13 @@ def allocation_line(allocation: Allocation) -> str:
     who = allocation.person if allocation.person is not None else f"team {allocation.team}"
     share = _number(allocation.share)
     return f"{who} {share} {allocation.first:%Y-%m} {allocation.last:%Y-%m}"
+
+
+def dependency_line(dependency: Dependency) -> str:
+    """`KEY "milestone" by YYYY-MM-DD: note` (the milestone and the note when there are)."""
+    milestone = f' "{dependency.milestone}"' if dependency.milestone else ""
+    note = f": {dependency.note}" if dependency.note else ""
+    return f"{dependency.project}{milestone} by {dependency.needed_by:%Y-%m-%d}{note}"
 
 
 def scores_text(scores: Sequence[tuple[str, Decimal]]) -> str:

@@ -4,7 +4,9 @@ chain; a confidential project named only as such to those who may not see it."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
+from datetime import UTC, datetime
 
 import pytest
 
@@ -37,6 +39,8 @@ projects:
     pm: {PM_PARIS}
     confidential: true
     depends_on: [{{project: ATLAS, milestone: Data migrated, needed_by: 2027-01-15}}]
+digests:
+  - {{channel: C0LEADERS, timezone: Europe/Paris}}
 """
 
 
@@ -98,3 +102,22 @@ def test_deps_in_french_and_alone(linked: Harness) -> None:
     assert "*Attendu par* (3)" in text_of(french)
     alone = linked.command(OUTSIDER, "deps")
     assert "`/pmo deps KEY` lists what a project needs" in text_of(alone)
+
+
+def test_the_digest_lists_the_dependencies_at_risk_and_each_projects_own(linked: Harness) -> None:
+    linked.tick(datetime(2026, 11, 20, 15, 0, tzinfo=UTC))  # Friday 16:00 in Paris
+    (digest,) = linked.digests("C0LEADERS")
+    main = json.dumps(digest["blocks"], ensure_ascii=False)
+    # the largest gap first; the confidential SECRET is not in this channel's digest at all
+    assert (
+        "*Dependencies at risk* (2), the largest gap first\\n"
+        "• *DELTA* needs *ATLAS* (its end) by Fri 30 Apr 2027: expected Wed 30 Jun 2027, +61 days"
+        " — late\\n"
+        "• *BRAVO* needs *DELTA* (its end) by Wed 30 Jun 2027: expected Fri 28 May 2027"
+        " — what it needs is at risk (root: *ATLAS*)"
+    ) in main
+    assert "SECRET" not in main
+    thread = json.dumps(linked.fake.messages("C0LEADERS"), ensure_ascii=False)
+    assert (
+        "*Needs* (2)" in thread and "*DELTA* needs *ATLAS* “Data migrated” by Mon 1 Mar" in thread
+    )

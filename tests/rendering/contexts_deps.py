@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 from typing import Any
 
-from bot.coordination.dependencies import DependencyState, Risk
+from bot.coordination.dependencies import DependencyRisk, DependencyState
 from storage.records import Dependency
 from tests import factories
 
@@ -22,7 +22,7 @@ def contexts(text: str) -> dict[str, list[dict[str, Any]]]:
         dependency = Dependency(
             upstream, DAY, text[:200] if i % 3 else None, text[:500] if i % 2 else None
         )
-        risks = tuple(Risk)[: i % 5]
+        risks = tuple(DependencyRisk)[: i % 5]
         return DependencyState(
             downstream,
             dependency,

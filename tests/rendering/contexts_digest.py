@@ -12,10 +12,12 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from bot.capacity.load import LoadRow, MonthLoad, months_from
+from bot.coordination.dependencies import DependencyRisk, DependencyState
 from bot.digest.compose import compose_digest
-from bot.digest.model import THREAD_SHOWN, Digest, Governance
+from bot.digest.model import THREAD_SHOWN, DependencyEntry, Digest, Governance
 from storage.records import (
     Blocker,
+    Dependency,
     ItemStatus,
     Milestone,
     Project,
@@ -252,6 +254,30 @@ def contexts(text: str) -> dict[str, list[dict[str, Any]]]:
         )
         for i in range(5000)
     )
+
+    # dependencies at risk (every reason, a root) and every project's own, with long names
+    def entries(d: Digest) -> tuple[DependencyEntry, ...]:
+        found = []
+        for i, line in enumerate(d.lines):
+            upstream = d.lines[(i + 1) % len(d.lines)].project
+            dependency = Dependency(upstream.key, AT.date(), text[:200] if i % 2 else None, text)
+            state = DependencyState(
+                line.project.key,
+                dependency,
+                AT.date() + timedelta(days=9999 * (i % 3)),
+                i % 5 == 0,
+                tuple(DependencyRisk)[: i % 5],
+                upstream.key if i % 2 else None,
+            )
+            found.append(
+                DependencyEntry(line.project, upstream if i % 4 else None, state, upstream)
+            )
+        return tuple(found) * 3
+
+    for n in (0, 1):
+        found = entries(digests[n])
+        needs = {e.downstream.key: found for e in found}
+        digests[n] = replace(digests[n], dependencies=found, needs=needs)
     digests[0] = replace(digests[0], overloaded=overloaded)
     digests[1] = replace(digests[1], overloaded=overloaded[:1])
     en = digests[0]

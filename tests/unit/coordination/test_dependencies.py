@@ -8,10 +8,10 @@ from datetime import date
 import pytest
 
 from bot.coordination.dependencies import (
+    DependencyRisk,
     DependencyState,
     MilestoneFacts,
     ProjectFacts,
-    Risk,
     dependency_states,
 )
 from storage.records import Dependency, Rag
@@ -39,7 +39,7 @@ def state(dependency: Dependency, upstream: ProjectFacts) -> DependencyState:
             MIGRATED,
             ProjectFacts(milestones={MIGRATED: MilestoneFacts(date(2027, 3, 2))}),
             date(2027, 3, 2),
-            (Risk.LATE,),
+            (DependencyRisk.LATE,),
         ),
         (
             MIGRATED,
@@ -47,7 +47,7 @@ def state(dependency: Dependency, upstream: ProjectFacts) -> DependencyState:
                 milestones={MIGRATED: MilestoneFacts(date(2027, 2, 1), forecast=date(2027, 3, 12))}
             ),
             date(2027, 3, 12),
-            (Risk.LATE,),
+            (DependencyRisk.LATE,),
         ),
         # exactly on the day it is needed is in time
         (
@@ -71,7 +71,7 @@ def state(dependency: Dependency, upstream: ProjectFacts) -> DependencyState:
             "data MIGRATED",
             ProjectFacts(milestones={MIGRATED: MilestoneFacts(date(2027, 4, 1))}),
             date(2027, 4, 1),
-            (Risk.LATE,),
+            (DependencyRisk.LATE,),
         ),
         # the whole project: its latest forecast end, else its planned end
         (None, ProjectFacts(end=date(2027, 2, 26)), date(2027, 2, 26), ()),
@@ -79,17 +79,27 @@ def state(dependency: Dependency, upstream: ProjectFacts) -> DependencyState:
             None,
             ProjectFacts(end=date(2027, 2, 26), forecast_end=date(2027, 3, 19)),
             date(2027, 3, 19),
-            (Risk.LATE,),
+            (DependencyRisk.LATE,),
         ),
         (None, ProjectFacts(), None, ()),  # no date known: not late
         # red, or silent for two periods: at risk whatever the dates say
-        (None, ProjectFacts(end=date(2027, 1, 1), rating=Rag.RED), date(2027, 1, 1), (Risk.RED,)),
-        (None, ProjectFacts(end=date(2027, 1, 1), silent=True), date(2027, 1, 1), (Risk.SILENT,)),
+        (
+            None,
+            ProjectFacts(end=date(2027, 1, 1), rating=Rag.RED),
+            date(2027, 1, 1),
+            (DependencyRisk.RED,),
+        ),
+        (
+            None,
+            ProjectFacts(end=date(2027, 1, 1), silent=True),
+            date(2027, 1, 1),
+            (DependencyRisk.SILENT,),
+        ),
         (
             None,
             ProjectFacts(end=date(2027, 4, 1), rating=Rag.RED, silent=True),
             date(2027, 4, 1),
-            (Risk.LATE, Risk.RED, Risk.SILENT),
+            (DependencyRisk.LATE, DependencyRisk.RED, DependencyRisk.SILENT),
         ),
         (None, ProjectFacts(end=date(2027, 1, 1), rating=Rag.AMBER), date(2027, 1, 1), ()),
     ],
@@ -98,7 +108,7 @@ def test_a_dependency_is_at_risk_when_its_upstream_is_late_red_or_silent(
     milestone: str | None,
     upstream: ProjectFacts,
     expected_date: date | None,
-    risks: tuple[Risk, ...],
+    risks: tuple[DependencyRisk, ...],
 ) -> None:
     found = state(Dependency("ATLAS", NEEDED, milestone), upstream)
     assert (found.upstream_date, found.risks, found.at_risk) == (expected_date, risks, bool(risks))
@@ -121,9 +131,9 @@ def test_a_chain_names_its_root_and_puts_the_downstream_at_risk() -> None:
         "ECHO": ProjectFacts(end=date(2027, 1, 1), forecast_end=date(2027, 4, 1)),
     }
     states = {s.downstream: s for s in dependency_states(needs, facts)}
-    assert states["CHARLIE"].risks == (Risk.LATE,) and states["CHARLIE"].root is None
-    assert states["BRAVO"].risks == (Risk.UPSTREAM,) and states["BRAVO"].root == "ECHO"
-    assert states["DELTA"].risks == (Risk.UPSTREAM,) and states["DELTA"].root == "ECHO"
+    assert states["CHARLIE"].risks == (DependencyRisk.LATE,) and states["CHARLIE"].root is None
+    assert states["BRAVO"].risks == (DependencyRisk.UPSTREAM,) and states["BRAVO"].root == "ECHO"
+    assert states["DELTA"].risks == (DependencyRisk.UPSTREAM,) and states["DELTA"].root == "ECHO"
     # the walk stops at its limit: two steps up from BRAVO reach ECHO, one does not
     two = {s.downstream: s for s in dependency_states(needs, facts, limit=2)}
     assert two["DELTA"].root == "ECHO"
@@ -139,6 +149,6 @@ def test_the_walk_ends_on_a_cycle_the_import_would_have_refused() -> None:
     late = ProjectFacts(end=date(2027, 4, 1))
     states = dependency_states(needs, {"ALPHA": late, "BRAVO": late})
     assert {s.downstream: s.risks for s in states} == {
-        "ALPHA": (Risk.LATE,),
-        "BRAVO": (Risk.LATE,),
+        "ALPHA": (DependencyRisk.LATE,),
+        "BRAVO": (DependencyRisk.LATE,),
     }
