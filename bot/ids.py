@@ -14,3 +14,5 @@ PROJECT_CLOSE = "project.close"  # callback_id of the closing modal (/pmo projec
 DECIDE = "decision.open"  # Decide… button on an ask (digest, /pmo status): value the decision id
 SUBMIT_DECISION = "decision.submit"  # callback_id of the decision modal
 ACTION_DONE = "action.done"  # Done button on an action (DM, App Home): value the action id
+# "Add as a blocker" button on a dependency's DM: value "<downstream project id>:<subject>"
+DEPENDENCY_BLOCKER = "dependency.blocker"

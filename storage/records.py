@@ -46,6 +46,7 @@ class DeliveryKind(StrEnum):
     UNDER_WATER = "under_water"  # DM to a PMO admin: active projects under the cut line
     OVERLOAD = "overload"  # DM to PMs and admins: someone over 100 % in a month
     CLOSING_SUMMARY = "closing_summary"  # DM to a closed project's informed: its summary
+    DEPENDENCY = "dependency"  # DM to a downstream PM (and sponsor): a dependency slipped
 
 
 class DeliveryStatus(StrEnum):

@@ -22,6 +22,7 @@ and the walk stops at a project it has seen anyway).
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -78,6 +79,13 @@ class DependencyState:
     @property
     def at_risk(self) -> bool:
         return bool(self.risks)
+
+    @property
+    def subject(self) -> str:
+        """What names this dependency, whatever its dates: who needs what of whom (a digest
+        of the downstream key, the upstream key and the milestone)."""
+        named = f"{self.downstream}|{self.dependency.project}|{self.dependency.milestone or ''}"
+        return hashlib.sha256(named.casefold().encode()).hexdigest()[:40]
 
     @property
     def gap_days(self) -> int | None:

@@ -4,6 +4,7 @@ said once, to those who can act on it.
 * **Under water.** An active project that the ranking (bot/priorities/ranking.py) puts under
   the cut line is raised to the PMO admins, once: it is raised again only if it comes back
   above the line and sinks again (new news). One DM per admin lists those newly sunk.
+* **Slips** of dependencies between projects (bot/delivery/slips.py).
 * **Overload.** When a person is first over 100 % in a month of the next six
   (bot/capacity/load.py), the PMs of the projects that make up their load and the PMO admins
   get one DM with the real figure and the projects ("@dana: 140 % in April: ATLAS 0.8, DELTA
@@ -43,6 +44,7 @@ from bot.capacity.load import (
 )
 from bot.delivery.direct import direct_message
 from bot.delivery.outbox import Defer, Drop, Outgoing
+from bot.delivery.slips import dependency_claims
 from bot.priorities.ranking import RankedLine, rank_portfolio
 from bot.priorities.stored import refresh_rank_scores
 from bot.services import Services
@@ -88,6 +90,7 @@ def _watch(session: Session, services: Services, now: datetime) -> int:
     loads = person_loads(projects, staffing, calendar, months_from(today))
     claims = _under_water(session, ranking.under_water, admins, now=now)
     claims += _overloads(session, loads, admins, now=now, today=today)
+    claims += dependency_claims(session, services, projects, now=now)  # issue 16
     return len(deliveries.enqueue(session, claims, now=now))
 
 

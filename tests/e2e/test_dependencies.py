@@ -6,11 +6,20 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from tests.e2e.conftest import ADMIN, OUTSIDER, PM_NEW_YORK, PM_PARIS, Harness, start_harness
+from tests.e2e.conftest import (
+    ADMIN,
+    OUTSIDER,
+    PM_NEW_YORK,
+    PM_PARIS,
+    SPONSOR,
+    Harness,
+    start_harness,
+)
+from tests.e2e.test_one_period_state import ANSWER
 from tests.fakes.fake_slack import FakeSlack
 
 # The harness's clock: Monday 16 November 2026.
@@ -121,3 +130,83 @@ def test_the_digest_lists_the_dependencies_at_risk_and_each_projects_own(linked:
     assert (
         "*Needs* (2)" in thread and "*DELTA* needs *ATLAS* “Data migrated” by Mon 1 Mar" in thread
     )
+
+
+# ATLAS's PM (Paris) reports on Thursdays at 10:00; DELTA needs ATLAS's end by 1 March and
+# tolerates two weeks on time; its sponsor hears of a slip past that.
+SLIPPING = f"""
+projects:
+  - {{key: ATLAS, name: Atlas ERP, pm: {PM_PARIS}, end: 2027-02-26}}
+  - {{key: DELTA, name: Delta CRM, pm: {PM_NEW_YORK}, sponsor: {SPONSOR},
+     tolerances: {{time_days: 14}},
+     depends_on: [{{project: ATLAS, needed_by: 2027-03-01}}]}}
+"""
+THURSDAY = datetime(2026, 11, 19, 9, 0, tzinfo=UTC)  # 10:00 in Paris, 04:00 in New York
+
+
+@pytest.fixture
+def slipping(database_url: str, fake_slack: FakeSlack) -> Iterator[Harness]:
+    running, stop = start_harness(database_url, fake_slack, SLIPPING)
+    yield running
+    stop()
+
+
+def forecast(h: Harness, end: str, at: datetime) -> None:
+    """ATLAS's PM answers this period's prompt (or corrects the answer) with a forecast end."""
+    h.clock.now = at
+    modal = h.open_modal(PM_PARIS, h.prompts_to(PM_PARIS)[-1])
+    answer = {**ANSWER, "forecast_end": end}
+    response = h.driver.submit_view(PM_PARIS, modal, answer)
+    assert response.status == 200 and not response.body, response.body
+
+
+def slips(h: Harness, user: str) -> list[dict[str, object]]:
+    return [m for m in h.fake.messages(user) if "dependenc" in str(m.get("text"))]
+
+
+def test_a_slip_is_told_once_again_when_it_slips_further_and_when_it_recovers(
+    slipping: Harness,
+) -> None:
+    slipping.tick(THURSDAY)  # ATLAS's prompt; the watch: nothing at risk yet
+    forecast(slipping, "2027-03-12", THURSDAY + timedelta(minutes=30))
+    slipping.tick(THURSDAY + timedelta(hours=1))  # the watch: at risk; New York is asleep
+    assert slips(slipping, PM_NEW_YORK) == []
+    slipping.tick(THURSDAY + timedelta(hours=5))  # 09:00 in New York
+    (first,) = slips(slipping, PM_NEW_YORK)
+    text = json.dumps(first["blocks"], ensure_ascii=False)
+    assert "*ATLAS* (its end) now expected Fri 12 Mar 2027; *DELTA* · Delta CRM needs it by" in text
+    assert "Mon 1 Mar 2027: *+11 days*" in text and "Why: late" in text
+    assert slips(slipping, SPONSOR) == []  # 11 days: within DELTA's 14
+    slipping.tick(THURSDAY + timedelta(hours=6))
+    assert len(slips(slipping, PM_NEW_YORK)) == 1  # not told twice
+    # it slips further: told again, and the sponsor too (25 days, past 14)
+    forecast(slipping, "2027-03-26", THURSDAY + timedelta(hours=6, minutes=30))
+    slipping.tick(THURSDAY + timedelta(hours=7))
+    assert len(slips(slipping, PM_NEW_YORK)) == 2
+    (to_sponsor,) = slips(slipping, SPONSOR)
+    assert "past the project's time tolerance" in json.dumps(to_sponsor["blocks"])
+    # the PM adds it as a blocker, from the DM's button; a second click adds nothing
+    latest = slips(slipping, PM_NEW_YORK)[-1]
+    button = latest["blocks"][1]["elements"][0]  # type: ignore[index]
+    for _ in range(2):
+        clicked = slipping.driver.block_action(
+            PM_NEW_YORK, button["action_id"], value=button["value"], message=latest
+        )
+        assert clicked.status == 200
+    added, again = slipping.fake.responses[-2:]
+    assert "Added to *DELTA*'s open blockers: _Waiting for ATLAS (its end)_" in json.dumps(added)
+    assert "already has it" in json.dumps(again)
+    blockers = slipping.command(PM_NEW_YORK, "blockers delta")
+    assert "Waiting for ATLAS (its end)" in json.dumps(blockers)
+    # someone else's click adds nothing
+    slipping.driver.block_action(
+        OUTSIDER, button["action_id"], value=button["value"], message=latest
+    )
+    assert "Only the PM of *DELTA*" in json.dumps(slipping.fake.responses[-1])
+    # back on track: a note, once
+    forecast(slipping, "2027-02-19", THURSDAY + timedelta(hours=7, minutes=30))
+    slipping.tick(THURSDAY + timedelta(hours=8))
+    slipping.tick(THURSDAY + timedelta(hours=9))
+    notes = [m for m in slipping.fake.messages(PM_NEW_YORK) if "Back on track" in str(m["text"])]
+    assert len(notes) == 1
+    assert "now expected Fri 19 Feb 2027" in json.dumps(notes[0]["blocks"])
