@@ -12,6 +12,8 @@ Sections, by role (one user may see several):
   a PM who sponsors nothing sees only their own projects.
 * **Your actions**: the open actions the user owns (set by leadership's decisions), soonest
   due first, overdue ones marked, each with a Done button.
+* **Waiting on other projects**: the dependencies of the user's projects (as PM or delegate)
+  at risk (bot/coordination), the largest gap first.
 * **Your load**: the user's own load over the next six months (bot/capacity/load.py), one
   square a month, and the months over 100 % with the projects that make them; shown when
   anything is allocated to them (or they manage projects), as `/pmo capacity @them` counts it.
@@ -38,6 +40,7 @@ from bot import ids
 from bot.access.admins import current_admins, is_admin
 from bot.access.permissions import can_view
 from bot.capacity.load import months_from, person_load
+from bot.coordination.facts import portfolio_dependencies
 from bot.delivery.composers import FailureLine
 from bot.digest.compose import Placement, Tallied, placement, tally
 from bot.digest.lines import UNPRIORITISED
@@ -272,6 +275,13 @@ def home_view(services: Services, *, user_id: str, notice: Outcome | None = None
         rows = sorted(home_rows(session, mine, now=now, default_tz=default_tz), key=_order)
         today = now.astimezone(default_tz).date()
         actions = home_actions(session, user_id, projects, today=today)
+        waiting = [
+            s
+            for s in portfolio_dependencies(
+                session, [p for p in projects if p.state in OPEN_STATES], at=now, default=default_tz
+            )
+            if s.at_risk and s.downstream in {p.key for p in mine}
+        ]
         load = person_load(
             [p for p in projects if p.state in OPEN_STATES],
             portfolio.load_staffing(session),
@@ -306,6 +316,8 @@ def home_view(services: Services, *, user_id: str, notice: Outcome | None = None
             done_action=ids.ACTION_DONE,
             summary=summary,
             load=load,
+            waiting=sorted(waiting, key=lambda s: (-(s.gap_days or 0), s.dependency.needed_by)),
+            visible={p.key for p in projects if can_view(user_id, p, admins)},
             shown={p.id for p in projects if can_view(user_id, p, admins)} if load else set(),
             admin=panel,
             notice=notice,

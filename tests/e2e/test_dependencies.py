@@ -210,3 +210,19 @@ def test_a_slip_is_told_once_again_when_it_slips_further_and_when_it_recovers(
     notes = [m for m in slipping.fake.messages(PM_NEW_YORK) if "Back on track" in str(m["text"])]
     assert len(notes) == 1
     assert "now expected Fri 19 Feb 2027" in json.dumps(notes[0]["blocks"])
+
+
+def test_the_app_home_shows_a_pm_what_they_wait_for_at_risk(linked: Harness) -> None:
+    assert linked.driver.app_home_opened(PM_NEW_YORK).status == 200
+    blocks = linked.fake.home_view(PM_NEW_YORK)["blocks"]
+    (waiting,) = [b for b in blocks if b.get("block_id") == "home.waiting"]
+    # DELTA needs ATLAS's end (+61 days); BRAVO, through DELTA (no gap of its own)
+    assert waiting["text"]["text"] == (
+        "*Waiting on other projects*: 2 dependencies at risk"
+        "\n:warning: *DELTA* needs *ATLAS* (its end) by Fri 30 Apr 2027: +61 days"
+        "\n:warning: *BRAVO* needs *DELTA* (its end) by Wed 30 Jun 2027"
+    )
+    assert linked.driver.app_home_opened(OUTSIDER).status == 200
+    assert all(
+        b.get("block_id") != "home.waiting" for b in linked.fake.home_view(OUTSIDER)["blocks"]
+    )

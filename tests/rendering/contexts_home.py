@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 
 from bot import ids
 from bot.capacity.load import Contribution, LoadRow, MonthLoad, months_from
+from bot.coordination.dependencies import DependencyRisk, DependencyState
 from bot.delivery.composers import FailureLine
 from bot.digest.compose import compose_digest
 from bot.digest.model import Shortlist
@@ -28,7 +29,7 @@ from bot.home.view import (
 )
 from bot.periods.state import MISSING_STATES, PeriodState
 from bot.reporting.on_demand import Outcome
-from storage.records import Project, ProjectState
+from storage.records import Dependency, Project, ProjectState
 from tests import factories
 
 AT = datetime(2026, 11, 20, 15, 0, tzinfo=UTC)
@@ -127,8 +128,22 @@ def contexts(text: str) -> dict[str, list[dict[str, Any]]]:
             for j, m in enumerate(months_from(date(2026, 11, 20)))
         ),
     )
+    waiting = [
+        DependencyState(
+            f"K{i:03d}-" + "X" * 15,
+            Dependency(
+                f"K{i + 1:03d}-" + "X" * 15, date(2027, 3, 1), text[:200] if i % 2 else None
+            ),
+            date(9999, 12, 31),
+            False,
+            tuple(DependencyRisk),
+        )
+        for i in range(12)
+    ]
     everything = {
         **base,
+        "waiting": waiting,
+        "visible": {f"K{i:03d}-" + "X" * 15 for i in range(0, 12, 2)},
         "load": load,
         "shown": {1, 2, 3},
         "rows": rows,
