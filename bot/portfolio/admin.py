@@ -41,6 +41,7 @@ from bot.portfolio.file import (
     PROJECT_REQUIRED,
     ROLE_NAMES,
     allocation_issues,
+    dependency_issues,
     score_issues,
 )
 from bot.portfolio.lines import (
@@ -49,9 +50,11 @@ from bot.portfolio.lines import (
     allocations_text,
     benefit_line,
     benefits_text,
+    dependencies_text,
     dependency_line,
     parse_allocations,
     parse_benefits,
+    parse_dependencies,
     parse_scores,
     score_line,
     scores_text,
@@ -68,6 +71,7 @@ from storage.records import (
     DEFAULT_CADENCE,
     Allocation,
     DeliveryKind,
+    Dependency,
     Planning,
     Project,
     ProjectSpec,
@@ -83,8 +87,8 @@ MAX_CLOSING_TEXT = 3000
 # booleans are the options of one checkboxes block, `flags`.
 FLAGS = ("confidential", "escalate_to_sponsor")
 # The portfolio file's order; holidays, milestones, the planned progress curve, the
-# tolerances and the dependencies have no field here (the file sets them; editing keeps them).
-KEPT_FIELDS = ("holidays", "milestones", "plan", "tolerances", "depends_on")
+# tolerances have no field here (the file sets them; editing keeps them).
+KEPT_FIELDS = ("holidays", "milestones", "plan", "tolerances")
 # The planning fields, after the others under a header: `mandatory` a checkbox (its one
 # option's value is "mandatory"), `cost` a number, the roles one user picker each (block ids:
 # the role names), and three texts of one entry a line (bot/portfolio/lines.py).
@@ -92,8 +96,9 @@ LINE_FIELDS: dict[str, Callable[[str], list[Entry]]] = {
     "scores": parse_scores,
     "benefits": parse_benefits,
     "allocations": parse_allocations,
+    "depends_on": parse_dependencies,
 }
-MODAL_PLANNING = ("scores", "mandatory", "benefits", "cost", "roles", "allocations")
+MODAL_PLANNING = ("scores", "mandatory", "benefits", "cost", "roles", "allocations", "depends_on")
 MANDATORY_BLOCK = "mandatory"
 ROLE_BLOCKS = ROLE_NAMES  # accountable (one person), responsible, consulted, informed (lists)
 MODAL_FIELDS = tuple(
@@ -151,6 +156,7 @@ def validate_project(
     current: Project | None,
     planning: Planning | None = None,
     staffing: Staffing | None = None,
+    links: Links | None = None,
 ) -> tuple[ProjectSpec | None, list[FieldError]]:
     """The project the modal describes, checked field by field with the portfolio file's own
     checks (the scores against the stored criteria, the allocations against the stored people
@@ -186,7 +192,12 @@ def validate_project(
     if isinstance(start, date) and isinstance(end, date) and end < start:
         errors.append(FieldError("end", "end_before_start", {"start": start.isoformat()}))
     planned, planning_errors = _planning_values(
-        form, current=current, planning=planning or Planning(), staffing=staffing or Staffing()
+        form,
+        current=current,
+        planning=planning or Planning(),
+        staffing=staffing or Staffing(),
+        links=links or Links(),
+        key=str(values.get("key") or ""),
     )
     errors += planning_errors
     if errors:
@@ -217,8 +228,23 @@ def _as_field(name: str, values: list[Any]) -> Any:
     return dict(values) if name == "scores" else values
 
 
+@dataclass(frozen=True, slots=True)
+class Links:
+    """What a project's dependencies are checked against: every stored project's, by key, and
+    each one's milestone names (the import's rule: bot/portfolio/file.dependency_issues)."""
+
+    needs: Mapping[str, tuple[Dependency, ...]] = field(default_factory=dict)
+    milestones: Mapping[str, list[str]] = field(default_factory=dict)
+
+
 def _planning_values(
-    form: ProjectForm, *, current: Project | None, planning: Planning, staffing: Staffing
+    form: ProjectForm,
+    *,
+    current: Project | None,
+    planning: Planning,
+    staffing: Staffing,
+    links: Links,
+    key: str,
 ) -> tuple[dict[str, Any], list[FieldError]]:
     """The planning fields the modal describes, or their problems (inline, on their blocks)."""
     values: dict[str, Any] = {"mandatory": MANDATORY_BLOCK in (form.get(MANDATORY_BLOCK) or ())}
@@ -264,7 +290,26 @@ def _planning_values(
             errors += _score_errors(values[name], lines, planning)
         if name == "allocations":
             errors += _allocation_errors(values[name], lines, staffing)
+        if name == "depends_on" and key:
+            errors += _dependency_errors(key, values[name], lines, links)
     return values, errors
+
+
+def _dependency_errors(
+    key: str, dependencies: tuple[Dependency, ...], lines: list[int], links: Links
+) -> list[FieldError]:
+    """The project's dependencies as the import would judge them, with every other project's
+    as stored: the first problem, on the field, naming its line."""
+    needs = {**links.needs, key: dependencies}
+    for issue in dependency_issues(needs, links.milestones):
+        if issue.code == "cycle" and key in issue.cycle:
+            loop = " → ".join([*issue.cycle, issue.cycle[0]])
+            return [FieldError("depends_on", "dependency_cycle", {"cycle": loop})]
+        if issue.key == key and issue.index is not None and issue.dependency is not None:
+            d = issue.dependency
+            params = {"line": lines[issue.index], "project": d.project, "milestone": d.milestone}
+            return [FieldError("depends_on", f"dependency_{issue.code}", params)]
+    return []
 
 
 def _twice(entries: list[Entry]) -> list[Entry]:
@@ -326,6 +371,7 @@ def modal_texts(project: Project | None) -> dict[str, str | None]:
         "scores": scores_text(project.scores),
         "benefits": benefits_text(project.benefits),
         "allocations": allocations_text(project.allocations),
+        "depends_on": dependencies_text(project.depends_on),
     }
     return {name: text if len(text) <= MAX_INPUT else None for name, text in texts.items()}
 
@@ -452,6 +498,7 @@ def save_project(
             current=current,
             planning=portfolio.load_planning(session),
             staffing=portfolio.load_staffing(session),
+            links=_links(session, current),
         )
         if spec is None:
             return errors, language
@@ -466,6 +513,19 @@ def save_project(
             session, actor=actor, at=now, project_id=saved.id, before=before, after=spec
         )
     return ProjectSaved(saved, action, changes, language)
+
+
+def _links(session: Session, current: Project | None) -> Links:
+    """Every other stored project's dependencies, and every project's milestone names (the
+    edited project's own dependencies come from the modal)."""
+    projects = portfolio.list_projects(session)
+    others = [p for p in projects if current is None or p.id != current.id]
+    held = items.list_milestones(session, [p.id for p in projects])
+    keys = {p.id: p.key for p in projects}
+    return Links(
+        needs={p.key: p.depends_on for p in others},
+        milestones={keys[pid]: [m.name for m in found] for pid, found in held.items()},
+    )
 
 
 # --- closing ---------------------------------------------------------------------------------

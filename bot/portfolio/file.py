@@ -624,30 +624,62 @@ def _depends_on(value: Any) -> tuple[Dependency, ...]:
     return tuple(found)
 
 
-def dependency_problems(
+@dataclass(frozen=True, slots=True)
+class DependencyIssue:
+    """A problem with a dependency: of project `key`, its `index`-th (None: a cycle), of
+    kind `code` (itself, unknown_project, unknown_milestone, cycle), with `cycle` the keys
+    around it."""
+
+    key: str
+    index: int | None
+    code: str
+    dependency: Dependency | None = None
+    cycle: tuple[str, ...] = ()
+
+
+def dependency_issues(
     needs: Mapping[str, Sequence[Dependency]], milestones: Mapping[str, Collection[str]]
-) -> list[str]:
+) -> list[DependencyIssue]:
     """Every problem with the projects' dependencies (`needs`: every project's, by key, once
-    the import is done), `milestones` each project's milestone names: a project or a
-    milestone that does not exist, a project that needs itself, and a cycle (A needs B needs
-    A), each named once. The one rule of the file, the import and the modal."""
-    problems: list[str] = []
+    the import or the edit is done), `milestones` each project's milestone names: a project or
+    a milestone that does not exist, a project that needs itself, and a cycle (A needs B needs
+    A), each once. The one rule of the file, the import and the project modal."""
+    issues: list[DependencyIssue] = []
     for key in sorted(needs):
-        for number, d in enumerate(needs[key], start=1):
-            where = f"projects ({key}): depends_on: dependency {number}"
+        for index, d in enumerate(needs[key]):
             if d.project == key:
-                problems.append(f"{where}: a project cannot depend on itself")
+                issues.append(DependencyIssue(key, index, "itself", d))
             elif d.project not in needs:
-                problems.append(f"{where}: {d.project} is not a project")
+                issues.append(DependencyIssue(key, index, "unknown_project", d))
             elif d.milestone is not None and d.milestone.casefold() not in {
                 m.casefold() for m in milestones.get(d.project, ())
             }:
-                problems.append(f"{where}: {d.project} has no milestone named {d.milestone!r}")
+                issues.append(DependencyIssue(key, index, "unknown_milestone", d))
     seen: set[frozenset[str]] = set()
     for cycle in _cycles(needs):
         if frozenset(cycle) not in seen:
             seen.add(frozenset(cycle))
-            problems.append(f"depends_on: a cycle: {' needs '.join([*cycle, cycle[0]])}")
+            issues.append(DependencyIssue(cycle[0], None, "cycle", cycle=tuple(cycle)))
+    return issues
+
+
+def dependency_problems(
+    needs: Mapping[str, Sequence[Dependency]], milestones: Mapping[str, Collection[str]]
+) -> list[str]:
+    """`dependency_issues`, as the import lists them."""
+    problems = []
+    for issue in dependency_issues(needs, milestones):
+        d = issue.dependency
+        where = f"projects ({issue.key}): depends_on: dependency {(issue.index or 0) + 1}"
+        if issue.code == "itself":
+            problems.append(f"{where}: a project cannot depend on itself")
+        elif issue.code == "unknown_project" and d is not None:
+            problems.append(f"{where}: {d.project} is not a project")
+        elif issue.code == "unknown_milestone" and d is not None:
+            problems.append(f"{where}: {d.project} has no milestone named {d.milestone!r}")
+        elif issue.code == "cycle":
+            loop = [*issue.cycle, issue.cycle[0]]
+            problems.append(f"depends_on: a cycle: {' needs '.join(loop)}")
     return problems
 
 

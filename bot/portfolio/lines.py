@@ -7,6 +7,8 @@ written back the same way to prefill the modal.
 - benefits: `YEAR: AMOUNT`, one a line (`2027: 400000`).
 - allocations: `WHO SHARE FROM TO`, one a line, months inclusive (`U012ABCDEF 0.8 2027-01
   2027-06`, `<@U012ABCDEF> 0.8 2027-01 2027-06`, `team Data 2.0 2027-02 2027-04`).
+- depends_on: `KEY "milestone" by DATE: note`, one a line, the milestone and the note when
+  there are (`ATLAS "Data migrated" by 2027-03-01: the API`, `ATLAS by 2027-06-30`).
 
 Blank lines are skipped; a line that does not read is an entry without a value, with its line
 number, so the modal says which line is wrong. Nothing here checks values: the file does.
@@ -85,6 +87,26 @@ def parse_allocations(text: str) -> list[Entry]:
     return entries
 
 
+_DEPENDENCY = re.compile(
+    r'^(?P<project>[^\s"“”]+)(?:\s+["“](?P<milestone>[^"“”]+)["”])?\s+by\s+(?P<by>\S+?)'
+    r"(?:\s*:\s*(?P<note>.*))?$",
+    re.IGNORECASE,
+)
+
+
+def parse_dependencies(text: str) -> list[Entry]:
+    """`KEY "milestone" by DATE: note` entries: {project, milestone?, needed_by, note?} each."""
+    entries = []
+    for number, line in _lines(text):
+        found = _DEPENDENCY.match(line)
+        value: dict[str, str] | None = None
+        if found:
+            value = {"project": found["project"], "needed_by": found["by"]}
+            value |= {name: found[name].strip() for name in ("milestone", "note") if found[name]}
+        entries.append(Entry(number, value))
+    return entries
+
+
 def _share_and_months(found: Sequence[str]) -> dict[str, str]:
     share, first, last = found
     return {"share": share, "from": first, "to": last}
@@ -125,3 +147,7 @@ def benefits_text(benefits: Sequence[tuple[int, Decimal]]) -> str:
 
 def allocations_text(allocations: Sequence[Allocation]) -> str:
     return "\n".join(allocation_line(a) for a in allocations)
+
+
+def dependencies_text(dependencies: Sequence[Dependency]) -> str:
+    return "\n".join(dependency_line(d) for d in dependencies)

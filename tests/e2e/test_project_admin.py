@@ -22,6 +22,7 @@ from storage.records import (
     Allocation,
     BlockerSpec,
     Criterion,
+    Dependency,
     ItemStatus,
     MilestoneSpec,
     Planning,
@@ -658,4 +659,58 @@ def test_the_import_records_its_changes_as_actor_import(harness: Harness) -> Non
         "import",
         "updated",
         {"priority": [2, 3]},
+    )
+
+
+def test_an_admin_edits_a_projects_dependencies_checked_as_the_import_checks_them(
+    harness: Harness,
+) -> None:
+    """ATLAS and BOREAL (the default portfolio); BOREAL gets a milestone, then ATLAS needs it:
+    an unknown project or milestone, itself, or a cycle is refused inline, naming the line."""
+    with harness.services.sessions.begin() as session:
+        boreal = portfolio.find_project(session, "BOREAL")
+        assert boreal is not None
+        items.replace_milestones(
+            session, boreal.id, [MilestoneSpec("Pilot live", date(2027, 1, 8))]
+        )
+    view = open_modal(harness, ADMIN, "project edit ATLAS")
+    assert inputs_of(view)["depends_on"]["multiline"]
+    refused = {
+        "NOWHERE by 2027-03-01": "Line 1: NOWHERE is not a project.",
+        'BOREAL by 2027-03-01\nBOREAL "Go-live" by 2027-03-01': (
+            "Line 2: BOREAL has no milestone named Go-live"
+        ),
+        "ATLAS by 2027-03-01": "Line 1: a project cannot depend on itself.",
+        "BOREAL on 2027-03-01": "Line 1: Write one dependency a line",
+    }
+    before = stored(harness, "ATLAS")
+    for text, says in refused.items():
+        response = harness.driver.submit_view(ADMIN, view, {"depends_on": text})
+        assert response.json is not None and response.json["response_action"] == "errors"
+        assert response.json["errors"]["depends_on"].startswith(says), response.json["errors"]
+    assert stored(harness, "ATLAS") == before
+    written = 'boreal "pilot live" by 2027-03-01: the pilot &amp; <data>'
+    response = harness.driver.submit_view(ADMIN, view, {"depends_on": written})
+    assert response.status == 200 and not response.body, response.body
+    atlas = stored(harness, "ATLAS")
+    assert atlas is not None and atlas.depends_on == (
+        Dependency("BOREAL", date(2027, 3, 1), "pilot live", "the pilot &amp; <data>"),
+    )
+    (entry,) = [e for e in history(harness, atlas) if "depends_on" in e.changes]
+    assert entry.changes["depends_on"] == [
+        [],
+        ['BOREAL "pilot live" by 2027-03-01: the pilot &amp; <data>'],
+    ]
+    # BOREAL needing ATLAS now would close a cycle
+    view = open_modal(harness, ADMIN, "project edit BOREAL")
+    response = harness.driver.submit_view(ADMIN, view, {"depends_on": "ATLAS by 2027-06-30"})
+    assert response.json is not None
+    assert response.json["errors"]["depends_on"] == (
+        "These dependencies make a cycle: ATLAS → BOREAL → ATLAS. A project cannot, through"
+        " others, need itself."
+    )
+    # the edit modal is prefilled with the line, and an unchanged save changes nothing
+    view = open_modal(harness, ADMIN, "project edit ATLAS")
+    assert inputs_of(view)["depends_on"]["initial_value"] == (
+        'BOREAL "pilot live" by 2027-03-01: the pilot &amp; <data>'
     )

@@ -14,12 +14,14 @@ from bot.portfolio.lines import (
     Entry,
     allocations_text,
     benefits_text,
+    dependencies_text,
     parse_allocations,
     parse_benefits,
+    parse_dependencies,
     parse_scores,
     scores_text,
 )
-from storage.records import Allocation
+from storage.records import Allocation, Dependency
 
 
 @pytest.mark.parametrize(
@@ -125,3 +127,46 @@ def test_what_the_modal_shows_reads_back_as_the_stored_values() -> None:
         _team("Data Science", "2"),
     ]
     assert scores_text(()) == benefits_text(()) == allocations_text(()) == ""
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (
+            'ATLAS "Data migrated" by 2027-03-01: the API: v2',
+            {
+                "project": "ATLAS",
+                "milestone": "Data migrated",
+                "needed_by": "2027-03-01",
+                "note": "the API: v2",
+            },
+        ),
+        ("atlas by 2027-06-30", {"project": "atlas", "needed_by": "2027-06-30"}),
+        (
+            "ATLAS “Go: live” BY 2027-01-01",
+            {"project": "ATLAS", "milestone": "Go: live", "needed_by": "2027-01-01"},
+        ),
+        ("ATLAS 2027-01-01", None),  # no `by`
+        ("ATLAS by", None),
+        ('"Data migrated" by 2027-01-01', None),  # no project
+    ],
+)
+def test_a_dependency_line_reads_as_the_file_writes_it(
+    text: str, expected: dict[str, str] | None
+) -> None:
+    (entry,) = parse_dependencies(text)
+    assert entry.value == expected
+
+
+def test_a_dependency_is_written_as_it_reads() -> None:
+    written = dependencies_text(
+        (
+            Dependency("ATLAS", date(2027, 3, 1), "Data migrated", "the API"),
+            Dependency("DELTA", date(2027, 6, 30)),
+        )
+    )
+    assert written == 'ATLAS "Data migrated" by 2027-03-01: the API\nDELTA by 2027-06-30'
+    assert [e.value for e in parse_dependencies(written)][1] == {
+        "project": "DELTA",
+        "needed_by": "2027-06-30",
+    }
