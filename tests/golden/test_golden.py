@@ -23,6 +23,7 @@ import pytest
 
 from bot.capacity.load import portfolio_load
 from bot.cli.textview import messages_to_text
+from bot.coordination.dependencies import MilestoneFacts, ProjectFacts, dependency_states
 from bot.digest.compose import compose_digest
 from bot.digest.messages import digest_messages
 from bot.digest.model import Digest, Governance
@@ -31,6 +32,7 @@ from storage.records import (
     Allocation,
     Calendar,
     CapacityPulse,
+    Dependency,
     Money,
     ProjectState,
     Rag,
@@ -299,6 +301,23 @@ def golden_digest(language: str) -> Digest:
         load=portfolio_load(
             projects, Staffing(people=(Staff("U0PMMARCUS"),)), Calendar(), today=AT.date()
         ),
+        # CRM needs ATLAS's end, now forecast in August; WMS needs DCEXIT's wave 5, due after
+        # WMS needs it; ONBOARD needs CRM (on time itself), so through it, ATLAS is the root
+        dependencies=dependency_states(
+            {
+                "CRM": (Dependency("ATLAS", date(2027, 5, 1)),),
+                "WMS": (Dependency("DCEXIT", date(2026, 11, 25), "Wave 5 migrated"),),
+                "ONBOARD": (Dependency("CRM", date(2027, 6, 1)),),
+            },
+            {
+                "ATLAS": ProjectFacts(end=date(2027, 6, 25), forecast_end=date(2027, 8, 20)),
+                "DCEXIT": ProjectFacts(
+                    milestones={"Wave 5 migrated": MilestoneFacts(date(2026, 11, 30))}
+                ),
+                "CRM": ProjectFacts(end=date(2027, 5, 21)),
+            },
+        ),
+        upstreams={p.key: p for p in projects},
     )
 
 
