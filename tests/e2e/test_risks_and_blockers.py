@@ -457,7 +457,7 @@ def test_a_forecast_given_in_the_modal_is_stored_with_its_history_and_shown_by_s
         history = items.forecast_history(session, [rehearsal.id])
     assert [f.forecast for f in history[rehearsal.id]] == [date(2026, 12, 17), date(2026, 12, 1)]
     shown = json.dumps(h.command(SPONSOR, "status ATLAS"), ensure_ascii=False)
-    assert "due Thu 3 Dec 2026, forecast Tue 1 Dec 2026 (−2 days)" in shown, shown
+    assert "due Thu 3 Dec 2026, forecast Tue 1 Dec 2026 (\u22122 days)" in shown, shown
 
 
 # --- a crafted submission --------------------------------------------------------------------
