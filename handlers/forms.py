@@ -11,7 +11,9 @@ The status modal's block ids (written by message_templates/*/report_modal.json.j
   and `blocker.status` ("open"/"closed", shown as resolved);
 - `blocker.new.<n>.title` (input), `blocker.new.<n>.more` (actions: `blocker.new.unblocker` a
   users_select, `blocker.new.needs_leadership` checkboxes with the one value "yes");
-- `milestones_done` (input, checkboxes whose values are milestone ids).
+- `milestones_done` (input, checkboxes whose values are milestone ids);
+- `milestone.<id>.forecast`: a reviewed milestone's forecast (input, a datepicker, action id
+  `forecast`, prefilled with the last forecast or else the due date).
 
 A view_submission's `state.values` holds the actions blocks' elements as well as the inputs.
 """
@@ -37,6 +39,7 @@ from bot.reporting.form import (
 
 _REVIEWED = re.compile(r"^(risk|blocker)\.([0-9]{1,18})$")
 _SLOT = re.compile(r"^(risk|blocker)\.new\.([0-9])\.title$")
+_FORECAST = re.compile(r"^milestone\.([0-9]{1,18})\.forecast$")
 
 
 def _value(element: dict[str, Any]) -> str | None:
@@ -76,8 +79,11 @@ def report_form(view: dict[str, Any]) -> ReportForm:
     blockers: list[BlockerReview] = []
     new_risks: list[NewRisk] = []
     new_blockers: list[NewBlocker] = []
+    forecasts: list[tuple[int, str | None]] = []
     for block_id in state:
-        if reviewed := _REVIEWED.match(block_id):
+        if forecast := _FORECAST.match(block_id):
+            forecasts.append((int(forecast.group(1)), field_value(state, block_id)))
+        elif reviewed := _REVIEWED.match(block_id):
             kind, item_id = reviewed.group(1), int(reviewed.group(2))
             if kind == "risk":
                 risks.append(
@@ -146,6 +152,7 @@ def report_form(view: dict[str, Any]) -> ReportForm:
         blocker_reviews=tuple(blockers),
         new_blockers=tuple(new_blockers),
         milestones_done=_chosen(state, "milestones_done"),
+        milestone_forecasts=tuple(forecasts),
     )
 
 

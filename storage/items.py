@@ -16,12 +16,21 @@ from sqlalchemy import and_, delete, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from storage.bulk import among, insert_rows
-from storage.models import BlockerRow, MilestoneRow, ProjectRow, RiskRow, as_python_orders, plain
+from storage.models import (
+    BlockerRow,
+    MilestoneForecastRow,
+    MilestoneRow,
+    ProjectRow,
+    RiskRow,
+    as_python_orders,
+    plain,
+)
 from storage.records import (
     Blocker,
     BlockerSpec,
     ItemStatus,
     Milestone,
+    MilestoneForecast,
     MilestoneSpec,
     Risk,
     RiskSpec,
@@ -63,7 +72,12 @@ def _to_blocker(row: Any) -> Blocker:
 
 def _to_milestone(row: Any) -> Milestone:
     return Milestone(
-        id=row.id, project_id=row.project_id, name=row.name, due=row.due, done_on=row.done_on
+        id=row.id,
+        project_id=row.project_id,
+        name=row.name,
+        due=row.due,
+        done_on=row.done_on,
+        forecast=row.forecast,
     )
 
 
@@ -379,7 +393,8 @@ def list_milestones(session: Session, project_ids: Collection[int]) -> dict[int,
 
 def replace_milestones(session: Session, project_id: int, specs: Sequence[MilestoneSpec]) -> None:
     """Make the project's milestones those of the portfolio file (by name). A milestone the PM
-    marked reached stays reached unless the file gives its own `done` date."""
+    marked reached stays reached unless the file gives its own `done` date; a kept milestone
+    keeps the PM's forecast and its history (a milestone no longer in the file loses both)."""
     existing = {
         row.name: row
         for row in session.scalars(
@@ -419,3 +434,66 @@ def mark_milestones_done(
         )
         .values(done_on=on)
     )
+
+
+def forecast_milestones(
+    session: Session,
+    project_id: int,
+    forecasts: Mapping[int, date],
+    *,
+    report_id: int | None,
+    now: datetime,
+) -> list[Milestone]:
+    """Store the PM's forecasts of this project's open milestones (ids of other projects and
+    milestones reached are ignored) and add a history row for each that changed; return the
+    milestones whose forecast changed, as they are now.
+
+    A forecast changes when it differs from the stored one, except that a forecast equal to
+    the due date while none was given is no news (the modal prefills the due date): the
+    milestone keeps no forecast and the history no row."""
+    if not forecasts:
+        return []
+    rows = session.scalars(
+        select(MilestoneRow).where(
+            MilestoneRow.project_id == project_id,
+            MilestoneRow.id.in_(list(forecasts)),
+            MilestoneRow.done_on.is_(None),
+        )
+    ).all()
+    changed: list[Milestone] = []
+    for row in sorted(rows, key=lambda r: r.id):
+        said = forecasts[row.id]
+        if said == row.forecast or (row.forecast is None and said == row.due):
+            continue
+        row.forecast = said
+        session.add(
+            MilestoneForecastRow(
+                milestone_id=row.id, forecast=said, said_at=now, report_id=report_id
+            )
+        )
+        changed.append(_to_milestone(row))
+    session.flush()
+    return changed
+
+
+def forecast_history(
+    session: Session, milestone_ids: Collection[int]
+) -> dict[int, list[MilestoneForecast]]:
+    """Each milestone's forecasts, oldest first."""
+    result: dict[int, list[MilestoneForecast]] = {mid: [] for mid in milestone_ids}
+    if not milestone_ids:
+        return result
+    rows = session.execute(
+        plain(MilestoneForecastRow)
+        .where(among(session, MilestoneForecastRow.milestone_id, milestone_ids))
+        .order_by(
+            MilestoneForecastRow.milestone_id,
+            MilestoneForecastRow.said_at,
+            MilestoneForecastRow.id,
+        )
+    )
+    for row in rows:
+        result[row.milestone_id].append(
+            MilestoneForecast(row.milestone_id, row.forecast, row.said_at, row.report_id)
+        )
+    return result

@@ -306,6 +306,25 @@ class MilestoneRow(Base):
     name: Mapped[str] = mapped_column(String(200))
     due: Mapped[date] = mapped_column(Date)
     done_on: Mapped[date | None] = mapped_column(Date)
+    # the PM's latest forecast (the status modal); its history is in milestone_forecasts
+    forecast: Mapped[date | None] = mapped_column(Date)
+
+
+class MilestoneForecastRow(Base):
+    """A forecast the PM gave for a milestone, when it changed (issue 16): the report it came
+    with (None once that report is gone) and when it was said."""
+
+    __tablename__ = "milestone_forecasts"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    milestone_id: Mapped[int] = mapped_column(
+        ForeignKey("milestones.id", ondelete="CASCADE"), index=True
+    )
+    forecast: Mapped[date] = mapped_column(Date)
+    said_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    report_id: Mapped[int | None] = mapped_column(
+        ForeignKey("status_reports.id", ondelete="SET NULL")
+    )
 
 
 class SkipRow(Base):

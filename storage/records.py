@@ -132,6 +132,16 @@ class Milestone(MilestoneSpec):
     forecast: date | None = None  # the PM's latest forecast while open (the status modal)
 
 
+@dataclass(frozen=True, slots=True)
+class MilestoneForecast:
+    """A forecast the PM gave for a milestone, when it changed (the report it came with)."""
+
+    milestone_id: int
+    forecast: date
+    said_at: datetime
+    report_id: int | None
+
+
 class SkipReason(StrEnum):
     ON_LEAVE = "on_leave"
     PROJECT_PAUSED = "project_paused"

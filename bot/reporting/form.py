@@ -2,7 +2,8 @@
 
 Besides the report itself, the modal reviews the project's records that live across periods:
 the open risks and blockers (the PM re-rates, closes or resolves them, and adds new ones) and
-the milestones due soon (the PM ticks those reached). `validate_report` checks the report's
+the milestones due soon (the PM ticks those reached, and gives a forecast date for each, prefilled
+with the last one or else the due date). `validate_report` checks the report's
 own fields, `validate_review` the records' part, `validate_answer` both, every error at once.
 """
 
@@ -108,6 +109,8 @@ class ReportForm:
     blocker_reviews: tuple[BlockerReview, ...] = ()
     new_blockers: tuple[NewBlocker, ...] = ()
     milestones_done: tuple[str, ...] = ()  # milestone ids, as the checkboxes' values
+    # (milestone id, the date picked) for each milestone reviewed: `milestone_forecast_block`
+    milestone_forecasts: tuple[tuple[int, str | None], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,6 +130,11 @@ def new_risk_block(slot: int, part: str) -> str:
 def new_blocker_block(slot: int, part: str) -> str:
     """Block id of a part (title, more) of a new-blocker slot."""
     return f"blocker.new.{slot}.{part}"
+
+
+def milestone_forecast_block(milestone_id: int) -> str:
+    """Block id of a reviewed milestone's forecast (an input block holding a datepicker)."""
+    return f"milestone.{milestone_id}.forecast"
 
 
 def _text(value: str | None) -> str | None:
@@ -260,13 +268,17 @@ class BlockerChange:
 
 @dataclass(frozen=True, slots=True)
 class Review:
-    """The valid records' part of an answer: changes to open records, new ones, milestones."""
+    """The valid records' part of an answer: changes to open records, new ones, milestones
+    reached and forecast."""
 
     risk_changes: tuple[RiskChange, ...] = ()
     new_risks: tuple[RiskSpec, ...] = ()
     blocker_changes: tuple[BlockerChange, ...] = ()
     new_blockers: tuple[BlockerSpec, ...] = ()
     milestones_done: frozenset[int] = frozenset()
+    # milestone id -> the forecast the PM gave (an empty picker gives none); which ids are the
+    # project's open milestones is checked when the review is applied
+    milestone_forecasts: dict[int, date] = dataclass_field(default_factory=dict)
 
 
 def validate_review(form: ReportForm) -> Review | list[FieldError]:
@@ -311,6 +323,14 @@ def validate_review(form: ReportForm) -> Review | list[FieldError]:
             errors.append(FieldError(title_block, "too_long", {"limit": MAX_ITEM_LENGTH}))
         else:
             new_blockers.append(BlockerSpec(title, unblocker, blocker.needs_leadership))
+    forecasts: dict[int, date] = {}
+    for milestone_id, picked in form.milestone_forecasts:
+        if not picked:
+            continue
+        try:
+            forecasts[milestone_id] = date.fromisoformat(picked)
+        except ValueError:
+            errors.append(FieldError(milestone_forecast_block(milestone_id), "invalid_date"))
     if errors:
         return errors
     leadership = {"yes": True, "no": False}
@@ -326,6 +346,7 @@ def validate_review(form: ReportForm) -> Review | list[FieldError]:
         ),
         new_blockers=tuple(new_blockers),
         milestones_done=frozenset(int(m) for m in form.milestones_done if _ID.fullmatch(m)),
+        milestone_forecasts=forecasts,
     )
 
 

@@ -209,8 +209,9 @@ def submit_report(
     now: datetime,
 ) -> ReportSaved | Denied | list[FieldError]:
     """Store a valid answer in the period of the prompt it answers, whenever it arrives: the
-    report, the review of the project's risks and blockers, and the milestones reached, in the
-    caller's transaction. Nothing is stored when there is any error."""
+    report, the review of the project's risks and blockers, the milestones reached and the
+    forecasts of the others, in the caller's transaction. Nothing is stored when there is any
+    error."""
     target = find_target(
         session, actor=actor, delivery_id=delivery_id, admins=admins, default_tz=default_tz
     )
@@ -258,6 +259,15 @@ def submit_report(
         period_start=period_start,
         submitted_by=actor,
         submitted_at=now,
+    )
+    # The forecasts of the open milestones (one just ticked reached needs none), with the
+    # report they came with; a history row only for those that changed.
+    items.forecast_milestones(
+        session,
+        project_id,
+        {k: v for k, v in review.milestone_forecasts.items() if k not in review.milestones_done},
+        report_id=report.id,
+        now=now,
     )
     # its "help needed": the decision asked of leadership
     note_ask(session, report, now=now, today=now.astimezone(default_tz).date())

@@ -395,6 +395,71 @@ def test_milestones_ticked_are_marked_reached_on_the_periods_date(h: Harness) ->
     assert [o["text"]["text"] for o in options] == ["Data migration rehearsal"]
 
 
+def test_a_forecast_given_in_the_modal_is_stored_with_its_history_and_shown_by_status(
+    h: Harness,
+) -> None:
+    modal = modal_at(h, THU_12_PARIS)
+    before = milestones(h)
+    design, rehearsal = before["Design signed off"], before["Data migration rehearsal"]
+    pickers = {
+        m.id: blocks_of(modal)[f"milestone.{m.id}.forecast"]["element"] for m in (design, rehearsal)
+    }
+    # Prefilled with the due date (no forecast yet); none for milestones not reviewed.
+    assert {i: (e["type"], e["initial_date"]) for i, e in pickers.items()} == {
+        design.id: ("datepicker", "2026-11-05"),
+        rehearsal.id: ("datepicker", "2026-12-03"),
+    }
+    assert f"milestone.{before['Go-live'].id}.forecast" not in blocks_of(modal)
+    assert len(modal["blocks"]) <= 100
+    # A bad date is an error on its picker, and nothing is stored.
+    errors = refused(h, modal, {f"milestone.{rehearsal.id}.forecast": "2026-02-30"})
+    assert list(errors) == [f"milestone.{rehearsal.id}.forecast"]
+    assert milestones(h)["Data migration rehearsal"].forecast is None
+
+    # Design is reached (its forecast ignored), the rehearsal forecast two weeks late.
+    submit(
+        h,
+        modal,
+        {
+            "milestones_done": [str(design.id)],
+            f"milestone.{design.id}.forecast": "2026-11-20",
+            f"milestone.{rehearsal.id}.forecast": "2026-12-17",
+        },
+    )
+    after = milestones(h)
+    assert after["Design signed off"].forecast is None
+    assert after["Data migration rehearsal"].forecast == date(2026, 12, 17)
+    report = report_of(h, THU_12_PARIS)
+    assert report is not None
+    with h.services.sessions.begin() as session:
+        history = items.forecast_history(session, [design.id, rehearsal.id])
+    assert history[design.id] == []
+    assert [(f.forecast, f.report_id) for f in history[rehearsal.id]] == [
+        (date(2026, 12, 17), report.id)
+    ]
+
+    # /pmo status shows it, in each reader's language.
+    shown = json.dumps(h.command(SPONSOR, "status ATLAS"), ensure_ascii=False)
+    assert (
+        "Data migration rehearsal, due Thu 3 Dec 2026, forecast Thu 17 Dec 2026 (+14 days)" in shown
+    ), shown
+    shown_fr = json.dumps(h.command(PM_PARIS, "status ATLAS"), ensure_ascii=False)
+    assert "prévu le jeu. 3 déc. 2026, prévision le jeu. 17 déc. 2026 (+14 jours)" in shown_fr
+
+    # Next period the picker holds the last forecast; keeping it adds no history row, an
+    # earlier date does.
+    picker = blocks_of(modal_at(h, THU_19_PARIS))[f"milestone.{rehearsal.id}.forecast"]
+    assert picker["element"]["initial_date"] == "2026-12-17"
+    assert "17 déc. 2026" in picker["hint"]["text"]
+    submit(h, modal_at(h, THU_19_PARIS), {})
+    submit(h, modal_at(h, THU_26_PARIS), {f"milestone.{rehearsal.id}.forecast": "2026-12-01"})
+    with h.services.sessions.begin() as session:
+        history = items.forecast_history(session, [rehearsal.id])
+    assert [f.forecast for f in history[rehearsal.id]] == [date(2026, 12, 17), date(2026, 12, 1)]
+    shown = json.dumps(h.command(SPONSOR, "status ATLAS"), ensure_ascii=False)
+    assert "due Thu 3 Dec 2026, forecast Tue 1 Dec 2026 (\u22122 days)" in shown, shown
+
+
 # --- a crafted submission --------------------------------------------------------------------
 
 

@@ -69,10 +69,20 @@ def blocker(project_id: int, index: int, title: str, unblocker: str | None, **kw
 
 
 def milestone(
-    project_id: int, index: int, name: str, due: date, done: date | None = None
+    project_id: int,
+    index: int,
+    name: str,
+    due: date,
+    done: date | None = None,
+    forecast: date | None = None,
 ) -> Milestone:
     return Milestone(
-        id=project_id * 100 + index, project_id=project_id, name=name, due=due, done_on=done
+        id=project_id * 100 + index,
+        project_id=project_id,
+        name=name,
+        due=due,
+        done_on=done,
+        forecast=forecast,
     )
 
 
@@ -161,12 +171,27 @@ def full_inputs(text: str, *, extra_red: int = 4) -> dict[str, Any]:
     }
     milestones = {
         1: [
-            milestone(1, 1, name, date(2026, 11, 10)),  # slipped
-            milestone(1, 2, name[:190] + " (2)", date(2026, 11, 30)),  # due soon
-            milestone(1, 3, name[:190] + " (3)", date(2026, 11, 1), date(2026, 11, 18)),  # reached
+            # slipped, and forecast later still
+            milestone(1, 1, name, date(2026, 11, 10), forecast=date(2027, 1, 11)),
+            # due soon, forecast early
+            milestone(1, 2, name[:190] + " (2)", date(2026, 11, 30), forecast=date(2026, 11, 27)),
+            # reached: its last forecast is not shown
+            milestone(
+                1, 3, name[:190] + " (3)", date(2026, 11, 1), date(2026, 11, 18), date(2026, 11, 20)
+            ),
+            # due later, forecast late (1,000 days: the longest number)
+            milestone(1, 4, name[:190] + " (4)", date(2026, 12, 3), forecast=date(2029, 8, 29)),
+            # a forecast equal to the due date says nothing more
+            milestone(1, 5, name[:190] + " (5)", date(2026, 12, 4), forecast=date(2026, 12, 4)),
         ],
         2: [
-            milestone(2, i, f"{name[:190]} {i}", date(2026, 11, 1) + timedelta(i))
+            milestone(
+                2,
+                i,
+                f"{name[:190]} {i}",
+                date(2026, 11, 1) + timedelta(i),
+                forecast=date(2027, 12, 31) - timedelta(i) if i % 2 else None,
+            )
             for i in range(12)
         ],
     }

@@ -113,7 +113,9 @@ def contexts(text: str) -> dict[str, list[dict[str, Any]]]:
         risks_total=250,
         blockers=tuple((_blocker(text, i), (user, named, None)[i % 3], i * 40) for i in range(5)),
         blockers_total=120,
-        next_milestone=Milestone(id=1, project_id=1, name=text[:200], due=date(2026, 12, 1)),
+        next_milestone=Milestone(
+            id=1, project_id=1, name=text[:200], due=date(2026, 12, 1), forecast=date(2029, 8, 27)
+        ),
         pm=user,
         sponsor=named,
         state=PeriodState.LATE,

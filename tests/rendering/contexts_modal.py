@@ -69,8 +69,12 @@ def blocker(index: int, text: str, *, unblocker: str | None = "U0UNBLOCK1", **kw
 
 def milestone(index: int, text: str) -> Milestone:
     # Half overdue, half due in the coming weeks.
+    # A third without a forecast, a third forecast late, a third early.
     due = PERIOD_START + timedelta(days=3 * index - 14)
-    return Milestone(name=text[:200] or f"M{index}", due=due, id=3000 + index, project_id=1)
+    forecast = (None, due + timedelta(days=9), due - timedelta(days=2))[index % 3]
+    return Milestone(
+        name=text[:200] or f"M{index}", due=due, id=3000 + index, project_id=1, forecast=forecast
+    )
 
 
 def full_items(text: str, owner: str | None = None) -> OpenItems:
@@ -149,6 +153,7 @@ MODAL_ERRORS = [
     FieldError("risk.new.2.mitigation", "too_long", {"limit": MAX_MITIGATION}),
     FieldError("blocker.new.0.title", "blocker_title_required"),
     FieldError("blocker.new.1.title", "too_long", {"limit": MAX_ITEM_LENGTH}),
+    FieldError("milestone.3001.forecast", "invalid_date"),
     FieldError("path_to_green", "some_future_code"),  # an unknown code still says something
 ]
 

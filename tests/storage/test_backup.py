@@ -26,6 +26,7 @@ from storage import (
     coordination,
     decisions,
     deliveries,
+    items,
     portfolio,
     reports,
     standings,
@@ -102,7 +103,7 @@ def fill(url: str, *, projects: int = 6, weeks: int = 3, extra: str = "ATLAS") -
     history (reports with risks, blockers and milestones, Slack profiles, audit entries,
     subscriptions, holidays) and the rest by hand (a skip, deliveries sent and failed, an
     admin, an archive with accents and emoji, the shared send budget, a lease, a refused
-    token, working hours, the read model's basis, a decision)."""
+    token, working hours, the read model's basis, a decision, a milestone's forecast)."""
     migrate(url)
     engine = make_engine(url)
     try:
@@ -164,6 +165,21 @@ def fill(url: str, *, projects: int = 6, weeks: int = 3, extra: str = "ATLAS") -
             standings.ensure_basis(session, "rule-1 Europe/Paris")
             alerts.record_raised(
                 session, "overload", [("U0PM00001", "2027-01", Decimal("1.4"))], at=NOW
+            )
+            milestone = next(
+                m
+                for ms in items.list_milestones(
+                    session, [p.id for p in portfolio.list_projects(session)]
+                ).values()
+                for m in ms
+                if m.done_on is None
+            )
+            items.forecast_milestones(
+                session,
+                milestone.project_id,
+                {milestone.id: milestone.due + timedelta(days=9)},
+                report_id=None,
+                now=NOW,
             )
     finally:
         engine.dispose()

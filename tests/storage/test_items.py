@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import Engine
 
 from bot.portfolio.importing import import_portfolio
-from storage import items, portfolio
+from storage import items, portfolio, reports
 from storage.db import make_sessionmaker
 from storage.records import (
     BlockerSpec,
@@ -121,6 +121,98 @@ projects:
         ("Build", date(2026, 12, 5), date(2026, 11, 30)),
     ]
     assert MilestoneSpec("x", date(2026, 1, 1)).done_on is None
+
+
+def test_a_forecast_is_kept_across_imports_with_its_history(engine: Engine) -> None:
+    sessions = make_sessionmaker(engine)
+    text = """
+projects:
+  - key: ATLAS
+    name: Atlas
+    pm: U0PM00001
+    milestones:
+      - {name: Build, due: 2026-12-01}
+      - {name: Go-live, due: 2027-03-01}
+      - {name: Pilot, due: 2027-01-15}
+  - key: BOREAL
+    name: Boreal
+    pm: U0PM00002
+    milestones:
+      - {name: Launch, due: 2027-02-01}
+"""
+    with sessions.begin() as session:
+        import_portfolio(session, text, now=P1)
+        atlas, boreal = (p.id for p in portfolio.list_projects(session))
+        build, pilot, golive = items.list_milestones(session, [atlas])[atlas]
+        [launch] = items.list_milestones(session, [boreal])[boreal]
+        report = reports.save_report(
+            session,
+            factories.draft(),
+            project_id=atlas,
+            period_start=P1,
+            submitted_by="U0PM00001",
+            submitted_at=P1,
+        )
+        changed = items.forecast_milestones(
+            session,
+            atlas,
+            {
+                build.id: date(2026, 12, 12),  # late
+                golive.id: golive.due,  # the prefilled due date: no news
+                pilot.id: date(2027, 1, 10),  # early
+                launch.id: date(2027, 5, 1),  # another project's: ignored
+            },
+            report_id=report.id,
+            now=P1,
+        )
+        assert [(m.name, m.forecast) for m in changed] == [
+            ("Build", date(2026, 12, 12)),
+            ("Pilot", date(2027, 1, 10)),
+        ]
+    with sessions.begin() as session:
+        # The same forecasts again: nothing changes; then Pilot back on its due date (news).
+        assert (
+            items.forecast_milestones(
+                session,
+                atlas,
+                {build.id: date(2026, 12, 12), golive.id: golive.due},
+                report_id=None,
+                now=P2,
+            )
+            == []
+        )
+        [back] = items.forecast_milestones(
+            session, atlas, {pilot.id: pilot.due}, report_id=None, now=P2
+        )
+        assert back.forecast == pilot.due
+        items.mark_milestones_done(session, atlas, [golive.id], on=P2.date())
+        assert (
+            items.forecast_milestones(
+                session, atlas, {golive.id: date(2027, 4, 1)}, report_id=None, now=P2
+            )
+            == []
+        )  # reached: a forecast is irrelevant
+    with sessions.begin() as session:
+        # The file moves Build's due date and drops Pilot: Build keeps its forecast.
+        import_portfolio(
+            session,
+            text.replace("due: 2026-12-01", "due: 2026-12-03").replace(
+                "      - {name: Pilot, due: 2027-01-15}\n", ""
+            ),
+            now=P2,
+        )
+        stored = items.list_milestones(session, [atlas, boreal])
+        history = items.forecast_history(session, [build.id, pilot.id, golive.id, launch.id])
+    assert [(m.name, m.due, m.forecast) for m in stored[atlas]] == [
+        ("Build", date(2026, 12, 3), date(2026, 12, 12)),
+        ("Go-live", date(2027, 3, 1), None),
+    ]
+    assert stored[boreal][0].forecast is None
+    assert [(h.forecast, h.said_at, h.report_id) for h in history[build.id]] == [
+        (date(2026, 12, 12), P1, report.id)
+    ]
+    assert history[pilot.id] == []  # gone with its milestone
+    assert history[golive.id] == history[launch.id] == []
 
 
 def _risky_portfolio(engine: Engine) -> tuple[list[int], list[tuple[Risk, Project]]]:

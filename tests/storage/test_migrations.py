@@ -330,3 +330,44 @@ def test_downgrading_the_money_and_ranking_columns_keeps_every_report_and_risk(
         command.upgrade(config, "head")  # and back up again
     finally:
         engine.dispose()
+
+
+def test_downgrading_the_milestone_forecasts_keeps_every_milestone(database_url: str) -> None:
+    engine = make_engine(database_url)
+    try:
+        config = alembic_config(engine)
+        command.upgrade(config, "head")
+        moment = datetime(2026, 12, 4, 9, tzinfo=UTC)
+        with engine.begin() as conn:
+            conn.execute(
+                text(
+                    "INSERT INTO projects (id, key, name, pm_id, tags, cadence, state,"
+                    " reminder_after_hours, holidays, delegates, confidential, escalate_to_sponsor,"
+                    " mandatory, created_at, updated_at) VALUES (1, 'ATLAS', 'Atlas', 'U1', '[]',"
+                    " 'FREQ=DAILY', 'active', 24, '[]', '[]', false, false, true, :t, :t)"
+                ),
+                {"t": moment},
+            )
+            conn.execute(
+                text(
+                    "INSERT INTO milestones (id, project_id, name, due, forecast)"
+                    " VALUES (1, 1, 'Build', '2026-12-01', '2026-12-12')"
+                )
+            )
+            conn.execute(
+                text(
+                    "INSERT INTO milestone_forecasts (milestone_id, forecast, said_at)"
+                    " VALUES (1, '2026-12-12', :t)"
+                ),
+                {"t": moment},
+            )
+        command.downgrade(config, "0018")
+        with engine.connect() as conn:
+            names = conn.execute(text("SELECT name FROM milestones")).scalars().all()
+            columns = {c["name"] for c in inspect(conn).get_columns("milestones")}
+            tables = set(inspect(conn).get_table_names())
+        assert names == ["Build"]
+        assert "forecast" not in columns and "milestone_forecasts" not in tables
+        command.upgrade(config, "head")  # and back up again
+    finally:
+        engine.dispose()

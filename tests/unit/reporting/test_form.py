@@ -23,6 +23,7 @@ from bot.reporting.form import (
     Review,
     RiskChange,
     RiskReview,
+    milestone_forecast_block,
     validate_answer,
     validate_report,
     validate_review,
@@ -393,6 +394,17 @@ def test_milestones_reached_are_ids_and_anything_else_is_ignored() -> None:
     assert review.milestones_done == frozenset({12, 7})
 
 
+def test_milestone_forecasts_are_dates_an_empty_picker_none_and_a_bad_date_an_inline_error() -> (
+    None
+):
+    review = review_of(milestone_forecasts=((12, "2027-01-15"), (7, None), (9, "")))
+    assert review.milestone_forecasts == {12: date(2027, 1, 15)}
+    assert review_errors(
+        milestone_forecasts=((12, "2027-02-30"), (7, "soon"), (8, "2027-01-01"))
+    ) == [("milestone.12.forecast", "invalid_date"), ("milestone.7.forecast", "invalid_date")]
+    assert milestone_forecast_block(12) == "milestone.12.forecast"
+
+
 def test_the_whole_answer_reports_errors_of_the_report_and_of_the_review_together() -> None:
     result = validate_answer(
         form(summary=None, new_risks=(slot(0, owner="U0OWNER01"),), budget_spent="x")
@@ -447,6 +459,7 @@ def test_a_submitted_modal_is_read_back_into_the_form_whatever_its_language() ->
             "blocker.new.needs_leadership": ["yes"],
         },
         "milestones_done": [str(milestone.id)],
+        f"milestone.{found.milestones[1].id}.forecast": "2027-01-08",
     }
     for language in ("en", "fr"):
         view = Renderer().render("report_modal", language, **modal_context(project(), None, found))
@@ -476,6 +489,12 @@ def test_a_submitted_modal_is_read_back_into_the_form_whatever_its_language() ->
             NewBlocker(2, "Licence", "U0UNBLOCK1", True),
         ]
         assert form.milestones_done == (str(milestone.id),)
+        # every reviewed milestone's picker: as prefilled (the last forecast, else the due
+        # date), or as the PM picked it
+        picked = dict(form.milestone_forecasts)
+        assert picked == {m.id: (m.forecast or m.due).isoformat() for m in found.milestones} | {
+            found.milestones[1].id: "2027-01-08"
+        }
         answer = validate_answer(form)
         assert not isinstance(answer, list), answer
         draft, review = answer
@@ -486,6 +505,7 @@ def test_a_submitted_modal_is_read_back_into_the_form_whatever_its_language() ->
         assert review.new_risks == (RiskSpec("Cut-over", 3, 4, "U0OWNER01", "Rehearse"),)
         assert review.new_blockers == (BlockerSpec("Licence", "U0UNBLOCK1", True),)
         assert review.milestones_done == {milestone.id}
+        assert review.milestone_forecasts[found.milestones[1].id] == date(2027, 1, 8)
         assert RiskChange(risk.id, 5, risk.impact, ItemStatus.CLOSED) in review.risk_changes
 
 
