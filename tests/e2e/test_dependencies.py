@@ -226,3 +226,38 @@ def test_the_app_home_shows_a_pm_what_they_wait_for_at_risk(linked: Harness) -> 
     assert all(
         b.get("block_id") != "home.waiting" for b in linked.fake.home_view(OUTSIDER)["blocks"]
     )
+
+
+def test_a_milestone_forecast_given_in_the_modal_is_what_the_rule_reads(
+    database_url: str, fake_slack: FakeSlack
+) -> None:
+    """ATLAS's PM forecasts its milestone a week past the day DELTA needs it: DELTA's
+    dependency is at risk by that gap, told to DELTA's PM, and /pmo deps says so."""
+    text = f"""
+projects:
+  - {{key: ATLAS, name: Atlas ERP, pm: {PM_PARIS},
+     milestones: [{{name: Data migrated, due: 2026-12-10}}]}}
+  - {{key: DELTA, name: Delta CRM, pm: {PM_NEW_YORK},
+     depends_on: [{{project: ATLAS, milestone: Data migrated, needed_by: 2026-12-15}}]}}
+"""
+    h, stop = start_harness(database_url, fake_slack, text)
+    try:
+        h.tick(THURSDAY)
+        assert ":large_green_circle: on track" in text_of(h.command(OUTSIDER, "deps delta"))
+        h.clock.now = THURSDAY + timedelta(minutes=30)
+        modal = h.open_modal(PM_PARIS, h.prompts_to(PM_PARIS)[-1])
+        (block,) = [
+            b["block_id"] for b in modal["blocks"] if str(b.get("block_id")).endswith(".forecast")
+        ]
+        response = h.driver.submit_view(PM_PARIS, modal, {**ANSWER, block: "2026-12-22"})
+        assert response.status == 200 and not response.body, response.body
+        deps = text_of(h.command(OUTSIDER, "deps delta"))
+        h.tick(THURSDAY + timedelta(hours=5))  # the watch; 09:00 in New York
+        told = slips(h, PM_NEW_YORK)
+    finally:
+        stop()
+    assert (
+        ":warning: *at risk*: late · *ATLAS* “Data migrated” by Tue 15 Dec 2026 · expected"
+        " Tue 22 Dec 2026 (+7 days)" in deps
+    )
+    assert len(told) == 1 and "*+7 days*" in json.dumps(told[0]["blocks"])
