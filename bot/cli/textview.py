@@ -38,6 +38,8 @@ EMOJI = {
     "white_check_mark": "✅",
     "thread": "🧵",
     "money_with_wings": "💸",  # over a tolerance on cost or time
+    "link": "🔗",  # a dependency at risk
+    "busts_in_silhouette": "👥",  # people over 100 %
     "moneybag": "💰",  # earned value: CPI, SPI, EAC, VAC
     "ballot_box_with_check": "☑️",  # an ask decided
     "no_entry": "⛔",  # a decision: rejected

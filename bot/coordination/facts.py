@@ -52,6 +52,8 @@ def portfolio_dependencies(
     at `at`: the facts are read only for the projects a dependency names, up its chains."""
     by_key = {p.key: p for p in projects}
     needs = {p.key: p.depends_on for p in projects if p.depends_on}
+    if not needs:
+        return []  # none declared: nothing read
     involved = set(needs) | {d.project for deps in needs.values() for d in deps}
     facts = project_facts(
         session, [by_key[k] for k in sorted(involved) if k in by_key], at=at, default=default

@@ -36,6 +36,7 @@ from bot.digest.model import (
     HORIZON,
     RAG_VALUES,
     ActionEntry,
+    Attention,
     BlockerEntry,
     Counts,
     Deadline,
@@ -159,6 +160,7 @@ def compose_digest(
     active: list[ProjectLine] = []
     on_hold: list[ProjectLine] = []
     closed: list[ProjectLine] = []
+    waiting = {s.downstream for s in dependencies if s.at_risk}
     for project in selected:
         status = statuses[project.id]
         place = placement(
@@ -177,7 +179,10 @@ def compose_digest(
         )
         if place is Placement.ACTIVE:
             line = with_money(line, money or Money(), pm_zones.get(project.pm, default_tz))
-            active.append(replace(line, attention=attention_of(line)))
+            why = attention_of(line)
+            if why is None and line.report is not None and project.key in waiting:
+                why = Attention.DEPENDENCY  # last: only when nothing of its own needs it
+            active.append(replace(line, attention=why))
         else:
             (on_hold if place is Placement.ON_HOLD else closed).append(line)
     return _assemble(

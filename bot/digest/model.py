@@ -69,6 +69,9 @@ class Attention(StrEnum):
     EXCEPTION = "exception"  # over a tolerance on cost or time (bot/finance/tolerance.py)
     WORSE = "worse"  # worse than its previous report, or than the previous digest showed
     FLAGGED = "flagged"  # a consistency flag (bot/digest/flags.py)
+    # none of these, but something it needs from another project is at risk (bot/coordination):
+    # read when asked, never stored in the read model (it rests on other projects' data)
+    DEPENDENCY = "dependency"
 
 
 @dataclass(frozen=True, slots=True)

@@ -28,7 +28,7 @@ do is decided again on the server (handlers/home.py, bot/reporting/on_demand.py)
 from __future__ import annotations
 
 import logging
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -49,6 +49,7 @@ from bot.digest.model import ATTENTION_SHOWN, Attention, Counts, ProjectLine, Sh
 from bot.governance.actions import is_overdue
 from bot.overview.standings import refresh, statuses
 from bot.periods.state import MISSING_STATES, PeriodState
+from bot.priorities.ranking import rank_order
 from bot.reporting.on_demand import Outcome
 from bot.services import Services
 from bot.slack.gateway import SlackError
@@ -224,6 +225,11 @@ def portfolio_summary(
         limit=ATTENTION_SHOWN,
         **scope,
     )
+    # Last, those that need attention only through a dependency at risk: read when asked, as
+    # the digest reads them (they rest on other projects' data, which no standing holds).
+    extra = _waiting(session, shown, now=now, default_tz=default_tz)
+    asking += len(extra)
+    first_ids = (list(first_ids) + [p.id for p in extra])[:ATTENTION_SHOWN]
     first = [shown[pid] for pid in first_ids if pid in shown]
     lines: tuple[ProjectLine, ...] = ()
     if first:
@@ -236,6 +242,25 @@ def portfolio_summary(
             session, everything, at=now, default_tz=default_tz, chart=False, projects=first
         ).attention
     return PortfolioSummary(tally(entries), Shortlist(lines, asking - len(lines)))
+
+
+def _waiting(
+    session: Session, shown: Mapping[int, Project], *, now: datetime, default_tz: ZoneInfo
+) -> list[Project]:
+    """The projects the viewer may see that have this period's report, no reason of their own
+    for attention, and a dependency at risk (Attention.DEPENDENCY), in the ranking's order."""
+    everyone = portfolio.list_projects(session, states=OPEN_STATES)
+    at_risk = {
+        s.downstream
+        for s in portfolio_dependencies(session, everyone, at=now, default=default_tz)
+        if s.at_risk
+    }
+    if not at_risk:
+        return []
+    asking = {s.project_id for s in stored.standings_where(session, attention=True)}
+    done = {s.project_id for s in stored.standings_where(session, states=[PeriodState.DONE])}
+    found = [p for p in shown.values() if p.key in at_risk and p.id in done and p.id not in asking]
+    return sorted(found, key=lambda p: rank_order(p, p.rank_score))
 
 
 def _tallied(place: Placement, state: PeriodState, rating: str | None, stale: bool) -> Tallied:

@@ -261,3 +261,22 @@ projects:
         " Tue 22 Dec 2026 (+7 days)" in deps
     )
     assert len(told) == 1 and "*+7 days*" in json.dumps(told[0]["blocks"])
+
+
+def test_a_project_waiting_on_a_dependency_at_risk_needs_attention(linked: Harness) -> None:
+    """DELTA reports green, but ATLAS's end, which it needs, is late: the digest lists DELTA
+    under *Needs your attention* with why, and the App Home says the same."""
+    thursday = datetime(2026, 11, 19, 15, 0, tzinfo=UTC)  # 10:00 in New York
+    linked.tick(thursday)
+    linked.clock.now = thursday + timedelta(minutes=10)
+    modal = linked.open_modal(PM_NEW_YORK, linked.prompts_to(PM_NEW_YORK)[-1])
+    assert not linked.driver.submit_view(PM_NEW_YORK, modal, ANSWER).body
+    linked.tick(datetime(2026, 11, 20, 15, 0, tzinfo=UTC))  # Friday 16:00 in Paris
+    (digest,) = linked.digests("C0LEADERS")
+    main = json.dumps(digest["blocks"], ensure_ascii=False)
+    attention = main[main.index("*Needs your attention* (1)") : main.index("Dependencies at risk")]
+    assert "*DELTA* · Delta CRM" in attention
+    assert ":link: *DELTA* needs *ATLAS* (its end) by Fri 30 Apr 2027" in attention
+    assert linked.driver.app_home_opened(ADMIN).status == 200
+    home = json.dumps(linked.fake.home_view(ADMIN), ensure_ascii=False)
+    assert "*DELTA* · Delta CRM — waiting on a dependency at risk" in home

@@ -496,3 +496,37 @@ def test_the_chart_names_the_people_over_among_those_of_its_projects(engine: Eng
         digest = build_digest(session, subscription, at=START, default_tz=PARIS)
     assert [row.who for row in digest.overloaded] == [light]
     assert [strip.label for strip in digest.chart.loads] == [f"Name of {light}"]
+
+
+def test_the_home_and_the_digest_list_those_waiting_on_a_dependency_alike(engine: Engine) -> None:
+    """Projects that need attention only because a dependency is at risk come last, in the
+    digest (computed when it is made) and in the App Home (read when it is opened, not
+    stored in the read model): the same lines, the same count."""
+    made = make_sessionmaker(engine)
+    with made.begin() as session:
+        build_sample(session, projects=60, weeks=3, now=START, default_tz=PARIS)
+    with made.begin() as session:
+        projects = portfolio.list_projects(session)
+        everything = Subscription(id=0, channel="home", keys=tuple(p.key for p in projects))
+        plain = build_digest(session, everything, at=START, default_tz=PARIS, chart=False)
+        calm = [ln.project for ln in plain.lines if ln.report and not ln.attention]
+        upstream = next(p for p in projects if p.end is not None)
+        needing = [p for p in calm if p.key != upstream.key][:3]
+        assert len(needing) == 3
+        lines = "\n".join(
+            f"  - {{key: {p.key}, name: x, pm: {p.pm}, "
+            f"depends_on: [{{project: {upstream.key}, needed_by: 2000-01-03}}]}}"
+            for p in needing
+        )
+        import_portfolio(session, f"projects:\n{lines}\n", now=START)
+    with made.begin() as session:
+        projects = portfolio.list_projects(session)
+        digest = build_digest(session, everything, at=START, default_tz=PARIS, chart=False)
+        summary = portfolio_summary(session, projects, now=START, default_tz=PARIS)
+    waiting = [ln.project.key for ln in digest.attention if ln.attention is Attention.DEPENDENCY]
+    assert sorted(waiting) == sorted(p.key for p in needing)
+    assert digest.attention[-3:] == tuple(
+        ln for ln in digest.attention if ln.attention is Attention.DEPENDENCY
+    )  # last
+    assert summary is not None
+    assert summary.attention == digest.attention_list
