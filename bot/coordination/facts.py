@@ -18,8 +18,17 @@ from bot.coordination.dependencies import (
     dependency_states,
 )
 from bot.periods.state import period_statuses
-from storage import items
+from storage import coordination, items
 from storage.records import Project
+
+WATCH_TURN = "planning-watch"  # the hourly planning watch's turn (bot/delivery/watch.py)
+
+
+def report_written(session: Session, *, now: datetime) -> None:
+    """A report (and its milestones' forecasts) was saved: the planning watch looks at the
+    dependencies at the next tick rather than within the hour, so that a slip it makes is
+    told soon (one replica still does it, under its turn)."""
+    coordination.hasten_turn(session, WATCH_TURN, now=now)
 
 
 def project_facts(

@@ -42,6 +42,7 @@ from bot.capacity.load import (
     person_loads,
     plan_today,
 )
+from bot.coordination.facts import WATCH_TURN
 from bot.delivery.direct import direct_message
 from bot.delivery.outbox import Defer, Drop, Outgoing
 from bot.delivery.slips import dependency_claims
@@ -59,14 +60,13 @@ from storage.records import (
 )
 
 WATCH_EVERY = timedelta(hours=1)
-_TURN = "planning-watch"
 
 
 def watch_when_due(services: Services, now: datetime) -> int | None:
     """The hourly watch, by whichever replica claims this hour's turn; how many DMs it
     recorded, None when it was not due."""
     with services.sessions.begin() as session:
-        if not coordination.claim_turn(session, _TURN, now=now, every=WATCH_EVERY):
+        if not coordination.claim_turn(session, WATCH_TURN, now=now, every=WATCH_EVERY):
             return None
         return _watch(session, services, now)
 

@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.orm import Session
 
 from bot.access.permissions import can_submit
+from bot.coordination.facts import report_written
 from bot.governance.decisions import note_ask
 from bot.periods import cadence
 from bot.periods.state import prompt_zone
@@ -269,6 +270,7 @@ def submit_report(
         report_id=report.id,
         now=now,
     )
+    report_written(session, now=now)  # a slip it makes is looked at by the next tick
     # its "help needed": the decision asked of leadership
     note_ask(session, report, now=now, today=now.astimezone(default_tz).date())
     note_late_report(

@@ -7,9 +7,13 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 
+from bot.coordination.facts import portfolio_dependencies
+from storage import deliveries, portfolio
+from storage.records import DeliveryKind, DeliveryStatus
 from tests.e2e.conftest import (
     ADMIN,
     OUTSIDER,
@@ -141,7 +145,8 @@ projects:
      tolerances: {{time_days: 14}},
      depends_on: [{{project: ATLAS, needed_by: 2027-03-01}}]}}
 """
-THURSDAY = datetime(2026, 11, 19, 9, 0, tzinfo=UTC)  # 10:00 in Paris, 04:00 in New York
+THURSDAY = datetime(2026, 11, 19, 9, 0, tzinfo=UTC)
+UTC_ZONE = ZoneInfo("UTC")  # 10:00 in Paris, 04:00 in New York
 
 
 @pytest.fixture
@@ -160,6 +165,14 @@ def forecast(h: Harness, end: str, at: datetime) -> None:
     assert response.status == 200 and not response.body, response.body
 
 
+def subject(h: Harness) -> str:
+    """The subject of DELTA's dependency on ATLAS's end (what the alerts and the DMs name)."""
+    with h.services.sessions.begin() as session:
+        everyone = portfolio.list_projects(session)
+        (state,) = portfolio_dependencies(session, everyone, at=h.clock.now, default=UTC_ZONE)
+    return state.subject
+
+
 def slips(h: Harness, user: str) -> list[dict[str, object]]:
     return [m for m in h.fake.messages(user) if "dependenc" in str(m.get("text"))]
 
@@ -169,7 +182,13 @@ def test_a_slip_is_told_once_again_when_it_slips_further_and_when_it_recovers(
 ) -> None:
     slipping.tick(THURSDAY)  # ATLAS's prompt; the watch: nothing at risk yet
     forecast(slipping, "2027-03-12", THURSDAY + timedelta(minutes=30))
-    slipping.tick(THURSDAY + timedelta(hours=1))  # the watch: at risk; New York is asleep
+    # the report makes the watch due at once: the next tick records the DM; New York sleeps
+    slipping.tick(THURSDAY + timedelta(minutes=31))
+    with slipping.services.sessions.begin() as session:
+        recorded = deliveries.latest_of_kind(
+            session, DeliveryKind.DEPENDENCY, f"user:{PM_NEW_YORK}:{subject(slipping)}"
+        )
+    assert recorded is not None and recorded.status is DeliveryStatus.PENDING
     assert slips(slipping, PM_NEW_YORK) == []
     slipping.tick(THURSDAY + timedelta(hours=5))  # 09:00 in New York
     (first,) = slips(slipping, PM_NEW_YORK)
