@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 import pytest
 from alembic import command
 from alembic.script import ScriptDirectory
-from sqlalchemy import inspect, text
+from sqlalchemy import Connection, inspect, text
 
 from storage import portfolio
 from storage.db import (
@@ -289,6 +289,19 @@ def test_replicas_started_together_all_upgrade_an_empty_database(
         engine.dispose()
 
 
+def _insert_atlas(conn: Connection, moment: datetime) -> None:
+    """A project ATLAS (id 1) with every column a schema since 0016 requires."""
+    conn.execute(
+        text(
+            "INSERT INTO projects (id, key, name, pm_id, tags, cadence, state,"
+            " reminder_after_hours, holidays, delegates, confidential, escalate_to_sponsor,"
+            " mandatory, created_at, updated_at) VALUES (1, 'ATLAS', 'Atlas', 'U1', '[]',"
+            " 'FREQ=DAILY', 'active', 24, '[]', '[]', false, false, true, :t, :t)"
+        ),
+        {"t": moment},
+    )
+
+
 @pytest.mark.parametrize("target", ["0015", "0014"])
 def test_downgrading_the_money_and_ranking_columns_keeps_every_report_and_risk(
     database_url: str, target: str
@@ -301,15 +314,7 @@ def test_downgrading_the_money_and_ranking_columns_keeps_every_report_and_risk(
         command.upgrade(config, "head")
         moment = datetime(2026, 11, 19, 9, tzinfo=UTC)
         with engine.begin() as conn:
-            conn.execute(
-                text(
-                    "INSERT INTO projects (id, key, name, pm_id, tags, cadence, state,"
-                    " reminder_after_hours, holidays, delegates, confidential, escalate_to_sponsor,"
-                    " mandatory, created_at, updated_at) VALUES (1, 'ATLAS', 'Atlas', 'U1', '[]',"
-                    " 'FREQ=DAILY', 'active', 24, '[]', '[]', false, false, true, :t, :t)"
-                ),
-                {"t": moment},
-            )
+            _insert_atlas(conn, moment)
             conn.execute(
                 text(
                     "INSERT INTO status_reports (project_id, period_start, overall, schedule,"
@@ -339,15 +344,7 @@ def test_downgrading_the_milestone_forecasts_keeps_every_milestone(database_url:
         command.upgrade(config, "head")
         moment = datetime(2026, 12, 4, 9, tzinfo=UTC)
         with engine.begin() as conn:
-            conn.execute(
-                text(
-                    "INSERT INTO projects (id, key, name, pm_id, tags, cadence, state,"
-                    " reminder_after_hours, holidays, delegates, confidential, escalate_to_sponsor,"
-                    " mandatory, created_at, updated_at) VALUES (1, 'ATLAS', 'Atlas', 'U1', '[]',"
-                    " 'FREQ=DAILY', 'active', 24, '[]', '[]', false, false, true, :t, :t)"
-                ),
-                {"t": moment},
-            )
+            _insert_atlas(conn, moment)
             conn.execute(
                 text(
                     "INSERT INTO milestones (id, project_id, name, due, forecast)"
