@@ -752,3 +752,28 @@ def test_the_ranking_method_round_trips_and_the_stored_one_checks_the_scores(
             engine, "projects:\n  - {key: ATLAS, name: A, pm: U012ABCDEF, scores: {x: 1}}\n"
         )
     assert "is not a part of WSJF" in raised.value.problems[0]
+
+
+def test_the_import_refuses_a_cycle_with_the_stored_dependencies_and_imports_nothing(
+    engine: Engine,
+) -> None:
+    import_text(
+        engine,
+        "projects:\n"
+        f"  - {{key: ALPHA, name: Alpha, pm: {PM}}}\n"
+        f"  - {{key: BRAVO, name: Bravo, pm: {PM}, depends_on: "
+        "[{project: ALPHA, needed_by: 2027-03-01}]}\n",
+    )
+    before = snapshot(engine)
+    closing = (
+        "projects:\n"
+        f"  - {{key: ALPHA, name: Alpha, pm: {PM}, depends_on: "
+        "[{project: BRAVO, needed_by: 2027-04-01}, {project: NOWHERE, needed_by: 2027-04-01}]}\n"
+    )
+    with pytest.raises(PortfolioError) as raised:
+        import_text(engine, closing)
+    assert raised.value.problems == (
+        "projects (ALPHA): depends_on: dependency 2: NOWHERE is not a project",
+        "depends_on: a cycle: ALPHA needs BRAVO needs ALPHA",
+    )
+    assert snapshot(engine) == before

@@ -330,3 +330,34 @@ def test_statuses_of_read_only_what_existed_at_the_instant() -> None:
     assert at(THU_26 + timedelta(microseconds=1)) is PeriodState.DONE
     del reports[1][0]
     assert at(THU_26 + timedelta(microseconds=1)) is PeriodState.DUE
+
+
+@pytest.mark.parametrize(
+    ("last_report", "at", "silent"),
+    [
+        # asked on the 26th, late the day after: the report before was the 12th's, so the 19th's
+        # period went without one too: two missed in a row
+        (THU_12, THU_26 + timedelta(days=2), True),
+        # the 19th's period answered: one missed only
+        (THU_19, THU_26 + timedelta(days=2), False),
+        # the 26th's period asked but not late yet (before its reminder's time)
+        (THU_12, THU_26 + timedelta(hours=2), False),
+        (None, THU_26 + timedelta(days=2), False),  # never reported: not counted
+    ],
+)
+def test_a_project_is_silent_when_it_missed_two_reports_in_a_row(
+    last_report: datetime | None, at: datetime, silent: bool
+) -> None:
+    asked = prompt(THU_26, sent_at=THU_26)
+    found = current_period(ATLAS, PARIS, asked, at=at, default=PARIS)
+    result = period_status(
+        ATLAS,
+        found,
+        prompt=asked,
+        report=factories.report(1, last_report) if last_report else None,
+        skip=None,
+        calendar=NO_HOLIDAYS,
+        at=at,
+        default=PARIS,
+    )
+    assert result.silent is silent
