@@ -613,6 +613,13 @@ SCORES = {
     "ONBOARD": (2, 2, 2, 1),
 }
 MANDATORY = ("EINV",)  # e-invoicing is the law from its date: forced in
+# Issue 16: what projects need from others (upstream, its milestone or None for its end, and
+# the day it is needed, in days from the digest's): CRM needs the data platform well before
+# the platform is due to end (at risk), the mobile app CRM's DACH rollout (on track).
+DEPENDS = {
+    "CRM": (("DATA", None, 18 * 7),),
+    "MOBILE": (("CRM", "DACH rollout", 20),),
+}
 # (project, person or "team NAME", share, first and last month from the digest's month)
 ALLOCATIONS = (
     ("ATLAS", ARCHITECT.user_id, 0.6, 0, 3),
@@ -660,6 +667,12 @@ def _planned(key: str, digest_day: date) -> dict[str, Any]:
         )
     if shares:
         entry["allocations"] = shares
+    if key in DEPENDS:
+        entry["depends_on"] = [
+            {"project": upstream, "needed_by": digest_day + timedelta(days=days)}
+            | ({"milestone": milestone} if milestone else {})
+            for upstream, milestone, days in DEPENDS[key]
+        ]
     return entry
 
 
