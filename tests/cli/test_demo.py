@@ -88,7 +88,7 @@ def test_demo_shows_the_digest_with_each_rating_and_the_missing_reports(
         "🔴 *2 red* (+1)   🟠 *2 amber* (−2)   🟢 *5 green*   ⚪ *2 not reported* (+2), 2 stale"  # noqa: RUF001
         "   ⏸ 1 on hold" in main
     )
-    attention = _section(main, "*Needs your attention* (7)")
+    attention = _section(main, "*Needs your attention* (8)")
     for key, emoji in [
         ("ATLAS", "🔴"),
         ("PAYROLL", "🔴"),
@@ -97,8 +97,11 @@ def test_demo_shows_the_digest_with_each_rating_and_the_missing_reports(
         ("DATA", "🟢"),
         ("TREASURY", "🟢"),
         ("WEB", "🟠"),
+        ("CRM", "🟢"),  # nothing of its own: waiting on the data platform, at risk (last)
     ]:
         assert _entry(attention, key).startswith(f"{emoji} *{key}* ·")
+    crm = _flat(_entry(attention, "CRM"))
+    assert "🔗 *CRM* needs *DATA* (its end) by" in crm and "+28 days — late" in crm
     atlas = _flat(_entry(attention, "ATLAS"))
     assert "🔽 worse (was Amber)" in atlas and "🙋 *Asks for help* by Wed 25 Nov 2026" in atlas
     assert "🆕 1 new blocker: Lyon data owners" in atlas and "📆 forecast end slipped" in atlas
