@@ -161,6 +161,7 @@ class ProjectRow(Base):
     allocations: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON)
     # [{"project": "ATLAS", "milestone": "Data migrated", "needed_by": "2027-03-01", "note": …}]
     depends_on: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON)
+    phase: Mapped[str | None] = mapped_column(String(50))  # in the process (None: its first)
     # its score on the portfolio's criteria (or WSJF) as bot/priorities last computed it, so
     # that the database can sort by it (the App Home); none: unscored
     rank_score: Mapped[Decimal | None] = mapped_column(Numeric(18, 4))

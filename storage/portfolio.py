@@ -18,12 +18,15 @@ from storage.records import (
     DEFAULT_WORKING_HOURS,
     Allocation,
     Calendar,
+    ChecklistItem,
     Criterion,
     Dependency,
+    Gate,
     Money,
     NewProject,
     Planning,
     PlanPoint,
+    Process,
     Project,
     ProjectSpec,
     ProjectState,
@@ -44,6 +47,7 @@ WORKING_HOURS = "working_hours"
 MONEY = "money"  # the portfolio file's currency and tolerances
 PLANNING = "planning"  # the portfolio file's criteria and capacity
 STAFFING = "staffing"  # the portfolio file's people, teams and pm_allocation
+PROCESS = "process"  # the portfolio file's delivery process: phases and stage gates
 
 
 def _to_project(row: Any) -> Project:
@@ -96,6 +100,7 @@ def _to_project(row: Any) -> Project:
             )
             for d in row.depends_on or ()
         ),
+        phase=row.phase,
         closed_at=row.closed_at,
         rank_score=Decimal(row.rank_score) if row.rank_score is not None else None,
     )
@@ -181,6 +186,7 @@ def _project_values(spec: ProjectSpec) -> dict[str, Any]:
             for a in spec.allocations
         ]
         or None,
+        "phase": spec.phase,
         "depends_on": [
             {
                 "project": d.project,
@@ -637,6 +643,60 @@ def replace_staffing(session: Session, staffing: Staffing) -> None:
     }
     if stored is None:
         session.add(SettingRow(name=STAFFING, value=value))
+    else:
+        stored.value = value
+    session.flush()
+
+
+def load_process(session: Session) -> Process:
+    """The delivery process (empty when the portfolio describes none)."""
+    stored = session.get(SettingRow, PROCESS)
+    if stored is None:
+        return Process()
+    value = stored.value
+    return Process(
+        phases=tuple(value.get("phases") or ()),
+        gates=tuple(
+            Gate(
+                from_phase=g["from"],
+                to_phase=g["to"],
+                checklist=tuple(
+                    ChecklistItem(i["name"], bool(i["mandatory"]), bool(i["link"]))
+                    for i in g.get("checklist") or ()
+                ),
+                approvers=tuple(g.get("approvers") or ()),
+            )
+            for g in value.get("gates") or ()
+        ),
+    )
+
+
+def replace_process(session: Session, process: Process) -> None:
+    """Set the delivery process (an empty one removes the setting)."""
+    if process == load_process(session):
+        return
+    stored = session.get(SettingRow, PROCESS)
+    if process == Process():
+        if stored is not None:
+            session.delete(stored)
+        session.flush()
+        return
+    value = {
+        "phases": list(process.phases),
+        "gates": [
+            {
+                "from": g.from_phase,
+                "to": g.to_phase,
+                "checklist": [
+                    {"name": i.name, "mandatory": i.mandatory, "link": i.link} for i in g.checklist
+                ],
+                "approvers": list(g.approvers),
+            }
+            for g in process.gates
+        ],
+    }
+    if stored is None:
+        session.add(SettingRow(name=PROCESS, value=value))
     else:
         stored.value = value
     session.flush()

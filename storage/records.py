@@ -223,6 +223,35 @@ class Roles:
 
 
 @dataclass(frozen=True, slots=True)
+class ChecklistItem:
+    """One item of a stage gate's checklist (issue 17)."""
+
+    name: str
+    mandatory: bool = True
+    link: bool = False  # asks for a link to the deliverable
+
+
+@dataclass(frozen=True, slots=True)
+class Gate:
+    """The stage gate between two consecutive phases: its checklist and who approves it
+    (Slack ids, or `sponsor` and `admins`)."""
+
+    from_phase: str
+    to_phase: str
+    checklist: tuple[ChecklistItem, ...] = ()
+    approvers: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Process:
+    """The delivery process the PMO describes once (the portfolio file's `process`): ordered
+    phases and the gates between them. Empty: no process, nothing changes for anyone."""
+
+    phases: tuple[str, ...] = ()
+    gates: tuple[Gate, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
 class Dependency:
     """What a project needs from another (issue 16): one of its milestones, or its end."""
 
@@ -299,6 +328,7 @@ class ProjectSpec:
     roles: Roles | None = None  # RACI
     allocations: tuple[Allocation, ...] = ()
     depends_on: tuple[Dependency, ...] = ()  # what it needs from other projects
+    phase: str | None = None  # its phase in the process (None: the process's first)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -15,7 +15,8 @@ from bot.overview import standings as overview
 from bot.periods.state import PeriodState, recent_starts
 from bot.slack.people import known_names
 from bot.slack.user_ids import Person, person
-from storage import decisions, items, reports
+from bot.stages.phases import phase_of
+from storage import decisions, items, portfolio, reports
 from storage.records import Blocker, Decision, Milestone, Project, Rag, Report, Risk
 
 STRIP_PERIODS = 8  # the RAG strip of `/pmo status`: the last eight periods
@@ -44,6 +45,7 @@ class StatusView:
     sponsor: Person | None
     state: PeriodState  # this period's (bot.periods.state)
     decision: Decision | None = None  # the project's newest decision (what its ask became)
+    phase: str | None = None  # in the delivery process (bot/stages): none without one
 
     @property
     def ask(self) -> Decision | None:
@@ -112,6 +114,7 @@ def status_view(
         sponsor=person(project.sponsor, names),
         state=status.state,
         decision=decisions.latest_of_projects(session, [project.id]).get(project.id),
+        phase=phase_of(project, portfolio.load_process(session)),
     )
 
 

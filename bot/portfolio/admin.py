@@ -87,8 +87,9 @@ MAX_CLOSING_TEXT = 3000
 # booleans are the options of one checkboxes block, `flags`.
 FLAGS = ("confidential", "escalate_to_sponsor")
 # The portfolio file's order; holidays, milestones, the planned progress curve, the
-# tolerances have no field here (the file sets them; editing keeps them).
-KEPT_FIELDS = ("holidays", "milestones", "plan", "tolerances")
+# tolerances have no field here (the file sets them; editing keeps them); nor has the phase,
+# which only a stage gate moves (issue 17).
+KEPT_FIELDS = ("holidays", "milestones", "plan", "tolerances", "phase")
 # The planning fields, after the others under a header: `mandatory` a checkbox (its one
 # option's value is "mandatory"), `cost` a number, the roles one user picker each (block ids:
 # the role names), and three texts of one entry a line (bot/portfolio/lines.py).
@@ -206,6 +207,7 @@ def validate_project(
     values["holidays"] = current.holidays if current is not None else ()
     values["plan"] = current.plan if current is not None else ()
     values["tolerances"] = current.tolerances if current is not None else None
+    values["phase"] = current.phase if current is not None else None
     return ProjectSpec(**values, **planned), []
 
 

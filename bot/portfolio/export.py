@@ -168,6 +168,8 @@ def _project_entry(project: Project, milestones: Sequence[Milestone]) -> dict[st
             )
             for a in project.allocations
         ]
+    if project.phase is not None:
+        entry["phase"] = _Quoted(project.phase)
     if project.depends_on:
         entry["depends_on"] = [
             _FlowMap(
@@ -294,6 +296,23 @@ def portfolio_document(session: Session) -> dict[str, Any]:
         document["teams"] = [_FlowMap(name=_Quoted(t.name), fte=t.fte) for t in staffing.teams]
     if staffing != Staffing() and staffing.pm_allocation != Staffing().pm_allocation:
         document["pm_allocation"] = staffing.pm_allocation
+    process = portfolio.load_process(session)
+    if process.phases:
+        document["process"] = {
+            "phases": _Flow(_Quoted(p) for p in process.phases),
+            "gates": [
+                {
+                    "from": _Quoted(g.from_phase),
+                    "to": _Quoted(g.to_phase),
+                    "checklist": [
+                        _FlowMap(name=_Quoted(i.name), mandatory=i.mandatory, link=i.link)
+                        for i in g.checklist
+                    ],
+                    "approvers": _Flow(_Quoted(a) for a in g.approvers),
+                }
+                for g in process.gates
+            ],
+        }
     document["digests"] = [_digest_entry(s) for s in portfolio.list_subscriptions(session)]
     return document
 

@@ -28,12 +28,15 @@ from storage.records import (
     DEFAULT_DIGEST_SCHEDULE,
     DEFAULT_WORKING_HOURS,
     Allocation,
+    ChecklistItem,
     Criterion,
     Dependency,
+    Gate,
     MilestoneSpec,
     Money,
     Planning,
     PlanPoint,
+    Process,
     ProjectSpec,
     ProjectState,
     RankMethod,
@@ -63,6 +66,7 @@ class Portfolio:
     planning_given: frozenset[str] = frozenset()  # which of criteria, capacity the file sets
     staffing: Staffing | None = None  # None: the file sets no people, teams nor pm_allocation
     staffing_given: frozenset[str] = frozenset()  # which of those the file sets
+    process: Process | None = None  # None: the file describes none (the stored one stays)
     milestones: Mapping[str, tuple[MilestoneSpec, ...]] = field(default_factory=dict)  # by key
 
 
@@ -715,6 +719,93 @@ def _cycles(needs: Mapping[str, Sequence[Dependency]]) -> list[list[str]]:
     return found
 
 
+MAX_PHASES = 12
+APPROVER_ROLES = ("sponsor", "admins")  # a gate's approvers besides Slack ids
+
+
+def _phase_name(value: Any) -> str:
+    name = _text(50)(value)
+    if not name:
+        raise _InvalidError("a phase needs a name")
+    return name
+
+
+def _checklist_item(value: Any) -> ChecklistItem:
+    if not isinstance(value, dict) or set(value) - {"name", "mandatory", "link"}:
+        raise _InvalidError("must be {name, mandatory, link}")
+    if value.get("name") is None:
+        raise _InvalidError("needs a name")
+    return ChecklistItem(
+        _text(200)(value["name"]),
+        _bool(value["mandatory"]) if value.get("mandatory") is not None else True,
+        _bool(value["link"]) if value.get("link") is not None else False,
+    )
+
+
+def _approver(value: Any) -> str:
+    if isinstance(value, str) and value in APPROVER_ROLES:
+        return value
+    return _user_id(value)
+
+
+def _process(value: Any) -> Process:
+    """`process: {phases: [..], gates: [{from, to, checklist: [{name, mandatory, link}],
+    approvers: [U…, sponsor, admins]}]}`: phases unique and in order, each gate between a phase
+    and the next, with approvers and a checklist of unique names."""
+    if not isinstance(value, dict) or set(value) - {"phases", "gates"}:
+        raise _InvalidError("must be {phases: [...], gates: [...]}")
+    raw = value.get("phases")
+    if not isinstance(raw, list) or not 2 <= len(raw) <= MAX_PHASES:
+        raise _InvalidError(f"phases: must be a list of 2 to {MAX_PHASES} phase names")
+    phases = tuple(_phase_name(p) for p in raw)
+    twice = sorted({p for p in phases if [q.casefold() for q in phases].count(p.casefold()) > 1})
+    if twice:
+        raise _InvalidError(f"phases: {', '.join(twice)} listed twice")
+    gates: list[Gate] = []
+    problems: list[str] = []
+    for number, item in enumerate(value.get("gates") or [], start=1):
+        where = f"gates[{number}]"
+        if not isinstance(item, dict) or set(item) - {"from", "to", "checklist", "approvers"}:
+            problems.append(f"{where}: must be {{from, to, checklist, approvers}}")
+            continue
+        first, then = str(item.get("from") or ""), str(item.get("to") or "")
+        if first not in phases or then not in phases:
+            unknown = [p for p in (first, then) if p not in phases]
+            problems.append(f"{where}: {', '.join(repr(p) for p in unknown)} is not a phase")
+            continue
+        if phases.index(then) != phases.index(first) + 1:
+            problems.append(f"{where}: {first} to {then}: a gate is between a phase and the next")
+            continue
+        if any(g.from_phase == first for g in gates):
+            problems.append(f"{where}: the gate from {first} is described twice")
+            continue
+        try:
+            approvers = tuple(dict.fromkeys(_approver(a) for a in item.get("approvers") or ()))
+            checklist = tuple(_checklist_item(i) for i in item.get("checklist") or ())
+        except _InvalidError as exc:
+            problems.append(f"{where}: {exc}")
+            continue
+        if not approvers:
+            problems.append(f"{where}: needs approvers (Slack ids, sponsor or admins)")
+        names = [i.name.casefold() for i in checklist]
+        if len(set(names)) < len(names):
+            problems.append(f"{where}: checklist: an item is listed twice")
+        gates.append(Gate(first, then, checklist, approvers))
+    if problems:
+        raise _InvalidError("; ".join(problems))
+    return Process(phases, tuple(gates))
+
+
+def phase_problems(projects: Sequence[ProjectSpec], process: Process) -> list[str]:
+    """Every project whose phase the process does not have (none, without a process)."""
+    return [
+        f"projects ({spec.key}): phase: {spec.phase!r} is not a phase of the process"
+        + (f" ({', '.join(process.phases)})" if process.phases else " (none is described)")
+        for spec in projects
+        if spec.phase is not None and spec.phase not in process.phases
+    ]
+
+
 PROJECT_FIELDS: dict[str, tuple[str, Callable[[Any], Any]]] = {
     "key": ("key", _key),
     "name": ("name", _text(200)),
@@ -743,6 +834,7 @@ PROJECT_FIELDS: dict[str, tuple[str, Callable[[Any], Any]]] = {
     "roles": ("roles", _roles),
     "allocations": ("allocations", _allocations),
     "depends_on": ("depends_on", _depends_on),
+    "phase": ("phase", _phase_name),
 }
 PROJECT_REQUIRED = ("key", "name", "pm")
 
@@ -1028,6 +1120,7 @@ def parse_portfolio(text: str, *, languages: tuple[str, ...] = LANGUAGES) -> Por
             "tolerances",
             *PLANNING_FIELDS,
             *STAFFING_FIELDS,
+            "process",
         )
     ]
     escalate = False
@@ -1059,6 +1152,9 @@ def parse_portfolio(text: str, *, languages: tuple[str, ...] = LANGUAGES) -> Por
         data.get("criteria") is not None or planning.method is RankMethod.WSJF
     ):
         problems.extend(score_problems(projects, planning))
+    process = _top_level(data, "process", _process, problems)
+    if process is not None:
+        problems.extend(phase_problems(projects, process))
     staffing = _staffing(data, problems)
     if staffing is not None and data.get("people") is not None and data.get("teams") is not None:
         problems.extend(allocation_problems(projects, staffing))
@@ -1075,5 +1171,6 @@ def parse_portfolio(text: str, *, languages: tuple[str, ...] = LANGUAGES) -> Por
         planning_given=frozenset(k for k in PLANNING_FIELDS if data.get(k) is not None),
         staffing=staffing,
         staffing_given=frozenset(k for k in STAFFING_FIELDS if data.get(k) is not None),
+        process=process,
         milestones=milestones,
     )

@@ -17,6 +17,7 @@ from bot.portfolio.file import (
     allocation_problems,
     dependency_problems,
     parse_portfolio,
+    phase_problems,
     score_problems,
 )
 from bot.priorities.stored import refresh_rank_scores
@@ -113,6 +114,8 @@ def import_portfolio(
     if {"people", "teams"} - parsed.staffing_given:
         problems += allocation_problems(parsed.projects, staffing)
     problems += _dependency_problems(session, parsed)
+    if parsed.process is None:  # the stored process judges the file's phases
+        problems += phase_problems(parsed.projects, portfolio.load_process(session))
     if problems:
         raise PortfolioError(tuple(problems))
     before = {p.key: p for p in portfolio.list_projects(session)}
@@ -143,6 +146,8 @@ def import_portfolio(
         portfolio.replace_planning(session, planning)
     if parsed.staffing is not None:
         portfolio.replace_staffing(session, staffing)
+    if parsed.process is not None:
+        portfolio.replace_process(session, parsed.process)
     refresh_rank_scores(session)  # the scores, the criteria or the method may have changed
     return ImportSummary(
         projects=len(parsed.projects),

@@ -99,6 +99,7 @@ projects:
     name: "NO"
     pm: {PM}
     escalate_to_sponsor: false
+    phase: planning
     depends_on:
       - {{project: ATLAS, milestone: "Go-live: wave #1", needed_by: 2027-03-15,
          note: "Needs the “R&D” API: <v2>"}}
@@ -123,6 +124,15 @@ people:
   - {{id: {DEPUTY}}}
 teams: [{{name: "Data & Co", fte: 6.5}}]
 discount_rate: 7.5
+process:
+  phases: [initiation, planning, "exécution: 1", closing]
+  gates:
+    - from: planning
+      to: "exécution: 1"
+      checklist:
+        - {{name: "Project plan signed off", mandatory: true, link: true}}
+        - {{name: "Lessons & risks reviewed", mandatory: false, link: false}}
+      approvers: [sponsor, admins, {PM}]
 digests:
   - channel: C0LEADERS
     grace_hours: 12
@@ -775,5 +785,19 @@ def test_the_import_refuses_a_cycle_with_the_stored_dependencies_and_imports_not
     assert raised.value.problems == (
         "projects (ALPHA): depends_on: dependency 2: NOWHERE is not a project",
         "depends_on: a cycle: ALPHA needs BRAVO needs ALPHA",
+    )
+    assert snapshot(engine) == before
+
+
+def test_a_phase_is_checked_against_the_stored_process_when_the_file_has_none(
+    engine: Engine,
+) -> None:
+    import_text(engine, RICH)  # its process: initiation, planning, "exécution: 1", closing
+    before = snapshot(engine)
+    with pytest.raises(PortfolioError) as raised:
+        import_text(engine, f"projects:\n  - {{key: ATLAS, name: Atlas, pm: {PM}, phase: build}}\n")
+    assert raised.value.problems[-1] == (  # the others: ATLAS's milestones would go
+        "projects (ATLAS): phase: 'build' is not a phase of the process"
+        " (initiation, planning, exécution: 1, closing)"
     )
     assert snapshot(engine) == before

@@ -119,6 +119,7 @@ def contexts(text: str) -> dict[str, list[dict[str, Any]]]:
         pm=user,
         sponsor=named,
         state=PeriodState.LATE,
+        phase=text[:50],
     )
     people = (*(f"U0RACI{i:04d}" for i in range(49)), "former member 3f9a1c")
     raci_project = replace(

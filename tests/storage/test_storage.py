@@ -250,8 +250,8 @@ def test_a_digest_and_a_status_lookup_cost_the_same_statements_whatever_the_size
     # prompts, skips, working hours, holidays, risks, the newest decision, what is stored ahead
     # of now; one upsert to store it); the strip's reports and skips; risks, blockers,
     # milestones; the names it shows; the project's newest decision; the money settings (its
-    # tolerances decide whether it needs attention)
-    assert len(statements) == 21
+    # tolerances decide whether it needs attention); the delivery process (its phase)
+    assert len(statements) == 22
     with sessions.begin() as session, count_statements(engine) as statements:
         project = portfolio.find_project(session, "P001")
         assert project is not None
@@ -259,7 +259,7 @@ def test_a_digest_and_a_status_lookup_cost_the_same_statements_whatever_the_size
     assert again == view
     # the same, with this period's state from the read model (its standing, and the report
     # and prompt it names) instead of recomputed
-    assert len(statements) == 10
+    assert len(statements) == 11
 
 
 def test_a_transaction_reads_the_projects_version_once_and_again_after_writing_them(

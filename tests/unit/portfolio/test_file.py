@@ -14,12 +14,15 @@ from storage.records import (
     DEFAULT_CADENCE,
     DEFAULT_DIGEST_SCHEDULE,
     Allocation,
+    ChecklistItem,
     Criterion,
     Dependency,
+    Gate,
     MilestoneSpec,
     Money,
     Planning,
     PlanPoint,
+    Process,
     ProjectSpec,
     ProjectState,
     RankMethod,
@@ -836,3 +839,87 @@ def test_unknown_projects_and_milestones_self_dependencies_and_cycles_are_listed
     assert (
         cycle.startswith("depends_on: a cycle: P0 needs P1 needs P10 needs") or "P0 needs" in cycle
     )
+
+
+# --- the delivery process (issue 17) ------------------------------------------------------------
+
+PROCESS = """
+process:
+  phases: [initiation, planning, execution, closing]
+  gates:
+    - from: planning
+      to: execution
+      checklist:
+        - {name: "Project plan signed off", mandatory: true, link: true}
+        - {name: "Lessons from similar projects reviewed", mandatory: false}
+      approvers: [U0SPONSOR1, sponsor, admins]
+projects:
+  - {key: ATLAS, name: Atlas, pm: U012ABCDEF, phase: planning}
+  - {key: DELTA, name: Delta, pm: U012ABCDEF}
+"""
+
+
+def test_a_process_and_each_projects_phase_are_read() -> None:
+    parsed = parse_portfolio(PROCESS)
+    assert parsed.process == Process(
+        ("initiation", "planning", "execution", "closing"),
+        (
+            Gate(
+                "planning",
+                "execution",
+                (
+                    ChecklistItem("Project plan signed off", True, True),
+                    ChecklistItem("Lessons from similar projects reviewed", False, False),
+                ),
+                ("U0SPONSOR1", "sponsor", "admins"),
+            ),
+        ),
+    )
+    assert [p.phase for p in parsed.projects] == ["planning", None]  # None: the first
+    assert parse_portfolio("projects: []").process is None
+
+
+@pytest.mark.parametrize(
+    ("process", "problem"),
+    [
+        ("{phases: [a]}", "process: phases: must be a list of 2 to 12 phase names"),
+        ("{phases: [a, b, A]}", "process: phases: A, a listed twice"),
+        (
+            "{phases: [a, b], gates: [{from: a, to: c, approvers: [admins]}]}",
+            "process: gates[1]: 'c' is not a phase",
+        ),
+        (
+            "{phases: [a, b, c], gates: [{from: a, to: c, approvers: [admins]}]}",
+            "process: gates[1]: a to c: a gate is between a phase and the next",
+        ),
+        (
+            "{phases: [a, b], gates: [{from: a, to: b}]}",
+            "process: gates[1]: needs approvers (Slack ids, sponsor or admins)",
+        ),
+        (
+            "{phases: [a, b], gates: [{from: a, to: b, approvers: [boss]}]}",
+            "process: gates[1]: 'boss' is not a Slack user id",
+        ),
+        (
+            "{phases: [a, b], gates: [{from: a, to: b, approvers: [admins],"
+            " checklist: [{name: x}, {name: X}]}]}",
+            "process: gates[1]: checklist: an item is listed twice",
+        ),
+        (
+            "{phases: [a, b], gates: [{from: a, to: b, approvers: [admins]},"
+            " {from: a, to: b, approvers: [admins]}]}",
+            "process: gates[2]: the gate from a is described twice",
+        ),
+    ],
+)
+def test_every_problem_with_a_process_is_listed(process: str, problem: str) -> None:
+    (found,) = problems_of(f"process: {process}\nprojects: []\n")
+    assert found.startswith(problem), found
+
+
+def test_a_phase_the_process_does_not_have_is_listed() -> None:
+    text = PROCESS.replace("phase: planning", "phase: build")
+    assert list(problems_of(text)) == [
+        "projects (ATLAS): phase: 'build' is not a phase of the process"
+        " (initiation, planning, execution, closing)"
+    ]
