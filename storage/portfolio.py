@@ -403,11 +403,11 @@ def set_rank_scores(session: Session, scores: Mapping[int, Decimal | None]) -> i
         for pid, score in scores.items()
         if pid in stored and _rounded(stored[pid]) != _rounded(score)
     }
-    for pid, score in changed.items():
+    if changed:  # one executemany (a bulk UPDATE by primary key), not a statement per project
         session.execute(
-            update(ProjectRow).where(ProjectRow.id == pid).values(rank_score=_rounded(score))
+            update(ProjectRow),
+            [{"id": pid, "rank_score": _rounded(score)} for pid, score in changed.items()],
         )
-    if changed:
         projects_changed(session)
     return len(changed)
 

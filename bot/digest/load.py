@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.orm import Session
 
 from bot.capacity.load import DIGEST_MONTHS, PortfolioLoad, plan_today, portfolio_load
+from bot.coordination.dependencies import DependencyState
 from bot.coordination.facts import portfolio_dependencies
 from bot.digest.chart import MAX_LOAD_ROWS
 from bot.digest.compose import (
@@ -115,6 +116,7 @@ def build_digest(
     projects: Sequence[Project] | None = None,
     deep: bool | None = None,
     periods: Mapping[int, CurrentPeriod | None] | None = None,
+    dependencies: Sequence[DependencyState] | None = None,
 ) -> Digest:
     """Load what a digest needs in a fixed number of statements (projects, open risks, open
     blockers, milestones, the people it names, the two latest reports and the marks of older
@@ -205,7 +207,8 @@ def build_digest(
     history = whole_reports(session, marks)
     # the portfolio's dependencies (none declared: nothing read), for the digest's section
     everyone = portfolio.list_projects(session, states=OPEN_STATES)
-    dependencies = portfolio_dependencies(session, everyone, at=at, default=default_tz)
+    if dependencies is None:  # unless the caller read them already (the App Home)
+        dependencies = portfolio_dependencies(session, everyone, at=at, default=default_tz)
     active = {p.id for p in projects if p.state is ProjectState.ACTIVE}
     skips = reports.find_skips(
         session,

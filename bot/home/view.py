@@ -40,6 +40,7 @@ from bot import ids
 from bot.access.admins import current_admins, is_admin
 from bot.access.permissions import can_view
 from bot.capacity.load import months_from, person_load
+from bot.coordination.dependencies import DependencyState
 from bot.coordination.facts import portfolio_dependencies
 from bot.delivery.composers import FailureLine
 from bot.digest.compose import Placement, Tallied, placement, tally
@@ -185,12 +186,14 @@ def portfolio_summary(
     *,
     now: datetime,
     default_tz: ZoneInfo,
+    dependencies: Sequence[DependencyState] | None = None,
 ) -> PortfolioSummary | None:
     """The digest's headline over the projects the viewer may see (None: there are none): its
     counts and the first of the projects that need attention, in the digest's order, from the
     read model: the standings counted by kind in the database, the first of those needing
     attention sorted there too, and read one by one only where they are closed; only the
-    lines shown are composed (as the digest composes them)."""
+    lines shown are composed (as the digest composes them). `dependencies`: the portfolio's
+    (bot/coordination), when the caller read them already."""
     if not visible:
         return None
     refresh(session, list(visible), at=now, default=default_tz)
@@ -227,7 +230,10 @@ def portfolio_summary(
     )
     # Last, those that need attention only through a dependency at risk: read when asked, as
     # the digest reads them (they rest on other projects' data, which no standing holds).
-    extra = _waiting(session, shown, now=now, default_tz=default_tz)
+    if dependencies is None:
+        everyone = portfolio.list_projects(session, states=OPEN_STATES)
+        dependencies = portfolio_dependencies(session, everyone, at=now, default=default_tz)
+    extra = _waiting(session, shown, dependencies)
     asking += len(extra)
     first_ids = (list(first_ids) + [p.id for p in extra])[:ATTENTION_SHOWN]
     first = [shown[pid] for pid in first_ids if pid in shown]
@@ -239,22 +245,23 @@ def portfolio_summary(
         keys = tuple(sorted(p.key for p in first))
         everything = Subscription(id=0, channel="home", keys=keys)
         lines = build_digest(
-            session, everything, at=now, default_tz=default_tz, chart=False, projects=first
+            session,
+            everything,
+            at=now,
+            default_tz=default_tz,
+            chart=False,
+            projects=first,
+            dependencies=dependencies,
         ).attention
     return PortfolioSummary(tally(entries), Shortlist(lines, asking - len(lines)))
 
 
 def _waiting(
-    session: Session, shown: Mapping[int, Project], *, now: datetime, default_tz: ZoneInfo
+    session: Session, shown: Mapping[int, Project], dependencies: Sequence[DependencyState]
 ) -> list[Project]:
     """The projects the viewer may see that have this period's report, no reason of their own
     for attention, and a dependency at risk (Attention.DEPENDENCY), in the ranking's order."""
-    everyone = portfolio.list_projects(session, states=OPEN_STATES)
-    at_risk = {
-        s.downstream
-        for s in portfolio_dependencies(session, everyone, at=now, default=default_tz)
-        if s.at_risk
-    }
+    at_risk = {s.downstream for s in dependencies if s.at_risk}
     if not at_risk:
         return []
     asking = {s.project_id for s in stored.standings_where(session, attention=True)}
@@ -300,13 +307,11 @@ def home_view(services: Services, *, user_id: str, notice: Outcome | None = None
         rows = sorted(home_rows(session, mine, now=now, default_tz=default_tz), key=_order)
         today = now.astimezone(default_tz).date()
         actions = home_actions(session, user_id, projects, today=today)
-        waiting = [
-            s
-            for s in portfolio_dependencies(
-                session, [p for p in projects if p.state in OPEN_STATES], at=now, default=default_tz
-            )
-            if s.at_risk and s.downstream in {p.key for p in mine}
-        ]
+        dependencies = portfolio_dependencies(  # read once: the summary and its lines too
+            session, [p for p in projects if p.state in OPEN_STATES], at=now, default=default_tz
+        )
+        keys = {p.key for p in mine}
+        waiting = [s for s in dependencies if s.at_risk and s.downstream in keys]
         load = person_load(
             [p for p in projects if p.state in OPEN_STATES],
             portfolio.load_staffing(session),
@@ -320,7 +325,9 @@ def home_view(services: Services, *, user_id: str, notice: Outcome | None = None
         wanted = {p.id: p for p in visible + (active if admin else [])}
         refresh(session, list(wanted.values()), at=now, default=default_tz)
         summary = (
-            portfolio_summary(session, visible, now=now, default_tz=default_tz)
+            portfolio_summary(
+                session, visible, now=now, default_tz=default_tz, dependencies=dependencies
+            )
             if leadership
             else None
         )

@@ -181,6 +181,7 @@ projects:
 
 def test_a_deferred_overload_dm_says_the_plan_as_it_is_when_sent(watched: Harness) -> None:
     watched.tick(MONDAY)  # Jordan's DM waits for the morning in New York
+    assert len(dms(watched, ADMIN, "over-allocation")) == 1  # it was said (in Paris, awake)
     reimport(watched, portfolio(delta_share="0.1"))  # 0.8 + 0.1 + 0.1: 100 %, no longer over
     watched.tick(MONDAY + timedelta(hours=6))
     assert dms(watched, PM_NEW_YORK, "over-allocation") == []
