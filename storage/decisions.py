@@ -17,7 +17,14 @@ from sqlalchemy.orm import Session
 
 from storage.bulk import among
 from storage.models import ActionRow, DecisionRow, ProjectRow, plain
-from storage.records import UNDECIDED, Action, ActionState, Decision, DecisionState
+from storage.records import (
+    UNDECIDED,
+    Action,
+    ActionState,
+    Decision,
+    DecisionKind,
+    DecisionState,
+)
 from storage.standings import invalidate
 
 
@@ -35,6 +42,7 @@ def _to_decision(row: Any) -> Decision:
         rationale=row.rationale,
         decided_by=row.decided_by,
         decided_at=row.decided_at,
+        kind=DecisionKind(row.kind),
     )
 
 
@@ -49,6 +57,7 @@ def undecided(session: Session, project_id: int, *, lock: bool = False) -> Decis
     locked until the transaction ends."""
     query = plain(DecisionRow).where(
         DecisionRow.project_id == project_id,
+        DecisionRow.kind == DecisionKind.ASK.value,
         DecisionRow.state.in_([s.value for s in UNDECIDED]),
     )
     if lock:
@@ -58,10 +67,11 @@ def undecided(session: Session, project_id: int, *, lock: bool = False) -> Decis
 
 
 def latest(session: Session, project_id: int) -> Decision | None:
-    """The project's newest decision, whatever its state."""
+    """The project's newest ask's decision, whatever its state (a gate's or a change's are
+    not asks)."""
     row = session.execute(
         plain(DecisionRow)
-        .where(DecisionRow.project_id == project_id)
+        .where(DecisionRow.project_id == project_id, DecisionRow.kind == DecisionKind.ASK.value)
         .order_by(DecisionRow.opened_at.desc(), DecisionRow.id.desc())
         .limit(1)
     ).first()
@@ -166,11 +176,14 @@ def of_projects(
 
 
 def latest_of_projects(session: Session, project_ids: Collection[int]) -> dict[int, Decision]:
-    """Each project's newest decision (whatever its state), for those that have one, in one
-    statement (ids grow with time: the newest is the highest)."""
+    """Each project's newest ask's decision (whatever its state), for those that have one, in
+    one statement (ids grow with time: the newest is the highest)."""
     newest = (
         select(func.max(DecisionRow.id))
-        .where(among(session, DecisionRow.project_id, project_ids))
+        .where(
+            among(session, DecisionRow.project_id, project_ids),
+            DecisionRow.kind == DecisionKind.ASK.value,
+        )
         .group_by(DecisionRow.project_id)
     )
     rows = session.execute(plain(DecisionRow).where(DecisionRow.id.in_(newest)))
@@ -215,6 +228,38 @@ def record_decision(
         return False
     invalidate(session, [decided])  # a decided ask no longer needs attention (read model)
     return True
+
+
+def record_decided(
+    session: Session,
+    *,
+    project_id: int,
+    kind: DecisionKind,
+    question: str,
+    outcome: str,
+    rationale: str | None,
+    by: str,
+    at: datetime,
+) -> Decision:
+    """Record a decision taken on a stage request (a gate's or a change's): decided as it is
+    recorded, so never undecided."""
+    row = DecisionRow(
+        project_id=project_id,
+        question=question,
+        needed_by=None,
+        report_id=None,
+        state=DecisionState.DECIDED.value,
+        opened_at=at,
+        updated_at=at,
+        outcome=outcome,
+        rationale=rationale,
+        decided_by=by,
+        decided_at=at,
+        kind=kind.value,
+    )
+    session.add(row)
+    session.flush()
+    return _to_decision(row)
 
 
 def find_decision(session: Session, decision_id: int) -> Decision | None:

@@ -505,6 +505,8 @@ class DecisionRow(Base):
     rationale: Mapped[str | None] = mapped_column(Text)
     decided_by: Mapped[str | None] = mapped_column(String(32))
     decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # ask (a report's), gate or change (a stage request's, recorded decided: never undecided)
+    kind: Mapped[str] = mapped_column(String(16), default="ask", server_default="ask")
 
 
 class ActionRow(Base):
@@ -528,6 +530,66 @@ class ActionRow(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     done_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     done_by: Mapped[str | None] = mapped_column(String(32))
+
+
+class StageRequestRow(Base):
+    """A gate or a change request (issue 17; the rule: bot/stages/requests.py): pending until
+    an approver decides it, then linked to the decision recorded. At most one pending request
+    of each kind per project, under a partial unique index."""
+
+    __tablename__ = "stage_requests"
+    __table_args__ = (
+        Index(
+            "uq_stage_requests_pending",
+            "project_id",
+            "kind",
+            unique=True,
+            sqlite_where=text("state = 'pending'"),
+            postgresql_where=text("state = 'pending'"),
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    project_id: Mapped[int] = mapped_column(
+        ForeignKey("projects.id", ondelete="CASCADE"), index=True
+    )
+    kind: Mapped[str] = mapped_column(String(16))  # gate, change
+    state: Mapped[str] = mapped_column(String(16))  # pending, decided, withdrawn
+    requested_by: Mapped[str] = mapped_column(String(32))
+    requested_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    reason: Mapped[str | None] = mapped_column(Text)
+    from_phase: Mapped[str | None] = mapped_column(String(50))
+    to_phase: Mapped[str | None] = mapped_column(String(50))
+    # [{"name": …, "mandatory": true, "done": true, "link": "https://…"}]
+    checklist: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    changes: Mapped[list[str]] = mapped_column(JSON, default=list)  # scope, schedule, cost
+    new_end: Mapped[date | None] = mapped_column(Date)
+    new_budget: Mapped[Decimal | None] = mapped_column(Numeric(18, 2))
+    decision_id: Mapped[int | None] = mapped_column(ForeignKey("decisions.id", ondelete="SET NULL"))
+    outcome: Mapped[str | None] = mapped_column(String(32))
+    decided_by: Mapped[str | None] = mapped_column(String(32))
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class BaselineRow(Base):
+    """A project's baseline, each one kept (issue 17): budget, end and milestones' due dates
+    as a gate, an approved change or an admin's rebaseline recorded them."""
+
+    __tablename__ = "project_baselines"
+    __table_args__ = (UniqueConstraint("project_id", "number", name="uq_project_baselines"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"))
+    number: Mapped[int] = mapped_column(Integer)
+    budget: Mapped[Decimal | None] = mapped_column(Numeric(18, 2))
+    end_date: Mapped[date | None] = mapped_column(Date)
+    milestones: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    source: Mapped[str] = mapped_column(String(16))  # gate, change, rebaseline
+    request_id: Mapped[int | None] = mapped_column(
+        ForeignKey("stage_requests.id", ondelete="SET NULL")
+    )
+    recorded_by: Mapped[str] = mapped_column(String(32))
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
 class SlackAccessRow(Base):

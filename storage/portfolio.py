@@ -665,6 +665,7 @@ def load_process(session: Session) -> Process:
                     for i in g.get("checklist") or ()
                 ),
                 approvers=tuple(g.get("approvers") or ()),
+                baseline=bool(g.get("baseline")),
             )
             for g in value.get("gates") or ()
         ),
@@ -691,6 +692,7 @@ def replace_process(session: Session, process: Process) -> None:
                     {"name": i.name, "mandatory": i.mandatory, "link": i.link} for i in g.checklist
                 ],
                 "approvers": list(g.approvers),
+                "baseline": g.baseline,
             }
             for g in process.gates
         ],

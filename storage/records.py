@@ -47,6 +47,7 @@ class DeliveryKind(StrEnum):
     OVERLOAD = "overload"  # DM to PMs and admins: someone over 100 % in a month
     CLOSING_SUMMARY = "closing_summary"  # DM to a closed project's informed: its summary
     DEPENDENCY = "dependency"  # DM to a downstream PM (and sponsor): a dependency slipped
+    STAGE_REQUEST = "stage_request"  # DM to an approver: a gate or a change waits on them
 
 
 class DeliveryStatus(StrEnum):
@@ -240,6 +241,7 @@ class Gate:
     to_phase: str
     checklist: tuple[ChecklistItem, ...] = ()
     approvers: tuple[str, ...] = ()
+    baseline: bool = False  # the planning gate: past it, budget and end change by request only
 
 
 @dataclass(frozen=True, slots=True)
@@ -529,6 +531,12 @@ class DecisionState(StrEnum):
 UNDECIDED = (DecisionState.OPEN, DecisionState.LAPSED)
 
 
+class DecisionKind(StrEnum):
+    ASK = "ask"  # a report's "help needed" (bot/governance/decisions.py)
+    GATE = "gate"  # a stage gate's approval (bot/stages/requests.py)
+    CHANGE = "change"  # a change request's approval (bot/stages/requests.py)
+
+
 @dataclass(frozen=True, slots=True)
 class Decision:
     """A decision asked of leadership (its rule: bot/governance/decisions.py)."""
@@ -545,6 +553,7 @@ class Decision:
     rationale: str | None = None
     decided_by: str | None = None
     decided_at: datetime | None = None
+    kind: DecisionKind = DecisionKind.ASK
 
 
 class ActionState(StrEnum):
@@ -635,3 +644,71 @@ class Standing:
     attention: str | None = None
     needed_by: date | None = None
     due_at: datetime | None = None  # when planning next has something to record
+
+
+class RequestKind(StrEnum):
+    GATE = "gate"  # pass the stage gate out of the project's phase
+    CHANGE = "change"  # change the project's baseline (scope, schedule, cost)
+
+
+class RequestState(StrEnum):
+    PENDING = "pending"  # waiting on its approvers
+    DECIDED = "decided"  # approved (with conditions or not) or rejected: see its decision
+    WITHDRAWN = "withdrawn"  # the project moved on or closed before anyone decided
+
+
+class ChangeKind(StrEnum):
+    SCOPE = "scope"
+    SCHEDULE = "schedule"
+    COST = "cost"
+
+
+@dataclass(frozen=True, slots=True)
+class ChecklistAnswer:
+    """A gate checklist item as the PM answered it: done or not, and its link if asked."""
+
+    name: str
+    mandatory: bool
+    done: bool
+    link: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class StageRequest:
+    """A gate or a change request waiting on its approvers, then decided (its rule:
+    bot/stages/requests.py); `decision_id` is the decision record once decided."""
+
+    id: int
+    project_id: int
+    kind: RequestKind
+    state: RequestState
+    requested_by: str
+    requested_at: datetime
+    reason: str | None = None  # why (a change; a note for a gate)
+    from_phase: str | None = None  # a gate's
+    to_phase: str | None = None
+    checklist: tuple[ChecklistAnswer, ...] = ()
+    changes: tuple[ChangeKind, ...] = ()  # a change request's
+    new_end: date | None = None
+    new_budget: Decimal | None = None
+    decision_id: int | None = None
+    outcome: str | None = None  # approved, approved_with_conditions, rejected
+    decided_by: str | None = None
+    decided_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Baseline:
+    """A project's baseline as recorded by a gate, an approved change or an admin's
+    `rebaseline`: its budget, end date and milestones' due dates then. Every one is kept."""
+
+    id: int
+    project_id: int
+    number: int  # 1, 2, ... in the project's order
+    budget: Decimal | None
+    end: date | None
+    milestones: tuple[tuple[str, date | None], ...]
+    source: str  # gate, change, rebaseline
+    recorded_by: str
+    recorded_at: datetime
+    request_id: int | None = None

@@ -310,6 +310,7 @@ def portfolio_document(session: Session) -> dict[str, Any]:
                     ],
                     "approvers": _Flow(_Quoted(a) for a in g.approvers),
                 }
+                | ({"baseline": True} if g.baseline else {})
                 for g in process.gates
             ],
         }

@@ -721,6 +721,7 @@ def _cycles(needs: Mapping[str, Sequence[Dependency]]) -> list[list[str]]:
 
 MAX_PHASES = 12
 APPROVER_ROLES = ("sponsor", "admins")  # a gate's approvers besides Slack ids
+GATE_KEYS = {"from", "to", "checklist", "approvers", "baseline"}
 
 
 def _phase_name(value: Any) -> str:
@@ -750,8 +751,9 @@ def _approver(value: Any) -> str:
 
 def _process(value: Any) -> Process:
     """`process: {phases: [..], gates: [{from, to, checklist: [{name, mandatory, link}],
-    approvers: [U…, sponsor, admins]}]}`: phases unique and in order, each gate between a phase
-    and the next, with approvers and a checklist of unique names."""
+    approvers: [U…, sponsor, admins], baseline: true}]}`: phases unique and in order, each gate
+    between a phase and the next, with approvers and a checklist of unique names; at most one
+    gate marked `baseline` (the planning gate: bot/stages/phases.py)."""
     if not isinstance(value, dict) or set(value) - {"phases", "gates"}:
         raise _InvalidError("must be {phases: [...], gates: [...]}")
     raw = value.get("phases")
@@ -765,8 +767,8 @@ def _process(value: Any) -> Process:
     problems: list[str] = []
     for number, item in enumerate(value.get("gates") or [], start=1):
         where = f"gates[{number}]"
-        if not isinstance(item, dict) or set(item) - {"from", "to", "checklist", "approvers"}:
-            problems.append(f"{where}: must be {{from, to, checklist, approvers}}")
+        if not isinstance(item, dict) or set(item) - GATE_KEYS:
+            problems.append(f"{where}: must be {{from, to, checklist, approvers, baseline}}")
             continue
         first, then = str(item.get("from") or ""), str(item.get("to") or "")
         if first not in phases or then not in phases:
@@ -782,6 +784,7 @@ def _process(value: Any) -> Process:
         try:
             approvers = tuple(dict.fromkeys(_approver(a) for a in item.get("approvers") or ()))
             checklist = tuple(_checklist_item(i) for i in item.get("checklist") or ())
+            baseline = _bool(item["baseline"]) if item.get("baseline") is not None else False
         except _InvalidError as exc:
             problems.append(f"{where}: {exc}")
             continue
@@ -790,7 +793,9 @@ def _process(value: Any) -> Process:
         names = [i.name.casefold() for i in checklist]
         if len(set(names)) < len(names):
             problems.append(f"{where}: checklist: an item is listed twice")
-        gates.append(Gate(first, then, checklist, approvers))
+        if baseline and any(g.baseline for g in gates):
+            problems.append(f"{where}: only one gate approves the baseline")
+        gates.append(Gate(first, then, checklist, approvers, baseline))
     if problems:
         raise _InvalidError("; ".join(problems))
     return Process(phases, tuple(gates))

@@ -7,6 +7,9 @@ process no longer has (the file changed it since) reads as unknown: None.
 
 from __future__ import annotations
 
+from collections.abc import Collection, Iterable
+
+from bot.slack.user_ids import is_user_id
 from storage.records import Gate, Process, Project
 
 
@@ -22,3 +25,49 @@ def next_gate(project: Project, process: Process) -> Gate | None:
     """The gate out of the project's phase, when the process describes one."""
     phase = phase_of(project, process)
     return next((g for g in process.gates if g.from_phase == phase), None)
+
+
+PLANNING_PHASE = "planning"  # its gate is the planning gate, unless one says `baseline`
+CHANGE_APPROVERS = ("sponsor", "admins")  # a change's, when the process has no planning gate
+
+
+def planning_gate(process: Process) -> Gate | None:
+    """The gate that approves the plan: the one marked `baseline: true`, else the one out of
+    the phase named "planning" (any case); None when the process has neither."""
+    marked = next((g for g in process.gates if g.baseline), None)
+    if marked is not None:
+        return marked
+    return next((g for g in process.gates if g.from_phase.casefold() == PLANNING_PHASE), None)
+
+
+def past_planning_gate(project: Project, process: Process) -> bool:
+    """Whether the project's phase is at or past the planning gate's next phase: from then
+    on its budget and end change only through an approved change request (or an admin's
+    explicit `rebaseline`)."""
+    gate, phase = planning_gate(process), phase_of(project, process)
+    if gate is None or phase is None:
+        return False
+    return process.phases.index(phase) >= process.phases.index(gate.to_phase)
+
+
+def approvers(named: Iterable[str], project: Project, admins: Collection[str]) -> frozenset[str]:
+    """Who `named` (Slack ids, `sponsor`, `admins`) is for this project today: the sponsor
+    when it has one, every current PMO admin. Never nobody: a list that names no one today
+    (a sponsorless project's "sponsor") falls to the admins."""
+    people: set[str] = set()
+    for name in named:
+        if name == "sponsor":
+            if project.sponsor and is_user_id(project.sponsor):
+                people.add(project.sponsor)
+        elif name == "admins":
+            people.update(admins)
+        elif is_user_id(name):
+            people.add(name)
+    return frozenset(people or admins)
+
+
+def change_approvers(process: Process) -> tuple[str, ...]:
+    """Who approves a change request: the planning gate's approvers, else the sponsor and
+    the admins."""
+    gate = planning_gate(process)
+    return gate.approvers if gate is not None else CHANGE_APPROVERS

@@ -29,6 +29,7 @@ from storage import (
     items,
     portfolio,
     reports,
+    stages,
     standings,
 )
 from storage.backup import (
@@ -44,7 +45,14 @@ from storage.backup import (
 from storage.db import SCHEMA_HEAD, alembic_config, make_engine, make_sessionmaker, upgrade
 from storage.deliveries import Claim
 from storage.models import Base
-from storage.records import DeliveryKind, ProjectSpec, SendBudget, WorkingHours
+from storage.records import (
+    ChangeKind,
+    DeliveryKind,
+    ProjectSpec,
+    RequestKind,
+    SendBudget,
+    WorkingHours,
+)
 from tests import factories
 from tests.conftest import POSTGRES_URL, migrate
 
@@ -103,7 +111,8 @@ def fill(url: str, *, projects: int = 6, weeks: int = 3, extra: str = "ATLAS") -
     history (reports with risks, blockers and milestones, Slack profiles, audit entries,
     subscriptions, holidays) and the rest by hand (a skip, deliveries sent and failed, an
     admin, an archive with accents and emoji, the shared send budget, a lease, a refused
-    token, working hours, the read model's basis, a decision, a milestone's forecast)."""
+    token, working hours, the read model's basis, a decision, a milestone's forecast, a change
+    request and a baseline)."""
     migrate(url)
     engine = make_engine(url)
     try:
@@ -160,6 +169,27 @@ def fill(url: str, *, projects: int = 6, weeks: int = 3, extra: str = "ATLAS") -
             )
             decisions.add_actions(
                 session, asked, [("Prévenir l'éditeur", "U0OWNER001", NOW.date())], now=NOW
+            )
+            asked_gate = stages.add_request(
+                session,
+                project_id=first.id,
+                kind=RequestKind.CHANGE,
+                requested_by="U0PM00001",
+                at=NOW,
+                reason="Périmètre « élargi » ✓",
+                changes=(ChangeKind.SCOPE,),
+                new_budget=Decimal("1234.50"),
+            )
+            stages.add_baseline(
+                session,
+                project_id=first.id,
+                budget=Decimal("1000"),
+                end=NOW.date(),
+                milestones=[("Jalon é", NOW.date())],
+                source="change",
+                by="U0SPONSOR1",
+                at=NOW,
+                request_id=asked_gate.id,
             )
             portfolio.replace_working_hours(session, WorkingHours(start=time(9), end=time(17)))
             standings.ensure_basis(session, "rule-1 Europe/Paris")

@@ -1,0 +1,622 @@
+"""Gates and change requests (issue 17): the one rule for a stage request's life.
+
+**Asking.** The PM, a delegate or a PMO admin (bot.access.permissions.can_submit) asks:
+
+* to pass the gate out of the project's phase (`request_gate`): every mandatory checklist
+  item ticked, a link given for each ticked item that asks for one;
+* to change the project's baseline (`request_change`): what changes (scope, schedule, cost),
+  the new end date and budget if any, and why.
+
+At most one request of each kind waits per project (a constraint in storage); each asks its
+approvers in a DM (bot.delivery.stages): the gate's, or for a change the planning gate's
+(bot.stages.phases.change_approvers); `sponsor` and `admins` are read when it is decided.
+
+**Deciding** (`decide_request`): an approver records **approved**, **approved with
+conditions** (each condition an action with an owner and a due date, issue 10's) or
+**rejected** (a rationale required unless approved). A request is decided once: the second
+click, another approver or another replica gets `RequestAlreadyDecided`. The decision is a decision
+record (storage.decisions, kind gate or change), announced as every decision is
+(bot.governance.decisions.announce). A gate whose mandatory items (as the process says
+today) are not all ticked is never approved; a gate whose project moved on meanwhile is
+withdrawn.
+
+**On approval** a gate moves the project to the next phase and records its baseline (budget,
+end date, milestones' due dates); a change writes the new end date and budget (each field
+audited) and records a new baseline, the earlier ones kept: earned value and tolerances read
+the project's budget and end, so they use it from then on.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal, InvalidOperation
+from enum import StrEnum
+
+from sqlalchemy.orm import Session
+
+from bot.access.permissions import can_submit
+from bot.governance.decisions import ActionDraft, DecisionOutcome, announce, check_form
+from bot.stages.phases import approvers, change_approvers, next_gate, phase_of
+from storage import audit, decisions, deliveries, items, portfolio, stages
+from storage.deliveries import Claim
+from storage.records import (
+    Action,
+    Baseline,
+    ChangeKind,
+    ChecklistAnswer,
+    Decision,
+    DecisionKind,
+    DeliveryKind,
+    Gate,
+    Process,
+    Project,
+    ProjectState,
+    RequestKind,
+    RequestState,
+    StageRequest,
+)
+
+MAX_REASON = 2000
+MAX_LINK = 500
+MAX_BUDGET = Decimal("1e15")
+WAITING_DAYS = 7  # a request waiting longer needs its approvers' attention (the digest)
+
+
+class RequestOutcome(StrEnum):
+    APPROVED = "approved"
+    APPROVED_WITH_CONDITIONS = "approved_with_conditions"
+    REJECTED = "rejected"
+
+
+APPROVALS = (RequestOutcome.APPROVED, RequestOutcome.APPROVED_WITH_CONDITIONS)
+
+
+@dataclass(frozen=True, slots=True)
+class StageRefused:
+    """Why nothing was recorded. reason: not_found, not_allowed, no_process, closed, last_phase
+    (no gate out of it), pending (one waits already: `pending`), changed (the project moved on
+    while the modal was open), withdrawn, mandatory (an item the process requires is not
+    ticked: `problems` names them), invalid (`problems`, by field)."""
+
+    reason: str
+    problems: tuple[tuple[str, str], ...] = ()
+    pending: StageRequest | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Requested:
+    request: StageRequest
+    approvers: frozenset[str]
+
+
+@dataclass(frozen=True, slots=True)
+class RequestDecided:
+    request: StageRequest  # as it is now
+    decision: Decision
+    actions: tuple[Action, ...] = ()
+    baseline: Baseline | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class RequestAlreadyDecided:
+    request: StageRequest
+
+
+@dataclass(frozen=True, slots=True)
+class Asking:
+    """What a request modal is opened on: the project, its process, and its gate (a gate)."""
+
+    project: Project
+    process: Process
+    gate: Gate | None
+
+
+def may_ask(
+    session: Session, actor: str, key: str, kind: RequestKind, *, admins: Collection[str]
+) -> Asking | StageRefused:
+    """The project (by key) when `actor` may ask for `kind` now; else why not."""
+    project = portfolio.find_project(session, key.upper())
+    if project is None:
+        return StageRefused("not_found")
+    return _may_ask(session, actor, project, kind, admins=admins)
+
+
+def _may_ask(
+    session: Session, actor: str, project: Project, kind: RequestKind, *, admins: Collection[str]
+) -> Asking | StageRefused:
+    if not can_submit(actor, project, admins):
+        return StageRefused("not_allowed")
+    if project.state is ProjectState.CLOSED:
+        return StageRefused("closed")
+    process = portfolio.load_process(session)
+    if not process.phases:
+        return StageRefused("no_process")
+    gate = next_gate(project, process) if kind is RequestKind.GATE else None
+    if kind is RequestKind.GATE and gate is None:
+        return StageRefused("last_phase")
+    waiting = stages.pending_request(session, project.id, kind)
+    if waiting is not None:
+        return StageRefused("pending", pending=waiting)
+    return Asking(project, process, gate)
+
+
+def approvers_of(
+    request: StageRequest, project: Project, process: Process, admins: Collection[str]
+) -> frozenset[str]:
+    """Who may decide `request` today (never nobody: bot.stages.phases.approvers)."""
+    if request.kind is RequestKind.GATE:
+        gate = next((g for g in process.gates if g.from_phase == request.from_phase), None)
+        named = gate.approvers if gate is not None else ("admins",)
+    else:
+        named = change_approvers(process)
+    return approvers(named, project, admins)
+
+
+def check_checklist(
+    gate: Gate, ticked: Collection[str], links: Mapping[str, str | None]
+) -> tuple[list[ChecklistAnswer], list[tuple[str, str]]]:
+    """The gate's checklist as answered (item names ticked, links by item name), and every
+    problem: (item.N, mandatory) for a mandatory item not ticked, (item.N.link, required |
+    long | invalid) for a ticked item that asks for a link without a good one."""
+    answers: list[ChecklistAnswer] = []
+    problems: list[tuple[str, str]] = []
+    for number, item in enumerate(gate.checklist, start=1):
+        done = item.name in ticked
+        link = (links.get(item.name) or "").strip() or None
+        if item.mandatory and not done:
+            problems.append((f"item.{number}", "mandatory"))
+        if item.link and done:
+            if link is None:
+                problems.append((f"item.{number}.link", "required"))
+            elif len(link) > MAX_LINK:
+                problems.append((f"item.{number}.link", "long"))
+            elif not link.startswith(("https://", "http://")):
+                problems.append((f"item.{number}.link", "invalid"))
+        answers.append(ChecklistAnswer(item.name, item.mandatory, done, link if done else None))
+    return answers, problems
+
+
+def request_gate(
+    session: Session,
+    *,
+    actor: str,
+    project_id: int,
+    phase: str | None,
+    ticked: Collection[str],
+    links: Mapping[str, str | None],
+    note: str | None,
+    admins: Collection[str],
+    now: datetime,
+) -> Requested | StageRefused:
+    """Ask the approvers to pass the gate out of the project's phase (`phase`: as the modal
+    showed it; another one now is "changed")."""
+    decisions.lock_project(session, project_id)  # two submissions at once: one after the other
+    project = portfolio.find_project_by_id(session, project_id)
+    if project is None:
+        return StageRefused("not_found")
+    asking = _may_ask(session, actor, project, RequestKind.GATE, admins=admins)
+    if isinstance(asking, StageRefused):
+        return asking
+    assert asking.gate is not None
+    if phase != phase_of(project, asking.process):
+        return StageRefused("changed")
+    answers, problems = check_checklist(asking.gate, ticked, links)
+    why = (note or "").strip() or None
+    if why is not None and len(why) > MAX_REASON:
+        problems.append(("note", "long"))
+    if problems:
+        return StageRefused("invalid", tuple(problems))
+    request = stages.add_request(
+        session,
+        project_id=project.id,
+        kind=RequestKind.GATE,
+        requested_by=actor,
+        at=now,
+        reason=why,
+        from_phase=asking.gate.from_phase,
+        to_phase=asking.gate.to_phase,
+        checklist=answers,
+    )
+    changes: dict[str, object] = {
+        "request": [None, request.id],
+        "gate": [None, f"{request.from_phase} -> {request.to_phase}"],
+        "checklist": [None, [a.name for a in answers if a.done]],
+    }
+    if why is not None:
+        changes["note"] = [None, why]
+    return _asked(session, request, project, asking.process, admins, actor, now, changes)
+
+
+def parse_budget(text: str | None) -> Decimal | str | None:
+    """A budget as typed (spaces, commas and a currency sign allowed): the amount, None when
+    empty, or the problem code (invalid, negative, large)."""
+    cleaned = (text or "").strip().replace(" ", "").replace("\u00a0", "").replace(",", "")
+    cleaned = cleaned.lstrip("$€£")
+    if not cleaned:
+        return None
+    try:
+        amount = Decimal(cleaned)
+    except InvalidOperation:
+        return "invalid"
+    if not amount.is_finite():
+        return "invalid"
+    if amount <= 0:
+        return "negative"
+    if amount >= MAX_BUDGET:
+        return "large"
+    return amount.quantize(Decimal("0.01"))
+
+
+def request_change(
+    session: Session,
+    *,
+    actor: str,
+    project_id: int,
+    changes: Collection[str],
+    new_end: str | None,
+    new_budget: str | None,
+    reason: str | None,
+    admins: Collection[str],
+    now: datetime,
+) -> Requested | StageRefused:
+    """Ask the approvers to change the project's baseline: what changes, the new end date
+    (YYYY-MM-DD, as the date picker sends it) and budget if any, and why (required)."""
+    decisions.lock_project(session, project_id)
+    project = portfolio.find_project_by_id(session, project_id)
+    if project is None:
+        return StageRefused("not_found")
+    asking = _may_ask(session, actor, project, RequestKind.CHANGE, admins=admins)
+    if isinstance(asking, StageRefused):
+        return asking
+    problems: list[tuple[str, str]] = []
+    kinds: list[ChangeKind] = []
+    for value in changes:
+        try:
+            kinds.append(ChangeKind(value))
+        except ValueError:
+            problems.append(("changes", "unknown"))
+    if not kinds:
+        problems.append(("changes", "required"))
+    end: date | None = None
+    if new_end:
+        try:
+            end = date.fromisoformat(new_end)
+        except ValueError:
+            problems.append(("end", "invalid"))
+        else:
+            if project.start is not None and end < project.start:
+                problems.append(("end", "before_start"))
+            elif end == project.end:
+                problems.append(("end", "same"))
+    budget = parse_budget(new_budget)
+    if isinstance(budget, str):
+        problems.append(("budget", budget))
+        budget = None
+    elif budget is not None and budget == project.budget:
+        problems.append(("budget", "same"))
+    why = (reason or "").strip() or None
+    if why is None:
+        problems.append(("reason", "required"))
+    elif len(why) > MAX_REASON:
+        problems.append(("reason", "long"))
+    if problems:
+        return StageRefused("invalid", tuple(dict.fromkeys(problems)))
+    ordered = tuple(k for k in ChangeKind if k in kinds)
+    request = stages.add_request(
+        session,
+        project_id=project.id,
+        kind=RequestKind.CHANGE,
+        requested_by=actor,
+        at=now,
+        reason=why,
+        changes=ordered,
+        new_end=end,
+        new_budget=budget,
+    )
+    audited: dict[str, object] = {
+        "request": [None, request.id],
+        "changes": [None, [k.value for k in ordered]],
+        "reason": [None, why],
+    }
+    if end is not None:
+        audited["end"] = [_day(project.end), end.isoformat()]
+    if budget is not None:
+        audited["budget"] = [_amount(project.budget), str(budget)]
+    return _asked(session, request, project, asking.process, admins, actor, now, audited)
+
+
+def _asked(
+    session: Session,
+    request: StageRequest,
+    project: Project,
+    process: Process,
+    admins: Collection[str],
+    actor: str,
+    now: datetime,
+    changes: dict[str, object],
+) -> Requested:
+    """Audit the request and queue a DM to each of its approvers, once each."""
+    action = "gate_requested" if request.kind is RequestKind.GATE else "change_requested"
+    audit.record(
+        session, actor=actor, at=now, action=action, project_id=project.id, changes=changes
+    )
+    people = approvers_of(request, project, process, admins)
+    deliveries.enqueue(
+        session,
+        [
+            Claim(
+                DeliveryKind.STAGE_REQUEST,
+                f"{user}:request:{request.id}",
+                now,
+                project_id=project.id,
+                payload={"request": request.id, "user": user},
+            )
+            for user in sorted(people)
+        ],
+        now=now,
+    )
+    return Requested(request, people)
+
+
+def may_decide_request(
+    session: Session, actor: str, request_id: int, *, admins: Collection[str]
+) -> tuple[StageRequest, Project, Process] | StageRefused:
+    """The request, its project and the process when `actor` is one of its approvers (who
+    may see who decided it, too); else why not. What an approver's button asks first."""
+    request = stages.find_request(session, request_id)
+    project = portfolio.find_project_by_id(session, request.project_id) if request else None
+    if request is None or project is None:
+        return StageRefused("not_found")
+    process = portfolio.load_process(session)
+    if actor not in approvers_of(request, project, process, admins):
+        return StageRefused("not_allowed")
+    if request.state is RequestState.WITHDRAWN:
+        return StageRefused("withdrawn")
+    return request, project, process
+
+
+def decide_request(
+    session: Session,
+    *,
+    actor: str,
+    request_id: int,
+    outcome: str,
+    rationale: str | None,
+    admins: Collection[str],
+    now: datetime,
+    conditions: Sequence[ActionDraft] = (),
+    today: date | None = None,
+) -> RequestDecided | RequestAlreadyDecided | StageRefused:
+    """Record `actor`'s decision on a request, once, with what it changes and announce it (in
+    the same transaction); or say why not, changing nothing."""
+    allowed = may_decide_request(session, actor, request_id, admins=admins)
+    if isinstance(allowed, StageRefused):
+        return allowed
+    request, project, process = allowed
+    if request.state is RequestState.DECIDED:
+        return RequestAlreadyDecided(request)
+    stale = _stale(request, project, process)
+    if stale is not None:
+        stages.settle(session, request.id, state=RequestState.WITHDRAWN, at=now)
+        audit.record(
+            session,
+            actor=actor,
+            at=now,
+            action="request_withdrawn",
+            project_id=project.id,
+            changes={"request": [None, request.id], "why": [None, stale]},
+        )
+        return StageRefused("withdrawn")
+    chosen, why, kept, problems = _check_decision(outcome, rationale, conditions, today, now)
+    if chosen is None or problems:
+        return StageRefused("invalid", tuple(problems))
+    if chosen in APPROVALS and request.kind is RequestKind.GATE:
+        missing = _mandatory_missing(request, process)
+        if missing:
+            return StageRefused("mandatory", tuple(("item", name) for name in missing))
+    kind = DecisionKind.GATE if request.kind is RequestKind.GATE else DecisionKind.CHANGE
+    if not stages.settle(
+        session, request.id, state=RequestState.DECIDED, at=now, outcome=chosen.value, by=actor
+    ):
+        taken = stages.find_request(session, request.id)
+        if taken is None or taken.state is not RequestState.DECIDED:
+            return StageRefused("withdrawn")
+        return RequestAlreadyDecided(taken)
+    decision = decisions.record_decided(
+        session,
+        project_id=project.id,
+        kind=kind,
+        question=_question(request),
+        outcome=chosen.value,
+        rationale=why,
+        by=actor,
+        at=now,
+    )
+    stages.link_decision(session, request.id, decision.id)
+    audit.record(
+        session,
+        actor=actor,
+        at=now,
+        action="gate_decided" if kind is DecisionKind.GATE else "change_decided",
+        project_id=project.id,
+        changes={
+            "request": [None, request.id],
+            "decision": [None, decision.id],
+            "outcome": [None, chosen.value],
+            **({"rationale": [None, why]} if why else {}),
+        },
+    )
+    baseline = None
+    if chosen in APPROVALS:
+        baseline = _apply(session, request, project, actor, now)
+    recorded = decisions.add_actions(session, decision, kept, now=now)
+    for action in recorded:
+        audit.record(
+            session,
+            actor=actor,
+            at=now,
+            action="action_created",
+            project_id=project.id,
+            changes={
+                "decision": [None, decision.id],
+                "action": [None, action.id],
+                "title": [None, action.title],
+                "owner": [None, action.owner],
+                "due_on": [None, action.due_on.isoformat()],
+            },
+        )
+    after = portfolio.find_project_by_id(session, project.id) or project
+    announce(session, decision, after, recorded, thread=None, now=now)
+    decided = stages.find_request(session, request.id)
+    assert decided is not None
+    return RequestDecided(decided, decision, tuple(recorded), baseline)
+
+
+def _stale(request: StageRequest, project: Project, process: Process) -> str | None:
+    """Why a pending request can no longer be decided, if it cannot: its project closed, or
+    (a gate) the project is no longer in the phase it was asked from."""
+    if project.state is ProjectState.CLOSED:
+        return "closed"
+    if request.kind is RequestKind.GATE and phase_of(project, process) != request.from_phase:
+        return "phase"
+    return None
+
+
+def _check_decision(
+    outcome: str,
+    rationale: str | None,
+    conditions: Sequence[ActionDraft],
+    today: date | None,
+    now: datetime,
+) -> tuple[RequestOutcome | None, str | None, list[tuple[str, str, date]], list[tuple[str, str]]]:
+    """The outcome, the rationale (required to reject), the conditions (rows checked as
+    a decision's actions are; at least one to approve with conditions, none otherwise)."""
+    try:
+        chosen: RequestOutcome | None = RequestOutcome(outcome)
+    except ValueError:
+        return None, None, [], [("outcome", "unknown")]
+    rows = conditions if chosen is RequestOutcome.APPROVED_WITH_CONDITIONS else ()
+    # The rows and the rationale's length as a decision checks them (bot.governance).
+    _, why, kept, problems = check_form(
+        DecisionOutcome.APPROVED.value, rationale, rows, today=today or now.date()
+    )
+    if chosen is RequestOutcome.REJECTED and why is None:
+        problems.append(("rationale", "required"))
+    if chosen is RequestOutcome.APPROVED_WITH_CONDITIONS and not kept and not problems:
+        problems.append(("action.1.title", "required"))
+    return chosen, why, kept, problems
+
+
+def _mandatory_missing(request: StageRequest, process: Process) -> list[str]:
+    """The mandatory items of the gate (as the process says today) the request did not tick."""
+    gate = next((g for g in process.gates if g.from_phase == request.from_phase), None)
+    ticked = {a.name for a in request.checklist if a.done}
+    items_now = gate.checklist if gate is not None else ()
+    return [i.name for i in items_now if i.mandatory and i.name not in ticked]
+
+
+def _question(request: StageRequest) -> str:
+    """What the decision record says was asked (the PMO's own phase names; the reason)."""
+    if request.kind is RequestKind.GATE:
+        return f"{request.from_phase} → {request.to_phase}"
+    return request.reason or ""
+
+
+def _apply(
+    session: Session, request: StageRequest, project: Project, actor: str, now: datetime
+) -> Baseline:
+    """What an approval changes: a gate's phase, a change's end and budget (each field
+    audited), then the baseline as it now stands."""
+    changes: dict[str, list[object]] = {}
+    budget, end = project.budget, project.end
+    fields: list[str] = []
+    if request.kind is RequestKind.GATE:
+        fields.append("phase")
+        changes["phase"] = [project.phase, request.to_phase]
+    else:
+        if request.new_end is not None and request.new_end != project.end:
+            fields.append("end")
+            changes["end"] = [_day(project.end), request.new_end.isoformat()]
+            end = request.new_end
+        if request.new_budget is not None and request.new_budget != project.budget:
+            fields.append("budget")
+            changes["budget"] = [_amount(project.budget), str(request.new_budget)]
+            budget = request.new_budget
+    stages.set_stage_fields(
+        session,
+        project.id,
+        at=now,
+        phase=request.to_phase,
+        budget=budget,
+        end=end,
+        fields=fields,
+    )
+    if changes:
+        audit.record(
+            session,
+            actor=actor,
+            at=now,
+            action="project_updated",
+            project_id=project.id,
+            changes={"request": [None, request.id], **changes},
+        )
+    return record_baseline(
+        session,
+        project,
+        budget=budget,
+        end=end,
+        source=request.kind.value,
+        by=actor,
+        now=now,
+        request_id=request.id,
+    )
+
+
+def record_baseline(
+    session: Session,
+    project: Project,
+    *,
+    budget: Decimal | None,
+    end: date | None,
+    source: str,
+    by: str,
+    now: datetime,
+    request_id: int | None = None,
+) -> Baseline:
+    """Record the project's baseline now (its milestones' due dates as stored), audited."""
+    milestones = items.list_milestones(session, [project.id]).get(project.id, [])
+    baseline = stages.add_baseline(
+        session,
+        project_id=project.id,
+        budget=budget,
+        end=end,
+        milestones=[(m.name, m.due) for m in milestones],
+        source=source,
+        by=by,
+        at=now,
+        request_id=request_id,
+    )
+    audit.record(
+        session,
+        actor=by,
+        at=now,
+        action="baseline_recorded",
+        project_id=project.id,
+        changes={
+            "baseline": [None, baseline.number],
+            "source": [None, source],
+            "budget": [None, _amount(budget)],
+            "end": [None, _day(end)],
+        },
+    )
+    return baseline
+
+
+def _day(day: date | None) -> str | None:
+    return day.isoformat() if day is not None else None
+
+
+def _amount(amount: Decimal | None) -> str | None:
+    return str(amount) if amount is not None else None

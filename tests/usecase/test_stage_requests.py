@@ -1,0 +1,308 @@
+"""Gates and change requests (bot/stages/requests.py, issue 17) as use cases over SQLite:
+asked by the PM, a delegate or an admin only, one of each kind at a time; decided once by an
+approver; a mandatory item missing is never approved; an approved gate moves the phase and
+records the baseline; an approved change rewrites the end and budget, keeps the previous
+baseline, and earned value follows; conditions become actions; every step audited."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+import pytest
+from sqlalchemy import text
+
+from bot.finance.earned_value import project_figures
+from bot.governance.decisions import ActionDraft
+from bot.stages.requests import (
+    RequestAlreadyDecided,
+    RequestDecided,
+    Requested,
+    StageRefused,
+    decide_request,
+    may_ask,
+    request_change,
+    request_gate,
+)
+from storage import audit, decisions, portfolio, stages
+from storage.records import DecisionKind, DeliveryKind, RequestKind, RequestState
+from tests import factories
+from tests.usecase.conftest import ADMIN, PM, SPONSOR, World
+
+STRANGER = "U0STRANGE1"
+APPROVER = "U0APPROVE1"
+PORTFOLIO = f"""
+process:
+  phases: [initiation, planning, execution, closing]
+  gates:
+    - from: initiation
+      to: planning
+      approvers: [admins]
+    - from: planning
+      to: execution
+      checklist:
+        - {{name: "Project plan signed off", mandatory: true, link: true}}
+        - {{name: "Lessons reviewed", mandatory: false}}
+      approvers: [sponsor, {APPROVER}]
+projects:
+  - key: ATLAS
+    name: Atlas ERP migration
+    pm: {PM}
+    sponsor: {SPONSOR}
+    phase: planning
+    budget: 1000000
+    start: 2026-01-01
+    end: 2026-12-31
+    milestones:
+      - {{name: Design signed off, due: 2026-03-01}}
+"""
+NOW = datetime(2026, 11, 16, 9, 0, tzinfo=UTC)
+PLAN = "Project plan signed off"
+LINK = {PLAN: "https://wiki.example.com/atlas/plan"}
+
+
+@pytest.fixture
+def staged(world: World) -> World:
+    world.load(PORTFOLIO)
+    return world
+
+
+def _atlas_id(world: World) -> int:
+    with world.services.sessions.begin() as session:
+        found = portfolio.find_project(session, "ATLAS")
+        assert found is not None
+        return found.id
+
+
+def _gate(
+    world: World,
+    actor: str = PM,
+    ticked: tuple[str, ...] = (PLAN,),
+    phase: str = "planning",
+    links: dict[str, str | None] | None = None,
+) -> Requested | StageRefused:
+    with world.services.sessions.begin() as session:
+        return request_gate(
+            session,
+            actor=actor,
+            project_id=_atlas_id(world),
+            phase=phase,
+            ticked=ticked,
+            links=LINK if links is None else links,
+            note=None,
+            admins={ADMIN},
+            now=NOW,
+        )
+
+
+def _decide(
+    world: World,
+    request_id: int,
+    actor: str,
+    outcome: str,
+    rationale: str | None = None,
+    conditions: tuple[ActionDraft, ...] = (),
+) -> RequestDecided | RequestAlreadyDecided | StageRefused:
+    with world.services.sessions.begin() as session:
+        return decide_request(
+            session,
+            actor=actor,
+            request_id=request_id,
+            outcome=outcome,
+            rationale=rationale,
+            admins={ADMIN},
+            now=NOW + timedelta(hours=2),
+            conditions=conditions,
+        )
+
+
+def test_a_gate_asked_by_the_pm_waits_on_its_approvers(staged: World) -> None:
+    asked = _gate(staged)
+    assert isinstance(asked, Requested)
+    assert asked.approvers == {SPONSOR, APPROVER}
+    assert asked.request.from_phase == "planning" and asked.request.to_phase == "execution"
+    with staged.services.sessions.begin() as session:
+        outbox = session.execute(text("SELECT kind, target FROM deliveries ORDER BY target")).all()
+        changes = audit.project_changes(session, _atlas_id(staged))
+    assert [(k, t) for k, t in outbox] == [
+        (DeliveryKind.STAGE_REQUEST.value, f"{APPROVER}:request:{asked.request.id}"),
+        (DeliveryKind.STAGE_REQUEST.value, f"{SPONSOR}:request:{asked.request.id}"),
+    ]
+    assert changes[0].action == "gate_requested"
+
+
+def test_only_the_pm_a_delegate_or_an_admin_may_ask(staged: World) -> None:
+    assert _gate(staged, actor=STRANGER) == StageRefused("not_allowed")
+    with staged.services.sessions.begin() as session:
+        assert may_ask(session, SPONSOR, "atlas", RequestKind.GATE, admins={ADMIN}) == StageRefused(
+            "not_allowed"
+        )
+        assert not isinstance(
+            may_ask(session, ADMIN, "atlas", RequestKind.GATE, admins={ADMIN}), StageRefused
+        )
+
+
+def test_a_mandatory_item_unticked_or_a_missing_link_is_refused_and_nothing_recorded(
+    staged: World,
+) -> None:
+    assert _gate(staged, ticked=()) == StageRefused("invalid", (("item.1", "mandatory"),))
+    assert _gate(staged, links={}) == StageRefused("invalid", (("item.1.link", "required"),))
+    assert _gate(staged, links={PLAN: "wiki/plan"}) == StageRefused(
+        "invalid", (("item.1.link", "invalid"),)
+    )
+    with staged.services.sessions.begin() as session:
+        assert stages.requests_of(session) == []
+
+
+def test_one_gate_waits_at_a_time_and_a_stale_modal_is_refused(staged: World) -> None:
+    first = _gate(staged)
+    assert isinstance(first, Requested)
+    again = _gate(staged)
+    assert isinstance(again, StageRefused) and again.reason == "pending"
+    assert again.pending is not None and again.pending.id == first.request.id
+    assert _gate(staged, phase="initiation") == StageRefused("pending", pending=first.request)
+
+
+def test_approval_moves_the_phase_and_records_the_baseline(staged: World) -> None:
+    asked = _gate(staged)
+    assert isinstance(asked, Requested)
+    decided = _decide(staged, asked.request.id, SPONSOR, "approved")
+    assert isinstance(decided, RequestDecided)
+    assert decided.request.state is RequestState.DECIDED
+    assert decided.decision.kind is DecisionKind.GATE
+    assert decided.decision.question == "planning → execution"
+    assert decided.baseline is not None
+    assert decided.baseline.number == 1
+    assert decided.baseline.budget == Decimal("1000000.00")
+    assert decided.baseline.end == date(2026, 12, 31)
+    assert decided.baseline.milestones == (("Design signed off", date(2026, 3, 1)),)
+    with staged.services.sessions.begin() as session:
+        atlas = portfolio.find_project(session, "ATLAS")
+        assert atlas is not None and atlas.phase == "execution"
+        actions = [e.action for e in audit.project_changes(session, atlas.id)]
+        # a gate decision is a decision record, but never the project's ask
+        assert decisions.latest(session, atlas.id) is None
+    assert {"gate_decided", "project_updated", "baseline_recorded"} <= set(actions)
+
+
+def test_a_request_is_decided_once_and_only_by_its_approvers(staged: World) -> None:
+    asked = _gate(staged)
+    assert isinstance(asked, Requested)
+    assert _decide(staged, asked.request.id, STRANGER, "approved") == StageRefused("not_allowed")
+    assert _decide(staged, asked.request.id, PM, "approved") == StageRefused("not_allowed")
+    rejected = _decide(staged, asked.request.id, APPROVER, "rejected", rationale="Not yet")
+    assert isinstance(rejected, RequestDecided)
+    second = _decide(staged, asked.request.id, SPONSOR, "approved")
+    assert isinstance(second, RequestAlreadyDecided) and second.request.decided_by == APPROVER
+    with staged.services.sessions.begin() as session:
+        atlas = portfolio.find_project(session, "ATLAS")
+        assert atlas is not None and atlas.phase == "planning"  # rejected: it stays
+        assert stages.baselines_of(session, [atlas.id]) == []
+
+
+def test_rejecting_needs_a_rationale_and_conditions_need_an_owner(staged: World) -> None:
+    asked = _gate(staged)
+    assert isinstance(asked, Requested)
+    assert _decide(staged, asked.request.id, SPONSOR, "rejected") == StageRefused(
+        "invalid", (("rationale", "required"),)
+    )
+    assert _decide(staged, asked.request.id, SPONSOR, "approved_with_conditions") == StageRefused(
+        "invalid", (("action.1.title", "required"),)
+    )
+    condition = ActionDraft("Hire a test lead", None, "2026-12-01")
+    assert _decide(
+        staged, asked.request.id, SPONSOR, "approved_with_conditions", conditions=(condition,)
+    ) == StageRefused("invalid", (("action.1.owner", "required"),))
+    decided = _decide(
+        staged,
+        asked.request.id,
+        SPONSOR,
+        "approved_with_conditions",
+        conditions=(ActionDraft("Hire a test lead", PM, "2026-12-01"),),
+    )
+    assert isinstance(decided, RequestDecided)
+    assert [(a.title, a.owner) for a in decided.actions] == [("Hire a test lead", PM)]
+    assert decided.request.outcome == "approved_with_conditions"
+
+
+def test_a_mandatory_item_the_process_added_since_blocks_approval(staged: World) -> None:
+    asked = _gate(staged)
+    assert isinstance(asked, Requested)
+    staged.load(
+        PORTFOLIO.replace(
+            '        - {name: "Lessons reviewed", mandatory: false}',
+            '        - {name: "Lessons reviewed", mandatory: true}',
+        )
+    )
+    assert _decide(staged, asked.request.id, SPONSOR, "approved") == StageRefused(
+        "mandatory", (("item", "Lessons reviewed"),)
+    )
+    # it may still be rejected, and stays pending meanwhile
+    with staged.services.sessions.begin() as session:
+        assert stages.pending_request(session, _atlas_id(staged), RequestKind.GATE) is not None
+
+
+def _change(
+    world: World,
+    changes: tuple[str, ...] = ("schedule", "cost"),
+    new_end: str = "2027-03-31",
+    new_budget: str = "1,250,000",
+    reason: str = "The data migration doubled in size",
+) -> Requested | StageRefused:
+    with world.services.sessions.begin() as session:
+        return request_change(
+            session,
+            actor=PM,
+            project_id=_atlas_id(world),
+            changes=changes,
+            new_end=new_end,
+            new_budget=new_budget,
+            reason=reason,
+            admins={ADMIN},
+            now=NOW,
+        )
+
+
+def test_a_change_request_checks_what_it_asks(staged: World) -> None:
+    assert _change(staged, changes=(), reason="", new_budget="lots") == StageRefused(
+        "invalid",
+        (("changes", "required"), ("budget", "invalid"), ("reason", "required")),
+    )
+    assert _change(staged, new_end="2025-01-01", new_budget="-5") == StageRefused(
+        "invalid", (("end", "before_start"), ("budget", "negative"))
+    )
+
+
+def test_an_approved_change_rebaselines_keeps_the_previous_and_earned_value_follows(
+    staged: World,
+) -> None:
+    gate = _gate(staged)
+    assert isinstance(gate, Requested)
+    assert isinstance(_decide(staged, gate.request.id, SPONSOR, "approved"), RequestDecided)
+    report = factories.report(period_start=NOW, percent_complete=50, budget_spent=Decimal("600000"))
+    with staged.services.sessions.begin() as session:
+        atlas = portfolio.find_project(session, "ATLAS")
+        assert atlas is not None
+        before = project_figures(atlas, report, tz=ZoneInfo("UTC"))
+    asked = _change(staged)
+    assert isinstance(asked, Requested)
+    decided = _decide(staged, asked.request.id, APPROVER, "approved")
+    assert isinstance(decided, RequestDecided)
+    assert decided.decision.kind is DecisionKind.CHANGE
+    with staged.services.sessions.begin() as session:
+        atlas = portfolio.find_project(session, "ATLAS")
+        assert atlas is not None
+        assert atlas.budget == Decimal("1250000.00") and atlas.end == date(2027, 3, 31)
+        kept = stages.baselines_of(session, [atlas.id])
+        after = project_figures(atlas, report, tz=ZoneInfo("UTC"))
+        changed = audit.project_changes(session, atlas.id)
+    updated = [e for e in changed if e.action == "project_updated"]
+    assert [(b.number, b.source, b.budget) for b in kept] == [
+        (1, "gate", Decimal("1000000.00")),
+        (2, "change", Decimal("1250000.00")),
+    ]
+    assert before.bac == Decimal("1000000.00") and after.bac == Decimal("1250000.00")
+    assert after.ev == Decimal("625000.00")
+    assert updated[0].changes["budget"] == ["1000000.00", "1250000.00"]
+    assert updated[0].changes["end"] == ["2026-12-31", "2027-03-31"]
