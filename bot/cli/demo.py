@@ -37,6 +37,13 @@ from bot.periods import cadence
 from bot.portfolio.importing import import_portfolio
 from bot.render import Message, Renderer
 from bot.reporting.form import ReportForm, validate_report
+from bot.stages.requests import (
+    Requested,
+    RequestOutcome,
+    decide_request,
+    request_change,
+    request_gate,
+)
 from bot.steering.pack import all_open_projects, steering_pack
 from bot.steering.workbook import workbook_bytes
 from storage import items, portfolio, reports, users
@@ -576,6 +583,7 @@ def _populate(
     rng = random.Random(42)
     for project in portfolio.list_projects(session):
         _write_history(session, project, stories[project.key], moment=moment, rng=rng)
+    _write_stages(session, stories, moment=moment)
     (subscription,) = portfolio.list_subscriptions(session)
     return subscription, moment
 
@@ -676,6 +684,44 @@ def _planned(key: str, digest_day: date) -> dict[str, Any]:
     return entry
 
 
+# Issue 17: one delivery process. Every project was loaded in planning and passed its planning
+# gate (its sponsor approved it, a baseline recorded) some weeks into its life, except: the
+# onboarding portal, just started (initiation); e-invoicing, whose gate has waited on its
+# sponsor for nine days (the digest's attention); the website, loaded in execution with no
+# approved plan (flagged). Atlas's sponsor approved a change request since: two more legal
+# entities in scope, the budget from 2.2 to 2.4 million (its second baseline).
+PROCESS: dict[str, Any] = {
+    "phases": ["initiation", "planning", "execution", "closing"],
+    "gates": [
+        {
+            "from": "initiation",
+            "to": "planning",
+            "checklist": [{"name": "Business case approved", "mandatory": True}],
+            "approvers": ["sponsor"],
+        },
+        {
+            "from": "planning",
+            "to": "execution",
+            "checklist": [
+                {"name": "Project plan signed off", "mandatory": True, "link": True},
+                {"name": "Lessons from similar projects reviewed", "mandatory": False},
+            ],
+            "approvers": ["sponsor", "admins"],
+        },
+        {
+            "from": "execution",
+            "to": "closing",
+            "checklist": [{"name": "Acceptance signed by the business", "mandatory": True}],
+            "approvers": ["sponsor"],
+        },
+    ],
+}
+LOADED_IN = {"ONBOARD": "initiation", "WEB": "execution"}  # the others: planning
+GATE_WAITING = {"EINV": 9}  # days its planning gate has waited, at the digest
+CHANGED_BUDGET = {"ATLAS": 2_200_000}  # its budget before the approved change request
+CHANGE_REASON = "Two more legal entities in scope after the Nordics acquisition."
+
+
 def portfolio_yaml(digest_day: date) -> str:
     """The demo portfolio as a portfolio file, dated around the digest's day: projects start on
     a Monday and end on a Friday."""
@@ -684,6 +730,7 @@ def portfolio_yaml(digest_day: date) -> str:
         # over 5 % on cost or two weeks on time is an exception (bot/finance/tolerance.py)
         "tolerances": {"cost_pct": 5, "time_days": 14},
         **_planning(),
+        "process": PROCESS,
         "projects": [
             _project_entry(story, digest_day) | _planned(story.key, digest_day) for story in STORIES
         ],
@@ -703,7 +750,8 @@ def _project_entry(story: Story, digest_day: date) -> dict[str, Any]:
         "portfolio": story.portfolio,
         "tags": list(story.tags),
         "priority": story.priority,
-        "budget": story.budget,
+        "budget": CHANGED_BUDGET.get(story.key, story.budget),
+        "phase": LOADED_IN.get(story.key, "planning"),
         "start": start - timedelta(days=start.weekday()),
         "end": end + timedelta(days=(4 - end.weekday()) % 7),
     }
@@ -764,6 +812,75 @@ def _write_history(
             copied_from_id=last.id if copy and last else None,
         )
         note_ask(session, last, now=submitted)  # its ask, a decision record (as in Slack)
+
+
+def _write_stages(session: Session, stories: Mapping[str, Story], *, moment: datetime) -> None:
+    """The gates and the change request of the story (see PROCESS), asked and decided through
+    the rules, as in Slack: each project in planning asks its planning gate six weeks after it
+    started (its PM, every item ticked) and its sponsor approves it the next day."""
+    for project in portfolio.list_projects(session):
+        if project.phase != "planning" or project.start is None:
+            continue
+        story = stories[project.key]
+        waited = GATE_WAITING.get(project.key)
+        asked_at = (
+            moment - timedelta(days=waited)
+            if waited is not None
+            else min(
+                datetime.combine(project.start, time(9), tzinfo=ZoneInfo(story.pm.tz))
+                + timedelta(weeks=6),
+                moment - timedelta(days=30),
+            )
+        )
+        asked = request_gate(
+            session,
+            actor=project.pm,
+            project_id=project.id,
+            phase="planning",
+            ticked=("Project plan signed off", "Lessons from similar projects reviewed"),
+            links={"Project plan signed off": f"https://wiki.example.com/{project.key}/plan"},
+            note=None,
+            admins=(),
+            now=asked_at,
+        )
+        if not isinstance(asked, Requested) or waited is not None:
+            continue
+        decide_request(
+            session,
+            actor=story.sponsor.user_id,
+            request_id=asked.request.id,
+            outcome=RequestOutcome.APPROVED.value,
+            rationale=None,
+            admins=(),
+            now=asked_at + timedelta(days=1),
+        )
+    for key in CHANGED_BUDGET:
+        project = portfolio.find_project(session, key)
+        if project is None:
+            continue
+        story = stories[key]
+        at = moment - timedelta(weeks=5)
+        change = request_change(
+            session,
+            actor=project.pm,
+            project_id=project.id,
+            changes=("scope", "cost"),
+            new_end=None,
+            new_budget=str(story.budget),
+            reason=CHANGE_REASON,
+            admins=(),
+            now=at,
+        )
+        if isinstance(change, Requested):
+            decide_request(
+                session,
+                actor=story.sponsor.user_id,
+                request_id=change.request.id,
+                outcome=RequestOutcome.APPROVED.value,
+                rationale="Funded from the acquisition's integration budget.",
+                admins=(),
+                now=at + timedelta(days=2),
+            )
 
 
 class _Review:
