@@ -855,15 +855,15 @@ def _write_stages(session: Session, stories: Mapping[str, Story], *, moment: dat
             now=asked_at + timedelta(days=1),
         )
     for key in CHANGED_BUDGET:
-        project = portfolio.find_project(session, key)
-        if project is None:
+        changed = portfolio.find_project(session, key)
+        if changed is None:
             continue
         story = stories[key]
         at = moment - timedelta(weeks=5)
         change = request_change(
             session,
-            actor=project.pm,
-            project_id=project.id,
+            actor=changed.pm,
+            project_id=changed.id,
             changes=("scope", "cost"),
             new_end=None,
             new_budget=str(story.budget),
