@@ -127,12 +127,16 @@ discount_rate: 7.5
 process:
   phases: [initiation, planning, "exécution: 1", closing]
   gates:
+    - from: initiation
+      to: planning
+      approvers: [admins]
     - from: planning
       to: "exécution: 1"
       checklist:
         - {{name: "Project plan signed off", mandatory: true, link: true}}
         - {{name: "Lessons & risks reviewed", mandatory: false, link: false}}
       approvers: [sponsor, admins, {PM}]
+      baseline: true
 digests:
   - channel: C0LEADERS
     grace_hours: 12
@@ -169,6 +173,7 @@ def stored_portfolio(session: Session) -> dict[str, Any]:
         "money": portfolio.load_money(session),
         "planning": portfolio.load_planning(session),
         "staffing": portfolio.load_staffing(session),
+        "process": portfolio.load_process(session),
     }
 
 
@@ -226,6 +231,20 @@ def test_import_export_import_is_lossless(engine: Engine, fresh: Engine) -> None
     )
     assert len(original["subscriptions"]) == 2
     assert original["subscriptions"][0].grace_hours == 12
+    # the delivery process: its phases, and its gates with their checklists, approvers and
+    # which one approves the baseline (`baseline: true`)
+    process = original["process"]
+    assert process.phases == ("initiation", "planning", "exécution: 1", "closing")
+    assert [(g.from_phase, g.baseline) for g in process.gates] == [
+        ("initiation", False),
+        ("planning", True),
+    ]
+    assert process.gates[1].approvers == ("sponsor", "admins", PM)
+    assert [(i.name, i.mandatory, i.link) for i in process.gates[1].checklist] == [
+        ("Project plan signed off", True, True),
+        ("Lessons & risks reviewed", False, False),
+    ]
+    assert "      baseline: true\n" in exported and exported.count("baseline: true") == 1
     # And the export of the copy is the same file: the format is stable.
     assert export_text(fresh) == exported
 
