@@ -2,11 +2,15 @@
 their history is kept.
 
 A person who still has a role in an open project (PM, sponsor or delegate of an active or
-on-hold project) is refused, with the list of those roles: the projects must be reassigned
-first, or the bot would keep prompting someone it no longer knows. Otherwise their Slack id is
-replaced everywhere by a pseudonym, the same in every record ("former member 3f9a1c"), so the
-history still reads as one person's without saying whose; their cached profile and admin grant
-are deleted and their names (the cached display name, and any given) taken out of the archives
+on-hold project) or in the delivery process (an approver the portfolio file names for a gate)
+is refused, with the list of those roles: the projects, or the process, must be reassigned
+first, or the bot would keep asking someone it no longer knows (and a process naming a
+pseudonym would not import again). Otherwise their Slack id is replaced everywhere by a
+pseudonym, the same in every record ("former member 3f9a1c"), so the history still reads as one
+person's without saying whose: reports, decisions and actions, the gates and change requests
+they asked or decided (and any mention of them in their reasons, notes and checklists), the
+baselines they recorded, the audit log. Their cached profile and admin grant are deleted and
+their names (the cached display name, and any given) taken out of the archives
 (storage/erasure.py does the rewriting). The erasure itself is audited, under the pseudonym.
 """
 
@@ -48,8 +52,8 @@ class Forgotten:
 
 
 def open_roles(session: Session, user_id: str) -> list[str]:
-    """The person's roles in open projects, by project key: what keeps them from being
-    forgotten."""
+    """The person's roles in open projects, by project key, then as an approver the delivery
+    process names for a gate: what keeps them from being forgotten."""
     roles: list[str] = []
     for project in portfolio.list_projects(session, states=OPEN_STATES):
         if project.pm == user_id:
@@ -58,6 +62,9 @@ def open_roles(session: Session, user_id: str) -> list[str]:
             roles.append(f"sponsor of {project.key}")
         if user_id in project.delegates:
             roles.append(f"delegate of {project.key}")
+    for gate in portfolio.load_process(session).gates:
+        if user_id in gate.approvers:
+            roles.append(f"approver of the gate {gate.from_phase} → {gate.to_phase}")
     return roles
 
 

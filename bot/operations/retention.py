@@ -11,9 +11,12 @@ escalations and late reports look back a few periods of a monthly cadence) two t
   with);
 * cached Slack profiles last fetched before it (a person needed again is asked of Slack).
 
-Never purged: status reports, risks, blockers, milestones, skips, decisions, the audit log,
+Never purged: status reports, risks, blockers, milestones, skips, decisions and their actions,
+gates and change requests and the baselines they recorded (the delivery process's records,
+which the archive at close and the steering pack's Changes sheet show), the audit log,
 archives, projects and subscriptions. Past the retention, an old period without a report
-shows as "not asked" rather than "missed", its prompt being gone.
+shows as "not asked" rather than "missed", its prompt being gone. (A person's id in any of
+them is replaced on request: bot/operations/erasure.py.)
 
 One replica purges for all, once a day (a turn claimed in the database); the time is the
 process's clock, never a tick's `--at`, so a tick replayed in the future deletes nothing

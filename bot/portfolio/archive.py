@@ -18,16 +18,21 @@ from typing import Any
 
 from bot.portfolio.file import PROJECT_FIELDS
 from bot.portfolio.lines import dependency_line
+from bot.stages.history import RequestRecord, request_records
 from storage.audit import AuditEntry
 from storage.records import (
     Action,
+    Baseline,
     Blocker,
     Decision,
     ItemStatus,
     Milestone,
     Project,
     Report,
+    RequestKind,
+    RequestState,
     Risk,
+    StageRequest,
 )
 
 # Characters Markdown (CommonMark, GitHub's, Slack's preview) may read as markup.
@@ -155,6 +160,8 @@ def project_record(
     changes: Sequence[AuditEntry],
     decisions: Sequence[Decision] = (),
     actions: Sequence[Action] = (),
+    requests: Sequence[StageRequest] = (),
+    baselines: Sequence[Baseline] = (),
     summary: str,
     lessons: str,
     closed_by: str,
@@ -165,7 +172,9 @@ def project_record(
 ) -> str:
     """The record: the closing summary and lessons, the project's fields, every report in
     period order, its risks and blockers (opened, updated, closed), milestones, and the audit
-    log's changes, oldest first; the decisions asked of leadership and their actions."""
+    log's changes, oldest first; the decisions asked of leadership and their actions. When
+    the project has any (issue 17), its gates and change requests (each with its decision
+    record and conditions) and its baselines, between the milestones and the decisions."""
     w = _Writer(words, names)
     say = w.say
     lines = w.lines
@@ -215,10 +224,17 @@ def project_record(
             f"{done or say('not_reached')}"
         )
 
-    w.heading(2, f"{say('decisions')} ({len(decisions)})")
-    if not decisions:
+    records = request_records(requests, baselines, decisions, actions)
+    if records or baselines:
+        _requests(w, records)
+        _baselines(w, baselines)
+    # A gate's or a change's decision is told with its request; the rest are the asks.
+    told = {r.decision.id for r in records if r.decision is not None}
+    asked = [d for d in decisions if d.id not in told]
+    w.heading(2, f"{say('decisions')} ({len(asked)})")
+    if not asked:
         lines.append(say("no_decisions"))
-    for decision in sorted(decisions, key=lambda d: (d.opened_at, d.id)):
+    for decision in sorted(asked, key=lambda d: (d.opened_at, d.id)):
         _decision(w, decision, [a for a in actions if a.decision_id == decision.id])
 
     w.heading(2, f"{say('changes')} ({len(changes)})")
@@ -325,22 +341,153 @@ def _decision(w: _Writer, decision: Decision, actions: Sequence[Action]) -> None
         lines.append("- " + say("decision_state", state=inline(state)))
     lines.append("")
     w.text_block(say("rationale"), decision.rationale)
-    if actions:
-        lines += [f"**{say('actions')}**", ""]
-        for action in actions:
-            state = (
-                say("action_done", date=_day(action.done_at))
-                if action.done_at is not None
-                else say("action_open")
+    _actions(w, say("actions"), actions)
+
+
+def _actions(w: _Writer, label: str, actions: Sequence[Action]) -> None:
+    """A decision's actions (a gate's or a change's conditions), each with its owner, due
+    date and state."""
+    if not actions:
+        return
+    say, lines = w.say, w.lines
+    lines += [f"**{label}**", ""]
+    for action in actions:
+        state = (
+            say("action_done", date=_day(action.done_at))
+            if action.done_at is not None
+            else say("action_open")
+        )
+        line = say(
+            "action_line",
+            title=inline(action.title),
+            who=w.who(action.owner),
+            date=_day(action.due_on),
+            state=state,
+        )
+        lines.append(f"- {line}")
+    lines.append("")
+
+
+def _requests(w: _Writer, records: Sequence[RequestRecord]) -> None:
+    """Every gate and change request, oldest first: who asked what when (a gate's checklist
+    as answered; a change's new end and budget beside the baseline's), why, and how it was
+    decided (the decision record: by whom, when, its rationale and its conditions)."""
+    say, lines = w.say, w.lines
+    w.heading(2, f"{say('requests')} ({len(records)})")
+    if not records:
+        lines.append(say("no_requests"))
+    for record in records:
+        request = record.request
+        if request.kind is RequestKind.GATE:
+            title = say(
+                "gate", start=inline(request.from_phase or ""), then=inline(request.to_phase or "")
             )
-            line = say(
-                "action_line",
-                title=inline(action.title),
-                who=w.who(action.owner),
-                date=_day(action.due_on),
-                state=state,
-            )
-            lines.append(f"- {line}")
+        else:
+            title = say("change", what=_change_kinds(w, request))
+        w.heading(3, title)
+        lines.append(
+            "- "
+            + say("requested", date=_day(request.requested_at), who=w.who(request.requested_by))
+        )
+        if request.kind is RequestKind.CHANGE:
+            lines += [f"- {line}" for line in _new_values(w, record)]
+        lines.append("")
+        if request.checklist:
+            lines += [f"**{say('checklist')}**", ""]
+            for item in request.checklist:
+                lines.append(
+                    "- " + _checklist_item(w, item.name, item.mandatory, item.done, item.link)
+                )
+            lines.append("")
+        w.text_block(
+            say("reason" if request.kind is RequestKind.CHANGE else "note"), request.reason
+        )
+        _settled(w, record)
+
+
+def _change_kinds(w: _Writer, request: StageRequest) -> str:
+    kinds = w.a["change_kinds"]
+    return ", ".join(inline(kinds.get(k.value, k.value)) for k in request.changes)
+
+
+def _new_values(w: _Writer, record: RequestRecord) -> list[str]:
+    """A change's new end date and budget, each beside the baseline in force's (if any)."""
+    request, previous = record.request, record.previous
+    found = []
+    for word, new, old in (
+        ("new_end", request.new_end, previous.end if previous else None),
+        ("new_budget", request.new_budget, previous.budget if previous else None),
+    ):
+        if new is None:
+            continue
+        line = w.say(word, value=_plain(new))
+        if previous is None:
+            line += " " + w.say("no_baseline_before")
+        else:
+            shown = _plain(old) if old is not None else w.nothing()
+            line += " " + w.say("in_baseline", value=shown, number=previous.number)
+        found.append(line)
+    return found
+
+
+def _checklist_item(w: _Writer, name: str, mandatory: bool, done: bool, link: str | None) -> str:
+    state = w.say("item_done" if done else "item_not_done")
+    if link:
+        state += f", {inline(link)}"
+    shown = inline(name) + (f" ({w.say('mandatory')})" if mandatory else "")
+    return w.say("item", name=shown, state=state)
+
+
+def _settled(w: _Writer, record: RequestRecord) -> None:
+    """How a request ended (or that it waits), with its decision's rationale and conditions,
+    and the baseline its approval recorded."""
+    say, lines = w.say, w.lines
+    request, decision = record.request, record.decision
+    if request.state is RequestState.PENDING:
+        lines += ["- " + say("waiting"), ""]
+        return
+    if request.state is RequestState.WITHDRAWN:
+        lines += ["- " + say("withdrawn", date=_day(request.decided_at)), ""]
+        return
+    outcome = request.outcome or (decision.outcome if decision else None) or ""
+    lines.append(
+        "- "
+        + say(
+            "decided",
+            date=_day(request.decided_at),
+            who=w.who(request.decided_by),
+            outcome=inline(w.a["outcomes"].get(outcome, outcome)),
+        )
+    )
+    if record.recorded is not None:
+        lines.append("- " + say("baseline_recorded", number=record.recorded.number))
+    lines.append("")
+    if decision is not None:
+        w.text_block(say("rationale"), decision.rationale)
+    _actions(w, say("conditions"), record.conditions)
+
+
+def _baselines(w: _Writer, baselines: Sequence[Baseline]) -> None:
+    """Every baseline, in the project's order: where it came from, who recorded it when, its
+    budget, end date and milestones' due dates."""
+    say, lines = w.say, w.lines
+    w.heading(2, f"{say('baselines')} ({len(baselines)})")
+    if not baselines:
+        lines.append(say("no_baselines"))
+    sources = w.a["sources"]
+    for baseline in sorted(baselines, key=lambda b: b.number):
+        source = inline(sources.get(baseline.source, baseline.source))
+        w.heading(3, say("baseline", number=baseline.number, source=source))
+        lines.append(
+            "- " + say("recorded", date=_day(baseline.recorded_at), who=w.who(baseline.recorded_by))
+        )
+        lines.append(f"- {w.field['budget']}: {w.value('budget', baseline.budget)}")
+        lines.append(f"- {w.field['end']}: {w.value('end', baseline.end)}")
+        if baseline.milestones:
+            lines.append(f"- {say('baseline_milestones')}")
+            for name, due in baseline.milestones:
+                when = say("due", date=_day(due)) if due is not None else w.nothing()
+                lines.append(f"  - {inline(name)}: {when}")
         lines.append("")
 
 

@@ -11,7 +11,10 @@ line, every open project.
 
 Every figure comes from where the rest of the product computes it: the earned value and the
 tolerances through bot/lookup/budget.py (so the workbook says what `/pmo budget` says), the
-totals per portfolio through bot.finance.earned_value.totals, dates in the PM's zone.
+totals per portfolio through bot.finance.earned_value.totals, dates in the PM's zone. When the
+portfolio describes a delivery process (issue 17), or the projects have records of one, the
+pack also holds their gates and change requests as bot/stages/history.py tells them (each with
+its decision, conditions and baselines) and every baseline.
 """
 
 from __future__ import annotations
@@ -28,9 +31,11 @@ from bot.finance.earned_value import Totals, totals
 from bot.lookup.budget import BudgetLine, budget_lines
 from bot.priorities.ranking import Ranking, rank_portfolio
 from bot.slack.people import cached_zones, known_names
-from storage import items, portfolio, reports
+from bot.stages.history import RequestRecord, request_records
+from storage import decisions, items, portfolio, reports, stages
 from storage.records import (
     OPEN_STATES,
+    Baseline,
     Blocker,
     Calendar,
     Milestone,
@@ -73,6 +78,12 @@ class Pack:
     ranking: Ranking  # the projects in rank order, with the cut line (bot/priorities)
     capacity: tuple[LoadRow, ...] = ()  # teams then people, the next six months (bot/capacity)
     withheld: int = 0  # confidential projects the asker may see, left out of a shared channel
+    # The delivery process (issue 17): whether the portfolio describes one or the projects have
+    # records of one (the Changes and Baselines sheets then), their gates and change requests
+    # (oldest asked first) and their baselines (by project, then number).
+    staged: bool = False
+    requests: tuple[RequestRecord, ...] = ()
+    baselines: tuple[Baseline, ...] = ()
 
     def zone(self, project: Project) -> ZoneInfo:
         return self.zones[project.pm]
@@ -91,7 +102,8 @@ def steering_pack(
     withheld: int = 0,
 ) -> Pack:
     """The pack of `projects` (those open among them; `tz`: the zone of a PM Slack has not told
-    us): twelve statements, whatever their number."""
+    us): fifteen statements, whatever their number (two more when some request was decided:
+    the decisions and their conditions)."""
     kept = sorted((p for p in projects if p.state in OPEN_STATES), key=lambda p: p.key)
     ids = [p.id for p in kept]
     money = portfolio.load_money(session)
@@ -114,6 +126,12 @@ def steering_pack(
     people += [row.who for row in capacity if not row.team]
     people += [r.owner for found in risks.values() for r in found]
     people += [b.unblocker for found in blockers.values() for b in found]
+    process = portfolio.load_process(session)
+    records, baselines = _stage_records(session, ids)
+    for record in records:
+        people += [record.request.requested_by, record.request.decided_by or ""]
+        people += [action.owner for action in record.conditions]
+    people += [b.recorded_by for b in baselines]
     return Pack(
         made_at=now,
         currency=money.currency,
@@ -132,7 +150,26 @@ def steering_pack(
         ranking=rank_portfolio(kept, planning, staffing, calendar, today=today, everyone=everyone),
         capacity=capacity,
         withheld=withheld,
+        staged=bool(process.phases or records or baselines),
+        requests=tuple(records),
+        baselines=tuple(baselines),
     )
+
+
+def _stage_records(
+    session: Session, ids: Sequence[int]
+) -> tuple[list[RequestRecord], list[Baseline]]:
+    """The projects' gates and change requests with their decisions, conditions and
+    baselines: two statements, and two more when some request was decided."""
+    requests = stages.requests_of(session, ids)
+    baselines = stages.baselines_of(session, ids)
+    decided = {r.decision_id for r in requests if r.decision_id is not None}
+    found, conditions = [], []
+    if decided:
+        asked = {r.project_id for r in requests if r.decision_id is not None}
+        found = [d for d in decisions.of_projects(session, asked) if d.id in decided]
+        conditions = decisions.actions_of(session, decision_ids=decided)
+    return request_records(requests, baselines, found, conditions), baselines
 
 
 def _capacity(

@@ -1,6 +1,8 @@
 """The steering pack as an Excel workbook, written with XlsxWriter: one sheet each for the
 projects, their open risks and blockers, their milestones, their money (per project, then per
-portfolio) and their history (the rating of each of their last reports).
+portfolio) and their history (the rating of each of their last reports); and, when the
+portfolio describes a delivery process (issue 17), their gates and change requests (Changes)
+and their baselines (Baselines).
 
 What a spreadsheet user expects of it:
 
@@ -41,8 +43,9 @@ from bot.finance.earned_value import Totals
 from bot.finance.tolerance import BreachKind, effective_tolerances
 from bot.languages import language_of
 from bot.render import Words, currency_pattern
+from bot.stages.history import RequestRecord
 from bot.steering.pack import Pack
-from storage.records import Project, Rag, RankMethod
+from storage.records import Action, Project, Rag, RankMethod, RequestKind
 
 CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -70,7 +73,17 @@ WIDTHS = {
     Kind.PERCENT_1: 11,
     Kind.RAG: 10,
 }
-WIDE = {"summary": 60, "help_needed": 40, "mitigation": 40, "name": 30}
+WIDE = {
+    "summary": 60,
+    "help_needed": 40,
+    "mitigation": 40,
+    "name": 30,
+    "reason": 40,
+    "rationale": 40,
+    "checklist": 40,
+    "conditions": 40,
+    "baseline_milestones": 40,
+}
 NUMBER_FORMATS = {
     Kind.DATE: "yyyy-mm-dd",
     Kind.COUNT: "0",
@@ -173,6 +186,9 @@ class _Writer:
         self.ranking()
         self.capacity()
         self.history()
+        if self.pack.staged:
+            self.changes()
+            self.baselines()
 
     def projects(self) -> None:
         columns = _columns(
@@ -541,6 +557,127 @@ class _Writer:
 
         self.table("history", columns, rows())
 
+    def changes(self) -> None:
+        """One row per gate and change request, by project, oldest asked first
+        (bot/stages/history.py): who asked what when, why, the end and budget before (the
+        baseline in force before it was settled) and after (a change's as asked, a gate's as
+        its approval recorded them), and its decision. The headers of those columns carry a
+        note saying so."""
+        columns = _columns(
+            ("key", Kind.TEXT),
+            ("name", Kind.TYPED),
+            ("request_kind", Kind.TEXT),
+            ("asked_on", Kind.DATE),
+            ("asked_by", Kind.TYPED),
+            ("request_what", Kind.TYPED),
+            ("previous_baseline", Kind.COUNT),
+            ("previous_end", Kind.DATE),
+            ("new_end", Kind.DATE),
+            ("previous_budget", Kind.MONEY),
+            ("new_budget", Kind.MONEY),
+            ("reason", Kind.TYPED),
+            ("checklist", Kind.TYPED),
+            ("request_state", Kind.TEXT),
+            ("outcome", Kind.TEXT),
+            ("decided_by", Kind.TYPED),
+            ("decided_on", Kind.DATE),
+            ("rationale", Kind.TYPED),
+            ("conditions", Kind.TYPED),
+            ("recorded_baseline", Kind.COUNT),
+        )
+        pack = self.pack
+        by_project: dict[int, list[RequestRecord]] = {}
+        for record in pack.requests:
+            by_project.setdefault(record.request.project_id, []).append(record)
+
+        def rows() -> Iterable[list[Any]]:
+            for p in pack.projects:
+                for record in by_project.get(p.id, ()):
+                    yield self.request_row(p, record)
+
+        notes = self.steering.get("notes", {})
+        self.table("changes", columns, rows(), notes=notes)
+
+    def request_row(self, p: Project, record: RequestRecord) -> list[Any]:
+        """A request's row: for a gate, its phases and the baseline its approval recorded as
+        the new end and budget; for a change, what changes and its new end and budget."""
+        r, previous, recorded = record.request, record.previous, record.recorded
+        if r.kind is RequestKind.GATE:
+            what = f"{r.from_phase} → {r.to_phase}"
+            new_end, new_budget = (recorded.end, recorded.budget) if recorded else (None, None)
+        else:
+            kinds = self.steering.get("change_kind", {})
+            what = ", ".join(str(kinds.get(k.value, k.value)) for k in r.changes)
+            new_end, new_budget = r.new_end, r.new_budget
+        done = [
+            f"{item.name} ({item.link})" if item.link else item.name
+            for item in r.checklist
+            if item.done
+        ]
+        decision = record.decision
+        return [
+            p.key,
+            p.name,
+            self.group("request_kind", r.kind.value),
+            self.day(p, r.requested_at),
+            self.person(r.requested_by),
+            what,
+            previous.number if previous else None,
+            previous.end if previous else None,
+            new_end,
+            previous.budget if previous else None,
+            new_budget,
+            r.reason,
+            "; ".join(done) or None,
+            self.group("request_state", r.state.value),
+            self.group("outcome", r.outcome) if r.outcome else None,
+            self.person(r.decided_by),
+            self.day(p, r.decided_at) if r.decided_at else None,
+            decision.rationale if decision else None,
+            "; ".join(self.condition(a) for a in record.conditions) or None,
+            recorded.number if recorded else None,
+        ]
+
+    def baselines(self) -> None:
+        """One row per baseline, by project then number: where it came from, who recorded it
+        when, its budget, end date and milestones' due dates (written in one cell: a baseline
+        has as many as it has)."""
+        columns = _columns(
+            ("key", Kind.TEXT),
+            ("name", Kind.TYPED),
+            ("baseline", Kind.COUNT),
+            ("baseline_source", Kind.TEXT),
+            ("recorded_on", Kind.DATE),
+            ("recorded_by", Kind.TYPED),
+            ("baseline_budget", Kind.MONEY),
+            ("end", Kind.DATE),
+            ("baseline_milestones", Kind.TYPED),
+        )
+        pack = self.pack
+        by_project: dict[int, list[Any]] = {}
+        for b in pack.baselines:
+            by_project.setdefault(b.project_id, []).append(b)
+
+        def rows() -> Iterable[list[Any]]:
+            for p in pack.projects:
+                for b in sorted(by_project.get(p.id, ()), key=lambda b: b.number):
+                    due = [
+                        f"{name} {day.isoformat() if day else '—'}" for name, day in b.milestones
+                    ]
+                    yield [
+                        p.key,
+                        p.name,
+                        b.number,
+                        self.group("baseline_source", b.source),
+                        self.day(p, b.recorded_at),
+                        self.person(b.recorded_by),
+                        b.budget,
+                        b.end,
+                        "; ".join(due) or None,
+                    ]
+
+        self.table("baselines", columns, rows())
+
     # --- cells -----------------------------------------------------------------------------
 
     def table(
@@ -551,13 +688,17 @@ class _Writer:
         *,
         alert: str | tuple[str, ...] = (),
         alert_when: AbstractSet[str] | None = None,
+        notes: Mapping[str, Any] | None = None,
     ) -> tuple[Worksheet, int]:
-        """A sheet of one table: the header (frozen, with filters), a row per entry; a cell of
-        an `alert` column is on red when it holds something (one of `alert_when`). Returns the
-        sheet and its last row."""
+        """A sheet of one table: the header (frozen, with filters; a column named in `notes`
+        carries its note), a row per entry; a cell of an `alert` column is on red when it
+        holds something (one of `alert_when`). Returns the sheet and its last row."""
         names = self.steering.get("sheets", {})
         sheet = self.book.add_worksheet(sheet_name(str(names.get(sheet_key, sheet_key))))
         self.header_row(sheet, 0, columns)
+        for col, column in enumerate(columns):
+            if notes and notes.get(column.name):
+                sheet.write_comment(0, col, str(notes[column.name]), {"x_scale": 2, "y_scale": 2})
         alerts = {alert} if isinstance(alert, str) else set(alert)
         row = 0
         for row, values in enumerate(rows, start=1):
@@ -640,6 +781,16 @@ class _Writer:
     def word(self, group: str, key: str) -> str:
         found = self.words.get(group, {})
         return str(found.get(key, key)) if isinstance(found, Mapping) else key
+
+    def group(self, group: str, key: str) -> str:
+        """One of the steering words' groups' words (`request_state`, `outcome`...)."""
+        found = self.steering.get(group, {})
+        return str(found.get(key, key)) if isinstance(found, Mapping) else key
+
+    def condition(self, action: Action) -> str:
+        """A condition (an action its decision set): what, who, by when."""
+        who = self.person(action.owner) or action.owner
+        return f"{action.title} — {who}, {action.due_on.isoformat()}"
 
     def person(self, user: str | None) -> str | None:
         """A person as the bot knows them: their Slack name, else what is stored (an id)."""

@@ -1,7 +1,8 @@
 """Exports: `pmo-bot export` writes the portfolio back in the import format (import → export →
-import is lossless, on both backends), `pmo-bot export-reports` writes every report as CSV,
-`pmo-bot export-xlsx` the steering pack, and the `/pmo export` rows (filters, confidential
-projects) are those the asker may see."""
+import is lossless, on both backends, the delivery process and its `baseline: true` gate
+included), `pmo-bot export-reports` writes every report as CSV, `pmo-bot export-xlsx` the
+steering pack (with its Changes and Baselines sheets when the portfolio has a process), and the
+`/pmo export` rows (filters, confidential projects) are those the asker may see."""
 
 from __future__ import annotations
 
@@ -33,6 +34,7 @@ from bot.portfolio.export import (
 )
 from bot.portfolio.file import PortfolioError, parse_portfolio
 from bot.portfolio.importing import import_portfolio
+from bot.stages.requests import RequestDecided, Requested, decide_request, request_gate
 from storage import decisions, items, portfolio, reports
 from storage.db import make_engine, make_sessionmaker, upgrade
 from storage.records import (
@@ -127,12 +129,16 @@ discount_rate: 7.5
 process:
   phases: [initiation, planning, "exécution: 1", closing]
   gates:
+    - from: initiation
+      to: planning
+      approvers: [admins]
     - from: planning
       to: "exécution: 1"
       checklist:
         - {{name: "Project plan signed off", mandatory: true, link: true}}
         - {{name: "Lessons & risks reviewed", mandatory: false, link: false}}
       approvers: [sponsor, admins, {PM}]
+      baseline: true
 digests:
   - channel: C0LEADERS
     grace_hours: 12
@@ -169,6 +175,7 @@ def stored_portfolio(session: Session) -> dict[str, Any]:
         "money": portfolio.load_money(session),
         "planning": portfolio.load_planning(session),
         "staffing": portfolio.load_staffing(session),
+        "process": portfolio.load_process(session),
     }
 
 
@@ -226,6 +233,20 @@ def test_import_export_import_is_lossless(engine: Engine, fresh: Engine) -> None
     )
     assert len(original["subscriptions"]) == 2
     assert original["subscriptions"][0].grace_hours == 12
+    # the delivery process: its phases, and its gates with their checklists, approvers and
+    # which one approves the baseline (`baseline: true`)
+    process = original["process"]
+    assert process.phases == ("initiation", "planning", "exécution: 1", "closing")
+    assert [(g.from_phase, g.baseline) for g in process.gates] == [
+        ("initiation", False),
+        ("planning", True),
+    ]
+    assert process.gates[1].approvers == ("sponsor", "admins", PM)
+    assert [(i.name, i.mandatory, i.link) for i in process.gates[1].checklist] == [
+        ("Project plan signed off", True, True),
+        ("Lessons & risks reviewed", False, False),
+    ]
+    assert "      baseline: true\n" in exported and exported.count("baseline: true") == 1
     # And the export of the copy is the same file: the format is stable.
     assert export_text(fresh) == exported
 
@@ -689,6 +710,7 @@ def test_cli_export_xlsx_writes_the_steering_pack_of_the_open_projects(
     try:
         with make_sessionmaker(engine).begin() as session:
             add_report(session, "ATLAS", THIS_PERIOD, overall="amber", summary=TRICKY_SUMMARY)
+            _pass_atlas_first_gate(session)
     finally:
         engine.dispose()
     target = tmp_path / "pack.xlsx"
@@ -696,16 +718,64 @@ def test_cli_export_xlsx_writes_the_steering_pack_of_the_open_projects(
     assert result.code == 0, result
     assert result.out == f"exported 2 open project(s) to {target}\n"  # delta is closed
     book = openpyxl.load_workbook(target)
-    assert book.sheetnames == list(SHEETS)
+    assert book.sheetnames == [*SHEETS, "Changes", "Baselines"]  # the portfolio has a process
     projects = book["Projects"]
     assert [row[0].value for row in projects.iter_rows(min_row=2)] == ["0123", "ATLAS"]
     atlas = dict(zip([c.value for c in projects[1]], projects[3], strict=True))
     assert atlas["Summary"].value == TRICKY_SUMMARY and atlas["State"].value == "on hold"
     assert atlas["Budget (BAC)"].number_format == '"CHF"#,##0'
+    changes = book["Changes"]
+    (gate,) = [
+        dict(zip([c.value for c in changes[1]], row, strict=True))
+        for row in changes.iter_rows(min_row=2)
+    ]
+    assert (gate["Key"].value, gate["From → to, or what changes"].value) == (
+        "ATLAS",
+        "initiation → planning",
+    )
+    assert (gate["Outcome"].value, gate["Decided by"].value) == ("approved", ADMIN)
+    assert gate["New budget"].value == 1_200_000.5 and gate["New budget"].is_date is False
+    assert gate["New end"].value.date() == date(2027, 6, 30)
+    assert gate["Baseline recorded"].value == 1
+    baselines = book["Baselines"]
+    assert [c.value for c in baselines[2]][:3] == ["ATLAS", ATLAS_NAME, 1]
     french = tmp_path / "dossier.xlsx"
     assert cli(["export-xlsx", str(french), "--language", "fr"], migrated_env).code == 0
     assert openpyxl.load_workbook(french).sheetnames[0] == "Projets"
+    assert openpyxl.load_workbook(french).sheetnames[-2:] == ["Changements", "Références"]
     assert list(tmp_path.glob(".*.tmp")) == []
+
+
+ATLAS_NAME = "Atlas ERP migration: phase 2, “R&D” <beta>"
+
+
+def _pass_atlas_first_gate(session: Session) -> None:
+    """ATLAS (in its first phase, initiation) asks its gate to planning, and an admin approves
+    it: the baseline of its budget and end is recorded."""
+    atlas = portfolio.find_project(session, "ATLAS")
+    assert atlas is not None
+    asked = request_gate(
+        session,
+        actor=PM,
+        project_id=atlas.id,
+        phase="initiation",
+        ticked=(),
+        links={},
+        note=None,
+        admins={ADMIN},
+        now=THIS_PERIOD,
+    )
+    assert isinstance(asked, Requested), asked
+    decided = decide_request(
+        session,
+        actor=ADMIN,
+        request_id=asked.request.id,
+        outcome="approved",
+        rationale=None,
+        admins={ADMIN},
+        now=THIS_PERIOD + timedelta(hours=1),
+    )
+    assert isinstance(decided, RequestDecided), decided
 
 
 def test_cli_export_xlsx_refuses_in_one_line(migrated_env: dict[str, str], tmp_path: Path) -> None:

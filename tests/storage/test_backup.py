@@ -47,9 +47,12 @@ from storage.deliveries import Claim
 from storage.models import Base
 from storage.records import (
     ChangeKind,
+    ChecklistAnswer,
+    DecisionKind,
     DeliveryKind,
     ProjectSpec,
     RequestKind,
+    RequestState,
     SendBudget,
     WorkingHours,
 )
@@ -111,8 +114,8 @@ def fill(url: str, *, projects: int = 6, weeks: int = 3, extra: str = "ATLAS") -
     history (reports with risks, blockers and milestones, Slack profiles, audit entries,
     subscriptions, holidays) and the rest by hand (a skip, deliveries sent and failed, an
     admin, an archive with accents and emoji, the shared send budget, a lease, a refused
-    token, working hours, the read model's basis, a decision, a milestone's forecast, a change
-    request and a baseline)."""
+    token, working hours, the read model's basis, a decision, a milestone's forecast, a gate
+    decided with its checklist and decision record, a change request and a baseline)."""
     migrate(url)
     engine = make_engine(url)
     try:
@@ -169,6 +172,36 @@ def fill(url: str, *, projects: int = 6, weeks: int = 3, extra: str = "ATLAS") -
             )
             decisions.add_actions(
                 session, asked, [("Prévenir l'éditeur", "U0OWNER001", NOW.date())], now=NOW
+            )
+            gate = stages.add_request(
+                session,
+                project_id=first.id,
+                kind=RequestKind.GATE,
+                requested_by="U0PM00001",
+                at=NOW - timedelta(days=1),
+                reason="Prêt ✓",
+                from_phase="planification",
+                to_phase="exécution",
+                checklist=[ChecklistAnswer("Plan « signé »", True, True, "https://wiki/é")],
+            )
+            gate_decision = decisions.record_decided(
+                session,
+                project_id=first.id,
+                kind=DecisionKind.GATE,
+                question="planification → exécution",
+                outcome="approved_with_conditions",
+                rationale="Sous réserve ✓",
+                by="U0SPONSOR1",
+                at=NOW,
+            )
+            stages.settle(
+                session,
+                gate.id,
+                state=RequestState.DECIDED,
+                at=NOW,
+                outcome="approved_with_conditions",
+                by="U0SPONSOR1",
+                decision_id=gate_decision.id,
             )
             asked_gate = stages.add_request(
                 session,

@@ -35,15 +35,18 @@ from bot.portfolio.export import (
 from bot.render import Renderer
 from bot.services import Services
 from bot.slash.dispatch import answer
-from storage import items, portfolio, reports, users
+from storage import decisions, items, portfolio, reports, stages, users
 from storage import standings as stored
 from storage.db import make_sessionmaker
 from storage.records import (
     Blocker,
+    DecisionKind,
     ItemStatus,
     NewProject,
     NewReport,
     Project,
+    RequestKind,
+    RequestState,
     Risk,
     RiskSpec,
     SlackUser,
@@ -226,7 +229,8 @@ def test_the_export_is_the_one_built_from_every_record(engine: Engine, sample: S
 def _grow(engine: Engine, first: int, count: int) -> None:
     """`count` more projects X0000..., in portfolios Ops and Lab, every tenth confidential,
     most with a report (red, amber or green in turn, this week's or last week's), an open and
-    a closed risk, an open blocker every other one, the PMs' names known."""
+    a closed risk, an open blocker every other one, the PMs' names known; every third with a
+    gate approved with a condition and the baseline it recorded (issue 17's records)."""
     specs = [
         factories.project_spec(
             f"X{i:04d}",
@@ -268,12 +272,58 @@ def _grow(engine: Engine, first: int, count: int) -> None:
                         updated_at=NOW - timedelta(days=1),
                     )
                 )
+            if i % 3 == 0:
+                _gate_passed(session, pid, spec.pm)
         reports.add_reports(session, batch)
         items.add_risks(session, risks)
         items.add_blockers(session, blockers)
         users.save_users(
             session, [SlackUser(s.pm, "UTC", None, f"Person {s.key}", None, NOW) for s in specs]
         )
+
+
+def _gate_passed(session: Session, project_id: int, pm: str) -> None:
+    """A gate asked by the PM, approved with a condition, and the baseline it recorded."""
+    asked = stages.add_request(
+        session,
+        project_id=project_id,
+        kind=RequestKind.GATE,
+        requested_by=pm,
+        at=NOW - timedelta(days=3),
+        from_phase="planning",
+        to_phase="execution",
+    )
+    decision = decisions.record_decided(
+        session,
+        project_id=project_id,
+        kind=DecisionKind.GATE,
+        question="planning → execution",
+        outcome="approved_with_conditions",
+        rationale=None,
+        by=ADMIN,
+        at=NOW - timedelta(days=2),
+    )
+    stages.settle(
+        session,
+        asked.id,
+        state=RequestState.DECIDED,
+        at=NOW - timedelta(days=2),
+        outcome="approved_with_conditions",
+        by=ADMIN,
+        decision_id=decision.id,
+    )
+    decisions.add_actions(session, decision, [("Review risks", pm, NOW.date())], now=NOW)
+    stages.add_baseline(
+        session,
+        project_id=project_id,
+        budget=None,
+        end=None,
+        milestones=[],
+        source="gate",
+        by=ADMIN,
+        at=NOW - timedelta(days=2),
+        request_id=asked.id,
+    )
 
 
 WORDS = ("export", "export red", "export missing", "export ops")
@@ -322,5 +372,6 @@ def test_the_steering_pack_costs_the_same_statements_whatever_the_size(engine: E
     # own (bot.steering.pack.steering_pack): the money settings, the ranking's criteria and
     # capacity, the latest reports, the last reports' ratings, the PMs' zones, the open risks,
     # the open blockers, the milestones, the capacity sheet's projects, people and calendar,
-    # and the names
-    assert small == dict.fromkeys(PACKS, 23)  # 11 + 12
+    # the delivery process, the gates and change requests, the baselines, the decisions of
+    # those decided and their conditions, and the names
+    assert small == dict.fromkeys(PACKS, 28)  # 11 + 17

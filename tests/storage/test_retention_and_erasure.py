@@ -10,11 +10,30 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
-from storage import archives, audit, coordination, deliveries, erasure, portfolio, reports, users
+from storage import (
+    archives,
+    audit,
+    coordination,
+    deliveries,
+    erasure,
+    portfolio,
+    reports,
+    stages,
+    users,
+)
 from storage.db import make_sessionmaker
 from storage.deliveries import Claim
 from storage.models import Base
-from storage.records import DeliveryKind, DeliveryStatus, ProjectState, SlackUser
+from storage.records import (
+    ChangeKind,
+    ChecklistAnswer,
+    DeliveryKind,
+    DeliveryStatus,
+    ProjectState,
+    RequestKind,
+    RequestState,
+    SlackUser,
+)
 from tests import factories
 
 NOW = datetime(2026, 12, 3, 9, 0, tzinfo=UTC)
@@ -199,3 +218,65 @@ def test_a_person_is_replaced_everywhere_by_one_pseudonym_and_no_one_else_is(
         assert entry.changes == {"pm": [PSEUDONYM, NEIGHBOUR], PSEUDONYM: "as a key"}
         assert audit.granted_admins(session) == {NEIGHBOUR}
         assert set(users.find_users(session, [GONE, NEIGHBOUR])) == {NEIGHBOUR}
+
+
+def test_gates_changes_and_baselines_keep_the_pseudonym_in_every_column(engine: Engine) -> None:
+    """Who asked, who decided, who recorded, and any mention in a reason or a checklist (a
+    JSON column): the same pseudonym, on SQLite and PostgreSQL; a neighbour's id untouched."""
+    sessions = make_sessionmaker(engine)
+    with sessions.begin() as session:
+        portfolio.upsert_projects(
+            session,
+            [factories.project_spec("ATLAS", pm=NEIGHBOUR, state=ProjectState.CLOSED)],
+            now=NOW,
+        )
+        atlas = portfolio.list_projects(session)[0]
+        gate = stages.add_request(
+            session,
+            project_id=atlas.id,
+            kind=RequestKind.GATE,
+            requested_by=GONE,
+            at=NOW,
+            reason=f"Reviewed with <@{GONE}|gone> and {NEIGHBOUR}",
+            from_phase="planning",
+            to_phase="execution",
+            checklist=[ChecklistAnswer(f"Signed by {GONE}", True, True, "https://wiki/x")],
+        )
+        stages.settle(
+            session, gate.id, state=RequestState.DECIDED, at=NOW, outcome="approved", by=GONE
+        )
+        change = stages.add_request(
+            session,
+            project_id=atlas.id,
+            kind=RequestKind.CHANGE,
+            requested_by=NEIGHBOUR,
+            at=NOW,
+            reason="More scope",
+            changes=(ChangeKind.SCOPE,),
+        )
+        stages.add_baseline(
+            session,
+            project_id=atlas.id,
+            budget=None,
+            end=None,
+            milestones=[(f"Go-live ({GONE})", None)],
+            source="gate",
+            by=GONE,
+            at=NOW,
+            request_id=gate.id,
+        )
+    with sessions.begin() as session:
+        changed = erasure.erase_person(session, GONE, pseudonym=PSEUDONYM)
+    assert changed["stage_requests"] == 1 and changed["project_baselines"] == 1
+    with sessions.begin() as session:
+        assert not re.search(rf"{GONE}(?![0-9A-Z])", _everything(session))
+        asked, other = stages.requests_of(session, [atlas.id])
+        (baseline,) = stages.baselines_of(session, [atlas.id])
+    assert (asked.requested_by, asked.decided_by) == (PSEUDONYM, PSEUDONYM)
+    assert asked.reason == f"Reviewed with {PSEUDONYM} and {NEIGHBOUR}"
+    assert asked.checklist == (
+        ChecklistAnswer(f"Signed by {PSEUDONYM}", True, True, "https://wiki/x"),
+    )
+    assert (other.id, other.requested_by) == (change.id, NEIGHBOUR)
+    assert baseline.recorded_by == PSEUDONYM
+    assert baseline.milestones == ((f"Go-live ({PSEUDONYM})", None),)

@@ -4,20 +4,37 @@ FakeGateway; the storage side on both backends is tests/storage/test_retention_a
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import timedelta
 
 import pytest
 from sqlalchemy import select
 
 from bot.delivery.tick import tick
+from bot.governance.decisions import ActionDraft
 from bot.operations.erasure import ACTOR, NameUnknownError, StillNeededError, forget_person
 from bot.operations.retention import purge
+from bot.portfolio.admin import spec_of
 from bot.portfolio.archive import inline
-from storage import archives, audit, deliveries, portfolio
+from bot.stages.requests import (
+    RequestDecided,
+    Requested,
+    decide_request,
+    request_change,
+    request_gate,
+)
+from storage import archives, audit, decisions, deliveries, portfolio, stages
 from storage.deliveries import Claim
-from storage.models import ArchiveRow, AuditRow
+from storage.models import (
+    ActionRow,
+    ArchiveRow,
+    AuditRow,
+    BaselineRow,
+    DecisionRow,
+    StageRequestRow,
+)
 from storage.records import DeliveryKind, ProjectState
-from tests.usecase.conftest import PM, SPONSOR, World
+from tests.usecase.conftest import ADMIN, PM, SPONSOR, World
 
 DAY = timedelta(days=1)
 DELEGATE = "U0DELEGATE"
@@ -163,3 +180,153 @@ def test_names_leave_the_archives_as_markdown_wrote_them_and_whatever_their_case
         f"Thanks to {name}.",
         f"Ask {name} early.",
     )
+
+
+APPROVER = "U0APPROVE1"
+STAGED = f"""
+process:
+  phases: [planning, execution]
+  gates:
+    - from: planning
+      to: execution
+      checklist:
+        - {{name: "Plan signed off", mandatory: true, link: true}}
+      approvers: [sponsor, {APPROVER}]
+projects:
+  - key: ATLAS
+    name: Atlas ERP migration
+    pm: {PM}
+    sponsor: {SPONSOR}
+    phase: planning
+    budget: 1000
+    end: 2027-06-30
+"""
+
+
+def test_an_approver_the_process_names_cannot_be_forgotten(world: World) -> None:
+    world.load(STAGED)
+    with pytest.raises(StillNeededError) as refused:
+        forget_person(world.services.sessions, APPROVER, now=world.clock.now, without_name=True)
+    assert refused.value.roles == ["approver of the gate planning → execution"]
+    with world.services.sessions.begin() as session:
+        assert portfolio.load_process(session).gates[0].approvers == ("sponsor", APPROVER)
+    world.load(STAGED.replace(f"[sponsor, {APPROVER}]", "[sponsor]"))
+    forget_person(world.services.sessions, APPROVER, now=world.clock.now, without_name=True)
+
+
+def test_the_gates_changes_and_baselines_of_a_forgotten_person_keep_one_pseudonym(
+    world: World,
+) -> None:
+    """The sponsor asked nothing but decided a gate (with a condition they own) and a change,
+    recorded the baseline, and is mentioned in a request's reason: once their project is
+    closed and they are forgotten, every one of those says the same pseudonym."""
+    world.load(STAGED)
+    now, admins = world.clock.now, {ADMIN}
+    with world.services.sessions.begin() as session:
+        (atlas,) = portfolio.list_projects(session)
+        asked = request_gate(
+            session,
+            actor=PM,
+            project_id=atlas.id,
+            phase="planning",
+            ticked=("Plan signed off",),
+            links={"Plan signed off": "https://wiki.example/plan"},
+            note=f"Reviewed with <@{SPONSOR}>",
+            admins=admins,
+            now=now,
+        )
+        assert isinstance(asked, Requested)
+        gate = decide_request(
+            session,
+            actor=SPONSOR,
+            request_id=asked.request.id,
+            outcome="approved_with_conditions",
+            rationale=None,
+            admins=admins,
+            now=now + DAY,
+            conditions=[ActionDraft("Risk review", SPONSOR, (now + 9 * DAY).date().isoformat())],
+        )
+        assert isinstance(gate, RequestDecided) and gate.baseline is not None
+        change = request_change(
+            session,
+            actor=PM,
+            project_id=atlas.id,
+            changes=["cost"],
+            new_end=None,
+            new_budget="1200",
+            reason=f"{SPONSOR} asked for more",
+            admins=admins,
+            now=now + 2 * DAY,
+        )
+        assert isinstance(change, Requested)
+        refused = decide_request(
+            session,
+            actor=SPONSOR,
+            request_id=change.request.id,
+            outcome="rejected",
+            rationale="Not now",
+            admins=admins,
+            now=now + 3 * DAY,
+        )
+        assert isinstance(refused, RequestDecided)
+        current = portfolio.find_project_by_id(session, atlas.id)
+        assert current is not None
+        portfolio.upsert_projects(
+            session, [replace(spec_of(current), state=ProjectState.CLOSED)], now=now + 4 * DAY
+        )
+    forgotten = forget_person(
+        world.services.sessions, SPONSOR, now=now + 5 * DAY, without_name=True
+    )
+    name = forgotten.pseudonym
+    assert forgotten.changed["stage_requests"] == 2
+    assert forgotten.changed["project_baselines"] == 1
+    with world.services.sessions.begin() as session:
+        requests = stages.requests_of(session, [atlas.id])
+        (baseline,) = stages.baselines_of(session, [atlas.id])
+        (condition,) = decisions.actions_of(session, project_ids=[atlas.id])
+        decided = decisions.of_projects(session, [atlas.id])
+        everything = "\n".join(
+            repr(tuple(row))
+            for table in (StageRequestRow, BaselineRow, DecisionRow, ActionRow)
+            for row in session.execute(select(table.__table__))
+        )
+    assert SPONSOR not in everything
+    assert [(r.requested_by, r.decided_by) for r in requests] == [(PM, name), (PM, name)]
+    assert [r.reason for r in requests] == [f"Reviewed with {name}", f"{name} asked for more"]
+    assert requests[0].checklist[0].link == "https://wiki.example/plan"  # no one's id: as it was
+    assert baseline.recorded_by == name and condition.owner == name
+    assert {d.decided_by for d in decided} == {name}
+
+
+def test_the_purge_keeps_gates_changes_and_baselines_whatever_their_age(world: World) -> None:
+    world.load(STAGED)
+    long_ago = world.clock.now - 900 * DAY
+    with world.services.sessions.begin() as session:
+        (atlas,) = portfolio.list_projects(session)
+        asked = request_gate(
+            session,
+            actor=PM,
+            project_id=atlas.id,
+            phase="planning",
+            ticked=("Plan signed off",),
+            links={"Plan signed off": "https://wiki.example/plan"},
+            note=None,
+            admins={ADMIN},
+            now=long_ago,
+        )
+        assert isinstance(asked, Requested)
+        decided = decide_request(
+            session,
+            actor=SPONSOR,
+            request_id=asked.request.id,
+            outcome="approved",
+            rationale=None,
+            admins={ADMIN},
+            now=long_ago + DAY,
+        )
+        assert isinstance(decided, RequestDecided)
+    purge(world.services.sessions, now=world.clock.now, days=400)
+    with world.services.sessions.begin() as session:
+        assert [r.id for r in stages.requests_of(session, [atlas.id])] == [asked.request.id]
+        assert len(stages.baselines_of(session, [atlas.id])) == 1
+        assert decisions.of_projects(session, [atlas.id])[0].kind.value == "gate"
