@@ -16,7 +16,7 @@ from slack_sdk import WebClient
 
 from bot.operations.http import WsgiApp
 from bot.services import Services
-from handlers import commands, coordination, decisions, events, projects, prompts
+from handlers import commands, coordination, decisions, events, projects, prompts, stages
 from handlers import home as home_actions
 
 log = logging.getLogger(__name__)
@@ -57,6 +57,7 @@ def build_app(
     projects.register(app, services)
     decisions.register(app, services)
     coordination.register(app, services)
+    stages.register(app, services)
 
     def on_error(error: Exception, body: dict[str, Any]) -> BoltResponse | None:
         kind = body.get("type") or body.get("command") or "request"

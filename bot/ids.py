@@ -16,3 +16,11 @@ SUBMIT_DECISION = "decision.submit"  # callback_id of the decision modal
 ACTION_DONE = "action.done"  # Done button on an action (DM, App Home): value the action id
 # "Add as a blocker" button on a dependency's DM: value "<downstream project id>:<subject>"
 DEPENDENCY_BLOCKER = "dependency.blocker"
+# Stage gates and change requests (issue 17)
+GATE_SUBMIT = "stage.gate.submit"  # callback_id of /pmo gate's checklist modal
+CHANGE_SUBMIT = "stage.change.submit"  # callback_id of /pmo change's modal
+# The buttons of an approver's DM (value: the request id), each opening the decision modal
+STAGE_APPROVE = "stage.approve"
+STAGE_APPROVE_WITH_CONDITIONS = "stage.approve_with_conditions"
+STAGE_REJECT = "stage.reject"
+STAGE_DECIDE_SUBMIT = "stage.decide.submit"  # callback_id of an approver's decision modal

@@ -16,6 +16,7 @@ The status modal's block ids (written by message_templates/*/report_modal.json.j
   `forecast`, prefilled with the last forecast or else the due date).
 
 A view_submission's `state.values` holds the actions blocks' elements as well as the inputs.
+The decision modal's, the gate's and the change's are described beside their readers below.
 """
 
 from __future__ import annotations
@@ -36,10 +37,13 @@ from bot.reporting.form import (
     new_blocker_block,
     new_risk_block,
 )
+from bot.stages.surface import ChangeForm, GateForm
 
 _REVIEWED = re.compile(r"^(risk|blocker)\.([0-9]{1,18})$")
 _SLOT = re.compile(r"^(risk|blocker)\.new\.([0-9])\.title$")
 _FORECAST = re.compile(r"^milestone\.([0-9]{1,18})\.forecast$")
+_ITEM = re.compile(r"^item\.([0-9]{1,4})$")
+_ITEM_LINK = re.compile(r"^item\.([0-9]{1,4})\.link$")
 
 
 def _value(element: dict[str, Any]) -> str | None:
@@ -177,4 +181,32 @@ def decision_form(view: dict[str, Any], slots: int) -> DecisionForm:
             )
             for n in range(1, slots + 1)
         ),
+    )
+
+
+def gate_form(view: dict[str, Any]) -> GateForm:
+    """The gate modal (stage_gate_modal.json.j2): for the checklist's Nth item, `item.N`
+    (checkboxes, ticked: the option `done`) and `item.N.link` (a URL input) when it asks for
+    a link; `note`."""
+    state = _state(view)
+    ticked: list[int] = []
+    links: list[tuple[int, str | None]] = []
+    for block_id in state:
+        if item := _ITEM.match(block_id):
+            if "done" in _chosen(state, block_id):
+                ticked.append(int(item.group(1)))
+        elif link := _ITEM_LINK.match(block_id):
+            links.append((int(link.group(1)), field_value(state, block_id)))
+    return GateForm(tuple(sorted(ticked)), tuple(sorted(links)), field_value(state, "note"))
+
+
+def change_form(view: dict[str, Any]) -> ChangeForm:
+    """The change modal (stage_change_modal.json.j2): `changes` (checkboxes scope, schedule,
+    cost), `end` (a date picker), `budget`, `reason`."""
+    state = _state(view)
+    return ChangeForm(
+        changes=_chosen(state, "changes"),
+        new_end=field_value(state, "end"),
+        new_budget=field_value(state, "budget"),
+        reason=field_value(state, "reason"),
     )

@@ -21,7 +21,7 @@ from functools import partial
 from zoneinfo import ZoneInfo
 
 from bot import ids
-from bot.delivery import governance, slips, watch
+from bot.delivery import governance, slips, stages, watch
 from bot.delivery.outbox import Composer, Defer, Drop, Outgoing, Upload
 from bot.digest.chart import alt_text, render_chart
 from bot.digest.load import build_digest
@@ -339,4 +339,5 @@ def composers(calendar: Calendar) -> Mapping[DeliveryKind, Composer]:
         DeliveryKind.UNDER_WATER: partial(watch.compose_under_water, calendar=calendar),
         DeliveryKind.OVERLOAD: partial(watch.compose_overload, calendar=calendar),
         DeliveryKind.DEPENDENCY: partial(slips.compose_dependency, calendar=calendar),
+        DeliveryKind.STAGE_REQUEST: partial(stages.compose_stage_request, calendar=calendar),
     }

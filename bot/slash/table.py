@@ -25,6 +25,7 @@ from bot.slash.lookups import (
 )
 from bot.slash.projects import answer_admin, answer_project
 from bot.slash.request import Verb
+from bot.slash.stages import answer_change, answer_gate
 from bot.slash.subscriptions import answer_subscription
 
 VERBS: dict[str, Verb] = {
@@ -43,6 +44,8 @@ VERBS: dict[str, Verb] = {
     "mine": answer_mine,
     "report": answer_report,
     "remind": answer_remind,
+    "gate": answer_gate,
+    "change": answer_change,
     "export": answer_export,
     "subscribe": answer_subscription,
     "unsubscribe": answer_subscription,

@@ -1,0 +1,442 @@
+"""Stage gates and change requests through the real app (issue 17, points 2 and 3), on both
+backends: `/pmo gate KEY` opens the next gate's checklist, its submission asks the gate's
+approvers in a DM with Approve, Approve with conditions and Reject; an approval moves the
+phase and records the baseline, conditions become actions for their owners, a rejection
+needs a rationale; a mandatory item unticked asks no one; a stranger's click changes nothing;
+`/pmo change KEY` asks to change the end date and budget, and once approved earned value uses
+them."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+import pytest
+
+from bot import ids
+from storage import audit, decisions, deliveries, portfolio, stages
+from storage.records import (
+    ActionState,
+    DecisionKind,
+    DeliveryKind,
+    DeliveryStatus,
+    Project,
+    RequestState,
+)
+from tests.e2e.conftest import ADMIN, OUTSIDER, PM_PARIS, SPONSOR, Harness, start_harness
+from tests.e2e.test_project_admin import open_modal
+from tests.e2e.test_status_loop import answer
+from tests.fakes.fake_slack import FakeSlack
+
+PLAN, LESSONS = "Project plan signed off", "Lessons from similar projects reviewed"
+LINK = "https://wiki.example.com/atlas/plan?v=2&final"
+STAGED = f"""
+currency: EUR
+process:
+  phases: [initiation, planning, execution, closing]
+  gates:
+    - from: initiation
+      to: planning
+      approvers: [admins]
+    - from: planning
+      to: execution
+      checklist:
+        - {{name: "{PLAN}", mandatory: true, link: true}}
+        - {{name: "{LESSONS}", mandatory: false}}
+      approvers: [sponsor]
+projects:
+  - key: ATLAS
+    name: Atlas ERP migration
+    pm: {PM_PARIS}
+    sponsor: {SPONSOR}
+    phase: planning
+    budget: 1000000
+    start: 2026-01-05
+    end: 2026-12-28
+    milestones:
+      - {{name: Design signed off, due: 2026-12-01}}
+digests:
+  - channel: C0LEADERS
+    timezone: Europe/Paris
+"""
+MONDAY = datetime(2026, 11, 16, 8, 0, tzinfo=UTC)  # 09:00 in Paris, the harness's start
+THU_19_PARIS = datetime(2026, 11, 19, 9, 1, tzinfo=UTC)  # the Paris PM's prompt is due
+
+
+@pytest.fixture
+def staged(database_url: str, fake_slack: FakeSlack) -> Iterator[Harness]:
+    running, stop = start_harness(database_url, fake_slack, STAGED)
+    yield running
+    stop()
+
+
+def _atlas(h: Harness) -> Project:
+    with h.services.sessions.begin() as session:
+        found = portfolio.find_project(session, "ATLAS")
+    assert found is not None
+    return found
+
+
+def _submit(h: Harness, user: str, view: dict[str, Any], inputs: dict[str, Any]) -> Any:
+    """Submit a modal; the JSON Slack gets back (an update of the modal, or inline errors)."""
+    response = h.driver.submit_view(user, view, inputs)
+    assert response.status == 200, response.body
+    return json.loads(response.body)
+
+
+def _ask_gate(h: Harness, user: str = PM_PARIS, **inputs: Any) -> Any:
+    view = open_modal(h, user, "gate atlas")
+    return _submit(h, user, view, inputs or {"item.1": ["done"], "item.1.link": LINK})
+
+
+def _asked_dm(h: Harness, user: str) -> dict[str, Any]:
+    """The one message in `user`'s DM with an approver's buttons."""
+    (message,) = [
+        m
+        for m in h.fake.messages(user)
+        if any(b.get("block_id") == "stage.request" for b in m.get("blocks") or [])
+    ]
+    return message
+
+
+def _button(message: dict[str, Any], action_id: str) -> dict[str, Any]:
+    (actions,) = [b for b in message["blocks"] if b.get("block_id") == "stage.request"]
+    (button,) = [e for e in actions["elements"] if e["action_id"] == action_id]
+    return button
+
+
+def _click(h: Harness, user: str, message: dict[str, Any], action_id: str) -> list[Any]:
+    """Click one of the DM's buttons; what the clicker was answered (a modal opens silently)."""
+    before = len(h.fake.responses)
+    button = _button(message, action_id)
+    response = h.driver.block_action(
+        user, action_id, value=button["value"], message=message, block_id="stage.request"
+    )
+    assert response.status == 200, response.body
+    return h.fake.responses[before:]
+
+
+def _decision_modal(h: Harness, user: str, message: dict[str, Any], action_id: str) -> Any:
+    opened = len(h.fake.calls_to("views.open"))
+    assert _click(h, user, message, action_id) == []
+    assert len(h.fake.calls_to("views.open")) == opened + 1
+    view = [v for v in h.fake.views if v.get("method") == "views.open"][-1]
+    assert view["callback_id"] == ids.STAGE_DECIDE_SUBMIT and "text" not in view
+    return view
+
+
+def _texts(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False)
+
+
+def test_a_gate_asked_reaches_its_approver_whose_approval_moves_the_phase_and_records_the_baseline(
+    staged: Harness,
+) -> None:
+    modal = open_modal(staged, PM_PARIS, "gate atlas")  # the PM reads French
+    assert modal["callback_id"] == ids.GATE_SUBMIT
+    blocks = {b.get("block_id"): b for b in modal["blocks"]}
+    assert blocks["item.1"]["label"]["text"] == f"{PLAN} (obligatoire)"
+    assert blocks["item.2"]["label"]["text"] == LESSONS
+    assert blocks["item.1.link"]["element"]["type"] == "url_text_input"
+    assert "item.2.link" not in blocks
+    metadata = json.loads(modal["private_metadata"])
+    assert (metadata["project"], metadata["phase"]) == (_atlas(staged).id, "planning")
+    done = _submit(
+        staged,
+        PM_PARIS,
+        modal,
+        {"item.1": ["done"], "item.1.link": LINK, "item.2": ["done"], "note": "Plan <final>."},
+    )
+    assert done["response_action"] == "update"
+    assert "Approbation demandée" in _texts(done["view"]) and f"<@{SPONSOR}>" in _texts(done)
+    # Asked again while it waits: who it waits on, since when.
+    again = staged.command(PM_PARIS, "gate ATLAS")
+    assert "attend déjà <@U0SPONSOR1>, depuis le lun. 16 nov. 2026" in _texts(again)
+    # The sponsor's DM, sent by the next tick: the checklist as ticked, its link, three buttons.
+    staged.tick(MONDAY + timedelta(minutes=1))
+    message = _asked_dm(staged, SPONSOR)
+    shown = _texts(message["blocks"])
+    assert "the gate *planning → execution*" in shown
+    assert f":white_check_mark: {PLAN} _(mandatory)_" in shown
+    assert "https://wiki.example.com/atlas/plan?v=2&amp;final" in shown  # escaped, as typed
+    assert "Plan &lt;final&gt;." in shown
+    buttons = [
+        (b["action_id"], b["text"]["text"], b.get("style"))
+        for b in next(b for b in message["blocks"] if b.get("type") == "actions")["elements"]
+    ]
+    assert buttons == [
+        (ids.STAGE_APPROVE, "Approve", "primary"),
+        (ids.STAGE_APPROVE_WITH_CONDITIONS, "Approve with conditions", None),
+        (ids.STAGE_REJECT, "Reject", "danger"),
+    ]
+    staged.tick(MONDAY + timedelta(minutes=2))
+    assert len([m for m in staged.fake.messages(SPONSOR) if "stage.request" in str(m)]) == 1
+    # Approve: the modal, then the decision; the modal shows what came of it.
+    staged.clock.now = MONDAY + timedelta(hours=1)
+    view = _decision_modal(staged, SPONSOR, message, ids.STAGE_APPROVE)
+    assert "Project plan signed off" in _texts(view["blocks"])
+    recorded = _submit(staged, SPONSOR, view, {"rationale": "Good plan."})
+    assert recorded["response_action"] == "update"
+    assert "ATLAS is now in *execution*; its baseline no. 1 is recorded" in _texts(recorded)
+    # The phase moved; the baseline holds the budget, the end and the milestones' dates.
+    assert "*Phase*\\nexecution" in _texts(staged.command(OUTSIDER, "status atlas"))
+    atlas = _atlas(staged)
+    with staged.services.sessions.begin() as session:
+        (baseline,) = stages.baselines_of(session, [atlas.id])
+        (request,) = stages.requests_of(session, [atlas.id])
+        (decision,) = decisions.of_projects(session, [atlas.id])
+        logged = [c.action for c in audit.project_changes(session, atlas.id, limit=50)]
+    assert (baseline.source, baseline.budget, baseline.end) == (
+        "gate",
+        Decimal("1000000.00"),
+        date(2026, 12, 28),
+    )
+    assert baseline.milestones == (("Design signed off", date(2026, 12, 1)),)
+    assert (request.state, request.outcome, request.decided_by) == (
+        RequestState.DECIDED,
+        "approved",
+        SPONSOR,
+    )
+    assert (decision.kind, decision.question, decision.rationale) == (
+        DecisionKind.GATE,
+        "planning → execution",
+        "Good plan.",
+    )
+    for action in ("gate_requested", "gate_decided", "baseline_recorded"):
+        assert logged.count(action) == 1
+    # The sponsor's DM now says it is decided: no buttons left.
+    (updated,) = staged.fake.calls_to("chat.update")
+    assert "stage.request" not in _texts(updated.params.get("blocks"))
+    assert "*approved* by <@U0SPONSOR1>" in _texts(updated.params.get("blocks"))
+    # A second click on a button still there (another approver's DM, an old client) says who
+    # decided, and changes nothing.
+    (late,) = _click(staged, SPONSOR, message, ids.STAGE_REJECT)
+    assert late["response_type"] == "ephemeral" and late["replace_original"] is False
+    assert "was decided already — *approved* by <@U0SPONSOR1>" in _texts(late)
+    # The PM hears it, in French, with where to see the phase.
+    staged.tick(MONDAY + timedelta(hours=1, minutes=1))
+    (told,) = [m for m in staged.fake.messages(PM_PARIS) if "Passage de phase" in m["text"]]
+    assert told["text"] == "Passage de phase planning → execution de ATLAS\u00a0: approuvé"
+    assert "`/pmo status ATLAS`" in _texts(told["blocks"])
+    # Past the last gate of its phase? execution → closing has none: said so, nothing opens.
+    assert "no gate after it" in _texts(staged.command(ADMIN, "gate atlas"))
+
+
+def test_a_mandatory_item_unticked_or_its_link_missing_is_said_inline_and_asks_no_one(
+    staged: Harness,
+) -> None:
+    view = open_modal(staged, ADMIN, "gate atlas")  # an admin asks, in English
+    refused = _submit(staged, ADMIN, view, {"item.2": ["done"]})
+    assert refused == {
+        "response_action": "errors",
+        "errors": {"item.1": f"Mandatory: tick “{PLAN}”."},
+    }
+    refused = _submit(staged, ADMIN, view, {"item.1": ["done"], "item.1.link": "wiki/plan"})
+    assert refused["errors"] == {"item.1.link": "Give a web link, starting with https://."}
+    refused = _submit(staged, ADMIN, view, {"item.1": ["done"], "note": "x" * 2001})
+    assert set(refused["errors"]) == {"item.1.link", "note"}
+    # In French for the French PM.
+    french = _submit(staged, PM_PARIS, open_modal(staged, PM_PARIS, "gate atlas"), {})
+    assert french["errors"]["item.1"] == f"Obligatoire\u00a0: cochez «\u00a0{PLAN}\u00a0»."
+    staged.tick(MONDAY + timedelta(minutes=5))
+    with staged.services.sessions.begin() as session:
+        assert stages.requests_of(session, [_atlas(staged).id]) == []
+    assert not [m for m in staged.fake.messages(SPONSOR) if "stage.request" in str(m)]
+
+
+def test_who_may_ask_and_what_they_are_told_when_they_may_not(staged: Harness) -> None:
+    refused = staged.command(OUTSIDER, "gate atlas")
+    assert "Only ATLAS's PM, its delegates and the PMO admins can ask" in _texts(refused)
+    assert staged.fake.calls_to("views.open") == []
+    assert "`/pmo gate KEY`" in _texts(staged.command(ADMIN, "gate"))
+    assert "No project" in _texts(staged.command(ADMIN, "gate NOPE"))
+    # `public` or not, a refusal is for the asker only.
+    assert staged.command(OUTSIDER, "change atlas public")["response_type"] == "ephemeral"
+    # /pmo help says both, in each language.
+    assert "`/pmo gate KEY`" in _texts(staged.command(OUTSIDER, "help"))
+    assert "`/pmo change CLÉ`" in _texts(staged.command(PM_PARIS, "help"))
+
+
+def test_without_a_process_there_is_no_gate_to_ask(harness: Harness) -> None:
+    answer_ = harness.command(ADMIN, "gate atlas")
+    assert "The portfolio describes no delivery process" in _texts(answer_)
+
+
+def test_a_strangers_click_is_refused_and_changes_nothing(staged: Harness) -> None:
+    _ask_gate(staged)
+    staged.tick(MONDAY + timedelta(minutes=1))
+    message = _asked_dm(staged, SPONSOR)
+    opened = len(staged.fake.calls_to("views.open"))
+    for action_id in (ids.STAGE_APPROVE, ids.STAGE_APPROVE_WITH_CONDITIONS, ids.STAGE_REJECT):
+        (refusal,) = _click(staged, OUTSIDER, message, action_id)
+        assert refusal["response_type"] == "ephemeral"
+        assert "Only this request's approvers can decide it" in _texts(refusal)
+    assert len(staged.fake.calls_to("views.open")) == opened
+    # A forged submission of the sponsor's modal by the stranger: refused, nothing recorded.
+    view = _decision_modal(staged, SPONSOR, message, ids.STAGE_APPROVE)
+    forged = _submit(staged, OUTSIDER, view, {})
+    assert forged["response_action"] == "update" and "Not recorded" in _texts(forged)
+    atlas = _atlas(staged)
+    with staged.services.sessions.begin() as session:
+        (request,) = stages.requests_of(session, [atlas.id])
+        assert stages.baselines_of(session, [atlas.id]) == []
+    assert request.state is RequestState.PENDING and atlas.phase == "planning"
+
+
+def test_approved_with_conditions_the_conditions_are_actions_whose_owners_hear_of_them(
+    staged: Harness,
+) -> None:
+    staged.tick(MONDAY)
+    _ask_gate(staged)
+    staged.tick(MONDAY + timedelta(minutes=1))
+    message = _asked_dm(staged, SPONSOR)
+    view = _decision_modal(staged, SPONSOR, message, ids.STAGE_APPROVE_WITH_CONDITIONS)
+    assert view["title"]["text"] == "Approve with conditions"
+    assert "action.3.due" in {b.get("block_id") for b in view["blocks"]}
+    # None given: at least one is asked for; a row half filled: what it lacks.
+    none = _submit(staged, SPONSOR, view, {})
+    assert none["errors"] == {
+        "action.1.title": "Say what must be done: at least one condition, "
+        "each with its owner and due date."
+    }
+    half = _submit(staged, SPONSOR, view, {"action.1.title": "Risk log reviewed"})
+    assert set(half["errors"]) == {"action.1.owner", "action.1.due"}
+    conditions = {
+        "action.1.title": "Risk log reviewed",
+        "action.1.owner": ADMIN,
+        "action.1.due": "2026-11-27",
+        "action.2.title": "Vendor contract signed",
+        "action.2.owner": OUTSIDER,
+        "action.2.due": "2026-12-04",
+    }
+    recorded = _submit(staged, SPONSOR, view, conditions)
+    assert "*approved with conditions* by <@U0SPONSOR1>" in _texts(recorded)
+    assert "Risk log reviewed — <@U0ADMIN001>, due Fri 27 Nov 2026" in _texts(recorded)
+    atlas = _atlas(staged)
+    assert atlas.phase == "execution"
+    with staged.services.sessions.begin() as session:
+        (decision,) = decisions.of_projects(session, [atlas.id])
+        actions = decisions.actions_of(session, decision_ids=[decision.id])
+    assert [(a.title, a.owner, a.due_on, a.state) for a in actions] == [
+        ("Risk log reviewed", ADMIN, date(2026, 11, 27), ActionState.OPEN),
+        ("Vendor contract signed", OUTSIDER, date(2026, 12, 4), ActionState.OPEN),
+    ]
+    staged.tick(MONDAY + timedelta(hours=1))
+    for owner, title in ((ADMIN, "Risk log reviewed"), (OUTSIDER, "Vendor contract signed")):
+        (dm,) = [m for m in staged.fake.messages(owner) if title in m["text"]]
+        text = dm["blocks"][0]["text"]["text"]
+        assert "a condition of the gate *planning → execution* of *ATLAS" in text
+        assert dm["blocks"][0]["accessory"]["action_id"] == ids.ACTION_DONE
+    # The digest's thread: none was posted, so no reply; the PM's notice lists the conditions.
+    (told,) = [m for m in staged.fake.messages(PM_PARIS) if "Passage de phase" in m["text"]]
+    assert "approuvé sous conditions" in told["text"] and "*Conditions*" in _texts(told)
+
+
+def test_a_rejection_needs_a_rationale_and_leaves_the_phase(staged: Harness) -> None:
+    # A digest was posted: the decision replies in its thread.
+    staged.tick(datetime(2026, 11, 20, 15, 0, tzinfo=UTC))
+    (digest,) = staged.digests("C0LEADERS")
+    staged.clock.now = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
+    _ask_gate(staged)
+    staged.tick(staged.clock.now)
+    message = _asked_dm(staged, SPONSOR)
+    view = _decision_modal(staged, SPONSOR, message, ids.STAGE_REJECT)
+    rationale = next(b for b in view["blocks"] if b.get("block_id") == "rationale")
+    assert rationale["optional"] is False
+    refused = _submit(staged, SPONSOR, view, {})
+    assert refused["errors"] == {
+        "rationale": "Say why: a rejection needs a rationale, which the PM reads."
+    }
+    assert _atlas(staged).phase == "planning"
+    recorded = _submit(staged, SPONSOR, view, {"rationale": "The plan lacks a <b>budget</b>."})
+    assert "Nothing changes; the PM reads your rationale." in _texts(recorded)
+    assert _atlas(staged).phase == "planning"
+    staged.tick(staged.clock.now + timedelta(minutes=1))
+    (reply,) = [m for m in staged.fake.thread("C0LEADERS", digest["ts"]) if "Gate" in m["text"]]
+    assert reply["text"] == "Gate planning → execution on ATLAS: rejected"
+    assert (
+        "*ATLAS* · Gate *planning → execution* *rejected* by <@U0SPONSOR1> on Mon 23 Nov 2026"
+        " — The plan lacks a &lt;b&gt;budget&lt;/b&gt;." in _texts(reply["blocks"])
+    )
+    (told,) = [m for m in staged.fake.messages(PM_PARIS) if "Passage de phase" in m["text"]]
+    assert "redemandez avec `/pmo gate ATLAS`" in _texts(told)
+    # Rejected, a new gate may be asked.
+    assert _ask_gate(staged)["response_action"] == "update"
+
+
+def test_an_approved_change_rewrites_the_end_and_budget_and_earned_value_follows(
+    staged: Harness,
+) -> None:
+    staged.tick(THU_19_PARIS)
+    (prompt,) = staged.prompts_to(PM_PARIS)
+    answer(staged, PM_PARIS, prompt, percent_complete="40", budget_spent="500000")
+    before = _texts(staged.command(ADMIN, "budget atlas"))
+    assert "CPI = EV / AC = €400,000 / €500,000" in before
+    view = open_modal(staged, ADMIN, "change atlas")
+    assert view["callback_id"] == ids.CHANGE_SUBMIT
+    assert "Now: end date Mon 28 Dec 2026 · budget €1,000,000 · phase planning" in _texts(view)
+    refused = _submit(staged, ADMIN, view, {"budget": "1,000,000"})
+    assert set(refused["errors"]) == {"changes", "budget", "reason"}
+    assert refused["errors"]["reason"] == "Say why: the approvers decide on it."
+    inputs = {
+        "changes": ["schedule", "cost"],
+        "end": "2027-03-31",
+        "budget": "€1,200,000",
+        "reason": "The vendor's delay & a second test cycle.",
+    }
+    asked = _submit(staged, ADMIN, view, inputs)
+    assert "a change request is asked of <@U0SPONSOR1>" in _texts(asked)
+    staged.tick(THU_19_PARIS + timedelta(minutes=1))
+    message = _asked_dm(staged, SPONSOR)
+    shown = _texts(message["blocks"])
+    assert "*End date*: Mon 28 Dec 2026 → *Wed 31 Mar 2027*" in shown
+    assert "*Budget*: €1,000,000 → *€1,200,000*" in shown
+    assert "The vendor's delay &amp; a second test cycle." in shown
+    view = _decision_modal(staged, SPONSOR, message, ids.STAGE_APPROVE)
+    recorded = _submit(staged, SPONSOR, view, {})
+    assert "end date is now Wed 31 Mar 2027 and its budget €1,200,000" in _texts(recorded)
+    atlas = _atlas(staged)
+    assert (atlas.end, atlas.budget, atlas.phase) == (
+        date(2027, 3, 31),
+        Decimal("1200000.00"),
+        "planning",  # a change moves no phase
+    )
+    with staged.services.sessions.begin() as session:
+        (baseline,) = stages.baselines_of(session, [atlas.id])
+        changes = audit.project_changes(session, atlas.id, limit=50)
+    assert (baseline.source, baseline.budget, baseline.end) == (
+        "change",
+        Decimal("1200000.00"),
+        date(2027, 3, 31),
+    )
+    (updated,) = [c for c in changes if c.action == "project_updated"]
+    assert updated.changes["budget"] == ["1000000.00", "1200000.00"]
+    # Earned value uses the new budget: 40 % of 1,200,000.
+    after = _texts(staged.command(ADMIN, "budget atlas"))
+    assert "CPI = EV / AC = €480,000 / €500,000 = *0.96*" in after
+    assert "€1,200,000" in after and "€1,000,000" not in after
+    # The PM hears it with where to see the figures; /pmo decisions lists it as a change.
+    staged.tick(THU_19_PARIS + timedelta(minutes=2))
+    (told,) = [m for m in staged.fake.messages(PM_PARIS) if "Demande de changement" in m["text"]]
+    assert "approuvée" in told["text"] and "`/pmo budget ATLAS`" in _texts(told)
+    record = _texts(staged.command(ADMIN, "decisions atlas"))
+    assert "Change request: The vendor's delay &amp; a second test cycle." in record
+    assert "decided: approved" in record
+
+
+def test_the_approvers_dm_is_dropped_when_the_request_is_no_longer_waiting(
+    staged: Harness,
+) -> None:
+    _ask_gate(staged)
+    view = open_modal(staged, ADMIN, "project close ATLAS")  # closed before the DM went
+    closed = staged.driver.submit_view(ADMIN, view, {"summary": "Stopped.", "lessons": "None."})
+    assert closed.status == 200 and not closed.body
+    staged.tick(MONDAY + timedelta(minutes=1))
+    assert not [m for m in staged.fake.messages(SPONSOR) if "stage.request" in str(m)]
+    with staged.services.sessions.begin() as session:
+        (dm,) = deliveries.list_deliveries(session, kind=DeliveryKind.STAGE_REQUEST)
+    assert (dm.status, dm.error) == (DeliveryStatus.SKIPPED, "the project is closed")
+    assert "ATLAS is closed" in _texts(staged.command(ADMIN, "change atlas"))

@@ -1,0 +1,132 @@
+"""An approver's DM of a gate or a change request (bot/delivery/stages.py, issue 17) as the
+outbox composes it, over SQLite: in the approver's language and working hours, with the three
+buttons; dropped when the request was decided meanwhile, when the project closed, or when the
+person is no longer one of its approvers."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+
+from bot import ids
+from bot.delivery.outbox import Defer, Drop, Outgoing
+from bot.delivery.stages import compose_stage_request
+from bot.stages.requests import Requested, decide_request, request_change, request_gate
+from storage import deliveries, portfolio
+from storage.records import Delivery, DeliveryKind
+from tests.usecase.conftest import ADMIN, PM, SPONSOR, World
+
+PLAN = "Project plan signed off"
+PORTFOLIO = f"""
+process:
+  phases: [planning, execution]
+  gates:
+    - from: planning
+      to: execution
+      checklist:
+        - {{name: "{PLAN}", mandatory: true}}
+      approvers: [sponsor]
+projects:
+  - {{key: ATLAS, name: Atlas, pm: {PM}, sponsor: {SPONSOR}, budget: 1000, end: 2026-12-31}}
+"""
+NOW = datetime(2026, 11, 16, 9, 0, tzinfo=UTC)  # 10:00 in Paris, a Monday
+
+
+@pytest.fixture
+def asked(world: World) -> tuple[World, Delivery]:
+    """ATLAS's gate asked by its PM: the DM to its sponsor, queued."""
+    world.load(PORTFOLIO)
+    with world.services.sessions.begin() as session:
+        atlas = portfolio.find_project(session, "ATLAS")
+        assert atlas is not None
+        result = request_gate(
+            session,
+            actor=PM,
+            project_id=atlas.id,
+            phase="planning",
+            ticked={PLAN},
+            links={},
+            note=None,
+            admins={ADMIN},
+            now=NOW,
+        )
+        assert isinstance(result, Requested)
+        (dm,) = deliveries.list_deliveries(session, kind=DeliveryKind.STAGE_REQUEST)
+    return world, dm
+
+
+def _compose(world: World, dm: Delivery, at: datetime = NOW) -> Outgoing | Drop | Defer:
+    with world.services.sessions.begin() as session:
+        calendar = portfolio.load_calendar(session)
+    return compose_stage_request(world.services, dm, at, calendar=calendar)
+
+
+def test_the_approver_gets_the_request_with_its_three_buttons(
+    asked: tuple[World, Delivery],
+) -> None:
+    world, dm = asked
+    sent = _compose(world, dm)
+    assert isinstance(sent, Outgoing) and sent.user == SPONSOR
+    (message,) = sent.messages
+    assert message.text == "Gate planning → execution of ATLAS: your approval is asked"
+    (actions,) = [b for b in message.blocks if b["type"] == "actions"]
+    assert [(e["action_id"], e["value"]) for e in actions["elements"]] == [
+        (ids.STAGE_APPROVE, str(dm.payload["request"])),
+        (ids.STAGE_APPROVE_WITH_CONDITIONS, str(dm.payload["request"])),
+        (ids.STAGE_REJECT, str(dm.payload["request"])),
+    ]
+
+
+def test_outside_the_approvers_working_hours_it_waits(asked: tuple[World, Delivery]) -> None:
+    world, dm = asked
+    evening = datetime(2026, 11, 16, 21, 0, tzinfo=UTC)  # 22:00 in Paris
+    waits = _compose(world, dm, evening)
+    assert isinstance(waits, Defer) and waits.until > evening
+
+
+def test_a_request_decided_meanwhile_is_not_asked_again(asked: tuple[World, Delivery]) -> None:
+    world, dm = asked
+    with world.services.sessions.begin() as session:
+        decide_request(
+            session,
+            actor=SPONSOR,
+            request_id=int(dm.payload["request"]),
+            outcome="approved",
+            rationale=None,
+            admins={ADMIN},
+            now=NOW,
+        )
+    assert _compose(world, dm) == Drop("the request is decided")
+
+
+def test_someone_no_longer_its_approver_is_not_asked(asked: tuple[World, Delivery]) -> None:
+    world, dm = asked
+    world.load(PORTFOLIO.replace(f"sponsor: {SPONSOR}", f"sponsor: {ADMIN}"))
+    assert _compose(world, dm) == Drop("no longer one of its approvers")
+
+
+def test_a_change_request_shows_the_end_and_budget_now_and_asked(world: World) -> None:
+    world.load(PORTFOLIO)
+    with world.services.sessions.begin() as session:
+        atlas = portfolio.find_project(session, "ATLAS")
+        assert atlas is not None
+        asked = request_change(
+            session,
+            actor=PM,
+            project_id=atlas.id,
+            changes=["cost"],
+            new_end=None,
+            new_budget="1500",
+            reason="More licences.",
+            admins={ADMIN},
+            now=NOW,
+        )
+        assert isinstance(asked, Requested)
+        (dm,) = deliveries.list_deliveries(session, kind=DeliveryKind.STAGE_REQUEST)
+    sent = _compose(world, dm)
+    assert isinstance(sent, Outgoing)
+    text = str(sent.messages[0].blocks)
+    assert "*What changes*: cost" in text
+    assert "*End date*: Thu 31 Dec 2026 (unchanged)" in text
+    assert "*Budget*: 1,000 → *1,500*" in text and "More licences." in text
