@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 
 from babel.dates import format_date
 
+from bot.access.audience import selects
 from bot.access.permissions import shown_in_channel
 from bot.capacity.load import LoadRow, PortfolioLoad
 from bot.coordination.dependencies import DependencyState
@@ -51,7 +52,7 @@ from bot.digest.model import (
     RiskEntry,
     Trend,
 )
-from bot.digest.selection import digest_zone, selects
+from bot.digest.selection import digest_zone
 from bot.digest.summary import read_summary
 from bot.finance.earned_value import Figures, totals
 from bot.languages import language_of

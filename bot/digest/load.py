@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
+from bot.access.audience import selects
 from bot.capacity.load import DIGEST_MONTHS, PortfolioLoad, plan_today, portfolio_load
 from bot.coordination.dependencies import DependencyState
 from bot.coordination.facts import portfolio_dependencies
@@ -23,7 +24,7 @@ from bot.digest.compose import (
 from bot.digest.flags import HISTORY_NEEDED
 from bot.digest.lines import chain_may_go_on, marks_kept
 from bot.digest.model import Digest, Governance, PreviousDigest
-from bot.digest.selection import digest_zone, selects
+from bot.digest.selection import digest_zone
 from bot.digest.summary import read_summary
 from bot.periods import cadence
 from bot.periods.state import CurrentPeriod, periods_of
