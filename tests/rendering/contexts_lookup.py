@@ -153,6 +153,7 @@ def contexts(text: str) -> dict[str, list[dict[str, Any]]]:
             report if i % 3 else None,
             (PeriodState.LATE, PeriodState.DUE, PeriodState.NOT_ASKED)[i % 3],
             text[:80] if i % 2 else None,
+            text[:50] if i % 4 else None,  # its phase, with a process (the longest name)
         )
         for i, p in enumerate(many)
     ]
