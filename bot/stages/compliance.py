@@ -11,6 +11,11 @@
   named and the sponsor by name, the PMO admins as a group (a digest does not read them).
 * The digest's **phases line** (`phase_counts`): how many projects are in each phase, and how
   many wait at a gate, with how long the oldest has waited.
+* The **edit lock** (`baseline_changes`): past its planning gate, a project's budget and end
+  date are its approved baseline; they change only through an approved change request
+  (`/pmo change KEY`, bot/stages/requests.py). The project modal refuses any other change of
+  them, and the import lists it as a problem unless the project's entry says
+  `rebaseline: true` (an admin's explicit re-baselining, audited, its baseline recorded).
 """
 
 from __future__ import annotations
@@ -21,9 +26,17 @@ from datetime import datetime, timedelta
 
 from bot.stages.phases import past_planning_gate, phase_of, planning_gate
 from bot.stages.requests import APPROVALS, WAITING_DAYS, approvers_of
-from storage.records import Process, Project, RequestKind, RequestState, StageRequest
+from storage.records import (
+    Process,
+    Project,
+    ProjectSpec,
+    RequestKind,
+    RequestState,
+    StageRequest,
+)
 
 WAITING = timedelta(days=WAITING_DAYS)
+BASELINE_FIELDS = ("budget", "end")  # a project's fields its approved baseline holds
 ADMINS = "admins"  # stands for every PMO admin where they are not read (a digest)
 _TICK = timedelta(microseconds=1)
 
@@ -135,3 +148,12 @@ def phase_counts(
     return PhaseCounts(
         tuple((phase, n) for phase, n in counts.items() if n), unknown, len(asked), oldest
     )
+
+
+def baseline_changes(project: Project, after: ProjectSpec, process: Process) -> tuple[str, ...]:
+    """The baseline fields (of BASELINE_FIELDS) that `after` changes of the stored `project`,
+    when the project is past its planning gate (as stored: its phase, the stored process);
+    none before it, nor for a portfolio without a process."""
+    if not past_planning_gate(project, process):
+        return ()
+    return tuple(name for name in BASELINE_FIELDS if getattr(project, name) != getattr(after, name))

@@ -3,7 +3,9 @@ rule, a request waiting on its approvers too long and who they are, the phases l
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from dataclasses import replace
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -12,6 +14,7 @@ from bot.stages.compliance import (
     PhaseCounts,
     WaitingRequest,
     approvers_named,
+    baseline_changes,
     days_waiting,
     lacks_approved_plan,
     phase_counts,
@@ -171,3 +174,18 @@ def test_the_phases_line_counts_projects_per_phase_and_those_waiting_at_a_gate()
         (("initiation", 1), ("planning", 2), ("execution", 1)), 1, 0, None
     )
     assert phase_counts(projects, Process(), requests, at=NOW) is None
+
+
+def test_past_the_planning_gate_a_change_of_budget_or_end_is_a_baseline_change() -> None:
+    stored = factories.project(phase="execution", budget=Decimal(1000), end=date(2027, 6, 30))
+    same = factories.project_spec(phase="execution", budget=Decimal("1000.00"), end=stored.end)
+    assert baseline_changes(stored, same, PROCESS) == ()
+    both = replace(same, budget=Decimal(1200), end=date(2027, 9, 30), name="Renamed")
+    assert baseline_changes(stored, both, PROCESS) == ("budget", "end")
+    assert baseline_changes(stored, replace(same, budget=None), PROCESS) == ("budget",)
+    # before the gate, or without a process: nothing is locked
+    planning = replace(stored, phase="planning")
+    assert baseline_changes(planning, both, PROCESS) == ()
+    assert baseline_changes(stored, both, Process()) == ()
+    # the stored phase decides, not the one the change says
+    assert baseline_changes(stored, replace(both, phase="planning"), PROCESS) == ("budget", "end")
