@@ -24,8 +24,8 @@ at which time alone could change the answer:
 Everything else it rests on changes only by a write, and every such write invalidates it in
 its own transaction (storage.standings: reports, skips, prompts recorded and sent, projects,
 risks, the portfolio's holidays and working hours, a PM's timezone, the delivery process, a
-stage request asked or decided). A standing is also
-recomputed when the rule's version (`RULE_VERSION`) or the default timezone it was read in changed.
+stage request asked or decided). A standing is also recomputed when the rule's version
+(`RULE_VERSION`) or the default timezone it was read in changed.
 
 A standing also says when planning (bot.delivery.planning) next has something to record for
 the project, `due_at` (at most `valid_until`): the period's prompt while it is not recorded
@@ -161,12 +161,13 @@ def compute(
     )
     # a decided ask no longer needs attention (bot.digest.model.ask_answered)
     governance = Governance(latest=decisions.latest_of_projects(session, reported))
-    # the delivery process, and with one the stage requests (a request waiting too long
-    # needs attention; the "no approved plan" flag)
+    # the delivery process, and with one the stage requests of those reported (a request
+    # waiting too long needs attention; the "no approved plan" flag): only a current report
+    # needs attention, and a new one lets its standing go
     process = portfolio.load_process(session)
     requests: dict[int, list[StageRequest]] = {}
-    if process.phases:
-        for request in stages.requests_of(session, ids):
+    if process.phases and reported:
+        for request in stages.requests_of(session, reported):
             requests.setdefault(request.project_id, []).append(request)
     records = RecordsOf(
         risks,
