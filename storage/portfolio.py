@@ -676,6 +676,7 @@ def replace_process(session: Session, process: Process) -> None:
     """Set the delivery process (an empty one removes the setting)."""
     if process == load_process(session):
         return
+    invalidate_all(session)  # the phases and gates decide which projects need attention
     stored = session.get(SettingRow, PROCESS)
     if process == Process():
         if stored is not None:

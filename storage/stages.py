@@ -96,6 +96,7 @@ def add_request(
     )
     session.add(row)
     session.flush()
+    invalidate(session, [project_id])  # once it waits too long, it needs attention
     return _to_request(row)
 
 
@@ -143,20 +144,24 @@ def settle(
     decision_id: int | None = None,
 ) -> bool:
     """Decide (or withdraw) a pending request, in one statement: True if this call did; a
-    request decided or withdrawn already is left as it is."""
-    done = session.execute(
+    request decided or withdrawn already is left as it is (the project's standing is
+    recomputed: a request no longer waiting needs no attention; an approved plan lifts a flag)."""
+    project_id = session.execute(
         update(StageRequestRow)
         .where(
             StageRequestRow.id == request_id,
             StageRequestRow.state == RequestState.PENDING.value,
         )
         .values(state=state.value, outcome=outcome, decided_by=by, decided_at=at)
-        .returning(StageRequestRow.id)
+        .returning(StageRequestRow.project_id)
         .execution_options(synchronize_session=False)
     ).scalar_one_or_none()
-    if done is not None and decision_id is not None:
+    if project_id is None:
+        return False
+    invalidate(session, [project_id])
+    if decision_id is not None:
         link_decision(session, request_id, decision_id)
-    return done is not None
+    return True
 
 
 def link_decision(session: Session, request_id: int, decision_id: int) -> None:

@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from bot.access.permissions import can_view, shown_in_channel
 from storage import portfolio
-from storage.records import Project, ProjectState
+from storage.records import Project, ProjectState, Subscription
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,3 +48,20 @@ def visible_projects(
 ) -> list[Project]:
     """The projects (in the given states) the audience may see, by key."""
     return [p for p in portfolio.list_projects(session, states=states) if audience.sees(p)]
+
+
+def selects(subscription: Subscription, project: Project) -> bool:
+    """Whether a digest subscription's filter selects a project, whatever its state: its keys,
+    portfolio and tags (every filter given must match); a confidential project only where
+    the subscription names its key. The channel's audience, as the digest and a decision's
+    announcement read it (here, so that both ask it without one importing the other)."""
+    if not shown_in_channel(project, subscription.keys):
+        return False
+    if subscription.keys and project.key not in subscription.keys:
+        return False
+    if subscription.portfolio and (project.portfolio or "").casefold() != (
+        subscription.portfolio.casefold()
+    ):
+        return False
+    wanted = {t.casefold() for t in subscription.tags}
+    return not wanted or bool(wanted & {t.casefold() for t in project.tags})

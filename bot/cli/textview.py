@@ -33,6 +33,8 @@ EMOJI = {
     "calendar": "📆",  # a date: forecast end, a milestone due
     "warning": "⚠️",  # late, or stale
     "hourglass": "⌛",  # a project's target end date
+    "hourglass_flowing_sand": "⏳",  # a gate or change waiting on its approvers
+    "vertical_traffic_light": "🚦",  # the phases line
     "triangular_flag_on_post": "🚩",  # a consistency flag
     "tada": "🎉",  # a milestone reached
     "white_check_mark": "✅",

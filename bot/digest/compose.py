@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 
 from babel.dates import format_date
 
+from bot.access.audience import selects
 from bot.access.permissions import shown_in_channel
 from bot.capacity.load import LoadRow, PortfolioLoad
 from bot.coordination.dependencies import DependencyState
@@ -51,7 +52,7 @@ from bot.digest.model import (
     RiskEntry,
     Trend,
 )
-from bot.digest.selection import digest_zone, selects
+from bot.digest.selection import digest_zone
 from bot.digest.summary import read_summary
 from bot.finance.earned_value import Figures, totals
 from bot.languages import language_of
@@ -65,6 +66,7 @@ from bot.periods.state import (
     statuses_of,
 )
 from bot.slack.user_ids import person
+from bot.stages.compliance import PhaseCounts, phase_counts, waiting_requests
 from storage.records import (
     DEFAULT_CALENDAR,
     Blocker,
@@ -73,6 +75,7 @@ from storage.records import (
     Delivery,
     Milestone,
     Money,
+    Process,
     Project,
     ProjectState,
     Rag,
@@ -80,6 +83,7 @@ from storage.records import (
     ReportMark,
     Risk,
     Skip,
+    StageRequest,
     Subscription,
 )
 
@@ -112,6 +116,8 @@ def compose_digest(
     load: PortfolioLoad | None = None,
     dependencies: Sequence[DependencyState] = (),
     upstreams: Mapping[str, Project] | None = None,
+    process: Process | None = None,
+    requests: Mapping[int, Sequence[StageRequest]] | None = None,
 ) -> Digest:
     """Each covered project with the report of its latest period that began before `at`, as
     the one rule reads it (bot.periods.state): done, skipped (`skips` holds its (project id,
@@ -132,14 +138,24 @@ def compose_digest(
     people's load over the next months (bot/capacity/load.portfolio_load): the digest's
     capacity line, and the plan each project's "capacity on paper only" flag compares with;
     `dependencies`, the portfolio's (bot/coordination), with the open projects they name by
-    key (`upstreams`)."""
+    key (`upstreams`); `process`, the delivery process (bot/stages: the phases line, the
+    requests waiting on their approvers too long, the plan flag), with `requests`, the
+    projects' gate and change requests by project id."""
     tz = digest_zone(subscription, default_tz)
     today = at.astimezone(tz).date()
     seen = read_summary(previous)
     if marks is None:
         marks = {pid: [ReportMark.of(r) for r in found] for pid, found in history.items()}
     records = RecordsOf(
-        risks or {}, blockers or {}, milestones or {}, pm_names, seen, at=at, governance=governance
+        risks or {},
+        blockers or {},
+        milestones or {},
+        pm_names,
+        seen,
+        at=at,
+        governance=governance,
+        process=process,
+        requests=requests,
     )
     selected = [p for p in projects if selects(subscription, p)]
     if periods is None:
@@ -205,7 +221,24 @@ def compose_digest(
         currency=(money.currency if money else None),
         overloaded=overloaded_in(load, {p.id for p in selected}),
         dependencies=_dependencies(subscription, selected, dependencies, upstreams or {}),
+        phases=_phases(active + on_hold, process, requests or {}, at=at),
     )
+
+
+def _phases(
+    lines: Sequence[ProjectLine],
+    process: Process | None,
+    requests: Mapping[int, Sequence[StageRequest]],
+    *,
+    at: datetime,
+) -> PhaseCounts | None:
+    """The phases line over the digest's open projects (those closed this period left out);
+    None without a process."""
+    if process is None:
+        return None
+    projects = [line.project for line in lines]
+    asked = [r for p in projects for r in requests.get(p.id, ()) if r.requested_at <= at]
+    return phase_counts(projects, process, asked, at=at)
 
 
 def _dependencies(
@@ -322,12 +355,16 @@ class RecordsOf:
         *,
         at: datetime,
         governance: Governance | None = None,
+        process: Process | None = None,
+        requests: Mapping[int, Sequence[StageRequest]] | None = None,
     ) -> None:
         self.risks, self.blockers, self.milestones = risks, blockers, milestones
         self.names, self.seen, self.at = names, seen, at
         self.governance = governance or Governance()
+        self.process, self.requests = process, requests or {}
 
     def of(self, project: Project) -> LineRecords:
+        requests = tuple(self.requests.get(project.id, ()))
         risks = sorted(
             (r for r in self.risks.get(project.id, ()) if r.opened_at <= self.at),
             key=lambda r: (-r.score, -r.impact, r.id or 0),
@@ -354,6 +391,13 @@ class RecordsOf:
             seen=self.seen.states.get(project.key) if self.seen else None,
             decision=self.governance.latest.get(project.id),
             overdue_actions=tuple(self.governance.overdue_actions.get(project.id, ())),
+            process=self.process,
+            requests=requests,
+            waiting=(
+                waiting_requests(project, self.process, requests, at=self.at)
+                if self.process is not None
+                else ()
+            ),
         )
 
 
@@ -393,6 +437,7 @@ def _assemble(
         (),
         {},
     ),
+    phases: PhaseCounts | None = None,
 ) -> Digest:
     reported = [line for line in active if line.report is not None]
     attention = sorted((line for line in active if line.attention), key=attention_order)
@@ -423,6 +468,7 @@ def _assemble(
         overloaded=overloaded,
         dependencies=dependencies[0],
         needs=dependencies[1],
+        phases=phases,
         overdue_actions=tuple(
             ActionEntry(line.project, action, person(action.owner, names))
             for line in attention + rest + missing + skipped + on_hold

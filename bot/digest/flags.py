@@ -22,6 +22,9 @@ Each rule, and its reason in English:
   SHORT_STREAK reports in a row, while the plan has none of the project's people over 100 %
   this month (bot/capacity/load.portfolio_load): "Capacity on paper only: the team is short
   for 2 periods, while the plan has its people at 80% at most".
+* no_approved_plan: the project is at or past the planning gate's next phase without an
+  approved request to pass that gate (the rule: bot/stages/compliance.lacks_approved_plan):
+  "No approved plan: its planning gate was never approved".
 
 And two from earned value (bot/finance/earned_value.py), `money_flags`:
 
@@ -34,13 +37,23 @@ And two from earned value (bot/finance/earned_value.py), `money_flags`:
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from decimal import ROUND_DOWN, Decimal
 from enum import StrEnum
 
 from bot.finance.earned_value import Figures
-from storage.records import CapacityPulse, Project, Rag, Report, ReportMark, Risk
+from bot.stages.compliance import lacks_approved_plan
+from storage.records import (
+    CapacityPulse,
+    Process,
+    Project,
+    Rag,
+    Report,
+    ReportMark,
+    Risk,
+    StageRequest,
+)
 
 # Budget spent may run ahead of progress by this many percentage points before it is flagged:
 # spending is lumpy (licences and deposits are paid up front), so a few points say nothing.
@@ -64,6 +77,7 @@ class FlagCode(StrEnum):
     EAC_OPTIMISTIC = "eac_optimistic"
     POOR_INDEX_GREEN = "poor_index_green"
     CAPACITY_ON_PAPER = "capacity_on_paper"
+    NO_APPROVED_PLAN = "no_approved_plan"
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,6 +109,8 @@ class Evidence:
     today: date  # the digest's date, in its timezone
     # the plan's highest utilisation this month among the project's people (none: not known)
     planned: Decimal | None = None
+    process: Process = field(default_factory=Process)  # the delivery process (empty: none)
+    requests: Sequence[StageRequest] = ()  # the project's gate and change requests
 
 
 def green_past_end(e: Evidence) -> Flag | None:
@@ -167,6 +183,19 @@ def capacity_on_paper(e: Evidence) -> Flag | None:
     return None
 
 
+def plan_flag(project: Project, process: Process, requests: Sequence[StageRequest]) -> Flag | None:
+    """Past the planning gate without an approved plan (bot/stages/compliance.py), whatever
+    the reports say (`/pmo status` shows it beside the phase)."""
+    if lacks_approved_plan(project, process, requests):
+        return Flag(FlagCode.NO_APPROVED_PLAN)
+    return None
+
+
+def no_approved_plan(e: Evidence) -> Flag | None:
+    """The plan flag, on a project's current report (`plan_flag`)."""
+    return plan_flag(e.project, e.process, e.requests)
+
+
 RULES: tuple[Callable[[Evidence], Flag | None], ...] = (
     green_past_end,
     budget_ahead,
@@ -174,6 +203,7 @@ RULES: tuple[Callable[[Evidence], Flag | None], ...] = (
     copied,
     flat_progress,
     capacity_on_paper,
+    no_approved_plan,
 )
 
 
@@ -185,16 +215,21 @@ def consistency_flags(
     today: date,
     marks: Sequence[ReportMark] | None = None,
     planned: Decimal | None = None,
+    process: Process | None = None,
+    requests: Sequence[StageRequest] = (),
 ) -> tuple[Flag, ...]:
     """Every flag a project's current report raises, in the order of RULES. `reports` holds
     the current report first, then the earlier ones (newest first); `marks`, when given, the
     marks of as many (the current one's first), read deeper than the whole reports;
     `planned`, the plan's highest utilisation this month among the project's people (None:
-    unknown, and the capacity flag says nothing); no report, no flag."""
+    unknown, and the capacity flag says nothing); `process` and `requests`, the delivery
+    process and the project's stage requests (the plan flag); no report, no flag."""
     if not reports:
         return ()
     found = [ReportMark.of(r) for r in reports] if marks is None else marks
-    evidence = Evidence(project, reports[0], found, risks, today, planned)
+    evidence = Evidence(
+        project, reports[0], found, risks, today, planned, process or Process(), requests
+    )
     return tuple(flag for rule in RULES if (flag := rule(evidence)) is not None)
 
 

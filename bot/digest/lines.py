@@ -15,15 +15,18 @@ from bot.finance.earned_value import project_figures
 from bot.finance.tolerance import breaches, effective_tolerances
 from bot.periods.state import PeriodState, PeriodStatus
 from bot.priorities.ranking import rank_order
+from bot.stages.compliance import WaitingRequest
 from storage.records import (
     Action,
     Decision,
     Milestone,
     Money,
+    Process,
     Project,
     Rag,
     Report,
     ReportMark,
+    StageRequest,
 )
 
 
@@ -73,6 +76,9 @@ class LineRecords:
     seen: str | None
     decision: Decision | None = None  # the project's newest decision, whatever its state
     overdue_actions: tuple[Action, ...] = ()
+    process: Process | None = None  # the delivery process (None: none)
+    requests: tuple[StageRequest, ...] = ()  # the project's gate and change requests
+    waiting: tuple[WaitingRequest, ...] = ()  # those waiting on their approvers too long
 
 
 def project_line(
@@ -104,6 +110,7 @@ def project_line(
         seen=records.seen,
         decision=records.decision,
         overdue_actions=records.overdue_actions,
+        waiting=records.waiting,
     )
     period = status.period if status.state is not PeriodState.ON_HOLD else None
     current = history[0] if history and period and history[0].period_start > period.since else None
@@ -127,6 +134,8 @@ def project_line(
             today=today or current.period_start.date(),
             marks=found,
             planned=planned,
+            process=records.process,
+            requests=records.requests,
         ),
         new_blockers=_new_blockers(current, previous, records.blockers),
         forecast_slip=_forecast_slip(current, previous),
@@ -186,6 +195,8 @@ def attention_of(line: ProjectLine) -> Attention | None:
         return None
     if report.help_needed and not line.answered:
         return Attention.HELP
+    if line.waiting:
+        return Attention.WAITING
     if report.overall is Rag.RED:
         return Attention.RED
     if line.breaches:

@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
+from bot.access.audience import selects
 from bot.capacity.load import DIGEST_MONTHS, PortfolioLoad, plan_today, portfolio_load
 from bot.coordination.dependencies import DependencyState
 from bot.coordination.facts import portfolio_dependencies
@@ -23,13 +24,13 @@ from bot.digest.compose import (
 from bot.digest.flags import HISTORY_NEEDED
 from bot.digest.lines import chain_may_go_on, marks_kept
 from bot.digest.model import Digest, Governance, PreviousDigest
-from bot.digest.selection import digest_zone, selects
+from bot.digest.selection import digest_zone
 from bot.digest.summary import read_summary
 from bot.periods import cadence
 from bot.periods.state import CurrentPeriod, periods_of
 from bot.slack.people import person_zone
 from bot.slack.user_ids import is_user_id
-from storage import decisions, deliveries, items, portfolio, reports, users
+from storage import decisions, deliveries, items, portfolio, reports, stages, users
 from storage.records import (
     OPEN_STATES,
     Action,
@@ -41,6 +42,7 @@ from storage.records import (
     ProjectState,
     Report,
     ReportMark,
+    StageRequest,
     Subscription,
 )
 
@@ -120,7 +122,8 @@ def build_digest(
 ) -> Digest:
     """Load what a digest needs in a fixed number of statements (projects, open risks, open
     blockers, milestones, the people it names, the two latest reports and the marks of older
-    ones, prompts, the calendar, skips) and compose it.
+    ones, prompts, the calendar, skips, the delivery process and, with one, the projects'
+    stage requests) and compose it.
     Closed projects are loaded too: compose_digest keeps those closed this period. `previous`
     is the summary (`digest_summary`) of the digest leadership last saw on this subscription.
     Without the `chart` (the App Home's summary, the preview, which does not show it), the chart
@@ -207,6 +210,9 @@ def build_digest(
     history = whole_reports(session, marks)
     # the portfolio's dependencies (none declared: nothing read), for the digest's section
     everyone = portfolio.list_projects(session, states=OPEN_STATES)
+    # the delivery process, and with one the projects' gate and change requests (bot/stages)
+    process = portfolio.load_process(session)
+    requests = _requests_by_project(session, ids) if process.phases else {}
     if dependencies is None:  # unless the caller read them already (the App Home)
         dependencies = portfolio_dependencies(session, everyone, at=at, default=default_tz)
     active = {p.id for p in projects if p.state is ProjectState.ACTIVE}
@@ -242,7 +248,19 @@ def build_digest(
         load=load,
         dependencies=dependencies,
         upstreams={p.key: p for p in everyone},
+        process=process if process.phases else None,
+        requests=requests,
     )
+
+
+def _requests_by_project(
+    session: Session, project_ids: Sequence[int]
+) -> dict[int, list[StageRequest]]:
+    """The projects' gate and change requests (every state), by project, oldest first."""
+    found: dict[int, list[StageRequest]] = {}
+    for request in stages.requests_of(session, project_ids):
+        found.setdefault(request.project_id, []).append(request)
+    return found
 
 
 def _people_load(

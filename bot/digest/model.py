@@ -17,6 +17,7 @@ from bot.digest.flags import Flag
 from bot.finance.earned_value import Figures, Totals
 from bot.finance.tolerance import Breach
 from bot.slack.user_ids import Person
+from bot.stages.compliance import PhaseCounts, WaitingRequest
 from storage.records import (
     UNDECIDED,
     Action,
@@ -65,6 +66,8 @@ class Attention(StrEnum):
     """Why a project needs leadership's attention, in the order the groups are listed."""
 
     HELP = "help"  # the report asks leadership for a decision or help
+    # a gate or change request waiting on its approvers for more than a week (bot/stages)
+    WAITING = "waiting"
     RED = "red"
     EXCEPTION = "exception"  # over a tolerance on cost or time (bot/finance/tolerance.py)
     WORSE = "worse"  # worse than its previous report, or than the previous digest showed
@@ -169,6 +172,8 @@ class ProjectLine:
     overdue_actions: tuple[Action, ...] = ()  # open past their due date, by due date
     figures: Figures | None = None  # earned value at the current report (bot/finance)
     breaches: tuple[Breach, ...] = ()  # the tolerances it exceeds
+    # its gate or change request waiting on its approvers too long (bot/stages/compliance)
+    waiting: tuple[WaitingRequest, ...] = ()
 
     @property
     def ask(self) -> Decision | None:
@@ -340,6 +345,8 @@ class Digest:
     # dependency of each of its projects by key (the thread's)
     dependencies: tuple[DependencyEntry, ...] = ()
     needs: Mapping[str, tuple[DependencyEntry, ...]] = field(default_factory=dict)
+    # with a delivery process: its open projects per phase, and those waiting at a gate
+    phases: PhaseCounts | None = None
 
     @property
     def today(self) -> date:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from bot.access.permissions import shown_in_channel
+from bot.access.audience import selects
 from bot.timezones import zone
 from storage.records import (
     Project,
@@ -26,20 +26,6 @@ def still_due(subscription: Subscription, occurrence: datetime, now: datetime) -
     subscription's `grace_hours` of its time. Later, it would be stale news: it is recorded as
     skipped, and the next digest compares with the last one actually posted."""
     return now <= occurrence + timedelta(hours=subscription.grace_hours)
-
-
-def selects(subscription: Subscription, project: Project) -> bool:
-    """Whether the subscription's filter selects a project, whatever its state."""
-    if not shown_in_channel(project, subscription.keys):
-        return False
-    if subscription.keys and project.key not in subscription.keys:
-        return False
-    if subscription.portfolio and (project.portfolio or "").casefold() != (
-        subscription.portfolio.casefold()
-    ):
-        return False
-    wanted = {t.casefold() for t in subscription.tags}
-    return not wanted or bool(wanted & {t.casefold() for t in project.tags})
 
 
 def covers(subscription: Subscription, project: Project) -> bool:

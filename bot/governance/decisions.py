@@ -36,8 +36,8 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from bot.access.audience import selects
 from bot.access.permissions import can_decide, kept_informed
-from bot.digest.selection import selects
 from bot.slack.user_ids import is_user_id, user_id_or_none
 from storage import audit, decisions, deliveries, portfolio, reports
 from storage.deliveries import Claim

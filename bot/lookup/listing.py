@@ -1,4 +1,5 @@
-"""`/pmo list`: active projects with their latest rating, filtered by a colour, missing, a group.
+"""`/pmo list`: active projects with their latest rating (and their phase, when the portfolio
+describes a delivery process), filtered by a colour, missing, a group.
 
 Only the rows shown (`limit`) are read from the read model (bot.overview.standings): this
 period's state and the latest report's overall rating, the rest of the report unread, and for
@@ -22,6 +23,8 @@ from bot.lookup.matching import How, Matched, fold, match
 from bot.overview import standings as overview
 from bot.periods.state import MISSING_STATES, PeriodState
 from bot.slack.people import known_names
+from bot.stages.phases import phase_of
+from storage import portfolio
 from storage import standings as stored
 from storage.records import Project, ProjectState, Rag, Report
 
@@ -41,6 +44,7 @@ class ListedProject:
     report: Report | LatestReport | None  # the latest report, whatever its period
     state: PeriodState | None = None  # this period's (bot.periods.state), when asked for
     pm_name: str | None = None
+    phase: str | None = None  # in the delivery process (bot/stages): none without one
 
 
 class FilterKind(StrEnum):
@@ -151,8 +155,15 @@ def project_listing(
     listed = overview.listed(session, shown, at=now, default=default_tz)
     # a PM's name is shown only beside a missing report (message_templates/*/list.json.j2)
     names = known_names(session, {p.pm for p in shown}) if chosen.kind is FilterKind.MISSING else {}
+    process = portfolio.load_process(session)  # each row's phase, when there is one
     rows = [
-        ListedProject(p, _report(listed[p.id]), _state(listed[p.id].state), names.get(p.pm))
+        ListedProject(
+            p,
+            _report(listed[p.id]),
+            _state(listed[p.id].state),
+            names.get(p.pm),
+            phase_of(p, process),
+        )
         for p in shown
     ]
     return Listing(rows, chosen, len(kept))

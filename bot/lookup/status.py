@@ -10,13 +10,14 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
+from bot.digest.flags import Flag, plan_flag
 from bot.digest.model import ask_answered, open_ask
 from bot.overview import standings as overview
 from bot.periods.state import PeriodState, recent_starts
 from bot.slack.people import known_names
 from bot.slack.user_ids import Person, person
-from bot.stages.phases import phase_of
-from storage import decisions, items, portfolio, reports
+from bot.stages.phases import past_planning_gate, phase_of
+from storage import decisions, items, portfolio, reports, stages
 from storage.records import Blocker, Decision, Milestone, Project, Rag, Report, Risk
 
 STRIP_PERIODS = 8  # the RAG strip of `/pmo status`: the last eight periods
@@ -46,6 +47,7 @@ class StatusView:
     state: PeriodState  # this period's (bot.periods.state)
     decision: Decision | None = None  # the project's newest decision (what its ask became)
     phase: str | None = None  # in the delivery process (bot/stages): none without one
+    plan: Flag | None = None  # past the planning gate without an approved plan
 
     @property
     def ask(self) -> Decision | None:
@@ -93,6 +95,11 @@ def status_view(
     blockers = _leadership_first(items.open_blockers(session, [project.id])[project.id])
     milestones = items.list_milestones(session, [project.id])[project.id]
     upcoming = [m for m in milestones if not m.done_on]
+    process = portfolio.load_process(session)
+    # its gate requests only past the planning gate: none before it lacks a plan
+    asked = (
+        stages.requests_of(session, [project.id]) if past_planning_gate(project, process) else []
+    )
     names = known_names(
         session,
         [project.pm, project.sponsor]
@@ -114,7 +121,8 @@ def status_view(
         sponsor=person(project.sponsor, names),
         state=status.state,
         decision=decisions.latest_of_projects(session, [project.id]).get(project.id),
-        phase=phase_of(project, portfolio.load_process(session)),
+        phase=phase_of(project, process),
+        plan=plan_flag(project, process, asked),
     )
 
 

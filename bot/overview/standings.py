@@ -17,12 +17,15 @@ at which time alone could change the answer:
   ahead of their time start to count);
 * the day after the project's target end, while it is rated green (a consistency flag);
 * the first of next month, while the report says the team's capacity is short (the plan's
-  month changes, and with it the "capacity on paper only" flag).
+  month changes, and with it the "capacity on paper only" flag);
+* the instant a pending gate or change request starts to wait too long on its approvers
+  (bot/stages/compliance.py: it then needs attention).
 
 Everything else it rests on changes only by a write, and every such write invalidates it in
 its own transaction (storage.standings: reports, skips, prompts recorded and sent, projects,
-risks, the portfolio's holidays and working hours, a PM's timezone). A standing is also
-recomputed when the rule's version (`RULE_VERSION`) or the default timezone it was read in changed.
+risks, the portfolio's holidays and working hours, a PM's timezone, the delivery process, a
+stage request asked or decided). A standing is also recomputed when the rule's version
+(`RULE_VERSION`) or the default timezone it was read in changed.
 
 A standing also says when planning (bot.delivery.planning) next has something to record for
 the project, `due_at` (at most `valid_until`): the period's prompt while it is not recorded
@@ -64,8 +67,9 @@ from bot.periods.state import (
     load_statuses,
     prompt_due,
 )
+from bot.stages.compliance import too_long_from, waits_too_long
 from bot.timezones import zone
-from storage import decisions, deliveries, items, portfolio, reports
+from storage import decisions, deliveries, items, portfolio, reports, stages
 from storage import standings as stored
 from storage.records import (
     OPEN_STATES,
@@ -76,13 +80,16 @@ from storage.records import (
     Project,
     Rag,
     Report,
+    RequestState,
     Skip,
+    StageRequest,
     Standing,
 )
 
 # The version of what a standing holds and how it is computed: bump it with any change to the
 # rule or to this module, and every stored standing is recomputed on its next read.
-RULE_VERSION = "5"  # 5: the capacity flag (the plan's month, the team's pulse)
+# 6: the delivery process (a request waiting on its approvers, the "no approved plan" flag)
+RULE_VERSION = "6"
 REFRESH_BATCH = 1000  # standings the tick recomputes at most per call
 REFRESH_TRIES = 3  # reads of what does not hold, before reading the rest narrowly
 COMPUTE_BATCH = 500  # standings recomputed from one load (a cold read of 5,000 holds less)
@@ -154,7 +161,25 @@ def compute(
     )
     # a decided ask no longer needs attention (bot.digest.model.ask_answered)
     governance = Governance(latest=decisions.latest_of_projects(session, reported))
-    records = RecordsOf(risks, {}, {}, {}, None, at=at, governance=governance)
+    # the delivery process, and with one the stage requests of those reported (a request
+    # waiting too long needs attention; the "no approved plan" flag): only a current report
+    # needs attention, and a new one lets its standing go
+    process = portfolio.load_process(session)
+    requests: dict[int, list[StageRequest]] = {}
+    if process.phases and reported:
+        for request in stages.requests_of(session, reported):
+            requests.setdefault(request.project_id, []).append(request)
+    records = RecordsOf(
+        risks,
+        {},
+        {},
+        {},
+        None,
+        at=at,
+        governance=governance,
+        process=process if process.phases else None,
+        requests=requests,
+    )
     money = portfolio.load_money(session)  # over a tolerance needs attention too
     today = at.astimezone(default).date()
     planned = _planned(session, statuses.values(), calendar, today=today)
@@ -177,7 +202,12 @@ def compute(
             if attention is Attention.HELP:
                 needed_by = status.current_report.help_needed_by
         until = _valid_until(
-            project, status, zones.get(project.pm, default), later.get(project.id), at, default
+            project,
+            status,
+            zones.get(project.pm, default),
+            _earliest_of(later.get(project.id), _waits_from(requests.get(project.id, ()), at)),
+            at,
+            default,
         )
         period = status.period
         due = _due_at(project, status, reminded, calendar.holidays, at=at)
@@ -218,6 +248,22 @@ def _earliest(*found: Mapping[int, datetime]) -> dict[int, datetime]:
         for pid, moment in mapping.items():
             result[pid] = min(moment, result.get(pid, moment))
     return result
+
+
+def _earliest_of(*moments: datetime | None) -> datetime | None:
+    found = [m for m in moments if m is not None]
+    return min(found) if found else None
+
+
+def _waits_from(requests: Sequence[StageRequest], at: datetime) -> datetime | None:
+    """The first instant after `at` at which a pending request of the project starts to wait
+    too long (bot/stages/compliance.py), if one will."""
+    found = [
+        too_long_from(r)
+        for r in requests
+        if r.state is RequestState.PENDING and not waits_too_long(r, at)
+    ]
+    return min(found) if found else None
 
 
 def _valid_until(

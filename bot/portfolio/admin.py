@@ -8,7 +8,10 @@ Rules (checked on the server at submission, whatever the modal or the payload sa
   add, edit, close, grant. A project's PM cannot close it: closing is a portfolio decision.
 - A modal validates with the portfolio file's own checks (`PROJECT_FIELDS`), reports every
   problem at once, inline, and stores nothing when there is one. A project's key is set when
-  it is added and never changes (digests, files and subscriptions name it).
+  it is added and never changes (digests, files and subscriptions name it). Past its planning
+  gate, a project's budget and end date are its approved baseline: a change of either is
+  refused on its field (`/pmo change KEY` asks for it; bot/stages/compliance.py), the other
+  fields edit as before.
 - Every change is recorded in the audit log: who, when, and `field: [before, after]` for each
   field that changed (the import records its own, as actor "import").
 - Closing sets the state to closed (closed_at as the import sets it), records "closed",
@@ -65,6 +68,7 @@ from bot.services import Services
 from bot.slack.gateway import SlackError
 from bot.slack.people import dm_channel
 from bot.slack.user_ids import is_user_id
+from bot.stages.compliance import baseline_changes
 from storage import archives, audit, decisions, deliveries, items, portfolio, reports, users
 from storage.deliveries import Claim
 from storage.records import (
@@ -506,6 +510,12 @@ def save_project(
             return errors, language
         if current is None and portfolio.find_project(session, spec.key) is not None:
             return [FieldError("key", "key_taken", {"key": spec.key})], language
+        if current is not None:  # past its planning gate, its baseline is approved
+            locked = baseline_changes(current, spec, portfolio.load_process(session))
+            if locked:
+                return [
+                    FieldError(name, f"baseline_{name}", {"key": current.key}) for name in locked
+                ], language
         before = spec_of(current) if current is not None else None
         portfolio.upsert_projects(session, [spec], now=now)
         refresh_rank_scores(session)

@@ -3,6 +3,11 @@
 Validation is pure: it returns every problem at once (position, key, field, what is wrong), so a
 PMO fixes the whole file in one pass. Nothing here touches the database; importing is
 `bot.portfolio.import_portfolio`.
+
+A project's entry may also say `rebaseline: true`: not a field of the project (never stored nor
+exported) but an instruction for the one import that reads it, which then accepts a change of
+the project's budget or end date past its planning gate as an admin's re-baselining (see
+bot.portfolio.importing).
 """
 
 from __future__ import annotations
@@ -68,6 +73,9 @@ class Portfolio:
     staffing_given: frozenset[str] = frozenset()  # which of those the file sets
     process: Process | None = None  # None: the file describes none (the stored one stays)
     milestones: Mapping[str, tuple[MilestoneSpec, ...]] = field(default_factory=dict)  # by key
+    # the keys whose entry says `rebaseline: true`: an instruction for this import only (never
+    # stored nor exported): their budget and end may change past the planning gate
+    rebaseline: frozenset[str] = frozenset()
 
 
 class PortfolioError(Exception):
@@ -892,12 +900,16 @@ def _label(raw: Any, index: int, section: str, id_field: str) -> str:
     return f"{section}[{index + 1}]" + (f" ({ident})" if isinstance(ident, str) else "")
 
 
+REBASELINE = "rebaseline"  # a project entry's instruction to the import, not a field of it
+
+
 def _projects(
     raw: Any,
     problems: list[str],
     *,
     escalate: bool = False,
     milestones: dict[str, tuple[MilestoneSpec, ...]] | None = None,
+    rebaseline: set[str] | None = None,
 ) -> list[ProjectSpec]:
     if not isinstance(raw, list):
         problems.append("projects: must be a list")
@@ -912,6 +924,14 @@ def _projects(
             continue
         if isinstance(key, str):
             seen[key.upper()] = where
+        again = False
+        if isinstance(item, dict) and item.get(REBASELINE) is not None:
+            try:
+                again = _bool(item[REBASELINE])
+            except _InvalidError as exc:
+                problems.append(f"{where}: {REBASELINE}: {exc}")
+        if isinstance(item, dict):
+            item = {name: value for name, value in item.items() if name != REBASELINE}
         values = _entry(item, where, PROJECT_FIELDS, PROJECT_REQUIRED, problems)
         if values is None:
             continue
@@ -930,6 +950,8 @@ def _projects(
         found = values.pop("milestones", ())
         if milestones is not None:
             milestones[values["key"]] = found
+        if again and rebaseline is not None:
+            rebaseline.add(values["key"])
         specs.append(ProjectSpec(**values))
     return specs
 
@@ -1135,8 +1157,13 @@ def parse_portfolio(text: str, *, languages: tuple[str, ...] = LANGUAGES) -> Por
         except _InvalidError as exc:
             problems.append(f"escalate_to_sponsor: {exc}")
     milestones: dict[str, tuple[MilestoneSpec, ...]] = {}
+    rebaseline: set[str] = set()
     projects = _projects(
-        data.get("projects") or [], problems, escalate=escalate, milestones=milestones
+        data.get("projects") or [],
+        problems,
+        escalate=escalate,
+        milestones=milestones,
+        rebaseline=rebaseline,
     )
     digests = _digests(data.get("digests") or [], problems, languages)
     holidays: tuple[date, ...] | None = None
@@ -1178,4 +1205,5 @@ def parse_portfolio(text: str, *, languages: tuple[str, ...] = LANGUAGES) -> Por
         staffing_given=frozenset(k for k in STAFFING_FIELDS if data.get(k) is not None),
         process=process,
         milestones=milestones,
+        rebaseline=frozenset(rebaseline),
     )

@@ -1,4 +1,14 @@
-"""Importing the portfolio file: all or nothing, idempotent (upsert by key and by channel)."""
+"""Importing the portfolio file: all or nothing, idempotent (upsert by key and by channel).
+
+Past its planning gate (bot/stages/compliance.baseline_changes, the one rule), a project's
+budget and end date are its approved baseline: a file that changes either (compared with
+what is stored) is refused, the project named among the problems, unless the project's entry
+says `rebaseline: true`. Then the change is an admin's re-baselining: imported, audited as
+"rebaseline" (the fields, before and after, by the importing actor) and recorded as the
+project's next baseline (bot.stages.requests.record_baseline, source "rebaseline"). The
+instruction is for this import only: never stored, never exported. Importing is for those
+who run `pmo-bot import` on the server (with the database's URL): no Slack command imports.
+"""
 
 from __future__ import annotations
 
@@ -9,7 +19,7 @@ from typing import TypeVar
 
 from sqlalchemy.orm import Session
 
-from bot.portfolio.admin import IMPORT_ACTOR, record_change, spec_of
+from bot.portfolio.admin import IMPORT_ACTOR, diff, record_change, spec_of
 from bot.portfolio.file import (
     LANGUAGES,
     Portfolio,
@@ -21,8 +31,10 @@ from bot.portfolio.file import (
     score_problems,
 )
 from bot.priorities.stored import refresh_rank_scores
-from storage import items, portfolio
-from storage.records import Money, Planning, Staffing
+from bot.stages.compliance import baseline_changes
+from bot.stages.requests import record_baseline
+from storage import audit, items, portfolio
+from storage.records import Money, Planning, Process, Project, ProjectSpec, Staffing
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,26 +126,41 @@ def import_portfolio(
     if {"people", "teams"} - parsed.staffing_given:
         problems += allocation_problems(parsed.projects, staffing)
     problems += _dependency_problems(session, parsed)
+    stored_process = portfolio.load_process(session)
     if parsed.process is None:  # the stored process judges the file's phases
-        problems += phase_problems(parsed.projects, portfolio.load_process(session))
+        problems += phase_problems(parsed.projects, stored_process)
+    before = {p.key: p for p in portfolio.list_projects(session)}
+    rebaselined = _baseline_changes(before, parsed, stored_process)
+    problems += [
+        _locked_problem(before[key], fields, spec)
+        for key, (fields, spec) in rebaselined.items()
+        if key not in parsed.rebaseline
+    ]
     if problems:
         raise PortfolioError(tuple(problems))
-    before = {p.key: p for p in portfolio.list_projects(session)}
     changed = portfolio.upsert_projects(session, parsed.projects, now=now)
     after = {p.key: p for p in portfolio.list_projects(session)}
     ids = {key: p.id for key, p in after.items()}
     for spec in parsed.projects:  # the audit log: what the import changed, field by field
         old = before.get(spec.key)
+        rebased = rebaselined.get(spec.key, ((), spec))[0]
         record_change(
             session,
             actor=IMPORT_ACTOR,
             at=now,
             project_id=after[spec.key].id,
-            before=spec_of(old) if old is not None else None,
+            # a re-baselined field is audited as the rebaseline (below), not here too
+            before=(
+                replace(spec_of(old), **{f: getattr(after[spec.key], f) for f in rebased})
+                if old is not None
+                else None
+            ),
             after=spec_of(after[spec.key]),
         )
     for key, milestones in parsed.milestones.items():
         items.replace_milestones(session, ids[key], milestones)
+    for key, (fields, _) in rebaselined.items():  # the milestones as imported, too
+        _rebaseline(session, before[key], after[key], fields, now=now)
     subs_changed = portfolio.upsert_subscriptions(session, parsed.subscriptions, now=now)
     if parsed.holidays is not None:
         portfolio.replace_holidays(session, parsed.holidays)
@@ -155,4 +182,70 @@ def import_portfolio(
         subscriptions=len(parsed.subscriptions),
         subscriptions_changed=subs_changed,
         holidays=len(parsed.holidays) if parsed.holidays is not None else None,
+    )
+
+
+def _baseline_changes(
+    stored: Mapping[str, Project], parsed: Portfolio, process: Process
+) -> dict[str, tuple[tuple[str, ...], ProjectSpec]]:
+    """The stored projects past their planning gate whose budget or end the file changes (the
+    fields, and the file's entry), by key."""
+    found = {}
+    for spec in parsed.projects:
+        old = stored.get(spec.key)
+        fields = baseline_changes(old, spec, process) if old is not None else ()
+        if fields:
+            found[spec.key] = (fields, spec)
+    return found
+
+
+def _locked_problem(project: Project, fields: tuple[str, ...], spec: ProjectSpec) -> str:
+    """The problem a change of an approved baseline makes (each field, as stored and as the
+    file says it), and the two ways to make it."""
+    said = "; ".join(
+        f"{name}: {_shown(getattr(project, name))} -> {_shown(getattr(spec, name))}"
+        for name in fields
+    )
+    return (
+        f"projects ({project.key}): {said}: {project.key} is past its planning gate, so its "
+        f"budget and end date are its approved baseline and change only through a change "
+        f"request (/pmo change {project.key}); to re-baseline it here instead, an admin adds "
+        "`rebaseline: true` to its entry"
+    )
+
+
+def _shown(value: object) -> str:
+    return "none" if value is None else str(value)
+
+
+def _rebaseline(
+    session: Session,
+    before: Project,
+    after: Project,
+    fields: tuple[str, ...],
+    *,
+    now: datetime,
+) -> None:
+    """An admin's re-baselining by the file: audited (action "rebaseline", each field before
+    and after) and recorded as the project's next baseline."""
+    audit.record(
+        session,
+        actor=IMPORT_ACTOR,
+        at=now,
+        action="rebaseline",
+        project_id=after.id,
+        changes={
+            name: change
+            for name, change in diff(spec_of(before), spec_of(after)).items()
+            if name in fields
+        },
+    )
+    record_baseline(
+        session,
+        after,
+        budget=after.budget,
+        end=after.end,
+        source="rebaseline",
+        by=IMPORT_ACTOR,
+        now=now,
     )

@@ -32,13 +32,19 @@ from storage.records import (
     Allocation,
     Calendar,
     CapacityPulse,
+    ChangeKind,
     Dependency,
+    Gate,
     Money,
+    Process,
     ProjectState,
     Rag,
     Report,
+    RequestKind,
+    RequestState,
     Staff,
     Staffing,
+    StageRequest,
     Tolerances,
 )
 from tests import factories
@@ -69,8 +75,41 @@ def report(project_id: int, weeks_ago: int, overall: str, **kw: Any) -> Report:
     return factories.report(project_id, week(weeks_ago), overall, **kw)
 
 
+# The delivery process: four phases; the planning gate is the sponsor's and the CFO's.
+PROCESS = Process(
+    ("initiation", "planning", "execution", "closing"),
+    (
+        Gate("initiation", "planning", approvers=("admins",)),
+        Gate("planning", "execution", approvers=("sponsor", "U0CFO")),
+        Gate("execution", "closing", approvers=("sponsor",)),
+    ),
+)
+
+
+def stage_request(
+    id: int, project_id: int, kind: RequestKind, days_ago: float, **kw: Any
+) -> StageRequest:
+    gate = {"from_phase": "planning", "to_phase": "execution"} if kind is RequestKind.GATE else {}
+    return StageRequest(
+        id=id,
+        project_id=project_id,
+        kind=kind,
+        state=kw.pop("state", RequestState.PENDING),
+        requested_by="U0PMSOPHIE",
+        requested_at=AT - timedelta(days=days_ago),
+        **{**gate, **kw},
+    )
+
+
+def approved_plan(id: int, project_id: int) -> StageRequest:
+    return stage_request(
+        id, project_id, RequestKind.GATE, 200, state=RequestState.DECIDED, outcome="approved"
+    )
+
+
 def golden_digest(language: str) -> Digest:
-    """Eight projects where every section of the digest and every flag shows."""
+    """Eight projects where every section of the digest and every flag shows, in a delivery
+    process (the phases line, gates and changes waiting on their approvers)."""
 
     def project(key: str, id: int, name: str, pm: str, **kw: Any) -> Any:
         return factories.project(key, id=id, name=name, pm=pm, sponsor="U0COO", **kw)
@@ -86,6 +125,7 @@ def golden_digest(language: str) -> Digest:
             start=date(2025, 9, 1),
             end=date(2027, 6, 25),
             rank_score=Decimal(72),
+            phase="execution",
             # Marcus, DCEXIT's PM, lends ATLAS 0.6 of his time: with DCEXIT's 0.7 in December
             # and January, he is at 130 % (the digest's capacity line and its chart's panel)
             allocations=(
@@ -102,11 +142,20 @@ def golden_digest(language: str) -> Digest:
             start=date(2025, 6, 2),
             end=date(2027, 3, 12),
             rank_score=Decimal(64),
+            phase="execution",
             allocations=(
                 Allocation(Decimal("0.7"), date(2026, 12, 1), date(2027, 1, 1), "U0PMMARCUS"),
             ),
         ),
-        project("WMS", 3, "Warehouse upgrade", "U0PMPRIYA", priority=3, rank_score=Decimal(55)),
+        project(
+            "WMS",
+            3,
+            "Warehouse upgrade",
+            "U0PMPRIYA",
+            priority=3,
+            rank_score=Decimal(55),
+            phase="closing",
+        ),
         project(
             "CRM",
             4,
@@ -117,6 +166,7 @@ def golden_digest(language: str) -> Digest:
             start=date(2026, 1, 5),
             end=date(2027, 5, 21),
             rank_score=Decimal(81),
+            phase="planning",  # its gate asked nine days ago, still undecided
         ),
         # mandatory (regulatory): first in its group whatever its score
         project(
@@ -128,15 +178,28 @@ def golden_digest(language: str) -> Digest:
             end=date(2026, 11, 13),
             mandatory=True,
             rank_score=Decimal(30),
+            phase="execution",  # never through its planning gate: no approved plan
         ),
         project(
-            "PAYROLL", 6, "Payroll replacement", "U0PMOLIVIER", priority=1, rank_score=Decimal(48)
+            "PAYROLL",
+            6,
+            "Payroll replacement",
+            "U0PMOLIVIER",
+            priority=1,
+            rank_score=Decimal(48),
+            phase="execution",
         ),
         project(
-            "FLEET", 7, "Fleet telematics", "U0PMMARCUS", priority=5, state=ProjectState.ON_HOLD
+            "FLEET",
+            7,
+            "Fleet telematics",
+            "U0PMMARCUS",
+            priority=5,
+            state=ProjectState.ON_HOLD,
+            phase="execution",
         ),
         project("EINV", 8, "E-invoicing", "U0PMAISHA", priority=1),
-        project("ONBOARD", 9, "Onboarding portal", "U0PMSOPHIE", priority=4),
+        project("ONBOARD", 9, "Onboarding portal", "U0PMSOPHIE", priority=4, phase="planning"),
     ]
     history = {
         1: [
@@ -318,6 +381,30 @@ def golden_digest(language: str) -> Digest:
             },
         ),
         upstreams={p.key: p for p in projects},
+        # Stage requests: CRM's gate waits nine days on its approvers (attention), ONBOARD's
+        # two (at a gate, not yet too long); DCEXIT's change of its end waits twelve days; the
+        # plans of ATLAS, DCEXIT, WMS, PAYROLL and FLEET were approved; TREASURY's never.
+        process=PROCESS,
+        requests={
+            1: [approved_plan(11, 1)],
+            2: [
+                approved_plan(21, 2),
+                stage_request(
+                    22,
+                    2,
+                    RequestKind.CHANGE,
+                    12.2,
+                    changes=(ChangeKind.SCHEDULE,),
+                    new_end=date(2027, 6, 30),
+                    reason="Wave 5 moves after the mainframe feed is mapped.",
+                ),
+            ],
+            3: [approved_plan(31, 3)],
+            4: [stage_request(41, 4, RequestKind.GATE, 9.1)],
+            6: [approved_plan(61, 6)],
+            7: [approved_plan(71, 7)],
+            9: [stage_request(91, 9, RequestKind.GATE, 2)],
+        },
     )
 
 

@@ -17,13 +17,19 @@ from bot.digest.compose import compose_digest
 from bot.digest.model import THREAD_SHOWN, DependencyEntry, Digest, Governance
 from storage.records import (
     Blocker,
+    ChangeKind,
     Dependency,
+    Gate,
     ItemStatus,
     Milestone,
+    Process,
     Project,
     ProjectState,
     Report,
+    RequestKind,
+    RequestState,
     Risk,
+    StageRequest,
 )
 from tests import factories
 
@@ -101,9 +107,22 @@ def full_inputs(text: str, *, extra_red: int = 4) -> dict[str, Any]:
     shows; user text is `text` (within what import and the modal accept)."""
     item, name = text[:500], text[:200]
 
+    # a delivery process of the most phases, with the longest names, past whose planning gate
+    # every project is (the plan flag) but two, each waiting at it
+    phases = tuple(f"{text[:46]} {i:02d}" for i in range(12))
+    approvers = (*(f"U0APPR{i:04d}" for i in range(20)), "sponsor", "admins")
+    process = Process(phases, (Gate(phases[0], phases[1], approvers=approvers, baseline=True),))
+
     def project(key: str, id: int, **kw: Any) -> Project:
         return factories.project(
-            key, id=id, name=name, pm=PM, sponsor="U0SPONS001", priority=kw.pop("priority", 2), **kw
+            key,
+            id=id,
+            name=name,
+            pm=PM,
+            sponsor="U0SPONS001",
+            priority=kw.pop("priority", 2),
+            phase=kw.pop("phase", phases[id % 11 + 1]),
+            **kw,
         )
 
     projects = [
@@ -119,8 +138,8 @@ def full_inputs(text: str, *, extra_red: int = 4) -> dict[str, Any]:
         project("SLIDE", 3),  # amber; green in the previous digest: got worse since
         project("WATERMELON", 4, budget=Decimal(10_000), end=date(2026, 11, 1)),
         project("BACK", 5),  # back to green
-        project("NEVER", 6),
-        project("STALE", 7),
+        project("NEVER", 6, phase=phases[0]),
+        project("STALE", 7, phase=phases[0]),
         project("AWAY", 8),
         project("PAUSED", 9, state=ProjectState.ON_HOLD),
         project("DONE", 10, state=ProjectState.CLOSED, closed_at=AT),
@@ -225,7 +244,30 @@ def full_inputs(text: str, *, extra_red: int = 4) -> dict[str, Any]:
             for pid in (1, 2, 3, 4, 5, 9, 10, 20)
         ],
     )
+
+    # gates and changes waiting on their approvers for long (a missing report's too)
+    def asked(pid: int, kind: RequestKind, days: int) -> StageRequest:
+        gate = kind is RequestKind.GATE
+        return StageRequest(
+            id=pid * 10 + gate,
+            project_id=pid,
+            kind=kind,
+            state=RequestState.PENDING,
+            requested_by=PM,
+            requested_at=AT - timedelta(days=days),
+            reason=text[:2000],
+            from_phase=phases[0] if gate else None,
+            to_phase=phases[1] if gate else None,
+            changes=() if gate else tuple(ChangeKind),
+        )
+
+    requests = {
+        pid: [asked(pid, RequestKind.GATE, 9999), asked(pid, RequestKind.CHANGE, 99999)]
+        for pid in (1, 2, 6, 7, 20)
+    }
     return {
+        "process": process,
+        "requests": requests,
         "projects": projects,
         "history": history,
         "risks": risks,
@@ -239,9 +281,16 @@ def full_inputs(text: str, *, extra_red: int = 4) -> dict[str, Any]:
 
 
 def full_digest(
-    text: str, *, language: str = "en", mention_pms: bool = True, extra_red: int = 4
+    text: str,
+    *,
+    language: str = "en",
+    mention_pms: bool = True,
+    extra_red: int = 4,
+    staged: bool = True,
 ) -> Digest:
     inputs = full_inputs(text, extra_red=extra_red)
+    if not staged:  # without a delivery process
+        inputs = {**inputs, "process": None, "requests": None}
     return compose(inputs, language=language, mention_pms=mention_pms)
 
 
@@ -260,6 +309,8 @@ def compose(inputs: Mapping[str, Any], *, language: str = "en", mention_pms: boo
         milestones=inputs["milestones"],
         previous=inputs["previous"],
         governance=inputs["governance"],
+        process=inputs.get("process"),
+        requests=inputs.get("requests"),
     )
 
 
@@ -267,7 +318,7 @@ def contexts(text: str) -> dict[str, list[dict[str, Any]]]:
     digests = [
         full_digest(text),
         full_digest(text, language="fr", mention_pms=False),
-        full_digest(text, extra_red=0),
+        full_digest(text, extra_red=0, staged=False),
     ]
     # people over 100 % in the next three months (the digest's one line)
     months = months_from(AT.date(), 3)

@@ -6,6 +6,7 @@ rendered in every language with hostile text and checked for escaping and Slack'
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -29,7 +30,17 @@ from bot.home.view import (
 )
 from bot.periods.state import MISSING_STATES, PeriodState
 from bot.reporting.on_demand import Outcome
-from storage.records import Dependency, Project, ProjectState
+from storage.records import (
+    ChangeKind,
+    Dependency,
+    Gate,
+    Process,
+    Project,
+    ProjectState,
+    RequestKind,
+    RequestState,
+    StageRequest,
+)
 from tests import factories
 
 AT = datetime(2026, 11, 20, 15, 0, tzinfo=UTC)
@@ -69,8 +80,41 @@ def _summary(text: str, projects: int) -> PortfolioSummary:
         p.id: [factories.report(p.id, THIS_PERIOD, "red", help_needed=text, path_to_green=text)]
         for p in found
     }
+    # half of them (those not asking) with a gate or a change waiting on its approvers
+    history = {
+        pid: [replace(found[0], help_needed=None)] if pid % 2 else found
+        for pid, found in history.items()
+    }
+    phases = (text[:50], f"{text[:48]} 2")
+    process = Process(phases, (Gate(*phases, approvers=("sponsor",), baseline=True),))
+    requests = {
+        p.id: [
+            StageRequest(
+                id=p.id * 10 + n,
+                project_id=p.id,
+                kind=kind,
+                state=RequestState.PENDING,
+                requested_by=p.pm,
+                requested_at=AT - timedelta(days=99_999),
+                from_phase=phases[0],
+                to_phase=phases[1],
+                changes=tuple(ChangeKind),
+            )
+            for n, kind in enumerate((RequestKind.GATE, RequestKind.CHANGE))
+        ]
+        for p in found
+        if p.id % 2
+    }
     digest = compose_digest(
-        factories.subscription(), found, history, {}, {}, at=AT, default_tz=ZoneInfo("UTC")
+        factories.subscription(),
+        found,
+        history,
+        {},
+        {},
+        at=AT,
+        default_tz=ZoneInfo("UTC"),
+        process=process,
+        requests=requests,
     )
     return PortfolioSummary(digest.counts, digest.attention_list)
 

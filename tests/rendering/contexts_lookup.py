@@ -10,6 +10,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from bot.digest.flags import Flag, FlagCode
 from bot.lookup.history import Change, History, HistoryEntry
 from bot.lookup.listing import FIXED_FILTERS, Filter, FilterKind, ListedProject
 from bot.lookup.mine import MineRow
@@ -120,6 +121,7 @@ def contexts(text: str) -> dict[str, list[dict[str, Any]]]:
         sponsor=named,
         state=PeriodState.LATE,
         phase=text[:50],
+        plan=Flag(FlagCode.NO_APPROVED_PLAN),  # past its planning gate, never approved
     )
     people = (*(f"U0RACI{i:04d}" for i in range(49)), "former member 3f9a1c")
     raci_project = replace(
@@ -151,6 +153,7 @@ def contexts(text: str) -> dict[str, list[dict[str, Any]]]:
             report if i % 3 else None,
             (PeriodState.LATE, PeriodState.DUE, PeriodState.NOT_ASKED)[i % 3],
             text[:80] if i % 2 else None,
+            text[:50] if i % 4 else None,  # its phase, with a process (the longest name)
         )
         for i, p in enumerate(many)
     ]

@@ -26,14 +26,19 @@ from bot.home.view import HomeProject, missing_rows, portfolio_summary
 from bot.overview import standings as overview
 from bot.periods.state import PeriodState, period_statuses
 from bot.portfolio.importing import import_portfolio
-from storage import deliveries, items, portfolio, reports, users
+from storage import deliveries, items, portfolio, reports, stages, users
 from storage import standings as stored
 from storage.db import make_engine, make_sessionmaker
 from storage.deliveries import Claim
 from storage.records import (
+    ChangeKind,
     DeliveryKind,
+    Gate,
     ItemStatus,
+    Process,
     ProjectState,
+    RequestKind,
+    RequestState,
     RiskSpec,
     SkipReason,
     SlackUser,
@@ -530,3 +535,92 @@ def test_the_home_and_the_digest_list_those_waiting_on_a_dependency_alike(engine
     )  # last
     assert summary is not None
     assert summary.attention == digest.attention_list
+
+
+def test_the_read_model_follows_the_delivery_process_and_the_requests_waiting(
+    sessions: sessionmaker[Session],
+) -> None:
+    """With a process, a project past its planning gate without an approved one is flagged,
+    and one whose gate or change request waits on its approvers more than a week needs
+    attention (Attention.WAITING): as a process is set, a request asked, time passes and a
+    request is decided, the read model stays the rule (and the App Home the digest)."""
+    clock = Clock()
+    check(sessions, clock.now)
+    done = active_keys(sessions, clock.now, PeriodState.DONE)
+    assert len(done) >= 4, done
+    with sessions.begin() as session:
+        portfolio.replace_process(session, STAGED)
+        past = [portfolio.find_project(session, key) for key in done[:2]]
+        portfolio.upsert_projects(
+            session,
+            [
+                factories.project_spec(p.key, **_spec(p) | {"phase": "execution"})
+                for p in past
+                if p is not None
+            ],
+            now=clock.now,
+        )
+    check(sessions, clock.advance(timedelta(minutes=5)))
+    with sessions.begin() as session:
+        rows = stored.find_standings(session, [p.id for p in past if p is not None])
+    assert {r.attention for r in rows.values()} <= {"help", "red", "exception", "worse", "flagged"}
+    assert all(r.attention is not None for r in rows.values())  # at the least, flagged
+
+    # A gate and a change asked a little under a week ago: not yet waiting too long.
+    with sessions.begin() as session:
+        ids = {key: _id(session, key) for key in done}
+        gate = stages.add_request(
+            session,
+            project_id=ids[done[2]],
+            kind=RequestKind.GATE,
+            requested_by="U0PM",
+            at=clock.now - timedelta(days=7) + timedelta(minutes=30),
+            from_phase="planning",
+            to_phase="execution",
+        )
+        stages.add_request(
+            session,
+            project_id=ids[done[3]],
+            kind=RequestKind.CHANGE,
+            requested_by="U0PM",
+            at=clock.now - timedelta(days=7) + timedelta(minutes=50),
+            changes=(ChangeKind.COST,),
+        )
+    check(sessions, clock.advance(timedelta(minutes=1)))
+    assert _attention(sessions, done[2]) != Attention.WAITING.value
+    check(sessions, clock.advance(timedelta(minutes=40)))  # time alone: the gate's week is out
+    assert _attention(sessions, done[2]) == Attention.WAITING.value
+    check(sessions, clock.advance(timedelta(minutes=20)))  # and the change's
+    assert _attention(sessions, done[3]) == Attention.WAITING.value
+
+    # Decided: it waits no more.
+    with sessions.begin() as session:
+        assert stages.settle(
+            session, gate.id, state=RequestState.DECIDED, at=clock.now, outcome="rejected", by="U0X"
+        )
+    check(sessions, clock.advance(timedelta(minutes=1)))
+    assert _attention(sessions, done[2]) != Attention.WAITING.value
+
+    # The process removed: nothing of it counts any more.
+    with sessions.begin() as session:
+        portfolio.replace_process(session, Process())
+    check(sessions, clock.advance(timedelta(minutes=1)))
+    assert _attention(sessions, done[3]) != Attention.WAITING.value
+
+
+STAGED = Process(
+    ("initiation", "planning", "execution", "closing"),
+    (Gate("planning", "execution", approvers=("sponsor", "admins")),),
+)
+
+
+def _id(session: Session, key: str) -> int:
+    project = portfolio.find_project(session, key)
+    assert project is not None
+    return project.id
+
+
+def _attention(sessions: sessionmaker[Session], key: str) -> str | None:
+    with sessions.begin() as session:
+        pid = _id(session, key)
+        return stored.find_standings(session, [pid])[pid].attention

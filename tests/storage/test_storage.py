@@ -238,8 +238,9 @@ def test_a_digest_and_a_status_lookup_cost_the_same_statements_whatever_the_size
     # subscriptions; projects, risks, blockers, milestones, people, the two latest reports,
     # the marks of older ones, prompts, the calendar (working hours, holidays), skips; and
     # governance: overdue actions, the newest decisions, the decisions since; the portfolio's
-    # money settings (currency, tolerances); the people and teams (the capacity line)
-    assert len(statements) == 17
+    # money settings (currency, tolerances); the people and teams (the capacity line); the
+    # delivery process (none here: the stage requests are not read)
+    assert len(statements) == 18
 
     with sessions.begin() as session, count_statements(engine) as statements:
         project = portfolio.find_project(session, "P001")
@@ -248,10 +249,11 @@ def test_a_digest_and_a_status_lookup_cost_the_same_statements_whatever_the_size
     assert view.report is not None and len(view.strip) == 8
     # the project; this period's state, recomputed (its stored standing; zones, reports,
     # prompts, skips, working hours, holidays, risks, the newest decision, what is stored ahead
-    # of now; one upsert to store it); the strip's reports and skips; risks, blockers,
-    # milestones; the names it shows; the project's newest decision; the money settings (its
-    # tolerances decide whether it needs attention); the delivery process (its phase)
-    assert len(statements) == 22
+    # of now, the delivery process; one upsert to store it); the strip's reports and skips;
+    # risks, blockers, milestones; the names it shows; the project's newest decision; the money
+    # settings (its tolerances decide whether it needs attention); the delivery process (its
+    # phase; no process here: no stage requests read, neither here nor in the standing)
+    assert len(statements) == 23
     with sessions.begin() as session, count_statements(engine) as statements:
         project = portfolio.find_project(session, "P001")
         assert project is not None

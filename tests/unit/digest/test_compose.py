@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -31,14 +32,20 @@ from bot.digest.selection import covers
 from bot.digest.summary import digest_summary
 from bot.render import Renderer, as_message
 from storage.records import (
+    ChangeKind,
+    Gate,
     Milestone,
     Money,
+    Process,
     Project,
     ProjectState,
     Rag,
     Report,
     ReportMark,
+    RequestKind,
+    RequestState,
     Skip,
+    StageRequest,
     Subscription,
 )
 from tests import factories
@@ -1151,9 +1158,13 @@ def test_chart_counts_each_period_from_each_projects_latest_report_before_it() -
 # --- staying within Slack's limits -----------------------------------------------------------
 
 
-def test_a_channel_message_too_long_for_slack_is_sent_in_its_compact_form() -> None:
-    # Quotes double in JSON: the plain form of this digest is over the budget.
-    digest = contexts_digest.full_digest('"' * 3000, extra_red=8)
+@pytest.mark.parametrize(("extra_red", "staged"), [(8, False), (0, True)])
+def test_a_channel_message_too_long_for_slack_is_sent_in_its_compact_form(
+    extra_red: int, staged: bool
+) -> None:
+    # Quotes double in JSON: the plain form of this digest is over the budget (with a
+    # delivery process, its phases, requests waiting and plan flags, with fewer projects).
+    digest = contexts_digest.full_digest('"' * 3000, extra_red=extra_red, staged=staged)
     renderer = Renderer()
     plain = as_message(renderer.render("digest", "en", digest=digest))
     compact = as_message(renderer.render("digest", "en", digest=digest, compact=True))
@@ -1240,3 +1251,90 @@ def test_no_money_panel_without_a_forecast_at_completion() -> None:
     project = factories.project("ATLAS", id=1, budget=Decimal(1_000_000))  # no dates
     digest = compose([project], {1: rated(1, "green", None, percent_complete=5)})
     assert digest.chart.money == ()
+
+
+# --- the delivery process (bot/stages) --------------------------------------------------------
+
+STAGED = Process(
+    ("initiation", "planning", "execution", "closing"),
+    (Gate("planning", "execution", approvers=("sponsor", "U0APPROVE1")),),
+)
+
+
+def stage_request(
+    pid: int, kind: RequestKind, days: float, state: RequestState = RequestState.PENDING
+) -> StageRequest:
+    return StageRequest(
+        id=pid * 10 + (kind is RequestKind.GATE),
+        project_id=pid,
+        kind=kind,
+        state=state,
+        requested_by="U0PM00001",
+        requested_at=AT - timedelta(days=days),
+        from_phase="planning" if kind is RequestKind.GATE else None,
+        to_phase="execution" if kind is RequestKind.GATE else None,
+        changes=(ChangeKind.SCHEDULE,) if kind is RequestKind.CHANGE else (),
+    )
+
+
+def test_a_request_waiting_over_a_week_needs_attention_after_asks_for_help() -> None:
+    projects = [
+        factories.project("ASK", id=1, phase="planning", priority=1),
+        factories.project("GATE", id=2, phase="planning", sponsor="U0SPONSOR1", priority=3),
+        factories.project("CHANGE", id=3, phase="execution", priority=2),
+        factories.project("FRESH", id=4, phase="planning"),  # asked two days ago only
+        factories.project("RED", id=5, phase="initiation"),
+        factories.project("SILENT", id=6, phase="planning"),  # no report this period
+    ]
+    history = {
+        1: [factories.report(1, THIS, "amber", help_needed="Decide the scope")],
+        2: [factories.report(2, THIS, "green")],
+        3: [factories.report(3, THIS, "green")],
+        4: [factories.report(4, THIS, "green")],
+        5: [factories.report(5, THIS, "red")],
+    }
+    approved_plan = replace(
+        stage_request(3, RequestKind.GATE, 90, RequestState.DECIDED), outcome="approved"
+    )
+    requests = {
+        2: [stage_request(2, RequestKind.GATE, 9.5)],
+        3: [stage_request(3, RequestKind.CHANGE, 12), approved_plan],
+        4: [stage_request(4, RequestKind.GATE, 2)],
+        6: [stage_request(6, RequestKind.GATE, 8)],
+    }
+    digest = compose(projects, history, process=STAGED, requests=requests)
+    assert [(line.project.key, line.attention) for line in digest.attention] == [
+        ("ASK", Attention.HELP),
+        ("CHANGE", Attention.WAITING),  # by priority within the group
+        ("GATE", Attention.WAITING),
+        ("RED", Attention.RED),
+    ]
+    gate = next(line for line in digest.attention if line.project.key == "GATE").waiting
+    assert [(w.request.kind, w.days, w.approvers, w.admins) for w in gate] == [
+        (RequestKind.GATE, 9, ("U0APPROVE1", "U0SPONSOR1"), False)
+    ]
+    # a project without this period's report is among the missing ones, its request said
+    (silent,) = digest.missing
+    assert silent.project.key == "SILENT" and len(silent.waiting) == 1
+    # the phases line: the digest's projects per phase, and those waiting at a gate
+    assert digest.phases is not None
+    assert digest.phases.phases == (("initiation", 1), ("planning", 4), ("execution", 1))
+    assert (digest.phases.at_gate, digest.phases.oldest_days) == (3, 9)
+    text = messages_to_text(digest_messages(Renderer(), digest)[:1], names={})
+    assert "🚦 *Phases*: initiation 1 · planning 4 · execution 1 · 3 waiting at a gate" in text
+    assert "(oldest 9 days)" in text
+    assert "⏳ Gate *planning → execution* asked 9 days ago, waiting on @U0APPROVE1 and" in text
+    assert "⏳ Change request (schedule) asked 12 days ago" in text
+    assert "never reported · ⏳ gate waiting 8 days" in text
+
+
+def test_without_a_process_no_phase_line_no_request_and_no_plan_flag() -> None:
+    projects = [factories.project("GATE", id=2, phase="execution")]
+    history = {2: [factories.report(2, THIS, "green")]}
+    requests = {2: [stage_request(2, RequestKind.GATE, 30)]}
+    plain = compose(projects, history, requests=requests)
+    assert plain.phases is None and not plain.attention and plain.lines[0].waiting == ()
+    staged = compose(projects, history, process=STAGED, requests=requests)
+    # past the planning gate, never approved: flagged, and its gate waits (first)
+    assert [f.code for f in staged.lines[0].flags] == [FlagCode.NO_APPROVED_PLAN]
+    assert staged.attention[0].attention is Attention.WAITING

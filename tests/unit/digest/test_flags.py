@@ -11,7 +11,17 @@ import pytest
 from bot.digest.flags import BUDGET_TOLERANCE, Flag, FlagCode, consistency_flags, money_flags
 from bot.finance.earned_value import Figures, earned_value
 from bot.render import Renderer
-from storage.records import CapacityPulse, Project, Report, Risk
+from storage.records import (
+    CapacityPulse,
+    Gate,
+    Process,
+    Project,
+    Report,
+    RequestKind,
+    RequestState,
+    Risk,
+    StageRequest,
+)
 from tests import factories
 from tests.rendering.contexts_digest import risk
 
@@ -182,6 +192,7 @@ def test_no_report_no_flag() -> None:
                 "Rated green with an SPI of 0.80",
                 "Capacity on paper only: the team is short for 2 periods, while the plan has"
                 " its people at 80% at most",
+                "No approved plan: its planning gate was never approved",
             ],
         ),
         (
@@ -198,6 +209,8 @@ def test_no_report_no_flag() -> None:
                 "Noté vert avec un SPI de 0,80",
                 "Capacité sur le papier seulement\u00a0: l\u2019équipe manque de monde depuis 2"
                 " périodes, alors que le plan charge ses personnes à 80\u202f% au plus",
+                "Pas de plan approuvé\u00a0: son passage de planification n\u2019a jamais été"
+                " approuvé",
             ],
         ),
     ],
@@ -219,6 +232,7 @@ def test_every_flag_has_a_one_line_reason_in_each_language(
         ),
         Flag(FlagCode.POOR_INDEX_GREEN, index="spi", value=Decimal("0.8")),
         Flag(FlagCode.CAPACITY_ON_PAPER, percent=80, periods=2),
+        Flag(FlagCode.NO_APPROVED_PLAN),
     )
     assert {flag.code for flag in every} == set(FlagCode)
     renderer = Renderer()
@@ -259,3 +273,38 @@ def test_earned_value_flags_an_optimistic_pm_and_a_green_with_poor_indices() -> 
         Decimal("0.8"),
     )
     assert money_flags(report("green", None), None) == ()
+
+
+def test_a_project_past_its_planning_gate_without_an_approved_one_is_flagged() -> None:
+    process = Process(
+        ("planning", "execution"), (Gate("planning", "execution", approvers=("admins",)),)
+    )
+    approved = StageRequest(
+        id=1,
+        project_id=1,
+        kind=RequestKind.GATE,
+        state=RequestState.DECIDED,
+        requested_by="U0PM00001",
+        requested_at=THIS,
+        from_phase="planning",
+        to_phase="execution",
+        outcome="approved",
+    )
+    executing = healthy_project(phase="execution")
+
+    def flagged(project: Project, requests: list[StageRequest], with_process: bool = True) -> Any:
+        return consistency_flags(
+            project,
+            history(1),
+            [],
+            today=TODAY,
+            process=process if with_process else None,
+            requests=requests,
+        )
+
+    assert flagged(executing, []) == (Flag(FlagCode.NO_APPROVED_PLAN),)
+    assert flagged(executing, [approved]) == ()
+    assert flagged(healthy_project(phase="planning"), []) == ()
+    assert flagged(executing, [], with_process=False) == ()  # without a process, no flag
+    # only on a report, as every flag
+    assert consistency_flags(executing, [], [], today=TODAY, process=process) == ()

@@ -923,3 +923,15 @@ def test_a_phase_the_process_does_not_have_is_listed() -> None:
         "projects (ATLAS): phase: 'build' is not a phase of the process"
         " (initiation, planning, execution, closing)"
     ]
+
+
+def test_rebaseline_is_an_instruction_for_the_import_not_a_field_of_the_project() -> None:
+    text = PROCESS.replace("phase: planning}", "phase: planning, rebaseline: true}")
+    parsed = parse_portfolio(text)
+    assert parsed.rebaseline == frozenset({"ATLAS"})
+    assert parsed.projects[0] == parse_portfolio(PROCESS).projects[0]  # the same project
+    assert parse_portfolio(PROCESS).rebaseline == frozenset()
+    off = PROCESS.replace("phase: planning}", "phase: planning, rebaseline: false}")
+    assert parse_portfolio(off).rebaseline == frozenset()
+    bad = PROCESS.replace("phase: planning}", "phase: planning, rebaseline: yes please}")
+    assert list(problems_of(bad)) == ["projects[1] (ATLAS): rebaseline: must be true or false"]
