@@ -69,7 +69,17 @@ from bot.slack.gateway import SlackError
 from bot.slack.people import dm_channel
 from bot.slack.user_ids import is_user_id
 from bot.stages.compliance import baseline_changes
-from storage import archives, audit, decisions, deliveries, items, portfolio, reports, users
+from storage import (
+    archives,
+    audit,
+    decisions,
+    deliveries,
+    items,
+    portfolio,
+    reports,
+    stages,
+    users,
+)
 from storage.deliveries import Claim
 from storage.records import (
     DEFAULT_CADENCE,
@@ -682,8 +692,12 @@ def build_record(
     created_at = portfolio.project_created_at(session, project.id)
     asked = decisions.of_projects(session, [project.id])
     actions = decisions.actions_of(session, project_ids=[project.id])
+    requests = stages.requests_of(session, [project.id])
+    baselines = stages.baselines_of(session, [project.id])
     people = {project.pm, project.sponsor, closed_by, *project.delegates}
     people |= {d.decided_by for d in asked if d.decided_by} | {a.owner for a in actions}
+    people |= {r.requested_by for r in requests} | {r.decided_by for r in requests if r.decided_by}
+    people |= {b.recorded_by for b in baselines}
     people |= {r.submitted_by for r in found.get(project.id, [])}
     people |= {e.actor for e in history}
     people |= {r.owner for r in risks if r.owner} | {b.unblocker for b in blockers if b.unblocker}
@@ -698,6 +712,8 @@ def build_record(
         changes=history,
         decisions=asked,
         actions=actions,
+        requests=requests,
+        baselines=baselines,
         summary=summary,
         lessons=lessons,
         closed_by=closed_by,
