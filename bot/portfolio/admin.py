@@ -69,6 +69,7 @@ from bot.slack.gateway import SlackError
 from bot.slack.people import dm_channel
 from bot.slack.user_ids import is_user_id
 from bot.stages.compliance import baseline_changes
+from bot.stages.requests import withdraw_stale
 from storage import (
     archives,
     audit,
@@ -621,6 +622,8 @@ def close_project(
             changes=diff(before, after),
         )
         session.flush()
+        # a closed project is asked nothing more: its pending gate or change is withdrawn
+        withdraw_stale(session, actor=actor, now=now, project_ids=[current.id])
         closed = portfolio.find_project_by_id(session, current.id)
         assert closed is not None
         markdown = build_record(

@@ -32,7 +32,7 @@ from bot.portfolio.file import (
 )
 from bot.priorities.stored import refresh_rank_scores
 from bot.stages.compliance import baseline_changes
-from bot.stages.requests import record_baseline
+from bot.stages.requests import record_baseline, withdraw_stale
 from storage import audit, items, portfolio
 from storage.records import Money, Planning, Process, Project, ProjectSpec, Staffing
 
@@ -175,6 +175,8 @@ def import_portfolio(
         portfolio.replace_staffing(session, staffing)
     if parsed.process is not None:
         portfolio.replace_process(session, parsed.process)
+    # a gate asked from a phase the file moved the project out of (or a process without it)
+    withdraw_stale(session, actor=IMPORT_ACTOR, now=now)
     refresh_rank_scores(session)  # the scores, the criteria or the method may have changed
     return ImportSummary(
         projects=len(parsed.projects),

@@ -475,13 +475,50 @@ def decide_request(
 
 
 def _stale(request: StageRequest, project: Project, process: Process) -> str | None:
-    """Why a pending request can no longer be decided, if it cannot: its project closed, or
-    (a gate) the project is no longer in the phase it was asked from."""
+    """Why a pending request can no longer be decided, if it cannot: its project closed, the
+    portfolio no longer describes a process, or (a gate) the project is no longer in the phase
+    it was asked from or the process no longer has that gate."""
     if project.state is ProjectState.CLOSED:
         return "closed"
-    if request.kind is RequestKind.GATE and phase_of(project, process) != request.from_phase:
-        return "phase"
+    if not process.phases:
+        return "process"
+    if request.kind is RequestKind.GATE:
+        if phase_of(project, process) != request.from_phase:
+            return "phase"
+        if not any(g.from_phase == request.from_phase for g in process.gates):
+            return "process"
     return None
+
+
+def withdraw_stale(
+    session: Session, *, actor: str, now: datetime, project_ids: Collection[int] | None = None
+) -> list[StageRequest]:
+    """Withdraw the pending requests (of these projects; every project's if None) that can no
+    longer be decided (`_stale`): after an import moved a project's phase or changed the
+    process, after a project closed. Each withdrawal audited; those withdrawn."""
+    pending = stages.requests_of(session, project_ids, state=RequestState.PENDING)
+    if not pending:
+        return []
+    projects = {p.id: p for p in portfolio.find_projects(session, {r.project_id for r in pending})}
+    process = portfolio.load_process(session)
+    withdrawn = []
+    for request in pending:
+        project = projects.get(request.project_id)
+        why = _stale(request, project, process) if project is not None else None
+        if why is None or not stages.settle(
+            session, request.id, state=RequestState.WITHDRAWN, at=now
+        ):
+            continue
+        audit.record(
+            session,
+            actor=actor,
+            at=now,
+            action="request_withdrawn",
+            project_id=request.project_id,
+            changes={"request": [None, request.id], "why": [None, why]},
+        )
+        withdrawn.append(request)
+    return withdrawn
 
 
 def _check_decision(

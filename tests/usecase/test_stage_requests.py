@@ -15,6 +15,7 @@ from sqlalchemy import text
 
 from bot.finance.earned_value import project_figures
 from bot.governance.decisions import ActionDraft
+from bot.portfolio.admin import Closed, close_project, metadata
 from bot.stages.requests import (
     RequestAlreadyDecided,
     RequestDecided,
@@ -306,3 +307,41 @@ def test_an_approved_change_rebaselines_keeps_the_previous_and_earned_value_foll
     assert after.ev == Decimal("625000.00")
     assert updated[0].changes["budget"] == ["1000000.00", "1250000.00"]
     assert updated[0].changes["end"] == ["2026-12-31", "2027-03-31"]
+
+
+def test_a_gate_the_import_moved_the_project_past_is_withdrawn(staged: World) -> None:
+    asked = _gate(staged)
+    assert isinstance(asked, Requested)
+    staged.load(PORTFOLIO.replace("    phase: planning", "    phase: execution"))
+    with staged.services.sessions.begin() as session:
+        (request,) = stages.requests_of(session)
+        changes = audit.project_changes(session, _atlas_id(staged))
+    assert request.state is RequestState.WITHDRAWN
+    (withdrawn,) = [e for e in changes if e.action == "request_withdrawn"]
+    assert withdrawn.changes["why"] == [None, "phase"]
+    assert _decide(staged, asked.request.id, SPONSOR, "approved") == StageRefused("withdrawn")
+
+
+def test_a_change_waiting_when_the_project_closes_is_withdrawn(staged: World) -> None:
+    asked = _change(staged)
+    assert isinstance(asked, Requested)
+    closed = close_project(
+        staged.services,
+        actor=ADMIN,
+        private_metadata=metadata(_atlas_id(staged), "en"),
+        summary="Delivered.",
+        lessons="Gate early.",
+    )
+    assert isinstance(closed, Closed)
+    with staged.services.sessions.begin() as session:
+        (request,) = stages.requests_of(session)
+    assert request.state is RequestState.WITHDRAWN
+    assert _decide(staged, asked.request.id, SPONSOR, "approved") == StageRefused("withdrawn")
+
+
+def test_a_pending_request_of_a_project_still_in_its_phase_stays(staged: World) -> None:
+    asked = _gate(staged)
+    assert isinstance(asked, Requested)
+    staged.load(PORTFOLIO)  # the same file again: nothing moved
+    with staged.services.sessions.begin() as session:
+        assert stages.pending_request(session, _atlas_id(staged), RequestKind.GATE) is not None
