@@ -158,6 +158,10 @@ def test_demo_shows_every_section_and_every_flag(demo_run: tuple[int, str, str, 
         "🚩 Rated green, but its target end date (Fri 13 Nov 2026) has passed",
     ):
         assert reason in main and reason in thread, reason
+    # issue 17: the phases, the gate waiting on its sponsor, the project without a plan
+    assert "🚦 *Phases*: initiation 1 · planning 1 · execution 10" in main
+    assert "1 waiting at a gate (oldest 9 days)" in main
+    assert "🚩 No approved plan: its planning gate was never approved" in main
     # the thread: every project's full report
     assert thread.count(THREAD_LINE) == 1  # two replies
     for key in ("ATLAS", "PAYROLL", "DCEXIT", "CRM", "ONBOARD", "EINV", "WMS", "FLEET"):
