@@ -690,7 +690,7 @@ def _planned(key: str, digest_day: date) -> dict[str, Any]:
 # sponsor for nine days (the digest's attention); the website, loaded in execution with no
 # approved plan (flagged). Atlas's sponsor approved a change request since: two more legal
 # entities in scope, the budget from 2.2 to 2.4 million (its second baseline).
-PROCESS: dict[str, Any] = {
+DEMO_PROCESS: dict[str, Any] = {
     "phases": ["initiation", "planning", "execution", "closing"],
     "gates": [
         {
@@ -730,7 +730,7 @@ def portfolio_yaml(digest_day: date) -> str:
         # over 5 % on cost or two weeks on time is an exception (bot/finance/tolerance.py)
         "tolerances": {"cost_pct": 5, "time_days": 14},
         **_planning(),
-        "process": PROCESS,
+        "process": DEMO_PROCESS,
         "projects": [
             _project_entry(story, digest_day) | _planned(story.key, digest_day) for story in STORIES
         ],
@@ -815,7 +815,7 @@ def _write_history(
 
 
 def _write_stages(session: Session, stories: Mapping[str, Story], *, moment: datetime) -> None:
-    """The gates and the change request of the story (see PROCESS), asked and decided through
+    """The gates and the change request of the story (see DEMO_PROCESS), asked and decided through
     the rules, as in Slack: each project in planning asks its planning gate six weeks after it
     started (its PM, every item ticked) and its sponsor approves it the next day."""
     for project in portfolio.list_projects(session):
