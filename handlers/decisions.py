@@ -18,27 +18,15 @@ from bot.home.view import publish_home
 from bot.services import Services
 from bot.slack.gateway import SlackError
 from bot.slack.pacing import person_waiting
-from handlers.forms import decision_form
+from handlers.forms import button_number, clicked_message, decision_form
 
 log = logging.getLogger(__name__)
 
 
-def _number(value: Any) -> int:
-    try:
-        return int(value or "")
-    except (TypeError, ValueError):
-        return 0
-
-
 def _thread(body: dict[str, Any]) -> DigestThread | None:
     """The message the button was on, when it was a channel message (a digest)."""
-    container = body.get("container") or {}
-    channel, ts = container.get("channel_id"), container.get("message_ts")
-    if container.get("type") != "message" or container.get("is_ephemeral"):
-        return None
-    if isinstance(channel, str) and isinstance(ts, str):
-        return DigestThread(channel, ts)
-    return None
+    found = clicked_message(body)
+    return DigestThread(*found) if found is not None else None
 
 
 def register(app: App, services: Services) -> None:
@@ -51,7 +39,7 @@ def register(app: App, services: Services) -> None:
         view = open_decide(
             services,
             actor=actor,
-            decision_id=_number(action.get("value")),
+            decision_id=button_number(action.get("value")),
             thread=_thread(body),
         )
         if "response_type" in view:  # a refusal, or who decided it: only to the clicker
@@ -81,7 +69,7 @@ def register(app: App, services: Services) -> None:
     ) -> None:
         ack()
         actor = body["user"]["id"]
-        answer = done_clicked(services, actor=actor, action_id=_number(action.get("value")))
+        answer = done_clicked(services, actor=actor, action_id=button_number(action.get("value")))
         if (body.get("container") or {}).get("type") == "view":  # the App Home
             publish_home(services, actor)
             return

@@ -210,3 +210,23 @@ def change_form(view: dict[str, Any]) -> ChangeForm:
         new_budget=field_value(state, "budget"),
         reason=field_value(state, "reason"),
     )
+
+
+def button_number(value: Any) -> int:
+    """A button's value as the id it carries (0 when it is not one: nothing has id 0)."""
+    try:
+        return int(value or "")
+    except (TypeError, ValueError):
+        return 0
+
+
+def clicked_message(body: dict[str, Any]) -> tuple[str, str] | None:
+    """(channel, ts) of the message a button was on, when it was a message that stays (not
+    ephemeral, not a view)."""
+    container = body.get("container") or {}
+    channel, ts = container.get("channel_id"), container.get("message_ts")
+    if container.get("type") != "message" or container.get("is_ephemeral"):
+        return None
+    if isinstance(channel, str) and isinstance(ts, str):
+        return channel, ts
+    return None

@@ -27,27 +27,21 @@ from bot.stages.surface import (
     submit_decision,
     submit_gate,
 )
-from handlers.forms import change_form, decision_form, gate_form
+from handlers.forms import (
+    button_number,
+    change_form,
+    clicked_message,
+    decision_form,
+    gate_form,
+)
 
 log = logging.getLogger(__name__)
 
 
-def _number(value: Any) -> int:
-    try:
-        return int(value or "")
-    except (TypeError, ValueError):
-        return 0
-
-
 def _message(body: dict[str, Any]) -> DecidedMessage | None:
     """The DM the button was on (to show it decided afterwards)."""
-    container = body.get("container") or {}
-    channel, ts = container.get("channel_id"), container.get("message_ts")
-    if container.get("type") != "message" or container.get("is_ephemeral"):
-        return None
-    if isinstance(channel, str) and isinstance(ts, str):
-        return DecidedMessage(channel, ts)
-    return None
+    found = clicked_message(body)
+    return DecidedMessage(*found) if found is not None else None
 
 
 def _answer(ack: Ack, result: Recorded | dict[str, str]) -> None:
@@ -92,7 +86,7 @@ def register(app: App, services: Services) -> None:
         view = open_stage_decision(
             services,
             actor=actor,
-            request_id=_number(action.get("value")),
+            request_id=button_number(action.get("value")),
             action_id=str(action.get("action_id") or ""),
             message=_message(body),
         )

@@ -235,7 +235,22 @@ def decide(
     _audit(session, actor, now, "decision_decided", found, changes)
     decided = decisions.find_decision(session, decision_id)
     assert decided is not None
-    recorded = decisions.add_actions(session, decided, kept, now=now)
+    recorded = record_actions(session, decided, kept, actor=actor, now=now)
+    announce(session, decided, project, recorded, thread=thread, now=now)
+    return Decided(decided, tuple(recorded))
+
+
+def record_actions(
+    session: Session,
+    decision: Decision,
+    kept: Sequence[tuple[str, str, date]],
+    *,
+    actor: str,
+    now: datetime,
+) -> list[Action]:
+    """Record the actions (title, owner, due date) a decision sets, each in the audit log by
+    `actor`, the decider (an ask's, a gate's or a change's conditions)."""
+    recorded = decisions.add_actions(session, decision, kept, now=now)
     for action in recorded:
         audit.record(
             session,
@@ -244,15 +259,14 @@ def decide(
             action="action_created",
             project_id=action.project_id,
             changes={
-                "decision": [None, decided.id],
+                "decision": [None, decision.id],
                 "action": [None, action.id],
                 "title": [None, action.title],
                 "owner": [None, action.owner],
                 "due_on": [None, action.due_on.isoformat()],
             },
         )
-    announce(session, decided, project, recorded, thread=thread, now=now)
-    return Decided(decided, tuple(recorded))
+    return recorded
 
 
 def announce(

@@ -37,7 +37,13 @@ from enum import StrEnum
 from sqlalchemy.orm import Session
 
 from bot.access.permissions import can_submit
-from bot.governance.decisions import ActionDraft, DecisionOutcome, announce, check_form
+from bot.governance.decisions import (
+    ActionDraft,
+    DecisionOutcome,
+    announce,
+    check_form,
+    record_actions,
+)
 from bot.stages.phases import approvers, change_approvers, next_gate, phase_of
 from storage import audit, decisions, deliveries, items, portfolio, stages
 from storage.deliveries import Claim
@@ -451,22 +457,7 @@ def decide_request(
     baseline = None
     if chosen in APPROVALS:
         baseline = _apply(session, request, project, actor, now)
-    recorded = decisions.add_actions(session, decision, kept, now=now)
-    for action in recorded:
-        audit.record(
-            session,
-            actor=actor,
-            at=now,
-            action="action_created",
-            project_id=project.id,
-            changes={
-                "decision": [None, decision.id],
-                "action": [None, action.id],
-                "title": [None, action.title],
-                "owner": [None, action.owner],
-                "due_on": [None, action.due_on.isoformat()],
-            },
-        )
+    recorded = record_actions(session, decision, kept, actor=actor, now=now)
     after = portfolio.find_project_by_id(session, project.id) or project
     announce(session, decision, after, recorded, thread=None, now=now)
     decided = stages.find_request(session, request.id)
