@@ -10,8 +10,8 @@ Sections, by role (one user may see several):
   by bot.digest over every project the user may see (confidential ones only for those allowed).
   Shown to PMO admins, to the sponsor of any project, and to everyone who manages no project:
   a PM who sponsors nothing sees only their own projects.
-* **Your actions**: the open actions the user owns (set by leadership's decisions), soonest
-  due first, overdue ones marked, each with a Done button.
+* **Your actions**: the open actions the user owns (set by decisions, and by the conditions of
+  an approved gate or change), soonest due first, overdue ones marked, each with a Done button.
 * **Waiting on other projects**: the dependencies of the user's projects (as PM or delegate)
   at risk (bot/coordination), the largest gap first.
 * **Your load**: the user's own load over the next six months (bot/capacity/load.py), one

@@ -39,6 +39,7 @@ from storage.records import (
     Blocker,
     Calendar,
     Milestone,
+    Process,
     Project,
     Report,
     ReportRatings,
@@ -82,6 +83,7 @@ class Pack:
     # records of one (the Changes and Baselines sheets then), their gates and change requests
     # (oldest asked first) and their baselines (by project, then number).
     staged: bool = False
+    process: Process = Process()  # the Projects sheet's Phase column, when it has phases
     requests: tuple[RequestRecord, ...] = ()
     baselines: tuple[Baseline, ...] = ()
 
@@ -151,6 +153,7 @@ def steering_pack(
         capacity=capacity,
         withheld=withheld,
         staged=bool(process.phases or records or baselines),
+        process=process,
         requests=tuple(records),
         baselines=tuple(baselines),
     )

@@ -44,6 +44,7 @@ from bot.finance.tolerance import BreachKind, effective_tolerances
 from bot.languages import language_of
 from bot.render import Words, currency_pattern
 from bot.stages.history import RequestRecord
+from bot.stages.phases import phase_of
 from bot.steering.pack import Pack
 from storage.records import Action, Project, Rag, RankMethod, RequestKind
 
@@ -191,6 +192,8 @@ class _Writer:
             self.baselines()
 
     def projects(self) -> None:
+        process = self.pack.process
+        phased = bool(process.phases)  # the Phase column, when the portfolio has a process
         columns = _columns(
             ("key", Kind.TEXT),
             ("name", Kind.TYPED),
@@ -199,6 +202,7 @@ class _Writer:
             ("pm", Kind.TYPED),
             ("sponsor", Kind.TYPED),
             ("state", Kind.TEXT),
+            *((("phase", Kind.TYPED),) if phased else ()),
             ("priority", Kind.COUNT),
             ("status_date", Kind.DATE),
             ("overall", Kind.RAG),
@@ -236,6 +240,7 @@ class _Writer:
                     self.person(p.pm),
                     self.person(p.sponsor),
                     self.word("state", p.state.value),
+                    *((phase_of(p, process),) if phased else ()),
                     p.priority,
                     f.status_date if f else None,
                     r.overall if r else None,

@@ -20,6 +20,8 @@ from storage.records import (
     Baseline,
     ChangeKind,
     ChecklistAnswer,
+    Gate,
+    Process,
     DecisionKind,
     RequestKind,
     RequestState,
@@ -147,7 +149,30 @@ def _staged(
 
 
 def test_no_process_no_changes_sheets() -> None:
-    assert _open(_pack([ATLAS], {})).sheetnames == list(SHEETS)
+    book = _open(_pack([ATLAS], {}))
+    assert book.sheetnames == list(SHEETS)
+    assert "Phase" not in [c.value for c in book["Projects"][1]]
+
+
+PROCESS = Process(
+    phases=("initiation", "planning", "execution"),
+    gates=(Gate(from_phase="planning", to_phase="execution", approvers=("sponsor",)),),
+)
+
+
+def test_the_projects_sheet_has_each_projects_phase() -> None:
+    """Beside its state: the phase it names, else the process's first; a phase the process
+    no longer has is left blank, as every surface reads it (bot/stages/phases.phase_of)."""
+    gone = replace(BOREAL, phase="design")
+    pack = replace(_pack([replace(ATLAS, phase="execution"), gone], {}), process=PROCESS)
+    sheet = _open(pack)["Projects"]
+    header = [c.value for c in sheet[1]]
+    assert header[header.index("State") + 1] == "Phase"
+    atlas, boreal = _rows(sheet)
+    assert (atlas["Phase"].value, boreal["Phase"].value) == ("execution", None)
+    default = replace(pack, projects=(replace(ATLAS, phase=None),))
+    assert _rows(_open(default)["Projects"])[0]["Phase"].value == "initiation"
+    assert "Phase" in [c.value for c in _open(pack, "fr")["Projets"][1]]
 
 
 def test_a_row_per_gate_and_change_with_typed_cells() -> None:
