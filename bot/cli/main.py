@@ -494,6 +494,7 @@ def _import(engine: Engine, settings: Settings, path: Path, out: TextIO) -> int:
             text,
             now=datetime.now(UTC),
             languages=available_languages(settings.templates_dir),
+            configured_admins=settings.admins,
         )
     print(
         f"imported {summary.projects} project(s) ({summary.projects_changed} new or changed) and "

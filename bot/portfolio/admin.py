@@ -35,7 +35,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from bot.access.admins import current_admins, is_admin
+from bot.access.admins import admins_in, current_admins, is_admin
 from bot.access.permissions import kept_informed
 from bot.languages import DEFAULT_LANGUAGE
 from bot.portfolio import archive
@@ -69,7 +69,7 @@ from bot.slack.gateway import SlackError
 from bot.slack.people import dm_channel
 from bot.slack.user_ids import is_user_id
 from bot.stages.compliance import baseline_changes
-from bot.stages.requests import withdraw_stale
+from bot.stages.requests import ask_new_approvers, withdraw_stale
 from storage import (
     archives,
     audit,
@@ -490,6 +490,14 @@ class ProjectSaved:
     language: str = DEFAULT_LANGUAGE
 
 
+def ask_waiting_approvers(services: Services) -> int:
+    """After a grant of the admin role: ask the new admin what waits on the admins (every
+    pending gate or change request they may now decide, once each; bot.stages.requests)."""
+    with services.sessions.begin() as session:
+        admins = admins_in(session, services.settings.admins)
+        return ask_new_approvers(session, admins=admins, now=services.clock())
+
+
 def find_for_edit(services: Services, key: str) -> Project | None:
     with services.sessions.begin() as session:
         return portfolio.find_project(session, key) if key else None
@@ -535,6 +543,9 @@ def save_project(
         action, changes = record_change(
             session, actor=actor, at=now, project_id=saved.id, before=before, after=spec
         )
+        if current is not None and "sponsor" in changes:  # a new sponsor approves what waits
+            admins = admins_in(session, services.settings.admins)
+            ask_new_approvers(session, admins=admins, now=now, project_ids=[saved.id])
     return ProjectSaved(saved, action, changes, language)
 
 

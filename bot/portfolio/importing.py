@@ -19,6 +19,7 @@ from typing import TypeVar
 
 from sqlalchemy.orm import Session
 
+from bot.access.admins import admins_in
 from bot.portfolio.admin import IMPORT_ACTOR, diff, record_change, spec_of
 from bot.portfolio.file import (
     LANGUAGES,
@@ -32,7 +33,7 @@ from bot.portfolio.file import (
 )
 from bot.priorities.stored import refresh_rank_scores
 from bot.stages.compliance import baseline_changes
-from bot.stages.requests import record_baseline, withdraw_stale
+from bot.stages.requests import ask_new_approvers, record_baseline, withdraw_stale
 from storage import audit, items, portfolio
 from storage.records import Money, Planning, Process, Project, ProjectSpec, Staffing
 
@@ -96,11 +97,17 @@ def _dependency_problems(session: Session, parsed: Portfolio) -> list[str]:
 
 
 def import_portfolio(
-    session: Session, text: str, *, now: datetime, languages: tuple[str, ...] = LANGUAGES
+    session: Session,
+    text: str,
+    *,
+    now: datetime,
+    languages: tuple[str, ...] = LANGUAGES,
+    configured_admins: frozenset[str] = frozenset(),
 ) -> ImportSummary:
     """Validate the whole file, then write it in the caller's transaction. Raises
     PortfolioError listing every problem, before anything is written. `languages`: those a
-    digest may use (the built-in ones, plus a custom templates folder's)."""
+    digest may use (the built-in ones, plus a custom templates folder's); `configured_admins`:
+    PMO_ADMINS (a gate's or change's approvers may be the admins)."""
     parsed = parse_portfolio(text, languages=languages)
     known = set(portfolio.list_project_keys(session)) | {p.key for p in parsed.projects}
     problems = [
@@ -177,6 +184,9 @@ def import_portfolio(
         portfolio.replace_process(session, parsed.process)
     # a gate asked from a phase the file moved the project out of (or a process without it)
     withdraw_stale(session, actor=IMPORT_ACTOR, now=now)
+    # and one that still waits is asked of whoever now approves it (a new sponsor, approvers)
+    admins = admins_in(session, configured_admins)
+    ask_new_approvers(session, admins=admins, now=now)
     refresh_rank_scores(session)  # the scores, the criteria or the method may have changed
     return ImportSummary(
         projects=len(parsed.projects),

@@ -11,6 +11,7 @@ from bot.access.admins import add_admin, is_admin
 from bot.portfolio.admin import (
     MAX_CLOSING_TEXT,
     MAX_INPUT,
+    ask_waiting_approvers,
     find_for_close,
     find_for_edit,
     metadata,
@@ -99,6 +100,8 @@ def answer_admin(request: Request) -> Result:
     if user_id in request.admins:
         return request.render("project_answer", reason="admin_already", user=user_id)
     added = add_admin(request.services, actor=request.user_id, user_id=user_id)
+    if added:  # what waits on the admins waits on them too
+        ask_waiting_approvers(request.services)
     return request.render(
         "project_answer", reason="admin_added" if added else "admin_already", user=user_id
     )

@@ -10,6 +10,8 @@
 At most one request of each kind waits per project (a constraint in storage); each asks its
 approvers in a DM (bot.delivery.stages): the gate's, or for a change the planning gate's
 (bot.stages.phases.change_approvers); `sponsor` and `admins` are read when it is decided.
+Someone who becomes an approver while it waits (a new sponsor, a new admin, a process naming
+someone else) is asked too, once (`ask_new_approvers`, after an edit, a grant or an import).
 
 **Deciding** (`decide_request`): an approver records **approved**, **approved with
 conditions** (each condition an action with an owner and a due date, issue 10's) or
@@ -349,21 +351,53 @@ def _asked(
         session, actor=actor, at=now, action=action, project_id=project.id, changes=changes
     )
     people = approvers_of(request, project, process, admins)
-    deliveries.enqueue(
-        session,
-        [
-            Claim(
-                DeliveryKind.STAGE_REQUEST,
-                f"{user}:request:{request.id}",
-                now,
-                project_id=project.id,
-                payload={"request": request.id, "user": user},
-            )
-            for user in sorted(people)
-        ],
-        now=now,
-    )
+    _ask(session, request, people, now)
     return Requested(request, people)
+
+
+def _ask(session: Session, request: StageRequest, people: Collection[str], now: datetime) -> int:
+    """Queue the request's DM to each of `people`; one already asked (the delivery's key) is
+    never asked again. How many were queued."""
+    return len(
+        deliveries.enqueue(
+            session,
+            [
+                Claim(  # one per approver and request: asked when, it is the same news
+                    DeliveryKind.STAGE_REQUEST,
+                    f"{user}:request:{request.id}",
+                    request.requested_at,
+                    project_id=request.project_id,
+                    payload={"request": request.id, "user": user},
+                )
+                for user in sorted(people)
+            ],
+            now=now,
+        )
+    )
+
+
+def ask_new_approvers(
+    session: Session,
+    *,
+    admins: Collection[str],
+    now: datetime,
+    project_ids: Collection[int] | None = None,
+) -> int:
+    """Ask the approvers a pending request (of these projects; every project's if None) has
+    now and had not when it was asked: a new sponsor, a new PMO admin, someone the process
+    now names. Those asked before are not asked again; those no longer approvers are dropped
+    when their DM is composed (bot.delivery.stages). How many DMs were queued."""
+    pending = stages.requests_of(session, project_ids, state=RequestState.PENDING)
+    if not pending:
+        return 0
+    projects = {p.id: p for p in portfolio.find_projects(session, {r.project_id for r in pending})}
+    process = portfolio.load_process(session)
+    queued = 0
+    for request in pending:
+        project = projects.get(request.project_id)
+        if project is not None and _stale(request, project, process) is None:
+            queued += _ask(session, request, approvers_of(request, project, process, admins), now)
+    return queued
 
 
 def may_decide_request(

@@ -20,7 +20,7 @@ its decision, conditions and baselines) and every baseline.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
@@ -83,7 +83,7 @@ class Pack:
     # records of one (the Changes and Baselines sheets then), their gates and change requests
     # (oldest asked first) and their baselines (by project, then number).
     staged: bool = False
-    process: Process = Process()  # the Projects sheet's Phase column, when it has phases
+    process: Process = field(default_factory=Process)  # the Projects sheet's Phase column
     requests: tuple[RequestRecord, ...] = ()
     baselines: tuple[Baseline, ...] = ()
 

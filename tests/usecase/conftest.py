@@ -39,7 +39,12 @@ class World:
 
     def load(self, portfolio: str) -> None:
         with self.services.sessions.begin() as session:
-            import_portfolio(session, portfolio, now=self.clock.now)
+            import_portfolio(
+                session,
+                portfolio,
+                now=self.clock.now,
+                configured_admins=self.services.settings.admins,
+            )
 
 
 @pytest.fixture

@@ -1,7 +1,8 @@
 """An approver's DM of a gate or a change request (bot/delivery/stages.py, issue 17) as the
 outbox composes it, over SQLite: in the approver's language and working hours, with the three
 buttons; dropped when the request was decided meanwhile, when the project closed, or when the
-person is no longer one of its approvers."""
+person is no longer one of its approvers. Someone who becomes an approver while it waits (a new
+sponsor by the project modal or an import, a new PMO admin) is asked too, once."""
 
 from __future__ import annotations
 
@@ -12,10 +13,14 @@ import pytest
 from bot import ids
 from bot.delivery.outbox import Defer, Drop, Outgoing
 from bot.delivery.stages import compose_stage_request
+from bot.portfolio.admin import ProjectSaved, ask_waiting_approvers
 from bot.stages.requests import Requested, decide_request, request_change, request_gate
-from storage import deliveries, portfolio
+from storage import audit, deliveries, portfolio
 from storage.records import Delivery, DeliveryKind
 from tests.usecase.conftest import ADMIN, PM, SPONSOR, World
+from tests.usecase.test_baseline_lock import save, stored
+
+NEW_SPONSOR, NEW_ADMIN = "U0SPONSOR2", "U0ADMIN002"
 
 PLAN = "Project plan signed off"
 PORTFOLIO = f"""
@@ -130,3 +135,82 @@ def test_a_change_request_shows_the_end_and_budget_now_and_asked(world: World) -
     assert "*What changes*: cost" in text
     assert "*End date*: Thu 31 Dec 2026 (unchanged)" in text
     assert "*Budget*: 1,000 → *1,500*" in text and "More licences." in text
+
+
+def _asked_of(world: World) -> list[str]:
+    with world.services.sessions.begin() as session:
+        found = deliveries.list_deliveries(session, kind=DeliveryKind.STAGE_REQUEST)
+    return sorted(str(d.payload["user"]) for d in found)
+
+
+def test_a_new_sponsor_from_the_project_modal_is_asked_once(asked: tuple[World, Delivery]) -> None:
+    world, dm = asked
+    atlas = stored(world, "ATLAS")
+    renamed = save(world, atlas, name="Atlas ERP")  # no new approver: nobody new is asked
+    assert isinstance(renamed, ProjectSaved) and _asked_of(world) == [SPONSOR]
+    saved = save(world, stored(world, "ATLAS"), sponsor=NEW_SPONSOR)
+    assert isinstance(saved, ProjectSaved) and saved.changes["sponsor"] == [SPONSOR, NEW_SPONSOR]
+    assert _asked_of(world) == [SPONSOR, NEW_SPONSOR]
+    assert _compose(world, dm) == Drop("no longer one of its approvers")  # the former one
+    with world.services.sessions.begin() as session:
+        (new,) = [
+            d
+            for d in deliveries.list_deliveries(session, kind=DeliveryKind.STAGE_REQUEST)
+            if d.payload["user"] == NEW_SPONSOR
+        ]
+    world.gateway.add_user(NEW_SPONSOR, tz="Europe/Paris", locale="en-GB")
+    sent = _compose(world, new)
+    assert isinstance(sent, Outgoing) and sent.user == NEW_SPONSOR
+    # saved again (the sponsor back, then the new one again): asked once each, never twice
+    save(world, stored(world, "ATLAS"), sponsor=SPONSOR)
+    save(world, stored(world, "ATLAS"), sponsor=NEW_SPONSOR)
+    assert _asked_of(world) == [SPONSOR, NEW_SPONSOR]
+
+
+def test_a_new_sponsor_from_an_import_is_asked_once(asked: tuple[World, Delivery]) -> None:
+    world, _ = asked
+    moved = PORTFOLIO.replace(f"sponsor: {SPONSOR}", f"sponsor: {NEW_SPONSOR}")
+    world.load(moved)
+    world.load(moved)
+    assert _asked_of(world) == [SPONSOR, NEW_SPONSOR]
+
+
+def test_a_decided_request_asks_no_new_sponsor(asked: tuple[World, Delivery]) -> None:
+    world, dm = asked
+    with world.services.sessions.begin() as session:
+        decide_request(
+            session,
+            actor=SPONSOR,
+            request_id=int(dm.payload["request"]),
+            outcome="rejected",
+            rationale="Not yet.",
+            admins={ADMIN},
+            now=NOW,
+        )
+    world.load(PORTFOLIO.replace(f"sponsor: {SPONSOR}", f"sponsor: {NEW_SPONSOR}"))
+    assert _asked_of(world) == [SPONSOR]
+
+
+def test_a_new_admin_is_asked_what_waits_on_the_admins(world: World) -> None:
+    world.load(PORTFOLIO.replace("approvers: [sponsor]", "approvers: [admins]"))
+    with world.services.sessions.begin() as session:
+        atlas = portfolio.find_project(session, "ATLAS")
+        assert atlas is not None
+        request_gate(
+            session,
+            actor=PM,
+            project_id=atlas.id,
+            phase="planning",
+            ticked={PLAN},
+            links={},
+            note=None,
+            admins={ADMIN},
+            now=NOW,
+        )
+    assert _asked_of(world) == [ADMIN]
+    assert ask_waiting_approvers(world.services) == 0  # nobody new yet
+    with world.services.sessions.begin() as session:
+        audit.grant_admin(session, NEW_ADMIN, by=ADMIN, at=NOW)
+    assert ask_waiting_approvers(world.services) == 1
+    assert ask_waiting_approvers(world.services) == 0
+    assert _asked_of(world) == [ADMIN, NEW_ADMIN]
