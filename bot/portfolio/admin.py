@@ -543,7 +543,9 @@ def save_project(
         action, changes = record_change(
             session, actor=actor, at=now, project_id=saved.id, before=before, after=spec
         )
-        if current is not None and "sponsor" in changes:  # a new sponsor approves what waits
+        if action == "closed":  # as /pmo project close: what waits is asked no more
+            withdraw_stale(session, actor=actor, now=now, project_ids=[saved.id])
+        elif current is not None and "sponsor" in changes:  # a new sponsor approves what waits
             admins = admins_in(session, services.settings.admins)
             ask_new_approvers(session, admins=admins, now=now, project_ids=[saved.id])
     return ProjectSaved(saved, action, changes, language)

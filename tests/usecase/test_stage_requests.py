@@ -15,7 +15,7 @@ from sqlalchemy import text
 
 from bot.finance.earned_value import project_figures
 from bot.governance.decisions import ActionDraft
-from bot.portfolio.admin import Closed, close_project, metadata
+from bot.portfolio.admin import Closed, ProjectSaved, close_project, metadata
 from bot.stages.requests import (
     RequestAlreadyDecided,
     RequestDecided,
@@ -30,6 +30,7 @@ from storage import audit, decisions, portfolio, stages
 from storage.records import DecisionKind, DeliveryKind, RequestKind, RequestState
 from tests import factories
 from tests.usecase.conftest import ADMIN, PM, SPONSOR, World
+from tests.usecase.test_baseline_lock import save
 
 STRANGER = "U0STRANGE1"
 APPROVER = "U0APPROVE1"
@@ -337,6 +338,23 @@ def test_a_change_waiting_when_the_project_closes_is_withdrawn(staged: World) ->
         (request,) = stages.requests_of(session)
     assert request.state is RequestState.WITHDRAWN
     assert _decide(staged, asked.request.id, SPONSOR, "approved") == StageRefused("withdrawn")
+
+
+def test_a_gate_waiting_when_the_project_modal_closes_it_is_withdrawn(staged: World) -> None:
+    """Closed by /pmo project edit (its state set to closed) as by /pmo project close."""
+    asked = _gate(staged)
+    assert isinstance(asked, Requested)
+    with staged.services.sessions.begin() as session:
+        atlas = portfolio.find_project(session, "ATLAS")
+    assert atlas is not None
+    saved = save(staged, atlas, state="closed")
+    assert isinstance(saved, ProjectSaved) and saved.action == "closed"
+    with staged.services.sessions.begin() as session:
+        (request,) = stages.requests_of(session)
+        changes = audit.project_changes(session, atlas.id)
+    assert request.state is RequestState.WITHDRAWN
+    (withdrawn,) = [e for e in changes if e.action == "request_withdrawn"]
+    assert withdrawn.changes["why"] == [None, "closed"] and withdrawn.actor == ADMIN
 
 
 def test_a_pending_request_of_a_project_still_in_its_phase_stays(staged: World) -> None:
