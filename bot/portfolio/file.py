@@ -769,10 +769,11 @@ def _process(value: Any) -> Process:
         raise _InvalidError(f"phases: must be a list of 2 to {MAX_PHASES} phase names")
     phases = tuple(_phase_name(p) for p in raw)
     twice = sorted({p for p in phases if [q.casefold() for q in phases].count(p.casefold()) > 1})
-    if twice:
-        raise _InvalidError(f"phases: {', '.join(twice)} listed twice")
+    problems: list[str] = [f"phases: {', '.join(twice)} listed twice"] if twice else []
+    if twice:  # the gates are still checked, against the phases each named once
+        folded = [p.casefold() for p in phases]
+        phases = tuple(p for n, p in enumerate(phases) if folded.index(folded[n]) == n)
     gates: list[Gate] = []
-    problems: list[str] = []
     for number, item in enumerate(value.get("gates") or [], start=1):
         where = f"gates[{number}]"
         if not isinstance(item, dict) or set(item) - GATE_KEYS:

@@ -917,6 +917,15 @@ def test_every_problem_with_a_process_is_listed(process: str, problem: str) -> N
     assert found.startswith(problem), found
 
 
+def test_phases_listed_twice_and_a_gate_without_approvers_are_both_listed() -> None:
+    text = "process: {phases: [a, b, A], gates: [{from: a, to: b}]}\nprojects: []\n"
+    (found,) = problems_of(text)
+    assert found == (
+        "process: phases: A, a listed twice; "
+        "gates[1]: needs approvers (Slack ids, sponsor or admins)"
+    )
+
+
 def test_a_phase_the_process_does_not_have_is_listed() -> None:
     text = PROCESS.replace("phase: planning", "phase: build")
     assert list(problems_of(text)) == [
