@@ -238,10 +238,11 @@ def request_gate(
 
 
 def parse_budget(text: str | None) -> Decimal | str | None:
-    """A budget as typed (spaces, commas and a currency sign allowed): the amount, None when
-    empty, or the problem code (invalid, negative, large)."""
-    cleaned = (text or "").strip().replace(" ", "").replace("\u00a0", "").replace(",", "")
-    cleaned = cleaned.lstrip("$€£")
+    """A budget as the change modal's number input sends it (Slack checks it is a number and
+    sends it as one, "1200000.5", whatever the asker's language): the amount, None when empty,
+    or the problem code (invalid, negative, large). Nothing else is guessed: "1 200 000,50"
+    read by stripping its commas would be a hundred times the amount meant."""
+    cleaned = (text or "").strip()
     if not cleaned:
         return None
     try:
@@ -304,6 +305,11 @@ def request_change(
         budget = None
     elif budget is not None and budget == project.budget:
         problems.append(("budget", "same"))
+    # a figure given is a change of its kind: the ticks say what the approvers approve
+    if kinds and end is not None and ChangeKind.SCHEDULE not in kinds:
+        problems.append(("end", "unticked"))
+    if kinds and budget is not None and ChangeKind.COST not in kinds:
+        problems.append(("budget", "unticked"))
     why = (reason or "").strip() or None
     if why is None:
         problems.append(("reason", "required"))

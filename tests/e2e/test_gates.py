@@ -378,13 +378,21 @@ def test_an_approved_change_rewrites_the_end_and_budget_and_earned_value_follows
     view = open_modal(staged, ADMIN, "change atlas")
     assert view["callback_id"] == ids.CHANGE_SUBMIT
     assert "Now: end date Mon 28 Dec 2026 · budget €1,000,000 · phase planning" in _texts(view)
-    refused = _submit(staged, ADMIN, view, {"budget": "1,000,000"})
+    (budget,) = [b["element"] for b in view["blocks"] if b.get("block_id") == "budget"]
+    assert budget["type"] == "number_input" and budget["is_decimal_allowed"]  # Slack checks it
+    refused = _submit(staged, ADMIN, view, {"budget": "1000000"})
     assert set(refused["errors"]) == {"changes", "budget", "reason"}
     assert refused["errors"]["reason"] == "Say why: the approvers decide on it."
+    # a new budget is a change of cost: ticking only scope is refused on the amount
+    unticked = _submit(staged, ADMIN, view, {"changes": ["scope"], "budget": "1200000"})
+    assert unticked["errors"] == {
+        "budget": "A new budget changes the cost: tick Cost, or clear the amount.",
+        "reason": "Say why: the approvers decide on it.",
+    }
     inputs = {
         "changes": ["schedule", "cost"],
         "end": "2027-03-31",
-        "budget": "€1,200,000",
+        "budget": "1200000",
         "reason": "The vendor's delay & a second test cycle.",
     }
     asked = _submit(staged, ADMIN, view, inputs)

@@ -249,7 +249,7 @@ def _change(
     world: World,
     changes: tuple[str, ...] = ("schedule", "cost"),
     new_end: str = "2027-03-31",
-    new_budget: str = "1,250,000",
+    new_budget: str = "1250000",
     reason: str = "The data migration doubled in size",
 ) -> Requested | StageRefused:
     with world.services.sessions.begin() as session:
@@ -274,6 +274,21 @@ def test_a_change_request_checks_what_it_asks(staged: World) -> None:
     assert _change(staged, new_end="2025-01-01", new_budget="-5") == StageRefused(
         "invalid", (("end", "before_start"), ("budget", "negative"))
     )
+    # the figures as Slack's number input sends them, nothing guessed: a French
+    # "1 200 000,50" is not read as 120,000,050
+    assert _change(staged, new_budget="1 200 000,50") == StageRefused(
+        "invalid", (("budget", "invalid"),)
+    )
+    # a figure given is a change of its kind: tick it, or the approvers approve what they
+    # were not told
+    assert _change(staged, changes=("scope",)) == StageRefused(
+        "invalid", (("end", "unticked"), ("budget", "unticked"))
+    )
+    # each figure with its tick: asked (a tick without a figure is a change the baseline does
+    # not measure, as scope's)
+    asked = _change(staged, changes=("schedule", "cost"), new_budget="")
+    assert isinstance(asked, Requested)
+    assert (asked.request.new_end, asked.request.new_budget) == (date(2027, 3, 31), None)
 
 
 def test_an_approved_change_rebaselines_keeps_the_previous_and_earned_value_follows(
