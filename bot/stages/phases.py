@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Iterable
 
+from bot.access.permissions import can_view
 from bot.slack.user_ids import is_user_id
 from storage.records import Gate, Process, Project
 
@@ -52,8 +53,11 @@ def past_planning_gate(project: Project, process: Process) -> bool:
 
 def approvers(named: Iterable[str], project: Project, admins: Collection[str]) -> frozenset[str]:
     """Who `named` (Slack ids, `sponsor`, `admins`) is for this project today: the sponsor
-    when it has one, every current PMO admin. Never nobody: a list that names no one today
-    (a sponsorless project's "sponsor") falls to the admins."""
+    when it has one, every current PMO admin, each person named who may see the project (a
+    confidential project is shown only to those it names: bot.access.permissions.can_view, so
+    the process's approver of every gate is not told of one that keeps them out). Never
+    nobody: a list that names no one today (a sponsorless project's "sponsor", a confidential
+    one's outsiders) falls to the admins."""
     people: set[str] = set()
     for name in named:
         if name == "sponsor":
@@ -61,7 +65,7 @@ def approvers(named: Iterable[str], project: Project, admins: Collection[str]) -
                 people.add(project.sponsor)
         elif name == "admins":
             people.update(admins)
-        elif is_user_id(name):
+        elif is_user_id(name) and can_view(name, project, admins):
             people.add(name)
     return frozenset(people or admins)
 

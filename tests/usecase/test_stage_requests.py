@@ -26,7 +26,7 @@ from bot.stages.requests import (
     request_change,
     request_gate,
 )
-from storage import audit, decisions, portfolio, stages
+from storage import audit, decisions, deliveries, portfolio, stages
 from storage.records import DecisionKind, DeliveryKind, RequestKind, RequestState
 from tests import factories
 from tests.usecase.conftest import ADMIN, PM, SPONSOR, World
@@ -186,6 +186,22 @@ def test_approval_moves_the_phase_and_records_the_baseline(staged: World) -> Non
         # a gate decision is a decision record, but never the project's ask
         assert decisions.latest(session, atlas.id) is None
     assert {"gate_decided", "project_updated", "baseline_recorded"} <= set(actions)
+
+
+def test_a_confidential_projects_gate_is_asked_only_of_approvers_who_may_see_it(
+    world: World,
+) -> None:
+    """The process names APPROVER for every planning gate; ATLAS is confidential and does not
+    name them: they are neither asked nor allowed to decide, its sponsor is."""
+    secret = "    phase: planning\n    confidential: true"
+    world.load(PORTFOLIO.replace("    phase: planning", secret))
+    asked = _gate(world)
+    assert isinstance(asked, Requested) and asked.approvers == {SPONSOR}
+    with world.services.sessions.begin() as session:
+        queued = deliveries.list_deliveries(session, kind=DeliveryKind.STAGE_REQUEST)
+    assert [d.payload["user"] for d in queued] == [SPONSOR]
+    assert _decide(world, asked.request.id, APPROVER, "approved") == StageRefused("not_allowed")
+    assert isinstance(_decide(world, asked.request.id, SPONSOR, "approved"), RequestDecided)
 
 
 def test_a_request_is_decided_once_and_only_by_its_approvers(staged: World) -> None:

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
-from bot.stages.phases import next_gate, phase_of
-from storage.records import Gate, Process
+from bot.stages.phases import approvers, next_gate, phase_of
+from storage.records import Gate, Process, Roles
 from tests import factories
 
 GATE = Gate("planning", "execution", approvers=("admins",))
@@ -28,3 +30,26 @@ def test_a_projects_phase_is_its_own_else_the_first(
     project = factories.project(phase=phase)
     assert phase_of(project, process) == expected
     assert next_gate(project, process) == gate
+
+
+CFO, OUTSIDER, ADMIN = "U0CFO00001", "U0OUTSIDE1", "U0ADMIN001"
+
+
+def test_approvers_are_the_sponsor_the_admins_and_those_named() -> None:
+    project = factories.project(sponsor="U0SPONSOR1")
+    assert approvers(("sponsor", CFO), project, {ADMIN}) == {"U0SPONSOR1", CFO}
+    assert approvers(("admins",), project, {ADMIN}) == {ADMIN}
+    # never nobody: a sponsorless project's sponsor falls to the admins
+    assert approvers(("sponsor",), factories.project(sponsor=None), {ADMIN}) == {ADMIN}
+
+
+def test_a_confidential_project_is_approved_only_by_those_it_names() -> None:
+    """The process names its CFO as an approver of every planning gate; a confidential
+    project that does not name them is not shown to them: its other approvers decide, and
+    when none is left, the admins."""
+    secret = factories.project(confidential=True, sponsor="U0SPONSOR1")
+    assert approvers(("sponsor", OUTSIDER), secret, {ADMIN}) == {"U0SPONSOR1"}
+    assert approvers((OUTSIDER,), secret, {ADMIN}) == {ADMIN}
+    told = replace(secret, roles=Roles(consulted=(CFO,)))
+    assert approvers((CFO, OUTSIDER), told, {ADMIN}) == {CFO}
+    assert approvers((OUTSIDER,), replace(secret, confidential=False), {ADMIN}) == {OUTSIDER}
