@@ -436,7 +436,13 @@ def decide_request(
     today: date | None = None,
 ) -> RequestDecided | RequestAlreadyDecided | StageRefused:
     """Record `actor`'s decision on a request, once, with what it changes and announce it (in
-    the same transaction); or say why not, changing nothing."""
+    the same transaction); or say why not, changing nothing. The project is locked first (as
+    when asking), so the baseline an approval records is the project as committed, never as
+    it was before an edit or an import that commits meanwhile."""
+    found = stages.find_request(session, request_id)
+    if found is None:
+        return StageRefused("not_found")
+    decisions.lock_project(session, found.project_id)
     allowed = may_decide_request(session, actor, request_id, admins=admins)
     if isinstance(allowed, StageRefused):
         return allowed
@@ -445,7 +451,8 @@ def decide_request(
         return RequestAlreadyDecided(request)
     stale = _stale(request, project, process)
     if stale is not None:
-        stages.settle(session, request.id, state=RequestState.WITHDRAWN, at=now)
+        if not stages.settle(session, request.id, state=RequestState.WITHDRAWN, at=now):
+            return _settled_meanwhile(session, request.id)
         audit.record(
             session,
             actor=actor,
@@ -466,10 +473,7 @@ def decide_request(
     if not stages.settle(
         session, request.id, state=RequestState.DECIDED, at=now, outcome=chosen.value, by=actor
     ):
-        taken = stages.find_request(session, request.id)
-        if taken is None or taken.state is not RequestState.DECIDED:
-            return StageRefused("withdrawn")
-        return RequestAlreadyDecided(taken)
+        return _settled_meanwhile(session, request.id)
     decision = decisions.record_decided(
         session,
         project_id=project.id,
@@ -503,6 +507,14 @@ def decide_request(
     decided = stages.find_request(session, request.id)
     assert decided is not None
     return RequestDecided(decided, decision, tuple(recorded), baseline)
+
+
+def _settled_meanwhile(session: Session, request_id: int) -> RequestAlreadyDecided | StageRefused:
+    """What a decision that lost the race says: who decided first, or that it was withdrawn."""
+    taken = stages.find_request(session, request_id)
+    if taken is None or taken.state is not RequestState.DECIDED:
+        return StageRefused("withdrawn")
+    return RequestAlreadyDecided(taken)
 
 
 def _stale(request: StageRequest, project: Project, process: Process) -> str | None:
@@ -602,7 +614,7 @@ def _apply(
     fields: list[str] = []
     if request.kind is RequestKind.GATE:
         fields.append("phase")
-        changes["phase"] = [project.phase, request.to_phase]
+        changes["phase"] = [request.from_phase, request.to_phase]  # the first, when implicit
     else:
         if request.new_end is not None and request.new_end != project.end:
             fields.append("end")

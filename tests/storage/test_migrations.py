@@ -368,3 +368,42 @@ def test_downgrading_the_milestone_forecasts_keeps_every_milestone(database_url:
         command.upgrade(config, "head")  # and back up again
     finally:
         engine.dispose()
+
+
+def test_downgrading_the_stage_requests_drops_their_decisions_not_the_asks(
+    database_url: str,
+) -> None:
+    """Below 0021 a decision is always the project's ask: a gate's decision and the actions
+    its conditions set go with the stage requests, the project's ask stays, and up again
+    nothing reads as an ask that was not one."""
+    engine = make_engine(database_url)
+    try:
+        config = alembic_config(engine)
+        command.upgrade(config, "head")
+        moment = datetime(2026, 12, 4, 9, tzinfo=UTC)
+        with engine.begin() as conn:
+            _insert_atlas(conn, moment)
+            for number, kind in ((1, "ask"), (2, "gate"), (3, "change")):
+                conn.execute(
+                    text(
+                        "INSERT INTO decisions (id, project_id, question, state, opened_at,"
+                        " updated_at, kind) VALUES (:n, 1, :q, 'decided', :t, :t, :k)"
+                    ),
+                    {"n": number, "q": f"{kind}?", "t": moment, "k": kind},
+                )
+                conn.execute(
+                    text(
+                        "INSERT INTO decision_actions (decision_id, project_id, title, owner,"
+                        " due_on, state, created_at) VALUES (:n, 1, :q, 'U1', '2026-12-31',"
+                        " 'open', :t)"
+                    ),
+                    {"n": number, "q": f"after {kind}", "t": moment},
+                )
+        command.downgrade(config, "0020")
+        with engine.connect() as conn:
+            asks = conn.execute(text("SELECT question FROM decisions")).scalars().all()
+            actions = conn.execute(text("SELECT title FROM decision_actions")).scalars().all()
+        assert (asks, actions) == (["ask?"], ["after ask"])
+        command.upgrade(config, "head")  # and back up again
+    finally:
+        engine.dispose()

@@ -33,6 +33,7 @@ from tests.usecase.conftest import ADMIN, PM, SPONSOR, World
 from tests.usecase.test_baseline_lock import save
 
 STRANGER = "U0STRANGE1"
+DELEGATE = "U0DELEGAT1"
 APPROVER = "U0APPROVE1"
 PORTFOLIO = f"""
 process:
@@ -164,6 +165,56 @@ def test_one_gate_waits_at_a_time_and_a_stale_modal_is_refused(staged: World) ->
     assert isinstance(again, StageRefused) and again.reason == "pending"
     assert again.pending is not None and again.pending.id == first.request.id
     assert _gate(staged, phase="initiation") == StageRefused("pending", pending=first.request)
+
+
+def test_a_modal_opened_in_a_phase_the_project_has_left_is_refused(staged: World) -> None:
+    """The gate modal says the phase it was opened in; asked from another, nothing is asked."""
+    assert _gate(staged, phase="initiation") == StageRefused("changed")
+    with staged.services.sessions.begin() as session:
+        assert stages.requests_of(session) == []
+
+
+def test_a_delegate_may_ask_a_stranger_may_not(world: World) -> None:
+    world.load(
+        PORTFOLIO.replace(
+            "    phase: planning", f"    phase: planning\n    delegates: [{DELEGATE}]"
+        )
+    )
+    assert _gate(world, actor=STRANGER) == StageRefused("not_allowed")
+    asked = _gate(world, actor=DELEGATE)
+    assert isinstance(asked, Requested) and asked.request.requested_by == DELEGATE
+
+
+def test_a_gate_whose_project_moved_on_is_withdrawn_when_decided(staged: World) -> None:
+    """Withdrawn at the click when nothing withdrew it before (the project's phase written
+    without the import's sweep): audited once, and the approver told so."""
+    asked = _gate(staged)
+    assert isinstance(asked, Requested)
+    with staged.services.sessions.begin() as session:
+        stages.set_stage_fields(
+            session, _atlas_id(staged), at=NOW, phase="execution", fields=["phase"]
+        )
+    assert _decide(staged, asked.request.id, SPONSOR, "approved") == StageRefused("withdrawn")
+    assert _decide(staged, asked.request.id, APPROVER, "approved") == StageRefused("withdrawn")
+    with staged.services.sessions.begin() as session:
+        (request,) = stages.requests_of(session)
+        changes = audit.project_changes(session, _atlas_id(staged))
+    assert request.state is RequestState.WITHDRAWN and request.decision_id is None
+    (withdrawn,) = [e for e in changes if e.action == "request_withdrawn"]
+    assert withdrawn.changes["why"] == [None, "phase"]
+
+
+def test_the_audit_says_the_phase_left_even_when_it_was_the_first_by_default(
+    world: World,
+) -> None:
+    world.load(PORTFOLIO.replace("    phase: planning\n", ""))  # in initiation, implicitly
+    asked = _gate(world, phase="initiation", ticked=())
+    assert isinstance(asked, Requested)
+    assert isinstance(_decide(world, asked.request.id, ADMIN, "approved"), RequestDecided)
+    with world.services.sessions.begin() as session:
+        changes = audit.project_changes(session, _atlas_id(world))
+    (moved,) = [e for e in changes if e.action == "project_updated"]
+    assert moved.changes["phase"] == ["initiation", "planning"]
 
 
 def test_approval_moves_the_phase_and_records_the_baseline(staged: World) -> None:

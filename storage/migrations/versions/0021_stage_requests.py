@@ -97,4 +97,12 @@ def downgrade() -> None:
     op.drop_index("uq_stage_requests_pending", table_name="stage_requests")
     op.drop_index(op.f("ix_stage_requests_project_id"), table_name="stage_requests")
     op.drop_table("stage_requests")
+    # A gate's or a change's decision (and the conditions it set) goes with its request: left,
+    # it would read as the project's ask to the code before this revision, and come back up
+    # as one.
+    op.execute(
+        "DELETE FROM decision_actions WHERE decision_id IN"
+        " (SELECT id FROM decisions WHERE kind <> 'ask')"
+    )
+    op.execute("DELETE FROM decisions WHERE kind <> 'ask'")
     op.drop_column("decisions", "kind")
