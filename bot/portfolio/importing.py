@@ -33,9 +33,18 @@ from bot.portfolio.file import (
 )
 from bot.priorities.stored import refresh_rank_scores
 from bot.stages.compliance import baseline_changes
-from bot.stages.requests import ask_new_approvers, record_baseline, withdraw_stale
-from storage import audit, items, portfolio
-from storage.records import Money, Planning, Process, Project, ProjectSpec, Staffing
+from bot.stages.phases import phase_moved
+from bot.stages.requests import ask_new_approvers, gated, record_baseline, withdraw_stale
+from storage import audit, items, portfolio, stages
+from storage.records import (
+    Money,
+    Planning,
+    Process,
+    Project,
+    ProjectSpec,
+    RequestState,
+    Staffing,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -143,6 +152,7 @@ def import_portfolio(
         for key, (fields, spec) in rebaselined.items()
         if key not in parsed.rebaseline
     ]
+    problems += _phase_problems(session, before, parsed, parsed.process or stored_process)
     if problems:
         raise PortfolioError(tuple(problems))
     changed = portfolio.upsert_projects(session, parsed.projects, now=now)
@@ -209,6 +219,33 @@ def _baseline_changes(
         if fields:
             found[spec.key] = (fields, spec)
     return found
+
+
+def _phase_problems(
+    session: Session, stored: Mapping[str, Project], parsed: Portfolio, process: Process
+) -> list[str]:
+    """Every stored project that passed a gate in Slack whose phase the file moves (naming
+    another, or none: the first), unless its entry says `rebaseline: true`: a hand-kept file
+    re-imported must not undo an approved gate."""
+    moved = {
+        spec.key: (stored[spec.key], change)
+        for spec in parsed.projects
+        if spec.key in stored and spec.key not in parsed.rebaseline
+        for change in [phase_moved(stored[spec.key], spec, process)]
+        if change is not None
+    }
+    if not moved:
+        return []
+    ids = [project.id for project, _ in moved.values()]
+    passed = gated(stages.requests_of(session, ids, state=RequestState.DECIDED))
+    return [
+        f"projects ({key}): phase: {was} -> {then}: {key} passed its gate into {was} in "
+        f"Slack, so its phase moves only through its gates (/pmo gate {key}); to set it "
+        "here instead, an admin adds `rebaseline: true` to its entry (`pmo-bot export` "
+        "writes every phase as it stands)"
+        for key, (project, (was, then)) in moved.items()
+        if project.id in passed
+    ]
 
 
 def _locked_problem(project: Project, fields: tuple[str, ...], spec: ProjectSpec) -> str:

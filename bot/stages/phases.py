@@ -11,7 +11,7 @@ from collections.abc import Collection, Iterable
 
 from bot.access.permissions import can_view
 from bot.slack.user_ids import is_user_id
-from storage.records import Gate, Process, Project
+from storage.records import Gate, Process, Project, ProjectSpec
 
 
 def phase_of(project: Project, process: Process) -> str | None:
@@ -26,6 +26,18 @@ def next_gate(project: Project, process: Process) -> Gate | None:
     """The gate out of the project's phase, when the process describes one."""
     phase = phase_of(project, process)
     return next((g for g in process.gates if g.from_phase == phase), None)
+
+
+def phase_moved(project: Project, after: ProjectSpec, process: Process) -> tuple[str, str] | None:
+    """The stored project's phase and the one `after` gives it (its own, else the process's
+    first), when they differ; None when they do not, or without a process."""
+    if not process.phases:
+        return None
+    before = phase_of(project, process)
+    then = after.phase if after.phase is not None else process.phases[0]
+    if before is None or before == then:
+        return None
+    return before, then
 
 
 PLANNING_PHASE = "planning"  # its gate is the planning gate, unless one says `baseline`

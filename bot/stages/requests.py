@@ -30,7 +30,7 @@ the project's budget and end, so they use it from then on.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
@@ -119,6 +119,17 @@ class Asking:
     project: Project
     process: Process
     gate: Gate | None
+
+
+def gated(requests: Iterable[StageRequest]) -> set[int]:
+    """The projects that passed a gate in Slack (`requests`: any, in any state): from then on
+    only their gates move their phase (an import that says otherwise is refused, unless its
+    entry says `rebaseline: true`)."""
+    return {
+        r.project_id
+        for r in requests
+        if r.kind is RequestKind.GATE and r.state is RequestState.DECIDED and r.outcome in APPROVALS
+    }
 
 
 def may_ask(

@@ -4,7 +4,8 @@ approved baseline and change only through an approved change request. The projec
 nothing; the import (bot/portfolio/importing) lists it among the problems and imports
 nothing, unless the project's entry says `rebaseline: true`, an admin's re-baselining,
 audited and recorded as the next baseline. Before the gate, and for a new project, nothing
-changes."""
+changes. Likewise, once a project passed a gate in Slack, an import that moves its phase is
+refused unless its entry says `rebaseline: true`."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ import pytest
 from bot.portfolio.admin import ProjectSaved, error_texts, metadata, save_project
 from bot.portfolio.file import PortfolioError
 from bot.reporting.form import FieldError
+from bot.stages.requests import RequestDecided, Requested, decide_request, request_gate
 from storage import audit, portfolio, stages
 from storage.records import Project
 from tests.usecase.conftest import ADMIN, PM, SPONSOR, World
@@ -231,3 +233,71 @@ def test_rebaseline_must_be_true_or_false_and_is_never_stored(staged: World) -> 
         staged.load(portfolio_file(entry("ATLAS", "execution", rebaseline="maybe")))
     staged.load(portfolio_file(entry("ATLAS", "execution", rebaseline="false")))
     assert "rebaseline" not in Project.__dataclass_fields__
+
+
+# --- the phase an import writes ----------------------------------------------------------
+
+
+def _pass_the_planning_gate(world: World) -> None:
+    """BOREAL's PM asks its planning gate, its sponsor approves: BOREAL is in execution."""
+    with world.services.sessions.begin() as session:
+        asked = request_gate(
+            session,
+            actor=PM,
+            project_id=stored(world, "BOREAL").id,
+            phase="planning",
+            ticked=set(),
+            links={},
+            note=None,
+            admins={ADMIN},
+            now=world.clock.now,
+        )
+        assert isinstance(asked, Requested)
+        decided = decide_request(
+            session,
+            actor=SPONSOR,
+            request_id=asked.request.id,
+            outcome="approved",
+            rationale=None,
+            admins={ADMIN},
+            now=world.clock.now,
+        )
+        assert isinstance(decided, RequestDecided)
+
+
+def test_a_file_re_imported_never_undoes_an_approved_gate(staged: World) -> None:
+    """The hand-kept file still says BOREAL is in planning (or says no phase: the first):
+    refused, listed with the way out, nothing imported. A project that passed no gate in Slack
+    is set by the file, as when the process was first loaded."""
+    _pass_the_planning_gate(staged)
+    assert stored(staged, "BOREAL").phase == "execution"
+    for boreal in (
+        entry("BOREAL", "planning"),
+        entry("BOREAL", "planning").replace(" phase: planning,", ""),
+    ):
+        with pytest.raises(PortfolioError) as raised:
+            staged.load(portfolio_file(entry("ATLAS", "planning"), boreal))
+        (problem,) = raised.value.problems
+        said = "initiation" if "phase" not in boreal else "planning"
+        assert problem.startswith(
+            f"projects (BOREAL): phase: execution -> {said}: BOREAL passed its gate into"
+            " execution in Slack, so its phase moves only through its gates (/pmo gate BOREAL)"
+        ), problem
+        assert "`rebaseline: true`" in problem
+        assert stored(staged, "BOREAL").phase == "execution"
+        assert stored(staged, "ATLAS").phase == "execution"  # nothing imported
+    # the file as it stands (`pmo-bot export` writes the phase): imported
+    staged.load(portfolio_file(entry("ATLAS", "planning"), entry("BOREAL", "execution")))
+    assert stored(staged, "ATLAS").phase == "planning"  # no gate passed in Slack: the file's
+    # an admin's explicit say-so: imported, audited as the import's update
+    staged.load(
+        portfolio_file(entry("ATLAS", "planning"), entry("BOREAL", "planning", rebaseline="true"))
+    )
+    assert stored(staged, "BOREAL").phase == "planning"
+    moves = [
+        (e.actor, e.changes["phase"]) for e in history(staged, "BOREAL") if "phase" in e.changes
+    ]
+    assert moves[:2] == [
+        ("import", ["execution", "planning"]),
+        (SPONSOR, ["planning", "execution"]),
+    ]

@@ -6,7 +6,7 @@ from dataclasses import replace
 
 import pytest
 
-from bot.stages.phases import approvers, next_gate, phase_of
+from bot.stages.phases import approvers, next_gate, phase_moved, phase_of
 from storage.records import Gate, Process, Roles
 from tests import factories
 
@@ -53,3 +53,16 @@ def test_a_confidential_project_is_approved_only_by_those_it_names() -> None:
     told = replace(secret, roles=Roles(consulted=(CFO,)))
     assert approvers((CFO, OUTSIDER), told, {ADMIN}) == {CFO}
     assert approvers((OUTSIDER,), replace(secret, confidential=False), {ADMIN}) == {OUTSIDER}
+
+
+def test_the_phase_a_file_gives_a_stored_project() -> None:
+    stored = factories.project(phase="planning")
+    spec = factories.project_spec(phase="planning")
+    assert phase_moved(stored, spec, PROCESS) is None
+    assert phase_moved(stored, replace(spec, phase="execution"), PROCESS) == (
+        "planning",
+        "execution",
+    )
+    assert phase_moved(stored, replace(spec, phase=None), PROCESS) == ("planning", "initiation")
+    assert phase_moved(factories.project(phase=None), replace(spec, phase=None), PROCESS) is None
+    assert phase_moved(stored, spec, Process()) is None  # no process: no phase
