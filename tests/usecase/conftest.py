@@ -7,16 +7,18 @@ migrated database. What a use case asked of Slack is in `world.gateway.calls` wh
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
+from sqlalchemy.orm import Session
 
 from bot.config import load_settings
 from bot.portfolio.importing import import_portfolio
 from bot.render import Renderer
 from bot.services import Services
+from bot.stages.requests import RequestDecided, Requested, decide_request, request_gate
 from storage.db import make_engine, make_sessionmaker, upgrade
 from tests.fakes.fake_gateway import FakeGateway
 
@@ -59,3 +61,40 @@ def world(sqlite_url: str) -> Iterator[World]:
     services = Services(settings, make_sessionmaker(engine), gateway, Renderer(), clock)
     yield World(services, gateway, clock)
     engine.dispose()
+
+
+def pass_gate(
+    session: Session,
+    project_id: int,
+    *,
+    at: datetime,
+    phase: str = "planning",
+    ticked: tuple[str, ...] = (),
+    links: Mapping[str, str] | None = None,
+    approver: str = SPONSOR,
+    after: timedelta = timedelta(0),
+) -> RequestDecided:
+    """The project's PM asks the gate out of `phase` at `at`; `approver` approves it `after`."""
+    asked = request_gate(
+        session,
+        actor=PM,
+        project_id=project_id,
+        phase=phase,
+        ticked=ticked,
+        links=dict(links or {}),
+        note=None,
+        admins={ADMIN},
+        now=at,
+    )
+    assert isinstance(asked, Requested), asked
+    decided = decide_request(
+        session,
+        actor=approver,
+        request_id=asked.request.id,
+        outcome="approved",
+        rationale=None,
+        admins={ADMIN},
+        now=at + after,
+    )
+    assert isinstance(decided, RequestDecided), decided
+    return decided

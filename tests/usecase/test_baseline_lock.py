@@ -18,10 +18,9 @@ import pytest
 from bot.portfolio.admin import ProjectSaved, error_texts, metadata, save_project
 from bot.portfolio.file import PortfolioError
 from bot.reporting.form import FieldError
-from bot.stages.requests import RequestDecided, Requested, decide_request, request_gate
 from storage import audit, portfolio, stages
 from storage.records import Project
-from tests.usecase.conftest import ADMIN, PM, SPONSOR, World
+from tests.usecase.conftest import ADMIN, PM, SPONSOR, World, pass_gate
 
 PROCESS = """
 process:
@@ -241,28 +240,7 @@ def test_rebaseline_must_be_true_or_false_and_is_never_stored(staged: World) -> 
 def _pass_the_planning_gate(world: World) -> None:
     """BOREAL's PM asks its planning gate, its sponsor approves: BOREAL is in execution."""
     with world.services.sessions.begin() as session:
-        asked = request_gate(
-            session,
-            actor=PM,
-            project_id=stored(world, "BOREAL").id,
-            phase="planning",
-            ticked=set(),
-            links={},
-            note=None,
-            admins={ADMIN},
-            now=world.clock.now,
-        )
-        assert isinstance(asked, Requested)
-        decided = decide_request(
-            session,
-            actor=SPONSOR,
-            request_id=asked.request.id,
-            outcome="approved",
-            rationale=None,
-            admins={ADMIN},
-            now=world.clock.now,
-        )
-        assert isinstance(decided, RequestDecided)
+        pass_gate(session, stored(world, "BOREAL").id, at=world.clock.now)
 
 
 def test_a_file_re_imported_never_undoes_an_approved_gate(staged: World) -> None:

@@ -34,7 +34,7 @@ from storage.models import (
     StageRequestRow,
 )
 from storage.records import DeliveryKind, ProjectState
-from tests.usecase.conftest import ADMIN, PM, SPONSOR, World
+from tests.usecase.conftest import ADMIN, PM, SPONSOR, World, pass_gate
 
 DAY = timedelta(days=1)
 DELEGATE = "U0DELEGATE"
@@ -303,30 +303,16 @@ def test_the_purge_keeps_gates_changes_and_baselines_whatever_their_age(world: W
     long_ago = world.clock.now - 900 * DAY
     with world.services.sessions.begin() as session:
         (atlas,) = portfolio.list_projects(session)
-        asked = request_gate(
+        decided = pass_gate(
             session,
-            actor=PM,
-            project_id=atlas.id,
-            phase="planning",
+            atlas.id,
+            at=long_ago,
             ticked=("Plan signed off",),
             links={"Plan signed off": "https://wiki.example/plan"},
-            note=None,
-            admins={ADMIN},
-            now=long_ago,
+            after=DAY,
         )
-        assert isinstance(asked, Requested)
-        decided = decide_request(
-            session,
-            actor=SPONSOR,
-            request_id=asked.request.id,
-            outcome="approved",
-            rationale=None,
-            admins={ADMIN},
-            now=long_ago + DAY,
-        )
-        assert isinstance(decided, RequestDecided)
     purge(world.services.sessions, now=world.clock.now, days=400)
     with world.services.sessions.begin() as session:
-        assert [r.id for r in stages.requests_of(session, [atlas.id])] == [asked.request.id]
+        assert [r.id for r in stages.requests_of(session, [atlas.id])] == [decided.request.id]
         assert len(stages.baselines_of(session, [atlas.id])) == 1
         assert decisions.of_projects(session, [atlas.id])[0].kind.value == "gate"

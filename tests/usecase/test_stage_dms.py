@@ -42,6 +42,14 @@ NOW = datetime(2026, 11, 16, 9, 0, tzinfo=UTC)  # 10:00 in Paris, a Monday
 def asked(world: World) -> tuple[World, Delivery]:
     """ATLAS's gate asked by its PM: the DM to its sponsor, queued."""
     world.load(PORTFOLIO)
+    _ask_gate(world)
+    with world.services.sessions.begin() as session:
+        (dm,) = deliveries.list_deliveries(session, kind=DeliveryKind.STAGE_REQUEST)
+    return world, dm
+
+
+def _ask_gate(world: World) -> Requested:
+    """ATLAS's PM asks its planning gate, the mandatory item ticked."""
     with world.services.sessions.begin() as session:
         atlas = portfolio.find_project(session, "ATLAS")
         assert atlas is not None
@@ -56,9 +64,8 @@ def asked(world: World) -> tuple[World, Delivery]:
             admins={ADMIN},
             now=NOW,
         )
-        assert isinstance(result, Requested)
-        (dm,) = deliveries.list_deliveries(session, kind=DeliveryKind.STAGE_REQUEST)
-    return world, dm
+    assert isinstance(result, Requested)
+    return result
 
 
 def _compose(world: World, dm: Delivery, at: datetime = NOW) -> Outgoing | Drop | Defer:
@@ -193,20 +200,7 @@ def test_a_decided_request_asks_no_new_sponsor(asked: tuple[World, Delivery]) ->
 
 def test_a_new_admin_is_asked_what_waits_on_the_admins(world: World) -> None:
     world.load(PORTFOLIO.replace("approvers: [sponsor]", "approvers: [admins]"))
-    with world.services.sessions.begin() as session:
-        atlas = portfolio.find_project(session, "ATLAS")
-        assert atlas is not None
-        request_gate(
-            session,
-            actor=PM,
-            project_id=atlas.id,
-            phase="planning",
-            ticked={PLAN},
-            links={},
-            note=None,
-            admins={ADMIN},
-            now=NOW,
-        )
+    _ask_gate(world)
     assert _asked_of(world) == [ADMIN]
     assert ask_waiting_approvers(world.services) == 0  # nobody new yet
     with world.services.sessions.begin() as session:
