@@ -686,10 +686,11 @@ def _planned(key: str, digest_day: date) -> dict[str, Any]:
 
 # Issue 17: one delivery process. Every project was loaded in planning and passed its planning
 # gate (its sponsor approved it, a baseline recorded) some weeks into its life, except: the
-# onboarding portal, just started (initiation); e-invoicing, whose gate has waited on its
-# sponsor for nine days (the digest's attention); the website, loaded in execution with no
-# approved plan (flagged). Atlas's sponsor approved a change request since: two more legal
-# entities in scope, the budget from 2.2 to 2.4 million (its second baseline).
+# onboarding portal, just started (initiation); e-invoicing, whose planning gate has waited on
+# its sponsor and the PMO admins for nine days (in the digest's "Needs your attention", its
+# report missing as it is); the website, loaded in execution with no approved plan (flagged).
+# Atlas's sponsor approved a change request since: two more legal entities in scope, the
+# budget from 2.2 to 2.4 million (its second baseline).
 DEMO_PROCESS: dict[str, Any] = {
     "phases": ["initiation", "planning", "execution", "closing"],
     "gates": [

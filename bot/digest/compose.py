@@ -69,6 +69,7 @@ from bot.slack.user_ids import person
 from bot.stages.compliance import PhaseCounts, phase_counts, waiting_requests
 from storage.records import (
     DEFAULT_CALENDAR,
+    OPEN_STATES,
     Blocker,
     Calendar,
     Decision,
@@ -122,9 +123,11 @@ def compose_digest(
     """Each covered project with the report of its latest period that began before `at`, as
     the one rule reads it (bot.periods.state): done, skipped (`skips` holds its (project id,
     period start)), or missing (stale when an older report exists). A closed project appears,
-    in `closed`, only while its current period is the one it was closed in. `history` holds
-    each project's reports newest first (enough of them for the flags and the chart),
-    `prompts` each project's latest prompts, newest first; `marks`, when given, the marks of
+    in `closed`, only while its current period is the one it was closed in; one not started
+    yet, only among those needing attention (for what needs no report: a request waiting on
+    its approvers too long, the plan flag), as missing, skipped and on-hold ones may too.
+    `history` holds each project's reports newest first (enough of them for the flags and the
+    chart), `prompts` each project's latest prompts, newest first; `marks`, when given, the marks of
     each project's reports as deep as the flags and the chart need (then `history` need hold
     only the two latest: the current report and the one before); `periods`, each project's
     current period at `at` when the caller has them (bot.periods.state.periods_of); `pm_names`
@@ -176,14 +179,15 @@ def compose_digest(
     active: list[ProjectLine] = []
     on_hold: list[ProjectLine] = []
     closed: list[ProjectLine] = []
+    upcoming: list[ProjectLine] = []  # not started, needing attention
     waiting = {s.downstream for s in dependencies if s.at_risk}
     for project in selected:
         status = statuses[project.id]
         place = placement(
             status.state, status.period.start if status.period else None, project.closed_at
         )
-        if place is None:
-            continue
+        if place is None and status.state is not PeriodState.NOT_STARTED:
+            continue  # closed before its current period
         line = project_line(
             project,
             history.get(project.id, ()),
@@ -199,13 +203,20 @@ def compose_digest(
             if why is None and line.report is not None and project.key in waiting:
                 why = Attention.DEPENDENCY  # last: only when nothing of its own needs it
             active.append(replace(line, attention=why))
-        else:
-            (on_hold if place is Placement.ON_HOLD else closed).append(line)
+        elif place is Placement.CLOSED:
+            closed.append(line)
+        else:  # on hold, or not started: what needs attention whatever the report
+            line = replace(line, attention=attention_of(line))
+            if place is Placement.ON_HOLD:
+                on_hold.append(line)
+            elif line.attention is not None:
+                upcoming.append(line)
     return _assemble(
         subscription,
         active,
         on_hold,
         closed,
+        upcoming,
         marks,
         pm_zones,
         prompts or {},
@@ -221,22 +232,23 @@ def compose_digest(
         currency=(money.currency if money else None),
         overloaded=overloaded_in(load, {p.id for p in selected}),
         dependencies=_dependencies(subscription, selected, dependencies, upstreams or {}),
-        phases=_phases(active + on_hold, process, requests or {}, at=at),
+        phases=_phases(selected, process, requests or {}, at=at),
     )
 
 
 def _phases(
-    lines: Sequence[ProjectLine],
+    selected: Sequence[Project],
     process: Process | None,
     requests: Mapping[int, Sequence[StageRequest]],
     *,
     at: datetime,
 ) -> PhaseCounts | None:
-    """The phases line over the digest's open projects (those closed this period left out);
-    None without a process."""
+    """The phases line over every open project the digest's audience selects, whatever its
+    reports (not started and on hold too; closed ones never, those closed this period
+    included); None without a process."""
     if process is None:
         return None
-    projects = [line.project for line in lines]
+    projects = [p for p in selected if p.state in OPEN_STATES]
     asked = [r for p in projects for r in requests.get(p.id, ()) if r.requested_at <= at]
     return phase_counts(projects, process, asked, at=at)
 
@@ -418,6 +430,7 @@ def _assemble(
     active: list[ProjectLine],
     on_hold: list[ProjectLine],
     closed: list[ProjectLine],
+    upcoming: list[ProjectLine],
     marks: Mapping[int, Sequence[ReportMark]],
     zones: Mapping[str, ZoneInfo],
     prompts: Mapping[int, Sequence[Delivery]],
@@ -440,7 +453,9 @@ def _assemble(
     phases: PhaseCounts | None = None,
 ) -> Digest:
     reported = [line for line in active if line.report is not None]
-    attention = sorted((line for line in active if line.attention), key=attention_order)
+    attention = sorted(
+        (line for line in active + on_hold + upcoming if line.attention), key=attention_order
+    )
     rest = sorted(
         (line for line in reported if line.attention is None),
         key=lambda line: (-_severity(line), *priority_order(line)),
@@ -449,6 +464,9 @@ def _assemble(
     missing = sorted((ln for ln in active if not ln.report and not ln.skip), key=priority_order)
     on_hold.sort(key=priority_order)
     closed.sort(key=priority_order)
+    # Each project once in the thread (and its overdue actions once): those needing attention
+    # first, a missing, skipped or on-hold one among them (its own section lists it too)
+    shown = attention + rest + [ln for ln in missing + skipped + on_hold if ln.attention is None]
     today = at.astimezone(tz).date()
     moments = chart_moments(subscription, tz, at=at)
     open_risks = sorted(
@@ -460,9 +478,9 @@ def _assemble(
         tz=tz,
         subscription=subscription,
         counts=_counts(active, on_hold, closed),
-        lines=tuple(attention + rest + missing + skipped + on_hold + closed),
+        lines=tuple(shown + closed),
         attention=tuple(attention),
-        decided=_decided(active + on_hold + closed, decided, names),
+        decided=_decided(active + on_hold + closed + upcoming, decided, names),
         currency=currency,
         money=totals([line.figures for line in active]),
         overloaded=overloaded,
@@ -471,7 +489,7 @@ def _assemble(
         phases=phases,
         overdue_actions=tuple(
             ActionEntry(line.project, action, person(action.owner, names))
-            for line in attention + rest + missing + skipped + on_hold
+            for line in shown
             for action in line.overdue_actions
         ),
         missing=tuple(missing),

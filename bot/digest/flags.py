@@ -24,7 +24,8 @@ Each rule, and its reason in English:
   for 2 periods, while the plan has its people at 80% at most".
 * no_approved_plan: the project is at or past the planning gate's next phase without an
   approved request to pass that gate (the rule: bot/stages/compliance.lacks_approved_plan):
-  "No approved plan: its planning gate was never approved".
+  "No approved plan: its planning gate was never approved". The one flag that needs no report:
+  a line without a current one raises it too (`plan_flag`, bot/digest/lines.project_line).
 
 And two from earned value (bot/finance/earned_value.py), `money_flags`:
 
@@ -185,7 +186,8 @@ def capacity_on_paper(e: Evidence) -> Flag | None:
 
 def plan_flag(project: Project, process: Process, requests: Sequence[StageRequest]) -> Flag | None:
     """Past the planning gate without an approved plan (bot/stages/compliance.py), whatever
-    the reports say (`/pmo status` shows it beside the phase)."""
+    the reports say or whether there is one (a digest's line without a current report raises
+    it alone; `/pmo status` shows it beside the phase)."""
     if lacks_approved_plan(project, process, requests):
         return Flag(FlagCode.NO_APPROVED_PLAN)
     return None

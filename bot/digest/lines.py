@@ -9,7 +9,7 @@ from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from bot.digest.flags import HISTORY_NEEDED, consistency_flags, money_flags
+from bot.digest.flags import HISTORY_NEEDED, consistency_flags, money_flags, plan_flag
 from bot.digest.model import Attention, BlockerEntry, ProjectLine, RatingChange, RiskEntry, Trend
 from bot.finance.earned_value import project_figures
 from bot.finance.tolerance import breaches, effective_tolerances
@@ -92,10 +92,10 @@ def project_line(
     planned: Decimal | None = None,
 ) -> ProjectLine:
     """The line of a project: its report for the period `status` reads (none for a project on
-    hold), or why there is none (skipped, missing, stale since when). `history` holds its
-    latest reports, newest first (two are enough: the current one and the one before);
-    `marks`, those of its latest reports, as deep as streaks should be followed (by default,
-    those of `history`)."""
+    hold), or why there is none (skipped, missing, stale since when, not started: then the plan
+    flag is its only one, which needs no report). `history` holds its latest reports, newest
+    first (two are enough: the current one and the one before); `marks`, those of its latest
+    reports, as deep as streaks should be followed (by default, those of `history`)."""
     base = ProjectLine(
         project,
         records.pm_name,
@@ -114,8 +114,14 @@ def project_line(
     )
     period = status.period if status.state is not PeriodState.ON_HOLD else None
     current = history[0] if history and period and history[0].period_start > period.since else None
-    if current is None:
-        return replace(base, stale_since=status.stale_since)
+    if current is None:  # of the flags, only the plan's is raised without a report
+        plan = plan_flag(project, records.process or Process(), records.requests)
+        return replace(
+            base,
+            stale_since=status.stale_since,
+            flags=(plan,) if plan is not None else (),
+            not_started=status.state is PeriodState.NOT_STARTED,
+        )
     previous = history[1] if len(history) > 1 else None
     trend, changes = _changes(current, previous)
     risks = [e.risk for e in records.risks]
@@ -190,19 +196,23 @@ def with_money(line: ProjectLine, money: Money, tz: ZoneInfo) -> ProjectLine:
 
 
 def attention_of(line: ProjectLine) -> Attention | None:
+    """Why the line needs leadership's attention (the first group that holds, in the order of
+    Attention), if it does. Its report's reasons (asks for help, red, over tolerance, worse)
+    need a current report; a gate or change waiting on its approvers too long, and a flag,
+    count whatever the report's state (missing, skipped, on hold, not started: without a
+    report, the plan flag is the only one raised)."""
     report = line.report
-    if report is None:
-        return None
-    if report.help_needed and not line.answered:
+    if report is not None and report.help_needed and not line.answered:
         return Attention.HELP
     if line.waiting:
         return Attention.WAITING
-    if report.overall is Rag.RED:
-        return Attention.RED
-    if line.breaches:
-        return Attention.EXCEPTION
-    if line.got_worse:
-        return Attention.WORSE
+    if report is not None:
+        if report.overall is Rag.RED:
+            return Attention.RED
+        if line.breaches:
+            return Attention.EXCEPTION
+        if line.got_worse:
+            return Attention.WORSE
     return Attention.FLAGGED if line.flags else None
 
 
@@ -217,8 +227,9 @@ def priority_order(line: ProjectLine) -> tuple[int, str]:
 def attention_order(line: ProjectLine) -> tuple[Any, ...]:
     """Groups in order; asks for help by soonest needed-by date (none last); then the
     ranking's order (mandatory first, by score, then priority and key)."""
-    assert line.attention is not None and line.report is not None
-    return attention_key(line.attention, line.report.help_needed_by, line.project)
+    assert line.attention is not None
+    needed_by = line.report.help_needed_by if line.report is not None else None
+    return attention_key(line.attention, needed_by, line.project)
 
 
 def attention_key(

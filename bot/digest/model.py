@@ -174,6 +174,9 @@ class ProjectLine:
     breaches: tuple[Breach, ...] = ()  # the tolerances it exceeds
     # its gate or change request waiting on its approvers too long (bot/stages/compliance)
     waiting: tuple[WaitingRequest, ...] = ()
+    # no period has begun yet (bot.periods.state.PeriodState.NOT_STARTED): no report is
+    # expected; a digest shows it only when it needs attention whatever its reports
+    not_started: bool = False
 
     @property
     def ask(self) -> Decision | None:
@@ -321,7 +324,10 @@ class Digest:
     subscription: Subscription
     counts: Counts
     lines: tuple[ProjectLine, ...]  # every project shown, in the thread's order
-    attention: tuple[ProjectLine, ...]  # help, red, worse, flagged (every one: see shortlists)
+    # help, waiting, red, worse, flagged (every one: see shortlists); a line without a current
+    # report (missing, skipped, on hold, not started) when a request of its waits too long or
+    # it is flagged, listed in its own section too (the counts count it there)
+    attention: tuple[ProjectLine, ...]
     missing: tuple[ProjectLine, ...]  # missing and stale
     on_hold: tuple[ProjectLine, ...]
     skipped: tuple[ProjectLine, ...] = ()  # no report, and the PM said why

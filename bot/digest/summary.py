@@ -33,6 +33,8 @@ def _state(line: ProjectLine) -> str:
         return "on_hold"
     if line.skip is not None:
         return "skipped"
+    if line.not_started:
+        return "not_started"
     return "stale" if line.is_stale else "missing"
 
 

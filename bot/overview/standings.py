@@ -7,8 +7,10 @@ the period itself, the reminder's time, since when a report is stale, the prompt
 latest report it rests on, this period's rating, and why the project needs leadership's
 attention (bot.digest.lines.attention_of, with the open risks and the reports the consistency
 flags read; the App Home's summary is no previous digest's, so "worse" is against the previous
-report). It holds for every instant from `computed_at` until `valid_until`, the first instant
-at which time alone could change the answer:
+report; a request waiting on its approvers too long, and the "no approved plan" flag, count
+whatever the project's report, a closed project's never). It holds for every instant from
+`computed_at` until `valid_until`, the first instant at which time alone could change the
+answer:
 
 * the next occurrence of the cadence in the PM's zone (a new period), and the current period's
   end (in the zone it was prompted in);
@@ -89,7 +91,9 @@ from storage.records import (
 # The version of what a standing holds and how it is computed: bump it with any change to the
 # rule or to this module, and every stored standing is recomputed on its next read.
 # 6: the delivery process (a request waiting on its approvers, the "no approved plan" flag)
-RULE_VERSION = "6"
+# 7: those two need attention whatever the project's report (missing, skipped, on hold, not
+#    started), as the digest says
+RULE_VERSION = "7"
 REFRESH_BATCH = 1000  # standings the tick recomputes at most per call
 REFRESH_TRIES = 3  # reads of what does not hold, before reading the rest narrowly
 COMPUTE_BATCH = 500  # standings recomputed from one load (a cold read of 5,000 holds less)
@@ -161,13 +165,14 @@ def compute(
     )
     # a decided ask no longer needs attention (bot.digest.model.ask_answered)
     governance = Governance(latest=decisions.latest_of_projects(session, reported))
-    # the delivery process, and with one the stage requests of those reported (a request
-    # waiting too long needs attention; the "no approved plan" flag): only a current report
-    # needs attention, and a new one lets its standing go
+    # the delivery process, and with one the stage requests of every open project: a request
+    # waiting too long needs attention, and so does the "no approved plan" flag, whatever the
+    # project's report (missing, skipped, on hold, not started)
     process = portfolio.load_process(session)
+    open_ids = [pid for pid, status in statuses.items() if status.state is not PeriodState.CLOSED]
     requests: dict[int, list[StageRequest]] = {}
-    if process.phases and reported:
-        for request in stages.requests_of(session, reported):
+    if process.phases and open_ids:
+        for request in stages.requests_of(session, open_ids):
             requests.setdefault(request.project_id, []).append(request)
     records = RecordsOf(
         risks,
@@ -188,7 +193,7 @@ def compute(
         status = statuses[project.id]
         found = history.get(project.id, [])
         attention, needed_by = None, None
-        if status.current_report is not None and status.state not in _SET_ASIDE:
+        if status.state is not PeriodState.CLOSED:  # as a digest places it (compose_digest)
             line = project_line(
                 project,
                 found,
@@ -199,7 +204,7 @@ def compute(
             )
             zone = zones.get(project.pm, default)  # the status date is the PM's
             attention = attention_of(with_money(line, money, zone))
-            if attention is Attention.HELP:
+            if attention is Attention.HELP and status.current_report is not None:
                 needed_by = status.current_report.help_needed_by
         until = _valid_until(
             project,

@@ -4,13 +4,17 @@
 * A project **lacks an approved plan** when it is at or past the planning gate's next phase
   (bot.stages.phases.past_planning_gate) while no request to pass the planning gate was
   approved for it (approved, or approved with conditions): the flag "no approved plan"
-  (bot/digest/flags.py). Without a process, or without a planning gate, none does.
+  (bot/digest/flags.py), raised whatever the project's report (missing, skipped, on hold, not
+  started), in the digest, the read model (the App Home) and `/pmo status` alike. Without a
+  process, or without a planning gate, none does.
 * A request **waits too long** when it is still pending more than WAITING_DAYS after it was
   asked: it needs its approvers' attention (the digest's "Needs your attention", the App
-  Home's). Who they are is said as the process names them (`approvers_named`): the people
-  named and the sponsor by name, the PMO admins as a group (a digest does not read them).
+  Home's), whatever the project's report. Who they are is said as the process names them
+  (`approvers_named`): the people named and the sponsor by name, the PMO admins as a group (a
+  digest does not read them).
 * The digest's **phases line** (`phase_counts`): how many projects are in each phase, and how
-  many wait at a gate, with how long the oldest has waited.
+  many wait at a gate, with how long the oldest has waited (of every open project the digest's
+  audience selects, those not started yet included).
 * The **edit lock** (`baseline_changes`): past its planning gate, a project's budget and end
   date are its approved baseline; they change only through an approved change request
   (`/pmo change KEY`, bot/stages/requests.py). The project modal refuses any other change of

@@ -88,20 +88,28 @@ def test_demo_shows_the_digest_with_each_rating_and_the_missing_reports(
         "🔴 *2 red* (+1)   🟠 *2 amber* (−2)   🟢 *5 green*   ⚪ *2 not reported* (+2), 2 stale"  # noqa: RUF001
         "   ⏸ 1 on hold" in main
     )
-    attention = _section(main, "*Needs your attention* (8)")
+    attention = _section(main, "*Needs your attention* (9)")
     for key, emoji in [
         ("ATLAS", "🔴"),
         ("PAYROLL", "🔴"),
+        ("EINV", "⚪"),  # its report missing, its planning gate waiting nine days
         ("DCEXIT", "🟠"),
         ("MOBILE", "🟢"),
         ("DATA", "🟢"),
         ("TREASURY", "🟢"),
         ("WEB", "🟠"),
-        ("CRM", "🟢"),  # nothing of its own: waiting on the data platform, at risk (last)
     ]:
         assert _entry(attention, key).startswith(f"{emoji} *{key}* ·")
-    crm = _flat(_entry(attention, "CRM"))
-    assert "🔗 *CRM* needs *DATA* (its end) by" in crm and "+28 days — late" in crm
+    # CRM, with nothing of its own (waiting on the data platform, at risk), comes last: in
+    # the thread, its dependency in its section
+    assert "🟢 *CRM* ·" not in attention and "+1 more in the thread" in attention
+    crm = _flat(_section(main, "*Dependencies at risk* (2)"))
+    assert "• *CRM* needs *DATA* (its end) by Fri 26 Mar 2027: expected" in crm
+    assert "+28 days — late" in crm
+    einv = _flat(_entry(attention, "EINV"))
+    assert "E-invoicing compliance — no report this period, stale since Thu 19 Nov 2026" in einv
+    assert "⏳ Gate *planning → execution* asked 9 days ago, waiting on @Nadia Petrova and" in einv
+    assert "the PMO admins" in einv
     atlas = _flat(_entry(attention, "ATLAS"))
     assert "🔽 worse (was Amber)" in atlas and "🙋 *Asks for help* by Wed 25 Nov 2026" in atlas
     assert "🆕 1 new blocker: Lyon data owners" in atlas and "📆 forecast end slipped" in atlas
@@ -110,6 +118,7 @@ def test_demo_shows_the_digest_with_each_rating_and_the_missing_reports(
     assert "first report" in _entry(thread, "ONBOARD")
     missing = _section(main, "*Missing and stale reports* (2)")
     assert "*EINV* · E-invoicing compliance — PM @Rachel Goldberg · ⚠️ stale since" in missing
+    assert "⏳" not in missing  # its gate is said once, in "Needs your attention"
     assert "*WMS* · Warehouse management upgrade — PM @Priya Raman · ⚠️ stale since" in missing
     assert "⏸ On hold: FLEET" in missing
     assert "⏸ *FLEET* · Fleet telematics rollout\n⏸ On hold" in thread

@@ -382,8 +382,10 @@ def golden_digest(language: str) -> Digest:
         ),
         upstreams={p.key: p for p in projects},
         # Stage requests: CRM's gate waits nine days on its approvers (attention), ONBOARD's
-        # two (at a gate, not yet too long); DCEXIT's change of its end waits twelve days; the
-        # plans of ATLAS, DCEXIT, WMS, PAYROLL and FLEET were approved; TREASURY's never.
+        # two (at a gate, not yet too long); DCEXIT's change of its end waits twelve days;
+        # EINV's first gate eight days, on the PMO admins (attention, although its PM skipped
+        # this period); the plans of ATLAS, DCEXIT, WMS, PAYROLL and FLEET were approved;
+        # TREASURY's never.
         process=PROCESS,
         requests={
             1: [approved_plan(11, 1)],
@@ -403,6 +405,16 @@ def golden_digest(language: str) -> Digest:
             4: [stage_request(41, 4, RequestKind.GATE, 9.1)],
             6: [approved_plan(61, 6)],
             7: [approved_plan(71, 7)],
+            8: [
+                stage_request(
+                    81,
+                    8,
+                    RequestKind.GATE,
+                    8.3,
+                    from_phase="initiation",
+                    to_phase="planning",
+                )
+            ],
             9: [stage_request(91, 9, RequestKind.GATE, 2)],
         },
     )

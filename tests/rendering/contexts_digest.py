@@ -143,6 +143,8 @@ def full_inputs(text: str, *, extra_red: int = 4) -> dict[str, Any]:
         project("AWAY", 8),
         project("PAUSED", 9, state=ProjectState.ON_HOLD),
         project("DONE", 10, state=ProjectState.CLOSED, closed_at=AT),
+        # not started: shown only for its gate waiting, first of those waiting
+        project("LATER", 11, priority=1, phase=phases[0], start=date(2027, 1, 4)),
     ]
     projects += [project(f"RED-{i}", 20 + i) for i in range(extra_red)]
     full = {
@@ -245,7 +247,8 @@ def full_inputs(text: str, *, extra_red: int = 4) -> dict[str, Any]:
         ],
     )
 
-    # gates and changes waiting on their approvers for long (a missing report's too)
+    # gates and changes waiting on their approvers for long (those of projects without this
+    # period's report too: missing, stale, not started)
     def asked(pid: int, kind: RequestKind, days: int) -> StageRequest:
         gate = kind is RequestKind.GATE
         return StageRequest(
@@ -263,7 +266,7 @@ def full_inputs(text: str, *, extra_red: int = 4) -> dict[str, Any]:
 
     requests = {
         pid: [asked(pid, RequestKind.GATE, 9999), asked(pid, RequestKind.CHANGE, 99999)]
-        for pid in (1, 2, 6, 7, 20)
+        for pid in (1, 2, 6, 7, 11, 20)
     }
     return {
         "process": process,
@@ -357,12 +360,23 @@ def contexts(text: str) -> dict[str, list[dict[str, Any]]]:
     digests[0] = replace(digests[0], overloaded=overloaded)
     digests[1] = replace(digests[1], overloaded=overloaded[:1])
     en = digests[0]
+    # "Needs your attention" of only those without this period's report: every kind shows
+    # (not started, missing, stale, skipped, on hold)
+    unreported = replace(en, attention=tuple(ln for ln in en.attention if ln.report is None))
+    assert {ln.project.key for ln in unreported.attention} == {
+        "LATER",
+        "NEVER",
+        "STALE",
+        "AWAY",
+        "PAUSED",
+    }
     # more projects than the thread holds: the channel message says where the rest are
     capped = [
         replace(d, lines=tuple(d.lines) * (THREAD_SHOWN // len(d.lines) + 1)) for d in digests[:2]
     ]
     return {
-        "digest": [{"digest": d} for d in digests + capped] + [{"digest": en, "compact": True}],
+        "digest": [{"digest": d} for d in digests + capped + [unreported]]
+        + [{"digest": d, "compact": True} for d in (en, unreported)],
         "digest_project": [{"digest": d, "line": line} for d in digests[:2] for line in d.lines]
         + [{"digest": en, "line": line, "compact": True} for line in en.lines],
         "digest_continued": [{"digest": en, "part": 1, "parts": 2, "lines": list(en.lines)}],

@@ -119,6 +119,50 @@ def _summary(text: str, projects: int) -> PortfolioSummary:
     return PortfolioSummary(digest.counts, digest.attention_list)
 
 
+def _unreported_summary(text: str) -> PortfolioSummary:
+    """A digest's headline where those needing attention have no report this period: not
+    started, skipped, on hold, missing (a gate waiting on its approvers), and one past its
+    planning gate without an approved plan (flagged)."""
+    phases = (text[:50], f"{text[:48]} 2")
+    process = Process(phases, (Gate(*phases, approvers=("sponsor",), baseline=True),))
+    found = [
+        _project(text, 1, phase=phases[0], start=date(2027, 1, 4)),
+        _project(text, 2, phase=phases[0]),
+        _project(text, 3, phase=phases[0], state=ProjectState.ON_HOLD),
+        _project(text, 4, phase=phases[0]),
+        _project(text, 5, phase=phases[1]),
+    ]
+    requests = {
+        p.id: [
+            StageRequest(
+                id=p.id,
+                project_id=p.id,
+                kind=RequestKind.GATE,
+                state=RequestState.PENDING,
+                requested_by=p.pm,
+                requested_at=AT - timedelta(days=8),
+                from_phase=phases[0],
+                to_phase=phases[1],
+            )
+        ]
+        for p in found[:4]
+    }
+    digest = compose_digest(
+        factories.subscription(),
+        found,
+        {},
+        {},
+        {},
+        at=AT,
+        default_tz=ZoneInfo("UTC"),
+        skips={(2, THIS_PERIOD): factories.skip(2, THIS_PERIOD)},
+        process=process,
+        requests=requests,
+    )
+    assert len(digest.attention) == 5 and all(ln.report is None for ln in digest.attention)
+    return PortfolioSummary(digest.counts, digest.attention_list)
+
+
 def contexts(text: str) -> dict[str, list[dict[str, Any]]]:
     states = list(PeriodState)
     rows = [
@@ -204,6 +248,7 @@ def contexts(text: str) -> dict[str, list[dict[str, Any]]]:
             everything,  # an admin who is also a PM: every section, every list over its cap
             *({**everything, "notice": o} for o in outcomes[1:]),
             {**base, "rows": rows[:3], "summary": None, "admin": None, "notice": None},
+            {**base, "rows": [], "summary": _unreported_summary(text), "admin": None},
             {
                 **base,
                 "rows": [],

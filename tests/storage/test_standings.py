@@ -11,7 +11,7 @@ digest's. Time only moves forward, as in production."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -19,10 +19,12 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.cli.sample import build_sample
+from bot.digest.flags import FlagCode
 from bot.digest.load import build_digest
 from bot.digest.model import Attention
 from bot.home.view import _ORDER as HOME_ORDER
 from bot.home.view import HomeProject, missing_rows, portfolio_summary
+from bot.lookup.status import status_view
 from bot.overview import standings as overview
 from bot.periods.state import PeriodState, period_statuses
 from bot.portfolio.importing import import_portfolio
@@ -606,6 +608,113 @@ def test_the_read_model_follows_the_delivery_process_and_the_requests_waiting(
         portfolio.replace_process(session, Process())
     check(sessions, clock.advance(timedelta(minutes=1)))
     assert _attention(sessions, done[3]) != Attention.WAITING.value
+
+
+def test_the_read_model_asks_for_attention_whatever_the_projects_report(
+    sessions: sessionmaker[Session],
+) -> None:
+    """A gate waiting on its approvers more than a week, and the "no approved plan" flag, need
+    attention whatever the project's report: not started, skipped, on hold, missing. The read
+    model stays the rule (and the App Home the digest) as gates are asked, time passes, a gate
+    is decided and a plan approved."""
+    clock = Clock()
+    missing = active_keys(sessions, clock.now, PeriodState.NOT_ASKED) + active_keys(
+        sessions, clock.now, PeriodState.LATE
+    )
+    assert len(missing) >= 3, missing
+    skipped, silent, planless = missing[:3]
+    held = active_keys(sessions, clock.now, PeriodState.DONE)[0]  # its report set aside
+    _, start = period_of(sessions, skipped, clock.now)
+    with sessions.begin() as session:
+        portfolio.replace_process(session, STAGED)
+        ids = {key: _id(session, key) for key in (skipped, silent, held, planless)}
+        reports.save_skip(
+            session,
+            project_id=ids[skipped],
+            period_start=start,
+            reason=SkipReason.ON_LEAVE,
+            note=None,
+            skipped_by="U0PM",
+            skipped_at=clock.now,
+        )
+        found = {key: portfolio.find_project(session, key) for key in (held, planless)}
+        portfolio.upsert_projects(
+            session,
+            [
+                factories.project_spec("LATER", start=date(2027, 1, 4), phase="planning"),
+                factories.project_spec(
+                    held, **_spec(found[held]) | {"state": ProjectState.ON_HOLD}
+                ),
+                factories.project_spec(planless, **_spec(found[planless]) | {"phase": "execution"}),
+            ],
+            now=clock.now,
+        )
+        ids["LATER"] = _id(session, "LATER")
+        gates = {
+            key: stages.add_request(
+                session,
+                project_id=ids[key],
+                kind=RequestKind.GATE,
+                requested_by="U0PM",
+                # LATER's a little under a week ago: it waits too long from 30 minutes on
+                at=clock.now - timedelta(days=7 if key == "LATER" else 8) + timedelta(minutes=30),
+                from_phase="planning",
+                to_phase="execution",
+            )
+            for key in (skipped, silent, held, "LATER")
+        }
+    check(sessions, clock.advance(timedelta(minutes=5)))
+    assert {key: _attention(sessions, key) for key in (skipped, silent, held, planless)} == {
+        skipped: Attention.WAITING.value,
+        silent: Attention.WAITING.value,
+        held: Attention.WAITING.value,
+        planless: Attention.FLAGGED.value,
+    }
+    assert _attention(sessions, "LATER") is None
+    assert _plan_said(sessions, planless, clock.now)  # `/pmo status` says it too
+    check(sessions, clock.advance(timedelta(minutes=40)))  # time alone: LATER's week is out
+    assert _attention(sessions, "LATER") == Attention.WAITING.value
+
+    # The gate of the one on hold decided, the plan of the other approved: nothing asks.
+    with sessions.begin() as session:
+        assert stages.settle(
+            session,
+            gates[held].id,
+            state=RequestState.DECIDED,
+            at=clock.now,
+            outcome="rejected",
+            by="U0X",
+        )
+        plan = stages.add_request(
+            session,
+            project_id=ids[planless],
+            kind=RequestKind.GATE,
+            requested_by="U0PM",
+            at=clock.now - timedelta(days=1),
+            from_phase="planning",
+            to_phase="execution",
+        )
+        assert stages.settle(
+            session, plan.id, state=RequestState.DECIDED, at=clock.now, outcome="approved", by="U0X"
+        )
+    check(sessions, clock.advance(timedelta(minutes=1)))
+    assert _attention(sessions, held) is None and _attention(sessions, planless) is None
+    assert not _plan_said(sessions, planless, clock.now)
+
+
+def _plan_said(sessions: sessionmaker[Session], key: str, at: datetime) -> bool:
+    """Whether `/pmo status` of the project says "no approved plan", and its line in a digest
+    too (the one rule, whatever its report)."""
+    with sessions.begin() as session:
+        project = portfolio.find_project(session, key)
+        assert project is not None
+        view = status_view(session, project, now=at, default_tz=PARIS)
+        assert view.state is not PeriodState.DONE  # no report this period
+        theirs = Subscription(id=0, channel="home", keys=(key,))
+        (line,) = build_digest(session, theirs, at=at, default_tz=PARIS, chart=False).lines
+    flagged = FlagCode.NO_APPROVED_PLAN in {f.code for f in line.flags}
+    assert (view.plan is not None) == flagged
+    return flagged
 
 
 STAGED = Process(

@@ -1163,8 +1163,15 @@ def test_a_channel_message_too_long_for_slack_is_sent_in_its_compact_form(
     extra_red: int, staged: bool
 ) -> None:
     # Quotes double in JSON: the plain form of this digest is over the budget (with a
-    # delivery process, its phases, requests waiting and plan flags, with fewer projects).
-    digest = contexts_digest.full_digest('"' * 3000, extra_red=extra_red, staged=staged)
+    # delivery process, its phases, requests waiting and plan flags, with fewer projects; the
+    # requests of reported projects only: with those of the missing ones too, more projects
+    # need attention and even the compact form is over, which then goes on in the thread).
+    inputs = contexts_digest.full_inputs('"' * 3000, extra_red=extra_red)
+    if staged:
+        inputs["requests"] = {pid: inputs["requests"][pid] for pid in (1, 2)}
+    else:
+        inputs = {**inputs, "process": None, "requests": None}
+    digest = contexts_digest.compose(inputs)
     renderer = Renderer()
     plain = as_message(renderer.render("digest", "en", digest=digest))
     compact = as_message(renderer.render("digest", "en", digest=digest, compact=True))
@@ -1307,13 +1314,14 @@ def test_a_request_waiting_over_a_week_needs_attention_after_asks_for_help() -> 
         ("ASK", Attention.HELP),
         ("CHANGE", Attention.WAITING),  # by priority within the group
         ("GATE", Attention.WAITING),
+        ("SILENT", Attention.WAITING),  # without this period's report too
         ("RED", Attention.RED),
     ]
     gate = next(line for line in digest.attention if line.project.key == "GATE").waiting
     assert [(w.request.kind, w.days, w.approvers, w.admins) for w in gate] == [
         (RequestKind.GATE, 9, ("U0APPROVE1", "U0SPONSOR1"), False)
     ]
-    # a project without this period's report is among the missing ones, its request said
+    # a project without this period's report is among the missing ones too (its PM asked)
     (silent,) = digest.missing
     assert silent.project.key == "SILENT" and len(silent.waiting) == 1
     # the phases line: the digest's projects per phase, and those waiting at a gate
@@ -1325,7 +1333,11 @@ def test_a_request_waiting_over_a_week_needs_attention_after_asks_for_help() -> 
     assert "(oldest 9 days)" in text
     assert "⏳ Gate *planning → execution* asked 9 days ago, waiting on @U0APPROVE1 and" in text
     assert "⏳ Change request (schedule) asked 12 days ago" in text
-    assert "never reported · ⏳ gate waiting 8 days" in text
+    # its gate is said once, in the attention list with its approvers, not among the missing
+    assert "⚪ *SILENT* · Silent project — no report this period, never reported\n" in text
+    assert "⏳ Gate *planning → execution* asked 8 days ago, waiting on @U0APPROVE1" in text
+    assert "⏳" not in _section(text, "*Missing and stale reports*")
+    assert "gate waiting" not in text
 
 
 def test_without_a_process_no_phase_line_no_request_and_no_plan_flag() -> None:
@@ -1338,3 +1350,117 @@ def test_without_a_process_no_phase_line_no_request_and_no_plan_flag() -> None:
     # past the planning gate, never approved: flagged, and its gate waits (first)
     assert [f.code for f in staged.lines[0].flags] == [FlagCode.NO_APPROVED_PLAN]
     assert staged.attention[0].attention is Attention.WAITING
+
+
+def _section(text: str, title: str) -> str:
+    """A section of a channel message as text, from its title to the next divider."""
+    start = text.index(title)
+    end = text.find("─", start)
+    return text[start : end if end >= 0 else None]
+
+
+def test_a_request_waiting_needs_attention_whatever_the_projects_report() -> None:
+    """Not started, skipped, on hold or missing its report: a gate waiting eight days on its
+    approvers puts the project in "Needs your attention", once, its approvers named; its own
+    section still lists it (the counts count it there), without the request said again."""
+    sponsor = {"sponsor": "U0SPONSOR1", "phase": "planning"}
+    projects = [
+        factories.project("NOTYET", id=1, priority=1, start=date(2027, 1, 4), **sponsor),
+        factories.project("AWAY", id=2, priority=2, **sponsor),
+        factories.project("PAUSED", id=3, priority=3, state=ProjectState.ON_HOLD, **sponsor),
+        factories.project("SILENT", id=4, priority=4, **sponsor),
+        factories.project("DONE", id=5, **sponsor),
+        # not started either, its gate asked two days ago: counted at the gate, not shown
+        factories.project("LATER", id=6, start=date(2027, 1, 4), **sponsor),
+        # closed, this period and before: never in the phases line
+        factories.project("SHUT", id=7, state=ProjectState.CLOSED, closed_at=AT, **sponsor),
+        factories.project("GONE", id=8, state=ProjectState.CLOSED, closed_at=OLDER, **sponsor),
+    ]
+    history = {5: rated(5, "green", None)}
+    requests = {pid: [stage_request(pid, RequestKind.GATE, 8)] for pid in (1, 2, 3, 4)}
+    requests[6] = [stage_request(6, RequestKind.GATE, 2)]
+    skips = {(2, THIS): factories.skip(2, THIS)}
+    digest = compose(projects, history, process=STAGED, requests=requests, skips=skips)
+    waiting = ["NOTYET", "AWAY", "PAUSED", "SILENT"]
+    assert [(line.project.key, line.attention) for line in digest.attention] == [
+        (key, Attention.WAITING) for key in waiting
+    ]
+    for line in digest.attention:
+        assert line.report is None
+        assert [(w.request.kind, w.days, w.approvers) for w in line.waiting] == [
+            (RequestKind.GATE, 8, ("U0APPROVE1", "U0SPONSOR1"))
+        ]
+    # each in its own section too, and once in the thread; the one not started in no count
+    assert (keys(digest.skipped), keys(digest.on_hold), keys(digest.missing)) == (
+        ["AWAY"],
+        ["PAUSED"],
+        ["SILENT"],
+    )
+    assert keys(digest.lines) == [*waiting, "DONE", "SHUT"]
+    assert digest.counts == Counts(
+        red=0, amber=0, green=1, missing=1, on_hold=1, skipped=1, closed=1
+    )
+    assert digest_summary(digest)["projects"]["NOTYET"] == "not_started"
+    # the phases line counts every open project, not started ones too, never a closed one
+    assert digest.phases is not None
+    assert digest.phases.phases == (("planning", 6),)
+    assert (digest.phases.at_gate, digest.phases.oldest_days) == (5, 8)
+
+    main, *thread = digest_messages(Renderer(), digest)
+    text = blocks_to_text(main.blocks, names={}, width=300)
+    attention = _section(text, "*Needs your attention* (4)")
+    for head in (
+        "⚪ *NOTYET* · Notyet project — not started yet: no report expected",
+        "⏭ *AWAY* · Away project — skipped this period (on leave)",
+        "⏸ *PAUSED* · Paused project — on hold",
+        "⚪ *SILENT* · Silent project — no report this period, never reported",
+    ):
+        assert head + "\n⏳ Gate *planning → execution* asked 8 days ago, waiting on" in attention
+    assert attention.count("waiting on @U0APPROVE1 and @U0SPONSOR1") == 4
+    assert "*Missing and stale reports* (1)\n• *SILENT* · Silent project — PM" in text
+    assert "⏳" not in _section(text, "*Missing and stale reports*")
+    assert "⏭ Skipped: AWAY" in text and "⏸ On hold: PAUSED" in text
+    assert "LATER" not in text and "🚦 *Phases*: planning 6 · 5 waiting at a gate" in text
+    replies = "\n".join(blocks_to_text(m.blocks, names={}, width=300) for m in thread)
+    assert "⚪ *NOTYET* · Notyet project\nNot started yet: no report expected" in replies
+    assert replies.count("*SILENT* · ") == 1 and replies.count("asked 8 days ago") == 4
+
+    # without a process, none of it: the one not started is left out, the others need nothing
+    plain = compose(projects, history, requests=requests, skips=skips)
+    assert plain.attention == () and plain.phases is None
+    assert keys(plain.lines) == ["DONE", "SILENT", "AWAY", "PAUSED", "SHUT"]
+
+
+def test_the_plan_flag_is_raised_whatever_the_projects_report() -> None:
+    """Past the planning gate without an approved plan: flagged (and so in "Needs your
+    attention") with a report or without one, as `/pmo status` says it."""
+    executing = {"phase": "execution"}
+    projects = [
+        factories.project("SILENT", id=1, priority=1, **executing),
+        factories.project("LATER", id=2, priority=2, start=date(2027, 1, 4), **executing),
+        factories.project("PAUSED", id=3, priority=3, state=ProjectState.ON_HOLD, **executing),
+        factories.project("PLANNED", id=4, **executing),  # its plan approved
+        factories.project("EARLY", id=5, phase="planning"),  # before the gate
+    ]
+    approved = replace(
+        stage_request(4, RequestKind.GATE, 90, RequestState.DECIDED), outcome="approved"
+    )
+    digest = compose(projects, {}, process=STAGED, requests={4: [approved]})
+    by_key = {line.project.key: line for line in digest.lines}
+    assert [(line.project.key, line.attention) for line in digest.attention] == [
+        ("SILENT", Attention.FLAGGED),
+        ("LATER", Attention.FLAGGED),
+        ("PAUSED", Attention.FLAGGED),
+    ]
+    for key in ("SILENT", "LATER", "PAUSED"):
+        assert [f.code for f in by_key[key].flags] == [FlagCode.NO_APPROVED_PLAN]
+    assert by_key["PLANNED"].flags == by_key["EARLY"].flags == ()
+    main, *thread = digest_messages(Renderer(), digest)
+    text = blocks_to_text(main.blocks, names={}, width=300)
+    flag = "🚩 No approved plan: its planning gate was never approved"
+    assert _section(text, "*Needs your attention* (3)").count(flag) == 3
+    replies = "\n".join(blocks_to_text(m.blocks, names={}, width=300) for m in thread)
+    assert replies.count(flag) == 3
+    # without a process, no flag
+    plain = compose(projects, {}, requests={4: [approved]})
+    assert plain.attention == () and all(line.flags == () for line in plain.lines)
