@@ -1,9 +1,9 @@
 """What the governance deliveries say (bot/governance/decisions.py queues most of them,
 bot/portfolio/admin.py the closing summary), composed when sent from the database as it is then.
 
-* a decision's reply in the digest's thread, its DM to the PM and each delegate, and a
-  read-only one to each person the project's roles name accountable or informed (dropped if
-  the roles no longer name them when it is sent);
+* a decision's reply in the digest's thread, its DM to the PM, each delegate and whoever
+  asked a gate or a change, and a read-only one to each person the project's roles name
+  accountable or informed (dropped if the roles no longer name them when it is sent);
 * an action's DM to its owner (with Done), and its one reminder on its due date;
 * the DM to the sponsor of an ask that passed its date undecided;
 * a closed project's short closing summary to each person its roles name accountable or

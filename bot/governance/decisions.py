@@ -39,16 +39,18 @@ from sqlalchemy.orm import Session
 from bot.access.audience import selects
 from bot.access.permissions import can_decide, kept_informed
 from bot.slack.user_ids import is_user_id, user_id_or_none
-from storage import audit, decisions, deliveries, portfolio, reports
+from storage import audit, decisions, deliveries, portfolio, reports, stages
 from storage.deliveries import Claim
 from storage.records import (
     Action,
     Decision,
+    DecisionKind,
     DecisionState,
     DeliveryKind,
     Project,
     ProjectState,
     Report,
+    RequestState,
 )
 
 BOT = "bot"  # who the audit log says lapsed a decision
@@ -280,8 +282,9 @@ def announce(
 ) -> None:
     """Queue who hears a decision, once each (the outbox's unique key): a reply in the
     digest's thread (the one it was decided from, else the latest posted digest that shows the
-    project), a DM to the PM and the delegates, and a read-only one to those its roles name
-    accountable or informed (not to the decider: they know), a DM to each action's owner."""
+    project), a DM to the PM, the delegates and, for a gate or a change, the one who asked it
+    (an admin, say), and a read-only one to those its roles name accountable or informed (not
+    to the decider: they know), a DM to each action's owner."""
     where = _thread(session, project, thread)
     claims = []
     if where is not None:
@@ -295,9 +298,11 @@ def announce(
                 payload={"decision": decision.id, "channel": where[1], "ts": where[2]},
             )
         )
-    # The PM and delegates first: someone who is also named informed hears it once, as PM.
+    # The PM, delegates and asker first: someone also named informed hears it once, as them.
     told: dict[str, str | None] = {
-        u: None for u in (project.pm, *project.delegates) if is_user_id(u)
+        u: None
+        for u in (project.pm, *project.delegates, *_asker(session, decision))
+        if is_user_id(u)
     }
     for user, named in kept_informed(project).items():
         told.setdefault(user, named)
@@ -327,6 +332,14 @@ def announce(
             )
         )
     deliveries.enqueue(session, claims, now=now)
+
+
+def _asker(session: Session, decision: Decision) -> tuple[str, ...]:
+    """Who asked for the gate or change `decision` decides (none for a report's ask)."""
+    if decision.kind is DecisionKind.ASK:
+        return ()
+    decided = stages.requests_of(session, [decision.project_id], state=RequestState.DECIDED)
+    return tuple(r.requested_by for r in decided if r.decision_id == decision.id)
 
 
 def _thread(

@@ -449,3 +449,69 @@ def test_the_approvers_dm_is_dropped_when_the_request_is_no_longer_waiting(
     # closing withdrew the request (audited), so its DM is stale news
     assert (dm.status, dm.error) == (DeliveryStatus.SKIPPED, "the request is withdrawn")
     assert "ATLAS is closed" in _texts(staged.command(ADMIN, "change atlas"))
+
+
+def _told(h: Harness, user: str, title: str) -> list[dict[str, Any]]:
+    """The decision's DMs `user` got (their text starts with the gate's or change's title)."""
+    return [m for m in h.fake.messages(user) if m["text"].startswith(title)]
+
+
+def test_an_admin_who_asks_hears_the_decision_once_as_the_pm_does(staged: Harness) -> None:
+    asked = _ask_gate(staged, ADMIN)
+    assert "the first to decide decides, once, and you hear it" in _texts(asked)
+    staged.tick(MONDAY + timedelta(minutes=1))
+    view = _decision_modal(staged, SPONSOR, _asked_dm(staged, SPONSOR), ids.STAGE_APPROVE)
+    assert _submit(staged, SPONSOR, view, {})["response_action"] == "update"
+    staged.tick(MONDAY + timedelta(minutes=2))
+    staged.tick(MONDAY + timedelta(minutes=3))  # again: no one hears it twice
+    (told,) = _told(staged, ADMIN, "Gate planning → execution on ATLAS")
+    assert told["text"] == "Gate planning → execution on ATLAS: approved"
+    assert "*approved* by <@U0SPONSOR1>" in _texts(told["blocks"])
+    assert len(_told(staged, PM_PARIS, "Passage de phase planning → execution de ATLAS")) == 1
+    assert _told(staged, SPONSOR, "Gate planning → execution on ATLAS") == []  # they decided
+
+
+SELF_APPROVED = f"""
+process:
+  phases: [planning, execution]
+  gates:
+    - {{from: planning, to: execution, approvers: [sponsor, admins]}}
+projects:
+  - key: ATLAS
+    name: Atlas ERP migration
+    pm: {PM_PARIS}
+    sponsor: {SPONSOR}
+    delegates: [{OUTSIDER}]
+    roles: {{informed: [{ADMIN}, {OUTSIDER}]}}
+"""
+
+
+def test_an_asker_also_informed_hears_it_as_the_asker_and_one_who_decides_is_not_told(
+    database_url: str, fake_slack: FakeSlack
+) -> None:
+    h, stop = start_harness(database_url, fake_slack, SELF_APPROVED)
+    try:
+        assert _submit(h, ADMIN, open_modal(h, ADMIN, "gate atlas"), {})["view"]
+        h.tick(MONDAY + timedelta(minutes=1))
+        view = _decision_modal(h, SPONSOR, _asked_dm(h, SPONSOR), ids.STAGE_APPROVE)
+        assert _submit(h, SPONSOR, view, {})["response_action"] == "update"
+        h.tick(MONDAY + timedelta(minutes=2))
+        # The admin asked and is named informed: one DM, the asker's, not the read-only one.
+        (told,) = _told(h, ADMIN, "Gate planning → execution on ATLAS")
+        assert "`/pmo status ATLAS`" in _texts(told["blocks"])
+        assert "nothing is asked of you" not in _texts(told["blocks"])
+        (delegate,) = _told(h, OUTSIDER, "Gate planning → execution on ATLAS")  # once, too
+        assert "`/pmo status ATLAS`" in _texts(delegate["blocks"])
+        # An admin who asks for a change and approves it themselves is not told what they did.
+        inputs = {"changes": ["scope"], "reason": "A second site."}
+        assert _submit(h, ADMIN, open_modal(h, ADMIN, "change atlas"), inputs)["view"]
+        h.tick(MONDAY + timedelta(minutes=3))
+        (message,) = [m for m in h.fake.messages(ADMIN) if "Change request" in m["text"]]
+        view = _decision_modal(h, ADMIN, message, ids.STAGE_APPROVE)
+        assert _submit(h, ADMIN, view, {})["response_action"] == "update"
+        h.tick(MONDAY + timedelta(minutes=4))
+        assert _told(h, ADMIN, "Change request on ATLAS: approved") == []
+        assert len(_told(h, OUTSIDER, "Change request on ATLAS: approved")) == 1
+        assert len(_told(h, PM_PARIS, "Demande de changement de ATLAS")) == 1
+    finally:
+        stop()
