@@ -8,8 +8,8 @@ Adding a language is adding a folder, no code.
 Templates write JSON (Block Kit). Escaping cannot be forgotten: `finalize` turns every `{{ }}`
 value into Slack-escaped (`&`, `<`, `>`), JSON-escaped text, so a summary containing
 `<!channel>` arrives as `&lt;!channel&gt;` and pings no one. Two explicit opt-outs:
-`Trusted` (tokens built by code: mentions, dates, emoji) and the `plain` filter for plain_text
-fields, which Slack shows literally (escaping there would show `&amp;`).
+`Trusted` (tokens built by code: mentions, dates, emoji, web links) and the `plain` filter
+for plain_text fields, which Slack shows literally (escaping there would show `&amp;`).
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ from functools import cache, lru_cache
 from importlib import resources
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import yaml
 from babel import Locale
@@ -124,6 +125,23 @@ def mention(user_id: str) -> Trusted:
     if not is_user_id(user_id):
         return Trusted(slack_escape(user_id or "?"))
     return Trusted(f"<@{user_id}>")
+
+
+_WEB_LINK = re.compile(r"https?://\S", re.IGNORECASE)
+_LINK_BREAKERS = re.compile(r"[\s|]")  # they would end Slack's <url|text> early
+
+
+def slack_link(url: Any, limit: int = 60) -> Trusted:
+    """A web link as Slack's `<url|text>`, whole, never cut: the URL's `&`, `<` and `>`
+    escaped as Slack asks and its `|` and whitespace percent-encoded; its text is the URL
+    without its scheme, shortened to `limit` characters. Anything but an http(s) URL is shown
+    escaped, as text. The caller bounds the URL's length (a rule's limit), not this."""
+    text = "" if url is None else str(url).strip()
+    if not _WEB_LINK.match(text):
+        return Trusted(slack_escape(text))
+    target = _LINK_BREAKERS.sub(lambda m: quote(m.group(), safe=""), text)
+    shown = clip(target.split("://", 1)[1], limit)
+    return Trusted(f"<{slack_escape(target)}|{slack_escape(shown)}>")
 
 
 def rag_emoji(rag: Rag | str | None) -> Trusted:
@@ -271,6 +289,7 @@ class Renderer:
             plain=Plain,
             clip_plain=clip_plain,
             mention=mention,
+            slack_link=slack_link,
             day=_day,
             month=_month,
             number=_number,

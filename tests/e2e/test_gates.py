@@ -515,3 +515,51 @@ def test_an_asker_also_informed_hears_it_as_the_asker_and_one_who_decides_is_not
         assert len(_told(h, PM_PARIS, "Demande de changement de ATLAS")) == 1
     finally:
         stop()
+
+
+LONG_CHECKLIST = "\n".join(
+    f"        - {{name: Item {n:02d}, mandatory: false{', link: true' if n in (1, 40) else ''}}}"
+    for n in range(1, 41)
+)
+LONG_GATE = f"""
+process:
+  phases: [planning, execution]
+  gates:
+    - from: planning
+      to: execution
+      approvers: [sponsor]
+      checklist:
+{LONG_CHECKLIST}
+projects:
+  - {{key: ATLAS, name: Atlas ERP migration, pm: {PM_PARIS}, sponsor: {SPONSOR}}}
+"""
+# A link as long as a deliverable's gets (490 characters), with many `&`.
+LONG_LINK = (
+    "https://sharepoint.example.com/sites/pmo/atlas?" + "&".join(f"f{n}=v{n}" for n in range(80))
+)[:490]
+
+
+def test_every_item_of_a_long_checklist_reaches_the_approver_with_each_link_whole(
+    database_url: str, fake_slack: FakeSlack
+) -> None:
+    assert len(LONG_LINK) == 490 and LONG_LINK.count("&") > 40
+    h, stop = start_harness(database_url, fake_slack, LONG_GATE)
+    try:
+        ticks = {f"item.{n}": ["done"] for n in range(1, 41)}
+        links = {"item.1.link": LONG_LINK, "item.40.link": LONG_LINK + "&last=1"}
+        assert _submit(h, ADMIN, open_modal(h, ADMIN, "gate atlas"), ticks | links)["view"]
+        h.tick(MONDAY + timedelta(minutes=1))
+        message = _asked_dm(h, SPONSOR)
+        shown = _texts(message["blocks"])
+        # The link whole, escaped as Slack asks, in a Slack link; never cut with "…".
+        escaped = LONG_LINK.replace("&", "&amp;")
+        assert f"<{escaped}|sharepoint.example.com/sites/pmo/atlas?" in shown
+        assert "Item 36" in shown and "Item 37" not in shown
+        assert "…and 4 more items: each button below opens the decision form" in shown
+        # The decision form lists every item, the last one's link whole too.
+        view = _decision_modal(h, SPONSOR, message, ids.STAGE_APPROVE)
+        listed = _texts(view["blocks"])
+        assert all(f":white_check_mark: Item {n:02d}" in listed for n in range(1, 41))
+        assert f"<{escaped}&amp;last=1|" in listed
+    finally:
+        stop()

@@ -16,7 +16,7 @@ from bot import ids
 from bot.governance.decisions import MAX_ACTION_TITLE, MAX_ACTIONS
 from bot.lookup.records import DecisionLine
 from bot.stages.requests import MAX_LINK, MAX_REASON
-from bot.stages.surface import request_buttons
+from bot.stages.surface import fits_in_modal, request_buttons
 from storage.records import (
     Baseline,
     ChangeKind,
@@ -87,6 +87,36 @@ def _requests(text: str, items: int) -> dict[str, StageRequest]:
     }
 
 
+# The longest link a PM can give, and the one that takes most room once escaped for Slack.
+WORST_LINK = "https://x.example/?" + "&" * (MAX_LINK - len("https://x.example/?"))
+
+
+def largest_checklists(text: str) -> dict[str, tuple[ChecklistAnswer, ...]]:
+    """The largest checklists a gate can ask (bot.stages.surface.fits_in_modal: one more item
+    would not fit its modal), each item's name 200 characters of `text` and each link the
+    worst: every item plain; every item asking a link; the two alternating (a section
+    each)."""
+    plain = ChecklistItem("x", mandatory=True)
+    linked = ChecklistItem("y", mandatory=False, link=True)
+    shapes = {
+        "plain": [plain] * 96,
+        "linked": [linked] * 48,
+        "alternating": [plain, linked] * 32,
+    }
+    found = {}
+    for shape, items in shapes.items():
+        assert fits_in_modal(Gate("a", "b", tuple(items)))
+        for more in (plain, linked):
+            assert not fits_in_modal(Gate("a", "b", (*items, more))), shape
+        found[shape] = tuple(
+            ChecklistAnswer(
+                f"{n} {text}"[:200], i.mandatory, done=True, link=WORST_LINK if i.link else None
+            )
+            for n, i in enumerate(items, start=1)
+        )
+    return found
+
+
 def _fields(request: StageRequest) -> dict[str, Any]:
     return {name: getattr(request, name) for name in StageRequest.__slots__}
 
@@ -104,6 +134,10 @@ def contexts(text: str) -> dict[str, list[dict[str, Any]]]:
     )
     bare = factories.project("BARE", id=2, name=text[:200])  # no budget, end nor phase
     requests = _requests(text, 40)  # more items than a message shows
+    largest = [
+        StageRequest(**_fields(requests["gate"]) | {"checklist": checklist})
+        for checklist in largest_checklists(text).values()
+    ]
     gate_decision = factories.decision(
         1,
         f"{text[:50]} → {text[::-1][:50]}",
@@ -287,11 +321,17 @@ def contexts(text: str) -> dict[str, list[dict[str, Any]]]:
                 dm | {"project": project, "request": request, "decision": decision}
                 for request, decision in decided_dms
             ),
+            *(dm | {"project": project, "request": r, "decision": None} for r in largest),
+            *(dm | {"project": project, "request": r, "decision": gate_decision} for r in largest),
         ],
         "stage_decision_modal": [
             modal | {"outcome": outcome, "request": requests[r], "project": project}
             for outcome in ("approved", "approved_with_conditions", "rejected")
             for r in ("gate", "change", "bare_gate", "bare_change")
+        ]
+        + [  # every item of the largest checklists, with the most blocks (three conditions)
+            modal | {"outcome": "approved_with_conditions", "request": r, "project": project}
+            for r in largest
         ],
         # The announcements of issue 13, for a gate's and a change's decision.
         "decision_thread": [
