@@ -164,3 +164,35 @@ def test_the_digest_counts_phases_and_a_gate_waiting_over_a_week_needs_attention
         if b.get("block_id") == "home.attention"
     )
     assert "*ATLAS* · Atlas — its gate waits on its approvers for 10 days" in attention
+
+
+def test_with_the_mention_option_off_the_digest_names_waiting_approvers_without_pinging(
+    database_url: str, fake_slack: FakeSlack
+) -> None:
+    quiet = STAGED.replace(
+        "timezone: Europe/Paris", "timezone: Europe/Paris\n    mention_pms: false"
+    )
+    h, stop = start_harness(database_url, fake_slack, quiet)
+    try:
+        with h.services.sessions.begin() as session:
+            stages.add_request(
+                session,
+                project_id=_stored(h, "ATLAS").id,
+                kind=RequestKind.GATE,
+                requested_by=PM_PARIS,
+                at=datetime(2026, 11, 10, 9, 0, tzinfo=UTC),
+                from_phase="planning",
+                to_phase="execution",
+            )
+        h.tick(THU_19_PARIS)
+        (prompt,) = [p for p in h.prompts_to(PM_PARIS) if "ATLAS" in p["text"]]
+        answer(h, PM_PARIS, prompt)
+        h.tick(FRI_20_DIGEST)
+        (digest,) = h.digests("C0LEADERS")
+        everything = json.dumps(
+            [digest, *h.fake.thread("C0LEADERS", digest["ts"])], ensure_ascii=False
+        )
+        assert "Gate *planning → execution* asked 10 days ago, waiting on " in everything
+        assert f"<@{SPONSOR}>" not in everything  # named, not pinged
+    finally:
+        stop()

@@ -1284,6 +1284,25 @@ def stage_request(
     )
 
 
+@pytest.mark.parametrize("language", ["en", "fr"])
+@pytest.mark.parametrize("mention_pms", [True, False])
+def test_waiting_approvers_are_mentioned_or_only_named_as_the_missing_pms_are(
+    language: str, mention_pms: bool
+) -> None:
+    projects = [factories.project("GATE", id=1, phase="planning", sponsor="U0SPONSOR1")]
+    history = {1: [factories.report(1, THIS, "green")]}
+    requests = {1: [stage_request(1, RequestKind.GATE, 9)]}
+    names = {"U0APPROVE1": "Nadia Petrova", "U0SPONSOR1": "Hélène Moreau"}
+    sub = factories.subscription(language=language, mention_pms=mention_pms)
+    digest = compose(projects, history, sub=sub, names=names, process=STAGED, requests=requests)
+    messages = digest_messages(Renderer(), digest)
+    dump = json.dumps([m.blocks for m in messages], ensure_ascii=False)
+    assert dump.count("<@U0APPROVE1>") == (2 if mention_pms else 0)  # the line and its thread
+    assert dump.count("<@U0SPONSOR1>") == (2 if mention_pms else 0)
+    named = {"en": "waiting on Nadia Petrova and Hélène Moreau", "fr": "en attente de Nadia"}
+    assert (named[language] in dump) is not mention_pms
+
+
 def test_a_request_waiting_over_a_week_needs_attention_after_asks_for_help() -> None:
     projects = [
         factories.project("ASK", id=1, phase="planning", priority=1),
