@@ -466,8 +466,9 @@ def submit_decision(
 ) -> Recorded | dict[str, str]:
     """Record the approver's decision (bot.stages.requests.decide_request: the phase moves
     or the baseline changes, conditions become actions, everyone is told) and replace the
-    modal with what came of it, or return the inline errors (a mandatory item the request did
-    not tick, said on the rationale)."""
+    modal with what came of it (recorded; decided first by another; or theirs, recorded
+    already when they submit it again), or return the inline errors (a mandatory item the
+    request did not tick, said on the rationale)."""
     metadata = _metadata(private_metadata)
     request_id, outcome = _number(metadata.get("request")), str(metadata.get("outcome") or "")
     admins = current_admins(services)
@@ -496,13 +497,18 @@ def submit_decision(
         return stage_error_texts(services.renderer.words(language), result.problems)
     if isinstance(result, StageRefused):
         return _result(services, actor, language, step="decide", reason=result.reason)
-    recorded = isinstance(result, RequestDecided)
+    if isinstance(result, RequestDecided):
+        reason = "recorded"
+    elif result.request.decided_by == actor:
+        reason = "yours"  # the same approver again (a slow ack, a resubmit): theirs stands
+    else:
+        reason = "decided"  # another approver was first
     return _result(
         services,
         actor,
         language,
         step="decide",
-        reason="recorded" if recorded else "decided",
+        reason=reason,
         kind=result.request.kind.value,
         project=project,
         request=result.request,

@@ -563,3 +563,25 @@ def test_every_item_of_a_long_checklist_reaches_the_approver_with_each_link_whol
         assert f"<{escaped}&amp;last=1|" in listed
     finally:
         stop()
+
+
+def test_an_approver_who_sends_their_decision_twice_is_told_it_is_recorded_not_refused(
+    staged: Harness,
+) -> None:
+    _ask_gate(staged)
+    staged.tick(MONDAY + timedelta(minutes=1))
+    view = _decision_modal(staged, SPONSOR, _asked_dm(staged, SPONSOR), ids.STAGE_APPROVE)
+    first = _submit(staged, SPONSOR, view, {"rationale": "Good plan."})
+    assert "Decision recorded" in _texts(first["view"]["title"])
+    # A slow ack, a resubmitted modal: the same approver's decision again.
+    again = _submit(staged, SPONSOR, view, {"rationale": "Good plan."})
+    assert again["response_action"] == "update"
+    assert again["view"]["title"]["text"] == "Decision recorded"
+    shown = _texts(again["view"]["blocks"])
+    assert (
+        "*ATLAS*: your decision on the gate *planning → execution* is recorded already, and"
+        " sending it again changed nothing: *approved* by <@U0SPONSOR1>" in shown
+    )
+    assert "Yours was not recorded" not in shown and "decided first" not in shown
+    with staged.services.sessions.begin() as session:
+        assert len(decisions.of_projects(session, [_atlas(staged).id])) == 1

@@ -296,14 +296,20 @@ def contexts(text: str) -> dict[str, list[dict[str, Any]]]:
             for p in (project, bare)
         ]
         + [
-            result
-            | {
-                "reason": "decided",
-                "step": "decide",
-                "kind": "gate",
-                "request": requests["gate_approved"],
-                "decision": gate_decision,
-            },
+            *(
+                result
+                | {
+                    "reason": reason,
+                    "step": "decide",
+                    "kind": request.kind.value,
+                    "request": request,
+                    "decision": decision,
+                    "project": p,
+                }
+                for reason in ("decided", "yours")
+                for request, decision in decided_dms
+                for p in (project, None)
+            ),
             *(
                 result | {"reason": r, "step": s, "kind": "gate"}
                 for r in refusals
