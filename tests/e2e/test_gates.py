@@ -255,14 +255,20 @@ def test_who_may_ask_and_what_they_are_told_when_they_may_not(staged: Harness) -
     assert "No project" in _texts(staged.command(ADMIN, "gate NOPE"))
     # `public` or not, a refusal is for the asker only.
     assert staged.command(OUTSIDER, "change atlas public")["response_type"] == "ephemeral"
-    # /pmo help says both, in each language.
+    # /pmo help says both, in each language, as the answer to an unknown word does.
     assert "`/pmo gate KEY`" in _texts(staged.command(OUTSIDER, "help"))
     assert "`/pmo change CLÉ`" in _texts(staged.command(PM_PARIS, "help"))
+    assert "`/pmo change KEY`" in _texts(staged.command(ADMIN, "gatee"))
 
 
-def test_without_a_process_there_is_no_gate_to_ask(harness: Harness) -> None:
+def test_without_a_process_there_is_no_gate_to_ask_and_help_says_none(harness: Harness) -> None:
     answer_ = harness.command(ADMIN, "gate atlas")
     assert "The portfolio describes no delivery process" in _texts(answer_)
+    # /pmo help, and the answer to an unknown word, do not offer what cannot be asked.
+    for user, command in ((OUTSIDER, "help"), (PM_PARIS, "help"), (ADMIN, "gatee")):
+        shown = _texts(harness.command(user, command))
+        assert "`/pmo report " in shown
+        assert "`/pmo gate " not in shown and "`/pmo change " not in shown
 
 
 def test_a_strangers_click_is_refused_and_changes_nothing(staged: Harness) -> None:

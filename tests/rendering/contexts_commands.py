@@ -107,8 +107,8 @@ def contexts(text: str) -> dict[str, list[dict[str, Any]]]:
             {"removed": False},
         ],
         "help": [
-            {"unknown": text, "languages": ["de", "en", "fr"]},
-            {"unknown": None, "languages": ["en"]},
+            {"unknown": text, "languages": ["de", "en", "fr"], "staged": True},
+            {"unknown": None, "languages": ["en"], "staged": False},
         ],
         # Branches the French wording adds: a period with no end, three periods, one failure.
         "prompt": [
