@@ -31,6 +31,7 @@ from sqlalchemy.orm import Session
 
 from bot import ids
 from bot.access.admins import current_admins
+from bot.access.audience import Audience
 from bot.governance.decisions import MAX_ACTION_TITLE, MAX_ACTIONS
 from bot.governance.surface import DecisionForm, Recorded
 from bot.render import Message, as_message
@@ -334,6 +335,23 @@ def _asked(
     return _refused_to_ask(session, result, project, kind, admins)
 
 
+def _who_may_submit(
+    session: Session,
+    actor: str,
+    project: Project | None,
+    kind: RequestKind,
+    admins: Collection[str],
+) -> tuple[Project | None, StageRefused | None]:
+    """A submitted form's project as `actor` may know it, and why they may not ask, checked
+    before anything the form holds: a project gone, or one they may not see, is not found
+    (None: its key and PM are not named); one they may see is refused as /pmo gate and /pmo
+    change refuse it (bot.stages.requests.may_ask: not theirs to ask, closed, one waiting...)."""
+    if project is None or not Audience(actor, admins).sees(project):
+        return None, StageRefused("not_found")
+    asking = may_ask(session, actor, project.key, kind, admins=admins)
+    return project, asking if isinstance(asking, StageRefused) else None
+
+
 def _problems(result: Requested | StageRefused) -> tuple[tuple[str, str], ...] | None:
     """The form's problems, when the rules found some (the modal stays, with its errors)."""
     if isinstance(result, StageRefused) and result.reason == "invalid":
@@ -345,18 +363,29 @@ def submit_gate(
     services: Services, *, actor: str, private_metadata: str, form: GateForm
 ) -> Recorded | dict[str, str]:
     """Ask the gate's approvers (bot.stages.requests.request_gate) and replace the modal with
-    who was asked, or return the inline errors; a refusal replaces the modal with why. A
-    checklist changed since the modal opened is refused as "changed"."""
+    who was asked, or return the inline errors; a refusal replaces the modal with why. Who
+    asks is checked first (_who_may_submit); then a checklist changed since the modal opened
+    is refused as "changed"."""
     metadata = _metadata(private_metadata)
     project_id, phase = _number(metadata.get("project")), metadata.get("phase")
     admins = current_admins(services)
     language = _locale(services, actor)
     with services.sessions.begin() as session:
-        project = portfolio.find_project_by_id(session, project_id)
+        project, refused = _who_may_submit(
+            session,
+            actor,
+            portfolio.find_project_by_id(session, project_id),
+            RequestKind.GATE,
+            admins,
+        )
         process = portfolio.load_process(session)
         gate = next((g for g in process.gates if g.from_phase == phase), None)
-        result: Requested | StageRefused = StageRefused("changed")
-        if gate is not None and checklist_fingerprint(gate) == metadata.get("checklist"):
+        result: Requested | StageRefused = refused if refused else StageRefused("changed")
+        if (
+            refused is None
+            and gate is not None
+            and checklist_fingerprint(gate) == metadata.get("checklist")
+        ):
             ticked, links = gate_answers(gate, form)
             result = request_gate(
                 session,
@@ -384,19 +413,27 @@ def submit_change(
     admins = current_admins(services)
     language = _locale(services, actor)
     with services.sessions.begin() as session:
-        result = request_change(
+        project, refused = _who_may_submit(
             session,
-            actor=actor,
-            project_id=project_id,
-            changes=form.changes,
-            new_end=form.new_end,
-            new_budget=form.new_budget,
-            reason=form.reason,
-            admins=admins,
-            now=services.clock(),
+            actor,
+            portfolio.find_project_by_id(session, project_id),
+            RequestKind.CHANGE,
+            admins,
         )
+        result: Requested | StageRefused | None = refused
+        if result is None:
+            result = request_change(
+                session,
+                actor=actor,
+                project_id=project_id,
+                changes=form.changes,
+                new_end=form.new_end,
+                new_budget=form.new_budget,
+                reason=form.reason,
+                admins=admins,
+                now=services.clock(),
+            )
         problems = _problems(result)
-        project = portfolio.find_project_by_id(session, project_id)
         currency = portfolio.load_money(session).currency
         context = {} if problems else _asked(session, result, project, RequestKind.CHANGE, admins)
     if problems:

@@ -26,7 +26,15 @@ from storage.records import (
     Project,
     RequestState,
 )
-from tests.e2e.conftest import ADMIN, OUTSIDER, PM_PARIS, SPONSOR, Harness, start_harness
+from tests.e2e.conftest import (
+    ADMIN,
+    OUTSIDER,
+    PM_NEW_YORK,
+    PM_PARIS,
+    SPONSOR,
+    Harness,
+    start_harness,
+)
 from tests.e2e.test_project_admin import open_modal
 from tests.e2e.test_status_loop import answer
 from tests.fakes.fake_slack import FakeSlack
@@ -591,3 +599,54 @@ def test_an_approver_who_sends_their_decision_twice_is_told_it_is_recorded_not_r
     assert "Yours was not recorded" not in shown and "decided first" not in shown
     with staged.services.sessions.begin() as session:
         assert len(decisions.of_projects(session, [_atlas(staged).id])) == 1
+
+
+WITH_CONFIDENTIAL = f"""
+process:
+  phases: [planning, execution]
+  gates:
+    - from: planning
+      to: execution
+      approvers: [sponsor]
+      checklist:
+        - {{name: "{PLAN}", mandatory: true}}
+projects:
+  - {{key: ATLAS, name: Atlas ERP migration, pm: {PM_PARIS}, sponsor: {SPONSOR}}}
+  - {{key: VAULT, name: Vault acquisition, pm: {PM_NEW_YORK}, sponsor: {SPONSOR},
+     confidential: true}}
+"""
+
+
+def test_a_forged_form_checks_who_asks_first_and_names_no_project_they_may_not_see(
+    database_url: str, fake_slack: FakeSlack
+) -> None:
+    h, stop = start_harness(database_url, fake_slack, WITH_CONFIDENTIAL)
+    try:
+        with h.services.sessions.begin() as session:
+            vault = portfolio.find_project(session, "VAULT")
+        assert vault is not None
+        gate_view = open_modal(h, PM_PARIS, "gate atlas")
+        change_view = open_modal(h, PM_PARIS, "change atlas")
+        # Someone who may see ATLAS but not ask: told so, whatever the form's checklist says.
+        stale = {**gate_view, "private_metadata": json.dumps({"project": _atlas(h).id})}
+        refused = _texts(_submit(h, OUTSIDER, stale, {"item.1": ["done"]}))
+        assert "Only ATLAS's PM, its delegates and the PMO admins can ask" in refused
+        assert "moved on" not in refused
+        # A confidential project's id in a form, by anyone who may not see it: not found, its
+        # key and PM never named, nothing asked.
+        for view, inputs in (
+            (gate_view, {"item.1": ["done"]}),
+            (change_view, {"changes": ["scope"], "reason": "Why not."}),
+        ):
+            metadata = {**json.loads(view["private_metadata"]), "project": vault.id}
+            forged = {**view, "private_metadata": json.dumps(metadata)}
+            for user in (OUTSIDER, PM_PARIS):
+                answer_ = _submit(h, user, forged, inputs)
+                shown = _texts(answer_)
+                assert answer_["response_action"] == "update"
+                assert "no longer exists" in shown or "n'existe plus" in shown
+                assert "VAULT" not in shown and PM_NEW_YORK not in shown, shown
+        with h.services.sessions.begin() as session:
+            assert stages.requests_of(session, [vault.id, _atlas(h).id]) == []
+    finally:
+        stop()
