@@ -235,14 +235,17 @@ def contexts(text: str) -> dict[str, list[dict[str, Any]]]:
                 for s in ("ask", "decide")
                 for k in ("gate", "change")
             ),
-            base
-            | {
-                "reason": "pending",
-                "step": "ask",
-                "kind": "gate",
-                "request": requests["gate"],
-                "approvers": APPROVERS,
-            },
+            *(
+                base
+                | {
+                    "reason": "pending",
+                    "step": "ask",
+                    "kind": kind,
+                    "request": requests[kind],
+                    "approvers": APPROVERS,
+                }
+                for kind in ("gate", "change")
+            ),
             base
             | {
                 "reason": "usage",
@@ -311,9 +314,10 @@ def contexts(text: str) -> dict[str, list[dict[str, Any]]]:
                 for p in (project, None)
             ),
             *(
-                result | {"reason": r, "step": s, "kind": "gate"}
+                result | {"reason": r, "step": s, "kind": k}
                 for r in refusals
                 for s in ("ask", "decide")
+                for k in ("gate", "change")
             ),
             result | {"reason": "not_found", "step": "decide", "project": None},
         ],

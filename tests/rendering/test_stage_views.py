@@ -4,6 +4,7 @@ modals, whose description (`text`) bot/stages/surface.py removes before Slack se
 
 from __future__ import annotations
 
+import json
 from dataclasses import replace
 from typing import Any
 
@@ -108,3 +109,40 @@ def test_a_link_is_a_slack_link_to_the_whole_url_whatever_it_holds() -> None:
     # Anything else is text, escaped.
     assert slack_link("wiki/plan <x> & y") == "wiki/plan &lt;x&gt; &amp; y"
     assert slack_link(None) == ""
+
+
+def _one(name: str, **wanted: Any) -> dict[str, Any]:
+    """The one hostile-free context of `name` with these values (reason, kind, step...)."""
+    found = [
+        c
+        for c in contexts("x")[name]
+        if all(c.get(key) == value for key, value in wanted.items())
+        and c.get("project") is not None
+    ]
+    return found[0]
+
+
+def test_french_agrees_with_a_change_request_une_demande_and_a_gate_un_passage() -> None:
+    def fr(name: str, **wanted: Any) -> str:
+        return json.dumps(RENDERER.render(name, "fr", **_one(name, **wanted)), ensure_ascii=False)
+
+    # Asked again while one waits: who asked it.
+    assert "(demandée par <@U0PM00001>)" in fr("stage_answer", reason="pending", kind="change")
+    assert "(demandé par <@U0PM00001>)" in fr("stage_answer", reason="pending", kind="gate")
+    # Decided already, as the notification's text says it.
+    decided = {"reason": "decided", "step": "decide"}
+    assert '"text": "Déjà décidée"' in fr("stage_answer", kind="change", **decided)
+    assert '"text": "Déjà décidé"' in fr("stage_answer", kind="gate", **decided)
+    # A form's refusal, its title.
+    refused = {"reason": "closed", "step": "ask"}
+    assert '"text": "Non demandée"' in fr("stage_result", kind="change", **refused)
+    assert '"text": "Non demandé"' in fr("stage_result", kind="gate", **refused)
+    # The change form: asked of its approvers (la demande), the gate's (le passage).
+    assert "Demandée à <@U0APPROV00>." in fr("stage_change_modal")
+    assert "Demandé à <@U0APPROV00>" in fr("stage_gate_modal")
+    # Whoever asked is told, whatever their gender; everyone told, in the masculine plural.
+    asked = fr("stage_result", reason="asked", kind="change")
+    assert "et sa décision vous est communiquée." in asked and "informé." not in asked
+    recorded = fr("stage_result", reason="recorded", kind="change")
+    assert "la personne qui l'a demandée et celles que ses rôles tiennent informées" in recorded
+    assert "en sont avertis une fois" in recorded
