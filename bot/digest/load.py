@@ -163,6 +163,13 @@ def build_digest(
     if load is not None:
         over = overloaded_in(load, ids)[:MAX_LOAD_ROWS]  # those the chart's panel names
         named |= {row.who for row in over if is_user_id(row.who)}
+    # the delivery process, and with one the projects' gate and change requests (bot/stages),
+    # whose approvers a waiting request names: the sponsors and the people the gates name
+    process = portfolio.load_process(session)
+    requests = _requests_by_project(session, ids) if process.phases else {}
+    if requests:
+        named |= {p.sponsor for p in projects if p.sponsor and is_user_id(p.sponsor)}
+        named |= {a for g in process.gates for a in g.approvers if is_user_id(a)}
     cached = users.find_users(session, {p.pm for p in projects} | {n for n in named if n})
     zones = {uid: person_zone(u, default_tz) for uid, u in cached.items()}
     names = {uid: u.name for uid, u in cached.items() if u.name}
@@ -210,9 +217,6 @@ def build_digest(
     history = whole_reports(session, marks)
     # the portfolio's dependencies (none declared: nothing read), for the digest's section
     everyone = portfolio.list_projects(session, states=OPEN_STATES)
-    # the delivery process, and with one the projects' gate and change requests (bot/stages)
-    process = portfolio.load_process(session)
-    requests = _requests_by_project(session, ids) if process.phases else {}
     if dependencies is None:  # unless the caller read them already (the App Home)
         dependencies = portfolio_dependencies(session, everyone, at=at, default=default_tz)
     active = {p.id for p in projects if p.state is ProjectState.ACTIVE}

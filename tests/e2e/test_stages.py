@@ -16,6 +16,7 @@ from typing import Any
 
 import pytest
 
+from bot.stages.requests import Requested, request_gate
 from storage import audit, portfolio, stages
 from storage.records import RequestKind
 from tests.e2e.conftest import ADMIN, OUTSIDER, PM_PARIS, SPONSOR, Harness, start_harness
@@ -174,17 +175,21 @@ def test_with_the_mention_option_off_the_digest_names_waiting_approvers_without_
     )
     h, stop = start_harness(database_url, fake_slack, quiet)
     try:
+        plan = "Project plan signed off"
         with h.services.sessions.begin() as session:
-            stages.add_request(
+            asked = request_gate(
                 session,
+                actor=PM_PARIS,
                 project_id=_stored(h, "ATLAS").id,
-                kind=RequestKind.GATE,
-                requested_by=PM_PARIS,
-                at=datetime(2026, 11, 10, 9, 0, tzinfo=UTC),
-                from_phase="planning",
-                to_phase="execution",
+                phase="planning",
+                ticked={plan},
+                links={plan: "https://wiki.example/plan"},
+                note=None,
+                admins={ADMIN},
+                now=datetime(2026, 11, 10, 9, 0, tzinfo=UTC),
             )
-        h.tick(THU_19_PARIS)
+        assert isinstance(asked, Requested)
+        h.tick(THU_19_PARIS)  # the approvers' DMs go out: the bot learns their names
         (prompt,) = [p for p in h.prompts_to(PM_PARIS) if "ATLAS" in p["text"]]
         answer(h, PM_PARIS, prompt)
         h.tick(FRI_20_DIGEST)
@@ -194,5 +199,7 @@ def test_with_the_mention_option_off_the_digest_names_waiting_approvers_without_
         )
         assert "Gate *planning → execution* asked 10 days ago, waiting on " in everything
         assert f"<@{SPONSOR}>" not in everything  # named, not pinged
+        # named as Slack said when its DM went out (the fake's display name is the handle)
+        assert "waiting on u0sponsor1 and the PMO admins" in everything
     finally:
         stop()
