@@ -23,4 +23,5 @@ CHANGE_SUBMIT = "stage.change.submit"  # callback_id of /pmo change's modal
 STAGE_APPROVE = "stage.approve"
 STAGE_APPROVE_WITH_CONDITIONS = "stage.approve_with_conditions"
 STAGE_REJECT = "stage.reject"
+STAGE_WITHDRAW = "stage.withdraw"  # the asker's side withdraws a request still waiting
 STAGE_DECIDE_SUBMIT = "stage.decide.submit"  # callback_id of an approver's decision modal

@@ -26,6 +26,7 @@ from bot.stages.surface import (
     submit_change,
     submit_decision,
     submit_gate,
+    withdraw_clicked,
 )
 from handlers.forms import (
     button_number,
@@ -99,6 +100,16 @@ def register(app: App, services: Services) -> None:
             log.warning("could not open the stage decision modal for %s: %s", actor, exc)
 
     @person_waiting()
+    def withdraw_button(
+        ack: Ack, body: dict[str, Any], action: dict[str, Any], respond: Respond
+    ) -> None:
+        ack()
+        answer = withdraw_clicked(
+            services, actor=body["user"]["id"], request_id=button_number(action.get("value"))
+        )
+        respond(**answer, replace_original=True)  # the waiting answer, and its button, gone
+
+    @person_waiting()
     def decide_stage(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
         actor, metadata = body["user"]["id"], view.get("private_metadata") or ""
         result = submit_decision(
@@ -124,3 +135,4 @@ def register(app: App, services: Services) -> None:
     for action_id in BUTTONS:
         app.action(action_id)(stage_button)
     app.view(ids.STAGE_DECIDE_SUBMIT)(decide_stage)
+    app.action(ids.STAGE_WITHDRAW)(withdraw_button)

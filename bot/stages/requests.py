@@ -520,6 +520,41 @@ def decide_request(
     return RequestDecided(decided, decision, tuple(recorded), baseline)
 
 
+def withdraw_request(
+    session: Session, *, actor: str, request_id: int, admins: Collection[str], now: datetime
+) -> StageRequest | RequestAlreadyDecided | StageRefused:
+    """Withdraw a request still waiting, on the asker's side: the project's PM, a delegate or
+    an admin (those who may ask; bot.access.permissions.can_submit). Audited (why "asker");
+    its approvers' DMs not sent yet are dropped, a click on one sent is told it is withdrawn,
+    and the next may be asked at once. One decided meanwhile stays decided (who decided it
+    is said)."""
+    found = stages.find_request(session, request_id)
+    if found is None:
+        return StageRefused("not_found")
+    decisions.lock_project(session, found.project_id)
+    request = stages.find_request(session, request_id)
+    project = portfolio.find_project_by_id(session, found.project_id)
+    if request is None or project is None:
+        return StageRefused("not_found")
+    if not can_submit(actor, project, admins):
+        return StageRefused("not_allowed")
+    if request.state is not RequestState.PENDING or not stages.settle(
+        session, request.id, state=RequestState.WITHDRAWN, at=now
+    ):
+        return _settled_meanwhile(session, request.id)
+    audit.record(
+        session,
+        actor=actor,
+        at=now,
+        action="request_withdrawn",
+        project_id=project.id,
+        changes={"request": [None, request.id], "why": [None, "asker"]},
+    )
+    withdrawn = stages.find_request(session, request.id)
+    assert withdrawn is not None
+    return withdrawn
+
+
 def _settled_meanwhile(session: Session, request_id: int) -> RequestAlreadyDecided | StageRefused:
     """What a decision that lost the race says: who decided first, or that it was withdrawn."""
     taken = stages.find_request(session, request_id)

@@ -42,6 +42,7 @@ from bot.stages.requests import (
     MAX_LINK,
     MAX_REASON,
     Asking,
+    RequestAlreadyDecided,
     RequestDecided,
     Requested,
     RequestOutcome,
@@ -52,6 +53,7 @@ from bot.stages.requests import (
     may_decide_request,
     request_change,
     request_gate,
+    withdraw_request,
 )
 from storage import decisions, portfolio, stages
 from storage.records import (
@@ -442,6 +444,36 @@ def submit_change(
 
 
 # --- deciding: the approvers' buttons and modal ----------------------------------------------
+
+
+def withdraw_clicked(services: Services, *, actor: str, request_id: int) -> dict[str, Any]:
+    """The asker's side withdraws the request its waiting answer showed (bot.stages.requests.
+    withdraw_request, checked again on the server): the answer, ephemeral, says it is
+    withdrawn and how to ask again; or why not (not theirs, decided meanwhile: by whom, gone)."""
+    admins = current_admins(services)
+    language = _locale(services, actor)
+    with services.sessions.begin() as session:
+        result = withdraw_request(
+            session, actor=actor, request_id=request_id, admins=admins, now=services.clock()
+        )
+        if not isinstance(result, StageRefused):
+            decided = isinstance(result, RequestAlreadyDecided)
+            request = result.request if isinstance(result, RequestAlreadyDecided) else result
+            project = portfolio.find_project_by_id(session, request.project_id)
+            decision = decisions.find_decision(session, request.decision_id or 0)
+    if isinstance(result, StageRefused):  # naming no project: it may be one they may not see
+        return _answer(services, actor, language, step="withdraw", reason=result.reason)
+    return _answer(
+        services,
+        actor,
+        language,
+        step="ask",
+        reason="decided" if decided else "withdrawn_by_you",
+        kind=request.kind.value,
+        project=project,
+        request=request,
+        decision=decision,
+    )
 
 
 def open_stage_decision(

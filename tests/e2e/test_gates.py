@@ -650,3 +650,62 @@ def test_a_forged_form_checks_who_asks_first_and_names_no_project_they_may_not_s
             assert stages.requests_of(session, [vault.id, _atlas(h).id]) == []
     finally:
         stop()
+
+
+def _withdraw(h: Harness, user: str, answer: dict[str, Any]) -> dict[str, Any]:
+    """Click the Withdraw button of an ephemeral answer (Slack sends no message for one: its
+    container says so); what the clicker is answered, in place of that answer."""
+    (actions,) = [b for b in answer["blocks"] if b.get("block_id") == "stage.withdraw"]
+    (button,) = actions["elements"]
+    before = len(h.fake.responses)
+    container = {
+        "type": "message",
+        "message_ts": "1700000000.000100",
+        "channel_id": "D0ATLAS",
+        "is_ephemeral": True,
+    }
+    response = h.driver.block_action(
+        user,
+        button["action_id"],
+        value=button["value"],
+        block_id="stage.withdraw",
+        container=container,
+        channel_id="D0ATLAS",
+    )
+    assert response.status == 200, response.body
+    (told,) = h.fake.responses[before:]
+    return told
+
+
+def test_the_pm_withdraws_a_waiting_gate_and_asks_it_afresh(staged: Harness) -> None:
+    _ask_gate(staged)
+    staged.tick(MONDAY + timedelta(minutes=1))
+    message = _asked_dm(staged, SPONSOR)
+    waiting = staged.command(ADMIN, "gate ATLAS")  # the admin reads English
+    assert "once they decide, you can ask again, or withdraw it now" in _texts(waiting)
+    (actions,) = [b for b in waiting["blocks"] if b.get("block_id") == "stage.withdraw"]
+    (button,) = actions["elements"]
+    assert button["action_id"] == ids.STAGE_WITHDRAW and button["confirm"]["deny"]
+    # a stranger forging the click: refused on the server, nothing withdrawn
+    forged = _withdraw(staged, OUTSIDER, waiting)
+    assert "Only the project's PM, its delegates and the PMO admins can withdraw" in _texts(forged)
+    assert "ATLAS" not in _texts(forged)
+    with staged.services.sessions.begin() as session:
+        (request,) = stages.requests_of(session, [_atlas(staged).id])
+    assert request.state is RequestState.PENDING
+    # the admin withdraws it: told so in place of the answer, the button gone
+    told = _withdraw(staged, ADMIN, waiting)
+    assert told["replace_original"] is True
+    assert "is withdrawn: its approvers are no longer asked" in _texts(told)
+    assert "`/pmo gate ATLAS`" in _texts(told) and "stage.withdraw" not in _texts(told)
+    # the sponsor's click on the DM they had is told it is withdrawn; nothing is decided
+    (refusal,) = _click(staged, SPONSOR, message, ids.STAGE_APPROVE)
+    assert "This request was withdrawn since it was asked" in _texts(refusal)
+    with staged.services.sessions.begin() as session:
+        (request,) = stages.requests_of(session, [_atlas(staged).id])
+        changes = audit.project_changes(session, _atlas(staged).id)
+    assert request.state is RequestState.WITHDRAWN and request.decided_by is None
+    (entry,) = [e for e in changes if e.action == "request_withdrawn"]
+    assert (entry.actor, entry.changes["why"]) == (ADMIN, [None, "asker"])
+    # asked afresh at once: the checklist modal opens again
+    assert open_modal(staged, PM_PARIS, "gate atlas")["callback_id"] == ids.GATE_SUBMIT

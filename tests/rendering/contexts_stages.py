@@ -232,19 +232,20 @@ def contexts(text: str) -> dict[str, list[dict[str, Any]]]:
             *(
                 base | {"reason": r, "step": s, "kind": k}
                 for r in refusals
-                for s in ("ask", "decide")
+                for s in ("ask", "decide", "withdraw")
                 for k in ("gate", "change")
             ),
             *(
                 base
                 | {
-                    "reason": "pending",
+                    "reason": reason,
                     "step": "ask",
                     "kind": kind,
                     "request": requests[kind],
                     "approvers": APPROVERS,
                 }
                 for kind in ("gate", "change")
+                for reason in ("pending", "withdrawn_by_you")
             ),
             base
             | {
@@ -316,7 +317,7 @@ def contexts(text: str) -> dict[str, list[dict[str, Any]]]:
             *(
                 result | {"reason": r, "step": s, "kind": k}
                 for r in refusals
-                for s in ("ask", "decide")
+                for s in ("ask", "decide", "withdraw")
                 for k in ("gate", "change")
             ),
             result | {"reason": "not_found", "step": "decide", "project": None},

@@ -25,9 +25,16 @@ from bot.stages.requests import (
     may_ask,
     request_change,
     request_gate,
+    withdraw_request,
 )
 from storage import audit, decisions, deliveries, portfolio, stages
-from storage.records import DecisionKind, DeliveryKind, RequestKind, RequestState
+from storage.records import (
+    DecisionKind,
+    DeliveryKind,
+    RequestKind,
+    RequestState,
+    StageRequest,
+)
 from tests import factories
 from tests.usecase.conftest import ADMIN, PM, SPONSOR, World
 from tests.usecase.test_baseline_lock import save
@@ -437,6 +444,40 @@ def test_a_gate_waiting_when_the_project_modal_closes_it_is_withdrawn(staged: Wo
     assert request.state is RequestState.WITHDRAWN
     (withdrawn,) = [e for e in changes if e.action == "request_withdrawn"]
     assert withdrawn.changes["why"] == [None, "closed"] and withdrawn.actor == ADMIN
+
+
+def _withdraw(world: World, request_id: int, actor: str) -> object:
+    with world.services.sessions.begin() as session:
+        return withdraw_request(
+            session,
+            actor=actor,
+            request_id=request_id,
+            admins={ADMIN},
+            now=NOW + timedelta(hours=1),
+        )
+
+
+def test_the_asker_side_withdraws_a_waiting_request_and_may_ask_again(staged: World) -> None:
+    asked = _gate(staged)
+    assert isinstance(asked, Requested)
+    # an approver (not the PM, a delegate or an admin) or a stranger may not withdraw it
+    assert _withdraw(staged, asked.request.id, APPROVER) == StageRefused("not_allowed")
+    assert _withdraw(staged, asked.request.id, STRANGER) == StageRefused("not_allowed")
+    withdrawn = _withdraw(staged, asked.request.id, PM)
+    assert isinstance(withdrawn, StageRequest) and withdrawn.state is RequestState.WITHDRAWN
+    assert _withdraw(staged, asked.request.id, PM) == StageRefused("withdrawn")  # once
+    # the approver's click is told it is withdrawn; the PM asks afresh at once
+    assert _decide(staged, asked.request.id, SPONSOR, "approved") == StageRefused("withdrawn")
+    again = _gate(staged)
+    assert isinstance(again, Requested) and again.request.id != asked.request.id
+    with staged.services.sessions.begin() as session:
+        changes = audit.project_changes(session, _atlas_id(staged))
+    (entry,) = [e for e in changes if e.action == "request_withdrawn"]
+    assert entry.actor == PM and entry.changes["why"] == [None, "asker"]
+    # one decided meanwhile stays decided: who decided it is said
+    assert isinstance(_decide(staged, again.request.id, SPONSOR, "approved"), RequestDecided)
+    late = _withdraw(staged, again.request.id, ADMIN)
+    assert isinstance(late, RequestAlreadyDecided) and late.request.decided_by == SPONSOR
 
 
 def test_a_pending_request_of_a_project_still_in_its_phase_stays(staged: World) -> None:
