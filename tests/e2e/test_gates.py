@@ -17,6 +17,7 @@ from typing import Any
 import pytest
 
 from bot import ids
+from bot.portfolio.importing import import_portfolio
 from storage import audit, decisions, deliveries, portfolio, stages
 from storage.records import (
     ActionState,
@@ -709,3 +710,40 @@ def test_the_pm_withdraws_a_waiting_gate_and_asks_it_afresh(staged: Harness) -> 
     assert (entry.actor, entry.changes["why"]) == (ADMIN, [None, "asker"])
     # asked afresh at once: the checklist modal opens again
     assert open_modal(staged, PM_PARIS, "gate atlas")["callback_id"] == ids.GATE_SUBMIT
+
+
+def test_a_mandatory_item_missing_blocks_the_approval_and_the_modal_says_which(
+    staged: Harness,
+) -> None:
+    """Asked with the optional item unticked; the PMO then makes it mandatory (an import):
+    the sponsor's Approve is refused inline naming the item, nothing moves; Reject still
+    settles it."""
+    _ask_gate(staged)  # the plan ticked with its link, the lessons not
+    with staged.services.sessions.begin() as session:
+        import_portfolio(
+            session,
+            STAGED.replace(
+                f'{{name: "{LESSONS}", mandatory: false}}',
+                f'{{name: "{LESSONS}", mandatory: true}}',
+            ),
+            now=MONDAY,
+        )
+    staged.tick(MONDAY + timedelta(minutes=1))
+    message = _asked_dm(staged, SPONSOR)
+    view = _decision_modal(staged, SPONSOR, message, ids.STAGE_APPROVE)
+    refused = _submit(staged, SPONSOR, view, {})
+    assert refused["response_action"] == "errors"
+    (said,) = refused["errors"].values()
+    assert f"“{LESSONS}” is mandatory and was not ticked, so this gate cannot be approved" in said
+    atlas = _atlas(staged)
+    with staged.services.sessions.begin() as session:
+        (request,) = stages.requests_of(session, [atlas.id])
+        assert stages.baselines_of(session, [atlas.id]) == []
+    assert request.state is RequestState.PENDING and atlas.phase == "planning"
+    view = _decision_modal(staged, SPONSOR, message, ids.STAGE_REJECT)
+    rejected = _submit(staged, SPONSOR, view, {"rationale": "Review the lessons first."})
+    assert rejected["response_action"] == "update"
+    with staged.services.sessions.begin() as session:
+        (request,) = stages.requests_of(session, [atlas.id])
+    assert (request.state, request.outcome) == (RequestState.DECIDED, "rejected")
+    assert _atlas(staged).phase == "planning"
