@@ -432,6 +432,13 @@ def find_project_by_id(session: Session, project_id: int) -> Project | None:
     return _to_project(row) if row else None
 
 
+def lock_projects(session: Session) -> None:
+    """Lock every project's row, in id order, until the transaction ends (PostgreSQL; SQLite
+    has one writer at a time anyway): an import reads the projects it rewrites only once an
+    edit, a gate's decision or an ask on any of them has committed, and they wait for it."""
+    session.execute(select(ProjectRow.id).order_by(ProjectRow.id).with_for_update())
+
+
 def list_project_keys(session: Session) -> list[str]:
     return list(session.scalars(select(ProjectRow.key).order_by(ProjectRow.key)))
 

@@ -21,7 +21,8 @@ from datetime import datetime, time
 from typing import Any
 
 from bot import ids
-from bot.access.permissions import kept_informed
+from bot.access.admins import current_admins
+from bot.access.permissions import can_view, kept_informed
 from bot.delivery.direct import direct_message
 from bot.delivery.outbox import Defer, Drop, Outgoing
 from bot.digest.selection import digest_zone
@@ -115,7 +116,9 @@ def decision_notice(
     payload = delivery.payload or {}
     user = str(payload["user"])
     role = payload.get("role")
-    if role is None:  # the PM or a delegate
+    if role is None:  # the PM, a delegate or who asked: if they may still see the project
+        if project.confidential and not can_view(user, project, current_admins(services)):
+            return Drop("may no longer see the project")
         return _dm(
             services,
             user,

@@ -515,6 +515,10 @@ def save_project(
     with services.sessions.begin() as session:
         current: Project | None = None
         if project_id is not None:
+            # locked first, as asking and deciding a gate do: the edit is judged (the lock on
+            # budget and end) and written on the project as committed, never over a gate
+            # approved while the modal was open
+            decisions.lock_project(session, project_id)
             current = portfolio.find_project_by_id(session, project_id)
             if current is None:
                 return [FieldError(PROJECT_GENERAL_BLOCK, "not_found")], language
@@ -545,7 +549,7 @@ def save_project(
         )
         if action == "closed":  # as /pmo project close: what waits is asked no more
             withdraw_stale(session, actor=actor, now=now, project_ids=[saved.id])
-        elif current is not None and "sponsor" in changes:  # a new sponsor approves what waits
+        elif current is not None and changes:  # a new sponsor, or one who may now see it
             admins = admins_in(session, services.settings.admins)
             ask_new_approvers(session, admins=admins, now=now, project_ids=[saved.id])
     return ProjectSaved(saved, action, changes, language)
@@ -618,6 +622,8 @@ def close_project(
         return errors, language
     now = services.clock()
     with services.sessions.begin() as session:
+        if project_id:
+            decisions.lock_project(session, project_id)  # a gate asked meanwhile is withdrawn
         current = portfolio.find_project_by_id(session, project_id) if project_id else None
         if current is None:
             return [FieldError(CLOSE_GENERAL_BLOCK, "not_found")], language

@@ -118,6 +118,7 @@ def import_portfolio(
     digest may use (the built-in ones, plus a custom templates folder's); `configured_admins`:
     PMO_ADMINS (a gate's or change's approvers may be the admins)."""
     parsed = parse_portfolio(text, languages=languages)
+    portfolio.lock_projects(session)  # judged and rewritten as committed, whatever runs beside
     known = set(portfolio.list_project_keys(session)) | {p.key for p in parsed.projects}
     problems = [
         f"digests[{index + 1}] ({sub.channel}): keys: {key} is not a project"

@@ -262,11 +262,12 @@ def parse_budget(text: str | None) -> Decimal | str | None:
         return "invalid"
     if not amount.is_finite():
         return "invalid"
-    if amount <= 0:
-        return "negative"
     if amount >= MAX_BUDGET:
         return "large"
-    return amount.quantize(Decimal("0.01"))
+    amount = amount.quantize(Decimal("0.01"))  # as stored: 0.004 is no budget
+    if amount <= 0:
+        return "negative"
+    return amount
 
 
 def request_change(
@@ -375,22 +376,20 @@ def _asked(
 def _ask(session: Session, request: StageRequest, people: Collection[str], now: datetime) -> int:
     """Queue the request's DM to each of `people`; one already asked (the delivery's key) is
     never asked again. How many were queued."""
-    return len(
-        deliveries.enqueue(
-            session,
-            [
-                Claim(  # one per approver and request: asked when, it is the same news
-                    DeliveryKind.STAGE_REQUEST,
-                    f"{user}:request:{request.id}",
-                    request.requested_at,
-                    project_id=request.project_id,
-                    payload={"request": request.id, "user": user},
-                )
-                for user in sorted(people)
-            ],
-            now=now,
+    return len(deliveries.enqueue(session, _claims(request, people), now=now))
+
+
+def _claims(request: StageRequest, people: Collection[str]) -> list[Claim]:
+    return [
+        Claim(  # one per approver and request: asked when, it is the same news
+            DeliveryKind.STAGE_REQUEST,
+            f"{user}:request:{request.id}",
+            request.requested_at,
+            project_id=request.project_id,
+            payload={"request": request.id, "user": user},
         )
-    )
+        for user in sorted(people)
+    ]
 
 
 def ask_new_approvers(
@@ -409,12 +408,14 @@ def ask_new_approvers(
         return 0
     projects = {p.id: p for p in portfolio.find_projects(session, {r.project_id for r in pending})}
     process = portfolio.load_process(session)
-    queued = 0
-    for request in pending:
-        project = projects.get(request.project_id)
-        if project is not None and _stale(request, project, process) is None:
-            queued += _ask(session, request, approvers_of(request, project, process, admins), now)
-    return queued
+    claims = [
+        claim
+        for request in pending
+        if (project := projects.get(request.project_id)) is not None
+        and _stale(request, project, process) is None
+        for claim in _claims(request, approvers_of(request, project, process, admins))
+    ]
+    return len(deliveries.enqueue(session, claims, now=now))  # in one go, whatever their number
 
 
 def may_decide_request(

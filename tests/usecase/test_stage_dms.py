@@ -11,12 +11,20 @@ from datetime import UTC, datetime
 import pytest
 
 from bot import ids
+from bot.delivery.governance import decision_notice
 from bot.delivery.outbox import Defer, Drop, Outgoing
 from bot.delivery.stages import compose_stage_request
 from bot.portfolio.admin import ProjectSaved, ask_waiting_approvers
-from bot.stages.requests import Requested, decide_request, request_change, request_gate
+from bot.stages.requests import (
+    Requested,
+    ask_new_approvers,
+    decide_request,
+    request_change,
+    request_gate,
+)
 from storage import audit, deliveries, portfolio
 from storage.records import Delivery, DeliveryKind
+from tests.storage.test_storage import count_statements
 from tests.usecase.conftest import ADMIN, PM, SPONSOR, World
 from tests.usecase.test_baseline_lock import save, stored
 
@@ -208,3 +216,103 @@ def test_a_new_admin_is_asked_what_waits_on_the_admins(world: World) -> None:
     assert ask_waiting_approvers(world.services) == 1
     assert ask_waiting_approvers(world.services) == 0
     assert _asked_of(world) == [ADMIN, NEW_ADMIN]
+
+
+def test_a_confidential_project_made_visible_asks_the_approver_it_kept_out(world: World) -> None:
+    """The gate names a person ATLAS, confidential, does not name: the admins were asked
+    instead. Made visible by the project modal, that person is asked too (every edit asks
+    whoever approves now and was not asked yet)."""
+    named = "U0NAMED001"
+    world.load(
+        PORTFOLIO.replace("approvers: [sponsor]", f"approvers: [{named}]").replace(
+            "end: 2026-12-31}", "end: 2026-12-31, confidential: true}"
+        )
+    )
+    _ask_gate(world)
+    assert _asked_of(world) == [ADMIN]
+    saved = save(world, stored(world, "ATLAS"), flags=())  # the Confidential box unticked
+    assert isinstance(saved, ProjectSaved) and saved.changes["confidential"] == [True, False]
+    assert _asked_of(world) == [ADMIN, named]
+
+
+def test_asking_new_approvers_queues_in_one_statement_whatever_their_number(
+    world: World,
+) -> None:
+    """Run by every import and every grant: one insert for every waiting request."""
+    keys = [f"P{n:02d}" for n in range(12)]
+    world.load(
+        PORTFOLIO.replace("approvers: [sponsor]", "approvers: [admins]").split("projects:")[0]
+        + "projects:\n"
+        + "".join(f"  - {{key: {k}, name: {k}, pm: {PM}, phase: planning}}\n" for k in keys)
+    )
+    with world.services.sessions.begin() as session:
+        for project in portfolio.list_projects(session):
+            asked = request_gate(
+                session,
+                actor=PM,
+                project_id=project.id,
+                phase="planning",
+                ticked={PLAN},
+                links={},
+                note=None,
+                admins={ADMIN},
+                now=NOW,
+            )
+            assert isinstance(asked, Requested)
+    engine = world.services.sessions.kw["bind"]
+    with count_statements(engine) as statements, world.services.sessions.begin() as session:
+        queued = ask_new_approvers(session, admins={ADMIN, NEW_ADMIN}, now=NOW)
+    assert queued == len(keys)  # the new admin, once per waiting gate; the first not again
+    inserts = [s for s in statements if s.lstrip().upper().startswith("INSERT")]
+    assert len(inserts) == 1 and len(statements) <= 6, statements
+
+
+def test_an_asker_who_may_no_longer_see_the_project_is_not_told_its_decision(
+    world: World,
+) -> None:
+    """A delegate asks a confidential project's gate, then stops being its delegate: the
+    decision's notice to them is dropped when composed (its verdict, rationale and conditions
+    are the project's), while the PM still hears it."""
+    delegate = "U0DELEGAT1"
+    world.load(
+        PORTFOLIO.replace(
+            "end: 2026-12-31}", f"end: 2026-12-31, confidential: true, delegates: [{delegate}]}}"
+        )
+    )
+    with world.services.sessions.begin() as session:
+        atlas = portfolio.find_project(session, "ATLAS")
+        assert atlas is not None
+        asked = request_gate(
+            session,
+            actor=delegate,
+            project_id=atlas.id,
+            phase="planning",
+            ticked={PLAN},
+            links={},
+            note=None,
+            admins={ADMIN},
+            now=NOW,
+        )
+    assert isinstance(asked, Requested)
+    saved = save(world, stored(world, "ATLAS"), delegates=(), flags=("confidential",))
+    assert isinstance(saved, ProjectSaved) and "delegates" in saved.changes
+    with world.services.sessions.begin() as session:
+        decide_request(
+            session,
+            actor=SPONSOR,
+            request_id=asked.request.id,
+            outcome="rejected",
+            rationale="The vendor's terms are secret.",
+            admins={ADMIN},
+            now=NOW,
+        )
+        notices = {
+            str(d.payload["user"]): d
+            for d in deliveries.list_deliveries(session, kind=DeliveryKind.DECISION_NOTICE)
+        }
+        calendar = portfolio.load_calendar(session)
+    assert set(notices) == {PM, delegate}  # queued as the asker, judged when composed
+    dropped = decision_notice(world.services, notices[delegate], NOW, calendar=calendar)
+    assert dropped == Drop("may no longer see the project")
+    told = decision_notice(world.services, notices[PM], NOW, calendar=calendar)
+    assert isinstance(told, Outgoing) and told.user == PM

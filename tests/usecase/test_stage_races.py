@@ -15,13 +15,14 @@ import pytest
 from sqlalchemy import text
 
 from bot.config import load_settings
-from bot.portfolio.admin import spec_of
+from bot.portfolio.admin import ProjectSaved, spec_of
 from bot.render import Renderer
 from bot.services import Services
 from bot.stages.requests import (
     RequestAlreadyDecided,
     RequestDecided,
     Requested,
+    decide_request,
 )
 from storage import audit, portfolio, stages
 from storage.db import make_engine, make_sessionmaker
@@ -29,6 +30,7 @@ from storage.records import RequestState
 from tests.conftest import migrate
 from tests.fakes.fake_gateway import FakeGateway
 from tests.usecase.conftest import ADMIN, Clock, World
+from tests.usecase.test_baseline_lock import save
 from tests.usecase.test_stage_requests import (
     APPROVER,
     NOW,
@@ -129,3 +131,44 @@ def test_an_approval_records_the_project_as_an_edit_committing_meanwhile_left_it
     assert request.state is RequestState.DECIDED
     assert project is not None and project.budget == Decimal("2000000.00")
     assert project.phase == "execution"
+
+
+def test_an_edit_begun_while_an_approval_commits_is_judged_on_the_approved_project(
+    pg_world: World,
+) -> None:
+    """The sponsor's approval holds the project; the admin's edit of its budget, begun
+    meanwhile from the modal as it was, waits for it, then is refused: ATLAS is past its
+    planning gate now. Nothing writes the old phase back over the approval."""
+    asked = _gate(pg_world)
+    assert isinstance(asked, Requested)
+    with pg_world.services.sessions.begin() as session:
+        atlas = portfolio.find_project(session, "ATLAS")
+    assert atlas is not None
+    approval = pg_world.services.sessions()
+    decided = decide_request(
+        approval,
+        actor=SPONSOR,
+        request_id=asked.request.id,
+        outcome="approved",
+        rationale=None,
+        admins={ADMIN},
+        now=NOW,
+    )
+    assert isinstance(decided, RequestDecided)  # not committed yet
+    outcome: list[object] = []
+    edit = threading.Thread(target=lambda: outcome.append(save(pg_world, atlas, budget="2500000")))
+    edit.start()
+    try:
+        _wait_for_a_lock(pg_world)
+    finally:
+        approval.commit()
+        approval.close()
+    edit.join()
+    (refused,) = outcome
+    assert not isinstance(refused, ProjectSaved)
+    errors, _ = refused  # type: ignore[misc]
+    assert [(e.field, e.code) for e in errors] == [("budget", "baseline_budget")]
+    with pg_world.services.sessions.begin() as session:
+        after = portfolio.find_project(session, "ATLAS")
+    assert after is not None
+    assert (after.phase, after.budget) == ("execution", Decimal("1000000.00"))

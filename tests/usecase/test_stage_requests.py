@@ -353,6 +353,8 @@ def test_a_change_request_checks_what_it_asks(staged: World) -> None:
     assert _change(staged, new_budget="1 200 000,50") == StageRefused(
         "invalid", (("budget", "invalid"),)
     )
+    # a budget is stored in cents: one that rounds to none is none
+    assert _change(staged, new_budget="0.004") == StageRefused("invalid", (("budget", "negative"),))
     # a figure given is a change of its kind: tick it, or the approvers approve what they
     # were not told
     assert _change(staged, changes=("scope",)) == StageRefused(
