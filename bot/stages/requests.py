@@ -463,16 +463,8 @@ def decide_request(
         return RequestAlreadyDecided(request)
     stale = _stale(request, project, process)
     if stale is not None:
-        if not stages.settle(session, request.id, state=RequestState.WITHDRAWN, at=now):
+        if not _withdraw(session, request, actor=actor, now=now, why=stale):
             return _settled_meanwhile(session, request.id)
-        audit.record(
-            session,
-            actor=actor,
-            at=now,
-            action="request_withdrawn",
-            project_id=project.id,
-            changes={"request": [None, request.id], "why": [None, stale]},
-        )
         return StageRefused("withdrawn")
     chosen, why, kept, problems = _check_decision(outcome, rationale, conditions, today, now)
     if chosen is None or problems:
@@ -539,18 +531,10 @@ def withdraw_request(
         return StageRefused("not_found")
     if not can_submit(actor, project, admins):
         return StageRefused("not_allowed")
-    if request.state is not RequestState.PENDING or not stages.settle(
-        session, request.id, state=RequestState.WITHDRAWN, at=now
+    if request.state is not RequestState.PENDING or not _withdraw(
+        session, request, actor=actor, now=now, why="asker"
     ):
         return _settled_meanwhile(session, request.id)
-    audit.record(
-        session,
-        actor=actor,
-        at=now,
-        action="request_withdrawn",
-        project_id=project.id,
-        changes={"request": [None, request.id], "why": [None, "asker"]},
-    )
     withdrawn = stages.find_request(session, request.id)
     assert withdrawn is not None
     return withdrawn
@@ -595,20 +579,27 @@ def withdraw_stale(
     for request in pending:
         project = projects.get(request.project_id)
         why = _stale(request, project, process) if project is not None else None
-        if why is None or not stages.settle(
-            session, request.id, state=RequestState.WITHDRAWN, at=now
-        ):
-            continue
-        audit.record(
-            session,
-            actor=actor,
-            at=now,
-            action="request_withdrawn",
-            project_id=request.project_id,
-            changes={"request": [None, request.id], "why": [None, why]},
-        )
-        withdrawn.append(request)
+        if why is not None and _withdraw(session, request, actor=actor, now=now, why=why):
+            withdrawn.append(request)
     return withdrawn
+
+
+def _withdraw(
+    session: Session, request: StageRequest, *, actor: str, now: datetime, why: str
+) -> bool:
+    """Withdraw a pending request and audit it (`why`: asker, closed, phase, process); False,
+    and nothing audited, when it was decided or withdrawn meanwhile."""
+    if not stages.settle(session, request.id, state=RequestState.WITHDRAWN, at=now):
+        return False
+    audit.record(
+        session,
+        actor=actor,
+        at=now,
+        action="request_withdrawn",
+        project_id=request.project_id,
+        changes={"request": [None, request.id], "why": [None, why]},
+    )
+    return True
 
 
 def _check_decision(

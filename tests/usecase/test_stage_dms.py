@@ -56,15 +56,15 @@ def asked(world: World) -> tuple[World, Delivery]:
     return world, dm
 
 
-def _ask_gate(world: World) -> Requested:
-    """ATLAS's PM asks its planning gate, the mandatory item ticked."""
+def _ask_gate(world: World, key: str = "ATLAS", actor: str = PM) -> Requested:
+    """The project's planning gate asked (by its PM), the mandatory item ticked."""
     with world.services.sessions.begin() as session:
-        atlas = portfolio.find_project(session, "ATLAS")
-        assert atlas is not None
+        project = portfolio.find_project(session, key)
+        assert project is not None
         result = request_gate(
             session,
-            actor=PM,
-            project_id=atlas.id,
+            actor=actor,
+            project_id=project.id,
             phase="planning",
             ticked={PLAN},
             links={},
@@ -245,20 +245,8 @@ def test_asking_new_approvers_queues_in_one_statement_whatever_their_number(
         + "projects:\n"
         + "".join(f"  - {{key: {k}, name: {k}, pm: {PM}, phase: planning}}\n" for k in keys)
     )
-    with world.services.sessions.begin() as session:
-        for project in portfolio.list_projects(session):
-            asked = request_gate(
-                session,
-                actor=PM,
-                project_id=project.id,
-                phase="planning",
-                ticked={PLAN},
-                links={},
-                note=None,
-                admins={ADMIN},
-                now=NOW,
-            )
-            assert isinstance(asked, Requested)
+    for key in keys:
+        _ask_gate(world, key)
     engine = world.services.sessions.kw["bind"]
     with count_statements(engine) as statements, world.services.sessions.begin() as session:
         queued = ask_new_approvers(session, admins={ADMIN, NEW_ADMIN}, now=NOW)
@@ -279,21 +267,7 @@ def test_an_asker_who_may_no_longer_see_the_project_is_not_told_its_decision(
             "end: 2026-12-31}", f"end: 2026-12-31, confidential: true, delegates: [{delegate}]}}"
         )
     )
-    with world.services.sessions.begin() as session:
-        atlas = portfolio.find_project(session, "ATLAS")
-        assert atlas is not None
-        asked = request_gate(
-            session,
-            actor=delegate,
-            project_id=atlas.id,
-            phase="planning",
-            ticked={PLAN},
-            links={},
-            note=None,
-            admins={ADMIN},
-            now=NOW,
-        )
-    assert isinstance(asked, Requested)
+    asked = _ask_gate(world, actor=delegate)
     saved = save(world, stored(world, "ATLAS"), delegates=(), flags=("confidential",))
     assert isinstance(saved, ProjectSaved) and "delegates" in saved.changes
     with world.services.sessions.begin() as session:
